@@ -1,0 +1,57 @@
+/* Users and groups as dird serves them: what NSS needs, plus the domain they came from. */
+#ifndef DIR_RECORD_H
+#define DIR_RECORD_H
+
+#include <grp.h>
+#include <pwd.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* TrueNAS's synthetic datastore id: uid or gid + this. */
+#define DIR_SYNTHETIC_ID_BASE 100000000ULL
+
+struct dir_user {
+	char *name;
+	uint32_t uid;
+	uint32_t gid;
+	char *gecos;
+	char *home;
+	char *shell;
+	char *domain;
+	uint32_t *groups; /* supplementary gids, without the primary one */
+	uint32_t n_groups;
+};
+
+struct dir_group {
+	char *name;
+	uint32_t gid;
+	char *domain;
+	char **members;
+	uint32_t n_members;
+};
+
+void dir_user_free(struct dir_user *u);
+void dir_group_free(struct dir_group *g);
+
+/* The binary form, shared by the socket protocol and the NSS index:
+ *   user:  str name, u32 uid, u32 gid, str gecos, str home, str shell, u32 n, n x u32 gid
+ *   group: str name, u32 gid, u32 n, n x str member */
+void record_encode_user(struct buf *b, const struct dir_user *u);
+void record_encode_group(struct buf *b, const struct dir_group *g);
+
+enum record_result { RECORD_OK, RECORD_ERANGE, RECORD_BAD };
+
+/* Decoders for NSS: fill the caller's struct and buffer from a bounded record. */
+enum record_result record_to_passwd(const void *rec, size_t len, struct passwd *pw, char *buf,
+				    size_t buflen);
+enum record_result record_to_group(const void *rec, size_t len, struct group *gr, char *buf,
+				   size_t buflen);
+
+/* The pieces lookups need without decoding a whole record. */
+const char *record_name(const void *rec, size_t len);
+int record_id(const void *rec, size_t len, uint32_t *id);
+/* A user's supplementary gids: *n set, pointer to n unaligned u32s, or NULL if malformed. */
+const void *record_user_groups(const void *rec, size_t len, uint32_t *gid, uint32_t *n);
+
+#endif

@@ -1,0 +1,164 @@
+#include "record.h"
+
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+void dir_user_free(struct dir_user *u)
+{
+	free(u->name);
+	free(u->gecos);
+	free(u->home);
+	free(u->shell);
+	free(u->domain);
+	free(u->groups);
+	memset(u, 0, sizeof(*u));
+}
+
+void dir_group_free(struct dir_group *g)
+{
+	free(g->name);
+	free(g->domain);
+	for (uint32_t i = 0; i < g->n_members; i++)
+		free(g->members[i]);
+	free(g->members);
+	memset(g, 0, sizeof(*g));
+}
+
+void record_encode_user(struct buf *b, const struct dir_user *u)
+{
+	buf_put_str(b, u->name);
+	buf_put_u32(b, u->uid);
+	buf_put_u32(b, u->gid);
+	buf_put_str(b, u->gecos);
+	buf_put_str(b, u->home);
+	buf_put_str(b, u->shell);
+	buf_put_u32(b, u->n_groups);
+	buf_put_bytes(b, u->groups, (size_t)u->n_groups * sizeof(uint32_t));
+}
+
+void record_encode_group(struct buf *b, const struct dir_group *g)
+{
+	buf_put_str(b, g->name);
+	buf_put_u32(b, g->gid);
+	buf_put_u32(b, g->n_members);
+	for (uint32_t i = 0; i < g->n_members; i++)
+		buf_put_str(b, g->members[i]);
+}
+
+/* Hands out space from the caller's NSS buffer. */
+struct arena {
+	char *p;
+	size_t left;
+};
+
+static char *arena_copy(struct arena *a, const char *s, uint32_t len)
+{
+	if ((size_t)len + 1 > a->left)
+		return NULL;
+	char *d = a->p;
+	memcpy(d, s, (size_t)len + 1);
+	a->p += len + 1;
+	a->left -= (size_t)len + 1;
+	return d;
+}
+
+enum record_result record_to_passwd(const void *rec, size_t len, struct passwd *pw, char *buf,
+				    size_t buflen)
+{
+	struct cursor c;
+	uint32_t nl, gl, hl, sl;
+	cursor_init(&c, rec, len);
+	const char *name = cursor_str(&c, &nl);
+	uint32_t uid = cursor_u32(&c), gid = cursor_u32(&c);
+	const char *gecos = cursor_str(&c, &gl);
+	const char *home = cursor_str(&c, &hl);
+	const char *shell = cursor_str(&c, &sl);
+	uint32_t n_groups = cursor_u32(&c);
+	if (c.failed || n_groups > c.left / sizeof(uint32_t) ||
+	    c.left != (size_t)n_groups * sizeof(uint32_t))
+		return RECORD_BAD;
+
+	struct arena a = { buf, buflen };
+	pw->pw_name = arena_copy(&a, name, nl);
+	pw->pw_passwd = arena_copy(&a, "*", 1);
+	pw->pw_gecos = arena_copy(&a, gecos, gl);
+	pw->pw_dir = arena_copy(&a, home, hl);
+	pw->pw_shell = arena_copy(&a, shell, sl);
+	if (!pw->pw_name || !pw->pw_passwd || !pw->pw_gecos || !pw->pw_dir || !pw->pw_shell)
+		return RECORD_ERANGE;
+	pw->pw_uid = uid;
+	pw->pw_gid = gid;
+	return RECORD_OK;
+}
+
+enum record_result record_to_group(const void *rec, size_t len, struct group *gr, char *buf,
+				   size_t buflen)
+{
+	struct cursor c;
+	uint32_t nl;
+	cursor_init(&c, rec, len);
+	const char *name = cursor_str(&c, &nl);
+	uint32_t gid = cursor_u32(&c);
+	uint32_t n = cursor_u32(&c);
+	/* Each member takes at least 5 bytes (length, one char, NUL): a cheap sanity bound. */
+	if (c.failed || n > c.left / 5)
+		return RECORD_BAD;
+
+	struct arena a = { buf, buflen };
+	gr->gr_name = arena_copy(&a, name, nl);
+	gr->gr_passwd = arena_copy(&a, "*", 1);
+	if (!gr->gr_name || !gr->gr_passwd)
+		return RECORD_ERANGE;
+	size_t pad = (alignof(char *) - ((uintptr_t)a.p % alignof(char *))) % alignof(char *);
+	size_t need = pad + ((size_t)n + 1) * sizeof(char *);
+	if (need > a.left)
+		return RECORD_ERANGE;
+	char **mem = (char **)(void *)(a.p + pad);
+	a.p += need;
+	a.left -= need;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t ml;
+		const char *m = cursor_str(&c, &ml);
+		if (!m)
+			return RECORD_BAD;
+		if (!(mem[i] = arena_copy(&a, m, ml)))
+			return RECORD_ERANGE;
+	}
+	mem[n] = NULL;
+	gr->gr_mem = mem;
+	gr->gr_gid = gid;
+	return RECORD_OK;
+}
+
+const char *record_name(const void *rec, size_t len)
+{
+	struct cursor c;
+	cursor_init(&c, rec, len);
+	return cursor_str(&c, NULL);
+}
+
+int record_id(const void *rec, size_t len, uint32_t *id)
+{
+	struct cursor c;
+	cursor_init(&c, rec, len);
+	cursor_str(&c, NULL);
+	*id = cursor_u32(&c);
+	return c.failed ? -1 : 0;
+}
+
+const void *record_user_groups(const void *rec, size_t len, uint32_t *gid, uint32_t *n)
+{
+	struct cursor c;
+	cursor_init(&c, rec, len);
+	cursor_str(&c, NULL);
+	cursor_u32(&c);
+	*gid = cursor_u32(&c);
+	cursor_str(&c, NULL);
+	cursor_str(&c, NULL);
+	cursor_str(&c, NULL);
+	*n = cursor_u32(&c);
+	if (c.failed || *n > c.left / sizeof(uint32_t))
+		return NULL;
+	return cursor_bytes(&c, (size_t)*n * sizeof(uint32_t));
+}

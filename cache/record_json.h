@@ -1,0 +1,19 @@
+/* The JSON form of records kept in the TrueNAS-style tdb cache (cache/store.h).
+ *   user:  {"id": uid+100000000, "uid", "username", "full_name", "home", "shell",
+ *           "group": {"id": gid+100000000, "gid"}, "groups": [gid, ...], "domain",
+ *           "sid": null, "local": false, "builtin": false, "smb": false}
+ *   group: {"id": gid+100000000, "gid", "name", "users": [member name, ...], "domain",
+ *           "sid": null, "local": false, "builtin": false, "smb": false} */
+#ifndef DIR_RECORD_JSON_H
+#define DIR_RECORD_JSON_H
+
+#include "record.h"
+
+/* A malloc'd JSON string, or NULL when out of memory. */
+char *record_user_to_json(const struct dir_user *u);
+char *record_group_to_json(const struct dir_group *g);
+/* 0 on success; -1 when the text is not a valid record (the struct is left empty). */
+int record_user_from_json(const char *text, size_t len, struct dir_user *u);
+int record_group_from_json(const char *text, size_t len, struct dir_group *g);
+
+#endif

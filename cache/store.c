@@ -1,0 +1,271 @@
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tdb.h>
+#include <unistd.h>
+
+#include "protocol.h"
+#include "record_json.h"
+
+#define MAX_KEY (DIR_MAX_NAME + 8)
+
+static int path_of(char *out, size_t len, const char *dir, enum store_kind kind, const char *sfx)
+{
+	int n = snprintf(out, len, "%s/%s%s", dir, kind == STORE_USERS ? STORE_USER_FILE :
+					   STORE_GROUP_FILE, sfx);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static TDB_DATA datum(const char *s, size_t len)
+{
+	return (TDB_DATA){ .dptr = (unsigned char *)s, .dsize = len };
+}
+
+/* Stores one JSON value under ID_<id> and NAME_<name>. */
+static int put_pair(struct tdb_context *t, uint32_t id, const char *name, const char *json)
+{
+	char key[MAX_KEY];
+	TDB_DATA val = datum(json, strlen(json));
+	int n = snprintf(key, sizeof(key), "ID_%" PRIu32, id);
+	if (tdb_store(t, datum(key, (size_t)n), val, TDB_REPLACE) != 0)
+		return -1;
+	n = snprintf(key, sizeof(key), "NAME_%s", name);
+	if (n < 0 || (size_t)n >= sizeof(key))
+		return -1;
+	return tdb_store(t, datum(key, (size_t)n), val, TDB_REPLACE);
+}
+
+static int put_expiration(struct tdb_context *t, time_t expires)
+{
+	char v[32];
+	int n = snprintf(v, sizeof(v), "%lld", (long long)expires);
+	return tdb_store(t, datum(STORE_EXPIRATION_KEY, strlen(STORE_EXPIRATION_KEY)),
+			 datum(v, (size_t)n), TDB_REPLACE);
+}
+
+static int put_user(struct tdb_context *t, const struct dir_user *u)
+{
+	char *json = record_user_to_json(u);
+	int rc = json ? put_pair(t, u->uid, u->name, json) : -1;
+	free(json);
+	return rc;
+}
+
+static int put_group(struct tdb_context *t, const struct dir_group *g)
+{
+	char *json = record_group_to_json(g);
+	int rc = json ? put_pair(t, g->gid, g->name, json) : -1;
+	free(json);
+	return rc;
+}
+
+static int write_file(const char *dir, enum store_kind kind, const struct store_contents *c)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	if (path_of(path, sizeof(path), dir, kind, "") < 0 ||
+	    path_of(tmp, sizeof(tmp), dir, kind, ".tmp") < 0)
+		return -1;
+	unlink(tmp);
+	size_t n = kind == STORE_USERS ? c->n_users : c->n_groups;
+	int hash_size = n > 100000 ? 100003 : n > 10000 ? 20011 : 4099;
+	/* Nobody else has this file yet: no locks, no syncs until the one fsync below. */
+	struct tdb_context *t = tdb_open(tmp, hash_size, TDB_NOLOCK | TDB_NOSYNC,
+					 O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (!t)
+		return -1;
+	int rc = put_expiration(t, c->expires);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = kind == STORE_USERS ? put_user(t, c->users[i]) : put_group(t, c->groups[i]);
+	if (rc == 0 && fsync(tdb_fd(t)) != 0)
+		rc = -1;
+	if (tdb_close(t) != 0)
+		rc = -1;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -1;
+	if (rc != 0) {
+		int saved = errno;
+		unlink(tmp);
+		errno = saved ? saved : EIO;
+	}
+	return rc;
+}
+
+int store_write_all(const char *cache_dir, const struct store_contents *c)
+{
+	if (write_file(cache_dir, STORE_USERS, c) < 0 || write_file(cache_dir, STORE_GROUPS, c) < 0)
+		return -1;
+	return 0;
+}
+
+static struct tdb_context *open_live(const char *dir, enum store_kind kind, int flags)
+{
+	char path[PATH_MAX];
+	if (path_of(path, sizeof(path), dir, kind, "") < 0)
+		return NULL;
+	return tdb_open(path, 0, TDB_DEFAULT, flags | O_CLOEXEC, 0600);
+}
+
+static int insert(const char *dir, enum store_kind kind, const void *rec)
+{
+	struct tdb_context *t = open_live(dir, kind, O_RDWR | O_CREAT);
+	if (!t)
+		return -1;
+	int rc = tdb_transaction_start(t);
+	if (rc == 0) {
+		rc = kind == STORE_USERS ? put_user(t, rec) : put_group(t, rec);
+		rc = rc == 0 ? tdb_transaction_commit(t) : (tdb_transaction_cancel(t), -1);
+	}
+	tdb_close(t);
+	return rc;
+}
+
+int store_insert_user(const char *cache_dir, const struct dir_user *u)
+{
+	return insert(cache_dir, STORE_USERS, u);
+}
+
+int store_insert_group(const char *cache_dir, const struct dir_group *g)
+{
+	return insert(cache_dir, STORE_GROUPS, g);
+}
+
+int store_remove(const char *cache_dir)
+{
+	char path[PATH_MAX];
+	int rc = 0;
+	for (int k = STORE_USERS; k <= STORE_GROUPS; k++)
+		if (path_of(path, sizeof(path), cache_dir, k, "") < 0 ||
+		    (unlink(path) < 0 && errno != ENOENT))
+			rc = -1;
+	return rc;
+}
+
+struct each_ctx {
+	int (*fn)(const char *json, size_t len, void *arg);
+	void *arg;
+	int rc;
+};
+
+static int each_record(struct tdb_context *t, TDB_DATA key, TDB_DATA val, void *p)
+{
+	(void)t;
+	struct each_ctx *ctx = p;
+	/* Every record is under both keys: visit it once, through its NAME_ key. */
+	if (key.dsize < 5 || memcmp(key.dptr, "NAME_", 5) != 0)
+		return 0;
+	ctx->rc = ctx->fn((const char *)val.dptr, val.dsize, ctx->arg);
+	return ctx->rc != 0;
+}
+
+int store_each(const char *cache_dir, enum store_kind kind,
+	       int (*fn)(const char *json, size_t len, void *arg), void *arg)
+{
+	struct tdb_context *t = open_live(cache_dir, kind, O_RDONLY);
+	if (!t)
+		return errno == ENOENT ? 0 : -1;
+	struct each_ctx ctx = { fn, arg, 0 };
+	int n = tdb_traverse_read(t, each_record, &ctx);
+	tdb_close(t);
+	return n < 0 ? -1 : ctx.rc;
+}
+
+char *store_fetch(const char *cache_dir, enum store_kind kind, const char *key)
+{
+	struct tdb_context *t = open_live(cache_dir, kind, O_RDONLY);
+	if (!t)
+		return NULL;
+	TDB_DATA v = tdb_fetch(t, datum(key, strlen(key)));
+	tdb_close(t);
+	if (!v.dptr)
+		return NULL;
+	char *s = malloc(v.dsize + 1);
+	if (s) {
+		memcpy(s, v.dptr, v.dsize);
+		s[v.dsize] = '\0';
+	}
+	free(v.dptr);
+	return s;
+}
+
+time_t store_expiration(const char *cache_dir)
+{
+	char *v = store_fetch(cache_dir, STORE_USERS, STORE_EXPIRATION_KEY);
+	time_t t = v ? (time_t)strtoll(v, NULL, 10) : 0;
+	free(v);
+	return t;
+}
+
+struct load_ctx {
+	struct store_contents *c;
+	enum store_kind kind;
+};
+
+static int load_one(const char *json, size_t len, void *p)
+{
+	struct load_ctx *ctx = p;
+	struct store_contents *c = ctx->c;
+	if (ctx->kind == STORE_USERS) {
+		struct dir_user *u = calloc(1, sizeof(*u));
+		struct dir_user **grown = realloc(c->users, (c->n_users + 1) * sizeof(*grown));
+		if (grown)
+			c->users = grown;
+		if (!u || !grown || record_user_from_json(json, len, u) < 0) {
+			free(u);
+			return -1;
+		}
+		c->users[c->n_users++] = u;
+	} else {
+		struct dir_group *g = calloc(1, sizeof(*g));
+		struct dir_group **grown = realloc(c->groups, (c->n_groups + 1) * sizeof(*grown));
+		if (grown)
+			c->groups = grown;
+		if (!g || !grown || record_group_from_json(json, len, g) < 0) {
+			free(g);
+			return -1;
+		}
+		c->groups[c->n_groups++] = g;
+	}
+	return 0;
+}
+
+int store_load(const char *cache_dir, struct store_contents *c, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
+		struct load_ctx ctx = { c, k };
+		if (store_each(cache_dir, k, load_one, &ctx) != 0) {
+			snprintf(err, errlen, "%s/%s: unreadable or holds a malformed record",
+				 cache_dir, k == STORE_USERS ? STORE_USER_FILE : STORE_GROUP_FILE);
+			store_contents_free(c);
+			return -1;
+		}
+	}
+	c->expires = store_expiration(cache_dir);
+	return 0;
+}
+
+void store_contents_free(struct store_contents *c)
+{
+	for (size_t i = 0; i < c->n_users; i++) {
+		dir_user_free(c->users[i]);
+		free(c->users[i]);
+	}
+	for (size_t i = 0; i < c->n_groups; i++) {
+		dir_group_free(c->groups[i]);
+		free(c->groups[i]);
+	}
+	free(c->users);
+	free(c->groups);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,51 @@
+/* The persistent cache: two tdb files in cache_dir laid out as TrueNAS's directory-services
+ * cache, so tools of that ecosystem can read them.
+ *   directoryservice_cache_user.tdb, directoryservice_cache_group.tdb
+ *   keys "ID_<uid|gid>" and "NAME_<name>" (no trailing NUL), each the record as JSON
+ *   (cache/record_json.h); "CACHE_EXPIRATION": decimal unix time the contents expire.
+ * The files are root-only (0600): no other user can take a tdb lock dird would wait for.
+ * A full refresh writes new files and renames them into place; single entries are added in
+ * a tdb transaction.  Only dird writes; callers serialise their writes (tdb's fcntl locks do
+ * not separate threads of one process). */
+#ifndef DIR_STORE_H
+#define DIR_STORE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "record.h"
+
+#define STORE_USER_FILE "directoryservice_cache_user.tdb"
+#define STORE_GROUP_FILE "directoryservice_cache_group.tdb"
+#define STORE_EXPIRATION_KEY "CACHE_EXPIRATION"
+
+enum store_kind { STORE_USERS, STORE_GROUPS };
+
+struct store_contents {
+	struct dir_user **users;
+	size_t n_users;
+	struct dir_group **groups;
+	size_t n_groups;
+	time_t expires;
+};
+
+int store_write_all(const char *cache_dir, const struct store_contents *c);
+int store_insert_user(const char *cache_dir, const struct dir_user *u);
+int store_insert_group(const char *cache_dir, const struct dir_group *g);
+/* Removes both files (a flush). */
+int store_remove(const char *cache_dir);
+
+/* Reads everything back.  -1 with err set when a file is unreadable or holds a bad record:
+ * the caller discards the cache and rebuilds it. A missing file is an empty cache. */
+int store_load(const char *cache_dir, struct store_contents *c, char *err, size_t errlen);
+void store_contents_free(struct store_contents *c);
+
+/* The JSON stored under `key` (e.g. "NAME_alice"), malloc'd; NULL when absent. */
+char *store_fetch(const char *cache_dir, enum store_kind kind, const char *key);
+/* Calls fn with every record's JSON, in tdb order; stops early when fn returns non-zero. */
+int store_each(const char *cache_dir, enum store_kind kind,
+	       int (*fn)(const char *json, size_t len, void *arg), void *arg);
+/* The CACHE_EXPIRATION value, or 0. */
+time_t store_expiration(const char *cache_dir);
+
+#endif

@@ -1,0 +1,176 @@
+/* dirctl user|group|users|groups: the synthetic records in the tdb cache. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "dirctl.h"
+#include "names.h"
+#include "protocol.h"
+#include "store.h"
+
+static bool is_number(const char *s)
+{
+	if (!*s || strlen(s) > 10)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static int need_root(void)
+{
+	if (geteuid() == 0)
+		return 0;
+	fprintf(stderr, "dirctl: the cache is readable by root only; run it with sudo\n");
+	return -1;
+}
+
+/* Asks dird to look the entry up, which adds it to the cache if the directory has it. */
+static int fetch_through_dird(struct ctl *c, bool user, const char *what, bool by_id,
+			      uint32_t id, bool *found)
+{
+	struct buf body, reply;
+	uint32_t st;
+	buf_init(&body, DIR_MAX_REQUEST);
+	buf_init(&reply, DIR_MAX_REPLY);
+	if (by_id)
+		buf_put_u32(&body, id);
+	else
+		buf_put_str(&body, what);
+	uint32_t op = user ? (by_id ? DIR_OP_GETPWUID : DIR_OP_GETPWNAM) :
+			     (by_id ? DIR_OP_GETGRGID : DIR_OP_GETGRNAM);
+	int rc = ctl_call(c, op, &body, &st, &reply);
+	*found = rc == EXIT_OK && st == DIR_OK;
+	if (rc == EXIT_OK && st == DIR_UNAVAIL)
+		fprintf(stderr, "dirctl: the directory could not be asked; see 'dirctl status'\n");
+	buf_free(&body);
+	buf_free(&reply);
+	return rc;
+}
+
+static void print_record(const char *json, bool as_json)
+{
+	if (as_json) {
+		printf("%s\n", json);
+		return;
+	}
+	json_object *o = json_tokener_parse(json);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		printf("%s\n", json);
+		json_object_put(o);
+		return;
+	}
+	json_object_object_foreach(o, key, val) {
+		if (json_object_is_type(val, json_type_string))
+			printf("%-10s %s\n", key, json_object_get_string(val));
+		else
+			printf("%-10s %s\n", key, json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
+	}
+	json_object_put(o);
+}
+
+int cmd_show(struct ctl *c, bool user, const char *what)
+{
+	bool by_id = is_number(what);
+	unsigned long long id = by_id ? strtoull(what, NULL, 10) : 0;
+	if ((by_id && id >= UINT32_MAX) || (!by_id && !dir_valid_name(what))) {
+		fprintf(stderr, "dirctl: '%s' is not a valid name or id\n", what);
+		return EXIT_USAGE;
+	}
+	if (need_root() < 0)
+		return EXIT_FAIL;
+	char key[DIR_MAX_NAME + 8];
+	snprintf(key, sizeof(key), by_id ? "ID_%s" : "NAME_%s", what);
+	enum store_kind kind = user ? STORE_USERS : STORE_GROUPS;
+	char *json = store_fetch(c->cfg.cache_dir, kind, key);
+	if (!json) {
+		bool found;
+		int rc = fetch_through_dird(c, user, what, by_id, (uint32_t)id, &found);
+		if (rc != EXIT_OK)
+			return rc;
+		if (found)
+			json = store_fetch(c->cfg.cache_dir, kind, key);
+	}
+	if (!json) {
+		fprintf(stderr, "dirctl: no %s '%s' in the directory\n", user ? "user" : "group", what);
+		return EXIT_NOT_FOUND;
+	}
+	print_record(json, c->json);
+	free(json);
+	return EXIT_OK;
+}
+
+struct rows {
+	json_object *list;
+};
+
+static int collect(const char *json, size_t len, void *arg)
+{
+	struct rows *r = arg;
+	json_tokener *tok = json_tokener_new();
+	json_object *o = tok ? json_tokener_parse_ex(tok, json, (int)len) : NULL;
+	json_tokener_free(tok);
+	if (o && json_object_is_type(o, json_type_object))
+		json_object_array_add(r->list, o);
+	else
+		json_object_put(o);
+	return 0;
+}
+
+static const char *field(json_object *o, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+static int by_name(const void *a, const void *b)
+{
+	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
+	const char *kx = json_object_object_get(x, "username") ? "username" : "name";
+	return strcmp(field(x, kx), field(y, kx));
+}
+
+int cmd_list(struct ctl *c, bool users)
+{
+	if (need_root() < 0)
+		return EXIT_FAIL;
+	struct rows r = { json_object_new_array() };
+	if (store_each(c->cfg.cache_dir, users ? STORE_USERS : STORE_GROUPS, collect, &r) < 0) {
+		fprintf(stderr, "dirctl: cannot read the cache in %s: %s\n", c->cfg.cache_dir,
+			strerror(errno));
+		json_object_put(r.list);
+		return EXIT_FAIL;
+	}
+	json_object_array_sort(r.list, by_name);
+	if (c->json) {
+		printf("%s\n", json_object_to_json_string_ext(r.list, JSON_C_TO_STRING_PRETTY |
+								      JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else {
+		size_t n = json_object_array_length(r.list);
+		for (size_t i = 0; i < n; i++) {
+			json_object *o = json_object_array_get_idx(r.list, i), *grp = NULL, *mem = NULL;
+			if (users) {
+				json_object_object_get_ex(o, "group", &grp);
+				printf("%s:%s:%s:%s:%s:%s\n", field(o, "username"), field(o, "uid"),
+				       grp ? field(grp, "gid") : "", field(o, "full_name"),
+				       field(o, "home"), field(o, "shell"));
+			} else {
+				printf("%s:%s:", field(o, "name"), field(o, "gid"));
+				if (json_object_object_get_ex(o, "users", &mem))
+					for (size_t m = 0; m < json_object_array_length(mem); m++)
+						printf("%s%s", m ? "," : "",
+						       json_object_get_string(json_object_array_get_idx(mem, m)));
+				printf("\n");
+			}
+		}
+	}
+	json_object_put(r.list);
+	return EXIT_OK;
+}

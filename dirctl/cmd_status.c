@@ -1,0 +1,184 @@
+/* dirctl status and dirctl cache refresh|flush. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "dirctl.h"
+#include "protocol.h"
+
+struct status {
+	uint32_t pid, refreshing, progress, users, groups, n_domains;
+	uint64_t last_refresh, refresh_count;
+};
+
+static int get_status(struct ctl *c, struct status *s, struct buf *reply, struct cursor *cur)
+{
+	struct buf body;
+	uint32_t st;
+	buf_init(&body, 0);
+	int rc = ctl_call(c, DIR_OP_STATUS, &body, &st, reply);
+	if (rc != EXIT_OK)
+		return rc;
+	if (st != DIR_OK) {
+		fprintf(stderr, "dirctl: dird refused the status request (%" PRIu32 ")\n", st);
+		return EXIT_FAIL;
+	}
+	cursor_init(cur, reply->data, reply->len);
+	s->pid = cursor_u32(cur);
+	s->refreshing = cursor_u32(cur);
+	s->progress = cursor_u32(cur);
+	s->last_refresh = cursor_u64(cur);
+	s->refresh_count = cursor_u64(cur);
+	s->users = cursor_u32(cur);
+	s->groups = cursor_u32(cur);
+	s->n_domains = cursor_u32(cur);
+	if (cur->failed) {
+		fprintf(stderr, "dirctl: malformed status from dird\n");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static void format_time(uint64_t t, char *out, size_t len)
+{
+	if (!t) {
+		snprintf(out, len, "never");
+		return;
+	}
+	time_t tt = (time_t)t;
+	struct tm tm;
+	localtime_r(&tt, &tm);
+	size_t n = strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(out + n, len - n, " (%llds ago)", (long long)(time(NULL) - tt));
+}
+
+int cmd_status(struct ctl *c)
+{
+	struct status s;
+	struct buf reply;
+	struct cursor cur;
+	buf_init(&reply, DIR_MAX_REPLY);
+	int rc = get_status(c, &s, &reply, &cur);
+	if (rc != EXIT_OK) {
+		buf_free(&reply);
+		return rc;
+	}
+	char when[64];
+	format_time(s.last_refresh, when, sizeof(when));
+	json_object *j = json_object_new_object(), *doms = json_object_new_array();
+	if (!c->json) {
+		printf("dird:      running (pid %" PRIu32 ")\n", s.pid);
+		printf("cache:     %" PRIu32 " users, %" PRIu32 " groups\n", s.users, s.groups);
+		printf("refreshed: %s\n", when);
+		if (s.refreshing)
+			printf("refresh:   running, %" PRIu32 " entries so far\n", s.progress);
+	}
+	json_object_object_add(j, "pid", json_object_new_int64(s.pid));
+	json_object_object_add(j, "users", json_object_new_int64(s.users));
+	json_object_object_add(j, "groups", json_object_new_int64(s.groups));
+	json_object_object_add(j, "last_refresh", json_object_new_int64((int64_t)s.last_refresh));
+	json_object_object_add(j, "refreshing", json_object_new_boolean((int)s.refreshing));
+	for (uint32_t i = 0; i < s.n_domains && !cur.failed; i++) {
+		const char *name = cursor_str(&cur, NULL);
+		uint32_t online = cursor_u32(&cur);
+		const char *server = cursor_str(&cur, NULL);
+		const char *error = cursor_str(&cur, NULL);
+		if (cur.failed)
+			break;
+		/* Never contacted yet is not offline. */
+		bool offline = !online && *error;
+		if (offline)
+			rc = EXIT_OFFLINE;
+		const char *state = online ? "online" : offline ? "offline" : "not contacted yet";
+		if (!c->json) {
+			printf("domain %s: %s%s%s\n", name, state, *server ? ", server " : "", server);
+			if (*error)
+				printf("  last error: %s\n", error);
+		}
+		json_object *d = json_object_new_object();
+		json_object_object_add(d, "name", json_object_new_string(name));
+		json_object_object_add(d, "state", json_object_new_string(state));
+		json_object_object_add(d, "server", json_object_new_string(server));
+		json_object_object_add(d, "last_error", json_object_new_string(error));
+		json_object_array_add(doms, d);
+	}
+	json_object_object_add(j, "domains", doms);
+	if (c->json)
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(j);
+	if (cur.failed) {
+		fprintf(stderr, "dirctl: malformed status from dird\n");
+		rc = EXIT_FAIL;
+	}
+	buf_free(&reply);
+	return rc;
+}
+
+static int simple_call(struct ctl *c, uint32_t op)
+{
+	struct buf body, reply;
+	uint32_t st;
+	buf_init(&body, 0);
+	buf_init(&reply, DIR_MAX_REPLY);
+	int rc = ctl_call(c, op, &body, &st, &reply);
+	buf_free(&reply);
+	if (rc != EXIT_OK)
+		return rc;
+	if (st == DIR_DENIED) {
+		fprintf(stderr, "dirctl: only root may do that; run it with sudo\n");
+		return EXIT_FAIL;
+	}
+	return st == DIR_OK ? EXIT_OK : EXIT_FAIL;
+}
+
+/* Starts a refresh and waits for it, with progress on a terminal. */
+static int refresh(struct ctl *c)
+{
+	struct status before, s;
+	struct buf reply;
+	struct cursor cur;
+	buf_init(&reply, DIR_MAX_REPLY);
+	int rc = get_status(c, &before, &reply, &cur);
+	if (rc == EXIT_OK)
+		rc = simple_call(c, DIR_OP_REFRESH);
+	bool tty = isatty(STDOUT_FILENO);
+	while (rc == EXIT_OK) {
+		usleep(100 * 1000);
+		rc = get_status(c, &s, &reply, &cur);
+		if (rc != EXIT_OK)
+			break;
+		if (tty)
+			printf("\rrefreshing: %" PRIu32 " entries", s.progress), fflush(stdout);
+		if (!s.refreshing)
+			break;
+	}
+	if (tty && rc == EXIT_OK)
+		printf("\n");
+	if (rc == EXIT_OK && s.refresh_count == before.refresh_count) {
+		fprintf(stderr, "dirctl: the refresh failed; 'dirctl status' shows why\n");
+		rc = EXIT_FAIL;
+	} else if (rc == EXIT_OK) {
+		printf("refreshed: %" PRIu32 " users, %" PRIu32 " groups\n", s.users, s.groups);
+	}
+	buf_free(&reply);
+	return rc;
+}
+
+int cmd_cache(struct ctl *c, int argc, char **argv)
+{
+	if (argc == 1 && !strcmp(argv[0], "refresh"))
+		return refresh(c);
+	if (argc == 1 && !strcmp(argv[0], "flush")) {
+		int rc = simple_call(c, DIR_OP_FLUSH);
+		if (rc == EXIT_OK)
+			printf("cache flushed\n");
+		return rc;
+	}
+	fprintf(stderr, "Usage: dirctl cache refresh|flush\n");
+	return EXIT_USAGE;
+}

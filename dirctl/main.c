@@ -1,0 +1,98 @@
+/* dirctl: the administrator's view of dird and its cache. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+#include "dirctl.h"
+#include "protocol.h"
+
+#define CALL_TIMEOUT_MS 5000
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: dirctl [-c FILE] [--json] COMMAND\n"
+		"Commands:\n"
+		"  status               dird, each domain and the cache\n"
+		"  cache refresh        read the whole directory now\n"
+		"  cache flush          empty the cache (long-running processes see it at once)\n"
+		"  user NAME|UID        a cached user record (fetched if not cached)\n"
+		"  group NAME|GID       a cached group record (fetched if not cached)\n"
+		"  users                every cached user\n"
+		"  groups               every cached group\n"
+		"Options:\n"
+		"  -c, --config FILE    read FILE instead of $DIR_CONF or " DIR_DEFAULT_CONF "\n"
+		"  -j, --json           JSON output\n"
+		"  -h, --help           this help\n"
+		"Exit codes: 0 ok, 1 failed, 2 usage, 3 dird not running, 4 a domain offline,\n"
+		"5 no such user or group.\n");
+}
+
+int ctl_call(const struct ctl *c, uint32_t op, const struct buf *body, uint32_t *status,
+	     struct buf *reply)
+{
+	if (dir_client_call(c->cfg.run_dir, CALL_TIMEOUT_MS, op, body, status, reply) == 0)
+		return EXIT_OK;
+	if (errno == ENOENT || errno == ECONNREFUSED) {
+		fprintf(stderr, "dirctl: dird is not running (no socket in %s); start it with "
+				"'dird' or 'systemctl start dird'\n", c->cfg.run_dir);
+		return EXIT_NO_DAEMON;
+	}
+	fprintf(stderr, "dirctl: talking to dird failed: %s\n", strerror(errno));
+	return EXIT_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = { { "config", required_argument, NULL, 'c' },
+					      { "json", no_argument, NULL, 'j' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	struct ctl c = { .json = false };
+	const char *conf = NULL;
+	int o;
+	/* '+': options end at the command; its own arguments follow. */
+	while ((o = getopt_long(argc, argv, "+c:jh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': conf = optarg; break;
+		case 'j': c.json = true; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	/* --json may also follow the command. */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+			c.json = true;
+			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(char *));
+			argc--;
+			i--;
+		}
+	if (argc < 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	char err[1024];
+	if (dir_config_load(conf ? conf : dir_config_path(), &c.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "dirctl: %s\n", err);
+		return EXIT_FAIL;
+	}
+	int rc = EXIT_USAGE;
+	const char *cmd = argv[0];
+	if (!strcmp(cmd, "status") && argc == 1)
+		rc = cmd_status(&c);
+	else if (!strcmp(cmd, "cache"))
+		rc = cmd_cache(&c, argc - 1, argv + 1);
+	else if ((!strcmp(cmd, "user") || !strcmp(cmd, "group")) && argc == 2)
+		rc = cmd_show(&c, cmd[0] == 'u', argv[1]);
+	else if ((!strcmp(cmd, "users") || !strcmp(cmd, "groups")) && argc == 1)
+		rc = cmd_list(&c, cmd[0] == 'u' && cmd[4] == 's');
+	else
+		usage(stderr);
+	dir_config_free(&c.cfg);
+	return rc;
+}

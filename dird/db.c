@@ -1,0 +1,226 @@
+#include "db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "index.h"
+
+void db_init(struct db *db)
+{
+	memset(db, 0, sizeof(*db));
+}
+
+void db_free(struct db *db)
+{
+	store_contents_free(&db->c);
+	free(db->user_name.slots);
+	free(db->user_uid.slots);
+	free(db->group_name.slots);
+	free(db->group_gid.slots);
+	memset(db, 0, sizeof(*db));
+}
+
+/* Key access for the four maps. */
+enum key { KEY_USER_NAME, KEY_USER_UID, KEY_GROUP_NAME, KEY_GROUP_GID };
+
+static uint32_t hash_of(const struct db *db, enum key k, uint32_t i)
+{
+	switch (k) {
+	case KEY_USER_NAME: return index_hash_name(db->c.users[i]->name);
+	case KEY_USER_UID: return index_hash_id(db->c.users[i]->uid);
+	case KEY_GROUP_NAME: return index_hash_name(db->c.groups[i]->name);
+	default: return index_hash_id(db->c.groups[i]->gid);
+	}
+}
+
+static int matches(const struct db *db, enum key k, uint32_t i, const char *name, uint32_t id)
+{
+	switch (k) {
+	case KEY_USER_NAME: return strcmp(db->c.users[i]->name, name) == 0;
+	case KEY_USER_UID: return db->c.users[i]->uid == id;
+	case KEY_GROUP_NAME: return strcmp(db->c.groups[i]->name, name) == 0;
+	default: return db->c.groups[i]->gid == id;
+	}
+}
+
+static struct db_map *map_of(struct db *db, enum key k)
+{
+	struct db_map *maps[] = { &db->user_name, &db->user_uid, &db->group_name, &db->group_gid };
+	return maps[k];
+}
+
+static long find(const struct db *db, enum key k, const char *name, uint32_t id)
+{
+	const struct db_map *m = map_of((struct db *)db, k);
+	if (!m->n_slots)
+		return -1;
+	uint32_t mask = m->n_slots - 1;
+	uint32_t h = name ? index_hash_name(name) : index_hash_id(id);
+	for (uint32_t i = h & mask;; i = (i + 1) & mask) {
+		uint32_t v = m->slots[i];
+		if (!v)
+			return -1;
+		if (matches(db, k, v - 1, name, id))
+			return (long)(v - 1);
+	}
+}
+
+static void insert_slot(struct db_map *m, uint32_t h, uint32_t idx)
+{
+	uint32_t mask = m->n_slots - 1, i = h & mask;
+	while (m->slots[i])
+		i = (i + 1) & mask;
+	m->slots[i] = idx + 1;
+}
+
+/* Keeps the map at most half full; rebuilds it from the records when it grows. */
+static int map_reserve(struct db *db, enum key k, size_t count)
+{
+	struct db_map *m = map_of(db, k);
+	if (m->n_slots >= 2 * (count + 1))
+		return 0;
+	uint32_t n = m->n_slots ? m->n_slots : 64;
+	while (n < 4 * (count + 1))
+		n <<= 1;
+	uint32_t *slots = calloc(n, sizeof(uint32_t));
+	if (!slots)
+		return -1;
+	free(m->slots);
+	m->slots = slots;
+	m->n_slots = n;
+	for (uint32_t i = 0; i < count; i++)
+		insert_slot(m, hash_of(db, k, i), i);
+	return 0;
+}
+
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 256;
+	void *p = realloc(*arr, c * size);
+	if (!p)
+		return -1;
+	*arr = p;
+	*cap = c;
+	return 0;
+}
+
+int db_add_user(struct db *db, struct dir_user *u)
+{
+	if (find(db, KEY_USER_NAME, u->name, 0) >= 0 || find(db, KEY_USER_UID, NULL, u->uid) >= 0) {
+		dir_user_free(u);
+		free(u);
+		return 1;
+	}
+	size_t n = db->c.n_users;
+	if (n >= UINT32_MAX - 1 || grow((void **)&db->c.users, &db->cap_users, n, sizeof(u)) < 0 ||
+	    map_reserve(db, KEY_USER_NAME, n) < 0 || map_reserve(db, KEY_USER_UID, n) < 0) {
+		dir_user_free(u);
+		free(u);
+		return -1;
+	}
+	db->c.users[n] = u;
+	db->c.n_users++;
+	insert_slot(&db->user_name, hash_of(db, KEY_USER_NAME, (uint32_t)n), (uint32_t)n);
+	insert_slot(&db->user_uid, hash_of(db, KEY_USER_UID, (uint32_t)n), (uint32_t)n);
+	return 0;
+}
+
+int db_add_group(struct db *db, struct dir_group *g)
+{
+	if (find(db, KEY_GROUP_NAME, g->name, 0) >= 0 || find(db, KEY_GROUP_GID, NULL, g->gid) >= 0) {
+		dir_group_free(g);
+		free(g);
+		return 1;
+	}
+	size_t n = db->c.n_groups;
+	if (n >= UINT32_MAX - 1 || grow((void **)&db->c.groups, &db->cap_groups, n, sizeof(g)) < 0 ||
+	    map_reserve(db, KEY_GROUP_NAME, n) < 0 || map_reserve(db, KEY_GROUP_GID, n) < 0) {
+		dir_group_free(g);
+		free(g);
+		return -1;
+	}
+	db->c.groups[n] = g;
+	db->c.n_groups++;
+	insert_slot(&db->group_name, hash_of(db, KEY_GROUP_NAME, (uint32_t)n), (uint32_t)n);
+	insert_slot(&db->group_gid, hash_of(db, KEY_GROUP_GID, (uint32_t)n), (uint32_t)n);
+	return 0;
+}
+
+struct dir_user *db_user_by_name(const struct db *db, const char *name)
+{
+	long i = find(db, KEY_USER_NAME, name, 0);
+	return i < 0 ? NULL : db->c.users[i];
+}
+
+struct dir_user *db_user_by_uid(const struct db *db, uint32_t uid)
+{
+	long i = find(db, KEY_USER_UID, NULL, uid);
+	return i < 0 ? NULL : db->c.users[i];
+}
+
+struct dir_group *db_group_by_name(const struct db *db, const char *name)
+{
+	long i = find(db, KEY_GROUP_NAME, name, 0);
+	return i < 0 ? NULL : db->c.groups[i];
+}
+
+struct dir_group *db_group_by_gid(const struct db *db, uint32_t gid)
+{
+	long i = find(db, KEY_GROUP_GID, NULL, gid);
+	return i < 0 ? NULL : db->c.groups[i];
+}
+
+static int add_gid(struct dir_user *u, uint32_t gid, uint32_t *cap)
+{
+	if (gid == u->gid)
+		return 0;
+	for (uint32_t i = 0; i < u->n_groups; i++)
+		if (u->groups[i] == gid)
+			return 0;
+	if (u->n_groups == *cap) {
+		uint32_t c = *cap ? *cap * 2 : 8;
+		uint32_t *p = realloc(u->groups, (size_t)c * sizeof(uint32_t));
+		if (!p)
+			return -1;
+		u->groups = p;
+		*cap = c;
+	}
+	u->groups[u->n_groups++] = gid;
+	return 0;
+}
+
+int db_link_group(struct db *db, const struct dir_group *g)
+{
+	for (uint32_t m = 0; m < g->n_members; m++) {
+		struct dir_user *u = db_user_by_name(db, g->members[m]);
+		uint32_t cap = u ? u->n_groups : 0;
+		if (u && add_gid(u, g->gid, &cap) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int db_link_groups(struct db *db)
+{
+	uint32_t *caps = calloc(db->c.n_users + 1, sizeof(uint32_t));
+	if (!caps)
+		return -1;
+	for (size_t i = 0; i < db->c.n_users; i++) {
+		free(db->c.users[i]->groups);
+		db->c.users[i]->groups = NULL;
+		db->c.users[i]->n_groups = 0;
+	}
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < db->c.n_groups; i++) {
+		const struct dir_group *g = db->c.groups[i];
+		for (uint32_t m = 0; rc == 0 && m < g->n_members; m++) {
+			long u = find(db, KEY_USER_NAME, g->members[m], 0);
+			if (u >= 0)
+				rc = add_gid(db->c.users[u], g->gid, &caps[u]);
+		}
+	}
+	free(caps);
+	return rc;
+}

@@ -1,0 +1,40 @@
+/* dird's in-memory view of the cache: every user and group it serves, found by name or id. */
+#ifndef DIRD_DB_H
+#define DIRD_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+#include "store.h"
+
+struct db_map {
+	uint32_t *slots; /* 1 + index into the owner's array, 0 empty */
+	uint32_t n_slots;
+};
+
+struct db {
+	struct store_contents c; /* owns the records */
+	size_t cap_users, cap_groups;
+	struct db_map user_name, user_uid, group_name, group_gid;
+};
+
+void db_init(struct db *db);
+void db_free(struct db *db);
+
+/* Takes ownership of u (or g): 0 added; 1 when its name or id is already taken (the first one
+ * stays, the new one is freed; the caller logs it); -1 out of memory (freed too). */
+int db_add_user(struct db *db, struct dir_user *u);
+int db_add_group(struct db *db, struct dir_group *g);
+
+struct dir_user *db_user_by_name(const struct db *db, const char *name);
+struct dir_user *db_user_by_uid(const struct db *db, uint32_t uid);
+struct dir_group *db_group_by_name(const struct db *db, const char *name);
+struct dir_group *db_group_by_gid(const struct db *db, uint32_t gid);
+
+/* Builds every user's supplementary gid list from the groups' member lists. */
+int db_link_groups(struct db *db);
+/* Adds a newly found group's gid to the lists of its members already in db. */
+int db_link_group(struct db *db, const struct dir_group *g);
+
+#endif

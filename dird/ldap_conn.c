@@ -1,0 +1,159 @@
+#include "ldap_conn.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "secret.h"
+
+static void set_timeouts(LDAP *ld, unsigned seconds)
+{
+	struct timeval tv = { .tv_sec = seconds };
+	int version = LDAP_VERSION3;
+	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
+	ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+	ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
+	ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+	ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON);
+#ifdef LDAP_OPT_TCP_USER_TIMEOUT
+	unsigned ms = seconds * 1000;
+	ldap_set_option(ld, LDAP_OPT_TCP_USER_TIMEOUT, &ms);
+#endif
+}
+
+static int bind_simple(struct ldap_conn *c, char *err, size_t errlen)
+{
+	const struct dir_domain *d = c->domain;
+	char *password = dir_config_read_secret(d->bind_password_file, err, errlen);
+	if (!password)
+		return -1;
+	if (!*password) {
+		/* An empty password would make an unauthenticated bind that "succeeds". */
+		snprintf(err, errlen, "%s is empty; refusing an unauthenticated bind",
+			 d->bind_password_file);
+		secret_free(password);
+		return -1;
+	}
+	struct berval cred = { .bv_len = strlen(password), .bv_val = password };
+	int rc = ldap_sasl_bind_s(c->ld, d->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+	secret_free(password);
+	if (rc != LDAP_SUCCESS) {
+		snprintf(err, errlen, "bind as %s failed: %s", d->bind_dn, ldap_err2string(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int ldap_conn_open(struct ldap_conn *c, const struct dir_domain *d, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->domain = d;
+	int rc = ldap_initialize(&c->ld, d->uri);
+	if (rc != LDAP_SUCCESS) {
+		snprintf(err, errlen, "%s: %s", d->uri, ldap_err2string(rc));
+		c->ld = NULL;
+		return -1;
+	}
+	set_timeouts(c->ld, d->timeout);
+	if (d->bind_dn) {
+		if (bind_simple(c, err, errlen) < 0) {
+			ldap_conn_close(c);
+			return -1;
+		}
+	} else {
+		/* Anonymous: no bind at all, but connect now so a dead server shows here. */
+		rc = ldap_connect(c->ld);
+		if (rc != LDAP_SUCCESS) {
+			snprintf(err, errlen, "cannot connect to %s: %s", d->uri, ldap_err2string(rc));
+			ldap_conn_close(c);
+			return -1;
+		}
+	}
+	char *uri = NULL;
+	if (ldap_get_option(c->ld, LDAP_OPT_URI, &uri) == LDAP_OPT_SUCCESS && uri) {
+		/* libldap lists the uri it connected to first. */
+		snprintf(c->server, sizeof(c->server), "%.*s", (int)strcspn(uri, " ,"), uri);
+		ldap_memfree(uri);
+	}
+	return 0;
+}
+
+void ldap_conn_close(struct ldap_conn *c)
+{
+	if (c->ld)
+		ldap_unbind_ext_s(c->ld, NULL, NULL);
+	c->ld = NULL;
+}
+
+static int one_page(struct ldap_conn *c, const char *base, const char *filter,
+		    const char *const *attrs, struct berval *cookie, ldap_entry_fn fn, void *arg,
+		    char *err, size_t errlen)
+{
+	const struct dir_domain *d = c->domain;
+	LDAPControl *page = NULL, *ctrls[2] = { NULL, NULL };
+	LDAPMessage *res = NULL;
+	LDAPControl **rctrls = NULL;
+	struct timeval tv = { .tv_sec = d->timeout };
+	char *msg = NULL;
+	int result = LDAP_SUCCESS, ret = -1;
+
+	int rc = ldap_create_page_control(c->ld, (ber_int_t)d->page_size, cookie, 0, &page);
+	if (rc != LDAP_SUCCESS)
+		goto fail;
+	ctrls[0] = page;
+	rc = ldap_search_ext_s(c->ld, base, LDAP_SCOPE_SUBTREE, filter, (char **)attrs, 0, ctrls,
+			       NULL, &tv, 0, &res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_REFERRAL && !res)
+		goto fail;
+	for (LDAPMessage *e = ldap_first_entry(c->ld, res); e; e = ldap_next_entry(c->ld, e))
+		if (fn(c->ld, e, arg) < 0) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+	rc = ldap_parse_result(c->ld, res, &result, NULL, &msg, NULL, &rctrls, 0);
+	if (rc != LDAP_SUCCESS)
+		goto fail;
+	if (result != LDAP_SUCCESS && result != LDAP_REFERRAL && result != LDAP_NO_SUCH_OBJECT) {
+		rc = result;
+		goto fail;
+	}
+	ber_memfree(cookie->bv_val);
+	cookie->bv_val = NULL;
+	cookie->bv_len = 0;
+	LDAPControl *resp = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, rctrls, NULL);
+	ber_int_t estimate;
+	if (resp && ldap_parse_pageresponse_control(c->ld, resp, &estimate, cookie) != LDAP_SUCCESS) {
+		rc = LDAP_DECODING_ERROR;
+		goto fail;
+	}
+	ret = 0;
+	goto out;
+fail:
+	snprintf(err, errlen, "search of %s for %s failed: %s%s%s", base, filter,
+		 ldap_err2string(rc), msg && *msg ? ": " : "", msg ? msg : "");
+	if (rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT || rc == LDAP_CONNECT_ERROR)
+		ldap_conn_close(c);
+out:
+	ldap_memfree(msg);
+	ldap_controls_free(rctrls);
+	ldap_msgfree(res);
+	if (page)
+		ldap_control_free(page);
+	return ret;
+}
+
+int ldap_conn_search(struct ldap_conn *c, const char *base, const char *filter,
+		     const char *const *attrs, ldap_entry_fn fn, void *arg, char *err, size_t errlen)
+{
+	if (!c->ld) {
+		snprintf(err, errlen, "not connected");
+		return -1;
+	}
+	struct berval cookie = { 0, NULL };
+	int rc;
+	do
+		rc = one_page(c, base, filter, attrs, &cookie, fn, arg, err, errlen);
+	while (rc == 0 && cookie.bv_val && cookie.bv_len > 0);
+	ber_memfree(cookie.bv_val);
+	return rc;
+}

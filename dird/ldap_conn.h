@@ -1,0 +1,28 @@
+/* One LDAP connection to one domain, every step bounded by the domain's timeout. */
+#ifndef DIRD_LDAP_CONN_H
+#define DIRD_LDAP_CONN_H
+
+#include <ldap.h>
+#include <stdbool.h>
+
+#include "config.h"
+
+struct ldap_conn {
+	LDAP *ld;
+	const struct dir_domain *domain;
+	char server[256]; /* the uri that answered */
+};
+
+/* Connects (trying the uris in order) and binds: anonymously without bind_dn, else simple bind
+ * with the password file, which is read, used and wiped each time.  -1 with err set. */
+int ldap_conn_open(struct ldap_conn *c, const struct dir_domain *d, char *err, size_t errlen);
+void ldap_conn_close(struct ldap_conn *c);
+
+typedef int (*ldap_entry_fn)(LDAP *ld, LDAPMessage *entry, void *arg);
+
+/* A subtree search in pages of the domain's page_size; calls fn for every entry (referrals are
+ * skipped).  0 on success; -1 with err set, and the connection closed when it broke. */
+int ldap_conn_search(struct ldap_conn *c, const char *base, const char *filter,
+		     const char *const *attrs, ldap_entry_fn fn, void *arg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,192 @@
+#include "ldap_map.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "names.h"
+#include "protocol.h"
+
+#define MAX_VALUE 4096
+
+const char *const ldap_user_attrs[] = { "uid", "uidNumber", "gidNumber", "gecos", "cn",
+					"homeDirectory", "loginShell", NULL };
+const char *const ldap_group_attrs[] = { "cn", "gidNumber", "memberUid", NULL };
+
+/* The first value of attr as a C string: NULL when absent, empty, too long or holding a NUL. */
+static char *first_value(LDAP *ld, LDAPMessage *e, const char *attr)
+{
+	struct berval **v = ldap_get_values_len(ld, e, attr);
+	char *s = NULL;
+	if (v && v[0] && v[0]->bv_len > 0 && v[0]->bv_len <= MAX_VALUE &&
+	    !memchr(v[0]->bv_val, '\0', v[0]->bv_len))
+		s = strndup(v[0]->bv_val, v[0]->bv_len);
+	ldap_value_free_len(v);
+	return s;
+}
+
+/* A decimal id: digits only, no sign, below 2^32 - 1 (which means "none" to the kernel). */
+static int parse_id(const char *s, uint32_t *out)
+{
+	if (!s || !*s || strlen(s) > 10)
+		return -1;
+	uint64_t n = 0;
+	for (const char *p = s; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		n = n * 10 + (uint64_t)(*p - '0');
+	}
+	if (n >= UINT32_MAX)
+		return -1;
+	*out = (uint32_t)n;
+	return 0;
+}
+
+/* passwd fields may not hold ':' or line breaks; gecos text is kept readable instead. */
+static void sanitize_gecos(char *s)
+{
+	for (; *s; s++)
+		if (*s == ':' || (unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+static int valid_path_field(const char *s)
+{
+	if (!s || s[0] != '/')
+		return 0;
+	for (; *s; s++)
+		if (*s == ':' || (unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+char *ldap_map_home(const char *tmpl, const char *user, const char *domain, uint32_t uid)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	char num[16];
+	snprintf(num, sizeof(num), "%" PRIu32, uid);
+	for (const char *p = tmpl; *p; p++) {
+		const char *piece = NULL;
+		if (*p == '%' && p[1]) {
+			switch (*++p) {
+			case 'U': piece = user; break;
+			case 'D': piece = domain; break;
+			case 'u': piece = num; break;
+			case '%': piece = "%"; break;
+			default: buf_put_bytes(&b, p - 1, 2); continue;
+			}
+			buf_put_bytes(&b, piece, strlen(piece));
+		} else {
+			buf_put_bytes(&b, p, 1);
+		}
+	}
+	buf_put_bytes(&b, "", 1);
+	if (b.failed) {
+		buf_free(&b);
+		return NULL;
+	}
+	return (char *)b.data;
+}
+
+enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
+			      struct dir_user *u, char *why, size_t whylen)
+{
+	memset(u, 0, sizeof(*u));
+	char *uid = first_value(ld, e, "uidNumber"), *gid = first_value(ld, e, "gidNumber");
+	enum map_result r = MAP_SKIP;
+	u->name = first_value(ld, e, "uid");
+	if (!u->name || !dir_valid_name(u->name)) {
+		snprintf(why, whylen, "missing or invalid uid");
+		goto out;
+	}
+	if (parse_id(uid, &u->uid) < 0 || parse_id(gid, &u->gid) < 0) {
+		snprintf(why, whylen, "user %s: missing or invalid uidNumber/gidNumber", u->name);
+		goto out;
+	}
+	if (u->uid < d->min_id) {
+		snprintf(why, whylen, "user %s: uid %" PRIu32 " is below min_id %" PRIu32, u->name,
+			 u->uid, d->min_id);
+		goto out;
+	}
+	r = MAP_NOMEM;
+	if (!(u->gecos = first_value(ld, e, "gecos")) && !(u->gecos = first_value(ld, e, "cn")) &&
+	    !(u->gecos = strdup("")))
+		goto out;
+	sanitize_gecos(u->gecos);
+	u->home = first_value(ld, e, "homeDirectory");
+	u->shell = first_value(ld, e, "loginShell");
+	if (!valid_path_field(u->home)) {
+		free(u->home);
+		if (!(u->home = ldap_map_home(d->home_template, u->name, d->name, u->uid)))
+			goto out;
+	}
+	if (!valid_path_field(u->shell)) {
+		free(u->shell);
+		if (!(u->shell = strdup(d->default_shell)))
+			goto out;
+	}
+	if (!(u->domain = strdup(d->name)))
+		goto out;
+	r = MAP_OK;
+out:
+	free(uid);
+	free(gid);
+	if (r != MAP_OK)
+		dir_user_free(u);
+	return r;
+}
+
+enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
+			       struct dir_group *g, char *why, size_t whylen)
+{
+	memset(g, 0, sizeof(*g));
+	char *gid = first_value(ld, e, "gidNumber");
+	struct berval **members = NULL;
+	enum map_result r = MAP_SKIP;
+	g->name = first_value(ld, e, "cn");
+	if (!g->name || !dir_valid_name(g->name)) {
+		snprintf(why, whylen, "missing or invalid cn");
+		goto out;
+	}
+	if (parse_id(gid, &g->gid) < 0) {
+		snprintf(why, whylen, "group %s: missing or invalid gidNumber", g->name);
+		goto out;
+	}
+	if (g->gid < d->min_id) {
+		snprintf(why, whylen, "group %s: gid %" PRIu32 " is below min_id %" PRIu32, g->name,
+			 g->gid, d->min_id);
+		goto out;
+	}
+	r = MAP_NOMEM;
+	if (!(g->domain = strdup(d->name)))
+		goto out;
+	members = ldap_get_values_len(ld, e, "memberUid");
+	size_t n = members ? (size_t)ldap_count_values_len(members) : 0;
+	if (!(g->members = calloc(n + 1, sizeof(char *))))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct berval *v = members[i];
+		if (v->bv_len == 0 || v->bv_len > DIR_MAX_NAME || memchr(v->bv_val, '\0', v->bv_len))
+			continue;
+		char *m = strndup(v->bv_val, v->bv_len);
+		if (!m)
+			goto out;
+		if (!dir_valid_name(m)) {
+			free(m);
+			continue;
+		}
+		g->members[g->n_members++] = m;
+	}
+	r = MAP_OK;
+out:
+	free(gid);
+	ldap_value_free_len(members);
+	if (r != MAP_OK)
+		dir_group_free(g);
+	return r;
+}

@@ -1,0 +1,263 @@
+/* dird: keeps the directory's users and groups in the cache and answers cache misses. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <nss.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dird.h"
+#include "fileutil.h"
+#include "log.h"
+#include "protocol.h"
+
+/* How long inserted cache misses wait before the index is rewritten: several misses in a row
+ * (an `ls -l` of a directory) cost one rewrite. */
+#define PUBLISH_DELAY_MS 200
+
+long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: dird [-f] [-c FILE]\n"
+		   "  -f, --foreground  stay in the foreground and log to stderr\n"
+		   "  -c, --config FILE read FILE instead of $DIR_CONF or " DIR_DEFAULT_CONF "\n"
+		   "  -h, --help        show this help\n");
+}
+
+/* dird must never ask libnss_dir (which would ask dird): resolve accounts from files only. */
+static void bypass_own_nss_module(void)
+{
+	__nss_configure_lookup("passwd", "files");
+	__nss_configure_lookup("group", "files");
+	__nss_configure_lookup("initgroups", "files");
+}
+
+/* One dird per run_dir: a lock on a root-only file nobody else can open. */
+static int take_instance_lock(const char *run_dir)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/dird.lock", run_dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_error("%s: %s", path, errno == EWOULDBLOCK ? "another dird is running" :
+			  strerror(errno));
+		return -1;
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || write(fd, pid, (size_t)n) != n)
+		log_warning("cannot write the pid to %s", path);
+	return fd;
+}
+
+static int load_config(const char *path, struct dir_config *cfg)
+{
+	char err[1024];
+	if (dir_config_load(path, cfg, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (cfg->n_domains == 0) {
+		log_error("%s: no [domain/NAME] section", path);
+		dir_config_free(cfg);
+		return -1;
+	}
+	/* Read each password once now, so a bad file stops dird at start, not later. */
+	for (size_t i = 0; i < cfg->n_domains; i++) {
+		const struct dir_domain *dom = &cfg->domains[i];
+		if (!dom->bind_password_file)
+			continue;
+		char *secret = dir_config_read_secret(dom->bind_password_file, err, sizeof(err));
+		if (!secret) {
+			log_error("[domain/%s] bind_password_file: %s", dom->name, err);
+			dir_config_free(cfg);
+			return -1;
+		}
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+	return 0;
+}
+
+static int setup_state(struct dird *d)
+{
+	d->domains = calloc(d->cfg.n_domains, sizeof(*d->domains));
+	d->conns = calloc(d->cfg.n_domains, sizeof(*d->conns));
+	return d->domains && d->conns ? 0 : -1;
+}
+
+static void close_conns(struct dird *d)
+{
+	for (size_t i = 0; i < d->cfg.n_domains; i++)
+		ldap_conn_close(&d->conns[i]);
+}
+
+/* SIGHUP: a new configuration, applied between refreshes (the refresh thread reads it). */
+static void reload(struct dird *d)
+{
+	struct dir_config cfg;
+	if (load_config(d->cfg.path, &cfg) < 0) {
+		log_error("reload failed; keeping the running configuration");
+		return;
+	}
+	if (strcmp(cfg.cache_dir, d->cfg.cache_dir) || strcmp(cfg.run_dir, d->cfg.run_dir))
+		log_warning("cache_dir and run_dir changes take effect at the next start");
+	/* The running paths stay: readers and the socket are already there. */
+	free(cfg.cache_dir);
+	free(cfg.run_dir);
+	cfg.cache_dir = d->cfg.cache_dir;
+	cfg.run_dir = d->cfg.run_dir;
+	d->cfg.cache_dir = d->cfg.run_dir = NULL;
+	close_conns(d);
+	free(d->domains);
+	free(d->conns);
+	dir_config_free(&d->cfg);
+	d->cfg = cfg;
+	if (setup_state(d) < 0) {
+		log_error("out of memory");
+		exit(1);
+	}
+	log_set_level(d->cfg.log_level);
+	log_info("configuration reloaded");
+	refresh_start_locked(d);
+}
+
+static int next_timeout(struct dird *d)
+{
+	long long t = 1000;
+	if (d->dirty) {
+		long long left = d->dirty_since_ms + PUBLISH_DELAY_MS - now_ms();
+		t = left < 0 ? 0 : left;
+	}
+	return (int)t;
+}
+
+static void on_tick(struct dird *d, bool *reload_pending)
+{
+	pthread_mutex_lock(&d->store_lock);
+	pthread_mutex_lock(&d->lock);
+	if (d->dirty && now_ms() - d->dirty_since_ms >= PUBLISH_DELAY_MS)
+		publish_locked(d, false);
+	if (*reload_pending && !d->refreshing) {
+		*reload_pending = false;
+		reload(d);
+	}
+	if (d->cfg.enumerate && !d->refreshing &&
+	    time(NULL) - d->last_refresh >= (time_t)d->cfg.refresh_interval)
+		refresh_start_locked(d);
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->store_lock);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = { { "foreground", no_argument, NULL, 'f' },
+					      { "config", required_argument, NULL, 'c' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	bool foreground = false;
+	const char *conf = NULL;
+	int o;
+	while ((o = getopt_long(argc, argv, "fc:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'f': foreground = true; break;
+		case 'c': conf = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	bypass_own_nss_module();
+	/* Our own configuration only: no ~/.ldaprc or /etc/ldap/ldap.conf surprises. */
+	setenv("LDAPNOINIT", "1", 1);
+	log_setup("dird", true, DIR_LOG_INFO);
+
+	static struct dird d = { .store_lock = PTHREAD_MUTEX_INITIALIZER,
+				 .lock = PTHREAD_MUTEX_INITIALIZER };
+	if (load_config(conf ? conf : dir_config_path(), &d.cfg) < 0)
+		return 1;
+	if (dir_ensure(d.cfg.run_dir, 0755) < 0 || dir_ensure(d.cfg.cache_dir, 0755) < 0) {
+		log_error("cannot use %s or %s: %s", d.cfg.run_dir, d.cfg.cache_dir, strerror(errno));
+		return 1;
+	}
+	if (take_instance_lock(d.cfg.run_dir) < 0 || setup_state(&d) < 0)
+		return 1;
+
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGPIPE);
+	/* Blocked before any thread starts, so only the signalfd sees them. */
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	int lfd = server_listen(d.cfg.run_dir);
+	if (sfd < 0 || lfd < 0)
+		return 1;
+	if (!foreground) {
+		if (daemon(0, 0) < 0) {
+			log_error("cannot detach: %s", strerror(errno));
+			return 1;
+		}
+		log_setup("dird", false, d.cfg.log_level);
+	}
+	log_set_level(d.cfg.log_level);
+
+	pthread_mutex_lock(&d.store_lock);
+	pthread_mutex_lock(&d.lock);
+	db_init(&d.db);
+	publish_load_cache(&d);
+	if (d.cfg.enumerate)
+		refresh_start_locked(&d);
+	pthread_mutex_unlock(&d.lock);
+	pthread_mutex_unlock(&d.store_lock);
+	log_info("ready, listening on %s/%s", d.cfg.run_dir, DIR_SOCKET_NAME);
+
+	bool reload_pending = false;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN } };
+		int r = poll(p, 2, next_timeout(&d));
+		if (r < 0 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			break;
+		}
+		if (r > 0 && (p[0].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP)
+					reload_pending = true;
+				else if (si.ssi_signo != SIGPIPE)
+					break;
+			}
+		}
+		if (r > 0 && (p[1].revents & POLLIN))
+			server_handle_client(&d, lfd);
+		on_tick(&d, &reload_pending);
+	}
+
+	log_info("stopping");
+	/* Wait for a refresh that is writing files, so it ends with a whole cache. */
+	pthread_mutex_lock(&d.store_lock);
+	char sock[PATH_MAX];
+	snprintf(sock, sizeof(sock), "%s/%s", d.cfg.run_dir, DIR_SOCKET_NAME);
+	unlink(sock);
+	return 0;
+}

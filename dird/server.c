@@ -1,0 +1,169 @@
+/* The socket: one request and one reply per connection (libcommon/protocol.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "dird.h"
+#include "log.h"
+#include "protocol.h"
+#include "store.h"
+
+int server_listen(const char *run_dir)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", run_dir, DIR_SOCKET_NAME);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
+		log_error("%s/%s: path too long for a socket", run_dir, DIR_SOCKET_NAME);
+		return -1;
+	}
+	struct stat st;
+	if (lstat(sa.sun_path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_error("%s exists and is not a socket; remove it", sa.sun_path);
+			return -1;
+		}
+		unlink(sa.sun_path);
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(sa.sun_path, 0666) < 0 || listen(fd, 128) < 0) {
+		log_error("cannot listen on %s: %s", sa.sun_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int io_all(int fd, void *p, size_t n, bool writing)
+{
+	char *s = p;
+	while (n > 0) {
+		ssize_t r = writing ? send(fd, s, n, MSG_NOSIGNAL) : recv(fd, s, n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		s += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static void encode_status(struct dird *d, struct buf *b)
+{
+	pthread_mutex_lock(&d->lock);
+	buf_put_u32(b, (uint32_t)getpid());
+	buf_put_u32(b, d->refreshing);
+	buf_put_u32(b, atomic_load(&d->refresh_progress));
+	buf_put_u64(b, (uint64_t)d->last_refresh);
+	buf_put_u64(b, d->refresh_count);
+	buf_put_u32(b, (uint32_t)d->db.c.n_users);
+	buf_put_u32(b, (uint32_t)d->db.c.n_groups);
+	buf_put_u32(b, (uint32_t)d->cfg.n_domains);
+	for (size_t i = 0; i < d->cfg.n_domains; i++) {
+		buf_put_str(b, d->cfg.domains[i].name);
+		buf_put_u32(b, d->domains[i].online);
+		buf_put_str(b, d->domains[i].server);
+		buf_put_str(b, d->domains[i].last_error);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Empties the cache; readers of the old index are told by publish_locked. */
+static void flush(struct dird *d)
+{
+	pthread_mutex_lock(&d->store_lock);
+	pthread_mutex_lock(&d->lock);
+	db_free(&d->db);
+	db_init(&d->db);
+	if (store_remove(d->cfg.cache_dir) < 0)
+		log_warning("cannot remove the tdb cache: %s", strerror(errno));
+	publish_locked(d, true);
+	d->last_refresh = 0;
+	log_info("cache flushed");
+	if (d->cfg.enumerate)
+		refresh_start_locked(d);
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->store_lock);
+}
+
+static uint32_t dispatch(struct dird *d, uint32_t op, uid_t peer, const struct buf *body,
+			 struct buf *reply)
+{
+	switch (op) {
+	case DIR_OP_GETPWNAM:
+	case DIR_OP_GETPWUID:
+	case DIR_OP_GETGRNAM:
+	case DIR_OP_GETGRGID:
+		return lookup_handle(d, op, body, reply);
+	case DIR_OP_STATUS:
+		if (body->len)
+			return DIR_BADREQ;
+		encode_status(d, reply);
+		return DIR_OK;
+	case DIR_OP_REFRESH:
+	case DIR_OP_FLUSH:
+		if (peer != 0)
+			return DIR_DENIED;
+		if (body->len)
+			return DIR_BADREQ;
+		if (op == DIR_OP_FLUSH) {
+			flush(d);
+		} else {
+			pthread_mutex_lock(&d->lock);
+			refresh_start_locked(d);
+			pthread_mutex_unlock(&d->lock);
+		}
+		return DIR_OK;
+	default:
+		return DIR_BADREQ;
+	}
+}
+
+void server_handle_client(struct dird *d, int listen_fd)
+{
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* A client that stalls costs us at most this long. */
+	struct timeval tv = { .tv_sec = DIR_CLIENT_IO_TIMEOUT_MS / 1000,
+			      .tv_usec = (DIR_CLIENT_IO_TIMEOUT_MS % 1000) * 1000 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	uint32_t hdr[3];
+	struct buf body, reply;
+	buf_init(&body, DIR_MAX_REQUEST);
+	buf_init(&reply, DIR_MAX_REPLY);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    io_all(fd, hdr, sizeof(hdr), false) < 0)
+		goto out;
+	uint32_t status;
+	if (hdr[0] != DIR_PROTO_MAGIC || hdr[2] > DIR_MAX_REQUEST) {
+		status = DIR_BADREQ;
+	} else {
+		void *p = buf_extend(&body, hdr[2]);
+		if (!p || io_all(fd, p, hdr[2], false) < 0)
+			goto out;
+		status = dispatch(d, hdr[1], cred.uid, &body, &reply);
+	}
+	if (reply.failed)
+		status = DIR_UNAVAIL;
+	if (status != DIR_OK)
+		buf_reset(&reply);
+	uint32_t out_hdr[3] = { DIR_PROTO_MAGIC, status, (uint32_t)reply.len };
+	if (io_all(fd, out_hdr, sizeof(out_hdr), true) == 0)
+		io_all(fd, reply.data, reply.len, true);
+out:
+	buf_free(&body);
+	buf_free(&reply);
+	close(fd);
+}

@@ -1,0 +1,148 @@
+#include "client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "protocol.h"
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int wait_fd(int fd, short events, long long deadline)
+{
+	for (;;) {
+		long long left = deadline - now_ms();
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		struct pollfd p = { .fd = fd, .events = events };
+		int r = poll(&p, 1, (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+static int send_all(int fd, const void *p, size_t n, long long deadline)
+{
+	const char *s = p;
+	while (n > 0) {
+		ssize_t w = send(fd, s, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w > 0) {
+			s += w;
+			n -= (size_t)w;
+		} else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if (wait_fd(fd, POLLOUT, deadline) < 0)
+				return -1;
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int recv_all(int fd, void *p, size_t n, long long deadline)
+{
+	char *s = p;
+	while (n > 0) {
+		ssize_t r = recv(fd, s, n, MSG_DONTWAIT);
+		if (r > 0) {
+			s += r;
+			n -= (size_t)r;
+		} else if (r == 0) {
+			errno = EPROTO;
+			return -1;
+		} else if (errno == EAGAIN || errno == EINTR) {
+			if (wait_fd(fd, POLLIN, deadline) < 0)
+				return -1;
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int connect_socket(const char *run_dir, long long deadline)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", run_dir, DIR_SOCKET_NAME);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return fd;
+	if (errno == EAGAIN || errno == EINPROGRESS) {
+		/* A full backlog: wait for room, bounded by the deadline. */
+		int err = 0;
+		socklen_t len = sizeof(err);
+		if (wait_fd(fd, POLLOUT, deadline) == 0 &&
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+			return fd;
+		if (err)
+			errno = err;
+	}
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+int dir_client_call(const char *run_dir, int timeout_ms, uint32_t op, const struct buf *body,
+		    uint32_t *status, struct buf *reply)
+{
+	long long deadline = now_ms() + timeout_ms;
+	if (body->failed || body->len > DIR_MAX_REQUEST) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	int fd = connect_socket(run_dir, deadline);
+	if (fd < 0)
+		return -1;
+
+	uint32_t hdr[3] = { DIR_PROTO_MAGIC, op, (uint32_t)body->len };
+	int rc = -1;
+	if (send_all(fd, hdr, sizeof(hdr), deadline) < 0 ||
+	    send_all(fd, body->data, body->len, deadline) < 0 ||
+	    recv_all(fd, hdr, sizeof(hdr), deadline) < 0)
+		goto out;
+	if (hdr[0] != DIR_PROTO_MAGIC || hdr[2] > DIR_MAX_REPLY || hdr[2] > reply->max) {
+		errno = EPROTO;
+		goto out;
+	}
+	buf_reset(reply);
+	if (hdr[2]) {
+		void *dst = buf_extend(reply, hdr[2]);
+		if (!dst) {
+			errno = ENOMEM;
+			goto out;
+		}
+		if (recv_all(fd, dst, hdr[2], deadline) < 0)
+			goto out;
+	}
+	*status = hdr[1];
+	rc = 0;
+out:
+	{
+		int saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return rc;
+}

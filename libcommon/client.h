@@ -1,0 +1,15 @@
+/* The client side of the dird socket protocol (libcommon/protocol.h), for libnss_dir and
+ * dirctl.  Every step is bounded by one deadline; SIGPIPE is never raised. */
+#ifndef DIR_CLIENT_H
+#define DIR_CLIENT_H
+
+#include "buf.h"
+
+/* Sends `op` with `body` to the socket in `run_dir` and waits at most timeout_ms for the reply.
+ * On success returns 0, sets *status and fills `reply` with the body.  Returns -1 with errno
+ * set when dird is not there (ENOENT, ECONNREFUSED), too slow (ETIMEDOUT) or broke the
+ * protocol (EPROTO). */
+int dir_client_call(const char *run_dir, int timeout_ms, uint32_t op, const struct buf *body,
+		    uint32_t *status, struct buf *reply);
+
+#endif

@@ -1,0 +1,444 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "secret.h"
+
+#define MAX_LINE 4096
+#define MAX_SECRET 4096
+
+const char *dir_config_path(void)
+{
+	const char *p = secure_getenv("DIR_CONF");
+	return p && *p ? p : DIR_DEFAULT_CONF;
+}
+
+struct parse {
+	const char *file;
+	unsigned line;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct parse *ps, const char *fmt, ...)
+{
+	int n = snprintf(ps->err, ps->errlen, "%s:%u: ", ps->file, ps->line);
+	if (n >= 0 && (size_t)n < ps->errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(ps->err + n, ps->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static int set_string(struct parse *ps, char **dst, const char *key, const char *v)
+{
+	if (!*v)
+		return fail(ps, "%s: empty value", key);
+	char *copy = strdup(v);
+	if (!copy)
+		return fail(ps, "out of memory");
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static int set_path(struct parse *ps, char **dst, const char *key, const char *v)
+{
+	if (v[0] != '/')
+		return fail(ps, "%s: '%s' is not an absolute path", key, v);
+	if (strlen(v) >= PATH_MAX)
+		return fail(ps, "%s: path too long", key);
+	return set_string(ps, dst, key, v);
+}
+
+static int set_uint(struct parse *ps, unsigned long *dst, const char *key, const char *v,
+		    unsigned long lo, unsigned long hi)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 10);
+	if (!isdigit((unsigned char)v[0]) || *end || errno || n < lo || n > hi)
+		return fail(ps, "%s: '%s' is not a whole number from %lu to %lu", key, v, lo, hi);
+	*dst = n;
+	return 0;
+}
+
+static int set_bool(struct parse *ps, bool *dst, const char *key, const char *v)
+{
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1"))
+		*dst = true;
+	else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0"))
+		*dst = false;
+	else
+		return fail(ps, "%s: '%s' is not yes or no", key, v);
+	return 0;
+}
+
+/* Seconds with up to three decimals ("2", "0.5"), as milliseconds. */
+static int set_seconds_ms(struct parse *ps, unsigned *dst, const char *key, const char *v,
+			  unsigned lo_ms, unsigned hi_ms)
+{
+	unsigned long whole = 0, frac = 0, scale = 1000;
+	const char *p = v;
+	if (!isdigit((unsigned char)*p))
+		goto bad;
+	while (isdigit((unsigned char)*p) && whole <= hi_ms)
+		whole = whole * 10 + (unsigned long)(*p++ - '0');
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		while (isdigit((unsigned char)*p) && scale > 1) {
+			scale /= 10;
+			frac += (unsigned long)(*p++ - '0') * scale;
+		}
+	}
+	if (*p || whole > hi_ms / 1000 + 1)
+		goto bad;
+	unsigned long ms = whole * 1000 + frac;
+	if (ms < lo_ms || ms > hi_ms)
+		goto bad;
+	*dst = (unsigned)ms;
+	return 0;
+bad:
+	return fail(ps, "%s: '%s' is not a number of seconds from %u.%03u to %u", key, v,
+		    lo_ms / 1000, lo_ms % 1000, hi_ms / 1000);
+}
+
+static int set_global(struct parse *ps, struct dir_config *c, const char *k, const char *v)
+{
+	unsigned long n;
+	if (!strcmp(k, "cache_dir"))
+		return set_path(ps, &c->cache_dir, k, v);
+	if (!strcmp(k, "run_dir"))
+		return set_path(ps, &c->run_dir, k, v);
+	if (!strcmp(k, "refresh_interval")) {
+		if (set_uint(ps, &n, k, v, 60, 31536000) < 0)
+			return -1;
+		c->refresh_interval = (unsigned)n;
+		return 0;
+	}
+	if (!strcmp(k, "enumerate"))
+		return set_bool(ps, &c->enumerate, k, v);
+	if (!strcmp(k, "nss_timeout"))
+		return set_seconds_ms(ps, &c->nss_timeout_ms, k, v, 50, 60000);
+	if (!strcmp(k, "log_level")) {
+		static const char *const names[] = { "error", "warning", "info", "debug" };
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcasecmp(v, names[i])) {
+				c->log_level = (enum dir_log_level)i;
+				return 0;
+			}
+		return fail(ps, "log_level: '%s' is not error, warning, info or debug", v);
+	}
+	return fail(ps, "unknown key '%s' in [global]", k);
+}
+
+static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, const char *v)
+{
+	unsigned long n;
+	if (!strcmp(k, "type")) {
+		if (strcmp(v, "ldap"))
+			return fail(ps, "type: '%s' is not supported (ldap)", v);
+		d->type = DIR_DOMAIN_LDAP;
+		return 0;
+	}
+	if (!strcmp(k, "uri")) {
+		if (strncmp(v, "ldap://", 7) && strncmp(v, "ldaps://", 8) && strncmp(v, "ldapi://", 8))
+			return fail(ps, "uri: '%s' must start with ldap://, ldaps:// or ldapi://", v);
+		return set_string(ps, &d->uri, k, v);
+	}
+	if (!strcmp(k, "base_dn"))
+		return set_string(ps, &d->base_dn, k, v);
+	if (!strcmp(k, "user_base"))
+		return set_string(ps, &d->user_base, k, v);
+	if (!strcmp(k, "group_base"))
+		return set_string(ps, &d->group_base, k, v);
+	if (!strcmp(k, "bind_dn"))
+		return set_string(ps, &d->bind_dn, k, v);
+	if (!strcmp(k, "bind_password_file"))
+		return set_path(ps, &d->bind_password_file, k, v);
+	if (!strcmp(k, "schema")) {
+		if (strcmp(v, "rfc2307"))
+			return fail(ps, "schema: '%s' is not supported (rfc2307)", v);
+		d->schema = DIR_SCHEMA_RFC2307;
+		return 0;
+	}
+	if (!strcmp(k, "min_id")) {
+		if (set_uint(ps, &n, k, v, 0, 4294967294UL) < 0)
+			return -1;
+		d->min_id = (uint32_t)n;
+		return 0;
+	}
+	if (!strcmp(k, "default_shell"))
+		return set_path(ps, &d->default_shell, k, v);
+	if (!strcmp(k, "home_template")) {
+		if (v[0] != '/' && v[0] != '%')
+			return fail(ps, "home_template: '%s' does not start with / or a %% token", v);
+		return set_string(ps, &d->home_template, k, v);
+	}
+	if (!strcmp(k, "timeout")) {
+		if (set_uint(ps, &n, k, v, 1, 60) < 0)
+			return -1;
+		d->timeout = (unsigned)n;
+		return 0;
+	}
+	if (!strcmp(k, "page_size")) {
+		if (set_uint(ps, &n, k, v, 1, 100000) < 0)
+			return -1;
+		d->page_size = (unsigned)n;
+		return 0;
+	}
+	return fail(ps, "unknown key '%s' in [domain/%s]", k, d->name);
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static bool valid_domain_name(const char *s)
+{
+	if (!*s || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
+			return false;
+	return true;
+}
+
+static int start_section(struct parse *ps, struct dir_config *c, char *name, bool *seen_global,
+			 struct dir_domain **cur)
+{
+	if (!strcmp(name, "global")) {
+		if (*seen_global)
+			return fail(ps, "[global] appears twice");
+		*seen_global = true;
+		*cur = NULL;
+		return 0;
+	}
+	if (strncmp(name, "domain/", 7) || !valid_domain_name(name + 7))
+		return fail(ps, "unknown section [%s] (expected [global] or [domain/NAME], NAME of "
+			    "letters, digits, '.', '_', '-')", name);
+	for (size_t i = 0; i < c->n_domains; i++)
+		if (!strcasecmp(c->domains[i].name, name + 7))
+			return fail(ps, "[%s] appears twice", name);
+	struct dir_domain *d = realloc(c->domains, (c->n_domains + 1) * sizeof(*d));
+	if (!d)
+		return fail(ps, "out of memory");
+	c->domains = d;
+	d = &c->domains[c->n_domains];
+	memset(d, 0, sizeof(*d));
+	d->name = strdup(name + 7);
+	if (!d->name)
+		return fail(ps, "out of memory");
+	c->n_domains++;
+	d->min_id = 1000;
+	d->timeout = 10;
+	d->page_size = 500;
+	d->conf_line = ps->line;
+	*cur = d;
+	return 0;
+}
+
+static int finish_domain(struct parse *ps, struct dir_domain *d)
+{
+	if (!d->uri)
+		return fail(ps, "[domain/%s]: uri is required", d->name);
+	if (!d->base_dn)
+		return fail(ps, "[domain/%s]: base_dn is required", d->name);
+	if (d->bind_dn && !d->bind_password_file)
+		return fail(ps, "[domain/%s]: bind_dn needs bind_password_file", d->name);
+	if (!d->bind_dn && d->bind_password_file)
+		return fail(ps, "[domain/%s]: bind_password_file needs bind_dn", d->name);
+	if ((!d->user_base && !(d->user_base = strdup(d->base_dn))) ||
+	    (!d->group_base && !(d->group_base = strdup(d->base_dn))) ||
+	    (!d->default_shell && !(d->default_shell = strdup("/bin/sh"))) ||
+	    (!d->home_template && !(d->home_template = strdup("/home/%U"))))
+		return fail(ps, "out of memory");
+	return 0;
+}
+
+static int parse_stream(struct parse *ps, FILE *f, struct dir_config *c)
+{
+	char line[MAX_LINE + 2];
+	bool seen_global = false, in_section = false;
+	struct dir_domain *cur = NULL;
+
+	while (fgets(line, sizeof(line), f)) {
+		ps->line++;
+		size_t len = strlen(line);
+		if (len && line[len - 1] != '\n' && !feof(f))
+			return fail(ps, "line longer than %d bytes", MAX_LINE);
+		if (memchr(line, '\0', len) != NULL && strlen(line) != len)
+			return fail(ps, "NUL byte in line");
+		char *s = trim(line);
+		if (!*s || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *end = strchr(s, ']');
+			if (!end || end[1])
+				return fail(ps, "malformed section header '%s'", s);
+			*end = '\0';
+			if (start_section(ps, c, trim(s + 1), &seen_global, &cur) < 0)
+				return -1;
+			in_section = true;
+			continue;
+		}
+		char *eq = strchr(s, '=');
+		if (!eq)
+			return fail(ps, "expected 'key = value', got '%s'", s);
+		*eq = '\0';
+		char *key = trim(s), *value = trim(eq + 1);
+		if (!*key)
+			return fail(ps, "missing key before '='");
+		if (!in_section)
+			return fail(ps, "key '%s' before any [section]", key);
+		for (const char *p = value; *p; p++)
+			if (iscntrl((unsigned char)*p) && *p != '\t')
+				return fail(ps, "%s: control character in value", key);
+		if ((cur ? set_domain(ps, cur, key, value) : set_global(ps, c, key, value)) < 0)
+			return -1;
+	}
+	if (ferror(f))
+		return fail(ps, "read error: %s", strerror(errno));
+	for (size_t i = 0; i < c->n_domains; i++) {
+		ps->line = c->domains[i].conf_line;
+		if (finish_domain(ps, &c->domains[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int dir_config_load(const char *path, struct dir_config *c, char *err, size_t errlen)
+{
+	struct parse ps = { .file = path, .err = err, .errlen = errlen };
+	memset(c, 0, sizeof(*c));
+	c->refresh_interval = 86400;
+	c->enumerate = true;
+	c->nss_timeout_ms = 2000;
+	c->log_level = DIR_LOG_INFO;
+	if (!(c->path = strdup(path)) || !(c->cache_dir = strdup("/var/cache/dird")) ||
+	    !(c->run_dir = strdup("/run/dird"))) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		dir_config_free(c);
+		return -1;
+	}
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		dir_config_free(c);
+		return -1;
+	}
+	int rc = parse_stream(&ps, f, c);
+	fclose(f);
+	if (rc < 0)
+		dir_config_free(c);
+	return rc;
+}
+
+void dir_config_free(struct dir_config *c)
+{
+	for (size_t i = 0; i < c->n_domains; i++) {
+		struct dir_domain *d = &c->domains[i];
+		free(d->name);
+		free(d->uri);
+		free(d->base_dn);
+		free(d->user_base);
+		free(d->group_base);
+		free(d->bind_dn);
+		free(d->bind_password_file);
+		free(d->default_shell);
+		free(d->home_template);
+	}
+	free(c->domains);
+	free(c->path);
+	free(c->cache_dir);
+	free(c->run_dir);
+	memset(c, 0, sizeof(*c));
+}
+
+static void wipe_free(char *secret)
+{
+	explicit_bzero(secret, MAX_SECRET + 1);
+	free(secret);
+}
+
+char *dir_config_read_secret(const char *file, char *err, size_t errlen)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	char *secret = NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", file);
+		goto out;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(err, errlen, "%s: readable by group or others (mode %04o); chmod 600 it",
+			 file, (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: owned by uid %u, not by us", file, (unsigned)st.st_uid);
+		goto out;
+	}
+	secret = calloc(1, MAX_SECRET + 1);
+	if (!secret) {
+		snprintf(err, errlen, "%s: out of memory", file);
+		goto out;
+	}
+	size_t len = 0;
+	for (;;) {
+		ssize_t r = read(fd, secret + len, MAX_SECRET - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", file, strerror(errno));
+			wipe_free(secret);
+			secret = NULL;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len == MAX_SECRET) {
+			snprintf(err, errlen, "%s: longer than %d bytes", file, MAX_SECRET);
+			wipe_free(secret);
+			secret = NULL;
+			goto out;
+		}
+	}
+	/* One trailing newline is the file's, not the password's. */
+	if (len && secret[len - 1] == '\n')
+		secret[--len] = '\0';
+	if (len && secret[len - 1] == '\r')
+		secret[--len] = '\0';
+	if (strlen(secret) != len) {
+		snprintf(err, errlen, "%s: NUL byte in password", file);
+		wipe_free(secret);
+		secret = NULL;
+	}
+out:
+	close(fd);
+	return secret;
+}

@@ -1,0 +1,56 @@
+/* dird.conf: one INI file shared by dird, dirctl, libnss_dir and pam_dir. */
+#ifndef DIR_CONFIG_H
+#define DIR_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DIR_DEFAULT_CONF "/etc/dird.conf"
+
+enum dir_domain_type { DIR_DOMAIN_LDAP };
+enum dir_schema { DIR_SCHEMA_RFC2307 };
+enum dir_log_level { DIR_LOG_ERROR, DIR_LOG_WARNING, DIR_LOG_INFO, DIR_LOG_DEBUG };
+
+struct dir_domain {
+	char *name;
+	enum dir_domain_type type;
+	char *uri;		/* space-separated, tried in order */
+	char *base_dn;
+	char *user_base;	/* defaults to base_dn */
+	char *group_base;	/* defaults to base_dn */
+	char *bind_dn;		/* NULL: anonymous bind */
+	char *bind_password_file;
+	enum dir_schema schema;
+	uint32_t min_id;
+	char *default_shell;
+	char *home_template;	/* %U user, %D domain, %u uid, %% a percent sign */
+	unsigned timeout;	/* seconds, each network step */
+	unsigned page_size;
+	unsigned conf_line;	/* of its section header, for messages */
+};
+
+struct dir_config {
+	char *path;
+	char *cache_dir;
+	char *run_dir;
+	unsigned refresh_interval; /* seconds */
+	bool enumerate;
+	unsigned nss_timeout_ms;
+	enum dir_log_level log_level;
+	struct dir_domain *domains;
+	size_t n_domains;
+};
+
+/* The file to read: DIR_CONF (secure_getenv, so setuid callers ignore it) or /etc/dird.conf. */
+const char *dir_config_path(void);
+
+/* Parses `path` into `cfg`.  On failure returns -1 and writes "file:line: message" to err. */
+int dir_config_load(const char *path, struct dir_config *cfg, char *err, size_t errlen);
+void dir_config_free(struct dir_config *cfg);
+
+/* Reads a domain's bind password, refusing a file that group or others can read or that is
+ * not a regular file.  The caller wipes and frees it.  NULL with err set on failure. */
+char *dir_config_read_secret(const char *file, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,46 @@
+#include "log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+#include <time.h>
+
+static bool use_stderr = true;
+static enum dir_log_level max_level = DIR_LOG_INFO;
+static const char *ident_name = "dir";
+static pthread_mutex_t stderr_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void log_setup(const char *ident, bool to_stderr, enum dir_log_level level)
+{
+	ident_name = ident;
+	use_stderr = to_stderr;
+	max_level = level;
+	if (!to_stderr)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void log_set_level(enum dir_log_level level)
+{
+	max_level = level;
+}
+
+void log_msg(enum dir_log_level level, const char *fmt, ...)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	static const char *const tag[] = { "error", "warning", "info", "debug" };
+	if (level > max_level)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	if (use_stderr) {
+		char msg[1024];
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		pthread_mutex_lock(&stderr_lock);
+		fprintf(stderr, "%s: %s: %s\n", ident_name, tag[level], msg);
+		pthread_mutex_unlock(&stderr_lock);
+	} else {
+		vsyslog(prio[level], fmt, ap);
+	}
+	va_end(ap);
+}

@@ -1,0 +1,61 @@
+/* The dird socket protocol.  This header is its only description.
+ *
+ * Transport: a SOCK_STREAM Unix socket, `<run_dir>/dird.sock`, mode 0666.  One request and one
+ * reply per connection; the client then closes.  Every message is a header and a body:
+ *
+ *     u32 magic    DIR_PROTO_MAGIC
+ *     u32 code     request: enum dir_op;  reply: enum dir_status
+ *     u32 length   body bytes that follow, at most DIR_MAX_REQUEST / DIR_MAX_REPLY
+ *     body         marshalled with libcommon/buf.h (host-order u32/u64, strings as
+ *                  u32 length + bytes + NUL)
+ *
+ * Requests and their bodies:
+ *     DIR_OP_GETPWNAM   str name            -> OK + user record | NOTFOUND
+ *     DIR_OP_GETPWUID   u32 uid             -> OK + user record | NOTFOUND
+ *     DIR_OP_GETGRNAM   str name            -> OK + group record | NOTFOUND
+ *     DIR_OP_GETGRGID   u32 gid             -> OK + group record | NOTFOUND
+ *     DIR_OP_STATUS     (empty)             -> OK + status body (below)
+ *     DIR_OP_REFRESH    (empty)  root only  -> OK (a full refresh has started or is running)
+ *     DIR_OP_FLUSH      (empty)  root only  -> OK (cache emptied, readers told, refill started)
+ *
+ * User and group records are encoded by cache/record_codec.c, the same bytes the NSS index
+ * stores.  The status body is:
+ *     u32 pid, u32 refreshing, u32 refresh_progress (entries fetched so far),
+ *     u64 last_refresh (unix time, 0 = never), u64 refresh_count,
+ *     u32 users, u32 groups, u32 n_domains, then per domain:
+ *         str name, u32 online (1/0), str server (uri last used, may be empty),
+ *         str last_error (may be empty)
+ *
+ * A reply's status is UNAVAIL when the directory could not be asked, BADREQ for a malformed
+ * request and DENIED when the caller (SO_PEERCRED) may not use the operation.  A client never
+ * waits longer than its own deadline; dird never blocks on a client longer than
+ * DIR_CLIENT_IO_TIMEOUT_MS. */
+#ifndef DIR_PROTOCOL_H
+#define DIR_PROTOCOL_H
+
+#define DIR_PROTO_MAGIC 0x31524944u /* "DIR1" */
+#define DIR_SOCKET_NAME "dird.sock"
+#define DIR_MAX_REQUEST 4096u
+#define DIR_MAX_REPLY (16u << 20)
+#define DIR_MAX_NAME 255u
+#define DIR_CLIENT_IO_TIMEOUT_MS 1000
+
+enum dir_op {
+	DIR_OP_GETPWNAM = 1,
+	DIR_OP_GETPWUID = 2,
+	DIR_OP_GETGRNAM = 3,
+	DIR_OP_GETGRGID = 4,
+	DIR_OP_STATUS = 16,
+	DIR_OP_REFRESH = 17,
+	DIR_OP_FLUSH = 18,
+};
+
+enum dir_status {
+	DIR_OK = 0,
+	DIR_NOTFOUND = 1,
+	DIR_UNAVAIL = 2,
+	DIR_BADREQ = 3,
+	DIR_DENIED = 4,
+};
+
+#endif

@@ -1,0 +1,56 @@
+/* Internals shared by the NSS entry points of libnss_dir. */
+#ifndef NSS_DIR_H
+#define NSS_DIR_H
+
+#include <nss.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "index.h"
+
+/* The entry points glibc looks up; the version script keeps everything else local. */
+#define NSS_EXPORT __attribute__((visibility("default")))
+
+/* A mapping of the index, counted so a reader can keep using it while another thread
+ * replaces it. */
+struct nss_mapping {
+	struct index_map map;
+	unsigned refs;
+	int retired;
+};
+
+/* The current index, or NULL (no cache yet, or no usable configuration).  Never blocks on
+ * anything but our own short mutex; never makes a system call while the index is current. */
+struct nss_mapping *nss_index_acquire(void);
+void nss_index_release(struct nss_mapping *m);
+
+/* Asks dird; bounded by nss_timeout.  NSS_STATUS_SUCCESS with the record in `reply`, else
+ * NOTFOUND or UNAVAIL. */
+enum nss_status nss_ask_dird(uint32_t op, const struct buf *body, struct buf *reply);
+
+/* glibc's conventions for a record that did not fit, was not there or could not be read. */
+enum nss_status nss_result(int record_result, int *errnop);
+
+typedef enum record_result (*nss_decode_fn)(const void *rec, size_t len, void *result,
+					   char *buffer, size_t buflen);
+
+/* One lookup by name (or, with name NULL, by id): the index first, dird on a miss. */
+enum nss_status nss_lookup(enum index_kind kind, const char *name, uint32_t id,
+			   nss_decode_fn decode, void *result, char *buffer, size_t buflen,
+			   int *errnop);
+
+/* Enumeration state (set/get/end*ent): walks the index only, never the directory. */
+struct nss_ent {
+	pthread_mutex_t lock;
+	enum index_kind kind;
+	struct nss_mapping *map;
+	uint64_t pos;
+};
+
+void nss_ent_start(struct nss_ent *e);
+void nss_ent_end(struct nss_ent *e);
+enum nss_status nss_ent_next(struct nss_ent *e, nss_decode_fn decode, void *result,
+			     char *buffer, size_t buflen, int *errnop);
+
+#endif

@@ -1,0 +1,83 @@
+/* initgroups_dyn: a user's groups from the gid list in the user's own record, so `id` costs
+ * one lookup however many groups exist. */
+#include <errno.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "names.h"
+#include "nss_dir.h"
+#include "protocol.h"
+
+static int add_group(gid_t gid, gid_t skip, long *start, long *size, gid_t **groupsp, long limit)
+{
+	if (gid == skip)
+		return 0;
+	for (long i = 0; i < *start; i++)
+		if ((*groupsp)[i] == gid)
+			return 0;
+	if (*start == *size) {
+		if (limit > 0 && *size >= limit)
+			return -1; /* full: glibc's limit, not an error */
+		long n = *size ? *size * 2 : 16;
+		if (limit > 0 && n > limit)
+			n = limit;
+		gid_t *grown = realloc(*groupsp, (size_t)n * sizeof(gid_t));
+		if (!grown)
+			return -1;
+		*groupsp = grown;
+		*size = n;
+	}
+	(*groupsp)[(*start)++] = gid;
+	return 0;
+}
+
+static void add_all(const void *rec, size_t len, gid_t skip, long *start, long *size,
+		    gid_t **groupsp, long limit)
+{
+	uint32_t primary, n;
+	const unsigned char *gids = record_user_groups(rec, len, &primary, &n);
+	for (uint32_t i = 0; gids && i < n; i++) {
+		uint32_t gid;
+		memcpy(&gid, gids + (size_t)i * sizeof(gid), sizeof(gid));
+		if (add_group(gid, skip, start, size, groupsp, limit) < 0)
+			break;
+	}
+}
+
+NSS_EXPORT enum nss_status _nss_dir_initgroups_dyn(const char *user, gid_t group, long *start, long *size,
+					gid_t **groupsp, long limit, int *errnop)
+{
+	if (!dir_valid_name(user)) {
+		*errnop = ENOENT;
+		return NSS_STATUS_NOTFOUND;
+	}
+	int saved = errno;
+	uint32_t len;
+	struct nss_mapping *m = nss_index_acquire();
+	const void *rec = m ? index_find_name(&m->map, INDEX_USER, user, &len) : NULL;
+	if (rec) {
+		add_all(rec, len, group, start, size, groupsp, limit);
+		nss_index_release(m);
+		errno = saved;
+		return NSS_STATUS_SUCCESS;
+	}
+	nss_index_release(m);
+
+	struct buf req, reply;
+	buf_init(&req, DIR_MAX_REQUEST);
+	buf_init(&reply, DIR_MAX_REPLY);
+	buf_put_str(&req, user);
+	enum nss_status st = nss_ask_dird(DIR_OP_GETPWNAM, &req, &reply);
+	const char *name = st == NSS_STATUS_SUCCESS ? record_name(reply.data, reply.len) : NULL;
+	if (name && strcmp(name, user) == 0)
+		add_all(reply.data, reply.len, group, start, size, groupsp, limit);
+	else if (st == NSS_STATUS_SUCCESS)
+		st = NSS_STATUS_UNAVAIL;
+	if (st != NSS_STATUS_SUCCESS)
+		*errnop = ENOENT;
+	buf_free(&req);
+	buf_free(&reply);
+	errno = saved;
+	return st;
+}

@@ -1,0 +1,185 @@
+/* Records: binary encode/decode, JSON encode/decode, filter escaping. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ldap_filter.h"
+#include "record.h"
+#include "record_json.h"
+
+static struct dir_user sample_user(void)
+{
+	static uint32_t groups[] = { 20100, 20200 };
+	struct dir_user u = { .name = "alice", .uid = 20001, .gid = 20000,
+			      .gecos = "Älice Exämple", .home = "/home/alice", .shell = "/bin/bash",
+			      .domain = "example", .groups = groups, .n_groups = 2 };
+	return u;
+}
+
+START_TEST(user_binary_roundtrip)
+{
+	struct dir_user u = sample_user();
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	record_encode_user(&b, &u);
+	ck_assert(!b.failed);
+	struct passwd pw;
+	char space[256];
+	ck_assert_int_eq(record_to_passwd(b.data, b.len, &pw, space, sizeof(space)), RECORD_OK);
+	ck_assert_str_eq(pw.pw_name, "alice");
+	ck_assert_str_eq(pw.pw_gecos, "Älice Exämple");
+	ck_assert_str_eq(pw.pw_dir, "/home/alice");
+	ck_assert_str_eq(pw.pw_shell, "/bin/bash");
+	ck_assert_uint_eq(pw.pw_uid, 20001);
+	ck_assert_uint_eq(pw.pw_gid, 20000);
+	uint32_t gid, n;
+	const uint8_t *g = record_user_groups(b.data, b.len, &gid, &n);
+	ck_assert_ptr_nonnull(g);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(gid, 20000);
+	/* Every buffer too small by even one byte gives ERANGE, never an overrun. */
+	size_t need = strlen("alice") + strlen("*") + strlen(u.gecos) + strlen(u.home) +
+		      strlen(u.shell) + 5;
+	for (size_t len = 0; len < need; len++)
+		ck_assert_int_eq(record_to_passwd(b.data, b.len, &pw, space, len), RECORD_ERANGE);
+	ck_assert_int_eq(record_to_passwd(b.data, b.len, &pw, space, need), RECORD_OK);
+	/* Every truncation of the record is refused. */
+	for (size_t len = 0; len < b.len; len++)
+		ck_assert_int_ne(record_to_passwd(b.data, len, &pw, space, sizeof(space)), RECORD_OK);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(group_binary_roundtrip)
+{
+	char *members[] = { "alice", "bob", "carol" };
+	struct dir_group g = { .name = "staff", .gid = 20000, .domain = "example",
+			       .members = members, .n_members = 3 };
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	record_encode_group(&b, &g);
+	struct group gr;
+	char space[256];
+	ck_assert_int_eq(record_to_group(b.data, b.len, &gr, space, sizeof(space)), RECORD_OK);
+	ck_assert_str_eq(gr.gr_name, "staff");
+	ck_assert_uint_eq(gr.gr_gid, 20000);
+	ck_assert_str_eq(gr.gr_mem[0], "alice");
+	ck_assert_str_eq(gr.gr_mem[2], "carol");
+	ck_assert_ptr_null(gr.gr_mem[3]);
+	/* Names, "*" and four pointers at least; all smaller buffers give ERANGE. */
+	size_t len = 0;
+	while (record_to_group(b.data, b.len, &gr, space, len) == RECORD_ERANGE)
+		len++;
+	ck_assert_uint_ge(len, strlen("staff*alicebobcarol") + 5 + 4 * sizeof(char *));
+	ck_assert_uint_le(len, strlen("staff*alicebobcarol") + 5 + 5 * sizeof(char *));
+	for (len = 0; len < b.len; len++)
+		ck_assert_int_ne(record_to_group(b.data, len, &gr, space, sizeof(space)), RECORD_OK);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(hostile_member_count)
+{
+	/* A group record claiming 2^32-1 members in a few bytes. */
+	struct buf b;
+	buf_init(&b, 1024);
+	buf_put_str(&b, "g");
+	buf_put_u32(&b, 5000);
+	buf_put_u32(&b, UINT32_MAX);
+	buf_put_str(&b, "x");
+	struct group gr;
+	char space[1 << 16];
+	ck_assert_int_eq(record_to_group(b.data, b.len, &gr, space, sizeof(space)), RECORD_BAD);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(json_roundtrip)
+{
+	struct dir_user u = sample_user(), back;
+	char *json = record_user_to_json(&u);
+	ck_assert_ptr_nonnull(json);
+	ck_assert_ptr_nonnull(strstr(json, "\"id\":100020001"));
+	ck_assert_ptr_nonnull(strstr(json, "\"sid\":null"));
+	ck_assert_ptr_nonnull(strstr(json, "\"local\":false"));
+	ck_assert_int_eq(record_user_from_json(json, strlen(json), &back), 0);
+	ck_assert_str_eq(back.name, "alice");
+	ck_assert_str_eq(back.gecos, "Älice Exämple");
+	ck_assert_uint_eq(back.uid, 20001);
+	ck_assert_uint_eq(back.gid, 20000);
+	ck_assert_uint_eq(back.n_groups, 2);
+	ck_assert_uint_eq(back.groups[1], 20200);
+	dir_user_free(&back);
+	free(json);
+
+	char *members[] = { "alice", "bob" };
+	struct dir_group g = { .name = "staff", .gid = 20000, .domain = "example",
+			       .members = members, .n_members = 2 }, gb;
+	json = record_group_to_json(&g);
+	ck_assert_int_eq(record_group_from_json(json, strlen(json), &gb), 0);
+	ck_assert_str_eq(gb.name, "staff");
+	ck_assert_uint_eq(gb.n_members, 2);
+	ck_assert_str_eq(gb.members[1], "bob");
+	dir_group_free(&gb);
+	free(json);
+}
+END_TEST
+
+static const char *bad_json[] = {
+	"",
+	"{",
+	"[]",
+	"{\"username\":\"a\"}",
+	"{\"username\":\"a\",\"uid\":-1,\"full_name\":\"\",\"home\":\"/\",\"shell\":\"/\",\"domain\":\"d\",\"group\":{\"gid\":1},\"groups\":[]}",
+	"{\"username\":\"a\",\"uid\":1,\"full_name\":\"\",\"home\":\"/\",\"shell\":\"/\",\"domain\":\"d\",\"group\":{\"gid\":1},\"groups\":[\"x\"]}",
+	"{\"username\":\"a:b\",\"uid\":1,\"full_name\":\"\",\"home\":\"/\",\"shell\":\"/\",\"domain\":\"d\",\"group\":{\"gid\":1},\"groups\":[]}",
+	"{\"username\":\"a\",\"uid\":99999999999,\"full_name\":\"\",\"home\":\"/\",\"shell\":\"/\",\"domain\":\"d\",\"group\":{\"gid\":1},\"groups\":[]}",
+	"{\"username\":\"a\\u0000b\",\"uid\":1,\"full_name\":\"\",\"home\":\"/\",\"shell\":\"/\",\"domain\":\"d\",\"group\":{\"gid\":1},\"groups\":[]} trailing",
+};
+
+START_TEST(bad_json_refused)
+{
+	struct dir_user u;
+	ck_assert_int_eq(record_user_from_json(bad_json[_i], strlen(bad_json[_i]), &u), -1);
+	struct dir_group g;
+	ck_assert_int_eq(record_group_from_json(bad_json[_i], strlen(bad_json[_i]), &g), -1);
+}
+END_TEST
+
+START_TEST(filter_escaping)
+{
+	char out[64];
+	ck_assert_int_ge(ldap_filter_escape("alice", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "alice");
+	ck_assert_int_ge(ldap_filter_escape("*", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "\\2a");
+	ck_assert_int_ge(ldap_filter_escape("a)(uid=*", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "a\\29\\28uid=\\2a");
+	ck_assert_int_ge(ldap_filter_escape("back\\slash", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "back\\5cslash");
+	ck_assert_int_ge(ldap_filter_escape("o'brien", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "o'brien");
+	/* Too small: refused, never truncated. */
+	ck_assert_int_eq(ldap_filter_escape("****", out, 12), -1);
+	ck_assert_int_eq(ldap_filter_escape("abc", out, 3), -1);
+	ck_assert_int_eq(ldap_filter_escape("abc", out, 4), 3);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("codec");
+	TCase *tc = tcase_create("codec");
+	tcase_add_test(tc, user_binary_roundtrip);
+	tcase_add_test(tc, group_binary_roundtrip);
+	tcase_add_test(tc, hostile_member_count);
+	tcase_add_test(tc, json_roundtrip);
+	tcase_add_loop_test(tc, bad_json_refused, 0, sizeof(bad_json) / sizeof(bad_json[0]));
+	tcase_add_test(tc, filter_escaping);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

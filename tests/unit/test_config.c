@@ -1,0 +1,202 @@
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "secret.h"
+
+static char dir[] = "/tmp/dir-test-config-XXXXXX";
+
+static const char *write_file(const char *name, const char *text, mode_t mode)
+{
+	static char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+	return path;
+}
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	strcpy(dir + strlen(dir) - 6, "XXXXXX");
+}
+
+/* Loads text and returns the error ("" on success). */
+static const char *load(const char *text, struct dir_config *cfg)
+{
+	static char err[1024];
+	err[0] = '\0';
+	if (dir_config_load(write_file("dird.conf", text, 0644), cfg, err, sizeof(err)) == 0)
+		return "";
+	return err;
+}
+
+START_TEST(full_config_parses)
+{
+	struct dir_config c;
+	const char *err = load("# comment\n; also a comment\n[global]\ncache_dir = /var/x\n"
+			       "run_dir=/run/x\nrefresh_interval = 3600\nenumerate = no\n"
+			       "nss_timeout = 0.5\nlog_level = debug\n\n"
+			       "[domain/example]\ntype = ldap\nuri = ldap://a:389 ldap://b\n"
+			       "base_dn = dc=example,dc=test\ngroup_base = ou=g,dc=example,dc=test\n"
+			       "min_id = 2000\ndefault_shell = /bin/bash\nhome_template = /u/%U\n"
+			       "timeout = 5\n", &c);
+	ck_assert_str_eq(err, "");
+	ck_assert_str_eq(c.cache_dir, "/var/x");
+	ck_assert_str_eq(c.run_dir, "/run/x");
+	ck_assert_uint_eq(c.refresh_interval, 3600);
+	ck_assert(!c.enumerate);
+	ck_assert_uint_eq(c.nss_timeout_ms, 500);
+	ck_assert_int_eq(c.log_level, DIR_LOG_DEBUG);
+	ck_assert_uint_eq(c.n_domains, 1);
+	ck_assert_str_eq(c.domains[0].name, "example");
+	ck_assert_str_eq(c.domains[0].uri, "ldap://a:389 ldap://b");
+	ck_assert_str_eq(c.domains[0].user_base, "dc=example,dc=test");
+	ck_assert_str_eq(c.domains[0].group_base, "ou=g,dc=example,dc=test");
+	ck_assert_uint_eq(c.domains[0].min_id, 2000);
+	ck_assert_uint_eq(c.domains[0].timeout, 5);
+	dir_config_free(&c);
+}
+END_TEST
+
+START_TEST(defaults)
+{
+	struct dir_config c;
+	ck_assert_str_eq(load("[domain/a]\nuri = ldap://x\nbase_dn = dc=x\n", &c), "");
+	ck_assert_str_eq(c.cache_dir, "/var/cache/dird");
+	ck_assert_str_eq(c.run_dir, "/run/dird");
+	ck_assert_uint_eq(c.refresh_interval, 86400);
+	ck_assert(c.enumerate);
+	ck_assert_uint_eq(c.nss_timeout_ms, 2000);
+	ck_assert_uint_eq(c.domains[0].min_id, 1000);
+	ck_assert_str_eq(c.domains[0].default_shell, "/bin/sh");
+	ck_assert_str_eq(c.domains[0].home_template, "/home/%U");
+	ck_assert_uint_eq(c.domains[0].timeout, 10);
+	dir_config_free(&c);
+}
+END_TEST
+
+/* Each bad input gives file:line and names the problem. */
+static const struct {
+	const char *text;
+	const char *expect;
+} bad[] = {
+	{ "[global]\nfoo = 1\n", ":2: unknown key 'foo' in [global]" },
+	{ "[global]\n\nnss_timeout = soon\n", ":3: nss_timeout: 'soon'" },
+	{ "[global]\nnss_timeout = 1.\n", ":2: nss_timeout" },
+	{ "[global]\nnss_timeout = 99999999999999999999\n", ":2: nss_timeout" },
+	{ "[global]\nenumerate = maybe\n", ":2: enumerate: 'maybe' is not yes or no" },
+	{ "[global]\nrefresh_interval = -5\n", ":2: refresh_interval" },
+	{ "[global]\nrefresh_interval = 18446744073709551617\n", ":2: refresh_interval" },
+	{ "[global]\ncache_dir = relative\n", ":2: cache_dir: 'relative' is not an absolute path" },
+	{ "[global\n", ":1: malformed section header" },
+	{ "[global]\njust words\n", ":2: expected 'key = value'" },
+	{ "key = 1\n", ":1: key 'key' before any [section]" },
+	{ "[weird]\n", ":1: unknown section [weird]" },
+	{ "[domain/a b]\n", ":1: unknown section" },
+	{ "[global]\n[global]\n", ":2: [global] appears twice" },
+	{ "[domain/a]\nuri = http://x\n", ":2: uri: 'http://x' must start with ldap://" },
+	{ "[domain/a]\nbogus = 1\n", ":2: unknown key 'bogus' in [domain/a]" },
+	{ "[domain/a]\nmin_id = 4294967295\n", ":2: min_id" },
+	{ "[domain/a]\ntimeout = 0\n", ":2: timeout" },
+	{ "[domain/a]\ntype = nis\n", ":2: type: 'nis' is not supported" },
+	{ "[domain/a]\nuri = ldap://x\n", ":1: [domain/a]: base_dn is required" },
+	{ "\n[domain/b]\nbase_dn = x\n", ":2: [domain/b]: uri is required" },
+	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nbind_dn = cn=y\n", "bind_dn needs bind_password_file" },
+	{ "[domain/a]\nbase_dn =\n", ":2: base_dn: empty value" },
+	{ "[domain/a]\nbase_dn = a\x01b\n", ":2: base_dn: control character" },
+};
+
+START_TEST(bad_input_is_reported_with_line)
+{
+	struct dir_config c;
+	const char *err = load(bad[_i].text, &c);
+	ck_assert_msg(strstr(err, bad[_i].expect) != NULL, "case %d: got '%s', want '%s'", _i, err,
+		      bad[_i].expect);
+	ck_assert_msg(strstr(err, "dird.conf:") != NULL, "no file name in '%s'", err);
+}
+END_TEST
+
+START_TEST(missing_file)
+{
+	struct dir_config c;
+	char err[256];
+	ck_assert_int_eq(dir_config_load("/nonexistent/dird.conf", &c, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "No such file"));
+}
+END_TEST
+
+START_TEST(long_line_refused)
+{
+	struct dir_config c;
+	char *text = malloc(10000);
+	strcpy(text, "[global]\nlog_level = ");
+	memset(text + strlen(text), 'a', 9000);
+	text[9021] = '\0';
+	const char *err = load(text, &c);
+	free(text);
+	ck_assert_ptr_nonnull(strstr(err, ":2: line longer than"));
+}
+END_TEST
+
+START_TEST(secret_file_checks)
+{
+	char err[512];
+	char *s = dir_config_read_secret(write_file("pw", "s3cret\n", 0600), err, sizeof(err));
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, "s3cret");
+	secret_free(s);
+	ck_assert_ptr_null(dir_config_read_secret(write_file("pw2", "x", 0640), err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "readable by group or others"));
+	ck_assert_ptr_null(dir_config_read_secret(write_file("pw3", "x", 0604), err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "readable by group or others"));
+	/* A symlink is not followed. */
+	char link[600];
+	snprintf(link, sizeof(link), "%s/link", dir);
+	ck_assert_int_eq(symlink(write_file("pw4", "x", 0600), link), 0);
+	ck_assert_ptr_null(dir_config_read_secret(link, err, sizeof(err)));
+}
+END_TEST
+
+START_TEST(config_path_from_environment)
+{
+	setenv("DIR_CONF", "/somewhere/dird.conf", 1);
+	ck_assert_str_eq(dir_config_path(), "/somewhere/dird.conf");
+	unsetenv("DIR_CONF");
+	ck_assert_str_eq(dir_config_path(), DIR_DEFAULT_CONF);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, full_config_parses);
+	tcase_add_test(tc, defaults);
+	tcase_add_loop_test(tc, bad_input_is_reported_with_line, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, missing_file);
+	tcase_add_test(tc, long_line_refused);
+	tcase_add_test(tc, secret_file_checks);
+	tcase_add_test(tc, config_path_from_environment);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
