@@ -25,6 +25,8 @@ struct dird {
 	struct domain_state *domains;	/* one per cfg.domains */
 	uint64_t generation;		/* of the published index */
 	time_t last_refresh;
+	time_t next_refresh;		/* when the next full refresh is due */
+	unsigned retry_delay;		/* seconds; doubles after each failed refresh */
 	uint64_t refresh_count;
 	bool refreshing;
 	atomic_uint refresh_progress;

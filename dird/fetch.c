@@ -15,6 +15,7 @@
 struct fill_ctx {
 	struct db *db;
 	const struct dir_domain *domain;
+	const struct local_accounts *local;
 	atomic_uint *progress;
 };
 
@@ -31,6 +32,12 @@ static int add_user_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		if (r == MAP_NOMEM)
 			return -1;
 		log_debug("%s: skipped a user: %s", ctx->domain->name, why);
+		return 0;
+	}
+	if (local_names_has(&ctx->local->users, u->name)) {
+		log_debug("%s: skipped user %s: the name is local", ctx->domain->name, u->name);
+		dir_user_free(u);
+		free(u);
 		return 0;
 	}
 	if (ctx->progress)
@@ -60,6 +67,12 @@ static int add_group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		log_debug("%s: skipped a group: %s", ctx->domain->name, why);
 		return 0;
 	}
+	if (local_names_has(&ctx->local->groups, g->name)) {
+		log_debug("%s: skipped group %s: the name is local", ctx->domain->name, g->name);
+		dir_group_free(g);
+		free(g);
+		return 0;
+	}
 	if (ctx->progress)
 		atomic_fetch_add(ctx->progress, 1);
 	char name[DIR_MAX_NAME + 1];
@@ -72,10 +85,10 @@ static int add_group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	return rc < 0 ? -1 : 0;
 }
 
-int fetch_all(struct ldap_conn *c, struct db *db, atomic_uint *progress, char *err,
-	      size_t errlen)
+int fetch_all(struct ldap_conn *c, const struct local_accounts *local, struct db *db,
+	      atomic_uint *progress, char *err, size_t errlen)
 {
-	struct fill_ctx ctx = { db, c->domain, progress };
+	struct fill_ctx ctx = { db, c->domain, local, progress };
 	const struct dir_domain *d = c->domain;
 	if (ldap_conn_search(c, d->user_base, LDAP_USER_CLASS, ldap_user_attrs, add_user_entry,
 			     &ctx, err, errlen) < 0 ||
@@ -103,6 +116,7 @@ static int make_filter(char *out, size_t len, const char *cls, const char *attr,
 /* Keeps the first entry that maps to a record and is the one asked for. */
 struct one_ctx {
 	const struct dir_domain *domain;
+	const struct local_accounts *local;
 	const char *name;
 	uint32_t id;
 	void *found;
@@ -121,7 +135,8 @@ static int take_user(LDAP *ld, LDAPMessage *e, void *arg)
 	if (r != MAP_OK)
 		return 0;
 	/* The directory may match case-insensitively; we serve exact names only. */
-	if (ctx->name ? strcmp(u.name, ctx->name) != 0 : u.uid != ctx->id) {
+	if ((ctx->name ? strcmp(u.name, ctx->name) != 0 : u.uid != ctx->id) ||
+	    local_names_has(&ctx->local->users, u.name)) {
 		dir_user_free(&u);
 		return 0;
 	}
@@ -147,7 +162,8 @@ static int take_group(LDAP *ld, LDAPMessage *e, void *arg)
 		return -1;
 	if (r != MAP_OK)
 		return 0;
-	if (ctx->name ? strcmp(g.name, ctx->name) != 0 : g.gid != ctx->id) {
+	if ((ctx->name ? strcmp(g.name, ctx->name) != 0 : g.gid != ctx->id) ||
+	    local_names_has(&ctx->local->groups, g.name)) {
 		dir_group_free(&g);
 		return 0;
 	}
@@ -188,12 +204,12 @@ static int add_membership(LDAP *ld, LDAPMessage *e, void *arg)
 	return 0;
 }
 
-int fetch_user(struct ldap_conn *c, const char *name, uint32_t uid, struct dir_user **out,
-	       char *err, size_t errlen)
+int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const char *name,
+	       uint32_t uid, struct dir_user **out, char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
 	char filter[MAX_FILTER];
-	struct one_ctx ctx = { d, name, uid, NULL };
+	struct one_ctx ctx = { d, local, name, uid, NULL };
 	*out = NULL;
 	if (make_filter(filter, sizeof(filter), LDAP_USER_CLASS, name ? "uid" : "uidNumber", name,
 			uid) < 0)
@@ -218,12 +234,12 @@ fail:
 	return -1;
 }
 
-int fetch_group(struct ldap_conn *c, const char *name, uint32_t gid, struct dir_group **out,
-		char *err, size_t errlen)
+int fetch_group(struct ldap_conn *c, const struct local_accounts *local, const char *name,
+		uint32_t gid, struct dir_group **out, char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
 	char filter[MAX_FILTER];
-	struct one_ctx ctx = { d, name, gid, NULL };
+	struct one_ctx ctx = { d, local, name, gid, NULL };
 	*out = NULL;
 	if (make_filter(filter, sizeof(filter), LDAP_GROUP_CLASS, name ? "cn" : "gidNumber", name,
 			gid) < 0)

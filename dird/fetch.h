@@ -6,17 +6,18 @@
 
 #include "db.h"
 #include "ldap_conn.h"
+#include "local_names.h"
 
-/* Adds every user and group of the connection's domain to db.  *progress counts entries as
- * they arrive.  0 on success, -1 with err set. */
-int fetch_all(struct ldap_conn *c, struct db *db, atomic_uint *progress, char *err,
-	      size_t errlen);
+/* Adds every user and group of the connection's domain to db, less those with a local name.
+ * *progress counts entries as they arrive.  0 on success, -1 with err set. */
+int fetch_all(struct ldap_conn *c, const struct local_accounts *local, struct db *db,
+	      atomic_uint *progress, char *err, size_t errlen);
 
 /* One user, by name (name != NULL) or uid, with its supplementary groups.  1 found (*out set,
  * caller frees), 0 not in the directory, -1 error with err set. */
-int fetch_user(struct ldap_conn *c, const char *name, uint32_t uid, struct dir_user **out,
-	       char *err, size_t errlen);
-int fetch_group(struct ldap_conn *c, const char *name, uint32_t gid, struct dir_group **out,
-		char *err, size_t errlen);
+int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const char *name,
+	       uint32_t uid, struct dir_user **out, char *err, size_t errlen);
+int fetch_group(struct ldap_conn *c, const struct local_accounts *local, const char *name,
+		uint32_t gid, struct dir_group **out, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,4 @@
 /* Cache misses from NSS callers: the db first, then each domain in order. */
-#include <pwd.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,17 +20,6 @@ void lookup_set_domain_state(struct dird *d, size_t i, bool online, const char *
 	if (server)
 		snprintf(s->server, sizeof(s->server), "%s", server);
 	snprintf(s->last_error, sizeof(s->last_error), "%s", error ? error : "");
-}
-
-/* A name in /etc/passwd or /etc/group is local: never sent to the directory.  dird resolves
- * through "files" only (main.c), so this cannot recurse into libnss_dir. */
-static bool is_local(uint32_t op, const char *name)
-{
-	if (op == DIR_OP_GETPWNAM)
-		return getpwnam(name) != NULL;
-	if (op == DIR_OP_GETGRNAM)
-		return getgrnam(name) != NULL;
-	return false;
 }
 
 static bool is_user_op(uint32_t op)
@@ -60,8 +47,8 @@ static bool answer_from_db(struct dird *d, uint32_t op, const char *name, uint32
 }
 
 /* Asks one domain on the main thread's connection, reconnecting once if it broke. */
-static int ask_domain(struct dird *d, size_t i, uint32_t op, const char *name, uint32_t id,
-		      void **found)
+static int ask_domain(struct dird *d, size_t i, const struct local_accounts *local, uint32_t op,
+		      const char *name, uint32_t id, void **found)
 {
 	struct ldap_conn *c = &d->conns[i];
 	char err[512] = "";
@@ -69,8 +56,9 @@ static int ask_domain(struct dird *d, size_t i, uint32_t op, const char *name, u
 	for (int attempt = 0; attempt < 2 && r < 0; attempt++) {
 		if (!c->ld && ldap_conn_open(c, &d->cfg.domains[i], err, sizeof(err)) < 0)
 			break;
-		r = is_user_op(op) ? fetch_user(c, name, id, (struct dir_user **)found, err, sizeof(err)) :
-				     fetch_group(c, name, id, (struct dir_group **)found, err, sizeof(err));
+		r = is_user_op(op) ?
+			    fetch_user(c, local, name, id, (struct dir_user **)found, err, sizeof(err)) :
+			    fetch_group(c, local, name, id, (struct dir_group **)found, err, sizeof(err));
 		if (r < 0)
 			ldap_conn_close(c);
 	}
@@ -127,18 +115,26 @@ uint32_t lookup_handle(struct dird *d, uint32_t op, const struct buf *body, stru
 	pthread_mutex_unlock(&d->lock);
 	if (hit)
 		return DIR_OK;
-	if (name && is_local(op, name))
+	/* Local names never go to the directory; one found by id is not served either. */
+	struct local_accounts local;
+	if (local_accounts_load(&local) < 0)
+		return DIR_UNAVAIL;
+	if (name && local_names_has(is_user_op(op) ? &local.users : &local.groups, name)) {
+		local_accounts_free(&local);
 		return DIR_NOTFOUND;
-
+	}
 	bool failed = false;
+	uint32_t status = DIR_NOTFOUND;
 	for (size_t i = 0; i < d->cfg.n_domains; i++) {
 		void *found = NULL;
-		int r = ask_domain(d, i, op, name, id, &found);
+		int r = ask_domain(d, i, &local, op, name, id, &found);
 		if (r > 0) {
 			insert_found(d, op, found, reply);
-			return DIR_OK;
+			status = DIR_OK;
+			break;
 		}
 		failed |= r < 0;
 	}
-	return failed ? DIR_UNAVAIL : DIR_NOTFOUND;
+	local_accounts_free(&local);
+	return status == DIR_OK ? DIR_OK : failed ? DIR_UNAVAIL : DIR_NOTFOUND;
 }

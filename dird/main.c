@@ -156,8 +156,7 @@ static void on_tick(struct dird *d, bool *reload_pending)
 		*reload_pending = false;
 		reload(d);
 	}
-	if (d->cfg.enumerate && !d->refreshing &&
-	    time(NULL) - d->last_refresh >= (time_t)d->cfg.refresh_interval)
+	if (d->cfg.enumerate && !d->refreshing && time(NULL) >= d->next_refresh)
 		refresh_start_locked(d);
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);

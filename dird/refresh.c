@@ -8,14 +8,16 @@
 #include "fetch.h"
 #include "log.h"
 
-static int fill(struct dird *d, struct db *db)
+#define MAX_RETRY_DELAY 60
+
+static int fill(struct dird *d, const struct local_accounts *local, struct db *db)
 {
 	for (size_t i = 0; i < d->cfg.n_domains; i++) {
 		const struct dir_domain *dom = &d->cfg.domains[i];
 		struct ldap_conn c;
 		char err[512];
 		if (ldap_conn_open(&c, dom, err, sizeof(err)) < 0 ||
-		    fetch_all(&c, db, &d->refresh_progress, err, sizeof(err)) < 0) {
+		    fetch_all(&c, local, db, &d->refresh_progress, err, sizeof(err)) < 0) {
 			ldap_conn_close(&c);
 			log_error("refresh of %s failed: %s", dom->name, err);
 			pthread_mutex_lock(&d->lock);
@@ -37,7 +39,9 @@ static void *refresh_thread(void *arg)
 	struct db db;
 	long long start = now_ms();
 	db_init(&db);
-	int ok = fill(d, &db) == 0;
+	struct local_accounts local;
+	bool ok = local_accounts_load(&local) == 0 && fill(d, &local, &db) == 0, done = false;
+	local_accounts_free(&local);
 
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
@@ -48,6 +52,7 @@ static void *refresh_thread(void *arg)
 			db_free(&old);
 			d->last_refresh = time(NULL);
 			d->refresh_count++;
+			done = true;
 			log_info("refresh done: %zu users, %zu groups in %lld ms", d->db.c.n_users,
 				 d->db.c.n_groups, now_ms() - start);
 		} else {
@@ -56,6 +61,16 @@ static void *refresh_thread(void *arg)
 		}
 	} else {
 		db_free(&db);
+	}
+	/* After a failure try again soon, backing off: 1 s doubling to 60 s. */
+	if (done) {
+		d->retry_delay = 0;
+		d->next_refresh = time(NULL) + (time_t)d->cfg.refresh_interval;
+	} else {
+		d->retry_delay = d->retry_delay ? d->retry_delay * 2 : 1;
+		if (d->retry_delay > MAX_RETRY_DELAY)
+			d->retry_delay = MAX_RETRY_DELAY;
+		d->next_refresh = time(NULL) + (time_t)d->retry_delay;
 	}
 	d->refreshing = false;
 	pthread_mutex_unlock(&d->lock);

@@ -78,6 +78,8 @@ NSS_EXPORT enum nss_status _nss_dir_initgroups_dyn(const char *user, gid_t group
 		*errnop = ENOENT;
 	buf_free(&req);
 	buf_free(&reply);
-	errno = saved;
+	/* glibc passes &errno as errnop: only success may put errno back. */
+	if (st == NSS_STATUS_SUCCESS)
+		errno = saved;
 	return st;
 }

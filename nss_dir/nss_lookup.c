@@ -32,7 +32,8 @@ enum nss_status nss_lookup(enum index_kind kind, const char *name, uint32_t id,
 	if (rec) {
 		st = nss_result(decode(rec, len, result, buffer, buflen), errnop);
 		nss_index_release(m);
-		errno = saved;
+		if (st == NSS_STATUS_SUCCESS)
+			errno = saved;
 		return st;
 	}
 	nss_index_release(m);
@@ -55,7 +56,9 @@ enum nss_status nss_lookup(enum index_kind kind, const char *name, uint32_t id,
 		*errnop = ENOENT;
 	buf_free(&req);
 	buf_free(&reply);
-	errno = saved;
+	/* glibc passes &errno as errnop: only success may put errno back. */
+	if (st == NSS_STATUS_SUCCESS)
+		errno = saved;
 	return st;
 }
 
@@ -100,6 +103,8 @@ enum nss_status nss_ent_next(struct nss_ent *e, nss_decode_fn decode, void *resu
 			break;
 	}
 	pthread_mutex_unlock(&e->lock);
-	errno = saved;
+	/* glibc passes &errno as errnop: only success may put errno back. */
+	if (st == NSS_STATUS_SUCCESS)
+		errno = saved;
 	return st;
 }

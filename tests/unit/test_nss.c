@@ -101,6 +101,10 @@ START_TEST(small_buffers_give_erange)
 		ck_assert_int_eq(_nss_dir_getgrnam_r("staff", &gr, buf, len, &err), NSS_STATUS_TRYAGAIN);
 		ck_assert_int_eq(err, ERANGE);
 	}
+	/* glibc passes &errno itself as errnop: ERANGE must survive to the caller. */
+	errno = 0;
+	ck_assert_int_eq(_nss_dir_getgrnam_r("staff", &gr, buf, 4, &errno), NSS_STATUS_TRYAGAIN);
+	ck_assert_int_eq(errno, ERANGE);
 	/* Enumeration hands out the same entry again after ERANGE. */
 	int err = 0;
 	_nss_dir_setpwent(0);

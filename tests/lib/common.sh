@@ -1,0 +1,123 @@
+# Shared by the end-to-end tests: assertions, dird, and the real getent/id/ls inside a private
+# mount namespace whose /etc/nsswitch.conf names our module.
+#
+# Environment: BUILD (the meson build dir, absolute), WORK (a temp dir, mode 0755).
+
+PASS=0
+FAIL=0
+
+ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
+not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && printf '    %s\n' "$2"; return 0; }
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected [$2] got [$3]"; fi
+}
+
+# check NAME CMD... : passes when CMD succeeds
+check() {
+	local name=$1; shift
+	if "$@" >/dev/null 2>&1; then ok "$name"; else not_ok "$name" "command failed: $*"; fi
+}
+
+# check_fails NAME CMD... : passes when CMD fails
+check_fails() {
+	local name=$1; shift
+	if "$@" >/dev/null 2>&1; then not_ok "$name" "command succeeded: $*"; else ok "$name"; fi
+}
+
+finish() {
+	echo "e2e: $PASS passed, $FAIL failed"
+	[ "$FAIL" -eq 0 ]
+}
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# Under the sanitizer build an uninstrumented host program (getent, id) needs the runtime first.
+SAN_PRELOAD=
+if [ -n "${DIR_SANITIZE:-}" ]; then
+	SAN_PRELOAD=$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)
+	export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:abort_on_error=1
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+
+# write_nsswitch FILE SOURCES : passwd/group/initgroups lines naming SOURCES
+write_nsswitch() {
+	printf 'passwd: %s\ngroup: %s\nshadow: files\nhosts: files\n' "$2" "$2" >"$1"
+}
+
+# in_ns NSSWITCH [--as-nobody] CMD... : runs CMD with that nsswitch.conf and our module
+in_ns() {
+	local nss=$1; shift
+	local as=()
+	if [ "${1:-}" = --as-nobody ]; then
+		as=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+		shift
+	fi
+	unshare -m --propagation private sh -c 'mount --bind "$0" /etc/nsswitch.conf && exec "$@"' \
+		"$nss" "${as[@]}" env LD_LIBRARY_PATH="$BUILD/nss_dir" LD_PRELOAD="$SAN_PRELOAD" \
+		DIR_CONF="$DIR_CONF" "$@"
+}
+
+# write_dird_conf FILE URI [extra global lines] : a config for the test slapd
+write_dird_conf() {
+	local file=$1 uri=$2 extra=${3:-}
+	mkdir -p "$WORK/cache" "$WORK/run"
+	printf 'readerpw\n' >"$WORK/bindpw"
+	chmod 600 "$WORK/bindpw"
+	cat >"$file" <<CONF
+[global]
+cache_dir = $WORK/cache
+run_dir = $WORK/run
+nss_timeout = 2
+log_level = debug
+$extra
+
+[domain/example]
+type = ldap
+uri = $uri
+base_dn = dc=example,dc=test
+user_base = ou=people,dc=example,dc=test
+group_base = ou=groups,dc=example,dc=test
+bind_dn = cn=reader,ou=system,dc=example,dc=test
+bind_password_file = $WORK/bindpw
+page_size = 200
+CONF
+	chmod 644 "$file"
+}
+
+DIRD_PID=
+dird_start() {
+	"$BUILD/dird/dird" -f -c "$DIR_CONF" >>"$WORK/dird.log" 2>&1 &
+	DIRD_PID=$!
+	for _ in $(seq 100); do
+		[ -S "$WORK/run/dird.sock" ] && return 0
+		kill -0 "$DIRD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "dird did not start:" >&2
+	tail -20 "$WORK/dird.log" >&2
+	return 1
+}
+
+# Waits until dird has finished a refresh and is not running another.
+dird_wait_refresh() {
+	for _ in $(seq 300); do
+		local n
+		n=$("$BUILD/dirctl/dirctl" -c "$DIR_CONF" --json status 2>/dev/null |
+			python3 -c 'import json,sys; d=json.load(sys.stdin); print(0 if d["refreshing"] else d["last_refresh"])' 2>/dev/null)
+		[ -n "$n" ] && [ "$n" != 0 ] && return 0
+		sleep 0.1
+	done
+	echo "dird did not finish a refresh" >&2
+	tail -20 "$WORK/dird.log" >&2
+	return 1
+}
+
+dird_stop() {
+	[ -n "$DIRD_PID" ] || return 0
+	kill "$DIRD_PID" 2>/dev/null
+	wait "$DIRD_PID" 2>/dev/null
+	DIRD_RC=$?
+	DIRD_PID=
+}

@@ -1,0 +1,62 @@
+# Starts a throwaway slapd (Debian's, mdb backend) on a loopback high port.
+# Source this file; then: slapd_start DIR LDIF  -> sets SLAPD_URI, SLAPD_PID, SLAPD_BASE
+#                         slapd_stop
+
+SLAPD_BASE="dc=example,dc=test"
+SLAPD_ADMIN="cn=admin,$SLAPD_BASE"
+SLAPD_ADMIN_PW="adminpw"
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+slapd_start() {
+	local dir=$1 ldif=$2
+	mkdir -p "$dir/db"
+	cat >"$dir/slapd.conf" <<CONF
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/nis.schema
+include /etc/ldap/schema/inetorgperson.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+pidfile $dir/slapd.pid
+# 500 entries per search, as Debian's default; paged searches may go on past it.
+sizelimit size.soft=500 size.hard=500 size.prtotal=unlimited
+database mdb
+maxsize 1073741824
+suffix "$SLAPD_BASE"
+rootdn "$SLAPD_ADMIN"
+rootpw $SLAPD_ADMIN_PW
+directory $dir/db
+index objectClass,uid,uidNumber,gidNumber,memberUid,cn eq
+access to attrs=userPassword by anonymous auth by * none
+access to * by * read
+CONF
+	slapadd -q -f "$dir/slapd.conf" -l "$ldif" >"$dir/slapadd.log" 2>&1 || {
+		cat "$dir/slapadd.log" >&2
+		return 1
+	}
+	SLAPD_PORT=$(free_port)
+	SLAPD_URI="ldap://127.0.0.1:$SLAPD_PORT"
+	slapd -h "$SLAPD_URI/" -f "$dir/slapd.conf" -d 0 >"$dir/slapd.log" 2>&1 &
+	SLAPD_PID=$!
+	for _ in $(seq 100); do
+		ldapsearch -x -LLL -H "$SLAPD_URI" -b "$SLAPD_BASE" -s base dn >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "slapd did not start:" >&2
+	cat "$dir/slapd.log" >&2
+	return 1
+}
+
+slapd_stop() {
+	[ -n "${SLAPD_PID:-}" ] || return 0
+	kill "$SLAPD_PID" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$SLAPD_PID" 2>/dev/null || break
+		[ "$(ps -o stat= -p "$SLAPD_PID" 2>/dev/null | cut -c1)" = Z ] && break
+		sleep 0.1
+	done
+	SLAPD_PID=
+}
