@@ -135,6 +135,44 @@ exec {LOOKER[1]}>&-
 wait "$LOOKER_PID" 2>/dev/null
 dird_wait_refresh || exit 1
 
+# --- threads and forks look up while refreshes and a flush run ------------------------------
+in_ns "$ONLY" timeout 60 "$BUILD/tests/nss_stress" 6 3 3000 >"$WORK/stress.out" 2>&1 &
+STRESS=$!
+sleep 1
+"${CTL[@]}" cache refresh >/dev/null
+"${CTL[@]}" cache refresh >/dev/null
+"${CTL[@]}" cache flush >/dev/null
+dird_wait_refresh
+"${CTL[@]}" cache refresh >/dev/null
+wait "$STRESS"
+check_eq "3 threads and forked children: no error, no wrong answer during refreshes and a flush" \
+	"0" "$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' "$WORK/stress.out")"
+lookups=$(sed -n 's/^lookups=\([0-9]*\).*/\1/p' "$WORK/stress.out")
+if [ "${lookups:-0}" -gt 1000 ]; then ok "the stress run did real work ($lookups lookups)"; else not_ok "the stress run did real work" "$(head -5 "$WORK/stress.out")"; fi
+
+# --- a cached lookup makes no IPC -------------------------------------------------------------
+if command -v strace >/dev/null; then
+	check_eq "a cached lookup never connects to dird" "" \
+		"$(in_ns "$ONLY" strace -f -e trace=connect getent passwd alice 2>&1 >/dev/null | grep dird.sock)"
+fi
+
+# --- SIGHUP reloads the configuration -----------------------------------------------------------
+sed -i 's/^page_size = 200/page_size = 200\nmin_id = 20002/' "$DIR_CONF"
+kill -HUP "$DIRD_PID"
+for _ in $(seq 50); do grep -q "configuration reloaded" "$WORK/dird.log" && break; sleep 0.1; done
+dird_wait_refresh
+check_fails "after SIGHUP with min_id = 20002, uid 20001 is gone" in_ns "$ONLY" getent passwd alice
+check_eq "and uid 20002 is still there" "20002" "$(in_ns "$ONLY" getent passwd bob | cut -d: -f3)"
+sed -i 's/^min_id = 20002$/nonsense/' "$DIR_CONF"
+kill -HUP "$DIRD_PID"
+for _ in $(seq 50); do grep -q "keeping the running configuration" "$WORK/dird.log" && break; sleep 0.1; done
+check "a bad file on SIGHUP is reported and the running configuration kept" grep -q "keeping the running configuration" "$WORK/dird.log"
+sed -i '/^nonsense$/d' "$DIR_CONF"
+kill -HUP "$DIRD_PID"
+for _ in $(seq 50); do [ "$(grep -c "configuration reloaded" "$WORK/dird.log")" -ge 2 ] && break; sleep 0.1; done
+dird_wait_refresh
+check_eq "back to min_id 1000: uid 20001 is served again" "20001" "$(in_ns "$ONLY" getent passwd alice | cut -d: -f3)"
+
 # --- dird never loads libnss_dir -------------------------------------------------------------
 check_fails "libnss_dir is not mapped into dird" grep -q libnss_dir "/proc/$DIRD_PID/maps"
 
