@@ -84,24 +84,32 @@ int cmd_status(struct ctl *c)
 	json_object_object_add(j, "refreshing", json_object_new_boolean((int)s.refreshing));
 	for (uint32_t i = 0; i < s.n_domains && !cur.failed; i++) {
 		const char *name = cursor_str(&cur, NULL);
-		uint32_t online = cursor_u32(&cur);
+		uint32_t state = cursor_u32(&cur);
+		uint64_t since = cursor_u64(&cur);
 		const char *server = cursor_str(&cur, NULL);
 		const char *error = cursor_str(&cur, NULL);
 		if (cur.failed)
 			break;
-		/* Never contacted yet is not offline. */
-		bool offline = !online && *error;
-		if (offline)
+		if (state == DIR_DOMAIN_OFFLINE)
 			rc = EXIT_OFFLINE;
-		const char *state = online ? "online" : offline ? "offline" : "not contacted yet";
+		const char *word = state == DIR_DOMAIN_ONLINE ? "online" :
+				   state == DIR_DOMAIN_OFFLINE ? "offline" : "not contacted yet";
+		char changed[64];
+		format_time(since, changed, sizeof(changed));
 		if (!c->json) {
-			printf("domain %s: %s%s%s\n", name, state, *server ? ", server " : "", server);
+			printf("domain %s: %s", name, word);
+			if (since)
+				printf(" since %s", changed);
+			if (*server)
+				printf(", server %s", server);
+			printf("\n");
 			if (*error)
 				printf("  last error: %s\n", error);
 		}
 		json_object *d = json_object_new_object();
 		json_object_object_add(d, "name", json_object_new_string(name));
-		json_object_object_add(d, "state", json_object_new_string(state));
+		json_object_object_add(d, "state", json_object_new_string(word));
+		json_object_object_add(d, "since", json_object_new_int64((int64_t)since));
 		json_object_object_add(d, "server", json_object_new_string(server));
 		json_object_object_add(d, "last_error", json_object_new_string(error));
 		json_object_array_add(doms, d);

@@ -10,11 +10,25 @@
 #include "config.h"
 #include "db.h"
 #include "ldap_conn.h"
+#include "negcache.h"
 
 struct domain_state {
-	bool online;
-	char server[256];
+	bool online;		/* false: offline, answered from the cache alone */
+	bool contacted;		/* asked at least once since dird started */
+	time_t since;		/* when it went online or offline */
+	char server[256];	/* the uri that answered last: tried first next time */
 	char last_error[512];
+	bool probing;		/* a probe thread is running */
+	unsigned probe_delay;	/* seconds: 1 doubling to 60 */
+	time_t next_probe;
+};
+
+/* A cache miss handed to the worker: it owns the client's socket until it replies. */
+struct miss {
+	int fd;
+	uint32_t op;
+	struct buf body;
+	struct miss *next;
 };
 
 struct dird {
@@ -32,7 +46,15 @@ struct dird {
 	atomic_uint refresh_progress;
 	bool dirty;			/* db holds entries the index does not */
 	long long dirty_since_ms;
-	struct ldap_conn *conns;	/* the main thread's, one per domain */
+	struct ldap_conn *conns;	/* the worker's, one per domain */
+	struct negcache *negative;	/* names and ids the directory does not have */
+	/* worker.c: the queue of misses and the one thread that asks the directory */
+	pthread_cond_t work_cond;
+	struct miss *queue_head, *queue_tail;
+	size_t queue_len;
+	long long worker_busy_since_ms;	/* 0 when idle */
+	size_t worker_domain;		/* the domain it is asking */
+	unsigned probes_running;
 };
 
 long long now_ms(void);
@@ -46,13 +68,30 @@ void publish_load_cache(struct dird *d);
 /* refresh.c: starts a full refresh in a thread unless one runs.  Called with lock held. */
 void refresh_start_locked(struct dird *d);
 
-/* lookup.c: answers a miss from db or the directory: DIR_OK with the record in `reply`. */
-uint32_t lookup_handle(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply);
-void lookup_set_domain_state(struct dird *d, size_t i, bool online, const char *server,
-			     const char *error);
+/* lookup.c: a lookup from an NSS caller.  lookup_cached answers from db, the negative
+ * cache and the local files (DIR_OK, DIR_NOTFOUND, DIR_BADREQ) or returns LOOKUP_MISS;
+ * lookup_directory asks the domains (on the worker thread). */
+#define LOOKUP_MISS 0xffffffffu
+uint32_t lookup_cached(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply);
+uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply);
+
+/* domain.c: online and offline.  All called with lock held. */
+void domain_online_locked(struct dird *d, size_t i, const char *server);
+void domain_offline_locked(struct dird *d, size_t i, const char *error);
+bool domain_usable_locked(const struct dird *d, size_t i);
+bool any_domain_usable_locked(const struct dird *d);
+/* Starts due probes of offline domains; marks a domain offline when the worker has waited
+ * on it for more than half of nss_timeout. */
+void domain_tick_locked(struct dird *d);
+
+/* worker.c */
+int worker_start(struct dird *d);
+/* Takes ownership of fd and body.  Called with lock held. */
+void worker_submit_locked(struct dird *d, int fd, uint32_t op, struct buf *body);
 
 /* server.c */
 int server_listen(const char *run_dir);
 void server_handle_client(struct dird *d, int listen_fd);
+void server_reply(int fd, uint32_t status, struct buf *reply);
 
 #endif

@@ -44,13 +44,12 @@ static int bind_simple(struct ldap_conn *c, char *err, size_t errlen)
 	return 0;
 }
 
-int ldap_conn_open(struct ldap_conn *c, const struct dir_domain *d, char *err, size_t errlen)
+static int open_one(struct ldap_conn *c, const char *uri, char *err, size_t errlen)
 {
-	memset(c, 0, sizeof(*c));
-	c->domain = d;
-	int rc = ldap_initialize(&c->ld, d->uri);
+	const struct dir_domain *d = c->domain;
+	int rc = ldap_initialize(&c->ld, uri);
 	if (rc != LDAP_SUCCESS) {
-		snprintf(err, errlen, "%s: %s", d->uri, ldap_err2string(rc));
+		snprintf(err, errlen, "%s: %s", uri, ldap_err2string(rc));
 		c->ld = NULL;
 		return -1;
 	}
@@ -64,16 +63,50 @@ int ldap_conn_open(struct ldap_conn *c, const struct dir_domain *d, char *err, s
 		/* Anonymous: no bind at all, but connect now so a dead server shows here. */
 		rc = ldap_connect(c->ld);
 		if (rc != LDAP_SUCCESS) {
-			snprintf(err, errlen, "cannot connect to %s: %s", d->uri, ldap_err2string(rc));
+			snprintf(err, errlen, "cannot connect to %s: %s", uri, ldap_err2string(rc));
 			ldap_conn_close(c);
 			return -1;
 		}
 	}
-	char *uri = NULL;
-	if (ldap_get_option(c->ld, LDAP_OPT_URI, &uri) == LDAP_OPT_SUCCESS && uri) {
-		/* libldap lists the uri it connected to first. */
-		snprintf(c->server, sizeof(c->server), "%.*s", (int)strcspn(uri, " ,"), uri);
-		ldap_memfree(uri);
+	snprintf(c->server, sizeof(c->server), "%s", uri);
+	return 0;
+}
+
+int ldap_conn_open(struct ldap_conn *c, const struct dir_domain *d, const char *prefer,
+		   char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->domain = d;
+	if (prefer && *prefer && open_one(c, prefer, err, errlen) == 0)
+		return 0;
+	const char *p = d->uri;
+	while (*p) {
+		size_t n = strcspn(p, " \t");
+		if (n > 0 && n < 1024) {
+			char uri[1024];
+			memcpy(uri, p, n);
+			uri[n] = '\0';
+			if ((!prefer || strcmp(uri, prefer) != 0) && open_one(c, uri, err, errlen) == 0)
+				return 0;
+		}
+		p += n;
+		p += strspn(p, " \t");
+	}
+	return -1;
+}
+
+int ldap_conn_read_base(struct ldap_conn *c, char *err, size_t errlen)
+{
+	struct timeval tv = { .tv_sec = c->domain->timeout };
+	LDAPMessage *res = NULL;
+	char *attrs[] = { LDAP_NO_ATTRS, NULL };
+	int rc = ldap_search_ext_s(c->ld, c->domain->base_dn, LDAP_SCOPE_BASE, "(objectClass=*)",
+				   attrs, 0, NULL, NULL, &tv, 1, &res);
+	ldap_msgfree(res);
+	if (rc != LDAP_SUCCESS) {
+		snprintf(err, errlen, "reading %s on %s: %s", c->domain->base_dn, c->server,
+			 ldap_err2string(rc));
+		return -1;
 	}
 	return 0;
 }

@@ -13,9 +13,14 @@ struct ldap_conn {
 	char server[256]; /* the uri that answered */
 };
 
-/* Connects (trying the uris in order) and binds: anonymously without bind_dn, else simple bind
- * with the password file, which is read, used and wiped each time.  -1 with err set. */
-int ldap_conn_open(struct ldap_conn *c, const struct dir_domain *d, char *err, size_t errlen);
+/* Connects and binds to the first uri that answers: `prefer` (the one that answered last, may
+ * be NULL or empty) first, then the domain's uris in order, each bounded by the domain's
+ * timeout.  Binds anonymously without bind_dn, else with a simple bind with the password file,
+ * which is read, used and wiped each time.  -1 with err set (the last uri's failure). */
+int ldap_conn_open(struct ldap_conn *c, const struct dir_domain *d, const char *prefer,
+		   char *err, size_t errlen);
+/* Reads the base entry: proof the directory answers searches. */
+int ldap_conn_read_base(struct ldap_conn *c, char *err, size_t errlen);
 void ldap_conn_close(struct ldap_conn *c);
 
 typedef int (*ldap_entry_fn)(LDAP *ld, LDAPMessage *entry, void *arg);

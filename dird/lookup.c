@@ -1,4 +1,5 @@
-/* Cache misses from NSS callers: the db first, then each domain in order. */
+/* Lookups from NSS callers.  The main thread answers what it can at once (db, negative cache,
+ * local names); the worker asks the directory for the rest. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,34 +11,41 @@
 #include "protocol.h"
 #include "store.h"
 
-void lookup_set_domain_state(struct dird *d, size_t i, bool online, const char *server,
-			     const char *error)
-{
-	struct domain_state *s = &d->domains[i];
-	if (s->online != online)
-		log_info("domain %s is %s", d->cfg.domains[i].name, online ? "online" : "offline");
-	s->online = online;
-	if (server)
-		snprintf(s->server, sizeof(s->server), "%s", server);
-	snprintf(s->last_error, sizeof(s->last_error), "%s", error ? error : "");
-}
-
 static bool is_user_op(uint32_t op)
 {
 	return op == DIR_OP_GETPWNAM || op == DIR_OP_GETPWUID;
 }
 
-/* Encodes the db's record into reply; false when db does not have it. */
-static bool answer_from_db(struct dird *d, uint32_t op, const char *name, uint32_t id,
-			   struct buf *reply)
+struct query {
+	uint32_t op;
+	const char *name; /* NULL: by id */
+	uint32_t id;
+};
+
+static bool parse(uint32_t op, const struct buf *body, struct query *q)
+{
+	struct cursor c;
+	cursor_init(&c, body->data, body->len);
+	q->op = op;
+	q->name = NULL;
+	q->id = 0;
+	if (op == DIR_OP_GETPWNAM || op == DIR_OP_GETGRNAM)
+		q->name = cursor_str(&c, NULL);
+	else
+		q->id = cursor_u32(&c);
+	return cursor_done(&c) && (!q->name || dir_valid_name(q->name));
+}
+
+/* Encodes the db's record into reply; false when db does not have it.  Lock held. */
+static bool answer_from_db(struct dird *d, const struct query *q, struct buf *reply)
 {
 	struct dir_user *u = NULL;
 	struct dir_group *g = NULL;
-	switch (op) {
-	case DIR_OP_GETPWNAM: u = db_user_by_name(&d->db, name); break;
-	case DIR_OP_GETPWUID: u = db_user_by_uid(&d->db, id); break;
-	case DIR_OP_GETGRNAM: g = db_group_by_name(&d->db, name); break;
-	default: g = db_group_by_gid(&d->db, id); break;
+	switch (q->op) {
+	case DIR_OP_GETPWNAM: u = db_user_by_name(&d->db, q->name); break;
+	case DIR_OP_GETPWUID: u = db_user_by_uid(&d->db, q->id); break;
+	case DIR_OP_GETGRNAM: g = db_group_by_name(&d->db, q->name); break;
+	default: g = db_group_by_gid(&d->db, q->id); break;
 	}
 	if (u)
 		record_encode_user(reply, u);
@@ -46,27 +54,46 @@ static bool answer_from_db(struct dird *d, uint32_t op, const char *name, uint32
 	return u || g;
 }
 
-/* Asks one domain on the main thread's connection, reconnecting once if it broke. */
-static int ask_domain(struct dird *d, size_t i, const struct local_accounts *local, uint32_t op,
-		      const char *name, uint32_t id, void **found)
+uint32_t lookup_cached(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply)
+{
+	struct query q;
+	if (!parse(op, body, &q))
+		return DIR_BADREQ;
+	pthread_mutex_lock(&d->lock);
+	uint32_t status = LOOKUP_MISS;
+	if (answer_from_db(d, &q, reply))
+		status = DIR_OK;
+	else if (negcache_has(d->negative, op, q.name, q.id))
+		status = DIR_NOTFOUND;
+	pthread_mutex_unlock(&d->lock);
+	return status;
+}
+
+/* Asks one domain on the worker's connection, reconnecting once if it broke. */
+static int ask_domain(struct dird *d, size_t i, const struct local_accounts *local,
+		      const struct query *q, void **found)
 {
 	struct ldap_conn *c = &d->conns[i];
-	char err[512] = "";
+	char err[512] = "", prefer[256];
+	pthread_mutex_lock(&d->lock);
+	snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
+	pthread_mutex_unlock(&d->lock);
 	int r = -1;
 	for (int attempt = 0; attempt < 2 && r < 0; attempt++) {
-		if (!c->ld && ldap_conn_open(c, &d->cfg.domains[i], err, sizeof(err)) < 0)
+		if (!c->ld && ldap_conn_open(c, &d->cfg.domains[i], prefer, err, sizeof(err)) < 0)
 			break;
-		r = is_user_op(op) ?
-			    fetch_user(c, local, name, id, (struct dir_user **)found, err, sizeof(err)) :
-			    fetch_group(c, local, name, id, (struct dir_group **)found, err, sizeof(err));
+		r = is_user_op(q->op) ?
+			    fetch_user(c, local, q->name, q->id, (struct dir_user **)found, err, sizeof(err)) :
+			    fetch_group(c, local, q->name, q->id, (struct dir_group **)found, err, sizeof(err));
 		if (r < 0)
 			ldap_conn_close(c);
 	}
 	pthread_mutex_lock(&d->lock);
-	lookup_set_domain_state(d, i, r >= 0, c->server[0] ? c->server : NULL, r < 0 ? err : NULL);
+	if (r >= 0)
+		domain_online_locked(d, i, c->server);
+	else
+		domain_offline_locked(d, i, err);
 	pthread_mutex_unlock(&d->lock);
-	if (r < 0)
-		log_warning("lookup in %s failed: %s", d->cfg.domains[i].name, err);
 	return r;
 }
 
@@ -97,44 +124,55 @@ static void insert_found(struct dird *d, uint32_t op, void *found, struct buf *r
 	pthread_mutex_unlock(&d->store_lock);
 }
 
-uint32_t lookup_handle(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply)
+uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply)
 {
-	struct cursor c;
-	const char *name = NULL;
-	uint32_t id = 0;
-	cursor_init(&c, body->data, body->len);
-	if (op == DIR_OP_GETPWNAM || op == DIR_OP_GETGRNAM)
-		name = cursor_str(&c, NULL);
-	else
-		id = cursor_u32(&c);
-	if (!cursor_done(&c) || (name && !dir_valid_name(name)))
+	struct query q;
+	if (!parse(op, body, &q))
 		return DIR_BADREQ;
-
-	pthread_mutex_lock(&d->lock);
-	bool hit = answer_from_db(d, op, name, id, reply);
-	pthread_mutex_unlock(&d->lock);
-	if (hit)
-		return DIR_OK;
+	/* It may have arrived while this query waited in the queue. */
+	uint32_t status = lookup_cached(d, op, body, reply);
+	if (status != LOOKUP_MISS)
+		return status;
 	/* Local names never go to the directory; one found by id is not served either. */
 	struct local_accounts local;
 	if (local_accounts_load(&local) < 0)
 		return DIR_UNAVAIL;
-	if (name && local_names_has(is_user_op(op) ? &local.users : &local.groups, name)) {
+	if (q.name && local_names_has(is_user_op(op) ? &local.users : &local.groups, q.name)) {
 		local_accounts_free(&local);
 		return DIR_NOTFOUND;
 	}
-	bool failed = false;
-	uint32_t status = DIR_NOTFOUND;
-	for (size_t i = 0; i < d->cfg.n_domains; i++) {
+	bool unanswered = false;
+	status = DIR_NOTFOUND;
+	for (size_t i = 0; i < d->cfg.n_domains && status != DIR_OK; i++) {
+		pthread_mutex_lock(&d->lock);
+		bool usable = domain_usable_locked(d, i);
+		if (usable) {
+			d->worker_domain = i;
+			d->worker_busy_since_ms = now_ms();
+		}
+		pthread_mutex_unlock(&d->lock);
+		if (!usable) {
+			unanswered = true;
+			continue;
+		}
 		void *found = NULL;
-		int r = ask_domain(d, i, &local, op, name, id, &found);
+		int r = ask_domain(d, i, &local, &q, &found);
+		pthread_mutex_lock(&d->lock);
+		d->worker_busy_since_ms = 0;
+		pthread_mutex_unlock(&d->lock);
 		if (r > 0) {
 			insert_found(d, op, found, reply);
 			status = DIR_OK;
-			break;
 		}
-		failed |= r < 0;
+		unanswered |= r < 0;
 	}
 	local_accounts_free(&local);
-	return status == DIR_OK ? DIR_OK : failed ? DIR_UNAVAIL : DIR_NOTFOUND;
+	if (status == DIR_OK)
+		return DIR_OK;
+	if (unanswered)
+		return DIR_UNAVAIL;
+	pthread_mutex_lock(&d->lock);
+	negcache_add(d->negative, op, q.name, q.id, d->cfg.negative_ttl);
+	pthread_mutex_unlock(&d->lock);
+	return DIR_NOTFOUND;
 }

@@ -97,7 +97,9 @@ static int setup_state(struct dird *d)
 {
 	d->domains = calloc(d->cfg.n_domains, sizeof(*d->domains));
 	d->conns = calloc(d->cfg.n_domains, sizeof(*d->conns));
-	return d->domains && d->conns ? 0 : -1;
+	if (!d->negative)
+		d->negative = calloc(1, sizeof(*d->negative));
+	return d->domains && d->conns && d->negative ? 0 : -1;
 }
 
 static void close_conns(struct dird *d)
@@ -106,7 +108,8 @@ static void close_conns(struct dird *d)
 		ldap_conn_close(&d->conns[i]);
 }
 
-/* SIGHUP: a new configuration, applied between refreshes (the refresh thread reads it). */
+/* SIGHUP: a new configuration, applied when no other thread reads the running one (no
+ * refresh, probe or directory query under way). */
 static void reload(struct dird *d)
 {
 	struct dir_config cfg;
@@ -125,6 +128,7 @@ static void reload(struct dird *d)
 	close_conns(d);
 	free(d->domains);
 	free(d->conns);
+	negcache_clear(d->negative);
 	dir_config_free(&d->cfg);
 	d->cfg = cfg;
 	if (setup_state(d) < 0) {
@@ -152,7 +156,9 @@ static void on_tick(struct dird *d, bool *reload_pending)
 	pthread_mutex_lock(&d->lock);
 	if (d->dirty && now_ms() - d->dirty_since_ms >= PUBLISH_DELAY_MS)
 		publish_locked(d, false);
-	if (*reload_pending && !d->refreshing) {
+	domain_tick_locked(d);
+	if (*reload_pending && !d->refreshing && !d->probes_running && !d->queue_head &&
+	    !d->worker_busy_since_ms) {
 		*reload_pending = false;
 		reload(d);
 	}
@@ -220,6 +226,10 @@ int main(int argc, char **argv)
 	}
 	log_set_level(d.cfg.log_level);
 
+	if (worker_start(&d) < 0) {
+		log_error("cannot start the worker thread");
+		return 1;
+	}
 	pthread_mutex_lock(&d.store_lock);
 	pthread_mutex_lock(&d.lock);
 	db_init(&d.db);

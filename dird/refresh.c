@@ -1,6 +1,7 @@
 /* Full refreshes: a thread reads every domain into a new db with its own connections, writes
  * the files, and swaps the db in.  A failed refresh leaves the previous cache as it was. */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,18 +16,21 @@ static int fill(struct dird *d, const struct local_accounts *local, struct db *d
 	for (size_t i = 0; i < d->cfg.n_domains; i++) {
 		const struct dir_domain *dom = &d->cfg.domains[i];
 		struct ldap_conn c;
-		char err[512];
-		if (ldap_conn_open(&c, dom, err, sizeof(err)) < 0 ||
+		char err[512], prefer[256];
+		pthread_mutex_lock(&d->lock);
+		snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
+		pthread_mutex_unlock(&d->lock);
+		if (ldap_conn_open(&c, dom, prefer, err, sizeof(err)) < 0 ||
 		    fetch_all(&c, local, db, &d->refresh_progress, err, sizeof(err)) < 0) {
 			ldap_conn_close(&c);
 			log_error("refresh of %s failed: %s", dom->name, err);
 			pthread_mutex_lock(&d->lock);
-			lookup_set_domain_state(d, i, false, NULL, err);
+			domain_offline_locked(d, i, err);
 			pthread_mutex_unlock(&d->lock);
 			return -1;
 		}
 		pthread_mutex_lock(&d->lock);
-		lookup_set_domain_state(d, i, true, c.server, NULL);
+		domain_online_locked(d, i, c.server);
 		pthread_mutex_unlock(&d->lock);
 		ldap_conn_close(&c);
 	}

@@ -67,10 +67,13 @@ static void encode_status(struct dird *d, struct buf *b)
 	buf_put_u32(b, (uint32_t)d->db.c.n_groups);
 	buf_put_u32(b, (uint32_t)d->cfg.n_domains);
 	for (size_t i = 0; i < d->cfg.n_domains; i++) {
+		const struct domain_state *s = &d->domains[i];
 		buf_put_str(b, d->cfg.domains[i].name);
-		buf_put_u32(b, d->domains[i].online);
-		buf_put_str(b, d->domains[i].server);
-		buf_put_str(b, d->domains[i].last_error);
+		buf_put_u32(b, !s->contacted ? DIR_DOMAIN_UNKNOWN :
+			       s->online ? DIR_DOMAIN_ONLINE : DIR_DOMAIN_OFFLINE);
+		buf_put_u64(b, (uint64_t)s->since);
+		buf_put_str(b, s->server);
+		buf_put_str(b, s->last_error);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -82,6 +85,7 @@ static void flush(struct dird *d)
 	pthread_mutex_lock(&d->lock);
 	db_free(&d->db);
 	db_init(&d->db);
+	negcache_clear(d->negative);
 	if (store_remove(d->cfg.cache_dir) < 0)
 		log_warning("cannot remove the tdb cache: %s", strerror(errno));
 	publish_locked(d, true);
@@ -97,11 +101,6 @@ static uint32_t dispatch(struct dird *d, uint32_t op, uid_t peer, const struct b
 			 struct buf *reply)
 {
 	switch (op) {
-	case DIR_OP_GETPWNAM:
-	case DIR_OP_GETPWUID:
-	case DIR_OP_GETGRNAM:
-	case DIR_OP_GETGRGID:
-		return lookup_handle(d, op, body, reply);
 	case DIR_OP_STATUS:
 		if (body->len)
 			return DIR_BADREQ;
@@ -126,6 +125,42 @@ static uint32_t dispatch(struct dird *d, uint32_t op, uid_t peer, const struct b
 	}
 }
 
+void server_reply(int fd, uint32_t status, struct buf *reply)
+{
+	if (reply->failed)
+		status = DIR_UNAVAIL;
+	if (status != DIR_OK)
+		buf_reset(reply);
+	uint32_t hdr[3] = { DIR_PROTO_MAGIC, status, (uint32_t)reply->len };
+	if (io_all(fd, hdr, sizeof(hdr), true) == 0)
+		io_all(fd, reply->data, reply->len, true);
+}
+
+static bool is_lookup(uint32_t op)
+{
+	return op == DIR_OP_GETPWNAM || op == DIR_OP_GETPWUID || op == DIR_OP_GETGRNAM ||
+	       op == DIR_OP_GETGRGID;
+}
+
+/* A lookup: answered now from the cache, at once when no domain is usable, or handed with its
+ * socket to the worker.  Returns false when the worker took the socket. */
+static bool handle_lookup(struct dird *d, int fd, uint32_t op, struct buf *body,
+			  struct buf *reply, uint32_t *status)
+{
+	*status = lookup_cached(d, op, body, reply);
+	if (*status != LOOKUP_MISS)
+		return true;
+	pthread_mutex_lock(&d->lock);
+	domain_tick_locked(d);
+	bool usable = any_domain_usable_locked(d);
+	if (usable)
+		worker_submit_locked(d, fd, op, body);
+	pthread_mutex_unlock(&d->lock);
+	/* Offline: unknown to the cache is all we can say, and we say it now. */
+	*status = DIR_UNAVAIL;
+	return !usable;
+}
+
 void server_handle_client(struct dird *d, int listen_fd)
 {
 	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -141,6 +176,7 @@ void server_handle_client(struct dird *d, int listen_fd)
 	socklen_t len = sizeof(cred);
 	uint32_t hdr[3];
 	struct buf body, reply;
+	bool reply_here = true;
 	buf_init(&body, DIR_MAX_REQUEST);
 	buf_init(&reply, DIR_MAX_REPLY);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
@@ -153,17 +189,16 @@ void server_handle_client(struct dird *d, int listen_fd)
 		void *p = buf_extend(&body, hdr[2]);
 		if (!p || io_all(fd, p, hdr[2], false) < 0)
 			goto out;
-		status = dispatch(d, hdr[1], cred.uid, &body, &reply);
+		if (is_lookup(hdr[1]))
+			reply_here = handle_lookup(d, fd, hdr[1], &body, &reply, &status);
+		else
+			status = dispatch(d, hdr[1], cred.uid, &body, &reply);
 	}
-	if (reply.failed)
-		status = DIR_UNAVAIL;
-	if (status != DIR_OK)
-		buf_reset(&reply);
-	uint32_t out_hdr[3] = { DIR_PROTO_MAGIC, status, (uint32_t)reply.len };
-	if (io_all(fd, out_hdr, sizeof(out_hdr), true) == 0)
-		io_all(fd, reply.data, reply.len, true);
+	if (reply_here)
+		server_reply(fd, status, &reply);
 out:
 	buf_free(&body);
 	buf_free(&reply);
-	close(fd);
+	if (reply_here)
+		close(fd);
 }

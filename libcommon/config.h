@@ -37,6 +37,7 @@ struct dir_config {
 	unsigned refresh_interval; /* seconds */
 	bool enumerate;
 	unsigned nss_timeout_ms;
+	unsigned negative_ttl;	/* seconds a name or id the directory lacks stays so */
 	enum dir_log_level log_level;
 	struct dir_domain *domains;
 	size_t n_domains;

@@ -23,9 +23,11 @@
  *     u32 pid, u32 refreshing, u32 refresh_progress (entries fetched so far),
  *     u64 last_refresh (unix time, 0 = never), u64 refresh_count,
  *     u32 users, u32 groups, u32 n_domains, then per domain:
- *         str name, u32 online (1/0), str server (uri last used, may be empty),
- *         str last_error (may be empty)
+ *         str name, u32 state (enum dir_domain_state), u64 since (unix time of the last
+ *         change of state, 0 = never contacted), str server (uri that answered last, may be
+ *         empty), str last_error (may be empty)
  *
+ * A lookup the cache cannot answer while every domain is offline gets UNAVAIL at once.
  * A reply's status is UNAVAIL when the directory could not be asked, BADREQ for a malformed
  * request and DENIED when the caller (SO_PEERCRED) may not use the operation.  A client never
  * waits longer than its own deadline; dird never blocks on a client longer than
@@ -48,6 +50,12 @@ enum dir_op {
 	DIR_OP_STATUS = 16,
 	DIR_OP_REFRESH = 17,
 	DIR_OP_FLUSH = 18,
+};
+
+enum dir_domain_state {
+	DIR_DOMAIN_UNKNOWN = 0, /* not contacted yet */
+	DIR_DOMAIN_ONLINE = 1,
+	DIR_DOMAIN_OFFLINE = 2,
 };
 
 enum dir_status {

@@ -39,19 +39,26 @@ CONF
 	}
 	SLAPD_PORT=$(free_port)
 	SLAPD_URI="ldap://127.0.0.1:$SLAPD_PORT"
-	slapd -h "$SLAPD_URI/" -f "$dir/slapd.conf" -d 0 >"$dir/slapd.log" 2>&1 &
+	SLAPD_DIR=$dir
+	slapd_resume
+}
+
+# Starts slapd again on the same port and data, after slapd_stop.
+slapd_resume() {
+	slapd -h "$SLAPD_URI/" -f "$SLAPD_DIR/slapd.conf" -d 0 >>"$SLAPD_DIR/slapd.log" 2>&1 &
 	SLAPD_PID=$!
 	for _ in $(seq 100); do
 		ldapsearch -x -LLL -H "$SLAPD_URI" -b "$SLAPD_BASE" -s base dn >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
 	echo "slapd did not start:" >&2
-	cat "$dir/slapd.log" >&2
+	cat "$SLAPD_DIR/slapd.log" >&2
 	return 1
 }
 
 slapd_stop() {
 	[ -n "${SLAPD_PID:-}" ] || return 0
+	kill -CONT "$SLAPD_PID" 2>/dev/null # a frozen slapd cannot act on SIGTERM
 	kill "$SLAPD_PID" 2>/dev/null
 	for _ in $(seq 50); do
 		kill -0 "$SLAPD_PID" 2>/dev/null || break

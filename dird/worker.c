@@ -1,0 +1,76 @@
+/* The worker: the one thread that asks the directory for cache misses, so that the main loop
+ * never waits on the network.  Each miss carries its client's socket; the worker replies on it
+ * and closes it.  A caller that gave up (nss_timeout) finds nothing; the answer is cached for
+ * the next one. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "dird.h"
+#include "log.h"
+#include "protocol.h"
+
+/* More waiting misses than this are answered UNAVAIL at once: the directory is not keeping up,
+ * and every one of those callers would give up before its turn. */
+#define MAX_QUEUE 256
+
+static void *worker_thread(void *arg)
+{
+	struct dird *d = arg;
+	for (;;) {
+		pthread_mutex_lock(&d->lock);
+		while (!d->queue_head)
+			pthread_cond_wait(&d->work_cond, &d->lock);
+		struct miss *m = d->queue_head;
+		d->queue_head = m->next;
+		if (!d->queue_head)
+			d->queue_tail = NULL;
+		d->queue_len--;
+		pthread_mutex_unlock(&d->lock);
+
+		struct buf reply;
+		buf_init(&reply, DIR_MAX_REPLY);
+		uint32_t status = lookup_directory(d, m->op, &m->body, &reply);
+		server_reply(m->fd, status, &reply);
+		buf_free(&reply);
+		close(m->fd);
+		buf_free(&m->body);
+		free(m);
+	}
+	return NULL;
+}
+
+int worker_start(struct dird *d)
+{
+	pthread_t t;
+	pthread_attr_t attr;
+	pthread_cond_init(&d->work_cond, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int rc = pthread_create(&t, &attr, worker_thread, d);
+	pthread_attr_destroy(&attr);
+	return rc == 0 ? 0 : -1;
+}
+
+void worker_submit_locked(struct dird *d, int fd, uint32_t op, struct buf *body)
+{
+	struct miss *m = d->queue_len < MAX_QUEUE ? calloc(1, sizeof(*m)) : NULL;
+	if (!m) {
+		struct buf empty;
+		buf_init(&empty, 0);
+		server_reply(fd, DIR_UNAVAIL, &empty);
+		close(fd);
+		buf_free(body);
+		return;
+	}
+	m->fd = fd;
+	m->op = op;
+	m->body = *body;
+	buf_init(body, 0);
+	if (d->queue_tail)
+		d->queue_tail->next = m;
+	else
+		d->queue_head = m;
+	d->queue_tail = m;
+	d->queue_len++;
+	pthread_cond_signal(&d->work_cond);
+}
