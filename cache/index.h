@@ -72,8 +72,9 @@ const void *index_next(const struct index_map *m, enum index_kind kind, uint64_t
 uint32_t index_hash_name(const char *name);
 uint32_t index_hash_id(uint32_t id);
 
-/* dird's side: writes users and groups to `path` atomically and marks the old file stale. */
+/* dird's side: writes users and groups to `path` atomically and marks the old file stale.
+ * ttl is entry_ttl (record.h). */
 int index_write(const char *path, struct dir_user *const *users, size_t n_users,
-		struct dir_group *const *groups, size_t n_groups, uint64_t generation);
+		struct dir_group *const *groups, size_t n_groups, uint32_t ttl, uint64_t generation);
 
 #endif

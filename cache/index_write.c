@@ -40,27 +40,28 @@ static void put_table(struct buf *out, struct index_table *t, size_t n, const ui
 }
 
 /* Appends each record with its length prefix; records its offset in the area. */
-static void put_users(struct buf *out, struct dir_user *const *users, size_t n, uint32_t *offs)
+static void put_users(struct buf *out, struct dir_user *const *users, size_t n, uint32_t ttl,
+		      uint32_t *offs)
 {
 	size_t start = out->len;
 	for (size_t i = 0; i < n; i++) {
 		size_t at = out->len;
 		offs[i] = (uint32_t)(at - start);
 		buf_put_u32(out, 0);
-		record_encode_user(out, users[i]);
+		record_encode_user(out, users[i], ttl);
 		buf_patch_u32(out, at, (uint32_t)(out->len - at - sizeof(uint32_t)));
 	}
 }
 
 static void put_groups(struct buf *out, struct dir_group *const *groups, size_t n,
-		       uint32_t *offs)
+		       uint32_t ttl, uint32_t *offs)
 {
 	size_t start = out->len;
 	for (size_t i = 0; i < n; i++) {
 		size_t at = out->len;
 		offs[i] = (uint32_t)(at - start);
 		buf_put_u32(out, 0);
-		record_encode_group(out, groups[i]);
+		record_encode_group(out, groups[i], ttl);
 		buf_patch_u32(out, at, (uint32_t)(out->len - at - sizeof(uint32_t)));
 	}
 }
@@ -72,7 +73,7 @@ static void align4(struct buf *out)
 }
 
 int index_write(const char *path, struct dir_user *const *users, size_t n_users,
-		struct dir_group *const *groups, size_t n_groups, uint64_t generation)
+		struct dir_group *const *groups, size_t n_groups, uint32_t ttl, uint64_t generation)
 {
 	struct index_header h = { .version = DIR_INDEX_VERSION, .valid = 1 };
 	memcpy(h.magic, DIR_INDEX_MAGIC, sizeof(h.magic));
@@ -93,10 +94,10 @@ int index_write(const char *path, struct dir_user *const *users, size_t n_users,
 
 	buf_put_bytes(&out, &h, sizeof(h));
 	h.users.off = out.len;
-	put_users(&out, users, n_users, offs_u);
+	put_users(&out, users, n_users, ttl, offs_u);
 	h.users.len = out.len - h.users.off;
 	h.groups.off = out.len;
-	put_groups(&out, groups, n_groups, offs_g);
+	put_groups(&out, groups, n_groups, ttl, offs_g);
 	h.groups.len = out.len - h.groups.off;
 	align4(&out);
 

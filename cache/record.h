@@ -4,6 +4,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -15,6 +16,7 @@ struct dir_user {
 	char *name;
 	uint32_t uid;
 	uint32_t gid;
+	uint64_t fetched; /* unix time it was read from the directory */
 	char *gecos;
 	char *home;
 	char *shell;
@@ -26,6 +28,7 @@ struct dir_user {
 struct dir_group {
 	char *name;
 	uint32_t gid;
+	uint64_t fetched;
 	char *domain;
 	char **members;
 	uint32_t n_members;
@@ -35,10 +38,13 @@ void dir_user_free(struct dir_user *u);
 void dir_group_free(struct dir_group *g);
 
 /* The binary form, shared by the socket protocol and the NSS index:
- *   user:  str name, u32 uid, u32 gid, str gecos, str home, str shell, u32 n, n x u32 gid
- *   group: str name, u32 gid, u32 n, n x str member */
-void record_encode_user(struct buf *b, const struct dir_user *u);
-void record_encode_group(struct buf *b, const struct dir_group *g);
+ *   user:  str name, u32 uid, u32 gid, u64 refresh_at, u64 expires, str gecos, str home,
+ *          str shell, u32 n, n x u32 gid
+ *   group: str name, u32 gid, u64 refresh_at, u64 expires, u32 n, n x str member
+ * refresh_at and expires (unix times) come from `fetched` and the entry_ttl given to the
+ * encoder: three quarters of it, and all of it; ttl 0 means never. */
+void record_encode_user(struct buf *b, const struct dir_user *u, uint32_t ttl);
+void record_encode_group(struct buf *b, const struct dir_group *g, uint32_t ttl);
 
 enum record_result { RECORD_OK, RECORD_ERANGE, RECORD_BAD };
 
@@ -51,6 +57,9 @@ enum record_result record_to_group(const void *rec, size_t len, struct group *gr
 /* The pieces lookups need without decoding a whole record. */
 const char *record_name(const void *rec, size_t len);
 int record_id(const void *rec, size_t len, uint32_t *id);
+/* When the record should be refreshed, and when it is stale.  -1 if malformed. */
+int record_times(const void *rec, size_t len, bool user, uint64_t *refresh_at,
+		 uint64_t *expires);
 /* A user's supplementary gids: *n set, pointer to n unaligned u32s, or NULL if malformed. */
 const void *record_user_groups(const void *rec, size_t len, uint32_t *gid, uint32_t *n);
 

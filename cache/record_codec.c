@@ -25,11 +25,18 @@ void dir_group_free(struct dir_group *g)
 	memset(g, 0, sizeof(*g));
 }
 
-void record_encode_user(struct buf *b, const struct dir_user *u)
+static void put_times(struct buf *b, uint64_t fetched, uint32_t ttl)
+{
+	buf_put_u64(b, ttl ? fetched + ttl * 3ULL / 4 : UINT64_MAX);
+	buf_put_u64(b, ttl ? fetched + ttl : UINT64_MAX);
+}
+
+void record_encode_user(struct buf *b, const struct dir_user *u, uint32_t ttl)
 {
 	buf_put_str(b, u->name);
 	buf_put_u32(b, u->uid);
 	buf_put_u32(b, u->gid);
+	put_times(b, u->fetched, ttl);
 	buf_put_str(b, u->gecos);
 	buf_put_str(b, u->home);
 	buf_put_str(b, u->shell);
@@ -37,10 +44,11 @@ void record_encode_user(struct buf *b, const struct dir_user *u)
 	buf_put_bytes(b, u->groups, (size_t)u->n_groups * sizeof(uint32_t));
 }
 
-void record_encode_group(struct buf *b, const struct dir_group *g)
+void record_encode_group(struct buf *b, const struct dir_group *g, uint32_t ttl)
 {
 	buf_put_str(b, g->name);
 	buf_put_u32(b, g->gid);
+	put_times(b, g->fetched, ttl);
 	buf_put_u32(b, g->n_members);
 	for (uint32_t i = 0; i < g->n_members; i++)
 		buf_put_str(b, g->members[i]);
@@ -71,6 +79,8 @@ enum record_result record_to_passwd(const void *rec, size_t len, struct passwd *
 	cursor_init(&c, rec, len);
 	const char *name = cursor_str(&c, &nl);
 	uint32_t uid = cursor_u32(&c), gid = cursor_u32(&c);
+	cursor_u64(&c);
+	cursor_u64(&c);
 	const char *gecos = cursor_str(&c, &gl);
 	const char *home = cursor_str(&c, &hl);
 	const char *shell = cursor_str(&c, &sl);
@@ -100,6 +110,8 @@ enum record_result record_to_group(const void *rec, size_t len, struct group *gr
 	cursor_init(&c, rec, len);
 	const char *name = cursor_str(&c, &nl);
 	uint32_t gid = cursor_u32(&c);
+	cursor_u64(&c);
+	cursor_u64(&c);
 	uint32_t n = cursor_u32(&c);
 	/* Each member takes at least 5 bytes (length, one char, NUL): a cheap sanity bound. */
 	if (c.failed || n > c.left / 5)
@@ -147,6 +159,20 @@ int record_id(const void *rec, size_t len, uint32_t *id)
 	return c.failed ? -1 : 0;
 }
 
+int record_times(const void *rec, size_t len, bool user, uint64_t *refresh_at,
+		 uint64_t *expires)
+{
+	struct cursor c;
+	cursor_init(&c, rec, len);
+	cursor_str(&c, NULL);
+	cursor_u32(&c); /* uid or gid */
+	if (user)
+		cursor_u32(&c); /* the primary gid */
+	*refresh_at = cursor_u64(&c);
+	*expires = cursor_u64(&c);
+	return c.failed ? -1 : 0;
+}
+
 const void *record_user_groups(const void *rec, size_t len, uint32_t *gid, uint32_t *n)
 {
 	struct cursor c;
@@ -154,6 +180,8 @@ const void *record_user_groups(const void *rec, size_t len, uint32_t *gid, uint3
 	cursor_str(&c, NULL);
 	cursor_u32(&c);
 	*gid = cursor_u32(&c);
+	cursor_u64(&c);
+	cursor_u64(&c);
 	cursor_str(&c, NULL);
 	cursor_str(&c, NULL);
 	cursor_str(&c, NULL);

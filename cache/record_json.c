@@ -6,8 +6,9 @@
 
 #include "names.h"
 
-static void add_common(json_object *o, uint32_t id, const char *domain)
+static void add_common(json_object *o, uint32_t id, const char *domain, uint64_t fetched)
 {
+	json_object_object_add(o, "fetched", json_object_new_int64((int64_t)fetched));
 	json_object_object_add(o, "id", json_object_new_int64((int64_t)(DIR_SYNTHETIC_ID_BASE + id)));
 	json_object_object_add(o, "domain", json_object_new_string(domain ? domain : ""));
 	json_object_object_add(o, "sid", NULL);
@@ -35,7 +36,7 @@ char *record_user_to_json(const struct dir_user *u)
 		json_object_put(groups);
 		return NULL;
 	}
-	add_common(o, u->uid, u->domain);
+	add_common(o, u->uid, u->domain, u->fetched);
 	json_object_object_add(o, "uid", json_object_new_int64(u->uid));
 	json_object_object_add(o, "username", json_object_new_string(u->name));
 	json_object_object_add(o, "full_name", json_object_new_string(u->gecos ? u->gecos : ""));
@@ -58,7 +59,7 @@ char *record_group_to_json(const struct dir_group *g)
 		json_object_put(users);
 		return NULL;
 	}
-	add_common(o, g->gid, g->domain);
+	add_common(o, g->gid, g->domain, g->fetched);
 	json_object_object_add(o, "gid", json_object_new_int64(g->gid));
 	json_object_object_add(o, "name", json_object_new_string(g->name));
 	for (uint32_t i = 0; i < g->n_members; i++)
@@ -82,6 +83,16 @@ static json_object *parse(const char *text, size_t len)
 	}
 	json_tokener_free(tok);
 	return o;
+}
+
+/* A record without "fetched" (written by another tool) counts as fetched long ago. */
+static uint64_t get_fetched(json_object *o)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, "fetched", &v) || !json_object_is_type(v, json_type_int))
+		return 0;
+	int64_t n = json_object_get_int64(v);
+	return n > 0 ? (uint64_t)n : 0;
 }
 
 static int get_id(json_object *o, const char *key, uint32_t *out)
@@ -124,6 +135,7 @@ int record_user_from_json(const char *text, size_t len, struct dir_user *u)
 	u->home = get_str(o, "home");
 	u->shell = get_str(o, "shell");
 	u->domain = get_str(o, "domain");
+	u->fetched = get_fetched(o);
 	int ok = u->name && dir_valid_name(u->name) && u->gecos && u->home && u->shell &&
 		 u->domain && get_id(o, "uid", &u->uid) == 0 &&
 		 json_object_object_get_ex(o, "group", &grp) && get_id(grp, "gid", &u->gid) == 0 &&
@@ -157,6 +169,7 @@ int record_group_from_json(const char *text, size_t len, struct dir_group *g)
 		return -1;
 	g->name = get_str(o, "name");
 	g->domain = get_str(o, "domain");
+	g->fetched = get_fetched(o);
 	int ok = g->name && dir_valid_name(g->name) && g->domain && get_id(o, "gid", &g->gid) == 0 &&
 		 json_object_object_get_ex(o, "users", &users) &&
 		 json_object_is_type(users, json_type_array);

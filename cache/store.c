@@ -140,6 +140,25 @@ int store_insert_group(const char *cache_dir, const struct dir_group *g)
 	return insert(cache_dir, STORE_GROUPS, g);
 }
 
+int store_delete(const char *cache_dir, enum store_kind kind, const char *name, uint32_t id)
+{
+	char key[MAX_KEY];
+	struct tdb_context *t = open_live(cache_dir, kind, O_RDWR);
+	if (!t)
+		return errno == ENOENT ? 0 : -1;
+	int rc = tdb_transaction_start(t);
+	if (rc == 0) {
+		int n = snprintf(key, sizeof(key), "ID_%" PRIu32, id);
+		tdb_delete(t, datum(key, (size_t)n));
+		n = snprintf(key, sizeof(key), "NAME_%s", name);
+		if (n > 0 && (size_t)n < sizeof(key))
+			tdb_delete(t, datum(key, (size_t)n));
+		rc = tdb_transaction_commit(t);
+	}
+	tdb_close(t);
+	return rc;
+}
+
 int store_remove(const char *cache_dir)
 {
 	char path[PATH_MAX];

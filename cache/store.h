@@ -32,6 +32,8 @@ struct store_contents {
 int store_write_all(const char *cache_dir, const struct store_contents *c);
 int store_insert_user(const char *cache_dir, const struct dir_user *u);
 int store_insert_group(const char *cache_dir, const struct dir_group *g);
+/* Removes a record's two keys (an entry the directory no longer has, or renamed). */
+int store_delete(const char *cache_dir, enum store_kind kind, const char *name, uint32_t id);
 /* Removes both files (a flush). */
 int store_remove(const char *cache_dir);
 

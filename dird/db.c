@@ -73,18 +73,33 @@ static void insert_slot(struct db_map *m, uint32_t h, uint32_t idx)
 	m->slots[i] = idx + 1;
 }
 
+static int map_rebuild(struct db *db, enum key k, size_t count, uint32_t n);
+
 /* Keeps the map at most half full; rebuilds it from the records when it grows. */
 static int map_reserve(struct db *db, enum key k, size_t count)
 {
 	struct db_map *m = map_of(db, k);
 	if (m->n_slots >= 2 * (count + 1))
 		return 0;
-	uint32_t n = m->n_slots ? m->n_slots : 64;
+	return map_rebuild(db, k, count, m->n_slots ? m->n_slots : 64);
+}
+
+/* Fills a new map of at least n slots with the first `count` records. */
+static int map_rebuild(struct db *db, enum key k, size_t count, uint32_t n)
+{
+	struct db_map *m = map_of(db, k);
+	if (n < 64)
+		n = 64;
 	while (n < 4 * (count + 1))
 		n <<= 1;
 	uint32_t *slots = calloc(n, sizeof(uint32_t));
-	if (!slots)
+	if (!slots) {
+		/* An empty map finds nothing, which is safe; a stale one is not. */
+		free(m->slots);
+		m->slots = NULL;
+		m->n_slots = 0;
 		return -1;
+	}
 	free(m->slots);
 	m->slots = slots;
 	m->n_slots = n;
@@ -223,4 +238,42 @@ int db_link_groups(struct db *db)
 	}
 	free(caps);
 	return rc;
+}
+
+/* Removal moves the last record into the hole and rebuilds the maps: O(n), and rare (an entry
+ * the directory no longer has, or one replaced by a newer copy). */
+static void remove_user_at(struct db *db, size_t i)
+{
+	dir_user_free(db->c.users[i]);
+	free(db->c.users[i]);
+	db->c.users[i] = db->c.users[--db->c.n_users];
+	map_rebuild(db, KEY_USER_NAME, db->c.n_users, db->user_name.n_slots);
+	map_rebuild(db, KEY_USER_UID, db->c.n_users, db->user_uid.n_slots);
+}
+
+static void remove_group_at(struct db *db, size_t i)
+{
+	dir_group_free(db->c.groups[i]);
+	free(db->c.groups[i]);
+	db->c.groups[i] = db->c.groups[--db->c.n_groups];
+	map_rebuild(db, KEY_GROUP_NAME, db->c.n_groups, db->group_name.n_slots);
+	map_rebuild(db, KEY_GROUP_GID, db->c.n_groups, db->group_gid.n_slots);
+}
+
+void db_remove_user(struct db *db, const char *name, uint32_t uid)
+{
+	long i;
+	if (name && (i = find(db, KEY_USER_NAME, name, 0)) >= 0)
+		remove_user_at(db, (size_t)i);
+	if ((i = find(db, KEY_USER_UID, NULL, uid)) >= 0)
+		remove_user_at(db, (size_t)i);
+}
+
+void db_remove_group(struct db *db, const char *name, uint32_t gid)
+{
+	long i;
+	if (name && (i = find(db, KEY_GROUP_NAME, name, 0)) >= 0)
+		remove_group_at(db, (size_t)i);
+	if ((i = find(db, KEY_GROUP_GID, NULL, gid)) >= 0)
+		remove_group_at(db, (size_t)i);
 }

@@ -32,6 +32,10 @@ struct dir_user *db_user_by_uid(const struct db *db, uint32_t uid);
 struct dir_group *db_group_by_name(const struct db *db, const char *name);
 struct dir_group *db_group_by_gid(const struct db *db, uint32_t gid);
 
+/* Removes the user (group) with this name, if any, and the one with this id, if any. */
+void db_remove_user(struct db *db, const char *name, uint32_t uid);
+void db_remove_group(struct db *db, const char *name, uint32_t gid);
+
 /* Builds every user's supplementary gid list from the groups' member lists. */
 int db_link_groups(struct db *db);
 /* Adds a newly found group's gid to the lists of its members already in db. */

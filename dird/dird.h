@@ -46,6 +46,7 @@ struct dird {
 	atomic_uint refresh_progress;
 	bool dirty;			/* db holds entries the index does not */
 	long long dirty_since_ms;
+	int wake_fd;			/* an eventfd: other threads wake the main loop */
 	struct ldap_conn *conns;	/* the worker's, one per domain */
 	struct negcache *negative;	/* names and ids the directory does not have */
 	/* worker.c: the queue of misses and the one thread that asks the directory */
@@ -58,6 +59,8 @@ struct dird {
 };
 
 long long now_ms(void);
+/* Marks db as ahead of the index and wakes the main loop to publish it.  Lock held. */
+void mark_dirty_locked(struct dird *d);
 
 /* publish.c: writes the index (and with `with_store` the tdb files) from the current db.
  * Called with store_lock and lock held. */
@@ -68,10 +71,12 @@ void publish_load_cache(struct dird *d);
 /* refresh.c: starts a full refresh in a thread unless one runs.  Called with lock held. */
 void refresh_start_locked(struct dird *d);
 
-/* lookup.c: a lookup from an NSS caller.  lookup_cached answers from db, the negative
- * cache and the local files (DIR_OK, DIR_NOTFOUND, DIR_BADREQ) or returns LOOKUP_MISS;
- * lookup_directory asks the domains (on the worker thread). */
+/* lookup.c: a lookup from an NSS caller.  lookup_cached answers from db and the negative
+ * cache: DIR_OK (fresh), DIR_NOTFOUND, DIR_BADREQ, LOOKUP_STALE (due for a refresh; the
+ * stale record is in reply) or LOOKUP_MISS.  lookup_directory asks the domains (on the worker
+ * thread) and falls back on the stale record when they cannot answer. */
 #define LOOKUP_MISS 0xffffffffu
+#define LOOKUP_STALE 0xfffffffeu
 uint32_t lookup_cached(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply);
 uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply);
 

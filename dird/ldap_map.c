@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "names.h"
@@ -132,6 +133,7 @@ enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain 
 	}
 	if (!(u->domain = strdup(d->name)))
 		goto out;
+	u->fetched = (uint64_t)time(NULL);
 	r = MAP_OK;
 out:
 	free(uid);
@@ -165,6 +167,7 @@ enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain
 	r = MAP_NOMEM;
 	if (!(g->domain = strdup(d->name)))
 		goto out;
+	g->fetched = (uint64_t)time(NULL);
 	members = ldap_get_values_len(ld, e, "memberUid");
 	size_t n = members ? (size_t)ldap_count_values_len(members) : 0;
 	if (!(g->members = calloc(n + 1, sizeof(char *))))

@@ -1,5 +1,6 @@
-/* Lookups from NSS callers.  The main thread answers what it can at once (db, negative cache,
- * local names); the worker asks the directory for the rest. */
+/* Lookups from NSS callers.  The main thread answers what it can at once (a fresh entry, the
+ * negative cache); the worker asks the directory for the rest and for entries due for a
+ * refresh (entry_ttl).  When the directory cannot be asked, a stale entry is served as it is. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +37,16 @@ static bool parse(uint32_t op, const struct buf *body, struct query *q)
 	return cursor_done(&c) && (!q->name || dir_valid_name(q->name));
 }
 
-/* Encodes the db's record into reply; false when db does not have it.  Lock held. */
-static bool answer_from_db(struct dird *d, const struct query *q, struct buf *reply)
+/* An entry is due for a refresh after three quarters of entry_ttl (as the index says). */
+static bool is_fresh(const struct dird *d, uint64_t fetched)
+{
+	uint64_t ttl = d->cfg.entry_ttl;
+	return ttl == 0 || (uint64_t)time(NULL) < fetched + ttl * 3 / 4;
+}
+
+/* Encodes db's record into reply: DIR_OK if fresh, LOOKUP_STALE if due for a refresh,
+ * LOOKUP_MISS if db does not have it.  Lock held. */
+static uint32_t answer_from_db(struct dird *d, const struct query *q, struct buf *reply)
 {
 	struct dir_user *u = NULL;
 	struct dir_group *g = NULL;
@@ -47,11 +56,15 @@ static bool answer_from_db(struct dird *d, const struct query *q, struct buf *re
 	case DIR_OP_GETGRNAM: g = db_group_by_name(&d->db, q->name); break;
 	default: g = db_group_by_gid(&d->db, q->id); break;
 	}
-	if (u)
-		record_encode_user(reply, u);
-	if (g)
-		record_encode_group(reply, g);
-	return u || g;
+	if (u) {
+		record_encode_user(reply, u, d->cfg.entry_ttl);
+		return is_fresh(d, u->fetched) ? DIR_OK : LOOKUP_STALE;
+	}
+	if (g) {
+		record_encode_group(reply, g, d->cfg.entry_ttl);
+		return is_fresh(d, g->fetched) ? DIR_OK : LOOKUP_STALE;
+	}
+	return LOOKUP_MISS;
 }
 
 uint32_t lookup_cached(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply)
@@ -60,10 +73,8 @@ uint32_t lookup_cached(struct dird *d, uint32_t op, const struct buf *body, stru
 	if (!parse(op, body, &q))
 		return DIR_BADREQ;
 	pthread_mutex_lock(&d->lock);
-	uint32_t status = LOOKUP_MISS;
-	if (answer_from_db(d, &q, reply))
-		status = DIR_OK;
-	else if (negcache_has(d->negative, op, q.name, q.id))
+	uint32_t status = answer_from_db(d, &q, reply);
+	if (status == LOOKUP_MISS && negcache_has(d->negative, op, q.name, q.id))
 		status = DIR_NOTFOUND;
 	pthread_mutex_unlock(&d->lock);
 	return status;
@@ -97,29 +108,68 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 	return r;
 }
 
-/* Adds what the directory returned to db and the tdb cache, and answers with it. */
+/* Drops whatever db and the tdb cache hold under this record's name or id.  Locks held. */
+static void forget_user_locked(struct dird *d, const char *name, uint32_t uid)
+{
+	struct dir_user *old[2] = { name ? db_user_by_name(&d->db, name) : NULL,
+				    db_user_by_uid(&d->db, uid) };
+	for (int i = 0; i < 2; i++)
+		if (old[i] && store_delete(d->cfg.cache_dir, STORE_USERS, old[i]->name, old[i]->uid) < 0)
+			log_warning("cannot remove user %s from the cache", old[i]->name);
+	db_remove_user(&d->db, name, uid);
+}
+
+static void forget_group_locked(struct dird *d, const char *name, uint32_t gid)
+{
+	struct dir_group *old[2] = { name ? db_group_by_name(&d->db, name) : NULL,
+				     db_group_by_gid(&d->db, gid) };
+	for (int i = 0; i < 2; i++)
+		if (old[i] && store_delete(d->cfg.cache_dir, STORE_GROUPS, old[i]->name, old[i]->gid) < 0)
+			log_warning("cannot remove group %s from the cache", old[i]->name);
+	db_remove_group(&d->db, name, gid);
+}
+
+/* Puts what the directory returned in db and the tdb cache, replacing older copies. */
 static void insert_found(struct dird *d, uint32_t op, void *found, struct buf *reply)
 {
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
+	buf_reset(reply);
 	if (is_user_op(op)) {
 		struct dir_user *u = found;
-		record_encode_user(reply, u);
+		record_encode_user(reply, u, d->cfg.entry_ttl);
+		forget_user_locked(d, u->name, u->uid);
 		if (store_insert_user(d->cfg.cache_dir, u) < 0)
 			log_warning("cannot add user %s to the cache", u->name);
 		db_add_user(&d->db, u);
 	} else {
 		struct dir_group *g = found;
-		record_encode_group(reply, g);
+		record_encode_group(reply, g, d->cfg.entry_ttl);
+		forget_group_locked(d, g->name, g->gid);
 		if (store_insert_group(d->cfg.cache_dir, g) < 0)
 			log_warning("cannot add group %s to the cache", g->name);
 		if (db_link_group(&d->db, g) < 0)
 			log_warning("out of memory linking group %s", g->name);
 		db_add_group(&d->db, g);
 	}
-	if (!d->dirty)
-		d->dirty_since_ms = now_ms();
-	d->dirty = true;
+	mark_dirty_locked(d);
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->store_lock);
+}
+
+/* Every domain answered and none has it: forget any copy, remember the absence. */
+static void record_absence(struct dird *d, const struct query *q)
+{
+	pthread_mutex_lock(&d->store_lock);
+	pthread_mutex_lock(&d->lock);
+	size_t before = d->db.c.n_users + d->db.c.n_groups;
+	if (is_user_op(q->op))
+		forget_user_locked(d, q->name, q->name ? UINT32_MAX : q->id);
+	else
+		forget_group_locked(d, q->name, q->name ? UINT32_MAX : q->id);
+	if (d->db.c.n_users + d->db.c.n_groups != before)
+		mark_dirty_locked(d);
+	negcache_add(d->negative, q->op, q->name, q->id, d->cfg.negative_ttl);
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
 }
@@ -129,21 +179,20 @@ uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, s
 	struct query q;
 	if (!parse(op, body, &q))
 		return DIR_BADREQ;
-	/* It may have arrived while this query waited in the queue. */
-	uint32_t status = lookup_cached(d, op, body, reply);
-	if (status != LOOKUP_MISS)
-		return status;
+	/* It may have been fetched while this query waited in the queue. */
+	uint32_t cached = lookup_cached(d, op, body, reply);
+	if (cached != LOOKUP_MISS && cached != LOOKUP_STALE)
+		return cached;
 	/* Local names never go to the directory; one found by id is not served either. */
 	struct local_accounts local;
 	if (local_accounts_load(&local) < 0)
-		return DIR_UNAVAIL;
+		return cached == LOOKUP_STALE ? DIR_OK : DIR_UNAVAIL;
 	if (q.name && local_names_has(is_user_op(op) ? &local.users : &local.groups, q.name)) {
 		local_accounts_free(&local);
 		return DIR_NOTFOUND;
 	}
-	bool unanswered = false;
-	status = DIR_NOTFOUND;
-	for (size_t i = 0; i < d->cfg.n_domains && status != DIR_OK; i++) {
+	bool unanswered = false, found_it = false;
+	for (size_t i = 0; i < d->cfg.n_domains && !found_it; i++) {
 		pthread_mutex_lock(&d->lock);
 		bool usable = domain_usable_locked(d, i);
 		if (usable) {
@@ -162,17 +211,15 @@ uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, s
 		pthread_mutex_unlock(&d->lock);
 		if (r > 0) {
 			insert_found(d, op, found, reply);
-			status = DIR_OK;
+			found_it = true;
 		}
 		unanswered |= r < 0;
 	}
 	local_accounts_free(&local);
-	if (status == DIR_OK)
+	if (found_it)
 		return DIR_OK;
-	if (unanswered)
-		return DIR_UNAVAIL;
-	pthread_mutex_lock(&d->lock);
-	negcache_add(d->negative, op, q.name, q.id, d->cfg.negative_ttl);
-	pthread_mutex_unlock(&d->lock);
+	if (unanswered) /* the stale copy, if any, is the best answer there is */
+		return cached == LOOKUP_STALE ? DIR_OK : DIR_UNAVAIL;
+	record_absence(d, &q);
 	return DIR_NOTFOUND;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,17 @@ long long now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void mark_dirty_locked(struct dird *d)
+{
+	uint64_t one = 1;
+	if (!d->dirty)
+		d->dirty_since_ms = now_ms();
+	d->dirty = true;
+	if (write(d->wake_fd, &one, sizeof(one)) < 0) {
+		/* The counter is already non-zero: the main loop will wake anyway. */
+	}
 }
 
 static void usage(FILE *f)
@@ -215,7 +227,8 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	int lfd = server_listen(d.cfg.run_dir);
-	if (sfd < 0 || lfd < 0)
+	d.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sfd < 0 || lfd < 0 || d.wake_fd < 0)
 		return 1;
 	if (!foreground) {
 		if (daemon(0, 0) < 0) {
@@ -242,8 +255,9 @@ int main(int argc, char **argv)
 
 	bool reload_pending = false;
 	for (;;) {
-		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN } };
-		int r = poll(p, 2, next_timeout(&d));
+		struct pollfd p[3] = { { .fd = sfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN },
+				       { .fd = d.wake_fd, .events = POLLIN } };
+		int r = poll(p, 3, next_timeout(&d));
 		if (r < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			break;
@@ -259,6 +273,9 @@ int main(int argc, char **argv)
 		}
 		if (r > 0 && (p[1].revents & POLLIN))
 			server_handle_client(&d, lfd);
+		uint64_t wakes;
+		if (r > 0 && (p[2].revents & POLLIN) && read(d.wake_fd, &wakes, sizeof(wakes)) < 0)
+			log_debug("wake: %s", strerror(errno));
 		on_tick(&d, &reload_pending);
 	}
 

@@ -20,7 +20,7 @@ int publish_locked(struct dird *d, bool with_store)
 		return -1;
 	}
 	if (index_write(path, d->db.c.users, d->db.c.n_users, d->db.c.groups, d->db.c.n_groups,
-			d->generation + 1) < 0) {
+			d->cfg.entry_ttl, d->generation + 1) < 0) {
 		log_error("cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}

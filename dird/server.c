@@ -147,8 +147,9 @@ static bool is_lookup(uint32_t op)
 static bool handle_lookup(struct dird *d, int fd, uint32_t op, struct buf *body,
 			  struct buf *reply, uint32_t *status)
 {
-	*status = lookup_cached(d, op, body, reply);
-	if (*status != LOOKUP_MISS)
+	uint32_t cached = lookup_cached(d, op, body, reply);
+	*status = cached;
+	if (cached != LOOKUP_MISS && cached != LOOKUP_STALE)
 		return true;
 	pthread_mutex_lock(&d->lock);
 	domain_tick_locked(d);
@@ -156,8 +157,8 @@ static bool handle_lookup(struct dird *d, int fd, uint32_t op, struct buf *body,
 	if (usable)
 		worker_submit_locked(d, fd, op, body);
 	pthread_mutex_unlock(&d->lock);
-	/* Offline: unknown to the cache is all we can say, and we say it now. */
-	*status = DIR_UNAVAIL;
+	/* Offline: the stale copy if there is one, else "not known", and at once. */
+	*status = cached == LOOKUP_STALE ? DIR_OK : DIR_UNAVAIL;
 	return !usable;
 }
 

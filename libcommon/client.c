@@ -146,3 +146,22 @@ out:
 	}
 	return rc;
 }
+
+int dir_client_send(const char *run_dir, uint32_t op, const struct buf *body)
+{
+	if (body->failed || body->len > DIR_MAX_REQUEST) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	/* A deadline in the past: connect only if dird has room now. */
+	int fd = connect_socket(run_dir, 0);
+	if (fd < 0)
+		return -1;
+	uint32_t hdr[3] = { DIR_PROTO_MAGIC, op, (uint32_t)body->len };
+	int rc = send_all(fd, hdr, sizeof(hdr), 0) == 0 && send_all(fd, body->data, body->len, 0) == 0 ?
+			 0 : -1;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}

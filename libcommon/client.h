@@ -12,4 +12,8 @@
 int dir_client_call(const char *run_dir, int timeout_ms, uint32_t op, const struct buf *body,
 		    uint32_t *status, struct buf *reply);
 
+/* Sends `op` with `body` and does not wait for any answer: a hint.  Never blocks; -1 when
+ * dird is not there or its queue is full. */
+int dir_client_send(const char *run_dir, uint32_t op, const struct buf *body);
+
 #endif

@@ -131,6 +131,12 @@ static int set_global(struct parse *ps, struct dir_config *c, const char *k, con
 	}
 	if (!strcmp(k, "enumerate"))
 		return set_bool(ps, &c->enumerate, k, v);
+	if (!strcmp(k, "entry_ttl")) {
+		if (set_uint(ps, &n, k, v, 0, 31536000) < 0)
+			return -1;
+		c->entry_ttl = (unsigned)n;
+		return 0;
+	}
 	if (!strcmp(k, "negative_ttl")) {
 		if (set_uint(ps, &n, k, v, 0, 86400) < 0)
 			return -1;
@@ -340,6 +346,7 @@ int dir_config_load(const char *path, struct dir_config *c, char *err, size_t er
 	c->enumerate = true;
 	c->nss_timeout_ms = 2000;
 	c->negative_ttl = 15;
+	c->entry_ttl = 5400;
 	c->log_level = DIR_LOG_INFO;
 	if (!(c->path = strdup(path)) || !(c->cache_dir = strdup("/var/cache/dird")) ||
 	    !(c->run_dir = strdup("/run/dird"))) {

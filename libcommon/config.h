@@ -37,6 +37,7 @@ struct dir_config {
 	unsigned refresh_interval; /* seconds */
 	bool enumerate;
 	unsigned nss_timeout_ms;
+	unsigned entry_ttl;	/* seconds an entry is fresh; 0: until the next refresh */
 	unsigned negative_ttl;	/* seconds a name or id the directory lacks stays so */
 	enum dir_log_level log_level;
 	struct dir_domain *domains;

@@ -29,13 +29,31 @@ void nss_index_release(struct nss_mapping *m);
  * NOTFOUND or UNAVAIL. */
 enum nss_status nss_ask_dird(uint32_t op, const struct buf *body, struct buf *reply);
 
+/* A hint to dird that needs no answer; never blocks. */
+void nss_hint_dird(uint32_t op, const struct buf *body);
+
 /* glibc's conventions for a record that did not fit, was not there or could not be read. */
 enum nss_status nss_result(int record_result, int *errnop);
 
 typedef enum record_result (*nss_decode_fn)(const void *rec, size_t len, void *result,
 					   char *buffer, size_t buflen);
 
-/* One lookup by name (or, with name NULL, by id): the index first, dird on a miss. */
+/* A record found for a caller: in the index (map held) or in dird's reply. */
+struct nss_found {
+	struct nss_mapping *map;
+	struct buf reply;
+	const void *rec;
+	uint32_t len;
+};
+
+/* Finds a record by name (or, with name NULL, by id): the index first; dird when the index
+ * lacks it or it has expired; the expired one when dird cannot answer.  Hints dird to refresh
+ * an entry in use that is due.  Always call nss_found_release. */
+enum nss_status nss_find(enum index_kind kind, const char *name, uint32_t id,
+			 struct nss_found *f);
+void nss_found_release(struct nss_found *f);
+
+/* One lookup decoded into the caller's struct and buffer. */
 enum nss_status nss_lookup(enum index_kind kind, const char *name, uint32_t id,
 			   nss_decode_fn decode, void *result, char *buffer, size_t buflen,
 			   int *errnop);

@@ -7,7 +7,6 @@
 
 #include "names.h"
 #include "nss_dir.h"
-#include "protocol.h"
 
 static int add_group(gid_t gid, gid_t skip, long *start, long *size, gid_t **groupsp, long limit)
 {
@@ -53,32 +52,13 @@ NSS_EXPORT enum nss_status _nss_dir_initgroups_dyn(const char *user, gid_t group
 		return NSS_STATUS_NOTFOUND;
 	}
 	int saved = errno;
-	uint32_t len;
-	struct nss_mapping *m = nss_index_acquire();
-	const void *rec = m ? index_find_name(&m->map, INDEX_USER, user, &len) : NULL;
-	if (rec) {
-		add_all(rec, len, group, start, size, groupsp, limit);
-		nss_index_release(m);
-		errno = saved;
-		return NSS_STATUS_SUCCESS;
-	}
-	nss_index_release(m);
-
-	struct buf req, reply;
-	buf_init(&req, DIR_MAX_REQUEST);
-	buf_init(&reply, DIR_MAX_REPLY);
-	buf_put_str(&req, user);
-	enum nss_status st = nss_ask_dird(DIR_OP_GETPWNAM, &req, &reply);
-	const char *name = st == NSS_STATUS_SUCCESS ? record_name(reply.data, reply.len) : NULL;
-	if (name && strcmp(name, user) == 0)
-		add_all(reply.data, reply.len, group, start, size, groupsp, limit);
-	else if (st == NSS_STATUS_SUCCESS)
-		st = NSS_STATUS_UNAVAIL;
-	if (st != NSS_STATUS_SUCCESS)
+	struct nss_found f;
+	enum nss_status st = nss_find(INDEX_USER, user, 0, &f);
+	if (st == NSS_STATUS_SUCCESS)
+		add_all(f.rec, f.len, group, start, size, groupsp, limit);
+	else
 		*errnop = ENOENT;
-	buf_free(&req);
-	buf_free(&reply);
-	/* glibc passes &errno as errnop: only success may put errno back. */
+	nss_found_release(&f);
 	if (st == NSS_STATUS_SUCCESS)
 		errno = saved;
 	return st;

@@ -137,6 +137,15 @@ enum nss_status nss_ask_dird(uint32_t op, const struct buf *body, struct buf *re
 	return status == DIR_NOTFOUND ? NSS_STATUS_NOTFOUND : NSS_STATUS_UNAVAIL;
 }
 
+void nss_hint_dird(uint32_t op, const struct buf *body)
+{
+	if (!ensure_configured())
+		return;
+	int saved = errno;
+	dir_client_send(run_dir, op, body);
+	errno = saved;
+}
+
 enum nss_status nss_result(int record_result, int *errnop)
 {
 	switch (record_result) {

@@ -21,7 +21,8 @@ START_TEST(user_binary_roundtrip)
 	struct dir_user u = sample_user();
 	struct buf b;
 	buf_init(&b, 1 << 20);
-	record_encode_user(&b, &u);
+	u.fetched = 1000000;
+	record_encode_user(&b, &u, 400);
 	ck_assert(!b.failed);
 	struct passwd pw;
 	char space[256];
@@ -32,6 +33,10 @@ START_TEST(user_binary_roundtrip)
 	ck_assert_str_eq(pw.pw_shell, "/bin/bash");
 	ck_assert_uint_eq(pw.pw_uid, 20001);
 	ck_assert_uint_eq(pw.pw_gid, 20000);
+	uint64_t refresh_at, expires;
+	ck_assert_int_eq(record_times(b.data, b.len, true, &refresh_at, &expires), 0);
+	ck_assert_uint_eq(refresh_at, 1000300);
+	ck_assert_uint_eq(expires, 1000400);
 	uint32_t gid, n;
 	const uint8_t *g = record_user_groups(b.data, b.len, &gid, &n);
 	ck_assert_ptr_nonnull(g);
@@ -57,7 +62,10 @@ START_TEST(group_binary_roundtrip)
 			       .members = members, .n_members = 3 };
 	struct buf b;
 	buf_init(&b, 1 << 20);
-	record_encode_group(&b, &g);
+	record_encode_group(&b, &g, 0);
+	uint64_t refresh_at, expires;
+	ck_assert_int_eq(record_times(b.data, b.len, false, &refresh_at, &expires), 0);
+	ck_assert_uint_eq(expires, UINT64_MAX); /* ttl 0: never */
 	struct group gr;
 	char space[256];
 	ck_assert_int_eq(record_to_group(b.data, b.len, &gr, space, sizeof(space)), RECORD_OK);
@@ -85,6 +93,8 @@ START_TEST(hostile_member_count)
 	buf_init(&b, 1024);
 	buf_put_str(&b, "g");
 	buf_put_u32(&b, 5000);
+	buf_put_u64(&b, 0);
+	buf_put_u64(&b, 0);
 	buf_put_u32(&b, UINT32_MAX);
 	buf_put_str(&b, "x");
 	struct group gr;

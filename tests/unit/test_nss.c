@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "index.h"
@@ -40,7 +41,8 @@ static void write_index(const char *gecos)
 				   .n_members = 2 };
 	struct dir_user *users[] = { &alice, &bob };
 	struct dir_group *groups[] = { &staff };
-	ck_assert_int_eq(index_write(index_path, users, 2, groups, 1, 1), 0);
+	alice.fetched = bob.fetched = staff.fetched = (uint64_t)time(NULL);
+	ck_assert_int_eq(index_write(index_path, users, 2, groups, 1, 3600, 1), 0);
 }
 
 static void setup(void)
