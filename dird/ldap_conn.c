@@ -4,7 +4,9 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "log.h"
 #include "secret.h"
+#include "srv.h"
 
 static void set_timeouts(LDAP *ld, unsigned seconds)
 {
@@ -79,15 +81,30 @@ int ldap_conn_open(struct ldap_conn *c, const struct dir_domain *d, const char *
 	c->domain = d;
 	if (prefer && *prefer && open_one(c, prefer, err, errlen) == 0)
 		return 0;
+	char discovered[4096], dns_domain[256];
 	const char *p = d->uri;
+	if (d->discover) {
+		/* Asked each time: the DNS may name other servers now. */
+		if (!d->dns_domain && srv_domain_of_base(d->base_dn, dns_domain, sizeof(dns_domain)) < 0) {
+			snprintf(err, errlen, "base_dn %s has no dc= parts; set dns_domain", d->base_dn);
+			return -1;
+		}
+		if (srv_discover(d->dns_domain ? d->dns_domain : dns_domain, discovered,
+				 sizeof(discovered), err, errlen) < 0)
+			return -1;
+		p = discovered;
+	}
 	while (*p) {
 		size_t n = strcspn(p, " \t");
 		if (n > 0 && n < 1024) {
 			char uri[1024];
 			memcpy(uri, p, n);
 			uri[n] = '\0';
-			if ((!prefer || strcmp(uri, prefer) != 0) && open_one(c, uri, err, errlen) == 0)
-				return 0;
+			if (!prefer || strcmp(uri, prefer) != 0) {
+				if (open_one(c, uri, err, errlen) == 0)
+					return 0;
+				log_debug("%s: %s failed: %s", d->name, uri, err);
+			}
 		}
 		p += n;
 		p += strspn(p, " \t");

@@ -204,6 +204,9 @@ int main(int argc, char **argv)
 	bypass_own_nss_module();
 	/* Our own configuration only: no ~/.ldaprc or /etc/ldap/ldap.conf surprises. */
 	setenv("LDAPNOINIT", "1", 1);
+	/* Host names in uris are resolved with the system resolver: bound each of its waits
+	 * (the default is 5 s, tried twice per server) so DNS stays within the domain timeout. */
+	setenv("RES_OPTIONS", "timeout:2 attempts:1", 0);
 	log_setup("dird", true, DIR_LOG_INFO);
 
 	static struct dird d = { .store_lock = PTHREAD_MUTEX_INITIALIZER,

@@ -167,10 +167,18 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 		return 0;
 	}
 	if (!strcmp(k, "uri")) {
+		if (!strcmp(v, "_srv_")) {
+			d->discover = true;
+			return 0;
+		}
 		if (strncmp(v, "ldap://", 7) && strncmp(v, "ldaps://", 8) && strncmp(v, "ldapi://", 8))
-			return fail(ps, "uri: '%s' must start with ldap://, ldaps:// or ldapi://", v);
+			return fail(ps, "uri: '%s' must start with ldap://, ldaps:// or ldapi://, or be _srv_", v);
 		return set_string(ps, &d->uri, k, v);
 	}
+	if (!strcmp(k, "discover"))
+		return set_bool(ps, &d->discover, k, v);
+	if (!strcmp(k, "dns_domain"))
+		return set_string(ps, &d->dns_domain, k, v);
 	if (!strcmp(k, "base_dn"))
 		return set_string(ps, &d->base_dn, k, v);
 	if (!strcmp(k, "user_base"))
@@ -271,8 +279,8 @@ static int start_section(struct parse *ps, struct dir_config *c, char *name, boo
 
 static int finish_domain(struct parse *ps, struct dir_domain *d)
 {
-	if (!d->uri)
-		return fail(ps, "[domain/%s]: uri is required", d->name);
+	if (!d->uri && !d->discover)
+		return fail(ps, "[domain/%s]: uri is required (or uri = _srv_ to find servers in DNS)", d->name);
 	if (!d->base_dn)
 		return fail(ps, "[domain/%s]: base_dn is required", d->name);
 	if (d->bind_dn && !d->bind_password_file)
@@ -373,6 +381,7 @@ void dir_config_free(struct dir_config *c)
 		struct dir_domain *d = &c->domains[i];
 		free(d->name);
 		free(d->uri);
+		free(d->dns_domain);
 		free(d->base_dn);
 		free(d->user_base);
 		free(d->group_base);

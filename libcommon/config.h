@@ -15,7 +15,9 @@ enum dir_log_level { DIR_LOG_ERROR, DIR_LOG_WARNING, DIR_LOG_INFO, DIR_LOG_DEBUG
 struct dir_domain {
 	char *name;
 	enum dir_domain_type type;
-	char *uri;		/* space-separated, tried in order */
+	char *uri;		/* space-separated, tried in order; NULL with discover */
+	bool discover;		/* servers from DNS SRV: uri = _srv_ or discover = yes */
+	char *dns_domain;	/* for discovery; default: the dc= parts of base_dn */
 	char *base_dn;
 	char *user_base;	/* defaults to base_dn */
 	char *group_base;	/* defaults to base_dn */
