@@ -15,6 +15,13 @@ void buf_free(struct buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+void buf_free_wipe(struct buf *b)
+{
+	if (b->data)
+		explicit_bzero(b->data, b->cap);
+	buf_free(b);
+}
+
 void buf_reset(struct buf *b)
 {
 	b->len = 0;
@@ -34,10 +41,16 @@ static bool buf_reserve(struct buf *b, size_t n)
 	size_t cap = b->cap ? b->cap : 256;
 	while (cap < b->len + n)
 		cap = cap > b->max / 2 ? b->max : cap * 2;
-	uint8_t *p = realloc(b->data, cap);
+	/* Not realloc: the old block is wiped, so a buffer that held a password leaves no copy. */
+	uint8_t *p = malloc(cap);
 	if (!p) {
 		b->failed = true;
 		return false;
+	}
+	if (b->data) {
+		memcpy(p, b->data, b->len);
+		explicit_bzero(b->data, b->cap);
+		free(b->data);
 	}
 	b->data = p;
 	b->cap = cap;

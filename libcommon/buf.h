@@ -20,6 +20,9 @@ struct buf {
 
 void buf_init(struct buf *b, size_t max);
 void buf_free(struct buf *b);
+/* For buffers that held a secret: zeroes every byte before freeing.  Growth never leaves an
+ * unwiped copy behind either. */
+void buf_free_wipe(struct buf *b);
 void buf_reset(struct buf *b);
 void buf_put_bytes(struct buf *b, const void *p, size_t n);
 /* Appends n bytes for the caller to fill; NULL (and failed) when they do not fit. */
