@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "secret.h"
 
 #define MAX_LINE 4096
@@ -59,6 +60,54 @@ static int set_path(struct parse *ps, char **dst, const char *key, const char *v
 		return fail(ps, "%s: '%s' is not an absolute path", key, v);
 	if (strlen(v) >= PATH_MAX)
 		return fail(ps, "%s: path too long", key);
+	return set_string(ps, dst, key, v);
+}
+
+/* Names separated by commas or blanks, each a valid account name. */
+static int set_name_list(struct parse *ps, char ***dst, size_t *n, const char *key, const char *v)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*dst)[i]);
+	free(*dst);
+	*dst = NULL;
+	*n = 0;
+	while (*v) {
+		size_t len = strcspn(v, ", \t");
+		if (len) {
+			char *name = strndup(v, len);
+			char **grown = name ? realloc(*dst, (*n + 1) * sizeof(**dst)) : NULL;
+			if (!grown) {
+				free(name);
+				return fail(ps, "out of memory");
+			}
+			*dst = grown;
+			(*dst)[(*n)++] = name;
+			if (!dir_valid_name(name))
+				return fail(ps, "%s: '%s' is not a valid group name", key, name);
+		}
+		v += len;
+		v += strspn(v, ", \t");
+	}
+	if (!*n)
+		return fail(ps, "%s: empty value", key);
+	return 0;
+}
+
+/* An LDAP filter in parentheses with balanced parentheses; the server checks the rest. */
+static int set_filter(struct parse *ps, char **dst, const char *key, const char *v)
+{
+	int depth = 0;
+	bool closed_early = false;
+	for (const char *p = v; *p; p++) {
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth == 0 && p[1])
+			closed_early = true;
+		if (depth < 0)
+			break;
+	}
+	if (v[0] != '(' || depth != 0 || closed_early)
+		return fail(ps, "%s: '%s' is not an LDAP filter in parentheses, like (memberOf=...)", key, v);
 	return set_string(ps, dst, key, v);
 }
 
@@ -220,6 +269,10 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 		d->page_size = (unsigned)n;
 		return 0;
 	}
+	if (!strcmp(k, "access_groups"))
+		return set_name_list(ps, &d->access_groups, &d->n_access_groups, k, v);
+	if (!strcmp(k, "access_filter"))
+		return set_filter(ps, &d->access_filter, k, v);
 	return fail(ps, "unknown key '%s' in [domain/%s]", k, d->name);
 }
 
@@ -389,6 +442,10 @@ void dir_config_free(struct dir_config *c)
 		free(d->bind_password_file);
 		free(d->default_shell);
 		free(d->home_template);
+		for (size_t j = 0; j < d->n_access_groups; j++)
+			free(d->access_groups[j]);
+		free(d->access_groups);
+		free(d->access_filter);
 	}
 	free(c->domains);
 	free(c->path);

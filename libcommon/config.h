@@ -29,6 +29,9 @@ struct dir_domain {
 	char *home_template;	/* %U user, %D domain, %u uid, %% a percent sign */
 	unsigned timeout;	/* seconds, each network step */
 	unsigned page_size;
+	char **access_groups;	/* PAM: only members of these groups may log in; NULL: anyone */
+	size_t n_access_groups;
+	char *access_filter;	/* PAM: only users this LDAP filter matches may log in */
 	unsigned conf_line;	/* of its section header, for messages */
 };
 

@@ -54,7 +54,8 @@ START_TEST(full_config_parses)
 			       "[domain/example]\ntype = ldap\nuri = ldap://a:389 ldap://b\n"
 			       "base_dn = dc=example,dc=test\ngroup_base = ou=g,dc=example,dc=test\n"
 			       "min_id = 2000\ndefault_shell = /bin/bash\nhome_template = /u/%U\n"
-			       "timeout = 5\n", &c);
+			       "timeout = 5\naccess_groups = admins, ops  wheel\n"
+			       "access_filter = (&(objectClass=posixAccount)(!(uid=x)))\n", &c);
 	ck_assert_str_eq(err, "");
 	ck_assert_str_eq(c.cache_dir, "/var/x");
 	ck_assert_str_eq(c.run_dir, "/run/x");
@@ -69,6 +70,10 @@ START_TEST(full_config_parses)
 	ck_assert_str_eq(c.domains[0].group_base, "ou=g,dc=example,dc=test");
 	ck_assert_uint_eq(c.domains[0].min_id, 2000);
 	ck_assert_uint_eq(c.domains[0].timeout, 5);
+	ck_assert_uint_eq(c.domains[0].n_access_groups, 3);
+	ck_assert_str_eq(c.domains[0].access_groups[0], "admins");
+	ck_assert_str_eq(c.domains[0].access_groups[2], "wheel");
+	ck_assert_str_eq(c.domains[0].access_filter, "(&(objectClass=posixAccount)(!(uid=x)))");
 	dir_config_free(&c);
 }
 END_TEST
@@ -119,6 +124,12 @@ static const struct {
 	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nbind_dn = cn=y\n", "bind_dn needs bind_password_file" },
 	{ "[domain/a]\nbase_dn =\n", ":2: base_dn: empty value" },
 	{ "[domain/a]\nbase_dn = a\x01b\n", ":2: base_dn: control character" },
+	{ "[domain/a]\naccess_groups = ok bad:name\n", ":2: access_groups: 'bad:name' is not a valid group name" },
+	{ "[domain/a]\naccess_groups = ,\n", ":2: access_groups: empty value" },
+	{ "[domain/a]\naccess_filter = uid=x\n", ":2: access_filter: 'uid=x' is not an LDAP filter" },
+	{ "[domain/a]\naccess_filter = (uid=x))(\n", ":2: access_filter" },
+	{ "[domain/a]\naccess_filter = (uid=x)(uid=y)\n", ":2: access_filter" },
+	{ "[domain/a]\naccess_filter = ((uid=x)\n", ":2: access_filter" },
 };
 
 START_TEST(bad_input_is_reported_with_line)
@@ -128,6 +139,19 @@ START_TEST(bad_input_is_reported_with_line)
 	ck_assert_msg(strstr(err, bad[_i].expect) != NULL, "case %d: got '%s', want '%s'", _i, err,
 		      bad[_i].expect);
 	ck_assert_msg(strstr(err, "dird.conf:") != NULL, "no file name in '%s'", err);
+}
+END_TEST
+
+/* The example shipped in etc/ must be a working configuration. */
+START_TEST(shipped_example_parses)
+{
+	char path[4096], err[1024];
+	snprintf(path, sizeof(path), "%s/etc/dird.conf", getenv("SOURCE_ROOT"));
+	struct dir_config c;
+	ck_assert_msg(dir_config_load(path, &c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(c.n_domains, 1);
+	ck_assert_str_eq(c.domains[0].uri, "ldaps://ldap1.example.com ldaps://ldap2.example.com");
+	dir_config_free(&c);
 }
 END_TEST
 
@@ -189,6 +213,7 @@ int main(void)
 	tcase_add_test(tc, full_config_parses);
 	tcase_add_test(tc, defaults);
 	tcase_add_loop_test(tc, bad_input_is_reported_with_line, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, shipped_example_parses);
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, long_line_refused);
 	tcase_add_test(tc, secret_file_checks);
