@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "config.h"
@@ -56,6 +57,7 @@ struct dird {
 	long long worker_busy_since_ms;	/* 0 when idle */
 	size_t worker_domain;		/* the domain it is asking */
 	unsigned probes_running;
+	unsigned pam_running;		/* pam_request.c's threads */
 };
 
 long long now_ms(void);
@@ -94,9 +96,15 @@ int worker_start(struct dird *d);
 /* Takes ownership of fd and body.  Called with lock held. */
 void worker_submit_locked(struct dird *d, int fd, uint32_t op, struct buf *body);
 
+/* pam_request.c: a PAM request runs in a thread of its own (binds wait on the network); it
+ * owns fd and body and replies on fd.  Called with lock held. */
+void pam_submit_locked(struct dird *d, int fd, uint32_t op, struct buf *body);
+
 /* server.c */
-int server_listen(const char *run_dir);
-void server_handle_client(struct dird *d, int listen_fd);
+int server_listen(const char *run_dir, const char *name, mode_t mode);
+/* Serves one connection on a listening socket: the PAM one takes PAM requests from root only,
+ * the other everything else. */
+void server_handle_client(struct dird *d, int listen_fd, bool pam_socket);
 void server_reply(int fd, uint32_t status, struct buf *reply);
 
 #endif

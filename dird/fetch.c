@@ -255,3 +255,65 @@ int fetch_group(struct ldap_conn *c, const struct local_accounts *local, const c
 	*out = ctx.found;
 	return ctx.found ? 1 : 0;
 }
+
+struct account_ctx {
+	struct one_ctx one;
+	char *dn;
+	struct account_state *state;
+};
+
+static int take_account(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct account_ctx *ctx = arg;
+	if (ctx->dn)
+		return 0;
+	if (take_user(ld, e, &ctx->one) < 0)
+		return -1;
+	if (!ctx->one.found)
+		return 0;
+	dir_user_free(ctx->one.found);
+	free(ctx->one.found);
+	ctx->one.found = NULL;
+	char *dn = ldap_get_dn(ld, e);
+	ctx->dn = dn ? strdup(dn) : NULL;
+	ldap_memfree(dn);
+	if (!ctx->dn)
+		return -1;
+	account_state_read(ld, e, ctx->state);
+	return 0;
+}
+
+int fetch_account(struct ldap_conn *c, const struct local_accounts *local, const char *name,
+		  char **dn, struct account_state *state, char *err, size_t errlen)
+{
+	static const char *const attrs[] = { LDAP_USER_ATTRS, ACCOUNT_STATE_ATTRS, NULL };
+	const struct dir_domain *d = c->domain;
+	char filter[MAX_FILTER];
+	struct account_ctx ctx = { { d, local, name, 0, NULL }, NULL, state };
+	*dn = NULL;
+	if (make_filter(filter, sizeof(filter), LDAP_USER_CLASS, "uid", name, 0) < 0)
+		return 0;
+	if (ldap_conn_search(c, d->user_base, filter, attrs, take_account, &ctx, err, errlen) < 0) {
+		free(ctx.dn);
+		return -1;
+	}
+	*dn = ctx.dn;
+	return ctx.dn ? 1 : 0;
+}
+
+int fetch_entry_matches(struct ldap_conn *c, const char *dn, const char *filter, char *err,
+			size_t errlen)
+{
+	struct timeval tv = { .tv_sec = c->domain->timeout };
+	LDAPMessage *res = NULL;
+	char *attrs[] = { LDAP_NO_ATTRS, NULL };
+	int rc = ldap_search_ext_s(c->ld, dn, LDAP_SCOPE_BASE, filter, attrs, 0, NULL, NULL, &tv, 1,
+				   &res);
+	int n = rc == LDAP_SUCCESS ? ldap_count_entries(c->ld, res) : -1;
+	ldap_msgfree(res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
+		snprintf(err, errlen, "checking %s against %s: %s", dn, filter, ldap_err2string(rc));
+		return -1;
+	}
+	return n > 0 ? 1 : 0;
+}

@@ -4,6 +4,7 @@
 
 #include <stdatomic.h>
 
+#include "account_policy.h"
 #include "db.h"
 #include "ldap_conn.h"
 #include "local_names.h"
@@ -19,5 +20,14 @@ int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const ch
 	       uint32_t uid, struct dir_user **out, char *err, size_t errlen);
 int fetch_group(struct ldap_conn *c, const struct local_accounts *local, const char *name,
 		uint32_t gid, struct dir_group **out, char *err, size_t errlen);
+
+/* A user's entry for PAM, found as fetch_user finds it (exact name, servable, not local): its DN
+ * (caller frees) and account state.  1 found, 0 not in the directory, -1 error with err set. */
+int fetch_account(struct ldap_conn *c, const struct local_accounts *local, const char *name,
+		  char **dn, struct account_state *state, char *err, size_t errlen);
+
+/* Whether the entry `dn` matches `filter` (a base search).  1 yes, 0 no, -1 error. */
+int fetch_entry_matches(struct ldap_conn *c, const char *dn, const char *filter, char *err,
+			size_t errlen);
 
 #endif

@@ -207,3 +207,82 @@ int ldap_conn_search(struct ldap_conn *c, const char *base, const char *filter,
 	ber_memfree(cookie.bv_val);
 	return rc;
 }
+
+/* ldaps:// and ldapi:// keep a password private; plain ldap:// only to this host. */
+static bool password_stays_private(const char *uri)
+{
+	static const char *const local[] = { "ldap://127.", "ldap://[::1]", "ldap://localhost:",
+					     "ldap://localhost/" };
+	if (!strncmp(uri, "ldaps://", 8) || !strncmp(uri, "ldapi://", 8) || !strcmp(uri, "ldap://localhost"))
+		return true;
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		if (!strncmp(uri, local[i], strlen(local[i])))
+			return true;
+	return false;
+}
+
+/* The password policy overlay's answer, if the server sent one: must the password change? */
+static bool policy_says_change(LDAP *ld, LDAPControl **ctrls)
+{
+	LDAPControl *pp = ldap_control_find(LDAP_CONTROL_PASSWORDPOLICYRESPONSE, ctrls, NULL);
+	ber_int_t expire = -1, grace = -1;
+	LDAPPasswordPolicyError pp_err = PP_noError;
+	if (!pp || ldap_parse_passwordpolicy_control(ld, pp, &expire, &grace, &pp_err) != LDAP_SUCCESS)
+		return false;
+	return pp_err == PP_changeAfterReset || pp_err == PP_passwordExpired;
+}
+
+enum user_bind_result ldap_conn_bind_user(const struct ldap_conn *c, const char *dn,
+					  const char *password, char *err, size_t errlen)
+{
+	if (!password_stays_private(c->server)) {
+		snprintf(err, errlen, "refusing to send a password to %s in clear text; use ldaps://",
+			 c->server);
+		return USER_BIND_ERROR;
+	}
+	LDAP *ld = NULL;
+	LDAPControl *pp = NULL, *ctrls[2] = { NULL, NULL };
+	LDAPMessage *res = NULL;
+	LDAPControl **rctrls = NULL;
+	char *msg = NULL;
+	int msgid, result = LDAP_OTHER;
+	enum user_bind_result ret = USER_BIND_ERROR;
+	int rc = ldap_initialize(&ld, c->server);
+	if (rc != LDAP_SUCCESS)
+		goto out;
+	set_timeouts(ld, c->domain->timeout);
+	if (ldap_create_passwordpolicy_control(ld, &pp) == LDAP_SUCCESS)
+		ctrls[0] = pp;
+	struct berval cred = { .bv_len = strlen(password), .bv_val = (char *)password };
+	rc = ldap_sasl_bind(ld, dn, LDAP_SASL_SIMPLE, &cred, ctrls, NULL, &msgid);
+	if (rc != LDAP_SUCCESS)
+		goto out;
+	struct timeval tv = { .tv_sec = c->domain->timeout };
+	rc = ldap_result(ld, msgid, LDAP_MSG_ALL, &tv, &res);
+	if (rc <= 0) {
+		rc = rc == 0 ? LDAP_TIMEOUT : LDAP_SERVER_DOWN;
+		goto out;
+	}
+	rc = ldap_parse_result(ld, res, &result, NULL, &msg, NULL, &rctrls, 0);
+	if (rc != LDAP_SUCCESS)
+		goto out;
+	if (result == LDAP_SUCCESS)
+		ret = policy_says_change(ld, rctrls) ? USER_BIND_MUST_CHANGE : USER_BIND_OK;
+	else if (result == LDAP_INVALID_CREDENTIALS || result == LDAP_INAPPROPRIATE_AUTH ||
+		 result == LDAP_UNWILLING_TO_PERFORM)
+		ret = USER_BIND_DENIED;
+	else
+		rc = result;
+out:
+	if (ret == USER_BIND_ERROR)
+		snprintf(err, errlen, "bind as %s on %s: %s%s%s", dn, c->server, ldap_err2string(rc),
+			 msg && *msg ? ": " : "", msg ? msg : "");
+	ldap_memfree(msg);
+	ldap_controls_free(rctrls);
+	ldap_msgfree(res);
+	if (pp)
+		ldap_control_free(pp);
+	if (ld)
+		ldap_unbind_ext_s(ld, NULL, NULL);
+	return ret;
+}

@@ -23,6 +23,15 @@ int ldap_conn_open(struct ldap_conn *c, const struct dir_domain *d, const char *
 int ldap_conn_read_base(struct ldap_conn *c, char *err, size_t errlen);
 void ldap_conn_close(struct ldap_conn *c);
 
+enum user_bind_result { USER_BIND_OK, USER_BIND_MUST_CHANGE, USER_BIND_DENIED, USER_BIND_ERROR };
+
+/* Checks a user's password with a simple bind as `dn` on a new connection to the server `c`
+ * answered from, asking the password policy overlay for its verdict; bounded by the domain's
+ * timeout.  The caller never passes an empty password.  Refuses to send it over plain ldap://
+ * to anything but this host.  USER_BIND_ERROR has err set. */
+enum user_bind_result ldap_conn_bind_user(const struct ldap_conn *c, const char *dn,
+					  const char *password, char *err, size_t errlen);
+
 typedef int (*ldap_entry_fn)(LDAP *ld, LDAPMessage *entry, void *arg);
 
 /* A subtree search in pages of the domain's page_size; calls fn for every entry (referrals are

@@ -14,8 +14,7 @@
 
 #define MAX_VALUE 4096
 
-const char *const ldap_user_attrs[] = { "uid", "uidNumber", "gidNumber", "gecos", "cn",
-					"homeDirectory", "loginShell", NULL };
+const char *const ldap_user_attrs[] = { LDAP_USER_ATTRS, NULL };
 const char *const ldap_group_attrs[] = { "cn", "gidNumber", "memberUid", NULL };
 
 /* The first value of attr as a C string: NULL when absent, empty, too long or holding a NUL. */

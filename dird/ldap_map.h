@@ -7,6 +7,7 @@
 #include "config.h"
 #include "record.h"
 
+#define LDAP_USER_ATTRS "uid", "uidNumber", "gidNumber", "gecos", "cn", "homeDirectory", "loginShell"
 extern const char *const ldap_user_attrs[];
 extern const char *const ldap_group_attrs[];
 

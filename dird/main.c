@@ -170,7 +170,7 @@ static void on_tick(struct dird *d, bool *reload_pending)
 		publish_locked(d, false);
 	domain_tick_locked(d);
 	if (*reload_pending && !d->refreshing && !d->probes_running && !d->queue_head &&
-	    !d->worker_busy_since_ms) {
+	    !d->worker_busy_since_ms && !d->pam_running) {
 		*reload_pending = false;
 		reload(d);
 	}
@@ -229,9 +229,10 @@ int main(int argc, char **argv)
 	/* Blocked before any thread starts, so only the signalfd sees them. */
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-	int lfd = server_listen(d.cfg.run_dir);
+	int lfd = server_listen(d.cfg.run_dir, DIR_SOCKET_NAME, 0666);
+	int pam_fd = server_listen(d.cfg.run_dir, DIR_PAM_SOCKET_NAME, 0600);
 	d.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (sfd < 0 || lfd < 0 || d.wake_fd < 0)
+	if (sfd < 0 || lfd < 0 || pam_fd < 0 || d.wake_fd < 0)
 		return 1;
 	if (!foreground) {
 		if (daemon(0, 0) < 0) {
@@ -258,9 +259,9 @@ int main(int argc, char **argv)
 
 	bool reload_pending = false;
 	for (;;) {
-		struct pollfd p[3] = { { .fd = sfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN },
-				       { .fd = d.wake_fd, .events = POLLIN } };
-		int r = poll(p, 3, next_timeout(&d));
+		struct pollfd p[4] = { { .fd = sfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN },
+				       { .fd = d.wake_fd, .events = POLLIN }, { .fd = pam_fd, .events = POLLIN } };
+		int r = poll(p, 4, next_timeout(&d));
 		if (r < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			break;
@@ -275,7 +276,9 @@ int main(int argc, char **argv)
 			}
 		}
 		if (r > 0 && (p[1].revents & POLLIN))
-			server_handle_client(&d, lfd);
+			server_handle_client(&d, lfd, false);
+		if (r > 0 && (p[3].revents & POLLIN))
+			server_handle_client(&d, pam_fd, true);
 		uint64_t wakes;
 		if (r > 0 && (p[2].revents & POLLIN) && read(d.wake_fd, &wakes, sizeof(wakes)) < 0)
 			log_debug("wake: %s", strerror(errno));
@@ -287,6 +290,8 @@ int main(int argc, char **argv)
 	pthread_mutex_lock(&d.store_lock);
 	char sock[PATH_MAX];
 	snprintf(sock, sizeof(sock), "%s/%s", d.cfg.run_dir, DIR_SOCKET_NAME);
+	unlink(sock);
+	snprintf(sock, sizeof(sock), "%s/%s", d.cfg.run_dir, DIR_PAM_SOCKET_NAME);
 	unlink(sock);
 	return 0;
 }

@@ -13,12 +13,12 @@
 #include "protocol.h"
 #include "store.h"
 
-int server_listen(const char *run_dir)
+int server_listen(const char *run_dir, const char *name, mode_t mode)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", run_dir, DIR_SOCKET_NAME);
+	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", run_dir, name);
 	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
-		log_error("%s/%s: path too long for a socket", run_dir, DIR_SOCKET_NAME);
+		log_error("%s/%s: path too long for a socket", run_dir, name);
 		return -1;
 	}
 	struct stat st;
@@ -30,8 +30,11 @@ int server_listen(const char *run_dir)
 		unlink(sa.sun_path);
 	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(sa.sun_path, 0666) < 0 || listen(fd, 128) < 0) {
+	/* Created 0600 (umask) and then opened up: never wider than `mode`, even for a moment. */
+	mode_t old_umask = umask(0177);
+	int bound = fd >= 0 ? bind(fd, (struct sockaddr *)&sa, sizeof(sa)) : -1;
+	umask(old_umask);
+	if (bound < 0 || chmod(sa.sun_path, mode) < 0 || listen(fd, 128) < 0) {
 		log_error("cannot listen on %s: %s", sa.sun_path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -162,7 +165,12 @@ static bool handle_lookup(struct dird *d, int fd, uint32_t op, struct buf *body,
 	return !usable;
 }
 
-void server_handle_client(struct dird *d, int listen_fd)
+static bool is_pam(uint32_t op)
+{
+	return op == DIR_OP_PAM_AUTH || op == DIR_OP_PAM_ACCOUNT;
+}
+
+void server_handle_client(struct dird *d, int listen_fd, bool pam_socket)
 {
 	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
@@ -190,7 +198,14 @@ void server_handle_client(struct dird *d, int listen_fd)
 		void *p = buf_extend(&body, hdr[2]);
 		if (!p || io_all(fd, p, hdr[2], false) < 0)
 			goto out;
-		if (is_lookup(hdr[1]))
+		if (is_pam(hdr[1]) != pam_socket || (pam_socket && cred.uid != 0)) {
+			status = DIR_DENIED;
+		} else if (pam_socket) {
+			pthread_mutex_lock(&d->lock);
+			pam_submit_locked(d, fd, hdr[1], &body);
+			pthread_mutex_unlock(&d->lock);
+			reply_here = false;
+		} else if (is_lookup(hdr[1]))
 			reply_here = handle_lookup(d, fd, hdr[1], &body, &reply, &status);
 		else
 			status = dispatch(d, hdr[1], cred.uid, &body, &reply);
@@ -198,7 +213,7 @@ void server_handle_client(struct dird *d, int listen_fd)
 	if (reply_here)
 		server_reply(fd, status, &reply);
 out:
-	buf_free(&body);
+	buf_free_wipe(&body); /* it may have held a password */
 	buf_free(&reply);
 	if (reply_here)
 		close(fd);

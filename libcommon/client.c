@@ -75,10 +75,10 @@ static int recv_all(int fd, void *p, size_t n, long long deadline)
 	return 0;
 }
 
-static int connect_socket(const char *run_dir, long long deadline)
+static int connect_socket(const char *run_dir, const char *name, long long deadline)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", run_dir, DIR_SOCKET_NAME);
+	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", run_dir, name);
 	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -107,12 +107,18 @@ static int connect_socket(const char *run_dir, long long deadline)
 int dir_client_call(const char *run_dir, int timeout_ms, uint32_t op, const struct buf *body,
 		    uint32_t *status, struct buf *reply)
 {
+	return dir_client_call_socket(run_dir, DIR_SOCKET_NAME, timeout_ms, op, body, status, reply);
+}
+
+int dir_client_call_socket(const char *run_dir, const char *socket_name, int timeout_ms,
+			   uint32_t op, const struct buf *body, uint32_t *status, struct buf *reply)
+{
 	long long deadline = now_ms() + timeout_ms;
 	if (body->failed || body->len > DIR_MAX_REQUEST) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	int fd = connect_socket(run_dir, deadline);
+	int fd = connect_socket(run_dir, socket_name, deadline);
 	if (fd < 0)
 		return -1;
 
@@ -154,7 +160,7 @@ int dir_client_send(const char *run_dir, uint32_t op, const struct buf *body)
 		return -1;
 	}
 	/* A deadline in the past: connect only if dird has room now. */
-	int fd = connect_socket(run_dir, 0);
+	int fd = connect_socket(run_dir, DIR_SOCKET_NAME, 0);
 	if (fd < 0)
 		return -1;
 	uint32_t hdr[3] = { DIR_PROTO_MAGIC, op, (uint32_t)body->len };

@@ -1,5 +1,5 @@
-/* The client side of the dird socket protocol (libcommon/protocol.h), for libnss_dir and
- * dirctl.  Every step is bounded by one deadline; SIGPIPE is never raised. */
+/* The client side of the dird socket protocol (libcommon/protocol.h), for libnss_dir, pam_dir
+ * and dirctl.  Every step is bounded by one deadline; SIGPIPE is never raised. */
 #ifndef DIR_CLIENT_H
 #define DIR_CLIENT_H
 
@@ -11,6 +11,9 @@
  * protocol (EPROTO). */
 int dir_client_call(const char *run_dir, int timeout_ms, uint32_t op, const struct buf *body,
 		    uint32_t *status, struct buf *reply);
+/* The same on another of dird's sockets (DIR_PAM_SOCKET_NAME). */
+int dir_client_call_socket(const char *run_dir, const char *socket_name, int timeout_ms,
+			   uint32_t op, const struct buf *body, uint32_t *status, struct buf *reply);
 
 /* Sends `op` with `body` and does not wait for any answer: a hint.  Never blocks; -1 when
  * dird is not there or its queue is full. */

@@ -27,6 +27,16 @@
  *         change of state, 0 = never contacted), str server (uri that answered last, may be
  *         empty), str last_error (may be empty)
  *
+ * PAM requests go to a second socket, `<run_dir>/pam.sock`, mode 0600 and served to uid 0 only
+ * (SO_PEERCRED), because they carry passwords; the lookup socket refuses them with DENIED:
+ *     DIR_OP_PAM_AUTH     str user, str service, str rhost, str password
+ *                                       -> OK + pam body
+ *     DIR_OP_PAM_ACCOUNT  str user, str service, str rhost
+ *                                       -> OK + pam body
+ * The pam body is u32 result (enum dir_pam_result), str message (for the user; may be empty).
+ * An empty password is DIR_PAM_DENIED without asking the directory.  A user the directory does
+ * not have, or one with a local name, is DIR_PAM_UNKNOWN so the stack goes on to pam_unix.
+ *
  * A lookup the cache cannot answer while every domain is offline gets UNAVAIL at once.
  * A reply's status is UNAVAIL when the directory could not be asked, BADREQ for a malformed
  * request and DENIED when the caller (SO_PEERCRED) may not use the operation.  A client never
@@ -37,6 +47,8 @@
 
 #define DIR_PROTO_MAGIC 0x31524944u /* "DIR1" */
 #define DIR_SOCKET_NAME "dird.sock"
+#define DIR_PAM_SOCKET_NAME "pam.sock"
+#define DIR_MAX_PASSWORD 1024u
 #define DIR_MAX_REQUEST 4096u
 #define DIR_MAX_REPLY (16u << 20)
 #define DIR_MAX_NAME 255u
@@ -50,6 +62,19 @@ enum dir_op {
 	DIR_OP_STATUS = 16,
 	DIR_OP_REFRESH = 17,
 	DIR_OP_FLUSH = 18,
+	DIR_OP_PAM_AUTH = 32,
+	DIR_OP_PAM_ACCOUNT = 33,
+};
+
+enum dir_pam_result {
+	DIR_PAM_OK = 0,
+	DIR_PAM_UNKNOWN = 1,	  /* not a directory user: let the next module decide */
+	DIR_PAM_DENIED = 2,	  /* wrong or empty password */
+	DIR_PAM_UNAVAIL = 3,	  /* the directory could not be asked */
+	DIR_PAM_NEW_AUTHTOK = 4,  /* the password is right but must be changed now */
+	DIR_PAM_EXPIRED = 5,	  /* the account has expired */
+	DIR_PAM_DISABLED = 6,	  /* disabled or locked by the directory */
+	DIR_PAM_NOT_ALLOWED = 7,  /* access_groups / access_filter leave the user out */
 };
 
 enum dir_domain_state {

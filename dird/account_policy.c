@@ -1,0 +1,81 @@
+#include "account_policy.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The first value of attr, copied into out (NUL-terminated); false when absent or too long. */
+static bool first_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t outlen)
+{
+	struct berval **v = ldap_get_values_len(ld, e, attr);
+	bool ok = v && v[0] && v[0]->bv_len < outlen && !memchr(v[0]->bv_val, '\0', v[0]->bv_len);
+	if (ok) {
+		memcpy(out, v[0]->bv_val, v[0]->bv_len);
+		out[v[0]->bv_len] = '\0';
+	}
+	ldap_value_free_len(v);
+	return ok;
+}
+
+static long long day_value(LDAP *ld, LDAPMessage *e, const char *attr)
+{
+	char s[32];
+	if (!first_value(ld, e, attr, s, sizeof(s)))
+		return -1;
+	char *end;
+	errno = 0;
+	long long n = strtoll(s, &end, 10);
+	/* Days: anything outside 0..a million years is garbage, not a date. */
+	if (errno || end == s || *end || n < -1 || n > 365LL * 1000000)
+		return -1;
+	return n;
+}
+
+static bool is_true(LDAP *ld, LDAPMessage *e, const char *attr)
+{
+	char s[8];
+	return first_value(ld, e, attr, s, sizeof(s)) && !strcasecmp(s, "TRUE");
+}
+
+void account_state_read(LDAP *ld, LDAPMessage *e, struct account_state *s)
+{
+	char t[64];
+	s->disabled = is_true(ld, e, "nsAccountLock");
+	s->locked = first_value(ld, e, "pwdAccountLockedTime", t, sizeof(t));
+	s->reset = is_true(ld, e, "pwdReset");
+	s->expire_day = day_value(ld, e, "shadowExpire");
+	s->last_change = day_value(ld, e, "shadowLastChange");
+	s->max_days = day_value(ld, e, "shadowMax");
+}
+
+enum dir_pam_result account_check(const struct account_state *s, long long today, char *msg,
+				  size_t msglen)
+{
+	msg[0] = '\0';
+	if (s->disabled) {
+		snprintf(msg, msglen, "Your account is disabled; contact your administrator.");
+		return DIR_PAM_DISABLED;
+	}
+	if (s->locked) {
+		snprintf(msg, msglen, "Your account is locked; contact your administrator.");
+		return DIR_PAM_DISABLED;
+	}
+	/* As pam_unix reads shadow: expired on the day shadowExpire names. */
+	if (s->expire_day >= 0 && today >= s->expire_day) {
+		snprintf(msg, msglen, "Your account has expired; contact your administrator.");
+		return DIR_PAM_EXPIRED;
+	}
+	if (s->last_change == 0 || s->reset) {
+		snprintf(msg, msglen, "You are required to change your password immediately "
+				      "(administrator enforced).");
+		return DIR_PAM_NEW_AUTHTOK;
+	}
+	if (s->last_change > 0 && s->max_days >= 0 && today - s->last_change > s->max_days) {
+		snprintf(msg, msglen, "You are required to change your password immediately "
+				      "(password expired).");
+		return DIR_PAM_NEW_AUTHTOK;
+	}
+	return DIR_PAM_OK;
+}

@@ -1,0 +1,310 @@
+/* PAM requests from pam_dir.so (libcommon/protocol.h): check a password with a bind as the
+ * user, or whether an account may log in now.  Each runs in a thread of its own, at most
+ * MAX_PAM_THREADS at once, on connections of its own: a bind waits on the network, and a login
+ * must neither wait behind cache misses nor hold them up. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "account_policy.h"
+#include "dird.h"
+#include "fetch.h"
+#include "log.h"
+#include "names.h"
+#include "protocol.h"
+
+#define MAX_PAM_THREADS 16
+
+struct pam_job {
+	struct dird *d;
+	int fd;
+	uint32_t op;
+	struct buf body;
+};
+
+struct pam_request {
+	bool auth;
+	const char *user, *service, *rhost, *password;
+	char msg[256];	/* for the user */
+	char where[200];	/* "service sshd from 10.1.2.3", for the log */
+};
+
+static bool parse(uint32_t op, const struct buf *body, struct pam_request *r)
+{
+	struct cursor c;
+	cursor_init(&c, body->data, body->len);
+	r->auth = op == DIR_OP_PAM_AUTH;
+	r->user = cursor_str(&c, NULL);
+	r->service = cursor_str(&c, NULL);
+	r->rhost = cursor_str(&c, NULL);
+	r->password = r->auth ? cursor_str(&c, NULL) : NULL;
+	r->msg[0] = '\0';
+	return cursor_done(&c);
+}
+
+/* Caller-supplied text as it may appear in the log: printable ASCII only, shortened. */
+static void printable(const char *s, char *out, size_t outlen)
+{
+	size_t i = 0;
+	for (; *s && i + 1 < outlen && i < 64; s++)
+		out[i++] = isprint((unsigned char)*s) ? *s : '?';
+	out[i] = '\0';
+}
+
+static long long today(void)
+{
+	return (long long)(time(NULL) / 86400);
+}
+
+static bool has_gid(const struct dir_user *u, uint32_t gid)
+{
+	if (u->gid == gid)
+		return true;
+	for (uint32_t i = 0; i < u->n_groups; i++)
+		if (u->groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* access_groups, asked of the directory: 1 a member of one, 0 of none, -1 error. */
+static int in_access_group(struct ldap_conn *c, const struct local_accounts *local,
+			   const char *user, char *err, size_t errlen)
+{
+	const struct dir_domain *dom = c->domain;
+	struct dir_user *u = NULL;
+	int r = fetch_user(c, local, user, 0, &u, err, errlen);
+	for (size_t i = 0; r > 0 && i < dom->n_access_groups; i++) {
+		struct dir_group *g = NULL;
+		int found = fetch_group(c, local, dom->access_groups[i], 0, &g, err, errlen);
+		if (found < 0)
+			r = -1;
+		if (found > 0 && has_gid(u, g->gid))
+			r = 2;
+		if (g) {
+			dir_group_free(g);
+			free(g);
+		}
+		if (r == 2)
+			break;
+	}
+	if (u) {
+		dir_user_free(u);
+		free(u);
+	}
+	return r == 2 ? 1 : r < 0 ? -1 : 0;
+}
+
+/* The account rules of the user's domain.  -1 when the directory did not answer. */
+static int check_account(struct ldap_conn *c, const struct local_accounts *local,
+			 struct pam_request *r, const char *dn, const struct account_state *st,
+			 char *err, size_t errlen)
+{
+	const struct dir_domain *dom = c->domain;
+	enum dir_pam_result res = account_check(st, today(), r->msg, sizeof(r->msg));
+	if (res != DIR_PAM_OK)
+		return (int)res;
+	int allowed = 1;
+	if (dom->access_filter)
+		allowed = fetch_entry_matches(c, dn, dom->access_filter, err, errlen);
+	if (allowed > 0 && dom->n_access_groups)
+		allowed = in_access_group(c, local, r->user, err, errlen);
+	if (allowed < 0)
+		return -1;
+	if (!allowed) {
+		snprintf(r->msg, sizeof(r->msg), "You are not allowed to log in to this host.");
+		return DIR_PAM_NOT_ALLOWED;
+	}
+	return DIR_PAM_OK;
+}
+
+/* Asks domain i.  DIR_PAM_UNKNOWN when it does not have the user; -1 when it did not answer. */
+static int ask_domain(struct dird *d, size_t i, const struct local_accounts *local,
+		      struct pam_request *r)
+{
+	const struct dir_domain *dom = &d->cfg.domains[i];
+	char prefer[256], err[512] = "";
+	pthread_mutex_lock(&d->lock);
+	snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
+	pthread_mutex_unlock(&d->lock);
+
+	struct ldap_conn c;
+	struct account_state st;
+	char *dn = NULL;
+	int res = -1;
+	if (ldap_conn_open(&c, dom, prefer, err, sizeof(err)) < 0)
+		goto offline;
+	int found = fetch_account(&c, local, r->user, &dn, &st, err, sizeof(err));
+	if (found < 0)
+		goto offline;
+	pthread_mutex_lock(&d->lock);
+	domain_online_locked(d, i, c.server);
+	pthread_mutex_unlock(&d->lock);
+	if (!found) {
+		res = DIR_PAM_UNKNOWN;
+	} else if (r->auth) {
+		switch (ldap_conn_bind_user(&c, dn, r->password, err, sizeof(err))) {
+		case USER_BIND_OK: res = DIR_PAM_OK; break;
+		case USER_BIND_MUST_CHANGE: res = DIR_PAM_NEW_AUTHTOK; break;
+		case USER_BIND_DENIED: res = DIR_PAM_DENIED; break;
+		case USER_BIND_ERROR:
+			log_error("%s: cannot check %s's password: %s", dom->name, r->user, err);
+			res = DIR_PAM_UNAVAIL;
+			break;
+		}
+	} else {
+		res = check_account(&c, local, r, dn, &st, err, sizeof(err));
+		if (res < 0)
+			goto offline;
+	}
+	free(dn);
+	ldap_conn_close(&c);
+	return res;
+offline:
+	free(dn);
+	ldap_conn_close(&c);
+	pthread_mutex_lock(&d->lock);
+	domain_offline_locked(d, i, err);
+	pthread_mutex_unlock(&d->lock);
+	return -1;
+}
+
+/* No domain could be asked: the cache says whether the user exists and which groups it is in. */
+static enum dir_pam_result account_from_cache(struct dird *d, struct pam_request *r)
+{
+	enum dir_pam_result res = DIR_PAM_UNAVAIL;
+	pthread_mutex_lock(&d->lock);
+	const struct dir_user *u = db_user_by_name(&d->db, r->user);
+	for (size_t i = 0; u && i < d->cfg.n_domains; i++) {
+		const struct dir_domain *dom = &d->cfg.domains[i];
+		if (u->domain && strcmp(u->domain, dom->name))
+			continue;
+		if (dom->access_filter) {
+			/* Cannot be evaluated without the directory: fail closed. */
+			res = DIR_PAM_UNAVAIL;
+			break;
+		}
+		res = dom->n_access_groups ? DIR_PAM_NOT_ALLOWED : DIR_PAM_OK;
+		for (size_t j = 0; j < dom->n_access_groups; j++) {
+			const struct dir_group *g = db_group_by_name(&d->db, dom->access_groups[j]);
+			if (g && has_gid(u, g->gid))
+				res = DIR_PAM_OK;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (res == DIR_PAM_NOT_ALLOWED)
+		snprintf(r->msg, sizeof(r->msg), "You are not allowed to log in to this host.");
+	return res;
+}
+
+static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
+{
+	if (!dir_valid_name(r->user))
+		return DIR_PAM_UNKNOWN;
+	/* An empty password would be an unauthenticated bind, which "succeeds". */
+	if (r->auth && (!*r->password || strlen(r->password) > DIR_MAX_PASSWORD))
+		return DIR_PAM_DENIED;
+	struct local_accounts local;
+	if (local_accounts_load(&local) < 0)
+		return DIR_PAM_UNAVAIL;
+	/* A local name is never a directory account, whatever the directory holds. */
+	if (local_names_has(&local.users, r->user)) {
+		local_accounts_free(&local);
+		return DIR_PAM_UNKNOWN;
+	}
+	bool unanswered = false;
+	int res = DIR_PAM_UNKNOWN;
+	for (size_t i = 0; i < d->cfg.n_domains && res == DIR_PAM_UNKNOWN; i++) {
+		pthread_mutex_lock(&d->lock);
+		domain_tick_locked(d);
+		bool usable = domain_usable_locked(d, i);
+		pthread_mutex_unlock(&d->lock);
+		int one = usable ? ask_domain(d, i, &local, r) : -1;
+		if (one < 0)
+			unanswered = true;
+		else
+			res = one;
+	}
+	local_accounts_free(&local);
+	if (res == DIR_PAM_UNKNOWN && unanswered)
+		res = r->auth ? DIR_PAM_UNAVAIL : account_from_cache(d, r);
+	return (enum dir_pam_result)res;
+}
+
+static void log_outcome(const struct pam_request *r, enum dir_pam_result res)
+{
+	static const char *const what[] = {
+		[DIR_PAM_OK] = "ok", [DIR_PAM_UNKNOWN] = "not a directory user",
+		[DIR_PAM_DENIED] = "wrong password", [DIR_PAM_UNAVAIL] = "directory unavailable",
+		[DIR_PAM_NEW_AUTHTOK] = "password must be changed", [DIR_PAM_EXPIRED] = "expired",
+		[DIR_PAM_DISABLED] = "disabled or locked", [DIR_PAM_NOT_ALLOWED] = "not allowed",
+	};
+	char user[80];
+	printable(r->user, user, sizeof(user));
+	if (res == DIR_PAM_OK || res == DIR_PAM_UNKNOWN)
+		log_debug("pam %s for %s (%s): %s", r->auth ? "auth" : "account", user, r->where,
+			  what[res]);
+	else
+		log_info("pam %s for %s (%s): %s", r->auth ? "auth" : "account", user, r->where,
+			 what[res]);
+}
+
+static void *pam_thread(void *arg)
+{
+	struct pam_job *job = arg;
+	struct dird *d = job->d;
+	struct pam_request r;
+	struct buf reply;
+	buf_init(&reply, 1024);
+	uint32_t status = DIR_BADREQ;
+	if (parse(job->op, &job->body, &r)) {
+		char service[80], rhost[80];
+		printable(r.service, service, sizeof(service));
+		printable(r.rhost, rhost, sizeof(rhost));
+		snprintf(r.where, sizeof(r.where), "service %s%s%s", service, *rhost ? " from " : "",
+			 rhost);
+		enum dir_pam_result res = handle(d, &r);
+		log_outcome(&r, res);
+		buf_put_u32(&reply, res);
+		buf_put_str(&reply, r.msg);
+		status = DIR_OK;
+	}
+	server_reply(job->fd, status, &reply);
+	close(job->fd);
+	buf_free(&reply);
+	buf_free_wipe(&job->body);
+	free(job);
+	pthread_mutex_lock(&d->lock);
+	d->pam_running--;
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+void pam_submit_locked(struct dird *d, int fd, uint32_t op, struct buf *body)
+{
+	struct pam_job *job = d->pam_running < MAX_PAM_THREADS ? calloc(1, sizeof(*job)) : NULL;
+	if (job) {
+		*job = (struct pam_job){ d, fd, op, *body };
+		buf_init(body, 0);
+		pthread_t t;
+		pthread_attr_t attr;
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		int rc = pthread_create(&t, &attr, pam_thread, job);
+		pthread_attr_destroy(&attr);
+		if (rc == 0) {
+			d->pam_running++;
+			return;
+		}
+		*body = job->body;
+		free(job);
+	}
+	log_warning("too many PAM requests at once; answering one 'unavailable'");
+	struct buf empty;
+	buf_init(&empty, 0);
+	server_reply(fd, DIR_UNAVAIL, &empty);
+	close(fd);
+}

@@ -1,0 +1,75 @@
+/* account_check: which directory accounts may log in today, and what the user is told. */
+#include <check.h>
+#include <string.h>
+
+#include "account_policy.h"
+
+#define TODAY 20000LL /* a day in 2024 */
+
+static const struct account_state plain = { false, false, false, -1, -1, -1 };
+
+static enum dir_pam_result verdict(struct account_state s, char *msg)
+{
+	return account_check(&s, TODAY, msg, 256);
+}
+
+START_TEST(plain_account_may_log_in)
+{
+	char msg[256];
+	ck_assert_int_eq(verdict(plain, msg), DIR_PAM_OK);
+	ck_assert_str_eq(msg, "");
+}
+END_TEST
+
+START_TEST(states)
+{
+	static const struct {
+		struct account_state s;
+		enum dir_pam_result want;
+		const char *says;
+	} cases[] = {
+		{ { true, false, false, -1, -1, -1 }, DIR_PAM_DISABLED, "disabled" },
+		{ { false, true, false, -1, -1, -1 }, DIR_PAM_DISABLED, "locked" },
+		{ { false, false, false, TODAY, -1, -1 }, DIR_PAM_EXPIRED, "expired" },
+		{ { false, false, false, TODAY + 1, -1, -1 }, DIR_PAM_OK, "" },
+		{ { false, false, false, 0, -1, -1 }, DIR_PAM_EXPIRED, "expired" },
+		{ { false, false, false, -1, 0, -1 }, DIR_PAM_NEW_AUTHTOK, "administrator enforced" },
+		{ { false, false, true, -1, -1, -1 }, DIR_PAM_NEW_AUTHTOK, "administrator enforced" },
+		{ { false, false, false, -1, TODAY - 31, 30 }, DIR_PAM_NEW_AUTHTOK, "password expired" },
+		{ { false, false, false, -1, TODAY - 30, 30 }, DIR_PAM_OK, "" },
+		{ { false, false, false, -1, TODAY - 5000, -1 }, DIR_PAM_OK, "" },
+		/* Disabled wins over everything else. */
+		{ { true, true, true, 1, 0, 0 }, DIR_PAM_DISABLED, "disabled" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char msg[256];
+		ck_assert_msg(verdict(cases[i].s, msg) == cases[i].want, "case %zu", i);
+		ck_assert_msg(strstr(msg, cases[i].says), "case %zu: message '%s'", i, msg);
+	}
+}
+END_TEST
+
+START_TEST(message_fits_small_buffers)
+{
+	char msg[8];
+	struct account_state s = plain;
+	s.disabled = true;
+	ck_assert_int_eq(account_check(&s, TODAY, msg, sizeof(msg)), DIR_PAM_DISABLED);
+	ck_assert_uint_eq(strlen(msg), 7);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("account");
+	TCase *tc = tcase_create("check");
+	tcase_add_test(tc, plain_account_may_log_in);
+	tcase_add_test(tc, states);
+	tcase_add_test(tc, message_fits_small_buffers);
+	suite_add_tcase(s, tc);
+	SRunner *r = srunner_create(s);
+	srunner_run_all(r, CK_NORMAL);
+	int failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? 1 : 0;
+}
