@@ -29,5 +29,6 @@ int cmd_status(struct ctl *c);
 int cmd_cache(struct ctl *c, int argc, char **argv);
 int cmd_show(struct ctl *c, bool user, const char *what);
 int cmd_list(struct ctl *c, bool users);
+int cmd_sessions(struct ctl *c);
 
 #endif

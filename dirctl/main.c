@@ -22,6 +22,7 @@ static void usage(FILE *f)
 		"  group NAME|GID       a cached group record (fetched if not cached)\n"
 		"  users                every cached user\n"
 		"  groups               every cached group\n"
+		"  sessions             live login sessions (pam_dir.so registers them)\n"
 		"Options:\n"
 		"  -c, --config FILE    read FILE instead of $DIR_CONF or " DIR_DEFAULT_CONF "\n"
 		"  -j, --json           JSON output\n"
@@ -85,6 +86,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[0];
 	if (!strcmp(cmd, "status") && argc == 1)
 		rc = cmd_status(&c);
+	else if (!strcmp(cmd, "sessions") && argc == 1)
+		rc = cmd_sessions(&c);
 	else if (!strcmp(cmd, "cache"))
 		rc = cmd_cache(&c, argc - 1, argv + 1);
 	else if ((!strcmp(cmd, "user") || !strcmp(cmd, "group")) && argc == 2)

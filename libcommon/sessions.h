@@ -1,0 +1,46 @@
+/* The session registry: one file per open login session in <run_dir>/sessions/ (a root-only
+ * directory), written by pam_dir at open_session, removed at close_session, listed by dirctl.
+ * A session whose process has died, or whose pid now belongs to another process (its start
+ * time differs), is not live: it does not count and the next registration removes it. */
+#ifndef DIR_SESSIONS_H
+#define DIR_SESSIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "protocol.h"
+
+#define DIR_SESSIONS_DIR "sessions"
+
+struct dir_session {
+	char id[37];			/* a random UUID */
+	char user[DIR_MAX_NAME + 1];
+	uint32_t uid;
+	char service[64];
+	char tty[64];
+	char rhost[256];
+	int32_t pid;			/* the process that opened it */
+	uint64_t pid_start;		/* its start time, clock ticks after boot */
+	uint64_t started;		/* unix time */
+};
+
+/* Registers s (user, uid, service, tty, rhost filled in by the caller; text is stored with
+ * anything unprintable as '?').  Sets id, pid (ours), pid_start and started.  With
+ * max_per_user > 0, refuses when the user already has that many live sessions.
+ * 0 registered, 1 refused, -1 error with err set. */
+int session_register(const char *run_dir, struct dir_session *s, unsigned max_per_user,
+		     char *err, size_t errlen);
+
+/* Removes session `id`; 0, or -1 with errno (ENOENT when there is none). */
+int session_unregister(const char *run_dir, const char *id);
+
+/* Calls fn for every live session, in no order; stops when fn returns non-zero and returns
+ * that.  -1 with errno when the registry cannot be read (ENOENT: no session yet). */
+int session_each(const char *run_dir, int (*fn)(const struct dir_session *s, void *arg),
+		 void *arg);
+
+bool session_alive(const struct dir_session *s);
+
+#endif
