@@ -1,46 +1,161 @@
-/* pam_dir: a placeholder until authentication lands.  Every phase answers PAM_IGNORE, so a
- * stack that names the module keeps working exactly as without it. */
+/* pam_dir: authentication and account checks for directory users, through dird.  Users in
+ * /etc/passwd are not ours: every phase answers PAM_USER_UNKNOWN (or PAM_IGNORE) for them at
+ * once, so local logins never depend on dird.  No libldap here: dird does the talking. */
 #define PAM_SM_AUTH
 #define PAM_SM_ACCOUNT
-#define PAM_SM_SESSION
 #define PAM_SM_PASSWORD
+#include <security/pam_ext.h>
 #include <security/pam_modules.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
 
-#define PAM_EXPORT __attribute__((visibility("default")))
-#define UNUSED_ARGS (void)pamh, (void)flags, (void)argc, (void)argv
+#include "pam_dir.h"
+#include "secret.h"
+
+/* pam data: set by authenticate for acct_mgmt and setcred of the same handle. */
+#define DATA_AUTHENTICATED "pam_dir_authenticated"
+#define DATA_MUST_CHANGE "pam_dir_must_change"
+
+/* The password: an earlier module's (use_first_pass, try_first_pass) or asked for now and kept
+ * for the modules after us. */
+static int get_password(pam_handle_t *pamh, const struct pam_dir_options *o, const char **out)
+{
+	const void *tok = NULL;
+	if (o->use_first_pass || o->try_first_pass)
+		pam_get_item(pamh, PAM_AUTHTOK, &tok);
+	if (!tok && o->use_first_pass)
+		return PAM_AUTHTOK_RECOVERY_ERR;
+	if (!tok) {
+		char *answer = NULL;
+		int rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &answer, "Password: ");
+		if (rc != PAM_SUCCESS || !answer) {
+			secret_free(answer);
+			return rc == PAM_SUCCESS ? PAM_CONV_ERR : rc;
+		}
+		rc = pam_set_item(pamh, PAM_AUTHTOK, answer);
+		secret_free(answer);
+		if (rc != PAM_SUCCESS || pam_get_item(pamh, PAM_AUTHTOK, &tok) != PAM_SUCCESS || !tok)
+			return PAM_AUTHTOK_RECOVERY_ERR;
+	}
+	*out = tok;
+	return PAM_SUCCESS;
+}
+
+static void set_flag(pam_handle_t *pamh, const char *name)
+{
+	/* Any non-NULL pointer will do; nothing to free. */
+	pam_set_data(pamh, name, (void *)name, NULL);
+}
+
+static bool has_flag(pam_handle_t *pamh, const char *name)
+{
+	const void *v = NULL;
+	return pam_get_data(pamh, name, &v) == PAM_SUCCESS && v;
+}
+
+static void tell_user(pam_handle_t *pamh, int flags, const char *msg)
+{
+	if (*msg && !(flags & PAM_SILENT))
+		pam_error(pamh, "%s", msg);
+}
 
 PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	UNUSED_ARGS;
-	return PAM_IGNORE;
+	(void)flags;
+	struct pam_dir_options o;
+	pam_dir_parse_options(pamh, argc, argv, &o);
+	const char *user = pam_dir_user(pamh);
+	if (!user || pam_dir_is_local_user(user))
+		return PAM_USER_UNKNOWN;
+	const char *password = NULL;
+	int rc = get_password(pamh, &o, &password);
+	if (rc != PAM_SUCCESS)
+		return rc;
+	if (!*password)
+		return PAM_AUTH_ERR; /* never to the directory: an empty bind "succeeds" */
+	struct dir_config cfg;
+	if (pam_dir_load_config(pamh, &cfg) < 0)
+		return PAM_AUTHINFO_UNAVAIL;
+	char msg[256];
+	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_AUTH, user, password, msg,
+					    sizeof(msg));
+	dir_config_free(&cfg);
+	if (o.debug)
+		pam_syslog(pamh, LOG_DEBUG, "auth for %s: result %d", user, (int)r);
+	switch (r) {
+	case DIR_PAM_NEW_AUTHTOK:
+		/* The password is right; acct_mgmt asks for a new one, as PAM expects. */
+		set_flag(pamh, DATA_MUST_CHANGE);
+		/* fall through */
+	case DIR_PAM_OK:
+		set_flag(pamh, DATA_AUTHENTICATED);
+		return PAM_SUCCESS;
+	case DIR_PAM_UNKNOWN:
+		return PAM_USER_UNKNOWN;
+	case DIR_PAM_UNAVAIL:
+		return PAM_AUTHINFO_UNAVAIL;
+	default:
+		return PAM_AUTH_ERR;
+	}
 }
 
 PAM_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	UNUSED_ARGS;
-	return PAM_IGNORE;
+	(void)flags, (void)argc, (void)argv;
+	return has_flag(pamh, DATA_AUTHENTICATED) ? PAM_SUCCESS : PAM_IGNORE;
 }
 
 PAM_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	UNUSED_ARGS;
-	return PAM_IGNORE;
+	struct pam_dir_options o;
+	pam_dir_parse_options(pamh, argc, argv, &o);
+	const char *user = pam_dir_user(pamh);
+	if (!user || pam_dir_is_local_user(user))
+		return PAM_USER_UNKNOWN;
+	struct dir_config cfg;
+	if (pam_dir_load_config(pamh, &cfg) < 0)
+		return PAM_AUTHINFO_UNAVAIL;
+	char msg[256];
+	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_ACCOUNT, user, NULL, msg,
+					    sizeof(msg));
+	dir_config_free(&cfg);
+	if (o.debug)
+		pam_syslog(pamh, LOG_DEBUG, "account for %s: result %d", user, (int)r);
+	if (r == DIR_PAM_OK && has_flag(pamh, DATA_MUST_CHANGE)) {
+		r = DIR_PAM_NEW_AUTHTOK;
+		strcpy(msg, "You are required to change your password immediately.");
+	}
+	tell_user(pamh, flags, msg);
+	switch (r) {
+	case DIR_PAM_OK: return PAM_SUCCESS;
+	case DIR_PAM_UNKNOWN: return PAM_USER_UNKNOWN;
+	case DIR_PAM_NEW_AUTHTOK: return PAM_NEW_AUTHTOK_REQD;
+	case DIR_PAM_EXPIRED: return PAM_ACCT_EXPIRED;
+	case DIR_PAM_UNAVAIL: return PAM_AUTHINFO_UNAVAIL;
+	default: return PAM_PERM_DENIED;
+	}
 }
 
-PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
-{
-	UNUSED_ARGS;
-	return PAM_IGNORE;
-}
-
-PAM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
-{
-	UNUSED_ARGS;
-	return PAM_IGNORE;
-}
-
+/* Password changes for directory users are not offered yet: refused with a message, so the
+ * user is not left guessing; local users are pam_unix's. */
 PAM_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	UNUSED_ARGS;
-	return PAM_IGNORE;
+	(void)argc, (void)argv;
+	const char *user = pam_dir_user(pamh);
+	if (!user || pam_dir_is_local_user(user))
+		return PAM_IGNORE;
+	struct dir_config cfg;
+	if (pam_dir_load_config(pamh, &cfg) < 0)
+		return PAM_AUTHINFO_UNAVAIL;
+	char msg[256];
+	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_ACCOUNT, user, NULL, msg,
+					    sizeof(msg));
+	dir_config_free(&cfg);
+	if (r == DIR_PAM_UNKNOWN)
+		return PAM_IGNORE;
+	/* Said in the first pass (PAM_PRELIM_CHECK): refusing there ends the change. */
+	tell_user(pamh, flags, "Directory passwords cannot be changed on this host; "
+			       "ask your directory administrator.");
+	return PAM_PERM_DENIED;
 }

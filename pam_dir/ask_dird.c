@@ -1,0 +1,68 @@
+#include <errno.h>
+#include <security/pam_ext.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "buf.h"
+#include "client.h"
+#include "pam_dir.h"
+
+/* dird asks each domain in turn; each may take a connect, a search and a bind. */
+static int deadline_ms(const struct dir_config *cfg)
+{
+	unsigned ms = 1000;
+	for (size_t i = 0; i < cfg->n_domains; i++)
+		ms += 3 * cfg->domains[i].timeout * 1000;
+	return ms > 120000 ? 120000 : (int)ms;
+}
+
+static const char *item(pam_handle_t *pamh, int type)
+{
+	const void *v = NULL;
+	return pam_get_item(pamh, type, &v) == PAM_SUCCESS && v ? v : "";
+}
+
+enum dir_pam_result pam_dir_ask(pam_handle_t *pamh, const struct dir_config *cfg, uint32_t op,
+				const char *user, const char *password, char *msg, size_t msglen)
+{
+	struct buf req, reply;
+	uint32_t status = DIR_UNAVAIL, result = DIR_PAM_UNAVAIL;
+	msg[0] = '\0';
+	buf_init(&req, DIR_MAX_REQUEST);
+	buf_init(&reply, 4096);
+	buf_put_str(&req, user);
+	buf_put_str(&req, item(pamh, PAM_SERVICE));
+	buf_put_str(&req, item(pamh, PAM_RHOST));
+	if (op == DIR_OP_PAM_AUTH)
+		buf_put_str(&req, password);
+	if (req.failed) {
+		/* Only a password too long for any directory gets here. */
+		result = DIR_PAM_DENIED;
+		goto out;
+	}
+	if (dir_client_call_socket(cfg->run_dir, DIR_PAM_SOCKET_NAME, deadline_ms(cfg), op, &req,
+				   &status, &reply) < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot ask dird at %s/%s: %s", cfg->run_dir,
+			   DIR_PAM_SOCKET_NAME, strerror(errno));
+		goto out;
+	}
+	if (status != DIR_OK) {
+		pam_syslog(pamh, LOG_ERR, "dird refused the request (status %u)", status);
+		goto out;
+	}
+	struct cursor c;
+	cursor_init(&c, reply.data, reply.len);
+	uint32_t r = cursor_u32(&c);
+	const char *m = cursor_str(&c, NULL);
+	if (!cursor_done(&c) || r > DIR_PAM_NOT_ALLOWED) {
+		pam_syslog(pamh, LOG_ERR, "dird sent a malformed reply");
+		goto out;
+	}
+	result = r;
+	snprintf(msg, msglen, "%s", m);
+out:
+	buf_free_wipe(&req);
+	buf_free(&reply);
+	return (enum dir_pam_result)result;
+}

@@ -1,0 +1,53 @@
+#include <errno.h>
+#include <security/pam_ext.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "names.h"
+#include "pam_dir.h"
+
+void pam_dir_parse_options(pam_handle_t *pamh, int argc, const char **argv,
+			   struct pam_dir_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "debug")) {
+			o->debug = true;
+		} else if (!strcmp(a, "use_first_pass") || !strcmp(a, "use_authtok")) {
+			o->use_first_pass = true;
+		} else if (!strcmp(a, "try_first_pass")) {
+			o->try_first_pass = true;
+		} else if (!strncmp(a, "max_sessions=", 13)) {
+			char *end;
+			errno = 0;
+			unsigned long n = strtoul(a + 13, &end, 10);
+			if (errno || end == a + 13 || *end || a[13] == '-' || n > 100000)
+				pam_syslog(pamh, LOG_ERR, "ignoring %s: not a number from 0 to 100000", a);
+			else
+				o->max_sessions = (unsigned)n;
+		} else {
+			pam_syslog(pamh, LOG_ERR, "unknown option: %s", a);
+		}
+	}
+}
+
+int pam_dir_load_config(pam_handle_t *pamh, struct dir_config *cfg)
+{
+	char err[1024];
+	if (dir_config_load(dir_config_path(), cfg, err, sizeof(err)) < 0) {
+		pam_syslog(pamh, LOG_ERR, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+const char *pam_dir_user(pam_handle_t *pamh)
+{
+	const char *user = NULL;
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user)
+		return NULL;
+	return dir_valid_name(user) ? user : NULL;
+}

@@ -1,0 +1,41 @@
+/* pam_dir's shared pieces: its options, the question it puts to dird, local accounts. */
+#ifndef PAM_DIR_H
+#define PAM_DIR_H
+
+#include <security/pam_modules.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "protocol.h"
+
+#define PAM_EXPORT __attribute__((visibility("default")))
+
+struct pam_dir_options {
+	bool debug;
+	bool use_first_pass;	/* only the password an earlier module got; never ask */
+	bool try_first_pass;	/* that password if there is one, else ask */
+	unsigned max_sessions;	/* per user; 0: no limit */
+};
+
+/* Reads the module's arguments; unknown ones are logged and ignored. */
+void pam_dir_parse_options(pam_handle_t *pamh, int argc, const char **argv,
+			   struct pam_dir_options *o);
+
+/* The configuration (DIR_CONF or /etc/dird.conf); logs why not and returns -1. */
+int pam_dir_load_config(pam_handle_t *pamh, struct dir_config *cfg);
+
+/* The user being authenticated, when it is a name we could serve; NULL (logged) if not. */
+const char *pam_dir_user(pam_handle_t *pamh);
+
+/* True when `user` is in /etc/passwd: such a user is pam_unix's, never ours, and its login
+ * must not depend on dird. */
+bool pam_dir_is_local_user(const char *user);
+
+/* Puts op (DIR_OP_PAM_AUTH with a password, DIR_OP_PAM_ACCOUNT without) to dird's PAM socket.
+ * Returns the dir_pam_result, with dird's message for the user in msg; DIR_PAM_UNAVAIL when
+ * dird cannot be reached in time. */
+enum dir_pam_result pam_dir_ask(pam_handle_t *pamh, const struct dir_config *cfg, uint32_t op,
+				const char *user, const char *password, char *msg, size_t msglen);
+
+#endif
