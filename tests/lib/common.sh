@@ -47,16 +47,23 @@ write_nsswitch() {
 	printf 'passwd: %s\ngroup: %s\nshadow: files\nhosts: files\n' "$2" "$2" >"$1"
 }
 
-# in_ns NSSWITCH [--as-nobody] CMD... : runs CMD with that nsswitch.conf and our module
+# in_ns NSSWITCH [--bind SRC DST]... [--as-nobody] CMD... : runs CMD with that nsswitch.conf
+# (and each SRC mounted over DST: a private /etc/pam.d, passwd, shadow) and our module
 in_ns() {
 	local nss=$1; shift
-	local as=()
+	local as=() mounts='mount --bind "$0" /etc/nsswitch.conf'
+	local binds=()
+	while [ "${1:-}" = --bind ]; do
+		binds+=("$2" "$3")
+		mounts="$mounts && mount --bind \"\$$((${#binds[@]} - 1))\" \"\$${#binds[@]}\""
+		shift 3
+	done
 	if [ "${1:-}" = --as-nobody ]; then
 		as=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
 		shift
 	fi
-	unshare -m --propagation private sh -c 'mount --bind "$0" /etc/nsswitch.conf && exec "$@"' \
-		"$nss" "${as[@]}" env LD_LIBRARY_PATH="$BUILD/nss_dir" LD_PRELOAD="$SAN_PRELOAD" \
+	unshare -m --propagation private sh -c "$mounts && shift ${#binds[@]} && exec \"\$@\"" \
+		"$nss" "${binds[@]}" "${as[@]}" env LD_LIBRARY_PATH="$BUILD/nss_dir" LD_PRELOAD="$SAN_PRELOAD" \
 		ASAN_OPTIONS="${HOST_ASAN_OPTIONS:-${ASAN_OPTIONS:-}}" DIR_CONF="$DIR_CONF" "$@"
 }
 

@@ -23,16 +23,23 @@ def main():
 
     entries, passwd, group = [], [], []
     entries.append(f"dn: {BASE}\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example\n")
-    for ou in ("people", "groups", "system"):
+    for ou in ("people", "groups", "system", "policies"):
         entries.append(f"dn: ou={ou},{BASE}\nobjectClass: organizationalUnit\nou: {ou}\n")
+    # The password policy overlay's default: honour pwdAccountLockedTime, never lock by itself.
+    entries.append(f"dn: cn=default,ou=policies,{BASE}\nobjectClass: organizationalRole\n"
+                   "objectClass: pwdPolicy\ncn: default\npwdAttribute: userPassword\n"
+                   "pwdLockout: TRUE\npwdMaxFailure: 0\n")
     # A non-admin reader: the server's size limit (500) applies to it, so paging is needed.
     entries.append(f"dn: cn=reader,ou=system,{BASE}\nobjectClass: organizationalRole\n"
                    f"objectClass: simpleSecurityObject\ncn: reader\nuserPassword: readerpw\n")
 
-    def user(name, uid, gid, gecos=None, home=None, shell=None, cn=None, local=False):
+    def user(name, uid, gid, gecos=None, home=None, shell=None, cn=None, local=False, extra=()):
         e = [f"dn: uid={name},ou=people,{BASE}", "objectClass: account", "objectClass: posixAccount",
              f"uid: {name}", f"cn: {cn or name}", f"uidNumber: {uid}", f"gidNumber: {gid}",
              f"homeDirectory: {home or '/home/' + name}"]
+        # Object classes together: slapadd does not gather them from all over the entry.
+        e[3:3] = [x for x in extra if x.startswith("objectClass:")]
+        e += [x for x in extra if not x.startswith("objectClass:")]
         if gecos is not None:
             e.append(f"gecos: {gecos}" if gecos.isascii() else
                      "gecos:: " + __import__("base64").b64encode(gecos.encode()).decode())
@@ -50,12 +57,24 @@ def main():
         if gid >= 1000:
             group.append(f"{name}:*:{gid}:{','.join(members)}")
 
-    user("alice", 20001, 20000, "Alice Example", shell="/bin/bash")
-    user("bob", 20002, 20000, "Böb Bäcker")            # non-ASCII gecos, no loginShell
-    user("carol", 20003, 20000, None, cn="Carol C")     # no gecos: cn is shown
-    user("lowid", 500, 500, "Below min_id")             # hidden
-    user("root", 20010, 20000, "Directory root", local=True)  # a local name: never served
+    # Passwords are NAME + "pw"; the account states are what PAM must see.
+    def pw(name, *more):
+        return [f"userPassword: {name}pw", *more]
+    shadow = "objectClass: shadowAccount"
+    user("alice", 20001, 20000, "Alice Example", shell="/bin/bash", extra=pw("alice"))
+    user("bob", 20002, 20000, "Böb Bäcker", extra=pw("bob"))   # non-ASCII gecos, no loginShell
+    user("carol", 20003, 20000, None, cn="Carol C", extra=pw("carol"))  # no gecos: cn is shown
+    user("lowid", 500, 500, "Below min_id", extra=pw("lowid"))          # hidden
+    user("root", 20010, 20000, "Directory root", local=True, extra=pw("root"))  # local: never served
     user("many", 20020, 20000, "In many groups")
+    user("expired", 20030, 20000, "Expired in 1970", extra=pw("expired", shadow, "shadowExpire: 1"))
+    user("mustchange", 20031, 20000, "Must change", extra=pw("mustchange", shadow, "shadowLastChange: 0"))
+    user("pwexpired", 20032, 20000, "Password too old",
+         extra=pw("pwexpired", shadow, "shadowLastChange: 100", "shadowMax: 30"))
+    user("disabled", 20033, 20000, "Disabled (389-DS)", extra=pw("disabled", "objectClass: extensibleObject", "nsAccountLock: TRUE"))
+    user("locked", 20034, 20000, "Locked (ppolicy)",
+         extra=pw("locked", "pwdAccountLockedTime: 000001010000Z"))
+    user("outsider", 20035, 20035, "In no group", extra=pw("outsider"))
     gen = [f"u{i:05d}" for i in range(1, a.users + 1)]
     for i, name in enumerate(gen):
         user(name, 30000 + i, 20000, f"Generated {i}")

@@ -18,8 +18,12 @@ include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/nis.schema
 include /etc/ldap/schema/inetorgperson.schema
+# 389-DS and FreeIPA's account lock, for the PAM tests.
+attributetype ( 2.16.840.1.113730.3.1.610 NAME 'nsAccountLock'
+  EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
 modulepath /usr/lib/ldap
 moduleload back_mdb
+moduleload ppolicy
 pidfile $dir/slapd.pid
 # 500 entries per search, as Debian's default; paged searches may go on past it.
 sizelimit size.soft=500 size.hard=500 size.prtotal=unlimited
@@ -29,6 +33,9 @@ suffix "$SLAPD_BASE"
 rootdn "$SLAPD_ADMIN"
 rootpw $SLAPD_ADMIN_PW
 directory $dir/db
+# Locks accounts with pwdAccountLockedTime; no default policy otherwise.
+overlay ppolicy
+ppolicy_default "cn=default,ou=policies,$SLAPD_BASE"
 index objectClass,uid,uidNumber,gidNumber,memberUid,cn eq
 access to attrs=userPassword by anonymous auth by * none
 access to * by * read

@@ -1,0 +1,188 @@
+#!/bin/bash
+# PAM end to end: the real libpam runs the shipped etc/pam.d stacks (truenas, truenas-session,
+# truenas-unix) and a bare pam_dir stack, in a private mount namespace with its own /etc/pam.d
+# and a local user in its own /etc/passwd and /etc/shadow, against dird and a real slapd.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/common.sh"
+. "$HERE/../lib/slapd.sh"
+
+WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
+chmod 755 "$WORK"
+cleanup() { touch "$WORK/release" 2>/dev/null; dird_stop; slapd_stop; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 20 --big-group 5 --many-groups 3
+slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
+export DIR_CONF=$WORK/dird.conf
+write_dird_conf "$DIR_CONF" "$SLAPD_URI"
+write_nsswitch "$WORK/nss" "files dir"
+dird_start || exit 1
+dird_wait_refresh || exit 1
+
+# The shipped stacks, naming the module by its path in the build; a bare one for exact codes.
+MOD=$BUILD/pam_dir/pam_dir.so
+mkdir "$WORK/pam.d"
+for f in "$HERE"/../../etc/pam.d/*; do
+	sed "s|pam_dir\.so|$MOD|" "$f" >"$WORK/pam.d/$(basename "$f")"
+done
+cat >"$WORK/pam.d/bare" <<CONF
+auth	required	$MOD
+account	required	$MOD
+session	required	$MOD max_sessions=2
+password	required	$MOD
+CONF
+# A local user, localuser / localpw, in the namespace's own passwd, group and shadow.
+cp /etc/passwd /etc/group "$WORK/"
+cp /etc/shadow "$WORK/shadow"
+chmod 600 "$WORK/shadow"
+echo "localuser:x:4242:4242:Local User:/tmp:/bin/sh" >>"$WORK/passwd"
+echo "localuser:x:4242:" >>"$WORK/group"
+HASH=$(python3 -W ignore -c 'import crypt; print(crypt.crypt("localpw", crypt.mksalt(crypt.METHOD_SHA512)))')
+echo "localuser:$HASH:19000:0:99999:7:::" >>"$WORK/shadow"
+
+NS=(in_ns "$WORK/nss" --bind "$WORK/pam.d" /etc/pam.d --bind "$WORK/passwd" /etc/passwd
+	--bind "$WORK/group" /etc/group --bind "$WORK/shadow" /etc/shadow)
+# pam PASSWORD SERVICE USER STEP... : the output of pam_run
+pam() {
+	local pw=$1; shift
+	echo "$pw" | "${NS[@]}" "$BUILD/tests/pam_run" "$@" 2>&1
+}
+CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
+
+# --- authentication through the shipped truenas stack ----------------------------------------
+check_eq "directory user, right password: logged in" \
+	"auth: Success
+account: Success" "$(pam alicepw truenas alice auth account)"
+check_eq "directory user, wrong password: refused" \
+	"auth: Authentication failure" "$(pam wrong truenas alice auth)"
+check_eq "local user, right password: pam_unix logs it in (pam_dir stands aside)" \
+	"auth: Success
+account: Success" "$(pam localpw truenas localuser auth account)"
+check_eq "local user, wrong password: refused" \
+	"auth: Authentication failure" "$(pam wrong truenas localuser auth)"
+check_eq "unknown user: refused" "auth: Authentication failure" "$(pam x truenas nosuchuser auth)"
+check_eq "local root with the directory's 'root' password: refused" \
+	"auth: Authentication failure" "$(pam rootpw truenas root auth)"
+check_eq "non-ASCII gecos user logs in" "auth: Success" "$(pam bobpw truenas bob auth)"
+
+# --- exact answers of pam_dir alone --------------------------------------------------------
+check_eq "bare: right password" "auth: Success" "$(pam alicepw bare alice auth)"
+check_eq "bare: wrong password" "auth: Authentication failure" "$(pam alicepw2 bare alice auth)"
+check_eq "bare: unknown user falls through (user unknown)" \
+	"auth: User not known to the underlying authentication module" "$(pam x bare nosuchuser auth)"
+check_eq "bare: local user is not ours (user unknown), even with the directory's password" \
+	"auth: User not known to the underlying authentication module" "$(pam rootpw bare root auth)"
+before=$(grep -c "pam auth for alice" "$WORK/dird.log")
+check_eq "bare: empty password refused" "auth: Authentication failure" "$(pam "" bare alice auth)"
+check_eq "the empty password never reached dird" "$before" "$(grep -c "pam auth for alice" "$WORK/dird.log")"
+check_eq "bare: a user below min_id is not a directory user" \
+	"auth: User not known to the underlying authentication module" "$(pam lowidpw bare lowid auth)"
+check_eq "bare: a name with a filter in it is refused, not searched" \
+	"auth: User not known to the underlying authentication module" "$(pam x bare 'ali*' auth)"
+
+# --- account states --------------------------------------------------------------------------
+check_eq "expired account (shadowExpire)" \
+	"auth: Success
+message: Your account has expired; contact your administrator.
+account: User account has expired" "$(pam expiredpw truenas expired auth account)"
+check_eq "must change (shadowLastChange = 0)" \
+	"auth: Success
+message: You are required to change your password immediately (administrator enforced).
+account: Authentication token is no longer valid; new one required" \
+	"$(pam mustchangepw bare mustchange auth account)"
+check_eq "password too old (shadowLastChange + shadowMax)" \
+	"account: Authentication token is no longer valid; new one required" \
+	"$(pam pwexpiredpw bare pwexpired auth account | tail -1)"
+check_eq "disabled account (nsAccountLock)" \
+	"auth: Success
+message: Your account is disabled; contact your administrator.
+account: Permission denied" "$(pam disabledpw truenas disabled auth account)"
+check_eq "locked account (ppolicy pwdAccountLockedTime): the password no longer works" \
+	"auth: Authentication failure" "$(pam lockedpw bare locked auth)"
+check_eq "locked account is refused by the account check too" \
+	"account: Permission denied" "$(pam x bare locked account | tail -1)"
+check_eq "password change for a directory user is refused with a message" \
+	"message: Directory passwords cannot be changed on this host; ask your directory administrator.
+chauthtok: Permission denied" "$(pam x bare alice chauthtok)"
+check_eq "truenas-session: no password accepted" \
+	"auth: Authentication failure" "$(pam alicepw truenas-session alice auth)"
+check_eq "truenas-session: account and session for a directory user" \
+	"account: Success
+open: Success
+close: Success" "$(pam x truenas-session alice account open close)"
+check_eq "truenas-unix: no password, account checked" \
+	"auth: Success
+account: Permission denied" "$(pam x truenas-unix disabled auth account | grep -v message)"
+
+# --- access rules ------------------------------------------------------------------------------
+sed -i '/^page_size/a access_groups = devs, team\naccess_filter = (!(uid=bob))' "$DIR_CONF"
+kill -HUP "$DIRD_PID"
+for _ in $(seq 50); do grep -q "configuration reloaded" "$WORK/dird.log" && break; sleep 0.1; done
+check_eq "access_groups: a member may log in" "account: Success" "$(pam x bare alice account)"
+check_eq "access_groups: a user in none of them may not" \
+	"message: You are not allowed to log in to this host.
+account: Permission denied" "$(pam outsiderpw bare outsider account)"
+check_eq "access_filter: a member the filter leaves out may not" \
+	"message: You are not allowed to log in to this host.
+account: Permission denied" "$(pam x bare bob account)"
+check_eq "access rules leave local users alone" "account: Success" "$(pam x truenas localuser account)"
+
+# --- sessions --------------------------------------------------------------------------------
+pam x --tty s1 bare alice open wait="$WORK/release" close >"$WORK/s1" &
+S1=$!
+pam x --tty s2 bare alice open wait="$WORK/release" close >"$WORK/s2" &
+S2=$!
+for _ in $(seq 100); do [ "$(grep -c open "$WORK/s1" "$WORK/s2" | grep -c ':1')" = 2 ] && break; sleep 0.1; done
+check_eq "two sessions are listed" "2" "$("${CTL[@]}" sessions --json |
+	python3 -c 'import json,sys; print(sum(1 for s in json.load(sys.stdin) if s["user"]=="alice" and s["service"]=="bare"))')"
+check_eq "the registry is root's alone" "700" "$(stat -c %a "$WORK/run/sessions")"
+check_eq "max_sessions=2: a third session is refused" \
+	"message: Too many logins for 'alice' (at most 2).
+open: Permission denied" "$(pam x bare alice open)"
+check_eq "other users are not limited by alice's sessions" "open: Success" "$(pam x bare carol open)"
+pkill -9 -f "pam_run --tty s2 bare alice" 2>/dev/null
+wait "$S2" 2>/dev/null
+check_eq "sessions of processes that died do not count" "1" "$("${CTL[@]}" sessions --json |
+	python3 -c 'import json,sys; print(sum(1 for s in json.load(sys.stdin) if s["user"]=="alice"))')"
+check_eq "after one died, a new session is allowed" "open: Success" "$(pam x bare alice open)"
+touch "$WORK/release"
+wait "$S1"
+check_eq "closing a session removes it" "open: Success
+wait=$WORK/release: Success
+close: Success" "$(cat "$WORK/s1")"
+check_eq "no live session is left" "0" "$("${CTL[@]}" sessions --json |
+	python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+
+# --- who may ask, and when dird or the directory is down -------------------------------------
+check_eq "the PAM socket is root's alone" "600 root" "$(stat -c '%a %U' "$WORK/run/pam.sock")"
+check_eq "an unprivileged caller cannot check passwords" \
+	"auth: Authentication service cannot retrieve authentication info" \
+	"$(echo alicepw | in_ns "$WORK/nss" --as-nobody "$BUILD/tests/pam_run" --confdir "$WORK/pam.d" bare alice auth 2>&1)"
+slapd_stop
+check_eq "directory down: password cannot be checked" \
+	"auth: Authentication service cannot retrieve authentication info" "$(pam alicepw bare alice auth)"
+check_eq "directory down: access_filter cannot be checked, so the account is refused" \
+	"account: Authentication service cannot retrieve authentication info" "$(pam x bare alice account)"
+sed -i '/^access_filter/d' "$DIR_CONF"
+kill -HUP "$DIRD_PID"
+for _ in $(seq 100); do [ "$(grep -c "configuration reloaded" "$WORK/dird.log")" = 2 ] && break; sleep 0.1; done
+check_eq "directory down: the account check answers from the cache" "account: Success" \
+	"$(pam x bare alice account)"
+check_eq "directory down: access_groups still apply, from the cache" "account: Permission denied" \
+	"$(pam x bare outsider account | tail -1)"
+check_eq "directory down: local users still log in" "auth: Success" "$(pam localpw truenas localuser auth)"
+dird_stop
+start=$(date +%s%N)
+out=$(pam alicepw bare alice auth)
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check_eq "dird stopped: unavailable" "auth: Authentication service cannot retrieve authentication info" "$out"
+check "dird stopped: answered in under 2 s (${ms} ms)" test "$ms" -lt 2000
+check_eq "dird stopped: local users still log in" "auth: Success
+account: Success" "$(pam localpw truenas localuser auth account)"
+if grep -q -e alicepw -e bobpw -e expiredpw "$WORK/dird.log"; then
+	not_ok "no password in dird's log" "found one"
+else
+	ok "no password in dird's log"
+fi
+finish

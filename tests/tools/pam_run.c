@@ -1,0 +1,110 @@
+/* Drives a real PAM stack, as login or sshd would, for the end-to-end tests.
+ *
+ *   pam_run [--confdir DIR] [--rhost HOST] [--tty TTY] SERVICE USER STEP...
+ *
+ * STEP is auth, setcred, account, open, close, chauthtok, or wait=FILE (wait up to 30 s for
+ * FILE to exist: the test holds a session open that way).  The password is the first line of
+ * stdin, read once and given to every prompt that hides its echo.  Prints "STEP: <pam_strerror>"
+ * for each step and every message the modules show as "message: TEXT"; stops at the first
+ * step that fails and exits 1 then, 0 when all succeed, 2 on bad usage. */
+#include <security/pam_appl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char password[1100];
+
+static int converse(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
+{
+	(void)data;
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+	if (!r)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++) {
+		switch (msg[i]->msg_style) {
+		case PAM_PROMPT_ECHO_OFF:
+			r[i].resp = strdup(password);
+			break;
+		case PAM_PROMPT_ECHO_ON:
+			r[i].resp = strdup("");
+			break;
+		default:
+			printf("message: %s\n", msg[i]->msg);
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+static int wait_for(const char *file)
+{
+	struct stat st;
+	for (int i = 0; i < 300; i++) {
+		if (stat(file, &st) == 0)
+			return PAM_SUCCESS;
+		usleep(100000);
+	}
+	return PAM_ABORT;
+}
+
+int main(int argc, char **argv)
+{
+	const char *confdir = NULL, *rhost = NULL, *tty = NULL;
+	int i = 1;
+	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+		if (!strcmp(argv[i], "--confdir"))
+			confdir = argv[i + 1];
+		else if (!strcmp(argv[i], "--rhost"))
+			rhost = argv[i + 1];
+		else if (!strcmp(argv[i], "--tty"))
+			tty = argv[i + 1];
+		else
+			break;
+	}
+	if (argc - i < 3) {
+		fprintf(stderr, "usage: pam_run [--confdir DIR] [--rhost HOST] [--tty TTY] SERVICE USER STEP...\n");
+		return 2;
+	}
+	if (fgets(password, sizeof(password), stdin))
+		password[strcspn(password, "\n")] = '\0';
+	struct pam_conv conv = { converse, NULL };
+	pam_handle_t *pamh = NULL;
+	int rc = confdir ? pam_start_confdir(argv[i], argv[i + 1], &conv, confdir, &pamh) :
+			   pam_start(argv[i], argv[i + 1], &conv, &pamh);
+	if (rc != PAM_SUCCESS) {
+		printf("start: %s\n", pam_strerror(pamh, rc));
+		return 1;
+	}
+	if (rhost)
+		pam_set_item(pamh, PAM_RHOST, rhost);
+	if (tty)
+		pam_set_item(pamh, PAM_TTY, tty);
+	for (i += 2; i < argc && rc == PAM_SUCCESS; i++) {
+		const char *step = argv[i];
+		if (!strcmp(step, "auth"))
+			rc = pam_authenticate(pamh, 0);
+		else if (!strcmp(step, "setcred"))
+			rc = pam_setcred(pamh, PAM_ESTABLISH_CRED);
+		else if (!strcmp(step, "account"))
+			rc = pam_acct_mgmt(pamh, 0);
+		else if (!strcmp(step, "open"))
+			rc = pam_open_session(pamh, 0);
+		else if (!strcmp(step, "close"))
+			rc = pam_close_session(pamh, 0);
+		else if (!strcmp(step, "chauthtok"))
+			rc = pam_chauthtok(pamh, 0);
+		else if (!strncmp(step, "wait=", 5))
+			rc = wait_for(step + 5);
+		else {
+			fprintf(stderr, "pam_run: unknown step %s\n", step);
+			pam_end(pamh, PAM_ABORT);
+			return 2;
+		}
+		printf("%s: %s\n", step, pam_strerror(pamh, rc));
+		fflush(stdout);
+	}
+	pam_end(pamh, rc);
+	return rc == PAM_SUCCESS ? 0 : 1;
+}
