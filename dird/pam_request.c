@@ -12,6 +12,7 @@
 #include "account_policy.h"
 #include "dird.h"
 #include "fetch.h"
+#include "krb5_auth.h"
 #include "log.h"
 #include "names.h"
 #include "protocol.h"
@@ -29,6 +30,7 @@ struct pam_request {
 	bool auth;
 	const char *user, *service, *rhost, *password;
 	char msg[256];	/* for the user */
+	struct buf ccache;	/* auth = krb5: the user's tickets, as a FILE cache's bytes */
 	char where[200];	/* "service sshd from 10.1.2.3", for the log */
 };
 
@@ -145,7 +147,12 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 	if (!found) {
 		res = DIR_PAM_UNKNOWN;
 	} else if (r->auth) {
-		switch (ldap_conn_bind_user(&c, dn, r->password, err, sizeof(err))) {
+		enum user_bind_result checked =
+			dom->auth == DIR_AUTH_KRB5 ?
+				krb5_check_password(&d->cfg, dom, r->user, r->password,
+						    d->cfg.run_dir, &r->ccache, err, sizeof(err)) :
+				ldap_conn_bind_user(&c, dn, r->password, err, sizeof(err));
+		switch (checked) {
 		case USER_BIND_OK: res = DIR_PAM_OK; break;
 		case USER_BIND_MUST_CHANGE: res = DIR_PAM_NEW_AUTHTOK; break;
 		case USER_BIND_DENIED: res = DIR_PAM_DENIED; break;
@@ -258,7 +265,8 @@ static void *pam_thread(void *arg)
 	struct dird *d = job->d;
 	struct pam_request r;
 	struct buf reply;
-	buf_init(&reply, 1024);
+	buf_init(&reply, DIR_MAX_REPLY);
+	buf_init(&r.ccache, DIR_MAX_REPLY / 2);
 	uint32_t status = DIR_BADREQ;
 	if (parse(job->op, &job->body, &r)) {
 		char service[80], rhost[80];
@@ -268,13 +276,18 @@ static void *pam_thread(void *arg)
 			 rhost);
 		enum dir_pam_result res = handle(d, &r);
 		log_outcome(&r, res);
+		if (res != DIR_PAM_OK)
+			buf_reset(&r.ccache);
 		buf_put_u32(&reply, res);
 		buf_put_str(&reply, r.msg);
+		buf_put_u32(&reply, (uint32_t)r.ccache.len);
+		buf_put_bytes(&reply, r.ccache.data, r.ccache.len);
 		status = DIR_OK;
 	}
 	server_reply(job->fd, status, &reply);
 	close(job->fd);
-	buf_free(&reply);
+	buf_free_wipe(&reply); /* tickets are secrets too */
+	buf_free_wipe(&r.ccache);
 	buf_free_wipe(&job->body);
 	free(job);
 	pthread_mutex_lock(&d->lock);

@@ -170,6 +170,10 @@ static int set_global(struct parse *ps, struct dir_config *c, const char *k, con
 	unsigned long n;
 	if (!strcmp(k, "cache_dir"))
 		return set_path(ps, &c->cache_dir, k, v);
+	if (!strcmp(k, "krb5_config"))
+		return set_path(ps, &c->krb5_config, k, v);
+	if (!strcmp(k, "krb5_ccache_dir"))
+		return set_path(ps, &c->krb5_ccache_dir, k, v);
 	if (!strcmp(k, "run_dir"))
 		return set_path(ps, &c->run_dir, k, v);
 	if (!strcmp(k, "refresh_interval")) {
@@ -269,6 +273,23 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 		d->page_size = (unsigned)n;
 		return 0;
 	}
+	if (!strcmp(k, "auth")) {
+		if (!strcmp(v, "ldap"))
+			d->auth = DIR_AUTH_LDAP;
+		else if (!strcmp(v, "krb5"))
+			d->auth = DIR_AUTH_KRB5;
+		else
+			return fail(ps, "auth: '%s' is not ldap or krb5", v);
+		return 0;
+	}
+	if (!strcmp(k, "krb5_realm")) {
+		for (const char *p = v; *p; p++)
+			if (*p == '@' || *p == '/' || *p == ' ')
+				return fail(ps, "krb5_realm: '%s' is not a realm name", v);
+		return set_string(ps, &d->krb5_realm, k, v);
+	}
+	if (!strcmp(k, "krb5_keytab"))
+		return set_path(ps, &d->krb5_keytab, k, v);
 	if (!strcmp(k, "access_groups"))
 		return set_name_list(ps, &d->access_groups, &d->n_access_groups, k, v);
 	if (!strcmp(k, "access_filter"))
@@ -340,7 +361,10 @@ static int finish_domain(struct parse *ps, struct dir_domain *d)
 		return fail(ps, "[domain/%s]: bind_dn needs bind_password_file", d->name);
 	if (!d->bind_dn && d->bind_password_file)
 		return fail(ps, "[domain/%s]: bind_password_file needs bind_dn", d->name);
+	if (d->auth == DIR_AUTH_KRB5 && !d->krb5_realm)
+		return fail(ps, "[domain/%s]: auth = krb5 needs krb5_realm", d->name);
 	if ((!d->user_base && !(d->user_base = strdup(d->base_dn))) ||
+	    (!d->krb5_keytab && !(d->krb5_keytab = strdup("/etc/krb5.keytab"))) ||
 	    (!d->group_base && !(d->group_base = strdup(d->base_dn))) ||
 	    (!d->default_shell && !(d->default_shell = strdup("/bin/sh"))) ||
 	    (!d->home_template && !(d->home_template = strdup("/home/%U"))))
@@ -410,7 +434,7 @@ int dir_config_load(const char *path, struct dir_config *c, char *err, size_t er
 	c->entry_ttl = 5400;
 	c->log_level = DIR_LOG_INFO;
 	if (!(c->path = strdup(path)) || !(c->cache_dir = strdup("/var/cache/dird")) ||
-	    !(c->run_dir = strdup("/run/dird"))) {
+	    !(c->run_dir = strdup("/run/dird")) || !(c->krb5_ccache_dir = strdup("/tmp"))) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		dir_config_free(c);
 		return -1;
@@ -446,11 +470,15 @@ void dir_config_free(struct dir_config *c)
 			free(d->access_groups[j]);
 		free(d->access_groups);
 		free(d->access_filter);
+		free(d->krb5_realm);
+		free(d->krb5_keytab);
 	}
 	free(c->domains);
 	free(c->path);
 	free(c->cache_dir);
 	free(c->run_dir);
+	free(c->krb5_config);
+	free(c->krb5_ccache_dir);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -10,6 +10,7 @@
 
 enum dir_domain_type { DIR_DOMAIN_LDAP };
 enum dir_schema { DIR_SCHEMA_RFC2307 };
+enum dir_auth_method { DIR_AUTH_LDAP, DIR_AUTH_KRB5 };
 enum dir_log_level { DIR_LOG_ERROR, DIR_LOG_WARNING, DIR_LOG_INFO, DIR_LOG_DEBUG };
 
 struct dir_domain {
@@ -32,6 +33,9 @@ struct dir_domain {
 	char **access_groups;	/* PAM: only members of these groups may log in; NULL: anyone */
 	size_t n_access_groups;
 	char *access_filter;	/* PAM: only users this LDAP filter matches may log in */
+	enum dir_auth_method auth;	/* how PAM checks passwords */
+	char *krb5_realm;	/* auth = krb5: the users' realm */
+	char *krb5_keytab;	/* auth = krb5: host keys that prove the KDC is ours */
 	unsigned conf_line;	/* of its section header, for messages */
 };
 
@@ -45,6 +49,8 @@ struct dir_config {
 	unsigned entry_ttl;	/* seconds an entry is fresh; 0: until the next refresh */
 	unsigned negative_ttl;	/* seconds a name or id the directory lacks stays so */
 	enum dir_log_level log_level;
+	char *krb5_config;	/* a krb5.conf for dird; NULL: the system's */
+	char *krb5_ccache_dir;	/* where pam_dir puts users' ticket caches */
 	struct dir_domain *domains;
 	size_t n_domains;
 };

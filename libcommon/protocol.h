@@ -33,7 +33,9 @@
  *                                       -> OK + pam body
  *     DIR_OP_PAM_ACCOUNT  str user, str service, str rhost
  *                                       -> OK + pam body
- * The pam body is u32 result (enum dir_pam_result), str message (for the user; may be empty).
+ * The pam body is u32 result (enum dir_pam_result), str message (for the user; may be empty),
+ * u32 n, n bytes: the user's Kerberos tickets as the contents of a FILE ticket cache (auth = krb5,
+ * result OK; otherwise n = 0), for pam_dir to store as the user's cache at login.
  * An empty password is DIR_PAM_DENIED without asking the directory.  A user the directory does
  * not have, or one with a local name, is DIR_PAM_UNKNOWN so the stack goes on to pam_unix.
  *

@@ -24,13 +24,14 @@ static const char *item(pam_handle_t *pamh, int type)
 }
 
 enum dir_pam_result pam_dir_ask(pam_handle_t *pamh, const struct dir_config *cfg, uint32_t op,
-				const char *user, const char *password, char *msg, size_t msglen)
+				const char *user, const char *password, char *msg, size_t msglen,
+				struct buf *tickets)
 {
 	struct buf req, reply;
 	uint32_t status = DIR_UNAVAIL, result = DIR_PAM_UNAVAIL;
 	msg[0] = '\0';
 	buf_init(&req, DIR_MAX_REQUEST);
-	buf_init(&reply, 4096);
+	buf_init(&reply, 1u << 20);
 	buf_put_str(&req, user);
 	buf_put_str(&req, item(pamh, PAM_SERVICE));
 	buf_put_str(&req, item(pamh, PAM_RHOST));
@@ -55,14 +56,18 @@ enum dir_pam_result pam_dir_ask(pam_handle_t *pamh, const struct dir_config *cfg
 	cursor_init(&c, reply.data, reply.len);
 	uint32_t r = cursor_u32(&c);
 	const char *m = cursor_str(&c, NULL);
+	uint32_t n = cursor_u32(&c);
+	const void *t = cursor_bytes(&c, n);
 	if (!cursor_done(&c) || r > DIR_PAM_NOT_ALLOWED) {
 		pam_syslog(pamh, LOG_ERR, "dird sent a malformed reply");
 		goto out;
 	}
 	result = r;
 	snprintf(msg, msglen, "%s", m);
+	if (tickets && n)
+		buf_put_bytes(tickets, t, n);
 out:
 	buf_free_wipe(&req);
-	buf_free(&reply);
+	buf_free_wipe(&reply);
 	return (enum dir_pam_result)result;
 }

@@ -78,9 +78,14 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	if (pam_dir_load_config(pamh, &cfg) < 0)
 		return PAM_AUTHINFO_UNAVAIL;
 	char msg[256];
+	struct buf tickets;
+	buf_init(&tickets, 1u << 20);
 	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_AUTH, user, password, msg,
-					    sizeof(msg));
+					    sizeof(msg), &tickets);
 	dir_config_free(&cfg);
+	if (r == DIR_PAM_OK)
+		pam_dir_keep_tickets(pamh, &tickets);
+	buf_free_wipe(&tickets);
 	if (o.debug)
 		pam_syslog(pamh, LOG_DEBUG, "auth for %s: result %d", user, (int)r);
 	switch (r) {
@@ -102,8 +107,14 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 
 PAM_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	(void)flags, (void)argc, (void)argv;
-	return has_flag(pamh, DATA_AUTHENTICATED) ? PAM_SUCCESS : PAM_IGNORE;
+	(void)argc, (void)argv;
+	if (!has_flag(pamh, DATA_AUTHENTICATED))
+		return PAM_IGNORE;
+	if (flags & PAM_DELETE_CRED) {
+		pam_dir_drop_tickets(pamh);
+		return PAM_SUCCESS;
+	}
+	return pam_dir_store_tickets(pamh);
 }
 
 PAM_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -118,7 +129,7 @@ PAM_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 		return PAM_AUTHINFO_UNAVAIL;
 	char msg[256];
 	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_ACCOUNT, user, NULL, msg,
-					    sizeof(msg));
+					    sizeof(msg), NULL);
 	dir_config_free(&cfg);
 	if (o.debug)
 		pam_syslog(pamh, LOG_DEBUG, "account for %s: result %d", user, (int)r);
@@ -150,7 +161,7 @@ PAM_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const c
 		return PAM_AUTHINFO_UNAVAIL;
 	char msg[256];
 	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_ACCOUNT, user, NULL, msg,
-					    sizeof(msg));
+					    sizeof(msg), NULL);
 	dir_config_free(&cfg);
 	if (r == DIR_PAM_UNKNOWN)
 		return PAM_IGNORE;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
 #include "config.h"
 #include "protocol.h"
 
@@ -33,9 +34,18 @@ const char *pam_dir_user(pam_handle_t *pamh);
 bool pam_dir_is_local_user(const char *user);
 
 /* Puts op (DIR_OP_PAM_AUTH with a password, DIR_OP_PAM_ACCOUNT without) to dird's PAM socket.
- * Returns the dir_pam_result, with dird's message for the user in msg; DIR_PAM_UNAVAIL when
- * dird cannot be reached in time. */
+ * Returns the dir_pam_result, with dird's message for the user in msg and the user's Kerberos
+ * tickets appended to `tickets` (may be NULL); DIR_PAM_UNAVAIL when dird cannot be reached in
+ * time. */
 enum dir_pam_result pam_dir_ask(pam_handle_t *pamh, const struct dir_config *cfg, uint32_t op,
-				const char *user, const char *password, char *msg, size_t msglen);
+				const char *user, const char *password, char *msg, size_t msglen,
+				struct buf *tickets);
+
+/* ticket_cache.c: the tickets authenticate got, kept with the handle until setcred or
+ * open_session writes them to a ticket cache the user owns (mode 0600, in krb5_ccache_dir) and
+ * sets KRB5CCNAME; close_session (or setcred PAM_DELETE_CRED) removes that file. */
+void pam_dir_keep_tickets(pam_handle_t *pamh, const struct buf *tickets);
+int pam_dir_store_tickets(pam_handle_t *pamh);
+void pam_dir_drop_tickets(pam_handle_t *pamh);
 
 #endif

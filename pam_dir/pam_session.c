@@ -64,6 +64,9 @@ PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		pam_syslog(pamh, LOG_ERR, "cannot register the session: %s", err);
 		return o.max_sessions ? PAM_SESSION_ERR : PAM_SUCCESS;
 	}
+	/* Tickets from authenticate, for programs that open a session without setcred. */
+	if (pam_dir_store_tickets(pamh) != PAM_SUCCESS)
+		pam_syslog(pamh, LOG_WARNING, "the session of %s has no ticket cache", user);
 	char *id = strdup(s.id);
 	if (!id || pam_set_data(pamh, DATA_SESSION, id, free_data) != PAM_SUCCESS)
 		free(id);
@@ -103,6 +106,7 @@ PAM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 		o.user = user;
 		session_each(cfg.run_dir, find_ours, &o);
 	}
+	pam_dir_drop_tickets(pamh);
 	if (o.id[0] && session_unregister(cfg.run_dir, o.id) < 0)
 		pam_syslog(pamh, LOG_WARNING, "session %s was not registered", o.id);
 	dir_config_free(&cfg);

@@ -2,8 +2,9 @@
  *
  *   pam_run [--confdir DIR] [--rhost HOST] [--tty TTY] SERVICE USER STEP...
  *
- * STEP is auth, setcred, account, open, close, chauthtok, or wait=FILE (wait up to 30 s for
- * FILE to exist: the test holds a session open that way).  The password is the first line of
+ * STEP is auth, setcred, account, open, close, chauthtok, wait=FILE (wait up to 30 s for
+ * FILE to exist: the test holds a session open that way), or env=NAME (prints NAME=VALUE from
+ * the PAM environment, or NAME unset).  The password is the first line of
  * stdin, read once and given to every prompt that hides its echo.  Prints "STEP: <pam_strerror>"
  * for each step and every message the modules show as "message: TEXT"; stops at the first
  * step that fails and exits 1 then, 0 when all succeed, 2 on bad usage. */
@@ -97,6 +98,12 @@ int main(int argc, char **argv)
 			rc = pam_chauthtok(pamh, 0);
 		else if (!strncmp(step, "wait=", 5))
 			rc = wait_for(step + 5);
+		else if (!strncmp(step, "env=", 4)) {
+			const char *v = pam_getenv(pamh, step + 4);
+			printf("%s%s%s\n", step + 4, v ? "=" : " unset", v ? v : "");
+			fflush(stdout);
+			continue;
+		}
 		else {
 			fprintf(stderr, "pam_run: unknown step %s\n", step);
 			pam_end(pamh, PAM_ABORT);

@@ -90,6 +90,10 @@ START_TEST(defaults)
 	ck_assert_uint_eq(c.domains[0].min_id, 1000);
 	ck_assert_str_eq(c.domains[0].default_shell, "/bin/sh");
 	ck_assert_str_eq(c.domains[0].home_template, "/home/%U");
+	ck_assert_int_eq(c.domains[0].auth, DIR_AUTH_LDAP);
+	ck_assert_str_eq(c.domains[0].krb5_keytab, "/etc/krb5.keytab");
+	ck_assert_str_eq(c.krb5_ccache_dir, "/tmp");
+	ck_assert_ptr_null(c.krb5_config);
 	ck_assert_uint_eq(c.domains[0].timeout, 10);
 	dir_config_free(&c);
 }
@@ -124,6 +128,11 @@ static const struct {
 	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nbind_dn = cn=y\n", "bind_dn needs bind_password_file" },
 	{ "[domain/a]\nbase_dn =\n", ":2: base_dn: empty value" },
 	{ "[domain/a]\nbase_dn = a\x01b\n", ":2: base_dn: control character" },
+	{ "[domain/a]\nauth = ntlm\n", ":2: auth: 'ntlm' is not ldap or krb5" },
+	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nauth = krb5\n", "auth = krb5 needs krb5_realm" },
+	{ "[domain/a]\nkrb5_realm = A@B\n", ":2: krb5_realm: 'A@B' is not a realm name" },
+	{ "[domain/a]\nkrb5_keytab = krb5.keytab\n", ":2: krb5_keytab: 'krb5.keytab' is not an absolute path" },
+	{ "[global]\nkrb5_ccache_dir = tmp\n", ":2: krb5_ccache_dir" },
 	{ "[domain/a]\naccess_groups = ok bad:name\n", ":2: access_groups: 'bad:name' is not a valid group name" },
 	{ "[domain/a]\naccess_groups = ,\n", ":2: access_groups: empty value" },
 	{ "[domain/a]\naccess_filter = uid=x\n", ":2: access_filter: 'uid=x' is not an LDAP filter" },

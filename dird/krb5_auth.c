@@ -1,0 +1,163 @@
+#include "krb5_auth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <krb5.h>
+#include <limits.h>
+#include <profile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define MAX_CCACHE (64u << 10)
+
+static void describe(krb5_context ctx, krb5_error_code rc, const char *what, char *err,
+		     size_t errlen)
+{
+	const char *m = krb5_get_error_message(ctx, rc);
+	snprintf(err, errlen, "%s: %s", what, m);
+	krb5_free_error_message(ctx, m);
+}
+
+/* dird.conf's krb5_config, read afresh each time (it may have changed), or the system's. */
+static krb5_error_code open_context(const struct dir_config *cfg, krb5_context *ctx)
+{
+	if (!cfg->krb5_config)
+		return krb5_init_secure_context(ctx);
+	profile_t profile;
+	long rc = profile_init_path(cfg->krb5_config, &profile);
+	if (rc)
+		return (krb5_error_code)rc;
+	krb5_error_code r = krb5_init_context_profile(profile, KRB5_INIT_CONTEXT_SECURE, ctx);
+	profile_release(profile);
+	return r;
+}
+
+/* The password is wrong, or the principal may not log in: nothing the network changes. */
+static bool is_refusal(krb5_error_code rc)
+{
+	return rc == KRB5KDC_ERR_PREAUTH_FAILED || rc == KRB5KRB_AP_ERR_BAD_INTEGRITY ||
+	       rc == KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN || rc == KRB5KDC_ERR_CLIENT_REVOKED ||
+	       rc == KRB5KDC_ERR_POLICY || rc == KRB5_PREAUTH_FAILED;
+}
+
+/* Writes the credentials to a FILE cache in scratch_dir and reads its bytes back.  The library
+ * replaces the file as it writes it, so it is read by name afterwards. */
+static int export_ccache(krb5_context ctx, krb5_principal princ, krb5_creds *creds,
+			 const char *scratch_dir, struct buf *out, char *err, size_t errlen)
+{
+	char path[PATH_MAX], name[PATH_MAX + 8];
+	snprintf(path, sizeof(path), "%s/ccache-XXXXXX", scratch_dir);
+	int fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	snprintf(name, sizeof(name), "FILE:%s", path);
+	krb5_ccache cc = NULL;
+	krb5_error_code rc = krb5_cc_resolve(ctx, name, &cc);
+	if (!rc)
+		rc = krb5_cc_initialize(ctx, cc, princ);
+	if (!rc)
+		rc = krb5_cc_store_cred(ctx, cc, creds);
+	if (cc)
+		krb5_cc_close(ctx, cc);
+	int ret = -1;
+	struct stat st;
+	fd = rc ? -1 : open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (rc) {
+		describe(ctx, rc, "writing the ticket cache", err, errlen);
+	} else if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0 ||
+		   st.st_size > (off_t)MAX_CCACHE) {
+		snprintf(err, errlen, "the ticket cache %s cannot be read back", path);
+	} else {
+		void *dst = buf_extend(out, (size_t)st.st_size);
+		if (dst && pread(fd, dst, (size_t)st.st_size, 0) == st.st_size)
+			ret = 0;
+		else
+			snprintf(err, errlen, "reading the ticket cache %s failed", path);
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	return ret;
+}
+
+enum user_bind_result krb5_check_password(const struct dir_config *cfg,
+					  const struct dir_domain *dom, const char *user,
+					  const char *password, const char *scratch_dir,
+					  struct buf *ccache, char *err, size_t errlen)
+{
+	krb5_context ctx;
+	krb5_error_code rc = open_context(cfg, &ctx);
+	if (rc) {
+		snprintf(err, errlen, "cannot set up Kerberos: error %ld", (long)rc);
+		return USER_BIND_ERROR;
+	}
+	enum user_bind_result ret = USER_BIND_ERROR;
+	krb5_principal princ = NULL;
+	krb5_get_init_creds_opt *opt = NULL;
+	krb5_keytab kt = NULL;
+	krb5_creds creds;
+	bool have_creds = false;
+	char ktname[PATH_MAX + 8];
+	/* One component, whatever the name holds: "a/b" or "a@B" cannot pick another principal. */
+	rc = krb5_build_principal(ctx, &princ, (unsigned)strlen(dom->krb5_realm), dom->krb5_realm,
+				  user, (char *)NULL);
+	if (!rc)
+		rc = krb5_get_init_creds_opt_alloc(ctx, &opt);
+	if (rc) {
+		describe(ctx, rc, "setting up", err, errlen);
+		goto out;
+	}
+	rc = krb5_get_init_creds_password(ctx, &creds, princ, password, NULL, NULL, 0, NULL, opt);
+	if (rc == KRB5KDC_ERR_KEY_EXP) {
+		/* Expired: the password is right only if it still gets a password-change ticket. */
+		rc = krb5_get_init_creds_password(ctx, &creds, princ, password, NULL, NULL, 0,
+						  "kadmin/changepw", opt);
+		if (!rc)
+			krb5_free_cred_contents(ctx, &creds);
+		ret = rc ? USER_BIND_DENIED : USER_BIND_MUST_CHANGE;
+		goto out;
+	}
+	if (rc) {
+		ret = is_refusal(rc) ? USER_BIND_DENIED : USER_BIND_ERROR;
+		describe(ctx, rc, "getting initial credentials", err, errlen);
+		goto out;
+	}
+	have_creds = true;
+	snprintf(ktname, sizeof(ktname), "FILE:%s", dom->krb5_keytab);
+	rc = krb5_kt_resolve(ctx, ktname, &kt);
+	if (!rc) {
+		krb5_verify_init_creds_opt vopt;
+		krb5_verify_init_creds_opt_init(&vopt);
+		/* No usable keytab is a failure, never a pass. */
+		krb5_verify_init_creds_opt_set_ap_req_nofail(&vopt, 1);
+		rc = krb5_verify_init_creds(ctx, &creds, NULL, kt, NULL, &vopt);
+	}
+	if (rc) {
+		describe(ctx, rc, "verifying the KDC with the keytab", err, errlen);
+		log_error("%s: refusing %s's login: the KDC's answer cannot be verified with %s "
+			  "(a spoofed KDC, or a keytab out of date): %s", dom->name, user,
+			  dom->krb5_keytab, err);
+		ret = USER_BIND_DENIED;
+		goto out;
+	}
+	ret = export_ccache(ctx, princ, &creds, scratch_dir, ccache, err, errlen) == 0 ?
+		      USER_BIND_OK : USER_BIND_ERROR;
+out:
+	if (have_creds)
+		krb5_free_cred_contents(ctx, &creds);
+	if (kt)
+		krb5_kt_close(ctx, kt);
+	if (opt)
+		krb5_get_init_creds_opt_free(ctx, opt);
+	krb5_free_principal(ctx, princ);
+	krb5_free_context(ctx);
+	return ret;
+}

@@ -1,0 +1,119 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <security/pam_ext.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "pam_dir.h"
+
+#define DATA_TICKETS "pam_dir_tickets"
+#define DATA_CCACHE "pam_dir_ccache"
+
+struct tickets {
+	size_t len;
+	unsigned char data[];
+};
+
+static void wipe_tickets(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh, (void)status;
+	struct tickets *t = data;
+	explicit_bzero(t->data, t->len);
+	free(t);
+}
+
+static void free_string(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh, (void)status;
+	free(data);
+}
+
+void pam_dir_keep_tickets(pam_handle_t *pamh, const struct buf *tickets)
+{
+	if (!tickets->len)
+		return;
+	struct tickets *t = malloc(sizeof(*t) + tickets->len);
+	if (!t)
+		return;
+	t->len = tickets->len;
+	memcpy(t->data, tickets->data, tickets->len);
+	if (pam_set_data(pamh, DATA_TICKETS, t, wipe_tickets) != PAM_SUCCESS)
+		wipe_tickets(pamh, t, 0);
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int pam_dir_store_tickets(pam_handle_t *pamh)
+{
+	const void *data = NULL, *done = NULL;
+	if (pam_get_data(pamh, DATA_TICKETS, &data) != PAM_SUCCESS || !data ||
+	    (pam_get_data(pamh, DATA_CCACHE, &done) == PAM_SUCCESS && done))
+		return PAM_SUCCESS; /* no tickets, or stored already */
+	const struct tickets *t = data;
+	const char *user = NULL;
+	struct passwd pw, *found = NULL;
+	char pwbuf[4096];
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user ||
+	    getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &found) != 0 || !found)
+		return PAM_CRED_ERR;
+	struct dir_config cfg;
+	if (pam_dir_load_config(pamh, &cfg) < 0)
+		return PAM_CRED_ERR;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/krb5cc_%lu_XXXXXX", cfg.krb5_ccache_dir,
+		 (unsigned long)found->pw_uid);
+	dir_config_free(&cfg);
+	/* mkstemp: a new file of our own (O_EXCL), even in a sticky /tmp others write to. */
+	int fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot create a ticket cache in %s: %s", path, strerror(errno));
+		return PAM_CRED_ERR;
+	}
+	if (fchown(fd, found->pw_uid, found->pw_gid) < 0 || fchmod(fd, 0600) < 0 ||
+	    write_all(fd, t->data, t->len) < 0 || close(fd) < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot write the ticket cache %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return PAM_CRED_ERR;
+	}
+	char env[PATH_MAX + 32];
+	snprintf(env, sizeof(env), "KRB5CCNAME=FILE:%s", path);
+	char *copy = strdup(path);
+	if (!copy || pam_set_data(pamh, DATA_CCACHE, copy, free_string) != PAM_SUCCESS ||
+	    pam_putenv(pamh, env) != PAM_SUCCESS) {
+		free(copy);
+		unlink(path);
+		return PAM_CRED_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
+void pam_dir_drop_tickets(pam_handle_t *pamh)
+{
+	const void *path = NULL;
+	if (pam_get_data(pamh, DATA_CCACHE, &path) != PAM_SUCCESS || !path)
+		return;
+	if (unlink(path) < 0 && errno != ENOENT)
+		pam_syslog(pamh, LOG_WARNING, "cannot remove the ticket cache %s: %s",
+			   (const char *)path, strerror(errno));
+	pam_set_data(pamh, DATA_CCACHE, NULL, NULL);
+	pam_putenv(pamh, "KRB5CCNAME");
+}

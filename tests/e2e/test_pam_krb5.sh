@@ -1,0 +1,124 @@
+#!/bin/bash
+# Kerberos logins end to end: a real MIT KDC and slapd, dird with auth = krb5, the real libpam
+# with pam_dir.  Passwords are checked by the KDC and the answer verified with the host keytab; a
+# rogue KDC of the same realm that knows the password but not the host key logs nobody in; the
+# user gets a ticket cache of their own that works for an nfs/ service ticket.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/common.sh"
+. "$HERE/../lib/slapd.sh"
+. "$HERE/../lib/kdc.sh"
+
+WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
+chmod 755 "$WORK"
+ROGUE_PID=
+cleanup() {
+	touch "$WORK/release" 2>/dev/null
+	dird_stop; slapd_stop; kdc_stop
+	[ -n "$ROGUE_PID" ] && kill "$ROGUE_PID" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 5 --big-group 5 --many-groups 3
+slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
+
+# The rogue KDC first: the same realm, alice's password, but a host key of its own.
+kdc_start "$WORK/rogue" EXAMPLE.TEST || exit 1
+kdc_addprinc alice alicepw
+kdc_keytab host/localhost "$WORK/rogue-host.keytab"
+ROGUE_PID=$KDC_PID ROGUE_PORT=$KDC_PORT KDC_PID=
+
+kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
+kdc_addprinc alice alicepw
+kdc_addprinc bob bobpw
+kdc_addprinc carol carolpw -pwexpire 2020-01-01
+kdc_keytab host/localhost "$WORK/host.keytab"
+kdc_keytab nfs/localhost "$WORK/nfs.keytab"
+
+export DIR_CONF=$WORK/dird.conf
+mkdir -m 1777 "$WORK/tickets"
+write_dird_conf "$DIR_CONF" "$SLAPD_URI" "krb5_config = $WORK/kdc/krb5.conf
+krb5_ccache_dir = $WORK/tickets"
+cat >>"$DIR_CONF" <<CONF
+auth = krb5
+krb5_realm = EXAMPLE.TEST
+krb5_keytab = $WORK/host.keytab
+CONF
+write_nsswitch "$WORK/nss" "files dir"
+dird_start || exit 1
+dird_wait_refresh || exit 1
+
+MOD=$BUILD/pam_dir/pam_dir.so
+mkdir "$WORK/pam.d"
+cat >"$WORK/pam.d/bare" <<CONF
+auth	required	$MOD
+account	required	$MOD
+session	required	$MOD
+CONF
+pam() {
+	local pw=$1; shift
+	echo "$pw" | in_ns "$WORK/nss" "$BUILD/tests/pam_run" --confdir "$WORK/pam.d" "$@" 2>&1
+}
+
+check_eq "right password: the KDC says yes and the keytab proves it is ours" \
+	"auth: Success" "$(pam alicepw bare alice auth)"
+check_eq "wrong password: refused" "auth: Authentication failure" "$(pam wrong bare alice auth)"
+check_eq "a directory user without a principal: refused" \
+	"auth: Authentication failure" "$(pam x bare u00001 auth)"
+check_eq "expired Kerberos password, right: must change it" \
+	"auth: Success
+message: You are required to change your password immediately.
+account: Authentication token is no longer valid; new one required" \
+	"$(pam carolpw bare carol auth account)"
+check_eq "expired Kerberos password, wrong: refused" \
+	"auth: Authentication failure" "$(pam wrong bare carol auth)"
+
+# --- the ticket cache at login -----------------------------------------------------------------
+pam alicepw bare alice auth setcred open env=KRB5CCNAME wait="$WORK/release" close \
+	env=KRB5CCNAME >"$WORK/login.out" &
+LOGIN=$!
+for _ in $(seq 100); do grep -q "^KRB5CCNAME" "$WORK/login.out" && break; sleep 0.1; done
+CC=$(sed -n 's/^KRB5CCNAME=FILE://p' "$WORK/login.out")
+check "the login sets KRB5CCNAME to a file in krb5_ccache_dir" test -f "$CC"
+case "$CC" in "$WORK/tickets/krb5cc_20001_"*) ok "the cache is named after the uid";;
+	*) not_ok "the cache is named after the uid" "got $CC";; esac
+check_eq "the cache belongs to the user, mode 0600" "20001 20000 600" "$(stat -c '%u %g %a' "$CC")"
+check_eq "it holds alice's TGT" "alice@EXAMPLE.TEST" \
+	"$(klist -c "$CC" 2>/dev/null | sed -n 's/^Default principal: //p')"
+check "as alice, kvno nfs/localhost works with it (no kinit)" \
+	setpriv --reuid=20001 --regid=20000 --clear-groups env KRB5CCNAME="FILE:$CC" kvno nfs/localhost
+check_fails "as another user, the cache cannot be read" \
+	setpriv --reuid=20002 --regid=20000 --clear-groups klist -c "$CC"
+touch "$WORK/release"
+wait "$LOGIN"
+check_eq "close_session destroys the cache and unsets KRB5CCNAME" "close: Success
+KRB5CCNAME unset" "$(tail -2 "$WORK/login.out")"
+check_fails "the cache file is gone" test -e "$CC"
+check_eq "no ticket cache is left in dird's run_dir" "" "$(ls "$WORK/run" | grep ccache)"
+
+# --- a rogue KDC ----------------------------------------------------------------------------------
+sed -i "s/127.0.0.1:$KDC_PORT/127.0.0.1:$ROGUE_PORT/" "$WORK/kdc/krb5.conf"
+check_eq "a rogue KDC that knows alice's password: refused" \
+	"auth: Authentication failure" "$(pam alicepw bare alice auth)"
+check "dird says why" grep -q "cannot be verified with $WORK/host.keytab" "$WORK/dird.log"
+check_eq "no ticket cache was made for the rogue login" "" "$(ls "$WORK/tickets")"
+sed -i "s/127.0.0.1:$ROGUE_PORT/127.0.0.1:$KDC_PORT/" "$WORK/kdc/krb5.conf"
+check_eq "the real KDC again: logged in" "auth: Success" "$(pam alicepw bare alice auth)"
+mv "$WORK/host.keytab" "$WORK/host.keytab.away"
+check_eq "no keytab: nobody logs in" "auth: Authentication failure" "$(pam alicepw bare alice auth)"
+mv "$WORK/host.keytab.away" "$WORK/host.keytab"
+
+# --- the KDC down --------------------------------------------------------------------------------
+kdc_stop
+start=$(date +%s%N)
+out=$(pam alicepw bare alice auth)
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check_eq "KDC down: unavailable" "auth: Authentication service cannot retrieve authentication info" "$out"
+check "KDC down: answered in under 5 s (${ms} ms)" test "$ms" -lt 5000
+if grep -q -e alicepw -e carolpw "$WORK/dird.log"; then
+	not_ok "no password in dird's log" "found one"
+else
+	ok "no password in dird's log"
+fi
+finish

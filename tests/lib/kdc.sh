@@ -1,0 +1,79 @@
+# Starts a throwaway MIT KDC on a loopback high port, with its own kdc.conf and krb5.conf.
+# Source this file; then: kdc_start DIR REALM -> sets KDC_PID, KDC_PORT, KRB5_CONFIG (exported:
+# every Kerberos tool after it uses this realm), KDC_DIR
+#                         kdc_addprinc NAME PASSWORD [kadmin options]
+#                         kdc_keytab PRINCIPAL FILE   (a new random key, written to FILE)
+#                         kdc_stop
+# Needs free_port (slapd.sh).
+
+kdc_start() {
+	local dir=$1 realm=$2
+	mkdir -p "$dir"
+	KDC_DIR=$dir
+	KDC_REALM=$realm
+	KDC_PORT=$(free_port)
+	cat >"$dir/kdc.conf" <<CONF
+[kdcdefaults]
+	kdc_listen = 127.0.0.1:$KDC_PORT
+	kdc_tcp_listen = 127.0.0.1:$KDC_PORT
+[realms]
+	$realm = {
+		database_name = $dir/principal
+		key_stash_file = $dir/stash
+		acl_file = $dir/kadm5.acl
+		kadmind_listen = 127.0.0.1:$(free_port)
+		kpasswd_listen = 127.0.0.1:$(free_port)
+		default_principal_flags = +preauth
+	}
+[logging]
+	kdc = FILE:$dir/kdc.log
+CONF
+	cat >"$dir/krb5.conf" <<CONF
+[libdefaults]
+	default_realm = $realm
+	dns_lookup_kdc = false
+	dns_lookup_realm = false
+	rdns = false
+[realms]
+	$realm = {
+		kdc = 127.0.0.1:$KDC_PORT
+	}
+CONF
+	: >"$dir/kadm5.acl"
+	export KRB5_CONFIG=$dir/krb5.conf
+	export KRB5_KDC_PROFILE=$dir/kdc.conf
+	kdb5_util -r "$realm" create -s -P masterpw >"$dir/create.log" 2>&1 || {
+		cat "$dir/create.log" >&2
+		return 1
+	}
+	krb5kdc -n >>"$dir/kdc.out" 2>&1 &
+	KDC_PID=$!
+	for _ in $(seq 100); do
+		grep -q "commencing operation" "$dir/kdc.log" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "krb5kdc did not start:" >&2
+	cat "$dir/kdc.out" "$dir/kdc.log" >&2
+	return 1
+}
+
+kdc_addprinc() {
+	local name=$1 pw=$2; shift 2
+	KRB5_KDC_PROFILE=$KDC_DIR/kdc.conf kadmin.local -r "$KDC_REALM" -q "addprinc -pw \"$pw\" $* $name" \
+		>>"$KDC_DIR/kadmin.log" 2>&1
+}
+
+kdc_keytab() {
+	local princ=$1 file=$2
+	KRB5_KDC_PROFILE=$KDC_DIR/kdc.conf kadmin.local -r "$KDC_REALM" -q "addprinc -randkey $princ" \
+		>>"$KDC_DIR/kadmin.log" 2>&1
+	KRB5_KDC_PROFILE=$KDC_DIR/kdc.conf kadmin.local -r "$KDC_REALM" -q "ktadd -k $file $princ" \
+		>>"$KDC_DIR/kadmin.log" 2>&1
+}
+
+kdc_stop() {
+	[ -n "${KDC_PID:-}" ] || return 0
+	kill "$KDC_PID" 2>/dev/null
+	wait "$KDC_PID" 2>/dev/null
+	KDC_PID=
+}
