@@ -34,11 +34,13 @@ finish() {
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # Under the sanitizer build an uninstrumented host program (getent, id) needs the runtime first.
-# Leaks are checked in our programs (dird, dirctl), not in getent or id.
+# Leaks are checked in our programs (dird, dirctl), not in getent or id.  libcrypt goes first
+# too: ASan's crypt_r interceptor looks the real one up at start, and pam_unix (loaded later by
+# libpam) would call a NULL crypt_r without it.
 SAN_PRELOAD=
 HOST_ASAN_OPTIONS=
 if [ -n "${DIR_SANITIZE:-}" ]; then
-	SAN_PRELOAD=$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)
+	SAN_PRELOAD=$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so):libcrypt.so.1
 	HOST_ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:abort_on_error=1
 fi
 
