@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "account_policy.h"
+#include "cred_cache.h"
 #include "dird.h"
 #include "fetch.h"
 #include "krb5_auth.h"
@@ -29,6 +30,7 @@ struct pam_job {
 struct pam_request {
 	bool auth;
 	const char *user, *service, *rhost, *password;
+	bool offline;		/* answered from cached credentials */
 	char msg[256];	/* for the user */
 	struct buf ccache;	/* auth = krb5: the user's tickets, as a FILE cache's bytes */
 	char where[200];	/* "service sshd from 10.1.2.3", for the log */
@@ -44,6 +46,7 @@ static bool parse(uint32_t op, const struct buf *body, struct pam_request *r)
 	r->rhost = cursor_str(&c, NULL);
 	r->password = r->auth ? cursor_str(&c, NULL) : NULL;
 	r->msg[0] = '\0';
+	r->offline = false;
 	return cursor_done(&c);
 }
 
@@ -146,6 +149,8 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 	pthread_mutex_unlock(&d->lock);
 	if (!found) {
 		res = DIR_PAM_UNKNOWN;
+		if (r->auth && d->cfg.cache_credentials)
+			cred_cache_forget(d->cfg.cache_dir, r->user);
 	} else if (r->auth) {
 		enum user_bind_result checked =
 			dom->auth == DIR_AUTH_KRB5 ?
@@ -153,7 +158,11 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 						    d->cfg.run_dir, &r->ccache, err, sizeof(err)) :
 				ldap_conn_bind_user(&c, dn, r->password, err, sizeof(err));
 		switch (checked) {
-		case USER_BIND_OK: res = DIR_PAM_OK; break;
+		case USER_BIND_OK:
+			res = DIR_PAM_OK;
+			if (d->cfg.cache_credentials)
+				cred_cache_store(d->cfg.cache_dir, r->user, r->password);
+			break;
 		case USER_BIND_MUST_CHANGE: res = DIR_PAM_NEW_AUTHTOK; break;
 		case USER_BIND_DENIED: res = DIR_PAM_DENIED; break;
 		case USER_BIND_ERROR:
@@ -176,6 +185,24 @@ offline:
 	domain_offline_locked(d, i, err);
 	pthread_mutex_unlock(&d->lock);
 	return -1;
+}
+
+/* No domain could be asked: the password the user last logged in with, if cache_credentials
+ * keeps them. */
+static enum dir_pam_result auth_from_cache(struct dird *d, struct pam_request *r)
+{
+	if (!d->cfg.cache_credentials)
+		return DIR_PAM_UNAVAIL;
+	switch (cred_cache_check(d->cfg.cache_dir, r->user, r->password,
+				 d->cfg.offline_credentials_expiration)) {
+	case CRED_MATCH:
+		r->offline = true;
+		return DIR_PAM_OK;
+	case CRED_MISMATCH:
+		return DIR_PAM_DENIED;
+	default:
+		return DIR_PAM_UNAVAIL;
+	}
 }
 
 /* No domain could be asked: the cache says whether the user exists and which groups it is in. */
@@ -237,7 +264,7 @@ static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 	}
 	local_accounts_free(&local);
 	if (res == DIR_PAM_UNKNOWN && unanswered)
-		res = r->auth ? DIR_PAM_UNAVAIL : account_from_cache(d, r);
+		res = r->auth ? auth_from_cache(d, r) : account_from_cache(d, r);
 	return (enum dir_pam_result)res;
 }
 
@@ -251,12 +278,13 @@ static void log_outcome(const struct pam_request *r, enum dir_pam_result res)
 	};
 	char user[80];
 	printable(r->user, user, sizeof(user));
-	if (res == DIR_PAM_OK || res == DIR_PAM_UNKNOWN)
+	const char *how = r->offline ? " (offline, cached credentials)" : "";
+	if ((res == DIR_PAM_OK && !r->offline) || res == DIR_PAM_UNKNOWN)
 		log_debug("pam %s for %s (%s): %s", r->auth ? "auth" : "account", user, r->where,
 			  what[res]);
 	else
-		log_info("pam %s for %s (%s): %s", r->auth ? "auth" : "account", user, r->where,
-			 what[res]);
+		log_info("pam %s for %s (%s): %s%s", r->auth ? "auth" : "account", user, r->where,
+			 what[res], how);
 }
 
 static void *pam_thread(void *arg)

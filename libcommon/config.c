@@ -170,6 +170,14 @@ static int set_global(struct parse *ps, struct dir_config *c, const char *k, con
 	unsigned long n;
 	if (!strcmp(k, "cache_dir"))
 		return set_path(ps, &c->cache_dir, k, v);
+	if (!strcmp(k, "cache_credentials"))
+		return set_bool(ps, &c->cache_credentials, k, v);
+	if (!strcmp(k, "offline_credentials_expiration")) {
+		if (set_uint(ps, &n, k, v, 0, 3650) < 0)
+			return -1;
+		c->offline_credentials_expiration = (unsigned)n;
+		return 0;
+	}
 	if (!strcmp(k, "krb5_config"))
 		return set_path(ps, &c->krb5_config, k, v);
 	if (!strcmp(k, "krb5_ccache_dir"))

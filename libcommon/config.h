@@ -49,6 +49,8 @@ struct dir_config {
 	unsigned entry_ttl;	/* seconds an entry is fresh; 0: until the next refresh */
 	unsigned negative_ttl;	/* seconds a name or id the directory lacks stays so */
 	enum dir_log_level log_level;
+	bool cache_credentials;	/* keep a hash of passwords for offline logins */
+	unsigned offline_credentials_expiration; /* days a cached password works; 0: no limit */
 	char *krb5_config;	/* a krb5.conf for dird; NULL: the system's */
 	char *krb5_ccache_dir;	/* where pam_dir puts users' ticket caches */
 	struct dir_domain *domains;

@@ -15,7 +15,7 @@ trap cleanup EXIT
 python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 20 --big-group 5 --many-groups 3
 slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
 export DIR_CONF=$WORK/dird.conf
-write_dird_conf "$DIR_CONF" "$SLAPD_URI"
+write_dird_conf "$DIR_CONF" "$SLAPD_URI" "cache_credentials = yes"
 write_nsswitch "$WORK/nss" "files dir"
 dird_start || exit 1
 dird_wait_refresh || exit 1
@@ -159,9 +159,18 @@ check_eq "the PAM socket is root's alone" "600 root" "$(stat -c '%a %U' "$WORK/r
 check_eq "an unprivileged caller cannot check passwords" \
 	"auth: Authentication service cannot retrieve authentication info" \
 	"$(echo alicepw | in_ns "$WORK/nss" --as-nobody "$BUILD/tests/pam_run" --confdir "$WORK/pam.d" bare alice auth 2>&1)"
+check_eq "cached credentials are root's alone" "600" "$(stat -c %a "$WORK/cache/credentials.tdb")"
+check_fails "the cache holds no password in clear" grep -q -e alicepw -e bobpw "$WORK/cache/credentials.tdb"
 slapd_stop
-check_eq "directory down: password cannot be checked" \
-	"auth: Authentication service cannot retrieve authentication info" "$(pam alicepw bare alice auth)"
+check_eq "directory down: a user who logged in before logs in with the cached password" \
+	"auth: Success" "$(pam alicepw bare alice auth)"
+check "dird says it was offline" grep -q "pam auth for alice (service bare): ok (offline, cached credentials)" "$WORK/dird.log"
+check_eq "directory down: a wrong password is refused" \
+	"auth: Authentication failure" "$(pam alicepw2 bare alice auth)"
+check_eq "directory down: a user who never logged in cannot be checked" \
+	"auth: Authentication service cannot retrieve authentication info" "$(pam carolpw bare carol auth)"
+check_eq "directory down: the shipped stack logs the cached user in" "auth: Success" \
+	"$(pam alicepw truenas alice auth)"
 check_eq "directory down: access_filter cannot be checked, so the account is refused" \
 	"account: Authentication service cannot retrieve authentication info" "$(pam x bare alice account)"
 sed -i '/^access_filter/d' "$DIR_CONF"

@@ -133,6 +133,8 @@ static const struct {
 	{ "[domain/a]\nkrb5_realm = A@B\n", ":2: krb5_realm: 'A@B' is not a realm name" },
 	{ "[domain/a]\nkrb5_keytab = krb5.keytab\n", ":2: krb5_keytab: 'krb5.keytab' is not an absolute path" },
 	{ "[global]\nkrb5_ccache_dir = tmp\n", ":2: krb5_ccache_dir" },
+	{ "[global]\noffline_credentials_expiration = 9999\n", ":2: offline_credentials_expiration" },
+	{ "[global]\ncache_credentials = sometimes\n", ":2: cache_credentials: 'sometimes' is not yes or no" },
 	{ "[domain/a]\naccess_groups = ok bad:name\n", ":2: access_groups: 'bad:name' is not a valid group name" },
 	{ "[domain/a]\naccess_groups = ,\n", ":2: access_groups: empty value" },
 	{ "[domain/a]\naccess_filter = uid=x\n", ":2: access_filter: 'uid=x' is not an LDAP filter" },
