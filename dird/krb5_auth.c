@@ -161,3 +161,70 @@ out:
 	krb5_free_context(ctx);
 	return ret;
 }
+
+enum user_bind_result krb5_change_user_password(const struct dir_config *cfg,
+						const struct dir_domain *dom, const char *user,
+						const char *old_password, const char *new_password,
+						char *msg, size_t msglen, char *err, size_t errlen)
+{
+	krb5_context ctx;
+	msg[0] = '\0';
+	krb5_error_code rc = open_context(cfg, &ctx);
+	if (rc) {
+		snprintf(err, errlen, "cannot set up Kerberos: error %ld", (long)rc);
+		return USER_BIND_ERROR;
+	}
+	enum user_bind_result ret = USER_BIND_ERROR;
+	krb5_principal princ = NULL;
+	krb5_get_init_creds_opt *opt = NULL;
+	krb5_creds creds;
+	rc = krb5_build_principal(ctx, &princ, (unsigned)strlen(dom->krb5_realm), dom->krb5_realm,
+				  user, (char *)NULL);
+	if (!rc)
+		rc = krb5_get_init_creds_opt_alloc(ctx, &opt);
+	if (!rc) {
+		/* A password-change ticket: also what an expired password still gets. */
+		krb5_get_init_creds_opt_set_tkt_life(opt, 60);
+		rc = krb5_get_init_creds_password(ctx, &creds, princ, old_password, NULL, NULL, 0,
+						  "kadmin/changepw", opt);
+	}
+	if (rc) {
+		ret = is_refusal(rc) ? USER_BIND_DENIED : USER_BIND_ERROR;
+		if (ret == USER_BIND_DENIED)
+			snprintf(msg, msglen, "The current password is wrong.");
+		describe(ctx, rc, "getting a password-change ticket", err, errlen);
+		goto out;
+	}
+	if (!*new_password) { /* only asked whether it could change */
+		krb5_free_cred_contents(ctx, &creds);
+		ret = USER_BIND_OK;
+		goto out;
+	}
+	int result = 0;
+	krb5_data code_string = { 0 }, result_string = { 0 };
+	rc = krb5_change_password(ctx, &creds, new_password, &result, &code_string, &result_string);
+	krb5_free_cred_contents(ctx, &creds);
+	if (rc) {
+		describe(ctx, rc, "talking to the password-change service", err, errlen);
+	} else if (result != KRB5_KPASSWD_SUCCESS) {
+		char *why = NULL;
+		if (krb5_chpw_message(ctx, &result_string, &why) != 0)
+			why = NULL;
+		snprintf(msg, msglen, "The KDC refused the new password: %.*s%s%s",
+			 (int)code_string.length, code_string.data ? code_string.data : "",
+			 why && *why ? ": " : "", why ? why : "");
+		snprintf(err, errlen, "%s", msg);
+		krb5_free_string(ctx, why);
+		ret = USER_BIND_DENIED;
+	} else {
+		ret = USER_BIND_OK;
+	}
+	krb5_free_data_contents(ctx, &code_string);
+	krb5_free_data_contents(ctx, &result_string);
+out:
+	if (opt)
+		krb5_get_init_creds_opt_free(ctx, opt);
+	krb5_free_principal(ctx, princ);
+	krb5_free_context(ctx);
+	return ret;
+}

@@ -17,4 +17,12 @@ enum user_bind_result krb5_check_password(const struct dir_config *cfg,
 					  const char *password, const char *scratch_dir,
 					  struct buf *ccache, char *err, size_t errlen);
 
+/* Changes user@krb5_realm's password through the realm's password-change service (kpasswd),
+ * with a kadmin/changepw ticket from the old password.  An empty new password only checks the
+ * old one.  USER_BIND_DENIED with msg for the user. */
+enum user_bind_result krb5_change_user_password(const struct dir_config *cfg,
+						const struct dir_domain *dom, const char *user,
+						const char *old_password, const char *new_password,
+						char *msg, size_t msglen, char *err, size_t errlen);
+
 #endif

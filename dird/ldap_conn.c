@@ -232,9 +232,12 @@ static bool policy_says_change(LDAP *ld, LDAPControl **ctrls)
 	return pp_err == PP_changeAfterReset || pp_err == PP_passwordExpired;
 }
 
-enum user_bind_result ldap_conn_bind_user(const struct ldap_conn *c, const char *dn,
-					  const char *password, char *err, size_t errlen)
+/* Binds as dn on a new connection to the server c answered from; *ld stays open for the
+ * caller (NULL on USER_BIND_ERROR). */
+static enum user_bind_result bind_as(const struct ldap_conn *c, const char *dn,
+				     const char *password, LDAP **out, char *err, size_t errlen)
 {
+	*out = NULL;
 	if (!password_stays_private(c->server)) {
 		snprintf(err, errlen, "refusing to send a password to %s in clear text; use ldaps://",
 			 c->server);
@@ -282,7 +285,62 @@ out:
 	ldap_msgfree(res);
 	if (pp)
 		ldap_control_free(pp);
-	if (ld)
+	if (ret == USER_BIND_OK || ret == USER_BIND_MUST_CHANGE)
+		*out = ld;
+	else if (ld)
 		ldap_unbind_ext_s(ld, NULL, NULL);
 	return ret;
+}
+
+enum user_bind_result ldap_conn_bind_user(const struct ldap_conn *c, const char *dn,
+					  const char *password, char *err, size_t errlen)
+{
+	LDAP *ld;
+	enum user_bind_result r = bind_as(c, dn, password, &ld, err, errlen);
+	if (ld)
+		ldap_unbind_ext_s(ld, NULL, NULL);
+	return r;
+}
+
+enum user_bind_result ldap_conn_change_password(const struct ldap_conn *c, const char *dn,
+						const char *old_password,
+						const char *new_password, char *msg,
+						size_t msglen, char *err, size_t errlen)
+{
+	LDAP *ld;
+	msg[0] = '\0';
+	enum user_bind_result r = bind_as(c, dn, old_password, &ld, err, errlen);
+	if (!ld) {
+		if (r == USER_BIND_DENIED)
+			snprintf(msg, msglen, "The current password is wrong.");
+		return r;
+	}
+	if (!*new_password) { /* only asked whether it could change */
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return USER_BIND_OK;
+	}
+	struct berval user = { strlen(dn), (char *)dn };
+	struct berval oldpw = { strlen(old_password), (char *)old_password };
+	struct berval newpw = { strlen(new_password), (char *)new_password };
+	struct berval gen = { 0, NULL };
+	/* RFC 3062, the Password Modify extended operation: the server hashes and checks it. */
+	int rc = ldap_passwd_s(ld, &user, &oldpw, &newpw, &gen, NULL, NULL);
+	ber_memfree(gen.bv_val);
+	if (rc == LDAP_SUCCESS) {
+		r = USER_BIND_OK;
+	} else {
+		char *diag = NULL;
+		ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+		bool refused = rc == LDAP_CONSTRAINT_VIOLATION || rc == LDAP_INSUFFICIENT_ACCESS ||
+			       rc == LDAP_UNWILLING_TO_PERFORM;
+		if (refused)
+			snprintf(msg, msglen, "The directory refused the new password%s%s.",
+				 diag && *diag ? ": " : "", diag && *diag ? diag : "");
+		snprintf(err, errlen, "changing the password of %s on %s: %s%s%s", dn, c->server,
+			 ldap_err2string(rc), diag && *diag ? ": " : "", diag ? diag : "");
+		ldap_memfree(diag);
+		r = refused ? USER_BIND_DENIED : USER_BIND_ERROR;
+	}
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	return r;
 }

@@ -32,6 +32,15 @@ enum user_bind_result { USER_BIND_OK, USER_BIND_MUST_CHANGE, USER_BIND_DENIED, U
 enum user_bind_result ldap_conn_bind_user(const struct ldap_conn *c, const char *dn,
 					  const char *password, char *err, size_t errlen);
 
+/* Changes a user's password with the Password Modify extended operation (RFC 3062), bound as
+ * the user with the old one.  An empty new password only checks that the old one binds.
+ * USER_BIND_DENIED with msg for the user (wrong old password, or the server's policy refused
+ * the new one). */
+enum user_bind_result ldap_conn_change_password(const struct ldap_conn *c, const char *dn,
+						const char *old_password,
+						const char *new_password, char *msg,
+						size_t msglen, char *err, size_t errlen);
+
 typedef int (*ldap_entry_fn)(LDAP *ld, LDAPMessage *entry, void *arg);
 
 /* A subtree search in pages of the domain's page_size; calls fn for every entry (referrals are

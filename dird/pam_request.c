@@ -28,8 +28,10 @@ struct pam_job {
 };
 
 struct pam_request {
-	bool auth;
+	uint32_t op;
+	bool auth;		/* op is DIR_OP_PAM_AUTH */
 	const char *user, *service, *rhost, *password;
+	const char *new_password;	/* DIR_OP_PAM_CHAUTHTOK; "" only checks */
 	bool offline;		/* answered from cached credentials */
 	char msg[256];	/* for the user */
 	struct buf ccache;	/* auth = krb5: the user's tickets, as a FILE cache's bytes */
@@ -40,11 +42,13 @@ static bool parse(uint32_t op, const struct buf *body, struct pam_request *r)
 {
 	struct cursor c;
 	cursor_init(&c, body->data, body->len);
+	r->op = op;
 	r->auth = op == DIR_OP_PAM_AUTH;
 	r->user = cursor_str(&c, NULL);
 	r->service = cursor_str(&c, NULL);
 	r->rhost = cursor_str(&c, NULL);
-	r->password = r->auth ? cursor_str(&c, NULL) : NULL;
+	r->password = op != DIR_OP_PAM_ACCOUNT ? cursor_str(&c, NULL) : NULL;
+	r->new_password = op == DIR_OP_PAM_CHAUTHTOK ? cursor_str(&c, NULL) : NULL;
 	r->msg[0] = '\0';
 	r->offline = false;
 	return cursor_done(&c);
@@ -125,6 +129,42 @@ static int check_account(struct ldap_conn *c, const struct local_accounts *local
 	return DIR_PAM_OK;
 }
 
+/* A password change (or, with an empty new password, whether one would be allowed). */
+static int change_password(struct dird *d, struct ldap_conn *c, struct pam_request *r,
+			   const char *dn, char *err, size_t errlen)
+{
+	const struct dir_domain *dom = c->domain;
+	if (!dom->allow_password_change) {
+		snprintf(r->msg, sizeof(r->msg), "Directory passwords cannot be changed on this host; "
+						 "ask your directory administrator.");
+		return DIR_PAM_NOT_ALLOWED;
+	}
+	enum user_bind_result changed =
+		dom->auth == DIR_AUTH_KRB5 ?
+			krb5_change_user_password(&d->cfg, dom, r->user, r->password,
+						  r->new_password, r->msg, sizeof(r->msg), err,
+						  errlen) :
+			ldap_conn_change_password(c, dn, r->password, r->new_password, r->msg,
+						  sizeof(r->msg), err, errlen);
+	switch (changed) {
+	case USER_BIND_OK:
+	case USER_BIND_MUST_CHANGE:
+		if (*r->new_password) {
+			log_info("%s: %s changed their password", dom->name, r->user);
+			if (d->cfg.cache_credentials)
+				cred_cache_store(d->cfg.cache_dir, r->user, r->new_password);
+		}
+		return DIR_PAM_OK;
+	case USER_BIND_DENIED:
+		if (*err)
+			log_info("%s: password change for %s refused: %s", dom->name, r->user, err);
+		return DIR_PAM_DENIED;
+	default:
+		log_error("%s: cannot change %s's password: %s", dom->name, r->user, err);
+		return DIR_PAM_UNAVAIL;
+	}
+}
+
 /* Asks domain i.  DIR_PAM_UNKNOWN when it does not have the user; -1 when it did not answer. */
 static int ask_domain(struct dird *d, size_t i, const struct local_accounts *local,
 		      struct pam_request *r)
@@ -170,6 +210,8 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 			res = DIR_PAM_UNAVAIL;
 			break;
 		}
+	} else if (r->op == DIR_OP_PAM_CHAUTHTOK) {
+		res = change_password(d, &c, r, dn, err, sizeof(err));
 	} else {
 		res = check_account(&c, local, r, dn, &st, err, sizeof(err));
 		if (res < 0)
@@ -239,7 +281,9 @@ static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 	if (!dir_valid_name(r->user))
 		return DIR_PAM_UNKNOWN;
 	/* An empty password would be an unauthenticated bind, which "succeeds". */
-	if (r->auth && (!*r->password || strlen(r->password) > DIR_MAX_PASSWORD))
+	if (r->password && (!*r->password || strlen(r->password) > DIR_MAX_PASSWORD))
+		return DIR_PAM_DENIED;
+	if (r->new_password && strlen(r->new_password) > DIR_MAX_PASSWORD)
 		return DIR_PAM_DENIED;
 	struct local_accounts local;
 	if (local_accounts_load(&local) < 0)
@@ -264,7 +308,8 @@ static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 	}
 	local_accounts_free(&local);
 	if (res == DIR_PAM_UNKNOWN && unanswered)
-		res = r->auth ? auth_from_cache(d, r) : account_from_cache(d, r);
+		res = r->auth ? auth_from_cache(d, r) :
+		      r->op == DIR_OP_PAM_ACCOUNT ? account_from_cache(d, r) : DIR_PAM_UNAVAIL;
 	return (enum dir_pam_result)res;
 }
 
@@ -279,12 +324,11 @@ static void log_outcome(const struct pam_request *r, enum dir_pam_result res)
 	char user[80];
 	printable(r->user, user, sizeof(user));
 	const char *how = r->offline ? " (offline, cached credentials)" : "";
+	const char *op_name = r->auth ? "auth" : r->op == DIR_OP_PAM_ACCOUNT ? "account" : "chauthtok";
 	if ((res == DIR_PAM_OK && !r->offline) || res == DIR_PAM_UNKNOWN)
-		log_debug("pam %s for %s (%s): %s", r->auth ? "auth" : "account", user, r->where,
-			  what[res]);
+		log_debug("pam %s for %s (%s): %s", op_name, user, r->where, what[res]);
 	else
-		log_info("pam %s for %s (%s): %s%s", r->auth ? "auth" : "account", user, r->where,
-			 what[res], how);
+		log_info("pam %s for %s (%s): %s%s", op_name, user, r->where, what[res], how);
 }
 
 static void *pam_thread(void *arg)

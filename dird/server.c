@@ -167,7 +167,7 @@ static bool handle_lookup(struct dird *d, int fd, uint32_t op, struct buf *body,
 
 static bool is_pam(uint32_t op)
 {
-	return op == DIR_OP_PAM_AUTH || op == DIR_OP_PAM_ACCOUNT;
+	return op == DIR_OP_PAM_AUTH || op == DIR_OP_PAM_ACCOUNT || op == DIR_OP_PAM_CHAUTHTOK;
 }
 
 void server_handle_client(struct dird *d, int listen_fd, bool pam_socket)

@@ -290,6 +290,8 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 			return fail(ps, "auth: '%s' is not ldap or krb5", v);
 		return 0;
 	}
+	if (!strcmp(k, "allow_password_change"))
+		return set_bool(ps, &d->allow_password_change, k, v);
 	if (!strcmp(k, "krb5_realm")) {
 		for (const char *p = v; *p; p++)
 			if (*p == '@' || *p == '/' || *p == ' ')

@@ -34,6 +34,7 @@ struct dir_domain {
 	size_t n_access_groups;
 	char *access_filter;	/* PAM: only users this LDAP filter matches may log in */
 	enum dir_auth_method auth;	/* how PAM checks passwords */
+	bool allow_password_change;	/* PAM: users may change their password here */
 	char *krb5_realm;	/* auth = krb5: the users' realm */
 	char *krb5_keytab;	/* auth = krb5: host keys that prove the KDC is ours */
 	unsigned conf_line;	/* of its section header, for messages */

@@ -33,6 +33,9 @@
  *                                       -> OK + pam body
  *     DIR_OP_PAM_ACCOUNT  str user, str service, str rhost
  *                                       -> OK + pam body
+ *     DIR_OP_PAM_CHAUTHTOK str user, str service, str rhost, str old password, str new password
+ *                                       -> OK + pam body
+ *         an empty new password only asks whether a change would be allowed with this old one
  * The pam body is u32 result (enum dir_pam_result), str message (for the user; may be empty),
  * u32 n, n bytes: the user's Kerberos tickets as the contents of a FILE ticket cache (auth = krb5,
  * result OK; otherwise n = 0), for pam_dir to store as the user's cache at login.
@@ -66,6 +69,7 @@ enum dir_op {
 	DIR_OP_FLUSH = 18,
 	DIR_OP_PAM_AUTH = 32,
 	DIR_OP_PAM_ACCOUNT = 33,
+	DIR_OP_PAM_CHAUTHTOK = 34,
 };
 
 enum dir_pam_result {

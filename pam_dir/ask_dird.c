@@ -24,8 +24,8 @@ static const char *item(pam_handle_t *pamh, int type)
 }
 
 enum dir_pam_result pam_dir_ask(pam_handle_t *pamh, const struct dir_config *cfg, uint32_t op,
-				const char *user, const char *password, char *msg, size_t msglen,
-				struct buf *tickets)
+				const char *user, const char *password, const char *new_password,
+				char *msg, size_t msglen, struct buf *tickets)
 {
 	struct buf req, reply;
 	uint32_t status = DIR_UNAVAIL, result = DIR_PAM_UNAVAIL;
@@ -35,8 +35,10 @@ enum dir_pam_result pam_dir_ask(pam_handle_t *pamh, const struct dir_config *cfg
 	buf_put_str(&req, user);
 	buf_put_str(&req, item(pamh, PAM_SERVICE));
 	buf_put_str(&req, item(pamh, PAM_RHOST));
-	if (op == DIR_OP_PAM_AUTH)
+	if (op != DIR_OP_PAM_ACCOUNT)
 		buf_put_str(&req, password);
+	if (op == DIR_OP_PAM_CHAUTHTOK)
+		buf_put_str(&req, new_password);
 	if (req.failed) {
 		/* Only a password too long for any directory gets here. */
 		result = DIR_PAM_DENIED;

@@ -80,7 +80,7 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	char msg[256];
 	struct buf tickets;
 	buf_init(&tickets, 1u << 20);
-	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_AUTH, user, password, msg,
+	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_AUTH, user, password, NULL, msg,
 					    sizeof(msg), &tickets);
 	dir_config_free(&cfg);
 	if (r == DIR_PAM_OK)
@@ -128,7 +128,7 @@ PAM_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 	if (pam_dir_load_config(pamh, &cfg) < 0)
 		return PAM_AUTHINFO_UNAVAIL;
 	char msg[256];
-	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_ACCOUNT, user, NULL, msg,
+	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_ACCOUNT, user, NULL, NULL, msg,
 					    sizeof(msg), NULL);
 	dir_config_free(&cfg);
 	if (o.debug)
@@ -148,25 +148,101 @@ PAM_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 	}
 }
 
-/* Password changes for directory users are not offered yet: refused with a message, so the
- * user is not left guessing; local users are pam_unix's. */
+/* A password (old, or new twice) from the user; kept as the PAM item for later modules. */
+static int ask_password(pam_handle_t *pamh, int item, const char *prompt, const char **out)
+{
+	char *answer = NULL;
+	int rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &answer, "%s", prompt);
+	if (rc != PAM_SUCCESS || !answer) {
+		secret_free(answer);
+		return rc == PAM_SUCCESS ? PAM_CONV_ERR : rc;
+	}
+	rc = pam_set_item(pamh, item, answer);
+	secret_free(answer);
+	const void *v = NULL;
+	if (rc != PAM_SUCCESS || pam_get_item(pamh, item, &v) != PAM_SUCCESS || !v)
+		return PAM_AUTHTOK_RECOVERY_ERR;
+	*out = v;
+	return PAM_SUCCESS;
+}
+
+static int new_password(pam_handle_t *pamh, const struct pam_dir_options *o, const char **out)
+{
+	const void *tok = NULL;
+	if (o->use_first_pass) {
+		/* use_authtok: an earlier module (pam_pwquality) asked and checked it. */
+		if (pam_get_item(pamh, PAM_AUTHTOK, &tok) != PAM_SUCCESS || !tok)
+			return PAM_AUTHTOK_ERR;
+		*out = tok;
+		return PAM_SUCCESS;
+	}
+	char *first = NULL, *again = NULL;
+	int rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &first, "New password: ");
+	if (rc == PAM_SUCCESS && first)
+		rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &again, "Retype new password: ");
+	if (rc == PAM_SUCCESS && (!first || !again))
+		rc = PAM_CONV_ERR;
+	if (rc == PAM_SUCCESS && strcmp(first, again)) {
+		pam_error(pamh, "Sorry, passwords do not match.");
+		rc = PAM_AUTHTOK_ERR;
+	}
+	if (rc == PAM_SUCCESS && !*first) {
+		pam_error(pamh, "No password has been supplied.");
+		rc = PAM_AUTHTOK_ERR;
+	}
+	if (rc == PAM_SUCCESS)
+		rc = pam_set_item(pamh, PAM_AUTHTOK, first);
+	secret_free(first);
+	secret_free(again);
+	if (rc == PAM_SUCCESS && (pam_get_item(pamh, PAM_AUTHTOK, &tok) != PAM_SUCCESS || !tok))
+		rc = PAM_AUTHTOK_ERR;
+	if (rc == PAM_SUCCESS)
+		*out = tok;
+	return rc;
+}
+
+/* The first pass (PAM_PRELIM_CHECK) gets the current password and asks dird whether the change
+ * is allowed; the second (PAM_UPDATE_AUTHTOK) gets the new one and makes the change.  Local
+ * users are pam_unix's. */
 PAM_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	(void)argc, (void)argv;
+	struct pam_dir_options o;
+	pam_dir_parse_options(pamh, argc, argv, &o);
 	const char *user = pam_dir_user(pamh);
 	if (!user || pam_dir_is_local_user(user))
 		return PAM_IGNORE;
 	struct dir_config cfg;
 	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_AUTHINFO_UNAVAIL;
-	char msg[256];
-	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_ACCOUNT, user, NULL, msg,
+		return PAM_TRY_AGAIN;
+	char msg[256] = "";
+	const void *old = NULL;
+	const char *new = "";
+	int rc = PAM_SUCCESS;
+	/* libpam forgets the login's password when pam_authenticate returns: asked again, as
+	 * pam_unix does, unless an earlier module of this stack has it. */
+	pam_get_item(pamh, PAM_OLDAUTHTOK, &old);
+	if (!old && (flags & PAM_PRELIM_CHECK))
+		rc = ask_password(pamh, PAM_OLDAUTHTOK, "Current password: ", (const char **)&old);
+	if (rc == PAM_SUCCESS && !old)
+		rc = PAM_AUTHTOK_RECOVERY_ERR;
+	if (rc == PAM_SUCCESS && (flags & PAM_UPDATE_AUTHTOK))
+		rc = new_password(pamh, &o, &new);
+	if (rc != PAM_SUCCESS) {
+		dir_config_free(&cfg);
+		return rc;
+	}
+	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_CHAUTHTOK, user, old, new, msg,
 					    sizeof(msg), NULL);
 	dir_config_free(&cfg);
-	if (r == DIR_PAM_UNKNOWN)
-		return PAM_IGNORE;
-	/* Said in the first pass (PAM_PRELIM_CHECK): refusing there ends the change. */
-	tell_user(pamh, flags, "Directory passwords cannot be changed on this host; "
-			       "ask your directory administrator.");
-	return PAM_PERM_DENIED;
+	tell_user(pamh, flags, msg);
+	switch (r) {
+	case DIR_PAM_OK:
+		if (flags & PAM_UPDATE_AUTHTOK)
+			pam_set_data(pamh, DATA_MUST_CHANGE, NULL, NULL);
+		return PAM_SUCCESS;
+	case DIR_PAM_UNKNOWN: return PAM_IGNORE;
+	case DIR_PAM_UNAVAIL: return PAM_TRY_AGAIN;
+	case DIR_PAM_NOT_ALLOWED: return PAM_PERM_DENIED;
+	default: return PAM_AUTHTOK_ERR;
+	}
 }

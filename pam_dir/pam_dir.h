@@ -33,13 +33,14 @@ const char *pam_dir_user(pam_handle_t *pamh);
  * must not depend on dird. */
 bool pam_dir_is_local_user(const char *user);
 
-/* Puts op (DIR_OP_PAM_AUTH with a password, DIR_OP_PAM_ACCOUNT without) to dird's PAM socket.
+/* Puts op (DIR_OP_PAM_AUTH with a password, DIR_OP_PAM_ACCOUNT without, DIR_OP_PAM_CHAUTHTOK
+ * with the old and the new one) to dird's PAM socket.
  * Returns the dir_pam_result, with dird's message for the user in msg and the user's Kerberos
  * tickets appended to `tickets` (may be NULL); DIR_PAM_UNAVAIL when dird cannot be reached in
  * time. */
 enum dir_pam_result pam_dir_ask(pam_handle_t *pamh, const struct dir_config *cfg, uint32_t op,
-				const char *user, const char *password, char *msg, size_t msglen,
-				struct buf *tickets);
+				const char *user, const char *password, const char *new_password,
+				char *msg, size_t msglen, struct buf *tickets);
 
 /* ticket_cache.c: the tickets authenticate got, kept with the handle until setcred or
  * open_session writes them to a ticket cache the user owns (mode 0600, in krb5_ccache_dir) and

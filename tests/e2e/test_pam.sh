@@ -105,6 +105,9 @@ check_eq "locked account is refused by the account check too" \
 check_eq "password change for a directory user is refused with a message" \
 	"message: Directory passwords cannot be changed on this host; ask your directory administrator.
 chauthtok: Permission denied" "$(pam x bare alice chauthtok)"
+check_eq "password change through the shipped stack: refused the same way" \
+	"message: Directory passwords cannot be changed on this host; ask your directory administrator.
+chauthtok: Permission denied" "$(pam bobpw truenas bob chauthtok)"
 check_eq "truenas-session: no password accepted" \
 	"auth: Authentication failure" "$(pam alicepw truenas-session alice auth)"
 check_eq "truenas-session: account and session for a directory user" \
@@ -114,6 +117,33 @@ close: Success" "$(pam x truenas-session alice account open close)"
 check_eq "truenas-unix: no password, account checked" \
 	"auth: Success
 account: Permission denied" "$(pam x truenas-unix disabled auth account | grep -v message)"
+
+# --- password changes (allow_password_change) -------------------------------------------------
+sed -i '/^page_size/a allow_password_change = yes' "$DIR_CONF"
+kill -HUP "$DIRD_PID"
+for _ in $(seq 50); do grep -q "configuration reloaded" "$WORK/dird.log" && break; sleep 0.1; done
+check_eq "a wrong current password is refused" \
+	"message: The current password is wrong.
+chauthtok: Authentication token manipulation error" "$(pam bobpw2 bare bob chauthtok)"
+check_eq "a retyped password that differs is refused" \
+	"message: Sorry, passwords do not match.
+chauthtok: Authentication token manipulation error" "$(printf 'bobpw\nnew1\nnew2\n' | "${NS[@]}" "$BUILD/tests/pam_run" bare bob chauthtok 2>&1)"
+check_eq "bob changes his password through the shipped stack" "chauthtok: Success" \
+	"$(printf 'bobpw\nbobnewpw\nbobnewpw\n' | "${NS[@]}" "$BUILD/tests/pam_run" truenas bob chauthtok 2>&1)"
+check_eq "the new password works" "auth: Success" "$(pam bobnewpw bare bob auth)"
+check_eq "the old one does not" "auth: Authentication failure" "$(pam bobpw bare bob auth)"
+check_eq "a password an administrator reset: logged in, made to change it, then let in" \
+	"auth: Success
+message: You are required to change your password immediately (administrator enforced).
+account: Authentication token is no longer valid; new one required
+chauthtok-expired: Success
+account: Success" \
+	"$(printf 'resetmepw\nresetmepw\nresetnewpw\nresetnewpw\n' | "${NS[@]}" "$BUILD/tests/pam_run" bare resetme auth account chauthtok-expired account 2>&1)"
+check_eq "and the next login is a plain one" "auth: Success
+account: Success" "$(pam resetnewpw bare resetme auth account)"
+pam x bare localuser chauthtok >/dev/null
+check_fails "a local user's password change is not ours (dird is not asked)" \
+	grep -q "chauthtok for localuser" "$WORK/dird.log"
 
 # --- access rules ------------------------------------------------------------------------------
 sed -i '/^page_size/a access_groups = devs, team\naccess_filter = (!(uid=bob))' "$DIR_CONF"

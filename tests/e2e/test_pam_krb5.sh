@@ -11,11 +11,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
 chmod 755 "$WORK"
-ROGUE_PID=
+ROGUE_PIDS=
 cleanup() {
 	touch "$WORK/release" 2>/dev/null
 	dird_stop; slapd_stop; kdc_stop
-	[ -n "$ROGUE_PID" ] && kill "$ROGUE_PID" 2>/dev/null
+	[ -n "$ROGUE_PIDS" ] && kill $ROGUE_PIDS 2>/dev/null
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -27,7 +27,7 @@ slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
 kdc_start "$WORK/rogue" EXAMPLE.TEST || exit 1
 kdc_addprinc alice alicepw
 kdc_keytab host/localhost "$WORK/rogue-host.keytab"
-ROGUE_PID=$KDC_PID ROGUE_PORT=$KDC_PORT KDC_PID=
+ROGUE_PIDS="$KDC_PID $KADMIND_PID" ROGUE_PORT=$KDC_PORT KDC_PID=
 
 kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
 kdc_addprinc alice alicepw
@@ -44,6 +44,7 @@ cat >>"$DIR_CONF" <<CONF
 auth = krb5
 krb5_realm = EXAMPLE.TEST
 krb5_keytab = $WORK/host.keytab
+allow_password_change = yes
 CONF
 write_nsswitch "$WORK/nss" "files dir"
 dird_start || exit 1
@@ -55,6 +56,7 @@ cat >"$WORK/pam.d/bare" <<CONF
 auth	required	$MOD
 account	required	$MOD
 session	required	$MOD
+password	required	$MOD
 CONF
 pam() {
 	local pw=$1; shift
@@ -73,6 +75,15 @@ account: Authentication token is no longer valid; new one required" \
 	"$(pam carolpw bare carol auth account)"
 check_eq "expired Kerberos password, wrong: refused" \
 	"auth: Authentication failure" "$(pam wrong bare carol auth)"
+check_eq "expired Kerberos password: changed through kpasswd at login, then let in" \
+	"auth: Success
+message: You are required to change your password immediately.
+account: Authentication token is no longer valid; new one required
+chauthtok-expired: Success
+account: Success" "$(printf 'carolpw\ncarolpw\ncarolnewpw\ncarolnewpw\n' | in_ns "$WORK/nss" \
+	"$BUILD/tests/pam_run" --confdir "$WORK/pam.d" bare carol auth account chauthtok-expired account 2>&1)"
+check_eq "the new Kerberos password works" "auth: Success" "$(pam carolnewpw bare carol auth)"
+check_eq "the old one does not" "auth: Authentication failure" "$(pam carolpw bare carol auth)"
 
 # --- the ticket cache at login -----------------------------------------------------------------
 pam alicepw bare alice auth setcred open env=KRB5CCNAME wait="$WORK/release" close \

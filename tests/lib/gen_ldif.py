@@ -25,10 +25,11 @@ def main():
     entries.append(f"dn: {BASE}\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example\n")
     for ou in ("people", "groups", "system", "policies"):
         entries.append(f"dn: ou={ou},{BASE}\nobjectClass: organizationalUnit\nou: {ou}\n")
-    # The password policy overlay's default: honour pwdAccountLockedTime, never lock by itself.
+    # The password policy overlay's default: honour pwdAccountLockedTime, never lock by itself,
+    # and make a user whose password an administrator set (pwdReset) change it.
     entries.append(f"dn: cn=default,ou=policies,{BASE}\nobjectClass: organizationalRole\n"
                    "objectClass: pwdPolicy\ncn: default\npwdAttribute: userPassword\n"
-                   "pwdLockout: TRUE\npwdMaxFailure: 0\n")
+                   "pwdLockout: TRUE\npwdMaxFailure: 0\npwdMustChange: TRUE\n")
     # A non-admin reader: the server's size limit (500) applies to it, so paging is needed.
     entries.append(f"dn: cn=reader,ou=system,{BASE}\nobjectClass: organizationalRole\n"
                    f"objectClass: simpleSecurityObject\ncn: reader\nuserPassword: readerpw\n")
@@ -75,6 +76,7 @@ def main():
     user("locked", 20034, 20000, "Locked (ppolicy)",
          extra=pw("locked", "pwdAccountLockedTime: 000001010000Z"))
     user("outsider", 20035, 20035, "In no group", extra=pw("outsider"))
+    user("resetme", 20036, 20000, "Password reset by an admin", extra=pw("resetme", "pwdReset: TRUE"))
     gen = [f"u{i:05d}" for i in range(1, a.users + 1)]
     for i, name in enumerate(gen):
         user(name, 30000 + i, 20000, f"Generated {i}")

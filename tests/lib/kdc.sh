@@ -1,6 +1,7 @@
 # Starts a throwaway MIT KDC on a loopback high port, with its own kdc.conf and krb5.conf.
 # Source this file; then: kdc_start DIR REALM -> sets KDC_PID, KDC_PORT, KRB5_CONFIG (exported:
-# every Kerberos tool after it uses this realm), KDC_DIR
+# every Kerberos tool after it uses this realm), KDC_DIR; kadmind runs too (KADMIND_PID), for
+# kpasswd
 #                         kdc_addprinc NAME PASSWORD [kadmin options]
 #                         kdc_keytab PRINCIPAL FILE   (a new random key, written to FILE)
 #                         kdc_stop
@@ -12,6 +13,9 @@ kdc_start() {
 	KDC_DIR=$dir
 	KDC_REALM=$realm
 	KDC_PORT=$(free_port)
+	local kadmin_port kpasswd_port
+	kadmin_port=$(free_port)
+	kpasswd_port=$(free_port)
 	cat >"$dir/kdc.conf" <<CONF
 [kdcdefaults]
 	kdc_listen = 127.0.0.1:$KDC_PORT
@@ -21,12 +25,13 @@ kdc_start() {
 		database_name = $dir/principal
 		key_stash_file = $dir/stash
 		acl_file = $dir/kadm5.acl
-		kadmind_listen = 127.0.0.1:$(free_port)
-		kpasswd_listen = 127.0.0.1:$(free_port)
+		kadmind_listen = 127.0.0.1:$kadmin_port
+		kpasswd_listen = 127.0.0.1:$kpasswd_port
 		default_principal_flags = +preauth
 	}
 [logging]
 	kdc = FILE:$dir/kdc.log
+	admin_server = FILE:$dir/kadmind.log
 CONF
 	cat >"$dir/krb5.conf" <<CONF
 [libdefaults]
@@ -37,6 +42,8 @@ CONF
 [realms]
 	$realm = {
 		kdc = 127.0.0.1:$KDC_PORT
+		admin_server = 127.0.0.1:$kadmin_port
+		kpasswd_server = 127.0.0.1:$kpasswd_port
 	}
 CONF
 	: >"$dir/kadm5.acl"
@@ -48,12 +55,15 @@ CONF
 	}
 	krb5kdc -n >>"$dir/kdc.out" 2>&1 &
 	KDC_PID=$!
+	kadmind -nofork >>"$dir/kadmind.out" 2>&1 &
+	KADMIND_PID=$!
 	for _ in $(seq 100); do
-		grep -q "commencing operation" "$dir/kdc.log" 2>/dev/null && return 0
+		grep -q "commencing operation" "$dir/kdc.log" 2>/dev/null &&
+			grep -q "starting" "$dir/kadmind.log" 2>/dev/null && return 0
 		sleep 0.05
 	done
-	echo "krb5kdc did not start:" >&2
-	cat "$dir/kdc.out" "$dir/kdc.log" >&2
+	echo "krb5kdc or kadmind did not start:" >&2
+	cat "$dir/kdc.out" "$dir/kdc.log" "$dir/kadmind.out" "$dir/kadmind.log" >&2
 	return 1
 }
 
@@ -73,7 +83,7 @@ kdc_keytab() {
 
 kdc_stop() {
 	[ -n "${KDC_PID:-}" ] || return 0
-	kill "$KDC_PID" 2>/dev/null
-	wait "$KDC_PID" 2>/dev/null
-	KDC_PID=
+	kill "$KDC_PID" "$KADMIND_PID" 2>/dev/null
+	wait "$KDC_PID" "$KADMIND_PID" 2>/dev/null
+	KDC_PID= KADMIND_PID=
 }

@@ -37,7 +37,7 @@ directory $dir/db
 overlay ppolicy
 ppolicy_default "cn=default,ou=policies,$SLAPD_BASE"
 index objectClass,uid,uidNumber,gidNumber,memberUid,cn eq
-access to attrs=userPassword by anonymous auth by * none
+access to attrs=userPassword by self write by anonymous auth by * none
 access to * by * read
 CONF
 	slapadd -q -f "$dir/slapd.conf" -l "$ldif" >"$dir/slapadd.log" 2>&1 || {

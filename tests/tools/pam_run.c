@@ -4,10 +4,12 @@
  *
  * STEP is auth, setcred, account, open, close, chauthtok, wait=FILE (wait up to 30 s for
  * FILE to exist: the test holds a session open that way), or env=NAME (prints NAME=VALUE from
- * the PAM environment, or NAME unset).  The password is the first line of
- * stdin, read once and given to every prompt that hides its echo.  Prints "STEP: <pam_strerror>"
- * for each step and every message the modules show as "message: TEXT"; stops at the first
- * step that fails and exits 1 then, 0 when all succeed, 2 on bad usage. */
+ * the PAM environment, or NAME unset).  Each prompt that hides its echo gets the next line of
+ * stdin, and the last line again once they run out (one line: the same password everywhere).
+ * Prints "STEP: <pam_strerror>" for each step and every message the modules show as
+ * "message: TEXT"; stops at the first step that fails (as login does, an account step that
+ * says the password must change goes on to the next step) and exits 1 then, 0 when all
+ * succeed, 2 on bad usage.  chauthtok-expired is chauthtok with PAM_CHANGE_EXPIRED_AUTHTOK. */
 #include <security/pam_appl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char password[1100];
+#define MAX_LINES 8
+static char lines[MAX_LINES][1100];
+static int n_lines, next_line;
+
+static const char *next_password(void)
+{
+	if (n_lines == 0)
+		return "";
+	const char *p = lines[next_line];
+	if (next_line + 1 < n_lines)
+		next_line++;
+	return p;
+}
 
 static int converse(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
 {
@@ -26,7 +40,7 @@ static int converse(int n, const struct pam_message **msg, struct pam_response *
 	for (int i = 0; i < n; i++) {
 		switch (msg[i]->msg_style) {
 		case PAM_PROMPT_ECHO_OFF:
-			r[i].resp = strdup(password);
+			r[i].resp = strdup(next_password());
 			break;
 		case PAM_PROMPT_ECHO_ON:
 			r[i].resp = strdup("");
@@ -68,8 +82,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: pam_run [--confdir DIR] [--rhost HOST] [--tty TTY] SERVICE USER STEP...\n");
 		return 2;
 	}
-	if (fgets(password, sizeof(password), stdin))
-		password[strcspn(password, "\n")] = '\0';
+	while (n_lines < MAX_LINES && fgets(lines[n_lines], sizeof(lines[0]), stdin)) {
+		lines[n_lines][strcspn(lines[n_lines], "\n")] = '\0';
+		n_lines++;
+	}
 	struct pam_conv conv = { converse, NULL };
 	pam_handle_t *pamh = NULL;
 	int rc = confdir ? pam_start_confdir(argv[i], argv[i + 1], &conv, confdir, &pamh) :
@@ -82,7 +98,7 @@ int main(int argc, char **argv)
 		pam_set_item(pamh, PAM_RHOST, rhost);
 	if (tty)
 		pam_set_item(pamh, PAM_TTY, tty);
-	for (i += 2; i < argc && rc == PAM_SUCCESS; i++) {
+	for (i += 2; i < argc && (rc == PAM_SUCCESS || rc == PAM_NEW_AUTHTOK_REQD); i++) {
 		const char *step = argv[i];
 		if (!strcmp(step, "auth"))
 			rc = pam_authenticate(pamh, 0);
@@ -96,6 +112,8 @@ int main(int argc, char **argv)
 			rc = pam_close_session(pamh, 0);
 		else if (!strcmp(step, "chauthtok"))
 			rc = pam_chauthtok(pamh, 0);
+		else if (!strcmp(step, "chauthtok-expired"))
+			rc = pam_chauthtok(pamh, PAM_CHANGE_EXPIRED_AUTHTOK);
 		else if (!strncmp(step, "wait=", 5))
 			rc = wait_for(step + 5);
 		else if (!strncmp(step, "env=", 4)) {

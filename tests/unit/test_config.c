@@ -128,6 +128,7 @@ static const struct {
 	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nbind_dn = cn=y\n", "bind_dn needs bind_password_file" },
 	{ "[domain/a]\nbase_dn =\n", ":2: base_dn: empty value" },
 	{ "[domain/a]\nbase_dn = a\x01b\n", ":2: base_dn: control character" },
+	{ "[domain/a]\nallow_password_change = si\n", ":2: allow_password_change: 'si' is not yes or no" },
 	{ "[domain/a]\nauth = ntlm\n", ":2: auth: 'ntlm' is not ldap or krb5" },
 	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nauth = krb5\n", "auth = krb5 needs krb5_realm" },
 	{ "[domain/a]\nkrb5_realm = A@B\n", ":2: krb5_realm: 'A@B' is not a realm name" },
