@@ -23,6 +23,8 @@ static void usage(FILE *f)
 		"  users                every cached user\n"
 		"  groups               every cached group\n"
 		"  sessions             live login sessions (pam_dir.so registers them)\n"
+		"  pam render [--local] [--stig] [--2fa] [--dir DIR]\n"
+		"                       write the PAM services for this configuration (/etc/pam.d)\n"
 		"Options:\n"
 		"  -c, --config FILE    read FILE instead of $DIR_CONF or " DIR_DEFAULT_CONF "\n"
 		"  -j, --json           JSON output\n"
@@ -86,6 +88,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[0];
 	if (!strcmp(cmd, "status") && argc == 1)
 		rc = cmd_status(&c);
+	else if (!strcmp(cmd, "pam"))
+		rc = cmd_pam(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "sessions") && argc == 1)
 		rc = cmd_sessions(&c);
 	else if (!strcmp(cmd, "cache"))

@@ -1,6 +1,6 @@
 /* Drives a real PAM stack, as login or sshd would, for the end-to-end tests.
  *
- *   pam_run [--confdir DIR] [--rhost HOST] [--tty TTY] SERVICE USER STEP...
+ *   pam_run [--confdir DIR] [--rhost HOST] [--tty TTY] [--show-delay] SERVICE USER STEP...
  *
  * STEP is auth, setcred, account, open, close, chauthtok, wait=FILE (wait up to 30 s for
  * FILE to exist: the test holds a session open that way), or env=NAME (prints NAME=VALUE from
@@ -9,7 +9,9 @@
  * Prints "STEP: <pam_strerror>" for each step and every message the modules show as
  * "message: TEXT"; stops at the first step that fails (as login does, an account step that
  * says the password must change goes on to the next step) and exits 1 then, 0 when all
- * succeed, 2 on bad usage.  chauthtok-expired is chauthtok with PAM_CHANGE_EXPIRED_AUTHTOK. */
+ * succeed, 2 on bad usage.  chauthtok-expired is chauthtok with PAM_CHANGE_EXPIRED_AUTHTOK.
+ * Prompts that echo get stdin lines too.  The delay libpam adds after a failure is not slept:
+ * with --show-delay it is printed as "delay: MICROSECONDS". */
 #include <security/pam_appl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,10 +42,8 @@ static int converse(int n, const struct pam_message **msg, struct pam_response *
 	for (int i = 0; i < n; i++) {
 		switch (msg[i]->msg_style) {
 		case PAM_PROMPT_ECHO_OFF:
-			r[i].resp = strdup(next_password());
-			break;
 		case PAM_PROMPT_ECHO_ON:
-			r[i].resp = strdup("");
+			r[i].resp = strdup(next_password());
 			break;
 		default:
 			printf("message: %s\n", msg[i]->msg);
@@ -51,6 +51,15 @@ static int converse(int n, const struct pam_message **msg, struct pam_response *
 	}
 	*resp = r;
 	return PAM_SUCCESS;
+}
+
+static int show_delay;
+
+static void fail_delay(int status, unsigned usec, void *data)
+{
+	(void)status, (void)data;
+	if (show_delay)
+		printf("delay: %u\n", usec);
 }
 
 static int wait_for(const char *file)
@@ -69,7 +78,10 @@ int main(int argc, char **argv)
 	const char *confdir = NULL, *rhost = NULL, *tty = NULL;
 	int i = 1;
 	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
-		if (!strcmp(argv[i], "--confdir"))
+		if (!strcmp(argv[i], "--show-delay")) {
+			show_delay = 1;
+			i--;
+		} else if (!strcmp(argv[i], "--confdir"))
 			confdir = argv[i + 1];
 		else if (!strcmp(argv[i], "--rhost"))
 			rhost = argv[i + 1];
@@ -79,7 +91,7 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (argc - i < 3) {
-		fprintf(stderr, "usage: pam_run [--confdir DIR] [--rhost HOST] [--tty TTY] SERVICE USER STEP...\n");
+		fprintf(stderr, "usage: pam_run [--confdir DIR] [--rhost HOST] [--tty TTY] [--show-delay] SERVICE USER STEP...\n");
 		return 2;
 	}
 	while (n_lines < MAX_LINES && fgets(lines[n_lines], sizeof(lines[0]), stdin)) {
@@ -94,6 +106,7 @@ int main(int argc, char **argv)
 		printf("start: %s\n", pam_strerror(pamh, rc));
 		return 1;
 	}
+	pam_set_item(pamh, PAM_FAIL_DELAY, (const void *)fail_delay);
 	if (rhost)
 		pam_set_item(pamh, PAM_RHOST, rhost);
 	if (tty)
