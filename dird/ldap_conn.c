@@ -7,6 +7,7 @@
 #include "log.h"
 #include "secret.h"
 #include "srv.h"
+#include "tls_diagnose.h"
 
 static void set_timeouts(LDAP *ld, unsigned seconds)
 {
@@ -21,6 +22,110 @@ static void set_timeouts(LDAP *ld, unsigned seconds)
 	unsigned ms = seconds * 1000;
 	ldap_set_option(ld, LDAP_OPT_TCP_USER_TIMEOUT, &ms);
 #endif
+}
+
+/* The domain's TLS settings, on this handle alone (libldap's globals stay untouched). */
+static int set_tls(LDAP *ld, const struct dir_domain *d, char *err, size_t errlen)
+{
+	static const int reqcert[] = { [DIR_TLS_NEVER] = LDAP_OPT_X_TLS_NEVER,
+				       [DIR_TLS_ALLOW] = LDAP_OPT_X_TLS_ALLOW,
+				       [DIR_TLS_TRY] = LDAP_OPT_X_TLS_TRY,
+				       [DIR_TLS_DEMAND] = LDAP_OPT_X_TLS_DEMAND };
+	int off = 0;
+	int rc = ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &reqcert[d->tls_reqcert]);
+	if (rc == LDAP_SUCCESS && d->tls_ca_file)
+		rc = ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, d->tls_ca_file);
+	if (rc == LDAP_SUCCESS && d->tls_ca_dir)
+		rc = ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTDIR, d->tls_ca_dir);
+	if (rc == LDAP_SUCCESS && d->tls_cert_file)
+		rc = ldap_set_option(ld, LDAP_OPT_X_TLS_CERTFILE, d->tls_cert_file);
+	if (rc == LDAP_SUCCESS && d->tls_key_file)
+		rc = ldap_set_option(ld, LDAP_OPT_X_TLS_KEYFILE, d->tls_key_file);
+	/* A context of this handle's own, made from the settings above. */
+	if (rc == LDAP_SUCCESS)
+		rc = ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &off);
+	if (rc != LDAP_SUCCESS) {
+		snprintf(err, errlen, "TLS settings of [domain/%s] (tls_ca_file, tls_ca_dir, "
+			 "tls_cert_file, tls_key_file): %s", d->name, ldap_err2string(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static LDAP *connect_uri(const struct dir_domain *d, const char *uri, char *err, size_t errlen);
+
+/* Why TLS failed: the certificate, fetched on a connection that does not check it, checked by
+ * us.  Empty when that cannot be found out (say, the server is gone). */
+static void explain_tls(const struct dir_domain *d, const char *uri, char *out, size_t outlen)
+{
+	struct dir_domain lax = *d;
+	char ignored[256];
+	out[0] = '\0';
+	lax.tls_reqcert = DIR_TLS_NEVER;
+	LDAPURLDesc *url = NULL;
+	if (ldap_url_parse(uri, &url) != LDAP_URL_SUCCESS || !url->lud_host) {
+		ldap_free_urldesc(url);
+		return;
+	}
+	LDAP *ld = connect_uri(&lax, uri, ignored, sizeof(ignored));
+	struct berval cert = { 0, NULL };
+	if (ld && ldap_get_option(ld, LDAP_OPT_X_TLS_PEERCERT, &cert) == LDAP_OPT_SUCCESS && cert.bv_val)
+		tls_explain_certificate(d, &cert, url->lud_host, out, outlen);
+	ber_memfree(cert.bv_val);
+	if (ld)
+		ldap_unbind_ext_s(ld, NULL, NULL);
+	ldap_free_urldesc(url);
+}
+
+static bool uses_tls(const struct dir_domain *d, const char *uri)
+{
+	return !strncmp(uri, "ldaps://", 8) || (d->starttls && !strncmp(uri, "ldap://", 7));
+}
+
+/* Why a connection failed, in words that name the fix when it is the certificate. */
+static void connect_error(LDAP *ld, const struct dir_domain *d, const char *uri, int rc,
+			  char *err, size_t errlen)
+{
+	char *diag = NULL, why[512] = "";
+	ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+	if (uses_tls(d, uri) && d->tls_reqcert != DIR_TLS_NEVER)
+		explain_tls(d, uri, why, sizeof(why));
+	if (*why)
+		snprintf(err, errlen, "cannot connect to %s: %s (%s)", uri, why, ldap_err2string(rc));
+	else
+		snprintf(err, errlen, "cannot connect to %s: %s", uri, ldap_err2string(rc));
+	/* libldap's own words, when it has any beyond "(unknown error code)". */
+	if (diag && *diag && !strstr(diag, "unknown error")) {
+		size_t n = strlen(err);
+		snprintf(err + n, errlen - n, ": %s", diag);
+	}
+	ldap_memfree(diag);
+}
+
+/* A new handle for uri with the domain's timeouts and TLS; StartTLS when tls = starttls. */
+static LDAP *connect_uri(const struct dir_domain *d, const char *uri, char *err, size_t errlen)
+{
+	LDAP *ld = NULL;
+	int rc = ldap_initialize(&ld, uri);
+	if (rc != LDAP_SUCCESS) {
+		snprintf(err, errlen, "%s: %s", uri, ldap_err2string(rc));
+		return NULL;
+	}
+	set_timeouts(ld, d->timeout);
+	if (set_tls(ld, d, err, errlen) < 0) {
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return NULL;
+	}
+	if (d->starttls && !strncmp(uri, "ldap://", 7))
+		rc = ldap_start_tls_s(ld, NULL, NULL);
+	else
+		rc = ldap_connect(ld); /* now, so a dead server or a bad certificate shows here */
+	if (rc != LDAP_SUCCESS) {
+		connect_error(ld, d, uri, rc, err, errlen);
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return NULL;
+	}
+	return ld;
 }
 
 static int bind_simple(struct ldap_conn *c, char *err, size_t errlen)
@@ -49,26 +154,13 @@ static int bind_simple(struct ldap_conn *c, char *err, size_t errlen)
 static int open_one(struct ldap_conn *c, const char *uri, char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
-	int rc = ldap_initialize(&c->ld, uri);
-	if (rc != LDAP_SUCCESS) {
-		snprintf(err, errlen, "%s: %s", uri, ldap_err2string(rc));
-		c->ld = NULL;
+	c->ld = connect_uri(d, uri, err, errlen);
+	if (!c->ld)
 		return -1;
-	}
-	set_timeouts(c->ld, d->timeout);
-	if (d->bind_dn) {
-		if (bind_simple(c, err, errlen) < 0) {
-			ldap_conn_close(c);
-			return -1;
-		}
-	} else {
-		/* Anonymous: no bind at all, but connect now so a dead server shows here. */
-		rc = ldap_connect(c->ld);
-		if (rc != LDAP_SUCCESS) {
-			snprintf(err, errlen, "cannot connect to %s: %s", uri, ldap_err2string(rc));
-			ldap_conn_close(c);
-			return -1;
-		}
+	/* Without bind_dn: anonymous, no bind at all. */
+	if (d->bind_dn && bind_simple(c, err, errlen) < 0) {
+		ldap_conn_close(c);
+		return -1;
 	}
 	snprintf(c->server, sizeof(c->server), "%s", uri);
 	return 0;
@@ -208,9 +300,11 @@ int ldap_conn_search(struct ldap_conn *c, const char *base, const char *filter,
 	return rc;
 }
 
-/* ldaps:// and ldapi:// keep a password private; plain ldap:// only to this host. */
-static bool password_stays_private(const char *uri)
+/* ldaps://, StartTLS and ldapi:// keep a password private; plain ldap:// only to this host. */
+static bool password_stays_private(const struct dir_domain *d, const char *uri)
 {
+	if (d->starttls)
+		return true;
 	static const char *const local[] = { "ldap://127.", "ldap://[::1]", "ldap://localhost:",
 					     "ldap://localhost/" };
 	if (!strncmp(uri, "ldaps://", 8) || !strncmp(uri, "ldapi://", 8) || !strcmp(uri, "ldap://localhost"))
@@ -238,22 +332,20 @@ static enum user_bind_result bind_as(const struct ldap_conn *c, const char *dn,
 				     const char *password, LDAP **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	if (!password_stays_private(c->server)) {
+	if (!password_stays_private(c->domain, c->server)) {
 		snprintf(err, errlen, "refusing to send a password to %s in clear text; use ldaps://",
 			 c->server);
 		return USER_BIND_ERROR;
 	}
-	LDAP *ld = NULL;
 	LDAPControl *pp = NULL, *ctrls[2] = { NULL, NULL };
 	LDAPMessage *res = NULL;
 	LDAPControl **rctrls = NULL;
 	char *msg = NULL;
-	int msgid, result = LDAP_OTHER;
+	int msgid, result = LDAP_OTHER, rc = LDAP_SUCCESS;
 	enum user_bind_result ret = USER_BIND_ERROR;
-	int rc = ldap_initialize(&ld, c->server);
-	if (rc != LDAP_SUCCESS)
-		goto out;
-	set_timeouts(ld, c->domain->timeout);
+	LDAP *ld = connect_uri(c->domain, c->server, err, errlen);
+	if (!ld)
+		return USER_BIND_ERROR;
 	if (ldap_create_passwordpolicy_control(ld, &pp) == LDAP_SUCCESS)
 		ctrls[0] = pp;
 	struct berval cred = { .bv_len = strlen(password), .bv_val = (char *)password };

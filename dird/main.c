@@ -91,6 +91,11 @@ static int load_config(const char *path, struct dir_config *cfg)
 	/* Read each password once now, so a bad file stops dird at start, not later. */
 	for (size_t i = 0; i < cfg->n_domains; i++) {
 		const struct dir_domain *dom = &cfg->domains[i];
+		if (dom->tls_key_file && dir_config_check_private(dom->tls_key_file, err, sizeof(err)) < 0) {
+			log_error("[domain/%s] tls_key_file: %s", dom->name, err);
+			dir_config_free(cfg);
+			return -1;
+		}
 		if (!dom->bind_password_file)
 			continue;
 		char *secret = dir_config_read_secret(dom->bind_password_file, err, sizeof(err));

@@ -290,6 +290,29 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 			return fail(ps, "auth: '%s' is not ldap or krb5", v);
 		return 0;
 	}
+	if (!strcmp(k, "tls")) {
+		if (strcmp(v, "starttls") && strcmp(v, "none"))
+			return fail(ps, "tls: '%s' is not starttls or none (ldaps:// uris use TLS anyway)", v);
+		d->starttls = !strcmp(v, "starttls");
+		return 0;
+	}
+	if (!strcmp(k, "tls_ca_file"))
+		return set_path(ps, &d->tls_ca_file, k, v);
+	if (!strcmp(k, "tls_ca_dir"))
+		return set_path(ps, &d->tls_ca_dir, k, v);
+	if (!strcmp(k, "tls_cert_file"))
+		return set_path(ps, &d->tls_cert_file, k, v);
+	if (!strcmp(k, "tls_key_file"))
+		return set_path(ps, &d->tls_key_file, k, v);
+	if (!strcmp(k, "tls_reqcert")) {
+		static const char *const names[] = { "never", "allow", "try", "demand" };
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(v, names[i])) {
+				d->tls_reqcert = (enum dir_tls_reqcert)i;
+				return 0;
+			}
+		return fail(ps, "tls_reqcert: '%s' is not never, allow, try or demand", v);
+	}
 	if (!strcmp(k, "allow_password_change"))
 		return set_bool(ps, &d->allow_password_change, k, v);
 	if (!strcmp(k, "krb5_realm")) {
@@ -356,6 +379,7 @@ static int start_section(struct parse *ps, struct dir_config *c, char *name, boo
 	d->min_id = 1000;
 	d->timeout = 10;
 	d->page_size = 500;
+	d->tls_reqcert = DIR_TLS_DEMAND;
 	d->conf_line = ps->line;
 	*cur = d;
 	return 0;
@@ -371,6 +395,8 @@ static int finish_domain(struct parse *ps, struct dir_domain *d)
 		return fail(ps, "[domain/%s]: bind_dn needs bind_password_file", d->name);
 	if (!d->bind_dn && d->bind_password_file)
 		return fail(ps, "[domain/%s]: bind_password_file needs bind_dn", d->name);
+	if (!d->tls_cert_file != !d->tls_key_file)
+		return fail(ps, "[domain/%s]: tls_cert_file and tls_key_file go together", d->name);
 	if (d->auth == DIR_AUTH_KRB5 && !d->krb5_realm)
 		return fail(ps, "[domain/%s]: auth = krb5 needs krb5_realm", d->name);
 	if ((!d->user_base && !(d->user_base = strdup(d->base_dn))) ||
@@ -480,6 +506,10 @@ void dir_config_free(struct dir_config *c)
 			free(d->access_groups[j]);
 		free(d->access_groups);
 		free(d->access_filter);
+		free(d->tls_ca_file);
+		free(d->tls_ca_dir);
+		free(d->tls_cert_file);
+		free(d->tls_key_file);
 		free(d->krb5_realm);
 		free(d->krb5_keytab);
 	}
@@ -498,29 +528,43 @@ static void wipe_free(char *secret)
 	free(secret);
 }
 
-char *dir_config_read_secret(const char *file, char *err, size_t errlen)
+/* Opens a file only we may read: a regular file of ours, mode 0600 or tighter.  -1, err set. */
+static int open_private(const char *file, char *err, size_t errlen)
 {
 	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		return NULL;
+		return -1;
 	}
 	struct stat st;
-	char *secret = NULL;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		snprintf(err, errlen, "%s: not a regular file", file);
-		goto out;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+	else if (st.st_mode & (S_IRWXG | S_IRWXO))
 		snprintf(err, errlen, "%s: readable by group or others (mode %04o); chmod 600 it",
 			 file, (unsigned)(st.st_mode & 07777));
-		goto out;
-	}
-	if (st.st_uid != geteuid()) {
+	else if (st.st_uid != geteuid())
 		snprintf(err, errlen, "%s: owned by uid %u, not by us", file, (unsigned)st.st_uid);
-		goto out;
-	}
-	secret = calloc(1, MAX_SECRET + 1);
+	else
+		return fd;
+	close(fd);
+	return -1;
+}
+
+int dir_config_check_private(const char *file, char *err, size_t errlen)
+{
+	int fd = open_private(file, err, errlen);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+char *dir_config_read_secret(const char *file, char *err, size_t errlen)
+{
+	int fd = open_private(file, err, errlen);
+	if (fd < 0)
+		return NULL;
+	char *secret = calloc(1, MAX_SECRET + 1);
 	if (!secret) {
 		snprintf(err, errlen, "%s: out of memory", file);
 		goto out;

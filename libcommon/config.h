@@ -11,6 +11,8 @@
 enum dir_domain_type { DIR_DOMAIN_LDAP };
 enum dir_schema { DIR_SCHEMA_RFC2307 };
 enum dir_auth_method { DIR_AUTH_LDAP, DIR_AUTH_KRB5 };
+/* As libldap's LDAP_OPT_X_TLS_REQUIRE_CERT: what a server certificate must pass. */
+enum dir_tls_reqcert { DIR_TLS_NEVER, DIR_TLS_ALLOW, DIR_TLS_TRY, DIR_TLS_DEMAND };
 enum dir_log_level { DIR_LOG_ERROR, DIR_LOG_WARNING, DIR_LOG_INFO, DIR_LOG_DEBUG };
 
 struct dir_domain {
@@ -24,6 +26,12 @@ struct dir_domain {
 	char *group_base;	/* defaults to base_dn */
 	char *bind_dn;		/* NULL: anonymous bind */
 	char *bind_password_file;
+	bool starttls;		/* tls = starttls: StartTLS on ldap:// uris */
+	char *tls_ca_file;	/* CAs that sign the servers' certificates; NULL: the system's */
+	char *tls_ca_dir;
+	enum dir_tls_reqcert tls_reqcert;
+	char *tls_cert_file;	/* our client certificate, if the servers want one */
+	char *tls_key_file;
 	enum dir_schema schema;
 	uint32_t min_id;
 	char *default_shell;
@@ -68,5 +76,8 @@ void dir_config_free(struct dir_config *cfg);
 /* Reads a domain's bind password, refusing a file that group or others can read or that is
  * not a regular file.  The caller wipes and frees it.  NULL with err set on failure. */
 char *dir_config_read_secret(const char *file, char *err, size_t errlen);
+
+/* The same checks for a file read by someone else (a TLS key): 0, or -1 with err set. */
+int dir_config_check_private(const char *file, char *err, size_t errlen);
 
 #endif

@@ -50,9 +50,28 @@ CONF
 	slapd_resume
 }
 
+# slapd_tls CERT KEY [CLIENT_CA] : after slapd_stop, serve TLS with that certificate on
+# SLAPD_URI (StartTLS) and on SLAPD_LDAPS_URI (set here; a port of its own), and with CLIENT_CA
+# demand a client certificate signed by it.  slapd_resume starts it so.
+slapd_tls() {
+	local cert=$1 key=$2 client_ca=${3:-}
+	sed -i '/^TLS/d' "$SLAPD_DIR/slapd.conf"
+	{
+		echo "TLSCertificateFile $cert"
+		echo "TLSCertificateKeyFile $key"
+		if [ -n "$client_ca" ]; then
+			echo "TLSCACertificateFile $client_ca"
+			echo "TLSVerifyClient demand"
+		fi
+	} >"$SLAPD_DIR/tls.conf"
+	sed -i "1r $SLAPD_DIR/tls.conf" "$SLAPD_DIR/slapd.conf"
+	[ -n "${SLAPD_LDAPS_URI:-}" ] || SLAPD_LDAPS_URI="ldaps://127.0.0.1:$(free_port)"
+}
+
 # Starts slapd again on the same port and data, after slapd_stop.
 slapd_resume() {
-	slapd -h "$SLAPD_URI/" -f "$SLAPD_DIR/slapd.conf" -d 0 >>"$SLAPD_DIR/slapd.log" 2>&1 &
+	slapd -h "$SLAPD_URI/${SLAPD_LDAPS_URI:+ $SLAPD_LDAPS_URI/}" -f "$SLAPD_DIR/slapd.conf" -d 0 \
+		>>"$SLAPD_DIR/slapd.log" 2>&1 &
 	SLAPD_PID=$!
 	for _ in $(seq 100); do
 		ldapsearch -x -LLL -H "$SLAPD_URI" -b "$SLAPD_BASE" -s base dn >/dev/null 2>&1 && return 0

@@ -91,6 +91,9 @@ START_TEST(defaults)
 	ck_assert_str_eq(c.domains[0].default_shell, "/bin/sh");
 	ck_assert_str_eq(c.domains[0].home_template, "/home/%U");
 	ck_assert_int_eq(c.domains[0].auth, DIR_AUTH_LDAP);
+	ck_assert_int_eq(c.domains[0].tls_reqcert, DIR_TLS_DEMAND);
+	ck_assert(!c.domains[0].starttls);
+	ck_assert_ptr_null(c.domains[0].tls_ca_file);
 	ck_assert_str_eq(c.domains[0].krb5_keytab, "/etc/krb5.keytab");
 	ck_assert_str_eq(c.krb5_ccache_dir, "/tmp");
 	ck_assert_ptr_null(c.krb5_config);
@@ -128,6 +131,10 @@ static const struct {
 	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nbind_dn = cn=y\n", "bind_dn needs bind_password_file" },
 	{ "[domain/a]\nbase_dn =\n", ":2: base_dn: empty value" },
 	{ "[domain/a]\nbase_dn = a\x01b\n", ":2: base_dn: control character" },
+	{ "[domain/a]\ntls = ssl\n", ":2: tls: 'ssl' is not starttls or none" },
+	{ "[domain/a]\ntls_reqcert = hard\n", ":2: tls_reqcert: 'hard' is not never, allow, try or demand" },
+	{ "[domain/a]\ntls_ca_file = ca.pem\n", ":2: tls_ca_file: 'ca.pem' is not an absolute path" },
+	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\ntls_cert_file = /c\n", "tls_cert_file and tls_key_file go together" },
 	{ "[domain/a]\nallow_password_change = si\n", ":2: allow_password_change: 'si' is not yes or no" },
 	{ "[domain/a]\nauth = ntlm\n", ":2: auth: 'ntlm' is not ldap or krb5" },
 	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nauth = krb5\n", "auth = krb5 needs krb5_realm" },
