@@ -20,6 +20,7 @@ struct dir_user {
 	char *gecos;
 	char *home;
 	char *shell;
+	char *email;	/* may be NULL; kept in the tdb cache, not in the NSS index */
 	char *domain;
 	uint32_t *groups; /* supplementary gids, without the primary one */
 	uint32_t n_groups;

@@ -10,6 +10,7 @@ void dir_user_free(struct dir_user *u)
 	free(u->gecos);
 	free(u->home);
 	free(u->shell);
+	free(u->email);
 	free(u->domain);
 	free(u->groups);
 	memset(u, 0, sizeof(*u));

@@ -42,6 +42,7 @@ char *record_user_to_json(const struct dir_user *u)
 	json_object_object_add(o, "full_name", json_object_new_string(u->gecos ? u->gecos : ""));
 	json_object_object_add(o, "home", json_object_new_string(u->home ? u->home : ""));
 	json_object_object_add(o, "shell", json_object_new_string(u->shell ? u->shell : ""));
+	json_object_object_add(o, "email", u->email ? json_object_new_string(u->email) : NULL);
 	json_object_object_add(grp, "id", json_object_new_int64((int64_t)(DIR_SYNTHETIC_ID_BASE + u->gid)));
 	json_object_object_add(grp, "gid", json_object_new_int64(u->gid));
 	json_object_object_add(o, "group", grp);
@@ -134,6 +135,7 @@ int record_user_from_json(const char *text, size_t len, struct dir_user *u)
 	u->gecos = get_str(o, "full_name");
 	u->home = get_str(o, "home");
 	u->shell = get_str(o, "shell");
+	u->email = get_str(o, "email"); /* null or missing: none */
 	u->domain = get_str(o, "domain");
 	u->fetched = get_fetched(o);
 	int ok = u->name && dir_valid_name(u->name) && u->gecos && u->home && u->shell &&

@@ -277,3 +277,24 @@ void db_remove_group(struct db *db, const char *name, uint32_t gid)
 	if ((i = find(db, KEY_GROUP_GID, NULL, gid)) >= 0)
 		remove_group_at(db, (size_t)i);
 }
+
+size_t db_keep_users(struct db *db, bool (*keep)(const struct dir_user *u, void *arg), void *arg)
+{
+	size_t kept = 0, dropped = 0;
+	for (size_t i = 0; i < db->c.n_users; i++) {
+		struct dir_user *u = db->c.users[i];
+		if (keep(u, arg)) {
+			db->c.users[kept++] = u;
+		} else {
+			dir_user_free(u);
+			free(u);
+			dropped++;
+		}
+	}
+	db->c.n_users = kept;
+	if (dropped) {
+		map_rebuild(db, KEY_USER_NAME, kept, db->user_name.n_slots);
+		map_rebuild(db, KEY_USER_UID, kept, db->user_uid.n_slots);
+	}
+	return dropped;
+}

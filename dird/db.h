@@ -2,6 +2,7 @@
 #ifndef DIRD_DB_H
 #define DIRD_DB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,9 @@ struct dir_group *db_group_by_gid(const struct db *db, uint32_t gid);
 /* Removes the user (group) with this name, if any, and the one with this id, if any. */
 void db_remove_user(struct db *db, const char *name, uint32_t uid);
 void db_remove_group(struct db *db, const char *name, uint32_t gid);
+
+/* Drops every user `keep` says no to, in one pass; returns how many. */
+size_t db_keep_users(struct db *db, bool (*keep)(const struct dir_user *u, void *arg), void *arg);
 
 /* Builds every user's supplementary gid list from the groups' member lists. */
 int db_link_groups(struct db *db);

@@ -5,19 +5,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fetch_bis.h"
 #include "ldap_filter.h"
 #include "ldap_map.h"
 #include "log.h"
 #include "protocol.h"
 
-#define MAX_FILTER (3 * DIR_MAX_NAME + 128)
+char *fetch_filter(const char *cls, const char *attr, const char *value, uint32_t id)
+{
+	char num[16], *escaped = NULL, *out = NULL;
+	if (value) {
+		size_t cap = 3 * strlen(value) + 1;
+		escaped = malloc(cap);
+		if (!escaped || ldap_filter_escape(value, escaped, cap) < 0) {
+			free(escaped);
+			return NULL;
+		}
+	} else {
+		snprintf(num, sizeof(num), "%" PRIu32, id);
+	}
+	if (asprintf(&out, "(&%s(%s=%s))", cls, attr, value ? escaped : num) < 0)
+		out = NULL;
+	free(escaped);
+	return out;
+}
 
 struct fill_ctx {
 	struct db *db;
 	const struct dir_domain *domain;
 	const struct local_accounts *local;
 	atomic_uint *progress;
+	struct nesting *nest; /* rfc2307bis: every DN, to resolve members */
 };
+
+static char *entry_dn(LDAP *ld, LDAPMessage *e)
+{
+	char *dn = ldap_get_dn(ld, e), *copy = dn ? strdup(dn) : NULL;
+	ldap_memfree(dn);
+	return copy;
+}
 
 static int add_user_entry(LDAP *ld, LDAPMessage *e, void *arg)
 {
@@ -49,6 +75,11 @@ static int add_user_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	if (rc == 1)
 		log_warning("%s: user %s (uid %" PRIu32 ") duplicates the name or uid of an earlier "
 			    "entry; the earlier one is kept", ctx->domain->name, name, uid);
+	if (rc == 0 && ctx->nest) {
+		char *dn = entry_dn(ld, e);
+		rc = dn ? nesting_add_user(ctx->nest, dn, name) : -1;
+		free(dn);
+	}
 	return rc < 0 ? -1 : 0;
 }
 
@@ -56,12 +87,14 @@ static int add_group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 {
 	struct fill_ctx *ctx = arg;
 	char why[256];
+	struct dn_list dns = { 0 };
 	struct dir_group *g = calloc(1, sizeof(*g));
 	if (!g)
 		return -1;
-	enum map_result r = ldap_map_group(ld, e, ctx->domain, g, why, sizeof(why));
+	enum map_result r = ldap_map_group(ld, e, ctx->domain, g, &dns, why, sizeof(why));
 	if (r != MAP_OK) {
 		free(g);
+		dn_list_free(&dns);
 		if (r == MAP_NOMEM)
 			return -1;
 		log_debug("%s: skipped a group: %s", ctx->domain->name, why);
@@ -71,6 +104,7 @@ static int add_group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		log_debug("%s: skipped group %s: the name is local", ctx->domain->name, g->name);
 		dir_group_free(g);
 		free(g);
+		dn_list_free(&dns);
 		return 0;
 	}
 	if (ctx->progress)
@@ -82,35 +116,71 @@ static int add_group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	if (rc == 1)
 		log_warning("%s: group %s (gid %" PRIu32 ") duplicates the name or gid of an earlier "
 			    "entry; the earlier one is kept", ctx->domain->name, name, gid);
+	if (rc == 0 && ctx->nest) {
+		char *dn = entry_dn(ld, e);
+		rc = dn ? nesting_add_group(ctx->nest, dn, g, &dns) : -1;
+		free(dn);
+	}
+	dn_list_free(&dns);
 	return rc < 0 ? -1 : 0;
+}
+
+/* sync_groups: the gids and the member names of those groups of one domain. */
+struct sync_set {
+	const struct dir_domain *domain;
+	const struct db *db;
+};
+
+static bool in_sync_groups(const struct dir_user *u, void *arg)
+{
+	const struct sync_set *s = arg;
+	if (!u->domain || strcmp(u->domain, s->domain->name))
+		return true; /* another domain's user: its own rules */
+	for (size_t i = 0; i < s->domain->n_sync_groups; i++) {
+		const struct dir_group *g = db_group_by_name(s->db, s->domain->sync_groups[i]);
+		if (!g || (g->domain && strcmp(g->domain, s->domain->name)))
+			continue;
+		if (g->gid == u->gid)
+			return true;
+		for (uint32_t m = 0; m < g->n_members; m++)
+			if (!strcmp(g->members[m], u->name))
+				return true;
+	}
+	return false;
 }
 
 int fetch_all(struct ldap_conn *c, const struct local_accounts *local, struct db *db,
 	      atomic_uint *progress, char *err, size_t errlen)
 {
-	struct fill_ctx ctx = { db, c->domain, local, progress };
 	const struct dir_domain *d = c->domain;
-	if (ldap_conn_search(c, d->user_base, LDAP_USER_CLASS, ldap_user_attrs, add_user_entry,
-			     &ctx, err, errlen) < 0 ||
-	    ldap_conn_search(c, d->group_base, LDAP_GROUP_CLASS, ldap_group_attrs, add_group_entry,
-			     &ctx, err, errlen) < 0)
+	const char *uattrs[MAP_MAX_ATTRS], *gattrs[MAP_MAX_ATTRS];
+	ldap_map_user_attrs(d, uattrs, NULL);
+	ldap_map_group_attrs(d, gattrs);
+	struct fill_ctx ctx = { db, d, local, progress, NULL };
+	if (d->schema == DIR_SCHEMA_RFC2307BIS && !(ctx.nest = nesting_new(d->name))) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
-	return 0;
-}
-
-/* "(&<class>(attr=value))" with the value escaped, or an id. */
-static int make_filter(char *out, size_t len, const char *cls, const char *attr,
-		       const char *name, uint32_t id)
-{
-	char value[3 * DIR_MAX_NAME + 1];
-	if (name) {
-		if (ldap_filter_escape(name, value, sizeof(value)) < 0)
-			return -1;
-	} else {
-		snprintf(value, sizeof(value), "%" PRIu32, id);
 	}
-	int n = snprintf(out, len, "(&%s(%s=%s))", cls, attr, value);
-	return n < 0 || (size_t)n >= len ? -1 : 0;
+	int rc = -1;
+	if (ldap_conn_search(c, d->user_base, d->user_scope, d->user_filter, uattrs,
+			     add_user_entry, &ctx, err, errlen) < 0 ||
+	    ldap_conn_search(c, d->group_base, d->group_scope, d->group_filter, gattrs,
+			     add_group_entry, &ctx, err, errlen) < 0)
+		goto out;
+	if (ctx.nest && nesting_resolve(ctx.nest) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (d->n_sync_groups) {
+		struct sync_set s = { d, db };
+		size_t dropped = db_keep_users(db, in_sync_groups, &s);
+		log_debug("%s: %zu users are in none of sync_groups and are not served", d->name,
+			  dropped);
+	}
+	rc = 0;
+out:
+	nesting_free(ctx.nest);
+	return rc;
 }
 
 /* Keeps the first entry that maps to a record and is the one asked for. */
@@ -120,7 +190,24 @@ struct one_ctx {
 	const char *name;
 	uint32_t id;
 	void *found;
+	char *dn;			/* of what was found */
+	struct dn_list refs;		/* rfc2307bis: a group's member DNs, a user's memberOf */
 };
+
+static void one_ctx_free(struct one_ctx *ctx, bool user)
+{
+	if (ctx->found) {
+		if (user)
+			dir_user_free(ctx->found);
+		else
+			dir_group_free(ctx->found);
+		free(ctx->found);
+		ctx->found = NULL;
+	}
+	free(ctx->dn);
+	ctx->dn = NULL;
+	dn_list_free(&ctx->refs);
+}
 
 static int take_user(LDAP *ld, LDAPMessage *e, void *arg)
 {
@@ -141,7 +228,9 @@ static int take_user(LDAP *ld, LDAPMessage *e, void *arg)
 		return 0;
 	}
 	struct dir_user *copy = malloc(sizeof(*copy));
-	if (!copy) {
+	ctx->dn = entry_dn(ld, e);
+	if (!copy || !ctx->dn || fetch_bis_member_of(ld, e, &ctx->refs) < 0) {
+		free(copy);
 		dir_user_free(&u);
 		return -1;
 	}
@@ -155,9 +244,10 @@ static int take_group(LDAP *ld, LDAPMessage *e, void *arg)
 	struct one_ctx *ctx = arg;
 	char why[256];
 	struct dir_group g;
+	struct dn_list dns = { 0 };
 	if (ctx->found)
 		return 0;
-	enum map_result r = ldap_map_group(ld, e, ctx->domain, &g, why, sizeof(why));
+	enum map_result r = ldap_map_group(ld, e, ctx->domain, &g, &dns, why, sizeof(why));
 	if (r == MAP_NOMEM)
 		return -1;
 	if (r != MAP_OK)
@@ -165,32 +255,23 @@ static int take_group(LDAP *ld, LDAPMessage *e, void *arg)
 	if ((ctx->name ? strcmp(g.name, ctx->name) != 0 : g.gid != ctx->id) ||
 	    local_names_has(&ctx->local->groups, g.name)) {
 		dir_group_free(&g);
+		dn_list_free(&dns);
 		return 0;
 	}
 	struct dir_group *copy = malloc(sizeof(*copy));
 	if (!copy) {
 		dir_group_free(&g);
+		dn_list_free(&dns);
 		return -1;
 	}
 	*copy = g;
 	ctx->found = copy;
+	ctx->refs = dns;
 	return 0;
 }
 
-/* The groups listing a user in memberUid become its supplementary gids. */
-static int add_membership(LDAP *ld, LDAPMessage *e, void *arg)
+int fetch_add_gid(struct dir_user *u, uint32_t gid)
 {
-	struct one_ctx *ctx = arg;
-	struct dir_user *u = ctx->found;
-	char why[256];
-	struct dir_group g;
-	enum map_result r = ldap_map_group(ld, e, ctx->domain, &g, why, sizeof(why));
-	if (r == MAP_NOMEM)
-		return -1;
-	if (r != MAP_OK)
-		return 0;
-	uint32_t gid = g.gid;
-	dir_group_free(&g);
 	if (gid == u->gid)
 		return 0;
 	for (uint32_t i = 0; i < u->n_groups; i++)
@@ -204,33 +285,119 @@ static int add_membership(LDAP *ld, LDAPMessage *e, void *arg)
 	return 0;
 }
 
+/* rfc2307: the groups listing a user in memberUid become its supplementary gids. */
+static int add_membership(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct one_ctx *ctx = arg;
+	char why[256];
+	struct dir_group g;
+	enum map_result r = ldap_map_group(ld, e, ctx->domain, &g, NULL, why, sizeof(why));
+	if (r == MAP_NOMEM)
+		return -1;
+	if (r != MAP_OK)
+		return 0;
+	uint32_t gid = g.gid;
+	dir_group_free(&g);
+	return fetch_add_gid(ctx->found, gid);
+}
+
+struct gid_ctx {
+	const struct dir_domain *domain;
+	const char *name;
+	uint32_t gid;
+	bool found;
+};
+
+static int take_gid(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct gid_ctx *ctx = arg;
+	char why[256];
+	struct dir_group g;
+	if (ctx->found || ldap_map_group(ld, e, ctx->domain, &g, NULL, why, sizeof(why)) != MAP_OK)
+		return 0;
+	if (!strcmp(g.name, ctx->name)) {
+		ctx->found = true;
+		ctx->gid = g.gid;
+	}
+	dir_group_free(&g);
+	return 0;
+}
+
+/* sync_groups for one user: 1 a member of one of them, 0 not, -1 error. */
+static int user_in_sync_groups(struct ldap_conn *c, const struct dir_user *u, char *err,
+			       size_t errlen)
+{
+	const struct dir_domain *d = c->domain;
+	const char *attrs[] = { d->attrs.group_name, d->attrs.gid, NULL };
+	for (size_t i = 0; i < d->n_sync_groups; i++) {
+		struct gid_ctx ctx = { d, d->sync_groups[i], 0, false };
+		char *filter = fetch_filter(d->group_filter, d->attrs.group_name, ctx.name, 0);
+		int rc = filter ? ldap_conn_search(c, d->group_base, d->group_scope, filter, attrs,
+						   take_gid, &ctx, err, errlen) : 0;
+		free(filter);
+		if (rc < 0)
+			return -1;
+		if (!ctx.found)
+			continue;
+		if (ctx.gid == u->gid)
+			return 1;
+		for (uint32_t k = 0; k < u->n_groups; k++)
+			if (u->groups[k] == ctx.gid)
+				return 1;
+	}
+	return 0;
+}
+
 int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const char *name,
 	       uint32_t uid, struct dir_user **out, char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
-	char filter[MAX_FILTER];
-	struct one_ctx ctx = { d, local, name, uid, NULL };
+	const char *attrs[MAP_MAX_ATTRS], *gattrs[MAP_MAX_ATTRS];
+	const char *const extra[] = { "memberOf", NULL };
+	bool bis = d->schema == DIR_SCHEMA_RFC2307BIS;
+	ldap_map_user_attrs(d, attrs, bis ? extra : NULL);
+	ldap_map_group_attrs(d, gattrs);
+	struct one_ctx ctx = { d, local, name, uid, NULL, NULL, { 0 } };
 	*out = NULL;
-	if (make_filter(filter, sizeof(filter), LDAP_USER_CLASS, name ? "uid" : "uidNumber", name,
-			uid) < 0)
+	char *filter = fetch_filter(d->user_filter, name ? d->attrs.user_name : d->attrs.uid, name, uid);
+	if (!filter)
 		return 0; /* a name too long to be anyone's */
-	if (ldap_conn_search(c, d->user_base, filter, ldap_user_attrs, take_user, &ctx, err,
-			     errlen) < 0)
+	int rc = ldap_conn_search(c, d->user_base, d->user_scope, filter, attrs, take_user, &ctx,
+				  err, errlen);
+	free(filter);
+	filter = NULL;
+	if (rc < 0)
 		goto fail;
 	struct dir_user *u = ctx.found;
-	if (!u)
+	if (!u) {
+		one_ctx_free(&ctx, true);
 		return 0;
-	if (make_filter(filter, sizeof(filter), LDAP_GROUP_CLASS, "memberUid", u->name, 0) < 0 ||
-	    ldap_conn_search(c, d->group_base, filter, ldap_group_attrs, add_membership, &ctx, err,
-			     errlen) < 0)
+	}
+	if (bis) {
+		rc = fetch_bis_user_groups(c, ctx.dn, &ctx.refs, u, err, errlen);
+	} else {
+		filter = fetch_filter(d->group_filter, d->attrs.member, u->name, 0);
+		rc = filter ? ldap_conn_search(c, d->group_base, d->group_scope, filter, gattrs,
+					       add_membership, &ctx, err, errlen) : 0;
+		free(filter);
+	}
+	if (rc < 0)
 		goto fail;
+	if (d->n_sync_groups) {
+		rc = user_in_sync_groups(c, u, err, errlen);
+		if (rc < 0)
+			goto fail;
+		if (rc == 0) {
+			one_ctx_free(&ctx, true);
+			return 0; /* not served here */
+		}
+	}
 	*out = u;
+	ctx.found = NULL;
+	one_ctx_free(&ctx, true);
 	return 1;
 fail:
-	if (ctx.found) {
-		dir_user_free(ctx.found);
-		free(ctx.found);
-	}
+	one_ctx_free(&ctx, true);
 	return -1;
 }
 
@@ -238,67 +405,82 @@ int fetch_group(struct ldap_conn *c, const struct local_accounts *local, const c
 		uint32_t gid, struct dir_group **out, char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
-	char filter[MAX_FILTER];
-	struct one_ctx ctx = { d, local, name, gid, NULL };
+	const char *attrs[MAP_MAX_ATTRS];
+	ldap_map_group_attrs(d, attrs);
+	struct one_ctx ctx = { d, local, name, gid, NULL, NULL, { 0 } };
 	*out = NULL;
-	if (make_filter(filter, sizeof(filter), LDAP_GROUP_CLASS, name ? "cn" : "gidNumber", name,
-			gid) < 0)
+	char *filter = fetch_filter(d->group_filter, name ? d->attrs.group_name : d->attrs.gid, name, gid);
+	if (!filter)
 		return 0;
-	if (ldap_conn_search(c, d->group_base, filter, ldap_group_attrs, take_group, &ctx, err,
-			     errlen) < 0) {
-		if (ctx.found) {
-			dir_group_free(ctx.found);
-			free(ctx.found);
-		}
+	int rc = ldap_conn_search(c, d->group_base, d->group_scope, filter, attrs, take_group, &ctx,
+				  err, errlen);
+	free(filter);
+	if (rc == 0 && ctx.found && d->schema == DIR_SCHEMA_RFC2307BIS)
+		rc = fetch_bis_group_members(c, local, &ctx.refs, ctx.found, err, errlen);
+	if (rc < 0) {
+		one_ctx_free(&ctx, false);
 		return -1;
 	}
 	*out = ctx.found;
-	return ctx.found ? 1 : 0;
+	ctx.found = NULL;
+	one_ctx_free(&ctx, false);
+	return *out ? 1 : 0;
 }
 
 struct account_ctx {
 	struct one_ctx one;
-	char *dn;
 	struct account_state *state;
 };
 
 static int take_account(LDAP *ld, LDAPMessage *e, void *arg)
 {
 	struct account_ctx *ctx = arg;
-	if (ctx->dn)
+	if (ctx->one.found)
 		return 0;
 	if (take_user(ld, e, &ctx->one) < 0)
 		return -1;
-	if (!ctx->one.found)
-		return 0;
-	dir_user_free(ctx->one.found);
-	free(ctx->one.found);
-	ctx->one.found = NULL;
-	char *dn = ldap_get_dn(ld, e);
-	ctx->dn = dn ? strdup(dn) : NULL;
-	ldap_memfree(dn);
-	if (!ctx->dn)
-		return -1;
-	account_state_read(ld, e, ctx->state);
+	if (ctx->one.found)
+		account_state_read(ld, e, ctx->state);
 	return 0;
 }
 
 int fetch_account(struct ldap_conn *c, const struct local_accounts *local, const char *name,
 		  char **dn, struct account_state *state, char *err, size_t errlen)
 {
-	static const char *const attrs[] = { LDAP_USER_ATTRS, ACCOUNT_STATE_ATTRS, NULL };
+	static const char *const extra[] = { ACCOUNT_STATE_ATTRS, NULL };
 	const struct dir_domain *d = c->domain;
-	char filter[MAX_FILTER];
-	struct account_ctx ctx = { { d, local, name, 0, NULL }, NULL, state };
+	const char *attrs[MAP_MAX_ATTRS];
+	ldap_map_user_attrs(d, attrs, extra);
+	struct account_ctx ctx = { { d, local, name, 0, NULL, NULL, { 0 } }, state };
 	*dn = NULL;
-	if (make_filter(filter, sizeof(filter), LDAP_USER_CLASS, "uid", name, 0) < 0)
+	char *filter = fetch_filter(d->user_filter, d->attrs.user_name, name, 0);
+	if (!filter)
 		return 0;
-	if (ldap_conn_search(c, d->user_base, filter, attrs, take_account, &ctx, err, errlen) < 0) {
-		free(ctx.dn);
+	int rc = ldap_conn_search(c, d->user_base, d->user_scope, filter, attrs, take_account, &ctx,
+				  err, errlen);
+	free(filter);
+	if (rc == 0 && ctx.one.found && d->n_sync_groups) {
+		/* A user NSS does not serve does not log in either. */
+		struct dir_user *u = NULL;
+		rc = fetch_user(c, local, name, 0, &u, err, errlen);
+		if (u) {
+			dir_user_free(u);
+			free(u);
+		} else if (rc == 0) {
+			one_ctx_free(&ctx.one, true);
+			return 0;
+		}
+	}
+	if (rc < 0) {
+		one_ctx_free(&ctx.one, true);
 		return -1;
 	}
-	*dn = ctx.dn;
-	return ctx.dn ? 1 : 0;
+	bool found = ctx.one.found != NULL;
+	*dn = found ? ctx.one.dn : NULL;
+	if (found)
+		ctx.one.dn = NULL;
+	one_ctx_free(&ctx.one, true);
+	return found ? 1 : 0;
 }
 
 int fetch_entry_matches(struct ldap_conn *c, const char *dn, const char *filter, char *err,

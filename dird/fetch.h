@@ -30,4 +30,11 @@ int fetch_account(struct ldap_conn *c, const struct local_accounts *local, const
 int fetch_entry_matches(struct ldap_conn *c, const char *dn, const char *filter, char *err,
 			size_t errlen);
 
+/* "(&<cls>(<attr>=<value>))" with value escaped (RFC 4515), or with the number id when value
+ * is NULL.  The caller frees; NULL when out of memory. */
+char *fetch_filter(const char *cls, const char *attr, const char *value, uint32_t id);
+
+/* Adds gid to the user's supplementary groups unless it is there (or is the primary one). */
+int fetch_add_gid(struct dir_user *u, uint32_t gid);
+
 #endif

@@ -227,7 +227,7 @@ void ldap_conn_close(struct ldap_conn *c)
 	c->ld = NULL;
 }
 
-static int one_page(struct ldap_conn *c, const char *base, const char *filter,
+static int one_page(struct ldap_conn *c, const char *base, int scope, const char *filter,
 		    const char *const *attrs, struct berval *cookie, ldap_entry_fn fn, void *arg,
 		    char *err, size_t errlen)
 {
@@ -243,7 +243,7 @@ static int one_page(struct ldap_conn *c, const char *base, const char *filter,
 	if (rc != LDAP_SUCCESS)
 		goto fail;
 	ctrls[0] = page;
-	rc = ldap_search_ext_s(c->ld, base, LDAP_SCOPE_SUBTREE, filter, (char **)attrs, 0, ctrls,
+	rc = ldap_search_ext_s(c->ld, base, scope, filter, (char **)attrs, 0, ctrls,
 			       NULL, &tv, 0, &res);
 	if (rc != LDAP_SUCCESS && rc != LDAP_REFERRAL && !res)
 		goto fail;
@@ -284,9 +284,13 @@ out:
 	return ret;
 }
 
-int ldap_conn_search(struct ldap_conn *c, const char *base, const char *filter,
-		     const char *const *attrs, ldap_entry_fn fn, void *arg, char *err, size_t errlen)
+int ldap_conn_search(struct ldap_conn *c, const char *base, enum dir_scope scope,
+		     const char *filter, const char *const *attrs, ldap_entry_fn fn, void *arg,
+		     char *err, size_t errlen)
 {
+	static const int scopes[] = { [DIR_SCOPE_SUB] = LDAP_SCOPE_SUBTREE,
+				      [DIR_SCOPE_ONE] = LDAP_SCOPE_ONELEVEL,
+				      [DIR_SCOPE_BASE] = LDAP_SCOPE_BASE };
 	if (!c->ld) {
 		snprintf(err, errlen, "not connected");
 		return -1;
@@ -294,7 +298,7 @@ int ldap_conn_search(struct ldap_conn *c, const char *base, const char *filter,
 	struct berval cookie = { 0, NULL };
 	int rc;
 	do
-		rc = one_page(c, base, filter, attrs, &cookie, fn, arg, err, errlen);
+		rc = one_page(c, base, scopes[scope], filter, attrs, &cookie, fn, arg, err, errlen);
 	while (rc == 0 && cookie.bv_val && cookie.bv_len > 0);
 	ber_memfree(cookie.bv_val);
 	return rc;

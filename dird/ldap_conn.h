@@ -43,9 +43,11 @@ enum user_bind_result ldap_conn_change_password(const struct ldap_conn *c, const
 
 typedef int (*ldap_entry_fn)(LDAP *ld, LDAPMessage *entry, void *arg);
 
-/* A subtree search in pages of the domain's page_size; calls fn for every entry (referrals are
- * skipped).  0 on success; -1 with err set, and the connection closed when it broke. */
-int ldap_conn_search(struct ldap_conn *c, const char *base, const char *filter,
-		     const char *const *attrs, ldap_entry_fn fn, void *arg, char *err, size_t errlen);
+/* A search in pages of the domain's page_size; calls fn for every entry (referrals are
+ * skipped; a base that does not exist is no entries).  0 on success; -1 with err set, and the
+ * connection closed when it broke. */
+int ldap_conn_search(struct ldap_conn *c, const char *base, enum dir_scope scope,
+		     const char *filter, const char *const *attrs, ldap_entry_fn fn, void *arg,
+		     char *err, size_t errlen);
 
 #endif

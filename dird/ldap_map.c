@@ -14,8 +14,25 @@
 
 #define MAX_VALUE 4096
 
-const char *const ldap_user_attrs[] = { LDAP_USER_ATTRS, NULL };
-const char *const ldap_group_attrs[] = { "cn", "gidNumber", "memberUid", NULL };
+void ldap_map_user_attrs(const struct dir_domain *d, const char **out, const char *const *extra)
+{
+	const struct dir_attrs *a = &d->attrs;
+	size_t n = 0;
+	const char *mine[] = { a->user_name, a->uid, a->gid, a->gecos, "cn", a->home, a->shell, a->email };
+	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
+		out[n++] = mine[i];
+	for (; extra && *extra && n + 1 < MAP_MAX_ATTRS; extra++)
+		out[n++] = *extra;
+	out[n] = NULL;
+}
+
+void ldap_map_group_attrs(const struct dir_domain *d, const char **out)
+{
+	out[0] = d->attrs.group_name;
+	out[1] = d->attrs.gid;
+	out[2] = d->attrs.member;
+	out[3] = NULL;
+}
 
 /* The first value of attr as a C string: NULL when absent, empty, too long or holding a NUL. */
 static char *first_value(LDAP *ld, LDAPMessage *e, const char *attr)
@@ -97,15 +114,16 @@ enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain 
 			      struct dir_user *u, char *why, size_t whylen)
 {
 	memset(u, 0, sizeof(*u));
-	char *uid = first_value(ld, e, "uidNumber"), *gid = first_value(ld, e, "gidNumber");
+	const struct dir_attrs *a = &d->attrs;
+	char *uid = first_value(ld, e, a->uid), *gid = first_value(ld, e, a->gid);
 	enum map_result r = MAP_SKIP;
-	u->name = first_value(ld, e, "uid");
+	u->name = first_value(ld, e, a->user_name);
 	if (!u->name || !dir_valid_name(u->name)) {
-		snprintf(why, whylen, "missing or invalid uid");
+		snprintf(why, whylen, "missing or invalid %s", a->user_name);
 		goto out;
 	}
 	if (parse_id(uid, &u->uid) < 0 || parse_id(gid, &u->gid) < 0) {
-		snprintf(why, whylen, "user %s: missing or invalid uidNumber/gidNumber", u->name);
+		snprintf(why, whylen, "user %s: missing or invalid %s/%s", u->name, a->uid, a->gid);
 		goto out;
 	}
 	if (u->uid < d->min_id) {
@@ -114,12 +132,15 @@ enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain 
 		goto out;
 	}
 	r = MAP_NOMEM;
-	if (!(u->gecos = first_value(ld, e, "gecos")) && !(u->gecos = first_value(ld, e, "cn")) &&
+	if (!(u->gecos = first_value(ld, e, a->gecos)) && !(u->gecos = first_value(ld, e, "cn")) &&
 	    !(u->gecos = strdup("")))
 		goto out;
 	sanitize_gecos(u->gecos);
-	u->home = first_value(ld, e, "homeDirectory");
-	u->shell = first_value(ld, e, "loginShell");
+	u->home = first_value(ld, e, a->home);
+	u->shell = first_value(ld, e, a->shell);
+	u->email = first_value(ld, e, a->email);
+	if (u->email)
+		sanitize_gecos(u->email);
 	if (!valid_path_field(u->home)) {
 		free(u->home);
 		if (!(u->home = ldap_map_home(d->home_template, u->name, d->name, u->uid)))
@@ -142,20 +163,32 @@ out:
 	return r;
 }
 
+/* A DN value: no NUL, bounded; copied for dn_list_add. */
+static int add_member_dn(struct dn_list *dns, const struct berval *v)
+{
+	if (v->bv_len == 0 || v->bv_len > MAX_VALUE || memchr(v->bv_val, '\0', v->bv_len))
+		return 0;
+	char *dn = strndup(v->bv_val, v->bv_len);
+	int rc = dn ? dn_list_add(dns, dn) : -1;
+	free(dn);
+	return rc;
+}
+
 enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
-			       struct dir_group *g, char *why, size_t whylen)
+			       struct dir_group *g, struct dn_list *dns, char *why, size_t whylen)
 {
 	memset(g, 0, sizeof(*g));
-	char *gid = first_value(ld, e, "gidNumber");
+	const struct dir_attrs *a = &d->attrs;
+	char *gid = first_value(ld, e, a->gid);
 	struct berval **members = NULL;
 	enum map_result r = MAP_SKIP;
-	g->name = first_value(ld, e, "cn");
+	g->name = first_value(ld, e, a->group_name);
 	if (!g->name || !dir_valid_name(g->name)) {
-		snprintf(why, whylen, "missing or invalid cn");
+		snprintf(why, whylen, "missing or invalid %s", a->group_name);
 		goto out;
 	}
 	if (parse_id(gid, &g->gid) < 0) {
-		snprintf(why, whylen, "group %s: missing or invalid gidNumber", g->name);
+		snprintf(why, whylen, "group %s: missing or invalid %s", g->name, a->gid);
 		goto out;
 	}
 	if (g->gid < d->min_id) {
@@ -167,11 +200,15 @@ enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain
 	if (!(g->domain = strdup(d->name)))
 		goto out;
 	g->fetched = (uint64_t)time(NULL);
-	members = ldap_get_values_len(ld, e, "memberUid");
+	members = ldap_get_values_len(ld, e, a->member);
 	size_t n = members ? (size_t)ldap_count_values_len(members) : 0;
-	if (!(g->members = calloc(n + 1, sizeof(char *))))
+	bool by_dn = d->schema == DIR_SCHEMA_RFC2307BIS;
+	if (!(g->members = calloc(by_dn ? 1 : n + 1, sizeof(char *))))
 		goto out;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; by_dn && dns && i < n; i++)
+		if (add_member_dn(dns, members[i]) < 0)
+			goto out;
+	for (size_t i = 0; !by_dn && i < n; i++) {
 		struct berval *v = members[i];
 		if (v->bv_len == 0 || v->bv_len > DIR_MAX_NAME || memchr(v->bv_val, '\0', v->bv_len))
 			continue;

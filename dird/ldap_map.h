@@ -1,4 +1,5 @@
-/* RFC 2307 entries to records: every value from the server is checked before use. */
+/* RFC 2307 (and 2307bis) entries to records, through the domain's attribute map: every value
+ * from the server is checked before use. */
 #ifndef DIRD_LDAP_MAP_H
 #define DIRD_LDAP_MAP_H
 
@@ -7,12 +8,14 @@
 #include "config.h"
 #include "record.h"
 
-#define LDAP_USER_ATTRS "uid", "uidNumber", "gidNumber", "gecos", "cn", "homeDirectory", "loginShell"
-extern const char *const ldap_user_attrs[];
-extern const char *const ldap_group_attrs[];
+#include "nesting.h"
 
-#define LDAP_USER_CLASS "(objectClass=posixAccount)"
-#define LDAP_GROUP_CLASS "(objectClass=posixGroup)"
+#define MAP_MAX_ATTRS 24
+
+/* The attributes to ask for a user (the mapped ones, cn for a missing gecos, then `extra`,
+ * which ends with NULL) and for a group.  `out` holds MAP_MAX_ATTRS. */
+void ldap_map_user_attrs(const struct dir_domain *d, const char **out, const char *const *extra);
+void ldap_map_group_attrs(const struct dir_domain *d, const char **out);
 
 enum map_result { MAP_OK, MAP_SKIP, MAP_NOMEM };
 
@@ -20,8 +23,10 @@ enum map_result { MAP_OK, MAP_SKIP, MAP_NOMEM };
  * id, or an id below the domain's min_id. */
 enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
 			      struct dir_user *u, char *why, size_t whylen);
+/* rfc2307: the member names go to g->members.  rfc2307bis: the member DNs go to `dns` (when
+ * not NULL) and g->members stays empty for the caller to fill. */
 enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
-			       struct dir_group *g, char *why, size_t whylen);
+			       struct dir_group *g, struct dn_list *dns, char *why, size_t whylen);
 
 /* Expands home_template: %U user, %D domain, %u uid, %% percent.  NULL when out of memory. */
 char *ldap_map_home(const char *tmpl, const char *user, const char *domain, uint32_t uid);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,18 @@ static int set_name_list(struct parse *ps, char ***dst, size_t *n, const char *k
 	if (!*n)
 		return fail(ps, "%s: empty value", key);
 	return 0;
+}
+
+/* An attribute description: a name of letters, digits and '-' starting with a letter, or an
+ * OID, optionally with options (";range=..." is not one we would want). */
+static int set_attr_name(struct parse *ps, char **dst, const char *key, const char *v)
+{
+	bool ok = isalpha((unsigned char)v[0]) || isdigit((unsigned char)v[0]);
+	for (const char *p = v; ok && *p; p++)
+		ok = isalnum((unsigned char)*p) || *p == '-' || *p == '.';
+	if (!ok || strlen(v) > 64)
+		return fail(ps, "%s: '%s' is not an attribute name", key, v);
+	return set_string(ps, dst, key, v);
 }
 
 /* An LDAP filter in parentheses with balanced parentheses; the server checks the rest. */
@@ -251,11 +264,49 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 	if (!strcmp(k, "bind_password_file"))
 		return set_path(ps, &d->bind_password_file, k, v);
 	if (!strcmp(k, "schema")) {
-		if (strcmp(v, "rfc2307"))
-			return fail(ps, "schema: '%s' is not supported (rfc2307)", v);
-		d->schema = DIR_SCHEMA_RFC2307;
+		if (!strcmp(v, "rfc2307"))
+			d->schema = DIR_SCHEMA_RFC2307;
+		else if (!strcmp(v, "rfc2307bis"))
+			d->schema = DIR_SCHEMA_RFC2307BIS;
+		else
+			return fail(ps, "schema: '%s' is not rfc2307 or rfc2307bis", v);
 		return 0;
 	}
+	if (!strcmp(k, "user_scope") || !strcmp(k, "group_scope")) {
+		enum dir_scope *dst = k[0] == 'u' ? &d->user_scope : &d->group_scope;
+		if (!strcmp(v, "sub"))
+			*dst = DIR_SCOPE_SUB;
+		else if (!strcmp(v, "one"))
+			*dst = DIR_SCOPE_ONE;
+		else if (!strcmp(v, "base"))
+			*dst = DIR_SCOPE_BASE;
+		else
+			return fail(ps, "%s: '%s' is not sub, one or base", k, v);
+		return 0;
+	}
+	if (!strcmp(k, "user_filter"))
+		return set_filter(ps, &d->user_filter, k, v);
+	if (!strcmp(k, "group_filter"))
+		return set_filter(ps, &d->group_filter, k, v);
+	if (!strcmp(k, "sync_groups"))
+		return set_name_list(ps, &d->sync_groups, &d->n_sync_groups, k, v);
+	static const struct {
+		const char *key;
+		size_t offset;
+	} attr_keys[] = {
+		{ "user_name_attr", offsetof(struct dir_attrs, user_name) },
+		{ "uid_attr", offsetof(struct dir_attrs, uid) },
+		{ "gid_attr", offsetof(struct dir_attrs, gid) },
+		{ "gecos_attr", offsetof(struct dir_attrs, gecos) },
+		{ "home_attr", offsetof(struct dir_attrs, home) },
+		{ "shell_attr", offsetof(struct dir_attrs, shell) },
+		{ "email_attr", offsetof(struct dir_attrs, email) },
+		{ "group_name_attr", offsetof(struct dir_attrs, group_name) },
+		{ "member_attr", offsetof(struct dir_attrs, member) },
+	};
+	for (size_t i = 0; i < sizeof(attr_keys) / sizeof(attr_keys[0]); i++)
+		if (!strcmp(k, attr_keys[i].key))
+			return set_attr_name(ps, (char **)((char *)&d->attrs + attr_keys[i].offset), k, v);
 	if (!strcmp(k, "min_id")) {
 		if (set_uint(ps, &n, k, v, 0, 4294967294UL) < 0)
 			return -1;
@@ -399,6 +450,21 @@ static int finish_domain(struct parse *ps, struct dir_domain *d)
 		return fail(ps, "[domain/%s]: tls_cert_file and tls_key_file go together", d->name);
 	if (d->auth == DIR_AUTH_KRB5 && !d->krb5_realm)
 		return fail(ps, "[domain/%s]: auth = krb5 needs krb5_realm", d->name);
+	struct {
+		char **field;
+		const char *value;
+	} defaults[] = {
+		{ &d->attrs.user_name, "uid" }, { &d->attrs.uid, "uidNumber" },
+		{ &d->attrs.gid, "gidNumber" }, { &d->attrs.gecos, "gecos" },
+		{ &d->attrs.home, "homeDirectory" }, { &d->attrs.shell, "loginShell" },
+		{ &d->attrs.email, "mail" }, { &d->attrs.group_name, "cn" },
+		{ &d->attrs.member, d->schema == DIR_SCHEMA_RFC2307BIS ? "member" : "memberUid" },
+		{ &d->user_filter, "(objectClass=posixAccount)" },
+		{ &d->group_filter, "(objectClass=posixGroup)" },
+	};
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		if (!*defaults[i].field && !(*defaults[i].field = strdup(defaults[i].value)))
+			return fail(ps, "out of memory");
 	if ((!d->user_base && !(d->user_base = strdup(d->base_dn))) ||
 	    (!d->krb5_keytab && !(d->krb5_keytab = strdup("/etc/krb5.keytab"))) ||
 	    (!d->group_base && !(d->group_base = strdup(d->base_dn))) ||
@@ -506,6 +572,20 @@ void dir_config_free(struct dir_config *c)
 			free(d->access_groups[j]);
 		free(d->access_groups);
 		free(d->access_filter);
+		free(d->user_filter);
+		free(d->group_filter);
+		free(d->attrs.user_name);
+		free(d->attrs.uid);
+		free(d->attrs.gid);
+		free(d->attrs.gecos);
+		free(d->attrs.home);
+		free(d->attrs.shell);
+		free(d->attrs.email);
+		free(d->attrs.group_name);
+		free(d->attrs.member);
+		for (size_t j = 0; j < d->n_sync_groups; j++)
+			free(d->sync_groups[j]);
+		free(d->sync_groups);
 		free(d->tls_ca_file);
 		free(d->tls_ca_dir);
 		free(d->tls_cert_file);

@@ -9,7 +9,21 @@
 #define DIR_DEFAULT_CONF "/etc/dird.conf"
 
 enum dir_domain_type { DIR_DOMAIN_LDAP };
-enum dir_schema { DIR_SCHEMA_RFC2307 };
+enum dir_schema { DIR_SCHEMA_RFC2307, DIR_SCHEMA_RFC2307BIS };
+enum dir_scope { DIR_SCOPE_SUB, DIR_SCOPE_ONE, DIR_SCOPE_BASE };
+
+/* Which LDAP attribute holds each field (Proxmox realms' and SSSD's mapping keys). */
+struct dir_attrs {
+	char *user_name;	/* uid */
+	char *uid;		/* uidNumber */
+	char *gid;		/* gidNumber: users' primary group, groups' id */
+	char *gecos;		/* gecos, else cn */
+	char *home;		/* homeDirectory */
+	char *shell;		/* loginShell */
+	char *email;		/* mail */
+	char *group_name;	/* cn */
+	char *member;		/* memberUid (rfc2307: names), member (rfc2307bis: DNs) */
+};
 enum dir_auth_method { DIR_AUTH_LDAP, DIR_AUTH_KRB5 };
 /* As libldap's LDAP_OPT_X_TLS_REQUIRE_CERT: what a server certificate must pass. */
 enum dir_tls_reqcert { DIR_TLS_NEVER, DIR_TLS_ALLOW, DIR_TLS_TRY, DIR_TLS_DEMAND };
@@ -24,6 +38,12 @@ struct dir_domain {
 	char *base_dn;
 	char *user_base;	/* defaults to base_dn */
 	char *group_base;	/* defaults to base_dn */
+	enum dir_scope user_scope, group_scope;
+	char *user_filter;	/* which entries are users: (objectClass=posixAccount) */
+	char *group_filter;	/* which are groups: (objectClass=posixGroup) */
+	struct dir_attrs attrs;
+	char **sync_groups;	/* only members of these groups are served; NULL: everyone */
+	size_t n_sync_groups;
 	char *bind_dn;		/* NULL: anonymous bind */
 	char *bind_password_file;
 	bool starttls;		/* tls = starttls: StartTLS on ldap:// uris */

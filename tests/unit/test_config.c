@@ -92,6 +92,11 @@ START_TEST(defaults)
 	ck_assert_str_eq(c.domains[0].home_template, "/home/%U");
 	ck_assert_int_eq(c.domains[0].auth, DIR_AUTH_LDAP);
 	ck_assert_int_eq(c.domains[0].tls_reqcert, DIR_TLS_DEMAND);
+	ck_assert_str_eq(c.domains[0].attrs.user_name, "uid");
+	ck_assert_str_eq(c.domains[0].attrs.member, "memberUid");
+	ck_assert_str_eq(c.domains[0].user_filter, "(objectClass=posixAccount)");
+	ck_assert_int_eq(c.domains[0].user_scope, DIR_SCOPE_SUB);
+	ck_assert_uint_eq(c.domains[0].n_sync_groups, 0);
 	ck_assert(!c.domains[0].starttls);
 	ck_assert_ptr_null(c.domains[0].tls_ca_file);
 	ck_assert_str_eq(c.domains[0].krb5_keytab, "/etc/krb5.keytab");
@@ -131,6 +136,12 @@ static const struct {
 	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nbind_dn = cn=y\n", "bind_dn needs bind_password_file" },
 	{ "[domain/a]\nbase_dn =\n", ":2: base_dn: empty value" },
 	{ "[domain/a]\nbase_dn = a\x01b\n", ":2: base_dn: control character" },
+	{ "[domain/a]\nschema = ad\n", ":2: schema: 'ad' is not rfc2307 or rfc2307bis" },
+	{ "[domain/a]\nuser_scope = subtree\n", ":2: user_scope: 'subtree' is not sub, one or base" },
+	{ "[domain/a]\nuid_attr = uid number\n", ":2: uid_attr: 'uid number' is not an attribute name" },
+	{ "[domain/a]\nmember_attr = member)(x\n", ":2: member_attr" },
+	{ "[domain/a]\nuser_filter = objectClass=person\n", ":2: user_filter" },
+	{ "[domain/a]\nsync_groups = a:b\n", ":2: sync_groups: 'a:b' is not a valid group name" },
 	{ "[domain/a]\ntls = ssl\n", ":2: tls: 'ssl' is not starttls or none" },
 	{ "[domain/a]\ntls_reqcert = hard\n", ":2: tls_reqcert: 'hard' is not never, allow, try or demand" },
 	{ "[domain/a]\ntls_ca_file = ca.pem\n", ":2: tls_ca_file: 'ca.pem' is not an absolute path" },
@@ -150,6 +161,17 @@ static const struct {
 	{ "[domain/a]\naccess_filter = (uid=x)(uid=y)\n", ":2: access_filter" },
 	{ "[domain/a]\naccess_filter = ((uid=x)\n", ":2: access_filter" },
 };
+
+START_TEST(rfc2307bis_defaults_to_member)
+{
+	struct dir_config c;
+	ck_assert_str_eq(load("[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nschema = rfc2307bis\n"
+			      "gecos_attr = displayName\n", &c), "");
+	ck_assert_str_eq(c.domains[0].attrs.member, "member");
+	ck_assert_str_eq(c.domains[0].attrs.gecos, "displayName");
+	dir_config_free(&c);
+}
+END_TEST
 
 START_TEST(bad_input_is_reported_with_line)
 {
@@ -231,6 +253,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, full_config_parses);
 	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, rfc2307bis_defaults_to_member);
 	tcase_add_loop_test(tc, bad_input_is_reported_with_line, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, shipped_example_parses);
 	tcase_add_test(tc, missing_file);

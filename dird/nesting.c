@@ -1,0 +1,272 @@
+#include "nesting.h"
+
+#include <ctype.h>
+#include <ldap.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+char *dn_normalize(const char *dn)
+{
+	char *out = NULL;
+	if (ldap_dn_normalize(dn, LDAP_DN_FORMAT_LDAP, &out, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS ||
+	    !out)
+		return NULL;
+	char *copy = strdup(out);
+	ldap_memfree(out);
+	for (char *p = copy; p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return copy;
+}
+
+int dn_list_add(struct dn_list *l, const char *dn)
+{
+	char *norm = dn_normalize(dn);
+	if (!norm)
+		return 0; /* not a DN: nothing to add */
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		char **v = realloc(l->v, cap * sizeof(*v));
+		if (!v) {
+			free(norm);
+			return -1;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = norm;
+	return 0;
+}
+
+void dn_list_free(struct dn_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+int dn_list_has(const struct dn_list *l, const char *normalized)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i], normalized))
+			return 1;
+	return 0;
+}
+
+struct user_dn {
+	char *dn, *name;
+};
+
+struct group_node {
+	char *dn;
+	struct dir_group *group;
+	struct dn_list members;
+	size_t *children;	/* indexes of member groups, filled by resolve */
+	size_t n_children;
+};
+
+struct nesting {
+	const char *domain;
+	struct user_dn *users;
+	size_t n_users, cap_users;
+	struct group_node *groups;
+	size_t n_groups, cap_groups;
+};
+
+struct nesting *nesting_new(const char *domain)
+{
+	struct nesting *n = calloc(1, sizeof(*n));
+	if (n)
+		n->domain = domain;
+	return n;
+}
+
+int nesting_add_user(struct nesting *n, const char *dn, const char *name)
+{
+	if (n->n_users == n->cap_users) {
+		size_t cap = n->cap_users ? n->cap_users * 2 : 64;
+		struct user_dn *v = realloc(n->users, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		n->users = v;
+		n->cap_users = cap;
+	}
+	char *norm = dn_normalize(dn), *copy = strdup(name);
+	if (!norm || !copy) {
+		free(norm);
+		free(copy);
+		return norm ? -1 : 0;
+	}
+	n->users[n->n_users++] = (struct user_dn){ norm, copy };
+	return 0;
+}
+
+int nesting_add_group(struct nesting *n, const char *dn, struct dir_group *g,
+		      struct dn_list *members)
+{
+	if (n->n_groups == n->cap_groups) {
+		size_t cap = n->cap_groups ? n->cap_groups * 2 : 64;
+		struct group_node *v = realloc(n->groups, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		n->groups = v;
+		n->cap_groups = cap;
+	}
+	char *norm = dn_normalize(dn);
+	if (!norm)
+		return 0;
+	n->groups[n->n_groups++] = (struct group_node){ norm, g, *members, NULL, 0 };
+	memset(members, 0, sizeof(*members));
+	return 0;
+}
+
+static int cmp_user(const void *a, const void *b)
+{
+	return strcmp(((const struct user_dn *)a)->dn, ((const struct user_dn *)b)->dn);
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	return strcmp(((const struct group_node *)a)->dn, ((const struct group_node *)b)->dn);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct names {
+	char **v;	/* not owned: the users' names in the nesting */
+	size_t n, cap;
+};
+
+static int names_add(struct names *s, char *name)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		char **v = realloc(s->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = name;
+	return 0;
+}
+
+/* Splits each group's member DNs into users (their names) and groups (children). */
+static int link_members(struct nesting *n, size_t gi, struct names *direct)
+{
+	struct group_node *g = &n->groups[gi];
+	g->children = calloc(g->members.n + 1, sizeof(size_t));
+	if (!g->children)
+		return -1;
+	for (size_t i = 0; i < g->members.n; i++) {
+		struct user_dn ukey = { g->members.v[i], NULL };
+		struct group_node gkey = { .dn = g->members.v[i] };
+		struct user_dn *u = bsearch(&ukey, n->users, n->n_users, sizeof(*u), cmp_user);
+		struct group_node *child = bsearch(&gkey, n->groups, n->n_groups, sizeof(*child),
+						   cmp_group);
+		if (u && names_add(direct, u->name) < 0)
+			return -1;
+		if (child)
+			g->children[g->n_children++] = (size_t)(child - n->groups);
+	}
+	return 0;
+}
+
+/* Depth-first through the children of gi, adding each reached group's direct users. */
+static int collect(struct nesting *n, size_t gi, unsigned depth, unsigned char *seen,
+		   struct names *direct_of, struct names *out, bool *cut)
+{
+	seen[gi] = 1;
+	for (size_t i = 0; i < direct_of[gi].n; i++)
+		if (names_add(out, direct_of[gi].v[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < n->groups[gi].n_children; i++) {
+		size_t c = n->groups[gi].children[i];
+		if (seen[c])
+			continue; /* a cycle, or reached twice */
+		if (depth + 1 > MAX_NESTING) {
+			*cut = true;
+			continue;
+		}
+		if (collect(n, c, depth + 1, seen, direct_of, out, cut) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int set_members(struct dir_group *g, struct names *names)
+{
+	qsort(names->v, names->n, sizeof(char *), cmp_str);
+	char **members = calloc(names->n + 1, sizeof(char *));
+	if (!members)
+		return -1;
+	uint32_t k = 0;
+	for (size_t i = 0; i < names->n; i++) {
+		if (i && !strcmp(names->v[i], names->v[i - 1]))
+			continue;
+		if (!(members[k] = strdup(names->v[i]))) {
+			for (uint32_t j = 0; j < k; j++)
+				free(members[j]);
+			free(members);
+			return -1;
+		}
+		k++;
+	}
+	for (uint32_t i = 0; i < g->n_members; i++)
+		free(g->members[i]);
+	free(g->members);
+	g->members = members;
+	g->n_members = k;
+	return 0;
+}
+
+int nesting_resolve(struct nesting *n)
+{
+	qsort(n->users, n->n_users, sizeof(*n->users), cmp_user);
+	qsort(n->groups, n->n_groups, sizeof(*n->groups), cmp_group);
+	struct names *direct = calloc(n->n_groups + 1, sizeof(*direct));
+	unsigned char *seen = calloc(n->n_groups + 1, 1);
+	int rc = direct && seen ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < n->n_groups; i++)
+		rc = link_members(n, i, &direct[i]);
+	for (size_t i = 0; rc == 0 && i < n->n_groups; i++) {
+		struct names all = { 0 };
+		bool cut = false;
+		memset(seen, 0, n->n_groups);
+		rc = collect(n, i, 0, seen, direct, &all, &cut);
+		if (rc == 0)
+			rc = set_members(n->groups[i].group, &all);
+		if (cut)
+			log_warning("%s: group %s nests groups deeper than %d levels; the deeper ones "
+				    "are left out", n->domain, n->groups[i].group->name, MAX_NESTING);
+		free(all.v);
+	}
+	for (size_t i = 0; direct && i < n->n_groups; i++)
+		free(direct[i].v);
+	free(direct);
+	free(seen);
+	return rc;
+}
+
+void nesting_free(struct nesting *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n_users; i++) {
+		free(n->users[i].dn);
+		free(n->users[i].name);
+	}
+	for (size_t i = 0; i < n->n_groups; i++) {
+		free(n->groups[i].dn);
+		dn_list_free(&n->groups[i].members);
+		free(n->groups[i].children);
+	}
+	free(n->users);
+	free(n->groups);
+	free(n);
+}

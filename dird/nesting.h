@@ -1,0 +1,42 @@
+/* RFC 2307bis groups: members are DNs, and a member may be a group.  A full refresh records
+ * every user's and group's DN and each group's member DNs, then gives each group its user
+ * members, through nested groups: cycles are tolerated, and nesting deeper than MAX_NESTING is
+ * cut (and logged). */
+#ifndef DIRD_NESTING_H
+#define DIRD_NESTING_H
+
+#include <stddef.h>
+
+#include "record.h"
+
+#define MAX_NESTING 16
+
+/* DNs compared as the server would: normalized by libldap, then lower-cased. */
+struct dn_list {
+	char **v;
+	size_t n, cap;
+};
+
+/* The normalized form of dn (caller frees), or NULL when it is not a DN. */
+char *dn_normalize(const char *dn);
+/* Adds dn's normalized form; a value that is not a DN is skipped.  -1 when out of memory. */
+int dn_list_add(struct dn_list *l, const char *dn);
+void dn_list_free(struct dn_list *l);
+/* True when the normalized dn is in l. */
+int dn_list_has(const struct dn_list *l, const char *normalized);
+
+struct nesting;
+
+struct nesting *nesting_new(const char *domain);
+/* Records a user's DN and name. */
+int nesting_add_user(struct nesting *n, const char *dn, const char *name);
+/* Records a group (owned by the caller's db; it must outlive nesting_resolve) and takes its
+ * member DNs. */
+int nesting_add_group(struct nesting *n, const char *dn, struct dir_group *g,
+		      struct dn_list *members);
+/* Sets every recorded group's members: the names of the users among its member DNs and, through
+ * member DNs that are groups, theirs.  -1 when out of memory. */
+int nesting_resolve(struct nesting *n);
+void nesting_free(struct nesting *n);
+
+#endif

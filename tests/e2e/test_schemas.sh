@@ -1,0 +1,87 @@
+#!/bin/bash
+# Directory layouts: RFC 2307bis (member DNs, three levels of nesting and a cycle, memberOf),
+# attribute mapping, filters and scopes, sync_groups; through a full refresh and through single
+# lookups (enumerate = no); real slapd, the real getent and id.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/common.sh"
+. "$HERE/../lib/slapd.sh"
+
+WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
+chmod 755 "$WORK"
+cleanup() { dird_stop; slapd_stop; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+python3 "$HERE/../lib/gen_bis_ldif.py" "$WORK/data.ldif"
+SLAPD_SCHEMA=rfc2307bis slapd_start "$WORK/slapd" "$WORK/data.ldif" || exit 1
+export DIR_CONF=$WORK/dird.conf
+write_nsswitch "$WORK/nss" "files dir"
+CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
+
+# conf ENUMERATE: two domains on the one server
+conf() {
+	dird_stop
+	rm -rf "$WORK/cache" "$WORK/run"
+	write_dird_conf "$DIR_CONF" "$SLAPD_URI" "enumerate = $1"
+	sed -i '/^\[domain\/example\]/,$d' "$DIR_CONF"
+	cat >>"$DIR_CONF" <<CONF
+[domain/bis]
+uri = $SLAPD_URI
+base_dn = ou=bis,dc=example,dc=test
+bind_dn = cn=reader,ou=system,dc=example,dc=test
+bind_password_file = $WORK/bindpw
+schema = rfc2307bis
+group_filter = (objectClass=groupOfNames)
+sync_groups = top, solo
+
+[domain/custom]
+uri = $SLAPD_URI
+base_dn = ou=custom,dc=example,dc=test
+user_base = ou=staff,ou=custom,dc=example,dc=test
+user_scope = one
+group_base = ou=teams,ou=custom,dc=example,dc=test
+bind_dn = cn=reader,ou=system,dc=example,dc=test
+bind_password_file = $WORK/bindpw
+schema = rfc2307bis
+user_filter = (objectClass=inetOrgPerson)
+group_filter = (objectClass=groupOfNames)
+user_name_attr = cn
+uid_attr = employeeNumber
+gid_attr = departmentNumber
+gecos_attr = displayName
+email_attr = mail
+CONF
+	dird_start
+	[ "$1" = yes ] && dird_wait_refresh
+}
+g() { in_ns "$WORK/nss" getent group "$1"; }
+ids() { in_ns "$WORK/nss" id -Gn "$1" | tr ' ' '\n' | sort | tr '\n' ' '; }
+
+for mode in yes no; do
+	how=$([ $mode = yes ] && echo "refresh" || echo "lookup")
+	conf $mode
+	check_eq "$how: three levels of nesting reach the top group" "top:*:41000:ann,ben,cal,eve" "$(g top)"
+	check_eq "$how: a cycle (mid <-> leaf) is tolerated" "mid:*:41001:ben,cal,eve" "$(g mid)"
+	check_eq "$how: the other side of the cycle" "leaf:*:41002:ben,cal,eve" "$(g leaf)"
+	check_eq "$how: id of a user three levels down" "leaf mid people top " "$(ids cal)"
+	check_eq "$how: id of a user the server lists with memberOf" "leaf mid people top " "$(ids eve)"
+	check_eq "$how: id of a user in one flat group" "people solo " "$(ids dee)"
+	check_fails "$how: sync_groups: a user in none of them is not served" in_ns "$WORK/nss" getent passwd fay
+	check_eq "$how: mapped attributes (cn, employeeNumber, departmentNumber, displayName)" \
+		"zed:*:50001:50000:Zed Example:/home/zed:/bin/sh" "$(in_ns "$WORK/nss" getent passwd zed)"
+	check_eq "$how: a mapped group with member DNs" "crew:*:50010:yan,zed" "$(g crew)"
+	check_fails "$how: user_scope = one leaves out a user one level deeper" in_ns "$WORK/nss" getent passwd old
+	check_fails "$how: the uid attribute is not the name here" in_ns "$WORK/nss" getent passwd x1
+done
+check_eq "email_attr is kept in the cache record" "zed@example.test" \
+	"$("${CTL[@]}" --json user zed | python3 -c 'import json,sys; print(json.load(sys.stdin)["email"])')"
+check_eq "getent passwd lists only what sync_groups and the scope allow" \
+	"ann ben cal dee eve yan zed" \
+	"$(conf yes; in_ns "$WORK/nss" getent passwd | awk -F: '$3 >= 40000 && $3 < 60000 {print $1}' | sort | tr '\n' ' ' | sed 's/ $//')"
+mkdir "$WORK/pam.d"
+printf 'auth required %s\n' "$BUILD/pam_dir/pam_dir.so" >"$WORK/pam.d/bare"
+pam() { echo "$2" | in_ns "$WORK/nss" "$BUILD/tests/pam_run" --confdir "$WORK/pam.d" bare "$1" auth 2>&1; }
+check_eq "PAM: a user of the 2307bis domain logs in" "auth: Success" "$(pam ann annpw)"
+check_eq "PAM: a user sync_groups leaves out is not a directory user" \
+	"auth: User not known to the underlying authentication module" "$(pam fay faypw)"
+finish
