@@ -88,6 +88,7 @@ int cmd_status(struct ctl *c)
 		uint64_t since = cursor_u64(&cur);
 		const char *server = cursor_str(&cur, NULL);
 		const char *error = cursor_str(&cur, NULL);
+		uint32_t duplicates = cursor_u32(&cur);
 		if (cur.failed)
 			break;
 		if (state == DIR_DOMAIN_OFFLINE)
@@ -105,6 +106,9 @@ int cmd_status(struct ctl *c)
 			printf("\n");
 			if (*error)
 				printf("  last error: %s\n", error);
+			if (duplicates)
+				printf("  warning: %" PRIu32 " entries share a name or id with another and "
+				       "are not served (dird's log names them)\n", duplicates);
 		}
 		json_object *d = json_object_new_object();
 		json_object_object_add(d, "name", json_object_new_string(name));
@@ -112,6 +116,7 @@ int cmd_status(struct ctl *c)
 		json_object_object_add(d, "since", json_object_new_int64((int64_t)since));
 		json_object_object_add(d, "server", json_object_new_string(server));
 		json_object_object_add(d, "last_error", json_object_new_string(error));
+		json_object_object_add(d, "duplicates", json_object_new_int64(duplicates));
 		json_object_array_add(doms, d);
 	}
 	json_object_object_add(j, "domains", doms);

@@ -19,6 +19,7 @@ struct domain_state {
 	time_t since;		/* when it went online or offline */
 	char server[256];	/* the uri that answered last: tried first next time */
 	char last_error[512];
+	unsigned duplicates;	/* entries the last refresh dropped for a shared name or id */
 	bool probing;		/* a probe thread is running */
 	unsigned probe_delay;	/* seconds: 1 doubling to 60 */
 	time_t next_probe;

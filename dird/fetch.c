@@ -36,7 +36,68 @@ struct fill_ctx {
 	const struct local_accounts *local;
 	atomic_uint *progress;
 	struct nesting *nest; /* rfc2307bis: every DN, to resolve members */
+	unsigned duplicates;  /* entries dropped for a name or id another one has */
 };
+
+/* Of two users with one name or uid, the one kept is the same whatever order the server sends
+ * them in: the lower uid for one name, the smaller name for one uid. */
+static bool user_wins(const struct dir_user *a, const struct dir_user *b)
+{
+	int by_name = strcmp(a->name, b->name);
+	return by_name == 0 ? a->uid < b->uid : by_name < 0;
+}
+
+static bool group_wins(const struct dir_group *a, const struct dir_group *b)
+{
+	int by_name = strcmp(a->name, b->name);
+	return by_name == 0 ? a->gid < b->gid : by_name < 0;
+}
+
+/* Adds u to db, settling a clash of name or uid as user_wins says (and logging it).  0 added,
+ * 1 dropped, -1 out of memory; u is owned by db or freed. */
+static int add_user_settled(struct fill_ctx *ctx, struct dir_user *u)
+{
+	struct dir_user *other;
+	while ((other = db_user_by_name(ctx->db, u->name)) || (other = db_user_by_uid(ctx->db, u->uid))) {
+		const struct dir_user *kept = user_wins(u, other) ? u : other;
+		const struct dir_user *lost = kept == u ? other : u;
+		log_warning("%s: users %s (uid %" PRIu32 ") and %s (uid %" PRIu32 ") share a name or "
+			    "uid; %s is served", ctx->domain->name, kept->name, kept->uid, lost->name,
+			    lost->uid, kept->name);
+		ctx->duplicates++;
+		if (kept != u) {
+			dir_user_free(u);
+			free(u);
+			return 1;
+		}
+		if (ctx->nest)
+			nesting_forget_user(ctx->nest, other->name);
+		db_remove_user(ctx->db, other->name, other->uid);
+	}
+	return db_add_user(ctx->db, u);
+}
+
+static int add_group_settled(struct fill_ctx *ctx, struct dir_group *g)
+{
+	struct dir_group *other;
+	while ((other = db_group_by_name(ctx->db, g->name)) || (other = db_group_by_gid(ctx->db, g->gid))) {
+		const struct dir_group *kept = group_wins(g, other) ? g : other;
+		const struct dir_group *lost = kept == g ? other : g;
+		log_warning("%s: groups %s (gid %" PRIu32 ") and %s (gid %" PRIu32 ") share a name or "
+			    "gid; %s is served", ctx->domain->name, kept->name, kept->gid, lost->name,
+			    lost->gid, kept->name);
+		ctx->duplicates++;
+		if (kept != g) {
+			dir_group_free(g);
+			free(g);
+			return 1;
+		}
+		if (ctx->nest)
+			nesting_forget_group(ctx->nest, other);
+		db_remove_group(ctx->db, other->name, other->gid);
+	}
+	return db_add_group(ctx->db, g);
+}
 
 static char *entry_dn(LDAP *ld, LDAPMessage *e)
 {
@@ -69,12 +130,8 @@ static int add_user_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	if (ctx->progress)
 		atomic_fetch_add(ctx->progress, 1);
 	char name[DIR_MAX_NAME + 1];
-	uint32_t uid = u->uid;
 	snprintf(name, sizeof(name), "%s", u->name);
-	int rc = db_add_user(ctx->db, u);
-	if (rc == 1)
-		log_warning("%s: user %s (uid %" PRIu32 ") duplicates the name or uid of an earlier "
-			    "entry; the earlier one is kept", ctx->domain->name, name, uid);
+	int rc = add_user_settled(ctx, u);
 	if (rc == 0 && ctx->nest) {
 		char *dn = entry_dn(ld, e);
 		rc = dn ? nesting_add_user(ctx->nest, dn, name) : -1;
@@ -109,13 +166,7 @@ static int add_group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	}
 	if (ctx->progress)
 		atomic_fetch_add(ctx->progress, 1);
-	char name[DIR_MAX_NAME + 1];
-	uint32_t gid = g->gid;
-	snprintf(name, sizeof(name), "%s", g->name);
-	int rc = db_add_group(ctx->db, g);
-	if (rc == 1)
-		log_warning("%s: group %s (gid %" PRIu32 ") duplicates the name or gid of an earlier "
-			    "entry; the earlier one is kept", ctx->domain->name, name, gid);
+	int rc = add_group_settled(ctx, g);
 	if (rc == 0 && ctx->nest) {
 		char *dn = entry_dn(ld, e);
 		rc = dn ? nesting_add_group(ctx->nest, dn, g, &dns) : -1;
@@ -150,13 +201,13 @@ static bool in_sync_groups(const struct dir_user *u, void *arg)
 }
 
 int fetch_all(struct ldap_conn *c, const struct local_accounts *local, struct db *db,
-	      atomic_uint *progress, char *err, size_t errlen)
+	      atomic_uint *progress, unsigned *duplicates, char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
 	const char *uattrs[MAP_MAX_ATTRS], *gattrs[MAP_MAX_ATTRS];
 	ldap_map_user_attrs(d, uattrs, NULL);
 	ldap_map_group_attrs(d, gattrs);
-	struct fill_ctx ctx = { db, d, local, progress, NULL };
+	struct fill_ctx ctx = { db, d, local, progress, NULL, 0 };
 	if (d->schema == DIR_SCHEMA_RFC2307BIS && !(ctx.nest = nesting_new(d->name))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -177,6 +228,7 @@ int fetch_all(struct ldap_conn *c, const struct local_accounts *local, struct db
 		log_debug("%s: %zu users are in none of sync_groups and are not served", d->name,
 			  dropped);
 	}
+	*duplicates = ctx.duplicates;
 	rc = 0;
 out:
 	nesting_free(ctx.nest);
@@ -192,6 +244,7 @@ struct one_ctx {
 	void *found;
 	char *dn;			/* of what was found */
 	struct dn_list refs;		/* rfc2307bis: a group's member DNs, a user's memberOf */
+	unsigned taken;			/* entries taken so far (a later one may replace one) */
 };
 
 static void one_ctx_free(struct one_ctx *ctx, bool user)
@@ -209,13 +262,12 @@ static void one_ctx_free(struct one_ctx *ctx, bool user)
 	dn_list_free(&ctx->refs);
 }
 
+/* The entry asked for; of several (one uid, two names), the one a refresh would keep. */
 static int take_user(LDAP *ld, LDAPMessage *e, void *arg)
 {
 	struct one_ctx *ctx = arg;
 	char why[256];
 	struct dir_user u;
-	if (ctx->found)
-		return 0;
 	enum map_result r = ldap_map_user(ld, e, ctx->domain, &u, why, sizeof(why));
 	if (r == MAP_NOMEM)
 		return -1;
@@ -223,10 +275,12 @@ static int take_user(LDAP *ld, LDAPMessage *e, void *arg)
 		return 0;
 	/* The directory may match case-insensitively; we serve exact names only. */
 	if ((ctx->name ? strcmp(u.name, ctx->name) != 0 : u.uid != ctx->id) ||
-	    local_names_has(&ctx->local->users, u.name)) {
+	    local_names_has(&ctx->local->users, u.name) ||
+	    (ctx->found && !user_wins(&u, ctx->found))) {
 		dir_user_free(&u);
 		return 0;
 	}
+	one_ctx_free(ctx, true);
 	struct dir_user *copy = malloc(sizeof(*copy));
 	ctx->dn = entry_dn(ld, e);
 	if (!copy || !ctx->dn || fetch_bis_member_of(ld, e, &ctx->refs) < 0) {
@@ -236,6 +290,7 @@ static int take_user(LDAP *ld, LDAPMessage *e, void *arg)
 	}
 	*copy = u;
 	ctx->found = copy;
+	ctx->taken++;
 	return 0;
 }
 
@@ -245,19 +300,19 @@ static int take_group(LDAP *ld, LDAPMessage *e, void *arg)
 	char why[256];
 	struct dir_group g;
 	struct dn_list dns = { 0 };
-	if (ctx->found)
-		return 0;
 	enum map_result r = ldap_map_group(ld, e, ctx->domain, &g, &dns, why, sizeof(why));
 	if (r == MAP_NOMEM)
 		return -1;
 	if (r != MAP_OK)
 		return 0;
 	if ((ctx->name ? strcmp(g.name, ctx->name) != 0 : g.gid != ctx->id) ||
-	    local_names_has(&ctx->local->groups, g.name)) {
+	    local_names_has(&ctx->local->groups, g.name) ||
+	    (ctx->found && !group_wins(&g, ctx->found))) {
 		dir_group_free(&g);
 		dn_list_free(&dns);
 		return 0;
 	}
+	one_ctx_free(ctx, false);
 	struct dir_group *copy = malloc(sizeof(*copy));
 	if (!copy) {
 		dir_group_free(&g);
@@ -357,7 +412,7 @@ int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const ch
 	bool bis = d->schema == DIR_SCHEMA_RFC2307BIS;
 	ldap_map_user_attrs(d, attrs, bis ? extra : NULL);
 	ldap_map_group_attrs(d, gattrs);
-	struct one_ctx ctx = { d, local, name, uid, NULL, NULL, { 0 } };
+	struct one_ctx ctx = { d, local, name, uid, NULL, NULL, { 0 }, 0 };
 	*out = NULL;
 	char *filter = fetch_filter(d->user_filter, name ? d->attrs.user_name : d->attrs.uid, name, uid);
 	if (!filter)
@@ -407,7 +462,7 @@ int fetch_group(struct ldap_conn *c, const struct local_accounts *local, const c
 	const struct dir_domain *d = c->domain;
 	const char *attrs[MAP_MAX_ATTRS];
 	ldap_map_group_attrs(d, attrs);
-	struct one_ctx ctx = { d, local, name, gid, NULL, NULL, { 0 } };
+	struct one_ctx ctx = { d, local, name, gid, NULL, NULL, { 0 }, 0 };
 	*out = NULL;
 	char *filter = fetch_filter(d->group_filter, name ? d->attrs.group_name : d->attrs.gid, name, gid);
 	if (!filter)
@@ -435,11 +490,10 @@ struct account_ctx {
 static int take_account(LDAP *ld, LDAPMessage *e, void *arg)
 {
 	struct account_ctx *ctx = arg;
-	if (ctx->one.found)
-		return 0;
+	unsigned before = ctx->one.taken;
 	if (take_user(ld, e, &ctx->one) < 0)
 		return -1;
-	if (ctx->one.found)
+	if (ctx->one.taken != before) /* this entry was taken */
 		account_state_read(ld, e, ctx->state);
 	return 0;
 }
@@ -451,7 +505,7 @@ int fetch_account(struct ldap_conn *c, const struct local_accounts *local, const
 	const struct dir_domain *d = c->domain;
 	const char *attrs[MAP_MAX_ATTRS];
 	ldap_map_user_attrs(d, attrs, extra);
-	struct account_ctx ctx = { { d, local, name, 0, NULL, NULL, { 0 } }, state };
+	struct account_ctx ctx = { { d, local, name, 0, NULL, NULL, { 0 }, 0 }, state };
 	*dn = NULL;
 	char *filter = fetch_filter(d->user_filter, d->attrs.user_name, name, 0);
 	if (!filter)

@@ -10,9 +10,11 @@
 #include "local_names.h"
 
 /* Adds every user and group of the connection's domain to db, less those with a local name.
- * *progress counts entries as they arrive.  0 on success, -1 with err set. */
+ * *progress counts entries as they arrive; *duplicates, entries dropped because another has
+ * their name or id (which one stays does not depend on the server's order).  0 on success, -1
+ * with err set. */
 int fetch_all(struct ldap_conn *c, const struct local_accounts *local, struct db *db,
-	      atomic_uint *progress, char *err, size_t errlen);
+	      atomic_uint *progress, unsigned *duplicates, char *err, size_t errlen);
 
 /* One user, by name (name != NULL) or uid, with its supplementary groups.  1 found (*out set,
  * caller frees), 0 not in the directory, -1 error with err set. */

@@ -122,6 +122,27 @@ int nesting_add_group(struct nesting *n, const char *dn, struct dir_group *g,
 	return 0;
 }
 
+void nesting_forget_user(struct nesting *n, const char *name)
+{
+	for (size_t i = 0; i < n->n_users; i++)
+		if (!strcmp(n->users[i].name, name)) {
+			free(n->users[i].dn);
+			free(n->users[i].name);
+			n->users[i--] = n->users[--n->n_users];
+		}
+}
+
+void nesting_forget_group(struct nesting *n, const struct dir_group *g)
+{
+	for (size_t i = 0; i < n->n_groups; i++)
+		if (n->groups[i].group == g) {
+			free(n->groups[i].dn);
+			dn_list_free(&n->groups[i].members);
+			n->groups[i] = n->groups[--n->n_groups];
+			return;
+		}
+}
+
 static int cmp_user(const void *a, const void *b)
 {
 	return strcmp(((const struct user_dn *)a)->dn, ((const struct user_dn *)b)->dn);

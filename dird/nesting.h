@@ -34,6 +34,10 @@ int nesting_add_user(struct nesting *n, const char *dn, const char *name);
  * member DNs. */
 int nesting_add_group(struct nesting *n, const char *dn, struct dir_group *g,
 		      struct dn_list *members);
+/* Forgets the user named `name` (another took its name or uid). */
+void nesting_forget_user(struct nesting *n, const char *name);
+/* Forgets group g (about to be freed: another took its name or gid). */
+void nesting_forget_group(struct nesting *n, const struct dir_group *g);
 /* Sets every recorded group's members: the names of the users among its member DNs and, through
  * member DNs that are groups, theirs.  -1 when out of memory. */
 int nesting_resolve(struct nesting *n);

@@ -20,8 +20,9 @@ static int fill(struct dird *d, const struct local_accounts *local, struct db *d
 		pthread_mutex_lock(&d->lock);
 		snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
 		pthread_mutex_unlock(&d->lock);
+		unsigned duplicates = 0;
 		if (ldap_conn_open(&c, dom, prefer, err, sizeof(err)) < 0 ||
-		    fetch_all(&c, local, db, &d->refresh_progress, err, sizeof(err)) < 0) {
+		    fetch_all(&c, local, db, &d->refresh_progress, &duplicates, err, sizeof(err)) < 0) {
 			ldap_conn_close(&c);
 			log_error("refresh of %s failed: %s", dom->name, err);
 			pthread_mutex_lock(&d->lock);
@@ -31,6 +32,7 @@ static int fill(struct dird *d, const struct local_accounts *local, struct db *d
 		}
 		pthread_mutex_lock(&d->lock);
 		domain_online_locked(d, i, c.server);
+		d->domains[i].duplicates = duplicates;
 		pthread_mutex_unlock(&d->lock);
 		ldap_conn_close(&c);
 	}

@@ -25,7 +25,8 @@
  *     u32 users, u32 groups, u32 n_domains, then per domain:
  *         str name, u32 state (enum dir_domain_state), u64 since (unix time of the last
  *         change of state, 0 = never contacted), str server (uri that answered last, may be
- *         empty), str last_error (may be empty)
+ *         empty), str last_error (may be empty), u32 duplicates (entries the last refresh
+ *         dropped because another had their name or id)
  *
  * PAM requests go to a second socket, `<run_dir>/pam.sock`, mode 0600 and served to uid 0 only
  * (SO_PEERCRED), because they carry passwords; the lookup socket refuses them with DENIED:

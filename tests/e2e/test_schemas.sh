@@ -72,12 +72,21 @@ for mode in yes no; do
 	check_eq "$how: a mapped group with member DNs" "crew:*:50010:yan,zed" "$(g crew)"
 	check_fails "$how: user_scope = one leaves out a user one level deeper" in_ns "$WORK/nss" getent passwd old
 	check_fails "$how: the uid attribute is not the name here" in_ns "$WORK/nss" getent passwd x1
+	check_eq "$how: a uid two users have: the smaller name is served" "ann" \
+		"$(in_ns "$WORK/nss" getent passwd 40001 | cut -d: -f1)"
+	check_eq "$how: a gid two groups have: the smaller name is served" "solo" \
+		"$(in_ns "$WORK/nss" getent group 41003 | cut -d: -f1)"
 done
 check_eq "email_attr is kept in the cache record" "zed@example.test" \
 	"$("${CTL[@]}" --json user zed | python3 -c 'import json,sys; print(json.load(sys.stdin)["email"])')"
 check_eq "getent passwd lists only what sync_groups and the scope allow" \
 	"ann ben cal dee eve yan zed" \
 	"$(conf yes; in_ns "$WORK/nss" getent passwd | awk -F: '$3 >= 40000 && $3 < 60000 {print $1}' | sort | tr '\n' ' ' | sed 's/ $//')"
+check_fails "of two users with one uid, the other one is not served" in_ns "$WORK/nss" getent passwd ann2
+check "dird's log names both" grep -q "users ann (uid 40001) and ann2 (uid 40001) share a name or uid; ann is served" "$WORK/dird.log"
+check "dirctl status warns" grep -q "warning: 2 entries share a name or id" <("${CTL[@]}" status)
+check_eq "dirctl status --json counts them" "2" \
+	"$("${CTL[@]}" --json status | python3 -c 'import json,sys; print([d for d in json.load(sys.stdin)["domains"] if d["name"]=="bis"][0]["duplicates"])')"
 mkdir "$WORK/pam.d"
 printf 'auth required %s\n' "$BUILD/pam_dir/pam_dir.so" >"$WORK/pam.d/bare"
 pam() { echo "$2" | in_ns "$WORK/nss" "$BUILD/tests/pam_run" --confdir "$WORK/pam.d" bare "$1" auth 2>&1; }

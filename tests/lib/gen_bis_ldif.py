@@ -43,11 +43,13 @@ def main():
         person(name, 40001 + i)
     person("eve", 40005, member_of=("leaf",))   # the server says where she is: memberOf
     person("fay", 40006)                         # in no group
+    person("ann2", 40001)                        # ann's uid again: ann is served
     group("people", 40000, users=("fay",))              # groupOfNames needs a member
     group("top", 41000, users=("ann",), groups=("mid",))
     group("mid", 41001, users=("ben",), groups=("leaf",))
     group("leaf", 41002, users=("cal", "eve"), groups=("mid",))  # mid <-> leaf: a cycle
     group("solo", 41003, users=("dee",))
+    group("zzz", 41003, users=("dee",))          # solo's gid again: solo is served
 
     # Custom names: login in cn, ids in employeeNumber / departmentNumber, gecos in displayName.
     def staff(rdn, cn, uid, parent=f"ou=staff,{CUSTOM}"):
