@@ -31,5 +31,6 @@ int cmd_show(struct ctl *c, bool user, const char *what);
 int cmd_list(struct ctl *c, bool users);
 int cmd_sessions(struct ctl *c);
 int cmd_pam(struct ctl *c, int argc, char **argv);
+int cmd_test(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -23,6 +23,8 @@ static void usage(FILE *f)
 		"  users                every cached user\n"
 		"  groups               every cached group\n"
 		"  sessions             live login sessions (pam_dir.so registers them)\n"
+		"  test [--verbose] [DOMAIN]\n"
+		"                       talk to each domain step by step; say what fails and why\n"
 		"  pam render [--local] [--stig] [--2fa] [--dir DIR]\n"
 		"                       write the PAM services for this configuration (/etc/pam.d)\n"
 		"Options:\n"
@@ -88,6 +90,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[0];
 	if (!strcmp(cmd, "status") && argc == 1)
 		rc = cmd_status(&c);
+	else if (!strcmp(cmd, "test"))
+		rc = cmd_test(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "pam"))
 		rc = cmd_pam(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "sessions") && argc == 1)

@@ -52,7 +52,6 @@ static int set_tls(LDAP *ld, const struct dir_domain *d, char *err, size_t errle
 	return 0;
 }
 
-static LDAP *connect_uri(const struct dir_domain *d, const char *uri, char *err, size_t errlen);
 
 /* Why TLS failed: the certificate, fetched on a connection that does not check it, checked by
  * us.  Empty when that cannot be found out (say, the server is gone). */
@@ -67,7 +66,7 @@ static void explain_tls(const struct dir_domain *d, const char *uri, char *out, 
 		ldap_free_urldesc(url);
 		return;
 	}
-	LDAP *ld = connect_uri(&lax, uri, ignored, sizeof(ignored));
+	LDAP *ld = ldap_conn_connect(&lax, uri, ignored, sizeof(ignored));
 	struct berval cert = { 0, NULL };
 	if (ld && ldap_get_option(ld, LDAP_OPT_X_TLS_PEERCERT, &cert) == LDAP_OPT_SUCCESS && cert.bv_val)
 		tls_explain_certificate(d, &cert, url->lud_host, out, outlen);
@@ -102,8 +101,7 @@ static void connect_error(LDAP *ld, const struct dir_domain *d, const char *uri,
 	ldap_memfree(diag);
 }
 
-/* A new handle for uri with the domain's timeouts and TLS; StartTLS when tls = starttls. */
-static LDAP *connect_uri(const struct dir_domain *d, const char *uri, char *err, size_t errlen)
+LDAP *ldap_conn_connect(const struct dir_domain *d, const char *uri, char *err, size_t errlen)
 {
 	LDAP *ld = NULL;
 	int rc = ldap_initialize(&ld, uri);
@@ -128,9 +126,11 @@ static LDAP *connect_uri(const struct dir_domain *d, const char *uri, char *err,
 	return ld;
 }
 
-static int bind_simple(struct ldap_conn *c, char *err, size_t errlen)
+int ldap_conn_bind(struct ldap_conn *c, char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
+	if (!d->bind_dn)
+		return 0; /* anonymous: no bind at all */
 	char *password = dir_config_read_secret(d->bind_password_file, err, errlen);
 	if (!password)
 		return -1;
@@ -154,16 +154,30 @@ static int bind_simple(struct ldap_conn *c, char *err, size_t errlen)
 static int open_one(struct ldap_conn *c, const char *uri, char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
-	c->ld = connect_uri(d, uri, err, errlen);
+	c->ld = ldap_conn_connect(d, uri, err, errlen);
 	if (!c->ld)
 		return -1;
-	/* Without bind_dn: anonymous, no bind at all. */
-	if (d->bind_dn && bind_simple(c, err, errlen) < 0) {
+	if (ldap_conn_bind(c, err, errlen) < 0) {
 		ldap_conn_close(c);
 		return -1;
 	}
 	snprintf(c->server, sizeof(c->server), "%s", uri);
 	return 0;
+}
+
+int ldap_conn_uris(const struct dir_domain *d, char *out, size_t outlen, char *err, size_t errlen)
+{
+	if (!d->discover) {
+		snprintf(out, outlen, "%s", d->uri);
+		return 0;
+	}
+	/* Asked each time: the DNS may name other servers now. */
+	char dns_domain[256];
+	if (!d->dns_domain && srv_domain_of_base(d->base_dn, dns_domain, sizeof(dns_domain)) < 0) {
+		snprintf(err, errlen, "base_dn %s has no dc= parts; set dns_domain", d->base_dn);
+		return -1;
+	}
+	return srv_discover(d->dns_domain ? d->dns_domain : dns_domain, out, outlen, err, errlen);
 }
 
 int ldap_conn_open(struct ldap_conn *c, const struct dir_domain *d, const char *prefer,
@@ -173,19 +187,10 @@ int ldap_conn_open(struct ldap_conn *c, const struct dir_domain *d, const char *
 	c->domain = d;
 	if (prefer && *prefer && open_one(c, prefer, err, errlen) == 0)
 		return 0;
-	char discovered[4096], dns_domain[256];
-	const char *p = d->uri;
-	if (d->discover) {
-		/* Asked each time: the DNS may name other servers now. */
-		if (!d->dns_domain && srv_domain_of_base(d->base_dn, dns_domain, sizeof(dns_domain)) < 0) {
-			snprintf(err, errlen, "base_dn %s has no dc= parts; set dns_domain", d->base_dn);
-			return -1;
-		}
-		if (srv_discover(d->dns_domain ? d->dns_domain : dns_domain, discovered,
-				 sizeof(discovered), err, errlen) < 0)
-			return -1;
-		p = discovered;
-	}
+	char uris[4096];
+	if (ldap_conn_uris(d, uris, sizeof(uris), err, errlen) < 0)
+		return -1;
+	const char *p = uris;
 	while (*p) {
 		size_t n = strcspn(p, " \t");
 		if (n > 0 && n < 1024) {
@@ -347,7 +352,7 @@ static enum user_bind_result bind_as(const struct ldap_conn *c, const char *dn,
 	char *msg = NULL;
 	int msgid, result = LDAP_OTHER, rc = LDAP_SUCCESS;
 	enum user_bind_result ret = USER_BIND_ERROR;
-	LDAP *ld = connect_uri(c->domain, c->server, err, errlen);
+	LDAP *ld = ldap_conn_connect(c->domain, c->server, err, errlen);
 	if (!ld)
 		return USER_BIND_ERROR;
 	if (ldap_create_passwordpolicy_control(ld, &pp) == LDAP_SUCCESS)

@@ -19,6 +19,13 @@ struct ldap_conn {
  * which is read, used and wiped each time.  -1 with err set (the last uri's failure). */
 int ldap_conn_open(struct ldap_conn *c, const struct dir_domain *d, const char *prefer,
 		   char *err, size_t errlen);
+/* The uris to try, space-separated: the domain's, or those DNS SRV records name now. */
+int ldap_conn_uris(const struct dir_domain *d, char *out, size_t outlen, char *err, size_t errlen);
+/* A new handle for uri with the domain's timeouts and TLS (StartTLS when tls = starttls),
+ * connected; NULL with err set (for a refused certificate, why). */
+LDAP *ldap_conn_connect(const struct dir_domain *d, const char *uri, char *err, size_t errlen);
+/* Binds c->ld as the domain says: simple with bind_dn, else not at all (anonymous). */
+int ldap_conn_bind(struct ldap_conn *c, char *err, size_t errlen);
 /* Reads the base entry: proof the directory answers searches. */
 int ldap_conn_read_base(struct ldap_conn *c, char *err, size_t errlen);
 void ldap_conn_close(struct ldap_conn *c);

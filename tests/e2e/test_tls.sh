@@ -74,6 +74,9 @@ conf "$SLAPD_LDAPS_URI" "tls_ca_file = $P/ca.crt"
 wait_state
 check_fails "a certificate for another host name: nothing served" lookup
 check "the error names the host name as the cause" grep -q "certificate is for another host name" <(status)
+out=$("${CTL[@]}" test 2>&1)
+check "dirctl test fails at the TLS step" grep -q "result: FAILED at tls" <<<"$out"
+check "dirctl test names the certificate's names" grep -q "ldap.elsewhere.test, not 127.0.0.1" <<<"$out"
 conf "$SLAPD_URI" "tls = starttls" "tls_ca_file = $P/ca.crt"
 wait_state
 check "StartTLS refuses it too (so StartTLS really checks the certificate)" \

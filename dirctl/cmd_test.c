@@ -1,0 +1,332 @@
+/* dirctl test [--verbose] [DOMAIN]: talks to each domain the way dird does, one step at a time
+ * (resolve, connect, TLS, bind, read the base, find users, find groups, one user's groups), with
+ * each step's result and time, and for a failure the likely cause and its fix.  It works without
+ * dird: it is what to run when dird cannot reach the directory. */
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dirctl.h"
+#include "fetch.h"
+#include "ldap_conn.h"
+#include "ldap_map.h"
+#include "local_names.h"
+#include "log.h"
+
+struct run {
+	bool verbose;
+	long long started;
+	const char *failed_at;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void begin(struct run *r)
+{
+	r->started = now_ms();
+}
+
+/* Prints one step: its name, ok or FAIL, its time, what it found; for a failure the cause. */
+static bool step(struct run *r, const char *name, bool ok, const char *what, const char *cause)
+{
+	printf("  %-12s %-4s %6lld ms  %s\n", name, ok ? "ok" : "FAIL", now_ms() - r->started, what);
+	if (!ok) {
+		printf("  %-12s %-4s %6s     cause: %s\n", "", "", "", cause);
+		r->failed_at = name;
+	}
+	return ok;
+}
+
+/* host and port of a uri ("ldap://h:389"); false for ldapi:// or a malformed one. */
+static bool host_port(const char *uri, char *host, size_t hostlen, int *port)
+{
+	LDAPURLDesc *u = NULL;
+	bool ok = ldap_url_parse(uri, &u) == LDAP_URL_SUCCESS && u->lud_host && *u->lud_host &&
+		  strcmp(u->lud_scheme, "ldapi");
+	if (ok) {
+		snprintf(host, hostlen, "%s", u->lud_host);
+		*port = u->lud_port ? u->lud_port : !strcmp(u->lud_scheme, "ldaps") ? 636 : 389;
+	}
+	ldap_free_urldesc(u);
+	return ok;
+}
+
+/* A TCP connection to the first address of host:port that answers within timeout seconds. */
+static bool tcp_reaches(const char *host, int port, unsigned timeout, char *why, size_t whylen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	char service[16];
+	snprintf(service, sizeof(service), "%d", port);
+	int rc = getaddrinfo(host, service, &hints, &res);
+	if (rc) {
+		snprintf(why, whylen, "%s", gai_strerror(rc));
+		return false;
+	}
+	bool ok = false;
+	snprintf(why, whylen, "no address answered");
+	for (struct addrinfo *a = res; a && !ok; a = a->ai_next) {
+		int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+			ok = true;
+		} else if (errno == EINPROGRESS) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			int err = 0;
+			socklen_t len = sizeof(err);
+			if (poll(&p, 1, (int)timeout * 1000) == 1 &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+				ok = true;
+			else
+				snprintf(why, whylen, "%s", err ? strerror(err) : "no answer in time");
+		} else {
+			snprintf(why, whylen, "%s", strerror(errno));
+		}
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return ok;
+}
+
+struct tally {
+	const struct dir_domain *domain;
+	bool users;
+	unsigned entries, usable;
+	char first[DIR_MAX_NAME + 1];
+	char skipped_why[256];
+};
+
+static int count_entry(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct tally *t = arg;
+	char why[256];
+	enum map_result r;
+	t->entries++;
+	if (t->users) {
+		struct dir_user u;
+		r = ldap_map_user(ld, e, t->domain, &u, why, sizeof(why));
+		if (r == MAP_OK && !t->first[0])
+			snprintf(t->first, sizeof(t->first), "%s", u.name);
+		if (r == MAP_OK)
+			dir_user_free(&u);
+	} else {
+		struct dir_group g;
+		r = ldap_map_group(ld, e, t->domain, &g, NULL, why, sizeof(why));
+		if (r == MAP_OK && !t->first[0])
+			snprintf(t->first, sizeof(t->first), "%s", g.name);
+		if (r == MAP_OK)
+			dir_group_free(&g);
+	}
+	if (r == MAP_NOMEM)
+		return -1;
+	if (r == MAP_OK)
+		t->usable++;
+	else if (!t->skipped_why[0])
+		snprintf(t->skipped_why, sizeof(t->skipped_why), "%s", why);
+	return 0;
+}
+
+static void show_config(const struct dir_domain *d)
+{
+	const struct dir_attrs *a = &d->attrs;
+	printf("  uri %s, base_dn %s, bind %s\n", d->discover ? "_srv_" : d->uri, d->base_dn,
+	       d->bind_dn ? d->bind_dn : "anonymous");
+	printf("  users: %s %s %s; groups: %s %s %s\n", d->user_base, d->user_filter,
+	       d->user_scope == DIR_SCOPE_SUB ? "sub" : d->user_scope == DIR_SCOPE_ONE ? "one" : "base",
+	       d->group_base, d->group_filter,
+	       d->group_scope == DIR_SCOPE_SUB ? "sub" : d->group_scope == DIR_SCOPE_ONE ? "one" : "base");
+	printf("  attributes: name %s, uid %s, gid %s, gecos %s, home %s, shell %s, group name %s, "
+	       "member %s (%s)\n", a->user_name, a->uid, a->gid, a->gecos, a->home, a->shell,
+	       a->group_name, a->member, d->schema == DIR_SCHEMA_RFC2307BIS ? "rfc2307bis" : "rfc2307");
+}
+
+/* Connects to the first uri that answers, step by step.  true with c->ld set. */
+static bool connect_steps(struct run *r, const struct dir_domain *d, struct ldap_conn *c)
+{
+	char uris[4096], err[1024], what[1200];
+	begin(r);
+	if (ldap_conn_uris(d, uris, sizeof(uris), err, sizeof(err)) < 0)
+		return step(r, "resolve", false, err, "DNS SRV discovery failed: check dns_domain and "
+			    "the _ldap._tcp records, or list servers in uri");
+	char last_why[256] = "", last_uri[1024] = "";
+	for (const char *p = uris; *p && !c->ld;) {
+		size_t n = strcspn(p, " \t");
+		snprintf(last_uri, sizeof(last_uri), "%.*s", (int)(n < 1023 ? n : 1023), p);
+		p += n;
+		p += strspn(p, " \t");
+		char host[256];
+		int port;
+		begin(r);
+		if (host_port(last_uri, host, sizeof(host), &port)) {
+			struct addrinfo *res = NULL, hints = { .ai_socktype = SOCK_STREAM };
+			int rc = getaddrinfo(host, NULL, &hints, &res);
+			if (res)
+				freeaddrinfo(res);
+			if (rc) {
+				snprintf(what, sizeof(what), "%s: %s", host, gai_strerror(rc));
+				step(r, "resolve", false, what, "the host name does not resolve: check "
+				     "uri and the DNS (/etc/resolv.conf)");
+				continue;
+			}
+			snprintf(what, sizeof(what), "%s", host);
+			step(r, "resolve", true, what, "");
+			begin(r);
+			if (!tcp_reaches(host, port, d->timeout, last_why, sizeof(last_why))) {
+				snprintf(what, sizeof(what), "%s: %s", last_uri, last_why);
+				step(r, "connect", false, what, "nothing answers there: check the server, "
+				     "the port in uri, and firewalls");
+				continue;
+			}
+			snprintf(what, sizeof(what), "%s (port %d)", last_uri, port);
+			step(r, "connect", true, what, "");
+		}
+		begin(r);
+		bool tls = !strncmp(last_uri, "ldaps://", 8) || (d->starttls && !strncmp(last_uri, "ldap://", 7));
+		c->ld = ldap_conn_connect(d, last_uri, err, sizeof(err));
+		c->domain = d;
+		if (!c->ld) {
+			step(r, "tls", false, err, tls ? "the TLS handshake failed: the message above "
+			     "says which check the certificate fails; fix tls_ca_file or the uri" :
+			     "the server did not take an LDAP connection: is it an LDAP server?");
+			continue;
+		}
+		snprintf(c->server, sizeof(c->server), "%s", last_uri);
+		snprintf(what, sizeof(what), "%s", !tls ? "not used (plain ldap://; passwords go only to this host)" :
+			 d->tls_reqcert == DIR_TLS_DEMAND ? "certificate verified (tls_reqcert = demand)" :
+			 "certificate NOT fully verified (tls_reqcert is not demand)");
+		step(r, "tls", true, what, "");
+	}
+	if (c->ld)
+		r->failed_at = NULL; /* an earlier uri failed, a later one answered */
+	return c->ld != NULL;
+}
+
+static int test_domain(struct run *r, const struct dir_domain *d)
+{
+	struct ldap_conn c = { 0 };
+	char err[1024], what[1400];
+	printf("domain %s\n", d->name);
+	if (r->verbose)
+		show_config(d);
+	r->failed_at = NULL;
+	if (!connect_steps(r, d, &c))
+		goto out;
+
+	begin(r);
+	int bound = ldap_conn_bind(&c, err, sizeof(err));
+	snprintf(what, sizeof(what), "as %s%s%s", d->bind_dn ? d->bind_dn : "anonymous",
+		 bound < 0 ? ": " : "", bound < 0 ? err : "");
+	if (!step(r, "bind", bound == 0, what,
+		  "authentication failed: check bind_dn and the password in bind_password_file"))
+		goto out;
+
+	begin(r);
+	if (!step(r, "read base", ldap_conn_read_base(&c, err, sizeof(err)) == 0, d->base_dn,
+		  "the base entry cannot be read: check base_dn (and that the bind may read it)"))
+		goto out;
+
+	const char *attrs[MAP_MAX_ATTRS];
+	struct tally users = { d, true, 0, 0, "", "" }, groups = { d, false, 0, 0, "", "" };
+	begin(r);
+	ldap_map_user_attrs(d, attrs, NULL);
+	int rc = ldap_conn_search(&c, d->user_base, d->user_scope, d->user_filter, attrs,
+				  count_entry, &users, err, sizeof(err));
+	snprintf(what, sizeof(what), "%u entries under %s match %s, %u usable%s%s%s%s", users.entries,
+		 d->user_base, d->user_filter, users.usable, users.first[0] ? " (first: " : "",
+		 users.first, users.first[0] ? ")" : "", rc < 0 ? err : "");
+	if (!step(r, "find users", rc == 0 && users.usable > 0, what,
+		  users.entries ? "entries are there but none is a usable user: check the attribute "
+				  "names (user_name_attr, uid_attr, gid_attr) and min_id" :
+				  "no user found: check user_base, user_filter and user_scope (and the "
+				  "bind's read access)"))
+		goto out;
+	if (users.skipped_why[0])
+		printf("  %-12s %-4s %6s     skipped %u, e.g. %s\n", "", "", "", users.entries - users.usable,
+		       users.skipped_why);
+
+	begin(r);
+	ldap_map_group_attrs(d, attrs);
+	rc = ldap_conn_search(&c, d->group_base, d->group_scope, d->group_filter, attrs,
+			      count_entry, &groups, err, sizeof(err));
+	snprintf(what, sizeof(what), "%u entries under %s match %s, %u usable%s%s%s%s", groups.entries,
+		 d->group_base, d->group_filter, groups.usable, groups.first[0] ? " (first: " : "",
+		 groups.first, groups.first[0] ? ")" : "", rc < 0 ? err : "");
+	if (!step(r, "find groups", rc == 0 && groups.usable > 0, what,
+		  groups.entries ? "entries are there but none is a usable group: check "
+				   "group_name_attr and gid_attr" :
+				   "no group found: check group_base, group_filter and group_scope"))
+		goto out;
+
+	begin(r);
+	struct local_accounts local;
+	struct dir_user *u = NULL;
+	rc = local_accounts_load(&local) < 0 ? -1 : fetch_user(&c, &local, users.first, 0, &u, err, sizeof(err));
+	local_accounts_free(&local);
+	if (u)
+		snprintf(what, sizeof(what), "%s: uid %u, primary gid %u, in %u other group%s (%s)",
+			 u->name, u->uid, u->gid, u->n_groups, u->n_groups == 1 ? "" : "s",
+			 d->attrs.member);
+	else
+		snprintf(what, sizeof(what), "%s: %s", users.first, rc < 0 ? err : "not served (local name or sync_groups)");
+	step(r, "user groups", rc >= 0, what, "the groups of a user cannot be read: check "
+	     "member_attr and schema (rfc2307: member names, rfc2307bis: member DNs)");
+	if (u && u->n_groups == 0)
+		printf("  %-12s %-4s %6s     note: %s is in no group besides its primary one; if that is "
+		       "wrong, check member_attr and schema\n", "", "", "", u->name);
+	if (u) {
+		dir_user_free(u);
+		free(u);
+	}
+out:
+	ldap_conn_close(&c);
+	if (r->failed_at)
+		printf("result: FAILED at %s\n", r->failed_at);
+	else
+		printf("result: ok\n");
+	return r->failed_at ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_test(struct ctl *c, int argc, char **argv)
+{
+	struct run r = { .verbose = false };
+	const char *only = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
+			r.verbose = true;
+		else if (!only && argv[i][0] != '-')
+			only = argv[i];
+		else {
+			fprintf(stderr, "Usage: dirctl test [--verbose] [DOMAIN]\n");
+			return EXIT_USAGE;
+		}
+	}
+	/* As dird: our configuration only, bounded DNS waits. */
+	setenv("LDAPNOINIT", "1", 1);
+	setenv("RES_OPTIONS", "timeout:2 attempts:1", 0);
+	log_set_level(r.verbose ? DIR_LOG_DEBUG : DIR_LOG_ERROR);
+	int rc = EXIT_OK;
+	bool found = false;
+	for (size_t i = 0; i < c->cfg.n_domains; i++) {
+		if (only && strcasecmp(only, c->cfg.domains[i].name))
+			continue;
+		found = true;
+		if (test_domain(&r, &c->cfg.domains[i]) != EXIT_OK)
+			rc = EXIT_FAIL;
+	}
+	if (!found) {
+		fprintf(stderr, "dirctl: no domain %s in %s\n", only ? only : "at all", c->cfg.path);
+		return EXIT_USAGE;
+	}
+	return rc;
+}
