@@ -32,5 +32,6 @@ int cmd_list(struct ctl *c, bool users);
 int cmd_sessions(struct ctl *c);
 int cmd_pam(struct ctl *c, int argc, char **argv);
 int cmd_test(struct ctl *c, int argc, char **argv);
+int cmd_domain(struct ctl *c, int argc, char **argv);
 
 #endif

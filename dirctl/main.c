@@ -23,6 +23,7 @@ static void usage(FILE *f)
 		"  users                every cached user\n"
 		"  groups               every cached group\n"
 		"  sessions             live login sessions (pam_dir.so registers them)\n"
+		"  domain info [DOMAIN] where each domain is served from: server, port, base, clock, realm\n"
 		"  test [--verbose] [DOMAIN]\n"
 		"                       talk to each domain step by step; say what fails and why\n"
 		"  pam render [--local] [--stig] [--2fa] [--dir DIR]\n"
@@ -90,6 +91,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[0];
 	if (!strcmp(cmd, "status") && argc == 1)
 		rc = cmd_status(&c);
+	else if (!strcmp(cmd, "domain"))
+		rc = cmd_domain(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "test"))
 		rc = cmd_test(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "pam"))

@@ -52,6 +52,15 @@ t "s|^uri = .*|uri = ldap://127.0.0.1:1 $SLAPD_URI|"
 check_eq "a dead uri first, a good one after: ok" "0" "$RC"
 check "the dead one is still shown" grep -q "connect      FAIL" <<<"$out"
 t
+out=$("$BUILD/dirctl/dirctl" domain info 2>&1)
+check "domain info names the server" grep -q "server:       $SLAPD_URI" <<<"$out"
+check "domain info names the port" grep -q "port:         $SLAPD_PORT" <<<"$out"
+cp "$WORK/good.conf" "$DIR_CONF"
+sed -i "s|^uri = .*|uri = ldap://127.0.0.1:1|" "$DIR_CONF"
+out=$("$BUILD/dirctl/dirctl" domain info 2>&1)
+check_eq "domain info of an unreachable domain: exit 4" "4" "$?"
+check "and points at dirctl test" grep -q "dirctl test example says why" <<<"$out"
+t
 out=$("$BUILD/dirctl/dirctl" test nosuchdomain 2>&1)
 check_eq "an unknown domain is a usage error" "2" "$?"
 check "and says so" grep -q "no domain nosuchdomain" <<<"$out"

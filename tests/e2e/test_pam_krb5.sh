@@ -85,6 +85,16 @@ account: Success" "$(printf 'carolpw\ncarolpw\ncarolnewpw\ncarolnewpw\n' | in_ns
 check_eq "the new Kerberos password works" "auth: Success" "$(pam carolnewpw bare carol auth)"
 check_eq "the old one does not" "auth: Authentication failure" "$(pam carolpw bare carol auth)"
 
+# --- dirctl domain info -------------------------------------------------------------------------
+info=$("$BUILD/dirctl/dirctl" -c "$DIR_CONF" --json domain info)
+check_eq "domain info: the server, its port and the base" \
+	"$SLAPD_URI $SLAPD_PORT dc=example,dc=test" \
+	"$(python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; print(d["server"], d["port"], d["bind_path"])' <<<"$info")"
+check_eq "domain info: the realm and its KDC from krb5_config" "EXAMPLE.TEST 127.0.0.1:$KDC_PORT" \
+	"$(python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; print(d["realm"], d["kdc"])' <<<"$info")"
+check "domain info: says when the server does not publish its time" \
+	grep -q "server time:  not published" <("$BUILD/dirctl/dirctl" -c "$DIR_CONF" domain info)
+
 # --- the ticket cache at login -----------------------------------------------------------------
 pam alicepw bare alice auth setcred open env=KRB5CCNAME wait="$WORK/release" close \
 	env=KRB5CCNAME >"$WORK/login.out" &

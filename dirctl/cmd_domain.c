@@ -1,0 +1,202 @@
+/* dirctl domain info [--json] [DOMAIN]: where each domain is served from, asked of the server
+ * itself (its root DSE) as dird would connect: the server, its name, port, the base, its clock
+ * and how far it is from ours, and the Kerberos realm and KDCs when passwords go to a KDC. */
+#include <inttypes.h>
+#include <krb5.h>
+#include <profile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "dirctl.h"
+#include "ldap_conn.h"
+#include "log.h"
+
+struct root_dse {
+	char name[256];		/* dnsHostName (AD) */
+	char time[64];		/* currentTime (AD), generalized time */
+	char vendor[128];	/* vendorName / vendorVersion */
+};
+
+static void first_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t outlen)
+{
+	struct berval **v = ldap_get_values_len(ld, e, attr);
+	if (v && v[0] && v[0]->bv_len < outlen && !memchr(v[0]->bv_val, '\0', v[0]->bv_len)) {
+		memcpy(out, v[0]->bv_val, v[0]->bv_len);
+		out[v[0]->bv_len] = '\0';
+		for (char *p = out; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+	}
+	ldap_value_free_len(v);
+}
+
+static void read_root_dse(LDAP *ld, unsigned timeout, struct root_dse *r)
+{
+	char *attrs[] = { "dnsHostName", "currentTime", "vendorName", "vendorVersion", NULL };
+	struct timeval tv = { .tv_sec = timeout };
+	LDAPMessage *res = NULL;
+	memset(r, 0, sizeof(*r));
+	if (ldap_search_ext_s(ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL, &tv,
+			      1, &res) == LDAP_SUCCESS) {
+		LDAPMessage *e = ldap_first_entry(ld, res);
+		if (e) {
+			char version[64] = "";
+			first_value(ld, e, "dnsHostName", r->name, sizeof(r->name));
+			first_value(ld, e, "currentTime", r->time, sizeof(r->time));
+			first_value(ld, e, "vendorName", r->vendor, sizeof(r->vendor) / 2);
+			first_value(ld, e, "vendorVersion", version, sizeof(version));
+			if (*version) {
+				size_t n = strlen(r->vendor);
+				snprintf(r->vendor + n, sizeof(r->vendor) - n, "%s%s", n ? " " : "", version);
+			}
+		}
+	}
+	ldap_msgfree(res);
+}
+
+/* Generalized time ("20261122221500.0Z") to unix time; -1 when it is not one. */
+static long long parse_generalized(const char *s)
+{
+	struct tm tm = { 0 };
+	if (strlen(s) < 15 || sscanf(s, "%4d%2d%2d%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+				     &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (long long)timegm(&tm);
+}
+
+/* The KDCs krb5.conf (krb5_config, or the system's) names for realm, space-separated. */
+static void realm_kdcs(const struct dir_config *cfg, const char *realm, char *out, size_t outlen)
+{
+	profile_t profile = NULL;
+	char **values = NULL;
+	const char *path[] = { "realms", realm, "kdc", NULL };
+	out[0] = '\0';
+	long rc = cfg->krb5_config ? profile_init_path(cfg->krb5_config, &profile) : 0;
+	if (!cfg->krb5_config) {
+		krb5_context ctx;
+		if (krb5_init_secure_context(&ctx) == 0) {
+			krb5_get_profile(ctx, &profile);
+			krb5_free_context(ctx);
+		}
+	}
+	if (rc == 0 && profile && profile_get_values(profile, path, &values) == 0) {
+		size_t used = 0;
+		for (char **v = values; *v && used < outlen; v++) {
+			int n = snprintf(out + used, outlen - used, "%s%s", used ? " " : "", *v);
+			if (n < 0)
+				break;
+			used += (size_t)n;
+		}
+		profile_free_list(values);
+	}
+	if (!out[0])
+		snprintf(out, outlen, "from DNS (_kerberos._udp.%s)", realm);
+	if (profile)
+		profile_release(profile);
+}
+
+static int info_domain(struct ctl *c, const struct dir_domain *d, json_object *list)
+{
+	struct ldap_conn conn;
+	char err[1024], host[256] = "", kdcs[512] = "";
+	int rc = EXIT_OK;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(d->name));
+	json_object_object_add(o, "bind_path", json_object_new_string(d->base_dn));
+	if (ldap_conn_open(&conn, d, NULL, err, sizeof(err)) < 0) {
+		json_object_object_add(o, "error", json_object_new_string(err));
+		if (!c->json)
+			printf("domain %s: cannot be reached: %s\n  (dirctl test %s says why, step by step)\n",
+			       d->name, err, d->name);
+		json_object_array_add(list, o);
+		return EXIT_OFFLINE;
+	}
+	LDAPURLDesc *url = NULL;
+	int port = 0;
+	if (ldap_url_parse(conn.server, &url) == LDAP_URL_SUCCESS) {
+		snprintf(host, sizeof(host), "%s", url->lud_host ? url->lud_host : "");
+		port = url->lud_port ? url->lud_port : !strcmp(url->lud_scheme, "ldaps") ? 636 : 389;
+	}
+	ldap_free_urldesc(url);
+	struct root_dse r;
+	read_root_dse(conn.ld, d->timeout, &r);
+	ldap_conn_close(&conn);
+	long long server_time = *r.time ? parse_generalized(r.time) : -1;
+	long long offset = server_time >= 0 ? server_time - (long long)time(NULL) : 0;
+	if (d->auth == DIR_AUTH_KRB5)
+		realm_kdcs(&c->cfg, d->krb5_realm, kdcs, sizeof(kdcs));
+
+	json_object_object_add(o, "server", json_object_new_string(conn.server));
+	json_object_object_add(o, "server_name", json_object_new_string(*r.name ? r.name : host));
+	json_object_object_add(o, "port", json_object_new_int(port));
+	json_object_object_add(o, "tls", json_object_new_boolean(!strncmp(conn.server, "ldaps://", 8) ||
+								   d->starttls));
+	json_object_object_add(o, "vendor", *r.vendor ? json_object_new_string(r.vendor) : NULL);
+	json_object_object_add(o, "server_time", server_time >= 0 ? json_object_new_int64(server_time) : NULL);
+	json_object_object_add(o, "time_offset", server_time >= 0 ? json_object_new_int64(offset) : NULL);
+	json_object_object_add(o, "realm", d->auth == DIR_AUTH_KRB5 ? json_object_new_string(d->krb5_realm) : NULL);
+	json_object_object_add(o, "kdc", d->auth == DIR_AUTH_KRB5 ? json_object_new_string(kdcs) : NULL);
+	json_object_array_add(list, o);
+	if (!c->json) {
+		printf("domain %s\n", d->name);
+		printf("  server:       %s\n", conn.server);
+		printf("  server name:  %s\n", *r.name ? r.name : host);
+		printf("  port:         %d%s\n", port, !strncmp(conn.server, "ldaps://", 8) ? " (TLS)" :
+						    d->starttls ? " (StartTLS)" : "");
+		printf("  bind path:    %s\n", d->base_dn);
+		if (*r.vendor)
+			printf("  vendor:       %s\n", r.vendor);
+		if (server_time >= 0)
+			printf("  server time:  %s (%+lld s from ours%s)\n", r.time, offset,
+			       offset > 300 || offset < -300 ? ": more than Kerberos allows" : "");
+		else
+			printf("  server time:  not published by this server (no currentTime)\n");
+		if (d->auth == DIR_AUTH_KRB5) {
+			printf("  realm:        %s\n", d->krb5_realm);
+			printf("  kdc:          %s\n", kdcs);
+		}
+		if (server_time >= 0 && (offset > 300 || offset < -300))
+			rc = EXIT_FAIL;
+	}
+	return rc;
+}
+
+int cmd_domain(struct ctl *c, int argc, char **argv)
+{
+	const char *only = NULL;
+	if (argc < 1 || strcmp(argv[0], "info") || argc > 2) {
+		fprintf(stderr, "Usage: dirctl domain info [--json] [DOMAIN]\n");
+		return EXIT_USAGE;
+	}
+	if (argc == 2)
+		only = argv[1];
+	setenv("LDAPNOINIT", "1", 1);
+	setenv("RES_OPTIONS", "timeout:2 attempts:1", 0);
+	log_set_level(DIR_LOG_ERROR);
+	json_object *list = json_object_new_array();
+	int rc = EXIT_OK;
+	bool found = false;
+	for (size_t i = 0; i < c->cfg.n_domains; i++) {
+		if (only && strcasecmp(only, c->cfg.domains[i].name))
+			continue;
+		found = true;
+		int one = info_domain(c, &c->cfg.domains[i], list);
+		if (one != EXIT_OK)
+			rc = one;
+	}
+	if (c->json && found)
+		printf("%s\n", json_object_to_json_string_ext(list, JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(list);
+	if (!found) {
+		fprintf(stderr, "dirctl: no domain %s in %s\n", only ? only : "at all", c->cfg.path);
+		return EXIT_USAGE;
+	}
+	return rc;
+}
