@@ -1,9 +1,13 @@
 #include "ldap_conn.h"
 
+#include <gssapi/gssapi_krb5.h>
+#include <sasl/sasl.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 
+#include "krb5_tgt.h"
 #include "log.h"
 #include "secret.h"
 #include "srv.h"
@@ -126,9 +130,49 @@ LDAP *ldap_conn_connect(const struct dir_domain *d, const char *uri, char *err, 
 	return ld;
 }
 
+/* GSSAPI asks nothing a default does not answer (the authorization id: none). */
+static int sasl_defaults(LDAP *ld, unsigned flags, void *defaults, void *interact)
+{
+	(void)ld, (void)flags, (void)defaults;
+	for (sasl_interact_t *in = interact; in->id != SASL_CB_LIST_END; in++) {
+		in->result = in->defresult ? in->defresult : "";
+		in->len = (unsigned)strlen(in->result);
+	}
+	return LDAP_SUCCESS;
+}
+
+static int bind_gssapi(struct ldap_conn *c, char *err, size_t errlen)
+{
+	const struct dir_domain *d = c->domain;
+	char ccname[128];
+	if (krb5_tgt_ensure(d, ccname, sizeof(ccname), err, errlen) < 0)
+		return -1;
+	OM_uint32 minor;
+	/* This thread's GSSAPI calls use the domain's own ticket cache. */
+	if (gss_krb5_ccache_name(&minor, ccname, NULL) != GSS_S_COMPLETE) {
+		snprintf(err, errlen, "cannot use the ticket cache %s", ccname);
+		return -1;
+	}
+	/* The service principal is ldap/<host in uri>: no reverse DNS to pick another. */
+	ldap_set_option(c->ld, LDAP_OPT_X_SASL_NOCANON, LDAP_OPT_ON);
+	int rc = ldap_sasl_interactive_bind_s(c->ld, NULL, "GSSAPI", NULL, NULL, LDAP_SASL_QUIET,
+					      sasl_defaults, NULL);
+	if (rc != LDAP_SUCCESS) {
+		char *diag = NULL;
+		ldap_get_option(c->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+		snprintf(err, errlen, "GSSAPI bind with %s failed: %s%s%s", d->keytab,
+			 ldap_err2string(rc), diag && *diag ? ": " : "", diag ? diag : "");
+		ldap_memfree(diag);
+		return -1;
+	}
+	return 0;
+}
+
 int ldap_conn_bind(struct ldap_conn *c, char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
+	if (d->keytab)
+		return bind_gssapi(c, err, errlen);
 	if (!d->bind_dn)
 		return 0; /* anonymous: no bind at all */
 	char *password = dir_config_read_secret(d->bind_password_file, err, errlen);

@@ -218,6 +218,9 @@ int main(int argc, char **argv)
 				 .lock = PTHREAD_MUTEX_INITIALIZER };
 	if (load_config(conf ? conf : dir_config_path(), &d.cfg) < 0)
 		return 1;
+	/* For GSSAPI binds, which read only the environment; set before any thread starts. */
+	if (d.cfg.krb5_config)
+		setenv("KRB5_CONFIG", d.cfg.krb5_config, 1);
 	if (dir_ensure(d.cfg.run_dir, 0755) < 0 || dir_ensure(d.cfg.cache_dir, 0755) < 0) {
 		log_error("cannot use %s or %s: %s", d.cfg.run_dir, d.cfg.cache_dir, strerror(errno));
 		return 1;

@@ -341,6 +341,10 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 			return fail(ps, "auth: '%s' is not ldap or krb5", v);
 		return 0;
 	}
+	if (!strcmp(k, "keytab"))
+		return set_path(ps, &d->keytab, k, v);
+	if (!strcmp(k, "sasl_authid"))
+		return set_string(ps, &d->sasl_authid, k, v);
 	if (!strcmp(k, "tls")) {
 		if (strcmp(v, "starttls") && strcmp(v, "none"))
 			return fail(ps, "tls: '%s' is not starttls or none (ldaps:// uris use TLS anyway)", v);
@@ -446,6 +450,11 @@ static int finish_domain(struct parse *ps, struct dir_domain *d)
 		return fail(ps, "[domain/%s]: bind_dn needs bind_password_file", d->name);
 	if (!d->bind_dn && d->bind_password_file)
 		return fail(ps, "[domain/%s]: bind_password_file needs bind_dn", d->name);
+	if (d->keytab && d->bind_dn)
+		return fail(ps, "[domain/%s]: keytab (a GSSAPI bind) and bind_dn (a simple bind) exclude "
+			    "each other", d->name);
+	if (d->sasl_authid && !d->keytab)
+		return fail(ps, "[domain/%s]: sasl_authid needs keytab", d->name);
 	if (!d->tls_cert_file != !d->tls_key_file)
 		return fail(ps, "[domain/%s]: tls_cert_file and tls_key_file go together", d->name);
 	if (d->auth == DIR_AUTH_KRB5 && !d->krb5_realm)
@@ -586,6 +595,8 @@ void dir_config_free(struct dir_config *c)
 		for (size_t j = 0; j < d->n_sync_groups; j++)
 			free(d->sync_groups[j]);
 		free(d->sync_groups);
+		free(d->keytab);
+		free(d->sasl_authid);
 		free(d->tls_ca_file);
 		free(d->tls_ca_dir);
 		free(d->tls_cert_file);

@@ -46,6 +46,8 @@ struct dir_domain {
 	size_t n_sync_groups;
 	char *bind_dn;		/* NULL: anonymous bind */
 	char *bind_password_file;
+	char *keytab;		/* a SASL/GSSAPI bind with a ticket from this keytab */
+	char *sasl_authid;	/* its principal; NULL: the keytab's first */
 	bool starttls;		/* tls = starttls: StartTLS on ldap:// uris */
 	char *tls_ca_file;	/* CAs that sign the servers' certificates; NULL: the system's */
 	char *tls_ca_dir;

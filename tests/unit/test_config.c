@@ -142,6 +142,8 @@ static const struct {
 	{ "[domain/a]\nmember_attr = member)(x\n", ":2: member_attr" },
 	{ "[domain/a]\nuser_filter = objectClass=person\n", ":2: user_filter" },
 	{ "[domain/a]\nsync_groups = a:b\n", ":2: sync_groups: 'a:b' is not a valid group name" },
+	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nbind_dn = cn=y\nbind_password_file = /p\nkeytab = /k\n", "keytab (a GSSAPI bind) and bind_dn (a simple bind) exclude each other" },
+	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nsasl_authid = host/x\n", "sasl_authid needs keytab" },
 	{ "[domain/a]\ntls = ssl\n", ":2: tls: 'ssl' is not starttls or none" },
 	{ "[domain/a]\ntls_reqcert = hard\n", ":2: tls_reqcert: 'hard' is not never, allow, try or demand" },
 	{ "[domain/a]\ntls_ca_file = ca.pem\n", ":2: tls_ca_file: 'ca.pem' is not an absolute path" },
