@@ -154,15 +154,15 @@ static void show_config(const struct dir_domain *d)
 /* Connects to the first uri that answers, step by step.  true with c->ld set. */
 static bool connect_steps(struct run *r, const struct dir_domain *d, struct ldap_conn *c)
 {
-	char uris[4096], err[1024], what[1200];
+	char uris[4096], err[1024], what[1600];
 	begin(r);
 	if (ldap_conn_uris(d, uris, sizeof(uris), err, sizeof(err)) < 0)
 		return step(r, "resolve", false, err, "DNS SRV discovery failed: check dns_domain and "
 			    "the _ldap._tcp records, or list servers in uri");
-	char last_why[256] = "", last_uri[1024] = "";
+	char last_why[256] = "", last_uri[sizeof(c->server)] = "";
 	for (const char *p = uris; *p && !c->ld;) {
 		size_t n = strcspn(p, " \t");
-		snprintf(last_uri, sizeof(last_uri), "%.*s", (int)(n < 1023 ? n : 1023), p);
+		snprintf(last_uri, sizeof(last_uri), "%.*s", (int)(n < sizeof(last_uri) - 1 ? n : sizeof(last_uri) - 1), p);
 		p += n;
 		p += strspn(p, " \t");
 		char host[256];
