@@ -4,6 +4,7 @@
 
 #include <nss.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -31,6 +32,14 @@ enum nss_status nss_ask_dird(uint32_t op, const struct buf *body, struct buf *re
 
 /* A hint to dird that needs no answer; never blocks. */
 void nss_hint_dird(uint32_t op, const struct buf *body);
+
+/* nss_negative.c: what dird said is not there, for negative_ttl, under index `generation`
+ * (0: no index). */
+bool nss_negative_has(enum index_kind kind, const char *name, uint32_t id, uint64_t generation);
+void nss_negative_add(enum index_kind kind, const char *name, uint32_t id, uint64_t generation,
+		      unsigned ttl_seconds);
+/* negative_ttl from the configuration (0 before it is read). */
+unsigned nss_negative_ttl(void);
 
 /* glibc's conventions for a record that did not fit, was not there or could not be read. */
 enum nss_status nss_result(int record_result, int *errnop);

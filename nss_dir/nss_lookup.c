@@ -78,7 +78,10 @@ enum nss_status nss_find(enum index_kind kind, const char *name, uint32_t id,
 			return NSS_STATUS_SUCCESS;
 		}
 	}
-	/* Not in the index, or expired: ask dird. */
+	/* Not in the index, or expired: ask dird, unless it said no a moment ago. */
+	uint64_t generation = f->map ? f->map->map.hdr->generation : 0;
+	if (!f->rec && nss_negative_has(kind, name, id, generation))
+		return NSS_STATUS_NOTFOUND;
 	struct buf req;
 	buf_init(&req, DIR_MAX_REQUEST);
 	put_key(&req, name, id);
@@ -86,6 +89,8 @@ enum nss_status nss_find(enum index_kind kind, const char *name, uint32_t id,
 	buf_free(&req);
 	if (st == NSS_STATUS_SUCCESS && !record_matches(f->reply.data, f->reply.len, name, id))
 		st = NSS_STATUS_UNAVAIL;
+	if (st == NSS_STATUS_NOTFOUND)
+		nss_negative_add(kind, name, id, generation, nss_negative_ttl());
 	if (st == NSS_STATUS_SUCCESS || st == NSS_STATUS_NOTFOUND || !f->rec) {
 		f->rec = st == NSS_STATUS_SUCCESS ? f->reply.data : NULL;
 		f->len = st == NSS_STATUS_SUCCESS ? (uint32_t)f->reply.len : 0;

@@ -23,6 +23,7 @@ static int configured;
 static char index_path[PATH_MAX];
 static char run_dir[PATH_MAX];
 static int timeout_ms;
+static unsigned negative_ttl;
 static struct nss_mapping *current;
 static time_t last_open_try;
 static struct nss_mapping slots[2]; /* the current mapping and one still in use by a reader */
@@ -47,6 +48,7 @@ static void load_config(void)
 	int a = snprintf(index_path, sizeof(index_path), "%s/%s", cfg.cache_dir, DIR_INDEX_FILE);
 	int b = snprintf(run_dir, sizeof(run_dir), "%s", cfg.run_dir);
 	timeout_ms = (int)cfg.nss_timeout_ms;
+	negative_ttl = cfg.negative_ttl;
 	configured = a > 0 && (size_t)a < sizeof(index_path) && b > 0 && (size_t)b < sizeof(run_dir);
 	dir_config_free(&cfg);
 }
@@ -120,6 +122,11 @@ void nss_index_release(struct nss_mapping *m)
 		retire(m);
 	pthread_mutex_unlock(&lock);
 	errno = saved;
+}
+
+unsigned nss_negative_ttl(void)
+{
+	return ensure_configured() ? negative_ttl : 0;
 }
 
 enum nss_status nss_ask_dird(uint32_t op, const struct buf *body, struct buf *reply)

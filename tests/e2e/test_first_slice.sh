@@ -158,6 +158,8 @@ if [ "${lookups:-0}" -gt 1000 ]; then ok "the stress run did real work ($lookups
 if command -v strace >/dev/null; then
 	check_eq "a cached lookup never connects to dird" "" \
 		"$(in_ns "$ONLY" strace -f -e trace=connect getent passwd alice 2>&1 >/dev/null | grep dird.sock)"
+	check_eq "a name dird said is not there is asked for once per process, not again" "1" \
+		"$(in_ns "$ONLY" strace -f -e trace=connect getent passwd ghost ghost ghost 2>&1 >/dev/null | grep -c dird.sock)"
 fi
 
 # --- SIGHUP reloads the configuration -----------------------------------------------------------

@@ -158,6 +158,17 @@ START_TEST(initgroups_from_user_record)
 			 NSS_STATUS_SUCCESS);
 	ck_assert_int_eq(start, 2);
 	free(groups);
+	/* A gid an earlier module (files) already listed is not repeated. */
+	groups = malloc(2 * sizeof(gid_t));
+	groups[0] = 20000;
+	groups[1] = 20200;
+	start = 2;
+	size = 2;
+	ck_assert_int_eq(_nss_dir_initgroups_dyn("alice", 20000, &start, &size, &groups, 0, &err),
+			 NSS_STATUS_SUCCESS);
+	ck_assert_int_eq(start, 3);
+	ck_assert_uint_eq(groups[2], 20100);
+	free(groups);
 }
 END_TEST
 
