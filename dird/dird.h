@@ -17,7 +17,7 @@ struct domain_state {
 	bool online;		/* false: offline, answered from the cache alone */
 	bool contacted;		/* asked at least once since dird started */
 	time_t since;		/* when it went online or offline */
-	char server[256];	/* the uri that answered last: tried first next time */
+	char server[DIR_MAX_URI];	/* the uri that answered last: tried first next time */
 	char last_error[512];
 	unsigned duplicates;	/* entries the last refresh dropped for a shared name or id */
 	bool probing;		/* a probe thread is running */

@@ -71,7 +71,7 @@ static void *probe_thread(void *arg)
 	free(p);
 	pthread_mutex_lock(&d->lock);
 	const struct dir_domain *dom = &d->cfg.domains[i];
-	char prefer[256];
+	char prefer[DIR_MAX_URI];
 	snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
 	pthread_mutex_unlock(&d->lock);
 

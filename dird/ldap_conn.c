@@ -237,8 +237,8 @@ int ldap_conn_open(struct ldap_conn *c, const struct dir_domain *d, const char *
 	const char *p = uris;
 	while (*p) {
 		size_t n = strcspn(p, " \t");
-		if (n > 0 && n < 1024) {
-			char uri[1024];
+		if (n > 0 && n < DIR_MAX_URI) {
+			char uri[DIR_MAX_URI];
 			memcpy(uri, p, n);
 			uri[n] = '\0';
 			if (!prefer || strcmp(uri, prefer) != 0) {

@@ -7,10 +7,13 @@
 
 #include "config.h"
 
+/* The longest uri we use, with its NUL. */
+#define DIR_MAX_URI 1024
+
 struct ldap_conn {
 	LDAP *ld;
 	const struct dir_domain *domain;
-	char server[256]; /* the uri that answered */
+	char server[DIR_MAX_URI]; /* the uri that answered */
 };
 
 /* Connects and binds to the first uri that answers: `prefer` (the one that answered last, may

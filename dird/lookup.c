@@ -85,7 +85,7 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 		      const struct query *q, void **found)
 {
 	struct ldap_conn *c = &d->conns[i];
-	char err[512] = "", prefer[256];
+	char err[512] = "", prefer[DIR_MAX_URI];
 	pthread_mutex_lock(&d->lock);
 	snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
 	pthread_mutex_unlock(&d->lock);

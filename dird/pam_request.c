@@ -170,7 +170,7 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 		      struct pam_request *r)
 {
 	const struct dir_domain *dom = &d->cfg.domains[i];
-	char prefer[256], err[512] = "";
+	char prefer[DIR_MAX_URI], err[512] = "";
 	pthread_mutex_lock(&d->lock);
 	snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
 	pthread_mutex_unlock(&d->lock);

@@ -16,7 +16,7 @@ static int fill(struct dird *d, const struct local_accounts *local, struct db *d
 	for (size_t i = 0; i < d->cfg.n_domains; i++) {
 		const struct dir_domain *dom = &d->cfg.domains[i];
 		struct ldap_conn c;
-		char err[512], prefer[256];
+		char err[512], prefer[DIR_MAX_URI];
 		pthread_mutex_lock(&d->lock);
 		snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
 		pthread_mutex_unlock(&d->lock);
