@@ -113,7 +113,8 @@ static struct tdb_context *open_live(const char *dir, enum store_kind kind, int 
 	char path[PATH_MAX];
 	if (path_of(path, sizeof(path), dir, kind, "") < 0)
 		return NULL;
-	return tdb_open(path, 0, TDB_DEFAULT, flags | O_CLOEXEC, 0600);
+	/* A cache: a crash may lose the last insert (it is fetched again), never the file. */
+	return tdb_open(path, 0, TDB_NOSYNC, flags | O_CLOEXEC, 0600);
 }
 
 static int insert(const char *dir, enum store_kind kind, const void *rec)
