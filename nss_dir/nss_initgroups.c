@@ -41,6 +41,17 @@ static void add_all(const void *rec, size_t len, gid_t skip, long *start, long *
 	uint32_t primary, n;
 	const unsigned char *gids = record_user_groups(rec, len, &primary, &n);
 	long before = *start;
+	/* Room for all of them at once, not by doubling (glibc's limit still applies). */
+	long want = *start + (long)n;
+	if (gids && want > *size && (limit <= 0 || *size < limit)) {
+		if (limit > 0 && want > limit)
+			want = limit;
+		gid_t *grown = realloc(*groupsp, (size_t)want * sizeof(gid_t));
+		if (grown) {
+			*groupsp = grown;
+			*size = want;
+		}
+	}
 	for (uint32_t i = 0; gids && i < n; i++) {
 		uint32_t gid;
 		memcpy(&gid, gids + (size_t)i * sizeof(gid), sizeof(gid));
