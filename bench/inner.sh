@@ -166,7 +166,8 @@ start=$(date +%s%N)
 "${CTL[@]}" cache refresh >/dev/null
 v dir "fill the cache from the directory" $(( $(ms_since "$start") * 1000000 )) ns
 hot dir dir
-cold dir dir "${CTL[*]} cache flush"
+dir_flush() { "${CTL[@]}" cache flush >/dev/null; }
+cold dir dir dir_flush
 "${CTL[@]}" cache refresh >/dev/null
 v dir "daemon peak RSS" "$(( $(sed -n 's/^VmHWM:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$DIRD/status") * 1024 ))" bytes
 v dir "cache on disk" "$(du -sb "$WORK/dir/cache" | cut -f1)" bytes
