@@ -12,6 +12,7 @@
 #include "db.h"
 #include "ldap_conn.h"
 #include "negcache.h"
+#include "ratelimit.h"
 
 struct domain_state {
 	bool online;		/* false: offline, answered from the cache alone */
@@ -59,6 +60,7 @@ struct dird {
 	size_t worker_domain;		/* the domain it is asking */
 	unsigned probes_running;
 	unsigned pam_running;		/* pam_request.c's threads */
+	struct ratelimit misses;	/* cache misses per local user */
 };
 
 long long now_ms(void);
@@ -103,9 +105,10 @@ void pam_submit_locked(struct dird *d, int fd, uint32_t op, struct buf *body);
 
 /* server.c */
 int server_listen(const char *run_dir, const char *name, mode_t mode);
-/* Serves one connection on a listening socket: the PAM one takes PAM requests from root only,
- * the other everything else. */
-void server_handle_client(struct dird *d, int listen_fd, bool pam_socket);
+/* Answers one whole request of a client (uid from SO_PEERCRED) and takes its socket: PAM
+ * requests only on the PAM socket and from root, everything else only on the other. */
+void server_request(struct dird *d, int fd, bool pam_socket, uid_t uid, uint32_t op,
+		    struct buf *body);
 void server_reply(int fd, uint32_t status, struct buf *reply);
 
 #endif

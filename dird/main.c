@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clients.h"
 #include "dird.h"
 #include "fileutil.h"
 #include "log.h"
@@ -266,10 +267,19 @@ int main(int argc, char **argv)
 	log_info("ready, listening on %s/%s", d.cfg.run_dir, DIR_SOCKET_NAME);
 
 	bool reload_pending = false;
+	static struct clients clients;
+	static struct pollfd p[4 + MAX_CLIENTS];
 	for (;;) {
-		struct pollfd p[4] = { { .fd = sfd, .events = POLLIN }, { .fd = lfd, .events = POLLIN },
-				       { .fd = d.wake_fd, .events = POLLIN }, { .fd = pam_fd, .events = POLLIN } };
-		int r = poll(p, 4, next_timeout(&d));
+		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = d.wake_fd, .events = POLLIN };
+		p[3] = (struct pollfd){ .fd = pam_fd, .events = POLLIN };
+		size_t n_clients = clients_pollfds(&clients, p + 4);
+		int timeout = next_timeout(&d);
+		long long client_wait = clients_next_deadline(&clients, now_ms());
+		if (client_wait >= 0 && client_wait < timeout)
+			timeout = (int)client_wait;
+		int r = poll(p, 4 + n_clients, timeout);
 		if (r < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			break;
@@ -283,10 +293,12 @@ int main(int argc, char **argv)
 					break;
 			}
 		}
+		/* Clients first: accepting may move them around in the table. */
+		clients_service(&d, &clients, p + 4, n_clients);
 		if (r > 0 && (p[1].revents & POLLIN))
-			server_handle_client(&d, lfd, false);
+			clients_accept(&clients, lfd, false);
 		if (r > 0 && (p[3].revents & POLLIN))
-			server_handle_client(&d, pam_fd, true);
+			clients_accept(&clients, pam_fd, true);
 		uint64_t wakes;
 		if (r > 0 && (p[2].revents & POLLIN) && read(d.wake_fd, &wakes, sizeof(wakes)) < 0)
 			log_debug("wake: %s", strerror(errno));

@@ -1,4 +1,5 @@
-/* The socket: one request and one reply per connection (libcommon/protocol.h). */
+/* A request read by clients.c: answered here, or handed with its socket to the worker or a PAM
+ * thread (libcommon/protocol.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "dird.h"
 #include "log.h"
 #include "protocol.h"
+#include "ratelimit.h"
 #include "store.h"
 
 int server_listen(const char *run_dir, const char *name, mode_t mode)
@@ -43,11 +45,11 @@ int server_listen(const char *run_dir, const char *name, mode_t mode)
 	return fd;
 }
 
-static int io_all(int fd, void *p, size_t n, bool writing)
+static int send_all(int fd, const void *p, size_t n)
 {
-	char *s = p;
+	const char *s = p;
 	while (n > 0) {
-		ssize_t r = writing ? send(fd, s, n, MSG_NOSIGNAL) : recv(fd, s, n, 0);
+		ssize_t r = send(fd, s, n, MSG_NOSIGNAL);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -136,8 +138,8 @@ void server_reply(int fd, uint32_t status, struct buf *reply)
 	if (status != DIR_OK)
 		buf_reset(reply);
 	uint32_t hdr[3] = { DIR_PROTO_MAGIC, status, (uint32_t)reply->len };
-	if (io_all(fd, hdr, sizeof(hdr), true) == 0)
-		io_all(fd, reply->data, reply->len, true);
+	if (send_all(fd, hdr, sizeof(hdr)) == 0)
+		send_all(fd, reply->data, reply->len);
 }
 
 static bool is_lookup(uint32_t op)
@@ -148,7 +150,7 @@ static bool is_lookup(uint32_t op)
 
 /* A lookup: answered now from the cache, at once when no domain is usable, or handed with its
  * socket to the worker.  Returns false when the worker took the socket. */
-static bool handle_lookup(struct dird *d, int fd, uint32_t op, struct buf *body,
+static bool handle_lookup(struct dird *d, int fd, uid_t uid, uint32_t op, struct buf *body,
 			  struct buf *reply, uint32_t *status)
 {
 	uint32_t cached = lookup_cached(d, op, body, reply);
@@ -158,9 +160,16 @@ static bool handle_lookup(struct dird *d, int fd, uint32_t op, struct buf *body,
 	pthread_mutex_lock(&d->lock);
 	domain_tick_locked(d);
 	bool usable = any_domain_usable_locked(d);
-	if (usable)
+	/* One local user asking for name after name the directory lacks is held back, so
+	 * the directory is not flooded for everyone else. */
+	bool allowed = ratelimit_allow(&d->misses, uid, now_ms());
+	if (usable && allowed)
 		worker_submit_locked(d, fd, op, body);
 	pthread_mutex_unlock(&d->lock);
+	if (!allowed) {
+		*status = cached == LOOKUP_STALE ? DIR_OK : DIR_UNAVAIL;
+		return true;
+	}
 	/* Offline: the stale copy if there is one, else "not known", and at once. */
 	*status = cached == LOOKUP_STALE ? DIR_OK : DIR_UNAVAIL;
 	return !usable;
@@ -171,51 +180,43 @@ static bool is_pam(uint32_t op)
 	return op == DIR_OP_PAM_AUTH || op == DIR_OP_PAM_ACCOUNT || op == DIR_OP_PAM_CHAUTHTOK;
 }
 
-void server_handle_client(struct dird *d, int listen_fd, bool pam_socket)
-{
-	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	/* A client that stalls costs us at most this long. */
-	struct timeval tv = { .tv_sec = DIR_CLIENT_IO_TIMEOUT_MS / 1000,
-			      .tv_usec = (DIR_CLIENT_IO_TIMEOUT_MS % 1000) * 1000 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+/* Replies are written blocking, each write bounded: by the main loop briefly (a client that
+ * does not read its answer costs it little), by the worker and PAM threads longer. */
+#define MAIN_SEND_TIMEOUT_MS 100
 
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	uint32_t hdr[3];
-	struct buf body, reply;
+static void set_blocking(int fd, int send_timeout_ms)
+{
+	struct timeval tv = { .tv_sec = send_timeout_ms / 1000,
+			      .tv_usec = (send_timeout_ms % 1000) * 1000 };
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+void server_request(struct dird *d, int fd, bool pam_socket, uid_t uid, uint32_t op,
+		    struct buf *body)
+{
+	struct buf reply;
 	bool reply_here = true;
-	buf_init(&body, DIR_MAX_REQUEST);
-	buf_init(&reply, DIR_MAX_REPLY);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-	    io_all(fd, hdr, sizeof(hdr), false) < 0)
-		goto out;
 	uint32_t status;
-	if (hdr[0] != DIR_PROTO_MAGIC || hdr[2] > DIR_MAX_REQUEST) {
-		status = DIR_BADREQ;
+	buf_init(&reply, DIR_MAX_REPLY);
+	if (is_pam(op) != pam_socket || (pam_socket && uid != 0)) {
+		status = DIR_DENIED;
+	} else if (pam_socket) {
+		set_blocking(fd, DIR_CLIENT_IO_TIMEOUT_MS);
+		pthread_mutex_lock(&d->lock);
+		pam_submit_locked(d, fd, op, body);
+		pthread_mutex_unlock(&d->lock);
+		reply_here = false;
+	} else if (is_lookup(op)) {
+		set_blocking(fd, DIR_CLIENT_IO_TIMEOUT_MS); /* the worker may answer */
+		reply_here = handle_lookup(d, fd, uid, op, body, &reply, &status);
 	} else {
-		void *p = buf_extend(&body, hdr[2]);
-		if (!p || io_all(fd, p, hdr[2], false) < 0)
-			goto out;
-		if (is_pam(hdr[1]) != pam_socket || (pam_socket && cred.uid != 0)) {
-			status = DIR_DENIED;
-		} else if (pam_socket) {
-			pthread_mutex_lock(&d->lock);
-			pam_submit_locked(d, fd, hdr[1], &body);
-			pthread_mutex_unlock(&d->lock);
-			reply_here = false;
-		} else if (is_lookup(hdr[1]))
-			reply_here = handle_lookup(d, fd, hdr[1], &body, &reply, &status);
-		else
-			status = dispatch(d, hdr[1], cred.uid, &body, &reply);
+		status = dispatch(d, op, uid, body, &reply);
 	}
-	if (reply_here)
+	if (reply_here) {
+		set_blocking(fd, MAIN_SEND_TIMEOUT_MS);
 		server_reply(fd, status, &reply);
-out:
-	buf_free_wipe(&body); /* it may have held a password */
-	buf_free(&reply);
-	if (reply_here)
 		close(fd);
+	}
+	buf_free(&reply);
 }
