@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dirctl.h"
 #include "fileutil.h"
@@ -164,6 +165,47 @@ static void pam_usage(void)
 			"           at most %d sessions per user\n"
 			"  --2fa    a one-time password (pam_oath, " OATH_USERS ") after the password\n"
 			"  --dir    write there instead of /etc/pam.d\n", STIG_MAX_SESSIONS);
+}
+
+/* Installs (or removes) the default set in dir.  A file there that is not ours as rendered is
+ * backed up before it is replaced, and left alone (with a word) when disabling. */
+int pam_install(struct ctl *c, const char *dir, bool install, bool dry_run)
+{
+	struct profile p = { .directory = c->cfg.n_domains > 0 };
+	int rc = EXIT_OK;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct text t = { .len = 0 };
+		char path[PATH_MAX], old[8192];
+		files[i].render(&t, &p);
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
+		FILE *f = fopen(path, "re");
+		size_t n = f ? fread(old, 1, sizeof(old), f) : 0;
+		if (f)
+			fclose(f);
+		bool exists = f != NULL, ours = exists && n == t.len && !memcmp(old, t.data, n);
+		if (install && ours)
+			continue;
+		if (!install && !exists)
+			continue;
+		if (!install && !ours) {
+			printf("%s: changed since dirctl wrote it; left as it is\n", path);
+			continue;
+		}
+		printf("%s: %s%s\n", path, install ? (exists ? "replace" : "install") : "remove",
+		       dry_run ? " (dry run)" : "");
+		if (dry_run)
+			continue;
+		char backup[PATH_MAX + 16];
+		snprintf(backup, sizeof(backup), "%s.dirctl-backup", path);
+		bool ok = install ? (!exists || file_replace(backup, old, n, 0644) == 0) &&
+					    file_replace(path, t.data, t.len, 0644) == 0 :
+				    unlink(path) == 0;
+		if (!ok) {
+			fprintf(stderr, "dirctl: %s: %s\n", path, strerror(errno));
+			rc = EXIT_FAIL;
+		}
+	}
+	return rc;
 }
 
 int cmd_pam(struct ctl *c, int argc, char **argv)

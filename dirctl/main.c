@@ -26,6 +26,10 @@ static void usage(FILE *f)
 		"  domain info [DOMAIN] where each domain is served from: server, port, base, clock, realm\n"
 		"  test [--verbose] [DOMAIN]\n"
 		"                       talk to each domain step by step; say what fails and why\n"
+		"  enable [--dry-run] [--no-pam] [--nsswitch FILE] [--pam-dir DIR]\n"
+		"                       put dir on nsswitch.conf's passwd and group lines (after files)\n"
+		"                       and install the PAM services; a backup of what changes is kept\n"
+		"  disable [...]        the same options: take them off again\n"
 		"  pam render [--local] [--stig] [--2fa] [--dir DIR]\n"
 		"                       write the PAM services for this configuration (/etc/pam.d)\n"
 		"Options:\n"
@@ -91,6 +95,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[0];
 	if (!strcmp(cmd, "status") && argc == 1)
 		rc = cmd_status(&c);
+	else if (!strcmp(cmd, "enable") || !strcmp(cmd, "disable"))
+		rc = cmd_enable(&c, cmd[0] == 'e', argc - 1, argv + 1);
 	else if (!strcmp(cmd, "domain"))
 		rc = cmd_domain(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "test"))
