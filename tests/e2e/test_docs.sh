@@ -1,6 +1,7 @@
 #!/bin/bash
 # The documentation keeps up with the code: every dird.conf key the parser knows is in the
-# README's table and in etc/dird.conf, and etc/dird.conf parses (the unit tests check that).
+# README's table, in dird.conf(5) and in etc/dird.conf (which the unit tests parse); the man
+# pages render without warnings; every dirctl command of --help is in dirctl(8).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
@@ -13,5 +14,13 @@ check "the parser's keys were found" test "$(wc -w <<<"$keys")" -gt 40
 for k in $keys; do
 	check "README documents $k" grep -q "\`$k\`" "$TOP/README.md"
 	check "etc/dird.conf shows $k" grep -qE "^#? *$k *=" "$TOP/etc/dird.conf"
+	check "dird.conf(5) documents $k" grep -qE "(\\\\fB|^\\.B )$k" "$TOP/man/dird.conf.5"
+done
+for page in "$TOP"/man/*.[58]; do
+	check "$(basename "$page") renders without warnings" \
+		test -z "$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)"
+done
+for cmd in $("$BUILD/dirctl/dirctl" --help | sed -n 's/^  \([a-z]*\).*/\1/p' | sort -u); do
+	check "dirctl(8) documents $cmd" grep -q "^\\.B.* $cmd\|^\\.B $cmd\|^\\.BR $cmd\|^\\.BI $cmd\|^\\.B[RI]* \"$cmd" "$TOP/man/dirctl.8"
 done
 finish
