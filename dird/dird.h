@@ -103,6 +103,9 @@ void worker_submit_locked(struct dird *d, int fd, uint32_t op, struct buf *body)
  * owns fd and body and replies on fd.  Called with lock held. */
 void pam_submit_locked(struct dird *d, int fd, uint32_t op, struct buf *body);
 
+/* notify.c: tells systemd (NOTIFY_SOCKET) that dird serves. */
+void notify_ready(void);
+
 /* server.c */
 int server_listen(const char *run_dir, const char *name, mode_t mode);
 /* Answers one whole request of a client (uid from SO_PEERCRED) and takes its socket: PAM

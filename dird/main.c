@@ -265,6 +265,7 @@ int main(int argc, char **argv)
 	pthread_mutex_unlock(&d.lock);
 	pthread_mutex_unlock(&d.store_lock);
 	log_info("ready, listening on %s/%s", d.cfg.run_dir, DIR_SOCKET_NAME);
+	notify_ready();
 
 	bool reload_pending = false;
 	static struct clients clients;

@@ -1,0 +1,39 @@
+#!/bin/bash
+# The systemd unit: systemd-analyze accepts it (with the build's dird in ExecStart), and dird
+# tells NOTIFY_SOCKET it is ready once its socket answers (Type=notify).
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/common.sh"
+. "$HERE/../lib/slapd.sh"
+
+WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
+chmod 755 "$WORK"
+cleanup() { [ -n "${LISTENER:-}" ] && kill "$LISTENER" 2>/dev/null; dird_stop; slapd_stop; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+sed -e "s|/usr/sbin/dird|$BUILD/dird/dird|" -e '/^Documentation=/d' \
+	"$HERE/../../etc/systemd/dird.service" >"$WORK/dird.service"
+check_eq "systemd-analyze verify finds nothing to say about dird.service" "" \
+	"$(systemd-analyze verify "$WORK/dird.service" 2>&1)"
+check "the unit waits for dird's readiness" grep -q "^Type=notify" "$WORK/dird.service"
+check "and gives it no capability" grep -q "^CapabilityBoundingSet=$" "$WORK/dird.service"
+
+python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 10 --big-group 5 --many-groups 3
+slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
+export DIR_CONF=$WORK/dird.conf
+write_dird_conf "$DIR_CONF" "$SLAPD_URI"
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+print(s.recv(4096).decode(), flush=True)
+' "$WORK/notify" >"$WORK/notified" &
+LISTENER=$!
+for _ in $(seq 50); do [ -S "$WORK/notify" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$WORK/notify dird_start || exit 1
+wait "$LISTENER"
+LISTENER=
+check "dird sends READY=1 to NOTIFY_SOCKET" grep -q "^READY=1" "$WORK/notified"
+check "by then its socket is there" test -S "$WORK/run/dird.sock"
+finish
