@@ -23,4 +23,16 @@ done
 for cmd in $("$BUILD/dirctl/dirctl" --help | sed -n 's/^  \([a-z]*\).*/\1/p' | sort -u); do
 	check "dirctl(8) documents $cmd" grep -q "^\\.B.* $cmd\|^\\.B $cmd\|^\\.BR $cmd\|^\\.BI $cmd\|^\\.B[RI]* \"$cmd" "$TOP/man/dirctl.8"
 done
+# bash completion offers the commands of --help
+. "$TOP/etc/bash-completion/dirctl"
+COMP_WORDS=(dirctl "")
+COMP_CWORD=1
+_dirctl
+for cmd in $("$BUILD/dirctl/dirctl" --help | sed -n 's/^  \([a-z]*\).*/\1/p' | sort -u); do
+	check "bash completion offers $cmd" grep -qw "$cmd" <<<"${COMPREPLY[*]}"
+done
+COMP_WORDS=(dirctl cache "")
+COMP_CWORD=2
+_dirctl
+check_eq "and the words after cache" "refresh flush" "${COMPREPLY[*]}"
 finish
