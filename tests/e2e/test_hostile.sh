@@ -56,5 +56,26 @@ check "dird says who" grep -q "uid 65534 asks for more than 50 unknown names a s
 t=$(ms in_ns "$WORK/nss" getent passwd u00047)
 check "root's lookups are not limited by it (${t} ms)" test "$t" -lt 500
 check_eq "nor answered wrongly" "u00047" "$(in_ns "$WORK/nss" getent passwd u00047 | cut -d: -f1)"
+
+# Lock games: nobody holds an exclusive lock on the index every reader maps; dird must not care.
+setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c '
+import fcntl, sys, time
+f = open(sys.argv[1], "rb")
+fcntl.flock(f, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(6)
+' "$WORK/cache/nss.idx" >"$WORK/lock.out" &
+HOLDERS+=($!)
+for _ in $(seq 50); do grep -q locked "$WORK/lock.out" && break; sleep 0.1; done
+check "nobody holds an exclusive lock on nss.idx" grep -q locked "$WORK/lock.out"
+t=$(ms "$BUILD/dirctl/dirctl" cache refresh)
+check "a full refresh still completes and replaces the index (${t} ms)" test "$t" -lt 5000
+check_eq "and lookups still answer" "u00046" "$(in_ns "$WORK/nss" getent passwd u00046 | cut -d: -f1)"
+kill "${HOLDERS[@]}" 2>/dev/null
+HOLDERS=()
+
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$BUILD/dirctl/dirctl" -c "$DIR_CONF" cache refresh 2>&1)
+check_eq "nobody cannot start a refresh (a full enumeration of the directory)" "1" "$?"
+check "...and is told why" grep -q "only root may do that" <<<"$out"
 check "dird is still running" kill -0 "$DIRD_PID"
 finish
