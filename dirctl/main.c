@@ -10,34 +10,56 @@
 
 #define CALL_TIMEOUT_MS 5000
 
+/* Each command's help: the lines `dirctl --help` lists, and `dirctl CMD --help` alone. */
+static const struct {
+	const char *cmd;
+	const char *text;
+} commands[] = {
+	{ "status", "  status               dird, each domain and the cache\n" },
+	{ "cache", "  cache refresh        read the whole directory now\n"
+		   "  cache flush          empty the cache (long-running processes see it at once)\n" },
+	{ "user", "  user NAME|UID        a cached user record (fetched if not cached)\n" },
+	{ "group", "  group NAME|GID       a cached group record (fetched if not cached)\n" },
+	{ "users", "  users                every cached user\n" },
+	{ "groups", "  groups               every cached group\n" },
+	{ "sessions", "  sessions             live login sessions (pam_dir.so registers them)\n" },
+	{ "domain", "  domain info [DOMAIN] where each domain is served from: server, port, base, clock, realm\n" },
+	{ "test", "  test [--verbose] [DOMAIN]\n"
+		  "                       talk to each domain step by step; say what fails and why\n" },
+	{ "enable", "  enable [--dry-run] [--no-pam] [--nsswitch FILE] [--pam-dir DIR]\n"
+		    "                       put dir on nsswitch.conf's passwd and group lines (after files)\n"
+		    "                       and install the PAM services; a backup of what changes is kept\n" },
+	{ "disable", "  disable [...]        the same options: take them off again\n" },
+	{ "pam", "  pam render [--local] [--stig] [--2fa] [--dir DIR]\n"
+		 "                       write the PAM services for this configuration (/etc/pam.d)\n" },
+};
+
+static const char options_help[] =
+	"Options:\n"
+	"  -c, --config FILE    read FILE instead of $DIR_CONF or " DIR_DEFAULT_CONF "\n"
+	"  -j, --json           JSON output\n"
+	"  -h, --help           this help (dirctl COMMAND --help: that command's)\n"
+	"Exit codes: 0 ok, 1 failed, 2 usage, 3 dird not running, 4 a domain offline,\n"
+	"5 no such user or group.\n";
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: dirctl [-c FILE] [--json] COMMAND\n"
-		"Commands:\n"
-		"  status               dird, each domain and the cache\n"
-		"  cache refresh        read the whole directory now\n"
-		"  cache flush          empty the cache (long-running processes see it at once)\n"
-		"  user NAME|UID        a cached user record (fetched if not cached)\n"
-		"  group NAME|GID       a cached group record (fetched if not cached)\n"
-		"  users                every cached user\n"
-		"  groups               every cached group\n"
-		"  sessions             live login sessions (pam_dir.so registers them)\n"
-		"  domain info [DOMAIN] where each domain is served from: server, port, base, clock, realm\n"
-		"  test [--verbose] [DOMAIN]\n"
-		"                       talk to each domain step by step; say what fails and why\n"
-		"  enable [--dry-run] [--no-pam] [--nsswitch FILE] [--pam-dir DIR]\n"
-		"                       put dir on nsswitch.conf's passwd and group lines (after files)\n"
-		"                       and install the PAM services; a backup of what changes is kept\n"
-		"  disable [...]        the same options: take them off again\n"
-		"  pam render [--local] [--stig] [--2fa] [--dir DIR]\n"
-		"                       write the PAM services for this configuration (/etc/pam.d)\n"
-		"Options:\n"
-		"  -c, --config FILE    read FILE instead of $DIR_CONF or " DIR_DEFAULT_CONF "\n"
-		"  -j, --json           JSON output\n"
-		"  -h, --help           this help\n"
-		"Exit codes: 0 ok, 1 failed, 2 usage, 3 dird not running, 4 a domain offline,\n"
-		"5 no such user or group.\n");
+	fprintf(f, "Usage: dirctl [-c FILE] [--json] COMMAND\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fputs(commands[i].text, f);
+	fputs(options_help, f);
+}
+
+/* dirctl CMD --help: true when it printed that command's help. */
+static bool command_help(const char *cmd)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].cmd, cmd)) {
+			printf("Usage: dirctl [-c FILE] [--json] %s ...\n%s%s", cmd, commands[i].text,
+			       options_help);
+			return true;
+		}
+	return false;
 }
 
 int ctl_call(const struct ctl *c, uint32_t op, const struct buf *body, uint32_t *status,
@@ -86,6 +108,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	for (int i = 1; i < argc; i++)
+		if ((!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) && command_help(argv[0]))
+			return EXIT_OK;
 	char err[1024];
 	if (dir_config_load(conf ? conf : dir_config_path(), &c.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dirctl: %s\n", err);

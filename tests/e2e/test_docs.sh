@@ -23,6 +23,10 @@ done
 for cmd in $("$BUILD/dirctl/dirctl" --help | sed -n 's/^  \([a-z]*\).*/\1/p' | sort -u); do
 	check "dirctl(8) documents $cmd" grep -q "^\\.B.* $cmd\|^\\.B $cmd\|^\\.BR $cmd\|^\\.BI $cmd\|^\\.B[RI]* \"$cmd" "$TOP/man/dirctl.8"
 done
+for cmd in $("$BUILD/dirctl/dirctl" --help | sed -n 's/^  \([a-z]*\).*/\1/p' | sort -u); do
+	check "dirctl $cmd --help shows that command's usage" \
+		sh -c "'$BUILD/dirctl/dirctl' $cmd --help | grep -q '^  $cmd'"
+done
 # bash completion offers the commands of --help
 . "$TOP/etc/bash-completion/dirctl"
 COMP_WORDS=(dirctl "")
