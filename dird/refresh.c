@@ -1,6 +1,7 @@
 /* Full refreshes: a thread reads every domain into a new db with its own connections, writes
  * the files, and swaps the db in.  A failed refresh leaves the previous cache as it was. */
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,9 @@ static void *refresh_thread(void *arg)
 	d->refreshing = false;
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
+	/* The old db and this thread's buffers were freed: give the pages back, or the next
+	 * refresh's peak stacks on this one's. */
+	malloc_trim(0);
 	return NULL;
 }
 
