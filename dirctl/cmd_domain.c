@@ -176,10 +176,7 @@ int cmd_domain(struct ctl *c, int argc, char **argv)
 	}
 	if (argc == 2)
 		only = argv[1];
-	setenv("LDAPNOINIT", "1", 1);
-	setenv("RES_OPTIONS", "timeout:2 attempts:1", 0);
-	if (c->cfg.krb5_config)
-		setenv("KRB5_CONFIG", c->cfg.krb5_config, 1);
+	ctl_directory_env(c);
 	log_set_level(DIR_LOG_ERROR);
 	json_object *list = json_object_new_array();
 	int rc = EXIT_OK;

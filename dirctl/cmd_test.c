@@ -311,11 +311,7 @@ int cmd_test(struct ctl *c, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	/* As dird: our configuration only, bounded DNS waits. */
-	setenv("LDAPNOINIT", "1", 1);
-	setenv("RES_OPTIONS", "timeout:2 attempts:1", 0);
-	if (c->cfg.krb5_config)
-		setenv("KRB5_CONFIG", c->cfg.krb5_config, 1);
+	ctl_directory_env(c);
 	log_set_level(r.verbose ? DIR_LOG_DEBUG : DIR_LOG_ERROR);
 	int rc = EXIT_OK;
 	bool found = false;

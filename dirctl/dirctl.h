@@ -25,6 +25,9 @@ struct ctl {
 int ctl_call(const struct ctl *c, uint32_t op, const struct buf *body, uint32_t *status,
 	     struct buf *reply);
 
+/* Before talking to a directory directly (test, domain info): the environment dird uses. */
+void ctl_directory_env(const struct ctl *c);
+
 int cmd_status(struct ctl *c);
 int cmd_cache(struct ctl *c, int argc, char **argv);
 int cmd_show(struct ctl *c, bool user, const char *what);

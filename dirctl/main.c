@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
@@ -60,6 +61,15 @@ static bool command_help(const char *cmd)
 			return true;
 		}
 	return false;
+}
+
+void ctl_directory_env(const struct ctl *c)
+{
+	/* As dird: our configuration only (no ~/.ldaprc), bounded DNS waits, dird's krb5.conf. */
+	setenv("LDAPNOINIT", "1", 1);
+	setenv("RES_OPTIONS", "timeout:2 attempts:1", 0);
+	if (c->cfg.krb5_config)
+		setenv("KRB5_CONFIG", c->cfg.krb5_config, 1);
 }
 
 int ctl_call(const struct ctl *c, uint32_t op, const struct buf *body, uint32_t *status,

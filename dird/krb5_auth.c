@@ -45,6 +45,46 @@ static bool is_refusal(krb5_error_code rc)
 	       rc == KRB5KDC_ERR_POLICY || rc == KRB5_PREAUTH_FAILED;
 }
 
+/* What both password functions start from: a context, user@krb5_realm and options. */
+struct krb5_user {
+	krb5_context ctx;
+	krb5_principal princ;
+	krb5_get_init_creds_opt *opt;
+};
+
+static int user_open(const struct dir_config *cfg, const struct dir_domain *dom, const char *user,
+		     struct krb5_user *k, char *err, size_t errlen)
+{
+	memset(k, 0, sizeof(*k));
+	krb5_error_code rc = open_context(cfg, &k->ctx);
+	if (rc) {
+		k->ctx = NULL;
+		snprintf(err, errlen, "cannot set up Kerberos: error %ld", (long)rc);
+		return -1;
+	}
+	/* One component, whatever the name holds: "a/b" or "a@B" cannot pick another principal. */
+	rc = krb5_build_principal(k->ctx, &k->princ, (unsigned)strlen(dom->krb5_realm),
+				  dom->krb5_realm, user, (char *)NULL);
+	if (!rc)
+		rc = krb5_get_init_creds_opt_alloc(k->ctx, &k->opt);
+	if (rc) {
+		describe(k->ctx, rc, "setting up", err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+static void user_close(struct krb5_user *k)
+{
+	if (!k->ctx)
+		return;
+	if (k->opt)
+		krb5_get_init_creds_opt_free(k->ctx, k->opt);
+	krb5_free_principal(k->ctx, k->princ);
+	krb5_free_context(k->ctx);
+	memset(k, 0, sizeof(*k));
+}
+
 /* Writes the credentials to a FILE cache in scratch_dir and reads its bytes back.  The library
  * replaces the file as it writes it, so it is read by name afterwards. */
 static int export_ccache(krb5_context ctx, krb5_principal princ, krb5_creds *creds,
@@ -93,28 +133,18 @@ enum user_bind_result krb5_check_password(const struct dir_config *cfg,
 					  const char *password, const char *scratch_dir,
 					  struct buf *ccache, char *err, size_t errlen)
 {
-	krb5_context ctx;
-	krb5_error_code rc = open_context(cfg, &ctx);
-	if (rc) {
-		snprintf(err, errlen, "cannot set up Kerberos: error %ld", (long)rc);
-		return USER_BIND_ERROR;
-	}
+	struct krb5_user k;
 	enum user_bind_result ret = USER_BIND_ERROR;
-	krb5_principal princ = NULL;
-	krb5_get_init_creds_opt *opt = NULL;
 	krb5_keytab kt = NULL;
 	krb5_creds creds;
 	bool have_creds = false;
 	char ktname[PATH_MAX + 8];
-	/* One component, whatever the name holds: "a/b" or "a@B" cannot pick another principal. */
-	rc = krb5_build_principal(ctx, &princ, (unsigned)strlen(dom->krb5_realm), dom->krb5_realm,
-				  user, (char *)NULL);
-	if (!rc)
-		rc = krb5_get_init_creds_opt_alloc(ctx, &opt);
-	if (rc) {
-		describe(ctx, rc, "setting up", err, errlen);
+	krb5_error_code rc;
+	if (user_open(cfg, dom, user, &k, err, errlen) < 0)
 		goto out;
-	}
+	krb5_context ctx = k.ctx;
+	krb5_principal princ = k.princ;
+	krb5_get_init_creds_opt *opt = k.opt;
 	rc = krb5_get_init_creds_password(ctx, &creds, princ, password, NULL, NULL, 0, NULL, opt);
 	if (rc == KRB5KDC_ERR_KEY_EXP) {
 		/* Expired: the password is right only if it still gets a password-change ticket. */
@@ -152,13 +182,10 @@ enum user_bind_result krb5_check_password(const struct dir_config *cfg,
 		      USER_BIND_OK : USER_BIND_ERROR;
 out:
 	if (have_creds)
-		krb5_free_cred_contents(ctx, &creds);
+		krb5_free_cred_contents(k.ctx, &creds);
 	if (kt)
-		krb5_kt_close(ctx, kt);
-	if (opt)
-		krb5_get_init_creds_opt_free(ctx, opt);
-	krb5_free_principal(ctx, princ);
-	krb5_free_context(ctx);
+		krb5_kt_close(k.ctx, kt);
+	user_close(&k);
 	return ret;
 }
 
@@ -167,27 +194,20 @@ enum user_bind_result krb5_change_user_password(const struct dir_config *cfg,
 						const char *old_password, const char *new_password,
 						char *msg, size_t msglen, char *err, size_t errlen)
 {
-	krb5_context ctx;
+	struct krb5_user k;
 	msg[0] = '\0';
-	krb5_error_code rc = open_context(cfg, &ctx);
-	if (rc) {
-		snprintf(err, errlen, "cannot set up Kerberos: error %ld", (long)rc);
+	if (user_open(cfg, dom, user, &k, err, errlen) < 0) {
+		user_close(&k);
 		return USER_BIND_ERROR;
 	}
+	krb5_context ctx = k.ctx;
 	enum user_bind_result ret = USER_BIND_ERROR;
-	krb5_principal princ = NULL;
-	krb5_get_init_creds_opt *opt = NULL;
 	krb5_creds creds;
-	rc = krb5_build_principal(ctx, &princ, (unsigned)strlen(dom->krb5_realm), dom->krb5_realm,
-				  user, (char *)NULL);
-	if (!rc)
-		rc = krb5_get_init_creds_opt_alloc(ctx, &opt);
-	if (!rc) {
-		/* A password-change ticket: also what an expired password still gets. */
-		krb5_get_init_creds_opt_set_tkt_life(opt, 60);
-		rc = krb5_get_init_creds_password(ctx, &creds, princ, old_password, NULL, NULL, 0,
-						  "kadmin/changepw", opt);
-	}
+	krb5_error_code rc = 0;
+	/* A password-change ticket: also what an expired password still gets. */
+	krb5_get_init_creds_opt_set_tkt_life(k.opt, 60);
+	rc = krb5_get_init_creds_password(ctx, &creds, k.princ, old_password, NULL, NULL, 0,
+					  "kadmin/changepw", k.opt);
 	if (rc) {
 		ret = is_refusal(rc) ? USER_BIND_DENIED : USER_BIND_ERROR;
 		if (ret == USER_BIND_DENIED)
@@ -222,9 +242,6 @@ enum user_bind_result krb5_change_user_password(const struct dir_config *cfg,
 	krb5_free_data_contents(ctx, &code_string);
 	krb5_free_data_contents(ctx, &result_string);
 out:
-	if (opt)
-		krb5_get_init_creds_opt_free(ctx, opt);
-	krb5_free_principal(ctx, princ);
-	krb5_free_context(ctx);
+	user_close(&k);
 	return ret;
 }
