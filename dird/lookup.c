@@ -8,33 +8,13 @@
 #include "dird.h"
 #include "fetch.h"
 #include "log.h"
-#include "names.h"
 #include "protocol.h"
+#include "requests.h"
 #include "store.h"
 
 static bool is_user_op(uint32_t op)
 {
 	return op == DIR_OP_GETPWNAM || op == DIR_OP_GETPWUID;
-}
-
-struct query {
-	uint32_t op;
-	const char *name; /* NULL: by id */
-	uint32_t id;
-};
-
-static bool parse(uint32_t op, const struct buf *body, struct query *q)
-{
-	struct cursor c;
-	cursor_init(&c, body->data, body->len);
-	q->op = op;
-	q->name = NULL;
-	q->id = 0;
-	if (op == DIR_OP_GETPWNAM || op == DIR_OP_GETGRNAM)
-		q->name = cursor_str(&c, NULL);
-	else
-		q->id = cursor_u32(&c);
-	return cursor_done(&c) && (!q->name || dir_valid_name(q->name));
 }
 
 /* An entry is due for a refresh after three quarters of entry_ttl (as the index says). */
@@ -46,7 +26,7 @@ static bool is_fresh(const struct dird *d, uint64_t fetched)
 
 /* Encodes db's record into reply: DIR_OK if fresh, LOOKUP_STALE if due for a refresh,
  * LOOKUP_MISS if db does not have it.  Lock held. */
-static uint32_t answer_from_db(struct dird *d, const struct query *q, struct buf *reply)
+static uint32_t answer_from_db(struct dird *d, const struct lookup_query *q, struct buf *reply)
 {
 	struct dir_user *u = NULL;
 	struct dir_group *g = NULL;
@@ -69,8 +49,8 @@ static uint32_t answer_from_db(struct dird *d, const struct query *q, struct buf
 
 uint32_t lookup_cached(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply)
 {
-	struct query q;
-	if (!parse(op, body, &q))
+	struct lookup_query q;
+	if (!request_parse_lookup(op, body, &q))
 		return DIR_BADREQ;
 	pthread_mutex_lock(&d->lock);
 	uint32_t status = answer_from_db(d, &q, reply);
@@ -82,7 +62,7 @@ uint32_t lookup_cached(struct dird *d, uint32_t op, const struct buf *body, stru
 
 /* Asks one domain on the worker's connection, reconnecting once if it broke. */
 static int ask_domain(struct dird *d, size_t i, const struct local_accounts *local,
-		      const struct query *q, void **found)
+		      const struct lookup_query *q, void **found)
 {
 	struct ldap_conn *c = &d->conns[i];
 	char err[512] = "", prefer[DIR_MAX_URI];
@@ -158,7 +138,7 @@ static void insert_found(struct dird *d, uint32_t op, void *found, struct buf *r
 }
 
 /* Every domain answered and none has it: forget any copy, remember the absence. */
-static void record_absence(struct dird *d, const struct query *q)
+static void record_absence(struct dird *d, const struct lookup_query *q)
 {
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
@@ -176,8 +156,8 @@ static void record_absence(struct dird *d, const struct query *q)
 
 uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply)
 {
-	struct query q;
-	if (!parse(op, body, &q))
+	struct lookup_query q;
+	if (!request_parse_lookup(op, body, &q))
 		return DIR_BADREQ;
 	/* It may have been fetched while this query waited in the queue. */
 	uint32_t cached = lookup_cached(d, op, body, reply);

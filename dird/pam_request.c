@@ -17,6 +17,7 @@
 #include "log.h"
 #include "names.h"
 #include "protocol.h"
+#include "requests.h"
 
 #define MAX_PAM_THREADS 16
 
@@ -40,18 +41,19 @@ struct pam_request {
 
 static bool parse(uint32_t op, const struct buf *body, struct pam_request *r)
 {
-	struct cursor c;
-	cursor_init(&c, body->data, body->len);
+	struct pam_fields f;
+	if (!request_parse_pam(op, body, &f))
+		return false;
 	r->op = op;
 	r->auth = op == DIR_OP_PAM_AUTH;
-	r->user = cursor_str(&c, NULL);
-	r->service = cursor_str(&c, NULL);
-	r->rhost = cursor_str(&c, NULL);
-	r->password = op != DIR_OP_PAM_ACCOUNT ? cursor_str(&c, NULL) : NULL;
-	r->new_password = op == DIR_OP_PAM_CHAUTHTOK ? cursor_str(&c, NULL) : NULL;
+	r->user = f.user;
+	r->service = f.service;
+	r->rhost = f.rhost;
+	r->password = f.password;
+	r->new_password = f.new_password;
 	r->msg[0] = '\0';
 	r->offline = false;
-	return cursor_done(&c);
+	return true;
 }
 
 /* Caller-supplied text as it may appear in the log: printable ASCII only, shortened. */
