@@ -21,7 +21,7 @@
 
 #define DIR_INDEX_FILE "nss.idx"
 #define DIR_INDEX_MAGIC "DIRIDX1"
-#define DIR_INDEX_VERSION 1u
+#define DIR_INDEX_VERSION 2u /* 2: a group's members as lengths and one block */
 
 struct index_area {
 	uint64_t off;

@@ -41,7 +41,8 @@ void dir_group_free(struct dir_group *g);
 /* The binary form, shared by the socket protocol and the NSS index:
  *   user:  str name, u32 uid, u32 gid, u64 refresh_at, u64 expires, str gecos, str home,
  *          str shell, u32 n, n x u32 gid
- *   group: str name, u32 gid, u64 refresh_at, u64 expires, u32 n, n x str member
+ *   group: str name, u32 gid, u64 refresh_at, u64 expires, u32 n, u32 len, n x u8 member
+ *          length, then len bytes: the n member names, each ending with a NUL
  * refresh_at and expires (unix times) come from `fetched` and the entry_ttl given to the
  * encoder: three quarters of it, and all of it; ttl 0 means never. */
 void record_encode_user(struct buf *b, const struct dir_user *u, uint32_t ttl);

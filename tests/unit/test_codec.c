@@ -86,6 +86,47 @@ START_TEST(group_binary_roundtrip)
 }
 END_TEST
 
+/* The lengths and the block must agree: n non-empty names, each ending with its NUL, nothing
+ * after them. */
+START_TEST(malformed_member_blocks)
+{
+	static const struct {
+		uint32_t n;
+		const char *lens;
+		const char *block;
+		uint32_t len;
+		const char *after;
+	} cases[] = {
+		{ 2, "\2\2", "ab\0cd", 5, "" },	 /* the last name has no NUL */
+		{ 2, "\2\0", "ab\0\0", 4, "" },	 /* an empty name */
+		{ 1, "\2", "ab\0cd\0", 6, "" },	 /* more in the block than the lengths say */
+		{ 2, "\3\2", "ab\0cd\0", 6, "" },	 /* a length that misses the NUL */
+		{ 1, "\2", "ab", 2, "" },		 /* no NUL at all */
+		{ 1, "\2", "ab\0", 3, "x" },	 /* something after the block */
+		{ 0, "", "a\0", 2, "" },		 /* a block for no member */
+		{ 3, "\1\1", "a\0b\0", 4, "" },	 /* fewer lengths than members */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b;
+		buf_init(&b, 1024);
+		buf_put_str(&b, "g");
+		buf_put_u32(&b, 5000);
+		buf_put_u64(&b, 0);
+		buf_put_u64(&b, 0);
+		buf_put_u32(&b, cases[i].n);
+		buf_put_u32(&b, cases[i].len);
+		buf_put_bytes(&b, cases[i].lens, strlen(cases[i].lens) + (cases[i].n == 2 && !cases[i].lens[1]));
+		buf_put_bytes(&b, cases[i].block, cases[i].len);
+		buf_put_bytes(&b, cases[i].after, strlen(cases[i].after));
+		struct group gr;
+		char space[4096];
+		ck_assert_msg(record_to_group(b.data, b.len, &gr, space, sizeof(space)) == RECORD_BAD,
+			      "case %zu", i);
+		buf_free(&b);
+	}
+}
+END_TEST
+
 START_TEST(hostile_member_count)
 {
 	/* A group record claiming 2^32-1 members in a few bytes. */
@@ -96,7 +137,8 @@ START_TEST(hostile_member_count)
 	buf_put_u64(&b, 0);
 	buf_put_u64(&b, 0);
 	buf_put_u32(&b, UINT32_MAX);
-	buf_put_str(&b, "x");
+	buf_put_u32(&b, 2);
+	buf_put_bytes(&b, "\1x", 3);
 	struct group gr;
 	char space[1 << 16];
 	ck_assert_int_eq(record_to_group(b.data, b.len, &gr, space, sizeof(space)), RECORD_BAD);
@@ -183,6 +225,7 @@ int main(void)
 	tcase_add_test(tc, user_binary_roundtrip);
 	tcase_add_test(tc, group_binary_roundtrip);
 	tcase_add_test(tc, hostile_member_count);
+	tcase_add_test(tc, malformed_member_blocks);
 	tcase_add_test(tc, json_roundtrip);
 	tcase_add_loop_test(tc, bad_json_refused, 0, sizeof(bad_json) / sizeof(bad_json[0]));
 	tcase_add_test(tc, filter_escaping);
