@@ -79,9 +79,10 @@ for mode in yes no; do
 done
 check_eq "email_attr is kept in the cache record" "zed@example.test" \
 	"$("${CTL[@]}" --json user zed | python3 -c 'import json,sys; print(json.load(sys.stdin)["email"])')"
+conf yes # here, not in $(...): a dird started in a subshell would outlive the test
 check_eq "getent passwd lists only what sync_groups and the scope allow" \
 	"ann ben cal dee eve yan zed" \
-	"$(conf yes; in_ns "$WORK/nss" getent passwd | awk -F: '$3 >= 40000 && $3 < 60000 {print $1}' | sort | tr '\n' ' ' | sed 's/ $//')"
+	"$(in_ns "$WORK/nss" getent passwd | awk -F: '$3 >= 40000 && $3 < 60000 {print $1}' | sort | tr '\n' ' ' | sed 's/ $//')"
 check_fails "of two users with one uid, the other one is not served" in_ns "$WORK/nss" getent passwd ann2
 check "dird's log names both" grep -q "users ann (uid 40001) and ann2 (uid 40001) share a name or uid; ann is served" "$WORK/dird.log"
 check "dirctl status warns" grep -q "warning: 2 entries share a name or id" <("${CTL[@]}" status)
