@@ -32,7 +32,11 @@ ms() { local s; s=$(date +%s%N); "$@" >/dev/null 2>&1; echo $(( ($(date +%s%N) -
 HOLDERS+=($!)
 "${HOSTILE[@]}" half 20 4 >"$WORK/half.out" &
 HOLDERS+=($!)
-sleep 1
+# Each holder says "closed=N" once all its connections are open; they stay open after that.
+for _ in $(seq 100); do
+	grep -q closed= "$WORK/idle.out" && grep -q closed= "$WORK/half.out" && break
+	sleep 0.1
+done
 t=$(ms in_ns "$WORK/nss" getent passwd u00049)
 check "while they hang on, a cache miss of root's is answered at once (${t} ms)" test "$t" -lt 500
 t=$(ms "$BUILD/dirctl/dirctl" status)
