@@ -21,6 +21,7 @@ struct dir_user {
 	char *home;
 	char *shell;
 	char *email;	/* may be NULL; kept in the tdb cache, not in the NSS index */
+	char *sid;	/* AD: S-1-5-21-...; NULL otherwise; kept in the tdb cache only */
 	char *domain;
 	uint32_t *groups; /* supplementary gids, without the primary one */
 	uint32_t n_groups;
@@ -30,6 +31,7 @@ struct dir_group {
 	char *name;
 	uint32_t gid;
 	uint64_t fetched;
+	char *sid;
 	char *domain;
 	char **members;
 	uint32_t n_members;

@@ -13,6 +13,7 @@ void dir_user_free(struct dir_user *u)
 	free(u->home);
 	free(u->shell);
 	free(u->email);
+	free(u->sid);
 	free(u->domain);
 	free(u->groups);
 	memset(u, 0, sizeof(*u));
@@ -21,6 +22,7 @@ void dir_user_free(struct dir_user *u)
 void dir_group_free(struct dir_group *g)
 {
 	free(g->name);
+	free(g->sid);
 	free(g->domain);
 	for (uint32_t i = 0; i < g->n_members; i++)
 		free(g->members[i]);

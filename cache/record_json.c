@@ -5,16 +5,18 @@
 #include <string.h>
 
 #include "names.h"
+#include "sid.h"
 
-static void add_common(json_object *o, uint32_t id, const char *domain, uint64_t fetched)
+static void add_common(json_object *o, uint32_t id, const char *domain, const char *sid,
+		       uint64_t fetched)
 {
 	json_object_object_add(o, "fetched", json_object_new_int64((int64_t)fetched));
 	json_object_object_add(o, "id", json_object_new_int64((int64_t)(DIR_SYNTHETIC_ID_BASE + id)));
 	json_object_object_add(o, "domain", json_object_new_string(domain ? domain : ""));
-	json_object_object_add(o, "sid", NULL);
+	json_object_object_add(o, "sid", sid ? json_object_new_string(sid) : NULL);
 	json_object_object_add(o, "local", json_object_new_boolean(0));
 	json_object_object_add(o, "builtin", json_object_new_boolean(0));
-	json_object_object_add(o, "smb", json_object_new_boolean(0));
+	json_object_object_add(o, "smb", json_object_new_boolean(sid != NULL));
 }
 
 static char *finish(json_object *o)
@@ -36,7 +38,7 @@ char *record_user_to_json(const struct dir_user *u)
 		json_object_put(groups);
 		return NULL;
 	}
-	add_common(o, u->uid, u->domain, u->fetched);
+	add_common(o, u->uid, u->domain, u->sid, u->fetched);
 	json_object_object_add(o, "uid", json_object_new_int64(u->uid));
 	json_object_object_add(o, "username", json_object_new_string(u->name));
 	json_object_object_add(o, "full_name", json_object_new_string(u->gecos ? u->gecos : ""));
@@ -60,7 +62,7 @@ char *record_group_to_json(const struct dir_group *g)
 		json_object_put(users);
 		return NULL;
 	}
-	add_common(o, g->gid, g->domain, g->fetched);
+	add_common(o, g->gid, g->domain, g->sid, g->fetched);
 	json_object_object_add(o, "gid", json_object_new_int64(g->gid));
 	json_object_object_add(o, "name", json_object_new_string(g->name));
 	for (uint32_t i = 0; i < g->n_members; i++)
@@ -125,6 +127,18 @@ static char *get_str(json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? get_str_value(v) : NULL;
 }
 
+/* "sid": a well-formed SID string or null; anything else is dropped. */
+static char *get_sid(json_object *o)
+{
+	struct sid sid;
+	char *s = get_str(o, "sid");
+	if (s && sid_from_string(s, &sid) < 0) {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
 int record_user_from_json(const char *text, size_t len, struct dir_user *u)
 {
 	memset(u, 0, sizeof(*u));
@@ -137,6 +151,7 @@ int record_user_from_json(const char *text, size_t len, struct dir_user *u)
 	u->shell = get_str(o, "shell");
 	u->email = get_str(o, "email"); /* null or missing: none */
 	u->domain = get_str(o, "domain");
+	u->sid = get_sid(o);
 	u->fetched = get_fetched(o);
 	int ok = u->name && dir_valid_name(u->name) && u->gecos && u->home && u->shell &&
 		 u->domain && get_id(o, "uid", &u->uid) == 0 &&
@@ -171,6 +186,7 @@ int record_group_from_json(const char *text, size_t len, struct dir_group *g)
 		return -1;
 	g->name = get_str(o, "name");
 	g->domain = get_str(o, "domain");
+	g->sid = get_sid(o);
 	g->fetched = get_fetched(o);
 	int ok = g->name && dir_valid_name(g->name) && g->domain && get_id(o, "gid", &g->gid) == 0 &&
 		 json_object_object_get_ex(o, "users", &users) &&

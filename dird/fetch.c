@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fetch_ad.h"
 #include "fetch_bis.h"
 #include "ldap_filter.h"
 #include "ldap_map.h"
@@ -28,6 +29,31 @@ char *fetch_filter(const char *cls, const char *attr, const char *value, uint32_
 		out = NULL;
 	free(escaped);
 	return out;
+}
+
+/* The filter for one user (or group) by name, or by id when name is NULL.  0 with *filter set
+ * (caller frees), 1 when it cannot be this domain's (a name too long to be anyone's, another
+ * domain's name or id), -1 with err set. */
+static int entry_filter(struct ldap_conn *c, bool user, const char *name, uint32_t id,
+			char **filter, char *err, size_t errlen)
+{
+	const struct dir_domain *d = c->domain;
+	const char *cls = user ? d->user_filter : d->group_filter;
+	const char *name_attr = user ? d->attrs.user_name : d->attrs.group_name;
+	if (d->type == DIR_DOMAIN_AD) {
+		if (!name)
+			return fetch_ad_id_filter(c, user, id, filter, err, errlen);
+		if (!(name = fetch_ad_account(d, name)))
+			return 1;
+	}
+	*filter = fetch_filter(cls, name ? name_attr : user ? d->attrs.uid : d->attrs.gid, name, id);
+	return *filter ? 0 : 1;
+}
+
+/* AD names are case-insensitive (the directory's case is served); others are exact. */
+static bool same_name(const struct dir_domain *d, const char *served, const char *asked)
+{
+	return d->type == DIR_DOMAIN_AD ? !strcasecmp(served, asked) : !strcmp(served, asked);
 }
 
 struct fill_ctx {
@@ -273,8 +299,8 @@ static int take_user(LDAP *ld, LDAPMessage *e, void *arg)
 		return -1;
 	if (r != MAP_OK)
 		return 0;
-	/* The directory may match case-insensitively; we serve exact names only. */
-	if ((ctx->name ? strcmp(u.name, ctx->name) != 0 : u.uid != ctx->id) ||
+	/* The directory may match case-insensitively; we serve exact names only (but AD's). */
+	if ((ctx->name ? !same_name(ctx->domain, u.name, ctx->name) : u.uid != ctx->id) ||
 	    local_names_has(&ctx->local->users, u.name) ||
 	    (ctx->found && !user_wins(&u, ctx->found))) {
 		dir_user_free(&u);
@@ -305,7 +331,7 @@ static int take_group(LDAP *ld, LDAPMessage *e, void *arg)
 		return -1;
 	if (r != MAP_OK)
 		return 0;
-	if ((ctx->name ? strcmp(g.name, ctx->name) != 0 : g.gid != ctx->id) ||
+	if ((ctx->name ? !same_name(ctx->domain, g.name, ctx->name) : g.gid != ctx->id) ||
 	    local_names_has(&ctx->local->groups, g.name) ||
 	    (ctx->found && !group_wins(&g, ctx->found))) {
 		dir_group_free(&g);
@@ -370,7 +396,7 @@ static int take_gid(LDAP *ld, LDAPMessage *e, void *arg)
 	struct dir_group g;
 	if (ctx->found || ldap_map_group(ld, e, ctx->domain, &g, NULL, why, sizeof(why)) != MAP_OK)
 		return 0;
-	if (!strcmp(g.name, ctx->name)) {
+	if (same_name(ctx->domain, g.name, ctx->name)) {
 		ctx->found = true;
 		ctx->gid = g.gid;
 	}
@@ -383,12 +409,17 @@ static int user_in_sync_groups(struct ldap_conn *c, const struct dir_user *u, ch
 			       size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
-	const char *attrs[] = { d->attrs.group_name, d->attrs.gid, NULL };
+	const char *attrs[MAP_MAX_ATTRS];
+	ldap_map_group_attrs(d, attrs);
+	attrs[2] = d->type == DIR_DOMAIN_AD ? "objectSid" : NULL;
+	attrs[3] = NULL;
 	for (size_t i = 0; i < d->n_sync_groups; i++) {
 		struct gid_ctx ctx = { d, d->sync_groups[i], 0, false };
-		char *filter = fetch_filter(d->group_filter, d->attrs.group_name, ctx.name, 0);
-		int rc = filter ? ldap_conn_search(c, d->group_base, d->group_scope, filter, attrs,
-						   take_gid, &ctx, err, errlen) : 0;
+		char *filter = NULL;
+		int rc = entry_filter(c, false, ctx.name, 0, &filter, err, errlen);
+		if (rc == 0)
+			rc = ldap_conn_search(c, d->group_base, d->group_scope, filter, attrs, take_gid,
+					      &ctx, err, errlen);
 		free(filter);
 		if (rc < 0)
 			return -1;
@@ -409,15 +440,16 @@ int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const ch
 	const struct dir_domain *d = c->domain;
 	const char *attrs[MAP_MAX_ATTRS], *gattrs[MAP_MAX_ATTRS];
 	const char *const extra[] = { "memberOf", NULL };
-	bool bis = d->schema == DIR_SCHEMA_RFC2307BIS;
+	bool ad = d->type == DIR_DOMAIN_AD, bis = !ad && d->schema == DIR_SCHEMA_RFC2307BIS;
 	ldap_map_user_attrs(d, attrs, bis ? extra : NULL);
 	ldap_map_group_attrs(d, gattrs);
 	struct one_ctx ctx = { d, local, name, uid, NULL, NULL, { 0 }, 0 };
 	*out = NULL;
-	char *filter = fetch_filter(d->user_filter, name ? d->attrs.user_name : d->attrs.uid, name, uid);
-	if (!filter)
-		return 0; /* a name too long to be anyone's */
-	int rc = ldap_conn_search(c, d->user_base, d->user_scope, filter, attrs, take_user, &ctx,
+	char *filter = NULL;
+	int rc = entry_filter(c, true, name, uid, &filter, err, errlen);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
+	rc = ldap_conn_search(c, d->user_base, d->user_scope, filter, attrs, take_user, &ctx,
 				  err, errlen);
 	free(filter);
 	filter = NULL;
@@ -428,7 +460,9 @@ int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const ch
 		one_ctx_free(&ctx, true);
 		return 0;
 	}
-	if (bis) {
+	if (ad) {
+		rc = fetch_ad_user_groups(c, ctx.dn, u, err, errlen);
+	} else if (bis) {
 		rc = fetch_bis_user_groups(c, ctx.dn, &ctx.refs, u, err, errlen);
 	} else {
 		filter = fetch_filter(d->group_filter, d->attrs.member, u->name, 0);
@@ -464,10 +498,11 @@ int fetch_group(struct ldap_conn *c, const struct local_accounts *local, const c
 	ldap_map_group_attrs(d, attrs);
 	struct one_ctx ctx = { d, local, name, gid, NULL, NULL, { 0 }, 0 };
 	*out = NULL;
-	char *filter = fetch_filter(d->group_filter, name ? d->attrs.group_name : d->attrs.gid, name, gid);
-	if (!filter)
-		return 0;
-	int rc = ldap_conn_search(c, d->group_base, d->group_scope, filter, attrs, take_group, &ctx,
+	char *filter = NULL;
+	int rc = entry_filter(c, false, name, gid, &filter, err, errlen);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
+	rc = ldap_conn_search(c, d->group_base, d->group_scope, filter, attrs, take_group, &ctx,
 				  err, errlen);
 	free(filter);
 	if (rc == 0 && ctx.found && d->schema == DIR_SCHEMA_RFC2307BIS)
@@ -507,10 +542,11 @@ int fetch_account(struct ldap_conn *c, const struct local_accounts *local, const
 	ldap_map_user_attrs(d, attrs, extra);
 	struct account_ctx ctx = { { d, local, name, 0, NULL, NULL, { 0 }, 0 }, state };
 	*dn = NULL;
-	char *filter = fetch_filter(d->user_filter, d->attrs.user_name, name, 0);
-	if (!filter)
-		return 0;
-	int rc = ldap_conn_search(c, d->user_base, d->user_scope, filter, attrs, take_account, &ctx,
+	char *filter = NULL;
+	int rc = entry_filter(c, true, name, 0, &filter, err, errlen);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
+	rc = ldap_conn_search(c, d->user_base, d->user_scope, filter, attrs, take_account, &ctx,
 				  err, errlen);
 	free(filter);
 	if (rc == 0 && ctx.one.found && d->n_sync_groups) {

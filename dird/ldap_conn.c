@@ -215,8 +215,12 @@ int ldap_conn_uris(const struct dir_domain *d, char *out, size_t outlen, char *e
 		snprintf(out, outlen, "%s", d->uri);
 		return 0;
 	}
-	/* Asked each time: the DNS may name other servers now. */
+	/* Asked each time: the DNS may name other servers now.  AD: the domain's DCs. */
 	char dns_domain[256];
+	if (d->type == DIR_DOMAIN_AD) {
+		snprintf(dns_domain, sizeof(dns_domain), "dc._msdcs.%s", d->dns_domain);
+		return srv_discover(dns_domain, out, outlen, err, errlen);
+	}
 	if (!d->dns_domain && srv_domain_of_base(d->base_dn, dns_domain, sizeof(dns_domain)) < 0) {
 		snprintf(err, errlen, "base_dn %s has no dc= parts; set dns_domain", d->base_dn);
 		return -1;
@@ -274,6 +278,7 @@ void ldap_conn_close(struct ldap_conn *c)
 	if (c->ld)
 		ldap_unbind_ext_s(c->ld, NULL, NULL);
 	c->ld = NULL;
+	c->have_domain_sid = false;
 }
 
 static int one_page(struct ldap_conn *c, const char *base, int scope, const char *filter,

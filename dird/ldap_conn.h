@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "sid.h"
 
 /* The longest uri we use, with its NUL. */
 #define DIR_MAX_URI 1024
@@ -14,6 +15,8 @@ struct ldap_conn {
 	LDAP *ld;
 	const struct dir_domain *domain;
 	char server[DIR_MAX_URI]; /* the uri that answered */
+	bool have_domain_sid;	  /* AD: domain_sid read from the base entry (fetch_ad.c) */
+	struct sid domain_sid;
 };
 
 /* Connects and binds to the first uri that answers: `prefer` (the one that answered last, may

@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "buf.h"
+#include "idmap.h"
 #include "names.h"
+#include "sid.h"
 #include "protocol.h"
 
 #define MAX_VALUE 4096
@@ -21,6 +23,10 @@ void ldap_map_user_attrs(const struct dir_domain *d, const char **out, const cha
 	const char *mine[] = { a->user_name, a->uid, a->gid, a->gecos, "cn", a->home, a->shell, a->email };
 	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
 		out[n++] = mine[i];
+	if (d->type == DIR_DOMAIN_AD) {
+		out[n++] = "objectSid";
+		out[n++] = "primaryGroupID";
+	}
 	for (; extra && *extra && n + 1 < MAP_MAX_ATTRS; extra++)
 		out[n++] = *extra;
 	out[n] = NULL;
@@ -31,7 +37,8 @@ void ldap_map_group_attrs(const struct dir_domain *d, const char **out)
 	out[0] = d->attrs.group_name;
 	out[1] = d->attrs.gid;
 	out[2] = d->attrs.member;
-	out[3] = NULL;
+	out[3] = d->type == DIR_DOMAIN_AD ? "objectSid" : NULL;
+	out[4] = NULL;
 }
 
 /* The first value of attr as a C string: NULL when absent, empty, too long or holding a NUL. */
@@ -110,6 +117,62 @@ char *ldap_map_home(const char *tmpl, const char *user, const char *domain, uint
 	return (char *)b.data;
 }
 
+/* AD: the entry's name as served (WORKGROUP\name) and its objectSid, which must be a domain
+ * account's (S-1-5-21-a-b-c-RID: BUILTIN and well-known SIDs are not served). */
+static enum map_result ad_identity(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
+				   const char *name_attr, char **name, char **sid_text,
+				   uint32_t *rid, char *why, size_t whylen)
+{
+	char *account = first_value(ld, e, name_attr), served[DIR_MAX_NAME + 1];
+	struct berval **v = ldap_get_values_len(ld, e, "objectSid");
+	struct sid sid;
+	enum map_result r = MAP_SKIP;
+	if (!account || idmap_served_name(d, account, served, sizeof(served)) < 0 ||
+	    !dir_valid_name(served))
+		snprintf(why, whylen, "missing or invalid %s", name_attr);
+	else if (!v || !v[0] || v[1] || sid_from_binary(v[0]->bv_val, v[0]->bv_len, &sid) < 0)
+		snprintf(why, whylen, "%s: missing or malformed objectSid", served);
+	else if (!sid_split_rid(&sid, NULL, rid))
+		snprintf(why, whylen, "%s: not a domain account's SID", served);
+	else {
+		char text[SID_MAX_STRING];
+		sid_to_string(&sid, text, sizeof(text));
+		r = (*name = strdup(served)) && (*sid_text = strdup(text)) ? MAP_OK : MAP_NOMEM;
+	}
+	free(account);
+	ldap_value_free_len(v);
+	return r;
+}
+
+/* An id of an AD entry: RID-based (idmap = rid) or the RFC 2307 attribute (idmap = ad),
+ * either way inside the domain's range. */
+static int ad_id(const struct dir_domain *d, uint32_t rid, const char *attr_value, uint32_t *id)
+{
+	if (d->idmap == DIR_IDMAP_RID)
+		return idmap_rid_to_id(d, rid, id) ? 0 : -1;
+	return parse_id(attr_value, id) == 0 && idmap_domain_takes_id(d, *id) ? 0 : -1;
+}
+
+/* The user's ids.  -1 with why set when they cannot be served. */
+static int ad_user_ids(LDAP *ld, LDAPMessage *e, const struct dir_domain *d, struct dir_user *u,
+		       uint32_t rid, const char *uid, const char *gid, char *why, size_t whylen)
+{
+	uint32_t primary_rid = 0;
+	char *primary = d->idmap == DIR_IDMAP_RID ? first_value(ld, e, "primaryGroupID") : NULL;
+	int rc = -1;
+	if (ad_id(d, rid, uid, &u->uid) < 0)
+		snprintf(why, whylen, "user %s: %s outside idmap_range %" PRIu32 "-%" PRIu32, u->name,
+			 d->idmap == DIR_IDMAP_RID ? "RID" : d->attrs.uid, d->idmap_low, d->idmap_high);
+	else if (d->idmap == DIR_IDMAP_RID && parse_id(primary, &primary_rid) < 0)
+		snprintf(why, whylen, "user %s: missing or invalid primaryGroupID", u->name);
+	else if (ad_id(d, primary_rid, gid, &u->gid) < 0)
+		snprintf(why, whylen, "user %s: primary group outside idmap_range", u->name);
+	else
+		rc = 0;
+	free(primary);
+	return rc;
+}
+
 enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
 			      struct dir_user *u, char *why, size_t whylen)
 {
@@ -117,12 +180,18 @@ enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain 
 	const struct dir_attrs *a = &d->attrs;
 	char *uid = first_value(ld, e, a->uid), *gid = first_value(ld, e, a->gid);
 	enum map_result r = MAP_SKIP;
-	u->name = first_value(ld, e, a->user_name);
-	if (!u->name || !dir_valid_name(u->name)) {
+	uint32_t rid;
+	if (d->type == DIR_DOMAIN_AD) {
+		r = ad_identity(ld, e, d, a->user_name, &u->name, &u->sid, &rid, why, whylen);
+		if (r != MAP_OK || ad_user_ids(ld, e, d, u, rid, uid, gid, why, whylen) < 0) {
+			r = r == MAP_OK ? MAP_SKIP : r;
+			goto out;
+		}
+		r = MAP_SKIP;
+	} else if (!(u->name = first_value(ld, e, a->user_name)) || !dir_valid_name(u->name)) {
 		snprintf(why, whylen, "missing or invalid %s", a->user_name);
 		goto out;
-	}
-	if (parse_id(uid, &u->uid) < 0 || parse_id(gid, &u->gid) < 0) {
+	} else if (parse_id(uid, &u->uid) < 0 || parse_id(gid, &u->gid) < 0) {
 		snprintf(why, whylen, "user %s: missing or invalid %s/%s", u->name, a->uid, a->gid);
 		goto out;
 	}
@@ -143,7 +212,10 @@ enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain 
 		sanitize_gecos(u->email);
 	if (!valid_path_field(u->home)) {
 		free(u->home);
-		if (!(u->home = ldap_map_home(d->home_template, u->name, d->name, u->uid)))
+		/* %U is the account without its domain, %D the AD workgroup */
+		const char *bs = d->type == DIR_DOMAIN_AD ? strchr(u->name, '\\') : NULL;
+		if (!(u->home = ldap_map_home(d->home_template, bs ? bs + 1 : u->name,
+					      d->type == DIR_DOMAIN_AD ? d->workgroup : d->name, u->uid)))
 			goto out;
 	}
 	if (!valid_path_field(u->shell)) {
@@ -182,12 +254,22 @@ enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain
 	char *gid = first_value(ld, e, a->gid);
 	struct berval **members = NULL;
 	enum map_result r = MAP_SKIP;
-	g->name = first_value(ld, e, a->group_name);
-	if (!g->name || !dir_valid_name(g->name)) {
+	uint32_t rid;
+	if (d->type == DIR_DOMAIN_AD) {
+		r = ad_identity(ld, e, d, a->group_name, &g->name, &g->sid, &rid, why, whylen);
+		if (r != MAP_OK)
+			goto out;
+		r = MAP_SKIP;
+		if (ad_id(d, rid, gid, &g->gid) < 0) {
+			snprintf(why, whylen, "group %s: %s outside idmap_range %" PRIu32 "-%" PRIu32,
+				 g->name, d->idmap == DIR_IDMAP_RID ? "RID" : a->gid, d->idmap_low,
+				 d->idmap_high);
+			goto out;
+		}
+	} else if (!(g->name = first_value(ld, e, a->group_name)) || !dir_valid_name(g->name)) {
 		snprintf(why, whylen, "missing or invalid %s", a->group_name);
 		goto out;
-	}
-	if (parse_id(gid, &g->gid) < 0) {
+	} else if (parse_id(gid, &g->gid) < 0) {
 		snprintf(why, whylen, "group %s: missing or invalid %s", g->name, a->gid);
 		goto out;
 	}

@@ -7,6 +7,7 @@
 
 #include "dird.h"
 #include "fetch.h"
+#include "idmap.h"
 #include "log.h"
 #include "protocol.h"
 #include "requests.h"
@@ -22,6 +23,41 @@ static bool is_fresh(const struct dird *d, uint64_t fetched)
 {
 	uint64_t ttl = d->cfg.entry_ttl;
 	return ttl == 0 || (uint64_t)time(NULL) < fetched + ttl * 3 / 4;
+}
+
+/* A query as the domains see it: a qualified AD name ("adtest\alice", "alice@AD.TEST") in the
+ * form served ("ADTEST\alice"), asked of its own domain only. */
+struct target {
+	struct lookup_query q;
+	enum name_form form;
+	size_t domain;		/* with NAME_QUALIFIED */
+	char name[DIR_MAX_NAME + 1];
+};
+
+static bool resolve_target(const struct dird *d, uint32_t op, const struct buf *body,
+			   struct target *t)
+{
+	if (!request_parse_lookup(op, body, &t->q))
+		return false;
+	t->form = NAME_BARE;
+	if (!t->q.name)
+		return true;
+	char account[DIR_MAX_NAME + 1];
+	int form = idmap_split_name(&d->cfg, t->q.name, &t->domain, account, sizeof(account));
+	if (form == NAME_QUALIFIED &&
+	    idmap_served_name(&d->cfg.domains[t->domain], account, t->name, sizeof(t->name)) == 0) {
+		t->form = NAME_QUALIFIED;
+		t->q.name = t->name;
+	}
+	return true;
+}
+
+/* Whether domain i may hold what t asks for. */
+static bool domain_may_have(const struct dird *d, size_t i, const struct target *t)
+{
+	if (t->q.name)
+		return idmap_domain_takes_name(&d->cfg, i, t->form, t->domain);
+	return idmap_domain_takes_id(&d->cfg.domains[i], t->q.id);
 }
 
 /* Encodes db's record into reply: DIR_OK if fresh, LOOKUP_STALE if due for a refresh,
@@ -49,9 +85,10 @@ static uint32_t answer_from_db(struct dird *d, const struct lookup_query *q, str
 
 uint32_t lookup_cached(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply)
 {
-	struct lookup_query q;
-	if (!request_parse_lookup(op, body, &q))
+	struct target t;
+	if (!resolve_target(d, op, body, &t))
 		return DIR_BADREQ;
+	const struct lookup_query q = t.q;
 	pthread_mutex_lock(&d->lock);
 	uint32_t status = answer_from_db(d, &q, reply);
 	if (status == LOOKUP_MISS && negcache_has(d->negative, op, q.name, q.id))
@@ -156,9 +193,10 @@ static void record_absence(struct dird *d, const struct lookup_query *q)
 
 uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply)
 {
-	struct lookup_query q;
-	if (!request_parse_lookup(op, body, &q))
+	struct target t;
+	if (!resolve_target(d, op, body, &t))
 		return DIR_BADREQ;
+	const struct lookup_query q = t.q;
 	/* It may have been fetched while this query waited in the queue. */
 	uint32_t cached = lookup_cached(d, op, body, reply);
 	if (cached != LOOKUP_MISS && cached != LOOKUP_STALE)
@@ -173,6 +211,8 @@ uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, s
 	}
 	bool unanswered = false, found_it = false;
 	for (size_t i = 0; i < d->cfg.n_domains && !found_it; i++) {
+		if (!domain_may_have(d, i, &t))
+			continue;
 		pthread_mutex_lock(&d->lock);
 		bool usable = domain_usable_locked(d, i);
 		if (usable) {

@@ -231,15 +231,88 @@ static int set_global(struct parse *ps, struct dir_config *c, const char *k, con
 	return fail(ps, "unknown key '%s' in [global]", k);
 }
 
+static int set_realm(struct parse *ps, char **dst, const char *key, const char *v)
+{
+	for (const char *p = v; *p; p++)
+		if (*p == '@' || *p == '/' || *p == '\\' || isspace((unsigned char)*p))
+			return fail(ps, "%s: '%s' is not a realm name", key, v);
+	return set_string(ps, dst, key, v);
+}
+
+/* A NetBIOS domain name: 1-15 letters, digits, '-' or '_' (served names start with it). */
+static int set_workgroup(struct parse *ps, char **dst, const char *key, const char *v)
+{
+	size_t n = strlen(v);
+	bool ok = n >= 1 && n <= 15;
+	for (const char *p = v; ok && *p; p++)
+		ok = isalnum((unsigned char)*p) || *p == '-' || *p == '_';
+	if (!ok)
+		return fail(ps, "%s: '%s' is not a NetBIOS domain name (1-15 letters, digits, '-', '_')",
+			    key, v);
+	if (set_string(ps, dst, key, v) < 0)
+		return -1;
+	for (char *p = *dst; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return 0;
+}
+
+#define IDMAP_MIN 1000u
+#define IDMAP_MAX 2147000000u
+#define IDMAP_MIN_SIZE 10000u
+
+/* LOW-HIGH: low < high, at least IDMAP_MIN_SIZE ids, inside IDMAP_MIN..IDMAP_MAX. */
+static int set_idmap_range(struct parse *ps, struct dir_domain *d, const char *key, const char *v)
+{
+	char *end;
+	errno = 0;
+	if (!isdigit((unsigned char)v[0]))
+		return fail(ps, "%s: '%s' is not LOW-HIGH", key, v);
+	unsigned long long low = strtoull(v, &end, 10);
+	if (errno || *end != '-' || !isdigit((unsigned char)end[1]))
+		return fail(ps, "%s: '%s' is not LOW-HIGH", key, v);
+	unsigned long long high = strtoull(end + 1, &end, 10);
+	if (errno || *end)
+		return fail(ps, "%s: '%s' is not LOW-HIGH", key, v);
+	if (low >= high)
+		return fail(ps, "%s: %llu is not below %llu", key, low, high);
+	if (low < IDMAP_MIN || high > IDMAP_MAX)
+		return fail(ps, "%s: %s is not inside %u-%u", key, v, IDMAP_MIN, IDMAP_MAX);
+	if (high - low + 1 < IDMAP_MIN_SIZE)
+		return fail(ps, "%s: %s holds fewer than %u ids", key, v, IDMAP_MIN_SIZE);
+	d->idmap_low = (uint32_t)low;
+	d->idmap_high = (uint32_t)high;
+	return 0;
+}
+
 static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, const char *v)
 {
 	unsigned long n;
 	if (!strcmp(k, "type")) {
-		if (strcmp(v, "ldap"))
-			return fail(ps, "type: '%s' is not supported (ldap)", v);
-		d->type = DIR_DOMAIN_LDAP;
+		if (!strcmp(v, "ldap"))
+			d->type = DIR_DOMAIN_LDAP;
+		else if (!strcmp(v, "ad"))
+			d->type = DIR_DOMAIN_AD;
+		else
+			return fail(ps, "type: '%s' is not ldap or ad", v);
 		return 0;
 	}
+	if (!strcmp(k, "realm"))
+		return set_realm(ps, &d->realm, k, v);
+	if (!strcmp(k, "workgroup"))
+		return set_workgroup(ps, &d->workgroup, k, v);
+	if (!strcmp(k, "use_default_domain"))
+		return set_bool(ps, &d->use_default_domain, k, v);
+	if (!strcmp(k, "idmap")) {
+		if (!strcmp(v, "rid"))
+			d->idmap = DIR_IDMAP_RID;
+		else if (!strcmp(v, "ad"))
+			d->idmap = DIR_IDMAP_AD;
+		else
+			return fail(ps, "idmap: '%s' is not rid or ad", v);
+		return 0;
+	}
+	if (!strcmp(k, "idmap_range"))
+		return set_idmap_range(ps, d, k, v);
 	if (!strcmp(k, "uri")) {
 		if (!strcmp(v, "_srv_")) {
 			d->discover = true;
@@ -370,12 +443,8 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 	}
 	if (!strcmp(k, "allow_password_change"))
 		return set_bool(ps, &d->allow_password_change, k, v);
-	if (!strcmp(k, "krb5_realm")) {
-		for (const char *p = v; *p; p++)
-			if (*p == '@' || *p == '/' || *p == ' ')
-				return fail(ps, "krb5_realm: '%s' is not a realm name", v);
-		return set_string(ps, &d->krb5_realm, k, v);
-	}
+	if (!strcmp(k, "krb5_realm"))
+		return set_realm(ps, &d->krb5_realm, k, v);
 	if (!strcmp(k, "krb5_keytab"))
 		return set_path(ps, &d->krb5_keytab, k, v);
 	if (!strcmp(k, "access_groups"))
@@ -440,8 +509,79 @@ static int start_section(struct parse *ps, struct dir_config *c, char *name, boo
 	return 0;
 }
 
-static int finish_domain(struct parse *ps, struct dir_domain *d)
+/* "ad.test" -> "DC=ad,DC=test" */
+static char *base_of_realm(const char *realm)
 {
+	size_t cap = 4 * strlen(realm) + 4;
+	char *out = malloc(cap), *o = out;
+	if (!out)
+		return NULL;
+	o += sprintf(o, "DC=");
+	for (const char *p = realm; *p; p++)
+		o += *p == '.' ? sprintf(o, ",DC=") : sprintf(o, "%c", tolower((unsigned char)*p));
+	return out;
+}
+
+static char *dup_lower(const char *s)
+{
+	char *out = strdup(s);
+	for (char *p = out; p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return out;
+}
+
+/* type = ad: what an AD domain is unless the file says otherwise.  The first AD domain is the
+ * primary one and gets TrueNAS's range; trusted ones must say theirs. */
+static int finish_ad_domain(struct parse *ps, struct dir_domain *d, bool primary)
+{
+	if (!d->realm)
+		return fail(ps, "[domain/%s]: type = ad needs realm (the AD DNS domain, AD.EXAMPLE.COM)",
+			    d->name);
+	for (char *p = d->realm; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	if (!d->idmap_low) {
+		if (!primary)
+			return fail(ps, "[domain/%s]: idmap_range is required for all but the first AD "
+				    "domain", d->name);
+		d->idmap_low = 100000001;
+		d->idmap_high = 200000000;
+	}
+	if (!d->uri)
+		d->discover = true;
+	if (!d->workgroup)
+		return fail(ps, "[domain/%s]: type = ad needs workgroup (the NetBIOS domain name, as "
+			    "ADTEST in ADTEST\\alice)", d->name);
+	d->schema = DIR_SCHEMA_RFC2307BIS; /* members are DNs */
+	struct {
+		char **field;
+		const char *value;
+	} defaults[] = {
+		{ &d->attrs.user_name, "sAMAccountName" }, { &d->attrs.group_name, "sAMAccountName" },
+		{ &d->attrs.gecos, "displayName" }, { &d->attrs.home, "unixHomeDirectory" },
+		/* normal user accounts: no computers, no trust accounts */
+		{ &d->user_filter, "(&(objectClass=user)(sAMAccountType=805306368))" },
+		/* security groups only: distribution lists never are */
+		{ &d->group_filter, "(&(objectClass=group)(groupType:1.2.840.113556.1.4.803:=2147483648))" },
+		{ &d->home_template, "/home/%D/%U" },
+	};
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		if (!*defaults[i].field && !(*defaults[i].field = strdup(defaults[i].value)))
+			return fail(ps, "out of memory");
+	if ((!d->base_dn && !(d->base_dn = base_of_realm(d->realm))) ||
+	    (!d->dns_domain && !(d->dns_domain = dup_lower(d->realm))) ||
+	    (!d->krb5_realm && !(d->krb5_realm = strdup(d->realm))))
+		return fail(ps, "out of memory");
+	return 0;
+}
+
+static int finish_domain(struct parse *ps, struct dir_domain *d, bool primary_ad)
+{
+	if (d->type == DIR_DOMAIN_AD && finish_ad_domain(ps, d, primary_ad) < 0)
+		return -1;
+	if (d->type != DIR_DOMAIN_AD && (d->realm || d->workgroup || d->idmap_low ||
+					 d->use_default_domain || d->idmap != DIR_IDMAP_RID))
+		return fail(ps, "[domain/%s]: realm, workgroup, idmap, idmap_range and "
+			    "use_default_domain are for type = ad", d->name);
 	if (!d->uri && !d->discover)
 		return fail(ps, "[domain/%s]: uri is required (or uri = _srv_ to find servers in DNS)", d->name);
 	if (!d->base_dn)
@@ -480,6 +620,28 @@ static int finish_domain(struct parse *ps, struct dir_domain *d)
 	    (!d->default_shell && !(d->default_shell = strdup("/bin/sh"))) ||
 	    (!d->home_template && !(d->home_template = strdup("/home/%U"))))
 		return fail(ps, "out of memory");
+	return 0;
+}
+
+/* Two AD domains may share neither a range nor a workgroup or realm (names would clash). */
+static int check_ad_domains(struct parse *ps, const struct dir_config *c)
+{
+	for (size_t i = 0; i < c->n_domains; i++) {
+		const struct dir_domain *a = &c->domains[i];
+		for (size_t j = 0; a->type == DIR_DOMAIN_AD && j < i; j++) {
+			const struct dir_domain *b = &c->domains[j];
+			if (b->type != DIR_DOMAIN_AD)
+				continue;
+			ps->line = a->conf_line;
+			if (a->idmap_low <= b->idmap_high && b->idmap_low <= a->idmap_high)
+				return fail(ps, "[domain/%s]: idmap_range %u-%u overlaps [domain/%s]'s "
+					    "%u-%u", a->name, a->idmap_low, a->idmap_high, b->name,
+					    b->idmap_low, b->idmap_high);
+			if (!strcasecmp(a->workgroup, b->workgroup) || !strcasecmp(a->realm, b->realm))
+				return fail(ps, "[domain/%s]: the same workgroup or realm as [domain/%s]",
+					    a->name, b->name);
+		}
+	}
 	return 0;
 }
 
@@ -526,12 +688,14 @@ static int parse_stream(struct parse *ps, FILE *f, struct dir_config *c)
 	}
 	if (ferror(f))
 		return fail(ps, "read error: %s", strerror(errno));
+	bool seen_ad = false;
 	for (size_t i = 0; i < c->n_domains; i++) {
 		ps->line = c->domains[i].conf_line;
-		if (finish_domain(ps, &c->domains[i]) < 0)
+		if (finish_domain(ps, &c->domains[i], !seen_ad) < 0)
 			return -1;
+		seen_ad |= c->domains[i].type == DIR_DOMAIN_AD;
 	}
-	return 0;
+	return check_ad_domains(ps, c);
 }
 
 int dir_config_load(const char *path, struct dir_config *c, char *err, size_t errlen)
@@ -603,6 +767,8 @@ void dir_config_free(struct dir_config *c)
 		free(d->tls_key_file);
 		free(d->krb5_realm);
 		free(d->krb5_keytab);
+		free(d->realm);
+		free(d->workgroup);
 	}
 	free(c->domains);
 	free(c->path);

@@ -8,7 +8,9 @@
 
 #define DIR_DEFAULT_CONF "/etc/dird.conf"
 
-enum dir_domain_type { DIR_DOMAIN_LDAP };
+enum dir_domain_type { DIR_DOMAIN_LDAP, DIR_DOMAIN_AD };
+/* How an AD domain's SIDs become uids and gids, as winbind's idmap backends of those names. */
+enum dir_idmap { DIR_IDMAP_RID, DIR_IDMAP_AD };
 enum dir_schema { DIR_SCHEMA_RFC2307, DIR_SCHEMA_RFC2307BIS };
 enum dir_scope { DIR_SCOPE_SUB, DIR_SCOPE_ONE, DIR_SCOPE_BASE };
 
@@ -67,6 +69,12 @@ struct dir_domain {
 	bool allow_password_change;	/* PAM: users may change their password here */
 	char *krb5_realm;	/* auth = krb5: the users' realm */
 	char *krb5_keytab;	/* auth = krb5: host keys that prove the KDC is ours */
+	/* type = ad */
+	char *realm;		/* AD.TEST: the Kerberos realm, the DNS domain in lower case */
+	char *workgroup;	/* ADTEST: the NetBIOS name, the prefix of served names */
+	bool use_default_domain;	/* serve bare names, not WORKGROUP\name */
+	enum dir_idmap idmap;
+	uint32_t idmap_low, idmap_high;	/* the ids served, both included */
 	unsigned conf_line;	/* of its section header, for messages */
 };
 

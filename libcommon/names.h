@@ -9,4 +9,11 @@
  * compat syntax). */
 bool dir_valid_name(const char *name);
 
+/* Whether dird's record `served` answers a lookup of `asked`: the same name, or an AD name in
+ * another case or form ("adtest\ALICE", "alice@ad.test", and with use_default_domain "ALICE"
+ * or "ADTEST\alice" for "alice").  Account parts are compared without regard to ASCII case
+ * (dird itself serves LDAP names exactly); a bare name is never answered with a qualified one,
+ * nor a name of one workgroup with another's. */
+bool dir_name_answers(const char *asked, const char *served);
+
 #endif

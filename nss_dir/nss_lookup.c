@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "client.h"
+#include "names.h"
 #include "nss_dir.h"
 #include "protocol.h"
 
@@ -14,7 +15,7 @@ static int record_matches(const void *rec, size_t len, const char *name, uint32_
 {
 	if (name) {
 		const char *rn = record_name(rec, len);
-		return rn && strcmp(rn, name) == 0;
+		return rn && dir_name_answers(name, rn);
 	}
 	uint32_t rid;
 	return record_id(rec, len, &rid) == 0 && rid == id;

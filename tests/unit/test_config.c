@@ -130,7 +130,7 @@ static const struct {
 	{ "[domain/a]\nbogus = 1\n", ":2: unknown key 'bogus' in [domain/a]" },
 	{ "[domain/a]\nmin_id = 4294967295\n", ":2: min_id" },
 	{ "[domain/a]\ntimeout = 0\n", ":2: timeout" },
-	{ "[domain/a]\ntype = nis\n", ":2: type: 'nis' is not supported" },
+	{ "[domain/a]\ntype = nis\n", ":2: type: 'nis' is not ldap or ad" },
 	{ "[domain/a]\nuri = ldap://x\n", ":1: [domain/a]: base_dn is required" },
 	{ "\n[domain/b]\nbase_dn = x\n", ":2: [domain/b]: uri is required" },
 	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nbind_dn = cn=y\n", "bind_dn needs bind_password_file" },
@@ -162,6 +162,28 @@ static const struct {
 	{ "[domain/a]\naccess_filter = (uid=x))(\n", ":2: access_filter" },
 	{ "[domain/a]\naccess_filter = (uid=x)(uid=y)\n", ":2: access_filter" },
 	{ "[domain/a]\naccess_filter = ((uid=x)\n", ":2: access_filter" },
+	{ "[domain/a]\ntype = ad\nworkgroup = x\n", ":1: [domain/a]: type = ad needs realm" },
+	{ "[domain/a]\ntype = ad\nrealm = ad.test\n", ":1: [domain/a]: type = ad needs workgroup" },
+	{ "[domain/a]\nworkgroup = ABCDEFGHIJKLMNOP\n", ":2: workgroup: 'ABCDEFGHIJKLMNOP' is not a NetBIOS domain name" },
+	{ "[domain/a]\nworkgroup = A\\B\n", ":2: workgroup" },
+	{ "[domain/a]\nrealm = a b\n", ":2: realm: 'a b' is not a realm name" },
+	{ "[domain/a]\nidmap = tdb\n", ":2: idmap: 'tdb' is not rid or ad" },
+	{ "[domain/a]\nidmap_range = 200000-100000\n", ":2: idmap_range: 200000 is not below 100000" },
+	{ "[domain/a]\nidmap_range = 100000-100000\n", ":2: idmap_range: 100000 is not below" },
+	{ "[domain/a]\nidmap_range = 100000-100999\n", ":2: idmap_range: 100000-100999 holds fewer than 10000 ids" },
+	{ "[domain/a]\nidmap_range = 500-100000\n", ":2: idmap_range: 500-100000 is not inside 1000-2147000000" },
+	{ "[domain/a]\nidmap_range = 10000-3000000000\n", ":2: idmap_range: 10000-3000000000 is not inside" },
+	{ "[domain/a]\nidmap_range = 10000-99999999999999999999999\n", ":2: idmap_range: '10000-99999999999999999999999' is not LOW-HIGH" },
+	{ "[domain/a]\nidmap_range = -5-100000\n", ":2: idmap_range: '-5-100000' is not LOW-HIGH" },
+	{ "[domain/a]\nidmap_range = 10000\n", ":2: idmap_range: '10000' is not LOW-HIGH" },
+	{ "[domain/a]\nidmap_range = 10000-20000x\n", ":2: idmap_range: '10000-20000x' is not LOW-HIGH" },
+	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nidmap = ad\n", "idmap_range and use_default_domain are for type = ad" },
+	{ "[domain/a]\ntype = ad\nrealm = ad.test\nworkgroup = adtest\n[domain/b]\ntype = ad\nrealm = b.test\nworkgroup = b\n",
+	  ":5: [domain/b]: idmap_range is required for all but the first AD domain" },
+	{ "[domain/a]\ntype = ad\nrealm = ad.test\nworkgroup = adtest\n[domain/b]\ntype = ad\nrealm = b.test\nworkgroup = b\nidmap_range = 150000000-160000000\n",
+	  ":5: [domain/b]: idmap_range 150000000-160000000 overlaps [domain/a]'s 100000001-200000000" },
+	{ "[domain/a]\ntype = ad\nrealm = ad.test\nworkgroup = adtest\n[domain/b]\ntype = ad\nrealm = b.test\nworkgroup = ADTEST\nidmap_range = 300000000-310000000\n",
+	  ":5: [domain/b]: the same workgroup or realm as [domain/a]" },
 };
 
 START_TEST(rfc2307bis_defaults_to_member)
@@ -171,6 +193,39 @@ START_TEST(rfc2307bis_defaults_to_member)
 			      "gecos_attr = displayName\n", &c), "");
 	ck_assert_str_eq(c.domains[0].attrs.member, "member");
 	ck_assert_str_eq(c.domains[0].attrs.gecos, "displayName");
+	dir_config_free(&c);
+}
+END_TEST
+
+START_TEST(ad_defaults)
+{
+	struct dir_config c;
+	ck_assert_str_eq(load("[domain/a]\ntype = ad\nrealm = ad.example.com\nworkgroup = adex\n"
+			      "[domain/trusted]\ntype = ad\nrealm = T.TEST\nworkgroup = T\n"
+			      "uri = ldaps://dc.t.test\nidmap = ad\nidmap_range = 300000000-300009999\n"
+			      "use_default_domain = yes\n", &c), "");
+	const struct dir_domain *a = &c.domains[0], *t = &c.domains[1];
+	ck_assert_int_eq(a->type, DIR_DOMAIN_AD);
+	ck_assert_str_eq(a->realm, "AD.EXAMPLE.COM");
+	ck_assert_str_eq(a->workgroup, "ADEX");
+	ck_assert_str_eq(a->base_dn, "DC=ad,DC=example,DC=com");
+	ck_assert_str_eq(a->dns_domain, "ad.example.com");
+	ck_assert(a->discover);
+	ck_assert_int_eq(a->idmap, DIR_IDMAP_RID);
+	ck_assert_uint_eq(a->idmap_low, 100000001);
+	ck_assert_uint_eq(a->idmap_high, 200000000);
+	ck_assert_str_eq(a->attrs.user_name, "sAMAccountName");
+	ck_assert_str_eq(a->attrs.member, "member");
+	ck_assert_int_eq(a->schema, DIR_SCHEMA_RFC2307BIS);
+	ck_assert_str_eq(a->home_template, "/home/%D/%U");
+	ck_assert_str_eq(a->default_shell, "/bin/sh");
+	ck_assert_str_eq(a->krb5_realm, "AD.EXAMPLE.COM");
+	ck_assert(!a->use_default_domain);
+	ck_assert(!t->discover);
+	ck_assert_int_eq(t->idmap, DIR_IDMAP_AD);
+	ck_assert_uint_eq(t->idmap_low, 300000000);
+	ck_assert_uint_eq(t->idmap_high, 300009999);
+	ck_assert(t->use_default_domain);
 	dir_config_free(&c);
 }
 END_TEST
@@ -256,6 +311,7 @@ int main(void)
 	tcase_add_test(tc, full_config_parses);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, rfc2307bis_defaults_to_member);
+	tcase_add_test(tc, ad_defaults);
 	tcase_add_loop_test(tc, bad_input_is_reported_with_line, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, shipped_example_parses);
 	tcase_add_test(tc, missing_file);

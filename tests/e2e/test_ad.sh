@@ -1,0 +1,158 @@
+#!/bin/bash
+# Active Directory against a real Samba AD DC (tests/lib/samba_dc.sh, ad_populate.py): names as
+# winbind prints them, idmap = rid and idmap = ad, nested groups from a refresh and from
+# tokenGroups, what is never served, and the real getent and id.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/common.sh"
+. "$HERE/../lib/tls.sh"
+. "$HERE/../lib/samba_dc.sh"
+ad_enter_namespaces "$0" "$@"
+
+WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
+chmod 755 "$WORK"
+cleanup() { dird_stop; ad_dc_stop; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+ad_dc_start "$WORK/ad" || exit 1
+
+# rid NAME: the RID of an account, as the DC's own database says.
+rid() {
+	ldbsearch -H "$AD_DIR/dc/private/sam.ldb" "(sAMAccountName=$1)" objectSid 2>/dev/null |
+		sed -n "s/^objectSid: $AD_SID-//p"
+}
+LOW=100000001
+id_of() { echo $((LOW + $(rid "$1"))); }
+
+export DIR_CONF=$WORK/dird.conf
+mkdir -p "$WORK/cache" "$WORK/run"
+printf '%s\n' "$AD_USER_PASSWORD" >"$WORK/bindpw"
+chmod 600 "$WORK/bindpw"
+# write_ad_conf ENUMERATE [domain lines...]
+write_ad_conf() {
+	local enumerate=$1
+	shift
+	{
+		cat <<CONF
+[global]
+cache_dir = $WORK/cache
+run_dir = $WORK/run
+nss_timeout = 5
+log_level = debug
+enumerate = $enumerate
+
+[domain/adtest]
+type = ad
+realm = ad.test
+workgroup = adtest
+uri = ldaps://$AD_HOST
+tls_ca_file = $AD_CA
+bind_dn = svc_dird@ad.test
+bind_password_file = $WORK/bindpw
+CONF
+		printf '%s\n' "$@"
+	} >"$DIR_CONF"
+	chmod 644 "$DIR_CONF"
+}
+restart_dird() {
+	dird_stop
+	rm -rf "$WORK/cache"/*
+	dird_start || exit 1
+}
+write_nsswitch "$WORK/nss" "files dir"
+nss() { in_ns "$WORK/nss" "$@"; }
+
+# --- idmap = rid, the whole directory read by a refresh -------------------------------------
+write_ad_conf yes
+restart_dird
+dird_wait_refresh || exit 1
+ALICE=$(id_of alice)
+USERS=$((LOW + 513))
+check_eq "getent passwd 'ADTEST\\alice': rid mapping, RFC 2307 home and shell kept" \
+	"ADTEST\\alice:*:$ALICE:$USERS:Alice Example:/home/alice:/bin/bash" \
+	"$(nss getent passwd 'ADTEST\alice')"
+check_eq "getent passwd by uid" "ADTEST\\alice" "$(nss getent passwd "$ALICE" | cut -d: -f1)"
+check_eq "a name in another case: the directory's case comes back" "ADTEST\\alice:$ALICE" \
+	"$(nss getent passwd 'adtest\ALICE' | cut -d: -f1,3)"
+check_eq "user@realm is accepted" "ADTEST\\alice" "$(nss getent passwd 'alice@AD.TEST' | cut -d: -f1)"
+check_fails "a bare name is not served without use_default_domain" nss getent passwd alice
+check_eq "no RFC 2307 data: home_template /home/%D/%U and default_shell" \
+	"ADTEST\\bob:*:$(id_of bob):$USERS:Bob Builder:/home/ADTEST/bob:/bin/sh" \
+	"$(nss getent passwd 'ADTEST\bob')"
+check_eq "a non-default primaryGroupID is the primary gid" "$(id_of g_staff)" \
+	"$(nss getent passwd 'ADTEST\henry' | cut -d: -f4)"
+check_eq "getent group 'ADTEST\\domain users'" "ADTEST\\Domain Users:*:$USERS" \
+	"$(nss getent group 'ADTEST\domain users' | cut -d: -f1-3)"
+groups=$(nss id -Gn 'ADTEST\alice')
+for g in 'ADTEST\g_inner' 'ADTEST\g_middle' 'ADTEST\g_outer'; do
+	check "id: alice is in $g (nested three deep)" grep -qxF "$g" <(tr ' ' '\n' <<<"$groups")
+done
+check "id: alice's primary group is Domain Users" grep -qw "$USERS" <(nss id -G 'ADTEST\alice')
+check_fails "id: a distribution group is never a group" grep -q dist_list <<<"$groups"
+check_eq "a circular pair: carol is in both, once" "ADTEST\\cyc_a ADTEST\\cyc_b" \
+	"$(nss id -Gn 'ADTEST\carol' | tr ' ' '\n' | grep cyc_ | sort | tr '\n' ' ' | sed 's/ $//')"
+check_eq "an empty group" "ADTEST\\g_empty:*:$(id_of g_empty):" "$(nss getent group 'ADTEST\g_empty')"
+check "g_outer lists alice through the nesting" grep -q 'ADTEST\\alice' <(nss getent group 'ADTEST\g_outer')
+check_fails "BUILTIN groups are not served" nss getent group 'ADTEST\Administrators'
+check_fails "BUILTIN's id is not served" nss getent group $((LOW + 544))
+check_fails "computer accounts are not users" nss getent passwd 'ADTEST\DC1$'
+all=$(nss getent passwd)
+check "enumeration lists the domain's users" grep -q '^ADTEST\\carol:' <<<"$all"
+check "enumeration: a non-ASCII name and gecos" grep -q "^ADTEST\\\\jürgen:\*:$(id_of jürgen):$USERS:Jürgen Müller:" <<<"$all"
+check "enumeration: o'brien" grep -q "^ADTEST.o'brien:" <<<"$all"
+check "enumeration: paren(1)" grep -q '^ADTEST.paren(1):' <<<"$all"
+check "enumeration: groups too" grep -q '^ADTEST\\g_staff:' <(nss getent group)
+check_eq "the cache record carries the SID and smb = true" "$AD_SID-$(rid alice) True" \
+	"$("$BUILD/dirctl/dirctl" --json user 'ADTEST\alice' |
+		python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["sid"], d["smb"])')"
+
+# --- idmap = rid, lookups only (tokenGroups, LDAP filters with odd names) -------------------
+write_ad_conf no
+restart_dird
+check_eq "lookup: 'adtest\\ALICE' found by asking the DC" "ADTEST\\alice:$ALICE" \
+	"$(nss getent passwd 'adtest\ALICE' | cut -d: -f1,3)"
+groups=$(nss id -Gn 'ADTEST\alice')
+for g in 'ADTEST\g_inner' 'ADTEST\g_middle' 'ADTEST\g_outer'; do
+	check "lookup: tokenGroups gives $g" grep -qxF "$g" <(tr ' ' '\n' <<<"$groups")
+done
+check_eq "lookup: tokenGroups has nothing from BUILTIN or distribution lists" \
+	"$(printf '%s\n' "$USERS" "$(id_of g_inner)" "$(id_of g_middle)" "$(id_of g_outer)" | sort | tr '\n' ' ')" \
+	"$(nss id -G 'ADTEST\alice' | tr ' ' '\n' | sort | tr '\n' ' ')"
+check_eq "lookup: o'brien (an apostrophe in the filter)" "ADTEST\\o'brien" \
+	"$(nss getent passwd "ADTEST\\o'brien" | cut -d: -f1)"
+check_eq "lookup: paren(1) (parentheses escaped in the filter)" "ADTEST\\paren(1)" \
+	"$(nss getent passwd 'ADTEST\paren(1)' | cut -d: -f1)"
+check_fails "lookup: a filter injection finds nobody" nss getent passwd 'ADTEST\*'
+check_eq "lookup: by uid through the objectSid" "ADTEST\\carol" \
+	"$(nss getent passwd "$(id_of carol)" | cut -d: -f1)"
+check_eq "lookup: a group by gid" "ADTEST\\g_outer" "$(nss getent group "$(id_of g_outer)" | cut -d: -f1)"
+check_eq "lookup: a group's nested members" "ADTEST\\alice" \
+	"$(nss getent group 'ADTEST\g_outer' | cut -d: -f4)"
+check_fails "lookup: an id outside the range is never asked for" nss getent passwd 5000
+check_fails "lookup: another workgroup's name" nss getent passwd 'OTHER\alice'
+
+# --- use_default_domain ---------------------------------------------------------------------
+write_ad_conf no "use_default_domain = yes"
+restart_dird
+check_eq "use_default_domain: bare names" "alice:$ALICE" "$(nss getent passwd alice | cut -d: -f1,3)"
+check_eq "use_default_domain: a qualified name gives the bare one" "alice" \
+	"$(nss getent passwd 'ADTEST\alice' | cut -d: -f1)"
+
+# --- idmap = ad: uidNumber and gidNumber inside the range -----------------------------------
+write_ad_conf yes "idmap = ad" "idmap_range = 10000-19999"
+restart_dird
+dird_wait_refresh || exit 1
+check_eq "idmap = ad: RFC 2307 ids" "ADTEST\\alice:*:10001:10000" \
+	"$(nss getent passwd 'ADTEST\alice' | cut -d: -f1-4)"
+check_eq "idmap = ad: groups by gidNumber" "ADTEST\\g_inner:*:10020" \
+	"$(nss getent group 'ADTEST\g_inner' | cut -d: -f1-3)"
+check "idmap = ad: nested groups by gidNumber" grep -qw 10022 <(nss id -G 'ADTEST\alice')
+check_fails "idmap = ad: a uidNumber outside the range is not served" nss getent passwd 'ADTEST\outlier'
+check_fails "idmap = ad: no uidNumber, not served" nss getent passwd 'ADTEST\bob'
+check_fails "idmap = ad: a group without gidNumber is not served" nss getent group 'ADTEST\g_nogid'
+write_ad_conf no "idmap = ad" "idmap_range = 10000-19999"
+restart_dird
+check_eq "idmap = ad lookups: by uidNumber" "ADTEST\\carol" "$(nss getent passwd 10003 | cut -d: -f1)"
+check "idmap = ad lookups: tokenGroups through gidNumber" grep -qw 10022 <(nss id -G 'ADTEST\alice')
+check_fails "idmap = ad lookups: outside the range" nss getent passwd 'ADTEST\outlier'
+finish

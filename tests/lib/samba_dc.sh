@@ -1,0 +1,119 @@
+# A throwaway Samba AD DC (realm AD.TEST, domain ADTEST, host dc1.ad.test) for the AD tests.
+#
+# The test must already run in network, mount and PID namespaces of its own (ad_enter_namespaces
+# does that): the DC listens on 10.53.0.2, an address of a veth pair inside that network
+# namespace; /etc/hosts and /etc/resolv.conf are bind-mounted there so that dc1.ad.test resolves
+# and DNS SRV discovery asks the DC; everything the DC starts dies with the PID namespace.
+#
+#   ad_enter_namespaces "$0" "$@"   re-runs the test inside fresh namespaces (call it first)
+#   ad_dc_start DIR                 provisions, populates (ad_populate.py) and starts the DC;
+#                                   sets AD_DIR, AD_CA (its TLS CA), AD_KRB5_CONF, AD_SID
+#   ad_dc_stop
+# Needs tls.sh.
+
+AD_IP=10.53.0.2
+AD_REALM=AD.TEST
+AD_DOMAIN=ADTEST
+AD_HOST=dc1.ad.test
+AD_SID=S-1-5-21-1111111111-2222222222-3333333333
+AD_ADMIN_PASSWORD='Adm1n-Pass.word'
+AD_USER_PASSWORD='Secret-Pass.123'
+AD_PID=
+
+ad_enter_namespaces() {
+	[ -n "${DIR_AD_NAMESPACES:-}" ] && return 0
+	export DIR_AD_NAMESPACES=1
+	exec unshare --net --mount --propagation private --pid --fork --mount-proc bash "$@"
+}
+
+# The veth pair, the names and the resolver of the namespace.
+ad_network() {
+	local dir=$1
+	ip link set lo up
+	ip link add dirad0 type veth peer name dirad1 || return 1
+	ip addr add 10.53.0.1/24 dev dirad0
+	ip addr add "$AD_IP/24" dev dirad1
+	ip link set dirad0 up
+	ip link set dirad1 up
+	printf '127.0.0.1 localhost\n%s %s dc1\n' "$AD_IP" "$AD_HOST" >"$dir/hosts"
+	printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$AD_IP" >"$dir/resolv.conf"
+	chmod 644 "$dir/hosts" "$dir/resolv.conf"
+	mount --bind "$dir/hosts" /etc/hosts && mount --bind "$dir/resolv.conf" /etc/resolv.conf
+}
+
+ad_dc_start() {
+	local dir=$1
+	AD_DIR=$dir
+	mkdir -p "$dir/tls" "$dir/run"
+	ad_network "$dir" || { echo "ad_dc_start: no veth pair" >&2; return 1; }
+	: >"$dir/empty.conf"
+	if ! /usr/bin/python3 /usr/bin/samba-tool domain provision -s "$dir/empty.conf" \
+		--targetdir="$dir/dc" --use-rfc2307 --realm="$AD_REALM" --domain="$AD_DOMAIN" \
+		--server-role=dc --dns-backend=SAMBA_INTERNAL --adminpass="$AD_ADMIN_PASSWORD" \
+		--domain-sid="$AD_SID" --host-ip="$AD_IP" --host-name=dc1 \
+		--option="interfaces=lo dirad1" --option="bind interfaces only=yes" \
+		--option="dns forwarder=" --option="pid directory=$dir/run" \
+		>"$dir/provision.log" 2>&1; then
+		echo "provisioning the DC failed:" >&2
+		tail -20 "$dir/provision.log" >&2
+		return 1
+	fi
+	# A certificate for the DC's name and address (Samba's own has no subjectAltName).
+	tls_ca "$dir/tls" adca && tls_cert "$dir/tls" adca dc1 "DNS:$AD_HOST,IP:$AD_IP" || return 1
+	AD_CA=$dir/tls/adca.crt
+	sed -i "/^\[global\]/a\\
+	tls enabled = yes\\
+	tls keyfile = $dir/tls/dc1.key\\
+	tls certfile = $dir/tls/dc1.crt\\
+	tls cafile = $AD_CA\\
+	log file = $dir/samba.log\\
+	server services = -nbt -wrepl -dnsupdate -ntp_signd -kcc -winbindd\\
+	dcerpc endpoint servers = -winreg -srvsvc" "$dir/dc/etc/smb.conf"
+	/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/ad_populate.py" "$dir/dc/etc/smb.conf" \
+		>"$dir/populate.log" 2>&1 || { cat "$dir/populate.log" >&2; return 1; }
+	AD_KRB5_CONF=$dir/krb5.conf
+	cat >"$AD_KRB5_CONF" <<CONF
+[libdefaults]
+	default_realm = $AD_REALM
+	dns_lookup_kdc = false
+	dns_lookup_realm = false
+	rdns = false
+[realms]
+	$AD_REALM = {
+		kdc = $AD_IP
+		admin_server = $AD_IP
+		kpasswd_server = $AD_IP
+	}
+[domain_realm]
+	.ad.test = $AD_REALM
+CONF
+	samba --foreground --no-process-group -s "$dir/dc/etc/smb.conf" >"$dir/samba.out" 2>&1 &
+	AD_PID=$!
+	# Serving when an anonymous rootDSE read over LDAPS (with our CA) answers.
+	for _ in $(seq 150); do
+		LDAPTLS_CACERT=$AD_CA ldapsearch -x -H "ldaps://$AD_HOST" -s base -b "" \
+			defaultNamingContext >/dev/null 2>&1 && return 0
+		kill -0 "$AD_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	echo "the DC did not start:" >&2
+	tail -20 "$dir/samba.out" "$dir/samba.log" >&2
+	return 1
+}
+
+# Stops the DC and whatever it left (samba-dcerpcd outlives it): the test is PID 1 of its own PID
+# namespace (ad_enter_namespaces), so every other process in it is the DC's or the test's.
+ad_dc_stop() {
+	[ -n "$AD_PID" ] || return 0
+	kill "$AD_PID" 2>/dev/null
+	wait "$AD_PID" 2>/dev/null
+	AD_PID=
+	[ "$$" = 1 ] || return 0
+	kill -TERM -1 2>/dev/null
+	for _ in $(seq 50); do
+		[ "$(ps -e -o pid= | wc -l)" -le 2 ] && break # this shell and ps
+		sleep 0.1
+	done
+	kill -KILL -1 2>/dev/null
+	wait 2>/dev/null
+}
