@@ -39,20 +39,53 @@ static bool is_true(LDAP *ld, LDAPMessage *e, const char *attr)
 	return first_value(ld, e, attr, s, sizeof(s)) && !strcasecmp(s, "TRUE");
 }
 
+/* A decimal integer attribute; `none` when absent or malformed. */
+static long long int_value(LDAP *ld, LDAPMessage *e, const char *attr, long long none)
+{
+	char s[32], *end;
+	if (!first_value(ld, e, attr, s, sizeof(s)))
+		return none;
+	errno = 0;
+	long long n = strtoll(s, &end, 10);
+	return errno || end == s || *end ? none : n;
+}
+
+/* userAccountControl and msDS-User-Account-Control-Computed bits (MS-ADTS 2.2.16) */
+#define UF_ACCOUNTDISABLE 0x2
+#define UF_LOCKOUT 0x10
+#define UF_PASSWORD_EXPIRED 0x800000
+/* 100 ns intervals from 1601 to 1970 */
+#define NT_EPOCH_OFFSET 11644473600LL
+
+/* accountExpires: 0 and 0x7fffffffffffffff are never; else 100 ns intervals since 1601. */
+static long long ad_expiry(long long nt)
+{
+	if (nt <= 0 || nt == 0x7fffffffffffffffLL)
+		return 0;
+	long long unix_time = nt / 10000000 - NT_EPOCH_OFFSET;
+	return unix_time > 0 ? unix_time : 1; /* before 1970: long expired */
+}
+
 void account_state_read(LDAP *ld, LDAPMessage *e, struct account_state *s)
 {
 	char t[64];
-	s->disabled = is_true(ld, e, "nsAccountLock");
-	s->locked = first_value(ld, e, "pwdAccountLockedTime", t, sizeof(t));
-	s->reset = is_true(ld, e, "pwdReset");
+	long long uac = int_value(ld, e, "userAccountControl", 0);
+	long long computed = int_value(ld, e, "msDS-User-Account-Control-Computed", 0);
+	s->disabled = is_true(ld, e, "nsAccountLock") || (uac & UF_ACCOUNTDISABLE);
+	s->locked = first_value(ld, e, "pwdAccountLockedTime", t, sizeof(t)) ||
+		    ((uac | computed) & UF_LOCKOUT);
+	s->reset = is_true(ld, e, "pwdReset") || int_value(ld, e, "pwdLastSet", -1) == 0;
+	s->password_expired = (computed & UF_PASSWORD_EXPIRED) != 0;
+	s->expires_at = ad_expiry(int_value(ld, e, "accountExpires", 0));
 	s->expire_day = day_value(ld, e, "shadowExpire");
 	s->last_change = day_value(ld, e, "shadowLastChange");
 	s->max_days = day_value(ld, e, "shadowMax");
 }
 
-enum dir_pam_result account_check(const struct account_state *s, long long today, char *msg,
+enum dir_pam_result account_check(const struct account_state *s, long long now, char *msg,
 				  size_t msglen)
 {
+	long long today = now / 86400;
 	msg[0] = '\0';
 	if (s->disabled) {
 		snprintf(msg, msglen, "Your account is disabled; contact your administrator.");
@@ -63,7 +96,7 @@ enum dir_pam_result account_check(const struct account_state *s, long long today
 		return DIR_PAM_DISABLED;
 	}
 	/* As pam_unix reads shadow: expired on the day shadowExpire names. */
-	if (s->expire_day >= 0 && today >= s->expire_day) {
+	if ((s->expire_day >= 0 && today >= s->expire_day) || (s->expires_at && now >= s->expires_at)) {
 		snprintf(msg, msglen, "Your account has expired; contact your administrator.");
 		return DIR_PAM_EXPIRED;
 	}
@@ -72,7 +105,8 @@ enum dir_pam_result account_check(const struct account_state *s, long long today
 				      "(administrator enforced).");
 		return DIR_PAM_NEW_AUTHTOK;
 	}
-	if (s->last_change > 0 && s->max_days >= 0 && today - s->last_change > s->max_days) {
+	if ((s->last_change > 0 && s->max_days >= 0 && today - s->last_change > s->max_days) ||
+	    s->password_expired) {
 		snprintf(msg, msglen, "You are required to change your password immediately "
 				      "(password expired).");
 		return DIR_PAM_NEW_AUTHTOK;

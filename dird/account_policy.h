@@ -1,5 +1,6 @@
 /* Whether a directory account may log in now, from the state attributes of its entry:
- * shadowAccount (RFC 2307), the password policy overlay (ppolicy) and 389-DS / FreeIPA. */
+ * shadowAccount (RFC 2307), the password policy overlay (ppolicy), 389-DS / FreeIPA and Active
+ * Directory (userAccountControl and the rest). */
 #ifndef DIRD_ACCOUNT_POLICY_H
 #define DIRD_ACCOUNT_POLICY_H
 
@@ -11,23 +12,27 @@
 
 /* The attributes account_state_read looks at. */
 #define ACCOUNT_STATE_ATTRS "shadowExpire", "shadowLastChange", "shadowMax", \
-	"pwdAccountLockedTime", "pwdReset", "nsAccountLock"
+	"pwdAccountLockedTime", "pwdReset", "nsAccountLock", "userAccountControl", \
+	"msDS-User-Account-Control-Computed", "accountExpires", "pwdLastSet"
 
 struct account_state {
-	bool disabled;		/* nsAccountLock: TRUE */
-	bool locked;		/* pwdAccountLockedTime is set */
-	bool reset;		/* pwdReset: TRUE (an administrator set the password) */
+	bool disabled;		/* nsAccountLock: TRUE; AD: userAccountControl ACCOUNTDISABLE */
+	bool locked;		/* pwdAccountLockedTime is set; AD: LOCKOUT */
+	bool reset;		/* pwdReset: TRUE (an administrator set the password); AD:
+				 * pwdLastSet 0 */
 	long long expire_day;	/* shadowExpire, days since 1970-01-01; -1: never */
 	long long last_change;	/* shadowLastChange, days; -1: unknown, 0: must change */
 	long long max_days;	/* shadowMax; -1: no maximum */
+	long long expires_at;	/* AD accountExpires as a unix time; 0: never */
+	bool password_expired;	/* AD: PASSWORD_EXPIRED (older than the domain's maximum age) */
 };
 
 /* Reads the state from an entry; a missing or malformed value counts as not set. */
 void account_state_read(LDAP *ld, LDAPMessage *e, struct account_state *s);
 
 /* DIR_PAM_OK, DIR_PAM_DISABLED, DIR_PAM_EXPIRED or DIR_PAM_NEW_AUTHTOK, and a message for the
- * user in msg.  `today` is days since 1970-01-01. */
-enum dir_pam_result account_check(const struct account_state *s, long long today, char *msg,
+ * user in msg.  `now` is a unix time. */
+enum dir_pam_result account_check(const struct account_state *s, long long now, char *msg,
 				  size_t msglen);
 
 #endif

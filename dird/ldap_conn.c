@@ -384,8 +384,28 @@ static bool policy_says_change(LDAP *ld, LDAPControl **ctrls)
 	return pp_err == PP_changeAfterReset || pp_err == PP_passwordExpired;
 }
 
+/* AD says why it refused a bind in the diagnostic message ("... AcceptSecurityContext error,
+ * data 773, v1db1"); these codes come only with the right password (775, locked out, comes
+ * with any, so it stays a plain refusal). */
+static enum user_bind_result ad_bind_refusal(const char *msg)
+{
+	const char *data = msg ? strstr(msg, ", data ") : NULL;
+	long code = data ? strtol(data + 7, NULL, 16) : 0;
+	switch (code) {
+	case 0x773: /* must change the password (pwdLastSet 0) */
+	case 0x532: /* password expired */
+		return USER_BIND_MUST_CHANGE;
+	case 0x533: /* disabled */
+	case 0x701: /* account expired */
+		return USER_BIND_ACCOUNT_REFUSED;
+	default:
+		return USER_BIND_DENIED;
+	}
+}
+
 /* Binds as dn on a new connection to the server c answered from; *ld stays open for the
- * caller (NULL on USER_BIND_ERROR). */
+ * caller on USER_BIND_OK and USER_BIND_MUST_CHANGE (except AD's must-change, which refuses the
+ * bind: NULL then). */
 static enum user_bind_result bind_as(const struct ldap_conn *c, const char *dn,
 				     const char *password, LDAP **out, char *err, size_t errlen)
 {
@@ -421,6 +441,8 @@ static enum user_bind_result bind_as(const struct ldap_conn *c, const char *dn,
 		goto out;
 	if (result == LDAP_SUCCESS)
 		ret = policy_says_change(ld, rctrls) ? USER_BIND_MUST_CHANGE : USER_BIND_OK;
+	else if (result == LDAP_INVALID_CREDENTIALS && c->domain->type == DIR_DOMAIN_AD)
+		ret = ad_bind_refusal(msg);
 	else if (result == LDAP_INVALID_CREDENTIALS || result == LDAP_INAPPROPRIATE_AUTH ||
 		 result == LDAP_UNWILLING_TO_PERFORM)
 		ret = USER_BIND_DENIED;
@@ -435,7 +457,7 @@ out:
 	ldap_msgfree(res);
 	if (pp)
 		ldap_control_free(pp);
-	if (ret == USER_BIND_OK || ret == USER_BIND_MUST_CHANGE)
+	if (ret == USER_BIND_OK || (ret == USER_BIND_MUST_CHANGE && result == LDAP_SUCCESS))
 		*out = ld;
 	else if (ld)
 		ldap_unbind_ext_s(ld, NULL, NULL);

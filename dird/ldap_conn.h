@@ -36,7 +36,12 @@ int ldap_conn_bind(struct ldap_conn *c, char *err, size_t errlen);
 int ldap_conn_read_base(struct ldap_conn *c, char *err, size_t errlen);
 void ldap_conn_close(struct ldap_conn *c);
 
-enum user_bind_result { USER_BIND_OK, USER_BIND_MUST_CHANGE, USER_BIND_DENIED, USER_BIND_ERROR };
+/* USER_BIND_ACCOUNT_REFUSED: the password is right, but the account may not log in (AD:
+ * disabled or expired). */
+enum user_bind_result {
+	USER_BIND_OK, USER_BIND_MUST_CHANGE, USER_BIND_DENIED, USER_BIND_ACCOUNT_REFUSED,
+	USER_BIND_ERROR
+};
 
 /* Checks a user's password with a simple bind as `dn` on a new connection to the server `c`
  * answered from, asking the password policy overlay for its verdict; bounded by the domain's

@@ -13,6 +13,8 @@
 #include "cred_cache.h"
 #include "dird.h"
 #include "fetch.h"
+#include "fetch_ad.h"
+#include "idmap.h"
 #include "krb5_auth.h"
 #include "log.h"
 #include "names.h"
@@ -33,6 +35,7 @@ struct pam_request {
 	bool auth;		/* op is DIR_OP_PAM_AUTH */
 	const char *user, *service, *rhost, *password;
 	const char *new_password;	/* DIR_OP_PAM_CHAUTHTOK; "" only checks */
+	char canonical[DIR_MAX_NAME + 1];	/* user, when an AD name in another form */
 	bool offline;		/* answered from cached credentials */
 	char msg[256];	/* for the user */
 	struct buf ccache;	/* auth = krb5: the user's tickets, as a FILE cache's bytes */
@@ -65,10 +68,6 @@ static void printable(const char *s, char *out, size_t outlen)
 	out[i] = '\0';
 }
 
-static long long today(void)
-{
-	return (long long)(time(NULL) / 86400);
-}
 
 static bool has_gid(const struct dir_user *u, uint32_t gid)
 {
@@ -114,7 +113,7 @@ static int check_account(struct ldap_conn *c, const struct local_accounts *local
 			 char *err, size_t errlen)
 {
 	const struct dir_domain *dom = c->domain;
-	enum dir_pam_result res = account_check(st, today(), r->msg, sizeof(r->msg));
+	enum dir_pam_result res = account_check(st, (long long)time(NULL), r->msg, sizeof(r->msg));
 	if (res != DIR_PAM_OK)
 		return (int)res;
 	int allowed = 1;
@@ -131,6 +130,13 @@ static int check_account(struct ldap_conn *c, const struct local_accounts *local
 	return DIR_PAM_OK;
 }
 
+/* The name before @REALM in the user's principal: AD's sAMAccountName without the workgroup. */
+static const char *krb5_user(const struct dir_domain *dom, const char *user)
+{
+	const char *account = dom->type == DIR_DOMAIN_AD ? fetch_ad_account(dom, user) : NULL;
+	return account ? account : user;
+}
+
 /* A password change (or, with an empty new password, whether one would be allowed). */
 static int change_password(struct dird *d, struct ldap_conn *c, struct pam_request *r,
 			   const char *dn, char *err, size_t errlen)
@@ -141,9 +147,10 @@ static int change_password(struct dird *d, struct ldap_conn *c, struct pam_reque
 						 "ask your directory administrator.");
 		return DIR_PAM_NOT_ALLOWED;
 	}
+	/* AD has no Password Modify operation: its passwords change through kpasswd. */
 	enum user_bind_result changed =
-		dom->auth == DIR_AUTH_KRB5 ?
-			krb5_change_user_password(&d->cfg, dom, r->user, r->password,
+		dom->auth == DIR_AUTH_KRB5 || dom->type == DIR_DOMAIN_AD ?
+			krb5_change_user_password(&d->cfg, dom, krb5_user(dom, r->user), r->password,
 						  r->new_password, r->msg, sizeof(r->msg), err,
 						  errlen) :
 			ldap_conn_change_password(c, dn, r->password, r->new_password, r->msg,
@@ -158,6 +165,7 @@ static int change_password(struct dird *d, struct ldap_conn *c, struct pam_reque
 		}
 		return DIR_PAM_OK;
 	case USER_BIND_DENIED:
+	case USER_BIND_ACCOUNT_REFUSED:
 		if (*err)
 			log_info("%s: password change for %s refused: %s", dom->name, r->user, err);
 		return DIR_PAM_DENIED;
@@ -196,7 +204,7 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 	} else if (r->auth) {
 		enum user_bind_result checked =
 			dom->auth == DIR_AUTH_KRB5 ?
-				krb5_check_password(&d->cfg, dom, r->user, r->password,
+				krb5_check_password(&d->cfg, dom, krb5_user(dom, r->user), r->password,
 						    d->cfg.run_dir, &r->ccache, err, sizeof(err)) :
 				ldap_conn_bind_user(&c, dn, r->password, err, sizeof(err));
 		switch (checked) {
@@ -207,6 +215,15 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 			break;
 		case USER_BIND_MUST_CHANGE: res = DIR_PAM_NEW_AUTHTOK; break;
 		case USER_BIND_DENIED: res = DIR_PAM_DENIED; break;
+		case USER_BIND_ACCOUNT_REFUSED:
+			/* The password was right: the user may know why it is not enough. */
+			res = account_check(&st, (long long)time(NULL), r->msg, sizeof(r->msg));
+			if (res == DIR_PAM_OK) {
+				snprintf(r->msg, sizeof(r->msg), "Your account may not log in now; "
+								 "contact your administrator.");
+				res = DIR_PAM_DISABLED;
+			}
+			break;
 		case USER_BIND_ERROR:
 			log_error("%s: cannot check %s's password: %s", dom->name, r->user, err);
 			res = DIR_PAM_UNAVAIL;
@@ -282,6 +299,18 @@ static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 {
 	if (!dir_valid_name(r->user))
 		return DIR_PAM_UNKNOWN;
+	/* "adtest\alice" and "alice@ad.test" are ADTEST\alice, asked of that domain only. */
+	char account[DIR_MAX_NAME + 1];
+	size_t name_domain = 0;
+	int form = idmap_split_name(&d->cfg, r->user, &name_domain, account, sizeof(account));
+	if (form < 0)
+		return DIR_PAM_UNKNOWN;
+	if (form == NAME_QUALIFIED) {
+		if (idmap_served_name(&d->cfg.domains[name_domain], account, r->canonical,
+				      sizeof(r->canonical)) < 0)
+			return DIR_PAM_UNKNOWN;
+		r->user = r->canonical;
+	}
 	/* An empty password would be an unauthenticated bind, which "succeeds". */
 	if (r->password && (!*r->password || strlen(r->password) > DIR_MAX_PASSWORD))
 		return DIR_PAM_DENIED;
@@ -298,6 +327,8 @@ static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 	bool unanswered = false;
 	int res = DIR_PAM_UNKNOWN;
 	for (size_t i = 0; i < d->cfg.n_domains && res == DIR_PAM_UNKNOWN; i++) {
+		if (!idmap_domain_takes_name(&d->cfg, i, form, name_domain))
+			continue;
 		pthread_mutex_lock(&d->lock);
 		domain_tick_locked(d);
 		bool usable = domain_usable_locked(d, i);

@@ -62,7 +62,6 @@ static void tell_user(pam_handle_t *pamh, int flags, const char *msg)
 
 PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	(void)flags;
 	struct pam_dir_options o;
 	pam_dir_parse_options(pamh, argc, argv, &o);
 	const char *user = pam_dir_user(pamh);
@@ -100,6 +99,11 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 		return PAM_USER_UNKNOWN;
 	case DIR_PAM_UNAVAIL:
 		return PAM_AUTHINFO_UNAVAIL;
+	case DIR_PAM_DISABLED:
+	case DIR_PAM_EXPIRED:
+		/* AD refused a right password (disabled, expired): say why, but no login. */
+		tell_user(pamh, flags, msg);
+		return PAM_AUTH_ERR;
 	default:
 		return PAM_AUTH_ERR;
 	}

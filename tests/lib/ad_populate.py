@@ -100,6 +100,14 @@ def main():
                                              "primaryGroupID")
     db.modify(m)
 
+    # The DC's LDAP service names (samba_spnupdate would add them at the first start, from the
+    # dnsupdate service the tests leave off): GSSAPI binds and adcli need ldap/dc1.ad.test.
+    m = ldb.Message(ldb.Dn(db, "CN=DC1,OU=Domain Controllers," + base))
+    m["servicePrincipalName"] = ldb.MessageElement(
+        ["ldap/dc1.ad.test", "ldap/DC1", "ldap/dc1.ad.test/ad.test", "ldap/dc1.ad.test/ADTEST"],
+        ldb.FLAG_MOD_ADD, "servicePrincipalName")
+    db.modify(m)
+
     db.disable_account("(sAMAccountName=dave)")
     db.setexpiry("(sAMAccountName=erin)", -86400)
     m = ldb.Message(ldb.Dn(db, "CN=frank,CN=Users," + base))

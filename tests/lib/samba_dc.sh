@@ -68,6 +68,7 @@ ad_dc_start() {
 	tls cafile = $AD_CA\\
 	log file = $dir/samba.log\\
 	server services = -nbt -wrepl -dnsupdate -ntp_signd -kcc -winbindd\\
+	old password allowed period = 0\\
 	dcerpc endpoint servers = -winreg -srvsvc" "$dir/dc/etc/smb.conf"
 	/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/ad_populate.py" "$dir/dc/etc/smb.conf" \
 		>"$dir/populate.log" 2>&1 || { cat "$dir/populate.log" >&2; return 1; }
