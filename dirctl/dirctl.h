@@ -37,6 +37,7 @@ int cmd_pam(struct ctl *c, int argc, char **argv);
 int cmd_test(struct ctl *c, int argc, char **argv);
 int cmd_domain(struct ctl *c, int argc, char **argv);
 int cmd_enable(struct ctl *c, bool enable, int argc, char **argv);
+int cmd_sid(struct ctl *c, const char *cmd, int argc, char **argv);
 /* cmd_pam.c: installs (or removes) the PAM services in dir. */
 int pam_install(struct ctl *c, const char *dir, bool install, bool dry_run);
 

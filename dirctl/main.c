@@ -31,6 +31,11 @@ static const struct {
 		    "                       put dir on nsswitch.conf's passwd and group lines (after files)\n"
 		    "                       and install the PAM services; a backup of what changes is kept\n" },
 	{ "disable", "  disable [...]        the same options: take them off again\n" },
+	{ "sid-to-id", "  sid-to-id SID        the uid or gid an AD SID maps to (wbinfo -S / -Y)\n" },
+	{ "sid-to-name", "  sid-to-name SID      the name of an AD SID (wbinfo -s)\n" },
+	{ "id-to-sid", "  id-to-sid [--group] ID\n"
+		       "                       the AD SID of a uid (or gid) (wbinfo -U / -G)\n" },
+	{ "name-to-sid", "  name-to-sid NAME     the AD SID of a user or group (wbinfo -n)\n" },
 	{ "pam", "  pam render [--local] [--stig] [--2fa] [--dir DIR]\n"
 		 "                       write the PAM services for this configuration (/etc/pam.d)\n" },
 };
@@ -136,6 +141,9 @@ int main(int argc, char **argv)
 		rc = cmd_domain(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "test"))
 		rc = cmd_test(&c, argc - 1, argv + 1);
+	else if (!strcmp(cmd, "sid-to-id") || !strcmp(cmd, "sid-to-name") ||
+		 !strcmp(cmd, "id-to-sid") || !strcmp(cmd, "name-to-sid"))
+		rc = cmd_sid(&c, cmd, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "pam"))
 		rc = cmd_pam(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "sessions") && argc == 1)

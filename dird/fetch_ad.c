@@ -180,3 +180,88 @@ int fetch_ad_user_groups(struct ldap_conn *c, const char *dn, struct dir_user *u
 	free(token.v);
 	return rc;
 }
+
+struct sid_ctx {
+	const struct dir_domain *d;
+	const struct local_accounts *local;
+	void *found;
+};
+
+static int take_user_by_sid(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct sid_ctx *ctx = arg;
+	char why[256];
+	struct dir_user u;
+	if (ctx->found)
+		return 0;
+	enum map_result r = ldap_map_user(ld, e, ctx->d, &u, why, sizeof(why));
+	if (r != MAP_OK)
+		return r == MAP_NOMEM ? -1 : 0;
+	if (local_names_has(&ctx->local->users, u.name)) {
+		dir_user_free(&u);
+		return 0;
+	}
+	if (!(ctx->found = malloc(sizeof(u)))) {
+		dir_user_free(&u);
+		return -1;
+	}
+	memcpy(ctx->found, &u, sizeof(u));
+	return 0;
+}
+
+static int take_group_by_sid(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct sid_ctx *ctx = arg;
+	char why[256];
+	struct dir_group g;
+	if (ctx->found)
+		return 0;
+	enum map_result r = ldap_map_group(ld, e, ctx->d, &g, NULL, why, sizeof(why));
+	if (r != MAP_OK)
+		return r == MAP_NOMEM ? -1 : 0;
+	if (local_names_has(&ctx->local->groups, g.name)) {
+		dir_group_free(&g);
+		return 0;
+	}
+	if (!(ctx->found = malloc(sizeof(g)))) {
+		dir_group_free(&g);
+		return -1;
+	}
+	memcpy(ctx->found, &g, sizeof(g));
+	return 0;
+}
+
+int fetch_ad_by_sid(struct ldap_conn *c, const struct local_accounts *local, const struct sid *sid,
+		    struct dir_user **user, struct dir_group **group, char *err, size_t errlen)
+{
+	const struct dir_domain *d = c->domain;
+	char value[3 * SID_MAX_BINARY + 1], *filter = NULL;
+	const char *uattrs[MAP_MAX_ATTRS], *gattrs[MAP_MAX_ATTRS];
+	ldap_map_user_attrs(d, uattrs, NULL);
+	ldap_map_group_attrs(d, gattrs);
+	*user = NULL;
+	*group = NULL;
+	sid_filter_value(sid, value, sizeof(value));
+	struct sid_ctx ctx = { d, local, NULL };
+	int rc = asprintf(&filter, "(&%s(objectSid=%s))", d->user_filter, value) < 0 ? -1 :
+		 ldap_conn_search(c, d->user_base, d->user_scope, filter, uattrs, take_user_by_sid,
+				  &ctx, err, errlen);
+	free(filter);
+	filter = NULL;
+	if (rc == 0 && ctx.found) {
+		*user = ctx.found;
+		return 1;
+	}
+	if (rc == 0)
+		rc = asprintf(&filter, "(&%s(objectSid=%s))", d->group_filter, value) < 0 ? -1 :
+		     ldap_conn_search(c, d->group_base, d->group_scope, filter, gattrs,
+				      take_group_by_sid, &ctx, err, errlen);
+	free(filter);
+	if (rc < 0) {
+		if (!*err)
+			snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*group = ctx.found;
+	return ctx.found ? 1 : 0;
+}

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "ldap_conn.h"
+#include "local_names.h"
 #include "record.h"
 #include "sid.h"
 
@@ -26,5 +27,10 @@ int fetch_ad_id_filter(struct ldap_conn *c, bool user, uint32_t id, char **filte
  * it is in, nested ones included) that this domain serves.  -1 with err set. */
 int fetch_ad_user_groups(struct ldap_conn *c, const char *dn, struct dir_user *u, char *err,
 			 size_t errlen);
+
+/* The user (or else the group) whose objectSid is sid.  1 found (one of *user, *group set; the
+ * caller frees), 0 this domain serves no such account, -1 with err set. */
+int fetch_ad_by_sid(struct ldap_conn *c, const struct local_accounts *local, const struct sid *sid,
+		    struct dir_user **user, struct dir_group **group, char *err, size_t errlen);
 
 #endif

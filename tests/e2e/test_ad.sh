@@ -106,6 +106,27 @@ check_eq "the cache record carries the SID and smb = true" "$AD_SID-$(rid alice)
 	"$("$BUILD/dirctl/dirctl" --json user 'ADTEST\alice' |
 		python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["sid"], d["smb"])')"
 
+CTL=("$BUILD/dirctl/dirctl")
+check_eq "dirctl sid-to-id" "uid $ALICE" "$("${CTL[@]}" sid-to-id "$AD_SID-$(rid alice)")"
+check_eq "dirctl sid-to-id of a group" "gid $USERS" "$("${CTL[@]}" sid-to-id "$AD_SID-513")"
+check_eq "dirctl sid-to-name" "ADTEST\\alice" "$("${CTL[@]}" sid-to-name "$AD_SID-$(rid alice)")"
+check_eq "dirctl id-to-sid" "$AD_SID-$(rid alice)" "$("${CTL[@]}" id-to-sid "$ALICE")"
+check_eq "dirctl id-to-sid --group" "$AD_SID-513" "$("${CTL[@]}" id-to-sid --group "$USERS")"
+check_eq "dirctl name-to-sid, any case" "$AD_SID-$(rid g_outer)" "$("${CTL[@]}" name-to-sid 'adtest\G_OUTER')"
+check_eq "dirctl --json sid-to-name: the whole account" "user ADTEST\\carol $(id_of carol)" \
+	"$("${CTL[@]}" --json sid-to-name "$AD_SID-$(rid carol)" |
+		python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["type"], d["name"], d["uid"])')"
+"${CTL[@]}" sid-to-id S-1-5-32-544 >/dev/null 2>"$WORK/err"
+check_eq "dirctl: a BUILTIN SID is not served (exit 5)" "5 BUILTIN" "$? $(grep -o BUILTIN "$WORK/err")"
+"${CTL[@]}" sid-to-id S-1-5-21-9-9-9-1000 >/dev/null 2>&1
+check_eq "dirctl: another domain's SID (exit 5)" 5 "$?"
+for bad in S-1-5-21-x S-1-5-21--1 "S-1-5-21-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16" S-1-5-21-4294967296 junk; do
+	"${CTL[@]}" sid-to-id "$bad" >/dev/null 2>&1
+	check_eq "dirctl: '$bad' is refused as not a SID (exit 2)" 2 "$?"
+done
+"${CTL[@]}" id-to-sid 5000 >/dev/null 2>&1
+check_eq "dirctl id-to-sid outside every range (exit 5)" 5 "$?"
+
 # --- idmap = rid, lookups only (tokenGroups, LDAP filters with odd names) -------------------
 write_ad_conf no
 restart_dird
