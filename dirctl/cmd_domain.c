@@ -70,9 +70,9 @@ static long long parse_generalized(const char *s)
 	return (long long)timegm(&tm);
 }
 
-/* The KDCs krb5.conf (krb5_config, or the system's) names for realm, space-separated. */
-static void realm_kdcs(const struct dir_config *cfg, const char *realm, char *out, size_t outlen)
+void domain_realm_kdcs(const struct ctl *c, const char *realm, char *out, size_t outlen)
 {
+	const struct dir_config *cfg = &c->cfg;
 	profile_t profile = NULL;
 	char **values = NULL;
 	const char *path[] = { "realms", realm, "kdc", NULL };
@@ -101,15 +101,48 @@ static void realm_kdcs(const struct dir_config *cfg, const char *realm, char *ou
 		profile_release(profile);
 }
 
-static int info_domain(struct ctl *c, const struct dir_domain *d, json_object *list)
+int domain_facts(const struct dir_domain *d, struct domain_facts *f, char *err, size_t errlen)
 {
 	struct ldap_conn conn;
-	char err[1024], host[256] = "", kdcs[512] = "";
+	memset(f, 0, sizeof(*f));
+	f->server_time = -1;
+	if (ldap_conn_open(&conn, d, NULL, err, errlen) < 0)
+		return -1;
+	snprintf(f->server, sizeof(f->server), "%s", conn.server);
+	LDAPURLDesc *url = NULL;
+	if (ldap_url_parse(conn.server, &url) == LDAP_URL_SUCCESS) {
+		snprintf(f->host, sizeof(f->host), "%s", url->lud_host ? url->lud_host : "");
+		f->port = url->lud_port ? url->lud_port : !strcmp(url->lud_scheme, "ldaps") ? 636 : 389;
+	}
+	ldap_free_urldesc(url);
+	struct root_dse r;
+	read_root_dse(conn.ld, d->timeout, &r);
+	ldap_conn_close(&conn);
+	snprintf(f->server_name, sizeof(f->server_name), "%s", *r.name ? r.name : f->host);
+	snprintf(f->time_text, sizeof(f->time_text), "%s", r.time);
+	snprintf(f->vendor, sizeof(f->vendor), "%s", r.vendor);
+	f->server_time = *r.time ? parse_generalized(r.time) : -1;
+	f->offset = f->server_time >= 0 ? f->server_time - (long long)time(NULL) : 0;
+	return 0;
+}
+
+void clock_warning(long long offset)
+{
+	if (offset > CLOCK_WARN_SECONDS || offset < -CLOCK_WARN_SECONDS)
+		printf("warning: this host's clock is %lld s %s the directory's; Kerberos fails beyond "
+		       "%d s\n", offset < 0 ? -offset : offset, offset > 0 ? "behind" : "ahead of",
+		       CLOCK_SKEW_SECONDS);
+}
+
+static int info_domain(struct ctl *c, const struct dir_domain *d, json_object *list)
+{
+	struct domain_facts f;
+	char err[1024], kdcs[512] = "";
 	int rc = EXIT_OK;
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(d->name));
 	json_object_object_add(o, "bind_path", json_object_new_string(d->base_dn));
-	if (ldap_conn_open(&conn, d, NULL, err, sizeof(err)) < 0) {
+	if (domain_facts(d, &f, err, sizeof(err)) < 0) {
 		json_object_object_add(o, "error", json_object_new_string(err));
 		if (!c->json)
 			printf("domain %s: cannot be reached: %s\n  (dirctl test %s says why, step by step)\n",
@@ -117,53 +150,43 @@ static int info_domain(struct ctl *c, const struct dir_domain *d, json_object *l
 		json_object_array_add(list, o);
 		return EXIT_OFFLINE;
 	}
-	LDAPURLDesc *url = NULL;
-	int port = 0;
-	if (ldap_url_parse(conn.server, &url) == LDAP_URL_SUCCESS) {
-		snprintf(host, sizeof(host), "%s", url->lud_host ? url->lud_host : "");
-		port = url->lud_port ? url->lud_port : !strcmp(url->lud_scheme, "ldaps") ? 636 : 389;
-	}
-	ldap_free_urldesc(url);
-	struct root_dse r;
-	read_root_dse(conn.ld, d->timeout, &r);
-	ldap_conn_close(&conn);
-	long long server_time = *r.time ? parse_generalized(r.time) : -1;
-	long long offset = server_time >= 0 ? server_time - (long long)time(NULL) : 0;
+	bool known = f.server_time >= 0;
 	if (d->auth == DIR_AUTH_KRB5)
-		realm_kdcs(&c->cfg, d->krb5_realm, kdcs, sizeof(kdcs));
+		domain_realm_kdcs(c, d->krb5_realm, kdcs, sizeof(kdcs));
 
-	json_object_object_add(o, "server", json_object_new_string(conn.server));
-	json_object_object_add(o, "server_name", json_object_new_string(*r.name ? r.name : host));
-	json_object_object_add(o, "port", json_object_new_int(port));
-	json_object_object_add(o, "tls", json_object_new_boolean(!strncmp(conn.server, "ldaps://", 8) ||
+	json_object_object_add(o, "server", json_object_new_string(f.server));
+	json_object_object_add(o, "server_name", json_object_new_string(f.server_name));
+	json_object_object_add(o, "port", json_object_new_int(f.port));
+	json_object_object_add(o, "tls", json_object_new_boolean(!strncmp(f.server, "ldaps://", 8) ||
 								   d->starttls));
-	json_object_object_add(o, "vendor", *r.vendor ? json_object_new_string(r.vendor) : NULL);
-	json_object_object_add(o, "server_time", server_time >= 0 ? json_object_new_int64(server_time) : NULL);
-	json_object_object_add(o, "time_offset", server_time >= 0 ? json_object_new_int64(offset) : NULL);
+	json_object_object_add(o, "vendor", *f.vendor ? json_object_new_string(f.vendor) : NULL);
+	json_object_object_add(o, "server_time", known ? json_object_new_int64(f.server_time) : NULL);
+	json_object_object_add(o, "time_offset", known ? json_object_new_int64(f.offset) : NULL);
 	json_object_object_add(o, "realm", d->auth == DIR_AUTH_KRB5 ? json_object_new_string(d->krb5_realm) : NULL);
 	json_object_object_add(o, "kdc", d->auth == DIR_AUTH_KRB5 ? json_object_new_string(kdcs) : NULL);
 	json_object_array_add(list, o);
 	if (!c->json) {
 		printf("domain %s\n", d->name);
-		printf("  server:       %s\n", conn.server);
-		printf("  server name:  %s\n", *r.name ? r.name : host);
-		printf("  port:         %d%s\n", port, !strncmp(conn.server, "ldaps://", 8) ? " (TLS)" :
-						    d->starttls ? " (StartTLS)" : "");
+		printf("  server:       %s\n", f.server);
+		printf("  server name:  %s\n", f.server_name);
+		printf("  port:         %d%s\n", f.port, !strncmp(f.server, "ldaps://", 8) ? " (TLS)" :
+						       d->starttls ? " (StartTLS)" : "");
 		printf("  bind path:    %s\n", d->base_dn);
-		if (*r.vendor)
-			printf("  vendor:       %s\n", r.vendor);
-		if (server_time >= 0)
-			printf("  server time:  %s (%+lld s from ours%s)\n", r.time, offset,
-			       offset > 300 || offset < -300 ? ": more than Kerberos allows" : "");
+		if (*f.vendor)
+			printf("  vendor:       %s\n", f.vendor);
+		if (known)
+			printf("  server time:  %s (%+lld s from ours)\n", f.time_text, f.offset);
 		else
 			printf("  server time:  not published by this server (no currentTime)\n");
 		if (d->auth == DIR_AUTH_KRB5) {
 			printf("  realm:        %s\n", d->krb5_realm);
 			printf("  kdc:          %s\n", kdcs);
 		}
-		if (server_time >= 0 && (offset > 300 || offset < -300))
-			rc = EXIT_FAIL;
+		if (known)
+			clock_warning(f.offset);
 	}
+	if (known && (f.offset > CLOCK_SKEW_SECONDS || f.offset < -CLOCK_SKEW_SECONDS))
+		rc = EXIT_FAIL;
 	return rc;
 }
 

@@ -28,6 +28,27 @@ int ctl_call(const struct ctl *c, uint32_t op, const struct buf *body, uint32_t 
 /* Before talking to a directory directly (test, domain info): the environment dird uses. */
 void ctl_directory_env(const struct ctl *c);
 
+/* cmd_domain.c: what a domain's server says about itself (its root DSE), asked as dird would
+ * connect.  -1 with err set when it cannot be reached. */
+struct domain_facts {
+	char server[1024];		/* the uri that answered */
+	char host[256];
+	int port;
+	char server_name[256];		/* dnsHostName, else the uri's host */
+	char vendor[128];
+	char time_text[64];		/* currentTime as sent */
+	long long server_time;		/* unix time; -1: not published */
+	long long offset;		/* server_time - ours */
+};
+int domain_facts(const struct dir_domain *d, struct domain_facts *f, char *err, size_t errlen);
+/* The KDCs krb5.conf (krb5_config, or the system's) names for realm, space-separated. */
+void domain_realm_kdcs(const struct ctl *c, const char *realm, char *out, size_t outlen);
+/* A clock this far from a DC's is worth a warning; Kerberos refuses beyond the skew. */
+#define CLOCK_WARN_SECONDS 180
+#define CLOCK_SKEW_SECONDS 300
+/* Prints the warning when offset (seconds) is beyond CLOCK_WARN_SECONDS. */
+void clock_warning(long long offset);
+
 int cmd_status(struct ctl *c);
 int cmd_cache(struct ctl *c, int argc, char **argv);
 int cmd_show(struct ctl *c, bool user, const char *what);
@@ -38,6 +59,8 @@ int cmd_test(struct ctl *c, int argc, char **argv);
 int cmd_domain(struct ctl *c, int argc, char **argv);
 int cmd_enable(struct ctl *c, bool enable, int argc, char **argv);
 int cmd_sid(struct ctl *c, const char *cmd, int argc, char **argv);
+int cmd_ads(struct ctl *c, int argc, char **argv);
+int cmd_krb5conf(struct ctl *c);
 /* cmd_pam.c: installs (or removes) the PAM services in dir. */
 int pam_install(struct ctl *c, const char *dir, bool install, bool dry_run);
 

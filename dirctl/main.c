@@ -36,6 +36,16 @@ static const struct {
 	{ "id-to-sid", "  id-to-sid [--group] ID\n"
 		       "                       the AD SID of a uid (or gid) (wbinfo -U / -G)\n" },
 	{ "name-to-sid", "  name-to-sid NAME     the AD SID of a user or group (wbinfo -n)\n" },
+	{ "ads", "  ads join [--user ADMIN] [--fqdn HOST] [--computer-name NAME] [DOMAIN]\n"
+		 "                       join this host to an AD domain (adcli; password on stdin)\n"
+		 "  ads leave [--user ADMIN] [DOMAIN]\n"
+		 "                       delete the machine account and its keys (password on stdin)\n"
+		 "  ads rotate [--auto] [DOMAIN]\n"
+		 "                       change the machine password (--auto: if older than\n"
+		 "                       machine_password_max_age)\n"
+		 "  ads test [DOMAIN]    whether the machine account works against a DC\n"
+		 "  ads info [DOMAIN]    DC, realm, bind path, clocks, last machine password change\n" },
+	{ "krb5conf", "  krb5conf             a krb5.conf for the configured realms\n" },
 	{ "pam", "  pam render [--local] [--stig] [--2fa] [--dir DIR]\n"
 		 "                       write the PAM services for this configuration (/etc/pam.d)\n" },
 };
@@ -144,6 +154,10 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "sid-to-id") || !strcmp(cmd, "sid-to-name") ||
 		 !strcmp(cmd, "id-to-sid") || !strcmp(cmd, "name-to-sid"))
 		rc = cmd_sid(&c, cmd, argc - 1, argv + 1);
+	else if (!strcmp(cmd, "ads"))
+		rc = cmd_ads(&c, argc - 1, argv + 1);
+	else if (!strcmp(cmd, "krb5conf") && argc == 1)
+		rc = cmd_krb5conf(&c);
 	else if (!strcmp(cmd, "pam"))
 		rc = cmd_pam(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "sessions") && argc == 1)

@@ -313,6 +313,12 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 	}
 	if (!strcmp(k, "idmap_range"))
 		return set_idmap_range(ps, d, k, v);
+	if (!strcmp(k, "machine_password_max_age")) {
+		if (set_uint(ps, &n, k, v, 0, 3650) < 0)
+			return -1;
+		d->machine_password_max_age = (unsigned)n;
+		return 0;
+	}
 	if (!strcmp(k, "uri")) {
 		if (!strcmp(v, "_srv_")) {
 			d->discover = true;
@@ -504,6 +510,7 @@ static int start_section(struct parse *ps, struct dir_config *c, char *name, boo
 	d->timeout = 10;
 	d->page_size = 500;
 	d->tls_reqcert = DIR_TLS_DEMAND;
+	d->machine_password_max_age = 30;
 	d->conf_line = ps->line;
 	*cur = d;
 	return 0;

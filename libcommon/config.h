@@ -75,6 +75,7 @@ struct dir_domain {
 	bool use_default_domain;	/* serve bare names, not WORKGROUP\name */
 	enum dir_idmap idmap;
 	uint32_t idmap_low, idmap_high;	/* the ids served, both included */
+	unsigned machine_password_max_age;	/* days; dirctl ads rotate --auto; 0: never */
 	unsigned conf_line;	/* of its section header, for messages */
 };
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # PAM against a real Samba AD DC: the real libpam runs pam_dir stacks for AD users with a bind as
-# the user over TLS and with Kerberos (verified with a host key from adcli join), for disabled,
+# the user over TLS and with Kerberos (verified with the host key of dirctl ads join), for disabled,
 # expired, locked out and must-change accounts, and changes a password through kpasswd.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -121,14 +121,50 @@ account: Success" \
 check_eq "grace's new password works" "auth: Success" "$(pam "$NEW" bare 'ADTEST\grace' auth)"
 check_eq "the old one does not" "auth: Authentication failure" "$(pam "$PW" bare 'ADTEST\grace' auth)"
 
-# --- Kerberos (auth = krb5), verified with the host key of a machine account -------------------
-printf '%s' "$AD_ADMIN_PASSWORD" | adcli join --domain=ad.test --domain-controller="$AD_HOST" \
-	--login-user=Administrator --stdin-password --host-fqdn=nas1.ad.test \
-	--host-keytab="$WORK/krb5.keytab" --service-name=host --service-name=nfs \
-	>"$WORK/adcli.log" 2>&1
-check "adcli join wrote a host keytab" test -s "$WORK/krb5.keytab"
-chmod 600 "$WORK/krb5.keytab"
-write_ad_conf "auth = krb5" "krb5_keytab = $WORK/krb5.keytab"
+# --- the machine account: dirctl ads join (adcli underneath) --------------------------------------
+CTL=("$BUILD/dirctl/dirctl")
+KT=$WORK/krb5.keytab
+write_ad_conf "krb5_keytab = $KT"
+echo "" | "${CTL[@]}" ads join --fqdn nas1.ad.test >/dev/null 2>&1
+check_eq "ads join: no password on stdin is refused before anything (exit 2)" "2 no" \
+	"$? $(test -e "$KT" && echo yes || echo no)"
+printf 'wrong\n' | "${CTL[@]}" ads join --fqdn nas1.ad.test >/dev/null 2>"$WORK/err"
+check_eq "ads join: a wrong administrator password fails and says so" "1" "$?"
+check "ads join: adcli's reason is shown" grep -qi "password\|credentials\|authenticate" "$WORK/err"
+out=$(printf '%s\n' "$AD_ADMIN_PASSWORD" | "${CTL[@]}" ads join --fqdn nas1.ad.test 2>&1)
+check_eq "ads join: joined" "joined AD.TEST as NAS1\$ (nas1.ad.test); keys for host/, nfs/ and cifs/ in $KT" "$out"
+keys=$(klist -ke "$KT" 2>&1)
+for p in 'NAS1\$@AD.TEST' host/nas1.ad.test@AD.TEST nfs/nas1.ad.test@AD.TEST cifs/nas1.ad.test@AD.TEST; do
+	check "ads join: the keytab has $p with an AES key" grep -q "$p (aes256-cts-hmac-sha1-96)" <<<"$keys"
+done
+check_eq "ads join: the keytab is root's, mode 600" "0 600" "$(stat -c '%u %a' "$KT")"
+check "ads join: the DC has the computer account" \
+	grep -q "sAMAccountName: NAS1\\$" <(ldbsearch -H "$AD_DIR/dc/private/sam.ldb" '(sAMAccountName=NAS1$)' sAMAccountName 2>/dev/null)
+check "ads test: the machine account works" "${CTL[@]}" ads test
+info=$("${CTL[@]}" ads info 2>&1)
+for line in "LDAP server: $AD_HOST" "LDAP server name: dc1.ad.test" "Realm: AD.TEST" \
+	"Bind Path: DC=ad,DC=test" "LDAP port: 636" "KDC server: $AD_IP"; do
+	check "ads info: $line" grep -qxF "$line" <<<"$info"
+done
+check "ads info: the server time and its offset" grep -qE "^Server time offset: -?[0-9]$" <<<"$info"
+check "ads info: the last machine password change is today" \
+	grep -q "^Last machine account password change: $(date -u +%Y-%m-%d)" <<<"$info"
+check_eq "ads info --json: TrueNAS's fields" \
+	"bind_path kdc_server last_machine_account_password_change ldap_port ldap_server ldap_server_name realm server_time server_time_offset" \
+	"$("${CTL[@]}" --json ads info | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin))))')"
+kvno() { klist -k "$KT" | awk '/NAS1\$@AD.TEST/ {print $1}' | sort -n | tail -1; }
+before=$(kvno)
+"${CTL[@]}" ads rotate --auto >/dev/null 2>&1
+check_eq "ads rotate --auto: a password younger than machine_password_max_age stays" "$before" "$(kvno)"
+check "ads rotate: changed" "${CTL[@]}" ads rotate
+check_eq "ads rotate: the keytab has the next key version" "$((before + 1))" "$(kvno)"
+check "ads test: still works with the new password" "${CTL[@]}" ads test
+"${CTL[@]}" krb5conf >"$WORK/krb5.generated"
+check "krb5conf: the AD realm with its DC as KDC" grep -q "kdc = $AD_HOST" "$WORK/krb5.generated"
+check "krb5conf: kinit works with it" sh -c "echo '$PW' | KRB5_CONFIG='$WORK/krb5.generated' kinit -c MEMORY:t alice >/dev/null"
+
+# --- Kerberos (auth = krb5), verified with the host key of the machine account ----------------
+write_ad_conf "auth = krb5" "krb5_keytab = $KT"
 kill -HUP "$DIRD_PID"
 for _ in $(seq 50); do [ "$(grep -c "configuration reloaded" "$WORK/dird.log")" -ge 2 ] && break; sleep 0.1; done
 check_eq "krb5: AD user, right password (KDC answer verified with the host key)" "auth: Success
@@ -153,4 +189,24 @@ check "krb5: alice gets a service ticket for nfs/ with it (kvno)" \
 touch "$WORK/release"
 wait "$login"
 check_eq "krb5: close_session destroys the cache" "no" "$(test -e "$CC" && echo yes || echo no)"
+
+# --- dird binds with the machine account (GSSAPI, signed and sealed on plain ldap://) ----------
+dird_stop
+write_ad_conf "keytab = $KT" "sasl_authid = NAS1\$@AD.TEST"
+sed -i "s|^uri = .*|uri = ldap://$AD_HOST|; /^bind_dn/d; /^bind_password_file/d" "$DIR_CONF"
+rm -rf "$WORK/cache"/*
+dird_start || exit 1
+dird_wait_refresh || exit 1
+check_eq "GSSAPI with the machine keytab: users served" "ADTEST\\carol" \
+	"$(in_ns "$WORK/nss" getent passwd 'ADTEST\carol' | cut -d: -f1)"
+dird_stop
+
+# --- leaving ----------------------------------------------------------------------------------
+out=$(printf '%s\n' "$AD_ADMIN_PASSWORD" | "${CTL[@]}" ads leave 2>&1)
+check "ads leave: done" grep -q "^left AD.TEST: the computer account NAS1 is deleted" <<<"$out"
+check_eq "ads leave: the DC has no computer account" "" \
+	"$(ldbsearch -H "$AD_DIR/dc/private/sam.ldb" '(sAMAccountName=NAS1$)' sAMAccountName 2>/dev/null | grep '^sAMAccountName')"
+check_eq "ads leave: no AD.TEST key is left in the keytab" "" "$(klist -k "$KT" 2>/dev/null | grep AD.TEST)"
+check_fails "ads test: fails after leaving" "${CTL[@]}" ads test
+check_fails "ads rotate: refuses when not joined" "${CTL[@]}" ads rotate
 finish
