@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "dirctl.h"
+#include "protocol.h"
 #include "fetch.h"
 #include "ldap_conn.h"
 #include "log.h"
@@ -436,7 +437,7 @@ static int ads_info(struct ctl *c, const struct dir_domain *d)
 		if (known)
 			clock_warning(f.offset);
 	}
-	return known && (f.offset > CLOCK_SKEW_SECONDS || f.offset < -CLOCK_SKEW_SECONDS) ? EXIT_FAIL :
+	return known && (f.offset > DIR_CLOCK_SKEW_SECONDS || f.offset < -DIR_CLOCK_SKEW_SECONDS) ? EXIT_FAIL :
 											    EXIT_OK;
 }
 

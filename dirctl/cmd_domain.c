@@ -12,63 +12,10 @@
 #include <json-c/json.h>
 
 #include "dirctl.h"
+#include "protocol.h"
 #include "ldap_conn.h"
+#include "root_dse.h"
 #include "log.h"
-
-struct root_dse {
-	char name[256];		/* dnsHostName (AD) */
-	char time[64];		/* currentTime (AD), generalized time */
-	char vendor[128];	/* vendorName / vendorVersion */
-};
-
-static void first_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t outlen)
-{
-	struct berval **v = ldap_get_values_len(ld, e, attr);
-	if (v && v[0] && v[0]->bv_len < outlen && !memchr(v[0]->bv_val, '\0', v[0]->bv_len)) {
-		memcpy(out, v[0]->bv_val, v[0]->bv_len);
-		out[v[0]->bv_len] = '\0';
-		for (char *p = out; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = '?';
-	}
-	ldap_value_free_len(v);
-}
-
-static void read_root_dse(LDAP *ld, unsigned timeout, struct root_dse *r)
-{
-	char *attrs[] = { "dnsHostName", "currentTime", "vendorName", "vendorVersion", NULL };
-	struct timeval tv = { .tv_sec = timeout };
-	LDAPMessage *res = NULL;
-	memset(r, 0, sizeof(*r));
-	if (ldap_search_ext_s(ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL, &tv,
-			      1, &res) == LDAP_SUCCESS) {
-		LDAPMessage *e = ldap_first_entry(ld, res);
-		if (e) {
-			char version[64] = "";
-			first_value(ld, e, "dnsHostName", r->name, sizeof(r->name));
-			first_value(ld, e, "currentTime", r->time, sizeof(r->time));
-			first_value(ld, e, "vendorName", r->vendor, sizeof(r->vendor) / 2);
-			first_value(ld, e, "vendorVersion", version, sizeof(version));
-			if (*version) {
-				size_t n = strlen(r->vendor);
-				snprintf(r->vendor + n, sizeof(r->vendor) - n, "%s%s", n ? " " : "", version);
-			}
-		}
-	}
-	ldap_msgfree(res);
-}
-
-/* Generalized time ("20261122221500.0Z") to unix time; -1 when it is not one. */
-static long long parse_generalized(const char *s)
-{
-	struct tm tm = { 0 };
-	if (strlen(s) < 15 || sscanf(s, "%4d%2d%2d%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-				     &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (long long)timegm(&tm);
-}
 
 void domain_realm_kdcs(const struct ctl *c, const char *realm, char *out, size_t outlen)
 {
@@ -116,22 +63,22 @@ int domain_facts(const struct dir_domain *d, struct domain_facts *f, char *err, 
 	}
 	ldap_free_urldesc(url);
 	struct root_dse r;
-	read_root_dse(conn.ld, d->timeout, &r);
+	root_dse_read(conn.ld, d->timeout, &r);
 	ldap_conn_close(&conn);
 	snprintf(f->server_name, sizeof(f->server_name), "%s", *r.name ? r.name : f->host);
 	snprintf(f->time_text, sizeof(f->time_text), "%s", r.time);
 	snprintf(f->vendor, sizeof(f->vendor), "%s", r.vendor);
-	f->server_time = *r.time ? parse_generalized(r.time) : -1;
+	f->server_time = root_dse_time(r.time);
 	f->offset = f->server_time >= 0 ? f->server_time - (long long)time(NULL) : 0;
 	return 0;
 }
 
 void clock_warning(long long offset)
 {
-	if (offset > CLOCK_WARN_SECONDS || offset < -CLOCK_WARN_SECONDS)
+	if (offset > DIR_CLOCK_WARN_SECONDS || offset < -DIR_CLOCK_WARN_SECONDS)
 		printf("warning: this host's clock is %lld s %s the directory's; Kerberos fails beyond "
 		       "%d s\n", offset < 0 ? -offset : offset, offset > 0 ? "behind" : "ahead of",
-		       CLOCK_SKEW_SECONDS);
+		       DIR_CLOCK_SKEW_SECONDS);
 }
 
 static int info_domain(struct ctl *c, const struct dir_domain *d, json_object *list)
@@ -185,7 +132,7 @@ static int info_domain(struct ctl *c, const struct dir_domain *d, json_object *l
 		if (known)
 			clock_warning(f.offset);
 	}
-	if (known && (f.offset > CLOCK_SKEW_SECONDS || f.offset < -CLOCK_SKEW_SECONDS))
+	if (known && (f.offset > DIR_CLOCK_SKEW_SECONDS || f.offset < -DIR_CLOCK_SKEW_SECONDS))
 		rc = EXIT_FAIL;
 	return rc;
 }

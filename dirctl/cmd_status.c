@@ -89,6 +89,8 @@ int cmd_status(struct ctl *c)
 		const char *server = cursor_str(&cur, NULL);
 		const char *error = cursor_str(&cur, NULL);
 		uint32_t duplicates = cursor_u32(&cur);
+		bool clock_known = cursor_u32(&cur) != 0;
+		long long offset = (long long)cursor_u64(&cur);
 		if (cur.failed)
 			break;
 		if (state == DIR_DOMAIN_OFFLINE)
@@ -109,6 +111,8 @@ int cmd_status(struct ctl *c)
 			if (duplicates)
 				printf("  warning: %" PRIu32 " entries share a name or id with another and "
 				       "are not served (dird's log names them)\n", duplicates);
+			if (clock_known)
+				clock_warning(offset);
 		}
 		json_object *d = json_object_new_object();
 		json_object_object_add(d, "name", json_object_new_string(name));
@@ -117,6 +121,7 @@ int cmd_status(struct ctl *c)
 		json_object_object_add(d, "server", json_object_new_string(server));
 		json_object_object_add(d, "last_error", json_object_new_string(error));
 		json_object_object_add(d, "duplicates", json_object_new_int64(duplicates));
+		json_object_object_add(d, "clock_offset", clock_known ? json_object_new_int64(offset) : NULL);
 		json_object_array_add(doms, d);
 	}
 	json_object_object_add(j, "domains", doms);

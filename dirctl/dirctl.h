@@ -43,10 +43,7 @@ struct domain_facts {
 int domain_facts(const struct dir_domain *d, struct domain_facts *f, char *err, size_t errlen);
 /* The KDCs krb5.conf (krb5_config, or the system's) names for realm, space-separated. */
 void domain_realm_kdcs(const struct ctl *c, const char *realm, char *out, size_t outlen);
-/* A clock this far from a DC's is worth a warning; Kerberos refuses beyond the skew. */
-#define CLOCK_WARN_SECONDS 180
-#define CLOCK_SKEW_SECONDS 300
-/* Prints the warning when offset (seconds) is beyond CLOCK_WARN_SECONDS. */
+/* Prints a warning when offset (seconds) is beyond DIR_CLOCK_WARN_SECONDS. */
 void clock_warning(long long offset);
 
 int cmd_status(struct ctl *c);

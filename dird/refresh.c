@@ -9,8 +9,25 @@
 #include "dird.h"
 #include "fetch.h"
 #include "log.h"
+#include "protocol.h"
+#include "root_dse.h"
 
 #define MAX_RETRY_DELAY 60
+
+/* A DC's clock is read at each refresh (Kerberos needs ours close to it). */
+static bool dc_clock_offset(struct ldap_conn *c, long long *offset)
+{
+	struct root_dse r;
+	root_dse_read(c->ld, c->domain->timeout, &r);
+	long long t = root_dse_time(r.time);
+	if (t < 0)
+		return false;
+	*offset = t - (long long)time(NULL);
+	if (*offset > DIR_CLOCK_WARN_SECONDS || *offset < -DIR_CLOCK_WARN_SECONDS)
+		log_warning("%s: the DC's clock is %lld s from ours; Kerberos fails beyond %d s",
+			    c->domain->name, *offset, DIR_CLOCK_SKEW_SECONDS);
+	return true;
+}
 
 static int fill(struct dird *d, const struct local_accounts *local, struct db *db)
 {
@@ -31,9 +48,13 @@ static int fill(struct dird *d, const struct local_accounts *local, struct db *d
 			pthread_mutex_unlock(&d->lock);
 			return -1;
 		}
+		long long offset = 0;
+		bool clock_known = dom->type == DIR_DOMAIN_AD && dc_clock_offset(&c, &offset);
 		pthread_mutex_lock(&d->lock);
 		domain_online_locked(d, i, c.server);
 		d->domains[i].duplicates = duplicates;
+		d->domains[i].clock_known = clock_known;
+		d->domains[i].clock_offset = offset;
 		pthread_mutex_unlock(&d->lock);
 		ldap_conn_close(&c);
 	}

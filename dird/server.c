@@ -80,6 +80,8 @@ static void encode_status(struct dird *d, struct buf *b)
 		buf_put_str(b, s->server);
 		buf_put_str(b, s->last_error);
 		buf_put_u32(b, s->duplicates);
+		buf_put_u32(b, s->clock_known);
+		buf_put_u64(b, (uint64_t)s->clock_offset);
 	}
 	pthread_mutex_unlock(&d->lock);
 }

@@ -26,7 +26,9 @@
  *         str name, u32 state (enum dir_domain_state), u64 since (unix time of the last
  *         change of state, 0 = never contacted), str server (uri that answered last, may be
  *         empty), str last_error (may be empty), u32 duplicates (entries the last refresh
- *         dropped because another had their name or id)
+ *         dropped because another had their name or id), u32 clock_known (1: an AD DC's
+ *         clock was read at the last refresh), u64 clock_offset (seconds the DC is ahead of
+ *         us, two's complement; dirctl warns beyond DIR_CLOCK_WARN_SECONDS)
  *
  * PAM requests go to a second socket, `<run_dir>/pam.sock`, mode 0600 and served to uid 0 only
  * (SO_PEERCRED), because they carry passwords; the lookup socket refuses them with DENIED:
@@ -72,6 +74,11 @@ enum dir_op {
 	DIR_OP_PAM_ACCOUNT = 33,
 	DIR_OP_PAM_CHAUTHTOK = 34,
 };
+
+/* Kerberos refuses clocks further apart than DIR_CLOCK_SKEW_SECONDS (MIT's and AD's default);
+ * dird logs and dirctl warns from DIR_CLOCK_WARN_SECONDS on, before logins start failing. */
+#define DIR_CLOCK_WARN_SECONDS 180
+#define DIR_CLOCK_SKEW_SECONDS 300
 
 enum dir_pam_result {
 	DIR_PAM_OK = 0,

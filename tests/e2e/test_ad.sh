@@ -107,6 +107,9 @@ check_eq "the cache record carries the SID and smb = true" "$AD_SID-$(rid alice)
 		python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["sid"], d["smb"])')"
 
 CTL=("$BUILD/dirctl/dirctl")
+check_eq "dirctl status: the DC's clock was read (offset within a few seconds)" "True" \
+	"$("${CTL[@]}" --json status | python3 -c 'import json,sys; o=json.load(sys.stdin)["domains"][0]["clock_offset"]; print(o is not None and abs(o) < 5)')"
+check_eq "dirctl status: no clock warning when the clocks agree" "" "$("${CTL[@]}" status | grep -i clock)"
 check_eq "dirctl sid-to-id" "uid $ALICE" "$("${CTL[@]}" sid-to-id "$AD_SID-$(rid alice)")"
 check_eq "dirctl sid-to-id of a group" "gid $USERS" "$("${CTL[@]}" sid-to-id "$AD_SID-513")"
 check_eq "dirctl sid-to-name" "ADTEST\\alice" "$("${CTL[@]}" sid-to-name "$AD_SID-$(rid alice)")"
@@ -151,6 +154,14 @@ check_eq "lookup: a group's nested members" "ADTEST\\alice" \
 	"$(nss getent group 'ADTEST\g_outer' | cut -d: -f4)"
 check_fails "lookup: an id outside the range is never asked for" nss getent passwd 5000
 check_fails "lookup: another workgroup's name" nss getent passwd 'OTHER\alice'
+
+# --- DCs from DNS: _ldap._tcp.dc._msdcs.ad.test, asked of the DC's own DNS server ------------
+write_ad_conf no "tls = starttls"
+sed -i '/^uri = /d' "$DIR_CONF"
+restart_dird
+check_eq "no uri: the DC is found in DNS (SRV) and used with StartTLS" "ADTEST\\alice" \
+	"$(nss getent passwd 'ADTEST\alice' | cut -d: -f1)"
+check "dirctl status names the DC it found" grep -q "ldap://dc1.ad.test" <("$BUILD/dirctl/dirctl" status)
 
 # --- use_default_domain ---------------------------------------------------------------------
 write_ad_conf no "use_default_domain = yes"
