@@ -357,6 +357,8 @@ static int ads_rotate(const struct dir_domain *d, const struct ads_opts *o)
 {
 	char account[256], lifetime[16];
 	if (machine_account(host_keytab(d), d->realm, account, sizeof(account)) < 0) {
+		if (o->automatic)
+			return EXIT_OK; /* the timer on a host that has not joined */
 		fprintf(stderr, "dirctl: %s holds no machine account of %s: join first\n",
 			host_keytab(d), d->realm);
 		return EXIT_FAIL;

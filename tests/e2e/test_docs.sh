@@ -20,10 +20,11 @@ for page in "$TOP"/man/*.[58]; do
 	check "$(basename "$page") renders without warnings" \
 		test -z "$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)"
 done
-for cmd in $("$BUILD/dirctl/dirctl" --help | sed -n 's/^  \([a-z]*\).*/\1/p' | sort -u); do
-	check "dirctl(8) documents $cmd" grep -q "^\\.B.* $cmd\|^\\.B $cmd\|^\\.BR $cmd\|^\\.BI $cmd\|^\\.B[RI]* \"$cmd" "$TOP/man/dirctl.8"
+for cmd in $("$BUILD/dirctl/dirctl" --help | sed -n 's/^  \([a-z][a-z0-9-]*\).*/\1/p' | sort -u); do
+	check "dirctl(8) documents $cmd" grep -q "^\\.B.* $cmd\|^\\.B $cmd\|^\\.BR $cmd\|^\\.BI $cmd\|^\\.B[RI]* \"$cmd" \
+		<(sed 's/\\-/-/g' "$TOP/man/dirctl.8") # roff writes a hyphen \-
 done
-for cmd in $("$BUILD/dirctl/dirctl" --help | sed -n 's/^  \([a-z]*\).*/\1/p' | sort -u); do
+for cmd in $("$BUILD/dirctl/dirctl" --help | sed -n 's/^  \([a-z][a-z0-9-]*\).*/\1/p' | sort -u); do
 	check "dirctl $cmd --help shows that command's usage" \
 		sh -c "'$BUILD/dirctl/dirctl' $cmd --help | grep -q '^  $cmd'"
 done
@@ -32,8 +33,8 @@ done
 COMP_WORDS=(dirctl "")
 COMP_CWORD=1
 _dirctl
-for cmd in $("$BUILD/dirctl/dirctl" --help | sed -n 's/^  \([a-z]*\).*/\1/p' | sort -u); do
-	check "bash completion offers $cmd" grep -qw "$cmd" <<<"${COMPREPLY[*]}"
+for cmd in $("$BUILD/dirctl/dirctl" --help | sed -n 's/^  \([a-z][a-z0-9-]*\).*/\1/p' | sort -u); do
+	check "bash completion offers $cmd" grep -qx -- "$cmd" <(tr " " "\n" <<<"${COMPREPLY[*]}")
 done
 COMP_WORDS=(dirctl cache "")
 COMP_CWORD=2

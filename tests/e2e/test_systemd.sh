@@ -15,6 +15,12 @@ sed -e "s|/usr/sbin/dird|$BUILD/dird/dird|" -e '/^Documentation=/d' \
 	"$HERE/../../etc/systemd/dird.service" >"$WORK/dird.service"
 check_eq "systemd-analyze verify finds nothing to say about dird.service" "" \
 	"$(systemd-analyze verify "$WORK/dird.service" 2>&1)"
+for unit in dird-machine-password.service dird-machine-password.timer; do
+	sed -e "s|/usr/bin/dirctl|$BUILD/dirctl/dirctl|" -e '/^Documentation=/d' \
+		"$HERE/../../etc/systemd/$unit" >"$WORK/$unit"
+done
+check_eq "systemd-analyze verify finds nothing to say about the machine password timer" "" \
+	"$(cd "$WORK" && systemd-analyze verify dird-machine-password.timer 2>&1)"
 check "the unit waits for dird's readiness" grep -q "^Type=notify" "$WORK/dird.service"
 check "and gives it no capability" grep -q "^CapabilityBoundingSet=$" "$WORK/dird.service"
 
