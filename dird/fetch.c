@@ -10,6 +10,7 @@
 #include "ldap_filter.h"
 #include "ldap_map.h"
 #include "log.h"
+#include "member_range.h"
 #include "protocol.h"
 
 char *fetch_filter(const char *cls, const char *attr, const char *value, uint32_t id)
@@ -57,6 +58,7 @@ static bool same_name(const struct dir_domain *d, const char *served, const char
 }
 
 struct fill_ctx {
+	struct ldap_conn *conn;	/* for the slices of big groups' members (member_range.c) */
 	struct db *db;
 	const struct dir_domain *domain;
 	const struct local_accounts *local;
@@ -183,6 +185,14 @@ static int add_group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		log_debug("%s: skipped a group: %s", ctx->domain->name, why);
 		return 0;
 	}
+	if (ctx->nest && member_range_fetch(ctx->conn, ld, e, ctx->domain->attrs.member, &dns, why,
+					    sizeof(why)) < 0) {
+		log_error("%s: group %s: %s", ctx->domain->name, g->name, why);
+		dir_group_free(g);
+		free(g);
+		dn_list_free(&dns);
+		return -1;
+	}
 	if (local_names_has(&ctx->local->groups, g->name)) {
 		log_debug("%s: skipped group %s: the name is local", ctx->domain->name, g->name);
 		dir_group_free(g);
@@ -233,7 +243,7 @@ int fetch_all(struct ldap_conn *c, const struct local_accounts *local, struct db
 	const char *uattrs[MAP_MAX_ATTRS], *gattrs[MAP_MAX_ATTRS];
 	ldap_map_user_attrs(d, uattrs, NULL);
 	ldap_map_group_attrs(d, gattrs);
-	struct fill_ctx ctx = { db, d, local, progress, NULL, 0 };
+	struct fill_ctx ctx = { c, db, d, local, progress, NULL, 0 };
 	if (d->schema == DIR_SCHEMA_RFC2307BIS && !(ctx.nest = nesting_new(d->name))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -263,6 +273,7 @@ out:
 
 /* Keeps the first entry that maps to a record and is the one asked for. */
 struct one_ctx {
+	struct ldap_conn *conn;
 	const struct dir_domain *domain;
 	const struct local_accounts *local;
 	const char *name;
@@ -340,7 +351,12 @@ static int take_group(LDAP *ld, LDAPMessage *e, void *arg)
 	}
 	one_ctx_free(ctx, false);
 	struct dir_group *copy = malloc(sizeof(*copy));
-	if (!copy) {
+	if (!copy || (ctx->domain->schema == DIR_SCHEMA_RFC2307BIS &&
+		      member_range_fetch(ctx->conn, ld, e, ctx->domain->attrs.member, &dns, why,
+					 sizeof(why)) < 0)) {
+		if (copy)
+			log_error("%s: group %s: %s", ctx->domain->name, g.name, why);
+		free(copy);
 		dir_group_free(&g);
 		dn_list_free(&dns);
 		return -1;
@@ -443,7 +459,7 @@ int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const ch
 	bool ad = d->type == DIR_DOMAIN_AD, bis = !ad && d->schema == DIR_SCHEMA_RFC2307BIS;
 	ldap_map_user_attrs(d, attrs, bis ? extra : NULL);
 	ldap_map_group_attrs(d, gattrs);
-	struct one_ctx ctx = { d, local, name, uid, NULL, NULL, { 0 }, 0 };
+	struct one_ctx ctx = { c, d, local, name, uid, NULL, NULL, { 0 }, 0 };
 	*out = NULL;
 	char *filter = NULL;
 	int rc = entry_filter(c, true, name, uid, &filter, err, errlen);
@@ -496,7 +512,7 @@ int fetch_group(struct ldap_conn *c, const struct local_accounts *local, const c
 	const struct dir_domain *d = c->domain;
 	const char *attrs[MAP_MAX_ATTRS];
 	ldap_map_group_attrs(d, attrs);
-	struct one_ctx ctx = { d, local, name, gid, NULL, NULL, { 0 }, 0 };
+	struct one_ctx ctx = { c, d, local, name, gid, NULL, NULL, { 0 }, 0 };
 	*out = NULL;
 	char *filter = NULL;
 	int rc = entry_filter(c, false, name, gid, &filter, err, errlen);
@@ -540,7 +556,7 @@ int fetch_account(struct ldap_conn *c, const struct local_accounts *local, const
 	const struct dir_domain *d = c->domain;
 	const char *attrs[MAP_MAX_ATTRS];
 	ldap_map_user_attrs(d, attrs, extra);
-	struct account_ctx ctx = { { d, local, name, 0, NULL, NULL, { 0 }, 0 }, state };
+	struct account_ctx ctx = { { c, d, local, name, 0, NULL, NULL, { 0 }, 0 }, state };
 	*dn = NULL;
 	char *filter = NULL;
 	int rc = entry_filter(c, true, name, 0, &filter, err, errlen);
