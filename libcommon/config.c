@@ -197,6 +197,8 @@ static int set_global(struct parse *ps, struct dir_config *c, const char *k, con
 		return set_path(ps, &c->krb5_ccache_dir, k, v);
 	if (!strcmp(k, "run_dir"))
 		return set_path(ps, &c->run_dir, k, v);
+	if (!strcmp(k, "state_dir"))
+		return set_path(ps, &c->state_dir, k, v);
 	if (!strcmp(k, "refresh_interval")) {
 		if (set_uint(ps, &n, k, v, 60, 31536000) < 0)
 			return -1;
@@ -716,7 +718,8 @@ int dir_config_load(const char *path, struct dir_config *c, char *err, size_t er
 	c->entry_ttl = 5400;
 	c->log_level = DIR_LOG_INFO;
 	if (!(c->path = strdup(path)) || !(c->cache_dir = strdup("/var/cache/dird")) ||
-	    !(c->run_dir = strdup("/run/dird")) || !(c->krb5_ccache_dir = strdup("/tmp"))) {
+	    !(c->run_dir = strdup("/run/dird")) || !(c->krb5_ccache_dir = strdup("/tmp")) ||
+	    !(c->state_dir = strdup("/var/lib/dird"))) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		dir_config_free(c);
 		return -1;
@@ -781,6 +784,7 @@ void dir_config_free(struct dir_config *c)
 	free(c->path);
 	free(c->cache_dir);
 	free(c->run_dir);
+	free(c->state_dir);
 	free(c->krb5_config);
 	free(c->krb5_ccache_dir);
 	memset(c, 0, sizeof(*c));

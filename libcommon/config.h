@@ -83,6 +83,7 @@ struct dir_config {
 	char *path;
 	char *cache_dir;
 	char *run_dir;
+	char *state_dir;	/* what must outlive the cache: the API key store */
 	unsigned refresh_interval; /* seconds */
 	bool enumerate;
 	unsigned nss_timeout_ms;
