@@ -1,7 +1,7 @@
-/* dirctl pam render: writes the PAM services (truenas, truenas-session, truenas-unix) and the
- * common-*-dir files they include, for local users only or with the directory, optionally with
- * the STIG settings (pam_faillock, pam_faildelay, a session limit) and a second factor
- * (pam_oath).  The default set is the one shipped in etc/pam.d. */
+/* dirctl pam render: writes the PAM services (truenas, truenas-session, truenas-unix,
+ * truenas-api-key) and the common-*-dir files they include, for local users only or with the
+ * directory, optionally with the STIG settings (pam_faillock, pam_faildelay, a session limit)
+ * and a second factor (pam_oath).  The default set is the one shipped in etc/pam.d. */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -147,6 +147,27 @@ static void service_unix(struct text *t, const struct profile *p)
 	       "@include common-account-dir\n@include common-session-dir\n");
 }
 
+static void service_api_key(struct text *t, const struct profile *p)
+{
+	add(t, "# Programs with an API key (dirctl apikey), for local and directory users alike: the key\n"
+	       "# itself, or SCRAM-SHA-512 in the conversation (pam_dir(8)).%s\n",
+	    p->stig ? "  STIG: failures count toward\n# pam_faillock as password failures do." : "");
+	if (p->stig) {
+		add(t, "auth\trequired\t\t\tpam_faildelay.so delay=4000000\n");
+		add(t, "auth\trequisite\t\t\tpam_faillock.so preauth " FAILLOCK "\n");
+	}
+	/* An expired or revoked key says so (the caller proved it holds it); the rest is a failure. */
+	add(t, "auth\t[success=1 cred_expired=die default=ignore]\tpam_dir.so apikey allow_password_auth\n");
+	if (p->stig) {
+		add(t, "auth\t[default=die]\t\t\tpam_faillock.so authfail " FAILLOCK "\n");
+		add(t, "auth\trequired\t\t\tpam_faillock.so authsucc " FAILLOCK "\n");
+	} else {
+		add(t, "auth\trequisite\t\t\tpam_deny.so\n");
+		add(t, "auth\trequired\t\t\tpam_permit.so\n");
+	}
+	add(t, "@include common-account-dir\n@include common-session-dir\n");
+}
+
 static const struct {
 	const char *name;
 	void (*render)(struct text *t, const struct profile *p);
@@ -154,7 +175,7 @@ static const struct {
 	{ "common-auth-dir", common_auth },	 { "common-account-dir", common_account },
 	{ "common-session-dir", common_session }, { "common-password-dir", common_password },
 	{ "truenas", service_truenas },		 { "truenas-session", service_session },
-	{ "truenas-unix", service_unix },
+	{ "truenas-unix", service_unix },	 { "truenas-api-key", service_api_key },
 };
 
 static void pam_usage(void)

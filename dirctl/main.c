@@ -45,6 +45,10 @@ static const struct {
 		 "                       machine_password_max_age)\n"
 		 "  ads test [DOMAIN]    whether the machine account works against a DC\n"
 		 "  ads info [DOMAIN]    DC, realm, bind path, clocks, last machine password change\n" },
+	{ "apikey", "  apikey add USER [--name NAME] [--expires DATE] [--iterations N]\n"
+		    "                       a new API key for USER, printed once (<id>-<secret>)\n"
+		    "  apikey list [USER]   the API keys (never their secrets)\n"
+		    "  apikey revoke ID     a key that no longer logs in\n" },
 	{ "krb5conf", "  krb5conf             a krb5.conf for the configured realms\n" },
 	{ "pam", "  pam render [--local] [--stig] [--2fa] [--dir DIR]\n"
 		 "                       write the PAM services for this configuration (/etc/pam.d)\n" },
@@ -154,6 +158,8 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "sid-to-id") || !strcmp(cmd, "sid-to-name") ||
 		 !strcmp(cmd, "id-to-sid") || !strcmp(cmd, "name-to-sid"))
 		rc = cmd_sid(&c, cmd, argc - 1, argv + 1);
+	else if (!strcmp(cmd, "apikey"))
+		rc = cmd_apikey(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "ads"))
 		rc = cmd_ads(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "krb5conf") && argc == 1)

@@ -20,6 +20,10 @@ void pam_dir_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 			o->use_first_pass = true;
 		} else if (!strcmp(a, "try_first_pass")) {
 			o->try_first_pass = true;
+		} else if (!strcmp(a, "apikey")) {
+			o->apikey = true;
+		} else if (!strcmp(a, "allow_password_auth")) {
+			o->allow_password_auth = true;
 		} else if (!strncmp(a, "max_sessions=", 13)) {
 			char *end;
 			errno = 0;

@@ -64,6 +64,8 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 {
 	struct pam_dir_options o;
 	pam_dir_parse_options(pamh, argc, argv, &o);
+	if (o.apikey) /* local and directory users alike */
+		return pam_dir_apikey_auth(pamh, &o);
 	const char *user = pam_dir_user(pamh);
 	if (!user || pam_dir_is_local_user(user))
 		return PAM_USER_UNKNOWN;

@@ -17,6 +17,8 @@ struct pam_dir_options {
 	bool use_first_pass;	/* only the password an earlier module got; never ask */
 	bool try_first_pass;	/* that password if there is one, else ask */
 	unsigned max_sessions;	/* per user; 0: no limit */
+	bool apikey;		/* auth with an API key (raw or SCRAM-SHA-512), not a password */
+	bool allow_password_auth; /* apikey: a first answer that is not SCRAM is a raw key */
 };
 
 /* Reads the module's arguments; unknown ones are logged and ignored. */
@@ -41,6 +43,10 @@ bool pam_dir_is_local_user(const char *user);
 enum dir_pam_result pam_dir_ask(pam_handle_t *pamh, const struct dir_config *cfg, uint32_t op,
 				const char *user, const char *password, const char *new_password,
 				char *msg, size_t msglen, struct buf *tickets);
+
+/* pam_apikey.c: pam_sm_authenticate with the apikey option: PAM_SUCCESS, PAM_AUTH_ERR,
+ * PAM_CRED_EXPIRED (a revoked or expired key), PAM_AUTHINFO_UNAVAIL (no key store). */
+int pam_dir_apikey_auth(pam_handle_t *pamh, const struct pam_dir_options *o);
 
 /* ticket_cache.c: the tickets authenticate got, kept with the handle until setcred or
  * open_session writes them to a ticket cache the user owns (mode 0600, in krb5_ccache_dir) and

@@ -69,7 +69,7 @@ group: files" "$(cat "$WORK/ns.dirctl-backup")"
 
 # PAM services: installed, kept when changed by hand, removed when ours
 "$BUILD/dirctl/dirctl" enable --nsswitch "$WORK/ns" --pam-dir "$WORK/pam" >/dev/null
-check_eq "enable installs the PAM services" "7" "$(ls "$WORK/pam" | wc -l)"
+check_eq "enable installs the PAM services" "8" "$(ls "$WORK/pam" | wc -l)"
 check "they are what pam render writes" diff -r "$WORK/pam" "$HERE/../../etc/pam.d"
 echo "# mine" >>"$WORK/pam/truenas"
 "$BUILD/dirctl/dirctl" disable --nsswitch "$WORK/ns" --pam-dir "$WORK/pam" >"$WORK/out"

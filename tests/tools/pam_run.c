@@ -11,7 +11,10 @@
  * says the password must change goes on to the next step) and exits 1 then, 0 when all
  * succeed, 2 on bad usage.  chauthtok-expired is chauthtok with PAM_CHANGE_EXPIRED_AUTHTOK.
  * Prompts that echo get stdin lines too.  The delay libpam adds after a failure is not slept:
- * with --show-delay it is printed as "delay: MICROSECONDS". */
+ * with --show-delay it is printed as "delay: MICROSECONDS".
+ * --interactive: each prompt is printed as "prompt: TEXT" and answered with the next line read
+ * from stdin then (a SCRAM client on the other end of a pipe answers the server's message).
+ * putenv=NAME=VALUE sets a PAM environment variable (SCRAM_CHANNEL_BINDING). */
 #include <security/pam_appl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +24,19 @@
 
 #define MAX_LINES 8
 static char lines[MAX_LINES][1100];
-static int n_lines, next_line;
+static int n_lines, next_line, interactive;
+
+/* --interactive: the prompt goes out, the answer is read now. */
+static char *ask_now(const char *prompt)
+{
+	static char answer[16384];
+	printf("prompt: %s\n", prompt);
+	fflush(stdout);
+	if (!fgets(answer, sizeof(answer), stdin))
+		return NULL;
+	answer[strcspn(answer, "\n")] = '\0';
+	return strdup(answer);
+}
 
 static const char *next_password(void)
 {
@@ -43,10 +58,11 @@ static int converse(int n, const struct pam_message **msg, struct pam_response *
 		switch (msg[i]->msg_style) {
 		case PAM_PROMPT_ECHO_OFF:
 		case PAM_PROMPT_ECHO_ON:
-			r[i].resp = strdup(next_password());
+			r[i].resp = interactive ? ask_now(msg[i]->msg) : strdup(next_password());
 			break;
 		default:
 			printf("message: %s\n", msg[i]->msg);
+			fflush(stdout);
 		}
 	}
 	*resp = r;
@@ -81,6 +97,9 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--show-delay")) {
 			show_delay = 1;
 			i--;
+		} else if (!strcmp(argv[i], "--interactive")) {
+			interactive = 1;
+			i--;
 		} else if (!strcmp(argv[i], "--confdir"))
 			confdir = argv[i + 1];
 		else if (!strcmp(argv[i], "--rhost"))
@@ -91,10 +110,10 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (argc - i < 3) {
-		fprintf(stderr, "usage: pam_run [--confdir DIR] [--rhost HOST] [--tty TTY] [--show-delay] SERVICE USER STEP...\n");
+		fprintf(stderr, "usage: pam_run [--confdir DIR] [--rhost HOST] [--tty TTY] [--show-delay] [--interactive] SERVICE USER STEP...\n");
 		return 2;
 	}
-	while (n_lines < MAX_LINES && fgets(lines[n_lines], sizeof(lines[0]), stdin)) {
+	while (!interactive && n_lines < MAX_LINES && fgets(lines[n_lines], sizeof(lines[0]), stdin)) {
 		lines[n_lines][strcspn(lines[n_lines], "\n")] = '\0';
 		n_lines++;
 	}
@@ -129,7 +148,10 @@ int main(int argc, char **argv)
 			rc = pam_chauthtok(pamh, PAM_CHANGE_EXPIRED_AUTHTOK);
 		else if (!strncmp(step, "wait=", 5))
 			rc = wait_for(step + 5);
-		else if (!strncmp(step, "env=", 4)) {
+		else if (!strncmp(step, "putenv=", 7)) {
+			rc = pam_putenv(pamh, step + 7);
+			continue;
+		} else if (!strncmp(step, "env=", 4)) {
 			const char *v = pam_getenv(pamh, step + 4);
 			printf("%s%s%s\n", step + 4, v ? "=" : " unset", v ? v : "");
 			fflush(stdout);

@@ -1,0 +1,184 @@
+/* pam_dir.so apikey: a program logs in with an API key (dirctl apikey), for a local or a
+ * directory user alike, in one of two ways, both through the PAM conversation:
+ *   - SCRAM-SHA-512 (RFC 5802, 7677): the first prompt (echo off) gets the client-first
+ *     message, whose user name is the key id; the server-first message is the next prompt,
+ *     whose answer is client-final; server-final comes back as PAM_TEXT_INFO.  Channel binding
+ *     (p=tls-server-end-point) takes the certificate hash from the PAM environment variable
+ *     SCRAM_CHANNEL_BINDING (base64), put there by the application.
+ *   - allow_password_auth: a first answer that is not a SCRAM message is the key itself,
+ *     "<id>-<secret>", or the secret alone when PAM_USER is "user:<id>".
+ * The key's ServerKey is compared in constant time; an unknown key costs the same work as a
+ * known one.  Revoked and expired keys give PAM_CRED_EXPIRED, but only to a caller that proved
+ * it holds the key. */
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <pwd.h>
+#include <security/pam_ext.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "keystore.h"
+#include "pam_dir.h"
+#include "secret.h"
+
+/* The PAM user, and the key id when it is given as "user:<id>". */
+struct who {
+	char user[256];		/* as getpwnam names it */
+	uint32_t key_id;	/* 0: none given */
+};
+
+static bool get_who(pam_handle_t *pamh, struct who *w)
+{
+	const char *name = NULL;
+	char copy[256];
+	memset(w, 0, sizeof(*w));
+	if (pam_get_user(pamh, &name, NULL) != PAM_SUCCESS || !name || strlen(name) >= sizeof(copy))
+		return false;
+	snprintf(copy, sizeof(copy), "%s", name);
+	char *colon = strrchr(copy, ':');
+	if (colon && colon[1]) {
+		char *end;
+		unsigned long id = strtoul(colon + 1, &end, 10);
+		if (!*end && colon[1] >= '1' && colon[1] <= '9' && id <= UINT32_MAX) {
+			w->key_id = (uint32_t)id;
+			*colon = '\0';
+		}
+	}
+	struct passwd *pw = getpwnam(copy); /* local or directory, in its canonical name */
+	if (!pw || strlen(pw->pw_name) >= sizeof(w->user))
+		return false;
+	snprintf(w->user, sizeof(w->user), "%s", pw->pw_name);
+	return true;
+}
+
+/* The key `id` if it is w's: 1, 0 when unknown or another user's (k is then a decoy with a
+ * random salt and verifiers, so that the work done is the same), -1 when the store is unusable. */
+static int key_of(pam_handle_t *pamh, const struct dir_config *cfg, const struct who *w,
+		  uint32_t id, struct apikey *k)
+{
+	char err[512] = "";
+	int found = id && (!w->key_id || w->key_id == id) ?
+			    apikey_get(cfg->state_dir, id, k, err, sizeof(err)) : 0;
+	if (found < 0) {
+		pam_syslog(pamh, LOG_ERR, "API keys: %s", err);
+		return -1;
+	}
+	if (found && !strcmp(k->user, w->user))
+		return 1;
+	memset(k, 0, sizeof(*k));
+	k->iterations = APIKEY_DEFAULT_ITERATIONS;
+	k->keys.len = SCRAM_MAX_HASH;
+	if (RAND_bytes(k->salt, sizeof(k->salt)) != 1 ||
+	    RAND_bytes(k->keys.stored, sizeof(k->keys.stored)) != 1 ||
+	    RAND_bytes(k->keys.server, sizeof(k->keys.server)) != 1)
+		return -1;
+	return 0;
+}
+
+static int verdict(pam_handle_t *pamh, const struct apikey *k, bool proved)
+{
+	if (!proved)
+		return PAM_AUTH_ERR;
+	if (k->revoked || (k->expires && k->expires <= (uint64_t)time(NULL))) {
+		pam_syslog(pamh, LOG_NOTICE, "API key %u of %s is %s", k->id, k->user,
+			   k->revoked ? "revoked" : "expired");
+		return PAM_CRED_EXPIRED;
+	}
+	pam_syslog(pamh, LOG_INFO, "API key %u logged %s in", k->id, k->user);
+	return PAM_SUCCESS;
+}
+
+static int raw_key(pam_handle_t *pamh, const struct dir_config *cfg, const struct who *w,
+		   const char *answer)
+{
+	uint32_t id = w->key_id;
+	const char *secret = answer;
+	if (apikey_split(answer, &id, &secret) < 0 && !w->key_id)
+		return PAM_AUTH_ERR;
+	struct apikey k;
+	int known = key_of(pamh, cfg, w, id, &k);
+	if (known < 0)
+		return PAM_AUTHINFO_UNAVAIL;
+	struct scram_keys derived;
+	bool proved = strlen(secret) == APIKEY_SECRET_LEN &&
+		      scram_derive(EVP_sha512(), secret, k.salt, sizeof(k.salt), k.iterations,
+				   &derived) == 0 &&
+		      CRYPTO_memcmp(derived.server, k.keys.server, SCRAM_MAX_HASH) == 0 && known;
+	OPENSSL_cleanse(&derived, sizeof(derived));
+	int rc = verdict(pamh, &k, proved);
+	OPENSSL_cleanse(&k, sizeof(k));
+	return rc;
+}
+
+/* The channel binding data the application put in the PAM environment; false when absent. */
+static bool channel_binding(pam_handle_t *pamh, unsigned char *out, size_t outlen, size_t *len)
+{
+	const char *b64 = pam_getenv(pamh, "SCRAM_CHANNEL_BINDING");
+	int n = b64 ? scram_b64_decode(b64, strlen(b64), out, outlen) : -1;
+	*len = n > 0 ? (size_t)n : 0;
+	return n > 0;
+}
+
+static int scram(pam_handle_t *pamh, const struct dir_config *cfg, const struct who *w,
+		 const struct scram_client_first *cf)
+{
+	char *end;
+	unsigned long id = strtoul(cf->name, &end, 10);
+	struct apikey k;
+	int known = key_of(pamh, cfg, w, *end || cf->name[0] == '0' || id > UINT32_MAX ? 0 : (uint32_t)id, &k);
+	if (known < 0)
+		return PAM_AUTHINFO_UNAVAIL;
+	struct scram_server s = { .md = EVP_sha512(), .keys = k.keys };
+	char nonce[64], server_first[SCRAM_MAX_MESSAGE], server_final[SCRAM_MAX_MESSAGE];
+	char *client_final = NULL;
+	unsigned char cbind[256];
+	size_t cbind_len = 0;
+	int rc = PAM_AUTH_ERR;
+	if (scram_make_nonce(nonce, sizeof(nonce)) < 0 ||
+	    scram_server_first(&s, cf, nonce, k.salt, sizeof(k.salt), k.iterations, server_first) < 0)
+		goto out;
+	if (pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &client_final, "%s", server_first) != PAM_SUCCESS ||
+	    !client_final)
+		goto out;
+	if (cf->channel_binding && !channel_binding(pamh, cbind, sizeof(cbind), &cbind_len))
+		goto out; /* asked for, but the application has none to compare */
+	bool proved = scram_server_final(&s, cf, client_final, cf->channel_binding ? cbind : NULL,
+					 cbind_len, server_final) == 0 && known;
+	rc = verdict(pamh, &k, proved);
+	if (rc == PAM_SUCCESS)
+		pam_info(pamh, "%s", server_final);
+out:
+	secret_free(client_final);
+	OPENSSL_cleanse(&s, sizeof(s));
+	OPENSSL_cleanse(&k, sizeof(k));
+	return rc;
+}
+
+int pam_dir_apikey_auth(pam_handle_t *pamh, const struct pam_dir_options *o)
+{
+	struct who w;
+	if (!get_who(pamh, &w))
+		return PAM_USER_UNKNOWN;
+	struct dir_config cfg;
+	if (pam_dir_load_config(pamh, &cfg) < 0)
+		return PAM_AUTHINFO_UNAVAIL;
+	char *first = NULL;
+	int rc = PAM_AUTH_ERR;
+	if (pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &first, "API key: ") != PAM_SUCCESS || !first) {
+		rc = PAM_CONV_ERR;
+	} else {
+		struct scram_client_first cf;
+		if (scram_parse_client_first(first, &cf) == 0)
+			rc = scram(pamh, &cfg, &w, &cf);
+		else if (o->allow_password_auth)
+			rc = raw_key(pamh, &cfg, &w, first);
+		else if (o->debug)
+			pam_syslog(pamh, LOG_DEBUG, "not a SCRAM client-first message");
+	}
+	secret_free(first);
+	dir_config_free(&cfg);
+	return rc;
+}
