@@ -222,7 +222,8 @@ static int collect(struct nesting *n, size_t gi, unsigned depth, unsigned char *
 
 static int set_members(struct dir_group *g, struct names *names)
 {
-	qsort(names->v, names->n, sizeof(char *), cmp_str);
+	if (names->n) /* an empty group has no array at all */
+		qsort(names->v, names->n, sizeof(char *), cmp_str);
 	char **members = calloc(names->n + 1, sizeof(char *));
 	if (!members)
 		return -1;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "index.h"
@@ -234,12 +235,17 @@ START_TEST(damaged_index)
 			;
 		_nss_dir_endpwent();
 	}
-	/* Garbage without the magic is refused outright. */
+	/* Garbage without the magic is refused outright: asked by a new process, which no mapping
+	 * of an earlier round (whose valid flag nobody cleared, as dird would) can answer. */
 	memset(copy, 'x', sizeof(copy));
 	unlink(index_path);
 	write_raw(copy, sizeof(copy));
-	sleep(1);
-	ck_assert_int_ne(_nss_dir_getpwnam_r("alice", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(_nss_dir_getpwnam_r("alice", &pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS);
+	int status = -1;
+	waitpid(pid, &status, 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "garbage answered a lookup");
 }
 END_TEST
 
