@@ -175,6 +175,44 @@ static int change_password(struct dird *d, struct ldap_conn *c, struct pam_reque
 	}
 }
 
+static long long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The longest a password check is padded to: a slow directory must not make a refusal slow. */
+#define MAX_PAD_US 2000000LL
+
+/* A moving average of domain i's password checks (a bind, or the KDC), so that an unknown user
+ * can be answered no sooner than a wrong password would be. */
+static void remember_check_time(struct dird *d, size_t i, long long us)
+{
+	pthread_mutex_lock(&d->lock);
+	long long *avg = &d->domains[i].check_us;
+	*avg = *avg ? (*avg * 7 + us) / 8 : us;
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* An unknown user's password is not checked; waiting as long as a check takes, after the same
+ * search a known user gets, keeps the answer from telling an unknown user from a wrong
+ * password. */
+static void pad_unknown(struct dird *d)
+{
+	long long longest = 0;
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < d->cfg.n_domains; i++)
+		if (d->domains[i].check_us > longest)
+			longest = d->domains[i].check_us;
+	pthread_mutex_unlock(&d->lock);
+	long long left = longest < MAX_PAD_US ? longest : MAX_PAD_US;
+	if (left > 0) {
+		struct timespec ts = { left / 1000000, (left % 1000000) * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* Asks domain i.  DIR_PAM_UNKNOWN when it does not have the user; -1 when it did not answer. */
 static int ask_domain(struct dird *d, size_t i, const struct local_accounts *local,
 		      struct pam_request *r)
@@ -202,11 +240,13 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 		if (r->auth && d->cfg.cache_credentials)
 			cred_cache_forget(d->cfg.cache_dir, r->user);
 	} else if (r->auth) {
+		long long started = now_us();
 		enum user_bind_result checked =
 			dom->auth == DIR_AUTH_KRB5 ?
 				krb5_check_password(&d->cfg, dom, krb5_user(dom, r->user), r->password,
 						    d->cfg.run_dir, &r->ccache, err, sizeof(err)) :
 				ldap_conn_bind_user(&c, dn, r->password, err, sizeof(err));
+		remember_check_time(d, i, now_us() - started);
 		switch (checked) {
 		case USER_BIND_OK:
 			res = DIR_PAM_OK;
@@ -343,6 +383,8 @@ static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 	if (res == DIR_PAM_UNKNOWN && unanswered)
 		res = r->auth ? auth_from_cache(d, r) :
 		      r->op == DIR_OP_PAM_ACCOUNT ? account_from_cache(d, r) : DIR_PAM_UNAVAIL;
+	else if (res == DIR_PAM_UNKNOWN && r->auth)
+		pad_unknown(d);
 	return (enum dir_pam_result)res;
 }
 

@@ -8,6 +8,10 @@
                                             if dird hangs up without reading it
   hostile_client.py SOCKET flood N          N lookups of names nobody has, as fast as it can;
                                             prints "ok=N notfound=N unavail=N"
+  hostile_client.py PAM_SOCKET timing N USER
+                                            N password checks of USER with a wrong password and
+                                            N of a user nobody has, taking turns; prints the two
+                                            median times in ms (root only: the PAM socket)
 """
 import socket
 import struct
@@ -16,6 +20,7 @@ import time
 
 MAGIC = 0x31524944
 GETPWNAM = 1
+PAM_AUTH = 32
 STATUS = {0: "ok", 1: "notfound", 2: "unavail", 3: "badreq", 4: "denied"}
 
 
@@ -50,8 +55,29 @@ def lookup(path, name):
     return STATUS.get(struct.unpack("<III", hdr)[1], "other")
 
 
+def pam_auth_ms(path, user, password):
+    body = b"".join(struct.pack("<I", len(f)) + f.encode() + b"\0"
+                    for f in (user, "timing", "", password))
+    start = time.monotonic()
+    s = connect(path)
+    s.sendall(struct.pack("<III", MAGIC, PAM_AUTH, len(body)) + body)
+    s.settimeout(10)
+    while s.recv(4096):
+        pass
+    s.close()
+    return (time.monotonic() - start) * 1000
+
+
 def main():
     path, mode = sys.argv[1], sys.argv[2]
+    if mode == "timing":
+        n, user = int(sys.argv[3]), sys.argv[4]
+        wrong, unknown = [], []
+        for i in range(n):
+            wrong.append(pam_auth_ms(path, user, "wrong-password-%d" % i))
+            unknown.append(pam_auth_ms(path, "nosuchuser%d" % i, "wrong-password-%d" % i))
+        print("%.3f %.3f" % (sorted(unknown)[n // 2], sorted(wrong)[n // 2]))
+        return
     if mode in ("idle", "half"):
         n, hold = int(sys.argv[3]), float(sys.argv[4])
         conns, refused = [], 0
