@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,20 +61,31 @@ static char *read_password(void)
 	char *pw = calloc(1, MAX_PASSWORD + 2);
 	if (!pw)
 		return NULL;
-	if (isatty(STDIN_FILENO))
+	struct termios saved, quiet;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+	if (tty) { /* typed at a terminal: not echoed */
+		quiet = saved;
+		quiet.c_lflag &= (tcflag_t)~ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
 		fprintf(stderr, "Password: ");
+	}
 	size_t len = 0;
-	ssize_t n;
-	while (len < MAX_PASSWORD + 1 && (n = read(STDIN_FILENO, pw + len, MAX_PASSWORD + 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
+	ssize_t got;
+	while (len < MAX_PASSWORD + 1 && (got = read(STDIN_FILENO, pw + len, MAX_PASSWORD + 1 - len)) != 0) {
+		if (got < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
+		if (got < 0)
 			break;
-		len += (size_t)n;
+		len += (size_t)got;
 		if (memchr(pw, '\n', len))
 			break;
 	}
-	pw[strcspn(pw, "\r\n")] = '\0';
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		fputc('\n', stderr);
+	}
+	size_t n = strcspn(pw, "\r\n");
+	explicit_bzero(pw + n, MAX_PASSWORD + 2 - n); /* what came after the line, too */
 	if (!*pw || strlen(pw) > MAX_PASSWORD) {
 		fprintf(stderr, "dirctl: %s password on stdin\n", *pw ? "too long a" : "no");
 		secret_free(pw);
