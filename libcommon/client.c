@@ -171,3 +171,14 @@ int dir_client_send(const char *run_dir, uint32_t op, const struct buf *body)
 	errno = saved;
 	return rc;
 }
+
+int dir_pam_reply_parse(const void *data, size_t len, struct dir_pam_reply *out)
+{
+	struct cursor c;
+	cursor_init(&c, data, len);
+	out->result = cursor_u32(&c);
+	out->message = cursor_str(&c, NULL);
+	out->n_tickets = cursor_u32(&c);
+	out->tickets = cursor_bytes(&c, out->n_tickets);
+	return cursor_done(&c) && out->result <= DIR_PAM_NOT_ALLOWED ? 0 : -1;
+}

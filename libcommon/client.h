@@ -19,4 +19,14 @@ int dir_client_call_socket(const char *run_dir, const char *socket_name, int tim
  * dird is not there or its queue is full. */
 int dir_client_send(const char *run_dir, uint32_t op, const struct buf *body);
 
+/* A pam body (protocol.h) as dird sent it: 0 with the result, the message and the ticket bytes
+ * (pointers into data), or -1 when it is malformed or the result is not one we know. */
+struct dir_pam_reply {
+	uint32_t result;	/* enum dir_pam_result */
+	const char *message;
+	const void *tickets;
+	uint32_t n_tickets;
+};
+int dir_pam_reply_parse(const void *data, size_t len, struct dir_pam_reply *out);
+
 #endif

@@ -54,20 +54,15 @@ enum dir_pam_result pam_dir_ask(pam_handle_t *pamh, const struct dir_config *cfg
 		pam_syslog(pamh, LOG_ERR, "dird refused the request (status %u)", status);
 		goto out;
 	}
-	struct cursor c;
-	cursor_init(&c, reply.data, reply.len);
-	uint32_t r = cursor_u32(&c);
-	const char *m = cursor_str(&c, NULL);
-	uint32_t n = cursor_u32(&c);
-	const void *t = cursor_bytes(&c, n);
-	if (!cursor_done(&c) || r > DIR_PAM_NOT_ALLOWED) {
+	struct dir_pam_reply r;
+	if (dir_pam_reply_parse(reply.data, reply.len, &r) < 0) {
 		pam_syslog(pamh, LOG_ERR, "dird sent a malformed reply");
 		goto out;
 	}
-	result = r;
-	snprintf(msg, msglen, "%s", m);
-	if (tickets && n)
-		buf_put_bytes(tickets, t, n);
+	result = r.result;
+	snprintf(msg, msglen, "%s", r.message);
+	if (tickets && r.n_tickets)
+		buf_put_bytes(tickets, r.tickets, r.n_tickets);
 out:
 	buf_free_wipe(&req);
 	buf_free_wipe(&reply);

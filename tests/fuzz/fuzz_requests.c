@@ -1,6 +1,9 @@
-/* dird's side of the socket protocol: any body for every request that carries one. */
+/* Both sides of the socket protocol: any body for every request dird reads, and as the pam
+ * reply pam_dir reads (record replies are fuzz_records' and fuzz_index's). */
 #include <stdint.h>
+#include <string.h>
 
+#include "client.h"
 #include "protocol.h"
 #include "requests.h"
 
@@ -18,5 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (request_parse_pam(ops[i], &body, &f))
 			(void)(f.user[0] + f.service[0] + f.rhost[0]);
 	}
+	struct dir_pam_reply r;
+	if (dir_pam_reply_parse(data, size, &r) == 0 && r.n_tickets)
+		(void)(strlen(r.message) + ((const uint8_t *)r.tickets)[r.n_tickets - 1]);
 	return 0;
 }
