@@ -110,6 +110,24 @@ CTL=("$BUILD/dirctl/dirctl")
 check_eq "dirctl status: the DC's clock was read (offset within a few seconds)" "True" \
 	"$("${CTL[@]}" --json status | python3 -c 'import json,sys; o=json.load(sys.stdin)["domains"][0]["clock_offset"]; print(o is not None and abs(o) < 5)')"
 check_eq "dirctl status: no clock warning when the clocks agree" "" "$("${CTL[@]}" status | grep -i clock)"
+# Our clock 4 minutes ahead (libfaketime): a warning; 10 minutes: Kerberos would fail.
+out=$(FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f '+4m' "${CTL[@]}" domain info 2>&1)
+check_eq "dirctl domain info 4 minutes off: a warning, still ok" "0" "$?"
+check "dirctl domain info 4 minutes off: says by how much" grep -q "clock is 2[34][0-9] s ahead of the directory's" <<<"$out"
+FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f '+10m' "${CTL[@]}" domain info >"$WORK/out" 2>&1
+check_eq "dirctl domain info 10 minutes off: fails" "1" "$?"
+check "dirctl domain info 10 minutes off: Kerberos fails beyond 300 s" grep -q "Kerberos fails beyond 300 s" "$WORK/out"
+# dird itself 4 minutes ahead: its refresh reads the DC's clock, logs it, and status warns.
+dird_stop
+env LD_PRELOAD="${SAN_PRELOAD:+$SAN_PRELOAD:}/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1" \
+	FAKETIME=+4m FAKETIME_DONT_FAKE_MONOTONIC=1 "$BUILD/dird/dird" -f -c "$DIR_CONF" >>"$WORK/dird.log" 2>&1 &
+DIRD_PID=$!
+dird_wait_refresh || exit 1
+check "dird 4 minutes off: dirctl status warns" grep -q "clock is 2[34][0-9] s ahead of the directory's" \
+	<("${CTL[@]}" status)
+check "dird 4 minutes off: dird's log says so" grep -q "the DC's clock is -2[34][0-9] s from ours" "$WORK/dird.log"
+restart_dird
+dird_wait_refresh || exit 1
 check_eq "dirctl sid-to-id" "uid $ALICE" "$("${CTL[@]}" sid-to-id "$AD_SID-$(rid alice)")"
 check_eq "dirctl sid-to-id of a group" "gid $USERS" "$("${CTL[@]}" sid-to-id "$AD_SID-513")"
 check_eq "dirctl sid-to-name" "ADTEST\\alice" "$("${CTL[@]}" sid-to-name "$AD_SID-$(rid alice)")"
