@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -212,6 +213,33 @@ static bool connect_steps(struct run *r, const struct dir_domain *d, struct ldap
 	return c->ld != NULL;
 }
 
+static int take_netbios(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	char *out = arg;
+	struct berval **v = ldap_get_values_len(ld, e, "nETBIOSName");
+	if (v && v[0] && v[0]->bv_len < 64 && !memchr(v[0]->bv_val, '\0', v[0]->bv_len)) {
+		memcpy(out, v[0]->bv_val, v[0]->bv_len);
+		out[v[0]->bv_len] = '\0';
+	}
+	ldap_value_free_len(v);
+	return 0;
+}
+
+/* AD: the domain's NetBIOS name, from its crossRef in the Configuration partition. */
+static bool ad_netbios_name(struct ldap_conn *c, char *out, size_t outlen)
+{
+	const struct dir_domain *d = c->domain;
+	char base[1200], err[512];
+	const char *attrs[] = { "nETBIOSName", NULL };
+	char *filter = fetch_filter("(objectClass=crossRef)", "nCName", d->base_dn, 0);
+	snprintf(base, sizeof(base), "CN=Partitions,CN=Configuration,%s", d->base_dn);
+	out[0] = '\0';
+	if (filter && outlen >= 64)
+		ldap_conn_search(c, base, DIR_SCOPE_ONE, filter, attrs, take_netbios, out, err, sizeof(err));
+	free(filter);
+	return out[0] != '\0';
+}
+
 static int test_domain(struct run *r, const struct dir_domain *d)
 {
 	struct ldap_conn c = { 0 };
@@ -235,6 +263,18 @@ static int test_domain(struct run *r, const struct dir_domain *d)
 	if (!step(r, "read base", ldap_conn_read_base(&c, err, sizeof(err)) == 0, d->base_dn,
 		  "the base entry cannot be read: check base_dn (and that the bind may read it)"))
 		goto out;
+
+	if (d->type == DIR_DOMAIN_AD) {
+		char netbios[64] = "";
+		begin(r);
+		bool read = ad_netbios_name(&c, netbios, sizeof(netbios));
+		snprintf(what, sizeof(what), "%s: the DC says %s", d->workgroup,
+			 read ? netbios : "nothing (its crossRef cannot be read; not checked)");
+		if (!step(r, "workgroup", !read || !strcasecmp(netbios, d->workgroup), what,
+			  "names would be served with the wrong prefix: set workgroup to the DC's "
+			  "NetBIOS name"))
+			goto out;
+	}
 
 	const char *attrs[MAP_MAX_ATTRS];
 	struct tally users = { d, true, 0, 0, "", "" }, groups = { d, false, 0, 0, "", "" };

@@ -110,6 +110,12 @@ CTL=("$BUILD/dirctl/dirctl")
 check_eq "dirctl status: the DC's clock was read (offset within a few seconds)" "True" \
 	"$("${CTL[@]}" --json status | python3 -c 'import json,sys; o=json.load(sys.stdin)["domains"][0]["clock_offset"]; print(o is not None and abs(o) < 5)')"
 check_eq "dirctl status: no clock warning when the clocks agree" "" "$("${CTL[@]}" status | grep -i clock)"
+out=$("${CTL[@]}" test 2>&1)
+check "dirctl test: every step passes against the DC" grep -q "^result: ok" <<<"$out"
+check "dirctl test: the workgroup is the DC's NetBIOS name" grep -q "workgroup.*ADTEST: the DC says ADTEST" <<<"$out"
+sed 's/^workgroup = adtest/workgroup = wrong/' "$DIR_CONF" >"$WORK/wrong.conf"
+check "dirctl test: a workgroup that is not the DC's fails, naming the right one" \
+	grep -q "WRONG: the DC says ADTEST" <("${CTL[@]}" -c "$WORK/wrong.conf" test 2>&1)
 # Our clock 4 minutes ahead (libfaketime): a warning; 10 minutes: Kerberos would fail.
 out=$(FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f '+4m' "${CTL[@]}" domain info 2>&1)
 check_eq "dirctl domain info 4 minutes off: a warning, still ok" "0" "$?"
@@ -180,6 +186,30 @@ restart_dird
 check_eq "no uri: the DC is found in DNS (SRV) and used with StartTLS" "ADTEST\\alice" \
 	"$(nss getent passwd 'ADTEST\alice' | cut -d: -f1)"
 check "dirctl status names the DC it found" grep -q "ldap://dc1.ad.test" <("$BUILD/dirctl/dirctl" status)
+
+# --- a second (trusted) AD domain, its DC down: names and ids go to their own domain only ----
+write_ad_conf no
+cat >>"$DIR_CONF" <<CONF
+
+[domain/other]
+type = ad
+realm = OTHER.TEST
+workgroup = OTHER
+uri = ldap://127.0.0.1:1
+idmap_range = 300000000-300999999
+bind_dn = svc@other.test
+bind_password_file = $WORK/bindpw
+CONF
+restart_dird
+start=$(now_ms)
+check_eq "two domains: ADTEST's names are asked of ADTEST alone" "ADTEST\\alice" \
+	"$(nss getent passwd 'ADTEST\alice' | cut -d: -f1)"
+check_eq "two domains: ADTEST's ids too" "ADTEST\\carol" "$(nss getent passwd "$(id_of carol)" | cut -d: -f1)"
+check "two domains: without waiting on the dead DC (< 2 s)" test $(($(now_ms) - start)) -lt 2000
+check_fails "two domains: OTHER's names are not ADTEST's" nss getent passwd 'OTHER\alice'
+check_fails "two domains: an id in OTHER's range is not ADTEST's" nss getent passwd 300001105
+check "dirctl status: OTHER is offline, ADTEST online" \
+	sh -c "'$BUILD/dirctl/dirctl' status | grep -q 'domain other: offline' && '$BUILD/dirctl/dirctl' status | grep -q 'domain adtest: online'"
 
 # --- use_default_domain ---------------------------------------------------------------------
 write_ad_conf no "use_default_domain = yes"
