@@ -1,6 +1,7 @@
 #!/bin/bash
-# libnss_dir and pam_dir under valgrind memcheck: the real getent, id and a PAM login (auth,
-# account, session) through our modules, with zero errors and zero definite leaks.
+# libnss_dir and pam_dir under valgrind memcheck: the real getent, id, a PAM login (auth,
+# account, session) and API key logins (the key, SCRAM-SHA-512) through our modules, with zero
+# errors and zero definite leaks.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
@@ -16,13 +17,14 @@ trap cleanup EXIT
 python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 30 --big-group 10 --many-groups 20
 slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
 export DIR_CONF=$WORK/dird.conf
-write_dird_conf "$DIR_CONF" "$SLAPD_URI"
+write_dird_conf "$DIR_CONF" "$SLAPD_URI" "state_dir = $WORK/state"
 write_nsswitch "$WORK/nss" "files dir"
 dird_start || exit 1
 dird_wait_refresh || exit 1
 mkdir "$WORK/pam.d"
 printf 'auth required %s\naccount required %s\nsession required %s\n' "$BUILD/pam_dir/pam_dir.so" \
 	"$BUILD/pam_dir/pam_dir.so" "$BUILD/pam_dir/pam_dir.so" >"$WORK/pam.d/bare"
+printf 'auth required %s apikey allow_password_auth\n' "$BUILD/pam_dir/pam_dir.so" >"$WORK/pam.d/apikey"
 
 VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
 	--show-leak-kinds=definite)
@@ -48,4 +50,13 @@ vg "a PAM login (auth, account, open, close): no memcheck error" \
 	"$BUILD/tests/pam_run" --confdir "$WORK/pam.d" bare alice auth account open close <<<alicepw
 vg "a wrong password: no memcheck error" \
 	"$BUILD/tests/pam_run" --confdir "$WORK/pam.d" bare alice auth <<<wrong
+KEY=$(in_ns "$WORK/nss" "$BUILD/dirctl/dirctl" apikey add --iterations 50000 alice 2>/dev/null)
+vg "an API key login (the key itself): no memcheck error" \
+	"$BUILD/tests/pam_run" --confdir "$WORK/pam.d" apikey alice auth <<<"$KEY"
+vg "a wrong API key: no memcheck error" \
+	"$BUILD/tests/pam_run" --confdir "$WORK/pam.d" apikey alice auth <<<"1-wrong"
+out=$(in_ns "$WORK/nss" /usr/bin/python3 "$HERE/../tools/scram_client.py" "$KEY" -- "${VG[@]}" \
+	"$BUILD/tests/pam_run" --interactive --confdir "$WORK/pam.d" apikey alice auth 2>&1)
+check_eq "a SCRAM-SHA-512 login under memcheck: it works, memcheck says nothing" "auth: Success" \
+	"$(grep -v "^message: \|^server signature" <<<"$out")"
 finish
