@@ -25,34 +25,11 @@ LOW=100000001
 id_of() { echo $((LOW + $(rid "$1"))); }
 
 export DIR_CONF=$WORK/dird.conf
-mkdir -p "$WORK/cache" "$WORK/run"
-printf '%s\n' "$AD_USER_PASSWORD" >"$WORK/bindpw"
-chmod 600 "$WORK/bindpw"
 # write_ad_conf ENUMERATE [domain lines...]
 write_ad_conf() {
 	local enumerate=$1
 	shift
-	{
-		cat <<CONF
-[global]
-cache_dir = $WORK/cache
-run_dir = $WORK/run
-nss_timeout = 5
-log_level = debug
-enumerate = $enumerate
-
-[domain/adtest]
-type = ad
-realm = ad.test
-workgroup = adtest
-uri = ldaps://$AD_HOST
-tls_ca_file = $AD_CA
-bind_dn = svc_dird@ad.test
-bind_password_file = $WORK/bindpw
-CONF
-		printf '%s\n' "$@"
-	} >"$DIR_CONF"
-	chmod 644 "$DIR_CONF"
+	ad_dird_conf "$DIR_CONF" "enumerate = $enumerate" "$(printf '%s\n' "$@")"
 }
 restart_dird() {
 	dird_stop

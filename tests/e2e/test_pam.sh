@@ -20,18 +20,7 @@ write_nsswitch "$WORK/nss" "files dir"
 dird_start || exit 1
 dird_wait_refresh || exit 1
 
-# The shipped stacks, naming the module by its path in the build; a bare one for exact codes.
-MOD=$BUILD/pam_dir/pam_dir.so
-mkdir "$WORK/pam.d"
-for f in "$HERE"/../../etc/pam.d/*; do
-	sed "s|pam_dir\.so|$MOD|" "$f" >"$WORK/pam.d/$(basename "$f")"
-done
-cat >"$WORK/pam.d/bare" <<CONF
-auth	required	$MOD
-account	required	$MOD
-session	required	$MOD max_sessions=2
-password	required	$MOD
-CONF
+pam_stacks "$WORK/pam.d" max_sessions=2
 # A local user, localuser / localpw, in the namespace's own passwd, group and shadow.
 cp /etc/passwd /etc/group "$WORK/"
 cp /etc/shadow "$WORK/shadow"

@@ -18,50 +18,14 @@ ad_dc_start "$WORK/ad" || exit 1
 PW=$AD_USER_PASSWORD
 
 export DIR_CONF=$WORK/dird.conf
-mkdir -p "$WORK/cache" "$WORK/run"
-printf '%s\n' "$PW" >"$WORK/bindpw"
-chmod 600 "$WORK/bindpw"
 # write_ad_conf [domain lines...]
-write_ad_conf() {
-	{
-		cat <<CONF
-[global]
-cache_dir = $WORK/cache
-run_dir = $WORK/run
-nss_timeout = 5
-log_level = debug
-krb5_config = $AD_KRB5_CONF
-krb5_ccache_dir = $WORK
-
-[domain/adtest]
-type = ad
-realm = AD.TEST
-workgroup = ADTEST
-uri = ldaps://$AD_HOST
-tls_ca_file = $AD_CA
-bind_dn = svc_dird@ad.test
-bind_password_file = $WORK/bindpw
-CONF
-		printf '%s\n' "$@"
-	} >"$DIR_CONF"
-	chmod 644 "$DIR_CONF"
-}
+write_ad_conf() { ad_dird_conf "$DIR_CONF" "krb5_ccache_dir = $WORK" "$(printf '%s\n' "$@")"; }
 write_ad_conf
 write_nsswitch "$WORK/nss" "files dir"
 dird_start || exit 1
 dird_wait_refresh || exit 1
 
-MOD=$BUILD/pam_dir/pam_dir.so
-mkdir "$WORK/pam.d"
-for f in "$HERE"/../../etc/pam.d/*; do
-	sed "s|pam_dir\.so|$MOD|" "$f" >"$WORK/pam.d/$(basename "$f")"
-done
-cat >"$WORK/pam.d/bare" <<CONF
-auth	required	$MOD
-account	required	$MOD
-session	required	$MOD
-password	required	$MOD
-CONF
+pam_stacks "$WORK/pam.d"
 NS=(in_ns "$WORK/nss" --bind "$WORK/pam.d" /etc/pam.d)
 # pam PASSWORD SERVICE USER STEP... : the output of pam_run
 pam() {

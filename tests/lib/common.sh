@@ -96,6 +96,19 @@ CONF
 	chmod 644 "$file"
 }
 
+# pam_stacks DIR [session options]: the shipped PAM services in DIR, naming the module built
+# here (MOD), and "bare", pam_dir alone in every phase, for exact result codes.
+pam_stacks() {
+	local dir=$1 f
+	MOD=$BUILD/pam_dir/pam_dir.so
+	mkdir -p "$dir"
+	for f in "$(dirname "${BASH_SOURCE[0]}")"/../../etc/pam.d/*; do
+		sed "s|pam_dir\.so|$MOD|" "$f" >"$dir/$(basename "$f")"
+	done
+	printf 'auth\trequired\t%s\naccount\trequired\t%s\nsession\trequired\t%s %s\npassword\trequired\t%s\n' \
+		"$MOD" "$MOD" "$MOD" "${2:-}" "$MOD" >"$dir/bare"
+}
+
 DIRD_PID=
 dird_start() {
 	"$BUILD/dird/dird" -f -c "$DIR_CONF" >>"$WORK/dird.log" 2>&1 &

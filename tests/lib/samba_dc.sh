@@ -9,7 +9,10 @@
 #   ad_dc_start DIR                 provisions, populates (ad_populate.py) and starts the DC;
 #                                   sets AD_DIR, AD_CA (its TLS CA), AD_KRB5_CONF, AD_SID
 #   ad_dc_stop
-# Needs tls.sh.
+#   ad_dird_conf FILE GLOBAL_LINES DOMAIN_LINES
+#                                   a dird.conf for the DC's domain (simple bind over LDAPS as
+#                                   svc_dird), with extra lines for each section
+# Needs tls.sh and common.sh ($WORK).
 
 AD_IP=10.53.0.2
 AD_REALM=AD.TEST
@@ -117,4 +120,32 @@ ad_dc_stop() {
 	done
 	kill -KILL -1 2>/dev/null
 	wait 2>/dev/null
+}
+
+ad_dird_conf() {
+	local file=$1 global=$2 domain=$3
+	mkdir -p "$WORK/cache" "$WORK/run"
+	printf '%s\n' "$AD_USER_PASSWORD" >"$WORK/bindpw"
+	chmod 600 "$WORK/bindpw"
+	# realm and workgroup in lower case: dird.conf takes them in any case
+	cat >"$file" <<CONF
+[global]
+cache_dir = $WORK/cache
+run_dir = $WORK/run
+nss_timeout = 5
+log_level = debug
+krb5_config = $AD_KRB5_CONF
+$global
+
+[domain/adtest]
+type = ad
+realm = ad.test
+workgroup = adtest
+uri = ldaps://$AD_HOST
+tls_ca_file = $AD_CA
+bind_dn = svc_dird@ad.test
+bind_password_file = $WORK/bindpw
+$domain
+CONF
+	chmod 644 "$file"
 }
