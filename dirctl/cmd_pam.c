@@ -42,6 +42,27 @@ __attribute__((format(printf, 2, 3))) static void add(struct text *t, const char
 		t->len += (size_t)n;
 }
 
+/* STIG: a delay after a failure, and pam_faillock's count, around the modules that check. */
+static void auth_head(struct text *t, const struct profile *p)
+{
+	if (p->stig) {
+		add(t, "auth\trequired\t\t\tpam_faildelay.so delay=4000000\n");
+		add(t, "auth\trequisite\t\t\tpam_faillock.so preauth " FAILLOCK "\n");
+	}
+}
+
+/* After the checking modules, which jump over this first line when they succeed. */
+static void auth_tail(struct text *t, const struct profile *p)
+{
+	if (p->stig) {
+		add(t, "auth\t[default=die]\t\t\tpam_faillock.so authfail " FAILLOCK "\n");
+		add(t, "auth\trequired\t\t\tpam_faillock.so authsucc " FAILLOCK "\n");
+	} else {
+		add(t, "auth\trequisite\t\t\tpam_deny.so\n");
+		add(t, "auth\trequired\t\t\tpam_permit.so\n");
+	}
+}
+
 static void common_auth(struct text *t, const struct profile *p)
 {
 	add(t, "# Authentication for local users (pam_unix, /etc/shadow)%s.\n",
@@ -53,10 +74,7 @@ static void common_auth(struct text *t, const struct profile *p)
 		       "15 minutes.\n");
 	if (p->two_factor)
 		add(t, "# A one-time password (pam_oath, " OATH_USERS ") after the password.\n");
-	if (p->stig) {
-		add(t, "auth\trequired\t\t\tpam_faildelay.so delay=4000000\n");
-		add(t, "auth\trequisite\t\t\tpam_faillock.so preauth " FAILLOCK "\n");
-	}
+	auth_head(t, p);
 	/* A success jumps over the failure line (pam_deny, or faillock's authfail). */
 	if (p->directory) {
 		add(t, "auth\t[success=2 default=ignore]\tpam_unix.so\n");
@@ -64,13 +82,7 @@ static void common_auth(struct text *t, const struct profile *p)
 	} else {
 		add(t, "auth\t[success=1 default=ignore]\tpam_unix.so\n");
 	}
-	if (p->stig) {
-		add(t, "auth\t[default=die]\t\t\tpam_faillock.so authfail " FAILLOCK "\n");
-		add(t, "auth\trequired\t\t\tpam_faillock.so authsucc " FAILLOCK "\n");
-	} else {
-		add(t, "auth\trequisite\t\t\tpam_deny.so\n");
-		add(t, "auth\trequired\t\t\tpam_permit.so\n");
-	}
+	auth_tail(t, p);
 	if (p->two_factor)
 		add(t, "auth\trequired\t\t\tpam_oath.so usersfile=" OATH_USERS " window=30 digits=6\n");
 }
@@ -152,19 +164,10 @@ static void service_api_key(struct text *t, const struct profile *p)
 	add(t, "# Programs with an API key (dirctl apikey), for local and directory users alike: the key\n"
 	       "# itself, or SCRAM-SHA-512 in the conversation (pam_dir(8)).%s\n",
 	    p->stig ? "  STIG: failures count toward\n# pam_faillock as password failures do." : "");
-	if (p->stig) {
-		add(t, "auth\trequired\t\t\tpam_faildelay.so delay=4000000\n");
-		add(t, "auth\trequisite\t\t\tpam_faillock.so preauth " FAILLOCK "\n");
-	}
+	auth_head(t, p);
 	/* An expired or revoked key says so (the caller proved it holds it); the rest is a failure. */
 	add(t, "auth\t[success=1 cred_expired=die default=ignore]\tpam_dir.so apikey allow_password_auth\n");
-	if (p->stig) {
-		add(t, "auth\t[default=die]\t\t\tpam_faillock.so authfail " FAILLOCK "\n");
-		add(t, "auth\trequired\t\t\tpam_faillock.so authsucc " FAILLOCK "\n");
-	} else {
-		add(t, "auth\trequisite\t\t\tpam_deny.so\n");
-		add(t, "auth\trequired\t\t\tpam_permit.so\n");
-	}
+	auth_tail(t, p);
 	add(t, "@include common-account-dir\n@include common-session-dir\n");
 }
 
