@@ -12,6 +12,7 @@
 #include "dirctl.h"
 #include "names.h"
 #include "protocol.h"
+#include "record.h"
 #include "store.h"
 
 static bool is_number(const char *s)
@@ -32,9 +33,10 @@ static int need_root(void)
 	return -1;
 }
 
-/* Asks dird to look the entry up, which adds it to the cache if the directory has it. */
+/* Asks dird to look the entry up, which adds it to the cache if the directory has it; the name
+ * it is served under (an AD name asked in another form or case) goes to `served`. */
 static int fetch_through_dird(struct ctl *c, bool user, const char *what, bool by_id,
-			      uint32_t id, bool *found)
+			      uint32_t id, bool *found, char *served, size_t servedlen)
 {
 	struct buf body, reply;
 	uint32_t st;
@@ -48,6 +50,8 @@ static int fetch_through_dird(struct ctl *c, bool user, const char *what, bool b
 			     (by_id ? DIR_OP_GETGRGID : DIR_OP_GETGRNAM);
 	int rc = ctl_call(c, op, &body, &st, &reply);
 	*found = rc == EXIT_OK && st == DIR_OK;
+	const char *name = *found ? record_name(reply.data, reply.len) : NULL;
+	snprintf(served, servedlen, "%s", name ? name : what);
 	if (rc == EXIT_OK && st == DIR_UNAVAIL)
 		fprintf(stderr, "dirctl: the directory could not be asked; see 'dirctl status'\n");
 	buf_free(&body);
@@ -92,9 +96,13 @@ int cmd_show(struct ctl *c, bool user, const char *what)
 	char *json = store_fetch(c->cfg.cache_dir, kind, key);
 	if (!json) {
 		bool found;
-		int rc = fetch_through_dird(c, user, what, by_id, (uint32_t)id, &found);
+		char served[DIR_MAX_NAME + 1];
+		int rc = fetch_through_dird(c, user, what, by_id, (uint32_t)id, &found, served,
+					    sizeof(served));
 		if (rc != EXIT_OK)
 			return rc;
+		if (found && !by_id)
+			snprintf(key, sizeof(key), "NAME_%s", served);
 		if (found)
 			json = store_fetch(c->cfg.cache_dir, kind, key);
 	}

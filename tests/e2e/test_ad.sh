@@ -79,6 +79,8 @@ check "enumeration: a non-ASCII name and gecos" grep -q "^ADTEST\\\\jürgen:\*:$
 check "enumeration: o'brien" grep -q "^ADTEST.o'brien:" <<<"$all"
 check "enumeration: paren(1)" grep -q '^ADTEST.paren(1):' <<<"$all"
 check "enumeration: groups too" grep -q '^ADTEST\\g_staff:' <(nss getent group)
+check_eq "dirctl user takes an AD name in another form" "ADTEST\\alice" \
+	"$("$BUILD/dirctl/dirctl" --json user 'alice@AD.test' | python3 -c 'import json,sys; print(json.load(sys.stdin)["username"])')"
 check_eq "the cache record carries the SID and smb = true" "$AD_SID-$(rid alice) True" \
 	"$("$BUILD/dirctl/dirctl" --json user 'ADTEST\alice' |
 		python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["sid"], d["smb"])')"
