@@ -306,6 +306,20 @@ static enum dir_pam_result auth_from_cache(struct dird *d, struct pam_request *r
 	}
 }
 
+/* An access group as the cache has it: by its exact name, or for AD in any case or form
+ * ("adtest\G_OUTER" is ADTEST\g_outer: one pass over the groups, offline only).  Lock held. */
+static const struct dir_group *access_group_locked(const struct dird *d, const struct dir_domain *dom,
+						   const char *name)
+{
+	const struct dir_group *g = db_group_by_name(&d->db, name);
+	for (size_t i = 0; !g && dom->type == DIR_DOMAIN_AD && i < d->db.c.n_groups; i++) {
+		const struct dir_group *c = d->db.c.groups[i];
+		if (c->domain && !strcmp(c->domain, dom->name) && dir_name_answers(name, c->name))
+			g = c;
+	}
+	return g;
+}
+
 /* No domain could be asked: the cache says whether the user exists and which groups it is in. */
 static enum dir_pam_result account_from_cache(struct dird *d, struct pam_request *r)
 {
@@ -323,7 +337,7 @@ static enum dir_pam_result account_from_cache(struct dird *d, struct pam_request
 		}
 		res = dom->n_access_groups ? DIR_PAM_NOT_ALLOWED : DIR_PAM_OK;
 		for (size_t j = 0; j < dom->n_access_groups; j++) {
-			const struct dir_group *g = db_group_by_name(&d->db, dom->access_groups[j]);
+			const struct dir_group *g = access_group_locked(d, dom, dom->access_groups[j]);
 			if (g && has_gid(u, g->gid))
 				res = DIR_PAM_OK;
 		}

@@ -20,6 +20,17 @@ PW=$AD_USER_PASSWORD
 export DIR_CONF=$WORK/dird.conf
 # write_ad_conf [domain lines...]
 write_ad_conf() { ad_dird_conf "$DIR_CONF" "krb5_ccache_dir = $WORK" "$(printf '%s\n' "$@")"; }
+# reload_dird: SIGHUP, and wait until dird says it read the file again
+reload_dird() {
+	local before
+	before=$(grep -c "configuration reloaded" "$WORK/dird.log")
+	kill -HUP "$DIRD_PID"
+	for _ in $(seq 50); do
+		[ "$(grep -c "configuration reloaded" "$WORK/dird.log")" -gt "$before" ] && return 0
+		sleep 0.1
+	done
+	echo "dird did not reload" >&2
+}
 write_ad_conf
 write_nsswitch "$WORK/nss" "files dir"
 dird_start || exit 1
@@ -70,10 +81,23 @@ account: Authentication token is no longer valid; new one required" "$(pam x bar
 check_eq "must change, wrong password: refused" "auth: Authentication failure" \
 	"$(pam wrong bare 'ADTEST\grace' auth)"
 
+# --- access_groups: a group alice is in through two nested ones (tokenGroups) ------------------------
+write_ad_conf "access_groups = adtest\\G_OUTER"
+reload_dird
+check_eq "access_groups: alice is in g_outer through g_middle and g_inner" "account: Success" \
+	"$(pam x bare 'ADTEST\alice' account)"
+check_eq "access_groups: carol is not" "message: You are not allowed to log in to this host.
+account: Permission denied" "$(pam x bare 'ADTEST\carol' account)"
+sed -i "s|^uri = .*|uri = ldaps://127.0.0.1:1|" "$DIR_CONF"
+reload_dird
+check_eq "access_groups with the DC out of reach: the cache still lets alice in" "account: Success" \
+	"$(pam x bare 'ADTEST\alice' account)"
+check_eq "access_groups with the DC out of reach: and keeps carol out" "message: You are not allowed to log in to this host.
+account: Permission denied" "$(pam x bare 'ADTEST\carol' account)"
+
 # --- password changes go through kpasswd on AD ---------------------------------------------------
 write_ad_conf "allow_password_change = yes"
-kill -HUP "$DIRD_PID"
-for _ in $(seq 50); do grep -q "configuration reloaded" "$WORK/dird.log" && break; sleep 0.1; done
+reload_dird
 NEW='New-Pass.456'
 check_eq "must change: logged in, made to change it (kpasswd), then let in" \
 	"auth: Success
@@ -129,8 +153,7 @@ check "krb5conf: kinit works with it" sh -c "echo '$PW' | KRB5_CONFIG='$WORK/krb
 
 # --- Kerberos (auth = krb5), verified with the host key of the machine account ----------------
 write_ad_conf "auth = krb5" "krb5_keytab = $KT"
-kill -HUP "$DIRD_PID"
-for _ in $(seq 50); do [ "$(grep -c "configuration reloaded" "$WORK/dird.log")" -ge 2 ] && break; sleep 0.1; done
+reload_dird
 check_eq "krb5: AD user, right password (KDC answer verified with the host key)" "auth: Success
 account: Success" "$(pam "$PW" bare 'ADTEST\alice' auth account)"
 check_eq "krb5: wrong password" "auth: Authentication failure" "$(pam wrong bare 'ADTEST\alice' auth)"
