@@ -226,14 +226,8 @@ static int collect_id(struct tdb_context *t, TDB_DATA key, TDB_DATA data, void *
 {
 	(void)t, (void)data;
 	struct list_ctx *l = arg;
-	char text[16];
-	if (key.dsize == 0 || key.dsize >= sizeof(text))
-		return 0;
-	memcpy(text, key.dptr, key.dsize);
-	text[key.dsize] = '\0';
-	char *end;
-	unsigned long id = strtoul(text, &end, 10);
-	if (*end || text[0] < '1' || text[0] > '9' || id > UINT32_MAX)
+	uint32_t id;
+	if (apikey_parse_id((const char *)key.dptr, key.dsize, &id) < 0)
 		return 0; /* "next_id" and anything else */
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
@@ -243,7 +237,7 @@ static int collect_id(struct tdb_context *t, TDB_DATA key, TDB_DATA data, void *
 		l->ids = v;
 		l->cap = cap;
 	}
-	l->ids[l->n++] = (uint32_t)id;
+	l->ids[l->n++] = id;
 	return 0;
 }
 
@@ -298,20 +292,27 @@ int apikey_revoke(const char *state_dir, uint32_t id, char *err, size_t errlen)
 	return rc;
 }
 
+int apikey_parse_id(const char *text, size_t len, uint32_t *id)
+{
+	uint64_t n = 0;
+	if (len == 0 || len > 10 || text[0] == '0')
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return -1;
+		n = n * 10 + (uint64_t)(text[i] - '0');
+	}
+	if (n > UINT32_MAX)
+		return -1;
+	*id = (uint32_t)n;
+	return 0;
+}
+
 int apikey_split(const char *key, uint32_t *id, const char **secret)
 {
 	const char *dash = strchr(key, '-');
-	if (!dash || dash == key || dash - key > 10 || key[0] == '0')
+	if (!dash || apikey_parse_id(key, (size_t)(dash - key), id) < 0)
 		return -1;
-	uint64_t n = 0;
-	for (const char *p = key; p < dash; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		n = n * 10 + (uint64_t)(*p - '0');
-	}
-	if (n == 0 || n > UINT32_MAX)
-		return -1;
-	*id = (uint32_t)n;
 	*secret = dash + 1;
 	return 0;
 }

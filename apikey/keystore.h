@@ -47,6 +47,9 @@ int apikey_list(const char *state_dir, void (*fn)(const struct apikey *k, void *
 /* Marks the key revoked.  1 done, 0 no such key, -1 with err set. */
 int apikey_revoke(const char *state_dir, uint32_t id, char *err, size_t errlen);
 
+/* A key id: 1 to 4294967295 in decimal, digits only, no leading zero.  -1 when not one. */
+int apikey_parse_id(const char *text, size_t len, uint32_t *id);
+
 /* "<id>-<secret>" into id and secret: -1 when it is not that shape. */
 int apikey_split(const char *key, uint32_t *id, const char **secret);
 

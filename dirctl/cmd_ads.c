@@ -305,7 +305,10 @@ static int ads_join(struct ctl *c, const struct dir_domain *d, const struct ads_
 	} else {
 		char host[200] = "";
 		gethostname(host, sizeof(host) - 1);
-		snprintf(fqdn, sizeof(fqdn), strchr(host, '.') ? "%s" : "%s.%s", host, d->dns_domain);
+		if (strchr(host, '.'))
+			snprintf(fqdn, sizeof(fqdn), "%s", host);
+		else
+			snprintf(fqdn, sizeof(fqdn), "%s.%s", host, d->dns_domain);
 	}
 	char *password = read_password();
 	if (!password)

@@ -185,24 +185,23 @@ static int list_keys(struct ctl *c, int argc, char **argv)
 
 static int revoke_key(struct ctl *c, int argc, char **argv)
 {
-	char *end, err[512];
+	char err[512];
+	uint32_t id;
 	if (argc != 2)
 		return usage();
-	errno = 0;
-	unsigned long id = strtoul(argv[1], &end, 10);
-	if (errno || *end || argv[1][0] < '1' || argv[1][0] > '9' || id > UINT32_MAX) {
+	if (apikey_parse_id(argv[1], strlen(argv[1]), &id) < 0) {
 		fprintf(stderr, "dirctl: '%s' is not a key id\n", argv[1]);
 		return EXIT_USAGE;
 	}
 	if (need_root() < 0)
 		return EXIT_FAIL;
-	int rc = apikey_revoke(c->cfg.state_dir, (uint32_t)id, err, sizeof(err));
+	int rc = apikey_revoke(c->cfg.state_dir, id, err, sizeof(err));
 	if (rc < 0)
 		fprintf(stderr, "dirctl: %s\n", err);
 	else if (rc == 0)
-		fprintf(stderr, "dirctl: no API key %lu\n", id);
+		fprintf(stderr, "dirctl: no API key %" PRIu32 "\n", id);
 	else
-		printf("API key %lu revoked\n", id);
+		printf("API key %" PRIu32 " revoked\n", id);
 	return rc < 0 ? EXIT_FAIL : rc == 0 ? EXIT_NOT_FOUND : EXIT_OK;
 }
 

@@ -39,14 +39,8 @@ static bool get_who(pam_handle_t *pamh, struct who *w)
 		return false;
 	snprintf(copy, sizeof(copy), "%s", name);
 	char *colon = strrchr(copy, ':');
-	if (colon && colon[1]) {
-		char *end;
-		unsigned long id = strtoul(colon + 1, &end, 10);
-		if (!*end && colon[1] >= '1' && colon[1] <= '9' && id <= UINT32_MAX) {
-			w->key_id = (uint32_t)id;
-			*colon = '\0';
-		}
-	}
+	if (colon && apikey_parse_id(colon + 1, strlen(colon + 1), &w->key_id) == 0)
+		*colon = '\0';
 	struct passwd *pw = getpwnam(copy); /* local or directory, in its canonical name */
 	if (!pw || strlen(pw->pw_name) >= sizeof(w->user))
 		return false;
@@ -125,10 +119,10 @@ static bool channel_binding(pam_handle_t *pamh, unsigned char *out, size_t outle
 static int scram(pam_handle_t *pamh, const struct dir_config *cfg, const struct who *w,
 		 const struct scram_client_first *cf)
 {
-	char *end;
-	unsigned long id = strtoul(cf->name, &end, 10);
+	uint32_t id = 0; /* the SCRAM user name is the key id; anything else is no key */
+	apikey_parse_id(cf->name, strlen(cf->name), &id);
 	struct apikey k;
-	int known = key_of(pamh, cfg, w, *end || cf->name[0] == '0' || id > UINT32_MAX ? 0 : (uint32_t)id, &k);
+	int known = key_of(pamh, cfg, w, id, &k);
 	if (known < 0)
 		return PAM_AUTHINFO_UNAVAIL;
 	struct scram_server s = { .md = EVP_sha512(), .keys = k.keys };

@@ -177,9 +177,14 @@ START_TEST(key_shapes)
 	ck_assert_int_eq(apikey_split("12-abc", &id, &secret), 0);
 	ck_assert_uint_eq(id, 12);
 	ck_assert_str_eq(secret, "abc");
-	const char *bad[] = { "", "-abc", "abc", "0-abc", "01-abc", "x1-abc", "99999999999-a", "4294967296-a" };
+	const char *bad[] = { "", "-abc", "abc", "0-abc", "01-abc", "x1-abc", "99999999999-a",
+			      "4294967296-a", " 1-abc", "+1-abc" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(apikey_split(bad[i], &id, &secret) == -1, "%s", bad[i]);
+	ck_assert_int_eq(apikey_parse_id("4294967295", 10, &id), 0);
+	ck_assert_uint_eq(id, 4294967295u);
+	ck_assert_int_eq(apikey_parse_id("12x", 2, &id), 0); /* only len bytes are read */
+	ck_assert_uint_eq(id, 12);
 }
 END_TEST
 
