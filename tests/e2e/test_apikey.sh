@@ -8,18 +8,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 . "$HERE/../lib/slapd.sh"
 
-WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
-chmod 755 "$WORK"
+make_workdir
 cleanup() { dird_stop; slapd_stop; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 5 --big-group 2 --many-groups 1
-slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
-export DIR_CONF=$WORK/dird.conf
-write_dird_conf "$DIR_CONF" "$SLAPD_URI" "state_dir = $WORK/state"
-write_nsswitch "$WORK/nss" "files dir"
-dird_start || exit 1
-dird_wait_refresh || exit 1
+serve_directory 5 2 1 "state_dir = $WORK/state" || exit 1
 
 MOD=$BUILD/pam_dir/pam_dir.so
 mkdir "$WORK/pam.d" "$WORK/stig.d" "$WORK/faillock"

@@ -7,8 +7,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/slapd.sh"
 . "$HERE/../lib/kdc.sh"
 
-WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
-chmod 755 "$WORK"
+make_workdir
 cleanup() { dird_stop; slapd_stop; kdc_stop; rm -rf "$WORK"; }
 trap cleanup EXIT
 

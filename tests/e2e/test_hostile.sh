@@ -6,19 +6,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 . "$HERE/../lib/slapd.sh"
 
-WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
-chmod 755 "$WORK"
+make_workdir
 HOLDERS=()
 cleanup() { kill "${HOLDERS[@]}" 2>/dev/null; dird_stop; slapd_stop; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 50 --big-group 5 --many-groups 3
-slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
-export DIR_CONF=$WORK/dird.conf
-write_dird_conf "$DIR_CONF" "$SLAPD_URI"
-write_nsswitch "$WORK/nss" "files dir"
-dird_start || exit 1
-dird_wait_refresh || exit 1
+serve_directory 50 5 3 || exit 1
 SOCK=$WORK/run/dird.sock
 # As nobody: a copy nobody can read, and the system's python (not root's own).
 cp "$HERE/../tools/hostile_client.py" "$WORK/" && chmod 755 "$WORK/hostile_client.py"

@@ -7,18 +7,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 . "$HERE/../lib/slapd.sh"
 
-WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
-chmod 755 "$WORK"
+make_workdir
 cleanup() { touch "$WORK/release" 2>/dev/null; dird_stop; slapd_stop; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 20 --big-group 5 --many-groups 3
-slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
-export DIR_CONF=$WORK/dird.conf
-write_dird_conf "$DIR_CONF" "$SLAPD_URI" "cache_credentials = yes"
-write_nsswitch "$WORK/nss" "files dir"
-dird_start || exit 1
-dird_wait_refresh || exit 1
+serve_directory 20 5 3 "cache_credentials = yes" || exit 1
 
 pam_stacks "$WORK/pam.d" max_sessions=2
 # A local user, localuser / localpw, in the namespace's own passwd, group and shadow.

@@ -9,8 +9,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/samba_dc.sh"
 ad_enter_namespaces "$0" "$@"
 
-WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
-chmod 755 "$WORK"
+make_workdir
 cleanup() { dird_stop; ad_dc_stop; rm -rf "$WORK"; }
 trap cleanup EXIT
 

@@ -9,8 +9,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/slapd.sh"
 . "$HERE/../lib/kdc.sh"
 
-WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
-chmod 755 "$WORK"
+make_workdir
 ROGUE_PIDS=
 cleanup() {
 	touch "$WORK/release" 2>/dev/null

@@ -11,8 +11,7 @@ fi
 . "$HERE/../lib/slapd.sh"
 ip link set lo up
 
-WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
-chmod 755 "$WORK"
+make_workdir
 DNSMASQ=
 cleanup() { [ -n "$DNSMASQ" ] && kill "$DNSMASQ" 2>/dev/null; dird_stop; slapd_stop; rm -rf "$WORK"; }
 trap cleanup EXIT

@@ -6,8 +6,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 . "$HERE/../lib/slapd.sh"
 
-WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
-chmod 755 "$WORK"
+make_workdir
 cleanup() { [ -n "${LISTENER:-}" ] && kill "$LISTENER" 2>/dev/null; dird_stop; slapd_stop; rm -rf "$WORK"; }
 trap cleanup EXIT
 

@@ -9,18 +9,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 [ -n "${DIR_SANITIZE:-}" ] && exit 0
 . "$HERE/../lib/slapd.sh"
 
-WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
-chmod 755 "$WORK"
+make_workdir
 cleanup() { dird_stop; slapd_stop; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 30 --big-group 10 --many-groups 20
-slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
-export DIR_CONF=$WORK/dird.conf
-write_dird_conf "$DIR_CONF" "$SLAPD_URI" "state_dir = $WORK/state"
-write_nsswitch "$WORK/nss" "files dir"
-dird_start || exit 1
-dird_wait_refresh || exit 1
+serve_directory 30 10 20 "state_dir = $WORK/state" || exit 1
 mkdir "$WORK/pam.d"
 printf 'auth required %s\naccount required %s\nsession required %s\n' "$BUILD/pam_dir/pam_dir.so" \
 	"$BUILD/pam_dir/pam_dir.so" "$BUILD/pam_dir/pam_dir.so" >"$WORK/pam.d/bare"

@@ -44,6 +44,27 @@ if [ -n "${DIR_SANITIZE:-}" ]; then
 	HOST_ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:abort_on_error=1
 fi
 
+# make_workdir: WORK, a new temp directory that unprivileged commands of the tests may enter
+make_workdir() {
+	WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
+	chmod 755 "$WORK"
+}
+
+# serve_directory USERS BIG_GROUP MANY_GROUPS [global dird.conf lines]: the usual start of a
+# test: a slapd with generated users (gen_ldif.py), dird serving it after its first refresh
+# (DIR_CONF), and $WORK/nss naming "files dir".  Needs slapd.sh.
+serve_directory() {
+	local users=$1 big=$2 many=$3
+	shift 3
+	python3 "$(dirname "${BASH_SOURCE[0]}")/gen_ldif.py" "$WORK/data" --users "$users" \
+		--big-group "$big" --many-groups "$many" &&
+		slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || return 1
+	export DIR_CONF=$WORK/dird.conf
+	write_dird_conf "$DIR_CONF" "$SLAPD_URI" "$(printf '%s\n' "$@")"
+	write_nsswitch "$WORK/nss" "files dir"
+	dird_start && dird_wait_refresh
+}
+
 # write_nsswitch FILE SOURCES : passwd/group/initgroups lines naming SOURCES
 write_nsswitch() {
 	printf 'passwd: %s\ngroup: %s\nshadow: files\nhosts: files\n' "$2" "$2" >"$1"
