@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "names.h"
 
 #define MAX_CCACHE (64u << 10)
 
@@ -91,14 +92,17 @@ static int export_ccache(krb5_context ctx, krb5_principal princ, krb5_creds *cre
 			 const char *scratch_dir, struct buf *out, char *err, size_t errlen)
 {
 	char path[PATH_MAX], name[PATH_MAX + 8];
-	snprintf(path, sizeof(path), "%s/ccache-XXXXXX", scratch_dir);
+	if (dir_build_name(path, sizeof(path), "%s/ccache-XXXXXX", scratch_dir) < 0) {
+		snprintf(err, errlen, "run_dir is too long for a ticket cache's name");
+		return -1;
+	}
 	int fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	close(fd);
-	snprintf(name, sizeof(name), "FILE:%s", path);
+	dir_build_name(name, sizeof(name), "FILE:%s", path); /* fits: name is 8 bytes longer */
 	krb5_ccache cc = NULL;
 	krb5_error_code rc = krb5_cc_resolve(ctx, name, &cc);
 	if (!rc)

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "names.h"
 
 /* One thread at a time gets tickets: a refresh and a cache miss may both need one. */
 static pthread_mutex_t tgt_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -66,7 +67,10 @@ static krb5_error_code client_principal(krb5_context ctx, const struct dir_domai
 int krb5_tgt_ensure(const struct dir_domain *d, char *ccname, size_t ccnamelen, char *err,
 		    size_t errlen)
 {
-	snprintf(ccname, ccnamelen, "MEMORY:dird-%s", d->name);
+	if (dir_build_name(ccname, ccnamelen, "MEMORY:dird-%s", d->name) < 0) {
+		snprintf(err, errlen, "the ticket cache name for %s does not fit", d->name);
+		return -1;
+	}
 	pthread_mutex_lock(&tgt_lock);
 	krb5_context ctx = NULL;
 	krb5_ccache cc = NULL;
@@ -92,7 +96,10 @@ int krb5_tgt_ensure(const struct dir_domain *d, char *ccname, size_t ccnamelen, 
 		ret = 0;
 		goto out;
 	}
-	snprintf(ktname, sizeof(ktname), "FILE:%s", d->keytab);
+	if (dir_build_name(ktname, sizeof(ktname), "FILE:%s", d->keytab) < 0) {
+		snprintf(err, errlen, "keytab: the path is too long");
+		goto out;
+	}
 	if ((rc = krb5_kt_resolve(ctx, ktname, &kt)) || (rc = client_principal(ctx, d, kt, &client)) ||
 	    (rc = krb5_get_init_creds_opt_alloc(ctx, &opt))) {
 		describe(ctx, rc, d->keytab, err, errlen);

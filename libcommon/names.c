@@ -1,5 +1,7 @@
 #include "names.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -43,4 +45,17 @@ bool dir_name_answers(const char *asked, const char *served)
 	size_t la, ls;
 	const char *a = account_part(asked, &la), *s = account_part(served, &ls);
 	return la == ls && !strncasecmp(a, s, la);
+}
+
+int dir_build_name(char *out, size_t outlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = outlen ? vsnprintf(out, outlen, fmt, ap) : -1;
+	va_end(ap);
+	if (n >= 0 && (size_t)n < outlen)
+		return 0;
+	if (outlen)
+		out[0] = '\0';
+	return -1;
 }

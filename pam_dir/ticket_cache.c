@@ -10,6 +10,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "pam_dir.h"
 
 #define DATA_TICKETS "pam_dir_tickets"
@@ -78,9 +79,13 @@ int pam_dir_store_tickets(pam_handle_t *pamh)
 	if (pam_dir_load_config(pamh, &cfg) < 0)
 		return PAM_CRED_ERR;
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/krb5cc_%lu_XXXXXX", cfg.krb5_ccache_dir,
-		 (unsigned long)found->pw_uid);
+	int built = dir_build_name(path, sizeof(path), "%s/krb5cc_%lu_XXXXXX", cfg.krb5_ccache_dir,
+				   (unsigned long)found->pw_uid);
 	dir_config_free(&cfg);
+	if (built < 0) {
+		pam_syslog(pamh, LOG_ERR, "krb5_ccache_dir is too long for a ticket cache's name");
+		return PAM_CRED_ERR;
+	}
 	/* mkstemp: a new file of our own (O_EXCL), even in a sticky /tmp others write to. */
 	int fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0) {
