@@ -22,14 +22,13 @@
 #include "dirctl.h"
 #include "protocol.h"
 #include "fetch.h"
+#include "idmap.h"
 #include "ldap_conn.h"
 #include "log.h"
 #include "secret.h"
 
 #define ADCLI "/usr/sbin/adcli"
 #define MAX_PASSWORD 1024
-/* 100 ns intervals from 1601 to 1970 */
-#define NT_EPOCH_OFFSET 11644473600LL
 
 struct ads_opts {
 	const char *user;		/* join, leave: the administrator */
@@ -267,7 +266,7 @@ static int take_pwd_last_set(LDAP *ld, LDAPMessage *e, void *arg)
 		char *end;
 		long long nt = strtoll(s, &end, 10);
 		if (!*end && end != s)
-			*out = nt > 0 ? nt / 10000000 - NT_EPOCH_OFFSET : 0;
+			*out = idmap_ad_time(nt);
 	}
 	ldap_value_free_len(v);
 	return 0;
@@ -287,14 +286,6 @@ static long long machine_password_set(const struct dir_domain *d, const char *ac
 	}
 	free(filter);
 	return when;
-}
-
-static void format_time(long long t, char *out, size_t outlen)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (t <= 0 || !gmtime_r(&tt, &tm) || !strftime(out, outlen, "%Y-%m-%d %H:%M:%S UTC", &tm))
-		snprintf(out, outlen, "%s", t == 0 ? "never" : "unknown");
 }
 
 static int ads_join(struct ctl *c, const struct dir_domain *d, const struct ads_opts *o)
@@ -392,7 +383,7 @@ static int ads_rotate(const struct dir_domain *d, const struct ads_opts *o)
 		return EXIT_FAIL;
 	}
 	char when[64];
-	format_time(machine_password_set(d, strcat(account, "$")), when, sizeof(when));
+	ctl_format_utc(machine_password_set(d, strcat(account, "$")), when, sizeof(when));
 	printf("%s: machine account %s, password last changed %s\n", d->realm, account, when);
 	return EXIT_OK;
 }
@@ -423,8 +414,8 @@ static int ads_info(struct ctl *c, const struct dir_domain *d)
 	long long last = -1;
 	bool known = f.server_time >= 0;
 	if (machine_account(host_keytab(d), d->realm, account, sizeof(account)) == 0)
-		format_time(last = machine_password_set(d, account), changed, sizeof(changed));
-	format_time(f.server_time, server_time, sizeof(server_time));
+		ctl_format_utc(last = machine_password_set(d, account), changed, sizeof(changed));
+	ctl_format_utc(f.server_time, server_time, sizeof(server_time));
 	domain_realm_kdcs(c, d->realm, kdcs, sizeof(kdcs));
 	if (c->json) {
 		json_object *o = json_object_new_object();

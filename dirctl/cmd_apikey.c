@@ -40,14 +40,6 @@ static long long parse_date(const char *s)
 	return -1;
 }
 
-static void format_date(uint64_t t, char *out, size_t outlen)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (!t || !gmtime_r(&tt, &tm) || !strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(out, outlen, "never");
-}
-
 static int need_root(void)
 {
 	if (geteuid() == 0)
@@ -140,8 +132,8 @@ static void show(const struct apikey *k, void *arg)
 	if (l->user && strcmp(l->user, k->user))
 		return;
 	char created[32], expires[32];
-	format_date(k->created, created, sizeof(created));
-	format_date(k->expires, expires, sizeof(expires));
+	ctl_format_utc((long long)k->created, created, sizeof(created));
+	ctl_format_utc((long long)k->expires, expires, sizeof(expires));
 	const char *state = k->revoked ? "revoked" :
 			    k->expires && k->expires <= (uint64_t)time(NULL) ? "expired" : "active";
 	l->shown++;

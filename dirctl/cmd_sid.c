@@ -205,17 +205,12 @@ int cmd_sid(struct ctl *c, const char *cmd, int argc, char **argv)
 		return not_found(ask_domains(c, ask_id, &k, id_may_be, "sid"), arg);
 	}
 	struct name_key k;
-	char account[DIR_MAX_NAME + 1];
 	int form = dir_valid_name(arg) ?
-			   idmap_split_name(&c->cfg, arg, &k.domain, account, sizeof(account)) : -1;
+			   idmap_canonical_name(&c->cfg, arg, &k.domain, k.name, sizeof(k.name)) : -1;
 	if (form < 0) {
 		fprintf(stderr, "dirctl: '%s' is not an account name\n", arg);
 		return EXIT_USAGE;
 	}
 	k.form = (enum name_form)form;
-	if (form == NAME_QUALIFIED)
-		idmap_served_name(&c->cfg.domains[k.domain], account, k.name, sizeof(k.name));
-	else
-		snprintf(k.name, sizeof(k.name), "%s", arg);
 	return not_found(ask_domains(c, ask_name, &k, name_may_be, "sid"), arg);
 }

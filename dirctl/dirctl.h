@@ -25,6 +25,9 @@ struct ctl {
 int ctl_call(const struct ctl *c, uint32_t op, const struct buf *body, uint32_t *status,
 	     struct buf *reply);
 
+/* A unix time as 2026-11-23T01:02:03Z; "never" for 0, "unknown" below it. */
+void ctl_format_utc(long long t, char *out, size_t outlen);
+
 /* Before talking to a directory directly (test, domain info): the environment dird uses. */
 void ctl_directory_env(const struct ctl *c);
 

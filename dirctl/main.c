@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client.h"
 #include "dirctl.h"
@@ -80,6 +81,14 @@ static bool command_help(const char *cmd)
 			return true;
 		}
 	return false;
+}
+
+void ctl_format_utc(long long t, char *out, size_t outlen)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (t <= 0 || !gmtime_r(&tt, &tm) || !strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, outlen, "%s", t == 0 ? "never" : "unknown");
 }
 
 void ctl_directory_env(const struct ctl *c)

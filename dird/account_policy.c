@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "idmap.h"
+
 /* The first value of attr, copied into out (NUL-terminated); false when absent or too long. */
 static bool first_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t outlen)
 {
@@ -19,26 +21,6 @@ static bool first_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out, s
 	return ok;
 }
 
-static long long day_value(LDAP *ld, LDAPMessage *e, const char *attr)
-{
-	char s[32];
-	if (!first_value(ld, e, attr, s, sizeof(s)))
-		return -1;
-	char *end;
-	errno = 0;
-	long long n = strtoll(s, &end, 10);
-	/* Days: anything outside 0..a million years is garbage, not a date. */
-	if (errno || end == s || *end || n < -1 || n > 365LL * 1000000)
-		return -1;
-	return n;
-}
-
-static bool is_true(LDAP *ld, LDAPMessage *e, const char *attr)
-{
-	char s[8];
-	return first_value(ld, e, attr, s, sizeof(s)) && !strcasecmp(s, "TRUE");
-}
-
 /* A decimal integer attribute; `none` when absent or malformed. */
 static long long int_value(LDAP *ld, LDAPMessage *e, const char *attr, long long none)
 {
@@ -50,21 +32,23 @@ static long long int_value(LDAP *ld, LDAPMessage *e, const char *attr, long long
 	return errno || end == s || *end ? none : n;
 }
 
+static long long day_value(LDAP *ld, LDAPMessage *e, const char *attr)
+{
+	long long n = int_value(ld, e, attr, -1);
+	/* Days: anything outside 0..a million years is garbage, not a date. */
+	return n < -1 || n > 365LL * 1000000 ? -1 : n;
+}
+
+static bool is_true(LDAP *ld, LDAPMessage *e, const char *attr)
+{
+	char s[8];
+	return first_value(ld, e, attr, s, sizeof(s)) && !strcasecmp(s, "TRUE");
+}
+
 /* userAccountControl and msDS-User-Account-Control-Computed bits (MS-ADTS 2.2.16) */
 #define UF_ACCOUNTDISABLE 0x2
 #define UF_LOCKOUT 0x10
 #define UF_PASSWORD_EXPIRED 0x800000
-/* 100 ns intervals from 1601 to 1970 */
-#define NT_EPOCH_OFFSET 11644473600LL
-
-/* accountExpires: 0 and 0x7fffffffffffffff are never; else 100 ns intervals since 1601. */
-static long long ad_expiry(long long nt)
-{
-	if (nt <= 0 || nt == 0x7fffffffffffffffLL)
-		return 0;
-	long long unix_time = nt / 10000000 - NT_EPOCH_OFFSET;
-	return unix_time > 0 ? unix_time : 1; /* before 1970: long expired */
-}
 
 void account_state_read(LDAP *ld, LDAPMessage *e, struct account_state *s)
 {
@@ -76,7 +60,7 @@ void account_state_read(LDAP *ld, LDAPMessage *e, struct account_state *s)
 		    ((uac | computed) & UF_LOCKOUT);
 	s->reset = is_true(ld, e, "pwdReset") || int_value(ld, e, "pwdLastSet", -1) == 0;
 	s->password_expired = (computed & UF_PASSWORD_EXPIRED) != 0;
-	s->expires_at = ad_expiry(int_value(ld, e, "accountExpires", 0));
+	s->expires_at = idmap_ad_time(int_value(ld, e, "accountExpires", 0));
 	s->expire_day = day_value(ld, e, "shadowExpire");
 	s->last_change = day_value(ld, e, "shadowLastChange");
 	s->max_days = day_value(ld, e, "shadowMax");

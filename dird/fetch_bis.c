@@ -11,13 +11,8 @@ int fetch_bis_member_of(LDAP *ld, LDAPMessage *e, struct dn_list *out)
 {
 	struct berval **v = ldap_get_values_len(ld, e, "memberOf");
 	int rc = 0;
-	for (size_t i = 0; v && v[i] && rc == 0; i++) {
-		if (v[i]->bv_len == 0 || v[i]->bv_len > 4096 || memchr(v[i]->bv_val, '\0', v[i]->bv_len))
-			continue;
-		char *dn = strndup(v[i]->bv_val, v[i]->bv_len);
-		rc = dn ? dn_list_add(out, dn) : -1;
-		free(dn);
-	}
+	for (size_t i = 0; v && v[i] && rc == 0; i++)
+		rc = dn_list_add_value(out, v[i]);
 	ldap_value_free_len(v);
 	return rc;
 }

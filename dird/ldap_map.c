@@ -235,17 +235,6 @@ out:
 	return r;
 }
 
-/* A DN value: no NUL, bounded; copied for dn_list_add. */
-static int add_member_dn(struct dn_list *dns, const struct berval *v)
-{
-	if (v->bv_len == 0 || v->bv_len > MAX_VALUE || memchr(v->bv_val, '\0', v->bv_len))
-		return 0;
-	char *dn = strndup(v->bv_val, v->bv_len);
-	int rc = dn ? dn_list_add(dns, dn) : -1;
-	free(dn);
-	return rc;
-}
-
 enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
 			       struct dir_group *g, struct dn_list *dns, char *why, size_t whylen)
 {
@@ -288,7 +277,7 @@ enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain
 	if (!(g->members = calloc(by_dn ? 1 : n + 1, sizeof(char *))))
 		goto out;
 	for (size_t i = 0; by_dn && dns && i < n; i++)
-		if (add_member_dn(dns, members[i]) < 0)
+		if (dn_list_add_value(dns, members[i]) < 0)
 			goto out;
 	for (size_t i = 0; !by_dn && i < n; i++) {
 		struct berval *v = members[i];

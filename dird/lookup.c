@@ -42,10 +42,8 @@ static bool resolve_target(const struct dird *d, uint32_t op, const struct buf *
 	t->form = NAME_BARE;
 	if (!t->q.name)
 		return true;
-	char account[DIR_MAX_NAME + 1];
-	int form = idmap_split_name(&d->cfg, t->q.name, &t->domain, account, sizeof(account));
-	if (form == NAME_QUALIFIED &&
-	    idmap_served_name(&d->cfg.domains[t->domain], account, t->name, sizeof(t->name)) == 0) {
+	if (idmap_canonical_name(&d->cfg, t->q.name, &t->domain, t->name, sizeof(t->name)) ==
+	    NAME_QUALIFIED) {
 		t->form = NAME_QUALIFIED;
 		t->q.name = t->name;
 	}

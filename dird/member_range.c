@@ -65,14 +65,8 @@ static int take_slices(LDAP *ld, LDAPMessage *e, void *arg)
 			s->seen = true;
 			s->next = next;
 			struct berval **v = ldap_get_values_len(ld, e, a);
-			for (size_t i = 0; v && v[i] && rc == 0; i++) {
-				if (v[i]->bv_len == 0 || v[i]->bv_len > 4096 ||
-				    memchr(v[i]->bv_val, '\0', v[i]->bv_len))
-					continue;
-				char *dn = strndup(v[i]->bv_val, v[i]->bv_len);
-				rc = dn ? dn_list_add(s->dns, dn) : -1;
-				free(dn);
-			}
+			for (size_t i = 0; v && v[i] && rc == 0; i++)
+				rc = dn_list_add_value(s->dns, v[i]);
 			ldap_value_free_len(v);
 		}
 		ldap_memfree(a);

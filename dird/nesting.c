@@ -39,6 +39,16 @@ int dn_list_add(struct dn_list *l, const char *dn)
 	return 0;
 }
 
+int dn_list_add_value(struct dn_list *l, const struct berval *v)
+{
+	if (v->bv_len == 0 || v->bv_len > 4096 || memchr(v->bv_val, '\0', v->bv_len))
+		return 0;
+	char *dn = strndup(v->bv_val, v->bv_len);
+	int rc = dn ? dn_list_add(l, dn) : -1;
+	free(dn);
+	return rc;
+}
+
 void dn_list_free(struct dn_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)

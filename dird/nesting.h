@@ -5,6 +5,7 @@
 #ifndef DIRD_NESTING_H
 #define DIRD_NESTING_H
 
+#include <lber.h>
 #include <stddef.h>
 
 #include "record.h"
@@ -21,6 +22,9 @@ struct dn_list {
 char *dn_normalize(const char *dn);
 /* Adds dn's normalized form; a value that is not a DN is skipped.  -1 when out of memory. */
 int dn_list_add(struct dn_list *l, const char *dn);
+/* The same for a DN as the server sent it: empty values, values over 4 KiB or holding a NUL are
+ * skipped. */
+int dn_list_add_value(struct dn_list *l, const struct berval *v);
 void dn_list_free(struct dn_list *l);
 /* True when the normalized dn is in l. */
 int dn_list_has(const struct dn_list *l, const char *normalized);

@@ -35,7 +35,7 @@ struct pam_request {
 	bool auth;		/* op is DIR_OP_PAM_AUTH */
 	const char *user, *service, *rhost, *password;
 	const char *new_password;	/* DIR_OP_PAM_CHAUTHTOK; "" only checks */
-	char canonical[DIR_MAX_NAME + 1];	/* user, when an AD name in another form */
+	char canonical[DIR_MAX_NAME + 1];	/* user as served (an AD name in another form) */
 	bool offline;		/* answered from cached credentials */
 	char msg[256];	/* for the user */
 	struct buf ccache;	/* auth = krb5: the user's tickets, as a FILE cache's bytes */
@@ -354,17 +354,12 @@ static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 	if (!dir_valid_name(r->user))
 		return DIR_PAM_UNKNOWN;
 	/* "adtest\alice" and "alice@ad.test" are ADTEST\alice, asked of that domain only. */
-	char account[DIR_MAX_NAME + 1];
 	size_t name_domain = 0;
-	int form = idmap_split_name(&d->cfg, r->user, &name_domain, account, sizeof(account));
+	int form = idmap_canonical_name(&d->cfg, r->user, &name_domain, r->canonical,
+					sizeof(r->canonical));
 	if (form < 0)
 		return DIR_PAM_UNKNOWN;
-	if (form == NAME_QUALIFIED) {
-		if (idmap_served_name(&d->cfg.domains[name_domain], account, r->canonical,
-				      sizeof(r->canonical)) < 0)
-			return DIR_PAM_UNKNOWN;
-		r->user = r->canonical;
-	}
+	r->user = r->canonical;
 	/* An empty password would be an unauthenticated bind, which "succeeds". */
 	if (r->password && (!*r->password || strlen(r->password) > DIR_MAX_PASSWORD))
 		return DIR_PAM_DENIED;

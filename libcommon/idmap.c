@@ -1,5 +1,7 @@
 #include "idmap.h"
 
+#include "protocol.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -13,8 +15,9 @@ static int copy_account(const char *s, size_t len, char *out, size_t cap)
 	return 0;
 }
 
-int idmap_split_name(const struct dir_config *c, const char *name, size_t *domain, char *account,
-		     size_t cap)
+/* Splits a caller's name into its domain (for a qualified one) and its account part. */
+static int split_name(const struct dir_config *c, const char *name, size_t *domain, char *account,
+		      size_t cap)
 {
 	const char *bs = strchr(name, '\\'), *at = strrchr(name, '@');
 	for (size_t i = 0; i < c->n_domains; i++) {
@@ -69,4 +72,27 @@ bool idmap_id_to_rid(const struct dir_domain *d, uint32_t id, uint32_t *rid)
 		return false;
 	*rid = id - d->idmap_low;
 	return true;
+}
+
+int idmap_canonical_name(const struct dir_config *c, const char *name, size_t *domain, char *out,
+			 size_t cap)
+{
+	char account[DIR_MAX_NAME + 1];
+	int form = split_name(c, name, domain, account, sizeof(account));
+	if (form == NAME_QUALIFIED)
+		return idmap_served_name(&c->domains[*domain], account, out, cap) < 0 ? -1 : form;
+	if (form == NAME_BARE && snprintf(out, cap, "%s", name) >= (int)cap)
+		return -1;
+	return form;
+}
+
+/* seconds from 1601-01-01 to 1970-01-01 */
+#define NT_EPOCH_OFFSET 11644473600LL
+
+long long idmap_ad_time(long long nt)
+{
+	if (nt <= 0 || nt == 0x7fffffffffffffffLL)
+		return 0;
+	long long t = nt / 10000000 - NT_EPOCH_OFFSET;
+	return t > 0 ? t : 1;
 }

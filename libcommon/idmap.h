@@ -11,12 +11,12 @@
 
 enum name_form { NAME_BARE, NAME_QUALIFIED };
 
-/* Splits a caller's name: "ADTEST\alice" (a workgroup, any case) or "alice@ad.test" (a realm,
- * any case) of a configured AD domain gives NAME_QUALIFIED, *domain its index and the account
- * part in `account`; anything else is NAME_BARE with the whole name in `account`.  -1 when the
- * account part is empty or does not fit. */
-int idmap_split_name(const struct dir_config *c, const char *name, size_t *domain, char *account,
-		     size_t cap);
+/* A caller's name as dird serves it: "ADTEST\alice" (a workgroup, any case) or "alice@ad.test"
+ * (a realm, any case) of a configured AD domain gives NAME_QUALIFIED, *domain its index and in
+ * `out` the name served for it (idmap_served_name); anything else is NAME_BARE with the name as
+ * it is in `out`.  -1 when the account part is empty or the name does not fit. */
+int idmap_canonical_name(const struct dir_config *c, const char *name, size_t *domain, char *out,
+			 size_t cap);
 
 /* The name served for an account of AD domain d: "WORKGROUP\account", or the account alone
  * with use_default_domain.  -1 when it does not fit in cap. */
@@ -33,5 +33,9 @@ bool idmap_domain_takes_id(const struct dir_domain *d, uint32_t id);
 /* idmap = rid: id = range low + RID, inside the range. */
 bool idmap_rid_to_id(const struct dir_domain *d, uint32_t rid, uint32_t *id);
 bool idmap_id_to_rid(const struct dir_domain *d, uint32_t id, uint32_t *rid);
+
+/* An AD time (100 ns intervals since 1601: accountExpires, pwdLastSet) as a unix time; 0 for
+ * 0 and for "never" (0x7fffffffffffffff); a time before 1970 is 1. */
+long long idmap_ad_time(long long nt);
 
 #endif

@@ -106,21 +106,26 @@ static void setup(void)
 
 START_TEST(names_split)
 {
-	char acct[64];
+	char name[64];
 	size_t d = 99;
-	ck_assert_int_eq(idmap_split_name(&cfg, "adtest\\Alice", &d, acct, sizeof(acct)), NAME_QUALIFIED);
+	ck_assert_int_eq(idmap_canonical_name(&cfg, "adtest\\Alice", &d, name, sizeof(name)), NAME_QUALIFIED);
 	ck_assert_uint_eq(d, 1);
-	ck_assert_str_eq(acct, "Alice");
-	ck_assert_int_eq(idmap_split_name(&cfg, "alice@ad.TEST", &d, acct, sizeof(acct)), NAME_QUALIFIED);
-	ck_assert_str_eq(acct, "alice");
-	ck_assert_int_eq(idmap_split_name(&cfg, "alice", &d, acct, sizeof(acct)), NAME_BARE);
-	ck_assert_int_eq(idmap_split_name(&cfg, "OTHER\\alice", &d, acct, sizeof(acct)), NAME_BARE);
-	ck_assert_str_eq(acct, "OTHER\\alice");
-	ck_assert_int_eq(idmap_split_name(&cfg, "alice@other.test", &d, acct, sizeof(acct)), NAME_BARE);
-	ck_assert_int_eq(idmap_split_name(&cfg, "ADTEST\\", &d, acct, sizeof(acct)), -1);
-	ck_assert_int_eq(idmap_split_name(&cfg, "@ad.test", &d, acct, sizeof(acct)), -1);
-	ck_assert_int_eq(idmap_split_name(&cfg, "ADTEST\\a-name-longer-than-the-buffer-is-long-for-sure-"
-					  "yes-really-much-longer", &d, acct, sizeof(acct)), -1);
+	ck_assert_str_eq(name, "ADTEST\\Alice");
+	ck_assert_int_eq(idmap_canonical_name(&cfg, "alice@ad.TEST", &d, name, sizeof(name)), NAME_QUALIFIED);
+	ck_assert_str_eq(name, "ADTEST\\alice");
+	ck_assert_int_eq(idmap_canonical_name(&cfg, "alice", &d, name, sizeof(name)), NAME_BARE);
+	ck_assert_str_eq(name, "alice");
+	ck_assert_int_eq(idmap_canonical_name(&cfg, "OTHER\\alice", &d, name, sizeof(name)), NAME_BARE);
+	ck_assert_str_eq(name, "OTHER\\alice");
+	ck_assert_int_eq(idmap_canonical_name(&cfg, "alice@other.test", &d, name, sizeof(name)), NAME_BARE);
+	ck_assert_int_eq(idmap_canonical_name(&cfg, "ADTEST\\", &d, name, sizeof(name)), -1);
+	ck_assert_int_eq(idmap_canonical_name(&cfg, "@ad.test", &d, name, sizeof(name)), -1);
+	ck_assert_int_eq(idmap_canonical_name(&cfg, "ADTEST\\a-name-longer-than-the-buffer-is-long-for-sure-"
+					      "yes-really-much-longer", &d, name, sizeof(name)), -1);
+	domains[1].use_default_domain = true;
+	ck_assert_int_eq(idmap_canonical_name(&cfg, "Alice@AD.TEST", &d, name, sizeof(name)), NAME_QUALIFIED);
+	ck_assert_str_eq(name, "Alice"); /* served bare */
+	domains[1].use_default_domain = false;
 	char served[64];
 	ck_assert_int_eq(idmap_served_name(&domains[1], "alice", served, sizeof(served)), 0);
 	ck_assert_str_eq(served, "ADTEST\\alice");
