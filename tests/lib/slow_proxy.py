@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A TCP proxy on 127.0.0.1 whose answers each arrive DELAY_MS late, as from a directory across
+"""A TCP proxy on 127.0.0.1 whose answers each arrive DELAY_MS late, as from a server (a KDC) across
 a slow link.  Usage: slow_proxy.py LISTEN_PORT TARGET_PORT DELAY_MS"""
 import socket
 import sys
