@@ -29,18 +29,21 @@ int sid_from_binary(const void *data, size_t len, struct sid *out)
 
 size_t sid_to_binary(const struct sid *s, uint8_t *out)
 {
+	/* n_sub is at most SID_MAX_SUB_AUTHS by construction; the bound also tells the compiler
+	 * (under -O3 it otherwise assumes up to 255 and warns of an overflow of out). */
+	uint8_t n_sub = s->n_sub < SID_MAX_SUB_AUTHS ? s->n_sub : SID_MAX_SUB_AUTHS;
 	out[0] = 1;
-	out[1] = s->n_sub;
+	out[1] = n_sub;
 	for (int i = 0; i < 6; i++)
 		out[2 + i] = (uint8_t)(s->authority >> (8 * (5 - i)));
-	for (uint8_t i = 0; i < s->n_sub; i++) {
+	for (uint8_t i = 0; i < n_sub; i++) {
 		uint8_t *q = out + 8 + 4 * i;
 		q[0] = (uint8_t)s->sub[i];
 		q[1] = (uint8_t)(s->sub[i] >> 8);
 		q[2] = (uint8_t)(s->sub[i] >> 16);
 		q[3] = (uint8_t)(s->sub[i] >> 24);
 	}
-	return 8 + 4 * (size_t)s->n_sub;
+	return 8 + 4 * (size_t)n_sub;
 }
 
 /* A decimal number of at most `max`, digits only; advances *p past it. */
