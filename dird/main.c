@@ -216,7 +216,8 @@ int main(int argc, char **argv)
 	log_setup("dird", true, DIR_LOG_INFO);
 
 	static struct dird d = { .store_lock = PTHREAD_MUTEX_INITIALIZER,
-				 .lock = PTHREAD_MUTEX_INITIALIZER };
+				 .lock = PTHREAD_MUTEX_INITIALIZER,
+				 .replies_lock = PTHREAD_MUTEX_INITIALIZER };
 	if (load_config(conf ? conf : dir_config_path(), &d.cfg) < 0)
 		return 1;
 	/* For GSSAPI binds, which read only the environment; set before any thread starts. */
@@ -303,6 +304,7 @@ int main(int argc, char **argv)
 		uint64_t wakes;
 		if (r > 0 && (p[2].revents & POLLIN) && read(d.wake_fd, &wakes, sizeof(wakes)) < 0)
 			log_debug("wake: %s", strerror(errno));
+		clients_take_replies(&d, &clients);
 		on_tick(&d, &reload_pending);
 	}
 
