@@ -67,7 +67,10 @@ struct dird {
 	pthread_cond_t work_cond;
 	struct miss *queue_head, *queue_tail;
 	size_t queue_len;
-	long long worker_busy_since_ms;	/* 0 when idle */
+	bool worker_active;		/* from taking a miss until its reply is posted */
+	bool worker_hold;		/* take no new miss: a reload waits for the worker */
+	bool reload_pending;		/* SIGHUP: apply when no other thread reads cfg */
+	long long worker_busy_since_ms;	/* asking a domain since; 0 when not */
 	size_t worker_domain;		/* the domain it is asking */
 	unsigned probes_running;
 	unsigned pam_running;		/* pam_request.c's threads */
@@ -77,6 +80,10 @@ struct dird {
 };
 
 long long now_ms(void);
+/* For tests that kill or signal dird at a given step (tests/e2e/test_survive.sh): with
+ * DIRD_TEST_STOP_AT=STEP in its environment dird stops itself (SIGSTOP) when it reaches STEP;
+ * with DIRD_TEST_PAUSE_AT=STEP the thread that reaches it sleeps 1 s there. */
+void test_hook(const char *step);
 /* Marks db as ahead of the index and wakes the main loop to publish it.  Lock held. */
 void mark_dirty_locked(struct dird *d);
 

@@ -17,18 +17,24 @@ static void *worker_thread(void *arg)
 	struct dird *d = arg;
 	for (;;) {
 		pthread_mutex_lock(&d->lock);
-		while (!d->queue_head)
+		while (!d->queue_head || d->worker_hold)
 			pthread_cond_wait(&d->work_cond, &d->lock);
 		struct miss *m = d->queue_head;
 		d->queue_head = m->next;
 		if (!d->queue_head)
 			d->queue_tail = NULL;
 		d->queue_len--;
+		/* From here to the reply the worker reads the configuration: no reload meanwhile. */
+		d->worker_active = true;
 		pthread_mutex_unlock(&d->lock);
+		test_hook("miss-taken");
 
 		struct buf reply;
 		buf_init(&reply, DIR_MAX_REPLY);
 		uint32_t status = lookup_directory(d, m->op, &m->body, &reply);
+		pthread_mutex_lock(&d->lock);
+		d->worker_active = false;
+		pthread_mutex_unlock(&d->lock);
 		server_post_reply(d, m->conn, status, &reply);
 		buf_free(&reply);
 		buf_free(&m->body);

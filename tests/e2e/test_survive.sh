@@ -57,4 +57,57 @@ wait_reloads $((n + 1))
 check "fixed, the file is taken again" grep -q "configuration reloaded" "$WORK/dird.log"
 check "and dirctl status is content" "${CTL[@]}" status
 
+# dird_start_stopped_at STEP: starts dird, which stops itself (SIGSTOP) when it reaches STEP
+dird_start_stopped_at() {
+	DIRD_TEST_STOP_AT=$1 "$BUILD/dird/dird" -f -c "$DIR_CONF" >>"$WORK/dird.log" 2>&1 &
+	DIRD_PID=$!
+	for _ in $(seq 300); do
+		[ "$(cut -d' ' -f3 "/proc/$DIRD_PID/stat" 2>/dev/null)" = T ] && return 0
+		kill -0 "$DIRD_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+# wait_serving: until dird's socket answers
+wait_serving() {
+	for _ in $(seq 200); do "${CTL[@]}" status >/dev/null 2>&1 && return 0; sleep 0.05; done
+	return 1
+}
+
+# --- a SIGHUP while dird starts: a reload once it serves, not its death ----------------------
+dird_stop
+check "dird stops itself while it starts (the test's hook)" dird_start_stopped_at start
+n=$(reloads)
+kill -HUP "$DIRD_PID"
+kill -CONT "$DIRD_PID"
+check "a SIGHUP while dird starts does not kill it" wait_serving
+check "it is a reload once dird serves" wait_reloads $((n + 1))
+
+# --- a reload never runs while the worker is on a miss (it reads the configuration) ---------
+dird_stop
+DIRD_TEST_PAUSE_AT=miss-taken dird_start && dird_wait_refresh
+n=$(reloads)
+python3 "$HERE/../tools/hostile_client.py" "$WORK/run/dird.sock" misses 1 >"$WORK/misses.out" &
+misses_pid=$!
+sleep 0.3 # the worker has taken the miss and pauses there 1 s (the test's hook)
+kill -HUP "$DIRD_PID"
+sleep 0.4
+check_eq "a SIGHUP while the worker is on a miss is not applied under it" "$n" "$(reloads)"
+wait "$misses_pid"
+check "...the miss is answered (not found)" grep -q "notfound=1" "$WORK/misses.out"
+check "...and the reload is applied right after" wait_reloads $((n + 1))
+dird_stop
+dird_start && dird_wait_refresh
+
+# --- a storm of SIGHUPs during a stream of misses ---------------------------------------------
+n=$(reloads)
+python3 "$HERE/../tools/hostile_client.py" "$WORK/run/dird.sock" misses 1500 >"$WORK/misses.out" &
+misses_pid=$!
+for _ in $(seq 150); do kill -HUP "$DIRD_PID"; sleep 0.02; done
+wait "$misses_pid"
+check "dird lives through 150 SIGHUPs during 1,500 misses" kill -0 "$DIRD_PID"
+check_eq "...no sanitizer report" "0" "$(grep -c -e AddressSanitizer -e 'runtime error' "$WORK/dird.log")"
+check "...every miss answered: not found ($(cat "$WORK/misses.out"))" grep -q "notfound=1500" "$WORK/misses.out"
+check "...and the reloads were applied meanwhile ($(( $(reloads) - n )))" test "$(reloads)" -gt $((n + 5))
+
 finish
