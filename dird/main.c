@@ -31,8 +31,10 @@ void test_hook(const char *step)
 	const char *pause = secure_getenv("DIRD_TEST_PAUSE_AT");
 	if (stop && !strcmp(stop, step))
 		raise(SIGSTOP);
-	if (pause && !strcmp(pause, step))
+	if (pause && !strcmp(pause, step)) {
+		log_info("test hook: pausing 1 s at %s", step);
 		sleep(1);
+	}
 }
 
 long long now_ms(void)
