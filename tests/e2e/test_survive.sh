@@ -57,6 +57,32 @@ wait_reloads $((n + 1))
 check "fixed, the file is taken again" grep -q "configuration reloaded" "$WORK/dird.log"
 check "and dirctl status is content" "${CTL[@]}" status
 
+# --- a process leaves two enumerations open across three refreshes; then dird stops --------
+cp "$HERE/../tools/nss_holder.py" "$WORK/" && chmod 755 "$WORK/nss_holder.py"
+coproc HOLDER { in_ns "$WORK/nss" python3 -u "$WORK/nss_holder.py" 2>/dev/null; }
+HOLDERS+=("$HOLDER_PID")
+# ask COMMAND: the long-running process's answer (tests/tools/nss_holder.py)
+ask() {
+	local r=
+	echo "$*" >&"${HOLDER[1]}" && read -r -t 10 r <&"${HOLDER[0]}"
+	echo "$r"
+}
+U1="u00001:*:30000:20000:Generated 0:/home/u00001:/bin/sh"
+check_eq "a long-running process resolves a user" "$U1" "$(ask passwd u00001)"
+check "it starts enumerating users and never ends it" test "$(ask pwent)" != none
+"${CTL[@]}" cache refresh >/dev/null
+check_eq "after a refresh it resolves the user" "$U1" "$(ask passwd u00001)"
+check "it starts enumerating groups and never ends that either" test "$(ask grent)" != none
+for i in 2 3; do
+	"${CTL[@]}" cache refresh >/dev/null
+	check_eq "after refresh $i it resolves the user" "$U1" "$(ask passwd u00001)"
+done
+dird_stop
+check_eq "with dird stopped, the same process still resolves cached users from the index" \
+	"$U1" "$(ask passwd u00001)"
+check_eq "...and groups" "devs:*:20100:alice,carol" "$(ask group devs)"
+dird_start && dird_wait_refresh
+
 # dird_start_stopped_at STEP: starts dird, which stops itself (SIGSTOP) when it reaches STEP
 dird_start_stopped_at() {
 	DIRD_TEST_STOP_AT=$1 "$BUILD/dird/dird" -f -c "$DIR_CONF" >>"$WORK/dird.log" 2>&1 &
@@ -89,9 +115,10 @@ DIRD_TEST_PAUSE_AT=miss-taken dird_start && dird_wait_refresh
 n=$(reloads)
 python3 "$HERE/../tools/hostile_client.py" "$WORK/run/dird.sock" misses 1 >"$WORK/misses.out" &
 misses_pid=$!
-sleep 0.3 # the worker has taken the miss and pauses there 1 s (the test's hook)
+# The worker takes the miss and pauses there 1 s (the test's hook).
+for _ in $(seq 100); do grep -q "pausing 1 s at miss-taken" "$WORK/dird.log" && break; sleep 0.01; done
 kill -HUP "$DIRD_PID"
-sleep 0.4
+sleep 0.5
 check_eq "a SIGHUP while the worker is on a miss is not applied under it" "$n" "$(reloads)"
 wait "$misses_pid"
 check "...the miss is answered (not found)" grep -q "notfound=1" "$WORK/misses.out"
