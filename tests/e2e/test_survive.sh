@@ -137,4 +137,31 @@ check_eq "...no sanitizer report" "0" "$(grep -c -e AddressSanitizer -e 'runtime
 check "...every miss answered: not found ($(cat "$WORK/misses.out"))" grep -q "notfound=1500" "$WORK/misses.out"
 check "...and the reloads were applied meanwhile ($(( $(reloads) - n )))" test "$(reloads)" -gt $((n + 5))
 
+# --- a server whose paged results never end: the refresh stops, with a clear line ------------
+python3 "$HERE/../tools/endless_ldap.py" "$WORK/endless.port" >"$WORK/endless.out" &
+HOLDERS+=($!)
+for _ in $(seq 50); do [ -s "$WORK/endless.port" ] && break; sleep 0.1; done
+cat >>"$DIR_CONF" <<CONF
+
+[domain/endless]
+uri = ldap://127.0.0.1:$(cat "$WORK/endless.port")
+base_dn = dc=endless,dc=test
+CONF
+n=$(reloads)
+kill -HUP "$DIRD_PID"
+wait_reloads $((n + 1))
+s=$(date +%s)
+timeout 60 "${CTL[@]}" cache refresh >/dev/null 2>&1
+check_eq "a refresh from a server that always says 'more' fails, it does not run for ever" "1" "$?"
+check "...in bounded time ($(( $(date +%s) - s )) s)" test $(( $(date +%s) - s )) -lt 30
+check "dird says why" grep -q "refresh of endless failed: .*100 pages in a row without an entry" "$WORK/dird.log"
+check "...after 100 pages ($(tail -1 "$WORK/endless.out"))" grep -qx "pages=100" "$WORK/endless.out"
+check "and so does dirctl status" grep -q "100 pages in a row" <<<"$("${CTL[@]}" status 2>&1)"
+check_eq "the cache stays as it was" "$U1" "$(in_ns "$WORK/nss" getent passwd u00001)"
+cp "$WORK/dird.conf.good" "$DIR_CONF"
+n=$(reloads)
+kill -HUP "$DIRD_PID"
+check "a SIGHUP is applied (no refresh holds it off)" wait_reloads $((n + 1))
+kill "${HOLDERS[-1]}"
+
 finish
