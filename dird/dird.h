@@ -81,8 +81,8 @@ struct dird {
 
 long long now_ms(void);
 /* For tests that kill or signal dird at a given step (tests/e2e/test_survive.sh): with
- * DIRD_TEST_STOP_AT=STEP in its environment dird stops itself (SIGSTOP) when it reaches STEP;
- * with DIRD_TEST_PAUSE_AT=STEP the thread that reaches it sleeps 1 s there. */
+ * DIRD_TEST_STOP_AT=STEP[,STEP...] in its environment dird stops itself (SIGSTOP) at each
+ * STEP it reaches; with DIRD_TEST_PAUSE_AT=STEP the thread that reaches it sleeps 1 s there. */
 void test_hook(const char *step);
 /* Marks db as ahead of the index and wakes the main loop to publish it.  Lock held. */
 void mark_dirty_locked(struct dird *d);

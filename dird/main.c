@@ -25,11 +25,20 @@
  * (an `ls -l` of a directory) cost one rewrite. */
 #define PUBLISH_DELAY_MS 200
 
+/* Whether `list` (comma-separated) names step. */
+static bool names_step(const char *list, const char *step)
+{
+	size_t n = strlen(step);
+	for (const char *p = list; p && *p; p += strcspn(p, ","), p += *p == ',')
+		if (!strncmp(p, step, n) && (p[n] == ',' || !p[n]))
+			return true;
+	return false;
+}
+
 void test_hook(const char *step)
 {
-	const char *stop = secure_getenv("DIRD_TEST_STOP_AT");
 	const char *pause = secure_getenv("DIRD_TEST_PAUSE_AT");
-	if (stop && !strcmp(stop, step))
+	if (names_step(secure_getenv("DIRD_TEST_STOP_AT"), step))
 		raise(SIGSTOP);
 	if (pause && !strcmp(pause, step)) {
 		log_info("test hook: pausing 1 s at %s", step);

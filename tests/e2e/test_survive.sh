@@ -61,7 +61,8 @@ check "and dirctl status is content" "${CTL[@]}" status
 cp "$HERE/../tools/nss_holder.py" "$WORK/" && chmod 755 "$WORK/nss_holder.py"
 coproc HOLDER { in_ns "$WORK/nss" python3 -u "$WORK/nss_holder.py" 2>/dev/null; }
 HOLDERS+=("$HOLDER_PID")
-# ask COMMAND: the long-running process's answer (tests/tools/nss_holder.py)
+# ask COMMAND: the long-running process's answer (tests/tools/nss_holder.py); not in a pipeline,
+# whose subshells do not have the coprocess's pipes
 ask() {
 	local r=
 	echo "$*" >&"${HOLDER[1]}" && read -r -t 10 r <&"${HOLDER[0]}"
@@ -83,10 +84,14 @@ check_eq "with dird stopped, the same process still resolves cached users from t
 check_eq "...and groups" "devs:*:20100:alice,carol" "$(ask group devs)"
 dird_start && dird_wait_refresh
 
-# dird_start_stopped_at STEP: starts dird, which stops itself (SIGSTOP) when it reaches STEP
+# dird_start_stopped_at STEP[,STEP...]: starts dird, which stops itself (SIGSTOP) at each STEP
 dird_start_stopped_at() {
 	DIRD_TEST_STOP_AT=$1 "$BUILD/dird/dird" -f -c "$DIR_CONF" >>"$WORK/dird.log" 2>&1 &
 	DIRD_PID=$!
+	wait_stopped
+}
+# wait_stopped: until dird has stopped itself
+wait_stopped() {
 	for _ in $(seq 300); do
 		[ "$(cut -d' ' -f3 "/proc/$DIRD_PID/stat" 2>/dev/null)" = T ] && return 0
 		kill -0 "$DIRD_PID" 2>/dev/null || return 1
@@ -136,6 +141,94 @@ check "dird lives through 150 SIGHUPs during 1,500 misses" kill -0 "$DIRD_PID"
 check_eq "...no sanitizer report" "0" "$(grep -c -e AddressSanitizer -e 'runtime error' "$WORK/dird.log")"
 check "...every miss answered: not found ($(cat "$WORK/misses.out"))" grep -q "notfound=1500" "$WORK/misses.out"
 check "...and the reloads were applied meanwhile ($(( $(reloads) - n )))" test "$(reloads)" -gt $((n + 5))
+
+# --- dird killed (kill -9) at each step of writing a new cache -----------------------------
+# change_round N: user newN and group newgN (newN its member) added to the directory, and
+# u00002's gecos changed to "Round N" (what an old index still says is then out of date)
+change_round() {
+	ldapmodify -x -H "$SLAPD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null <<LDIF
+dn: uid=u00002,ou=people,$SLAPD_BASE
+changetype: modify
+replace: gecos
+gecos: Round $1
+LDIF
+	ldapadd -x -H "$SLAPD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null <<LDIF
+dn: uid=new$1,ou=people,$SLAPD_BASE
+objectClass: account
+objectClass: posixAccount
+uid: new$1
+cn: new$1
+uidNumber: $((40000 + $1))
+gidNumber: 20000
+homeDirectory: /home/new$1
+
+dn: cn=newg$1,ou=groups,$SLAPD_BASE
+objectClass: posixGroup
+cn: newg$1
+gidNumber: $((41000 + $1))
+memberUid: new$1
+LDIF
+}
+# answers WHO N: what a process (WHO: "old", the long-running one, or "new") says of the
+# users and groups that matter after round N
+answers() {
+	local names=(u00001 u00002 alice) i
+	for i in $(seq "$2"); do names+=("new$i"); done
+	for n in "${names[@]}" newg1 "newg$2"; do
+		local kind=passwd
+		[ "${n#newg}" != "$n" ] && kind=group
+		if [ "$1" = old ]; then
+			ask "$kind" "$n"
+		else
+			in_ns "$WORK/nss" getent "$kind" "$n" || echo none
+		fi
+	done
+}
+round=0
+for step in store-written store-half-installed store-installed index-written index-installed; do
+	round=$((round + 1))
+	change_round "$round"
+	dird_stop
+	# Stopped as the refresh begins to write, the long-running process maps the index that
+	# refresh is about to replace; then dird goes on to the step it is killed at.
+	if ! dird_start_stopped_at "store-written,$step"; then
+		not_ok "dird stops itself at store-written (the test's hook)"
+		continue
+	fi
+	check_eq "round $round: the long-running process resolves a user meanwhile" "$U1" "$(ask passwd u00001)"
+	if [ "$step" != store-written ]; then
+		kill -CONT "$DIRD_PID"
+		if ! wait_stopped; then
+			not_ok "dird stops itself at $step (the test's hook)"
+			continue
+		fi
+	fi
+	kill -9 "$DIRD_PID"
+	wait "$DIRD_PID" 2>/dev/null
+	DIRD_PID=
+	slapd_stop # what the restarted dird serves is what the crash left
+	dird_start && wait_serving
+	check_eq "killed at $step, restarted: nothing half-written is left in the cache" "" \
+		"$(cd "$WORK/cache" && ls -d nss.idx.tmp.* nss.idx.old ./*.tdb.tmp 2>/dev/null)"
+	user=$(in_ns "$WORK/nss" getent passwd "new$round" | cut -d: -f1)
+	group=$(in_ns "$WORK/nss" getent group "newg$round" | cut -d: -f4)
+	if [ "$step" = store-written ]; then want=":"; else want="new$round:new$round"; fi
+	check_eq "...the users' and the groups' files are from one refresh (the new user and its group)" \
+		"$want" "$user:$group"
+	answers new "$round" >"$WORK/new.answers"
+	answers old "$round" >"$WORK/old.answers"
+	check "...a new process resolves every cached user and group" \
+		grep -q "^u00001:" "$WORK/new.answers"
+	check_eq "...and a process that ran all along gives the same answers (the newest index)" \
+		"$(cat "$WORK/new.answers")" "$(cat "$WORK/old.answers")"
+	slapd_resume
+done
+dird_stop
+dird_start && dird_wait_refresh
+user=$(ask passwd new5)
+group=$(ask group newg5)
+check_eq "after a refresh that is not killed, the old process has the last new user and group" \
+	"new5:new5" "${user%%:*}:${group##*:}"
 
 # --- a server whose paged results never end: the refresh stops, with a clear line ------------
 python3 "$HERE/../tools/endless_ldap.py" "$WORK/endless.port" >"$WORK/endless.out" &
