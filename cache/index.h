@@ -5,8 +5,9 @@
  * when it is 0, and otherwise never see a change: no reader takes a lock, so no local user
  * can make dird wait.  The old file stays reachable as `nss.idx.old` (a hard link made before
  * the rename) until it is marked, so a dird killed between the rename and the mark marks it
- * when it starts again (index_retire_old): a reader always reaches the newest file.  Everything in the file is bounds-checked before use, so a truncated or
- * garbage file gives "not found", never a crash.
+ * when it starts again (index_retire_old): a reader always reaches the newest file.
+ * Everything in the file is bounds-checked before use, so a truncated or garbage file gives
+ * "not found", never a crash.
  *
  * Layout: the header, then two record areas (users, groups: each record a u32 length and the
  * bytes of cache/record.h), then four open-addressing hash tables (linear probing, a power of

@@ -8,8 +8,8 @@
  * "<file>.tmp" (the users' first), store_install renames each into place (the users' first),
  * and store_recover, at dird's start, finishes a pair a crash left half installed and removes
  * what else it left, so the users' and the groups' files always come from the same refresh.
- * Single entries are added in a tdb transaction.  Only dird writes; callers serialise their writes (tdb's fcntl locks do
- * not separate threads of one process). */
+ * Single entries are added in a tdb transaction.  Only dird writes; callers serialise their
+ * writes (tdb's fcntl locks do not separate threads of one process). */
 #ifndef DIR_STORE_H
 #define DIR_STORE_H
 

@@ -327,9 +327,9 @@ int main(int argc, char **argv)
 					pthread_mutex_lock(&d.lock);
 					d.reload_pending = true;
 					pthread_mutex_unlock(&d.lock);
-				}
-				else if (si.ssi_signo != SIGPIPE)
+				} else if (si.ssi_signo != SIGPIPE) {
 					break;
+				}
 			}
 		}
 		/* Clients first: accepting may move them around in the table. */
