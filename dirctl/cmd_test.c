@@ -17,7 +17,7 @@
 #include "fetch.h"
 #include "ldap_conn.h"
 #include "ldap_map.h"
-#include "local_names.h"
+#include "local_accounts.h"
 #include "log.h"
 
 struct run {
@@ -311,7 +311,8 @@ static int test_domain(struct run *r, const struct dir_domain *d)
 	begin(r);
 	struct local_accounts local;
 	struct dir_user *u = NULL;
-	rc = local_accounts_load(&local) < 0 ? -1 : fetch_user(&c, &local, users.first, 0, &u, err, sizeof(err));
+	rc = local_accounts_load(&local, err, sizeof(err)) < 0 ? -1 :
+	     fetch_user(&c, &local, users.first, 0, &u, err, sizeof(err));
 	local_accounts_free(&local);
 	if (u)
 		snprintf(what, sizeof(what), "%s: uid %u, primary gid %u, in %u other group%s (%s)",

@@ -117,7 +117,7 @@ static int take_member_user(LDAP *ld, LDAPMessage *e, void *arg)
 		return 0;
 	ctx->was_user = true;
 	int rc = 0;
-	if (!local_names_has(&ctx->local->users, u.name)) {
+	if (fetch_user_allowed(ctx->domain, ctx->local, &u, NULL)) {
 		char **v = realloc(ctx->names, (ctx->n_names + 1) * sizeof(char *));
 		if (v) {
 			ctx->names = v;

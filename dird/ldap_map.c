@@ -195,9 +195,11 @@ enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain 
 		snprintf(why, whylen, "user %s: missing or invalid %s/%s", u->name, a->uid, a->gid);
 		goto out;
 	}
-	if (u->uid < d->min_id) {
-		snprintf(why, whylen, "user %s: uid %" PRIu32 " is below min_id %" PRIu32, u->name,
-			 u->uid, d->min_id);
+	if (u->uid < d->min_id || u->gid < d->min_id) {
+		bool by_uid = u->uid < d->min_id;
+		snprintf(why, whylen, "user %s: %s %" PRIu32 " is below min_id %" PRIu32, u->name,
+			 by_uid ? "uid" : "primary gid", by_uid ? u->uid : u->gid, d->min_id);
+		r = MAP_REFUSED;
 		goto out;
 	}
 	r = MAP_NOMEM;
@@ -265,6 +267,7 @@ enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain
 	if (g->gid < d->min_id) {
 		snprintf(why, whylen, "group %s: gid %" PRIu32 " is below min_id %" PRIu32, g->name,
 			 g->gid, d->min_id);
+		r = MAP_REFUSED;
 		goto out;
 	}
 	r = MAP_NOMEM;

@@ -366,10 +366,13 @@ static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 	if (r->new_password && strlen(r->new_password) > DIR_MAX_PASSWORD)
 		return DIR_PAM_DENIED;
 	struct local_accounts local;
-	if (local_accounts_load(&local) < 0)
+	char err[512];
+	if (local_accounts_load(&local, err, sizeof(err)) < 0) {
+		log_error("%s: no directory user logs in until it can be read", err);
 		return DIR_PAM_UNAVAIL;
+	}
 	/* A local name is never a directory account, whatever the directory holds. */
-	if (local_names_has(&local.users, r->user)) {
+	if (local_set_has_name(&local.users, r->user)) {
 		local_accounts_free(&local);
 		return DIR_PAM_UNKNOWN;
 	}

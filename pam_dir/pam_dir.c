@@ -10,6 +10,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "local_accounts.h"
 #include "pam_dir.h"
 #include "secret.h"
 
@@ -42,6 +43,17 @@ static int get_password(pam_handle_t *pamh, const struct pam_dir_options *o, con
 	return PAM_SUCCESS;
 }
 
+/* True when `user` is in /etc/passwd: such a user is pam_unix's, never ours, and its login
+ * must not depend on dird.  So is anyone when the file cannot be read whole. */
+static bool is_local_user(pam_handle_t *pamh, const char *user)
+{
+	char err[512];
+	int local = local_user_lookup(LOCAL_PASSWD_FILE, user, err, sizeof(err));
+	if (local < 0)
+		pam_syslog(pamh, LOG_ERR, "%s: %s counts as a local user", err, user);
+	return local != 0;
+}
+
 static void set_flag(pam_handle_t *pamh, const char *name)
 {
 	/* Any non-NULL pointer will do; nothing to free. */
@@ -67,7 +79,7 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	if (o.apikey) /* local and directory users alike */
 		return pam_dir_apikey_auth(pamh, &o);
 	const char *user = pam_dir_user(pamh);
-	if (!user || pam_dir_is_local_user(user))
+	if (!user || is_local_user(pamh, user))
 		return PAM_USER_UNKNOWN;
 	const char *password = NULL;
 	int rc = get_password(pamh, &o, &password);
@@ -128,7 +140,7 @@ PAM_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 	struct pam_dir_options o;
 	pam_dir_parse_options(pamh, argc, argv, &o);
 	const char *user = pam_dir_user(pamh);
-	if (!user || pam_dir_is_local_user(user))
+	if (!user || is_local_user(pamh, user))
 		return PAM_USER_UNKNOWN;
 	struct dir_config cfg;
 	if (pam_dir_load_config(pamh, &cfg) < 0)
@@ -215,7 +227,7 @@ PAM_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const c
 	struct pam_dir_options o;
 	pam_dir_parse_options(pamh, argc, argv, &o);
 	const char *user = pam_dir_user(pamh);
-	if (!user || pam_dir_is_local_user(user))
+	if (!user || is_local_user(pamh, user))
 		return PAM_IGNORE;
 	struct dir_config cfg;
 	if (pam_dir_load_config(pamh, &cfg) < 0)

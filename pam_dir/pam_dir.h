@@ -31,10 +31,6 @@ int pam_dir_load_config(pam_handle_t *pamh, struct dir_config *cfg);
 /* The user being authenticated, when it is a name we could serve; NULL (logged) if not. */
 const char *pam_dir_user(pam_handle_t *pamh);
 
-/* True when `user` is in /etc/passwd: such a user is pam_unix's, never ours, and its login
- * must not depend on dird. */
-bool pam_dir_is_local_user(const char *user);
-
 /* Puts op (DIR_OP_PAM_AUTH with a password, DIR_OP_PAM_ACCOUNT without, DIR_OP_PAM_CHAUTHTOK
  * with the old and the new one) to dird's PAM socket.
  * Returns the dir_pam_result, with dird's message for the user in msg and the user's Kerberos
