@@ -37,10 +37,12 @@ int ldap_conn_read_base(struct ldap_conn *c, char *err, size_t errlen);
 void ldap_conn_close(struct ldap_conn *c);
 
 /* USER_BIND_ACCOUNT_REFUSED: the password is right, but the account may not log in (AD:
- * disabled or expired). */
+ * disabled or expired).  USER_BIND_EXPIRED_UNPROVEN (Kerberos): a KDC says the password has
+ * expired, and nothing proves that KDC is the realm's (krb5_auth.h): not a sign the password is
+ * right. */
 enum user_bind_result {
 	USER_BIND_OK, USER_BIND_MUST_CHANGE, USER_BIND_DENIED, USER_BIND_ACCOUNT_REFUSED,
-	USER_BIND_ERROR
+	USER_BIND_ERROR, USER_BIND_EXPIRED_UNPROVEN
 };
 
 /* Checks a user's password with a simple bind as `dn` on a new connection to the server `c`

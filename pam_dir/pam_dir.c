@@ -72,6 +72,38 @@ static void tell_user(pam_handle_t *pamh, int flags, const char *msg)
 		pam_error(pamh, "%s", msg);
 }
 
+static int new_password(pam_handle_t *pamh, const struct pam_dir_options *o, const char **out);
+
+/* A KDC said the password has expired, and nothing proves that KDC is the realm's until tickets
+ * for a new password are verified with the host keytab: so the change is made now, and the login
+ * succeeds only when dird has verified the new password (its tickets come back as a login's). */
+static int change_at_login(pam_handle_t *pamh, int flags, const struct dir_config *cfg,
+			   const char *user, const char *password, struct buf *tickets)
+{
+	char *old = strdup(password); /* PAM_AUTHTOK becomes the new password */
+	if (!old)
+		return PAM_BUF_ERR;
+	const struct pam_dir_options always_ask = { 0 }; /* PAM_AUTHTOK is the old password */
+	const char *new = NULL;
+	int rc = new_password(pamh, &always_ask, &new);
+	if (rc == PAM_SUCCESS && !strcmp(new, old)) {
+		/* also what a conversation that answers every prompt with the password says */
+		pam_error(pamh, "The new password must differ from the expired one.");
+		rc = PAM_AUTH_ERR;
+	} else if (rc == PAM_SUCCESS) {
+		char msg[256];
+		enum dir_pam_result r = pam_dir_ask(pamh, cfg, DIR_OP_PAM_CHAUTHTOK, user, old, new,
+						    msg, sizeof(msg), tickets);
+		tell_user(pamh, flags, msg);
+		rc = r == DIR_PAM_OK ? PAM_SUCCESS : r == DIR_PAM_UNAVAIL ? PAM_AUTHINFO_UNAVAIL :
+									     PAM_AUTH_ERR;
+	} else if (rc == PAM_AUTHTOK_ERR) {
+		rc = PAM_AUTH_ERR; /* the two did not match, or were empty */
+	}
+	secret_free(old);
+	return rc;
+}
+
 PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pam_dir_options o;
@@ -95,12 +127,23 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	buf_init(&tickets, 1u << 20);
 	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_AUTH, user, password, NULL, msg,
 					    sizeof(msg), &tickets);
+	if (o.debug)
+		pam_syslog(pamh, LOG_DEBUG, "auth for %s: result %d", user, (int)r);
+	if (r == DIR_PAM_CHANGE_FIRST) {
+		tell_user(pamh, flags, msg);
+		rc = change_at_login(pamh, flags, &cfg, user, password, &tickets);
+		dir_config_free(&cfg);
+		if (rc == PAM_SUCCESS) {
+			pam_dir_keep_tickets(pamh, &tickets);
+			set_flag(pamh, DATA_AUTHENTICATED);
+		}
+		buf_free_wipe(&tickets);
+		return rc;
+	}
 	dir_config_free(&cfg);
 	if (r == DIR_PAM_OK)
 		pam_dir_keep_tickets(pamh, &tickets);
 	buf_free_wipe(&tickets);
-	if (o.debug)
-		pam_syslog(pamh, LOG_DEBUG, "auth for %s: result %d", user, (int)r);
 	switch (r) {
 	case DIR_PAM_NEW_AUTHTOK:
 		/* The password is right; acct_mgmt asks for a new one, as PAM expects. */
@@ -119,6 +162,9 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 		tell_user(pamh, flags, msg);
 		return PAM_AUTH_ERR;
 	default:
+		/* a refusal says why only when dird has a reason for the user (an expired password
+		 * that cannot be changed here) */
+		tell_user(pamh, flags, msg);
 		return PAM_AUTH_ERR;
 	}
 }
