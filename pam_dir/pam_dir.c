@@ -77,7 +77,7 @@ static int new_password(pam_handle_t *pamh, const struct pam_dir_options *o, con
 /* A KDC said the password has expired, and nothing proves that KDC is the realm's until tickets
  * for a new password are verified with the host keytab: so the change is made now, and the login
  * succeeds only when dird has verified the new password (its tickets come back as a login's). */
-static int change_at_login(pam_handle_t *pamh, int flags, const struct dir_config *cfg,
+static int change_at_login(pam_handle_t *pamh, int flags, const struct dir_module_config *cfg,
 			   const char *user, const char *password, struct buf *tickets)
 {
 	char *old = strdup(password); /* PAM_AUTHTOK becomes the new password */
@@ -119,9 +119,8 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 		return rc;
 	if (!*password)
 		return PAM_AUTH_ERR; /* never to the directory: an empty bind "succeeds" */
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_AUTHINFO_UNAVAIL;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	char msg[256];
 	struct buf tickets;
 	buf_init(&tickets, 1u << 20);
@@ -132,7 +131,6 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	if (r == DIR_PAM_CHANGE_FIRST) {
 		tell_user(pamh, flags, msg);
 		rc = change_at_login(pamh, flags, &cfg, user, password, &tickets);
-		dir_config_free(&cfg);
 		if (rc == PAM_SUCCESS) {
 			pam_dir_keep_tickets(pamh, &tickets);
 			set_flag(pamh, DATA_AUTHENTICATED);
@@ -140,7 +138,6 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 		buf_free_wipe(&tickets);
 		return rc;
 	}
-	dir_config_free(&cfg);
 	if (r == DIR_PAM_OK)
 		pam_dir_keep_tickets(pamh, &tickets);
 	buf_free_wipe(&tickets);
@@ -188,13 +185,11 @@ PAM_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 	const char *user = pam_dir_user(pamh);
 	if (!user || is_local_user(pamh, user))
 		return PAM_USER_UNKNOWN;
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_AUTHINFO_UNAVAIL;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	char msg[256];
 	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_ACCOUNT, user, NULL, NULL, msg,
 					    sizeof(msg), NULL);
-	dir_config_free(&cfg);
 	if (o.debug)
 		pam_syslog(pamh, LOG_DEBUG, "account for %s: result %d", user, (int)r);
 	if (r == DIR_PAM_OK && has_flag(pamh, DATA_MUST_CHANGE)) {
@@ -275,9 +270,8 @@ PAM_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const c
 	const char *user = pam_dir_user(pamh);
 	if (!user || is_local_user(pamh, user))
 		return PAM_IGNORE;
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_TRY_AGAIN;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	char msg[256] = "";
 	const void *old = NULL;
 	const char *new = "";
@@ -291,13 +285,10 @@ PAM_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const c
 		rc = PAM_AUTHTOK_RECOVERY_ERR;
 	if (rc == PAM_SUCCESS && (flags & PAM_UPDATE_AUTHTOK))
 		rc = new_password(pamh, &o, &new);
-	if (rc != PAM_SUCCESS) {
-		dir_config_free(&cfg);
+	if (rc != PAM_SUCCESS)
 		return rc;
-	}
 	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_CHAUTHTOK, user, old, new, msg,
 					    sizeof(msg), NULL);
-	dir_config_free(&cfg);
 	tell_user(pamh, flags, msg);
 	switch (r) {
 	case DIR_PAM_OK:
