@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/un.h>
 
 #include "krb5_tgt.h"
 #include "log.h"
@@ -175,12 +174,14 @@ static int bind_gssapi(struct ldap_conn *c, char *err, size_t errlen)
 enum conn_privacy ldap_conn_privacy(LDAP *ld, char *peer, size_t peerlen)
 {
 	snprintf(peer, peerlen, "an unknown peer");
+	if (ldap_tls_inplace(ld))
+		return CONN_TLS;
 	int fd = -1;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	if (ldap_get_option(ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS || fd < 0 ||
 	    getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
-		return ldap_tls_inplace(ld) ? CONN_TLS : CONN_CLEAR;
+		return CONN_CLEAR; /* not knowing is not knowing it stays here */
 	bool local = false;
 	if (ss.ss_family == AF_UNIX) {
 		snprintf(peer, peerlen, "a Unix socket");
@@ -194,7 +195,7 @@ enum conn_privacy ldap_conn_privacy(LDAP *ld, char *peer, size_t peerlen)
 		inet_ntop(AF_INET6, a, peer, (socklen_t)peerlen);
 		local = IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 	}
-	return ldap_tls_inplace(ld) ? CONN_TLS : local ? CONN_LOCAL : CONN_CLEAR;
+	return local ? CONN_LOCAL : CONN_CLEAR;
 }
 
 int ldap_conn_bind(struct ldap_conn *c, char *err, size_t errlen)

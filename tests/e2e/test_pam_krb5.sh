@@ -137,7 +137,7 @@ mv "$WORK/host.keytab.away" "$WORK/host.keytab"
 # checks take, so an unknown user is answered as late as a wrong password.  Medians of 15 each,
 # asked straight on the PAM socket.
 PROXY_PORT=$(free_port)
-/usr/bin/python3 "$HERE/../lib/slow_proxy.py" "$PROXY_PORT" "$KDC_PORT" 30 &
+/usr/bin/python3 "$HERE/../lib/tcp_proxy.py" "$PROXY_PORT" "$KDC_PORT" --delay 30 &
 PROXY=$!
 cp "$WORK/kdc/krb5.conf" "$WORK/kdc/krb5.conf.direct"
 sed -i "s|kdc = 127.0.0.1:$KDC_PORT|kdc = 127.0.0.1:$PROXY_PORT|; s|^\[libdefaults\]|[libdefaults]\n\tudp_preference_limit = 1|" \

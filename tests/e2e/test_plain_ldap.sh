@@ -32,7 +32,7 @@ mount --bind "$WORK/hosts" /etc/hosts && mount --bind "$WORK/nsswitch.host" /etc
 python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 5 --big-group 5 --many-groups 2
 slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
 PORT=$(free_port)
-/usr/bin/python3 "$HERE/../lib/recording_proxy.py" 10.54.0.2 "$PORT" "$SLAPD_PORT" "$WORK/wire" &
+/usr/bin/python3 "$HERE/../lib/tcp_proxy.py" "$PORT" "$SLAPD_PORT" --listen 10.54.0.2 --capture "$WORK/wire" &
 PROXY=$!
 for _ in $(seq 50); do ldapsearch -x -H "ldap://10.54.0.2:$PORT" -b "" -s base >/dev/null 2>&1 && break; sleep 0.1; done
 check_eq "127.0.0.1.example is another host's address" "10.54.0.2" "$(getent hosts 127.0.0.1.example | cut -d' ' -f1)"
