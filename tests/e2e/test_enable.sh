@@ -53,7 +53,7 @@ run disable "$(cat "$WORK/ns")\n" >/dev/null
 check_eq "enable then disable gives the file back" "$(cat "$WORK/orig")" "$(cat "$WORK/ns")"
 run enable 'passwd files\ngroup: files\n' >/dev/null
 check_eq "a malformed line: exit 1" "1" "$RC"
-check "...says which line and why" grep -q "ns:1: 'passwd files' is not 'database: services'" "$WORK/out"
+check "...says which line and why" grep -q "ns:1: 'passwd files': not 'database: services'" "$WORK/out"
 check_eq "...and the file is not rewritten" "passwd files
 group: files" "$(cat "$WORK/ns")"
 run enable 'passwd: files\npasswd: files ldap\ngroup: files\n' >/dev/null
@@ -66,7 +66,56 @@ run enable 'passwd: files\ngroup: files\n' >/dev/null
 check_eq "a backup of the previous file is kept" "passwd: files
 group: files" "$(cat "$WORK/ns.dirctl-backup")"
 
+# Action lists as glibc reads them, in every spacing it accepts: a service and its [...] are one
+# unit.  Each result is read by glibc itself (getent in a private mount namespace): root, id root
+# and localhost must still resolve.
+glibc_resolves() {
+	in_ns "$1" getent passwd root >/dev/null && in_ns "$1" id root >/dev/null &&
+		in_ns "$1" getent hosts localhost >/dev/null
+}
+while IFS='|' read -r name before after back; do
+	enabled=$(run enable "passwd: files\ngroup: $before\nhosts: files dns\n" | sed -n 2p)
+	check_eq "enable, $name" "$(printf 'group: %b' "$after")" "$enabled"
+	check "...glibc reads the result: root, id root and localhost resolve" glibc_resolves "$WORK/ns"
+	disabled=$(run disable "$(cat "$WORK/ns")\n" | sed -n 2p)
+	check_eq "...disable takes dir off again" "$(printf 'group: %b' "${back:-$before}")" "$disabled"
+	check "...and glibc reads that too" glibc_resolves "$WORK/ns"
+done <<'CASES'
+several statuses|files [NOTFOUND=return UNAVAIL=continue] systemd|files [NOTFOUND=return UNAVAIL=continue] dir systemd
+spaces inside the brackets|files [ SUCCESS=merge ] systemd|files [ SUCCESS=merge ] dir systemd
+spaces around =|files [ NOTFOUND = return ] systemd|files [ NOTFOUND = return ] dir systemd
+no space before [|files[NOTFOUND=return] systemd|files[NOTFOUND=return] dir systemd
+no space after ]|files [NOTFOUND=return]systemd|files [NOTFOUND=return] dir systemd|files [NOTFOUND=return] systemd
+negation and lower case|files [!success=continue notfound=return] systemd|files [!success=continue notfound=return] dir systemd
+tabs|files\t[NOTFOUND=return\tUNAVAIL=continue]\tsystemd|files\t[NOTFOUND=return\tUNAVAIL=continue] dir\tsystemd|files\t[NOTFOUND=return\tUNAVAIL=continue] systemd
+CASES
+check_eq "disable takes dir's own action list, in any spacing, with it" \
+	"passwd: files [NOTFOUND=return] systemd" \
+	"$(run disable 'passwd: files [NOTFOUND=return] dir [ UNAVAIL = return  TRYAGAIN=continue ] systemd\ngroup: files\n' | head -1)"
+check_eq "...and when dir is last and glued to it" "passwd: files[NOTFOUND=return]" \
+	"$(run disable 'passwd: files[NOTFOUND=return]dir[NOTFOUND=return]\ngroup: files\n' | head -1)"
+run enable 'passwd: files [NOTFOUND=return dir] systemd\ngroup: files\n' >/dev/null
+check_eq "an action list glibc rejects: exit 1" "1" "$RC"
+check "...says which line and why" grep -q "ns:1: .*an action list glibc rejects" "$WORK/out"
+check_eq "...and the file is not rewritten" "passwd: files [NOTFOUND=return dir] systemd" "$(head -1 "$WORK/ns")"
+run disable 'passwd: dir\ngroup: files dir\n' >/dev/null
+check_eq "disable where dir is the only service: refused (glibc would find no one)" "1 passwd: dir" \
+	"$RC $(head -1 "$WORK/ns")"
+run enable 'passwd: files\ngroup: files\nhosts: files [UNAVAIL=rethink] dns\n' >/dev/null
+check_eq "a line dirctl does not edit but glibc rejects: glibc's own check refuses the file" "1" "$RC"
+check "...says glibc rejects it" grep -q "refused: glibc, reading it as /etc/nsswitch.conf, finds no uid 0" "$WORK/out"
+check_eq "...and the file is not rewritten" "passwd: files" "$(head -1 "$WORK/ns")"
+run enable 'passwd: files [SUCCESS=merge]\ngroup: files\n' >/dev/null
+check_eq "passwd with merge (glibc then finds no one): refused by glibc's check" "1" "$RC"
+check_eq "...nor any temporary file left" "" "$(ls "$WORK" | grep 'ns.tmp')"
+printf 'passwd: files\ngroup: files\n' >"$WORK/target"
+ln -sf "$WORK/target" "$WORK/link"
+"$BUILD/dirctl/dirctl" enable --nsswitch "$WORK/link" --no-pam >/dev/null 2>&1
+check_eq "a symlinked nsswitch.conf: its target is changed, the link stays" "passwd: files dir link" \
+	"$(head -1 "$WORK/target") $(test -L "$WORK/link" && echo link)"
+
 # PAM services: installed, kept when changed by hand, removed when ours
+printf 'passwd: files\ngroup: files\n' >"$WORK/ns"
 "$BUILD/dirctl/dirctl" enable --nsswitch "$WORK/ns" --pam-dir "$WORK/pam" >/dev/null
 check_eq "enable installs the PAM services" "8" "$(ls "$WORK/pam" | wc -l)"
 check "they are what pam render writes" diff -r "$WORK/pam" "$HERE/../../etc/pam.d"
