@@ -129,7 +129,8 @@ check_eq "SCRAM still works without allow_password_auth" "auth: Success" \
 check_fails "no key reaches the logs" grep -rq "$SECRET_PART" "$WORK/dird.log"
 
 # --- STIG: API key failures count toward pam_faillock -------------------------------------------
-"${CTL[@]}" pam render --stig --dir "$WORK/stig.d" >/dev/null
+pam_modules "$WORK/modules" # pam render wants every module it names installed
+"${NS[@]}" --bind "$WORK/modules" "$PAM_MODULE_DIR" "${CTL[@]}" pam render --stig --dir "$WORK/stig.d" >/dev/null
 sed -i "s|pam_dir\.so|$MOD|" "$WORK/stig.d"/*
 echo "dir = $WORK/faillock" >"$WORK/faillock.conf"
 STIG=(in_ns "$WORK/nss" --bind "$WORK/stig.d" /etc/pam.d --bind "$WORK/faillock.conf" /etc/security/faillock.conf

@@ -114,15 +114,90 @@ ln -sf "$WORK/target" "$WORK/link"
 check_eq "a symlinked nsswitch.conf: its target is changed, the link stays" "passwd: files dir link" \
 	"$(head -1 "$WORK/target") $(test -L "$WORK/link" && echo link)"
 
-# PAM services: installed, kept when changed by hand, removed when ours
+# PAM services.  dirctl runs where the host's module folder also holds the pam_dir.so built here
+# (pam render refuses a stack naming a module that is not installed), and so does libpam when a
+# test drives every service left in a folder, bound over /etc/pam.d (where libpam finds what
+# they include): root's account step, which a missing include aborts.  common-* files are only
+# included, never services of their own.
+write_nsswitch "$WORK/files-ns" files
 printf 'passwd: files\ngroup: files\n' >"$WORK/ns"
-"$BUILD/dirctl/dirctl" enable --nsswitch "$WORK/ns" --pam-dir "$WORK/pam" >/dev/null
-check_eq "enable installs the PAM services" "8" "$(ls "$WORK/pam" | wc -l)"
-check "they are what pam render writes" diff -r "$WORK/pam" "$HERE/../../etc/pam.d"
-echo "# mine" >>"$WORK/pam/truenas"
-"$BUILD/dirctl/dirctl" disable --nsswitch "$WORK/ns" --pam-dir "$WORK/pam" >"$WORK/out"
-check_eq "disable removes ours and keeps one changed by hand" "truenas" "$(ls "$WORK/pam")"
-check "...and says so" grep -q "changed since dirctl wrote it" "$WORK/out"
+pam_modules "$WORK/modules"
+MODS=(in_ns "$WORK/files-ns" --bind "$WORK/modules" "$PAM_MODULE_DIR")
+ctl() { "${MODS[@]}" "$BUILD/dirctl/dirctl" "$@"; }
+every_stack_works() {
+	local f out bad=
+	for f in "$1"/*; do
+		case $(basename "$f") in *.dirctl-backup | common-*) continue ;; esac
+		out=$("${MODS[@]}" --bind "$1" /etc/pam.d "$BUILD/tests/pam_run" "$(basename "$f")" root account 2>&1 </dev/null)
+		[ "$out" = "account: Success" ] || bad="$bad $(basename "$f"): $out;"
+	done
+	echo "${bad:-all work}"
+}
+P=$WORK/pam
+ctl enable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
+check_eq "enable installs the PAM services" "8" "$(ls "$P" | wc -l)"
+check "they are what pam render writes, and what etc/pam.d ships" diff -r "$P" "$HERE/../../etc/pam.d"
+check_eq "...and libpam runs each of them" "all work" "$(every_stack_works "$P")"
+ctl enable --nsswitch "$WORK/ns" --pam-dir "$P" >"$WORK/out"
+check_fails "enable twice changes nothing" grep -q -e install -e replace -e rewrite "$WORK/out"
+echo "# mine" >>"$P/truenas"
+ctl disable --nsswitch "$WORK/ns" --pam-dir "$P" >"$WORK/out"
+check_eq "disable keeps a service changed by hand, and every file it includes" \
+	"common-account-dir common-auth-dir common-password-dir common-session-dir truenas" "$(ls "$P" | xargs)"
+check "...and says so" grep -q "truenas: changed since dirctl wrote it" "$WORK/out"
+check "...and why the common files stay" grep -q "common-auth-dir: kept: $P/truenas includes it" "$WORK/out"
+check_eq "...and libpam runs every service left" "all work" "$(every_stack_works "$P")"
+
+rm -rf "$P"
+mkdir "$P"
+ctl enable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
+printf 'auth\trequired\tpam_unix.so\n@include common-auth-dir\naccount include common-account-dir\n-session\tsubstack\tcommon-session-dir\n' >"$P/sshd"
+ctl disable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
+check_eq "disable keeps what another service includes (@include, include, substack)" \
+	"common-account-dir common-auth-dir common-session-dir sshd" "$(ls "$P" | xargs)"
+check_eq "...and libpam runs every service left" "all work" "$(every_stack_works "$P")"
+
+rm -rf "$P"
+mkdir "$P"
+{ printf 'auth\trequired\tpam_unix.so\naccount\trequired\tpam_unix.so\n'
+  for i in $(seq 400); do echo "# the administrator's own truenas service, line $i"; done; } >"$P/truenas"
+chmod 640 "$P/truenas"
+cp -p "$P/truenas" "$WORK/truenas.orig"
+ctl enable --nsswitch "$WORK/ns" --pam-dir "$P" >"$WORK/out"
+check "enable replaces a truenas service of someone else's (and says where it keeps it)" \
+	grep -q "truenas: replace (the previous one is kept as $P/truenas.dirctl-backup)" "$WORK/out"
+check "...kept whole (over 8 KiB)" cmp "$P/truenas.dirctl-backup" "$WORK/truenas.orig"
+ctl disable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
+check "disable puts it back byte for byte" cmp "$P/truenas" "$WORK/truenas.orig"
+check_eq "...with its mode, and nothing else left" "640 truenas" "$(stat -c %a "$P/truenas") $(ls "$P" | xargs)"
+check_eq "...and libpam runs it" "all work" "$(every_stack_works "$P")"
+
+rm -rf "$P"
+mkdir "$P"
+ctl pam render --stig --dir "$P" >/dev/null
+cp -a "$P" "$WORK/stig-copy"
+ctl enable --nsswitch "$WORK/ns" --pam-dir "$P" >"$WORK/out"
+check "enable after pam render --stig keeps the STIG stacks" diff -r "$P" "$WORK/stig-copy"
+check "...faillock and the session limit with them" grep -q "max_sessions=10" "$P/common-session-dir"
+ctl disable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
+check_eq "disable takes the rendered STIG stacks away too" "" "$(ls "$P")"
+
+ctl pam render --2fa --oath-users "$WORK/users.oath" --dir "$P" >"$WORK/out" 2>&1
+check_eq "pam render --2fa without the users file: refused, nothing written" "1 0" "$? $(ls "$P" | wc -l)"
+check "...and says why" grep -q "users.oath is not there: pam_oath would refuse every login" "$WORK/out"
+touch "$WORK/users.oath"
+ctl pam render --2fa --oath-users "$WORK/users.oath" --dir "$P" >/dev/null
+check "with it, pam_oath reads that file" grep -q "pam_oath.so usersfile=$WORK/users.oath " "$P/common-auth-dir"
+ctl enable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
+check "enable keeps the 2FA profile and its users file" grep -q "pam_oath.so usersfile=$WORK/users.oath " "$P/common-auth-dir"
+rm "$WORK/users.oath"
+ctl enable --nsswitch "$WORK/ns" --pam-dir "$P" >"$WORK/out" 2>&1
+check_eq "...but refuses it once that file is gone" "1" "$?"
+rm -rf "$P"
+mkdir "$P"
+in_ns "$WORK/files-ns" "$BUILD/dirctl/dirctl" pam render --dir "$P" >"$WORK/out" 2>&1
+check_eq "pam render where pam_dir.so is not installed: refused, nothing written" "1 0" "$? $(ls "$P" | wc -l)"
+check "...and says which module is missing" grep -q "pam_dir.so is not installed" "$WORK/out"
 
 # The host's own file, enabled, doing lookups (in a private namespace)
 python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 20 --big-group 5 --many-groups 3

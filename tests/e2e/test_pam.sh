@@ -128,17 +128,19 @@ check_fails "a local user's password change is not ours (dird is not asked)" \
 	grep -q "chauthtok for localuser" "$WORK/dird.log"
 
 mkdir "$WORK/rendered"
-"${CTL[@]}" pam render --dir "$WORK/rendered" >/dev/null
+pam_modules "$WORK/modules" # pam render wants every module it names installed
+RENDER=(in_ns "$WORK/nss" --bind "$WORK/modules" "$PAM_MODULE_DIR" "${CTL[@]}" pam render)
+"${RENDER[@]}" --dir "$WORK/rendered" >/dev/null
 check "dirctl pam render writes exactly the stacks shipped in etc/pam.d" \
 	diff -r "$WORK/rendered" "$HERE/../../etc/pam.d"
 
 # --- the STIG and 2FA stacks dirctl renders --------------------------------------------------------
 mkdir "$WORK/stig.d" "$WORK/faillock"
-"${CTL[@]}" pam render --stig --2fa --dir "$WORK/stig.d" >/dev/null
-sed -i "s|pam_dir\.so|$MOD|; s|usersfile=/etc/users.oath|usersfile=$WORK/users.oath|" "$WORK/stig.d"/*
 SECRET=3132333435363738393031323334353637383930
 printf 'HOTP/T30/6 carol - %s\nHOTP/T30/6 alice - %s\n' "$SECRET" "$SECRET" >"$WORK/users.oath"
 chmod 600 "$WORK/users.oath"
+"${RENDER[@]}" --stig --2fa --oath-users "$WORK/users.oath" --dir "$WORK/stig.d" >/dev/null
+sed -i "s|pam_dir\.so|$MOD|" "$WORK/stig.d"/*
 echo "dir = $WORK/faillock" >"$WORK/faillock.conf"
 STIG=(in_ns "$WORK/nss" --bind "$WORK/stig.d" /etc/pam.d --bind "$WORK/faillock.conf" /etc/security/faillock.conf)
 stig() { printf '%s\n' "$@" | "${STIG[@]}" "$BUILD/tests/pam_run" --show-delay truenas carol auth 2>&1; }
