@@ -4,6 +4,7 @@
 #define PAM_SM_AUTH
 #define PAM_SM_ACCOUNT
 #define PAM_SM_PASSWORD
+#include <errno.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <stdlib.h>
@@ -40,6 +41,22 @@ static int get_password(pam_handle_t *pamh, const struct pam_dir_options *o, con
 	}
 	*out = tok;
 	return PAM_SUCCESS;
+}
+
+struct passwd *pam_dir_getpwnam(const char *name, struct passwd *pw, char **buf)
+{
+	struct passwd *found = NULL;
+	*buf = NULL;
+	for (size_t size = 4096; size <= (16u << 20); size *= 2) {
+		char *bigger = realloc(*buf, size);
+		if (!bigger)
+			break;
+		*buf = bigger;
+		int rc = getpwnam_r(name, pw, *buf, size, &found);
+		if (rc != ERANGE)
+			return rc == 0 ? found : NULL;
+	}
+	return NULL;
 }
 
 static void set_flag(pam_handle_t *pamh, const char *name)
