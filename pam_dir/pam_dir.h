@@ -18,6 +18,7 @@ struct pam_dir_options {
 	bool use_first_pass;	/* only the password an earlier module got; never ask */
 	bool try_first_pass;	/* that password if there is one, else ask */
 	unsigned max_sessions;	/* per user; 0: no limit */
+	unsigned max_session_age; /* seconds a session counts unless closed first; 0: no limit */
 	bool apikey;		/* auth with an API key (raw or SCRAM-SHA-512), not a password */
 	bool allow_password_auth; /* apikey: a first answer that is not SCRAM is a raw key */
 };
