@@ -56,7 +56,7 @@ static void get_who(pam_handle_t *pamh, struct who *w)
 
 /* The key `id` (or its decoy) in k: 1 when it is w's, 0 when not (unknown, another user's, or
  * not the id "user:<id>" named), -1 when the store is unusable. */
-static int key_of(pam_handle_t *pamh, const struct dir_config *cfg, const struct who *w,
+static int key_of(pam_handle_t *pamh, const struct dir_module_config *cfg, const struct who *w,
 		  uint32_t id, struct apikey *k)
 {
 	char err[512] = "";
@@ -81,7 +81,7 @@ static int verdict(pam_handle_t *pamh, const struct apikey *k, bool proved)
 	return PAM_SUCCESS;
 }
 
-static int raw_key(pam_handle_t *pamh, const struct dir_config *cfg, const struct who *w,
+static int raw_key(pam_handle_t *pamh, const struct dir_module_config *cfg, const struct who *w,
 		   const char *answer)
 {
 	uint32_t id = w->key_id;
@@ -112,7 +112,7 @@ static bool channel_binding(pam_handle_t *pamh, unsigned char *out, size_t outle
 	return n > 0;
 }
 
-static int scram(pam_handle_t *pamh, const struct dir_config *cfg, const struct who *w,
+static int scram(pam_handle_t *pamh, const struct dir_module_config *cfg, const struct who *w,
 		 const struct scram_client_first *cf)
 {
 	uint32_t id = 0; /* the SCRAM user name is the key id; anything else is no key */
@@ -151,9 +151,8 @@ int pam_dir_apikey_auth(pam_handle_t *pamh, const struct pam_dir_options *o)
 {
 	struct who w;
 	get_who(pamh, &w);
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_AUTHINFO_UNAVAIL;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	char *first = NULL;
 	int rc = PAM_AUTH_ERR;
 	if (pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &first, "API key: ") != PAM_SUCCESS || !first) {
@@ -168,6 +167,5 @@ int pam_dir_apikey_auth(pam_handle_t *pamh, const struct pam_dir_options *o)
 			pam_syslog(pamh, LOG_DEBUG, "not a SCRAM client-first message");
 	}
 	secret_free(first);
-	dir_config_free(&cfg);
 	return rc;
 }

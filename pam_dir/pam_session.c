@@ -10,8 +10,8 @@
  * when exactly one of this process matches the account, service, tty and remote host: never
  * another live session of the same user.
  *
- * Local users' sessions never depend on the registry: when it cannot be written (or the
- * configuration read), they are let in and the failure is logged. */
+ * Local users' sessions never depend on the registry: when it cannot be written they are let
+ * in and the failure is logged. */
 #define PAM_SM_SESSION
 #include <limits.h>
 #include <pwd.h>
@@ -80,9 +80,8 @@ PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	snprintf(s.tty, sizeof(s.tty), "%s", item(pamh, PAM_TTY));
 	snprintf(s.rhost, sizeof(s.rhost), "%s", item(pamh, PAM_RHOST));
 
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return without_registry(&o, user);
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	struct open_session *mine = calloc(1, sizeof(*mine));
 	char err[512];
 	int rc = mine ? session_register(cfg.run_dir, &s, o.max_sessions, o.max_session_age, err,
@@ -90,7 +89,6 @@ PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 			-1;
 	if (mine)
 		snprintf(mine->run_dir, sizeof(mine->run_dir), "%s", cfg.run_dir);
-	dir_config_free(&cfg);
 	if (rc == 1) {
 		free(mine);
 		pam_syslog(pamh, LOG_NOTICE, "refused a session for %s: %u open already", s.user,
@@ -165,12 +163,12 @@ PAM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 	const char *user = NULL;
 	struct passwd pw;
 	char *pwbuf = NULL;
-	struct dir_config cfg;
-	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !pam_dir_getpwnam(user, &pw, &pwbuf) ||
-	    pam_dir_load_config(pamh, &cfg) < 0) {
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !pam_dir_getpwnam(user, &pw, &pwbuf)) {
 		free(pwbuf);
 		return PAM_SUCCESS;
 	}
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	struct match m = { .id = pam_getenv(pamh, ENV_SESSION), .uid = pw.pw_uid, .pid = getpid(),
 			   .service = item(pamh, PAM_SERVICE), .tty = item(pamh, PAM_TTY),
 			   .rhost = item(pamh, PAM_RHOST) };
@@ -183,6 +181,5 @@ PAM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 					     "none is closed (each ends with its process or its age limit)",
 			   user, m.n);
 	pam_putenv(pamh, ENV_SESSION);
-	dir_config_free(&cfg);
 	return PAM_SUCCESS;
 }

@@ -79,13 +79,11 @@ int pam_dir_store_tickets(pam_handle_t *pamh)
 	uid_t uid = pw.pw_uid;
 	gid_t gid = pw.pw_gid;
 	free(pwbuf);
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_CRED_ERR;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	char path[PATH_MAX];
 	int built = dir_build_name(path, sizeof(path), "%s/krb5cc_%lu_XXXXXX", cfg.krb5_ccache_dir,
 				   (unsigned long)uid);
-	dir_config_free(&cfg);
 	if (built < 0) {
 		pam_syslog(pamh, LOG_ERR, "krb5_ccache_dir is too long for a ticket cache's name");
 		return PAM_CRED_ERR;
