@@ -75,6 +75,23 @@ static struct tdb_context *open_store(const char *state_dir, bool write, bool *m
 	return t;
 }
 
+/* A fork while another thread uses the store would leave the child a lock no one releases:
+ * the forking thread takes it first, and both sides release it after. */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&store.lock);
+}
+
+static void fork_done(void)
+{
+	pthread_mutex_unlock(&store.lock);
+}
+
+__attribute__((constructor)) static void store_init(void)
+{
+	pthread_atfork(fork_prepare, fork_done, fork_done);
+}
+
 __attribute__((destructor)) static void store_close(void)
 {
 	if (store.tdb && store.pid == getpid())
@@ -93,7 +110,9 @@ static struct tdb_context *store_open(const char *state_dir, bool write, bool *m
 	pthread_mutex_lock(&store.lock);
 	if (store.tdb && (store.pid != getpid() || strcmp(store.path, path) || (write && !store.write) ||
 			  stat(path, &now) < 0 || fstat(tdb_fd(store.tdb), &held) < 0 ||
-			  now.st_dev != held.st_dev || now.st_ino != held.st_ino)) {
+			  now.st_dev != held.st_dev || now.st_ino != held.st_ino ||
+			  (held.st_mode & 077) || held.st_uid != geteuid())) {
+		/* Gone, replaced, or no longer ours alone: open_store decides again. */
 		if (store.pid == getpid())
 			tdb_close(store.tdb);
 		store.tdb = NULL; /* a parent's: its locks and map are not ours to release */
