@@ -249,6 +249,10 @@ check_eq "max_sessions=2, two sessions as localuser: a third as localalias (the 
 touch "$WORK/two.go"
 wait "$TWO"
 sed -i '/^localalias:/d' "$WORK/passwd"
+echo "longgecos:x:4243:4243:$(head -c 6000 /dev/zero | tr '\0' g):/tmp:/bin/sh" >>"$WORK/passwd"
+check_eq "a user whose passwd line is over 4 KiB (a long gecos) opens a session" "open 1: Success" \
+	"$("${NS[@]}" "$BUILD/tests/pam_sessions" bare longgecos open end=1 2>&1 | head -1 | cut -d' ' -f1-3)"
+sed -i '/^longgecos:/d' "$WORK/passwd"
 
 # --- who may ask, and when dird or the directory is down -------------------------------------
 check_eq "the PAM socket is root's alone" "600 root" "$(stat -c '%a %U' "$WORK/run/pam.sock")"
