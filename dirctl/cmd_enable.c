@@ -107,7 +107,8 @@ static char *changed_text(const char *path, char *old, bool enable, bool *change
 		buf_free(&diff);
 		return NULL;
 	}
-	fwrite(diff.data, 1, diff.len, stdout);
+	if (diff.len)
+		fwrite(diff.data, 1, diff.len, stdout);
 	buf_free(&diff);
 	buf_put_bytes(&text, "", 1); /* a C string */
 	return (char *)text.data; /* the buffer's own allocation */
