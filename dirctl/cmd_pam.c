@@ -406,7 +406,8 @@ static int install(const char *dir, const struct profile *p, bool keep_edited, b
 	return rc;
 }
 
-/* The files another service includes (@include, include, substack) that are in dir. */
+/* Whether a service's text includes `name` of dir (@include, include, substack; the file
+ * named relative to dir or by its full path). */
 static bool includes(const char *data, const char *dir, const char *name)
 {
 	bool found = false;
