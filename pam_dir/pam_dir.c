@@ -4,6 +4,7 @@
 #define PAM_SM_AUTH
 #define PAM_SM_ACCOUNT
 #define PAM_SM_PASSWORD
+#include <errno.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <stdlib.h>
@@ -45,13 +46,29 @@ static int get_password(pam_handle_t *pamh, const struct pam_dir_options *o, con
 
 /* True when `user` is in /etc/passwd: such a user is pam_unix's, never ours, and its login
  * must not depend on dird.  So is anyone when the file cannot be read whole. */
-static bool is_local_user(pam_handle_t *pamh, const char *user)
+bool pam_dir_is_local_user(pam_handle_t *pamh, const char *user)
 {
 	char err[512];
 	int local = local_user_lookup(LOCAL_PASSWD_FILE, user, err, sizeof(err));
 	if (local < 0)
 		pam_syslog(pamh, LOG_ERR, "%s: %s counts as a local user", err, user);
 	return local != 0;
+}
+
+struct passwd *pam_dir_getpwnam(const char *name, struct passwd *pw, char **buf)
+{
+	struct passwd *found = NULL;
+	*buf = NULL;
+	for (size_t size = 4096; size <= (16u << 20); size *= 2) {
+		char *bigger = realloc(*buf, size);
+		if (!bigger)
+			break;
+		*buf = bigger;
+		int rc = getpwnam_r(name, pw, *buf, size, &found);
+		if (rc != ERANGE)
+			return rc == 0 ? found : NULL;
+	}
+	return NULL;
 }
 
 static void set_flag(pam_handle_t *pamh, const char *name)
@@ -111,7 +128,7 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	if (o.apikey) /* local and directory users alike */
 		return pam_dir_apikey_auth(pamh, &o);
 	const char *user = pam_dir_user(pamh);
-	if (!user || is_local_user(pamh, user))
+	if (!user || pam_dir_is_local_user(pamh, user))
 		return PAM_USER_UNKNOWN;
 	const char *password = NULL;
 	int rc = get_password(pamh, &o, &password);
@@ -183,7 +200,7 @@ PAM_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 	struct pam_dir_options o;
 	pam_dir_parse_options(pamh, argc, argv, &o);
 	const char *user = pam_dir_user(pamh);
-	if (!user || is_local_user(pamh, user))
+	if (!user || pam_dir_is_local_user(pamh, user))
 		return PAM_USER_UNKNOWN;
 	struct dir_module_config cfg;
 	pam_dir_load_config(pamh, &cfg);
@@ -268,7 +285,7 @@ PAM_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const c
 	struct pam_dir_options o;
 	pam_dir_parse_options(pamh, argc, argv, &o);
 	const char *user = pam_dir_user(pamh);
-	if (!user || is_local_user(pamh, user))
+	if (!user || pam_dir_is_local_user(pamh, user))
 		return PAM_IGNORE;
 	struct dir_module_config cfg;
 	pam_dir_load_config(pamh, &cfg);
