@@ -50,6 +50,26 @@ objectClass: posixGroup
 cn: gshadow
 gidNumber: 4300
 memberUid: alice
+
+dn: uid=spaceduid,ou=people,dc=example,dc=test
+objectClass: account
+objectClass: posixAccount
+uid: spaceduid
+cn: spaceduid
+uidNumber: 4244
+gidNumber: 20000
+homeDirectory: /home/spaceduid
+userPassword: spaceduidpw
+
+dn: uid=plusgid,ou=people,dc=example,dc=test
+objectClass: account
+objectClass: posixAccount
+uid: plusgid
+cn: plusgid
+uidNumber: 22002
+gidNumber: 4301
+homeDirectory: /home/plusgid
+userPassword: plusgidpw
 LDIF
 slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
 
@@ -62,7 +82,9 @@ for size in 5000 20000; do
 done >>"$WORK/passwd"
 printf 'carol:x:4243:4243:Local Carol:/home/carol:/bin/sh\nlocaladm:x:4242:4242:Local admin:/home/localadm:/bin/sh\n' \
 	>>"$WORK/passwd"
-printf 'localstaff:x:4300:\ncarol:x:4243:\nlocaladm:x:4242:\n' >>"$WORK/group"
+# ids written as glibc also reads them (strtoul): " 4244" is uid 4244, "+4301" gid 4301
+printf 'spaced:x: 4244:4244:Spaced uid:/home/spaced:/bin/sh\n' >>"$WORK/passwd"
+printf 'localstaff:x:4300:\ncarol:x:4243:\nlocaladm:x:4242:\nplusgrp:x:+4301:\n' >>"$WORK/group"
 chmod 644 "$WORK/passwd" "$WORK/group"
 check "the private passwd has a 20,000-character line before carol" \
 	test "$(grep -n '^long20000:' "$WORK/passwd" | cut -d: -f1)" -lt "$(grep -n '^carol:' "$WORK/passwd" | cut -d: -f1)"
@@ -113,6 +135,13 @@ for mode in yes no; do
 	check_fails "$how: a directory user whose primary gid is a local group's (4300) is refused" \
 		only_dir getent passwd shadowgid
 	check_fails "$how: a directory group with a local gid (4300) is refused" only_dir getent group gshadow
+	check_eq "$how: glibc reads uid ' 4244' as 4244 (the local spaced)" "spaced" \
+		"$(files_dir getent passwd 4244 | cut -d: -f1)"
+	check_fails "$how: ... so the directory's user with uid 4244 is refused" only_dir getent passwd spaceduid
+	check_eq "$how: glibc reads gid '+4301' as 4301 (the local plusgrp)" "plusgrp" \
+		"$(files_dir getent group 4301 | cut -d: -f1)"
+	check_fails "$how: ... so the directory's user with primary gid 4301 is refused" \
+		only_dir getent passwd plusgid
 	check_eq "$how: and its gid is not among alice's groups" \
 		"uid=20001(alice) gid=20000(team) groups=20000(team),20100(devs)" "$(files_dir id alice 2>&1)"
 	for g in root sudo disk shadow; do
@@ -132,16 +161,16 @@ check "dird's log names the refused entries" grep -q \
 check "... the group too" grep -q "refused group gshadow: gid 4300 is local" "$WORK/dird.log"
 check "... and the users below min_id" grep -q "refused user gidsudo: primary gid 27 is below min_id 1000" "$WORK/dird.log"
 
-# dirctl status counts what the last refresh refused: these three, the four with a low primary
+# dirctl status counts what the last refresh refused: these five, the four with a low primary
 # gid, lowid and lowgroup (below min_id).
 dird_stop
 rm -rf "$WORK/cache" "$WORK/run"
 write_dird_conf "$DIR_CONF" "$SLAPD_URI"
 dird_private || exit 1
 dird_wait_refresh || exit 1
-check_eq "dirctl status --json counts the refused entries" "9" \
+check_eq "dirctl status --json counts the refused entries" "11" \
 	"$("${CTL[@]}" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["domains"][0]["refused"])')"
-check "dirctl status says so" grep -q "warning: 9 entries are refused" <("${CTL[@]}" status)
+check "dirctl status says so" grep -q "warning: 11 entries are refused" <("${CTL[@]}" status)
 
 # pam_dir alone (dird down): carol counts as local at once, a directory user finds dird down.
 dird_stop
