@@ -103,6 +103,21 @@ bool fetch_group_allowed(const struct dir_domain *d, const struct local_accounts
 		       why, refused);
 }
 
+/* rfc2307: a member name that is a local account's is not the directory's user of that name
+ * (never served): listed, it would be the local account that a member-list check (newgrp, sg)
+ * takes for a member.  Such names are dropped. */
+static void drop_local_members(const struct local_accounts *local, struct dir_group *g)
+{
+	uint32_t kept = 0;
+	for (uint32_t i = 0; i < g->n_members; i++) {
+		if (local_set_has_name(&local->users, g->members[i]))
+			free(g->members[i]);
+		else
+			g->members[kept++] = g->members[i];
+	}
+	g->n_members = kept;
+}
+
 struct fill_ctx {
 	struct ldap_conn *conn;	/* for the slices of big groups' members (member_range.c) */
 	struct db *db;
@@ -245,6 +260,7 @@ static int add_group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		dn_list_free(&dns);
 		return 0;
 	}
+	drop_local_members(ctx->local, g);
 	if (ctx->progress)
 		atomic_fetch_add(ctx->progress, 1);
 	int rc = add_group_settled(ctx, g);
@@ -400,6 +416,7 @@ static int take_group(LDAP *ld, LDAPMessage *e, void *arg)
 		dn_list_free(&dns);
 		return 0;
 	}
+	drop_local_members(ctx->local, &g);
 	one_ctx_free(ctx, false);
 	struct dir_group *copy = malloc(sizeof(*copy));
 	if (!copy || (ctx->domain->schema == DIR_SCHEMA_RFC2307BIS &&

@@ -51,6 +51,14 @@ cn: gshadow
 gidNumber: 4300
 memberUid: alice
 
+dn: cn=mixed,ou=groups,dc=example,dc=test
+objectClass: posixGroup
+cn: mixed
+gidNumber: 20300
+memberUid: alice
+memberUid: carol
+memberUid: root
+
 dn: uid=spaceduid,ou=people,dc=example,dc=test
 objectClass: account
 objectClass: posixAccount
@@ -127,6 +135,9 @@ for mode in yes no; do
 	check_fails "$how: carol, local after the long lines, is not served from the directory" \
 		only_dir getent passwd carol
 	check_fails "$how: nor is the directory's uid 20003 (carol's there)" only_dir getent passwd 20003
+	# (newgrp and sg let a member listed there take the group's gid without a password)
+	check_eq "$how: a directory group lists its directory members, not the local carol or root" \
+		"mixed:*:20300:alice" "$(only_dir getent group mixed)"
 	check_eq "$how: id carol is the local one, with no directory group" \
 		"uid=4243(carol) gid=4243(carol) groups=4243(carol)" "$(files_dir id carol 2>&1)"
 	check_fails "$how: a directory user with a local uid (4242) is refused" only_dir getent passwd shadowuid
@@ -143,7 +154,7 @@ for mode in yes no; do
 	check_fails "$how: ... so the directory's user with primary gid 4301 is refused" \
 		only_dir getent passwd plusgid
 	check_eq "$how: and its gid is not among alice's groups" \
-		"uid=20001(alice) gid=20000(team) groups=20000(team),20100(devs)" "$(files_dir id alice 2>&1)"
+		"uid=20001(alice) gid=20000(team) groups=20000(team),20100(devs),20300(mixed)" "$(files_dir id alice 2>&1)"
 	for g in root sudo disk shadow; do
 		check_fails "$how: a user whose primary group would be $g's is refused" only_dir getent passwd "gid$g"
 	done
