@@ -154,6 +154,12 @@ int main(int argc, char **argv)
 	const char *cmd = argv[0];
 	bool status = !strcmp(cmd, "status") && argc == 1;
 	if (dir_config_load(path, &c.cfg, err, sizeof(err)) < 0) {
+		/* disable reads nothing from the configuration: backing out must work with a
+		 * dird.conf broken or removed */
+		if (!strcmp(cmd, "disable")) {
+			fprintf(stderr, "dirctl: warning: %s (disable does not need it)\n", err);
+			return cmd_enable(&c, false, argc - 1, argv + 1);
+		}
 		fprintf(stderr, "dirctl: %s\n", err);
 		if (!status)
 			return EXIT_FAIL;

@@ -182,6 +182,20 @@ check "...faillock and the session limit with them" grep -q "max_sessions=10" "$
 ctl disable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
 check_eq "disable takes the rendered STIG stacks away too" "" "$(ls "$P")"
 
+# disable needs nothing from dird.conf: an administrator backing out after breaking it, or after
+# removing it, is not stopped
+printf 'passwd: files dir\ngroup: files dir\n' >"$WORK/ns"
+printf '[global]\nlog_level = infoo\n' >"$WORK/typo.conf"
+for broken in typo missing; do
+	ctl enable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
+	DIR_CONF=$WORK/$broken.conf ctl disable --nsswitch "$WORK/ns" --pam-dir "$P" >"$WORK/out" 2>&1
+	check_eq "disable with dird.conf $broken: done (rc, nsswitch.conf, PAM files left)" \
+		"0|passwd: files|group: files|0" "$?|$(paste -sd'|' "$WORK/ns")|$(ls "$P" | wc -l)"
+	check "...and it says it does without dird.conf" grep -q "disable does not need it" "$WORK/out"
+done
+rm -rf "$P"
+mkdir "$P"
+
 ctl pam render --2fa --oath-users "$WORK/users.oath" --dir "$P" >"$WORK/out" 2>&1
 check_eq "pam render --2fa without the users file: refused, nothing written" "1 0" "$? $(ls "$P" | wc -l)"
 check "...and says why" grep -q "users.oath is not there: pam_oath would refuse every login" "$WORK/out"
