@@ -157,6 +157,17 @@ check_eq "disable keeps what another service includes (@include, include, substa
 	"common-account-dir common-auth-dir common-session-dir sshd" "$(ls "$P" | xargs)"
 check_eq "...and libpam runs every service left" "all work" "$(every_stack_works "$P")"
 
+# libpam takes the keywords in any case, and a line continued with a backslash (comment lines
+# in between skipped)
+rm -rf "$P"
+mkdir "$P"
+ctl enable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
+printf '@INCLUDE common-auth-dir\naccount Include common-account-dir\nsession \\\n  # the registry\n  SUBSTACK common-session-dir\npassword include \\\n common-password-dir\n' >"$P/sshd"
+ctl disable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
+check_eq "disable reads includes as libpam does: any case, continued lines" \
+	"common-account-dir common-auth-dir common-password-dir common-session-dir sshd" "$(ls "$P" | xargs)"
+check_eq "...and libpam runs every service left" "all work" "$(every_stack_works "$P")"
+
 rm -rf "$P"
 mkdir "$P"
 { printf 'auth\trequired\tpam_unix.so\naccount\trequired\tpam_unix.so\n'
