@@ -103,10 +103,7 @@ bool fetch_group_allowed(const struct dir_domain *d, const struct local_accounts
 		       why, refused);
 }
 
-/* rfc2307: a member name that is a local account's is not the directory's user of that name
- * (never served): listed, it would be the local account that a member-list check (newgrp, sg)
- * takes for a member.  Such names are dropped. */
-static void drop_local_members(const struct local_accounts *local, struct dir_group *g)
+bool fetch_drop_local_members(const struct local_accounts *local, struct dir_group *g)
 {
 	uint32_t kept = 0;
 	for (uint32_t i = 0; i < g->n_members; i++) {
@@ -115,7 +112,9 @@ static void drop_local_members(const struct local_accounts *local, struct dir_gr
 		else
 			g->members[kept++] = g->members[i];
 	}
+	bool dropped = kept != g->n_members;
 	g->n_members = kept;
+	return dropped;
 }
 
 struct fill_ctx {
@@ -260,7 +259,7 @@ static int add_group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		dn_list_free(&dns);
 		return 0;
 	}
-	drop_local_members(ctx->local, g);
+	fetch_drop_local_members(ctx->local, g);
 	if (ctx->progress)
 		atomic_fetch_add(ctx->progress, 1);
 	int rc = add_group_settled(ctx, g);
@@ -416,7 +415,7 @@ static int take_group(LDAP *ld, LDAPMessage *e, void *arg)
 		dn_list_free(&dns);
 		return 0;
 	}
-	drop_local_members(ctx->local, &g);
+	fetch_drop_local_members(ctx->local, &g);
 	one_ctx_free(ctx, false);
 	struct dir_group *copy = malloc(sizeof(*copy));
 	if (!copy || (ctx->domain->schema == DIR_SCHEMA_RFC2307BIS &&
@@ -518,15 +517,15 @@ static int user_in_sync_groups(struct ldap_conn *c, const struct dir_user *u, ch
 	return 0;
 }
 
-/* A directory group with a local gid is not served (fetch_group_allowed): nor is its gid among a
- * user's groups, which would hand the user that local group's files. */
-static void drop_local_gids(const struct local_accounts *local, struct dir_user *u)
+bool fetch_drop_local_gids(const struct local_accounts *local, struct dir_user *u)
 {
 	uint32_t kept = 0;
 	for (uint32_t i = 0; i < u->n_groups; i++)
 		if (!local_set_has_id(&local->groups, u->groups[i]))
 			u->groups[kept++] = u->groups[i];
+	bool dropped = kept != u->n_groups;
 	u->n_groups = kept;
+	return dropped;
 }
 
 int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const char *name,
@@ -567,7 +566,7 @@ int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const ch
 	}
 	if (rc < 0)
 		goto fail;
-	drop_local_gids(local, u);
+	fetch_drop_local_gids(local, u);
 	if (d->n_sync_groups) {
 		rc = user_in_sync_groups(c, u, err, errlen);
 		if (rc < 0)

@@ -212,6 +212,7 @@ static void on_tick(struct dird *d)
 	if (d->dirty && now_ms() - d->dirty_since_ms >= PUBLISH_DELAY_MS)
 		publish_locked(d, false);
 	domain_tick_locked(d);
+	local_watch_tick_locked(d);
 	reload_when_idle_locked(d);
 	if (d->cfg.enumerate && !d->refreshing && time(NULL) >= d->next_refresh)
 		refresh_start_locked(d);

@@ -214,4 +214,21 @@ check_eq "... a PAM login is 'unavailable' too" \
 	"$(echo alicepw | in_ns "$WORK/nss" "$BUILD/tests/pam_run" --confdir "$WORK/pam.d" bare alice auth 2>&1)"
 chmod 644 "$WORK/passwd"
 check "readable again: a refresh is done" "${CTL[@]}" cache refresh
+
+# Local accounts added while dird runs, after the refresh that cached their directory namesakes:
+# "many" (in g0000 and g0001) becomes a local user and gid 20100 (devs) a local group's.
+check_eq "before: many is the directory's, in its groups" \
+	"uid=20020(many) gid=20000(team) groups=20000(team),21000(g0000),21001(g0001)" \
+	"$(files_dir id many 2>&1)"
+printf 'many:x:4251:4251:Local many:/home/many:/bin/sh\n' >>"$WORK/passwd"
+printf 'many:x:4251:\nlocaldevs:x:20100:\n' >>"$WORK/group"
+for _ in $(seq 50); do only_dir getent passwd many >/dev/null || break; sleep 0.1; done
+check_eq "a local many added: id many is the local one, without the directory's groups" \
+	"uid=4251(many) gid=4251(many) groups=4251(many)" "$(files_dir id many 2>&1)"
+check_eq "...nor is it listed in them" "g0000:*:21000:" "$(only_dir getent group g0000)"
+check_fails "a local group with gid 20100 added: the directory's devs is no longer served" \
+	only_dir getent group devs
+check_eq "...nor is 20100 among alice's groups" \
+	"uid=20001(alice) gid=20000(team) groups=20000(team),20300(mixed)" "$(files_dir id alice 2>&1)"
+check "dird says why" grep -q "the local accounts changed: 1 directory users and 1 groups" "$WORK/dird.log"
 finish
