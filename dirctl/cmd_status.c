@@ -70,6 +70,12 @@ int cmd_status(struct ctl *c)
 	char when[64];
 	format_time(s.last_refresh, when, sizeof(when));
 	json_object *j = json_object_new_object(), *doms = json_object_new_array();
+	if (c->config_error) {
+		if (!c->json)
+			printf("config:    BAD, dird runs on the configuration it read before: %s\n",
+			       c->config_error);
+		json_object_object_add(j, "config_error", json_object_new_string(c->config_error));
+	}
 	if (!c->json) {
 		printf("dird:      running (pid %" PRIu32 ")\n", s.pid);
 		printf("cache:     %" PRIu32 " users, %" PRIu32 " groups\n", s.users, s.groups);
@@ -134,7 +140,7 @@ int cmd_status(struct ctl *c)
 		rc = EXIT_FAIL;
 	}
 	buf_free(&reply);
-	return rc;
+	return c->config_error ? EXIT_FAIL : rc;
 }
 
 static int simple_call(struct ctl *c, uint32_t op)

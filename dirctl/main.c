@@ -150,13 +150,23 @@ int main(int argc, char **argv)
 		if ((!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) && command_help(argv[0]))
 			return EXIT_OK;
 	char err[1024];
-	if (dir_config_load(conf ? conf : dir_config_path(), &c.cfg, err, sizeof(err)) < 0) {
+	const char *path = conf ? conf : dir_config_path();
+	const char *cmd = argv[0];
+	bool status = !strcmp(cmd, "status") && argc == 1;
+	if (dir_config_load(path, &c.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dirctl: %s\n", err);
-		return EXIT_FAIL;
+		if (!status)
+			return EXIT_FAIL;
+		/* dird keeps the configuration it read last: ask it how it is doing anyway. */
+		struct dir_module_config m;
+		dir_module_config_read(path, &m);
+		c.cfg.run_dir = strdup(m.run_dir);
+		if (!c.cfg.run_dir)
+			return EXIT_FAIL;
+		c.config_error = err;
 	}
 	int rc = EXIT_USAGE;
-	const char *cmd = argv[0];
-	if (!strcmp(cmd, "status") && argc == 1)
+	if (status)
 		rc = cmd_status(&c);
 	else if (!strcmp(cmd, "enable") || !strcmp(cmd, "disable"))
 		rc = cmd_enable(&c, cmd[0] == 'e', argc - 1, argv + 1);

@@ -38,14 +38,12 @@ void pam_dir_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 	}
 }
 
-int pam_dir_load_config(pam_handle_t *pamh, struct dir_config *cfg)
+void pam_dir_load_config(pam_handle_t *pamh, struct dir_module_config *cfg)
 {
-	char err[1024];
-	if (dir_config_load(dir_config_path(), cfg, err, sizeof(err)) < 0) {
-		pam_syslog(pamh, LOG_ERR, "%s", err);
-		return -1;
-	}
-	return 0;
+	const char *path = dir_config_path();
+	if (dir_module_config_read(path, cfg) < 0)
+		pam_syslog(pamh, LOG_ERR, "cannot read %s (%s); using the defaults", path,
+			   strerror(errno));
 }
 
 const char *pam_dir_user(pam_handle_t *pamh)

@@ -50,7 +50,7 @@ static bool get_who(pam_handle_t *pamh, struct who *w)
 
 /* The key `id` if it is w's: 1, 0 when unknown or another user's (k is then a decoy with a
  * random salt and verifiers, so that the work done is the same), -1 when the store is unusable. */
-static int key_of(pam_handle_t *pamh, const struct dir_config *cfg, const struct who *w,
+static int key_of(pam_handle_t *pamh, const struct dir_module_config *cfg, const struct who *w,
 		  uint32_t id, struct apikey *k)
 {
 	char err[512] = "";
@@ -85,7 +85,7 @@ static int verdict(pam_handle_t *pamh, const struct apikey *k, bool proved)
 	return PAM_SUCCESS;
 }
 
-static int raw_key(pam_handle_t *pamh, const struct dir_config *cfg, const struct who *w,
+static int raw_key(pam_handle_t *pamh, const struct dir_module_config *cfg, const struct who *w,
 		   const char *answer)
 {
 	uint32_t id = w->key_id;
@@ -116,7 +116,7 @@ static bool channel_binding(pam_handle_t *pamh, unsigned char *out, size_t outle
 	return n > 0;
 }
 
-static int scram(pam_handle_t *pamh, const struct dir_config *cfg, const struct who *w,
+static int scram(pam_handle_t *pamh, const struct dir_module_config *cfg, const struct who *w,
 		 const struct scram_client_first *cf)
 {
 	uint32_t id = 0; /* the SCRAM user name is the key id; anything else is no key */
@@ -156,9 +156,8 @@ int pam_dir_apikey_auth(pam_handle_t *pamh, const struct pam_dir_options *o)
 	struct who w;
 	if (!get_who(pamh, &w))
 		return PAM_USER_UNKNOWN;
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_AUTHINFO_UNAVAIL;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	char *first = NULL;
 	int rc = PAM_AUTH_ERR;
 	if (pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &first, "API key: ") != PAM_SUCCESS || !first) {
@@ -173,6 +172,5 @@ int pam_dir_apikey_auth(pam_handle_t *pamh, const struct pam_dir_options *o)
 			pam_syslog(pamh, LOG_DEBUG, "not a SCRAM client-first message");
 	}
 	secret_free(first);
-	dir_config_free(&cfg);
 	return rc;
 }

@@ -75,15 +75,13 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 		return rc;
 	if (!*password)
 		return PAM_AUTH_ERR; /* never to the directory: an empty bind "succeeds" */
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_AUTHINFO_UNAVAIL;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	char msg[256];
 	struct buf tickets;
 	buf_init(&tickets, 1u << 20);
 	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_AUTH, user, password, NULL, msg,
 					    sizeof(msg), &tickets);
-	dir_config_free(&cfg);
 	if (r == DIR_PAM_OK)
 		pam_dir_keep_tickets(pamh, &tickets);
 	buf_free_wipe(&tickets);
@@ -130,13 +128,11 @@ PAM_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 	const char *user = pam_dir_user(pamh);
 	if (!user || pam_dir_is_local_user(user))
 		return PAM_USER_UNKNOWN;
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_AUTHINFO_UNAVAIL;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	char msg[256];
 	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_ACCOUNT, user, NULL, NULL, msg,
 					    sizeof(msg), NULL);
-	dir_config_free(&cfg);
 	if (o.debug)
 		pam_syslog(pamh, LOG_DEBUG, "account for %s: result %d", user, (int)r);
 	if (r == DIR_PAM_OK && has_flag(pamh, DATA_MUST_CHANGE)) {
@@ -217,9 +213,8 @@ PAM_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const c
 	const char *user = pam_dir_user(pamh);
 	if (!user || pam_dir_is_local_user(user))
 		return PAM_IGNORE;
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_TRY_AGAIN;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	char msg[256] = "";
 	const void *old = NULL;
 	const char *new = "";
@@ -233,13 +228,10 @@ PAM_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const c
 		rc = PAM_AUTHTOK_RECOVERY_ERR;
 	if (rc == PAM_SUCCESS && (flags & PAM_UPDATE_AUTHTOK))
 		rc = new_password(pamh, &o, &new);
-	if (rc != PAM_SUCCESS) {
-		dir_config_free(&cfg);
+	if (rc != PAM_SUCCESS)
 		return rc;
-	}
 	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_CHAUTHTOK, user, old, new, msg,
 					    sizeof(msg), NULL);
-	dir_config_free(&cfg);
 	tell_user(pamh, flags, msg);
 	switch (r) {
 	case DIR_PAM_OK:

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "buf.h"
-#include "config.h"
+#include "module_config.h"
 #include "protocol.h"
 
 #define PAM_EXPORT __attribute__((visibility("default")))
@@ -25,8 +25,10 @@ struct pam_dir_options {
 void pam_dir_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 			   struct pam_dir_options *o);
 
-/* The configuration (DIR_CONF or /etc/dird.conf); logs why not and returns -1. */
-int pam_dir_load_config(pam_handle_t *pamh, struct dir_config *cfg);
+/* What pam_dir needs from the configuration (DIR_CONF or /etc/dird.conf), read tolerantly
+ * (module_config.h): a typo dird refuses never stops a login.  An unreadable file is logged
+ * and gives the defaults. */
+void pam_dir_load_config(pam_handle_t *pamh, struct dir_module_config *cfg);
 
 /* The user being authenticated, when it is a name we could serve; NULL (logged) if not. */
 const char *pam_dir_user(pam_handle_t *pamh);
@@ -40,9 +42,10 @@ bool pam_dir_is_local_user(const char *user);
  * Returns the dir_pam_result, with dird's message for the user in msg and the user's Kerberos
  * tickets appended to `tickets` (may be NULL); DIR_PAM_UNAVAIL when dird cannot be reached in
  * time. */
-enum dir_pam_result pam_dir_ask(pam_handle_t *pamh, const struct dir_config *cfg, uint32_t op,
-				const char *user, const char *password, const char *new_password,
-				char *msg, size_t msglen, struct buf *tickets);
+enum dir_pam_result pam_dir_ask(pam_handle_t *pamh, const struct dir_module_config *cfg,
+				uint32_t op, const char *user, const char *password,
+				const char *new_password, char *msg, size_t msglen,
+				struct buf *tickets);
 
 /* pam_apikey.c: pam_sm_authenticate with the apikey option: PAM_SUCCESS, PAM_AUTH_ERR,
  * PAM_CRED_EXPIRED (a revoked or expired key), PAM_AUTHINFO_UNAVAIL (no key store). */

@@ -46,12 +46,10 @@ PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	snprintf(s.tty, sizeof(s.tty), "%s", item(pamh, PAM_TTY));
 	snprintf(s.rhost, sizeof(s.rhost), "%s", item(pamh, PAM_RHOST));
 
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return o.max_sessions ? PAM_SESSION_ERR : PAM_SUCCESS;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	char err[512];
 	int rc = session_register(cfg.run_dir, &s, o.max_sessions, err, sizeof(err));
-	dir_config_free(&cfg);
 	if (rc == 1) {
 		pam_syslog(pamh, LOG_NOTICE, "refused a session for %s: %u open already", user,
 			   o.max_sessions);
@@ -93,9 +91,8 @@ static int find_ours(const struct dir_session *s, void *arg)
 PAM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	(void)flags, (void)argc, (void)argv;
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_SUCCESS;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	const void *data = NULL;
 	const char *user = NULL;
 	struct ours o = { .pid = getpid() };
@@ -109,6 +106,5 @@ PAM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 	pam_dir_drop_tickets(pamh);
 	if (o.id[0] && session_unregister(cfg.run_dir, o.id) < 0)
 		pam_syslog(pamh, LOG_WARNING, "session %s was not registered", o.id);
-	dir_config_free(&cfg);
 	return PAM_SUCCESS;
 }

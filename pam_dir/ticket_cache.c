@@ -75,13 +75,11 @@ int pam_dir_store_tickets(pam_handle_t *pamh)
 	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user ||
 	    getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &found) != 0 || !found)
 		return PAM_CRED_ERR;
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_CRED_ERR;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	char path[PATH_MAX];
 	int built = dir_build_name(path, sizeof(path), "%s/krb5cc_%lu_XXXXXX", cfg.krb5_ccache_dir,
 				   (unsigned long)found->pw_uid);
-	dir_config_free(&cfg);
 	if (built < 0) {
 		pam_syslog(pamh, LOG_ERR, "krb5_ccache_dir is too long for a ticket cache's name");
 		return PAM_CRED_ERR;
