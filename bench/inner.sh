@@ -292,16 +292,58 @@ conf "dird.conf" "$DIR_CONF"
 DIRD=$!
 CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 for _ in $(seq 100); do [ -S "$WORK/dir/run/dird.sock" ] && break; sleep 0.05; done
+# dir_status: "REFRESHING LAST_REFRESH" from dird, or nothing when it does not answer in 5 s
+dir_status() {
+	"${CTL[@]}" --json status 2>/dev/null |
+		python3 -c 'import json,sys; d=json.load(sys.stdin); print(int(d["refreshing"]), d["last_refresh"])' 2>/dev/null
+}
+# dir_refresh: a refresh, waited for.  dird may not answer dirctl for seconds while it refreshes
+# a million users (dirctl gives up after 5 s): then its status is asked again until the refresh
+# it was asked for is over.  With --flush, the cache is emptied first (which starts a refresh).
+dir_refresh() {
+	local before st
+	before=$(dir_status)
+	if [ "${1:-}" = --flush ]; then "${CTL[@]}" cache flush >/dev/null || return 1; fi
+	"${CTL[@]}" cache refresh >/dev/null 2>&1 && return 0
+	for _ in $(seq 3600); do
+		st=$(dir_status)
+		case $st in
+		"0 0" | "") ;;
+		"0 ${before#* }") "${CTL[@]}" cache refresh >/dev/null 2>&1 && return 0 ;;
+		0\ *) return 0 ;;
+		esac
+		sleep 0.1
+	done
+	return 1
+}
+# status_latency FILE: until FILE is removed, asks dird for its status every 0.2 s; prints the
+# slowest answer in ms (5000 when dirctl gave up)
+status_latency() {
+	local worst=0 t0 ms
+	while [ -e "$1" ]; do
+		t0=$(date +%s%N)
+		"${CTL[@]}" status >/dev/null 2>&1
+		ms=$(ms_since "$t0")
+		[ "$ms" -gt "$worst" ] && worst=$ms
+		sleep 0.2
+	done
+	echo "$worst"
+}
 log "dir: first refresh"
-"${CTL[@]}" cache refresh >/dev/null || { log "dir: the refresh failed"; tail "$WORK/dir/dird.log" >&2; exit 1; }
+dir_refresh || { log "dir: the refresh failed"; tail "$WORK/dir/dird.log" >&2; exit 1; }
 log "dir: timing a fill from empty and a full refresh"
 start=$(date +%s%N)
-"${CTL[@]}" cache flush >/dev/null && "${CTL[@]}" cache refresh >/dev/null
+dir_refresh --flush || exit 1
 v dir "fill the cache from the directory" $(( $(ms_since "$start") * 1000000 )) ns
 echo 5 >"/proc/$DIRD/clear_refs" # VmHWM from here on: the refresh's own peak
+touch "$WORK/refreshing"
+status_latency "$WORK/refreshing" >"$WORK/latency" &
 start=$(date +%s%N)
-"${CTL[@]}" cache refresh >/dev/null
+dir_refresh || exit 1
 v dir "full refresh (cache already full)" $(( $(ms_since "$start") * 1000000 )) ns
+rm "$WORK/refreshing"
+wait $!
+v dir "slowest answer to dirctl status during that refresh" $(( $(cat "$WORK/latency") * 1000000 )) ns
 v dir "daemon peak RSS" "$(rss_kb VmHWM dird)" bytes
 v dir "daemon RSS after a refresh" "$(rss_kb VmRSS dird)" bytes
 v dir "cache on disk" "$(du -sb "$WORK/dir/cache" | cut -f1)" bytes
@@ -414,7 +456,7 @@ change dir u000004
 # not what these rows measure.  SSSD's comes last: its flush is a restart.
 dir_flush() { "${CTL[@]}" cache flush >/dev/null; }
 cold dir dir_flush
-"${CTL[@]}" cache refresh >/dev/null
+dir_refresh
 [ -z "$BIG" ] && cold ldap true
 # SSSD first, while it has been online all along; each peer has slapd frozen and stopped anew.
 [ -n "$SSS" ] && outage sss
