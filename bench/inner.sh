@@ -1,7 +1,7 @@
 #!/bin/bash
 # The body of bench/run, inside its mount, pid and network namespaces (TOP, BUILD, WORK, QUICK
-# come from it).  Starts slapd on this namespace's loopback, sets up each peer against it, and
-# measures them one after the other with nss_bench, checking every answer; writes
+# come from it).  Starts slapd on this namespace's loopback, sets up each peer against it (all
+# of them serve at once), and measures them in turns with nss_bench, checking every answer; writes
 # $WORK/results.csv and $WORK/meta.txt (each peer's version and configuration) for report.py.
 set -u
 # This script is PID 1 of its namespace: a signal reaches it only if it handles it, and its exit
