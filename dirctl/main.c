@@ -51,7 +51,7 @@ static const struct {
 		    "  apikey list [USER]   the API keys (never their secrets)\n"
 		    "  apikey revoke ID     a key that no longer logs in\n" },
 	{ "krb5conf", "  krb5conf             a krb5.conf for the configured realms\n" },
-	{ "pam", "  pam render [--local] [--stig] [--2fa] [--dir DIR]\n"
+	{ "pam", "  pam render [--local] [--stig] [--2fa [--oath-users FILE]] [--dir DIR]\n"
 		 "                       write the PAM services for this configuration (/etc/pam.d)\n" },
 };
 

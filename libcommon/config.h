@@ -52,6 +52,7 @@ struct dir_domain {
 	char *keytab;		/* a SASL/GSSAPI bind with a ticket from this keytab */
 	char *sasl_authid;	/* its principal; NULL: the keytab's first */
 	bool starttls;		/* tls = starttls: StartTLS on ldap:// uris */
+	bool allow_insecure_bind;	/* bind_dn's password may go in clear text to another host */
 	char *tls_ca_file;	/* CAs that sign the servers' certificates; NULL: the system's */
 	char *tls_ca_dir;
 	enum dir_tls_reqcert tls_reqcert;

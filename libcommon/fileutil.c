@@ -1,17 +1,20 @@
 #include "fileutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-int file_replace(const char *path, const void *data, size_t len, mode_t mode)
+int file_write_tmp(const char *path, const void *data, size_t len, mode_t mode, char *tmp,
+		   size_t tmplen)
 {
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+	int n = snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid());
+	if (n < 0 || (size_t)n >= tmplen) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -35,9 +38,6 @@ int file_replace(const char *path, const void *data, size_t len, mode_t mode)
 		fd = -1;
 		goto fail;
 	}
-	fd = -1;
-	if (rename(tmp, path) < 0)
-		goto fail;
 	return 0;
 fail:;
 	int saved = errno;
@@ -46,6 +46,71 @@ fail:;
 	unlink(tmp);
 	errno = saved;
 	return -1;
+}
+
+/* The directory holding path, and where its last part starts. */
+static const char *dir_of(const char *path, char *dir, size_t dirlen)
+{
+	const char *slash = strrchr(path, '/');
+	int n = !slash ? snprintf(dir, dirlen, ".") :
+		snprintf(dir, dirlen, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (n < 0 || (size_t)n >= dirlen) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	return slash ? slash + 1 : path;
+}
+
+int dir_sync(const char *path)
+{
+	char dir[PATH_MAX];
+	if (!dir_of(path, dir, sizeof(dir)))
+		return -1;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+int file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return file_replace_checked(path, data, len, mode, NULL, NULL);
+}
+
+int file_replace_checked(const char *path, const void *data, size_t len, mode_t mode,
+			 int (*check)(const char *tmp, void *arg), void *arg)
+{
+	char tmp[PATH_MAX];
+	if (file_write_tmp(path, data, len, mode, tmp, sizeof(tmp)) < 0)
+		return -1;
+	if (check && check(tmp, arg) < 0)
+		errno = ECANCELED;
+	else if (rename(tmp, path) == 0)
+		return dir_sync(path);
+	int saved = errno;
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
+void file_remove_tmps(const char *path)
+{
+	char dir[PATH_MAX], prefix[NAME_MAX + 8];
+	const char *base = dir_of(path, dir, sizeof(dir));
+	int m = base ? snprintf(prefix, sizeof(prefix), "%s.tmp.", base) : -1;
+	if (m < 0 || (size_t)m >= sizeof(prefix))
+		return;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	for (struct dirent *e; (e = readdir(d));)
+		if (!strncmp(e->d_name, prefix, (size_t)m))
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
 }
 
 int dir_ensure(const char *path, mode_t mode)
@@ -69,6 +134,71 @@ int dir_ensure(const char *path, mode_t mode)
 out:;
 	int saved = errno;
 	close(fd);
+	errno = saved;
+	return rc;
+}
+
+int file_read(const char *path, size_t max, char **data, size_t *len, struct stat *st)
+{
+	*data = NULL;
+	*len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat own;
+	st = st ? st : &own;
+	char *buf = NULL;
+	size_t got = 0;
+	if (fstat(fd, st) < 0)
+		goto fail;
+	if (!S_ISREG(st->st_mode) || (size_t)st->st_size > max) {
+		errno = S_ISREG(st->st_mode) ? EFBIG : EINVAL;
+		goto fail;
+	}
+	/* Read to the end, not to st_size: the file may be growing. */
+	for (size_t cap = (size_t)st->st_size + 1;;) {
+		char *more = realloc(buf, cap + 1);
+		if (!more)
+			goto fail;
+		buf = more;
+		ssize_t n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > max) {
+			errno = EFBIG;
+			goto fail;
+		}
+		if (got == cap)
+			cap *= 2;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*data = buf;
+	*len = got;
+	return 0;
+fail:;
+	int saved = errno;
+	free(buf);
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+int file_copy(const char *from, const char *to)
+{
+	char *data;
+	size_t len;
+	struct stat st;
+	if (file_read(from, FILE_COPY_MAX, &data, &len, &st) < 0)
+		return -1;
+	int rc = file_replace(to, data, len, st.st_mode & 07777);
+	int saved = errno;
+	free(data);
 	errno = saved;
 	return rc;
 }
