@@ -148,25 +148,24 @@ check "...and says so" grep -q "truenas: changed since dirctl wrote it" "$WORK/o
 check "...and why the common files stay" grep -q "common-auth-dir: kept: $P/truenas includes it" "$WORK/out"
 check_eq "...and libpam runs every service left" "all work" "$(every_stack_works "$P")"
 
-rm -rf "$P"
-mkdir "$P"
-ctl enable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
-printf 'auth\trequired\tpam_unix.so\n@include common-auth-dir\naccount include common-account-dir\n-session\tsubstack\tcommon-session-dir\n' >"$P/sshd"
-ctl disable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
-check_eq "disable keeps what another service includes (@include, include, substack)" \
-	"common-account-dir common-auth-dir common-session-dir sshd" "$(ls "$P" | xargs)"
-check_eq "...and libpam runs every service left" "all work" "$(every_stack_works "$P")"
-
+# kept_for SERVICE-TEXT NAME FILES: enable, an sshd of the administrator's with that text, disable:
+# FILES stay, and libpam runs every service left
+kept_for() {
+	rm -rf "$P"
+	mkdir "$P"
+	ctl enable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
+	printf '%b' "$1" >"$P/sshd"
+	ctl disable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
+	check_eq "disable keeps what another service includes: $2" "$3 sshd" "$(ls "$P" | xargs)"
+	check_eq "...and libpam runs every service left" "all work" "$(every_stack_works "$P")"
+}
+kept_for 'auth\trequired\tpam_unix.so\n@include common-auth-dir\naccount include common-account-dir\n-session\tsubstack\tcommon-session-dir\n' \
+	"@include, include, substack" "common-account-dir common-auth-dir common-session-dir"
 # libpam takes the keywords in any case, and a line continued with a backslash (comment lines
 # in between skipped)
-rm -rf "$P"
-mkdir "$P"
-ctl enable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
-printf '@INCLUDE common-auth-dir\naccount Include common-account-dir\nsession \\\n  # the registry\n  SUBSTACK common-session-dir\npassword include \\\n common-password-dir\n' >"$P/sshd"
-ctl disable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
-check_eq "disable reads includes as libpam does: any case, continued lines" \
-	"common-account-dir common-auth-dir common-password-dir common-session-dir sshd" "$(ls "$P" | xargs)"
-check_eq "...and libpam runs every service left" "all work" "$(every_stack_works "$P")"
+kept_for '@INCLUDE common-auth-dir\naccount Include common-account-dir\nsession \\\n  # the registry\n  SUBSTACK common-session-dir\npassword include \\\n common-password-dir\n' \
+	"as libpam reads them: any case, continued lines" \
+	"common-account-dir common-auth-dir common-password-dir common-session-dir"
 
 rm -rf "$P"
 mkdir "$P"
