@@ -20,6 +20,7 @@
 #include "fileutil.h"
 #include "log.h"
 #include "protocol.h"
+#include "ticket_renew.h"
 
 /* How long inserted cache misses wait before the index is rewritten: several misses in a row
  * (an `ls -l` of a directory) cost one rewrite. */
@@ -252,8 +253,8 @@ int main(int argc, char **argv)
 	}
 	log_set_level(d.cfg.log_level);
 
-	if (worker_start(&d) < 0) {
-		log_error("cannot start the worker thread");
+	if (worker_start(&d) < 0 || renew_start(&d) < 0) {
+		log_error("cannot start the worker or the ticket renewal thread");
 		return 1;
 	}
 	pthread_mutex_lock(&d.store_lock);

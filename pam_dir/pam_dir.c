@@ -118,7 +118,9 @@ PAM_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const cha
 		pam_dir_drop_tickets(pamh);
 		return PAM_SUCCESS;
 	}
-	return pam_dir_store_tickets(pamh);
+	int rc = pam_dir_store_tickets(pamh);
+	pam_dir_session_tickets(pamh); /* a session opened before setcred */
+	return rc;
 }
 
 PAM_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)

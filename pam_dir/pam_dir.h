@@ -57,5 +57,11 @@ int pam_dir_apikey_auth(pam_handle_t *pamh, const struct pam_dir_options *o);
 void pam_dir_keep_tickets(pam_handle_t *pamh, const struct buf *tickets);
 int pam_dir_store_tickets(pam_handle_t *pamh);
 void pam_dir_drop_tickets(pam_handle_t *pamh);
+/* The ticket cache written for this handle, or NULL. */
+const char *pam_dir_ticket_cache(pam_handle_t *pamh);
+
+/* pam_session.c: records the handle's ticket cache in the session it opened, if both exist,
+ * so that dird renews its tickets while the session lives. */
+void pam_dir_session_tickets(pam_handle_t *pamh);
 
 #endif

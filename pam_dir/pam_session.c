@@ -1,6 +1,7 @@
 /* Sessions: every login through the stack is registered (local users too: `dirctl sessions`
  * shows the host's logins), and max_sessions=N refuses a user's session beyond N live ones. */
 #define PAM_SM_SESSION
+#include <errno.h>
 #include <pwd.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
@@ -68,9 +69,23 @@ PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	char *id = strdup(s.id);
 	if (!id || pam_set_data(pamh, DATA_SESSION, id, free_data) != PAM_SUCCESS)
 		free(id);
+	pam_dir_session_tickets(pamh);
 	if (o.debug)
 		pam_syslog(pamh, LOG_DEBUG, "session %s opened for %s", s.id, user);
 	return PAM_SUCCESS;
+}
+
+void pam_dir_session_tickets(pam_handle_t *pamh)
+{
+	const void *id = NULL;
+	const char *ccache = pam_dir_ticket_cache(pamh);
+	if (!ccache || pam_get_data(pamh, DATA_SESSION, &id) != PAM_SUCCESS || !id)
+		return;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
+	if (session_set_ccache(cfg.run_dir, id, ccache) < 0)
+		pam_syslog(pamh, LOG_WARNING, "session %s: its ticket cache %s is not renewed: %s",
+			   (const char *)id, ccache, strerror(errno));
 }
 
 struct ours {

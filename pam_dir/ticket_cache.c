@@ -109,6 +109,12 @@ int pam_dir_store_tickets(pam_handle_t *pamh)
 	return PAM_SUCCESS;
 }
 
+const char *pam_dir_ticket_cache(pam_handle_t *pamh)
+{
+	const void *path = NULL;
+	return pam_get_data(pamh, DATA_CCACHE, &path) == PAM_SUCCESS ? path : NULL;
+}
+
 void pam_dir_drop_tickets(pam_handle_t *pamh)
 {
 	const void *path = NULL;

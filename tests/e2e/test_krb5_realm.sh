@@ -201,4 +201,6 @@ check "a note: krb5.conf is not what dird.conf renders" grep -q "note: $WORK/krb
 kdc_stop
 out=$(ctl_ns test EXAMPLE.TEST)
 check "the KDC down: FAILED at connect" grep -q "^result: FAILED at connect" <<<"$out"
+dird_stop
+check_eq "dird exits cleanly (under the sanitizers: without a report)" 0 "$DIRD_RC"
 finish

@@ -32,6 +32,7 @@ kdc_start() {
 		kadmind_listen = 127.0.0.1:$kadmin_port
 		kpasswd_listen = 127.0.0.1:$kpasswd_port
 		default_principal_flags = +preauth
+		max_renewable_life = 7d
 	}
 [logging]
 	kdc = FILE:$dir/kdc.log
