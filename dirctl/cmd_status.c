@@ -97,6 +97,7 @@ int cmd_status(struct ctl *c)
 		uint32_t duplicates = cursor_u32(&cur);
 		bool clock_known = cursor_u32(&cur) != 0;
 		long long offset = (long long)cursor_u64(&cur);
+		uint32_t refused = cursor_u32(&cur);
 		if (cur.failed)
 			break;
 		if (state == DIR_DOMAIN_OFFLINE)
@@ -117,6 +118,10 @@ int cmd_status(struct ctl *c)
 			if (duplicates)
 				printf("  warning: %" PRIu32 " entries share a name or id with another and "
 				       "are not served (dird's log names them)\n", duplicates);
+			if (refused)
+				printf("  warning: %" PRIu32 " entries are refused: an id below min_id "
+				       "(a user's primary gid too) or a local one, or a name unfit for "
+				       "home_template (dird's log names them)\n", refused);
 			if (clock_known)
 				clock_warning(offset);
 		}
@@ -127,6 +132,7 @@ int cmd_status(struct ctl *c)
 		json_object_object_add(d, "server", json_object_new_string(server));
 		json_object_object_add(d, "last_error", json_object_new_string(error));
 		json_object_object_add(d, "duplicates", json_object_new_int64(duplicates));
+		json_object_object_add(d, "refused", json_object_new_int64(refused));
 		json_object_object_add(d, "clock_offset", clock_known ? json_object_new_int64(offset) : NULL);
 		json_object_array_add(doms, d);
 	}

@@ -58,7 +58,7 @@ static const struct {
 		    "  keytab check [NAME]  prove each key against the KDC (a stale kvno, and the fix)\n" },
 	{ "krb5conf", "  krb5conf [--write]   the krb5.conf of the configured realms (--write: install it\n"
 		      "                       as krb5_config or /etc/krb5.conf, keeping a backup)\n" },
-	{ "pam", "  pam render [--local] [--stig] [--2fa] [--dir DIR]\n"
+	{ "pam", "  pam render [--local] [--stig] [--2fa [--oath-users FILE]] [--dir DIR]\n"
 		 "                       write the PAM services for this configuration (/etc/pam.d)\n" },
 };
 

@@ -60,6 +60,34 @@ static int parents_of(struct ldap_conn *c, const char *dn, struct parents_ctx *c
 	return rc;
 }
 
+/* Whether the normalized `dn` is one a search of the normalized `base` with `scope` finds:
+ * compared RDN by RDN, so "cn=x\,ou=groups,..." is not taken for an entry of ou=groups. */
+static bool dn_in_scope(const char *dn, const char *base, enum dir_scope scope)
+{
+	LDAPDN d = NULL, b = NULL;
+	bool in = false;
+	if (ldap_str2dn(dn, &d, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS &&
+	    ldap_str2dn(base, &b, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS) {
+		size_t nd = 0, nb = 0;
+		while (d && d[nd])
+			nd++;
+		while (b && b[nb])
+			nb++;
+		size_t depth = nd >= nb ? nd - nb : 0;
+		in = nd >= nb && (scope == DIR_SCOPE_SUB || depth == (scope == DIR_SCOPE_ONE ? 1u : 0u));
+		for (size_t i = 0; in && i < nb; i++) {
+			char *x = NULL, *y = NULL;
+			in = ldap_rdn2str(d[depth + i], &x, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS &&
+			     ldap_rdn2str(b[i], &y, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS && !strcmp(x, y);
+			ldap_memfree(x);
+			ldap_memfree(y);
+		}
+	}
+	ldap_dnfree(d);
+	ldap_dnfree(b);
+	return in;
+}
+
 int fetch_bis_user_groups(struct ldap_conn *c, const char *user_dn, const struct dn_list *member_of,
 			  struct dir_user *u, char *err, size_t errlen)
 {
@@ -68,13 +96,22 @@ int fetch_bis_user_groups(struct ldap_conn *c, const char *user_dn, const struct
 	struct parents_ctx ctx = { d, u, &seen, &next };
 	int rc = 0;
 	if (member_of->n) {
-		/* The server says which groups hold the user: read each (it must be one of ours). */
+		/* The server says which groups hold the user: read each that a search of group_base
+		 * would find (one elsewhere is not a group of ours, whatever its object class). */
 		const char *attrs[MAP_MAX_ATTRS];
 		ldap_map_group_attrs(d, attrs);
 		attrs[2] = NULL;
-		for (size_t i = 0; rc == 0 && i < member_of->n; i++)
+		char *base = dn_normalize(d->group_base);
+		for (size_t i = 0; rc == 0 && i < member_of->n; i++) {
+			if (!base || !dn_in_scope(member_of->v[i], base, d->group_scope)) {
+				log_debug("%s: %s's memberOf %s is outside group_base; not a group of ours",
+					  d->name, u->name, member_of->v[i]);
+				continue;
+			}
 			rc = ldap_conn_search(c, member_of->v[i], DIR_SCOPE_BASE, d->group_filter, attrs,
 					      take_parent, &ctx, err, errlen);
+		}
+		free(base);
 	} else {
 		rc = parents_of(c, user_dn, &ctx, err, errlen);
 	}
@@ -117,7 +154,7 @@ static int take_member_user(LDAP *ld, LDAPMessage *e, void *arg)
 		return 0;
 	ctx->was_user = true;
 	int rc = 0;
-	if (!local_names_has(&ctx->local->users, u.name)) {
+	if (fetch_user_allowed(ctx->domain, ctx->local, &u, NULL)) {
 		char **v = realloc(ctx->names, (ctx->n_names + 1) * sizeof(char *));
 		if (v) {
 			ctx->names = v;

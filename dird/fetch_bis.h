@@ -4,7 +4,7 @@
 #define DIRD_FETCH_BIS_H
 
 #include "ldap_conn.h"
-#include "local_names.h"
+#include "local_accounts.h"
 #include "nesting.h"
 #include "record.h"
 
@@ -14,8 +14,9 @@
 /* The user entry's memberOf values (servers with a memberOf overlay, AD), normalized. */
 int fetch_bis_member_of(LDAP *ld, LDAPMessage *e, struct dn_list *out);
 
-/* Adds to u->groups the gids of the groups the user is in: those memberOf names or, without
- * it, those with member=<user_dn>; then their parents, MAX_NESTING levels up at most. */
+/* Adds to u->groups the gids of the groups the user is in: those memberOf names that a search of
+ * group_base finds or, without memberOf, those with member=<user_dn>; then their parents,
+ * MAX_NESTING levels up at most. */
 int fetch_bis_user_groups(struct ldap_conn *c, const char *user_dn, const struct dn_list *member_of,
 			  struct dir_user *u, char *err, size_t errlen);
 

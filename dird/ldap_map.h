@@ -17,10 +17,13 @@
 void ldap_map_user_attrs(const struct dir_domain *d, const char **out, const char *const *extra);
 void ldap_map_group_attrs(const struct dir_domain *d, const char **out);
 
-enum map_result { MAP_OK, MAP_SKIP, MAP_NOMEM };
+/* MAP_SKIP: the entry is not one we can serve (a missing or malformed name or id, or an AD id
+ * outside idmap_range).  MAP_REFUSED: it is well-formed but must never be served, and says so in
+ * the log: an id below min_id (a user's primary gid included), or a name that would take a
+ * home_template path out of its directory. */
+enum map_result { MAP_OK, MAP_SKIP, MAP_REFUSED, MAP_NOMEM };
 
-/* MAP_SKIP (with `why` set) for an entry that cannot be served: a missing or malformed name or
- * id, or an id below the domain's min_id. */
+/* MAP_SKIP or MAP_REFUSED with `why` set for an entry that cannot be served. */
 enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
 			      struct dir_user *u, char *why, size_t whylen);
 /* rfc2307: the member names go to g->members.  rfc2307bis: the member DNs go to `dns` (when
@@ -28,7 +31,9 @@ enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain 
 enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
 			       struct dir_group *g, struct dn_list *dns, char *why, size_t whylen);
 
-/* Expands home_template: %U user, %D domain, %u uid, %% percent.  NULL when out of memory. */
-char *ldap_map_home(const char *tmpl, const char *user, const char *domain, uint32_t uid);
+/* Expands home_template into *out: %U user, %D domain, %u uid, %% percent.  MAP_REFUSED when
+ * the user's name would leave the template's directory (it holds '/' or "..", or is "."). */
+enum map_result ldap_map_home(const char *tmpl, const char *user, const char *domain, uint32_t uid,
+			      char **out);
 
 #endif

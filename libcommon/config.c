@@ -534,6 +534,8 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 		d->starttls = !strcmp(v, "starttls");
 		return 0;
 	}
+	if (!strcmp(k, "allow_insecure_bind"))
+		return set_bool(ps, &d->allow_insecure_bind, k, v);
 	if (!strcmp(k, "tls_ca_file"))
 		return set_path(ps, &d->tls_ca_file, k, v);
 	if (!strcmp(k, "tls_ca_dir"))

@@ -61,6 +61,7 @@ struct dir_domain {
 	char *sasl_authid;	/* its principal; NULL: the keytab's first */
 	char *keytab_principal;	/* bind as this principal of the host keytab (sets the two above) */
 	bool starttls;		/* tls = starttls: StartTLS on ldap:// uris */
+	bool allow_insecure_bind;	/* bind_dn's password may go in clear text to another host */
 	char *tls_ca_file;	/* CAs that sign the servers' certificates; NULL: the system's */
 	char *tls_ca_dir;
 	enum dir_tls_reqcert tls_reqcert;

@@ -1,7 +1,8 @@
-/* pam_dir's shared pieces: its options, the question it puts to dird, local accounts. */
+/* pam_dir's shared pieces: its options, the configuration, the question it puts to dird. */
 #ifndef PAM_DIR_H
 #define PAM_DIR_H
 
+#include <pwd.h>
 #include <security/pam_modules.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@ struct pam_dir_options {
 	bool use_first_pass;	/* only the password an earlier module got; never ask */
 	bool try_first_pass;	/* that password if there is one, else ask */
 	unsigned max_sessions;	/* per user; 0: no limit */
+	unsigned max_session_age; /* seconds a session counts unless closed first; 0: no limit */
 	bool apikey;		/* auth with an API key (raw or SCRAM-SHA-512), not a password */
 	bool allow_password_auth; /* apikey: a first answer that is not SCRAM is a raw key */
 };
@@ -33,9 +35,13 @@ void pam_dir_load_config(pam_handle_t *pamh, struct dir_module_config *cfg);
 /* The user being authenticated, when it is a name we could serve; NULL (logged) if not. */
 const char *pam_dir_user(pam_handle_t *pamh);
 
+/* getpwnam_r with a buffer that grows on ERANGE (a long gecos): pw filled and *buf to free, or
+ * NULL when there is no such user. */
+struct passwd *pam_dir_getpwnam(const char *name, struct passwd *pw, char **buf);
+
 /* True when `user` is in /etc/passwd: such a user is pam_unix's, never ours, and its login
- * must not depend on dird. */
-bool pam_dir_is_local_user(const char *user);
+ * must not depend on dird.  So is anyone when the file cannot be read whole (logged). */
+bool pam_dir_is_local_user(pam_handle_t *pamh, const char *user);
 
 /* Puts op (DIR_OP_PAM_AUTH with a password, DIR_OP_PAM_ACCOUNT without, DIR_OP_PAM_CHAUTHTOK
  * with the old and the new one) to dird's PAM socket.
