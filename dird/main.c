@@ -85,8 +85,10 @@ static int load_config(const char *path, struct dir_config *cfg)
 		log_error("%s", err);
 		return -1;
 	}
-	if (cfg->n_domains == 0) {
-		log_error("%s: no [domain/NAME] section", path);
+	/* local users who log in with Kerberos need no directory */
+	if (cfg->n_domains == 0 && !dir_config_local_realm(cfg)) {
+		log_error("%s: no [domain/NAME] section (nor a [realm/NAME] with local_users = yes)",
+			  path);
 		dir_config_free(cfg);
 		return -1;
 	}

@@ -909,6 +909,14 @@ int dir_config_load(const char *path, struct dir_config *c, char *err, size_t er
 	return rc;
 }
 
+bool dir_config_local_realm(const struct dir_config *c)
+{
+	for (size_t i = 0; i < c->n_realms; i++)
+		if (c->realms[i].local_users)
+			return true;
+	return false;
+}
+
 void dir_config_free(struct dir_config *c)
 {
 	for (size_t i = 0; i < c->n_domains; i++) {

@@ -125,6 +125,9 @@ struct dir_config {
 	struct dir_strings krb5_appdefaults;
 };
 
+/* True when a [realm/...] serves local users (local_users = yes). */
+bool dir_config_local_realm(const struct dir_config *cfg);
+
 /* Parses `path` into `cfg`.  On failure returns -1 and writes "file:line: message" to err. */
 int dir_config_load(const char *path, struct dir_config *cfg, char *err, size_t errlen);
 void dir_config_free(struct dir_config *cfg);

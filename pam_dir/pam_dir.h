@@ -35,10 +35,6 @@ void pam_dir_load_config(pam_handle_t *pamh, struct dir_module_config *cfg);
 /* The user being authenticated, when it is a name we could serve; NULL (logged) if not. */
 const char *pam_dir_user(pam_handle_t *pamh);
 
-/* getpwnam_r with a buffer that grows on ERANGE (a long gecos): pw filled and *buf to free, or
- * NULL when there is no such user. */
-struct passwd *pam_dir_getpwnam(const char *name, struct passwd *pw, char **buf);
-
 /* True when `user` is in /etc/passwd: such a user is pam_unix's, never ours, and its login
  * must not depend on dird.  So is anyone when the file cannot be read whole (logged). */
 bool pam_dir_is_local_user(pam_handle_t *pamh, const char *user);

@@ -24,6 +24,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "local_accounts.h"
 #include "pam_dir.h"
 #include "sessions.h"
 
@@ -68,7 +69,7 @@ PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		return PAM_SESSION_ERR;
 	struct passwd pw;
 	char *pwbuf = NULL;
-	if (!pam_dir_getpwnam(user, &pw, &pwbuf)) {
+	if (!dir_getpwnam(user, &pw, &pwbuf)) {
 		free(pwbuf);
 		pam_syslog(pamh, LOG_ERR, "open_session: no such user %s", user);
 		return PAM_SESSION_ERR;
@@ -177,7 +178,7 @@ PAM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 	const char *user = NULL;
 	struct passwd pw;
 	char *pwbuf = NULL;
-	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !pam_dir_getpwnam(user, &pw, &pwbuf)) {
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !dir_getpwnam(user, &pw, &pwbuf)) {
 		free(pwbuf);
 		return PAM_SUCCESS;
 	}

@@ -368,7 +368,9 @@ START_TEST(module_reader_takes_what_it_needs)
 		"[global]\ncache_dir = /var/x\nrun_dir=/run/x\nstate_dir = /var/s\n"
 		"krb5_ccache_dir = /k\nnss_timeout = 0.5\nnegative_ttl = 30\nlog_levle = debug\n"
 		"refresh_interval = soon\n[domain/a]\nuri = ldap://a\ntimout = 5\ntimeout = 5\n"
-		"base_dn dc=a\n[domain/b]\nschema = rfc9999\n[unknown]\ncache_dir = /elsewhere\n",
+		"base_dn dc=a\n[domain/b]\nschema = rfc9999\n[unknown]\ncache_dir = /elsewhere\n"
+		"[realm/A.TEST]\nlocal_users = yes\n[realm/B.TEST]\nlocal_users = no\n"
+		"[realm/C.TEST]\nlocal_users = True\n",
 		0644);
 	ck_assert_int_eq(dir_module_config_read(path, &m), 0);
 	ck_assert_str_eq(m.cache_dir, "/var/x");
@@ -378,6 +380,7 @@ START_TEST(module_reader_takes_what_it_needs)
 	ck_assert_uint_eq(m.nss_timeout_ms, 500);
 	ck_assert_uint_eq(m.negative_ttl, 30);
 	ck_assert_uint_eq(m.domain_timeouts, 5 + 10); /* b's is the default */
+	ck_assert_uint_eq(m.krb5_local_realms, 2);
 	/* The strict parser refuses the same file, with its line. */
 	struct dir_config c;
 	char err[512];
@@ -404,6 +407,7 @@ START_TEST(module_reader_keeps_defaults)
 	ck_assert_uint_eq(m.negative_ttl, DIR_DEFAULT_NEGATIVE_TTL);
 	ck_assert_uint_eq(m.domain_timeouts, DIR_DEFAULT_TIMEOUT);
 	ck_assert_uint_eq(m.nss_timeout_ms, 3000); /* the line after the long one counts */
+	ck_assert_uint_eq(m.krb5_local_realms, 0);
 	const char nul[] = "[global]\nrun_dir = /r\0un\ncache_dir = /c\n";
 	const char *path = write_file("nul.conf", "", 0644);
 	FILE *f = fopen(path, "w");
