@@ -234,6 +234,17 @@ int kt_save(krb5_context ctx, const char *path, const struct kt_entries *l, char
 		unlink(tmp);
 		return -1;
 	}
+	/* read back by libkrb5 before it replaces the keytab in use */
+	struct kt_entries check;
+	int loaded = kt_load(ctx, tmp, false, &check, err, errlen);
+	if (loaded < 0 || check.n != l->n) {
+		if (loaded == 0)
+			snprintf(err, errlen, "%s: %zu keys written, %zu read back", tmp, l->n, check.n);
+		kt_free(ctx, &check);
+		unlink(tmp);
+		return -1;
+	}
+	kt_free(ctx, &check);
 	fd = open(tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 || fchmod(fd, 0600) < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
