@@ -543,7 +543,8 @@ static void print_check_json(const char *path, const struct kt_check *chk)
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "principal", json_object_new_string(p->name));
 		json_object_object_add(o, "kvno", json_object_new_int64(p->kvno));
-		json_object_object_add(o, "kdc_kvno", p->kdc_enctype[0] ? json_object_new_int64(p->kdc_kvno) : NULL);
+		json_object_object_add(o, "kdc_kvno", p->kdc_enctype[0] ?
+				       json_object_new_int64(p->kdc_kvno) : NULL);
 		json_object_object_add(o, "verdict", json_object_new_string(kt_verdict_name(p->verdict)));
 		json_object_object_add(o, "initial_credentials", json_object_new_boolean(p->got_initial));
 		json_object_object_add(o, "why", p->why[0] ? json_object_new_string(p->why) : NULL);

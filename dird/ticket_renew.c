@@ -41,6 +41,25 @@ static bool fs_identity(uid_t uid, gid_t gid)
 	return (uid_t)setfsuid((uid_t)-1) == uid && (gid_t)setfsgid((gid_t)-1) == gid;
 }
 
+/* Root's own again.  A thread that cannot have it back must not go on as a user. */
+static void as_root(void)
+{
+	if (!fs_identity(0, 0)) {
+		log_error("cannot take root's file system identity back; stopping");
+		abort();
+	}
+}
+
+/* The user's file system identity, until as_root; false (root's kept, err set) without it. */
+static bool as_user(uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	if (fs_identity(uid, gid))
+		return true;
+	snprintf(err, errlen, "cannot take uid %u's file system identity", (unsigned)uid);
+	as_root();
+	return false;
+}
+
 /* Writes bytes as the new contents of f's path (as its owner, who must have the thread's file
  * system identity): a new file beside it, the old mode, renamed over it while it is still the
  * file that was read. */
@@ -108,12 +127,10 @@ enum renew_result ticket_renew(const char *path, uid_t uid, const char *scratch_
 	memset(&f, 0, sizeof(f));
 	struct ccache_file written = f;
 	*until = 0;
-	int read = fs_identity(uid, NOGROUP) ? ccache_file_read(path, uid, &f, err, errlen) :
-		   (snprintf(err, errlen, "cannot take uid %u's file system identity", (unsigned)uid), -1);
-	if (!fs_identity(0, 0)) {
-		log_error("cannot take root's file system identity back; stopping");
-		abort();
-	}
+	if (!as_user(uid, NOGROUP, err, errlen))
+		goto out;
+	int read = ccache_file_read(path, uid, &f, err, errlen);
+	as_root();
 	if (read < 0)
 		goto out;
 	krb5_error_code rc = krb5_init_context(&ctx);
@@ -153,8 +170,8 @@ enum renew_result ticket_renew(const char *path, uid_t uid, const char *scratch_
 	have_fresh = true;
 	if (ccache_scratch(ctx, scratch_dir, &empty, &out, out_path, err, errlen) < 0)
 		goto out;
-	if ((rc = krb5_cc_initialize(ctx, out, fresh.client)) || (rc = krb5_cc_store_cred(ctx, out, &fresh)) ||
-	    (rc = copy_others(ctx, in, out, &tgt))) {
+	if ((rc = krb5_cc_initialize(ctx, out, fresh.client)) ||
+	    (rc = krb5_cc_store_cred(ctx, out, &fresh)) || (rc = copy_others(ctx, in, out, &tgt))) {
 		const char *m = krb5_get_error_message(ctx, rc);
 		snprintf(err, errlen, "writing the renewed tickets: %s", m);
 		krb5_free_error_message(ctx, m);
@@ -163,13 +180,11 @@ enum renew_result ticket_renew(const char *path, uid_t uid, const char *scratch_
 	krb5_cc_close(ctx, out);
 	out = NULL;
 	int ok = ccache_file_read(out_path, 0, &written, err, errlen);
-	if (ok == 0) {
-		ok = fs_identity(uid, f.gid) ? replace_file(path, &f, &written.data, err, errlen) :
-		     (snprintf(err, errlen, "cannot take uid %u's file system identity", (unsigned)uid), -1);
-		if (!fs_identity(0, 0)) {
-			log_error("cannot take root's file system identity back; stopping");
-			abort();
-		}
+	if (ok == 0 && as_user(uid, f.gid, err, errlen)) {
+		ok = replace_file(path, &f, &written.data, err, errlen);
+		as_root();
+	} else {
+		ok = -1;
 	}
 	if (ok == 0) {
 		*until = fresh.times.endtime;
