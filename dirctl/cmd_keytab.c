@@ -329,7 +329,7 @@ static int add_keytab(struct ctl *c, const char *name, const char *from)
 		unlink(tmp);
 		goto out;
 	}
-	if (rename(tmp, path) < 0) {
+	if (rename(tmp, path) < 0 || dir_sync(path) < 0) {
 		fprintf(stderr, "dirctl: %s: %s\n", path, strerror(errno));
 		unlink(tmp);
 		goto out;

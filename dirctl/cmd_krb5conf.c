@@ -6,7 +6,6 @@
  * used, the previous file kept as FILE.dirctl-backup, the new one renamed into place. */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <profile.h>
 #include <stdio.h>
@@ -20,7 +19,6 @@
 #include "ldap_conn.h"
 
 #define DEFAULT_KRB5_CONF "/etc/krb5.conf"
-#define MAX_KRB5_CONF (1u << 20)
 
 /* One realm of the file: its [realm/] section and the first AD domain of that realm, if any. */
 struct realm_entry {
@@ -212,58 +210,35 @@ const char *krb5conf_path(const struct dir_config *cfg)
 	return cfg->krb5_config ? cfg->krb5_config : DEFAULT_KRB5_CONF;
 }
 
-/* The file's bytes (at most MAX_KRB5_CONF), or NULL with errno (ENOENT: there is none). */
-char *krb5conf_read(const char *path, size_t *len)
+/* file_replace_checked's check: libkrb5's profile library reads the file it would install. */
+static int profile_reads(const char *tmp, void *arg)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	char *data = malloc(MAX_KRB5_CONF + 1);
-	size_t used = 0;
-	ssize_t got = 0;
-	while (data && used <= MAX_KRB5_CONF &&
-	       (got = read(fd, data + used, MAX_KRB5_CONF + 1 - used)) > 0)
-		used += (size_t)got;
-	int saved = errno;
-	close(fd);
-	if (!data || got < 0 || used > MAX_KRB5_CONF) {
-		free(data);
-		errno = got < 0 ? saved : EFBIG;
-		return NULL;
+	(void)arg;
+	profile_t profile = NULL;
+	long rc = profile_init_path(tmp, &profile);
+	if (rc) {
+		fprintf(stderr, "dirctl: libkrb5 cannot read the krb5.conf it would get: %s; nothing "
+			"changed\n", error_message(rc));
+		return -1;
 	}
-	*len = used;
-	return data;
+	profile_release(profile);
+	return 0;
 }
 
-/* Writes text to path: parsed by libkrb5's profile library from a file beside it first, then
- * the old file copied to the backup and the new one renamed over it. */
+/* Writes text to path (parsed by libkrb5 first, renamed into place), the old file (old_len
+ * bytes, NULL: none) kept as the backup. */
 static int write_conf(const char *path, const char *text, size_t len, const char *old,
-		      size_t old_len)
+		      size_t old_len, mode_t mode)
 {
-	char fresh[PATH_MAX], backup[PATH_MAX];
-	struct stat st;
-	mode_t mode = old && stat(path, &st) == 0 ? st.st_mode & 0777 : 0644;
-	if (snprintf(fresh, sizeof(fresh), "%s.dirctl-new", path) >= (int)sizeof(fresh) ||
-	    snprintf(backup, sizeof(backup), "%s.dirctl-backup", path) >= (int)sizeof(backup)) {
+	char backup[PATH_MAX];
+	if (snprintf(backup, sizeof(backup), "%s.dirctl-backup", path) >= (int)sizeof(backup)) {
 		fprintf(stderr, "dirctl: %s: the path is too long\n", path);
 		return EXIT_FAIL;
 	}
-	if (file_replace(fresh, text, len, mode) < 0) {
-		fprintf(stderr, "dirctl: cannot write %s: %s\n", fresh, strerror(errno));
-		return EXIT_FAIL;
-	}
-	profile_t profile = NULL;
-	long prc = profile_init_path(fresh, &profile);
-	if (prc) {
-		fprintf(stderr, "dirctl: libkrb5 cannot read the file it would get (%s): %s; "
-			"nothing changed\n", fresh, error_message(prc));
-		unlink(fresh);
-		return EXIT_FAIL;
-	}
-	profile_release(profile);
-	if ((old && file_replace(backup, old, old_len, mode) < 0) || rename(fresh, path) < 0) {
-		fprintf(stderr, "dirctl: cannot write %s: %s\n", path, strerror(errno));
-		unlink(fresh);
+	if ((old && file_replace(backup, old, old_len, mode) < 0) ||
+	    file_replace_checked(path, text, len, mode, profile_reads, NULL) < 0) {
+		if (errno != ECANCELED)
+			fprintf(stderr, "dirctl: cannot write %s: %s\n", path, strerror(errno));
 		return EXIT_FAIL;
 	}
 	if (old)
@@ -299,14 +274,15 @@ int cmd_krb5conf(struct ctl *c, int argc, char **argv)
 	}
 	const char *path = krb5conf_path(&c->cfg);
 	size_t old_len = 0;
-	char *old = krb5conf_read(path, &old_len);
-	if (!old && errno != ENOENT) {
+	char *old = NULL;
+	struct stat st;
+	if (file_read(path, MAX_KRB5_CONF, &old, &old_len, &st) < 0 && errno != ENOENT) {
 		fprintf(stderr, "dirctl: cannot read %s: %s\n", path, strerror(errno));
 		rc = EXIT_FAIL;
 	} else if (old && old_len == len && !memcmp(old, text, len)) {
 		printf("%s: unchanged\n", path);
 	} else {
-		rc = write_conf(path, text, len, old, old_len);
+		rc = write_conf(path, text, len, old, old_len, old ? st.st_mode & 0777 : 0644);
 	}
 	free(old);
 	free(text);

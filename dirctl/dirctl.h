@@ -70,8 +70,8 @@ int cmd_krb5conf(struct ctl *c, int argc, char **argv);
 int krb5conf_render(const struct dir_config *cfg, char **text, size_t *len, bool warn);
 /* The krb5.conf dird and dirctl use: krb5_config, else /etc/krb5.conf. */
 const char *krb5conf_path(const struct dir_config *cfg);
-/* A krb5.conf's bytes (at most 1 MiB), or NULL with errno (ENOENT: there is none). */
-char *krb5conf_read(const char *path, size_t *len);
+/* The largest krb5.conf dirctl reads (file_read). */
+#define MAX_KRB5_CONF (1u << 20)
 /* The realm a domain's passwords go to (an AD domain's realm, an auth = krb5 domain's
  * krb5_realm), or NULL. */
 const char *krb5conf_domain_realm(const struct dir_domain *d);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileutil.h"
 #include "names.h"
 
 void kt_describe(krb5_context ctx, krb5_error_code rc, const char *what, char *err, size_t errlen)
@@ -246,7 +247,8 @@ int kt_save(krb5_context ctx, const char *path, const struct kt_entries *l, char
 	}
 	kt_free(ctx, &check);
 	fd = open(tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || fchmod(fd, 0600) < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+	if (fd < 0 || fchmod(fd, 0600) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
+	    rename(tmp, path) < 0 || dir_sync(path) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;

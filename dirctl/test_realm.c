@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileutil.h"
 #include "keytab.h"
 #include "protocol.h"
 #include "srv.h"
@@ -203,7 +204,8 @@ static bool kdcs_step(struct test_run *r, struct ctl *c, const char *realm, char
 	char *text = NULL, *file = NULL;
 	size_t len = 0, file_len = 0;
 	if (krb5conf_render(&c->cfg, &text, &len, false) == 0 && text &&
-	    (!(file = krb5conf_read(path, &file_len)) || file_len != len || memcmp(file, text, len)))
+	    (file_read(path, MAX_KRB5_CONF, &file, &file_len, NULL) < 0 || file_len != len ||
+	     memcmp(file, text, len)))
 		printf("  %-12s %-4s %6s     note: %s is not what dirctl krb5conf renders from %s; "
 		       "dirctl krb5conf --write writes it\n", "", "", "", path, c->cfg.path);
 	free(text);
