@@ -61,8 +61,7 @@ struct kt_principal {
 struct kt_check {
 	struct kt_principal *v;
 	size_t n;
-	long long kdc_time;	/* the authtime of the first initial credentials (the KDC's clock); 0 */
-	char tgt_principal[512];	/* whose they were */
+	char tgt_principal[512];	/* whose initial credentials asked for the tickets */
 };
 
 /* Proves each principal of `entries` (of `realm` only, unless NULL) against its KDC: initial

@@ -360,7 +360,6 @@ static void initial_creds(krb5_context ctx, krb5_keytab kt, krb5_principal princ
 			krb5_cc_destroy(ctx, *cc);
 			*cc = NULL;
 		} else {
-			out->kdc_time = creds.times.authtime;
 			snprintf(out->tgt_principal, sizeof(out->tgt_principal), "%s", p->name);
 		}
 	}
