@@ -91,6 +91,7 @@ int cmd_status(struct ctl *c)
 		uint32_t duplicates = cursor_u32(&cur);
 		bool clock_known = cursor_u32(&cur) != 0;
 		long long offset = (long long)cursor_u64(&cur);
+		uint32_t skipped_members = cursor_u32(&cur);
 		if (cur.failed)
 			break;
 		if (state == DIR_DOMAIN_OFFLINE)
@@ -111,6 +112,11 @@ int cmd_status(struct ctl *c)
 			if (duplicates)
 				printf("  warning: %" PRIu32 " entries share a name or id with another and "
 				       "are not served (dird's log names them)\n", duplicates);
+			if (skipped_members)
+				printf("  note: %" PRIu32 " member DNs of groups are no user or group here "
+				       "(outside user_base and group_base, another kind of entry, or no "
+				       "entry) and were skipped (log_level = debug names them)\n",
+				       skipped_members);
 			if (clock_known)
 				clock_warning(offset);
 		}
@@ -121,6 +127,7 @@ int cmd_status(struct ctl *c)
 		json_object_object_add(d, "server", json_object_new_string(server));
 		json_object_object_add(d, "last_error", json_object_new_string(error));
 		json_object_object_add(d, "duplicates", json_object_new_int64(duplicates));
+		json_object_object_add(d, "skipped_members", json_object_new_int64(skipped_members));
 		json_object_object_add(d, "clock_offset", clock_known ? json_object_new_int64(offset) : NULL);
 		json_object_array_add(doms, d);
 	}

@@ -21,6 +21,8 @@ struct domain_state {
 	char server[DIR_MAX_URI];	/* the uri that answered last: tried first next time */
 	char last_error[512];
 	unsigned duplicates;	/* entries the last refresh dropped for a shared name or id */
+	unsigned skipped_members;	/* member DNs of no user or group: the last refresh's, and
+					 * those group lookups met since */
 	long long check_us;	/* how long a password check takes here (a moving average) */
 	bool clock_known;	/* AD: the DC's clock was read at the last refresh */
 	long long clock_offset;	/* seconds the DC's clock is ahead of ours */

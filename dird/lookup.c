@@ -105,16 +105,19 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 	snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
 	pthread_mutex_unlock(&d->lock);
 	int r = -1;
+	unsigned skipped = 0;
 	for (int attempt = 0; attempt < 2 && r < 0; attempt++) {
 		if (!c->ld && ldap_conn_open(c, &d->cfg.domains[i], prefer, err, sizeof(err)) < 0)
 			break;
 		r = is_user_op(q->op) ?
 			    fetch_user(c, local, q->name, q->id, (struct dir_user **)found, err, sizeof(err)) :
-			    fetch_group(c, local, q->name, q->id, (struct dir_group **)found, err, sizeof(err));
+			    fetch_group(c, local, q->name, q->id, (struct dir_group **)found, &skipped,
+					err, sizeof(err));
 		if (r < 0)
 			ldap_conn_close(c);
 	}
 	pthread_mutex_lock(&d->lock);
+	d->domains[i].skipped_members += skipped;
 	if (r >= 0)
 		domain_online_locked(d, i, c->server);
 	else

@@ -4,8 +4,22 @@
 #include <ldap.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
+
+bool member_attr_is_dn(const char *attr)
+{
+	return strcasecmp(attr, "memberUid") != 0;
+}
+
+bool domain_members_by_dn(const struct dir_domain *d)
+{
+	for (size_t i = 0; i < d->attrs.n_member; i++)
+		if (member_attr_is_dn(d->attrs.member[i]))
+			return true;
+	return false;
+}
 
 char *dn_normalize(const char *dn)
 {
@@ -65,6 +79,31 @@ int dn_list_has(const struct dn_list *l, const char *normalized)
 	return 0;
 }
 
+/* Whether s[at] is an RDN separator: a ',' after an even number of backslashes. */
+static bool separator_at(const char *s, size_t at)
+{
+	size_t slashes = 0;
+	while (slashes < at && s[at - 1 - slashes] == '\\')
+		slashes++;
+	return s[at] == ',' && slashes % 2 == 0;
+}
+
+bool dn_in_scope(const char *dn, const char *base, enum dir_scope scope)
+{
+	size_t dl = strlen(dn), bl = strlen(base);
+	if (dl == bl)
+		return !strcmp(dn, base) && scope != DIR_SCOPE_ONE;
+	if (scope == DIR_SCOPE_BASE || dl <= bl + 1 || strcmp(dn + dl - bl, base) ||
+	    !separator_at(dn, dl - bl - 1))
+		return false;
+	if (scope == DIR_SCOPE_SUB)
+		return true;
+	for (size_t i = 0; i < dl - bl - 1; i++) /* one level: a single RDN before the base */
+		if (separator_at(dn, i))
+			return false;
+	return true;
+}
+
 struct user_dn {
 	char *dn, *name;
 };
@@ -73,9 +112,21 @@ struct group_node {
 	char *dn;
 	struct dir_group *group;
 	struct dn_list members;
+	char **names;		/* memberUid: the group's members by name */
+	uint32_t n_names;
 	size_t *children;	/* indexes of member groups, filled by resolve */
 	size_t n_children;
 };
+
+static void group_node_free(struct group_node *g)
+{
+	free(g->dn);
+	dn_list_free(&g->members);
+	for (uint32_t i = 0; i < g->n_names; i++)
+		free(g->names[i]);
+	free(g->names);
+	free(g->children);
+}
 
 struct nesting {
 	const char *domain;
@@ -127,8 +178,11 @@ int nesting_add_group(struct nesting *n, const char *dn, struct dir_group *g,
 	char *norm = dn_normalize(dn);
 	if (!norm)
 		return 0;
-	n->groups[n->n_groups++] = (struct group_node){ norm, g, *members, NULL, 0 };
+	n->groups[n->n_groups++] = (struct group_node){ norm, g, *members, g->members, g->n_members,
+							NULL, 0 };
 	memset(members, 0, sizeof(*members));
+	g->members = NULL; /* until nesting_resolve sets them all */
+	g->n_members = 0;
 	return 0;
 }
 
@@ -146,8 +200,7 @@ void nesting_forget_group(struct nesting *n, const struct dir_group *g)
 {
 	for (size_t i = 0; i < n->n_groups; i++)
 		if (n->groups[i].group == g) {
-			free(n->groups[i].dn);
-			dn_list_free(&n->groups[i].members);
+			group_node_free(&n->groups[i]);
 			n->groups[i] = n->groups[--n->n_groups];
 			return;
 		}
@@ -187,13 +240,17 @@ static int names_add(struct names *s, char *name)
 	return 0;
 }
 
-/* Splits each group's member DNs into users (their names) and groups (children). */
-static int link_members(struct nesting *n, size_t gi, struct names *direct)
+/* Splits each group's member DNs into users (their names, after the memberUid ones) and groups
+ * (children); counts those that are neither. */
+static int link_members(struct nesting *n, size_t gi, struct names *direct, unsigned *skipped)
 {
 	struct group_node *g = &n->groups[gi];
 	g->children = calloc(g->members.n + 1, sizeof(size_t));
 	if (!g->children)
 		return -1;
+	for (uint32_t i = 0; i < g->n_names; i++)
+		if (names_add(direct, g->names[i]) < 0)
+			return -1;
 	for (size_t i = 0; i < g->members.n; i++) {
 		struct user_dn ukey = { g->members.v[i], NULL };
 		struct group_node gkey = { .dn = g->members.v[i] };
@@ -204,6 +261,11 @@ static int link_members(struct nesting *n, size_t gi, struct names *direct)
 			return -1;
 		if (child)
 			g->children[g->n_children++] = (size_t)(child - n->groups);
+		if (!u && !child) {
+			log_debug("%s: group %s: member %s is not a user or group served here; skipped",
+				  n->domain, g->group->name, g->members.v[i]);
+			(*skipped)++;
+		}
 	}
 	return 0;
 }
@@ -257,7 +319,7 @@ static int set_members(struct dir_group *g, struct names *names)
 	return 0;
 }
 
-int nesting_resolve(struct nesting *n)
+int nesting_resolve(struct nesting *n, unsigned *skipped)
 {
 	qsort(n->users, n->n_users, sizeof(*n->users), cmp_user);
 	qsort(n->groups, n->n_groups, sizeof(*n->groups), cmp_group);
@@ -265,7 +327,7 @@ int nesting_resolve(struct nesting *n)
 	unsigned char *seen = calloc(n->n_groups + 1, 1);
 	int rc = direct && seen ? 0 : -1;
 	for (size_t i = 0; rc == 0 && i < n->n_groups; i++)
-		rc = link_members(n, i, &direct[i]);
+		rc = link_members(n, i, &direct[i], skipped);
 	for (size_t i = 0; rc == 0 && i < n->n_groups; i++) {
 		struct names all = { 0 };
 		bool cut = false;
@@ -293,11 +355,8 @@ void nesting_free(struct nesting *n)
 		free(n->users[i].dn);
 		free(n->users[i].name);
 	}
-	for (size_t i = 0; i < n->n_groups; i++) {
-		free(n->groups[i].dn);
-		dn_list_free(&n->groups[i].members);
-		free(n->groups[i].children);
-	}
+	for (size_t i = 0; i < n->n_groups; i++)
+		group_node_free(&n->groups[i]);
 	free(n->users);
 	free(n->groups);
 	free(n);

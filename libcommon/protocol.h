@@ -28,7 +28,10 @@
  *         empty), str last_error (may be empty), u32 duplicates (entries the last refresh
  *         dropped because another had their name or id), u32 clock_known (1: an AD DC's
  *         clock was read at the last refresh), u64 clock_offset (seconds the DC is ahead of
- *         us, two's complement; dirctl warns beyond DIR_CLOCK_WARN_SECONDS)
+ *         us, two's complement; dirctl warns beyond DIR_CLOCK_WARN_SECONDS), u32
+ *         skipped_members (member DNs that are no user or group of the domain: outside
+ *         user_base and group_base, another kind of entry, or no entry; counted by the last
+ *         refresh and by the group lookups since)
  *
  * PAM requests go to a second socket, `<run_dir>/pam.sock`, mode 0600 and served to uid 0 only
  * (SO_PEERCRED), because they carry passwords; the lookup socket refuses them with DENIED:
