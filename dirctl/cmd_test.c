@@ -147,8 +147,9 @@ static void show_config(const struct dir_domain *d)
 	       d->user_scope == DIR_SCOPE_SUB ? "sub" : d->user_scope == DIR_SCOPE_ONE ? "one" : "base",
 	       d->group_base, d->group_filter,
 	       d->group_scope == DIR_SCOPE_SUB ? "sub" : d->group_scope == DIR_SCOPE_ONE ? "one" : "base");
-	printf("  attributes: name %s, uid %s, gid %s, gecos %s, home %s, shell %s, group name %s, "
-	       "members", a->user_name, a->uid, a->gid, a->gecos, a->home, a->shell, a->group_name);
+	printf("  attributes: name %s, uid %s, gid %s, gecos %s, home %s, shell %s, SSH keys %s, "
+	       "group name %s, members", a->user_name, a->uid, a->gid, a->gecos, a->home, a->shell,
+	       a->ssh_key, a->group_name);
 	for (size_t i = 0; i < a->n_member; i++)
 		printf(" %s (%s)", a->member[i], member_attr_is_dn(a->member[i]) ? "DNs" : "names");
 	printf("\n");

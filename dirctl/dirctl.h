@@ -62,6 +62,7 @@ int cmd_sid(struct ctl *c, const char *cmd, int argc, char **argv);
 int cmd_ads(struct ctl *c, int argc, char **argv);
 int cmd_krb5conf(struct ctl *c);
 int cmd_apikey(struct ctl *c, int argc, char **argv);
+int cmd_ssh_keys(struct ctl *c, int argc, char **argv);
 /* cmd_pam.c: installs (or removes) the PAM services in dir. */
 int pam_install(struct ctl *c, const char *dir, bool install, bool dry_run);
 

@@ -25,6 +25,7 @@ static const struct {
 	{ "users", "  users                every cached user\n" },
 	{ "groups", "  groups               every cached group\n" },
 	{ "sessions", "  sessions             live login sessions (pam_dir.so registers them)\n" },
+	{ "ssh-keys", "  ssh-keys USER        USER's SSH public keys, for sshd's AuthorizedKeysCommand\n" },
 	{ "domain", "  domain info [DOMAIN] where each domain is served from: server, port, base, clock, realm\n" },
 	{ "test", "  test [--verbose] [DOMAIN]\n"
 		  "                       talk to each domain step by step; say what fails and why\n" },
@@ -175,6 +176,8 @@ int main(int argc, char **argv)
 		rc = cmd_krb5conf(&c);
 	else if (!strcmp(cmd, "pam"))
 		rc = cmd_pam(&c, argc - 1, argv + 1);
+	else if (!strcmp(cmd, "ssh-keys"))
+		rc = cmd_ssh_keys(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "sessions") && argc == 1)
 		rc = cmd_sessions(&c);
 	else if (!strcmp(cmd, "cache"))

@@ -13,6 +13,7 @@
 #include "names.h"
 #include "sid.h"
 #include "protocol.h"
+#include "ssh_key.h"
 
 #define MAX_VALUE 4096
 
@@ -20,9 +21,11 @@ void ldap_map_user_attrs(const struct dir_domain *d, const char **out, const cha
 {
 	const struct dir_attrs *a = &d->attrs;
 	size_t n = 0;
-	const char *mine[] = { a->user_name, a->uid, a->gid, a->gecos, "cn", a->home, a->shell, a->email };
+	const char *mine[] = { a->user_name, a->uid, a->gid, a->gecos, "cn", a->home, a->shell, a->email,
+			       a->ssh_key };
 	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
-		out[n++] = mine[i];
+		if (mine[i])
+			out[n++] = mine[i];
 	if (d->type == DIR_DOMAIN_AD) {
 		out[n++] = "objectSid";
 		out[n++] = "primaryGroupID";
@@ -218,6 +221,8 @@ enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain 
 	u->email = first_value(ld, e, a->email);
 	if (u->email)
 		sanitize_gecos(u->email);
+	if (a->ssh_key && ssh_keys_read(ld, e, a->ssh_key, u->name, &u->ssh_keys, &u->n_ssh_keys) < 0)
+		goto out;
 	if (!valid_path_field(u->home)) {
 		free(u->home);
 		/* %U is the account without its domain, %D the AD workgroup */

@@ -12,8 +12,8 @@
 
 #define MAP_MAX_ATTRS 24
 
-/* The attributes to ask for a user (the mapped ones, cn for a missing gecos, then `extra`, which
- * ends with NULL) and for a group (its name, gid and objectSid with AD, then its
+/* The attributes to ask for a user (the mapped ones, cn for a missing gecos, the SSH keys, then
+ * `extra`, which ends with NULL) and for a group (its name, gid and objectSid with AD, then its
  * member attributes); ldap_map_group_id_attrs leaves the members out.  `out` holds
  * MAP_MAX_ATTRS. */
 void ldap_map_user_attrs(const struct dir_domain *d, const char **out, const char *const *extra);

@@ -148,7 +148,7 @@ void server_reply(int fd, uint32_t status, struct buf *reply)
 static bool is_lookup(uint32_t op)
 {
 	return op == DIR_OP_GETPWNAM || op == DIR_OP_GETPWUID || op == DIR_OP_GETGRNAM ||
-	       op == DIR_OP_GETGRGID;
+	       op == DIR_OP_GETGRGID || op == DIR_OP_SSH_KEYS;
 }
 
 /* A lookup: answered now from the cache, at once when no domain is usable, or handed with its

@@ -418,6 +418,7 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 		{ "shell_attr", offsetof(struct dir_attrs, shell) },
 		{ "email_attr", offsetof(struct dir_attrs, email) },
 		{ "group_name_attr", offsetof(struct dir_attrs, group_name) },
+		{ "ssh_key_attr", offsetof(struct dir_attrs, ssh_key) },
 	};
 	if (!strcmp(k, "member_attr"))
 		return set_member_attrs(ps, &d->attrs, k, v);
@@ -654,6 +655,7 @@ static int finish_domain(struct parse *ps, struct dir_domain *d, bool primary_ad
 		{ &d->attrs.gid, "gidNumber" }, { &d->attrs.gecos, "gecos" },
 		{ &d->attrs.home, "homeDirectory" }, { &d->attrs.shell, "loginShell" },
 		{ &d->attrs.email, "mail" }, { &d->attrs.group_name, "cn" },
+		{ &d->attrs.ssh_key, "sshPublicKey" },
 		{ &d->user_filter, "(objectClass=posixAccount)" },
 		{ &d->group_filter, "(objectClass=posixGroup)" },
 	};
@@ -809,6 +811,7 @@ void dir_config_free(struct dir_config *c)
 		free(d->attrs.email);
 		free(d->attrs.group_name);
 		free_list(&d->attrs.member, &d->attrs.n_member);
+		free(d->attrs.ssh_key);
 		for (size_t j = 0; j < d->n_sync_groups; j++)
 			free(d->sync_groups[j]);
 		free(d->sync_groups);

@@ -29,6 +29,7 @@ struct dir_attrs {
 	 * memberUid; AD: member. */
 	char **member;
 	size_t n_member;
+	char *ssh_key;		/* sshPublicKey (openssh-lpk): a user's SSH public keys */
 };
 
 /* member_attr holds at most this many attributes. */

@@ -14,6 +14,11 @@
  *     DIR_OP_GETPWUID   u32 uid             -> OK + user record | NOTFOUND
  *     DIR_OP_GETGRNAM   str name            -> OK + group record | NOTFOUND
  *     DIR_OP_GETGRGID   u32 gid             -> OK + group record | NOTFOUND
+ *     DIR_OP_SSH_KEYS   str name            -> OK + u32 n, n x str key | NOTFOUND
+ *         a user's SSH public keys (authorized_keys lines, checked when read from the
+ *         directory), answered as a GETPWNAM would be: from the cache (a stale entry while
+ *         the directory is offline), asking the directory on a miss; any caller may ask
+ *         (sshd runs dirctl ssh-keys as AuthorizedKeysCommandUser, nobody)
  *     DIR_OP_STATUS     (empty)             -> OK + status body (below)
  *     DIR_OP_REFRESH    (empty)  root only  -> OK (a full refresh has started or is running)
  *     DIR_OP_FLUSH      (empty)  root only  -> OK (cache emptied, readers told, refill started)
@@ -70,6 +75,7 @@ enum dir_op {
 	DIR_OP_GETPWUID = 2,
 	DIR_OP_GETGRNAM = 3,
 	DIR_OP_GETGRGID = 4,
+	DIR_OP_SSH_KEYS = 5,
 	DIR_OP_STATUS = 16,
 	DIR_OP_REFRESH = 17,
 	DIR_OP_FLUSH = 18,

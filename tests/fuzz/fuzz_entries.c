@@ -2,7 +2,7 @@
  * SearchResultEntry (BER-encoded with liblber), which libldap reads from a socket as it would
  * from a server; every mapper dird has then reads it: users and groups under RFC 2307,
  * RFC 2307bis (members by name and by DN), AD with idmap = rid and with idmap = ad (objectSid as
- * raw bytes), and the account state attributes.  Input: repeated [u8 name length][name][u8 value count]
+ * raw bytes), SSH public keys, and the account state attributes.  Input: repeated [u8 name length][name][u8 value count]
  * ([u16 value length][value])... */
 #include <lber.h>
 #include <ldap.h>
@@ -45,7 +45,7 @@ static void domain_init(struct dir_domain *d, const char *name, enum dir_domain_
 				       ad ? "displayName" : "gecos", ad ? "unixHomeDirectory" : "homeDirectory",
 				       "loginShell", "mail", ad ? "sAMAccountName" : "cn",
 				       schema == DIR_SCHEMA_RFC2307 ? rfc2307_members : bis_members,
-				       schema == DIR_SCHEMA_RFC2307 ? 1 : ad ? 1 : 3 };
+				       schema == DIR_SCHEMA_RFC2307 ? 1 : ad ? 1 : 3, "sshPublicKey" };
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

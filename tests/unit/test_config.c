@@ -95,6 +95,7 @@ START_TEST(defaults)
 	ck_assert_str_eq(c.domains[0].attrs.user_name, "uid");
 	ck_assert_uint_eq(c.domains[0].attrs.n_member, 1);
 	ck_assert_str_eq(c.domains[0].attrs.member[0], "memberUid");
+	ck_assert_str_eq(c.domains[0].attrs.ssh_key, "sshPublicKey");
 	ck_assert_str_eq(c.domains[0].user_filter, "(objectClass=posixAccount)");
 	ck_assert_int_eq(c.domains[0].user_scope, DIR_SCOPE_SUB);
 	ck_assert_uint_eq(c.domains[0].n_sync_groups, 0);
@@ -144,6 +145,7 @@ static const struct {
 	{ "[domain/a]\nmember_attr = , ,\n", ":2: member_attr: empty value" },
 	{ "[domain/a]\nmember_attr = member memberUid MEMBER\n", ":2: member_attr: MEMBER is named twice" },
 	{ "[domain/a]\nmember_attr = a b c d e f g h i\n", ":2: member_attr: more than 8 attributes" },
+	{ "[domain/a]\nssh_key_attr = ssh key\n", ":2: ssh_key_attr: 'ssh key' is not an attribute name" },
 	{ "[domain/a]\nuser_filter = objectClass=person\n", ":2: user_filter" },
 	{ "[domain/a]\nsync_groups = a:b\n", ":2: sync_groups: 'a:b' is not a valid group name" },
 	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nbind_dn = cn=y\nbind_password_file = /p\nkeytab = /k\n", "keytab (a GSSAPI bind) and bind_dn (a simple bind) exclude each other" },
@@ -211,11 +213,12 @@ START_TEST(member_attr_takes_a_list)
 	struct dir_config c;
 	ck_assert_str_eq(load("[domain/a]\nuri = ldap://x\nbase_dn = dc=x\n"
 			      "member_attr = memberUid, member\tuniqueMember\n"
-			      "member_attr = memberUid,member\n", &c), "");
+			      "member_attr = memberUid,member\nssh_key_attr = altSecurityIdentities\n", &c), "");
 	const struct dir_attrs *a = &c.domains[0].attrs;
 	ck_assert_uint_eq(a->n_member, 2); /* the last line counts */
 	ck_assert_str_eq(a->member[0], "memberUid");
 	ck_assert_str_eq(a->member[1], "member");
+	ck_assert_str_eq(a->ssh_key, "altSecurityIdentities");
 	dir_config_free(&c);
 }
 END_TEST
