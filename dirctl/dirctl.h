@@ -63,6 +63,9 @@ int cmd_ads(struct ctl *c, int argc, char **argv);
 int cmd_krb5conf(struct ctl *c);
 int cmd_apikey(struct ctl *c, int argc, char **argv);
 int cmd_ssh_keys(struct ctl *c, int argc, char **argv);
+/* sshd_dropin.c: writes (or removes) the sshd_config drop-in for dirctl ssh-keys next to
+ * sshd_config. */
+int sshd_dropin(const struct ctl *c, const char *sshd_config, bool enable, bool dry_run);
 /* cmd_pam.c: installs (or removes) the PAM services in dir. */
 int pam_install(struct ctl *c, const char *dir, bool install, bool dry_run);
 

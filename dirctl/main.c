@@ -30,8 +30,10 @@ static const struct {
 	{ "test", "  test [--verbose] [DOMAIN]\n"
 		  "                       talk to each domain step by step; say what fails and why\n" },
 	{ "enable", "  enable [--dry-run] [--no-pam] [--nsswitch FILE] [--pam-dir DIR]\n"
+		    "         [--ssh [--sshd-config FILE]]\n"
 		    "                       put dir on nsswitch.conf's passwd and group lines (after files)\n"
-		    "                       and install the PAM services; a backup of what changes is kept\n" },
+		    "                       and install the PAM services; a backup of what changes is kept;\n"
+		    "                       --ssh: sshd asks dirctl ssh-keys (sshd_config.d/dir.conf)\n" },
 	{ "disable", "  disable [...]        the same options: take them off again\n" },
 	{ "sid-to-id", "  sid-to-id SID        the uid or gid an AD SID maps to (wbinfo -S / -Y)\n" },
 	{ "sid-to-name", "  sid-to-name SID      the name of an AD SID (wbinfo -s)\n" },

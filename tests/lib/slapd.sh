@@ -32,6 +32,11 @@ $extra
 # 389-DS and FreeIPA's account lock, for the PAM tests.
 attributetype ( 2.16.840.1.113730.3.1.610 NAME 'nsAccountLock'
   EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+# openssh-lpk (Debian ships no schema for it), for SSH keys from the directory.
+attributetype ( 1.3.6.1.4.1.24552.500.1.1.1.13 NAME 'sshPublicKey'
+  EQUALITY octetStringMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.40 )
+objectclass ( 1.3.6.1.4.1.24552.500.1.1.2.0 NAME 'ldapPublicKey' SUP top AUXILIARY
+  MAY ( sshPublicKey \$ uid ) )
 modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload ppolicy
