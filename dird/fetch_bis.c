@@ -30,24 +30,32 @@ struct parents_ctx {
 	const struct dir_domain *domain;
 	const struct local_accounts *local;
 	struct dir_user *user;
+	bool nested;			/* members by DN: the groups found have parents to find */
 	struct dn_list *seen, *next;
 };
 
 static int take_parent(LDAP *ld, LDAPMessage *e, void *arg)
 {
 	struct parents_ctx *ctx = arg;
-	char why[256], *raw = ldap_get_dn(ld, e);
-	char *dn = raw ? dn_normalize(raw) : NULL;
-	ldap_memfree(raw);
+	char why[256], *dn = NULL;
+	if (ctx->nested) {
+		char *raw = ldap_get_dn(ld, e);
+		dn = raw ? dn_normalize(raw) : NULL;
+		ldap_memfree(raw);
+		if (!dn || dn_list_has(ctx->seen, dn)) {
+			free(dn);
+			return 0;
+		}
+	}
 	struct dir_group g;
 	int rc = 0;
-	if (dn && !dn_list_has(ctx->seen, dn) &&
-	    ldap_map_group(ld, e, ctx->domain, &g, NULL, why, sizeof(why)) == MAP_OK) {
-		rc = dn_list_add(ctx->seen, dn);
+	if (ldap_map_group(ld, e, ctx->domain, &g, NULL, why, sizeof(why)) == MAP_OK) {
+		rc = dn ? dn_list_add(ctx->seen, dn) : 0;
 		/* A group with a local name is not served: neither it nor its parents are the
 		 * user's (a refresh never sees it either). */
 		if (rc == 0 && !local_names_has(&ctx->local->groups, g.name))
-			rc = dn_list_add(ctx->next, dn) < 0 || fetch_add_gid(ctx->user, g.gid) < 0 ? -1 : 0;
+			rc = (dn && dn_list_add(ctx->next, dn) < 0) || fetch_add_gid(ctx->user, g.gid) < 0 ?
+				     -1 : 0;
 		dir_group_free(&g);
 	}
 	free(dn);
@@ -100,11 +108,10 @@ int fetch_bis_user_groups(struct ldap_conn *c, const struct local_accounts *loca
 {
 	const struct dir_domain *d = c->domain;
 	struct dn_list seen = { 0 }, level = { 0 }, next = { 0 };
-	struct parents_ctx ctx = { d, local, u, &seen, &next };
+	struct parents_ctx ctx = { d, local, u, domain_members_by_dn(d), &seen, &next };
 	char *const me[] = { (char *)user_dn };
 	int rc = search_parents(c, u->name, me, 1, &ctx, err, errlen);
-	bool nested = domain_members_by_dn(d);
-	for (unsigned depth = 1; rc == 0 && nested && next.n; depth++) {
+	for (unsigned depth = 1; rc == 0 && next.n; depth++) {
 		dn_list_free(&level);
 		level = next;
 		memset(&next, 0, sizeof(next));
