@@ -136,25 +136,10 @@ int fetch_bis_user_groups(struct ldap_conn *c, const struct local_accounts *loca
 struct members_ctx {
 	const struct dir_domain *domain;
 	const struct local_accounts *local;
-	char **names;
-	size_t n_names, cap_names;
+	struct name_list names;		/* the members found (the strings are ours to free) */
 	bool was_member;		/* the entry read was a user or a group of ours */
 	struct dn_list *children;	/* member DNs of a member group */
 };
-
-static int add_name(struct members_ctx *ctx, char *name)
-{
-	if (ctx->n_names == ctx->cap_names) {
-		size_t cap = ctx->cap_names ? ctx->cap_names * 2 : 16;
-		char **v = realloc(ctx->names, cap * sizeof(char *));
-		if (!v)
-			return -1;
-		ctx->names = v;
-		ctx->cap_names = cap;
-	}
-	ctx->names[ctx->n_names++] = name;
-	return 0;
-}
 
 static int take_member_user(LDAP *ld, LDAPMessage *e, void *arg)
 {
@@ -167,7 +152,7 @@ static int take_member_user(LDAP *ld, LDAPMessage *e, void *arg)
 		return 0;
 	}
 	ctx->was_member = true;
-	int rc = add_name(ctx, u.name);
+	int rc = name_list_add(&ctx->names, u.name);
 	if (rc == 0)
 		u.name = NULL;
 	dir_user_free(&u);
@@ -188,42 +173,13 @@ static int take_member_group(LDAP *ld, LDAPMessage *e, void *arg)
 		for (size_t i = 0; rc == 0 && i < dns.n; i++)
 			rc = dn_list_add(ctx->children, dns.v[i]);
 		for (uint32_t i = 0; rc == 0 && i < g.n_members; i++)
-			if ((rc = add_name(ctx, g.members[i])) == 0)
+			if ((rc = name_list_add(&ctx->names, g.members[i])) == 0)
 				g.members[i] = NULL;
 	}
 	if (r == MAP_OK)
 		dir_group_free(&g);
 	dn_list_free(&dns);
 	return rc;
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Moves the collected names into g->members, sorted and without repeats. */
-static int set_members(struct dir_group *g, struct members_ctx *ctx)
-{
-	if (ctx->n_names)
-		qsort(ctx->names, ctx->n_names, sizeof(char *), cmp_name);
-	char **members = calloc(ctx->n_names + 1, sizeof(char *));
-	if (!members)
-		return -1;
-	uint32_t k = 0;
-	for (size_t i = 0; i < ctx->n_names; i++) {
-		if (k && !strcmp(ctx->names[i], members[k - 1]))
-			free(ctx->names[i]);
-		else
-			members[k++] = ctx->names[i];
-	}
-	free(g->members);
-	g->members = members;
-	g->n_members = k;
-	free(ctx->names);
-	ctx->names = NULL;
-	ctx->n_names = ctx->cap_names = 0;
-	return 0;
 }
 
 /* Reads one member DN: a user under user_base, else a group under group_base. */
@@ -251,13 +207,13 @@ int fetch_bis_group_members(struct ldap_conn *c, const struct local_accounts *lo
 {
 	const struct dir_domain *d = c->domain;
 	struct dn_list seen = { 0 }, level = { 0 }, next = { 0 };
-	struct members_ctx ctx = { d, local, NULL, 0, 0, false, &next };
+	struct members_ctx ctx = { d, local, { NULL, 0, 0 }, false, &next };
 	char *user_base = dn_normalize(d->user_base), *group_base = dn_normalize(d->group_base);
 	int rc = 0;
 	size_t reads = 0;
 	/* the group's own names first (memberUid) */
 	for (uint32_t i = 0; rc == 0 && i < g->n_members; i++)
-		if ((rc = add_name(&ctx, g->members[i])) == 0)
+		if ((rc = name_list_add(&ctx.names, g->members[i])) == 0)
 			g->members[i] = NULL;
 	for (size_t i = 0; rc == 0 && i < member_dns->n; i++)
 		rc = dn_list_add(&next, member_dns->v[i]);
@@ -290,13 +246,13 @@ int fetch_bis_group_members(struct ldap_conn *c, const struct local_accounts *lo
 		}
 	}
 done:
-	if (rc == 0 && set_members(g, &ctx) < 0) {
+	if (rc == 0 && group_set_members(g, &ctx.names) < 0) {
 		snprintf(err, errlen, "out of memory");
 		rc = -1;
 	}
-	for (size_t i = 0; i < ctx.n_names; i++)
-		free(ctx.names[i]);
-	free(ctx.names);
+	for (size_t i = 0; i < ctx.names.n; i++)
+		free(ctx.names.v[i]);
+	free(ctx.names.v);
 	free(user_base);
 	free(group_base);
 	dn_list_free(&seen);

@@ -221,12 +221,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-struct names {
-	char **v;	/* not owned: the users' names in the nesting */
-	size_t n, cap;
-};
-
-static int names_add(struct names *s, char *name)
+int name_list_add(struct name_list *s, char *name)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
@@ -242,14 +237,14 @@ static int names_add(struct names *s, char *name)
 
 /* Splits each group's member DNs into users (their names, after the memberUid ones) and groups
  * (children); counts those that are neither. */
-static int link_members(struct nesting *n, size_t gi, struct names *direct, unsigned *skipped)
+static int link_members(struct nesting *n, size_t gi, struct name_list *direct, unsigned *skipped)
 {
 	struct group_node *g = &n->groups[gi];
 	g->children = calloc(g->members.n + 1, sizeof(size_t));
 	if (!g->children)
 		return -1;
 	for (uint32_t i = 0; i < g->n_names; i++)
-		if (names_add(direct, g->names[i]) < 0)
+		if (name_list_add(direct, g->names[i]) < 0)
 			return -1;
 	for (size_t i = 0; i < g->members.n; i++) {
 		struct user_dn ukey = { g->members.v[i], NULL };
@@ -257,7 +252,7 @@ static int link_members(struct nesting *n, size_t gi, struct names *direct, unsi
 		struct user_dn *u = bsearch(&ukey, n->users, n->n_users, sizeof(*u), cmp_user);
 		struct group_node *child = bsearch(&gkey, n->groups, n->n_groups, sizeof(*child),
 						   cmp_group);
-		if (u && names_add(direct, u->name) < 0)
+		if (u && name_list_add(direct, u->name) < 0)
 			return -1;
 		if (child)
 			g->children[g->n_children++] = (size_t)(child - n->groups);
@@ -272,11 +267,11 @@ static int link_members(struct nesting *n, size_t gi, struct names *direct, unsi
 
 /* Depth-first through the children of gi, adding each reached group's direct users. */
 static int collect(struct nesting *n, size_t gi, unsigned depth, unsigned char *seen,
-		   struct names *direct_of, struct names *out, bool *cut)
+		   struct name_list *direct_of, struct name_list *out, bool *cut)
 {
 	seen[gi] = 1;
 	for (size_t i = 0; i < direct_of[gi].n; i++)
-		if (names_add(out, direct_of[gi].v[i]) < 0)
+		if (name_list_add(out, direct_of[gi].v[i]) < 0)
 			return -1;
 	for (size_t i = 0; i < n->groups[gi].n_children; i++) {
 		size_t c = n->groups[gi].children[i];
@@ -292,7 +287,7 @@ static int collect(struct nesting *n, size_t gi, unsigned depth, unsigned char *
 	return 0;
 }
 
-static int set_members(struct dir_group *g, struct names *names)
+int group_set_members(struct dir_group *g, struct name_list *names)
 {
 	if (names->n) /* an empty group has no array at all */
 		qsort(names->v, names->n, sizeof(char *), cmp_str);
@@ -323,18 +318,18 @@ int nesting_resolve(struct nesting *n, unsigned *skipped)
 {
 	qsort(n->users, n->n_users, sizeof(*n->users), cmp_user);
 	qsort(n->groups, n->n_groups, sizeof(*n->groups), cmp_group);
-	struct names *direct = calloc(n->n_groups + 1, sizeof(*direct));
+	struct name_list *direct = calloc(n->n_groups + 1, sizeof(*direct));
 	unsigned char *seen = calloc(n->n_groups + 1, 1);
 	int rc = direct && seen ? 0 : -1;
 	for (size_t i = 0; rc == 0 && i < n->n_groups; i++)
 		rc = link_members(n, i, &direct[i], skipped);
 	for (size_t i = 0; rc == 0 && i < n->n_groups; i++) {
-		struct names all = { 0 };
+		struct name_list all = { 0 };
 		bool cut = false;
 		memset(seen, 0, n->n_groups);
 		rc = collect(n, i, 0, seen, direct, &all, &cut);
 		if (rc == 0)
-			rc = set_members(n->groups[i].group, &all);
+			rc = group_set_members(n->groups[i].group, &all);
 		if (cut)
 			log_warning("%s: group %s nests groups deeper than %d levels; the deeper ones "
 				    "are left out", n->domain, n->groups[i].group->name, MAX_NESTING);

@@ -39,6 +39,17 @@ int dn_list_has(const struct dn_list *l, const char *normalized);
 /* Whether a search of `base` with `scope` finds the entry `dn` (both normalized). */
 bool dn_in_scope(const char *dn, const char *base, enum dir_scope scope);
 
+/* A growing list of names; it owns none of them. */
+struct name_list {
+	char **v;
+	size_t n, cap;
+};
+/* -1 when out of memory. */
+int name_list_add(struct name_list *l, char *name);
+/* Sets g->members to copies of the names, sorted, without repeats (the old ones are freed).
+ * -1 when out of memory (g unchanged). */
+int group_set_members(struct dir_group *g, struct name_list *names);
+
 struct nesting;
 
 struct nesting *nesting_new(const char *domain);

@@ -13,22 +13,12 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* A key type: letters, digits and "@._-" (ssh-ed25519, ecdsa-sha2-nistp256,
- * sk-ssh-ed25519@openssh.com, ssh-rsa-cert-v01@openssh.com, ...). */
-static size_t type_len(const char *p, const char *end)
+/* How many bytes from p are ASCII letters, digits or in `more`. */
+static size_t span(const char *p, const char *end, const char *more)
 {
 	size_t n = 0;
-	while (p + n < end && (strchr("@._-", p[n]) || (p[n] >= 'a' && p[n] <= 'z') ||
-			       (p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= '0' && p[n] <= '9')))
-		n++;
-	return n;
-}
-
-static size_t base64_len(const char *p, const char *end)
-{
-	size_t n = 0;
-	while (p + n < end && (strchr("+/=", p[n]) || (p[n] >= 'a' && p[n] <= 'z') ||
-			       (p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= '0' && p[n] <= '9')))
+	while (p + n < end && p[n] && (strchr(more, p[n]) || (p[n] >= 'a' && p[n] <= 'z') ||
+				       (p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= '0' && p[n] <= '9')))
 		n++;
 	return n;
 }
@@ -55,13 +45,14 @@ static bool is_key_blob(const unsigned char *blob, size_t n, const char *type, s
 /* "keytype blob [comment]" at p: NULL when the blob is a key of that type. */
 static const char *check_key(const char *p, const char *end)
 {
-	size_t tl = type_len(p, end);
+	/* ssh-ed25519, ecdsa-sha2-nistp256, sk-ssh-ed25519@openssh.com, ... */
+	size_t tl = span(p, end, "@._-");
 	if (!tl || p + tl == end || !is_blank(p[tl]))
 		return "no key type followed by a key";
 	const char *blob = p + tl;
 	while (blob < end && is_blank(*blob))
 		blob++;
-	size_t bl = base64_len(blob, end);
+	size_t bl = span(blob, end, "+/=");
 	if (!bl || (blob + bl < end && !is_blank(blob[bl])))
 		return "the key is not base64";
 	char *text = strndup(blob, bl);
