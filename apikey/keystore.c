@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <openssl/crypto.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,20 @@
 
 #define RECORD_VERSION 1
 #define MAX_RECORD 4096
+#define DECOY_KEY "decoy"
+#define DECOY_SECRET_LEN 32
+
+/* The store, opened once per process: tdb refuses a second open of one file in one process
+ * (EBUSY), and a tdb_context is not for two threads at once, so every use holds `lock`.  It is
+ * opened again after a fork, when the file was replaced, or to write; it is closed when the
+ * program ends or pam_dir.so is unloaded (libpam does at pam_end). */
+static struct {
+	pthread_mutex_t lock;
+	struct tdb_context *tdb;
+	char path[4096];
+	bool write;
+	pid_t pid;
+} store = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 void apikey_store_path(const char *state_dir, char *out, size_t outlen)
 {
@@ -57,6 +73,66 @@ static struct tdb_context *open_store(const char *state_dir, bool write, bool *m
 		return NULL;
 	}
 	return t;
+}
+
+/* A fork while another thread uses the store would leave the child a lock no one releases:
+ * the forking thread takes it first, and both sides release it after. */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&store.lock);
+}
+
+static void fork_done(void)
+{
+	pthread_mutex_unlock(&store.lock);
+}
+
+__attribute__((constructor)) static void store_init(void)
+{
+	pthread_atfork(fork_prepare, fork_done, fork_done);
+}
+
+__attribute__((destructor)) static void store_close(void)
+{
+	if (store.tdb && store.pid == getpid())
+		tdb_close(store.tdb);
+	store.tdb = NULL;
+}
+
+/* The store with store.lock held (store_done() releases it); NULL, with the lock released, when
+ * it cannot be opened (*missing: there is none yet). */
+static struct tdb_context *store_open(const char *state_dir, bool write, bool *missing, char *err,
+				      size_t errlen)
+{
+	char path[sizeof(store.path)];
+	struct stat now, held;
+	apikey_store_path(state_dir, path, sizeof(path));
+	pthread_mutex_lock(&store.lock);
+	if (store.tdb && (store.pid != getpid() || strcmp(store.path, path) || (write && !store.write) ||
+			  stat(path, &now) < 0 || fstat(tdb_fd(store.tdb), &held) < 0 ||
+			  now.st_dev != held.st_dev || now.st_ino != held.st_ino ||
+			  (held.st_mode & 077) || held.st_uid != geteuid())) {
+		/* Gone, replaced, or no longer ours alone: open_store decides again. */
+		if (store.pid == getpid())
+			tdb_close(store.tdb);
+		store.tdb = NULL; /* a parent's: its locks and map are not ours to release */
+	}
+	if (!store.tdb) {
+		*missing = false;
+		if (!(store.tdb = open_store(state_dir, write, missing, err, errlen))) {
+			pthread_mutex_unlock(&store.lock);
+			return NULL;
+		}
+		snprintf(store.path, sizeof(store.path), "%s", path);
+		store.write = write;
+		store.pid = getpid();
+	}
+	return store.tdb;
+}
+
+static void store_done(void)
+{
+	pthread_mutex_unlock(&store.lock);
 }
 
 static void key_of(uint32_t id, char *out, size_t outlen)
@@ -128,7 +204,7 @@ static int decode(const TDB_DATA *d, uint32_t id, struct apikey *k)
 			       k->iterations <= APIKEY_MAX_ITERATIONS ? 0 : -1;
 }
 
-static int store(struct tdb_context *t, const struct apikey *k)
+static int store_key(struct tdb_context *t, const struct apikey *k)
 {
 	char key[16];
 	struct buf b;
@@ -137,6 +213,48 @@ static int store(struct tdb_context *t, const struct apikey *k)
 	key_of(k->id, key, sizeof(key));
 	int rc = b.failed ? -1 : tdb_store(t, datum(key, strlen(key)), datum(b.data, b.len), TDB_REPLACE);
 	buf_free_wipe(&b);
+	return rc;
+}
+
+/* The store's decoy record: u32 version, the secret decoy salts are keyed with, and the
+ * iterations of the newest key (what an unknown id is answered with). */
+struct decoy {
+	unsigned char secret[DECOY_SECRET_LEN];
+	uint32_t iterations;
+};
+
+static int read_decoy(struct tdb_context *t, struct decoy *d)
+{
+	TDB_DATA v = tdb_fetch(t, datum(DECOY_KEY, strlen(DECOY_KEY)));
+	struct cursor c;
+	cursor_init(&c, v.dptr, v.dptr ? v.dsize : 0);
+	bool ok = v.dptr && cursor_u32(&c) == RECORD_VERSION;
+	get_bytes(&c, d->secret, sizeof(d->secret));
+	d->iterations = cursor_u32(&c);
+	ok = ok && cursor_done(&c) && d->iterations >= APIKEY_MIN_ITERATIONS &&
+	     d->iterations <= APIKEY_MAX_ITERATIONS;
+	if (v.dptr) {
+		OPENSSL_cleanse(v.dptr, v.dsize);
+		free(v.dptr);
+	}
+	return ok ? 0 : -1;
+}
+
+/* In the transaction of a new key: the decoy record, made once, with this key's iterations. */
+static int keep_decoy(struct tdb_context *t, unsigned iterations)
+{
+	struct decoy d;
+	if (read_decoy(t, &d) < 0 && RAND_bytes(d.secret, sizeof(d.secret)) != 1)
+		return -1;
+	d.iterations = iterations;
+	struct buf b;
+	buf_init(&b, MAX_RECORD);
+	buf_put_u32(&b, RECORD_VERSION);
+	put_bytes(&b, d.secret, sizeof(d.secret));
+	buf_put_u32(&b, d.iterations);
+	int rc = b.failed ? -1 : tdb_store(t, datum(DECOY_KEY, strlen(DECOY_KEY)), datum(b.data, b.len), TDB_REPLACE);
+	buf_free_wipe(&b);
+	OPENSSL_cleanse(&d, sizeof(d));
 	return rc;
 }
 
@@ -171,7 +289,7 @@ int apikey_create(const char *state_dir, struct apikey *k, char *secret, char *e
 		return -1;
 	}
 	bool missing;
-	struct tdb_context *t = open_store(state_dir, true, &missing, err, errlen);
+	struct tdb_context *t = store_open(state_dir, true, &missing, err, errlen);
 	if (!t)
 		return -1;
 	int rc = -1;
@@ -184,7 +302,7 @@ int apikey_create(const char *state_dir, struct apikey *k, char *secret, char *e
 		free(cur.dptr);
 		k->id = next++;
 		k->created = (uint64_t)time(NULL);
-		if (next != 0 && store(t, k) == 0 &&
+		if (next != 0 && store_key(t, k) == 0 && keep_decoy(t, k->iterations) == 0 &&
 		    tdb_store(t, datum(next_key, strlen(next_key)), datum(&next, sizeof(next)), TDB_REPLACE) == 0 &&
 		    tdb_transaction_commit(t) == 0)
 			rc = 0;
@@ -193,28 +311,74 @@ int apikey_create(const char *state_dir, struct apikey *k, char *secret, char *e
 	}
 	if (rc < 0)
 		snprintf(err, errlen, "cannot write the key store: %s", tdb_errorstr(t));
-	tdb_close(t);
+	store_done();
+	return rc;
+}
+
+/* The record of `id` (1), none (0), or -1; a decoy in *d when there is none and the store has
+ * one.  store.lock is held. */
+static int fetch(struct tdb_context *t, uint32_t id, struct apikey *k, struct decoy *d, bool *have_decoy,
+		 char *err, size_t errlen)
+{
+	char key[16];
+	key_of(id, key, sizeof(key));
+	TDB_DATA v = tdb_fetch(t, datum(key, strlen(key)));
+	if (!v.dptr) {
+		*have_decoy = d && read_decoy(t, d) == 0;
+		return 0;
+	}
+	int rc = decode(&v, id, k) == 0 ? 1 : -1;
+	if (rc < 0)
+		snprintf(err, errlen, "key %" PRIu32 ": a damaged record", id);
+	OPENSSL_cleanse(v.dptr, v.dsize);
+	free(v.dptr);
 	return rc;
 }
 
 int apikey_get(const char *state_dir, uint32_t id, struct apikey *k, char *err, size_t errlen)
 {
-	bool missing;
-	struct tdb_context *t = open_store(state_dir, false, &missing, err, errlen);
+	bool missing, have_decoy;
+	struct tdb_context *t = store_open(state_dir, false, &missing, err, errlen);
 	if (!t)
 		return missing ? 0 : -1;
-	char key[16];
-	key_of(id, key, sizeof(key));
-	TDB_DATA d = tdb_fetch(t, datum(key, strlen(key)));
-	tdb_close(t);
-	if (!d.dptr)
-		return 0;
-	int rc = decode(&d, id, k) == 0 ? 1 : -1;
-	if (rc < 0)
-		snprintf(err, errlen, "key %" PRIu32 ": a damaged record", id);
-	OPENSSL_cleanse(d.dptr, d.dsize);
-	free(d.dptr);
+	int rc = fetch(t, id, k, NULL, &have_decoy, err, errlen);
+	store_done();
 	return rc;
+}
+
+int apikey_lookup(const char *state_dir, uint32_t id, struct apikey *k, char *err, size_t errlen)
+{
+	bool missing, have_decoy = false;
+	struct decoy d;
+	struct tdb_context *t = store_open(state_dir, false, &missing, err, errlen);
+	if (!t && !missing)
+		return -1;
+	int found = t ? fetch(t, id, k, &d, &have_decoy, err, errlen) : 0;
+	if (t)
+		store_done();
+	if (found != 0)
+		return found;
+	memset(k, 0, sizeof(*k));
+	k->id = id;
+	k->keys.len = SCRAM_MAX_HASH;
+	k->iterations = have_decoy ? d.iterations : APIKEY_DEFAULT_ITERATIONS;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned mac_len = 0;
+	char text[32];
+	int n = snprintf(text, sizeof(text), "decoy salt %" PRIu32, id);
+	bool ok = have_decoy ? HMAC(EVP_sha512(), d.secret, sizeof(d.secret), (const unsigned char *)text,
+				    (size_t)n, mac, &mac_len) && mac_len >= sizeof(k->salt) :
+			       RAND_bytes(mac, sizeof(k->salt)) == 1; /* no store: no key to tell apart */
+	if (ok)
+		memcpy(k->salt, mac, sizeof(k->salt));
+	OPENSSL_cleanse(mac, sizeof(mac));
+	OPENSSL_cleanse(&d, sizeof(d));
+	if (!ok || RAND_bytes(k->keys.stored, sizeof(k->keys.stored)) != 1 ||
+	    RAND_bytes(k->keys.server, sizeof(k->keys.server)) != 1) {
+		snprintf(err, errlen, "libcrypto failed to make a decoy");
+		return -1;
+	}
+	return 0;
 }
 
 struct list_ctx {
@@ -251,12 +415,12 @@ int apikey_list(const char *state_dir, void (*fn)(const struct apikey *k, void *
 		char *err, size_t errlen)
 {
 	bool missing;
-	struct tdb_context *t = open_store(state_dir, false, &missing, err, errlen);
+	struct tdb_context *t = store_open(state_dir, false, &missing, err, errlen);
 	if (!t)
 		return missing ? 0 : -1;
 	struct list_ctx l = { 0 };
 	int rc = tdb_traverse_read(t, collect_id, &l) < 0 ? -1 : 0;
-	tdb_close(t);
+	store_done();
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot read the key store");
 		free(l.ids);
@@ -280,14 +444,14 @@ int apikey_revoke(const char *state_dir, uint32_t id, char *err, size_t errlen)
 	if (found <= 0)
 		return found;
 	bool missing;
-	struct tdb_context *t = open_store(state_dir, true, &missing, err, errlen);
+	struct tdb_context *t = store_open(state_dir, true, &missing, err, errlen);
 	if (!t)
 		return -1;
 	k.revoked = true;
-	int rc = store(t, &k) == 0 ? 1 : -1;
+	int rc = store_key(t, &k) == 0 ? 1 : -1;
 	if (rc < 0)
 		snprintf(err, errlen, "cannot write the key store: %s", tdb_errorstr(t));
-	tdb_close(t);
+	store_done();
 	OPENSSL_cleanse(&k, sizeof(k));
 	return rc;
 }

@@ -3,7 +3,8 @@
  * StoredKey, ServerKey), never the secret.  Records are marshalled with the buf API:
  *   u32 version (1), str user, str name, u64 created, u64 expires (0: never), u32 revoked,
  *   u32 iterations, u32 n + n bytes salt, u32 n + n bytes StoredKey, u32 n + n bytes ServerKey
- * under the key id in decimal; "next_id" holds the next id (u32). */
+ * under the key id in decimal; "next_id" holds the next id (u32); "decoy" holds u32 version,
+ * u32 n + n bytes of a random secret and u32 iterations (see apikey_lookup). */
 #ifndef APIKEY_KEYSTORE_H
 #define APIKEY_KEYSTORE_H
 
@@ -37,8 +38,16 @@ void apikey_store_path(const char *state_dir, char *out, size_t outlen);
  * + 1), its material stored under the next id (k->id set).  -1 with err set. */
 int apikey_create(const char *state_dir, struct apikey *k, char *secret, char *err, size_t errlen);
 
-/* 1 found (k filled), 0 no such key, -1 the store cannot be read (err set).  Read-only. */
+/* 1 found (k filled), 0 no such key, -1 the store cannot be read (err set).  Read-only.  The
+ * store is opened once per process and every call is safe from any thread. */
 int apikey_get(const char *state_dir, uint32_t id, struct apikey *k, char *err, size_t errlen);
+
+/* apikey_get, but for an id with no key (0) k is a decoy that answers as a key would: a salt
+ * that is the same each time (an HMAC of the id keyed with a secret of the store), the
+ * iterations of the newest key, random verifiers that nothing matches.  So asking about an id
+ * tells nothing of whether it exists.  (With no store at all the salt is random: there is no
+ * key to tell apart.) */
+int apikey_lookup(const char *state_dir, uint32_t id, struct apikey *k, char *err, size_t errlen);
 
 /* Calls fn for every key, in id order.  -1 with err set. */
 int apikey_list(const char *state_dir, void (*fn)(const struct apikey *k, void *arg), void *arg,

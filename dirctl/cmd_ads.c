@@ -288,6 +288,35 @@ static long long machine_password_set(const struct dir_domain *d, const char *ac
 	return when;
 }
 
+/* dird-machine-password.timer (dirctl ads rotate --auto, daily): enabled at join, disabled at
+ * leave once no AD domain is joined.  Through systemctl when systemd runs this host (its
+ * /run/systemd/system, as sd_booted checks); otherwise the administrator is told. */
+static void password_timer(bool enable)
+{
+	static const char timer[] = "dird-machine-password.timer";
+	if (access("/run/systemd/system", F_OK) < 0) {
+		printf("systemd does not run this host: %s is not %s; %s\n", timer,
+		       enable ? "enabled" : "disabled",
+		       enable ? "run 'dirctl ads rotate --auto' daily (cron) so that the machine password changes" :
+				"remove any daily 'dirctl ads rotate --auto' you set up");
+		return;
+	}
+	const char *verb = enable ? "enable" : "disable";
+	pid_t pid = fork();
+	if (pid == 0) {
+		execlp("systemctl", "systemctl", verb, "--now", timer, (char *)NULL);
+		_exit(127);
+	}
+	int status = 0;
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fprintf(stderr, "dirctl: 'systemctl %s --now %s' failed: %s it yourself\n", verb, timer, verb);
+	else
+		printf("%s %s\n", timer, enable ? "enabled: the machine password changes once older than "
+						   "machine_password_max_age" : "disabled");
+}
+
 static int ads_join(struct ctl *c, const struct dir_domain *d, const struct ads_opts *o)
 {
 	char fqdn[256];
@@ -326,10 +355,11 @@ static int ads_join(struct ctl *c, const struct dir_domain *d, const struct ads_
 	if (!c->json)
 		printf("joined %s as %s (%s); keys for host/, nfs/ and cifs/ in %s\n", d->realm,
 		       account, fqdn, host_keytab(d));
+	password_timer(true);
 	return EXIT_OK;
 }
 
-static int ads_leave(const struct dir_domain *d, const struct ads_opts *o)
+static int ads_leave(const struct ctl *c, const struct dir_domain *d, const struct ads_opts *o)
 {
 	char account[256];
 	if (machine_account(host_keytab(d), d->realm, account, sizeof(account)) < 0) {
@@ -356,6 +386,14 @@ static int ads_leave(const struct dir_domain *d, const struct ads_opts *o)
 	int removed = forget_realm_keys(host_keytab(d), d->realm);
 	printf("left %s: the computer account %s is deleted and %d keys removed from %s\n", d->realm,
 	       account, removed < 0 ? 0 : removed, host_keytab(d));
+	bool joined = false; /* to another AD domain still */
+	for (size_t i = 0; i < c->cfg.n_domains; i++) {
+		const struct dir_domain *other = &c->cfg.domains[i];
+		joined |= other->type == DIR_DOMAIN_AD &&
+			  machine_account(host_keytab(other), other->realm, account, sizeof(account)) == 0;
+	}
+	if (!joined)
+		password_timer(false);
 	return EXIT_OK;
 }
 
@@ -500,7 +538,7 @@ int cmd_ads(struct ctl *c, int argc, char **argv)
 	if (!strcmp(verb, "join"))
 		return ads_join(c, d, &o);
 	if (!strcmp(verb, "leave"))
-		return ads_leave(d, &o);
+		return ads_leave(c, d, &o);
 	if (!strcmp(verb, "rotate"))
 		return ads_rotate(d, &o);
 	if (!strcmp(verb, "test"))

@@ -27,15 +27,23 @@ static int usage(void)
 	return EXIT_USAGE;
 }
 
-/* A date (UTC): YYYY-MM-DD (its midnight) or YYYY-MM-DDTHH:MM:SS; -1 when it is not one. */
+/* A date (UTC): YYYY-MM-DD (its midnight) or YYYY-MM-DDTHH:MM:SS; -1 when it is not one,
+ * 2026-02-31 and 24:00:00 included (timegm would quietly make them another day). */
 static long long parse_date(const char *s)
 {
 	static const char *const formats[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d" };
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
-		struct tm tm = { 0 };
+		struct tm tm = { 0 }, back;
 		const char *end = strptime(s, formats[i], &tm);
-		if (end && (!*end || !strcmp(end, "Z")))
-			return (long long)timegm(&tm);
+		if (!end || (*end && strcmp(end, "Z")))
+			continue;
+		struct tm asked = tm; /* timegm normalizes tm itself */
+		time_t t = timegm(&asked);
+		if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_year != tm.tm_year ||
+		    back.tm_mon != tm.tm_mon || back.tm_mday != tm.tm_mday || back.tm_hour != tm.tm_hour ||
+		    back.tm_min != tm.tm_min || back.tm_sec != tm.tm_sec)
+			return -1;
+		return (long long)t;
 	}
 	return -1;
 }

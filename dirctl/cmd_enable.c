@@ -1,7 +1,8 @@
 /* dirctl enable / disable: puts `dir` on the passwd, group (and, when there is one, initgroups)
  * lines of nsswitch.conf, after `files` (or `compat`) so local accounts still win, and installs
  * the PAM services; disable takes both back.  The file is rewritten only when something
- * changes, after a backup, whole (rename), and never when a line it would touch is malformed. */
+ * changes, after a backup, whole (rename), never when a line it would touch is one dirctl
+ * could misread, and only once glibc itself has read the new file and found root in it. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,150 +13,105 @@
 
 #include "dirctl.h"
 #include "fileutil.h"
+#include "nsswitch.h"
 
 #define MAX_FILE (1u << 20)
-#define MAX_LINES 4096
-
-struct nsswitch {
-	char *lines[MAX_LINES];
-	size_t n;
-};
 
 static const char *const databases[] = { "passwd", "group", "initgroups" };
 
-static void free_lines(struct nsswitch *ns)
-{
-	for (size_t i = 0; i < ns->n; i++)
-		free(ns->lines[i]);
-	ns->n = 0;
-}
-
-static int read_lines(const char *path, struct nsswitch *ns, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	char *line = NULL;
-	size_t cap = 0, total = 0;
-	ssize_t len;
-	int rc = 0;
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		total += (size_t)len;
-		if (ns->n == MAX_LINES || total > MAX_FILE) {
-			snprintf(err, errlen, "%s: too large to be an nsswitch.conf", path);
-			rc = -1;
-			break;
-		}
-		if (len > 0 && line[len - 1] == '\n')
-			line[len - 1] = '\0';
-		if (!(ns->lines[ns->n++] = strdup(line))) {
-			snprintf(err, errlen, "out of memory");
-			rc = -1;
-			break;
-		}
-	}
-	free(line);
-	fclose(f);
-	return rc;
-}
-
-/* The database a line is for ("passwd" in "passwd:  files"), or NULL for a comment or blank. */
-static const char *database_of(const char *line, size_t *namelen)
-{
-	const char *p = line + strspn(line, " \t");
-	if (!*p || *p == '#')
-		return NULL;
-	*namelen = strcspn(p, ": \t");
-	return p;
-}
-
-struct tokens {
-	char *v[64];
-	size_t n;
+struct check {
+	char err[512];
 };
 
-/* Splits the services of a line; -1 when the line is malformed (no colon, too many words). */
-static int split(char *services, struct tokens *t)
+static int glibc_reads(const char *tmp, void *arg)
 {
-	t->n = 0;
-	for (char *save = NULL, *w = strtok_r(services, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		if (t->n == sizeof(t->v) / sizeof(t->v[0]))
-			return -1;
-		t->v[t->n++] = w;
-	}
-	return 0;
+	struct check *c = arg;
+	return nsswitch_glibc_check(tmp, c->err, sizeof(c->err));
 }
 
-/* The new text of one database line, or NULL when it needs no change; *bad on a malformed one.
- * The spacing after the colon and a comment at the end are kept. */
-static char *change_line(const char *line, bool enable, bool *bad)
+static void show(struct buf *diff, const char *path, const char *sign, const char *line)
 {
-	const char *colon = strchr(line, ':');
-	if (!colon) {
-		*bad = true;
-		return NULL;
-	}
-	size_t lead = strspn(colon + 1, " \t");
-	char *rest = strdup(colon + 1 + lead);
-	if (!rest) {
-		*bad = true;
-		return NULL;
-	}
-	char *comment = strchr(rest, '#');
-	if (comment)
-		*comment++ = '\0';
-	struct tokens t;
-	if (split(rest, &t) < 0) {
-		*bad = true;
-		free(rest);
-		return NULL;
-	}
-	size_t dir_at = t.n, after = 0;
-	for (size_t i = 0; i < t.n; i++) {
-		if (!strcmp(t.v[i], "dir"))
-			dir_at = i;
-		if (!strcmp(t.v[i], "files") || !strcmp(t.v[i], "compat")) {
-			after = i + 1;
-			while (after < t.n && t.v[after][0] == '[')
-				after++; /* its [STATUS=action] words */
+	buf_put_bytes(diff, path, strlen(path));
+	buf_put_bytes(diff, ": ", 2);
+	buf_put_bytes(diff, sign, 1);
+	buf_put_bytes(diff, line, strlen(line));
+	buf_put_bytes(diff, "\n", 1);
+}
+
+/* The changed text of the file, or NULL (with a message) when a line cannot be changed. */
+static char *changed_text(const char *path, char *old, bool enable, bool *changed)
+{
+	struct buf text, diff; /* diff: what changes, shown once every line could be changed */
+	buf_init(&text, 2 * MAX_FILE);
+	buf_init(&diff, 4 * MAX_FILE);
+	bool seen[3] = { false, false, false }, bad = false, newline = true;
+	*changed = false;
+	size_t lineno = 0;
+	for (char *line = old, *next; *line && !bad; line = next) {
+		next = line + strcspn(line, "\n");
+		newline = *next == '\n';
+		if (newline)
+			*next++ = '\0';
+		lineno++;
+		size_t len;
+		const char *db = nsswitch_database(line, &len);
+		char *new_line = NULL;
+		for (size_t k = 0; db && k < 3 && !bad; k++) {
+			if (len != strlen(databases[k]) || strncmp(db, databases[k], len))
+				continue;
+			if (seen[k]) {
+				fprintf(stderr, "dirctl: %s:%zu: a second %s line; fix the file by hand\n",
+					path, lineno, databases[k]);
+				bad = true;
+				break;
+			}
+			seen[k] = true;
+			const char *why;
+			new_line = nsswitch_change_line(line, enable, &why);
+			if (why) {
+				fprintf(stderr, "dirctl: %s:%zu: '%s': %s; fix the file by hand\n", path,
+					lineno, line, why);
+				bad = true;
+			}
 		}
-	}
-	if (enable == (dir_at < t.n)) {
-		free(rest);
-		return NULL; /* already as asked */
-	}
-	char *result = NULL;
-	size_t size = 0;
-	FILE *m = open_memstream(&result, &size);
-	if (!m) {
-		free(rest);
-		*bad = true;
-		return NULL;
-	}
-	fprintf(m, "%.*s%.*s", (int)(colon + 1 - line), line, (int)lead, colon + 1);
-	bool first = true;
-	for (size_t i = 0; i <= t.n; i++) {
-		if (enable && i == after) {
-			fprintf(m, "%sdir", first ? "" : " ");
-			first = false;
+		if (new_line) {
+			*changed = true;
+			show(&diff, path, "-", line);
+			show(&diff, path, "+", new_line);
 		}
-		if (i == t.n)
-			break;
-		if (!enable && i == dir_at) {
-			while (i + 1 < t.n && t.v[i + 1][0] == '[')
-				i++; /* dir's own [STATUS=action] words go with it */
+		const char *l = new_line ? new_line : line;
+		buf_put_bytes(&text, l, strlen(l));
+		if (newline)
+			buf_put_bytes(&text, "\n", 1);
+		free(new_line);
+	}
+	/* passwd and group without a line: glibc's default is files alone; add them. */
+	for (size_t k = 0; enable && !bad && k < 2; k++) {
+		if (seen[k])
 			continue;
-		}
-		fprintf(m, "%s%s", first ? "" : " ", t.v[i]);
-		first = false;
+		char added[64];
+		snprintf(added, sizeof(added), "%s:%*sfiles dir", databases[k],
+			 (int)(15 - strlen(databases[k])), "");
+		show(&diff, path, "+", added);
+		if (!newline)
+			buf_put_bytes(&text, "\n", 1);
+		buf_put_bytes(&text, added, strlen(added));
+		buf_put_bytes(&text, "\n", 1);
+		newline = true;
+		*changed = true;
 	}
-	if (comment)
-		fprintf(m, " #%s", comment);
-	fclose(m);
-	free(rest);
-	return result;
+	if (bad || text.failed || diff.failed) {
+		if (!bad)
+			fprintf(stderr, "dirctl: %s: out of memory\n", path);
+		buf_free(&text);
+		buf_free(&diff);
+		return NULL;
+	}
+	if (diff.len)
+		fwrite(diff.data, 1, diff.len, stdout);
+	buf_free(&diff);
+	buf_put_bytes(&text, "", 1); /* a C string */
+	return (char *)text.data; /* the buffer's own allocation */
 }
 
 struct options {
@@ -165,97 +121,53 @@ struct options {
 	bool pam;
 };
 
-static int change_nsswitch(const struct options *o, bool enable, bool *changed)
+/* Rewrites the file whole (a temporary file renamed over it) after glibc itself read the new
+ * text and found root in it, with the previous file kept as FILE.dirctl-backup. */
+static int change_nsswitch(const struct options *o, bool enable)
 {
-	struct nsswitch ns = { .n = 0 };
-	char err[1024];
-	*changed = false;
-	if (read_lines(o->nsswitch, &ns, err, sizeof(err)) < 0) {
-		fprintf(stderr, "dirctl: %s\n", err);
-		free_lines(&ns);
+	char *old, path[PATH_MAX];
+	size_t old_len;
+	struct stat st;
+	/* A symlinked nsswitch.conf: its target is the file to change. */
+	if (!realpath(o->nsswitch, path) || file_read(path, MAX_FILE, &old, &old_len, &st) < 0) {
+		fprintf(stderr, "dirctl: %s: %s\n", o->nsswitch,
+			errno == EFBIG ? "too large to be an nsswitch.conf" : strerror(errno));
 		return EXIT_FAIL;
 	}
-	bool seen[3] = { false, false, false }, bad = false;
-	char *new_lines[MAX_LINES] = { NULL };
-	for (size_t i = 0; i < ns.n && !bad; i++) {
-		size_t len;
-		const char *db = database_of(ns.lines[i], &len);
-		for (size_t k = 0; db && k < 3; k++) {
-			if (len != strlen(databases[k]) || strncmp(db, databases[k], len))
-				continue;
-			if (seen[k]) {
-				fprintf(stderr, "dirctl: %s:%zu: a second %s line; fix the file by hand\n",
-					o->nsswitch, i + 1, databases[k]);
-				bad = true;
-				break;
-			}
-			seen[k] = true;
-			new_lines[i] = change_line(ns.lines[i], enable, &bad);
-			if (bad)
-				fprintf(stderr, "dirctl: %s:%zu: '%s' is not 'database: services'; fix the "
-						"file by hand\n", o->nsswitch, i + 1, ns.lines[i]);
-		}
+	if (strlen(old) != old_len) {
+		fprintf(stderr, "dirctl: %s: holds a NUL byte; not an nsswitch.conf\n", path);
+		free(old);
+		return EXIT_FAIL;
 	}
-	/* passwd and group without a line: glibc's default is files alone; add them. */
-	char *added[2] = { NULL, NULL };
-	for (size_t k = 0; enable && !bad && k < 2; k++)
-		if (!seen[k] && asprintf(&added[k], "%s:%*sfiles dir", databases[k],
-					 (int)(15 - strlen(databases[k])), "") < 0)
-			added[k] = NULL;
+	bool changed;
+	char *text = changed_text(o->nsswitch, old, enable, &changed);
+	free(old);
+	if (!text)
+		return EXIT_FAIL;
 	int rc = EXIT_OK;
-	if (bad) {
-		rc = EXIT_FAIL;
-		goto out;
-	}
-	struct buf text;
-	buf_init(&text, MAX_FILE + 4096);
-	for (size_t i = 0; i < ns.n; i++) {
-		if (new_lines[i]) {
-			*changed = true;
-			printf("%s: -%s\n%s: +%s\n", o->nsswitch, ns.lines[i], o->nsswitch, new_lines[i]);
-		}
-		const char *l = new_lines[i] ? new_lines[i] : ns.lines[i];
-		buf_put_bytes(&text, l, strlen(l));
-		buf_put_bytes(&text, "\n", 1);
-	}
-	for (size_t k = 0; k < 2; k++)
-		if (added[k]) {
-			*changed = true;
-			printf("%s: +%s\n", o->nsswitch, added[k]);
-			buf_put_bytes(&text, added[k], strlen(added[k]));
-			buf_put_bytes(&text, "\n", 1);
-		}
-	if (*changed && !o->dry_run) {
-		char backup[PATH_MAX];
-		struct stat st;
-		snprintf(backup, sizeof(backup), "%s.dirctl-backup", o->nsswitch);
-		FILE *in = fopen(o->nsswitch, "re");
-		char *old = NULL;
-		size_t old_len = 0;
-		if (in) {
-			old = malloc(MAX_FILE + 1);
-			old_len = old ? fread(old, 1, MAX_FILE, in) : 0;
-			fclose(in);
-		}
-		if (text.failed || !old || stat(o->nsswitch, &st) < 0 ||
-		    file_replace(backup, old, old_len, st.st_mode & 0777) < 0 ||
-		    file_replace(o->nsswitch, text.data, text.len, st.st_mode & 0777) < 0) {
-			fprintf(stderr, "dirctl: cannot write %s: %s\n", o->nsswitch, strerror(errno));
+	if (!changed) {
+		printf("%s: already %s\n", o->nsswitch, enable ? "enabled" : "disabled");
+	} else if (!o->dry_run) {
+		char backup[PATH_MAX + 16];
+		struct check check = { "" };
+		snprintf(backup, sizeof(backup), "%s.dirctl-backup", path);
+		if (file_copy(path, backup) < 0) {
+			fprintf(stderr, "dirctl: cannot keep a backup in %s: %s; nothing changed\n", backup,
+				strerror(errno));
+			rc = EXIT_FAIL;
+		} else if (file_replace_checked(path, text, strlen(text), st.st_mode & 07777,
+						glibc_reads, &check) < 0) {
+			if (check.err[0])
+				fprintf(stderr, "dirctl: the new %s is refused: %s; nothing changed\n",
+					o->nsswitch, check.err);
+			else
+				fprintf(stderr, "dirctl: cannot write %s: %s\n", o->nsswitch, strerror(errno));
 			rc = EXIT_FAIL;
 		} else {
-			printf("%s: changed (the previous one is %s)\n", o->nsswitch, backup);
+			printf("%s: changed, glibc reads it (the previous one is %s)\n", o->nsswitch, backup);
 		}
-		free(old);
-	} else if (!*changed) {
-		printf("%s: already %s\n", o->nsswitch, enable ? "enabled" : "disabled");
 	}
-	buf_free(&text);
-out:
-	for (size_t i = 0; i < ns.n; i++)
-		free(new_lines[i]);
-	free(added[0]);
-	free(added[1]);
-	free_lines(&ns);
+	free(text);
 	return rc;
 }
 
@@ -284,8 +196,7 @@ int cmd_enable(struct ctl *c, bool enable, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	bool changed;
-	int rc = change_nsswitch(&o, enable, &changed);
+	int rc = change_nsswitch(&o, enable);
 	if (rc == EXIT_OK && o.pam)
 		rc = pam_install(c, o.pam_dir, enable, o.dry_run);
 	if (rc == EXIT_OK && ssh)

@@ -1,7 +1,15 @@
 /* dirctl pam render: writes the PAM services (truenas, truenas-session, truenas-unix,
  * truenas-api-key) and the common-*-dir files they include, for local users only or with the
  * directory, optionally with the STIG settings (pam_faillock, pam_faildelay, a session limit)
- * and a second factor (pam_oath).  The default set is the one shipped in etc/pam.d. */
+ * and a second factor (pam_oath).  The default set is the one shipped in etc/pam.d.
+ *
+ * Each file's first line is the command that renders it ("# dirctl pam render --stig"), so
+ * dirctl knows its own files and their profile: enable keeps the profile an administrator
+ * rendered, and enable and disable leave alone a file changed by hand.  A file of someone
+ * else's that enable or render replaces is kept whole as FILE.dirctl-backup and put back by
+ * disable; disable removes nothing another service still includes. */
+#include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -11,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <security/pam_appl.h>
+
 #include "dirctl.h"
 #include "fileutil.h"
 
@@ -18,10 +28,13 @@
 #define STIG_MAX_SESSIONS 10
 #define OATH_USERS "/etc/users.oath"
 
+#define MAX_PAM_FILE (1u << 20)
+
 struct profile {
 	bool directory;	/* pam_dir checks passwords and accounts */
 	bool stig;
 	bool two_factor;
+	char oath_users[PATH_MAX];	/* two_factor: pam_oath's usersfile */
 };
 
 struct text {
@@ -63,6 +76,16 @@ static void auth_tail(struct text *t, const struct profile *p)
 	}
 }
 
+/* The first line of every file: the command that renders it. */
+static void header(struct text *t, const struct profile *p)
+{
+	add(t, "# dirctl pam render%s%s%s", p->directory ? "" : " --local", p->stig ? " --stig" : "",
+	    p->two_factor ? " --2fa" : "");
+	if (p->two_factor && strcmp(p->oath_users, OATH_USERS))
+		add(t, " --oath-users %s", p->oath_users);
+	add(t, "\n");
+}
+
 static void common_auth(struct text *t, const struct profile *p)
 {
 	add(t, "# Authentication for local users (pam_unix, /etc/shadow)%s.\n",
@@ -73,7 +96,7 @@ static void common_auth(struct text *t, const struct profile *p)
 		add(t, "# STIG: 4 s after a failure; 3 failures in 15 minutes lock the account for "
 		       "15 minutes.\n");
 	if (p->two_factor)
-		add(t, "# A one-time password (pam_oath, " OATH_USERS ") after the password.\n");
+		add(t, "# A one-time password (pam_oath, %s) after the password.\n", p->oath_users);
 	auth_head(t, p);
 	/* A success jumps over the failure line (pam_deny, or faillock's authfail). */
 	if (p->directory) {
@@ -84,7 +107,7 @@ static void common_auth(struct text *t, const struct profile *p)
 	}
 	auth_tail(t, p);
 	if (p->two_factor)
-		add(t, "auth\trequired\t\t\tpam_oath.so usersfile=" OATH_USERS " window=30 digits=6\n");
+		add(t, "auth\trequired\t\t\tpam_oath.so usersfile=%s window=30 digits=6\n", p->oath_users);
 }
 
 static void common_account(struct text *t, const struct profile *p)
@@ -137,7 +160,6 @@ static void service_truenas(struct text *t, const struct profile *p)
 	    p->directory ? " and directory" : "");
 	add(t, "@include common-auth-dir\n@include common-account-dir\n"
 	       "@include common-password-dir\n@include common-session-dir\n");
-	(void)p;
 }
 
 static void service_session(struct text *t, const struct profile *p)
@@ -181,89 +203,359 @@ static const struct {
 	{ "truenas-unix", service_unix },	 { "truenas-api-key", service_api_key },
 };
 
+#define N_FILES (sizeof(files) / sizeof(files[0]))
+
+static void render(size_t i, const struct profile *p, struct text *t)
+{
+	t->len = 0;
+	t->overflow = false;
+	header(t, p);
+	files[i].render(t, p);
+}
+
 static void pam_usage(void)
 {
-	fprintf(stderr, "Usage: dirctl pam render [--local] [--stig] [--2fa] [--dir DIR]\n"
+	fprintf(stderr, "Usage: dirctl pam render [--local] [--stig] [--2fa [--oath-users FILE]] [--dir DIR]\n"
 			"  --local  local users only (the default when dird.conf has no domain)\n"
 			"  --stig   pam_faillock (3 failures in 15 min lock for 15 min), pam_faildelay,\n"
 			"           at most %d sessions per user\n"
-			"  --2fa    a one-time password (pam_oath, " OATH_USERS ") after the password\n"
+			"  --2fa    a one-time password (pam_oath, " OATH_USERS " or the --oath-users FILE)\n"
+			"           after the password\n"
 			"  --dir    write there instead of /etc/pam.d\n", STIG_MAX_SESSIONS);
 }
 
-/* Installs (or removes) the default set in dir.  A file there that is not ours as rendered is
- * backed up before it is replaced, and left alone (with a word) when disabling. */
-int pam_install(struct ctl *c, const char *dir, bool install, bool dry_run)
+/* The profile options (the command line's, or a header's); -1 on anything else.  --dir only
+ * when dir is not NULL. */
+static int parse_profile(int argc, char **argv, struct profile *p, const char **dir)
 {
-	struct profile p = { .directory = c->cfg.n_domains > 0 };
-	int rc = EXIT_OK;
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		struct text t = { .len = 0 };
-		char path[PATH_MAX], old[8192];
-		files[i].render(&t, &p);
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
-		FILE *f = fopen(path, "re");
-		size_t n = f ? fread(old, 1, sizeof(old), f) : 0;
-		if (f)
-			fclose(f);
-		bool exists = f != NULL, ours = exists && n == t.len && !memcmp(old, t.data, n);
-		if (install && ours)
-			continue;
-		if (!install && !exists)
-			continue;
-		if (!install && !ours) {
-			printf("%s: changed since dirctl wrote it; left as it is\n", path);
-			continue;
-		}
-		printf("%s: %s%s\n", path, install ? (exists ? "replace" : "install") : "remove",
-		       dry_run ? " (dry run)" : "");
-		if (dry_run)
-			continue;
-		char backup[PATH_MAX + 16];
-		snprintf(backup, sizeof(backup), "%s.dirctl-backup", path);
-		bool ok = install ? (!exists || file_replace(backup, old, n, 0644) == 0) &&
-					    file_replace(path, t.data, t.len, 0644) == 0 :
-				    unlink(path) == 0;
-		if (!ok) {
-			fprintf(stderr, "dirctl: %s: %s\n", path, strerror(errno));
-			rc = EXIT_FAIL;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--local"))
+			p->directory = false;
+		else if (!strcmp(argv[i], "--stig"))
+			p->stig = true;
+		else if (!strcmp(argv[i], "--2fa"))
+			p->two_factor = true;
+		else if (!strcmp(argv[i], "--oath-users") && i + 1 < argc &&
+			 argv[i + 1][0] == '/' && !strpbrk(argv[i + 1], " \t\n#[]\\") &&
+			 strlen(argv[i + 1]) < sizeof(p->oath_users))
+			snprintf(p->oath_users, sizeof(p->oath_users), "%s", argv[++i]);
+		else if (dir && !strcmp(argv[i], "--dir") && i + 1 < argc)
+			*dir = argv[++i];
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* What a file in the PAM directory is to dirctl. */
+enum kind {
+	ABSENT,
+	OURS,		/* what dirctl renders for the profile its first line names */
+	EDITED,		/* that first line, but changed since */
+	FOREIGN,	/* someone else's */
+};
+
+struct pam_file {
+	char path[PATH_MAX];
+	char backup[PATH_MAX + 16];
+	char *data;
+	size_t len;
+	enum kind kind;
+	struct profile profile;	/* OURS, EDITED: the one its first line names */
+	bool has_backup;
+};
+
+static bool header_profile(const char *data, struct profile *p)
+{
+	static const char prefix[] = "# dirctl pam render";
+	size_t n = strcspn(data, "\n");
+	if (strncmp(data, prefix, sizeof(prefix) - 1) || n >= 4096 || data[n] != '\n')
+		return false;
+	char line[4096], *words[16];
+	int argc = 0;
+	memcpy(line, data + sizeof(prefix) - 1, n - (sizeof(prefix) - 1));
+	line[n - (sizeof(prefix) - 1)] = '\0';
+	for (char *save = NULL, *w = strtok_r(line, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		if (argc < 16)
+			words[argc++] = w;
+	*p = (struct profile){ .directory = true, .oath_users = OATH_USERS };
+	return argc < 16 && parse_profile(argc, words, p, NULL) == 0;
+}
+
+static int look(const char *dir, size_t i, struct pam_file *f)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->path, sizeof(f->path), "%s/%s", dir, files[i].name);
+	snprintf(f->backup, sizeof(f->backup), "%s.dirctl-backup", f->path);
+	f->has_backup = access(f->backup, F_OK) == 0;
+	if (file_read(f->path, MAX_PAM_FILE, &f->data, &f->len, NULL) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		fprintf(stderr, "dirctl: %s: %s\n", f->path, strerror(errno));
+		return -1;
+	}
+	f->kind = FOREIGN;
+	if (header_profile(f->data, &f->profile)) {
+		struct text t;
+		render(i, &f->profile, &t);
+		f->kind = !t.overflow && t.len == f->len && !memcmp(t.data, f->data, f->len) ? OURS : EDITED;
+	}
+	return 0;
+}
+
+/* The directory libpam loads modules named without a path from: Debian's libpam looks in the
+ * security/ folder beside itself. */
+static void module_dir(char *out, size_t outlen)
+{
+	Dl_info info;
+	const char *slash;
+	if (dladdr((void *)pam_start, &info) && info.dli_fname && (slash = strrchr(info.dli_fname, '/')))
+		snprintf(out, outlen, "%.*s/security", (int)(slash - info.dli_fname), info.dli_fname);
+	else
+		snprintf(out, outlen, "/lib/security");
+}
+
+/* What a profile needs before it is written: every module it names installed, and for --2fa
+ * the users file.  Without them libpam refuses everyone, root included. */
+static int check_prerequisites(const struct profile *p)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	int rc = 0;
+	module_dir(dir, sizeof(dir));
+	if (p->two_factor && (stat(p->oath_users, &st) < 0 || !S_ISREG(st.st_mode))) {
+		fprintf(stderr, "dirctl: --2fa: %s is not there: pam_oath would refuse every login, root's "
+				"included; write it first (a line per user: HOTP/T30/6 USER - SECRET) or name "
+				"another with --oath-users\n", p->oath_users);
+		rc = -1;
+	}
+	char seen[1024] = " ";
+	for (size_t i = 0; i < N_FILES; i++) {
+		struct text t;
+		render(i, p, &t);
+		for (char *save = NULL, *w = strtok_r(t.data, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+			size_t n = strlen(w);
+			char path[PATH_MAX + 256], key[300];
+			if (n < 4 || strcmp(w + n - 3, ".so") || strchr(w, '/') || n >= 256)
+				continue;
+			snprintf(key, sizeof(key), " %s ", w);
+			if (strstr(seen, key))
+				continue;
+			if (strlen(seen) + n + 2 < sizeof(seen))
+				strcat(strcat(seen, w), " ");
+			snprintf(path, sizeof(path), "%s/%s", dir, w);
+			if (access(path, R_OK) < 0) {
+				fprintf(stderr, "dirctl: %s is not installed (no %s): libpam would refuse every "
+						"login through these stacks, root's included\n", w, path);
+				rc = -1;
+			}
 		}
 	}
 	return rc;
 }
 
+static void free_files(struct pam_file *f)
+{
+	for (size_t i = 0; i < N_FILES; i++)
+		free(f[i].data);
+}
+
+/* Writes the profile's files: dirctl's own are rewritten (with `keep_edited`, one changed by
+ * hand is left, with a word), anyone else's is first kept whole as FILE.dirctl-backup. */
+static int install(const char *dir, const struct profile *p, bool keep_edited, bool dry_run,
+		   bool verbose)
+{
+	struct pam_file f[N_FILES];
+	int rc = EXIT_OK;
+	for (size_t i = 0; i < N_FILES; i++)
+		if (look(dir, i, &f[i]) < 0)
+			rc = EXIT_FAIL;
+	for (size_t i = 0; i < N_FILES && rc == EXIT_OK; i++) {
+		struct text t;
+		render(i, p, &t);
+		if (t.overflow) {
+			fprintf(stderr, "dirctl: %s: too long\n", f[i].path);
+			rc = EXIT_FAIL;
+			break;
+		}
+		if (f[i].kind != ABSENT && t.len == f[i].len && !memcmp(t.data, f[i].data, t.len)) {
+			if (verbose)
+				printf("%s\n", f[i].path);
+			continue;
+		}
+		if (f[i].kind == EDITED && keep_edited) {
+			printf("%s: changed since dirctl wrote it; left as it is (dirctl pam render "
+			       "rewrites it)\n", f[i].path);
+			continue;
+		}
+		const char *what = f[i].kind == ABSENT ? "install" : f[i].kind == FOREIGN ? "replace" : "rewrite";
+		if (f[i].kind == FOREIGN)
+			printf("%s: %s (the previous one is kept as %s)%s\n", f[i].path, what, f[i].backup,
+			       dry_run ? " (dry run)" : "");
+		else
+			printf("%s: %s%s\n", f[i].path, what, dry_run ? " (dry run)" : "");
+		if (dry_run)
+			continue;
+		if ((f[i].kind == FOREIGN && file_copy(f[i].path, f[i].backup) < 0) ||
+		    file_replace(f[i].path, t.data, t.len, 0644) < 0) {
+			fprintf(stderr, "dirctl: %s: %s\n", f[i].path, strerror(errno));
+			rc = EXIT_FAIL;
+		}
+	}
+	free_files(f);
+	return rc;
+}
+
+/* Whether a service's text includes `name` of dir (@include, include, substack; the file
+ * named relative to dir or by its full path). */
+static bool includes(const char *data, const char *dir, const char *name)
+{
+	bool found = false;
+	char *copy = strdup(data);
+	for (char *save = NULL, *line = copy ? strtok_r(copy, "\n", &save) : NULL; line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		line[strcspn(line, "#")] = '\0';
+		char *w[3] = { NULL, NULL, NULL }, *p = line;
+		for (int k = 0; k < 3 && *(p += strspn(p, " \t")); k++) {
+			w[k] = p;
+			/* A control in brackets may hold spaces: [success=1 default=ignore]. */
+			p += *p == '[' ? strcspn(p, "]") + (p[strcspn(p, "]")] == ']') : strcspn(p, " \t");
+			if (*p)
+				*p++ = '\0';
+		}
+		const char *file = w[0] && !strcmp(w[0], "@include") ? w[1] :
+				   w[1] && (!strcmp(w[1], "include") || !strcmp(w[1], "substack")) ? w[2] : NULL;
+		if (!file)
+			continue;
+		size_t dl = strlen(dir);
+		if (file[0] == '/' && !strncmp(file, dir, dl) && file[dl] == '/')
+			file += dl + 1;
+		found = !strcmp(file, name);
+	}
+	free(copy);
+	return found;
+}
+
+/* Whether a service left in dir after disable includes `name`: every file there but ours that
+ * go, and the backups that come back. */
+static const char *included_by(const char *dir, const char *name, const struct pam_file *f,
+			       const bool *goes, char *who, size_t wholen)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	const char *found = NULL;
+	while (d && !found && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (de->d_name[0] == '.' || (n > 14 && !strcmp(de->d_name + n - 14, ".dirctl-backup")))
+			continue;
+		char path[PATH_MAX], *data = NULL;
+		size_t len;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		const char *read_from = path;
+		for (size_t i = 0; i < N_FILES; i++)
+			if (!strcmp(de->d_name, files[i].name)) {
+				if (goes[i] && !f[i].has_backup)
+					read_from = NULL; /* removed */
+				else if (goes[i])
+					read_from = f[i].backup; /* what comes back */
+			}
+		if (read_from && file_read(read_from, MAX_PAM_FILE, &data, &len, NULL) == 0 &&
+		    includes(data, dir, name)) {
+			snprintf(who, wholen, "%s", de->d_name);
+			found = who;
+		}
+		free(data);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Takes dirctl's files back: each one unchanged is removed, or replaced by the file it replaced;
+ * one changed by hand stays, and so does one that a remaining service includes. */
+static int uninstall(const char *dir, bool dry_run)
+{
+	struct pam_file f[N_FILES];
+	bool goes[N_FILES];
+	int rc = EXIT_OK;
+	for (size_t i = 0; i < N_FILES; i++) {
+		if (look(dir, i, &f[i]) < 0)
+			rc = EXIT_FAIL;
+		goes[i] = f[i].kind == OURS || (f[i].kind == ABSENT && f[i].has_backup);
+	}
+	if (rc != EXIT_OK) {
+		free_files(f);
+		return rc;
+	}
+	char who[256];
+	/* Until nothing changes: a file kept may itself include one of ours. */
+	for (bool again = true; again;) {
+		again = false;
+		for (size_t i = 0; i < N_FILES; i++)
+			if (goes[i] && !f[i].has_backup &&
+			    included_by(dir, files[i].name, f, goes, who, sizeof(who))) {
+				printf("%s: kept: %s/%s includes it\n", f[i].path, dir, who);
+				goes[i] = false;
+				again = true;
+			}
+	}
+	for (size_t i = 0; i < N_FILES; i++) {
+		if (f[i].kind == EDITED)
+			printf("%s: changed since dirctl wrote it; left as it is\n", f[i].path);
+		else if (f[i].kind == FOREIGN && f[i].has_backup)
+			printf("%s: not dirctl's (any more); left as it is, and so is %s\n", f[i].path,
+			       f[i].backup);
+		if (!goes[i])
+			continue;
+		printf("%s: %s%s\n", f[i].path, f[i].has_backup ? "put back the one enable replaced" : "remove",
+		       dry_run ? " (dry run)" : "");
+		if (dry_run)
+			continue;
+		if (f[i].has_backup ? rename(f[i].backup, f[i].path) < 0 : unlink(f[i].path) < 0) {
+			fprintf(stderr, "dirctl: %s: %s\n", f[i].path, strerror(errno));
+			rc = EXIT_FAIL;
+		}
+	}
+	free_files(f);
+	return rc;
+}
+
+/* enable: the profile already rendered there (its --stig, --2fa), for this configuration. */
+int pam_install(struct ctl *c, const char *dir, bool enable, bool dry_run)
+{
+	if (!enable)
+		return uninstall(dir, dry_run);
+	struct profile p = { .directory = c->cfg.n_domains > 0, .oath_users = OATH_USERS };
+	for (size_t i = 0; i < N_FILES; i++) {
+		struct pam_file f;
+		if (look(dir, i, &f) < 0)
+			return EXIT_FAIL;
+		if ((f.kind == OURS || f.kind == EDITED) && !p.two_factor && f.profile.two_factor)
+			snprintf(p.oath_users, sizeof(p.oath_users), "%s", f.profile.oath_users);
+		if (f.kind == OURS || f.kind == EDITED) {
+			p.stig |= f.profile.stig;
+			p.two_factor |= f.profile.two_factor;
+		}
+		free(f.data);
+	}
+	if (check_prerequisites(&p) < 0) {
+		fprintf(stderr, "dirctl: the PAM services are not changed\n");
+		return EXIT_FAIL;
+	}
+	return install(dir, &p, true, dry_run, false);
+}
+
 int cmd_pam(struct ctl *c, int argc, char **argv)
 {
-	struct profile p = { .directory = c->cfg.n_domains > 0 };
+	struct profile p = { .directory = c->cfg.n_domains > 0, .oath_users = OATH_USERS };
 	const char *dir = "/etc/pam.d";
-	if (argc < 1 || strcmp(argv[0], "render")) {
+	if (argc < 1 || strcmp(argv[0], "render") || parse_profile(argc - 1, argv + 1, &p, &dir) < 0) {
 		pam_usage();
 		return EXIT_USAGE;
 	}
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--local"))
-			p.directory = false;
-		else if (!strcmp(argv[i], "--stig"))
-			p.stig = true;
-		else if (!strcmp(argv[i], "--2fa"))
-			p.two_factor = true;
-		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
-			dir = argv[++i];
-		else {
-			pam_usage();
-			return EXIT_USAGE;
-		}
+	if (check_prerequisites(&p) < 0) {
+		fprintf(stderr, "dirctl: nothing written\n");
+		return EXIT_FAIL;
 	}
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		struct text t = { .len = 0 };
-		char path[PATH_MAX];
-		files[i].render(&t, &p);
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
-		if (t.overflow || file_replace(path, t.data, t.len, 0644) < 0) {
-			fprintf(stderr, "dirctl: %s: %s\n", path, t.overflow ? "too long" : strerror(errno));
-			return EXIT_FAIL;
-		}
-		printf("%s\n", path);
-	}
-	return EXIT_OK;
+	return install(dir, &p, false, false, true);
 }

@@ -69,8 +69,9 @@ static int ask_domains(struct ctl *c, ask_fn ask, const void *key, bool (*may_ha
 			       const struct ctl *c, size_t i, const void *key), const char *field)
 {
 	struct local_accounts local;
-	if (local_accounts_load(&local) < 0) {
-		fprintf(stderr, "dirctl: cannot read /etc/passwd or /etc/group\n");
+	char why[512];
+	if (local_accounts_load(&local, why, sizeof(why)) < 0) {
+		fprintf(stderr, "dirctl: %s\n", why);
 		return EXIT_FAIL;
 	}
 	ctl_directory_env(c);

@@ -8,20 +8,9 @@
 #include <string.h>
 
 #include "dirctl.h"
-#include "local_names.h"
+#include "local_accounts.h"
 #include "names.h"
 #include "protocol.h"
-
-/* Whether name is in /etc/passwd; a file that cannot be read counts as holding it. */
-static bool is_local(const char *name)
-{
-	struct local_accounts local;
-	if (local_accounts_load(&local) < 0)
-		return true;
-	bool found = local_names_has(&local.users, name);
-	local_accounts_free(&local);
-	return found;
-}
 
 int cmd_ssh_keys(struct ctl *c, int argc, char **argv)
 {
@@ -30,8 +19,10 @@ int cmd_ssh_keys(struct ctl *c, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *user = argv[0];
-	/* sshd asks for every user, local ones too: those are not ours, at once. */
-	if (!dir_valid_name(user) || is_local(user))
+	/* sshd asks for every user, local ones too: those are not ours, at once (a passwd that
+	 * cannot be read counts as holding the name). */
+	char err[256];
+	if (!dir_valid_name(user) || local_user_lookup(LOCAL_PASSWD_FILE, user, err, sizeof(err)) != 0)
 		return EXIT_OK;
 	struct buf body, reply;
 	uint32_t st;

@@ -70,6 +70,12 @@ int cmd_status(struct ctl *c)
 	char when[64];
 	format_time(s.last_refresh, when, sizeof(when));
 	json_object *j = json_object_new_object(), *doms = json_object_new_array();
+	if (c->config_error) {
+		if (!c->json)
+			printf("config:    BAD, dird runs on the configuration it read before: %s\n",
+			       c->config_error);
+		json_object_object_add(j, "config_error", json_object_new_string(c->config_error));
+	}
 	if (!c->json) {
 		printf("dird:      running (pid %" PRIu32 ")\n", s.pid);
 		printf("cache:     %" PRIu32 " users, %" PRIu32 " groups\n", s.users, s.groups);
@@ -91,6 +97,7 @@ int cmd_status(struct ctl *c)
 		uint32_t duplicates = cursor_u32(&cur);
 		bool clock_known = cursor_u32(&cur) != 0;
 		long long offset = (long long)cursor_u64(&cur);
+		uint32_t refused = cursor_u32(&cur);
 		uint32_t skipped_members = cursor_u32(&cur);
 		if (cur.failed)
 			break;
@@ -112,6 +119,10 @@ int cmd_status(struct ctl *c)
 			if (duplicates)
 				printf("  warning: %" PRIu32 " entries share a name or id with another and "
 				       "are not served (dird's log names them)\n", duplicates);
+			if (refused)
+				printf("  warning: %" PRIu32 " entries are refused: an id below min_id "
+				       "(a user's primary gid too) or a local one, or a name unfit for "
+				       "home_template (dird's log names them)\n", refused);
 			if (skipped_members)
 				printf("  note: %" PRIu32 " member DNs of groups are no user or group here "
 				       "(outside user_base and group_base, another kind of entry, or no "
@@ -127,6 +138,7 @@ int cmd_status(struct ctl *c)
 		json_object_object_add(d, "server", json_object_new_string(server));
 		json_object_object_add(d, "last_error", json_object_new_string(error));
 		json_object_object_add(d, "duplicates", json_object_new_int64(duplicates));
+		json_object_object_add(d, "refused", json_object_new_int64(refused));
 		json_object_object_add(d, "skipped_members", json_object_new_int64(skipped_members));
 		json_object_object_add(d, "clock_offset", clock_known ? json_object_new_int64(offset) : NULL);
 		json_object_array_add(doms, d);
@@ -141,7 +153,7 @@ int cmd_status(struct ctl *c)
 		rc = EXIT_FAIL;
 	}
 	buf_free(&reply);
-	return rc;
+	return c->config_error ? EXIT_FAIL : rc;
 }
 
 static int simple_call(struct ctl *c, uint32_t op)

@@ -17,7 +17,7 @@
 #include "fetch.h"
 #include "ldap_conn.h"
 #include "ldap_map.h"
-#include "local_names.h"
+#include "local_accounts.h"
 #include "log.h"
 
 struct run {
@@ -206,9 +206,20 @@ static bool connect_steps(struct run *r, const struct dir_domain *d, struct ldap
 			continue;
 		}
 		snprintf(c->server, sizeof(c->server), "%s", last_uri);
-		snprintf(what, sizeof(what), "%s", !tls ? "not used (plain ldap://; passwords go only to this host)" :
-			 d->tls_reqcert == DIR_TLS_DEMAND ? "certificate verified (tls_reqcert = demand)" :
-			 "certificate NOT fully verified (tls_reqcert is not demand)");
+		char peer[128];
+		enum conn_privacy privacy = ldap_conn_privacy(c->ld, peer, sizeof(peer));
+		if (privacy == CONN_TLS)
+			snprintf(what, sizeof(what), "%s", d->tls_reqcert == DIR_TLS_DEMAND ?
+				 "certificate verified (tls_reqcert = demand)" :
+				 "certificate NOT fully verified (tls_reqcert is not demand)");
+		else if (privacy == CONN_LOCAL)
+			snprintf(what, sizeof(what), "not used (plain, to %s on this host: passwords go "
+				 "only to this host)", peer);
+		else
+			snprintf(what, sizeof(what), "not used (plain, to %s, another host: no user's "
+				 "password is sent over it%s; set tls = starttls or use ldaps://)", peer,
+				 d->allow_insecure_bind && d->bind_dn && !d->keytab ?
+					 ", but bind_dn's is (allow_insecure_bind = yes)" : "");
 		step(r, "tls", true, what, "");
 	}
 	if (c->ld)
@@ -258,7 +269,11 @@ static int test_domain(struct run *r, const struct dir_domain *d)
 	int bound = ldap_conn_bind(&c, err, sizeof(err));
 	snprintf(what, sizeof(what), "as %s%s%s", d->bind_dn ? d->bind_dn : "anonymous",
 		 bound < 0 ? ": " : "", bound < 0 ? err : "");
-	if (!step(r, "bind", bound == 0, what,
+	char peer[128];
+	bool in_clear = d->bind_dn && !d->keytab && !d->allow_insecure_bind &&
+			ldap_conn_privacy(c.ld, peer, sizeof(peer)) == CONN_CLEAR;
+	if (!step(r, "bind", bound == 0, what, in_clear ?
+		  "the bind password would go in clear text: set tls = starttls or use ldaps://" :
 		  "authentication failed: check bind_dn and the password in bind_password_file"))
 		goto out;
 
@@ -314,7 +329,8 @@ static int test_domain(struct run *r, const struct dir_domain *d)
 	begin(r);
 	struct local_accounts local;
 	struct dir_user *u = NULL;
-	rc = local_accounts_load(&local) < 0 ? -1 : fetch_user(&c, &local, users.first, 0, &u, err, sizeof(err));
+	rc = local_accounts_load(&local, err, sizeof(err)) < 0 ? -1 :
+	     fetch_user(&c, &local, users.first, 0, &u, err, sizeof(err));
 	local_accounts_free(&local);
 	if (u)
 		snprintf(what, sizeof(what), "%s: uid %u, primary gid %u, in %u other group%s",

@@ -19,6 +19,8 @@ enum {
 struct ctl {
 	struct dir_config cfg;
 	bool json;
+	/* status only: why the file did not parse (cfg then holds run_dir alone) */
+	const char *config_error;
 };
 
 /* Sends op to dird (5 s at most); prints why on failure.  Returns the exit code to use. */

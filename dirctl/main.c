@@ -54,7 +54,7 @@ static const struct {
 		    "  apikey list [USER]   the API keys (never their secrets)\n"
 		    "  apikey revoke ID     a key that no longer logs in\n" },
 	{ "krb5conf", "  krb5conf             a krb5.conf for the configured realms\n" },
-	{ "pam", "  pam render [--local] [--stig] [--2fa] [--dir DIR]\n"
+	{ "pam", "  pam render [--local] [--stig] [--2fa [--oath-users FILE]] [--dir DIR]\n"
 		 "                       write the PAM services for this configuration (/etc/pam.d)\n" },
 };
 
@@ -153,13 +153,23 @@ int main(int argc, char **argv)
 		if ((!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) && command_help(argv[0]))
 			return EXIT_OK;
 	char err[1024];
-	if (dir_config_load(conf ? conf : dir_config_path(), &c.cfg, err, sizeof(err)) < 0) {
+	const char *path = conf ? conf : dir_config_path();
+	const char *cmd = argv[0];
+	bool status = !strcmp(cmd, "status") && argc == 1;
+	if (dir_config_load(path, &c.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dirctl: %s\n", err);
-		return EXIT_FAIL;
+		if (!status)
+			return EXIT_FAIL;
+		/* dird keeps the configuration it read last: ask it how it is doing anyway. */
+		struct dir_module_config m;
+		dir_module_config_read(path, &m);
+		c.cfg.run_dir = strdup(m.run_dir);
+		if (!c.cfg.run_dir)
+			return EXIT_FAIL;
+		c.config_error = err;
 	}
 	int rc = EXIT_USAGE;
-	const char *cmd = argv[0];
-	if (!strcmp(cmd, "status") && argc == 1)
+	if (status)
 		rc = cmd_status(&c);
 	else if (!strcmp(cmd, "enable") || !strcmp(cmd, "disable"))
 		rc = cmd_enable(&c, cmd[0] == 'e', argc - 1, argv + 1);

@@ -57,6 +57,52 @@ static bool same_name(const struct dir_domain *d, const char *served, const char
 	return d->type == DIR_DOMAIN_AD ? !strcasecmp(served, asked) : !strcmp(served, asked);
 }
 
+void fetch_log_unmapped(const struct dir_domain *d, enum map_result r, const char *why,
+			unsigned *refused)
+{
+	if (r != MAP_REFUSED) {
+		log_debug("%s: skipped an entry: %s", d->name, why);
+		return;
+	}
+	log_warning("%s: refused %s", d->name, why);
+	if (refused)
+		(*refused)++;
+}
+
+/* A local name is `files`' to answer; a local id would give a directory entry a local account's
+ * files (or group's): refused. */
+static bool allowed(const struct dir_domain *d, enum local_clash clash, const char *kind,
+		    const char *name, const char *why, unsigned *refused)
+{
+	if (clash == LOCAL_CLASH_NAME)
+		log_debug("%s: skipped %s %s: the name is local", d->name, kind, name);
+	else if (clash == LOCAL_CLASH_ID) {
+		log_warning("%s: refused %s %s: %s", d->name, kind, name, why);
+		if (refused)
+			(*refused)++;
+	}
+	return clash == LOCAL_CLASH_NONE;
+}
+
+bool fetch_user_allowed(const struct dir_domain *d, const struct local_accounts *local,
+			const struct dir_user *u, unsigned *refused)
+{
+	char why[96];
+	snprintf(why, sizeof(why), "uid %" PRIu32 " or primary gid %" PRIu32 " is local", u->uid,
+		 u->gid);
+	return allowed(d, local_accounts_user_clash(local, u->name, u->uid, u->gid), "user",
+		       u->name, why, refused);
+}
+
+bool fetch_group_allowed(const struct dir_domain *d, const struct local_accounts *local,
+			 const struct dir_group *g, unsigned *refused)
+{
+	char why[64];
+	snprintf(why, sizeof(why), "gid %" PRIu32 " is local", g->gid);
+	return allowed(d, local_accounts_group_clash(local, g->name, g->gid), "group", g->name,
+		       why, refused);
+}
+
 struct fill_ctx {
 	struct ldap_conn *conn;	/* for the slices of big groups' members (member_range.c) */
 	struct db *db;
@@ -146,11 +192,10 @@ static int add_user_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		free(u);
 		if (r == MAP_NOMEM)
 			return -1;
-		log_debug("%s: skipped a user: %s", ctx->domain->name, why);
+		fetch_log_unmapped(ctx->domain, r, why, &ctx->counts.refused);
 		return 0;
 	}
-	if (local_names_has(&ctx->local->users, u->name)) {
-		log_debug("%s: skipped user %s: the name is local", ctx->domain->name, u->name);
+	if (!fetch_user_allowed(ctx->domain, ctx->local, u, &ctx->counts.refused)) {
 		dir_user_free(u);
 		free(u);
 		return 0;
@@ -194,7 +239,7 @@ static int add_group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		dn_list_free(&dns);
 		if (r == MAP_NOMEM)
 			return -1;
-		log_debug("%s: skipped a group: %s", ctx->domain->name, why);
+		fetch_log_unmapped(ctx->domain, r, why, &ctx->counts.refused);
 		return 0;
 	}
 	if (ctx->nest && member_ranges_fetch(ctx->conn, ld, e, &dns, why, sizeof(why)) < 0) {
@@ -204,8 +249,7 @@ static int add_group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		dn_list_free(&dns);
 		return -1;
 	}
-	if (local_names_has(&ctx->local->groups, g->name)) {
-		log_debug("%s: skipped group %s: the name is local", ctx->domain->name, g->name);
+	if (!fetch_group_allowed(ctx->domain, ctx->local, g, &ctx->counts.refused)) {
 		dir_group_free(g);
 		free(g);
 		dn_list_free(&dns);
@@ -254,7 +298,7 @@ int fetch_all(struct ldap_conn *c, const struct local_accounts *local, struct db
 	const char *uattrs[MAP_MAX_ATTRS], *gattrs[MAP_MAX_ATTRS];
 	ldap_map_user_attrs(d, uattrs, NULL);
 	ldap_map_group_attrs(d, gattrs);
-	struct fill_ctx ctx = { c, db, d, local, progress, NULL, { 0, 0 } };
+	struct fill_ctx ctx = { c, db, d, local, progress, NULL, { 0, 0, 0 } };
 	if (domain_members_by_dn(d) && !(ctx.nest = nesting_new(d->name))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -322,11 +366,13 @@ static int take_user(LDAP *ld, LDAPMessage *e, void *arg)
 	enum map_result r = ldap_map_user(ld, e, ctx->domain, &u, why, sizeof(why));
 	if (r == MAP_NOMEM)
 		return -1;
-	if (r != MAP_OK)
+	if (r != MAP_OK) {
+		fetch_log_unmapped(ctx->domain, r, why, NULL);
 		return 0;
+	}
 	/* The directory may match case-insensitively; we serve exact names only (but AD's). */
 	if ((ctx->name ? !same_name(ctx->domain, u.name, ctx->name) : u.uid != ctx->id) ||
-	    local_names_has(&ctx->local->users, u.name) ||
+	    !fetch_user_allowed(ctx->domain, ctx->local, &u, NULL) ||
 	    (ctx->found && !user_wins(&u, ctx->found))) {
 		dir_user_free(&u);
 		return 0;
@@ -354,10 +400,12 @@ static int take_group(LDAP *ld, LDAPMessage *e, void *arg)
 	enum map_result r = ldap_map_group(ld, e, ctx->domain, &g, &dns, why, sizeof(why));
 	if (r == MAP_NOMEM)
 		return -1;
-	if (r != MAP_OK)
+	if (r != MAP_OK) {
+		fetch_log_unmapped(ctx->domain, r, why, NULL);
 		return 0;
+	}
 	if ((ctx->name ? !same_name(ctx->domain, g.name, ctx->name) : g.gid != ctx->id) ||
-	    local_names_has(&ctx->local->groups, g.name) ||
+	    !fetch_group_allowed(ctx->domain, ctx->local, &g, NULL) ||
 	    (ctx->found && !group_wins(&g, ctx->found))) {
 		dir_group_free(&g);
 		dn_list_free(&dns);
@@ -444,6 +492,17 @@ static int user_in_sync_groups(struct ldap_conn *c, const struct dir_user *u, ch
 	return 0;
 }
 
+/* A directory group with a local gid is not served (fetch_group_allowed): nor is its gid among a
+ * user's groups, which would hand the user that local group's files. */
+static void drop_local_gids(const struct local_accounts *local, struct dir_user *u)
+{
+	uint32_t kept = 0;
+	for (uint32_t i = 0; i < u->n_groups; i++)
+		if (!local_set_has_id(&local->groups, u->groups[i]))
+			u->groups[kept++] = u->groups[i];
+	u->n_groups = kept;
+}
+
 int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const char *name,
 	       uint32_t uid, struct dir_user **out, char *err, size_t errlen)
 {
@@ -470,6 +529,7 @@ int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const ch
 					 fetch_bis_user_groups(c, local, ctx.dn, u, err, errlen);
 	if (rc < 0)
 		goto fail;
+	drop_local_gids(local, u);
 	if (d->n_sync_groups) {
 		rc = user_in_sync_groups(c, u, err, errlen);
 		if (rc < 0)

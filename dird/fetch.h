@@ -7,22 +7,26 @@
 #include "account_policy.h"
 #include "db.h"
 #include "ldap_conn.h"
-#include "local_names.h"
+#include "ldap_map.h"
+#include "local_accounts.h"
 
 /* What a refresh left out, for dirctl status. */
 struct fetch_counts {
 	unsigned duplicates;	  /* entries another with their name or id is served instead of
 				   * (which one stays does not depend on the server's order) */
+	unsigned refused;	  /* entries refused (and logged) for an id no directory entry may
+				   * have, or a name unfit for home_template */
 	unsigned skipped_members; /* member DNs that are no user or group of the domain */
 };
 
-/* Adds every user and group of the connection's domain to db, less those with a local name.
- * *progress counts entries as they arrive.  0 on success, -1 with err set. */
+/* Adds every user and group of the connection's domain to db, less those with a local name or
+ * id.  *progress counts entries as they arrive.  0 on success, -1 with err set. */
 int fetch_all(struct ldap_conn *c, const struct local_accounts *local, struct db *db,
 	      atomic_uint *progress, struct fetch_counts *counts, char *err, size_t errlen);
 
-/* One user, by name (name != NULL) or uid, with its supplementary groups.  1 found (*out set,
- * caller frees), 0 not in the directory, -1 error with err set. */
+/* One user, by name (name != NULL) or uid, with its supplementary groups (less local gids).  1
+ * found (*out set, caller frees), 0 not in the directory (or not servable), -1 error with err
+ * set. */
 int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const char *name,
 	       uint32_t uid, struct dir_user **out, char *err, size_t errlen);
 /* The same for a group; *skipped_members (if not NULL) counts its member DNs that are no user
@@ -43,6 +47,18 @@ int fetch_entry_matches(struct ldap_conn *c, const char *dn, const char *filter,
 /* "(&<cls>(<attr>=<value>))" with value escaped (RFC 4515), or with the number id when value
  * is NULL.  The caller frees; NULL when out of memory. */
 char *fetch_filter(const char *cls, const char *attr, const char *value, uint32_t id);
+
+/* Whether a user (group) the directory has may be served beside the local accounts: not with a
+ * local name (logged in debug), nor a local id (a refusal: logged as a warning and counted in
+ * *refused, which may be NULL). */
+bool fetch_user_allowed(const struct dir_domain *d, const struct local_accounts *local,
+			const struct dir_user *u, unsigned *refused);
+bool fetch_group_allowed(const struct dir_domain *d, const struct local_accounts *local,
+			 const struct dir_group *g, unsigned *refused);
+/* ldap_map_user or ldap_map_group gave no record: a refusal is logged as a warning (and counted
+ * in *refused, which may be NULL), anything else in debug. */
+void fetch_log_unmapped(const struct dir_domain *d, enum map_result r, const char *why,
+			unsigned *refused);
 
 /* Adds gid to the user's supplementary groups unless it is there (or is the primary one). */
 int fetch_add_gid(struct dir_user *u, uint32_t gid);

@@ -197,7 +197,7 @@ static int take_user_by_sid(LDAP *ld, LDAPMessage *e, void *arg)
 	enum map_result r = ldap_map_user(ld, e, ctx->d, &u, why, sizeof(why));
 	if (r != MAP_OK)
 		return r == MAP_NOMEM ? -1 : 0;
-	if (local_names_has(&ctx->local->users, u.name)) {
+	if (!fetch_user_allowed(ctx->d, ctx->local, &u, NULL)) {
 		dir_user_free(&u);
 		return 0;
 	}
@@ -219,7 +219,7 @@ static int take_group_by_sid(LDAP *ld, LDAPMessage *e, void *arg)
 	enum map_result r = ldap_map_group(ld, e, ctx->d, &g, NULL, why, sizeof(why));
 	if (r != MAP_OK)
 		return r == MAP_NOMEM ? -1 : 0;
-	if (local_names_has(&ctx->local->groups, g.name)) {
+	if (!fetch_group_allowed(ctx->d, ctx->local, &g, NULL)) {
 		dir_group_free(&g);
 		return 0;
 	}

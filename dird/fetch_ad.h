@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #include "ldap_conn.h"
-#include "local_names.h"
+#include "local_accounts.h"
 #include "record.h"
 #include "sid.h"
 

@@ -51,9 +51,9 @@ static int take_parent(LDAP *ld, LDAPMessage *e, void *arg)
 	int rc = 0;
 	if (ldap_map_group(ld, e, ctx->domain, &g, NULL, why, sizeof(why)) == MAP_OK) {
 		rc = dn ? dn_list_add(ctx->seen, dn) : 0;
-		/* A group with a local name is not served: neither it nor its parents are the
-		 * user's (a refresh never sees it either). */
-		if (rc == 0 && !local_names_has(&ctx->local->groups, g.name))
+		/* A group with a local name or gid is not served: neither it nor its parents are
+		 * the user's (a refresh never takes it either). */
+		if (rc == 0 && fetch_group_allowed(ctx->domain, ctx->local, &g, NULL))
 			rc = (dn && dn_list_add(ctx->next, dn) < 0) || fetch_add_gid(ctx->user, g.gid) < 0 ?
 				     -1 : 0;
 		dir_group_free(&g);
@@ -147,7 +147,7 @@ static int take_member_user(LDAP *ld, LDAPMessage *e, void *arg)
 	char why[256];
 	struct dir_user u;
 	if (ldap_map_user(ld, e, ctx->domain, &u, why, sizeof(why)) != MAP_OK ||
-	    local_names_has(&ctx->local->users, u.name)) {
+	    !fetch_user_allowed(ctx->domain, ctx->local, &u, NULL)) {
 		dir_user_free(&u);
 		return 0;
 	}
@@ -168,7 +168,7 @@ static int take_member_group(LDAP *ld, LDAPMessage *e, void *arg)
 	struct dn_list dns = { 0 };
 	enum map_result r = ldap_map_group(ld, e, ctx->domain, &g, &dns, why, sizeof(why));
 	int rc = r == MAP_NOMEM ? -1 : 0;
-	if (r == MAP_OK && !local_names_has(&ctx->local->groups, g.name)) {
+	if (r == MAP_OK && fetch_group_allowed(ctx->domain, ctx->local, &g, NULL)) {
 		ctx->was_member = true;
 		for (size_t i = 0; rc == 0 && i < dns.n; i++)
 			rc = dn_list_add(ctx->children, dns.v[i]);

@@ -7,7 +7,7 @@
 #define DIRD_FETCH_BIS_H
 
 #include "ldap_conn.h"
-#include "local_names.h"
+#include "local_accounts.h"
 #include "nesting.h"
 #include "record.h"
 

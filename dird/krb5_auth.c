@@ -151,12 +151,13 @@ enum user_bind_result krb5_check_password(const struct dir_config *cfg,
 	krb5_get_init_creds_opt *opt = k.opt;
 	rc = krb5_get_init_creds_password(ctx, &creds, princ, password, NULL, NULL, 0, NULL, opt);
 	if (rc == KRB5KDC_ERR_KEY_EXP) {
-		/* Expired: the password is right only if it still gets a password-change ticket. */
+		/* Expired, says a KDC that is not proven: a right password still gets a
+		 * password-change ticket, but so would anything from a spoofed KDC. */
 		rc = krb5_get_init_creds_password(ctx, &creds, princ, password, NULL, NULL, 0,
 						  "kadmin/changepw", opt);
 		if (!rc)
 			krb5_free_cred_contents(ctx, &creds);
-		ret = rc ? USER_BIND_DENIED : USER_BIND_MUST_CHANGE;
+		ret = rc ? USER_BIND_DENIED : USER_BIND_EXPIRED_UNPROVEN;
 		goto out;
 	}
 	if (rc) {

@@ -9,9 +9,11 @@
 /* Gets initial credentials for user@krb5_realm with the password, then proves the KDC is the
  * realm's own with a ticket for a key in krb5_keytab (krb5_verify_init_creds): a KDC that knows
  * the password but not the host's key logs nobody in.  On USER_BIND_OK, `ccache` holds the
- * user's tickets as the bytes of a FILE ticket cache, for pam_dir to hand to the user.  An
- * expired password that is right gives USER_BIND_MUST_CHANGE.  `scratch_dir` is a root-only
- * directory for the moment the cache exists as a file. */
+ * user's tickets as the bytes of a FILE ticket cache, for pam_dir to hand to the user.  A KDC that
+ * says the password has expired (and gives a kadmin/changepw ticket for it) gives
+ * USER_BIND_EXPIRED_UNPROVEN: without a TGT nothing proves that KDC is the realm's, so only a
+ * new password whose tickets this function then verifies may log in.  `scratch_dir` is a
+ * root-only directory for the moment the cache exists as a file. */
 enum user_bind_result krb5_check_password(const struct dir_config *cfg,
 					  const struct dir_domain *dom, const char *user,
 					  const char *password, const char *scratch_dir,
@@ -19,7 +21,9 @@ enum user_bind_result krb5_check_password(const struct dir_config *cfg,
 
 /* Changes user@krb5_realm's password through the realm's password-change service (kpasswd),
  * with a kadmin/changepw ticket from the old password.  An empty new password only checks the
- * old one.  USER_BIND_DENIED with msg for the user. */
+ * old one.  USER_BIND_DENIED with msg for the user.  USER_BIND_OK says only that a KDC took the
+ * change: nothing proves it is the realm's until the new password passes a check the domain
+ * trusts (pam_request.c). */
 enum user_bind_result krb5_change_user_password(const struct dir_config *cfg,
 						const struct dir_domain *dom, const char *user,
 						const char *old_password, const char *new_password,

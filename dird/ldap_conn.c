@@ -3,8 +3,11 @@
 #include <gssapi/gssapi_krb5.h>
 #include <sasl/sasl.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include "krb5_tgt.h"
@@ -168,6 +171,33 @@ static int bind_gssapi(struct ldap_conn *c, char *err, size_t errlen)
 	return 0;
 }
 
+enum conn_privacy ldap_conn_privacy(LDAP *ld, char *peer, size_t peerlen)
+{
+	snprintf(peer, peerlen, "an unknown peer");
+	if (ldap_tls_inplace(ld))
+		return CONN_TLS;
+	int fd = -1;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (ldap_get_option(ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS || fd < 0 ||
+	    getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return CONN_CLEAR; /* not knowing is not knowing it stays here */
+	bool local = false;
+	if (ss.ss_family == AF_UNIX) {
+		snprintf(peer, peerlen, "a Unix socket");
+		local = true;
+	} else if (ss.ss_family == AF_INET) {
+		const struct in_addr *a = &((const struct sockaddr_in *)&ss)->sin_addr;
+		inet_ntop(AF_INET, a, peer, (socklen_t)peerlen);
+		local = (ntohl(a->s_addr) >> 24) == 127;
+	} else if (ss.ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)&ss)->sin6_addr;
+		inet_ntop(AF_INET6, a, peer, (socklen_t)peerlen);
+		local = IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return local ? CONN_LOCAL : CONN_CLEAR;
+}
+
 int ldap_conn_bind(struct ldap_conn *c, char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
@@ -175,6 +205,13 @@ int ldap_conn_bind(struct ldap_conn *c, char *err, size_t errlen)
 		return bind_gssapi(c, err, errlen);
 	if (!d->bind_dn)
 		return 0; /* anonymous: no bind at all */
+	char peer[INET6_ADDRSTRLEN + 16];
+	if (!d->allow_insecure_bind && ldap_conn_privacy(c->ld, peer, sizeof(peer)) == CONN_CLEAR) {
+		snprintf(err, errlen, "refusing to send the password of %s in clear text to %s, "
+			 "another host: set tls = starttls or use an ldaps:// uri (or, to take that "
+			 "risk, allow_insecure_bind = yes)", d->bind_dn, peer);
+		return -1;
+	}
 	char *password = dir_config_read_secret(d->bind_password_file, err, errlen);
 	if (!password)
 		return -1;
@@ -358,21 +395,6 @@ int ldap_conn_search(struct ldap_conn *c, const char *base, enum dir_scope scope
 	return rc;
 }
 
-/* ldaps://, StartTLS and ldapi:// keep a password private; plain ldap:// only to this host. */
-static bool password_stays_private(const struct dir_domain *d, const char *uri)
-{
-	if (d->starttls)
-		return true;
-	static const char *const local[] = { "ldap://127.", "ldap://[::1]", "ldap://localhost:",
-					     "ldap://localhost/" };
-	if (!strncmp(uri, "ldaps://", 8) || !strncmp(uri, "ldapi://", 8) || !strcmp(uri, "ldap://localhost"))
-		return true;
-	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
-		if (!strncmp(uri, local[i], strlen(local[i])))
-			return true;
-	return false;
-}
-
 /* The password policy overlay's answer, if the server sent one: must the password change? */
 static bool policy_says_change(LDAP *ld, LDAPControl **ctrls)
 {
@@ -410,11 +432,6 @@ static enum user_bind_result bind_as(const struct ldap_conn *c, const char *dn,
 				     const char *password, LDAP **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	if (!password_stays_private(c->domain, c->server)) {
-		snprintf(err, errlen, "refusing to send a password to %s in clear text; use ldaps://",
-			 c->server);
-		return USER_BIND_ERROR;
-	}
 	LDAPControl *pp = NULL, *ctrls[2] = { NULL, NULL };
 	LDAPMessage *res = NULL;
 	LDAPControl **rctrls = NULL;
@@ -424,6 +441,13 @@ static enum user_bind_result bind_as(const struct ldap_conn *c, const char *dn,
 	LDAP *ld = ldap_conn_connect(c->domain, c->server, err, errlen);
 	if (!ld)
 		return USER_BIND_ERROR;
+	char peer[INET6_ADDRSTRLEN + 16];
+	if (ldap_conn_privacy(ld, peer, sizeof(peer)) == CONN_CLEAR) {
+		snprintf(err, errlen, "refusing to send a user's password in clear text to %s (%s), "
+			 "another host: set tls = starttls or use an ldaps:// uri", c->server, peer);
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return USER_BIND_ERROR;
+	}
 	if (ldap_create_passwordpolicy_control(ld, &pp) == LDAP_SUCCESS)
 		ctrls[0] = pp;
 	struct berval cred = { .bv_len = strlen(password), .bv_val = (char *)password };

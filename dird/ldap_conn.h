@@ -30,23 +30,32 @@ int ldap_conn_uris(const struct dir_domain *d, char *out, size_t outlen, char *e
 /* A new handle for uri with the domain's timeouts and TLS (StartTLS when tls = starttls),
  * connected; NULL with err set (for a refused certificate, why). */
 LDAP *ldap_conn_connect(const struct dir_domain *d, const char *uri, char *err, size_t errlen);
-/* Binds c->ld as the domain says: simple with bind_dn, else not at all (anonymous). */
+/* How what is sent over a connection stays private, decided on the connection itself, never on
+ * the text of its uri: TLS in place, or a peer on this host (a loopback address, or a Unix socket:
+ * ldapi://), or neither (clear text to another host).  `peer` gets the address connected to. */
+enum conn_privacy { CONN_TLS, CONN_LOCAL, CONN_CLEAR };
+enum conn_privacy ldap_conn_privacy(LDAP *ld, char *peer, size_t peerlen);
+
+/* Binds c->ld as the domain says: simple with bind_dn, else not at all (anonymous).  A simple
+ * bind's password goes in clear text to another host only with allow_insecure_bind. */
 int ldap_conn_bind(struct ldap_conn *c, char *err, size_t errlen);
 /* Reads the base entry: proof the directory answers searches. */
 int ldap_conn_read_base(struct ldap_conn *c, char *err, size_t errlen);
 void ldap_conn_close(struct ldap_conn *c);
 
 /* USER_BIND_ACCOUNT_REFUSED: the password is right, but the account may not log in (AD:
- * disabled or expired). */
+ * disabled or expired).  USER_BIND_EXPIRED_UNPROVEN (Kerberos): a KDC says the password has
+ * expired, and nothing proves that KDC is the realm's (krb5_auth.h): not a sign the password is
+ * right. */
 enum user_bind_result {
 	USER_BIND_OK, USER_BIND_MUST_CHANGE, USER_BIND_DENIED, USER_BIND_ACCOUNT_REFUSED,
-	USER_BIND_ERROR
+	USER_BIND_ERROR, USER_BIND_EXPIRED_UNPROVEN
 };
 
 /* Checks a user's password with a simple bind as `dn` on a new connection to the server `c`
  * answered from, asking the password policy overlay for its verdict; bounded by the domain's
- * timeout.  The caller never passes an empty password.  Refuses to send it over plain ldap://
- * to anything but this host.  USER_BIND_ERROR has err set. */
+ * timeout.  The caller never passes an empty password.  Refuses to send it in clear text to
+ * another host (ldap_conn_privacy), whatever the options.  USER_BIND_ERROR has err set. */
 enum user_bind_result ldap_conn_bind_user(const struct ldap_conn *c, const char *dn,
 					  const char *password, char *err, size_t errlen);
 

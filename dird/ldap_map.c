@@ -99,8 +99,16 @@ static int valid_path_field(const char *s)
 	return 1;
 }
 
-char *ldap_map_home(const char *tmpl, const char *user, const char *domain, uint32_t uid)
+/* A name that stays one path component wherever the template puts it. */
+static bool stays_in_directory(const char *name)
 {
+	return !strchr(name, '/') && !strstr(name, "..") && strcmp(name, ".") != 0;
+}
+
+enum map_result ldap_map_home(const char *tmpl, const char *user, const char *domain, uint32_t uid,
+			      char **out)
+{
+	*out = NULL;
 	struct buf b;
 	buf_init(&b, 4096);
 	char num[16];
@@ -109,7 +117,13 @@ char *ldap_map_home(const char *tmpl, const char *user, const char *domain, uint
 		const char *piece = NULL;
 		if (*p == '%' && p[1]) {
 			switch (*++p) {
-			case 'U': piece = user; break;
+			case 'U':
+				if (!stays_in_directory(user)) {
+					buf_free(&b);
+					return MAP_REFUSED;
+				}
+				piece = user;
+				break;
 			case 'D': piece = domain; break;
 			case 'u': piece = num; break;
 			case '%': piece = "%"; break;
@@ -123,9 +137,10 @@ char *ldap_map_home(const char *tmpl, const char *user, const char *domain, uint
 	buf_put_bytes(&b, "", 1);
 	if (b.failed) {
 		buf_free(&b);
-		return NULL;
+		return MAP_NOMEM;
 	}
-	return (char *)b.data;
+	*out = (char *)b.data;
+	return MAP_OK;
 }
 
 /* AD: the entry's name as served (WORKGROUP\name) and its objectSid, which must be a domain
@@ -206,9 +221,11 @@ enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain 
 		snprintf(why, whylen, "user %s: missing or invalid %s/%s", u->name, a->uid, a->gid);
 		goto out;
 	}
-	if (u->uid < d->min_id) {
-		snprintf(why, whylen, "user %s: uid %" PRIu32 " is below min_id %" PRIu32, u->name,
-			 u->uid, d->min_id);
+	if (u->uid < d->min_id || u->gid < d->min_id) {
+		bool by_uid = u->uid < d->min_id;
+		snprintf(why, whylen, "user %s: %s %" PRIu32 " is below min_id %" PRIu32, u->name,
+			 by_uid ? "uid" : "primary gid", by_uid ? u->uid : u->gid, d->min_id);
+		r = MAP_REFUSED;
 		goto out;
 	}
 	r = MAP_NOMEM;
@@ -227,9 +244,14 @@ enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain 
 		free(u->home);
 		/* %U is the account without its domain, %D the AD workgroup */
 		const char *bs = d->type == DIR_DOMAIN_AD ? strchr(u->name, '\\') : NULL;
-		if (!(u->home = ldap_map_home(d->home_template, bs ? bs + 1 : u->name,
-					      d->type == DIR_DOMAIN_AD ? d->workgroup : d->name, u->uid)))
+		r = ldap_map_home(d->home_template, bs ? bs + 1 : u->name,
+				  d->type == DIR_DOMAIN_AD ? d->workgroup : d->name, u->uid, &u->home);
+		if (r == MAP_REFUSED)
+			snprintf(why, whylen, "user %s: the name would take home_template %s out of "
+				 "its directory", u->name, d->home_template);
+		if (r != MAP_OK)
 			goto out;
+		r = MAP_NOMEM;
 	}
 	if (!valid_path_field(u->shell)) {
 		free(u->shell);
@@ -312,6 +334,7 @@ enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain
 	if (g->gid < d->min_id) {
 		snprintf(why, whylen, "group %s: gid %" PRIu32 " is below min_id %" PRIu32, g->name,
 			 g->gid, d->min_id);
+		r = MAP_REFUSED;
 		goto out;
 	}
 	r = MAP_NOMEM;

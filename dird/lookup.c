@@ -213,11 +213,16 @@ uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, s
 	uint32_t cached = lookup_cached(d, op, body, reply);
 	if (cached != LOOKUP_MISS && cached != LOOKUP_STALE)
 		return cached;
-	/* Local names never go to the directory; one found by id is not served either. */
+	/* Local names and ids never go to the directory.  Without the files nothing new is served:
+	 * it could be a local account's name or id. */
 	struct local_accounts local;
-	if (local_accounts_load(&local) < 0)
+	char err[512];
+	if (local_accounts_load(&local, err, sizeof(err)) < 0) {
+		log_error("%s: the directory is not asked until it can be read", err);
 		return cached == LOOKUP_STALE ? DIR_OK : DIR_UNAVAIL;
-	if (q.name && local_names_has(is_user_op(op) ? &local.users : &local.groups, q.name)) {
+	}
+	const struct local_set *mine = is_user_op(op) ? &local.users : &local.groups;
+	if (q.name ? local_set_has_name(mine, q.name) : local_set_has_id(mine, q.id)) {
 		local_accounts_free(&local);
 		return DIR_NOTFOUND;
 	}

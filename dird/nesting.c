@@ -79,29 +79,31 @@ int dn_list_has(const struct dn_list *l, const char *normalized)
 	return 0;
 }
 
-/* Whether s[at] is an RDN separator: a ',' after an even number of backslashes. */
-static bool separator_at(const char *s, size_t at)
-{
-	size_t slashes = 0;
-	while (slashes < at && s[at - 1 - slashes] == '\\')
-		slashes++;
-	return s[at] == ',' && slashes % 2 == 0;
-}
-
+/* Compared RDN by RDN, so "cn=x\\,ou=groups,..." is not taken for an entry of ou=groups. */
 bool dn_in_scope(const char *dn, const char *base, enum dir_scope scope)
 {
-	size_t dl = strlen(dn), bl = strlen(base);
-	if (dl == bl)
-		return !strcmp(dn, base) && scope != DIR_SCOPE_ONE;
-	if (scope == DIR_SCOPE_BASE || dl <= bl + 1 || strcmp(dn + dl - bl, base) ||
-	    !separator_at(dn, dl - bl - 1))
-		return false;
-	if (scope == DIR_SCOPE_SUB)
-		return true;
-	for (size_t i = 0; i < dl - bl - 1; i++) /* one level: a single RDN before the base */
-		if (separator_at(dn, i))
-			return false;
-	return true;
+	LDAPDN d = NULL, b = NULL;
+	bool in = false;
+	if (ldap_str2dn(dn, &d, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS &&
+	    ldap_str2dn(base, &b, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS) {
+		size_t nd = 0, nb = 0;
+		while (d && d[nd])
+			nd++;
+		while (b && b[nb])
+			nb++;
+		size_t depth = nd >= nb ? nd - nb : 0;
+		in = nd >= nb && (scope == DIR_SCOPE_SUB || depth == (scope == DIR_SCOPE_ONE ? 1u : 0u));
+		for (size_t i = 0; in && i < nb; i++) {
+			char *x = NULL, *y = NULL;
+			in = ldap_rdn2str(d[depth + i], &x, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS &&
+			     ldap_rdn2str(b[i], &y, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS && !strcmp(x, y);
+			ldap_memfree(x);
+			ldap_memfree(y);
+		}
+	}
+	ldap_dnfree(d);
+	ldap_dnfree(b);
+	return in;
 }
 
 struct user_dn {

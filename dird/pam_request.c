@@ -137,6 +137,19 @@ static const char *krb5_user(const struct dir_domain *dom, const char *user)
 	return account ? account : user;
 }
 
+/* The domain's own password check: a bind as the user, or the KDC verified with the host keytab
+ * (the user's tickets then go to r->ccache). */
+static enum user_bind_result check_password(struct dird *d, const struct ldap_conn *c,
+					    struct pam_request *r, const char *dn,
+					    const char *password, char *err, size_t errlen)
+{
+	const struct dir_domain *dom = c->domain;
+	return dom->auth == DIR_AUTH_KRB5 ?
+		       krb5_check_password(&d->cfg, dom, krb5_user(dom, r->user), password,
+					   d->cfg.run_dir, &r->ccache, err, errlen) :
+		       ldap_conn_bind_user(c, dn, password, err, errlen);
+}
+
 /* A password change (or, with an empty new password, whether one would be allowed). */
 static int change_password(struct dird *d, struct ldap_conn *c, struct pam_request *r,
 			   const char *dn, char *err, size_t errlen)
@@ -148,21 +161,36 @@ static int change_password(struct dird *d, struct ldap_conn *c, struct pam_reque
 		return DIR_PAM_NOT_ALLOWED;
 	}
 	/* AD has no Password Modify operation: its passwords change through kpasswd. */
+	bool by_kpasswd = dom->auth == DIR_AUTH_KRB5 || dom->type == DIR_DOMAIN_AD;
 	enum user_bind_result changed =
-		dom->auth == DIR_AUTH_KRB5 || dom->type == DIR_DOMAIN_AD ?
+		by_kpasswd ?
 			krb5_change_user_password(&d->cfg, dom, krb5_user(dom, r->user), r->password,
 						  r->new_password, r->msg, sizeof(r->msg), err,
 						  errlen) :
 			ldap_conn_change_password(c, dn, r->password, r->new_password, r->msg,
 						  sizeof(r->msg), err, errlen);
+	enum user_bind_result proven = USER_BIND_OK;
 	switch (changed) {
 	case USER_BIND_OK:
 	case USER_BIND_MUST_CHANGE:
-		if (*r->new_password) {
-			log_info("%s: %s changed their password", dom->name, r->user);
-			if (d->cfg.cache_credentials)
-				cred_cache_store(d->cfg.cache_dir, r->user, r->new_password);
+		if (!*r->new_password)
+			return DIR_PAM_OK;
+		/* kpasswd's "done" proves nothing of the KDC that said it (a spoofed one takes any
+		 * old password): the change counts, and is cached, only once the new password
+		 * passes the domain's own check. */
+		if (by_kpasswd)
+			proven = check_password(d, c, r, dn, r->new_password, err, errlen);
+		if (proven != USER_BIND_OK) {
+			buf_reset(&r->ccache);
+			snprintf(r->msg, sizeof(r->msg), "The new password could not be verified; the "
+							 "change is not accepted here.");
+			log_error("%s: %s's password change is not accepted: the new password does not "
+				  "pass the password check%s%s", dom->name, r->user, *err ? ": " : "", err);
+			return proven == USER_BIND_ERROR ? DIR_PAM_UNAVAIL : DIR_PAM_DENIED;
 		}
+		log_info("%s: %s changed their password", dom->name, r->user);
+		if (d->cfg.cache_credentials)
+			cred_cache_store(d->cfg.cache_dir, r->user, r->new_password);
 		return DIR_PAM_OK;
 	case USER_BIND_DENIED:
 	case USER_BIND_ACCOUNT_REFUSED:
@@ -241,11 +269,8 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 			cred_cache_forget(d->cfg.cache_dir, r->user);
 	} else if (r->auth) {
 		long long started = now_us();
-		enum user_bind_result checked =
-			dom->auth == DIR_AUTH_KRB5 ?
-				krb5_check_password(&d->cfg, dom, krb5_user(dom, r->user), r->password,
-						    d->cfg.run_dir, &r->ccache, err, sizeof(err)) :
-				ldap_conn_bind_user(&c, dn, r->password, err, sizeof(err));
+		enum user_bind_result checked = check_password(d, &c, r, dn, r->password, err,
+							       sizeof(err));
 		remember_check_time(d, i, now_us() - started);
 		switch (checked) {
 		case USER_BIND_OK:
@@ -254,6 +279,14 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 				cred_cache_store(d->cfg.cache_dir, r->user, r->password);
 			break;
 		case USER_BIND_MUST_CHANGE: res = DIR_PAM_NEW_AUTHTOK; break;
+		case USER_BIND_EXPIRED_UNPROVEN:
+			/* No login on this answer alone: only a change, verified, logs in. */
+			res = dom->allow_password_change ? DIR_PAM_CHANGE_FIRST : DIR_PAM_DENIED;
+			snprintf(r->msg, sizeof(r->msg), "%s", dom->allow_password_change ?
+				 "Your password has expired; choose a new one to log in." :
+				 "Your password has expired and cannot be changed on this host; ask "
+				 "your directory administrator.");
+			break;
 		case USER_BIND_DENIED: res = DIR_PAM_DENIED; break;
 		case USER_BIND_ACCOUNT_REFUSED:
 			/* The password was right: the user may know why it is not enough. */
@@ -366,10 +399,13 @@ static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 	if (r->new_password && strlen(r->new_password) > DIR_MAX_PASSWORD)
 		return DIR_PAM_DENIED;
 	struct local_accounts local;
-	if (local_accounts_load(&local) < 0)
+	char err[512];
+	if (local_accounts_load(&local, err, sizeof(err)) < 0) {
+		log_error("%s: no directory user logs in until it can be read", err);
 		return DIR_PAM_UNAVAIL;
+	}
 	/* A local name is never a directory account, whatever the directory holds. */
-	if (local_names_has(&local.users, r->user)) {
+	if (local_set_has_name(&local.users, r->user)) {
 		local_accounts_free(&local);
 		return DIR_PAM_UNKNOWN;
 	}
@@ -404,6 +440,7 @@ static void log_outcome(const struct pam_request *r, enum dir_pam_result res)
 		[DIR_PAM_DENIED] = "wrong password", [DIR_PAM_UNAVAIL] = "directory unavailable",
 		[DIR_PAM_NEW_AUTHTOK] = "password must be changed", [DIR_PAM_EXPIRED] = "expired",
 		[DIR_PAM_DISABLED] = "disabled or locked", [DIR_PAM_NOT_ALLOWED] = "not allowed",
+		[DIR_PAM_CHANGE_FIRST] = "password expired: a verified change must come first",
 	};
 	char user[80];
 	printable(r->user, user, sizeof(user));

@@ -38,7 +38,7 @@ static int fill(struct dird *d, const struct local_accounts *local, struct db *d
 		pthread_mutex_lock(&d->lock);
 		snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
 		pthread_mutex_unlock(&d->lock);
-		struct fetch_counts counts = { 0, 0 };
+		struct fetch_counts counts = { 0, 0, 0 };
 		if (ldap_conn_open(&c, dom, prefer, err, sizeof(err)) < 0 ||
 		    fetch_all(&c, local, db, &d->refresh_progress, &counts, err, sizeof(err)) < 0) {
 			ldap_conn_close(&c);
@@ -53,6 +53,7 @@ static int fill(struct dird *d, const struct local_accounts *local, struct db *d
 		pthread_mutex_lock(&d->lock);
 		domain_online_locked(d, i, c.server);
 		d->domains[i].duplicates = counts.duplicates;
+		d->domains[i].refused = counts.refused;
 		d->domains[i].skipped_members = counts.skipped_members;
 		d->domains[i].clock_known = clock_known;
 		d->domains[i].clock_offset = offset;
@@ -68,8 +69,14 @@ static void *refresh_thread(void *arg)
 	struct db db;
 	long long start = now_ms();
 	db_init(&db);
+	/* Without the local accounts nobody can tell which entries would shadow one: the cache
+	 * stays as it is. */
 	struct local_accounts local;
-	bool ok = local_accounts_load(&local) == 0 && fill(d, &local, &db) == 0, done = false;
+	char err[512];
+	bool ok = local_accounts_load(&local, err, sizeof(err)) == 0, done = false;
+	if (!ok)
+		log_error("refresh refused: %s; the cache stays as it is until it can be read", err);
+	ok = ok && fill(d, &local, &db) == 0;
 	local_accounts_free(&local);
 
 	pthread_mutex_lock(&d->store_lock);

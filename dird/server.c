@@ -82,6 +82,7 @@ static void encode_status(struct dird *d, struct buf *b)
 		buf_put_u32(b, s->duplicates);
 		buf_put_u32(b, s->clock_known);
 		buf_put_u64(b, (uint64_t)s->clock_offset);
+		buf_put_u32(b, s->refused);
 		buf_put_u32(b, s->skipped_members);
 	}
 	pthread_mutex_unlock(&d->lock);

@@ -180,5 +180,5 @@ int dir_pam_reply_parse(const void *data, size_t len, struct dir_pam_reply *out)
 	out->message = cursor_str(&c, NULL);
 	out->n_tickets = cursor_u32(&c);
 	out->tickets = cursor_bytes(&c, out->n_tickets);
-	return cursor_done(&c) && out->result <= DIR_PAM_NOT_ALLOWED ? 0 : -1;
+	return cursor_done(&c) && out->result <= DIR_PAM_CHANGE_FIRST ? 0 : -1;
 }

@@ -15,14 +15,7 @@
 #include "names.h"
 #include "secret.h"
 
-#define MAX_LINE 4096
 #define MAX_SECRET 4096
-
-const char *dir_config_path(void)
-{
-	const char *p = secure_getenv("DIR_CONF");
-	return p && *p ? p : DIR_DEFAULT_CONF;
-}
 
 struct parse {
 	const char *file;
@@ -162,12 +155,8 @@ static int set_filter(struct parse *ps, char **dst, const char *key, const char 
 static int set_uint(struct parse *ps, unsigned long *dst, const char *key, const char *v,
 		    unsigned long lo, unsigned long hi)
 {
-	char *end;
-	errno = 0;
-	unsigned long n = strtoul(v, &end, 10);
-	if (!isdigit((unsigned char)v[0]) || *end || errno || n < lo || n > hi)
+	if (!dir_conf_uint(v, lo, hi, dst))
 		return fail(ps, "%s: '%s' is not a whole number from %lu to %lu", key, v, lo, hi);
-	*dst = n;
 	return 0;
 }
 
@@ -182,35 +171,13 @@ static int set_bool(struct parse *ps, bool *dst, const char *key, const char *v)
 	return 0;
 }
 
-/* Seconds with up to three decimals ("2", "0.5"), as milliseconds. */
 static int set_seconds_ms(struct parse *ps, unsigned *dst, const char *key, const char *v,
 			  unsigned lo_ms, unsigned hi_ms)
 {
-	unsigned long whole = 0, frac = 0, scale = 1000;
-	const char *p = v;
-	if (!isdigit((unsigned char)*p))
-		goto bad;
-	while (isdigit((unsigned char)*p) && whole <= hi_ms)
-		whole = whole * 10 + (unsigned long)(*p++ - '0');
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			goto bad;
-		while (isdigit((unsigned char)*p) && scale > 1) {
-			scale /= 10;
-			frac += (unsigned long)(*p++ - '0') * scale;
-		}
-	}
-	if (*p || whole > hi_ms / 1000 + 1)
-		goto bad;
-	unsigned long ms = whole * 1000 + frac;
-	if (ms < lo_ms || ms > hi_ms)
-		goto bad;
-	*dst = (unsigned)ms;
+	if (!dir_conf_seconds_ms(v, lo_ms, hi_ms, dst))
+		return fail(ps, "%s: '%s' is not a number of seconds from %u.%03u to %u", key, v,
+			    lo_ms / 1000, lo_ms % 1000, hi_ms / 1000);
 	return 0;
-bad:
-	return fail(ps, "%s: '%s' is not a number of seconds from %u.%03u to %u", key, v,
-		    lo_ms / 1000, lo_ms % 1000, hi_ms / 1000);
 }
 
 static int set_global(struct parse *ps, struct dir_config *c, const char *k, const char *v)
@@ -249,13 +216,14 @@ static int set_global(struct parse *ps, struct dir_config *c, const char *k, con
 		return 0;
 	}
 	if (!strcmp(k, "negative_ttl")) {
-		if (set_uint(ps, &n, k, v, 0, 86400) < 0)
+		if (set_uint(ps, &n, k, v, 0, DIR_NEGATIVE_TTL_MAX) < 0)
 			return -1;
 		c->negative_ttl = (unsigned)n;
 		return 0;
 	}
 	if (!strcmp(k, "nss_timeout"))
-		return set_seconds_ms(ps, &c->nss_timeout_ms, k, v, 50, 60000);
+		return set_seconds_ms(ps, &c->nss_timeout_ms, k, v, DIR_NSS_TIMEOUT_MIN_MS,
+				      DIR_NSS_TIMEOUT_MAX_MS);
 	if (!strcmp(k, "log_level")) {
 		static const char *const names[] = { "error", "warning", "info", "debug" };
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -439,7 +407,7 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 		return set_string(ps, &d->home_template, k, v);
 	}
 	if (!strcmp(k, "timeout")) {
-		if (set_uint(ps, &n, k, v, 1, 60) < 0)
+		if (set_uint(ps, &n, k, v, DIR_TIMEOUT_MIN, DIR_TIMEOUT_MAX) < 0)
 			return -1;
 		d->timeout = (unsigned)n;
 		return 0;
@@ -469,6 +437,8 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 		d->starttls = !strcmp(v, "starttls");
 		return 0;
 	}
+	if (!strcmp(k, "allow_insecure_bind"))
+		return set_bool(ps, &d->allow_insecure_bind, k, v);
 	if (!strcmp(k, "tls_ca_file"))
 		return set_path(ps, &d->tls_ca_file, k, v);
 	if (!strcmp(k, "tls_ca_dir"))
@@ -497,16 +467,6 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 	if (!strcmp(k, "access_filter"))
 		return set_filter(ps, &d->access_filter, k, v);
 	return fail(ps, "unknown key '%s' in [domain/%s]", k, d->name);
-}
-
-static char *trim(char *s)
-{
-	while (isspace((unsigned char)*s))
-		s++;
-	char *e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
 }
 
 static bool valid_domain_name(const char *s)
@@ -546,7 +506,7 @@ static int start_section(struct parse *ps, struct dir_config *c, char *name, boo
 		return fail(ps, "out of memory");
 	c->n_domains++;
 	d->min_id = 1000;
-	d->timeout = 10;
+	d->timeout = DIR_DEFAULT_TIMEOUT;
 	d->page_size = 500;
 	d->tls_reqcert = DIR_TLS_DEMAND;
 	d->machine_password_max_age = 30;
@@ -701,7 +661,7 @@ static int check_ad_domains(struct parse *ps, const struct dir_config *c)
 
 static int parse_stream(struct parse *ps, FILE *f, struct dir_config *c)
 {
-	char line[MAX_LINE + 2];
+	char line[DIR_CONF_MAX_LINE + 2];
 	bool seen_global = false, in_section = false;
 	struct dir_domain *cur = NULL;
 
@@ -709,35 +669,33 @@ static int parse_stream(struct parse *ps, FILE *f, struct dir_config *c)
 		ps->line++;
 		size_t len = strlen(line);
 		if (len && line[len - 1] != '\n' && !feof(f))
-			return fail(ps, "line longer than %d bytes", MAX_LINE);
+			return fail(ps, "line longer than %d bytes", DIR_CONF_MAX_LINE);
 		if (memchr(line, '\0', len) != NULL && strlen(line) != len)
 			return fail(ps, "NUL byte in line");
-		char *s = trim(line);
-		if (!*s || *s == '#' || *s == ';')
+		char *name, *value;
+		switch (dir_conf_split(line, &name, &value)) {
+		case DIR_CONF_BLANK:
 			continue;
-		if (*s == '[') {
-			char *end = strchr(s, ']');
-			if (!end || end[1])
-				return fail(ps, "malformed section header '%s'", s);
-			*end = '\0';
-			if (start_section(ps, c, trim(s + 1), &seen_global, &cur) < 0)
+		case DIR_CONF_BAD_SECTION:
+			return fail(ps, "malformed section header '%s'", name);
+		case DIR_CONF_NO_EQUALS:
+			return fail(ps, "expected 'key = value', got '%s'", name);
+		case DIR_CONF_NO_KEY:
+			return fail(ps, "missing key before '='");
+		case DIR_CONF_SECTION:
+			if (start_section(ps, c, name, &seen_global, &cur) < 0)
 				return -1;
 			in_section = true;
 			continue;
+		case DIR_CONF_KEY:
+			break;
 		}
-		char *eq = strchr(s, '=');
-		if (!eq)
-			return fail(ps, "expected 'key = value', got '%s'", s);
-		*eq = '\0';
-		char *key = trim(s), *value = trim(eq + 1);
-		if (!*key)
-			return fail(ps, "missing key before '='");
 		if (!in_section)
-			return fail(ps, "key '%s' before any [section]", key);
+			return fail(ps, "key '%s' before any [section]", name);
 		for (const char *p = value; *p; p++)
 			if (iscntrl((unsigned char)*p) && *p != '\t')
-				return fail(ps, "%s: control character in value", key);
-		if ((cur ? set_domain(ps, cur, key, value) : set_global(ps, c, key, value)) < 0)
+				return fail(ps, "%s: control character in value", name);
+		if ((cur ? set_domain(ps, cur, name, value) : set_global(ps, c, name, value)) < 0)
 			return -1;
 	}
 	if (ferror(f))
@@ -758,13 +716,14 @@ int dir_config_load(const char *path, struct dir_config *c, char *err, size_t er
 	memset(c, 0, sizeof(*c));
 	c->refresh_interval = 86400;
 	c->enumerate = true;
-	c->nss_timeout_ms = 2000;
-	c->negative_ttl = 15;
+	c->nss_timeout_ms = DIR_DEFAULT_NSS_TIMEOUT_MS;
+	c->negative_ttl = DIR_DEFAULT_NEGATIVE_TTL;
 	c->entry_ttl = 5400;
 	c->log_level = DIR_LOG_INFO;
-	if (!(c->path = strdup(path)) || !(c->cache_dir = strdup("/var/cache/dird")) ||
-	    !(c->run_dir = strdup("/run/dird")) || !(c->krb5_ccache_dir = strdup("/tmp")) ||
-	    !(c->state_dir = strdup("/var/lib/dird"))) {
+	if (!(c->path = strdup(path)) || !(c->cache_dir = strdup(DIR_DEFAULT_CACHE_DIR)) ||
+	    !(c->run_dir = strdup(DIR_DEFAULT_RUN_DIR)) ||
+	    !(c->krb5_ccache_dir = strdup(DIR_DEFAULT_KRB5_CCACHE_DIR)) ||
+	    !(c->state_dir = strdup(DIR_DEFAULT_STATE_DIR))) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		dir_config_free(c);
 		return -1;

@@ -1,4 +1,5 @@
-/* dird.conf: one INI file shared by dird, dirctl, libnss_dir and pam_dir. */
+/* dird.conf read strictly, for dird and dirctl: an unknown key, a bad value or a malformed line
+ * is an error with file:line.  libnss_dir and pam_dir read it with module_config.h instead. */
 #ifndef DIR_CONFIG_H
 #define DIR_CONFIG_H
 
@@ -6,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DIR_DEFAULT_CONF "/etc/dird.conf"
+#include "module_config.h"
 
 enum dir_domain_type { DIR_DOMAIN_LDAP, DIR_DOMAIN_AD };
 /* How an AD domain's SIDs become uids and gids, as winbind's idmap backends of those names. */
@@ -59,6 +60,7 @@ struct dir_domain {
 	char *keytab;		/* a SASL/GSSAPI bind with a ticket from this keytab */
 	char *sasl_authid;	/* its principal; NULL: the keytab's first */
 	bool starttls;		/* tls = starttls: StartTLS on ldap:// uris */
+	bool allow_insecure_bind;	/* bind_dn's password may go in clear text to another host */
 	char *tls_ca_file;	/* CAs that sign the servers' certificates; NULL: the system's */
 	char *tls_ca_dir;
 	enum dir_tls_reqcert tls_reqcert;
@@ -105,9 +107,6 @@ struct dir_config {
 	struct dir_domain *domains;
 	size_t n_domains;
 };
-
-/* The file to read: DIR_CONF (secure_getenv, so setuid callers ignore it) or /etc/dird.conf. */
-const char *dir_config_path(void);
 
 /* Parses `path` into `cfg`.  On failure returns -1 and writes "file:line: message" to err. */
 int dir_config_load(const char *path, struct dir_config *cfg, char *err, size_t errlen);

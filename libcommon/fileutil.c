@@ -4,11 +4,18 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 int file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return file_replace_checked(path, data, len, mode, NULL, NULL);
+}
+
+int file_replace_checked(const char *path, const void *data, size_t len, mode_t mode,
+			 int (*check)(const char *tmp, void *arg), void *arg)
 {
 	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
@@ -36,6 +43,10 @@ int file_replace(const char *path, const void *data, size_t len, mode_t mode)
 		goto fail;
 	}
 	fd = -1;
+	if (check && check(tmp, arg) < 0) {
+		errno = ECANCELED;
+		goto fail;
+	}
 	if (rename(tmp, path) < 0)
 		goto fail;
 	return 0;
@@ -69,6 +80,71 @@ int dir_ensure(const char *path, mode_t mode)
 out:;
 	int saved = errno;
 	close(fd);
+	errno = saved;
+	return rc;
+}
+
+int file_read(const char *path, size_t max, char **data, size_t *len, struct stat *st)
+{
+	*data = NULL;
+	*len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat own;
+	st = st ? st : &own;
+	char *buf = NULL;
+	size_t got = 0;
+	if (fstat(fd, st) < 0)
+		goto fail;
+	if (!S_ISREG(st->st_mode) || (size_t)st->st_size > max) {
+		errno = S_ISREG(st->st_mode) ? EFBIG : EINVAL;
+		goto fail;
+	}
+	/* Read to the end, not to st_size: the file may be growing. */
+	for (size_t cap = (size_t)st->st_size + 1;;) {
+		char *more = realloc(buf, cap + 1);
+		if (!more)
+			goto fail;
+		buf = more;
+		ssize_t n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > max) {
+			errno = EFBIG;
+			goto fail;
+		}
+		if (got == cap)
+			cap *= 2;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*data = buf;
+	*len = got;
+	return 0;
+fail:;
+	int saved = errno;
+	free(buf);
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+int file_copy(const char *from, const char *to)
+{
+	char *data;
+	size_t len;
+	struct stat st;
+	if (file_read(from, FILE_COPY_MAX, &data, &len, &st) < 0)
+		return -1;
+	int rc = file_replace(to, data, len, st.st_mode & 07777);
+	int saved = errno;
+	free(data);
 	errno = saved;
 	return rc;
 }

@@ -4,9 +4,23 @@
 #define DIR_FILEUTIL_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 int file_replace(const char *path, const void *data, size_t len, mode_t mode);
+
+/* file_replace, but check(tmp, arg) looks at the written file before it is renamed into place:
+ * when it returns -1 nothing is replaced, and file_replace_checked returns -1 with ECANCELED. */
+int file_replace_checked(const char *path, const void *data, size_t len, mode_t mode,
+			 int (*check)(const char *tmp, void *arg), void *arg);
+
+/* The whole of a regular file (at most max bytes, else EFBIG), NUL-terminated, in *data (free
+ * it); its stat in *st when st is not NULL.  -1 with errno. */
+int file_read(const char *path, size_t max, char **data, size_t *len, struct stat *st);
+
+/* Copies `from` to `to` byte for byte, with from's mode, written as file_replace does. */
+#define FILE_COPY_MAX (64u << 20)
+int file_copy(const char *from, const char *to);
 
 /* Creates `path` with `mode` if missing; refuses a symlink, a non-directory or one owned by
  * someone other than us, and fixes its mode. */

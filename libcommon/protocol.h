@@ -33,8 +33,10 @@
  *         empty), str last_error (may be empty), u32 duplicates (entries the last refresh
  *         dropped because another had their name or id), u32 clock_known (1: an AD DC's
  *         clock was read at the last refresh), u64 clock_offset (seconds the DC is ahead of
- *         us, two's complement; dirctl warns beyond DIR_CLOCK_WARN_SECONDS), u32
- *         skipped_members (member DNs that are no user or group of the domain: outside
+ *         us, two's complement; dirctl warns beyond DIR_CLOCK_WARN_SECONDS), u32 refused
+ *         (entries the last refresh refused, each logged: an id below min_id, a user's primary
+ *         gid included, or a local account's or group's id, or a name unfit for home_template),
+ *         u32 skipped_members (member DNs that are no user or group of the domain: outside
  *         user_base and group_base, another kind of entry, or no entry; counted by the last
  *         refresh and by the group lookups since)
  *
@@ -49,7 +51,10 @@
  *         an empty new password only asks whether a change would be allowed with this old one
  * The pam body is u32 result (enum dir_pam_result), str message (for the user; may be empty),
  * u32 n, n bytes: the user's Kerberos tickets as the contents of a FILE ticket cache (auth = krb5,
- * result OK; otherwise n = 0), for pam_dir to store as the user's cache at login.
+ * result OK of an AUTH, or of a CHAUTHTOK that changed the password; otherwise n = 0), for
+ * pam_dir to store as the user's cache at login.  An AUTH answered DIR_PAM_CHANGE_FIRST is
+ * followed, within the same login, by a CHAUTHTOK with that password and a new one: its OK is
+ * the login's.
  * An empty password is DIR_PAM_DENIED without asking the directory.  A user the directory does
  * not have, or one with a local name, is DIR_PAM_UNKNOWN so the stack goes on to pam_unix.
  *
@@ -98,6 +103,9 @@ enum dir_pam_result {
 	DIR_PAM_EXPIRED = 5,	  /* the account has expired */
 	DIR_PAM_DISABLED = 6,	  /* disabled or locked by the directory */
 	DIR_PAM_NOT_ALLOWED = 7,  /* access_groups / access_filter leave the user out */
+	/* A KDC says the password has expired, and it is proven only by tickets for a new one
+	 * verified with the host keytab: a change comes first, and only it can log in. */
+	DIR_PAM_CHANGE_FIRST = 8,
 };
 
 enum dir_domain_state {

@@ -45,7 +45,8 @@ static uint64_t process_start(pid_t pid)
 
 bool session_alive(const struct dir_session *s)
 {
-	return s->pid > 0 && process_start(s->pid) == s->pid_start && s->pid_start != 0;
+	return s->pid > 0 && process_start(s->pid) == s->pid_start && s->pid_start != 0 &&
+	       (!s->expires || (uint64_t)time(NULL) < s->expires);
 }
 
 static void clean_copy(char *dst, size_t dstlen, const char *src)
@@ -131,6 +132,8 @@ static int parse_line(struct dir_session *s, char *line)
 		s->pid_start = n;
 	else if (!strcmp(line, "started") && parse_u64(v, UINT64_MAX, &n) == 0)
 		s->started = n;
+	else if (!strcmp(line, "expires") && parse_u64(v, UINT64_MAX, &n) == 0)
+		s->expires = n;
 	else
 		return -1;
 	return 0;
@@ -180,8 +183,8 @@ int session_each(const char *run_dir, int (*fn)(const struct dir_session *s, voi
 	return rc;
 }
 
-/* Counts the user's live sessions and removes dead ones.  The registry lock is held. */
-static unsigned count_and_prune(int dirfd, const char *user)
+/* Counts the account's live sessions and removes dead ones.  The registry lock is held. */
+static unsigned count_and_prune(int dirfd, uint32_t uid)
 {
 	unsigned n = 0;
 	int fd = dup(dirfd);
@@ -198,7 +201,7 @@ static unsigned count_and_prune(int dirfd, const char *user)
 			continue;
 		if (read_session(dirfd, de->d_name, &s) < 0 || !session_alive(&s))
 			unlinkat(dirfd, de->d_name, 0);
-		else if (!strcmp(s.user, user))
+		else if (s.uid == uid)
 			n++;
 	}
 	closedir(dir);
@@ -210,9 +213,9 @@ static int write_session(int dirfd, const struct dir_session *s)
 	char data[MAX_SESSION_FILE], tmp[64];
 	int n = snprintf(data, sizeof(data),
 			 "id=%s\nuser=%s\nuid=%" PRIu32 "\nservice=%s\ntty=%s\nrhost=%s\npid=%" PRId32
-			 "\npid_start=%" PRIu64 "\nstarted=%" PRIu64 "\n",
+			 "\npid_start=%" PRIu64 "\nstarted=%" PRIu64 "\nexpires=%" PRIu64 "\n",
 			 s->id, s->user, s->uid, s->service, s->tty, s->rhost, s->pid, s->pid_start,
-			 s->started);
+			 s->started, s->expires);
 	if (n < 0 || (size_t)n >= sizeof(data)) {
 		errno = EOVERFLOW;
 		return -1;
@@ -233,7 +236,7 @@ static int write_session(int dirfd, const struct dir_session *s)
 }
 
 int session_register(const char *run_dir, struct dir_session *in, unsigned max_per_user,
-		     char *err, size_t errlen)
+		     unsigned max_age, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	struct dir_session s = *in;
@@ -244,6 +247,7 @@ int session_register(const char *run_dir, struct dir_session *in, unsigned max_p
 	s.pid = (int32_t)getpid();
 	s.pid_start = process_start(getpid());
 	s.started = (uint64_t)time(NULL);
+	s.expires = max_age ? s.started + max_age : 0;
 	if (registry_path(path, sizeof(path), run_dir, NULL) < 0 || dir_ensure(run_dir, 0755) < 0 ||
 	    dir_ensure(path, 0700) < 0 || new_id(s.id) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -258,7 +262,7 @@ int session_register(const char *run_dir, struct dir_session *in, unsigned max_p
 		return -1;
 	}
 	int rc = 0;
-	unsigned live = count_and_prune(dirfd, s.user);
+	unsigned live = count_and_prune(dirfd, s.uid);
 	if (max_per_user && live >= max_per_user)
 		rc = 1;
 	else if (write_session(dirfd, &s) < 0) {

@@ -1,7 +1,8 @@
 /* The session registry: one file per open login session in <run_dir>/sessions/ (a root-only
- * directory), written by pam_dir at open_session, removed at close_session, listed by dirctl.
- * A session whose process has died, or whose pid now belongs to another process (its start
- * time differs), is not live: it does not count and the next registration removes it. */
+ * directory), written by pam_dir at open_session, removed at close_session (or when the PAM
+ * handle that opened it ends), listed by dirctl.  A session whose process has died, whose pid
+ * now belongs to another process (its start time differs), or whose age limit has passed is
+ * not live: it does not count and the next registration removes it. */
 #ifndef DIR_SESSIONS_H
 #define DIR_SESSIONS_H
 
@@ -24,14 +25,16 @@ struct dir_session {
 	int32_t pid;			/* the process that opened it */
 	uint64_t pid_start;		/* its start time, clock ticks after boot */
 	uint64_t started;		/* unix time */
+	uint64_t expires;		/* unix time it stops counting; 0: while its process lives */
 };
 
 /* Registers s (user, uid, service, tty, rhost filled in by the caller; text is stored with
- * anything unprintable as '?').  Sets id, pid (ours), pid_start and started.  With
- * max_per_user > 0, refuses when the user already has that many live sessions.
+ * anything unprintable as '?').  Sets id, pid (ours), pid_start, started and, with max_age > 0,
+ * expires (started + max_age).  With max_per_user > 0, refuses when the account (its uid, by
+ * whatever name it logged in) already has that many live sessions.
  * 0 registered, 1 refused, -1 error with err set. */
 int session_register(const char *run_dir, struct dir_session *s, unsigned max_per_user,
-		     char *err, size_t errlen);
+		     unsigned max_age, char *err, size_t errlen);
 
 /* Removes session `id`; 0, or -1 with errno (ENOENT when there is none). */
 int session_unregister(const char *run_dir, const char *id);

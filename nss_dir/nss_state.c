@@ -5,11 +5,12 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "client.h"
-#include "config.h"
+#include "module_config.h"
 #include "protocol.h"
 #include "record.h"
 
@@ -38,19 +39,21 @@ static void unlock_after_fork(void)
 	pthread_mutex_unlock(&lock);
 }
 
+/* Only what the module needs, read tolerantly: a typo dird refuses never hides cached users.
+ * On the heap: the host's thread may have a small stack. */
 static void load_config(void)
 {
-	struct dir_config cfg;
-	char err[512];
 	pthread_atfork(lock_before_fork, unlock_after_fork, unlock_after_fork);
-	if (dir_config_load(dir_config_path(), &cfg, err, sizeof(err)) < 0)
+	struct dir_module_config *cfg = malloc(sizeof(*cfg));
+	if (!cfg)
 		return;
-	int a = snprintf(index_path, sizeof(index_path), "%s/%s", cfg.cache_dir, DIR_INDEX_FILE);
-	int b = snprintf(run_dir, sizeof(run_dir), "%s", cfg.run_dir);
-	timeout_ms = (int)cfg.nss_timeout_ms;
-	negative_ttl = cfg.negative_ttl;
-	configured = a > 0 && (size_t)a < sizeof(index_path) && b > 0 && (size_t)b < sizeof(run_dir);
-	dir_config_free(&cfg);
+	dir_module_config_read(dir_config_path(), cfg);
+	int a = snprintf(index_path, sizeof(index_path), "%s/%s", cfg->cache_dir, DIR_INDEX_FILE);
+	memcpy(run_dir, cfg->run_dir, sizeof(run_dir));
+	timeout_ms = (int)cfg->nss_timeout_ms;
+	negative_ttl = cfg->negative_ttl;
+	configured = a > 0 && (size_t)a < sizeof(index_path);
+	free(cfg);
 }
 
 static int ensure_configured(void)

@@ -9,11 +9,9 @@
 #include "pam_dir.h"
 
 /* dird asks each domain in turn; each may take a connect, a search and a bind. */
-static int deadline_ms(const struct dir_config *cfg)
+static int deadline_ms(const struct dir_module_config *cfg)
 {
-	unsigned ms = 1000;
-	for (size_t i = 0; i < cfg->n_domains; i++)
-		ms += 3 * cfg->domains[i].timeout * 1000;
+	unsigned long ms = 1000 + 3000ul * cfg->domain_timeouts;
 	return ms > 120000 ? 120000 : (int)ms;
 }
 
@@ -23,9 +21,10 @@ static const char *item(pam_handle_t *pamh, int type)
 	return pam_get_item(pamh, type, &v) == PAM_SUCCESS && v ? v : "";
 }
 
-enum dir_pam_result pam_dir_ask(pam_handle_t *pamh, const struct dir_config *cfg, uint32_t op,
-				const char *user, const char *password, const char *new_password,
-				char *msg, size_t msglen, struct buf *tickets)
+enum dir_pam_result pam_dir_ask(pam_handle_t *pamh, const struct dir_module_config *cfg,
+				uint32_t op, const char *user, const char *password,
+				const char *new_password, char *msg, size_t msglen,
+				struct buf *tickets)
 {
 	struct buf req, reply;
 	uint32_t status = DIR_UNAVAIL, result = DIR_PAM_UNAVAIL;

@@ -8,6 +8,18 @@
 #include "names.h"
 #include "pam_dir.h"
 
+/* NAME=N, 0 to max; a bad one is logged and ignored. */
+static void number_option(pam_handle_t *pamh, const char *a, size_t at, unsigned long max, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(a + at, &end, 10);
+	if (errno || end == a + at || *end || a[at] == '-' || n > max)
+		pam_syslog(pamh, LOG_ERR, "ignoring %s: not a number from 0 to %lu", a, max);
+	else
+		*out = (unsigned)n;
+}
+
 void pam_dir_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 			   struct pam_dir_options *o)
 {
@@ -25,27 +37,21 @@ void pam_dir_parse_options(pam_handle_t *pamh, int argc, const char **argv,
 		} else if (!strcmp(a, "allow_password_auth")) {
 			o->allow_password_auth = true;
 		} else if (!strncmp(a, "max_sessions=", 13)) {
-			char *end;
-			errno = 0;
-			unsigned long n = strtoul(a + 13, &end, 10);
-			if (errno || end == a + 13 || *end || a[13] == '-' || n > 100000)
-				pam_syslog(pamh, LOG_ERR, "ignoring %s: not a number from 0 to 100000", a);
-			else
-				o->max_sessions = (unsigned)n;
+			number_option(pamh, a, 13, 100000, &o->max_sessions);
+		} else if (!strncmp(a, "max_session_age=", 16)) {
+			number_option(pamh, a, 16, 31536000, &o->max_session_age);
 		} else {
 			pam_syslog(pamh, LOG_ERR, "unknown option: %s", a);
 		}
 	}
 }
 
-int pam_dir_load_config(pam_handle_t *pamh, struct dir_config *cfg)
+void pam_dir_load_config(pam_handle_t *pamh, struct dir_module_config *cfg)
 {
-	char err[1024];
-	if (dir_config_load(dir_config_path(), cfg, err, sizeof(err)) < 0) {
-		pam_syslog(pamh, LOG_ERR, "%s", err);
-		return -1;
-	}
-	return 0;
+	const char *path = dir_config_path();
+	if (dir_module_config_read(path, cfg) < 0)
+		pam_syslog(pamh, LOG_ERR, "cannot read %s (%s); using the defaults", path,
+			   strerror(errno));
 }
 
 const char *pam_dir_user(pam_handle_t *pamh)

@@ -7,11 +7,12 @@
  *     SCRAM_CHANNEL_BINDING (base64), put there by the application.
  *   - allow_password_auth: a first answer that is not a SCRAM message is the key itself,
  *     "<id>-<secret>", or the secret alone when PAM_USER is "user:<id>".
- * The key's ServerKey is compared in constant time; an unknown key costs the same work as a
- * known one.  Revoked and expired keys give PAM_CRED_EXPIRED, but only to a caller that proved
- * it holds the key. */
+ * The key's ServerKey is compared in constant time.  An unknown key, another user's key and an
+ * unknown user get the same prompts, the same work (a decoy key: apikey_lookup) and the same
+ * answer as a wrong key.  Revoked and expired keys give PAM_CRED_EXPIRED, but only to a caller
+ * that proved it holds the key.  With "user:<id>", PAM_USER becomes the account itself, so the
+ * account and session modules after us find it. */
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <pwd.h>
 #include <security/pam_ext.h>
 #include <stdio.h>
@@ -27,49 +28,44 @@
 /* The PAM user, and the key id when it is given as "user:<id>". */
 struct who {
 	char user[256];		/* as getpwnam names it */
+	bool known;		/* a local or directory user */
 	uint32_t key_id;	/* 0: none given */
 };
 
-static bool get_who(pam_handle_t *pamh, struct who *w)
+static void get_who(pam_handle_t *pamh, struct who *w)
 {
 	const char *name = NULL;
-	char copy[256];
 	memset(w, 0, sizeof(*w));
-	if (pam_get_user(pamh, &name, NULL) != PAM_SUCCESS || !name || strlen(name) >= sizeof(copy))
-		return false;
-	snprintf(copy, sizeof(copy), "%s", name);
-	char *colon = strrchr(copy, ':');
+	if (pam_get_user(pamh, &name, NULL) != PAM_SUCCESS || !name || strlen(name) >= sizeof(w->user))
+		return;
+	snprintf(w->user, sizeof(w->user), "%s", name);
+	char *colon = strrchr(w->user, ':');
 	if (colon && apikey_parse_id(colon + 1, strlen(colon + 1), &w->key_id) == 0)
 		*colon = '\0';
-	struct passwd *pw = getpwnam(copy); /* local or directory, in its canonical name */
-	if (!pw || strlen(pw->pw_name) >= sizeof(w->user))
-		return false;
-	snprintf(w->user, sizeof(w->user), "%s", pw->pw_name);
-	return true;
+	struct passwd pw;
+	char *buf = NULL;
+	/* Local or directory, in its canonical name. */
+	if (pam_dir_getpwnam(w->user, &pw, &buf) && strlen(pw.pw_name) < sizeof(w->user)) {
+		snprintf(w->user, sizeof(w->user), "%s", pw.pw_name);
+		w->known = true;
+		if (w->key_id && pam_set_item(pamh, PAM_USER, w->user) != PAM_SUCCESS)
+			w->known = false;
+	}
+	free(buf);
 }
 
-/* The key `id` if it is w's: 1, 0 when unknown or another user's (k is then a decoy with a
- * random salt and verifiers, so that the work done is the same), -1 when the store is unusable. */
-static int key_of(pam_handle_t *pamh, const struct dir_config *cfg, const struct who *w,
+/* The key `id` (or its decoy) in k: 1 when it is w's, 0 when not (unknown, another user's, or
+ * not the id "user:<id>" named), -1 when the store is unusable. */
+static int key_of(pam_handle_t *pamh, const struct dir_module_config *cfg, const struct who *w,
 		  uint32_t id, struct apikey *k)
 {
 	char err[512] = "";
-	int found = id && (!w->key_id || w->key_id == id) ?
-			    apikey_get(cfg->state_dir, id, k, err, sizeof(err)) : 0;
+	int found = apikey_lookup(cfg->state_dir, id, k, err, sizeof(err));
 	if (found < 0) {
 		pam_syslog(pamh, LOG_ERR, "API keys: %s", err);
 		return -1;
 	}
-	if (found && !strcmp(k->user, w->user))
-		return 1;
-	memset(k, 0, sizeof(*k));
-	k->iterations = APIKEY_DEFAULT_ITERATIONS;
-	k->keys.len = SCRAM_MAX_HASH;
-	if (RAND_bytes(k->salt, sizeof(k->salt)) != 1 ||
-	    RAND_bytes(k->keys.stored, sizeof(k->keys.stored)) != 1 ||
-	    RAND_bytes(k->keys.server, sizeof(k->keys.server)) != 1)
-		return -1;
-	return 0;
+	return found && w->known && (!w->key_id || w->key_id == id) && !strcmp(k->user, w->user);
 }
 
 static int verdict(pam_handle_t *pamh, const struct apikey *k, bool proved)
@@ -85,7 +81,7 @@ static int verdict(pam_handle_t *pamh, const struct apikey *k, bool proved)
 	return PAM_SUCCESS;
 }
 
-static int raw_key(pam_handle_t *pamh, const struct dir_config *cfg, const struct who *w,
+static int raw_key(pam_handle_t *pamh, const struct dir_module_config *cfg, const struct who *w,
 		   const char *answer)
 {
 	uint32_t id = w->key_id;
@@ -116,7 +112,7 @@ static bool channel_binding(pam_handle_t *pamh, unsigned char *out, size_t outle
 	return n > 0;
 }
 
-static int scram(pam_handle_t *pamh, const struct dir_config *cfg, const struct who *w,
+static int scram(pam_handle_t *pamh, const struct dir_module_config *cfg, const struct who *w,
 		 const struct scram_client_first *cf)
 {
 	uint32_t id = 0; /* the SCRAM user name is the key id; anything else is no key */
@@ -154,11 +150,9 @@ out:
 int pam_dir_apikey_auth(pam_handle_t *pamh, const struct pam_dir_options *o)
 {
 	struct who w;
-	if (!get_who(pamh, &w))
-		return PAM_USER_UNKNOWN;
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_AUTHINFO_UNAVAIL;
+	get_who(pamh, &w);
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	char *first = NULL;
 	int rc = PAM_AUTH_ERR;
 	if (pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &first, "API key: ") != PAM_SUCCESS || !first) {
@@ -173,6 +167,5 @@ int pam_dir_apikey_auth(pam_handle_t *pamh, const struct pam_dir_options *o)
 			pam_syslog(pamh, LOG_DEBUG, "not a SCRAM client-first message");
 	}
 	secret_free(first);
-	dir_config_free(&cfg);
 	return rc;
 }

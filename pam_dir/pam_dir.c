@@ -4,12 +4,14 @@
 #define PAM_SM_AUTH
 #define PAM_SM_ACCOUNT
 #define PAM_SM_PASSWORD
+#include <errno.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
+#include "local_accounts.h"
 #include "pam_dir.h"
 #include "secret.h"
 
@@ -42,6 +44,33 @@ static int get_password(pam_handle_t *pamh, const struct pam_dir_options *o, con
 	return PAM_SUCCESS;
 }
 
+/* True when `user` is in /etc/passwd: such a user is pam_unix's, never ours, and its login
+ * must not depend on dird.  So is anyone when the file cannot be read whole. */
+bool pam_dir_is_local_user(pam_handle_t *pamh, const char *user)
+{
+	char err[512];
+	int local = local_user_lookup(LOCAL_PASSWD_FILE, user, err, sizeof(err));
+	if (local < 0)
+		pam_syslog(pamh, LOG_ERR, "%s: %s counts as a local user", err, user);
+	return local != 0;
+}
+
+struct passwd *pam_dir_getpwnam(const char *name, struct passwd *pw, char **buf)
+{
+	struct passwd *found = NULL;
+	*buf = NULL;
+	for (size_t size = 4096; size <= (16u << 20); size *= 2) {
+		char *bigger = realloc(*buf, size);
+		if (!bigger)
+			break;
+		*buf = bigger;
+		int rc = getpwnam_r(name, pw, *buf, size, &found);
+		if (rc != ERANGE)
+			return rc == 0 ? found : NULL;
+	}
+	return NULL;
+}
+
 static void set_flag(pam_handle_t *pamh, const char *name)
 {
 	/* Any non-NULL pointer will do; nothing to free. */
@@ -60,6 +89,38 @@ static void tell_user(pam_handle_t *pamh, int flags, const char *msg)
 		pam_error(pamh, "%s", msg);
 }
 
+static int new_password(pam_handle_t *pamh, const struct pam_dir_options *o, const char **out);
+
+/* A KDC said the password has expired, and nothing proves that KDC is the realm's until tickets
+ * for a new password are verified with the host keytab: so the change is made now, and the login
+ * succeeds only when dird has verified the new password (its tickets come back as a login's). */
+static int change_at_login(pam_handle_t *pamh, int flags, const struct dir_module_config *cfg,
+			   const char *user, const char *password, struct buf *tickets)
+{
+	char *old = strdup(password); /* PAM_AUTHTOK becomes the new password */
+	if (!old)
+		return PAM_BUF_ERR;
+	const struct pam_dir_options always_ask = { 0 }; /* PAM_AUTHTOK is the old password */
+	const char *new = NULL;
+	int rc = new_password(pamh, &always_ask, &new);
+	if (rc == PAM_SUCCESS && !strcmp(new, old)) {
+		/* also what a conversation that answers every prompt with the password says */
+		pam_error(pamh, "The new password must differ from the expired one.");
+		rc = PAM_AUTH_ERR;
+	} else if (rc == PAM_SUCCESS) {
+		char msg[256];
+		enum dir_pam_result r = pam_dir_ask(pamh, cfg, DIR_OP_PAM_CHAUTHTOK, user, old, new,
+						    msg, sizeof(msg), tickets);
+		tell_user(pamh, flags, msg);
+		rc = r == DIR_PAM_OK ? PAM_SUCCESS : r == DIR_PAM_UNAVAIL ? PAM_AUTHINFO_UNAVAIL :
+									     PAM_AUTH_ERR;
+	} else if (rc == PAM_AUTHTOK_ERR) {
+		rc = PAM_AUTH_ERR; /* the two did not match, or were empty */
+	}
+	secret_free(old);
+	return rc;
+}
+
 PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pam_dir_options o;
@@ -67,7 +128,7 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	if (o.apikey) /* local and directory users alike */
 		return pam_dir_apikey_auth(pamh, &o);
 	const char *user = pam_dir_user(pamh);
-	if (!user || pam_dir_is_local_user(user))
+	if (!user || pam_dir_is_local_user(pamh, user))
 		return PAM_USER_UNKNOWN;
 	const char *password = NULL;
 	int rc = get_password(pamh, &o, &password);
@@ -75,20 +136,28 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 		return rc;
 	if (!*password)
 		return PAM_AUTH_ERR; /* never to the directory: an empty bind "succeeds" */
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_AUTHINFO_UNAVAIL;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	char msg[256];
 	struct buf tickets;
 	buf_init(&tickets, 1u << 20);
 	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_AUTH, user, password, NULL, msg,
 					    sizeof(msg), &tickets);
-	dir_config_free(&cfg);
+	if (o.debug)
+		pam_syslog(pamh, LOG_DEBUG, "auth for %s: result %d", user, (int)r);
+	if (r == DIR_PAM_CHANGE_FIRST) {
+		tell_user(pamh, flags, msg);
+		rc = change_at_login(pamh, flags, &cfg, user, password, &tickets);
+		if (rc == PAM_SUCCESS) {
+			pam_dir_keep_tickets(pamh, &tickets);
+			set_flag(pamh, DATA_AUTHENTICATED);
+		}
+		buf_free_wipe(&tickets);
+		return rc;
+	}
 	if (r == DIR_PAM_OK)
 		pam_dir_keep_tickets(pamh, &tickets);
 	buf_free_wipe(&tickets);
-	if (o.debug)
-		pam_syslog(pamh, LOG_DEBUG, "auth for %s: result %d", user, (int)r);
 	switch (r) {
 	case DIR_PAM_NEW_AUTHTOK:
 		/* The password is right; acct_mgmt asks for a new one, as PAM expects. */
@@ -107,6 +176,9 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 		tell_user(pamh, flags, msg);
 		return PAM_AUTH_ERR;
 	default:
+		/* a refusal says why only when dird has a reason for the user (an expired password
+		 * that cannot be changed here) */
+		tell_user(pamh, flags, msg);
 		return PAM_AUTH_ERR;
 	}
 }
@@ -128,15 +200,13 @@ PAM_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 	struct pam_dir_options o;
 	pam_dir_parse_options(pamh, argc, argv, &o);
 	const char *user = pam_dir_user(pamh);
-	if (!user || pam_dir_is_local_user(user))
+	if (!user || pam_dir_is_local_user(pamh, user))
 		return PAM_USER_UNKNOWN;
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_AUTHINFO_UNAVAIL;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	char msg[256];
 	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_ACCOUNT, user, NULL, NULL, msg,
 					    sizeof(msg), NULL);
-	dir_config_free(&cfg);
 	if (o.debug)
 		pam_syslog(pamh, LOG_DEBUG, "account for %s: result %d", user, (int)r);
 	if (r == DIR_PAM_OK && has_flag(pamh, DATA_MUST_CHANGE)) {
@@ -215,11 +285,10 @@ PAM_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const c
 	struct pam_dir_options o;
 	pam_dir_parse_options(pamh, argc, argv, &o);
 	const char *user = pam_dir_user(pamh);
-	if (!user || pam_dir_is_local_user(user))
+	if (!user || pam_dir_is_local_user(pamh, user))
 		return PAM_IGNORE;
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_TRY_AGAIN;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	char msg[256] = "";
 	const void *old = NULL;
 	const char *new = "";
@@ -233,13 +302,10 @@ PAM_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const c
 		rc = PAM_AUTHTOK_RECOVERY_ERR;
 	if (rc == PAM_SUCCESS && (flags & PAM_UPDATE_AUTHTOK))
 		rc = new_password(pamh, &o, &new);
-	if (rc != PAM_SUCCESS) {
-		dir_config_free(&cfg);
+	if (rc != PAM_SUCCESS)
 		return rc;
-	}
 	enum dir_pam_result r = pam_dir_ask(pamh, &cfg, DIR_OP_PAM_CHAUTHTOK, user, old, new, msg,
 					    sizeof(msg), NULL);
-	dir_config_free(&cfg);
 	tell_user(pamh, flags, msg);
 	switch (r) {
 	case DIR_PAM_OK:

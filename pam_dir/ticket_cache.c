@@ -70,18 +70,20 @@ int pam_dir_store_tickets(pam_handle_t *pamh)
 		return PAM_SUCCESS; /* no tickets, or stored already */
 	const struct tickets *t = data;
 	const char *user = NULL;
-	struct passwd pw, *found = NULL;
-	char pwbuf[4096];
-	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user ||
-	    getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &found) != 0 || !found)
+	struct passwd pw;
+	char *pwbuf = NULL;
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !pam_dir_getpwnam(user, &pw, &pwbuf)) {
+		free(pwbuf);
 		return PAM_CRED_ERR;
-	struct dir_config cfg;
-	if (pam_dir_load_config(pamh, &cfg) < 0)
-		return PAM_CRED_ERR;
+	}
+	uid_t uid = pw.pw_uid;
+	gid_t gid = pw.pw_gid;
+	free(pwbuf);
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
 	char path[PATH_MAX];
 	int built = dir_build_name(path, sizeof(path), "%s/krb5cc_%lu_XXXXXX", cfg.krb5_ccache_dir,
-				   (unsigned long)found->pw_uid);
-	dir_config_free(&cfg);
+				   (unsigned long)uid);
 	if (built < 0) {
 		pam_syslog(pamh, LOG_ERR, "krb5_ccache_dir is too long for a ticket cache's name");
 		return PAM_CRED_ERR;
@@ -92,10 +94,17 @@ int pam_dir_store_tickets(pam_handle_t *pamh)
 		pam_syslog(pamh, LOG_ERR, "cannot create a ticket cache in %s: %s", path, strerror(errno));
 		return PAM_CRED_ERR;
 	}
-	if (fchown(fd, found->pw_uid, found->pw_gid) < 0 || fchmod(fd, 0600) < 0 ||
-	    write_all(fd, t->data, t->len) < 0 || close(fd) < 0) {
-		pam_syslog(pamh, LOG_ERR, "cannot write the ticket cache %s: %s", path, strerror(errno));
-		close(fd);
+	bool written = fchown(fd, uid, gid) == 0 && fchmod(fd, 0600) == 0 &&
+		       write_all(fd, t->data, t->len) == 0;
+	int saved = errno;
+	/* close() once, whatever it says: after a failed close the descriptor is gone all the
+	 * same, and closing it again could close another thread's new file. */
+	if (close(fd) < 0 && written) {
+		written = false;
+		saved = errno;
+	}
+	if (!written) {
+		pam_syslog(pamh, LOG_ERR, "cannot write the ticket cache %s: %s", path, strerror(saved));
 		unlink(path);
 		return PAM_CRED_ERR;
 	}

@@ -54,6 +54,10 @@ check_eq "apikey add for an unknown user: exit 5" 5 "$?"
 check_eq "iterations below 50,000 are refused" 2 "$?"
 "${NS[@]}" "${CTL[@]}" apikey add --expires tomorrow alice >/dev/null 2>&1
 check_eq "a date that is not one is refused" 2 "$?"
+for day in 2026-02-31 2027-02-29 2026-04-31T10:00:00 2026-01-01T24:00:00; do
+	"${NS[@]}" "${CTL[@]}" apikey add --expires "$day" alice >/dev/null 2>&1
+	check_eq "an impossible date is refused, not made another day: $day" 2 "$?"
+done
 EXPIRED=$(apikey_add alice --expires 2020-01-01)
 REVOKED=$(apikey_add alice)
 "${CTL[@]}" apikey revoke "${REVOKED%%-*}" >/dev/null
@@ -89,8 +93,8 @@ check_eq "SCRAM: a revoked key" "auth: User credentials expired" \
 	"$(scram truenas-api-key alice "$REVOKED" | grep '^auth:')"
 check_eq "SCRAM: an unknown user: a failure like any other through the shipped stack" \
 	"auth: Authentication failure" "$(scram truenas-api-key nosuchuser "$ALICE" | grep '^auth:')"
-check_eq "SCRAM: an unknown user, pam_dir alone: user unknown" \
-	"auth: User not known to the underlying authentication module" "$(scram scram-only nosuchuser "$ALICE" | grep '^auth:')"
+check_eq "SCRAM: an unknown user, pam_dir alone: a failure like a wrong key's, not 'user unknown'" \
+	"auth: Authentication failure" "$(scram scram-only nosuchuser "$ALICE" | grep '^auth:')"
 check_eq "SCRAM: a truncated client-first (not SCRAM, and not a key)" "auth: Authentication failure" \
 	"$(scram truenas-api-key alice "$ALICE" --first 'n,,n=1' | grep '^auth:')"
 check_eq "SCRAM: an oversized client-first" "auth: Authentication failure" \
@@ -118,6 +122,15 @@ check_eq "raw key: PAM_USER user:<id> with the secret alone" "auth: Success" \
 	"$(raw truenas-api-key "alice:1" "$SECRET_PART")"
 check_eq "raw key: a wrong secret" "auth: Authentication failure" "$(raw raw alice "1-${SECRET_PART%?}x")"
 check_eq "raw key: user:<id> of another key" "auth: Authentication failure" "$(raw raw "alice:3" "$SECRET_PART")"
+check_eq "raw key: user:<id> through auth, account and session of the shipped stack (PAM_USER is the account)" \
+	"auth: Success
+account: Success
+open: Success
+close: Success" "$(printf '%s\n' "$SECRET_PART" | "${NS[@]}" "$BUILD/tests/pam_run" truenas-api-key "alice:1" auth account open close 2>&1)"
+check_eq "raw key: 8 threads of one process, 25 logins each (one key store open, guarded)" \
+	"200 Success" "$("${NS[@]}" "$BUILD/tests/pam_threads" raw alice "$ALICE" 8 25 2>&1)"
+check_eq "SCRAM: 8 threads, 500 key lookups each (a wrong client-final): never 'unavailable'" \
+	"4000 Authentication failure" "$("${NS[@]}" "$BUILD/tests/pam_threads" scram-only alice "n,,n=1,r=abc" 8 500 2>&1)"
 check_eq "raw key: expired" "auth: User credentials expired" "$(raw raw alice "$EXPIRED")"
 check_eq "raw key: revoked" "auth: User credentials expired" "$(raw raw alice "$REVOKED")"
 check_eq "raw key: the local user's" "auth: Success" "$(raw raw localuser "$LOCAL")"
@@ -129,7 +142,8 @@ check_eq "SCRAM still works without allow_password_auth" "auth: Success" \
 check_fails "no key reaches the logs" grep -rq "$SECRET_PART" "$WORK/dird.log"
 
 # --- STIG: API key failures count toward pam_faillock -------------------------------------------
-"${CTL[@]}" pam render --stig --dir "$WORK/stig.d" >/dev/null
+pam_modules "$WORK/modules" # pam render wants every module it names installed
+"${NS[@]}" --bind "$WORK/modules" "$PAM_MODULE_DIR" "${CTL[@]}" pam render --stig --dir "$WORK/stig.d" >/dev/null
 sed -i "s|pam_dir\.so|$MOD|" "$WORK/stig.d"/*
 echo "dir = $WORK/faillock" >"$WORK/faillock.conf"
 STIG=(in_ns "$WORK/nss" --bind "$WORK/stig.d" /etc/pam.d --bind "$WORK/faillock.conf" /etc/security/faillock.conf
@@ -142,4 +156,33 @@ check_eq "STIG: three wrong keys are counted by pam_faillock" "3" \
 check_eq "STIG: then even the right key is refused (locked)" "auth: Authentication failure" \
 	"$(stig alice "$ALICE" | grep '^auth:')"
 check_eq "STIG: other users are not locked" "auth: Success" "$(stig localuser "$LOCAL")"
+
+# --- an unknown id or user tells nothing: same prompts, same salt each time, same work --------
+# server_first USER ID: the salt and iterations the server answers a SCRAM client-first with
+server_first() {
+	printf 'n,,n=%s,r=clientnonce\nc=biws,r=x,p=eA==\n' "$2" |
+		"${NS[@]}" "$BUILD/tests/pam_run" --interactive scram-only "$1" auth 2>&1 | sed -n 's/^prompt: r=[^,]*,//p'
+}
+SLOW=$(apikey_add localuser --iterations 500000) # the newest key: unknown ids answer as it would
+check_eq "SCRAM: an unknown id gets the same salt each time (a decoy, not a random one)" \
+	"$(server_first alice 77)" "$(server_first alice 77)"
+check "...another unknown id another salt" test "$(server_first alice 77)" != "$(server_first alice 78)"
+check_eq "...and the newest key's iterations" "i=500000" "$(server_first alice 77 | sed 's/.*,//')"
+check_eq "SCRAM: an unknown user is answered for a key id as anyone is" \
+	"$(server_first localuser "${SLOW%%-*}")" "$(server_first nosuchuser "${SLOW%%-*}")"
+check_eq "raw key: an unknown user gets the same prompt as a known one" \
+	"$(echo x | "${NS[@]}" "$BUILD/tests/pam_run" --interactive raw localuser auth 2>&1 | head -1)" \
+	"$(echo x | "${NS[@]}" "$BUILD/tests/pam_run" --interactive raw nosuchuser auth 2>&1 | head -1)"
+WRONG="${SLOW%%-*}-$(printf 'y%.0s' $(seq 64))"
+# time3 USER: three raw-key logins with WRONG; their answers, then the milliseconds they took
+time3() {
+	local start=$(now_ms) out=
+	for _ in 1 2 3; do out=$(raw raw "$1" "$WRONG"); done
+	echo "$out $(( $(now_ms) - start ))"
+}
+wrong=$(time3 localuser)
+unknown=$(time3 nosuchuser)
+check_eq "raw key: an unknown user gets the answer a wrong key gets" "${wrong% *}" "${unknown% *}"
+check "...after the same work: the key derivation (wrong key ${wrong##* } ms, unknown user ${unknown##* } ms)" \
+	test "$(( ${unknown##* } * 2 ))" -ge "${wrong##* }"
 finish

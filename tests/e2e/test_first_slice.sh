@@ -167,7 +167,8 @@ kill -HUP "$DIRD_PID"
 for _ in $(seq 50); do grep -q "configuration reloaded" "$WORK/dird.log" && break; sleep 0.1; done
 dird_wait_refresh
 check_fails "after SIGHUP with min_id = 20002, uid 20001 is gone" in_ns "$ONLY" getent passwd alice
-check_eq "and uid 20002 is still there" "20002" "$(in_ns "$ONLY" getent passwd bob | cut -d: -f3)"
+check_fails "and so is uid 20002, whose primary gid 20000 is below it" in_ns "$ONLY" getent passwd bob
+check_eq "groups with a gid from 20002 on are still there" "20100" "$(in_ns "$ONLY" getent group devs | cut -d: -f3)"
 sed -i 's/^min_id = 20002$/nonsense/' "$DIR_CONF"
 kill -HUP "$DIRD_PID"
 for _ in $(seq 50); do grep -q "keeping the running configuration" "$WORK/dird.log" && break; sleep 0.1; done

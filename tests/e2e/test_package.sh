@@ -39,7 +39,14 @@ check "the packages' maintainer scripts were found" test -n "$(ls "$WORK"/ctl-*/
 check_fails "no maintainer script touches nsswitch.conf or the PAM configuration" \
 	sh -c "cat '$WORK'/ctl-*/*inst '$WORK'/ctl-*/*rm 2>/dev/null | grep -E 'nsswitch|pam-auth-update|/etc/pam'"
 cp -r "$WORK"/ctl-dird_* "$WORK/ctl"
-check_fails "the daemon is not started on install" grep -q "deb-systemd-invoke" "$WORK/ctl/postinst"
-check "nor enabled, unless the administrator had enabled it before" \
-	sh -c "grep -B2 'deb-systemd-helper enable' '$WORK/ctl/postinst' | grep -q was-enabled"
+# debhelper's postinst: "was-enabled defaults to true, so new installations run enable" for a
+# unit it enables; one it does not is enabled only if it was installed and enabled before.
+check "dird.service is enabled on install" \
+	sh -c "grep -B3 \"was-enabled 'dird.service'\" '$WORK/ctl/postinst' | grep -q 'defaults to true'"
+check "...but starts only once /etc/dird.conf exists" \
+	grep -qx "ConditionPathExists=/etc/dird.conf" "$WORK/root/lib/systemd/system/dird.service"
+cp -r "$WORK"/ctl-dirctl_* "$WORK/ctl-dirctl"
+check "the machine password timer is not enabled on install (dirctl ads join does it)" \
+	grep -q "deb-systemd-helper debian-installed 'dird-machine-password.timer'" "$WORK/ctl-dirctl/postinst"
+check_fails "...nor started" grep -q "deb-systemd-invoke.*dird-machine-password" "$WORK/ctl-dirctl/postinst"
 finish

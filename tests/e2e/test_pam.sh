@@ -128,17 +128,19 @@ check_fails "a local user's password change is not ours (dird is not asked)" \
 	grep -q "chauthtok for localuser" "$WORK/dird.log"
 
 mkdir "$WORK/rendered"
-"${CTL[@]}" pam render --dir "$WORK/rendered" >/dev/null
+pam_modules "$WORK/modules" # pam render wants every module it names installed
+RENDER=(in_ns "$WORK/nss" --bind "$WORK/modules" "$PAM_MODULE_DIR" "${CTL[@]}" pam render)
+"${RENDER[@]}" --dir "$WORK/rendered" >/dev/null
 check "dirctl pam render writes exactly the stacks shipped in etc/pam.d" \
 	diff -r "$WORK/rendered" "$HERE/../../etc/pam.d"
 
 # --- the STIG and 2FA stacks dirctl renders --------------------------------------------------------
 mkdir "$WORK/stig.d" "$WORK/faillock"
-"${CTL[@]}" pam render --stig --2fa --dir "$WORK/stig.d" >/dev/null
-sed -i "s|pam_dir\.so|$MOD|; s|usersfile=/etc/users.oath|usersfile=$WORK/users.oath|" "$WORK/stig.d"/*
 SECRET=3132333435363738393031323334353637383930
 printf 'HOTP/T30/6 carol - %s\nHOTP/T30/6 alice - %s\n' "$SECRET" "$SECRET" >"$WORK/users.oath"
 chmod 600 "$WORK/users.oath"
+"${RENDER[@]}" --stig --2fa --oath-users "$WORK/users.oath" --dir "$WORK/stig.d" >/dev/null
+sed -i "s|pam_dir\.so|$MOD|" "$WORK/stig.d"/*
 echo "dir = $WORK/faillock" >"$WORK/faillock.conf"
 STIG=(in_ns "$WORK/nss" --bind "$WORK/stig.d" /etc/pam.d --bind "$WORK/faillock.conf" /etc/security/faillock.conf)
 stig() { printf '%s\n' "$@" | "${STIG[@]}" "$BUILD/tests/pam_run" --show-delay truenas carol auth 2>&1; }
@@ -199,6 +201,58 @@ wait=$WORK/release: Success
 close: Success" "$(cat "$WORK/s1")"
 check_eq "no live session is left" "0" "$("${CTL[@]}" sessions --json |
 	python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+
+# --- sessions of one long-lived process (a web middleware), by the id it opened ----------------
+live() { "${CTL[@]}" sessions --json | python3 -c 'import json,sys; print(*sorted(s["id"] for s in json.load(sys.stdin)))'; }
+printf 'session\trequired\t%s\n' "$MOD" >"$WORK/pam.d/mw"
+printf 'session\trequired\t%s max_session_age=2\n' "$MOD" >"$WORK/pam.d/aged"
+step() { # step N: let the middleware go on to mark N, and wait for it
+	touch "$WORK/go$(($1 - 1))"
+	for _ in $(seq 100); do [ -e "$WORK/mark$1" ] && return; sleep 0.1; done
+}
+"${NS[@]}" "$BUILD/tests/pam_sessions" mw alice open open open mark="$WORK/mark1" wait="$WORK/go1" \
+	close=2 mark="$WORK/mark2" wait="$WORK/go2" end=1 mark="$WORK/mark3" wait="$WORK/go3" \
+	open closenew mark="$WORK/mark4" wait="$WORK/go4" end=4 closenew mark="$WORK/mark5" wait="$WORK/go5" \
+	>"$WORK/mw.out" 2>&1 &
+MW=$!
+step 1
+sid() { sed -n "s/^open $1: Success DIR_SESSION_ID=//p" "$WORK/mw.out"; }
+check_eq "one process, three sessions: three ids (kept in the PAM environment too)" \
+	"$(printf '%s\n' "$(sid 1)" "$(sid 2)" "$(sid 3)" | sort | xargs)" "$(live)"
+step 2
+check_eq "closing the second removes that one, not another of the same user and process" \
+	"$(printf '%s\n' "$(sid 1)" "$(sid 3)" | sort | xargs)" "$(live)"
+step 3
+check_eq "a handle ended without close_session (pam_end) ends its session" "$(sid 3)" "$(live)"
+step 4
+check_eq "a close from a handle that opened nothing, with two sessions that fit: neither is removed" \
+	"$(printf '%s\n' "$(sid 3)" "$(sid 4)" | sort | xargs)" "$(live)"
+step 5
+check_eq "...with one that fits: that one is" "" "$(live)"
+touch "$WORK/go5"
+wait "$MW"
+"${NS[@]}" "$BUILD/tests/pam_sessions" aged alice open mark="$WORK/aged" wait="$WORK/aged.go" >/dev/null 2>&1 &
+AGED=$!
+for _ in $(seq 100); do [ -e "$WORK/aged" ] && break; sleep 0.1; done
+check_eq "max_session_age=2: the session counts at first" "1" "$(live | wc -w)"
+sleep 2.5
+check_eq "...and no longer after 2 s, though its process lives on" "0" "$(live | wc -w)"
+touch "$WORK/aged.go"
+wait "$AGED"
+# max_sessions counts the account (its uid), not the name it logged in with
+echo "localalias:x:4242:4242:Local User:/tmp:/bin/sh" >>"$WORK/passwd"
+"${NS[@]}" "$BUILD/tests/pam_sessions" bare localuser open open mark="$WORK/two" wait="$WORK/two.go" >"$WORK/two.out" 2>&1 &
+TWO=$!
+for _ in $(seq 100); do [ -e "$WORK/two" ] && break; sleep 0.1; done
+check_eq "max_sessions=2, two sessions as localuser: a third as localalias (the same uid) is refused" \
+	"open 1: Permission denied DIR_SESSION_ID=" "$("${NS[@]}" "$BUILD/tests/pam_sessions" bare localalias open 2>&1)"
+touch "$WORK/two.go"
+wait "$TWO"
+sed -i '/^localalias:/d' "$WORK/passwd"
+echo "longgecos:x:4243:4243:$(head -c 6000 /dev/zero | tr '\0' g):/tmp:/bin/sh" >>"$WORK/passwd"
+check_eq "a user whose passwd line is over 4 KiB (a long gecos) opens a session" "open 1: Success" \
+	"$("${NS[@]}" "$BUILD/tests/pam_sessions" bare longgecos open end=1 2>&1 | head -1 | cut -d' ' -f1-3)"
+sed -i '/^longgecos:/d' "$WORK/passwd"
 
 # --- who may ask, and when dird or the directory is down -------------------------------------
 check_eq "the PAM socket is root's alone" "600 root" "$(stat -c '%a %U' "$WORK/run/pam.sock")"

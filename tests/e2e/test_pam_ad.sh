@@ -118,8 +118,19 @@ check_eq "ads join: no password on stdin is refused before anything (exit 2)" "2
 printf 'wrong\n' | "${CTL[@]}" ads join --fqdn nas1.ad.test >/dev/null 2>"$WORK/err"
 check_eq "ads join: a wrong administrator password fails and says so" "1" "$?"
 check "ads join: adcli's reason is shown" grep -qi "password\|credentials\|authenticate" "$WORK/err"
-out=$(printf '%s\n' "$AD_ADMIN_PASSWORD" | "${CTL[@]}" ads join --fqdn nas1.ad.test 2>&1)
-check_eq "ads join: joined" "joined AD.TEST as NAS1\$ (nas1.ad.test); keys for host/, nfs/ and cifs/ in $KT" "$out"
+# with_systemd CMD...: CMD where systemd seems to run the host (/run/systemd/system) and
+# systemctl is a stub that logs its arguments
+mkdir "$WORK/bin"
+printf '#!/bin/sh\necho "$*" >>"%s/systemctl.log"\n' "$WORK" >"$WORK/bin/systemctl"
+chmod +x "$WORK/bin/systemctl"
+with_systemd() {
+	unshare -m --propagation private sh -c 'mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/system &&
+		PATH="$0:$PATH" exec "$@"' "$WORK/bin" "$@"
+}
+out=$(printf '%s\n' "$AD_ADMIN_PASSWORD" | with_systemd "${CTL[@]}" ads join --fqdn nas1.ad.test 2>&1)
+check_eq "ads join: joined" "joined AD.TEST as NAS1\$ (nas1.ad.test); keys for host/, nfs/ and cifs/ in $KT" "$(head -1 <<<"$out")"
+check_eq "ads join: enables the daily machine password timer through systemctl" \
+	"enable --now dird-machine-password.timer" "$(cat "$WORK/systemctl.log" 2>&1)"
 keys=$(klist -ke "$KT" 2>&1)
 for p in 'NAS1\$@AD.TEST' host/nas1.ad.test@AD.TEST nfs/nas1.ad.test@AD.TEST cifs/nas1.ad.test@AD.TEST; do
 	check "ads join: the keytab has $p with an AES key" grep -q "$p (aes256-cts-hmac-sha1-96)" <<<"$keys"
@@ -190,6 +201,8 @@ dird_stop
 # --- leaving ----------------------------------------------------------------------------------
 out=$(printf '%s\n' "$AD_ADMIN_PASSWORD" | "${CTL[@]}" ads leave 2>&1)
 check "ads leave: done" grep -q "^left AD.TEST: the computer account NAS1 is deleted" <<<"$out"
+check "ads leave without systemd: says the timer is not disabled, and what to do" \
+	grep -q "^systemd does not run this host: dird-machine-password.timer is not disabled" <<<"$out"
 check_eq "ads leave: the DC has no computer account" "" \
 	"$(ldbsearch -H "$AD_DIR/dc/private/sam.ldb" '(sAMAccountName=NAS1$)' sAMAccountName 2>/dev/null | grep '^sAMAccountName')"
 check_eq "ads leave: no AD.TEST key is left in the keytab" "" "$(klist -k "$KT" 2>/dev/null | grep AD.TEST)"

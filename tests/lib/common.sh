@@ -165,3 +165,13 @@ dird_stop() {
 	DIRD_RC=$?
 	DIRD_PID=
 }
+
+# The folder libpam loads modules named without a path from (the security/ folder beside it).
+PAM_MODULE_DIR=$(dirname "$(ldconfig -p | awk '/libpam\.so\.0 /{print $NF; exit}')")/security
+# pam_modules DIR: DIR holds the host's PAM modules and the pam_dir.so built here, to bind over
+# PAM_MODULE_DIR (dirctl pam render refuses stacks naming a module that is not installed)
+pam_modules() {
+	mkdir -p "$1"
+	cp -a "$PAM_MODULE_DIR"/. "$1/" # copies: links would point back into the bound folder
+	ln -sf "$BUILD/pam_dir/pam_dir.so" "$1/pam_dir.so"
+}

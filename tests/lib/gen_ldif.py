@@ -79,7 +79,8 @@ def main():
     user("resetme", 20036, 20000, "Password reset by an admin", extra=pw("resetme", "pwdReset: TRUE"))
     gen = [f"u{i:05d}" for i in range(1, a.users + 1)]
     for i, name in enumerate(gen):
-        user(name, 30000 + i, 20000, f"Generated {i}")
+        # 65534 is nobody's on every host: a local uid, never served from the directory
+        user(name, 30000 + i + (30000 + i >= 65534), 20000, f"Generated {i}")
 
     grp("team", 20000, ["alice", "bob"])
     grp("devs", 20100, ["alice", "carol"])

@@ -2,7 +2,8 @@
  *
  *   pam_run [--confdir DIR] [--rhost HOST] [--tty TTY] [--show-delay] SERVICE USER STEP...
  *
- * STEP is auth, setcred, account, open, close, chauthtok, wait=FILE (wait up to 30 s for
+ * STEP is auth, setcred, delcred (setcred with PAM_DELETE_CRED), account, open, close,
+ * chauthtok, wait=FILE (wait up to 30 s for
  * FILE to exist: the test holds a session open that way), or env=NAME (prints NAME=VALUE from
  * the PAM environment, or NAME unset).  Each prompt that hides its echo gets the next line of
  * stdin, and the last line again once they run out (one line: the same password everywhere).
@@ -136,6 +137,8 @@ int main(int argc, char **argv)
 			rc = pam_authenticate(pamh, 0);
 		else if (!strcmp(step, "setcred"))
 			rc = pam_setcred(pamh, PAM_ESTABLISH_CRED);
+		else if (!strcmp(step, "delcred"))
+			rc = pam_setcred(pamh, PAM_DELETE_CRED);
 		else if (!strcmp(step, "account"))
 			rc = pam_acct_mgmt(pamh, 0);
 		else if (!strcmp(step, "open"))

@@ -1,4 +1,5 @@
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "module_config.h"
 #include "secret.h"
 
 static char dir[] = "/tmp/dir-test-config-XXXXXX";
@@ -330,6 +332,75 @@ START_TEST(config_path_from_environment)
 }
 END_TEST
 
+/* The modules' reader: only [global]'s cache_dir, run_dir, state_dir, krb5_ccache_dir,
+ * nss_timeout, negative_ttl and each domain's timeout; a typo anywhere else changes nothing. */
+START_TEST(module_reader_takes_what_it_needs)
+{
+	struct dir_module_config m;
+	const char *path = write_file("dird.conf",
+		"[global]\ncache_dir = /var/x\nrun_dir=/run/x\nstate_dir = /var/s\n"
+		"krb5_ccache_dir = /k\nnss_timeout = 0.5\nnegative_ttl = 30\nlog_levle = debug\n"
+		"refresh_interval = soon\n[domain/a]\nuri = ldap://a\ntimout = 5\ntimeout = 5\n"
+		"base_dn dc=a\n[domain/b]\nschema = rfc9999\n[unknown]\ncache_dir = /elsewhere\n",
+		0644);
+	ck_assert_int_eq(dir_module_config_read(path, &m), 0);
+	ck_assert_str_eq(m.cache_dir, "/var/x");
+	ck_assert_str_eq(m.run_dir, "/run/x");
+	ck_assert_str_eq(m.state_dir, "/var/s");
+	ck_assert_str_eq(m.krb5_ccache_dir, "/k");
+	ck_assert_uint_eq(m.nss_timeout_ms, 500);
+	ck_assert_uint_eq(m.negative_ttl, 30);
+	ck_assert_uint_eq(m.domain_timeouts, 5 + 10); /* b's is the default */
+	/* The strict parser refuses the same file, with its line. */
+	struct dir_config c;
+	char err[512];
+	ck_assert_int_eq(dir_config_load(path, &c, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, ":8: unknown key 'log_levle'"));
+}
+END_TEST
+
+/* A bad value keeps the default; an over-long line or one with a NUL byte is skipped. */
+START_TEST(module_reader_keeps_defaults)
+{
+	struct dir_module_config m;
+	char text[6000] = "[global]\ncache_dir = relative/path\nrun_dir =\nnss_timeout = 0.01\n"
+			  "negative_ttl = -1\nstate_dir = /a\tb\n[domain/a]\ntimeout = 61\n"
+			  "[global]\nkrb5_ccache_dir = /";
+	size_t n = strlen(text);
+	memset(text + n, 'k', 5000); /* longer than a line may be */
+	strcpy(text + n + 5000, "\nnss_timeout = 3\n");
+	ck_assert_int_eq(dir_module_config_read(write_file("dird.conf", text, 0644), &m), 0);
+	ck_assert_str_eq(m.cache_dir, DIR_DEFAULT_CACHE_DIR);
+	ck_assert_str_eq(m.run_dir, DIR_DEFAULT_RUN_DIR);
+	ck_assert_str_eq(m.state_dir, DIR_DEFAULT_STATE_DIR);
+	ck_assert_str_eq(m.krb5_ccache_dir, DIR_DEFAULT_KRB5_CCACHE_DIR);
+	ck_assert_uint_eq(m.negative_ttl, DIR_DEFAULT_NEGATIVE_TTL);
+	ck_assert_uint_eq(m.domain_timeouts, DIR_DEFAULT_TIMEOUT);
+	ck_assert_uint_eq(m.nss_timeout_ms, 3000); /* the line after the long one counts */
+	const char nul[] = "[global]\nrun_dir = /r\0un\ncache_dir = /c\n";
+	const char *path = write_file("nul.conf", "", 0644);
+	FILE *f = fopen(path, "w");
+	fwrite(nul, 1, sizeof(nul) - 1, f);
+	fclose(f);
+	ck_assert_int_eq(dir_module_config_read(path, &m), 0);
+	ck_assert_str_eq(m.run_dir, DIR_DEFAULT_RUN_DIR);
+	ck_assert_str_eq(m.cache_dir, "/c");
+	errno = 0;
+	ck_assert_int_eq(dir_module_config_read("/nonexistent/dird.conf", &m), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_uint_eq(m.nss_timeout_ms, DIR_DEFAULT_NSS_TIMEOUT_MS);
+}
+END_TEST
+
+/* Every file the strict parser refuses still gives the modules a usable configuration. */
+START_TEST(module_reader_reads_every_bad_file)
+{
+	struct dir_module_config m;
+	ck_assert_int_eq(dir_module_config_read(write_file("dird.conf", bad[_i].text, 0644), &m), 0);
+	ck_assert(m.cache_dir[0] == '/' && m.run_dir[0] == '/');
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -346,6 +417,9 @@ int main(void)
 	tcase_add_test(tc, long_line_refused);
 	tcase_add_test(tc, secret_file_checks);
 	tcase_add_test(tc, config_path_from_environment);
+	tcase_add_test(tc, module_reader_takes_what_it_needs);
+	tcase_add_test(tc, module_reader_keeps_defaults);
+	tcase_add_loop_test(tc, module_reader_reads_every_bad_file, 0, sizeof(bad) / sizeof(bad[0]));
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

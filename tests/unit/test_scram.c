@@ -145,6 +145,16 @@ START_TEST(key_store)
 	struct scram_keys again;
 	ck_assert_int_eq(scram_derive(EVP_sha512(), secret, got.salt, sizeof(got.salt), got.iterations, &again), 0);
 	ck_assert_mem_eq(again.server, got.keys.server, 64);
+	/* An id with no key: a decoy, the same each time, with the newest key's iterations. */
+	struct apikey d1, d2, d3;
+	ck_assert_int_eq(apikey_lookup(state, 99, &d1, err, sizeof(err)), 0);
+	ck_assert_int_eq(apikey_lookup(state, 99, &d2, err, sizeof(err)), 0);
+	ck_assert_int_eq(apikey_lookup(state, 98, &d3, err, sizeof(err)), 0);
+	ck_assert_mem_eq(d1.salt, d2.salt, sizeof(d1.salt));
+	ck_assert(memcmp(d1.salt, d3.salt, sizeof(d1.salt)) != 0);
+	ck_assert_uint_eq(d1.iterations, APIKEY_MIN_ITERATIONS);
+	ck_assert_int_eq(apikey_lookup(state, 2, &d1, err, sizeof(err)), 1);
+	ck_assert_mem_eq(d1.salt, got.salt, sizeof(got.salt));
 	ck_assert_int_eq(apikey_revoke(state, 1, err, sizeof(err)), 1);
 	ck_assert_int_eq(apikey_revoke(state, 9, err, sizeof(err)), 0);
 	char list[256] = "";

@@ -1,0 +1,56 @@
+#!/bin/bash
+# pam_dir's setcred through the shipped stacks: a program that authenticates and calls setcred
+# without opening a session (su-like, or a web middleware) gets the directory user's ticket cache,
+# and PAM_DELETE_CRED removes it; a local user's login gets none.  (libpam runs setcred along the
+# path authenticate took, so pam_unix's jumps skip pam_dir only where pam_unix logged the user
+# in.)  A real MIT KDC, slapd, dird with auth = krb5, the real libpam running etc/pam.d's truenas.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/common.sh"
+. "$HERE/../lib/slapd.sh"
+. "$HERE/../lib/kdc.sh"
+
+make_workdir
+cleanup() { dird_stop; slapd_stop; kdc_stop; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
+kdc_addprinc alice alicepw
+kdc_keytab host/localhost "$WORK/host.keytab"
+mkdir -m 1777 "$WORK/tickets"
+serve_directory 5 2 1 "krb5_config = $WORK/kdc/krb5.conf
+krb5_ccache_dir = $WORK/tickets" || exit 1
+cat >>"$DIR_CONF" <<CONF
+auth = krb5
+krb5_realm = EXAMPLE.TEST
+krb5_keytab = $WORK/host.keytab
+CONF
+dird_stop
+dird_start || exit 1
+
+pam_stacks "$WORK/pam.d"
+cp /etc/passwd /etc/group "$WORK/"
+cp /etc/shadow "$WORK/shadow"
+chmod 600 "$WORK/shadow"
+echo "localuser:x:4242:4242:Local User:/tmp:/bin/sh" >>"$WORK/passwd"
+HASH=$(python3 -W ignore -c 'import crypt; print(crypt.crypt("localpw", crypt.mksalt(crypt.METHOD_SHA512)))')
+echo "localuser:$HASH:19000:0:99999:7:::" >>"$WORK/shadow"
+# login PASSWORD USER: auth, setcred and delete through the shipped truenas service, no session
+login() {
+	echo "$1" | in_ns "$WORK/nss" --bind "$WORK/pam.d" /etc/pam.d --bind "$WORK/passwd" /etc/passwd \
+		--bind "$WORK/shadow" /etc/shadow "$BUILD/tests/pam_run" truenas "$2" auth setcred \
+		env=KRB5CCNAME delcred env=KRB5CCNAME 2>&1
+}
+out=$(login alicepw alice)
+CC=$(sed -n 's/^KRB5CCNAME=FILE://p' <<<"$out" | head -1)
+check "truenas, auth then setcred: the directory user gets a ticket cache" grep -q "^KRB5CCNAME=FILE:$WORK/tickets/krb5cc_20001_" <<<"$out"
+check_eq "...and PAM_DELETE_CRED removes it and unsets KRB5CCNAME" "delcred: Success
+KRB5CCNAME unset" "$(tail -2 <<<"$out")"
+check_fails "...the file is gone" test -e "$CC"
+check_eq "a local user through the same stack: setcred works, no ticket cache" "auth: Success
+setcred: Success
+KRB5CCNAME unset
+delcred: Success
+KRB5CCNAME unset" "$(login localpw localuser)"
+check_eq "nothing is left in krb5_ccache_dir" "" "$(ls "$WORK/tickets")"
+finish
