@@ -155,12 +155,13 @@ int main(int argc, char **argv)
 	char err[1024];
 	const char *path = conf ? conf : dir_config_path();
 	const char *cmd = argv[0];
-	bool status = !strcmp(cmd, "status") && argc == 1;
+	bool status = !strcmp(cmd, "status") && argc == 1, ssh_keys = !strcmp(cmd, "ssh-keys");
 	if (dir_config_load(path, &c.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dirctl: %s\n", err);
-		if (!status)
+		if (!status && !ssh_keys)
 			return EXIT_FAIL;
-		/* dird keeps the configuration it read last: ask it how it is doing anyway. */
+		/* dird keeps the configuration it read last: ask it how it is doing anyway, and
+		 * sshd's keys of directory users keep coming. */
 		struct dir_module_config m;
 		dir_module_config_read(path, &m);
 		c.cfg.run_dir = strdup(m.run_dir);
@@ -188,7 +189,7 @@ int main(int argc, char **argv)
 		rc = cmd_krb5conf(&c);
 	else if (!strcmp(cmd, "pam"))
 		rc = cmd_pam(&c, argc - 1, argv + 1);
-	else if (!strcmp(cmd, "ssh-keys"))
+	else if (ssh_keys)
 		rc = cmd_ssh_keys(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "sessions") && argc == 1)
 		rc = cmd_sessions(&c);

@@ -66,6 +66,10 @@ out=$(keys nosuchuser); rc=$?
 check_eq "an unknown user: no output, status 0" "0:" "$rc:$out"
 out=$(keys root); rc=$?
 check_eq "a local user: no output, status 0 (sshd reads ~/.ssh/authorized_keys)" "0:" "$rc:$out"
+sed 's/^\[global\]/[global]\nno_such_key = 1/' "$DIR_CONF" >"$WORK/typo.conf"
+chmod 644 "$WORK/typo.conf"
+check_eq "a dird.conf dird would refuse (dird keeps its last one) does not stop the keys" \
+	"$(pub bob)" "$(nobody "$BUILD/dirctl/dirctl" -c "$WORK/typo.conf" ssh-keys bob 2>/dev/null)"
 check "the keys are in the tdb cache with the user" grep -q "$(pub alice1 | cut -d' ' -f2)" \
 	<("${CTL[@]}" --json user alice)
 # Milliseconds: the median of 20 runs as nobody, each bounded.
