@@ -79,7 +79,7 @@ int dn_list_has(const struct dn_list *l, const char *normalized)
 	return 0;
 }
 
-/* Compared RDN by RDN, so "cn=x\\,ou=groups,..." is not taken for an entry of ou=groups. */
+/* Compared RDN by RDN, so "cn=x\,ou=groups,..." is not taken for an entry of ou=groups. */
 bool dn_in_scope(const char *dn, const char *base, enum dir_scope scope)
 {
 	LDAPDN d = NULL, b = NULL;
