@@ -1,19 +1,26 @@
 #!/usr/bin/python3
 """The benchmark's directory, written three ways from one seed: LDIF for slapd, passwd and group
-lines for nss_files, and the names each measurement looks up.
+lines for nss_files, and the names each measurement looks up with the answer each must get.
 
-Usage: gen.py OUTDIR [--users N] [--groups N] [--turbo]
+Usage: gen.py OUTDIR [--users N] [--groups N]
 
-Default: 10,000 users in 1,000 groups (each user in about 7 of them; big1, big2 and big3 hold
-5,000, 3,000 and 2,000 members), and the user "wide" in 5,000 groups of its own.  --turbo:
-10,000 users and 10,000 groups of 500 members each.
+Default: 10,000 users in 1,000 groups, each user in 3 of them; besides, big1, big2 and big3
+(g00000..g00002) hold the first 5,000, 3,000 and 2,000 users, and the user "wide" is in 5,000
+groups of its own.  Up to 1,000,000 users and 100,000 groups.
+
+Each lookup file has one line per lookup, "KEY NAME ID NUMBER" (see nss_bench.c): users.txt
+(getpwnam), uids.txt (getpwuid), groups.txt (getgrnam), gids.txt (getgrgid), ingroups.txt
+(getgrouplist of users.txt's users), big.txt, wide.txt; miss.txt holds a name nobody has.
+counts says how many users and groups there are and from which ids they start.
 """
 import argparse
 import os
 import random
 
 BASE = "dc=bench,dc=test"
-UID0, GID0, WIDE_GID0 = 100000, 200000, 300000
+# Far apart, so that no id range reaches another at 1,000,000 users and 100,000 groups.
+UID0, GID0, WIDE_GID0 = 100000, 2000000, 3000000
+PER_USER, WIDE_GROUPS, BIG = 3, 5000, (5000, 3000, 2000)
 
 
 def main():
@@ -21,25 +28,20 @@ def main():
     ap.add_argument("outdir")
     ap.add_argument("--users", type=int, default=10000)
     ap.add_argument("--groups", type=int, default=1000)
-    ap.add_argument("--turbo", action="store_true")
     a = ap.parse_args()
+    if not (10 <= a.users <= 1000000 and 10 <= a.groups <= 100000):
+        ap.error("from 10 to 1,000,000 users and from 10 to 100,000 groups")
     rng = random.Random(2026)
-    if a.turbo:
-        a.users, a.groups = 10000, 10000
-    users = [f"u{i:06d}" for i in range(a.users)]
-    members = {f"g{i:05d}": set() for i in range(a.groups)}
-    gnames = list(members)
-    if a.turbo:
-        for g in gnames:
-            members[g].update(rng.sample(users, 500))
-    else:
-        for u in users:
-            for g in rng.sample(gnames[3:], min(7, len(gnames) - 3)):
-                members[g].add(u)
-        for g, n in zip(gnames[:3], (5000, 3000, 2000)):
-            members[g].update(users[: min(n, len(users))])
-    big = gnames[:3]
-    wide = {f"w{i:05d}": {"wide"} for i in range(5000)}
+    gnames = [f"g{i:05d}" for i in range(a.groups)]
+    members = [[] for _ in gnames]
+    user_groups = []  # per user: how many groups list it
+    for i in range(a.users):
+        mine = rng.sample(range(3, a.groups), PER_USER)
+        mine += [b for b, n in enumerate(BIG) if i < n]
+        for g in mine:
+            members[g].append(i)
+        user_groups.append(len(mine))
+    uname = lambda i: f"u{i:06d}"
 
     os.makedirs(a.outdir, exist_ok=True)
     out = lambda name: open(os.path.join(a.outdir, name), "w")
@@ -49,33 +51,38 @@ def main():
             f.write(f"dn: ou={ou},{BASE}\nobjectClass: organizationalUnit\nou: {ou}\n\n")
         f.write(f"dn: cn=reader,ou=system,{BASE}\nobjectClass: organizationalRole\n"
                 "objectClass: simpleSecurityObject\ncn: reader\nuserPassword: readerpw\n\n")
-        for i, u in enumerate(users + ["wide"]):
+        for i, u in enumerate([uname(i) for i in range(a.users)] + ["wide"]):
             uid = UID0 + i
             f.write(f"dn: uid={u},ou=people,{BASE}\nobjectClass: account\nobjectClass: posixAccount\n"
                     f"uid: {u}\ncn: {u}\nuidNumber: {uid}\ngidNumber: {GID0}\n"
                     f"homeDirectory: /home/{u}\nloginShell: /bin/sh\ngecos: Bench user {i}\n\n")
             pw.write(f"{u}:x:{uid}:{GID0}:Bench user {i}:/home/{u}:/bin/sh\n")
-        for i, g in enumerate(gnames):
-            write_group(f, gr, g, GID0 + 1 + i, sorted(members[g]))
-        for i, g in enumerate(wide):
-            write_group(f, gr, g, WIDE_GID0 + i, ["wide"])
+        for g, name in enumerate(gnames):
+            write_group(f, gr, name, GID0 + 1 + g, [uname(i) for i in members[g]])
+        for w in range(WIDE_GROUPS):
+            write_group(f, gr, f"w{w:05d}", WIDE_GID0 + w, ["wide"])
 
-    sample_users = rng.sample(users, min(1000, len(users)))
-    sample_groups = rng.sample(gnames, min(1000, len(gnames)))
+    sample_users = rng.sample(range(a.users), min(1000, a.users))
+    sample_groups = rng.sample(range(a.groups), min(1000, a.groups))
+    user_line = lambda key, i: f"{key} {uname(i)} {UID0 + i} {GID0}"
+    group_line = lambda key, g: f"{key} {gnames[g]} {GID0 + 1 + g} {len(members[g])}"
     lines = {
-        "users.txt": sample_users,
-        "uids.txt": [str(UID0 + users.index(u)) for u in sample_users],
-        "groups.txt": sample_groups,
-        "gids.txt": [str(GID0 + 1 + gnames.index(g)) for g in sample_groups],
-        "big.txt": big,
-        "wide.txt": ["wide"],
+        "users.txt": [user_line(uname(i), i) for i in sample_users],
+        "uids.txt": [user_line(UID0 + i, i) for i in sample_users],
+        "groups.txt": [group_line(gnames[g], g) for g in sample_groups],
+        "gids.txt": [group_line(GID0 + 1 + g, g) for g in sample_groups],
+        # getgrouplist counts the primary group too
+        "ingroups.txt": [f"{uname(i)} {uname(i)} {GID0} {user_groups[i] + 1}" for i in sample_users],
+        "big.txt": [group_line(gnames[b], b) for b in range(len(BIG))],
+        "wide.txt": [f"wide wide {GID0} {WIDE_GROUPS + 1}"],
         "miss.txt": ["nosuchuser"],
     }
     for name, values in lines.items():
         with out(name) as f:
             f.write("\n".join(values) + "\n")
     with out("counts") as f:
-        f.write(f"users={len(users) + 1}\ngroups={len(gnames) + len(wide)}\n")
+        f.write(f"users={a.users + 1}\ngroups={a.groups + WIDE_GROUPS}\nuid0={UID0}\ngid0={GID0}\n"
+                f"wide_groups={WIDE_GROUPS}\n")
 
 
 def write_group(ldif, group_file, name, gid, users):

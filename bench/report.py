@@ -1,25 +1,79 @@
 #!/usr/bin/python3
-"""bench/run's report: one table of every measurement with our ratio against each peer, the CSV
-and a PNG chart of the ratios.
+"""bench/run's report: the table of every measurement, dir's ratio to the floor and each peer's
+ratio to dir, with the commit, the date, the machine and each peer's version and configuration.
 
-Usage: report.py RESULTS.csv OUTDIR   (writes OUTDIR/latest.csv and OUTDIR/latest.png)
+Usage:
+  report.py RESULTS.csv --meta META.txt --commit C --out DIR --stem STEM --latest NAME
+      writes DIR/STEM.csv and DIR/STEM.txt, and DIR/NAME.csv, .txt and .png; prints the table
+  report.py --markdown RESULTS.csv
+      prints the tables for the README's "Speed, side by side with the peers"
 
-A ratio is the peer's figure over ours: above 1, we are faster (or smaller) by that factor.
+A ratio "× dir" is the peer's figure over ours: above 1, dir is faster (or smaller) by that
+factor.  "× floor" is dir's figure over the floor's (the null module, which answers a constant):
+how far above the least any module can cost.  A row whose answers were wrong or missing shows
+`failed (N of M)`, never a time.
 """
+import argparse
 import csv
 import os
 import platform
 import shutil
 import subprocess
-import sys
 import time
 
-PEERS = ["files", "nslcd", "sssd"]
+# (title, floor, ours, others): which CSV peers each table compares
+SECTIONS = [
+    ("Lookups through the module alone (__nss_configure_lookup: no nsswitch.conf)",
+     "null", "dir", ["files", "ldap", "sss"]),
+    ("Lookups as a host is configured (nsswitch.conf: files, then the peer; the host's own "
+     "/etc/passwd and /etc/group first)",
+     "files+null", "files+dir", ["files+ldap", "files+sss"]),
+    ("The daemons, the cache and programs", None, "dir", ["files", "ldap", "sss"]),
+]
+LABELS = {"null": "floor", "dir": "dir", "files": "nss_files", "ldap": "nslcd", "sss": "SSSD",
+          "files+null": "files+floor", "files+dir": "files+dir", "files+ldap": "files+nslcd",
+          "files+sss": "files+SSSD"}
+
+CHART = ["null", "files", "ldap", "sss"]
+
+MEASURES = {
+    "getpwnam": "getpwnam_r of 1,000 random users (300 with --quick), after a warm-up pass: "
+                "median per call",
+    "getpwuid": "getpwuid_r of the same users by uid",
+    "getgrnam": "getgrnam_r of 1,000 random groups (about 30 members each)",
+    "getgrgid": "getgrgid_r of the same groups by gid",
+    "getgrouplist": "getgrouplist of the 1,000 users (each in 3 to 6 groups)",
+    "repeated miss": "getpwnam_r of one name nobody has, 1,000 times",
+    "getgrnam big group": "getgrnam_r of the groups of 5,000, 3,000 and 2,000 members",
+    "getgrouplist 5000 groups": "getgrouplist of the user in 5,000 groups",
+    "enumerate passwd": "one setpwent/getpwent pass over every user (the count is checked)",
+    "enumerate group": "one setgrent/getgrent pass over every group",
+    "id of the user in 5000 groups": "`id wide`, the program, through nsswitch.conf `files PEER`, "
+                                     "process start included",
+    "fill the cache from the directory": "dir: a refresh into an emptied cache; SSSD: from its "
+                                         "start with an empty cache until it holds every user",
+    "full refresh (cache already full)": "dir: `dirctl cache refresh` with the cache full (what "
+                                         "each refresh_interval costs)",
+    "slowest answer to dirctl status during that refresh": "dirctl status every 0.2 s while it "
+                                                           "runs (5 s: dirctl gave up)",
+    "daemon peak RSS": "VmHWM; dir: during that full refresh; SSSD: sssd, sssd_be and sssd_nss "
+                       "added up since their start",
+    "daemon RSS after a refresh": "VmRSS once the refresh (SSSD: its enumeration) is over",
+    "cache on disk": "dir: cache_dir; SSSD: its db and mc; nss_files: the generated lines",
+    "a change in the directory is visible here after": "a cached user's shell set in slapd, then "
+                                                       "getent every 50 ms until it shows",
+    "getpwnam after a flush": "the first getpwnam_r right after the cache was emptied (dir: "
+                              "`dirctl cache flush`; SSSD: restarted with its cache wiped)",
+    "getgrouplist after a flush": "the same for getgrouplist",
+    "new name while slapd frozen: first call": "getpwnam_r of a name nobody has while slapd is "
+                                               "stopped with SIGSTOP: the first call",
+    "new name while slapd frozen: next calls": "the same: the median of the next four",
+    "new name while slapd stopped: first call": "the same with slapd gone: the first call",
+    "new name while slapd stopped: next calls": "the same: the median of the next four",
+}
 
 
 def human(value, unit):
-    if value is None:
-        return "-"
     if unit == "bytes":
         for div, name in ((1 << 30, "GB"), (1 << 20, "MB"), (1 << 10, "kB")):
             if value >= div:
@@ -31,85 +85,191 @@ def human(value, unit):
     return f"{value:.0f} ns"
 
 
-def version(pkg):
-    try:
-        return subprocess.run(["dpkg-query", "-W", "-f", "${Version}", pkg], capture_output=True,
-                              text=True).stdout or "-"
-    except OSError:
+class Cell:
+    """One peer's figure in one row: a number, or why there is none."""
+
+    def __init__(self, r):
+        self.ok = r["ok"] == "true"
+        if r["median_ns"]:
+            self.value, self.unit = float(r["median_ns"]), "ns"
+        else:
+            self.value, self.unit = float(r["value"] or 0), r["unit"]
+
+    def text(self):
+        if self.ok:
+            return human(self.value, self.unit)
+        n = f"{self.value:.0f}"
+        if self.unit.startswith("failed of "):
+            return f"failed ({n} of {self.unit[len('failed of '):]})"
+        if self.unit == "s: did not finish":
+            return f"did not finish in {n} s"
+        if self.unit == "s: not within":
+            return f"not within {n} s"
+        return f"failed ({self.unit} {n})"
+
+
+def ratio(num, den):
+    if num and den and num.ok and den.ok and den.value > 0:
+        return num.value / den.value
+    return None
+
+
+def fmt_ratio(r):
+    if not r:
         return "-"
+    return f"{r:,.0f}×" if r >= 10 else f"{r:.2g}×"
 
 
-def main():
-    src, outdir = sys.argv[1], sys.argv[2]
-    rows, order = {}, []
+def read(src):
+    """{section: [(operation, threads, {peer: Cell})]} in the order first seen."""
+    rows = {i: {} for i in range(len(SECTIONS))}
     with open(src) as f:
         for r in csv.DictReader(f):
-            key = (r["operation"], r["threads"])
-            if key not in rows:
-                rows[key] = {}
-                order.append(key)
-            if r["median_ns"]:
-                rows[key][r["peer"]] = (float(r["median_ns"]), "ns", r["p99_ns"])
-            elif r["value"]:
-                rows[key][r["peer"]] = (float(r["value"]), r["unit"], "")
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    print(f"\nbench/run  {time.strftime('%Y-%m-%d %H:%M %Z')}  {platform.node()}  {cpu}, "
-          f"{os.cpu_count()} CPUs, Linux {platform.release()}")
-    print(f"slapd {version('slapd')}, sssd {version('sssd-common')}, nslcd {version('nslcd')}, "
-          f"glibc {platform.libc_ver()[1]}")
-    head = f"{'operation':<42} {'thr':>3} {'dir':>10}"
-    for p in PEERS:
-        head += f" {p:>10} {'ratio':>7}"
-    print(head)
-    print("-" * len(head))
-    chart = []
-    for key in order:
-        op, threads = key
-        ours = rows[key].get("dir")
-        line = f"{op:<42} {threads or '':>3} {human(ours[0], ours[1]) if ours else '-':>10}"
-        ratios = []
-        for p in PEERS:
-            theirs = rows[key].get(p)
-            ratio = theirs[0] / ours[0] if theirs and ours and ours[0] > 0 else None
-            ratios.append(ratio)
-            line += f" {human(theirs[0], theirs[1]) if theirs else '-':>10}"
-            line += f" {('%.3g×' % ratio) if ratio else '-':>7}"
-        print(line)
-        label = op + (f" ({threads}t)" if threads else "")
-        chart.append((label, ratios))
-    print("ratio: the peer's figure over ours (above 1: dir is faster or smaller by that factor)")
+            # timed rows have a thread count; configured peers are "files+SERVICE"
+            s = 1 if "+" in r["peer"] else 0 if r["threads"] else 2
+            rows[s].setdefault((r["operation"], r["threads"]), {})[r["peer"]] = Cell(r)
+    return {s: [(op, t, cells) for (op, t), cells in rows[s].items()] for s in rows}
 
-    os.makedirs(outdir, exist_ok=True)
-    shutil.copy(src, os.path.join(outdir, "latest.csv"))
-    data = os.path.join(outdir, "latest.dat")
+
+def table(rows):
+    """The text table, one block per section; and the chart's data."""
+    out, chart = [], []
+    for s, (title, floor, ours, others) in enumerate(SECTIONS):
+        if not rows[s]:
+            continue
+        # only the peers this run measured, and a thread count where there is one
+        others = [p for p in others if any(p in cells for _, _, cells in rows[s])]
+        head = ["operation", "thr"] + ([LABELS[floor]] if floor else []) + [LABELS[ours]]
+        head += ["× floor"] if floor else []
+        for p in others:
+            head += [LABELS[p], "× dir"]
+        lines = []
+        for op, threads, cells in rows[s]:
+            mine = cells.get(ours)
+            line = [op, threads]
+            if floor:
+                line.append(cells[floor].text() if floor in cells else "-")
+            line.append(mine.text() if mine else "-")
+            if floor:
+                line.append(fmt_ratio(ratio(mine, cells.get(floor))))
+            # the chart's bars: the floor and each peer over dir, by peer whatever the section
+            ratios = {"null": ratio(cells.get(floor), mine) if floor else None}
+            for p in others:
+                line.append(cells[p].text() if p in cells else "-")
+                r = ratio(cells.get(p), mine)
+                line.append(fmt_ratio(r))
+                ratios[p.split("+")[-1]] = r
+            lines.append(line)
+            chart.append(((["", "conf: ", ""][s]) + op + (f" ({threads}t)" if threads else ""), ratios))
+        if not any(line[1] for line in lines):
+            head, lines = [head[0]] + head[2:], [[line[0]] + line[2:] for line in lines]
+        widths = [max(len(str(x[i])) for x in [head] + lines) for i in range(len(head))]
+        fmt = lambda x: "  ".join(str(c).ljust(widths[0]) if i == 0 else str(c).rjust(widths[i])
+                                  for i, c in enumerate(x))
+        out += ["", title, fmt(head), "-" * len(fmt(head))] + [fmt(line) for line in lines]
+    return out, chart
+
+
+def header(commit, meta):
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                if l.startswith("model name")), "?")
+    mem = next((int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
+    lines = [f"bench/run  {time.strftime('%Y-%m-%d %H:%M %Z')}  commit {commit}",
+             f"machine: {cpu}, {os.cpu_count()} cores, {mem / (1 << 20):.0f} GiB, Linux "
+             f"{platform.release()}, glibc {platform.libc_ver()[1]}"]
+    return lines + (open(meta).read().rstrip("\n").split("\n") if meta else [])
+
+
+def legend():
+    return ["", "What each row measures (every answer is checked: found, the right name, uid/gid and "
+            "member or group count; a wrong or missing one makes the row `failed (N of M)`):"] + \
+        [f"  {op}: {what}" for op, what in MEASURES.items()] + \
+        ["  × floor: dir's figure over the floor's (the null module, answering a constant); "
+         "× dir: the peer's figure over dir's (above 1: dir is faster or smaller)"]
+
+
+def markdown(rows):
+    out = []
+    for s, (title, floor, ours, others) in enumerate(SECTIONS):
+        if not rows[s]:
+            continue
+        others = [p for p in others if any(p in cells for _, _, cells in rows[s])]
+        peers = ([floor] if floor else []) + [ours] + others
+        out += ["", f"{title}:", "",
+                "| operation | " + " | ".join(LABELS[p] for p in peers) + " | what it measures |",
+                "| --- " * (len(peers) + 2) + "|"]
+        for op, threads, cells in rows[s]:
+            name = op + (f", {threads} threads" if threads and threads != "1" else "")
+            figs = []
+            for p in peers:
+                c = cells.get(p)
+                text = c.text() if c else ""
+                if p == ours and floor and ratio(c, cells.get(floor)):
+                    text += f" ({fmt_ratio(ratio(c, cells.get(floor)))} floor)"
+                elif p in others and ratio(c, cells.get(ours)):
+                    text += f" ({fmt_ratio(ratio(c, cells.get(ours)))})"
+                figs.append(text)
+            what = MEASURES.get(op, "") if threads in ("", "1") else "the same, 2 threads at once"
+            out.append(f"| {name} | " + " | ".join(figs) + f" | {what} |")
+    return out
+
+
+def chart_png(path, chart, commit):
+    data = path + ".dat"
     with open(data, "w") as f:
         for label, ratios in chart:
-            f.write('"%s" %s\n' % (label, " ".join(f"{r:.6g}" if r else "NaN" for r in ratios)))
+            f.write('"%s" %s\n' % (label, " ".join(f"{ratios[p]:.6g}" if ratios.get(p) else "NaN"
+                                                   for p in CHART)))
+    used = [i for i, p in enumerate(CHART) if any(r.get(p) for _, r in chart)]
     plot = f"""
-set terminal png size 1600,1000
-set output '{os.path.join(outdir, "latest.png")}'
-set title "dir against each peer: the peer's time (or size) over ours; above 1, dir is ahead"
+set terminal png size 1800,1000
+set output '{path}'
+set title "commit {commit}: the peer's time (or size) over dir's; above 1, dir is ahead"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8
 set logscale y
-set yrange [0.01:*]
-set bmargin 14
+set yrange [0.001:*]
+set bmargin 16
 set grid ytics
-set xtics rotate by -50 font ',8'
+set xtics rotate by -60 font ',7'
 set key top left
 """
-    # Only peers that were measured (SSSD is left out with --quick).
-    titles = {"files": "nss\\_files", "nslcd": "nslcd", "sssd": "SSSD"}
-    columns = [f"'' using {i + 2}{':xtic(1)' if not n else ''} title '{titles[p]}'"
-               for n, (i, p) in enumerate((i, p) for i, p in enumerate(PEERS)
-                                           if any(r[i] for _, r in chart))]
-    plot += "plot " + ", ".join(columns).replace("''", f"'{data}'", 1) + "\n"
+    title = lambda p: LABELS[p].replace("_", "\\_")  # gnuplot's enhanced text
+    cols = [f"'{data if n == 0 else ''}' using {i + 2}{':xtic(1)' if n == 0 else ''} title '{title(CHART[i])}'"
+            for n, i in enumerate(used)]
+    plot += "plot " + ", ".join(cols) + "\n"
     try:
         subprocess.run(["gnuplot"], input=plot, text=True, check=True, capture_output=True)
     except (OSError, subprocess.CalledProcessError) as e:
         print(f"(no chart: {e})")
     os.remove(data)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("csv")
+    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--meta")
+    ap.add_argument("--commit", default="?")
+    ap.add_argument("--out")
+    ap.add_argument("--stem")
+    ap.add_argument("--latest")
+    a = ap.parse_args()
+    rows = read(a.csv)
+    if a.markdown:
+        print("\n".join(markdown(rows)))
+        return
+    body, chart = table(rows)
+    text = "\n".join(header(a.commit, a.meta) + body + legend()) + "\n"
+    print(text, end="")
+    if a.out:
+        os.makedirs(a.out, exist_ok=True)
+        for stem in (a.stem, a.latest):
+            shutil.copy(a.csv, os.path.join(a.out, stem + ".csv"))
+            with open(os.path.join(a.out, stem + ".txt"), "w") as f:
+                f.write(text)
+        chart_png(os.path.join(a.out, a.latest + ".png"), chart, a.commit)
 
 
 if __name__ == "__main__":

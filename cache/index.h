@@ -3,8 +3,11 @@
  * dird writes a complete new file, renames it into place and then sets `valid` to 0 in the
  * old file's header.  Readers check that one word on every call (no system call), reopen
  * when it is 0, and otherwise never see a change: no reader takes a lock, so no local user
- * can make dird wait.  Everything in the file is bounds-checked before use, so a truncated or
- * garbage file gives "not found", never a crash.
+ * can make dird wait.  The old file stays reachable as `nss.idx.old` (a hard link made before
+ * the rename) until it is marked, so a dird killed between the rename and the mark marks it
+ * when it starts again (index_retire_old): a reader always reaches the newest file.
+ * Everything in the file is bounds-checked before use, so a truncated or garbage file gives
+ * "not found", never a crash.
  *
  * Layout: the header, then two record areas (users, groups: each record a u32 length and the
  * bytes of cache/record.h), then four open-addressing hash tables (linear probing, a power of
@@ -72,8 +75,17 @@ const void *index_next(const struct index_map *m, enum index_kind kind, uint64_t
 uint32_t index_hash_name(const char *name);
 uint32_t index_hash_id(uint32_t id);
 
-/* dird's side: writes users and groups to `path` atomically and marks the old file stale.
- * ttl is entry_ttl (record.h). */
+/* dird's side, in three steps a crash may come between (ttl is entry_ttl, record.h):
+ * index_write_tmp writes and syncs a new file next to path (its name in tmp); index_install
+ * links path to path.old, renames tmp over path and syncs the directory; index_retire_old
+ * marks path.old stale (unless it is path itself: the rename never happened) and removes it,
+ * and at dird's start finishes what a crash left.  index_write does all three. */
+#define DIR_INDEX_OLD_SUFFIX ".old"
+int index_write_tmp(const char *path, struct dir_user *const *users, size_t n_users,
+		    struct dir_group *const *groups, size_t n_groups, uint32_t ttl,
+		    uint64_t generation, char *tmp, size_t tmplen);
+int index_install(const char *path, const char *tmp);
+int index_retire_old(const char *path);
 int index_write(const char *path, struct dir_user *const *users, size_t n_users,
 		struct dir_group *const *groups, size_t n_groups, uint32_t ttl, uint64_t generation);
 

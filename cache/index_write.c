@@ -1,6 +1,7 @@
 #include "index.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -72,8 +73,9 @@ static void align4(struct buf *out)
 	buf_put_bytes(out, zero, (4 - out->len % 4) % 4);
 }
 
-int index_write(const char *path, struct dir_user *const *users, size_t n_users,
-		struct dir_group *const *groups, size_t n_groups, uint32_t ttl, uint64_t generation)
+int index_write_tmp(const char *path, struct dir_user *const *users, size_t n_users,
+		    struct dir_group *const *groups, size_t n_groups, uint32_t ttl,
+		    uint64_t generation, char *tmp, size_t tmplen)
 {
 	struct index_header h = { .version = DIR_INDEX_VERSION, .valid = 1 };
 	memcpy(h.magic, DIR_INDEX_MAGIC, sizeof(h.magic));
@@ -118,27 +120,74 @@ int index_write(const char *path, struct dir_user *const *users, size_t n_users,
 		goto out;
 	}
 	memcpy(out.data, &h, sizeof(h));
-
-	/* Keep the old file open across the rename so we can tell its readers it is stale. */
-	int old = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (file_replace(path, out.data, out.len, 0644) == 0) {
-		rc = 0;
-		if (old >= 0) {
-			uint32_t stale = 0;
-			if (pwrite(old, &stale, sizeof(stale), offsetof(struct index_header, valid)) !=
-			    sizeof(stale))
-				rc = -1;
-		}
-	}
-	if (old >= 0) {
-		int saved = errno;
-		close(old);
-		errno = saved;
-	}
+	rc = file_write_tmp(path, out.data, out.len, 0644, tmp, tmplen);
 out:
 	buf_free(&out);
 	free(offs_u);
 	free(offs_g);
 	free(hashes);
 	return rc;
+}
+
+static int old_name(const char *path, char *old, size_t oldlen)
+{
+	int n = snprintf(old, oldlen, "%s%s", path, DIR_INDEX_OLD_SUFFIX);
+	if (n < 0 || (size_t)n >= oldlen) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int index_install(const char *path, const char *tmp)
+{
+	char old[PATH_MAX];
+	if (old_name(path, old, sizeof(old)) < 0 || index_retire_old(path) < 0)
+		return -1;
+	/* The file readers have now stays reachable under path.old until it is marked stale. */
+	if (link(path, old) < 0 && errno != ENOENT)
+		return -1;
+	if (rename(tmp, path) < 0) {
+		int saved = errno;
+		unlink(tmp);
+		unlink(old);
+		errno = saved;
+		return -1;
+	}
+	return dir_sync(path);
+}
+
+int index_retire_old(const char *path)
+{
+	char old[PATH_MAX];
+	if (old_name(path, old, sizeof(old)) < 0)
+		return -1;
+	int fd = open(old, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	struct stat o, now;
+	int rc = fstat(fd, &o);
+	/* A link to the file in place (the rename never happened) is not stale: only removed. */
+	bool replaced = rc == 0 && (stat(path, &now) < 0 || now.st_ino != o.st_ino ||
+				    now.st_dev != o.st_dev);
+	uint32_t stale = 0;
+	if (rc == 0 && replaced &&
+	    pwrite(fd, &stale, sizeof(stale), offsetof(struct index_header, valid)) != sizeof(stale))
+		rc = -1;
+	close(fd);
+	if (rc == 0 && unlink(old) < 0)
+		rc = -1;
+	return rc;
+}
+
+int index_write(const char *path, struct dir_user *const *users, size_t n_users,
+		struct dir_group *const *groups, size_t n_groups, uint32_t ttl, uint64_t generation)
+{
+	char tmp[PATH_MAX];
+	if (index_write_tmp(path, users, n_users, groups, n_groups, ttl, generation, tmp,
+			    sizeof(tmp)) < 0)
+		return -1;
+	if (index_install(path, tmp) < 0)
+		return -1;
+	return index_retire_old(path);
 }

@@ -42,6 +42,10 @@ struct dir_group {
 	char *domain;
 	char **members;
 	uint32_t n_members;
+	/* dird: a big group's record as encoded with encoded_ttl (dird/lookup.c); db never
+	 * changes a group it holds, so the bytes stay right as long as the group lives */
+	struct buf encoded;
+	uint32_t encoded_ttl;
 };
 
 void dir_user_free(struct dir_user *u);

@@ -30,6 +30,7 @@ void dir_group_free(struct dir_group *g)
 	for (uint32_t i = 0; i < g->n_members; i++)
 		free(g->members[i]);
 	free(g->members);
+	buf_free(&g->encoded);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -68,16 +69,22 @@ void record_encode_group(struct buf *b, const struct dir_group *g, uint32_t ttl)
 	 * block, each with its NUL: a reader copies the block once and finds every name without
 	 * scanning it. */
 	buf_put_u32(b, g->n_members);
-	size_t at = b->len;
-	buf_put_u32(b, 0);
-	for (uint32_t i = 0; i < g->n_members; i++) {
-		uint8_t l = (uint8_t)strnlen(g->members[i], DIR_MAX_NAME);
-		buf_put_bytes(b, &l, 1);
-	}
-	size_t block = b->len;
+	size_t block = 0;
 	for (uint32_t i = 0; i < g->n_members; i++)
-		buf_put_bytes(b, g->members[i], strnlen(g->members[i], DIR_MAX_NAME) + 1);
-	buf_patch_u32(b, at, (uint32_t)(b->len - block));
+		block += strnlen(g->members[i], DIR_MAX_NAME) + 1;
+	buf_put_u32(b, (uint32_t)block);
+	/* Room for all of it at once: a group of 30,000 is one allocation, not 60,000 appends. */
+	uint8_t *lens = buf_extend(b, g->n_members + block);
+	if (!lens)
+		return;
+	char *names = (char *)lens + g->n_members;
+	for (uint32_t i = 0; i < g->n_members; i++) {
+		size_t l = strnlen(g->members[i], DIR_MAX_NAME);
+		lens[i] = (uint8_t)l;
+		memcpy(names, g->members[i], l);
+		names[l] = '\0';
+		names += l + 1;
+	}
 }
 
 /* Hands out space from the caller's NSS buffer. */

@@ -11,6 +11,7 @@
 #include <tdb.h>
 #include <unistd.h>
 
+#include "fileutil.h"
 #include "protocol.h"
 #include "record_json.h"
 
@@ -70,11 +71,10 @@ static int put_group(struct tdb_context *t, const struct dir_group *g)
 	return rc;
 }
 
-static int write_file(const char *dir, enum store_kind kind, const struct store_contents *c)
+static int write_tmp(const char *dir, enum store_kind kind, const struct store_contents *c)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
-	if (path_of(path, sizeof(path), dir, kind, "") < 0 ||
-	    path_of(tmp, sizeof(tmp), dir, kind, ".tmp") < 0)
+	char tmp[PATH_MAX];
+	if (path_of(tmp, sizeof(tmp), dir, kind, STORE_TMP_SUFFIX) < 0)
 		return -1;
 	unlink(tmp);
 	size_t n = kind == STORE_USERS ? c->n_users : c->n_groups;
@@ -91,8 +91,6 @@ static int write_file(const char *dir, enum store_kind kind, const struct store_
 		rc = -1;
 	if (tdb_close(t) != 0)
 		rc = -1;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -1;
 	if (rc != 0) {
 		int saved = errno;
 		unlink(tmp);
@@ -101,11 +99,43 @@ static int write_file(const char *dir, enum store_kind kind, const struct store_
 	return rc;
 }
 
-int store_write_all(const char *cache_dir, const struct store_contents *c)
+int store_write_tmp(const char *cache_dir, const struct store_contents *c)
 {
-	if (write_file(cache_dir, STORE_USERS, c) < 0 || write_file(cache_dir, STORE_GROUPS, c) < 0)
+	char path[PATH_MAX];
+	/* The groups' file is begun only once the users' is whole: store_recover counts on it. */
+	if (write_tmp(cache_dir, STORE_USERS, c) < 0 || write_tmp(cache_dir, STORE_GROUPS, c) < 0 ||
+	    path_of(path, sizeof(path), cache_dir, STORE_USERS, "") < 0 || dir_sync(path) < 0) {
+		int saved = errno;
+		store_recover(cache_dir);
+		errno = saved;
 		return -1;
+	}
 	return 0;
+}
+
+int store_install(const char *cache_dir, enum store_kind kind)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	if (path_of(path, sizeof(path), cache_dir, kind, "") < 0 ||
+	    path_of(tmp, sizeof(tmp), cache_dir, kind, STORE_TMP_SUFFIX) < 0 ||
+	    rename(tmp, path) < 0)
+		return -1;
+	return dir_sync(path);
+}
+
+void store_recover(const char *cache_dir)
+{
+	char users_tmp[PATH_MAX], groups_tmp[PATH_MAX];
+	if (path_of(users_tmp, sizeof(users_tmp), cache_dir, STORE_USERS, STORE_TMP_SUFFIX) < 0 ||
+	    path_of(groups_tmp, sizeof(groups_tmp), cache_dir, STORE_GROUPS, STORE_TMP_SUFFIX) < 0)
+		return;
+	/* The users' file went in and the groups' did not: the groups' is whole (both were
+	 * written and synced before either went in), so it goes in too and the pair is new. */
+	if (access(users_tmp, F_OK) < 0 && errno == ENOENT && access(groups_tmp, F_OK) == 0)
+		store_install(cache_dir, STORE_GROUPS);
+	/* Anything else left over was never part of the cache. */
+	unlink(users_tmp);
+	unlink(groups_tmp);
 }
 
 static struct tdb_context *open_live(const char *dir, enum store_kind kind, int flags)

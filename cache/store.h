@@ -4,9 +4,12 @@
  *   keys "ID_<uid|gid>" and "NAME_<name>" (no trailing NUL), each the record as JSON
  *   (cache/record_json.h); "CACHE_EXPIRATION": decimal unix time the contents expire.
  * The files are root-only (0600): no other user can take a tdb lock dird would wait for.
- * A full refresh writes new files and renames them into place; single entries are added in
- * a tdb transaction.  Only dird writes; callers serialise their writes (tdb's fcntl locks do
- * not separate threads of one process). */
+ * A full refresh replaces the two as a pair: store_write_tmp writes and syncs both as
+ * "<file>.tmp" (the users' first), store_install renames each into place (the users' first),
+ * and store_recover, at dird's start, finishes a pair a crash left half installed and removes
+ * what else it left, so the users' and the groups' files always come from the same refresh.
+ * Single entries are added in a tdb transaction.  Only dird writes; callers serialise their
+ * writes (tdb's fcntl locks do not separate threads of one process). */
 #ifndef DIR_STORE_H
 #define DIR_STORE_H
 
@@ -29,7 +32,11 @@ struct store_contents {
 	time_t expires;
 };
 
-int store_write_all(const char *cache_dir, const struct store_contents *c);
+#define STORE_TMP_SUFFIX ".tmp"
+
+int store_write_tmp(const char *cache_dir, const struct store_contents *c);
+int store_install(const char *cache_dir, enum store_kind kind);
+void store_recover(const char *cache_dir);
 int store_insert_user(const char *cache_dir, const struct dir_user *u);
 int store_insert_group(const char *cache_dir, const struct dir_group *g);
 /* Removes a record's two keys (an entry the directory no longer has, or renamed). */

@@ -1,20 +1,38 @@
 #include "clients.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "dird.h"
 #include "log.h"
 #include "protocol.h"
 
+/* A reply the worker or a PAM thread never posted (it could not allocate the note) must not
+ * hold its slot for ever: longer than any request takes (pam_dir waits at most 120 s). */
+#define WAITING_LIMIT_MS 130000
+
 static unsigned count_uid(const struct clients *cs, uid_t uid)
 {
 	unsigned n = 0;
 	for (size_t i = 0; i < cs->n; i++)
-		n += cs->v[i].uid == uid;
+		n += !cs->v[i].pam && cs->v[i].uid == uid;
 	return n;
+}
+
+/* Room for one more connection of uid on this socket. */
+static bool has_room(const struct clients *cs, bool pam, uid_t uid)
+{
+	if (pam)
+		return cs->n_pam < MAX_PAM_CLIENTS;
+	size_t lookups = cs->n - cs->n_pam;
+	if (uid == 0)
+		return lookups < MAX_LOOKUP_CLIENTS;
+	return lookups < MAX_LOOKUP_CLIENTS - ROOT_LOOKUP_CLIENTS &&
+	       count_uid(cs, uid) < MAX_CLIENTS_PER_UID;
 }
 
 void clients_accept(struct clients *cs, int listen_fd, bool pam)
@@ -25,25 +43,33 @@ void clients_accept(struct clients *cs, int listen_fd, bool pam)
 			return;
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cs->n == MAX_CLIENTS ||
-		    (cred.uid != 0 && count_uid(cs, cred.uid) >= MAX_CLIENTS_PER_UID)) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+		    !has_room(cs, pam, cred.uid)) {
 			close(fd); /* the client sees its connection closed and answers "unavailable" */
 			continue;
 		}
 		struct client *c = &cs->v[cs->n++];
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
+		c->id = ++cs->next_id;
 		c->pam = pam;
 		c->uid = cred.uid;
+		c->state = CLIENT_READING;
 		c->deadline_ms = now_ms() + DIR_CLIENT_IO_TIMEOUT_MS;
 		buf_init(&c->body, DIR_MAX_REQUEST);
+		cs->n_pam += pam;
 	}
 }
 
 size_t clients_pollfds(const struct clients *cs, struct pollfd *p)
 {
-	for (size_t i = 0; i < cs->n; i++)
-		p[i] = (struct pollfd){ .fd = cs->v[i].fd, .events = POLLIN };
+	for (size_t i = 0; i < cs->n; i++) {
+		const struct client *c = &cs->v[i];
+		/* A waiting client is not polled: a negative fd makes poll skip the entry. */
+		short events = c->state == CLIENT_READING ? POLLIN :
+			       c->state == CLIENT_WRITING ? POLLOUT : 0;
+		p[i] = (struct pollfd){ .fd = events ? c->fd : -1, .events = events };
+	}
 	return cs->n;
 }
 
@@ -92,13 +118,83 @@ static int read_more(struct client *c)
 	}
 }
 
-static void drop(struct clients *cs, size_t i, bool close_fd)
+/* 1: the whole reply is out; 0: the client has not taken all of it yet; -1: it left. */
+static int write_more(struct client *c)
+{
+	const size_t hlen = sizeof(c->hdr);
+	for (;;) {
+		size_t total = hlen + c->body.len;
+		if (c->sent == total)
+			return 1;
+		struct iovec iov[2];
+		int n = 0;
+		if (c->sent < hlen)
+			iov[n++] = (struct iovec){ (char *)c->hdr + c->sent, hlen - c->sent };
+		size_t body_sent = c->sent > hlen ? c->sent - hlen : 0;
+		if (c->body.len > body_sent)
+			iov[n++] = (struct iovec){ c->body.data + body_sent, c->body.len - body_sent };
+		struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+		ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w > 0) {
+			c->sent += (size_t)w;
+			continue;
+		}
+		if (w < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		return -1;
+	}
+}
+
+static void release(struct client *c)
+{
+	if (c->pam)
+		buf_free_wipe(&c->body); /* a password, or a user's tickets */
+	else
+		buf_free(&c->body);
+}
+
+static void drop(struct clients *cs, size_t i)
 {
 	struct client *c = &cs->v[i];
-	if (close_fd)
-		close(c->fd);
-	buf_free_wipe(&c->body); /* a PAM request holds a password */
+	close(c->fd);
+	release(c);
+	cs->n_pam -= c->pam;
 	cs->v[i] = cs->v[--cs->n];
+}
+
+/* The reply goes out now if the client takes it, else as it reads. */
+static void start_reply(struct client *c, uint32_t status, struct buf *reply)
+{
+	if (reply->failed)
+		status = DIR_UNAVAIL;
+	if (status != DIR_OK)
+		buf_reset(reply);
+	release(c);
+	c->body = *reply;
+	buf_init(reply, 0);
+	c->hdr[0] = DIR_PROTO_MAGIC;
+	c->hdr[1] = status;
+	c->hdr[2] = (uint32_t)c->body.len;
+	c->sent = 0;
+	c->state = CLIENT_WRITING;
+	c->deadline_ms = now_ms() + DIR_CLIENT_IO_TIMEOUT_MS;
+}
+
+/* A whole request: answered now, or left waiting for another thread's reply. */
+static void take_request(struct dird *d, struct client *c)
+{
+	struct buf body = c->body, reply;
+	uint32_t status;
+	buf_init(&c->body, 0);
+	buf_init(&reply, DIR_MAX_REPLY);
+	if (server_request(d, c->id, c->pam, c->uid, c->hdr[1], &body, &status, &reply)) {
+		start_reply(c, status, &reply);
+	} else {
+		c->state = CLIENT_WAITING;
+		c->deadline_ms = now_ms() + WAITING_LIMIT_MS;
+	}
+	buf_free_wipe(&body); /* a PAM request holds a password */
+	buf_free(&reply);
 }
 
 void clients_service(struct dird *d, struct clients *cs, const struct pollfd *p, size_t n)
@@ -107,20 +203,47 @@ void clients_service(struct dird *d, struct clients *cs, const struct pollfd *p,
 	/* From the end: drop() moves the last client into the freed slot. */
 	for (size_t i = n; i-- > 0;) {
 		struct client *c = &cs->v[i];
-		if (p[i].fd != c->fd)
-			continue;
-		int r = p[i].revents ? read_more(c) : 0;
-		if (r == 1) {
-			struct buf body = c->body;
-			buf_init(&c->body, 0);
-			server_request(d, c->fd, c->pam, c->uid, c->hdr[1], &body);
-			buf_free_wipe(&body);
-			drop(cs, i, false); /* server_request owns the socket now */
-		} else if (r < 0 || now >= c->deadline_ms) {
-			if (r == 0)
-				log_debug("a client (uid %u) sent no whole request in %d ms", (unsigned)c->uid,
-					  DIR_CLIENT_IO_TIMEOUT_MS);
-			drop(cs, i, true);
+		int r = 0;
+		if (p[i].fd == c->fd && p[i].revents) {
+			if (c->state == CLIENT_READING && (r = read_more(c)) == 1) {
+				take_request(d, c);
+				r = 0;
+			}
+			if (c->state == CLIENT_WRITING)
+				r = write_more(c);
 		}
+		if (r == 0 && now < c->deadline_ms)
+			continue;
+		if (r == 0)
+			log_debug("a client (uid %u) %s in %d ms", (unsigned)c->uid,
+				  c->state == CLIENT_READING ? "sent no whole request" :
+				  c->state == CLIENT_WRITING ? "did not read its reply" :
+							       "got no reply",
+				  c->state == CLIENT_WAITING ? WAITING_LIMIT_MS : DIR_CLIENT_IO_TIMEOUT_MS);
+		drop(cs, i);
+	}
+}
+
+void clients_take_replies(struct dird *d, struct clients *cs)
+{
+	pthread_mutex_lock(&d->replies_lock);
+	struct posted_reply *list = d->replies;
+	d->replies = NULL;
+	pthread_mutex_unlock(&d->replies_lock);
+	while (list) {
+		struct posted_reply *r = list;
+		list = r->next;
+		for (size_t i = 0; i < cs->n; i++) {
+			struct client *c = &cs->v[i];
+			if (c->id != r->conn || c->state != CLIENT_WAITING)
+				continue;
+			start_reply(c, r->status, &r->body);
+			/* Most replies fit the socket's buffer: out at once, the slot free again. */
+			if (write_more(c) != 0)
+				drop(cs, i);
+			break;
+		}
+		buf_free_wipe(&r->body); /* not taken: the client is gone */
+		free(r);
 	}
 }

@@ -32,12 +32,20 @@ struct domain_state {
 	time_t next_probe;
 };
 
-/* A cache miss handed to the worker: it owns the client's socket until it replies. */
+/* A cache miss handed to the worker, for connection `conn` (clients.h). */
 struct miss {
-	int fd;
+	uint64_t conn;
 	uint32_t op;
 	struct buf body;
 	struct miss *next;
+};
+
+/* A reply of the worker or a PAM thread, for the main loop to write. */
+struct posted_reply {
+	uint64_t conn;
+	uint32_t status;
+	struct buf body;
+	struct posted_reply *next;
 };
 
 struct dird {
@@ -62,14 +70,23 @@ struct dird {
 	pthread_cond_t work_cond;
 	struct miss *queue_head, *queue_tail;
 	size_t queue_len;
-	long long worker_busy_since_ms;	/* 0 when idle */
+	bool worker_active;		/* from taking a miss until its reply is posted */
+	bool worker_hold;		/* take no new miss: a reload waits for the worker */
+	bool reload_pending;		/* SIGHUP: apply when no other thread reads cfg */
+	long long worker_busy_since_ms;	/* asking a domain since; 0 when not */
 	size_t worker_domain;		/* the domain it is asking */
 	unsigned probes_running;
 	unsigned pam_running;		/* pam_request.c's threads */
 	struct ratelimit misses;	/* cache misses per local user */
+	pthread_mutex_t replies_lock;	/* replies, taken by the main loop (clients.c) */
+	struct posted_reply *replies;
 };
 
 long long now_ms(void);
+/* For tests that kill or signal dird at a given step (tests/e2e/test_survive.sh): with
+ * DIRD_TEST_STOP_AT=STEP[,STEP...] in its environment dird stops itself (SIGSTOP) at each
+ * STEP it reaches; with DIRD_TEST_PAUSE_AT=STEP the thread that reaches it sleeps 1 s there. */
+void test_hook(const char *step);
 /* Marks db as ahead of the index and wakes the main loop to publish it.  Lock held. */
 void mark_dirty_locked(struct dird *d);
 
@@ -102,22 +119,28 @@ void domain_tick_locked(struct dird *d);
 
 /* worker.c */
 int worker_start(struct dird *d);
-/* Takes ownership of fd and body.  Called with lock held. */
-void worker_submit_locked(struct dird *d, int fd, uint32_t op, struct buf *body);
+/* Queues a miss of connection conn; takes body.  False (body left) when the queue is full.
+ * Called with lock held. */
+bool worker_submit_locked(struct dird *d, uint64_t conn, uint32_t op, struct buf *body);
 
-/* pam_request.c: a PAM request runs in a thread of its own (binds wait on the network); it
- * owns fd and body and replies on fd.  Called with lock held. */
-void pam_submit_locked(struct dird *d, int fd, uint32_t op, struct buf *body);
+/* pam_request.c: a PAM request runs in a thread of its own (binds wait on the network), which
+ * posts its reply for connection conn; takes body.  False (body left) when too many run.
+ * Called with lock held. */
+bool pam_submit_locked(struct dird *d, uint64_t conn, uint32_t op, struct buf *body);
 
 /* notify.c: tells systemd (NOTIFY_SOCKET) that dird serves. */
 void notify_ready(void);
 
 /* server.c */
 int server_listen(const char *run_dir, const char *name, mode_t mode);
-/* Answers one whole request of a client (uid from SO_PEERCRED) and takes its socket: PAM
- * requests only on the PAM socket and from root, everything else only on the other. */
-void server_request(struct dird *d, int fd, bool pam_socket, uid_t uid, uint32_t op,
-		    struct buf *body);
-void server_reply(int fd, uint32_t status, struct buf *reply);
+/* Answers one whole request of connection conn (uid from SO_PEERCRED): true with the answer
+ * in status and reply, false when the worker or a PAM thread took it (body with it) and will
+ * post the reply.  PAM requests only on the PAM socket and from root, everything else only on
+ * the other. */
+bool server_request(struct dird *d, uint64_t conn, bool pam_socket, uid_t uid, uint32_t op,
+		    struct buf *body, uint32_t *status, struct buf *reply);
+/* Hands a reply to the main loop, which writes it to conn (clients.c); takes reply's bytes.
+ * Any thread, no lock held. */
+void server_post_reply(struct dird *d, uint64_t conn, uint32_t status, struct buf *reply);
 
 #endif

@@ -318,9 +318,15 @@ void ldap_conn_close(struct ldap_conn *c)
 	c->have_domain_sid = false;
 }
 
+/* A paged search ends when the server sends no cookie.  One that never stops sending one
+ * (broken, or hostile) would hold a refresh for ever and fill memory: a search takes at most
+ * MAX_SEARCH_ENTRIES entries, and at most MAX_EMPTY_PAGES pages in a row without one. */
+#define MAX_SEARCH_ENTRIES 2000000
+#define MAX_EMPTY_PAGES 100
+
 static int one_page(struct ldap_conn *c, const char *base, int scope, const char *filter,
 		    const char *const *attrs, struct berval *cookie, ldap_entry_fn fn, void *arg,
-		    char *err, size_t errlen)
+		    long *entries, char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
 	LDAPControl *page = NULL, *ctrls[2] = { NULL, NULL };
@@ -338,6 +344,7 @@ static int one_page(struct ldap_conn *c, const char *base, int scope, const char
 			       NULL, &tv, 0, &res);
 	if (rc != LDAP_SUCCESS && rc != LDAP_REFERRAL && !res)
 		goto fail;
+	*entries = ldap_count_entries(c->ld, res);
 	for (LDAPMessage *e = ldap_first_entry(c->ld, res); e; e = ldap_next_entry(c->ld, e))
 		if (fn(c->ld, e, arg) < 0) {
 			snprintf(err, errlen, "out of memory");
@@ -387,10 +394,29 @@ int ldap_conn_search(struct ldap_conn *c, const char *base, enum dir_scope scope
 		return -1;
 	}
 	struct berval cookie = { 0, NULL };
+	long total = 0, empty_run = 0;
 	int rc;
-	do
-		rc = one_page(c, base, scopes[scope], filter, attrs, &cookie, fn, arg, err, errlen);
-	while (rc == 0 && cookie.bv_val && cookie.bv_len > 0);
+	for (;;) {
+		long entries = 0;
+		rc = one_page(c, base, scopes[scope], filter, attrs, &cookie, fn, arg, &entries, err,
+			      errlen);
+		if (rc < 0 || !cookie.bv_val || cookie.bv_len == 0)
+			break;
+		total += entries;
+		empty_run = entries > 0 ? 0 : empty_run + 1;
+		if (total > MAX_SEARCH_ENTRIES || empty_run >= MAX_EMPTY_PAGES) {
+			if (total > MAX_SEARCH_ENTRIES)
+				snprintf(err, errlen, "search of %s for %s on %s: more than %d entries "
+					 "and the server says there are more; stopped", base, filter,
+					 c->server, MAX_SEARCH_ENTRIES);
+			else
+				snprintf(err, errlen, "search of %s for %s on %s: %d pages in a row "
+					 "without an entry, each saying there are more; stopped (a "
+					 "broken server?)", base, filter, c->server, MAX_EMPTY_PAGES);
+			rc = -1;
+			break;
+		}
+	}
 	ber_memfree(cookie.bv_val);
 	return rc;
 }

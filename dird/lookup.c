@@ -68,6 +68,29 @@ static bool domain_may_have(const struct dird *d, size_t i, const struct target 
 	return idmap_domain_takes_id(&d->cfg.domains[i], t->q.id);
 }
 
+/* A big group is encoded once, not at each reply: otherwise clients asking for it over and over
+ * (and never reading the answer) would cost the main loop 60,000 appends for 30,000 members
+ * each time, and delay everyone else's replies. */
+#define ENCODED_ONCE_MEMBERS 1000
+
+static void encode_group(struct buf *reply, struct dir_group *g, uint32_t ttl)
+{
+	if (g->n_members < ENCODED_ONCE_MEMBERS) {
+		record_encode_group(reply, g, ttl);
+		return;
+	}
+	if (!g->encoded.len || g->encoded_ttl != ttl) {
+		buf_free(&g->encoded);
+		buf_init(&g->encoded, DIR_MAX_REPLY);
+		record_encode_group(&g->encoded, g, ttl);
+		g->encoded_ttl = ttl;
+	}
+	if (g->encoded.failed)
+		reply->failed = true;
+	else
+		buf_put_bytes(reply, g->encoded.data, g->encoded.len);
+}
+
 /* Encodes db's record into reply: DIR_OK if fresh, LOOKUP_STALE if due for a refresh,
  * LOOKUP_MISS if db does not have it.  Lock held. */
 static uint32_t answer_from_db(struct dird *d, const struct lookup_query *q, struct buf *reply)
@@ -86,7 +109,7 @@ static uint32_t answer_from_db(struct dird *d, const struct lookup_query *q, str
 		return is_fresh(d, u->fetched) ? DIR_OK : LOOKUP_STALE;
 	}
 	if (g) {
-		record_encode_group(reply, g, d->cfg.entry_ttl);
+		encode_group(reply, g, d->cfg.entry_ttl);
 		return is_fresh(d, g->fetched) ? DIR_OK : LOOKUP_STALE;
 	}
 	return LOOKUP_MISS;
@@ -173,7 +196,7 @@ static void insert_found(struct dird *d, uint32_t op, void *found, struct buf *r
 		db_add_user(&d->db, u);
 	} else {
 		struct dir_group *g = found;
-		record_encode_group(reply, g, d->cfg.entry_ttl);
+		encode_group(reply, g, d->cfg.entry_ttl);
 		forget_group_locked(d, g->name, g->gid);
 		if (store_insert_group(d->cfg.cache_dir, g) < 0)
 			log_warning("cannot add group %s to the cache", g->name);

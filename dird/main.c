@@ -25,6 +25,27 @@
  * (an `ls -l` of a directory) cost one rewrite. */
 #define PUBLISH_DELAY_MS 200
 
+/* Whether `list` (comma-separated) names step. */
+static bool names_step(const char *list, const char *step)
+{
+	size_t n = strlen(step);
+	for (const char *p = list; p && *p; p += strcspn(p, ","), p += *p == ',')
+		if (!strncmp(p, step, n) && (p[n] == ',' || !p[n]))
+			return true;
+	return false;
+}
+
+void test_hook(const char *step)
+{
+	const char *pause = secure_getenv("DIRD_TEST_PAUSE_AT");
+	if (names_step(secure_getenv("DIRD_TEST_STOP_AT"), step))
+		raise(SIGSTOP);
+	if (pause && !strcmp(pause, step)) {
+		log_info("test hook: pausing 1 s at %s", step);
+		sleep(1);
+	}
+}
+
 long long now_ms(void)
 {
 	struct timespec ts;
@@ -168,18 +189,30 @@ static int next_timeout(struct dird *d)
 	return (int)t;
 }
 
-static void on_tick(struct dird *d, bool *reload_pending)
+/* A pending reload waits for the threads that read the configuration: refreshes, probes and
+ * PAM requests run to their end, and the worker takes no new miss until it is applied (the
+ * misses wait in the queue), so a stream of misses cannot put it off. */
+static void reload_when_idle_locked(struct dird *d)
+{
+	d->worker_hold = d->reload_pending && !d->refreshing && !d->probes_running &&
+			 !d->pam_running;
+	if (d->worker_hold && !d->worker_active) {
+		d->reload_pending = false;
+		d->worker_hold = false;
+		reload(d);
+	}
+	if (!d->worker_hold)
+		pthread_cond_signal(&d->work_cond);
+}
+
+static void on_tick(struct dird *d)
 {
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
 	if (d->dirty && now_ms() - d->dirty_since_ms >= PUBLISH_DELAY_MS)
 		publish_locked(d, false);
 	domain_tick_locked(d);
-	if (*reload_pending && !d->refreshing && !d->probes_running && !d->queue_head &&
-	    !d->worker_busy_since_ms && !d->pam_running) {
-		*reload_pending = false;
-		reload(d);
-	}
+	reload_when_idle_locked(d);
 	if (d->cfg.enumerate && !d->refreshing && time(NULL) >= d->next_refresh)
 		refresh_start_locked(d);
 	pthread_mutex_unlock(&d->lock);
@@ -192,6 +225,15 @@ int main(int argc, char **argv)
 					      { "config", required_argument, NULL, 'c' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
+	/* Blocked first of all, so only the signalfd sees them: a SIGHUP while dird starts is a
+	 * reload once it serves (not the default action, death), and no thread takes one. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	bool foreground = false;
 	const char *conf = NULL;
 	int o;
@@ -216,9 +258,11 @@ int main(int argc, char **argv)
 	log_setup("dird", true, DIR_LOG_INFO);
 
 	static struct dird d = { .store_lock = PTHREAD_MUTEX_INITIALIZER,
-				 .lock = PTHREAD_MUTEX_INITIALIZER };
+				 .lock = PTHREAD_MUTEX_INITIALIZER,
+				 .replies_lock = PTHREAD_MUTEX_INITIALIZER };
 	if (load_config(conf ? conf : dir_config_path(), &d.cfg) < 0)
 		return 1;
+	test_hook("start");
 	/* For GSSAPI binds, which read only the environment; set before any thread starts. */
 	if (d.cfg.krb5_config)
 		setenv("KRB5_CONFIG", d.cfg.krb5_config, 1);
@@ -229,14 +273,6 @@ int main(int argc, char **argv)
 	if (take_instance_lock(d.cfg.run_dir) < 0 || setup_state(&d) < 0)
 		return 1;
 
-	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGPIPE);
-	/* Blocked before any thread starts, so only the signalfd sees them. */
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	int lfd = server_listen(d.cfg.run_dir, DIR_SOCKET_NAME, 0666);
 	int pam_fd = server_listen(d.cfg.run_dir, DIR_PAM_SOCKET_NAME, 0600);
@@ -267,7 +303,6 @@ int main(int argc, char **argv)
 	log_info("ready, listening on %s/%s", d.cfg.run_dir, DIR_SOCKET_NAME);
 	notify_ready();
 
-	bool reload_pending = false;
 	static struct clients clients;
 	static struct pollfd p[4 + MAX_CLIENTS];
 	for (;;) {
@@ -288,10 +323,13 @@ int main(int argc, char **argv)
 		if (r > 0 && (p[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGHUP)
-					reload_pending = true;
-				else if (si.ssi_signo != SIGPIPE)
+				if (si.ssi_signo == SIGHUP) {
+					pthread_mutex_lock(&d.lock);
+					d.reload_pending = true;
+					pthread_mutex_unlock(&d.lock);
+				} else if (si.ssi_signo != SIGPIPE) {
 					break;
+				}
 			}
 		}
 		/* Clients first: accepting may move them around in the table. */
@@ -303,7 +341,8 @@ int main(int argc, char **argv)
 		uint64_t wakes;
 		if (r > 0 && (p[2].revents & POLLIN) && read(d.wake_fd, &wakes, sizeof(wakes)) < 0)
 			log_debug("wake: %s", strerror(errno));
-		on_tick(&d, &reload_pending);
+		clients_take_replies(&d, &clients);
+		on_tick(&d);
 	}
 
 	log_info("stopping");

@@ -25,7 +25,7 @@
 
 struct pam_job {
 	struct dird *d;
-	int fd;
+	uint64_t conn;
 	uint32_t op;
 	struct buf body;
 };
@@ -477,8 +477,7 @@ static void *pam_thread(void *arg)
 		buf_put_bytes(&reply, r.ccache.data, r.ccache.len);
 		status = DIR_OK;
 	}
-	server_reply(job->fd, status, &reply);
-	close(job->fd);
+	server_post_reply(d, job->conn, status, &reply);
 	buf_free_wipe(&reply); /* tickets are secrets too */
 	buf_free_wipe(&r.ccache);
 	buf_free_wipe(&job->body);
@@ -489,11 +488,11 @@ static void *pam_thread(void *arg)
 	return NULL;
 }
 
-void pam_submit_locked(struct dird *d, int fd, uint32_t op, struct buf *body)
+bool pam_submit_locked(struct dird *d, uint64_t conn, uint32_t op, struct buf *body)
 {
 	struct pam_job *job = d->pam_running < MAX_PAM_THREADS ? calloc(1, sizeof(*job)) : NULL;
 	if (job) {
-		*job = (struct pam_job){ d, fd, op, *body };
+		*job = (struct pam_job){ d, conn, op, *body };
 		buf_init(body, 0);
 		pthread_t t;
 		pthread_attr_t attr;
@@ -503,14 +502,11 @@ void pam_submit_locked(struct dird *d, int fd, uint32_t op, struct buf *body)
 		pthread_attr_destroy(&attr);
 		if (rc == 0) {
 			d->pam_running++;
-			return;
+			return true;
 		}
 		*body = job->body;
 		free(job);
 	}
 	log_warning("too many PAM requests at once; answering one 'unavailable'");
-	struct buf empty;
-	buf_init(&empty, 0);
-	server_reply(fd, DIR_UNAVAIL, &empty);
-	close(fd);
+	return false;
 }

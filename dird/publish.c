@@ -6,33 +6,76 @@
 #include <string.h>
 
 #include "dird.h"
+#include "fileutil.h"
 #include "index.h"
 #include "log.h"
 #include "store.h"
 
+/* The steps of writing a whole new cache (a refresh, a flush): between any two of them a dird
+ * that is killed leaves files its next start makes whole (recover).  Tests stop it there. */
+static void whole_cache_step(bool with_store, const char *step)
+{
+	if (with_store)
+		test_hook(step);
+}
+
 int publish_locked(struct dird *d, bool with_store)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", d->cfg.cache_dir, DIR_INDEX_FILE);
+	d->db.c.expires = time(NULL) + d->cfg.refresh_interval;
+	const char *dir = d->cfg.cache_dir;
+	if (with_store) {
+		if (store_write_tmp(dir, &d->db.c) < 0)
+			goto store_failed;
+		whole_cache_step(with_store, "store-written");
+		if (store_install(dir, STORE_USERS) < 0)
+			goto store_failed;
+		whole_cache_step(with_store, "store-half-installed");
+		if (store_install(dir, STORE_GROUPS) < 0)
+			goto store_failed;
+		whole_cache_step(with_store, "store-installed");
+	}
+	if (index_write_tmp(path, d->db.c.users, d->db.c.n_users, d->db.c.groups, d->db.c.n_groups,
+			    d->cfg.entry_ttl, d->generation + 1, tmp, sizeof(tmp)) < 0)
+		goto index_failed;
+	whole_cache_step(with_store, "index-written");
+	if (index_install(path, tmp) < 0)
+		goto index_failed;
+	whole_cache_step(with_store, "index-installed");
+	d->generation++;
+	d->dirty = false;
+	/* Readers of the old file are told; if this fails they are at the next start. */
+	if (index_retire_old(path) < 0)
+		log_warning("cannot mark the replaced %s stale: %s", path, strerror(errno));
+	return 0;
+store_failed:
+	log_error("cannot write the cache in %s: %s", dir, strerror(errno));
+	store_recover(dir);
+	return -1;
+index_failed:
+	log_error("cannot write %s: %s", path, strerror(errno));
+	return -1;
+}
+
+/* What a dird killed while it wrote the cache left: the tdb pair finished or cleaned, a
+ * replaced index marked stale (processes that still map it reach the new one), temporary
+ * files removed. */
+static void recover(struct dird *d)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/%s", d->cfg.cache_dir, DIR_INDEX_FILE);
-	d->db.c.expires = time(NULL) + d->cfg.refresh_interval;
-	if (with_store && store_write_all(d->cfg.cache_dir, &d->db.c) < 0) {
-		log_error("cannot write the cache in %s: %s", d->cfg.cache_dir, strerror(errno));
-		return -1;
-	}
-	if (index_write(path, d->db.c.users, d->db.c.n_users, d->db.c.groups, d->db.c.n_groups,
-			d->cfg.entry_ttl, d->generation + 1) < 0) {
-		log_error("cannot write %s: %s", path, strerror(errno));
-		return -1;
-	}
-	d->generation++;
-	d->dirty = false;
-	return 0;
+	store_recover(d->cfg.cache_dir);
+	if (index_retire_old(path) < 0)
+		log_warning("cannot mark the replaced %s stale: %s", path, strerror(errno));
+	file_remove_tmps(path);
 }
 
 void publish_load_cache(struct dird *d)
 {
 	struct store_contents c;
 	char err[512];
+	recover(d);
 	if (store_load(d->cfg.cache_dir, &c, err, sizeof(err)) < 0) {
 		log_error("%s; discarding the cache and rebuilding it", err);
 		store_remove(d->cfg.cache_dir);

@@ -1,8 +1,8 @@
-/* A request read by clients.c: answered here, or handed with its socket to the worker or a PAM
- * thread (libcommon/protocol.h). */
+/* A request read by clients.c: answered here, or handed to the worker or a PAM thread, whose
+ * replies come back through server_post_reply (libcommon/protocol.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -43,21 +43,6 @@ int server_listen(const char *run_dir, const char *name, mode_t mode)
 		return -1;
 	}
 	return fd;
-}
-
-static int send_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-	while (n > 0) {
-		ssize_t r = send(fd, s, n, MSG_NOSIGNAL);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		s += r;
-		n -= (size_t)r;
-	}
-	return 0;
 }
 
 static void encode_status(struct dird *d, struct buf *b)
@@ -135,15 +120,23 @@ static uint32_t dispatch(struct dird *d, uint32_t op, uid_t peer, const struct b
 	}
 }
 
-void server_reply(int fd, uint32_t status, struct buf *reply)
+void server_post_reply(struct dird *d, uint64_t conn, uint32_t status, struct buf *reply)
 {
-	if (reply->failed)
-		status = DIR_UNAVAIL;
-	if (status != DIR_OK)
-		buf_reset(reply);
-	uint32_t hdr[3] = { DIR_PROTO_MAGIC, status, (uint32_t)reply->len };
-	if (send_all(fd, hdr, sizeof(hdr)) == 0)
-		send_all(fd, reply->data, reply->len);
+	struct posted_reply *r = malloc(sizeof(*r));
+	if (!r) {
+		log_error("out of memory: a reply is lost (its client's slot waits out its limit)");
+		return;
+	}
+	*r = (struct posted_reply){ .conn = conn, .status = status, .body = *reply };
+	buf_init(reply, 0);
+	pthread_mutex_lock(&d->replies_lock);
+	r->next = d->replies;
+	d->replies = r;
+	pthread_mutex_unlock(&d->replies_lock);
+	uint64_t one = 1;
+	if (write(d->wake_fd, &one, sizeof(one)) < 0) {
+		/* The counter is already non-zero: the main loop will wake anyway. */
+	}
 }
 
 static bool is_lookup(uint32_t op)
@@ -152,9 +145,9 @@ static bool is_lookup(uint32_t op)
 	       op == DIR_OP_GETGRGID || op == DIR_OP_SSH_KEYS;
 }
 
-/* A lookup: answered now from the cache, at once when no domain is usable, or handed with its
- * socket to the worker.  Returns false when the worker took the socket. */
-static bool handle_lookup(struct dird *d, int fd, uid_t uid, uint32_t op, struct buf *body,
+/* A lookup: answered now from the cache, at once when no domain is usable, or handed to the
+ * worker.  Returns false when the worker took it. */
+static bool handle_lookup(struct dird *d, uint64_t conn, uid_t uid, uint32_t op, struct buf *body,
 			  struct buf *reply, uint32_t *status)
 {
 	uint32_t cached = lookup_cached(d, op, body, reply);
@@ -166,17 +159,13 @@ static bool handle_lookup(struct dird *d, int fd, uid_t uid, uint32_t op, struct
 	bool usable = any_domain_usable_locked(d);
 	/* One local user asking for name after name the directory lacks is held back, so
 	 * the directory is not flooded for everyone else. */
-	bool allowed = ratelimit_allow(&d->misses, uid, now_ms());
-	if (usable && allowed)
-		worker_submit_locked(d, fd, op, body);
+	bool taken = usable && ratelimit_allow(&d->misses, uid, now_ms()) &&
+		     worker_submit_locked(d, conn, op, body);
 	pthread_mutex_unlock(&d->lock);
-	if (!allowed) {
-		*status = cached == LOOKUP_STALE ? DIR_OK : DIR_UNAVAIL;
-		return true;
-	}
-	/* Offline: the stale copy if there is one, else "not known", and at once. */
+	/* Offline, limited or a full queue: the stale copy if there is one, else "not known",
+	 * and at once. */
 	*status = cached == LOOKUP_STALE ? DIR_OK : DIR_UNAVAIL;
-	return !usable;
+	return !taken;
 }
 
 static bool is_pam(uint32_t op)
@@ -184,43 +173,22 @@ static bool is_pam(uint32_t op)
 	return op == DIR_OP_PAM_AUTH || op == DIR_OP_PAM_ACCOUNT || op == DIR_OP_PAM_CHAUTHTOK;
 }
 
-/* Replies are written blocking, each write bounded: by the main loop briefly (a client that
- * does not read its answer costs it little), by the worker and PAM threads longer. */
-#define MAIN_SEND_TIMEOUT_MS 100
-
-static void set_blocking(int fd, int send_timeout_ms)
+bool server_request(struct dird *d, uint64_t conn, bool pam_socket, uid_t uid, uint32_t op,
+		    struct buf *body, uint32_t *status, struct buf *reply)
 {
-	struct timeval tv = { .tv_sec = send_timeout_ms / 1000,
-			      .tv_usec = (send_timeout_ms % 1000) * 1000 };
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
-void server_request(struct dird *d, int fd, bool pam_socket, uid_t uid, uint32_t op,
-		    struct buf *body)
-{
-	struct buf reply;
-	bool reply_here = true;
-	uint32_t status;
-	buf_init(&reply, DIR_MAX_REPLY);
 	if (is_pam(op) != pam_socket || (pam_socket && uid != 0)) {
-		status = DIR_DENIED;
-	} else if (pam_socket) {
-		set_blocking(fd, DIR_CLIENT_IO_TIMEOUT_MS);
+		*status = DIR_DENIED;
+		return true;
+	}
+	if (pam_socket) {
 		pthread_mutex_lock(&d->lock);
-		pam_submit_locked(d, fd, op, body);
+		bool taken = pam_submit_locked(d, conn, op, body);
 		pthread_mutex_unlock(&d->lock);
-		reply_here = false;
-	} else if (is_lookup(op)) {
-		set_blocking(fd, DIR_CLIENT_IO_TIMEOUT_MS); /* the worker may answer */
-		reply_here = handle_lookup(d, fd, uid, op, body, &reply, &status);
-	} else {
-		status = dispatch(d, op, uid, body, &reply);
+		*status = DIR_UNAVAIL;
+		return !taken;
 	}
-	if (reply_here) {
-		set_blocking(fd, MAIN_SEND_TIMEOUT_MS);
-		server_reply(fd, status, &reply);
-		close(fd);
-	}
-	buf_free(&reply);
+	if (is_lookup(op))
+		return handle_lookup(d, conn, uid, op, body, reply, status);
+	*status = dispatch(d, op, uid, body, reply);
+	return true;
 }

@@ -1,9 +1,8 @@
 /* The worker: the one thread that asks the directory for cache misses, so that the main loop
- * never waits on the network.  Each miss carries its client's socket; the worker replies on it
- * and closes it.  A caller that gave up (nss_timeout) finds nothing; the answer is cached for
+ * never waits on the network.  It posts each reply for the main loop to write to its client
+ * (clients.c).  A caller that gave up (nss_timeout) finds nothing; the answer is cached for
  * the next one. */
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "dird.h"
 #include "log.h"
@@ -18,21 +17,26 @@ static void *worker_thread(void *arg)
 	struct dird *d = arg;
 	for (;;) {
 		pthread_mutex_lock(&d->lock);
-		while (!d->queue_head)
+		while (!d->queue_head || d->worker_hold)
 			pthread_cond_wait(&d->work_cond, &d->lock);
 		struct miss *m = d->queue_head;
 		d->queue_head = m->next;
 		if (!d->queue_head)
 			d->queue_tail = NULL;
 		d->queue_len--;
+		/* From here to the reply the worker reads the configuration: no reload meanwhile. */
+		d->worker_active = true;
 		pthread_mutex_unlock(&d->lock);
+		test_hook("miss-taken");
 
 		struct buf reply;
 		buf_init(&reply, DIR_MAX_REPLY);
 		uint32_t status = lookup_directory(d, m->op, &m->body, &reply);
-		server_reply(m->fd, status, &reply);
+		pthread_mutex_lock(&d->lock);
+		d->worker_active = false;
+		pthread_mutex_unlock(&d->lock);
+		server_post_reply(d, m->conn, status, &reply);
 		buf_free(&reply);
-		close(m->fd);
 		buf_free(&m->body);
 		free(m);
 	}
@@ -51,18 +55,12 @@ int worker_start(struct dird *d)
 	return rc == 0 ? 0 : -1;
 }
 
-void worker_submit_locked(struct dird *d, int fd, uint32_t op, struct buf *body)
+bool worker_submit_locked(struct dird *d, uint64_t conn, uint32_t op, struct buf *body)
 {
 	struct miss *m = d->queue_len < MAX_QUEUE ? calloc(1, sizeof(*m)) : NULL;
-	if (!m) {
-		struct buf empty;
-		buf_init(&empty, 0);
-		server_reply(fd, DIR_UNAVAIL, &empty);
-		close(fd);
-		buf_free(body);
-		return;
-	}
-	m->fd = fd;
+	if (!m)
+		return false;
+	m->conn = conn;
 	m->op = op;
 	m->body = *body;
 	buf_init(body, 0);
@@ -73,4 +71,5 @@ void worker_submit_locked(struct dird *d, int fd, uint32_t op, struct buf *body)
 	d->queue_tail = m;
 	d->queue_len++;
 	pthread_cond_signal(&d->work_cond);
+	return true;
 }

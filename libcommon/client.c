@@ -86,22 +86,24 @@ static int connect_socket(const char *run_dir, const char *name, long long deadl
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return fd;
-	if (errno == EAGAIN || errno == EINPROGRESS) {
-		/* A full backlog: wait for room, bounded by the deadline. */
-		int err = 0;
-		socklen_t len = sizeof(err);
-		if (wait_fd(fd, POLLOUT, deadline) == 0 &&
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
-			return fd;
-		if (err)
-			errno = err;
+	/* A non-blocking AF_UNIX connect never is "in progress": EAGAIN says the listen queue is
+	 * full (dird is busy accepting).  Try again, a little later each time, until the deadline. */
+	int pause_ms = 1;
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		long long left = deadline - now_ms();
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN || left <= 0) {
+			int saved = errno == EAGAIN ? ETIMEDOUT : errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		poll(NULL, 0, pause_ms < left ? pause_ms : (int)left);
+		if (pause_ms < 16)
+			pause_ms *= 2;
 	}
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return fd;
 }
 
 int dir_client_call(const char *run_dir, int timeout_ms, uint32_t op, const struct buf *body,

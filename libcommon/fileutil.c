@@ -1,5 +1,6 @@
 #include "fileutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,16 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int file_replace(const char *path, const void *data, size_t len, mode_t mode)
+int file_write_tmp(const char *path, const void *data, size_t len, mode_t mode, char *tmp,
+		   size_t tmplen)
 {
-	return file_replace_checked(path, data, len, mode, NULL, NULL);
-}
-
-int file_replace_checked(const char *path, const void *data, size_t len, mode_t mode,
-			 int (*check)(const char *tmp, void *arg), void *arg)
-{
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+	int n = snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid());
+	if (n < 0 || (size_t)n >= tmplen) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -42,13 +38,6 @@ int file_replace_checked(const char *path, const void *data, size_t len, mode_t 
 		fd = -1;
 		goto fail;
 	}
-	fd = -1;
-	if (check && check(tmp, arg) < 0) {
-		errno = ECANCELED;
-		goto fail;
-	}
-	if (rename(tmp, path) < 0)
-		goto fail;
 	return 0;
 fail:;
 	int saved = errno;
@@ -57,6 +46,71 @@ fail:;
 	unlink(tmp);
 	errno = saved;
 	return -1;
+}
+
+/* The directory holding path, and where its last part starts. */
+static const char *dir_of(const char *path, char *dir, size_t dirlen)
+{
+	const char *slash = strrchr(path, '/');
+	int n = !slash ? snprintf(dir, dirlen, ".") :
+		snprintf(dir, dirlen, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (n < 0 || (size_t)n >= dirlen) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	return slash ? slash + 1 : path;
+}
+
+int dir_sync(const char *path)
+{
+	char dir[PATH_MAX];
+	if (!dir_of(path, dir, sizeof(dir)))
+		return -1;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+int file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return file_replace_checked(path, data, len, mode, NULL, NULL);
+}
+
+int file_replace_checked(const char *path, const void *data, size_t len, mode_t mode,
+			 int (*check)(const char *tmp, void *arg), void *arg)
+{
+	char tmp[PATH_MAX];
+	if (file_write_tmp(path, data, len, mode, tmp, sizeof(tmp)) < 0)
+		return -1;
+	if (check && check(tmp, arg) < 0)
+		errno = ECANCELED;
+	else if (rename(tmp, path) == 0)
+		return dir_sync(path);
+	int saved = errno;
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
+void file_remove_tmps(const char *path)
+{
+	char dir[PATH_MAX], prefix[NAME_MAX + 8];
+	const char *base = dir_of(path, dir, sizeof(dir));
+	int m = base ? snprintf(prefix, sizeof(prefix), "%s.tmp.", base) : -1;
+	if (m < 0 || (size_t)m >= sizeof(prefix))
+		return;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	for (struct dirent *e; (e = readdir(d));)
+		if (!strncmp(e->d_name, prefix, (size_t)m))
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
 }
 
 int dir_ensure(const char *path, mode_t mode)

@@ -7,7 +7,15 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+/* Writes data to "<path>.tmp.<pid>" (its name in tmp) and syncs it; nothing is left on failure. */
+int file_write_tmp(const char *path, const void *data, size_t len, mode_t mode, char *tmp,
+		   size_t tmplen);
+/* Syncs the directory holding path, so that a rename in it is on disk. */
+int dir_sync(const char *path);
+/* file_write_tmp, the rename over path and dir_sync. */
 int file_replace(const char *path, const void *data, size_t len, mode_t mode);
+/* Removes every "<path>.tmp.*" a writer killed before its rename left behind. */
+void file_remove_tmps(const char *path);
 
 /* file_replace, but check(tmp, arg) looks at the written file before it is renamed into place:
  * when it returns -1 nothing is replaced, and file_replace_checked returns -1 with ECANCELED. */

@@ -61,8 +61,11 @@
  * A lookup the cache cannot answer while every domain is offline gets UNAVAIL at once.
  * A reply's status is UNAVAIL when the directory could not be asked, BADREQ for a malformed
  * request and DENIED when the caller (SO_PEERCRED) may not use the operation.  A client never
- * waits longer than its own deadline; dird never blocks on a client longer than
- * DIR_CLIENT_IO_TIMEOUT_MS. */
+ * waits longer than its own deadline (a full listen queue included: it connects again until
+ * then).  dird never blocks on a client: it reads requests and writes replies without
+ * blocking, and drops a connection whose whole request is not in within
+ * DIR_CLIENT_IO_TIMEOUT_MS of connecting, or whose whole reply is not read within
+ * DIR_CLIENT_IO_TIMEOUT_MS of its being ready. */
 #ifndef DIR_PROTOCOL_H
 #define DIR_PROTOCOL_H
 

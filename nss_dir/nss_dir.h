@@ -17,14 +17,19 @@
  * replaces it. */
 struct nss_mapping {
 	struct index_map map;
-	unsigned refs;
-	int retired;
+	unsigned refs;			/* lookups using it now */
+	unsigned pins;			/* enumerations that keep it */
+	struct nss_mapping *next;	/* among the replaced ones still held */
 };
 
 /* The current index, or NULL (no cache yet, or no usable configuration).  Never blocks on
  * anything but our own short mutex; never makes a system call while the index is current. */
 struct nss_mapping *nss_index_acquire(void);
 void nss_index_release(struct nss_mapping *m);
+/* The same for an enumeration, which keeps its mapping to its end (setXXent to endXXent);
+ * unlike a lookup's, that hold survives fork. */
+struct nss_mapping *nss_index_pin(void);
+void nss_index_unpin(struct nss_mapping *m);
 
 /* Asks dird; bounded by nss_timeout.  NSS_STATUS_SUCCESS with the record in `reply`, else
  * NOTFOUND or UNAVAIL. */
@@ -74,6 +79,9 @@ struct nss_ent {
 	struct nss_mapping *map;
 	uint64_t pos;
 };
+
+/* passwd's and group's (nss_passwd.c, nss_group.c); fork takes their locks. */
+extern struct nss_ent nss_pwent, nss_grent;
 
 void nss_ent_start(struct nss_ent *e);
 void nss_ent_end(struct nss_ent *e);

@@ -31,22 +31,22 @@ NSS_EXPORT enum nss_status _nss_dir_getgrgid_r(gid_t gid, struct group *gr, char
 	return nss_lookup(INDEX_GROUP, NULL, gid, decode, gr, buffer, buflen, errnop);
 }
 
-static struct nss_ent ent = { PTHREAD_MUTEX_INITIALIZER, INDEX_GROUP, NULL, 0 };
+struct nss_ent nss_grent = { PTHREAD_MUTEX_INITIALIZER, INDEX_GROUP, NULL, 0 };
 
 NSS_EXPORT enum nss_status _nss_dir_setgrent(int stayopen)
 {
 	(void)stayopen;
-	nss_ent_start(&ent);
+	nss_ent_start(&nss_grent);
 	return NSS_STATUS_SUCCESS;
 }
 
 NSS_EXPORT enum nss_status _nss_dir_endgrent(void)
 {
-	nss_ent_end(&ent);
+	nss_ent_end(&nss_grent);
 	return NSS_STATUS_SUCCESS;
 }
 
 NSS_EXPORT enum nss_status _nss_dir_getgrent_r(struct group *gr, char *buffer, size_t buflen, int *errnop)
 {
-	return nss_ent_next(&ent, decode, gr, buffer, buflen, errnop);
+	return nss_ent_next(&nss_grent, decode, gr, buffer, buflen, errnop);
 }

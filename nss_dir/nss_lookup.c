@@ -129,8 +129,8 @@ enum nss_status nss_lookup(enum index_kind kind, const char *name, uint32_t id,
 void nss_ent_start(struct nss_ent *e)
 {
 	pthread_mutex_lock(&e->lock);
-	nss_index_release(e->map);
-	e->map = nss_index_acquire();
+	nss_index_unpin(e->map);
+	e->map = nss_index_pin();
 	e->pos = 0;
 	pthread_mutex_unlock(&e->lock);
 }
@@ -138,7 +138,7 @@ void nss_ent_start(struct nss_ent *e)
 void nss_ent_end(struct nss_ent *e)
 {
 	pthread_mutex_lock(&e->lock);
-	nss_index_release(e->map);
+	nss_index_unpin(e->map);
 	e->map = NULL;
 	e->pos = 0;
 	pthread_mutex_unlock(&e->lock);

@@ -31,22 +31,22 @@ NSS_EXPORT enum nss_status _nss_dir_getpwuid_r(uid_t uid, struct passwd *pw, cha
 	return nss_lookup(INDEX_USER, NULL, uid, decode, pw, buffer, buflen, errnop);
 }
 
-static struct nss_ent ent = { PTHREAD_MUTEX_INITIALIZER, INDEX_USER, NULL, 0 };
+struct nss_ent nss_pwent = { PTHREAD_MUTEX_INITIALIZER, INDEX_USER, NULL, 0 };
 
 NSS_EXPORT enum nss_status _nss_dir_setpwent(int stayopen)
 {
 	(void)stayopen;
-	nss_ent_start(&ent);
+	nss_ent_start(&nss_pwent);
 	return NSS_STATUS_SUCCESS;
 }
 
 NSS_EXPORT enum nss_status _nss_dir_endpwent(void)
 {
-	nss_ent_end(&ent);
+	nss_ent_end(&nss_pwent);
 	return NSS_STATUS_SUCCESS;
 }
 
 NSS_EXPORT enum nss_status _nss_dir_getpwent_r(struct passwd *pw, char *buffer, size_t buflen, int *errnop)
 {
-	return nss_ent_next(&ent, decode, pw, buffer, buflen, errnop);
+	return nss_ent_next(&nss_pwent, decode, pw, buffer, buflen, errnop);
 }

@@ -25,25 +25,60 @@ static char index_path[PATH_MAX];
 static char run_dir[PATH_MAX];
 static int timeout_ms;
 static unsigned negative_ttl;
-static struct nss_mapping *current;
 static time_t last_open_try;
-static struct nss_mapping slots[2]; /* the current mapping and one still in use by a reader */
+/* The index as it is now, and those dird has replaced since that someone still holds: any
+ * number of them, so no enumeration left open (many daemons never call endpwent) ever keeps
+ * the current one from being mapped. */
+static struct nss_mapping *current, *retired;
 
+/* A retired mapping goes away with the last lookup or enumeration that holds it.  Lock held. */
+static void drop_if_unused(struct nss_mapping *m)
+{
+	if (m->refs || m->pins)
+		return;
+	for (struct nss_mapping **p = &retired; *p; p = &(*p)->next)
+		if (*p == m) {
+			*p = m->next;
+			break;
+		}
+	index_close(&m->map);
+	free(m);
+}
+
+/* fork: the enumerations' locks and ours are taken, so the child finds none held. */
 static void lock_before_fork(void)
 {
+	pthread_mutex_lock(&nss_pwent.lock);
+	pthread_mutex_lock(&nss_grent.lock);
 	pthread_mutex_lock(&lock);
 }
 
 static void unlock_after_fork(void)
 {
 	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&nss_grent.lock);
+	pthread_mutex_unlock(&nss_pwent.lock);
+}
+
+/* Only the forking thread lives on in the child: the lookups other threads had under way
+ * never end there, so their references are dropped (enumerations are the child's too). */
+static void reset_in_child(void)
+{
+	if (current)
+		current->refs = 0;
+	for (struct nss_mapping *m = retired, *next; m; m = next) {
+		next = m->next;
+		m->refs = 0;
+		drop_if_unused(m);
+	}
+	unlock_after_fork();
 }
 
 /* Only what the module needs, read tolerantly: a typo dird refuses never hides cached users.
  * On the heap: the host's thread may have a small stack. */
 static void load_config(void)
 {
-	pthread_atfork(lock_before_fork, unlock_after_fork, unlock_after_fork);
+	pthread_atfork(lock_before_fork, unlock_after_fork, reset_in_child);
 	struct dir_module_config *cfg = malloc(sizeof(*cfg));
 	if (!cfg)
 		return;
@@ -64,67 +99,76 @@ static int ensure_configured(void)
 	return configured;
 }
 
-static void retire(struct nss_mapping *m)
-{
-	m->retired = 1;
-	if (m->refs == 0) {
-		index_close(&m->map);
-		m->retired = 0;
-	}
-}
-
-static struct nss_mapping *free_slot(void)
-{
-	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
-		if (!slots[i].map.base && &slots[i] != current)
-			return &slots[i];
-	return NULL;
-}
-
-struct nss_mapping *nss_index_acquire(void)
+static struct nss_mapping *take(bool pin)
 {
 	if (!ensure_configured())
 		return NULL;
 	int saved = errno;
 	pthread_mutex_lock(&lock);
 	if (current && !index_current(&current->map)) {
-		retire(current);
+		/* Replaced: it serves those who hold it until the last of them lets go. */
+		current->next = retired;
+		retired = current;
 		current = NULL;
+		drop_if_unused(retired);
 		last_open_try = 0;
 	}
 	if (!current) {
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-		/* Without a free slot (a reader still holds the older mapping) use none now. */
-		struct nss_mapping *m = free_slot();
-		if (m && (last_open_try == 0 || now.tv_sec - last_open_try >= RETRY_OPEN_SECONDS)) {
+		if (last_open_try == 0 || now.tv_sec - last_open_try >= RETRY_OPEN_SECONDS) {
 			last_open_try = now.tv_sec;
-			if (index_open(index_path, &m->map) == 0) {
-				m->refs = 0;
-				m->retired = 0;
+			struct nss_mapping *m = calloc(1, sizeof(*m));
+			if (m && index_open(index_path, &m->map) == 0)
 				current = m;
-			}
+			else
+				free(m);
 		}
 	}
 	struct nss_mapping *m = current;
-	if (m)
+	if (m && pin)
+		m->pins++;
+	else if (m)
 		m->refs++;
 	pthread_mutex_unlock(&lock);
 	errno = saved;
 	return m;
 }
 
-void nss_index_release(struct nss_mapping *m)
+static void give_back(struct nss_mapping *m, bool pin)
 {
 	if (!m)
 		return;
 	int saved = errno;
 	pthread_mutex_lock(&lock);
-	m->refs--;
-	if (m->retired && m->refs == 0)
-		retire(m);
+	if (pin)
+		m->pins--;
+	else
+		m->refs--;
+	if (m != current)
+		drop_if_unused(m);
 	pthread_mutex_unlock(&lock);
 	errno = saved;
+}
+
+struct nss_mapping *nss_index_acquire(void)
+{
+	return take(false);
+}
+
+void nss_index_release(struct nss_mapping *m)
+{
+	give_back(m, false);
+}
+
+struct nss_mapping *nss_index_pin(void)
+{
+	return take(true);
+}
+
+void nss_index_unpin(struct nss_mapping *m)
+{
+	give_back(m, true);
 }
 
 unsigned nss_negative_ttl(void)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # A hostile local user against dird's socket: idle connections, half a request, a huge one, a
-# flood of unknown names.  dird must keep answering everyone else at its usual speed.
+# flood of unknown names, replies never read, a full listen queue, every lookup slot taken.
+# dird must keep answering everyone else at its usual speed, and root's logins above all.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
@@ -11,11 +12,27 @@ HOLDERS=()
 cleanup() { kill "${HOLDERS[@]}" 2>/dev/null; dird_stop; slapd_stop; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-serve_directory 50 5 3 || exit 1
+# A group of 30,000 members: its reply (330 KB) is more than a socket takes unread.
+serve_directory 30000 30000 3 || exit 1
 SOCK=$WORK/run/dird.sock
 # As nobody: a copy nobody can read, and the system's python (not root's own).
 cp "$HERE/../tools/hostile_client.py" "$WORK/" && chmod 755 "$WORK/hostile_client.py"
-HOSTILE=(setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 "$WORK/hostile_client.py" "$SOCK")
+# hostile_as UID MODE ARGS...: the client as that local user
+hostile_as() {
+	local uid=$1; shift
+	setpriv --reuid="$uid" --regid="$uid" --clear-groups /usr/bin/python3 "$WORK/hostile_client.py" "$SOCK" "$@"
+}
+HOSTILE=(hostile_as 65534)
+pam_stacks "$WORK/pam.d"
+# login_ms: how long a PAM login of a directory user takes (root, through pam.sock); "failed"
+login_ms() {
+	local s out
+	s=$(date +%s%N)
+	out=$(echo alicepw | in_ns "$WORK/nss" --bind "$WORK/pam.d" /etc/pam.d \
+		"$BUILD/tests/pam_run" bare alice auth account 2>&1)
+	if [ "$out" = "auth: Success
+account: Success" ]; then echo $(( ($(date +%s%N) - s) / 1000000 )); else echo failed; fi
+}
 
 # ms CMD...: how long CMD takes, in ms
 ms() { local s; s=$(date +%s%N); "$@" >/dev/null 2>&1; echo $(( ($(date +%s%N) - s) / 1000000 )); }
@@ -70,6 +87,63 @@ check "a full refresh still completes and replaces the index (${t} ms)" test "$t
 check_eq "and lookups still answer" "u00046" "$(in_ns "$WORK/nss" getent passwd u00046 | cut -d: -f1)"
 kill "${HOLDERS[@]}" 2>/dev/null
 HOLDERS=()
+
+# --- replies nobody reads: 4 local users x 32 connections ask for the big group, never read --
+for uid in 65531 65532 65533 65534; do
+	hostile_as "$uid" noread 32 6 biggroup >"$WORK/noread.$uid" &
+	HOLDERS+=($!)
+done
+for _ in $(seq 50); do [ "$(cat "$WORK"/noread.* | grep -c started)" = 4 ] && break; sleep 0.1; done
+sleep 1.5 # every slot of theirs taken, dropped after 1 s and taken again
+out=$(hostile_as 65530 misses 20)
+max=$(sed -n 's/^max=\([0-9]*\).*/\1/p' <<<"$out")
+check "meanwhile another user's cache misses are answered within 50 ms ($out)" test "${max:-9999}" -lt 50
+check "...each of them (not found)" grep -q "notfound=20" <<<"$out"
+t=$(login_ms)
+check "and root's PAM login takes under 1 s (${t} ms)" test "${t/failed/99999}" -lt 1000
+wait "${HOLDERS[@]}"
+HOLDERS=()
+asked=$(( $(cat "$WORK"/noread.* | sed -n 's/^asked=//p' | paste -sd+) ))
+check "their connections were dropped at their deadline and opened again ($asked requests)" \
+	test "$asked" -gt 256
+check "dird says why (debug log)" grep -q "did not read its reply" "$WORK/dird.log"
+check_eq "and a reply that is read is whole: 30,000 members" "30000" \
+	"$(in_ns "$WORK/nss" getent group biggroup | cut -d: -f4 | tr , '\n' | wc -l)"
+
+# --- every lookup slot other users may take, taken and taken again: root still gets in ---------
+for uid in $(seq 65500 65515); do
+	hostile_as "$uid" hold 32 4 >"$WORK/fill.$uid" &
+	HOLDERS+=($!)
+done
+for _ in $(seq 50); do [ "$(cat "$WORK"/fill.* | grep -c started)" = 16 ] && break; sleep 0.1; done
+sleep 0.5
+t=$(login_ms)
+check "16 users x 32 connections: root's PAM login goes in on its own socket's slots (${t} ms)" \
+	test "${t/failed/99999}" -lt 1000
+t=$(ms "$BUILD/dirctl/dirctl" status)
+check "and root's dirctl status on the lookup slots kept for root (${t} ms)" "$BUILD/dirctl/dirctl" status
+wait "${HOLDERS[@]}"
+HOLDERS=()
+sleep 1.2 # what they left open is dropped
+
+# --- a full listen queue: a client waits for room within its deadline, it does not fail -----
+kill -STOP "$DIRD_PID"
+"${HOSTILE[@]}" backlog 300 3 >"$WORK/backlog.out" &
+HOLDERS+=($!)
+for _ in $(seq 50); do grep -q queued= "$WORK/backlog.out" && break; sleep 0.1; done
+check "nobody fills dird's listen queue while dird is stopped ($(cat "$WORK/backlog.out"))" \
+	grep -q "full=[1-9]" "$WORK/backlog.out"
+"$BUILD/dirctl/dirctl" status >"$WORK/status.out" 2>&1 &
+status_pid=$!
+sleep 0.5
+kill -CONT "$DIRD_PID"
+wait "$status_pid"
+check_eq "dirctl status, started while the queue was full, waits and gets its answer" "0" "$?"
+check "...and it is dird's status" grep -q "dird: *running" "$WORK/status.out"
+kill "${HOLDERS[@]}" 2>/dev/null
+wait "${HOLDERS[@]}" 2>/dev/null
+HOLDERS=()
+sleep 1.2
 
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$BUILD/dirctl/dirctl" -c "$DIR_CONF" cache refresh 2>&1)
 check_eq "nobody cannot start a refresh (a full enumeration of the directory)" "1" "$?"

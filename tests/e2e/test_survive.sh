@@ -57,4 +57,204 @@ wait_reloads $((n + 1))
 check "fixed, the file is taken again" grep -q "configuration reloaded" "$WORK/dird.log"
 check "and dirctl status is content" "${CTL[@]}" status
 
+# --- a process leaves two enumerations open across three refreshes; then dird stops --------
+cp "$HERE/../tools/nss_holder.py" "$WORK/" && chmod 755 "$WORK/nss_holder.py"
+coproc HOLDER { in_ns "$WORK/nss" python3 -u "$WORK/nss_holder.py" 2>/dev/null; }
+HOLDERS+=("$HOLDER_PID")
+# ask COMMAND: the long-running process's answer (tests/tools/nss_holder.py); not in a pipeline,
+# whose subshells do not have the coprocess's pipes
+ask() {
+	local r=
+	echo "$*" >&"${HOLDER[1]}" && read -r -t 10 r <&"${HOLDER[0]}"
+	echo "$r"
+}
+U1="u00001:*:30000:20000:Generated 0:/home/u00001:/bin/sh"
+check_eq "a long-running process resolves a user" "$U1" "$(ask passwd u00001)"
+check "it starts enumerating users and never ends it" test "$(ask pwent)" != none
+"${CTL[@]}" cache refresh >/dev/null
+check_eq "after a refresh it resolves the user" "$U1" "$(ask passwd u00001)"
+check "it starts enumerating groups and never ends that either" test "$(ask grent)" != none
+for i in 2 3; do
+	"${CTL[@]}" cache refresh >/dev/null
+	check_eq "after refresh $i it resolves the user" "$U1" "$(ask passwd u00001)"
+done
+dird_stop
+check_eq "with dird stopped, the same process still resolves cached users from the index" \
+	"$U1" "$(ask passwd u00001)"
+check_eq "...and groups" "devs:*:20100:alice,carol" "$(ask group devs)"
+dird_start && dird_wait_refresh
+
+# dird_start_stopped_at STEP[,STEP...]: starts dird, which stops itself (SIGSTOP) at each STEP
+dird_start_stopped_at() {
+	DIRD_TEST_STOP_AT=$1 "$BUILD/dird/dird" -f -c "$DIR_CONF" >>"$WORK/dird.log" 2>&1 &
+	DIRD_PID=$!
+	wait_stopped
+}
+# wait_stopped: until dird has stopped itself
+wait_stopped() {
+	for _ in $(seq 300); do
+		[ "$(cut -d' ' -f3 "/proc/$DIRD_PID/stat" 2>/dev/null)" = T ] && return 0
+		kill -0 "$DIRD_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+# wait_serving: until dird's socket answers
+wait_serving() {
+	for _ in $(seq 200); do "${CTL[@]}" status >/dev/null 2>&1 && return 0; sleep 0.05; done
+	return 1
+}
+
+# --- a SIGHUP while dird starts: a reload once it serves, not its death ----------------------
+dird_stop
+check "dird stops itself while it starts (the test's hook)" dird_start_stopped_at start
+n=$(reloads)
+kill -HUP "$DIRD_PID"
+kill -CONT "$DIRD_PID"
+check "a SIGHUP while dird starts does not kill it" wait_serving
+check "it is a reload once dird serves" wait_reloads $((n + 1))
+
+# --- a reload never runs while the worker is on a miss (it reads the configuration) ---------
+dird_stop
+DIRD_TEST_PAUSE_AT=miss-taken dird_start && dird_wait_refresh
+n=$(reloads)
+python3 "$HERE/../tools/hostile_client.py" "$WORK/run/dird.sock" misses 1 >"$WORK/misses.out" &
+misses_pid=$!
+# The worker takes the miss and pauses there 1 s (the test's hook).
+for _ in $(seq 100); do grep -q "pausing 1 s at miss-taken" "$WORK/dird.log" && break; sleep 0.01; done
+kill -HUP "$DIRD_PID"
+sleep 0.5
+check_eq "a SIGHUP while the worker is on a miss is not applied under it" "$n" "$(reloads)"
+wait "$misses_pid"
+check "...the miss is answered (not found)" grep -q "notfound=1" "$WORK/misses.out"
+check "...and the reload is applied right after" wait_reloads $((n + 1))
+dird_stop
+dird_start && dird_wait_refresh
+
+# --- a storm of SIGHUPs during a stream of misses ---------------------------------------------
+n=$(reloads)
+python3 "$HERE/../tools/hostile_client.py" "$WORK/run/dird.sock" misses 1500 >"$WORK/misses.out" &
+misses_pid=$!
+for _ in $(seq 150); do kill -HUP "$DIRD_PID"; sleep 0.02; done
+wait "$misses_pid"
+check "dird lives through 150 SIGHUPs during 1,500 misses" kill -0 "$DIRD_PID"
+check_eq "...no sanitizer report" "0" "$(grep -c -e AddressSanitizer -e 'runtime error' "$WORK/dird.log")"
+check "...every miss answered: not found ($(cat "$WORK/misses.out"))" grep -q "notfound=1500" "$WORK/misses.out"
+check "...and the reloads were applied meanwhile ($(( $(reloads) - n )))" test "$(reloads)" -gt $((n + 5))
+
+# --- dird killed (kill -9) at each step of writing a new cache -----------------------------
+# change_round N: user newN and group newgN (newN its member) added to the directory, and
+# u00002's gecos changed to "Round N" (what an old index still says is then out of date)
+change_round() {
+	ldapmodify -x -H "$SLAPD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null <<LDIF
+dn: uid=u00002,ou=people,$SLAPD_BASE
+changetype: modify
+replace: gecos
+gecos: Round $1
+LDIF
+	ldapadd -x -H "$SLAPD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null <<LDIF
+dn: uid=new$1,ou=people,$SLAPD_BASE
+objectClass: account
+objectClass: posixAccount
+uid: new$1
+cn: new$1
+uidNumber: $((40000 + $1))
+gidNumber: 20000
+homeDirectory: /home/new$1
+
+dn: cn=newg$1,ou=groups,$SLAPD_BASE
+objectClass: posixGroup
+cn: newg$1
+gidNumber: $((41000 + $1))
+memberUid: new$1
+LDIF
+}
+# answers WHO N: what a process (WHO: "old", the long-running one, or "new") says of the
+# users and groups that matter after round N
+answers() {
+	local names=(u00001 u00002 alice) i
+	for i in $(seq "$2"); do names+=("new$i"); done
+	for n in "${names[@]}" newg1 "newg$2"; do
+		local kind=passwd
+		[ "${n#newg}" != "$n" ] && kind=group
+		if [ "$1" = old ]; then
+			ask "$kind" "$n"
+		else
+			in_ns "$WORK/nss" getent "$kind" "$n" || echo none
+		fi
+	done
+}
+round=0
+for step in store-written store-half-installed store-installed index-written index-installed; do
+	round=$((round + 1))
+	change_round "$round"
+	dird_stop
+	# Stopped as the refresh begins to write, the long-running process maps the index that
+	# refresh is about to replace; then dird goes on to the step it is killed at.
+	if ! dird_start_stopped_at "store-written,$step"; then
+		not_ok "dird stops itself at store-written (the test's hook)"
+		continue
+	fi
+	check_eq "round $round: the long-running process resolves a user meanwhile" "$U1" "$(ask passwd u00001)"
+	if [ "$step" != store-written ]; then
+		kill -CONT "$DIRD_PID"
+		if ! wait_stopped; then
+			not_ok "dird stops itself at $step (the test's hook)"
+			continue
+		fi
+	fi
+	kill -9 "$DIRD_PID"
+	wait "$DIRD_PID" 2>/dev/null
+	DIRD_PID=
+	slapd_stop # what the restarted dird serves is what the crash left
+	dird_start && wait_serving
+	check_eq "killed at $step, restarted: nothing half-written is left in the cache" "" \
+		"$(cd "$WORK/cache" && ls -d nss.idx.tmp.* nss.idx.old ./*.tdb.tmp 2>/dev/null)"
+	user=$(in_ns "$WORK/nss" getent passwd "new$round" | cut -d: -f1)
+	group=$(in_ns "$WORK/nss" getent group "newg$round" | cut -d: -f4)
+	if [ "$step" = store-written ]; then want=":"; else want="new$round:new$round"; fi
+	check_eq "...the users' and the groups' files are from one refresh (the new user and its group)" \
+		"$want" "$user:$group"
+	answers new "$round" >"$WORK/new.answers"
+	answers old "$round" >"$WORK/old.answers"
+	check "...a new process resolves every cached user and group" \
+		grep -q "^u00001:" "$WORK/new.answers"
+	check_eq "...and a process that ran all along gives the same answers (the newest index)" \
+		"$(cat "$WORK/new.answers")" "$(cat "$WORK/old.answers")"
+	slapd_resume
+done
+dird_stop
+dird_start && dird_wait_refresh
+user=$(ask passwd new5)
+group=$(ask group newg5)
+check_eq "after a refresh that is not killed, the old process has the last new user and group" \
+	"new5:new5" "${user%%:*}:${group##*:}"
+
+# --- a server whose paged results never end: the refresh stops, with a clear line ------------
+python3 "$HERE/../tools/endless_ldap.py" "$WORK/endless.port" >"$WORK/endless.out" &
+HOLDERS+=($!)
+for _ in $(seq 50); do [ -s "$WORK/endless.port" ] && break; sleep 0.1; done
+cat >>"$DIR_CONF" <<CONF
+
+[domain/endless]
+uri = ldap://127.0.0.1:$(cat "$WORK/endless.port")
+base_dn = dc=endless,dc=test
+CONF
+n=$(reloads)
+kill -HUP "$DIRD_PID"
+wait_reloads $((n + 1))
+s=$(date +%s)
+timeout 60 "${CTL[@]}" cache refresh >/dev/null 2>&1
+check_eq "a refresh from a server that always says 'more' fails, it does not run for ever" "1" "$?"
+check "...in bounded time ($(( $(date +%s) - s )) s)" test $(( $(date +%s) - s )) -lt 30
+check "dird says why" grep -q "refresh of endless failed: .*100 pages in a row without an entry" "$WORK/dird.log"
+check "...after 100 pages ($(tail -1 "$WORK/endless.out"))" grep -qx "pages=100" "$WORK/endless.out"
+check "and so does dirctl status" grep -q "100 pages in a row" <<<"$("${CTL[@]}" status 2>&1)"
+check_eq "the cache stays as it was" "$U1" "$(in_ns "$WORK/nss" getent passwd u00001)"
+cp "$WORK/dird.conf.good" "$DIR_CONF"
+n=$(reloads)
+kill -HUP "$DIRD_PID"
+check "a SIGHUP is applied (no refresh holds it off)" wait_reloads $((n + 1))
+kill "${HOLDERS[-1]}"
+
 finish

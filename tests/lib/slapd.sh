@@ -1,6 +1,7 @@
 # Starts a throwaway slapd (Debian's, mdb backend) on a loopback high port.
 # Source this file; then: slapd_start DIR LDIF  -> sets SLAPD_URI, SLAPD_PID, SLAPD_BASE
 #                         slapd_stop
+# SLAPD_MAXSIZE (bytes, default 1 GB): the mdb map size, for bench/run's millions of entries.
 
 SLAPD_BASE="dc=example,dc=test"
 SLAPD_ADMIN="cn=admin,$SLAPD_BASE"
@@ -45,7 +46,7 @@ pidfile $dir/slapd.pid
 # 500 entries per search, as Debian's default; paged searches may go on past it.
 sizelimit size.soft=500 size.hard=500 size.prtotal=unlimited
 database mdb
-maxsize 1073741824
+maxsize ${SLAPD_MAXSIZE:-1073741824}
 suffix "$SLAPD_BASE"
 rootdn "$SLAPD_ADMIN"
 rootpw $SLAPD_ADMIN_PW

@@ -8,11 +8,23 @@
                                             if dird hangs up without reading it
   hostile_client.py SOCKET flood N          N lookups of names nobody has, as fast as it can;
                                             prints "ok=N notfound=N unavail=N"
+  hostile_client.py SOCKET noread N SECONDS GROUP
+                                            N connections, each asking for GROUP (a big one) and
+                                            never reading the reply; one dird drops is opened
+                                            again at once, for SECONDS; prints "asked=N"
+  hostile_client.py SOCKET hold N SECONDS   the same with connections that send nothing
+  hostile_client.py SOCKET misses N         N lookups of names nobody has, one after the other;
+                                            prints "max=MS median=MS" and the answers
+  hostile_client.py SOCKET backlog N SECONDS
+                                            N connections opened without waiting (a listen queue
+                                            dird is not emptying fills up), held for SECONDS;
+                                            prints "queued=N full=N"
   hostile_client.py PAM_SOCKET timing N USER
                                             N password checks of USER with a wrong password and
                                             N of a user nobody has, taking turns; prints the two
                                             median times in ms (root only: the PAM socket)
 """
+import select
 import socket
 import struct
 import sys
@@ -20,6 +32,7 @@ import time
 
 MAGIC = 0x31524944
 GETPWNAM = 1
+GETGRNAM = 3
 PAM_AUTH = 32
 STATUS = {0: "ok", 1: "notfound", 2: "unavail", 3: "badreq", 4: "denied"}
 
@@ -40,10 +53,21 @@ def closed_soon(s, wait):
         return True
 
 
-def lookup(path, name):
+def request(op, name):
     body = struct.pack("<I", len(name)) + name.encode() + b"\0"
+    return struct.pack("<III", MAGIC, op, len(body)) + body
+
+
+def gone(s):
+    """dird hung up (what it wrote of the reply is still unread)."""
+    p = select.poll()
+    p.register(s, select.POLLHUP | select.POLLRDHUP | select.POLLERR)
+    return bool(p.poll(0))
+
+
+def lookup(path, name):
     s = connect(path)
-    s.sendall(struct.pack("<III", MAGIC, GETPWNAM, len(body)) + body)
+    s.sendall(request(GETPWNAM, name))
     s.settimeout(5)
     hdr = b""
     while len(hdr) < 12:
@@ -101,6 +125,55 @@ def main():
         s = connect(path)
         s.sendall(struct.pack("<III", MAGIC, GETPWNAM, 1 << 30) + b"x" * 1024)
         print("closed" if closed_soon(s, 2) else "open")
+    elif mode in ("noread", "hold"):
+        n, until = int(sys.argv[3]), time.monotonic() + float(sys.argv[4])
+        payload = request(GETGRNAM, sys.argv[5]) if mode == "noread" else b""
+        conns, asked = [], 0
+        print("started", flush=True)
+        while time.monotonic() < until:
+            # Dropped ones (dird closed them: readable at EOF) are replaced.
+            kept = []
+            for s in conns:
+                if gone(s):
+                    s.close()
+                else:
+                    kept.append(s)
+            conns = kept
+            while len(conns) < n:
+                try:
+                    s = connect(path)
+                    s.sendall(payload)
+                except OSError:
+                    break
+                s.setblocking(False)
+                conns.append(s)
+                asked += 1
+            time.sleep(0.01)
+        print(f"asked={asked}", flush=True)
+    elif mode == "misses":
+        times, counts = [], {}
+        for i in range(int(sys.argv[3])):
+            start = time.monotonic()
+            r = lookup(path, f"miss{i}-{time.time_ns()}")
+            times.append((time.monotonic() - start) * 1000)
+            counts[r] = counts.get(r, 0) + 1
+        times.sort()
+        print("max=%.1f median=%.1f %s" % (times[-1], times[len(times) // 2],
+                                           " ".join(f"{k}={v}" for k, v in sorted(counts.items()))))
+    elif mode == "backlog":
+        n, hold = int(sys.argv[3]), float(sys.argv[4])
+        conns, full = [], 0
+        for _ in range(n):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.setblocking(False)
+            try:
+                s.connect(path)
+                conns.append(s)
+            except BlockingIOError:
+                full += 1
+                s.close()
+        print(f"queued={len(conns)} full={full}", flush=True)
+        time.sleep(hold)
     elif mode == "flood":
         counts = {}
         for i in range(int(sys.argv[3])):

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "index.h"
@@ -23,6 +25,9 @@ enum nss_status _nss_dir_getgrgid_r(gid_t, struct group *, char *, size_t, int *
 enum nss_status _nss_dir_setpwent(int);
 enum nss_status _nss_dir_getpwent_r(struct passwd *, char *, size_t, int *);
 enum nss_status _nss_dir_endpwent(void);
+enum nss_status _nss_dir_setgrent(int);
+enum nss_status _nss_dir_getgrent_r(struct group *, char *, size_t, int *);
+enum nss_status _nss_dir_endgrent(void);
 enum nss_status _nss_dir_initgroups_dyn(const char *, gid_t, long *, long *, gid_t **, long,
 					int *);
 
@@ -249,6 +254,145 @@ START_TEST(damaged_index)
 }
 END_TEST
 
+/* How many mappings of the index (the current file or replaced ones) this process holds. */
+static int mappings_of_index(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+	int n = 0;
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, index_path) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static const char *gecos_of(const char *name)
+{
+	static struct passwd pw;
+	static char buf[1024];
+	int err = 0;
+	return _nss_dir_getpwnam_r(name, &pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS ?
+		       pw.pw_gecos : "(not found)";
+}
+
+/* Enumerations left open (many daemons never call endpwent) keep their own mappings; the
+ * current index is mapped whatever they hold, through any number of replacements. */
+START_TEST(open_enumerations_never_block_the_current_index)
+{
+	struct passwd pw;
+	struct group gr;
+	char buf[1024];
+	int err = 0;
+	_nss_dir_setpwent(0);
+	ck_assert_int_eq(_nss_dir_getpwent_r(&pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	ck_assert_str_eq(pw.pw_name, "alice");
+	write_index("Second");
+	ck_assert_str_eq(gecos_of("alice"), "Second");
+	_nss_dir_setgrent(0);
+	ck_assert_int_eq(_nss_dir_getgrent_r(&gr, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	const char *names[] = { "Third", "Fourth", "Fifth" };
+	for (int i = 0; i < 3; i++) {
+		write_index(names[i]);
+		ck_assert_str_eq(gecos_of("alice"), names[i]);
+	}
+	/* The first enumeration goes on through the index it started on. */
+	ck_assert_int_eq(_nss_dir_getpwent_r(&pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	ck_assert_str_eq(pw.pw_name, "bob");
+	ck_assert_int_eq(_nss_dir_getpwent_r(&pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	ck_assert_int_eq(mappings_of_index(), 3); /* the current one and the two held */
+	_nss_dir_endpwent();
+	_nss_dir_endgrent();
+	ck_assert_int_eq(mappings_of_index(), 1); /* let go, they are unmapped */
+}
+END_TEST
+
+static volatile int stop_looking;
+
+static void *look_up_forever(void *arg)
+{
+	(void)arg;
+	struct passwd pw;
+	char buf[1024];
+	int err;
+	while (!stop_looking)
+		_nss_dir_getpwnam_r("alice", &pw, buf, sizeof(buf), &err);
+	return NULL;
+}
+
+/* A child forked while another thread is in the middle of a lookup does not keep that
+ * thread's hold on the mapping: once replaced, the old file is unmapped in the child too. */
+START_TEST(fork_mid_lookup_drops_other_threads_holds)
+{
+	ck_assert_str_eq(gecos_of("alice"), "Alice");
+	pthread_t t;
+	stop_looking = 0;
+	ck_assert_int_eq(pthread_create(&t, NULL, look_up_forever, NULL), 0);
+	int kept = 0;
+	for (int round = 0; round < 50; round++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			write_index("Child");
+			_exit(strcmp(gecos_of("alice"), "Child") ? 2 : mappings_of_index() == 1 ? 0 : 1);
+		}
+		int status = -1;
+		waitpid(pid, &status, 0);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) != 2);
+		kept += WEXITSTATUS(status) == 1;
+	}
+	stop_looking = 1;
+	pthread_join(t, NULL);
+	ck_assert_msg(kept == 0, "%d of 50 children kept a replaced index mapped", kept);
+}
+END_TEST
+
+/* initgroups_dyn that cannot grow the array says so (TRYAGAIN, ENOMEM), as glibc expects: a
+ * list cut short could leave out a group that denies access.  Address space is capped in a
+ * child, which ASan's own reservations would not survive. */
+START_TEST(initgroups_out_of_memory_is_tryagain)
+{
+#ifdef __SANITIZE_ADDRESS__
+	return;
+#endif
+	enum { N = 1 << 20 };
+	uint32_t *gids = malloc(N * sizeof(uint32_t));
+	for (uint32_t i = 0; i < N; i++)
+		gids[i] = 100000 + i;
+	struct dir_user big = { .name = "big", .uid = 20003, .gid = 20000, .gecos = "Big",
+				.home = "/home/big", .shell = "/bin/sh", .domain = "t",
+				.groups = gids, .n_groups = N, .fetched = (uint64_t)time(NULL) };
+	struct dir_user *users[] = { &big };
+	ck_assert_int_eq(index_write(index_path, users, 1, NULL, 0, 3600, 2), 0);
+	free(gids);
+	pid_t pid = fork();
+	if (pid == 0) {
+		ck_assert_str_eq(gecos_of("big"), "Big"); /* mapped before the cap */
+		long pages = 0;
+		FILE *f = fopen("/proc/self/statm", "r");
+		if (!f || fscanf(f, "%ld", &pages) != 1)
+			_exit(3);
+		fclose(f);
+		struct rlimit rl = { (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (1 << 20),
+				     RLIM_INFINITY };
+		rl.rlim_max = rl.rlim_cur;
+		if (setrlimit(RLIMIT_AS, &rl) < 0)
+			_exit(3);
+		long start = 1, size = 1;
+		gid_t *groups = malloc(sizeof(gid_t));
+		groups[0] = 20000;
+		int err = 0;
+		enum nss_status st = _nss_dir_initgroups_dyn("big", 20000, &start, &size, &groups, 0,
+							     &err);
+		_exit(st == NSS_STATUS_TRYAGAIN && err == ENOMEM ? 0 : st == NSS_STATUS_SUCCESS ? 1 : 2);
+	}
+	int status = -1;
+	waitpid(pid, &status, 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "initgroups without memory: exit %d (1: SUCCESS with a cut list)",
+		      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("nss");
@@ -262,6 +406,9 @@ int main(void)
 	tcase_add_test(tc, initgroups_from_user_record);
 	tcase_add_test(tc, replaced_index_seen_on_next_call);
 	tcase_add_test(tc, damaged_index);
+	tcase_add_test(tc, open_enumerations_never_block_the_current_index);
+	tcase_add_test(tc, fork_mid_lookup_drops_other_threads_holds);
+	tcase_add_test(tc, initgroups_out_of_memory_is_tryagain);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
