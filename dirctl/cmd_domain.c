@@ -19,6 +19,12 @@
 
 void domain_realm_kdcs(const struct ctl *c, const char *realm, char *out, size_t outlen)
 {
+	if (!realm_kdcs(c, realm, out, outlen))
+		snprintf(out, outlen, "from DNS (_kerberos._udp.%s)", realm);
+}
+
+bool realm_kdcs(const struct ctl *c, const char *realm, char *out, size_t outlen)
+{
 	const struct dir_config *cfg = &c->cfg;
 	profile_t profile = NULL;
 	char **values = NULL;
@@ -42,10 +48,9 @@ void domain_realm_kdcs(const struct ctl *c, const char *realm, char *out, size_t
 		}
 		profile_free_list(values);
 	}
-	if (!out[0])
-		snprintf(out, outlen, "from DNS (_kerberos._udp.%s)", realm);
 	if (profile)
 		profile_release(profile);
+	return out[0] != '\0';
 }
 
 int domain_facts(const struct dir_domain *d, struct domain_facts *f, char *err, size_t errlen)

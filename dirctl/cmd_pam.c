@@ -216,7 +216,8 @@ static void render(size_t i, const struct profile *p, struct text *t)
 static void pam_usage(void)
 {
 	fprintf(stderr, "Usage: dirctl pam render [--local] [--stig] [--2fa [--oath-users FILE]] [--dir DIR]\n"
-			"  --local  local users only (the default when dird.conf has no domain)\n"
+			"  --local  local users only (the default when dird.conf has no domain, nor a realm\n"
+			"           with local_users = yes)\n"
 			"  --stig   pam_faillock (3 failures in 15 min lock for 15 min), pam_faildelay,\n"
 			"           at most %d sessions per user\n"
 			"  --2fa    a one-time password (pam_oath, " OATH_USERS " or the --oath-users FILE)\n"
@@ -520,12 +521,18 @@ static int uninstall(const char *dir, bool dry_run)
 	return rc;
 }
 
+/* pam_dir checks passwords when there is a directory, or a realm that serves local users. */
+static bool checks_passwords(const struct dir_config *cfg)
+{
+	return cfg->n_domains > 0 || dir_config_local_realm(cfg);
+}
+
 /* enable: the profile already rendered there (its --stig, --2fa), for this configuration. */
 int pam_install(struct ctl *c, const char *dir, bool enable, bool dry_run)
 {
 	if (!enable)
 		return uninstall(dir, dry_run);
-	struct profile p = { .directory = c->cfg.n_domains > 0, .oath_users = OATH_USERS };
+	struct profile p = { .directory = checks_passwords(&c->cfg), .oath_users = OATH_USERS };
 	for (size_t i = 0; i < N_FILES; i++) {
 		struct pam_file f;
 		if (look(dir, i, &f) < 0)
@@ -547,7 +554,7 @@ int pam_install(struct ctl *c, const char *dir, bool enable, bool dry_run)
 
 int cmd_pam(struct ctl *c, int argc, char **argv)
 {
-	struct profile p = { .directory = c->cfg.n_domains > 0, .oath_users = OATH_USERS };
+	struct profile p = { .directory = checks_passwords(&c->cfg), .oath_users = OATH_USERS };
 	const char *dir = "/etc/pam.d";
 	if (argc < 1 || strcmp(argv[0], "render") || parse_profile(argc - 1, argv + 1, &p, &dir) < 0) {
 		pam_usage();

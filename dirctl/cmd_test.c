@@ -1,7 +1,8 @@
-/* dirctl test [--verbose] [DOMAIN]: talks to each domain the way dird does, one step at a time
- * (resolve, connect, TLS, bind, read the base, find users, find groups, one user's groups), with
- * each step's result and time, and for a failure the likely cause and its fix.  It works without
- * dird: it is what to run when dird cannot reach the directory. */
+/* dirctl test [--verbose] [DOMAIN|REALM]: talks to each domain the way dird does, one step at a
+ * time (resolve, connect, TLS, bind, read the base, find users, find groups, one user's groups),
+ * with each step's result and time, and for a failure the likely cause and its fix; then to each
+ * [realm/] section's KDCs (test_realm.c).  It works without dird: it is what to run when dird
+ * cannot reach the directory. */
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -19,35 +20,7 @@
 #include "ldap_map.h"
 #include "local_accounts.h"
 #include "log.h"
-
-struct run {
-	bool verbose;
-	long long started;
-	const char *failed_at;
-};
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void begin(struct run *r)
-{
-	r->started = now_ms();
-}
-
-/* Prints one step: its name, ok or FAIL, its time, what it found; for a failure the cause. */
-static bool step(struct run *r, const char *name, bool ok, const char *what, const char *cause)
-{
-	printf("  %-12s %-4s %6lld ms  %s\n", name, ok ? "ok" : "FAIL", now_ms() - r->started, what);
-	if (!ok) {
-		printf("  %-12s %-4s %6s     cause: %s\n", "", "", "", cause);
-		r->failed_at = name;
-	}
-	return ok;
-}
+#include "test_steps.h"
 
 /* host and port of a uri ("ldap://h:389"); false for ldapi:// or a malformed one. */
 static bool host_port(const char *uri, char *host, size_t hostlen, int *port)
@@ -60,43 +33,6 @@ static bool host_port(const char *uri, char *host, size_t hostlen, int *port)
 		*port = u->lud_port ? u->lud_port : !strcmp(u->lud_scheme, "ldaps") ? 636 : 389;
 	}
 	ldap_free_urldesc(u);
-	return ok;
-}
-
-/* A TCP connection to the first address of host:port that answers within timeout seconds. */
-static bool tcp_reaches(const char *host, int port, unsigned timeout, char *why, size_t whylen)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
-	char service[16];
-	snprintf(service, sizeof(service), "%d", port);
-	int rc = getaddrinfo(host, service, &hints, &res);
-	if (rc) {
-		snprintf(why, whylen, "%s", gai_strerror(rc));
-		return false;
-	}
-	bool ok = false;
-	snprintf(why, whylen, "no address answered");
-	for (struct addrinfo *a = res; a && !ok; a = a->ai_next) {
-		int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			continue;
-		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
-			ok = true;
-		} else if (errno == EINPROGRESS) {
-			struct pollfd p = { .fd = fd, .events = POLLOUT };
-			int err = 0;
-			socklen_t len = sizeof(err);
-			if (poll(&p, 1, (int)timeout * 1000) == 1 &&
-			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
-				ok = true;
-			else
-				snprintf(why, whylen, "%s", err ? strerror(err) : "no answer in time");
-		} else {
-			snprintf(why, whylen, "%s", strerror(errno));
-		}
-		close(fd);
-	}
-	freeaddrinfo(res);
 	return ok;
 }
 
@@ -156,12 +92,12 @@ static void show_config(const struct dir_domain *d)
 }
 
 /* Connects to the first uri that answers, step by step.  true with c->ld set. */
-static bool connect_steps(struct run *r, const struct dir_domain *d, struct ldap_conn *c)
+static bool connect_steps(struct test_run *r, const struct dir_domain *d, struct ldap_conn *c)
 {
 	char uris[4096], err[1024], what[1600];
-	begin(r);
+	test_begin(r);
 	if (ldap_conn_uris(d, uris, sizeof(uris), err, sizeof(err)) < 0)
-		return step(r, "resolve", false, err, "DNS SRV discovery failed: check dns_domain and "
+		return test_step(r, "resolve", false, err, "DNS SRV discovery failed: check dns_domain and "
 			    "the _ldap._tcp records, or list servers in uri");
 	char last_why[256] = "", last_uri[sizeof(c->server)] = "";
 	for (const char *p = uris; *p && !c->ld;) {
@@ -171,7 +107,7 @@ static bool connect_steps(struct run *r, const struct dir_domain *d, struct ldap
 		p += strspn(p, " \t");
 		char host[256];
 		int port;
-		begin(r);
+		test_begin(r);
 		if (host_port(last_uri, host, sizeof(host), &port)) {
 			struct addrinfo *res = NULL, hints = { .ai_socktype = SOCK_STREAM };
 			int rc = getaddrinfo(host, NULL, &hints, &res);
@@ -179,28 +115,28 @@ static bool connect_steps(struct run *r, const struct dir_domain *d, struct ldap
 				freeaddrinfo(res);
 			if (rc) {
 				snprintf(what, sizeof(what), "%s: %s", host, gai_strerror(rc));
-				step(r, "resolve", false, what, "the host name does not resolve: check "
+				test_step(r, "resolve", false, what, "the host name does not resolve: check "
 				     "uri and the DNS (/etc/resolv.conf)");
 				continue;
 			}
 			snprintf(what, sizeof(what), "%s", host);
-			step(r, "resolve", true, what, "");
-			begin(r);
+			test_step(r, "resolve", true, what, "");
+			test_begin(r);
 			if (!tcp_reaches(host, port, d->timeout, last_why, sizeof(last_why))) {
 				snprintf(what, sizeof(what), "%s: %s", last_uri, last_why);
-				step(r, "connect", false, what, "nothing answers there: check the server, "
+				test_step(r, "connect", false, what, "nothing answers there: check the server, "
 				     "the port in uri, and firewalls");
 				continue;
 			}
 			snprintf(what, sizeof(what), "%s (port %d)", last_uri, port);
-			step(r, "connect", true, what, "");
+			test_step(r, "connect", true, what, "");
 		}
-		begin(r);
+		test_begin(r);
 		bool tls = !strncmp(last_uri, "ldaps://", 8) || (d->starttls && !strncmp(last_uri, "ldap://", 7));
 		c->ld = ldap_conn_connect(d, last_uri, err, sizeof(err));
 		c->domain = d;
 		if (!c->ld) {
-			step(r, "tls", false, err, tls ? "the TLS handshake failed: the message above "
+			test_step(r, "tls", false, err, tls ? "the TLS handshake failed: the message above "
 			     "says which check the certificate fails; fix tls_ca_file or the uri" :
 			     "the server did not take an LDAP connection: is it an LDAP server?");
 			continue;
@@ -220,7 +156,7 @@ static bool connect_steps(struct run *r, const struct dir_domain *d, struct ldap
 				 "password is sent over it%s; set tls = starttls or use ldaps://)", peer,
 				 d->allow_insecure_bind && d->bind_dn && !d->keytab ?
 					 ", but bind_dn's is (allow_insecure_bind = yes)" : "");
-		step(r, "tls", true, what, "");
+		test_step(r, "tls", true, what, "");
 	}
 	if (c->ld)
 		r->failed_at = NULL; /* an earlier uri failed, a later one answered */
@@ -254,7 +190,7 @@ static bool ad_netbios_name(struct ldap_conn *c, char *out, size_t outlen)
 	return out[0] != '\0';
 }
 
-static int test_domain(struct run *r, const struct dir_domain *d)
+static int test_domain(struct test_run *r, const struct dir_domain *d)
 {
 	struct ldap_conn c = { 0 };
 	char err[1024], what[1400];
@@ -265,30 +201,30 @@ static int test_domain(struct run *r, const struct dir_domain *d)
 	if (!connect_steps(r, d, &c))
 		goto out;
 
-	begin(r);
+	test_begin(r);
 	int bound = ldap_conn_bind(&c, err, sizeof(err));
 	snprintf(what, sizeof(what), "as %s%s%s", d->bind_dn ? d->bind_dn : "anonymous",
 		 bound < 0 ? ": " : "", bound < 0 ? err : "");
 	char peer[128];
 	bool in_clear = d->bind_dn && !d->keytab && !d->allow_insecure_bind &&
 			ldap_conn_privacy(c.ld, peer, sizeof(peer)) == CONN_CLEAR;
-	if (!step(r, "bind", bound == 0, what, in_clear ?
+	if (!test_step(r, "bind", bound == 0, what, in_clear ?
 		  "the bind password would go in clear text: set tls = starttls or use ldaps://" :
 		  "authentication failed: check bind_dn and the password in bind_password_file"))
 		goto out;
 
-	begin(r);
-	if (!step(r, "read base", ldap_conn_read_base(&c, err, sizeof(err)) == 0, d->base_dn,
+	test_begin(r);
+	if (!test_step(r, "read base", ldap_conn_read_base(&c, err, sizeof(err)) == 0, d->base_dn,
 		  "the base entry cannot be read: check base_dn (and that the bind may read it)"))
 		goto out;
 
 	if (d->type == DIR_DOMAIN_AD) {
 		char netbios[64] = "";
-		begin(r);
+		test_begin(r);
 		bool read = ad_netbios_name(&c, netbios, sizeof(netbios));
 		snprintf(what, sizeof(what), "%s: the DC says %s", d->workgroup,
 			 read ? netbios : "nothing (its crossRef cannot be read; not checked)");
-		if (!step(r, "workgroup", !read || !strcasecmp(netbios, d->workgroup), what,
+		if (!test_step(r, "workgroup", !read || !strcasecmp(netbios, d->workgroup), what,
 			  "names would be served with the wrong prefix: set workgroup to the DC's "
 			  "NetBIOS name"))
 			goto out;
@@ -296,14 +232,14 @@ static int test_domain(struct run *r, const struct dir_domain *d)
 
 	const char *attrs[MAP_MAX_ATTRS];
 	struct tally users = { d, true, 0, 0, "", "" }, groups = { d, false, 0, 0, "", "" };
-	begin(r);
+	test_begin(r);
 	ldap_map_user_attrs(d, attrs, NULL);
 	int rc = ldap_conn_search(&c, d->user_base, d->user_scope, d->user_filter, attrs,
 				  count_entry, &users, err, sizeof(err));
 	snprintf(what, sizeof(what), "%u entries under %s match %s, %u usable%s%s%s%s", users.entries,
 		 d->user_base, d->user_filter, users.usable, users.first[0] ? " (first: " : "",
 		 users.first, users.first[0] ? ")" : "", rc < 0 ? err : "");
-	if (!step(r, "find users", rc == 0 && users.usable > 0, what,
+	if (!test_step(r, "find users", rc == 0 && users.usable > 0, what,
 		  users.entries ? "entries are there but none is a usable user: check the attribute "
 				  "names (user_name_attr, uid_attr, gid_attr) and min_id" :
 				  "no user found: check user_base, user_filter and user_scope (and the "
@@ -313,20 +249,20 @@ static int test_domain(struct run *r, const struct dir_domain *d)
 		printf("  %-12s %-4s %6s     skipped %u, e.g. %s\n", "", "", "", users.entries - users.usable,
 		       users.skipped_why);
 
-	begin(r);
+	test_begin(r);
 	ldap_map_group_attrs(d, attrs);
 	rc = ldap_conn_search(&c, d->group_base, d->group_scope, d->group_filter, attrs,
 			      count_entry, &groups, err, sizeof(err));
 	snprintf(what, sizeof(what), "%u entries under %s match %s, %u usable%s%s%s%s", groups.entries,
 		 d->group_base, d->group_filter, groups.usable, groups.first[0] ? " (first: " : "",
 		 groups.first, groups.first[0] ? ")" : "", rc < 0 ? err : "");
-	if (!step(r, "find groups", rc == 0 && groups.usable > 0, what,
+	if (!test_step(r, "find groups", rc == 0 && groups.usable > 0, what,
 		  groups.entries ? "entries are there but none is a usable group: check "
 				   "group_name_attr and gid_attr" :
 				   "no group found: check group_base, group_filter and group_scope"))
 		goto out;
 
-	begin(r);
+	test_begin(r);
 	struct local_accounts local;
 	struct dir_user *u = NULL;
 	rc = local_accounts_load(&local, err, sizeof(err)) < 0 ? -1 :
@@ -337,7 +273,7 @@ static int test_domain(struct run *r, const struct dir_domain *d)
 			 u->name, u->uid, u->gid, u->n_groups, u->n_groups == 1 ? "" : "s");
 	else
 		snprintf(what, sizeof(what), "%s: %s", users.first, rc < 0 ? err : "not served (local name or sync_groups)");
-	step(r, "user groups", rc >= 0, what, "the groups of a user cannot be read: check "
+	test_step(r, "user groups", rc >= 0, what, "the groups of a user cannot be read: check "
 	     "member_attr (memberUid holds names; member, uniqueMember and others hold DNs)");
 	if (u && u->n_groups == 0)
 		printf("  %-12s %-4s %6s     note: %s is in no group besides its primary one; if that is "
@@ -357,7 +293,7 @@ out:
 
 int cmd_test(struct ctl *c, int argc, char **argv)
 {
-	struct run r = { .verbose = false };
+	struct test_run r = { .verbose = false };
 	const char *only = NULL;
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
@@ -365,7 +301,7 @@ int cmd_test(struct ctl *c, int argc, char **argv)
 		else if (!only && argv[i][0] != '-')
 			only = argv[i];
 		else {
-			fprintf(stderr, "Usage: dirctl test [--verbose] [DOMAIN]\n");
+			fprintf(stderr, "Usage: dirctl test [--verbose] [DOMAIN|REALM]\n");
 			return EXIT_USAGE;
 		}
 	}
@@ -380,8 +316,33 @@ int cmd_test(struct ctl *c, int argc, char **argv)
 		if (test_domain(&r, &c->cfg.domains[i]) != EXIT_OK)
 			rc = EXIT_FAIL;
 	}
+	/* Realms: every [realm/] section, or the one asked for (a domain's realm too). */
+	for (size_t i = 0; i < c->cfg.n_realms && !only; i++) {
+		found = true;
+		if (test_realm(&r, c, c->cfg.realms[i].name) != EXIT_OK)
+			rc = EXIT_FAIL;
+	}
+	const char *realm = NULL, *other_case = NULL;
+	for (size_t i = 0; only && !found && i < c->cfg.n_realms + c->cfg.n_domains; i++) {
+		const char *name = i < c->cfg.n_realms ? c->cfg.realms[i].name :
+			krb5conf_domain_realm(&c->cfg.domains[i - c->cfg.n_realms]);
+		if (name && !strcmp(name, only))
+			realm = name;
+		else if (name && !strcasecmp(name, only))
+			other_case = name;
+	}
+	if (realm) {
+		found = true;
+		rc = test_realm(&r, c, realm);
+	}
+	if (!found && other_case) {
+		fprintf(stderr, "dirctl: no domain %s in %s, nor a realm (Kerberos realms are upper "
+			"case: %s)\n", only, c->cfg.path, other_case);
+		return EXIT_USAGE;
+	}
 	if (!found) {
-		fprintf(stderr, "dirctl: no domain %s in %s\n", only ? only : "at all", c->cfg.path);
+		fprintf(stderr, "dirctl: no domain %s in %s%s\n", only ? only : "at all", c->cfg.path,
+			only ? ", nor a realm" : "");
 		return EXIT_USAGE;
 	}
 	return rc;

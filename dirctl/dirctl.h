@@ -48,6 +48,8 @@ struct domain_facts {
 int domain_facts(const struct dir_domain *d, struct domain_facts *f, char *err, size_t errlen);
 /* The KDCs krb5.conf (krb5_config, or the system's) names for realm, space-separated. */
 void domain_realm_kdcs(const struct ctl *c, const char *realm, char *out, size_t outlen);
+/* The same, without DNS: false when krb5.conf names none. */
+bool realm_kdcs(const struct ctl *c, const char *realm, char *out, size_t outlen);
 /* Prints a warning when offset (seconds) is beyond DIR_CLOCK_WARN_SECONDS. */
 void clock_warning(long long offset);
 
@@ -62,8 +64,21 @@ int cmd_domain(struct ctl *c, int argc, char **argv);
 int cmd_enable(struct ctl *c, bool enable, int argc, char **argv);
 int cmd_sid(struct ctl *c, const char *cmd, int argc, char **argv);
 int cmd_ads(struct ctl *c, int argc, char **argv);
-int cmd_krb5conf(struct ctl *c);
+int cmd_krb5conf(struct ctl *c, int argc, char **argv);
+/* cmd_krb5conf.c: the krb5.conf text for cfg's realms (malloc'd; *text NULL when there is no
+ * realm), with warnings on stderr when warn; -1 when out of memory. */
+int krb5conf_render(const struct dir_config *cfg, char **text, size_t *len, bool warn);
+/* The krb5.conf dird and dirctl use: krb5_config, else /etc/krb5.conf. */
+const char *krb5conf_path(const struct dir_config *cfg);
+/* The largest krb5.conf dirctl reads (file_read). */
+#define MAX_KRB5_CONF (1u << 20)
+/* The realm a domain's passwords go to (an AD domain's realm, an auth = krb5 domain's
+ * krb5_realm), or NULL. */
+const char *krb5conf_domain_realm(const struct dir_domain *d);
+/* The [realm/NAME] section of that name, or NULL. */
+const struct dir_realm *krb5conf_realm(const struct dir_config *cfg, const char *name);
 int cmd_apikey(struct ctl *c, int argc, char **argv);
+int cmd_keytab(struct ctl *c, int argc, char **argv);
 int cmd_ssh_keys(struct ctl *c, int argc, char **argv);
 /* sshd_dropin.c: writes (or removes) the sshd_config drop-in for dirctl ssh-keys next to
  * sshd_config. */

@@ -27,8 +27,9 @@ static const struct {
 	{ "sessions", "  sessions             live login sessions (pam_dir.so registers them)\n" },
 	{ "ssh-keys", "  ssh-keys USER        USER's SSH public keys, for sshd's AuthorizedKeysCommand\n" },
 	{ "domain", "  domain info [DOMAIN] where each domain is served from: server, port, base, clock, realm\n" },
-	{ "test", "  test [--verbose] [DOMAIN]\n"
-		  "                       talk to each domain step by step; say what fails and why\n" },
+	{ "test", "  test [--verbose] [DOMAIN|REALM]\n"
+		  "                       talk to each domain and realm step by step; say what fails\n"
+		  "                       and why\n" },
 	{ "enable", "  enable [--dry-run] [--no-pam] [--nsswitch FILE] [--pam-dir DIR]\n"
 		    "         [--ssh [--sshd-config FILE]]\n"
 		    "                       put dir on nsswitch.conf's passwd and group lines (after files)\n"
@@ -53,7 +54,13 @@ static const struct {
 		    "                       a new API key for USER, printed once (<id>-<secret>)\n"
 		    "  apikey list [USER]   the API keys (never their secrets)\n"
 		    "  apikey revoke ID     a key that no longer logs in\n" },
-	{ "krb5conf", "  krb5conf             a krb5.conf for the configured realms\n" },
+	{ "keytab", "  keytab add NAME FILE|-\n"
+		    "                       install a keytab (merged into the host keytab)\n"
+		    "  keytab list          the installed keytabs: principals, kvno, enctypes, uses\n"
+		    "  keytab remove NAME   take its keys out of the host keytab\n"
+		    "  keytab check [NAME]  prove each key against the KDC (a stale kvno, and the fix)\n" },
+	{ "krb5conf", "  krb5conf [--write]   the krb5.conf of the configured realms (--write: install it\n"
+		      "                       as krb5_config or /etc/krb5.conf, keeping a backup)\n" },
 	{ "pam", "  pam render [--local] [--stig] [--2fa [--oath-users FILE]] [--dir DIR]\n"
 		 "                       write the PAM services for this configuration (/etc/pam.d)\n" },
 };
@@ -183,10 +190,12 @@ int main(int argc, char **argv)
 		rc = cmd_sid(&c, cmd, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "apikey"))
 		rc = cmd_apikey(&c, argc - 1, argv + 1);
+	else if (!strcmp(cmd, "keytab"))
+		rc = cmd_keytab(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "ads"))
 		rc = cmd_ads(&c, argc - 1, argv + 1);
-	else if (!strcmp(cmd, "krb5conf") && argc == 1)
-		rc = cmd_krb5conf(&c);
+	else if (!strcmp(cmd, "krb5conf"))
+		rc = cmd_krb5conf(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "pam"))
 		rc = cmd_pam(&c, argc - 1, argv + 1);
 	else if (ssh_keys)

@@ -24,6 +24,11 @@ static void describe(krb5_context ctx, krb5_error_code rc, const char *what, cha
 	krb5_free_error_message(ctx, m);
 }
 
+struct krb5_target krb5_domain_target(const struct dir_domain *dom)
+{
+	return (struct krb5_target){ dom->krb5_realm, dom->krb5_keytab, dom->name };
+}
+
 /* dird.conf's krb5_config, read afresh each time (it may have changed), or the system's. */
 static krb5_error_code open_context(const struct dir_config *cfg, krb5_context *ctx)
 {
@@ -53,7 +58,7 @@ struct krb5_user {
 	krb5_get_init_creds_opt *opt;
 };
 
-static int user_open(const struct dir_config *cfg, const struct dir_domain *dom, const char *user,
+static int user_open(const struct dir_config *cfg, const struct krb5_target *t, const char *user,
 		     struct krb5_user *k, char *err, size_t errlen)
 {
 	memset(k, 0, sizeof(*k));
@@ -64,8 +69,8 @@ static int user_open(const struct dir_config *cfg, const struct dir_domain *dom,
 		return -1;
 	}
 	/* One component, whatever the name holds: "a/b" or "a@B" cannot pick another principal. */
-	rc = krb5_build_principal(k->ctx, &k->princ, (unsigned)strlen(dom->krb5_realm),
-				  dom->krb5_realm, user, (char *)NULL);
+	rc = krb5_build_principal(k->ctx, &k->princ, (unsigned)strlen(t->realm), t->realm, user,
+				  (char *)NULL);
 	if (!rc)
 		rc = krb5_get_init_creds_opt_alloc(k->ctx, &k->opt);
 	if (rc) {
@@ -133,7 +138,7 @@ static int export_ccache(krb5_context ctx, krb5_principal princ, krb5_creds *cre
 }
 
 enum user_bind_result krb5_check_password(const struct dir_config *cfg,
-					  const struct dir_domain *dom, const char *user,
+					  const struct krb5_target *t, const char *user,
 					  const char *password, const char *scratch_dir,
 					  struct buf *ccache, char *err, size_t errlen)
 {
@@ -144,7 +149,7 @@ enum user_bind_result krb5_check_password(const struct dir_config *cfg,
 	bool have_creds = false;
 	char ktname[PATH_MAX + 8];
 	krb5_error_code rc;
-	if (user_open(cfg, dom, user, &k, err, errlen) < 0)
+	if (user_open(cfg, t, user, &k, err, errlen) < 0)
 		goto out;
 	krb5_context ctx = k.ctx;
 	krb5_principal princ = k.princ;
@@ -161,12 +166,13 @@ enum user_bind_result krb5_check_password(const struct dir_config *cfg,
 		goto out;
 	}
 	if (rc) {
-		ret = is_refusal(rc) ? USER_BIND_DENIED : USER_BIND_ERROR;
+		ret = rc == KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN ? USER_BIND_UNKNOWN :
+		      is_refusal(rc) ? USER_BIND_DENIED : USER_BIND_ERROR;
 		describe(ctx, rc, "getting initial credentials", err, errlen);
 		goto out;
 	}
 	have_creds = true;
-	snprintf(ktname, sizeof(ktname), "FILE:%s", dom->krb5_keytab);
+	snprintf(ktname, sizeof(ktname), "FILE:%s", t->keytab);
 	rc = krb5_kt_resolve(ctx, ktname, &kt);
 	if (!rc) {
 		krb5_verify_init_creds_opt vopt;
@@ -178,8 +184,8 @@ enum user_bind_result krb5_check_password(const struct dir_config *cfg,
 	if (rc) {
 		describe(ctx, rc, "verifying the KDC with the keytab", err, errlen);
 		log_error("%s: refusing %s's login: the KDC's answer cannot be verified with %s "
-			  "(a spoofed KDC, or a keytab out of date): %s", dom->name, user,
-			  dom->krb5_keytab, err);
+			  "(a spoofed KDC, or a keytab out of date): %s", t->label, user, t->keytab,
+			  err);
 		ret = USER_BIND_DENIED;
 		goto out;
 	}
@@ -195,13 +201,13 @@ out:
 }
 
 enum user_bind_result krb5_change_user_password(const struct dir_config *cfg,
-						const struct dir_domain *dom, const char *user,
+						const struct krb5_target *t, const char *user,
 						const char *old_password, const char *new_password,
 						char *msg, size_t msglen, char *err, size_t errlen)
 {
 	struct krb5_user k;
 	msg[0] = '\0';
-	if (user_open(cfg, dom, user, &k, err, errlen) < 0) {
+	if (user_open(cfg, t, user, &k, err, errlen) < 0) {
 		user_close(&k);
 		return USER_BIND_ERROR;
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ccache_file.h"
 #include "log.h"
 #include "names.h"
 
@@ -23,24 +24,11 @@ static void describe(krb5_context ctx, krb5_error_code rc, const char *what, cha
 /* The end time of the cache's ticket-granting ticket; 0 when there is none. */
 static krb5_timestamp tgt_end(krb5_context ctx, krb5_ccache cc)
 {
-	krb5_principal client = NULL, tgs = NULL;
-	krb5_creds match, creds;
-	krb5_timestamp end = 0;
-	memset(&match, 0, sizeof(match));
-	if (krb5_cc_get_principal(ctx, cc, &client) != 0)
+	krb5_creds creds;
+	if (ccache_find_tgt(ctx, cc, &creds) != 0)
 		return 0;
-	const krb5_data *realm = krb5_princ_realm(ctx, client);
-	if (krb5_build_principal_ext(ctx, &tgs, realm->length, realm->data, KRB5_TGS_NAME_SIZE,
-				     KRB5_TGS_NAME, realm->length, realm->data, 0) == 0) {
-		match.client = client;
-		match.server = tgs;
-		if (krb5_cc_retrieve_cred(ctx, cc, 0, &match, &creds) == 0) {
-			end = creds.times.endtime;
-			krb5_free_cred_contents(ctx, &creds);
-		}
-		krb5_free_principal(ctx, tgs);
-	}
-	krb5_free_principal(ctx, client);
+	krb5_timestamp end = creds.times.endtime;
+	krb5_free_cred_contents(ctx, &creds);
 	return end;
 }
 

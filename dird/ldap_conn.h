@@ -49,7 +49,8 @@ void ldap_conn_close(struct ldap_conn *c);
  * right. */
 enum user_bind_result {
 	USER_BIND_OK, USER_BIND_MUST_CHANGE, USER_BIND_DENIED, USER_BIND_ACCOUNT_REFUSED,
-	USER_BIND_ERROR, USER_BIND_EXPIRED_UNPROVEN
+	USER_BIND_ERROR, USER_BIND_EXPIRED_UNPROVEN,
+	USER_BIND_UNKNOWN	/* the KDC has no such principal */
 };
 
 /* Checks a user's password with a simple bind as `dn` on a new connection to the server `c`

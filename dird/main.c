@@ -20,6 +20,7 @@
 #include "fileutil.h"
 #include "log.h"
 #include "protocol.h"
+#include "ticket_renew.h"
 
 /* How long inserted cache misses wait before the index is rewritten: several misses in a row
  * (an `ls -l` of a directory) cost one rewrite. */
@@ -105,8 +106,10 @@ static int load_config(const char *path, struct dir_config *cfg)
 		log_error("%s", err);
 		return -1;
 	}
-	if (cfg->n_domains == 0) {
-		log_error("%s: no [domain/NAME] section", path);
+	/* local users who log in with Kerberos need no directory */
+	if (cfg->n_domains == 0 && !dir_config_local_realm(cfg)) {
+		log_error("%s: no [domain/NAME] section (nor a [realm/NAME] with local_users = yes)",
+			  path);
 		dir_config_free(cfg);
 		return -1;
 	}
@@ -288,8 +291,8 @@ int main(int argc, char **argv)
 	}
 	log_set_level(d.cfg.log_level);
 
-	if (worker_start(&d) < 0) {
-		log_error("cannot start the worker thread");
+	if (worker_start(&d) < 0 || renew_start(&d) < 0) {
+		log_error("cannot start the worker or the ticket renewal thread");
 		return 1;
 	}
 	pthread_mutex_lock(&d.store_lock);

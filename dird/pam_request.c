@@ -16,6 +16,7 @@
 #include "fetch_ad.h"
 #include "idmap.h"
 #include "krb5_auth.h"
+#include "local_login.h"
 #include "log.h"
 #include "names.h"
 #include "protocol.h"
@@ -144,8 +145,9 @@ static enum user_bind_result check_password(struct dird *d, const struct ldap_co
 					    const char *password, char *err, size_t errlen)
 {
 	const struct dir_domain *dom = c->domain;
+	const struct krb5_target t = krb5_domain_target(dom);
 	return dom->auth == DIR_AUTH_KRB5 ?
-		       krb5_check_password(&d->cfg, dom, krb5_user(dom, r->user), password,
+		       krb5_check_password(&d->cfg, &t, krb5_user(dom, r->user), password,
 					   d->cfg.run_dir, &r->ccache, err, errlen) :
 		       ldap_conn_bind_user(c, dn, password, err, errlen);
 }
@@ -162,9 +164,10 @@ static int change_password(struct dird *d, struct ldap_conn *c, struct pam_reque
 	}
 	/* AD has no Password Modify operation: its passwords change through kpasswd. */
 	bool by_kpasswd = dom->auth == DIR_AUTH_KRB5 || dom->type == DIR_DOMAIN_AD;
+	const struct krb5_target t = krb5_domain_target(dom);
 	enum user_bind_result changed =
 		by_kpasswd ?
-			krb5_change_user_password(&d->cfg, dom, krb5_user(dom, r->user), r->password,
+			krb5_change_user_password(&d->cfg, &t, krb5_user(dom, r->user), r->password,
 						  r->new_password, r->msg, sizeof(r->msg), err,
 						  errlen) :
 			ldap_conn_change_password(c, dn, r->password, r->new_password, r->msg,
@@ -287,7 +290,10 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 				 "Your password has expired and cannot be changed on this host; ask "
 				 "your directory administrator.");
 			break;
-		case USER_BIND_DENIED: res = DIR_PAM_DENIED; break;
+		case USER_BIND_DENIED:
+		case USER_BIND_UNKNOWN: /* in the directory, not at the KDC: a refusal like any */
+			res = DIR_PAM_DENIED;
+			break;
 		case USER_BIND_ACCOUNT_REFUSED:
 			/* The password was right: the user may know why it is not enough. */
 			res = account_check(&st, (long long)time(NULL), r->msg, sizeof(r->msg));
@@ -404,10 +410,12 @@ static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 		log_error("%s: no directory user logs in until it can be read", err);
 		return DIR_PAM_UNAVAIL;
 	}
-	/* A local name is never a directory account, whatever the directory holds. */
+	/* A local name is never a directory account, whatever the directory holds; it may log in
+	 * with Kerberos through a realm that serves local users. */
 	if (local_set_has_name(&local.users, r->user)) {
 		local_accounts_free(&local);
-		return DIR_PAM_UNKNOWN;
+		return r->auth ? local_login(d, r->user, r->password, &r->ccache, r->msg,
+					     sizeof(r->msg)) : DIR_PAM_UNKNOWN;
 	}
 	bool unanswered = false;
 	int res = DIR_PAM_UNKNOWN;

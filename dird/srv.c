@@ -26,7 +26,7 @@ static int by_priority(const void *a, const void *b)
 	return strcmp(x->host, y->host);
 }
 
-/* A host name we are willing to put into an LDAP uri. */
+/* A host name we are willing to put into a uri or a list of servers. */
 static int valid_host(const char *h)
 {
 	if (!*h || !strcmp(h, "."))
@@ -39,12 +39,18 @@ static int valid_host(const char *h)
 
 int srv_discover(const char *dns_domain, char *out, size_t outlen, char *err, size_t errlen)
 {
+	return srv_lookup("_ldap._tcp", dns_domain, "ldap://", out, outlen, err, errlen);
+}
+
+int srv_lookup(const char *service, const char *dns_domain, const char *prefix, char *out,
+	       size_t outlen, char *err, size_t errlen)
+{
 	char name[NS_MAXDNAME];
 	unsigned char answer[NS_PACKETSZ * 4];
 	struct __res_state rs;
 	struct server found[MAX_SERVERS];
 	size_t n = 0;
-	if (snprintf(name, sizeof(name), "_ldap._tcp.%s", dns_domain) >= (int)sizeof(name)) {
+	if (snprintf(name, sizeof(name), "%s.%s", service, dns_domain) >= (int)sizeof(name)) {
 		snprintf(err, errlen, "DNS domain '%s' too long", dns_domain);
 		return -1;
 	}
@@ -84,7 +90,7 @@ int srv_discover(const char *dns_domain, char *out, size_t outlen, char *err, si
 	size_t used = 0;
 	out[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		int w = snprintf(out + used, outlen - used, "%sldap://%s:%u", used ? " " : "",
+		int w = snprintf(out + used, outlen - used, "%s%s%s:%u", used ? " " : "", prefix,
 				 found[i].host, found[i].port);
 		if (w < 0 || (size_t)w >= outlen - used)
 			break;

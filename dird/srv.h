@@ -9,6 +9,10 @@
  * usable came back. */
 int srv_discover(const char *dns_domain, char *out, size_t outlen, char *err, size_t errlen);
 
+/* The same for any service (_kerberos._tcp): "<prefix>host:port ...". */
+int srv_lookup(const char *service, const char *dns_domain, const char *prefix, char *out,
+	       size_t outlen, char *err, size_t errlen);
+
 /* The DNS domain of a base DN: its dc= components joined by dots, or -1. */
 int srv_domain_of_base(const char *base_dn, char *out, size_t outlen);
 

@@ -180,6 +180,123 @@ static int set_seconds_ms(struct parse *ps, unsigned *dst, const char *key, cons
 	return 0;
 }
 
+static int add_string(struct parse *ps, struct dir_strings *dst, const char *v, size_t len)
+{
+	char *copy = strndup(v, len);
+	char **grown = copy ? realloc(dst->v, (dst->n + 1) * sizeof(*dst->v)) : NULL;
+	if (!grown) {
+		free(copy);
+		return fail(ps, "out of memory");
+	}
+	dst->v = grown;
+	dst->v[dst->n++] = copy;
+	return 0;
+}
+
+static void free_strings(struct dir_strings *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+/* A Kerberos server: host, host:port or [IPv6]:port. */
+static bool valid_server(const char *s)
+{
+	const char *port;
+	if (*s == '[') {
+		const char *end = strchr(s, ']');
+		if (!end || end == s + 1)
+			return false;
+		for (const char *p = s + 1; p < end; p++)
+			if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
+				return false;
+		port = end + 1;
+	} else {
+		size_t n = strcspn(s, ":");
+		if (!n || n > 253)
+			return false;
+		for (size_t i = 0; i < n; i++)
+			if (!isalnum((unsigned char)s[i]) && !strchr(".-_", s[i]))
+				return false;
+		port = s + n;
+	}
+	unsigned long number;
+	return !*port || (*port == ':' && dir_conf_uint(port + 1, 1, 65535, &number));
+}
+
+/* Servers separated by commas or blanks, each valid_server. */
+static int set_servers(struct parse *ps, struct dir_strings *dst, const char *key, const char *v)
+{
+	free_strings(dst);
+	while (*v) {
+		size_t len = strcspn(v, ", \t");
+		if (len) {
+			if (add_string(ps, dst, v, len) < 0)
+				return -1;
+			if (!valid_server(dst->v[dst->n - 1]))
+				return fail(ps, "%s: '%s' is not a host, host:port or [address]:port", key,
+					    dst->v[dst->n - 1]);
+		}
+		v += len;
+		v += strspn(v, ", \t");
+	}
+	if (!dst->n)
+		return fail(ps, "%s: empty value", key);
+	return 0;
+}
+
+/* One relation of krb5.conf's [libdefaults] or [appdefaults], "tag = value", kept as
+ * "tag = value" with single spaces.  A value may not open or close a {...} subsection: one
+ * line cannot hold one. */
+static int add_krb5_line(struct parse *ps, struct dir_strings *dst, const char *key, const char *v)
+{
+	size_t tag = strcspn(v, " \t=");
+	const char *value = v + tag + strspn(v + tag, " \t");
+	bool ok = tag > 0 && *value == '=';
+	for (size_t i = 0; ok && i < tag; i++)
+		ok = isalnum((unsigned char)v[i]) || v[i] == '_' || v[i] == '-';
+	if (ok) {
+		value++;
+		value += strspn(value, " \t");
+		ok = *value && !strpbrk(value, "{}");
+	}
+	if (!ok)
+		return fail(ps, "%s: '%s' is not a krb5.conf relation 'tag = value' (like "
+			    "ticket_lifetime = 24h) on one line", key, v);
+	char line[DIR_CONF_MAX_LINE + 4];
+	int n = snprintf(line, sizeof(line), "%.*s = %s", (int)tag, v, value);
+	return add_string(ps, dst, line, (size_t)n);
+}
+
+/* [kerberos]: what krb5.conf gets besides the realms, and the host keytab.  libdefaults and
+ * appdefaults may be given many times, one relation each. */
+static int set_kerberos(struct parse *ps, struct dir_config *c, const char *k, const char *v)
+{
+	if (!strcmp(k, "keytab"))
+		return set_path(ps, &c->host_keytab, k, v);
+	if (!strcmp(k, "libdefaults"))
+		return add_krb5_line(ps, &c->krb5_libdefaults, k, v);
+	if (!strcmp(k, "appdefaults"))
+		return add_krb5_line(ps, &c->krb5_appdefaults, k, v);
+	return fail(ps, "unknown key '%s' in [kerberos]", k);
+}
+
+static int set_realm_key(struct parse *ps, struct dir_realm *r, const char *k, const char *v)
+{
+	if (!strcmp(k, "kdc"))
+		return set_servers(ps, &r->kdc, k, v);
+	if (!strcmp(k, "admin_server"))
+		return set_servers(ps, &r->admin_server, k, v);
+	if (!strcmp(k, "kpasswd_server"))
+		return set_servers(ps, &r->kpasswd_server, k, v);
+	if (!strcmp(k, "local_users"))
+		return set_bool(ps, &r->local_users, k, v);
+	return fail(ps, "unknown key '%s' in [realm/%s]", k, r->name);
+}
+
 static int set_global(struct parse *ps, struct dir_config *c, const char *k, const char *v)
 {
 	unsigned long n;
@@ -234,6 +351,23 @@ static int set_global(struct parse *ps, struct dir_config *c, const char *k, con
 		return fail(ps, "log_level: '%s' is not error, warning, info or debug", v);
 	}
 	return fail(ps, "unknown key '%s' in [global]", k);
+}
+
+static bool has_lower(const char *s)
+{
+	for (; *s; s++)
+		if (islower((unsigned char)*s))
+			return true;
+	return false;
+}
+
+/* s in upper case, for a message (cut to fit out). */
+static void to_upper(const char *s, char *out, size_t outlen)
+{
+	size_t i = 0;
+	for (; s[i] && i + 1 < outlen; i++)
+		out[i] = (char)toupper((unsigned char)s[i]);
+	out[i] = '\0';
 }
 
 static int set_realm(struct parse *ps, char **dst, const char *key, const char *v)
@@ -458,8 +592,16 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 	}
 	if (!strcmp(k, "allow_password_change"))
 		return set_bool(ps, &d->allow_password_change, k, v);
-	if (!strcmp(k, "krb5_realm"))
+	if (!strcmp(k, "krb5_realm")) {
+		char upper[256];
+		to_upper(v, upper, sizeof(upper));
+		if (has_lower(v))
+			return fail(ps, "krb5_realm: '%s' has lower case letters: Kerberos realms are "
+				    "upper case (krb5_realm = %s)", v, upper);
 		return set_realm(ps, &d->krb5_realm, k, v);
+	}
+	if (!strcmp(k, "keytab_principal"))
+		return set_string(ps, &d->keytab_principal, k, v);
 	if (!strcmp(k, "krb5_keytab"))
 		return set_path(ps, &d->krb5_keytab, k, v);
 	if (!strcmp(k, "access_groups"))
@@ -479,19 +621,76 @@ static bool valid_domain_name(const char *s)
 	return true;
 }
 
-static int start_section(struct parse *ps, struct dir_config *c, char *name, bool *seen_global,
-			 struct dir_domain **cur)
+/* A realm's name: letters, digits, '.', '-', '_', not starting or ending with a dot. */
+static bool valid_realm_name(const char *s)
 {
+	size_t n = strlen(s);
+	if (!n || n > 255 || s[0] == '.' || s[n - 1] == '.')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
+			return false;
+	return true;
+}
+
+/* The section being read: [global] (both NULL, !kerberos), [kerberos], a domain or a realm. */
+struct section {
+	bool seen_global, seen_kerberos;
+	bool kerberos;
+	struct dir_domain *domain;
+	struct dir_realm *realm;
+};
+
+static int start_realm(struct parse *ps, struct dir_config *c, const char *name,
+		       struct section *sec)
+{
+	if (!valid_realm_name(name))
+		return fail(ps, "[realm/%s]: not a realm name (letters, digits, '.', '-', '_', as "
+			    "EXAMPLE.LAN)", name);
+	if (has_lower(name)) {
+		char upper[256];
+		to_upper(name, upper, sizeof(upper));
+		return fail(ps, "[realm/%s]: Kerberos realms are upper case: [realm/%s]", name, upper);
+	}
+	for (size_t i = 0; i < c->n_realms; i++)
+		if (!strcmp(c->realms[i].name, name))
+			return fail(ps, "[realm/%s] appears twice", name);
+	struct dir_realm *r = realloc(c->realms, (c->n_realms + 1) * sizeof(*r));
+	if (!r)
+		return fail(ps, "out of memory");
+	c->realms = r;
+	r = &c->realms[c->n_realms];
+	memset(r, 0, sizeof(*r));
+	if (!(r->name = strdup(name)))
+		return fail(ps, "out of memory");
+	c->n_realms++;
+	r->conf_line = ps->line;
+	sec->realm = r;
+	return 0;
+}
+
+static int start_section(struct parse *ps, struct dir_config *c, char *name, struct section *sec)
+{
+	sec->domain = NULL;
+	sec->realm = NULL;
+	sec->kerberos = false;
 	if (!strcmp(name, "global")) {
-		if (*seen_global)
+		if (sec->seen_global)
 			return fail(ps, "[global] appears twice");
-		*seen_global = true;
-		*cur = NULL;
+		sec->seen_global = true;
 		return 0;
 	}
+	if (!strcmp(name, "kerberos")) {
+		if (sec->seen_kerberos)
+			return fail(ps, "[kerberos] appears twice");
+		sec->seen_kerberos = sec->kerberos = true;
+		return 0;
+	}
+	if (!strncmp(name, "realm/", 6))
+		return start_realm(ps, c, name + 6, sec);
 	if (strncmp(name, "domain/", 7) || !valid_domain_name(name + 7))
-		return fail(ps, "unknown section [%s] (expected [global] or [domain/NAME], NAME of "
-			    "letters, digits, '.', '_', '-')", name);
+		return fail(ps, "unknown section [%s] (expected [global], [kerberos], [domain/NAME], "
+			    "NAME of letters, digits, '.', '_', '-', or [realm/REALM])", name);
 	for (size_t i = 0; i < c->n_domains; i++)
 		if (!strcasecmp(c->domains[i].name, name + 7))
 			return fail(ps, "[%s] appears twice", name);
@@ -511,7 +710,7 @@ static int start_section(struct parse *ps, struct dir_config *c, char *name, boo
 	d->tls_reqcert = DIR_TLS_DEMAND;
 	d->machine_password_max_age = 30;
 	d->conf_line = ps->line;
-	*cur = d;
+	sec->domain = d;
 	return 0;
 }
 
@@ -582,8 +781,17 @@ static int finish_ad_domain(struct parse *ps, struct dir_domain *d, bool primary
 	return 0;
 }
 
-static int finish_domain(struct parse *ps, struct dir_domain *d, bool primary_ad)
+static int finish_domain(struct parse *ps, const struct dir_config *c, struct dir_domain *d,
+			 bool primary_ad)
 {
+	if (d->keytab_principal) {
+		if (d->keytab || d->sasl_authid || d->bind_dn)
+			return fail(ps, "[domain/%s]: keytab_principal (a GSSAPI bind with the host "
+				    "keytab) excludes keytab, sasl_authid and bind_dn", d->name);
+		if (!(d->keytab = strdup(c->host_keytab)) ||
+		    !(d->sasl_authid = strdup(d->keytab_principal)))
+			return fail(ps, "out of memory");
+	}
 	if (d->type == DIR_DOMAIN_AD && finish_ad_domain(ps, d, primary_ad) < 0)
 		return -1;
 	if (d->type != DIR_DOMAIN_AD && (d->realm || d->workgroup || d->idmap_low ||
@@ -629,7 +837,7 @@ static int finish_domain(struct parse *ps, struct dir_domain *d, bool primary_ad
 			     "member uniqueMember memberUid" : "memberUid") < 0)
 		return -1;
 	if ((!d->user_base && !(d->user_base = strdup(d->base_dn))) ||
-	    (!d->krb5_keytab && !(d->krb5_keytab = strdup("/etc/krb5.keytab"))) ||
+	    (!d->krb5_keytab && !(d->krb5_keytab = strdup(c->host_keytab))) ||
 	    (!d->group_base && !(d->group_base = strdup(d->base_dn))) ||
 	    (!d->default_shell && !(d->default_shell = strdup("/bin/sh"))) ||
 	    (!d->home_template && !(d->home_template = strdup("/home/%U"))))
@@ -662,8 +870,8 @@ static int check_ad_domains(struct parse *ps, const struct dir_config *c)
 static int parse_stream(struct parse *ps, FILE *f, struct dir_config *c)
 {
 	char line[DIR_CONF_MAX_LINE + 2];
-	bool seen_global = false, in_section = false;
-	struct dir_domain *cur = NULL;
+	bool in_section = false;
+	struct section sec = { .seen_global = false };
 
 	while (fgets(line, sizeof(line), f)) {
 		ps->line++;
@@ -683,7 +891,7 @@ static int parse_stream(struct parse *ps, FILE *f, struct dir_config *c)
 		case DIR_CONF_NO_KEY:
 			return fail(ps, "missing key before '='");
 		case DIR_CONF_SECTION:
-			if (start_section(ps, c, name, &seen_global, &cur) < 0)
+			if (start_section(ps, c, name, &sec) < 0)
 				return -1;
 			in_section = true;
 			continue;
@@ -695,15 +903,20 @@ static int parse_stream(struct parse *ps, FILE *f, struct dir_config *c)
 		for (const char *p = value; *p; p++)
 			if (iscntrl((unsigned char)*p) && *p != '\t')
 				return fail(ps, "%s: control character in value", name);
-		if ((cur ? set_domain(ps, cur, name, value) : set_global(ps, c, name, value)) < 0)
+		int set = sec.domain ? set_domain(ps, sec.domain, name, value) :
+			  sec.realm ? set_realm_key(ps, sec.realm, name, value) :
+			  sec.kerberos ? set_kerberos(ps, c, name, value) : set_global(ps, c, name, value);
+		if (set < 0)
 			return -1;
 	}
 	if (ferror(f))
 		return fail(ps, "read error: %s", strerror(errno));
+	if (!c->host_keytab && !(c->host_keytab = strdup(DIR_DEFAULT_HOST_KEYTAB)))
+		return fail(ps, "out of memory");
 	bool seen_ad = false;
 	for (size_t i = 0; i < c->n_domains; i++) {
 		ps->line = c->domains[i].conf_line;
-		if (finish_domain(ps, &c->domains[i], !seen_ad) < 0)
+		if (finish_domain(ps, c, &c->domains[i], !seen_ad) < 0)
 			return -1;
 		seen_ad |= c->domains[i].type == DIR_DOMAIN_AD;
 	}
@@ -741,6 +954,14 @@ int dir_config_load(const char *path, struct dir_config *c, char *err, size_t er
 	return rc;
 }
 
+bool dir_config_local_realm(const struct dir_config *c)
+{
+	for (size_t i = 0; i < c->n_realms; i++)
+		if (c->realms[i].local_users)
+			return true;
+	return false;
+}
+
 void dir_config_free(struct dir_config *c)
 {
 	for (size_t i = 0; i < c->n_domains; i++) {
@@ -776,6 +997,7 @@ void dir_config_free(struct dir_config *c)
 		free(d->sync_groups);
 		free(d->keytab);
 		free(d->sasl_authid);
+		free(d->keytab_principal);
 		free(d->tls_ca_file);
 		free(d->tls_ca_dir);
 		free(d->tls_cert_file);
@@ -786,6 +1008,17 @@ void dir_config_free(struct dir_config *c)
 		free(d->workgroup);
 	}
 	free(c->domains);
+	for (size_t i = 0; i < c->n_realms; i++) {
+		struct dir_realm *r = &c->realms[i];
+		free(r->name);
+		free_strings(&r->kdc);
+		free_strings(&r->admin_server);
+		free_strings(&r->kpasswd_server);
+	}
+	free(c->realms);
+	free(c->host_keytab);
+	free_strings(&c->krb5_libdefaults);
+	free_strings(&c->krb5_appdefaults);
 	free(c->path);
 	free(c->cache_dir);
 	free(c->run_dir);

@@ -9,6 +9,8 @@
 
 #include "module_config.h"
 
+#define DIR_DEFAULT_HOST_KEYTAB "/etc/krb5.keytab"
+
 enum dir_domain_type { DIR_DOMAIN_LDAP, DIR_DOMAIN_AD };
 /* How an AD domain's SIDs become uids and gids, as winbind's idmap backends of those names. */
 enum dir_idmap { DIR_IDMAP_RID, DIR_IDMAP_AD };
@@ -40,6 +42,12 @@ enum dir_auth_method { DIR_AUTH_LDAP, DIR_AUTH_KRB5 };
 enum dir_tls_reqcert { DIR_TLS_NEVER, DIR_TLS_ALLOW, DIR_TLS_TRY, DIR_TLS_DEMAND };
 enum dir_log_level { DIR_LOG_ERROR, DIR_LOG_WARNING, DIR_LOG_INFO, DIR_LOG_DEBUG };
 
+/* A list of values (servers, krb5.conf lines), in the file's order. */
+struct dir_strings {
+	char **v;
+	size_t n;
+};
+
 struct dir_domain {
 	char *name;
 	enum dir_domain_type type;
@@ -59,6 +67,7 @@ struct dir_domain {
 	char *bind_password_file;
 	char *keytab;		/* a SASL/GSSAPI bind with a ticket from this keytab */
 	char *sasl_authid;	/* its principal; NULL: the keytab's first */
+	char *keytab_principal;	/* bind as this principal of the host keytab (sets the two above) */
 	bool starttls;		/* tls = starttls: StartTLS on ldap:// uris */
 	bool allow_insecure_bind;	/* bind_dn's password may go in clear text to another host */
 	char *tls_ca_file;	/* CAs that sign the servers' certificates; NULL: the system's */
@@ -89,6 +98,16 @@ struct dir_domain {
 	unsigned conf_line;	/* of its section header, for messages */
 };
 
+/* [realm/NAME]: a Kerberos realm of this host, for krb5.conf (dirctl krb5conf) and logins. */
+struct dir_realm {
+	char *name;		/* upper case: EXAMPLE.LAN */
+	struct dir_strings kdc;	/* host or host:port; none: found in DNS */
+	struct dir_strings admin_server;
+	struct dir_strings kpasswd_server;
+	bool local_users;	/* users of /etc/passwd with a principal here log in with it */
+	unsigned conf_line;	/* of its section header, for messages */
+};
+
 struct dir_config {
 	char *path;
 	char *cache_dir;
@@ -106,7 +125,16 @@ struct dir_config {
 	char *krb5_ccache_dir;	/* where pam_dir puts users' ticket caches */
 	struct dir_domain *domains;
 	size_t n_domains;
+	struct dir_realm *realms;
+	size_t n_realms;
+	/* [kerberos] */
+	char *host_keytab;	/* keytab: dirctl keytab merges into it; krb5_keytab's default */
+	struct dir_strings krb5_libdefaults;	/* "tag = value" lines for krb5.conf */
+	struct dir_strings krb5_appdefaults;
 };
+
+/* True when a [realm/...] serves local users (local_users = yes). */
+bool dir_config_local_realm(const struct dir_config *cfg);
 
 /* Parses `path` into `cfg`.  On failure returns -1 and writes "file:line: message" to err. */
 int dir_config_load(const char *path, struct dir_config *cfg, char *err, size_t errlen);

@@ -1,6 +1,7 @@
 #include "local_accounts.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,4 +203,20 @@ static int is_name(const char *name, const uint32_t *id, void *arg)
 int local_user_lookup(const char *passwd, const char *name, char *err, size_t errlen)
 {
 	return scan(passwd, is_name, (void *)name, err, errlen);
+}
+
+struct passwd *dir_getpwnam(const char *name, struct passwd *pw, char **buf)
+{
+	struct passwd *found = NULL;
+	*buf = NULL;
+	for (size_t size = 4096; size <= (16u << 20); size *= 2) {
+		char *bigger = realloc(*buf, size);
+		if (!bigger)
+			break;
+		*buf = bigger;
+		int rc = getpwnam_r(name, pw, *buf, size, &found);
+		if (rc != ERANGE)
+			return rc == 0 ? found : NULL;
+	}
+	return NULL;
 }

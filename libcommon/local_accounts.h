@@ -52,4 +52,9 @@ enum local_clash local_accounts_group_clash(const struct local_accounts *a, cons
  * set when the file cannot be read whole, which the caller counts as yes. */
 int local_user_lookup(const char *passwd, const char *name, char *err, size_t errlen);
 
+struct passwd;
+/* getpwnam_r (through NSS: directory users too) with a buffer that grows on ERANGE (a long
+ * gecos): pw filled and *buf to free, or NULL when there is no such user (*buf to free too). */
+struct passwd *dir_getpwnam(const char *name, struct passwd *pw, char **buf);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *dir_config_path(void)
 {
@@ -129,7 +130,7 @@ int dir_module_config_read(const char *path, struct dir_module_config *c)
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return -1;
-	enum { OTHER, GLOBAL, DOMAIN } section = OTHER;
+	enum { OTHER, GLOBAL, DOMAIN, REALM } section = OTHER;
 	unsigned timeout = 0; /* of the current domain section */
 	char *line = NULL;
 	size_t cap = 0;
@@ -143,7 +144,8 @@ int dir_module_config_read(const char *path, struct dir_module_config *c)
 		case DIR_CONF_SECTION:
 			c->domain_timeouts += section == DOMAIN ? timeout : 0;
 			section = !strcmp(name, "global") ? GLOBAL :
-				  !strncmp(name, "domain/", 7) ? DOMAIN : OTHER;
+				  !strncmp(name, "domain/", 7) ? DOMAIN :
+				  !strncmp(name, "realm/", 6) ? REALM : OTHER;
 			timeout = DIR_DEFAULT_TIMEOUT;
 			break;
 		case DIR_CONF_KEY: {
@@ -153,6 +155,10 @@ int dir_module_config_read(const char *path, struct dir_module_config *c)
 			else if (section == DOMAIN && !strcmp(name, "timeout") &&
 				 dir_conf_uint(value, DIR_TIMEOUT_MIN, DIR_TIMEOUT_MAX, &n))
 				timeout = (unsigned)n;
+			else if (section == REALM && !strcmp(name, "local_users") &&
+				 (!strcasecmp(value, "yes") || !strcasecmp(value, "true") ||
+				  !strcmp(value, "1")))
+				c->krb5_local_realms++;
 			break;
 		}
 		default:

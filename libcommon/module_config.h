@@ -29,6 +29,9 @@
 #define DIR_DEFAULT_TIMEOUT 10u	/* a domain's network step, seconds */
 #define DIR_TIMEOUT_MIN 1u
 #define DIR_TIMEOUT_MAX 60u
+/* Local users below this uid (root, system accounts) never log in through a realm's
+ * local_users: their logins are pam_unix's alone. */
+#define DIR_KRB5_LOCAL_MIN_UID 1000u
 
 struct dir_module_config {
 	char cache_dir[PATH_MAX];	/* nss.idx */
@@ -38,6 +41,7 @@ struct dir_module_config {
 	unsigned nss_timeout_ms;
 	unsigned negative_ttl;		/* seconds */
 	unsigned domain_timeouts;	/* the sum of every [domain/...]'s `timeout`, seconds */
+	unsigned krb5_local_realms;	/* [realm/...] sections with local_users = yes */
 };
 
 /* The file to read: DIR_CONF (secure_getenv, so setuid callers ignore it) or /etc/dird.conf. */

@@ -115,7 +115,7 @@ static int parse_line(struct dir_session *s, char *line)
 	struct { const char *key; char *dst; size_t len; } text[] = {
 		{ "id", s->id, sizeof(s->id) }, { "user", s->user, sizeof(s->user) },
 		{ "service", s->service, sizeof(s->service) }, { "tty", s->tty, sizeof(s->tty) },
-		{ "rhost", s->rhost, sizeof(s->rhost) },
+		{ "rhost", s->rhost, sizeof(s->rhost) }, { "ccache", s->ccache, sizeof(s->ccache) },
 	};
 	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
 		if (!strcmp(line, text[i].key)) {
@@ -213,9 +213,9 @@ static int write_session(int dirfd, const struct dir_session *s)
 	char data[MAX_SESSION_FILE], tmp[64];
 	int n = snprintf(data, sizeof(data),
 			 "id=%s\nuser=%s\nuid=%" PRIu32 "\nservice=%s\ntty=%s\nrhost=%s\npid=%" PRId32
-			 "\npid_start=%" PRIu64 "\nstarted=%" PRIu64 "\nexpires=%" PRIu64 "\n",
+			 "\npid_start=%" PRIu64 "\nstarted=%" PRIu64 "\nexpires=%" PRIu64 "\nccache=%s\n",
 			 s->id, s->user, s->uid, s->service, s->tty, s->rhost, s->pid, s->pid_start,
-			 s->started, s->expires);
+			 s->started, s->expires, s->ccache);
 	if (n < 0 || (size_t)n >= sizeof(data)) {
 		errno = EOVERFLOW;
 		return -1;
@@ -272,6 +272,41 @@ int session_register(const char *run_dir, struct dir_session *in, unsigned max_p
 	close(dirfd); /* and the lock with it */
 	if (rc == 0)
 		*in = s;
+	return rc;
+}
+
+int session_set_ccache(const char *run_dir, const char *id, const char *ccache)
+{
+	char path[PATH_MAX];
+	struct dir_session s;
+	if (!valid_id(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (strlen(ccache) >= sizeof(s.ccache)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (registry_path(path, sizeof(path), run_dir, NULL) < 0)
+		return -1;
+	int dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dirfd < 0 || flock(dirfd, LOCK_EX) < 0) {
+		int saved = errno;
+		if (dirfd >= 0)
+			close(dirfd);
+		errno = saved;
+		return -1;
+	}
+	int rc = -1;
+	if (read_session(dirfd, id, &s) < 0) {
+		errno = ENOENT;
+	} else {
+		clean_copy(s.ccache, sizeof(s.ccache), ccache);
+		rc = write_session(dirfd, &s);
+	}
+	int saved = errno;
+	close(dirfd);
+	errno = saved;
 	return rc;
 }
 

@@ -26,6 +26,7 @@ struct dir_session {
 	uint64_t pid_start;		/* its start time, clock ticks after boot */
 	uint64_t started;		/* unix time */
 	uint64_t expires;		/* unix time it stops counting; 0: while its process lives */
+	char ccache[512];		/* the user's ticket cache pam_dir made; "": none */
 };
 
 /* Registers s (user, uid, service, tty, rhost filled in by the caller; text is stored with
@@ -35,6 +36,10 @@ struct dir_session {
  * 0 registered, 1 refused, -1 error with err set. */
 int session_register(const char *run_dir, struct dir_session *s, unsigned max_per_user,
 		     unsigned max_age, char *err, size_t errlen);
+
+/* Records the ticket cache of session `id` (dird renews its tickets while the session lives).
+ * 0, or -1 with errno (ENOENT: no such session; ENAMETOOLONG: a path too long to keep). */
+int session_set_ccache(const char *run_dir, const char *id, const char *ccache);
 
 /* Removes session `id`; 0, or -1 with errno (ENOENT when there is none). */
 int session_unregister(const char *run_dir, const char *id);

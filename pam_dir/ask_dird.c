@@ -8,10 +8,12 @@
 #include "client.h"
 #include "pam_dir.h"
 
-/* dird asks each domain in turn; each may take a connect, a search and a bind. */
+/* dird asks each domain in turn; each may take a connect, a search and a bind.  A realm that
+ * serves local users is asked as a domain with the default timeout would be. */
 static int deadline_ms(const struct dir_module_config *cfg)
 {
-	unsigned long ms = 1000 + 3000ul * cfg->domain_timeouts;
+	unsigned long ms = 1000 + 3000ul * (cfg->domain_timeouts +
+					    cfg->krb5_local_realms * DIR_DEFAULT_TIMEOUT);
 	return ms > 120000 ? 120000 : (int)ms;
 }
 

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "keystore.h"
+#include "local_accounts.h"
 #include "pam_dir.h"
 #include "secret.h"
 
@@ -45,7 +46,7 @@ static void get_who(pam_handle_t *pamh, struct who *w)
 	struct passwd pw;
 	char *buf = NULL;
 	/* Local or directory, in its canonical name. */
-	if (pam_dir_getpwnam(w->user, &pw, &buf) && strlen(pw.pw_name) < sizeof(w->user)) {
+	if (dir_getpwnam(w->user, &pw, &buf) && strlen(pw.pw_name) < sizeof(w->user)) {
 		snprintf(w->user, sizeof(w->user), "%s", pw.pw_name);
 		w->known = true;
 		if (w->key_id && pam_set_item(pamh, PAM_USER, w->user) != PAM_SUCCESS)

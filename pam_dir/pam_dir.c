@@ -1,6 +1,8 @@
 /* pam_dir: authentication and account checks for directory users, through dird.  Users in
  * /etc/passwd are not ours: every phase answers PAM_USER_UNKNOWN (or PAM_IGNORE) for them at
- * once, so local logins never depend on dird.  No libldap here: dird does the talking. */
+ * once, so local logins never depend on dird; the one exception is authentication when a realm
+ * serves local users (local_users = yes), for users from uid 1000 up: then dird checks the
+ * password with the realm's KDC.  No libldap here: dird does the talking. */
 #define PAM_SM_AUTH
 #define PAM_SM_ACCOUNT
 #define PAM_SM_PASSWORD
@@ -55,22 +57,6 @@ bool pam_dir_is_local_user(pam_handle_t *pamh, const char *user)
 	return local != 0;
 }
 
-struct passwd *pam_dir_getpwnam(const char *name, struct passwd *pw, char **buf)
-{
-	struct passwd *found = NULL;
-	*buf = NULL;
-	for (size_t size = 4096; size <= (16u << 20); size *= 2) {
-		char *bigger = realloc(*buf, size);
-		if (!bigger)
-			break;
-		*buf = bigger;
-		int rc = getpwnam_r(name, pw, *buf, size, &found);
-		if (rc != ERANGE)
-			return rc == 0 ? found : NULL;
-	}
-	return NULL;
-}
-
 static void set_flag(pam_handle_t *pamh, const char *name)
 {
 	/* Any non-NULL pointer will do; nothing to free. */
@@ -121,6 +107,45 @@ static int change_at_login(pam_handle_t *pamh, int flags, const struct dir_modul
 	return rc;
 }
 
+/* A user of /etc/passwd is pam_unix's, unless a realm serves local users (local_users = yes):
+ * then dird checks the password with its KDC, verified with the host keytab, and a user with a
+ * principal there logs in with tickets; one without gets PAM_USER_UNKNOWN from dird.  Never
+ * root or a system account, and without such a realm nothing is asked of dird. */
+static int local_kerberos(pam_handle_t *pamh, int flags, const struct pam_dir_options *o,
+			  const struct dir_module_config *cfg, const char *user)
+{
+	struct passwd pw;
+	char *pwbuf = NULL;
+	bool system = !cfg->krb5_local_realms || !dir_getpwnam(user, &pw, &pwbuf) ||
+		      pw.pw_uid < DIR_KRB5_LOCAL_MIN_UID;
+	free(pwbuf);
+	if (system)
+		return PAM_USER_UNKNOWN;
+	const char *password = NULL;
+	int rc = get_password(pamh, o, &password);
+	if (rc != PAM_SUCCESS)
+		return rc;
+	if (!*password)
+		return PAM_AUTH_ERR;
+	char msg[256];
+	struct buf tickets;
+	buf_init(&tickets, 1u << 20);
+	enum dir_pam_result r = pam_dir_ask(pamh, cfg, DIR_OP_PAM_AUTH, user, password, NULL, msg,
+					    sizeof(msg), &tickets);
+	if (o->debug)
+		pam_syslog(pamh, LOG_DEBUG, "auth for local user %s with Kerberos: result %d", user,
+			   (int)r);
+	if (r == DIR_PAM_OK) {
+		pam_dir_keep_tickets(pamh, &tickets);
+		set_flag(pamh, DATA_AUTHENTICATED);
+	}
+	buf_free_wipe(&tickets);
+	if (r != DIR_PAM_OK)
+		tell_user(pamh, flags, msg);
+	return r == DIR_PAM_OK ? PAM_SUCCESS : r == DIR_PAM_UNKNOWN ? PAM_USER_UNKNOWN :
+	       r == DIR_PAM_UNAVAIL ? PAM_AUTHINFO_UNAVAIL : PAM_AUTH_ERR;
+}
+
 PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pam_dir_options o;
@@ -128,16 +153,18 @@ PAM_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	if (o.apikey) /* local and directory users alike */
 		return pam_dir_apikey_auth(pamh, &o);
 	const char *user = pam_dir_user(pamh);
-	if (!user || pam_dir_is_local_user(pamh, user))
+	if (!user)
 		return PAM_USER_UNKNOWN;
+	struct dir_module_config cfg;
+	pam_dir_load_config(pamh, &cfg);
+	if (pam_dir_is_local_user(pamh, user))
+		return local_kerberos(pamh, flags, &o, &cfg, user);
 	const char *password = NULL;
 	int rc = get_password(pamh, &o, &password);
 	if (rc != PAM_SUCCESS)
 		return rc;
 	if (!*password)
 		return PAM_AUTH_ERR; /* never to the directory: an empty bind "succeeds" */
-	struct dir_module_config cfg;
-	pam_dir_load_config(pamh, &cfg);
 	char msg[256];
 	struct buf tickets;
 	buf_init(&tickets, 1u << 20);
@@ -192,7 +219,9 @@ PAM_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const cha
 		pam_dir_drop_tickets(pamh);
 		return PAM_SUCCESS;
 	}
-	return pam_dir_store_tickets(pamh);
+	int rc = pam_dir_store_tickets(pamh);
+	pam_dir_session_tickets(pamh); /* a session opened before setcred */
+	return rc;
 }
 
 PAM_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)

@@ -35,10 +35,6 @@ void pam_dir_load_config(pam_handle_t *pamh, struct dir_module_config *cfg);
 /* The user being authenticated, when it is a name we could serve; NULL (logged) if not. */
 const char *pam_dir_user(pam_handle_t *pamh);
 
-/* getpwnam_r with a buffer that grows on ERANGE (a long gecos): pw filled and *buf to free, or
- * NULL when there is no such user. */
-struct passwd *pam_dir_getpwnam(const char *name, struct passwd *pw, char **buf);
-
 /* True when `user` is in /etc/passwd: such a user is pam_unix's, never ours, and its login
  * must not depend on dird.  So is anyone when the file cannot be read whole (logged). */
 bool pam_dir_is_local_user(pam_handle_t *pamh, const char *user);
@@ -63,5 +59,11 @@ int pam_dir_apikey_auth(pam_handle_t *pamh, const struct pam_dir_options *o);
 void pam_dir_keep_tickets(pam_handle_t *pamh, const struct buf *tickets);
 int pam_dir_store_tickets(pam_handle_t *pamh);
 void pam_dir_drop_tickets(pam_handle_t *pamh);
+/* The ticket cache written for this handle, or NULL. */
+const char *pam_dir_ticket_cache(pam_handle_t *pamh);
+
+/* pam_session.c: records the handle's ticket cache in the session it opened, if both exist,
+ * so that dird renews its tickets while the session lives. */
+void pam_dir_session_tickets(pam_handle_t *pamh);
 
 #endif

@@ -13,6 +13,7 @@
  * Local users' sessions never depend on the registry: when it cannot be written they are let
  * in and the failure is logged. */
 #define PAM_SM_SESSION
+#include <errno.h>
 #include <limits.h>
 #include <pwd.h>
 #include <security/pam_ext.h>
@@ -23,6 +24,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "local_accounts.h"
 #include "pam_dir.h"
 #include "sessions.h"
 
@@ -67,7 +69,7 @@ PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		return PAM_SESSION_ERR;
 	struct passwd pw;
 	char *pwbuf = NULL;
-	if (!pam_dir_getpwnam(user, &pw, &pwbuf)) {
+	if (!dir_getpwnam(user, &pw, &pwbuf)) {
 		free(pwbuf);
 		pam_syslog(pamh, LOG_ERR, "open_session: no such user %s", user);
 		return PAM_SESSION_ERR;
@@ -115,9 +117,22 @@ PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		return without_registry(pamh, &o, user);
 	}
 	pam_putenv(pamh, env);
+	pam_dir_session_tickets(pamh);
 	if (o.debug)
 		pam_syslog(pamh, LOG_DEBUG, "session %s opened for %s", s.id, s.user);
 	return PAM_SUCCESS;
+}
+
+void pam_dir_session_tickets(pam_handle_t *pamh)
+{
+	const void *data = NULL;
+	const char *ccache = pam_dir_ticket_cache(pamh);
+	if (!ccache || pam_get_data(pamh, DATA_SESSION, &data) != PAM_SUCCESS || !data)
+		return;
+	const struct open_session *o = data;
+	if (session_set_ccache(o->run_dir, o->id, ccache) < 0)
+		pam_syslog(pamh, LOG_WARNING, "session %s: its ticket cache %s is not renewed: %s",
+			   o->id, ccache, strerror(errno));
 }
 
 /* The session close_session ends when the handle holds none: the one DIR_SESSION_ID names, if
@@ -163,7 +178,7 @@ PAM_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 	const char *user = NULL;
 	struct passwd pw;
 	char *pwbuf = NULL;
-	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !pam_dir_getpwnam(user, &pw, &pwbuf)) {
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !dir_getpwnam(user, &pw, &pwbuf)) {
 		free(pwbuf);
 		return PAM_SUCCESS;
 	}

@@ -10,6 +10,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "local_accounts.h"
 #include "names.h"
 #include "pam_dir.h"
 
@@ -72,7 +73,7 @@ int pam_dir_store_tickets(pam_handle_t *pamh)
 	const char *user = NULL;
 	struct passwd pw;
 	char *pwbuf = NULL;
-	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !pam_dir_getpwnam(user, &pw, &pwbuf)) {
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !dir_getpwnam(user, &pw, &pwbuf)) {
 		free(pwbuf);
 		return PAM_CRED_ERR;
 	}
@@ -118,6 +119,12 @@ int pam_dir_store_tickets(pam_handle_t *pamh)
 		return PAM_CRED_ERR;
 	}
 	return PAM_SUCCESS;
+}
+
+const char *pam_dir_ticket_cache(pam_handle_t *pamh)
+{
+	const void *path = NULL;
+	return pam_get_data(pamh, DATA_CCACHE, &path) == PAM_SUCCESS ? path : NULL;
 }
 
 void pam_dir_drop_tickets(pam_handle_t *pamh)

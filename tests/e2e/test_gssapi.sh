@@ -12,7 +12,6 @@ cleanup() { dird_stop; slapd_stop; kdc_stop; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
-kdc_keytab ldap/localhost "$WORK/ldap.keytab"
 kdc_keytab host/localhost "$WORK/dird.keytab"
 # Tickets of one minute: every connection must find its ticket about to expire and get another.
 KRB5_KDC_PROFILE=$KDC_DIR/kdc.conf kadmin.local -r EXAMPLE.TEST -q "modprinc -maxlife 1min host/localhost" \
@@ -21,13 +20,7 @@ chmod 600 "$WORK/dird.keytab"
 
 python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 20 --big-group 5 --many-groups 3
 # slapd knows its key, and maps dird's principal to the reader entry.
-KRB5_KTNAME=$WORK/ldap.keytab slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
-slapd_stop
-sed -i '1a authz-regexp "uid=host/localhost(,cn=[^,]*)?,cn=gssapi,cn=auth" "cn=reader,ou=system,dc=example,dc=test"\nsasl-host localhost\nsasl-realm EXAMPLE.TEST' \
-	"$SLAPD_DIR/slapd.conf"
-sed -i 's/^access to \* by \* read/access to dn.base="dc=example,dc=test" by * read\naccess to * by dn.exact="cn=reader,ou=system,dc=example,dc=test" read by * none/' \
-	"$SLAPD_DIR/slapd.conf"
-KRB5_KTNAME=$WORK/ldap.keytab slapd_resume || exit 1
+slapd_gssapi "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
 
 export DIR_CONF=$WORK/dird.conf
 write_dird_conf "$DIR_CONF" "ldap://localhost:$SLAPD_PORT" "krb5_config = $WORK/kdc/krb5.conf"

@@ -131,8 +131,10 @@ pam_stacks() {
 }
 
 DIRD_PID=
+# dird_start [WRAPPER...]: dird in the foreground, logging to $WORK/dird.log, run through
+# WRAPPER (setpriv ...) when given
 dird_start() {
-	"$BUILD/dird/dird" -f -c "$DIR_CONF" >>"$WORK/dird.log" 2>&1 &
+	"$@" "$BUILD/dird/dird" -f -c "$DIR_CONF" >>"$WORK/dird.log" 2>&1 &
 	DIRD_PID=$!
 	for _ in $(seq 100); do
 		[ -S "$WORK/run/dird.sock" ] && return 0

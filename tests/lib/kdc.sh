@@ -1,11 +1,15 @@
 # Starts a throwaway MIT KDC on a loopback high port, with its own kdc.conf and krb5.conf.
 # Source this file; then: kdc_start DIR REALM -> sets KDC_PID, KDC_PORT, KRB5_CONFIG (exported:
-# every Kerberos tool after it uses this realm), KDC_DIR; kadmind runs too (KADMIND_PID), for
-# kpasswd
+# every Kerberos tool after it uses this realm), KDC_DIR; kadmind runs too (KADMIND_PID,
+# KDC_ADMIN_PORT), for kpasswd (KDC_KPASSWD_PORT)
 #                         kdc_addprinc NAME PASSWORD [kadmin options]
-#                         kdc_keytab PRINCIPAL FILE   (a new random key, written to FILE)
+#                         kdc_keytab PRINCIPAL FILE   (a new principal with a random key, in FILE)
+#                         kdc_ktadd PRINCIPAL FILE    (a new random key, so the next kvno, in FILE)
+#                         kdc_admin QUERY             (kadmin.local -q QUERY; "double" quotes only)
 #                         kdc_stop
-# Needs free_port (slapd.sh).
+#                         slapd_gssapi DIR LDIF (after kdc_start: slapd with its own ldap/localhost
+#                         key, letting only host/localhost, through GSSAPI, read below the base)
+# Needs free_port and slapd_start (slapd.sh).
 
 kdc_start() {
 	local dir=$1 realm=$2
@@ -13,9 +17,9 @@ kdc_start() {
 	KDC_DIR=$dir
 	KDC_REALM=$realm
 	KDC_PORT=$(free_port)
-	local kadmin_port kpasswd_port
-	kadmin_port=$(free_port)
-	kpasswd_port=$(free_port)
+	KDC_ADMIN_PORT=$(free_port)
+	KDC_KPASSWD_PORT=$(free_port)
+	local kadmin_port=$KDC_ADMIN_PORT kpasswd_port=$KDC_KPASSWD_PORT
 	cat >"$dir/kdc.conf" <<CONF
 [kdcdefaults]
 	kdc_listen = 127.0.0.1:$KDC_PORT
@@ -28,6 +32,7 @@ kdc_start() {
 		kadmind_listen = 127.0.0.1:$kadmin_port
 		kpasswd_listen = 127.0.0.1:$kpasswd_port
 		default_principal_flags = +preauth
+		max_renewable_life = 7d
 	}
 [logging]
 	kdc = FILE:$dir/kdc.log
@@ -67,18 +72,21 @@ CONF
 	return 1
 }
 
+kdc_admin() {
+	KRB5_KDC_PROFILE=$KDC_DIR/kdc.conf kadmin.local -r "$KDC_REALM" -q "$1" >>"$KDC_DIR/kadmin.log" 2>&1
+}
+
 kdc_addprinc() {
 	local name=$1 pw=$2; shift 2
-	KRB5_KDC_PROFILE=$KDC_DIR/kdc.conf kadmin.local -r "$KDC_REALM" -q "addprinc -pw \"$pw\" $* $name" \
-		>>"$KDC_DIR/kadmin.log" 2>&1
+	kdc_admin "addprinc -pw \"$pw\" $* $name"
+}
+
+kdc_ktadd() {
+	kdc_admin "ktadd -k $2 $1"
 }
 
 kdc_keytab() {
-	local princ=$1 file=$2
-	KRB5_KDC_PROFILE=$KDC_DIR/kdc.conf kadmin.local -r "$KDC_REALM" -q "addprinc -randkey $princ" \
-		>>"$KDC_DIR/kadmin.log" 2>&1
-	KRB5_KDC_PROFILE=$KDC_DIR/kdc.conf kadmin.local -r "$KDC_REALM" -q "ktadd -k $file $princ" \
-		>>"$KDC_DIR/kadmin.log" 2>&1
+	kdc_admin "addprinc -randkey $1" && kdc_ktadd "$1" "$2"
 }
 
 kdc_stop() {
@@ -86,4 +94,17 @@ kdc_stop() {
 	kill "$KDC_PID" "$KADMIND_PID" 2>/dev/null
 	wait "$KDC_PID" "$KADMIND_PID" 2>/dev/null
 	KDC_PID= KADMIND_PID=
+}
+
+slapd_gssapi() {
+	local dir=$1 ldif=$2
+	kdc_keytab ldap/localhost "$KDC_DIR/ldap.keytab"
+	KRB5_KTNAME=$KDC_DIR/ldap.keytab slapd_start "$dir" "$ldif" || return 1
+	slapd_stop
+	# host/localhost is the reader entry; anyone else reads only the base entry
+	sed -i '1a authz-regexp "uid=host/localhost(,cn=[^,]*)?,cn=gssapi,cn=auth" "cn=reader,ou=system,dc=example,dc=test"\nsasl-host localhost\nsasl-realm '"$KDC_REALM"'' \
+		"$SLAPD_DIR/slapd.conf"
+	sed -i 's/^access to \* by \* read/access to dn.base="dc=example,dc=test" by * read\naccess to * by dn.exact="cn=reader,ou=system,dc=example,dc=test" read by * none/' \
+		"$SLAPD_DIR/slapd.conf"
+	KRB5_KTNAME=$KDC_DIR/ldap.keytab slapd_resume
 }

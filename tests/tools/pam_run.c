@@ -3,7 +3,7 @@
  *   pam_run [--confdir DIR] [--rhost HOST] [--tty TTY] [--show-delay] SERVICE USER STEP...
  *
  * STEP is auth, setcred, delcred (setcred with PAM_DELETE_CRED), account, open, close,
- * chauthtok, wait=FILE (wait up to 30 s for
+ * chauthtok, wait=FILE (wait up to 120 s for
  * FILE to exist: the test holds a session open that way), or env=NAME (prints NAME=VALUE from
  * the PAM environment, or NAME unset).  Each prompt that hides its echo gets the next line of
  * stdin, and the last line again once they run out (one line: the same password everywhere).
@@ -82,7 +82,7 @@ static void fail_delay(int status, unsigned usec, void *data)
 static int wait_for(const char *file)
 {
 	struct stat st;
-	for (int i = 0; i < 300; i++) {
+	for (int i = 0; i < 1200; i++) {
 		if (stat(file, &st) == 0)
 			return PAM_SUCCESS;
 		usleep(100000);

@@ -104,6 +104,8 @@ START_TEST(defaults)
 	ck_assert(!c.domains[0].starttls);
 	ck_assert_ptr_null(c.domains[0].tls_ca_file);
 	ck_assert_str_eq(c.domains[0].krb5_keytab, "/etc/krb5.keytab");
+	ck_assert_str_eq(c.host_keytab, "/etc/krb5.keytab");
+	ck_assert_uint_eq(c.n_realms, 0);
 	ck_assert_str_eq(c.krb5_ccache_dir, "/tmp");
 	ck_assert_ptr_null(c.krb5_config);
 	ck_assert_uint_eq(c.domains[0].timeout, 10);
@@ -160,6 +162,24 @@ static const struct {
 	{ "[domain/a]\nauth = ntlm\n", ":2: auth: 'ntlm' is not ldap or krb5" },
 	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nauth = krb5\n", "auth = krb5 needs krb5_realm" },
 	{ "[domain/a]\nkrb5_realm = A@B\n", ":2: krb5_realm: 'A@B' is not a realm name" },
+	{ "[domain/a]\nkrb5_realm = example.test\n", ":2: krb5_realm: 'example.test' has lower case letters: Kerberos realms are upper case (krb5_realm = EXAMPLE.TEST)" },
+	{ "[realm/example.lan]\n", ":1: [realm/example.lan]: Kerberos realms are upper case: [realm/EXAMPLE.LAN]" },
+	{ "[realm/.LAN]\n", ":1: [realm/.LAN]: not a realm name" },
+	{ "[realm/A B]\n", ":1: [realm/A B]: not a realm name" },
+	{ "[realm/A]\n[realm/A]\n", ":2: [realm/A] appears twice" },
+	{ "[realm/A]\nkdc = kdc1 kdc:x\n", ":2: kdc: 'kdc:x' is not a host, host:port or [address]:port" },
+	{ "[realm/A]\nkdc = kdc:70000\n", ":2: kdc: 'kdc:70000' is not a host" },
+	{ "[realm/A]\nadmin_server = [zz]:749\n", ":2: admin_server: '[zz]:749'" },
+	{ "[realm/A]\nkpasswd_server = ,\n", ":2: kpasswd_server: empty value" },
+	{ "[realm/A]\nlocal_users = perhaps\n", ":2: local_users: 'perhaps' is not yes or no" },
+	{ "[realm/A]\nkdcs = x\n", ":2: unknown key 'kdcs' in [realm/A]" },
+	{ "[kerberos]\nlibdefaults = forwardable\n", ":2: libdefaults: 'forwardable' is not a krb5.conf relation 'tag = value'" },
+	{ "[kerberos]\nappdefaults = pam = {\n", ":2: appdefaults: 'pam = {' is not a krb5.conf relation" },
+	{ "[kerberos]\nlibdefaults = a b = c\n", ":2: libdefaults: 'a b = c'" },
+	{ "[kerberos]\nkeytab = krb5.keytab\n", ":2: keytab: 'krb5.keytab' is not an absolute path" },
+	{ "[kerberos]\nrealm = X\n", ":2: unknown key 'realm' in [kerberos]" },
+	{ "[kerberos]\n[kerberos]\n", ":2: [kerberos] appears twice" },
+	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nkeytab_principal = host/x\nkeytab = /k\n", ":1: [domain/a]: keytab_principal (a GSSAPI bind with the host keytab) excludes keytab, sasl_authid and bind_dn" },
 	{ "[domain/a]\nkrb5_keytab = krb5.keytab\n", ":2: krb5_keytab: 'krb5.keytab' is not an absolute path" },
 	{ "[global]\nkrb5_ccache_dir = tmp\n", ":2: krb5_ccache_dir" },
 	{ "[global]\noffline_credentials_expiration = 9999\n", ":2: offline_credentials_expiration" },
@@ -259,6 +279,40 @@ START_TEST(ad_defaults)
 }
 END_TEST
 
+START_TEST(realms_and_kerberos)
+{
+	struct dir_config c;
+	ck_assert_str_eq(load("[kerberos]\nkeytab = /etc/nas.keytab\nlibdefaults = ticket_lifetime=24h\n"
+			      "libdefaults =  renew_lifetime   =  7d \nappdefaults = forwardable = true\n"
+			      "[realm/EXAMPLE.LAN]\nkdc = kdc1.example.lan, kdc2.example.lan:8888 [::1]:88\n"
+			      "admin_server = kdc1.example.lan\nkpasswd_server = kdc1.example.lan:464\n"
+			      "local_users = yes\n[realm/OTHER.LAN]\n"
+			      "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nkeytab_principal = host/nas@EXAMPLE.LAN\n",
+			      &c), "");
+	ck_assert_str_eq(c.host_keytab, "/etc/nas.keytab");
+	ck_assert_uint_eq(c.krb5_libdefaults.n, 2);
+	ck_assert_str_eq(c.krb5_libdefaults.v[0], "ticket_lifetime = 24h");
+	ck_assert_str_eq(c.krb5_libdefaults.v[1], "renew_lifetime = 7d");
+	ck_assert_str_eq(c.krb5_appdefaults.v[0], "forwardable = true");
+	ck_assert_uint_eq(c.n_realms, 2);
+	const struct dir_realm *r = &c.realms[0];
+	ck_assert_str_eq(r->name, "EXAMPLE.LAN");
+	ck_assert_uint_eq(r->kdc.n, 3);
+	ck_assert_str_eq(r->kdc.v[1], "kdc2.example.lan:8888");
+	ck_assert_str_eq(r->kdc.v[2], "[::1]:88");
+	ck_assert_str_eq(r->admin_server.v[0], "kdc1.example.lan");
+	ck_assert_str_eq(r->kpasswd_server.v[0], "kdc1.example.lan:464");
+	ck_assert(r->local_users);
+	ck_assert_uint_eq(c.realms[1].kdc.n, 0);
+	ck_assert(!c.realms[1].local_users);
+	/* the host keytab: the domain binds with it as that principal, and checks logins with it */
+	ck_assert_str_eq(c.domains[0].keytab, "/etc/nas.keytab");
+	ck_assert_str_eq(c.domains[0].sasl_authid, "host/nas@EXAMPLE.LAN");
+	ck_assert_str_eq(c.domains[0].krb5_keytab, "/etc/nas.keytab");
+	dir_config_free(&c);
+}
+END_TEST
+
 START_TEST(bad_input_is_reported_with_line)
 {
 	struct dir_config c;
@@ -341,7 +395,9 @@ START_TEST(module_reader_takes_what_it_needs)
 		"[global]\ncache_dir = /var/x\nrun_dir=/run/x\nstate_dir = /var/s\n"
 		"krb5_ccache_dir = /k\nnss_timeout = 0.5\nnegative_ttl = 30\nlog_levle = debug\n"
 		"refresh_interval = soon\n[domain/a]\nuri = ldap://a\ntimout = 5\ntimeout = 5\n"
-		"base_dn dc=a\n[domain/b]\nschema = rfc9999\n[unknown]\ncache_dir = /elsewhere\n",
+		"base_dn dc=a\n[domain/b]\nschema = rfc9999\n[unknown]\ncache_dir = /elsewhere\n"
+		"[realm/A.TEST]\nlocal_users = yes\n[realm/B.TEST]\nlocal_users = no\n"
+		"[realm/C.TEST]\nlocal_users = True\n",
 		0644);
 	ck_assert_int_eq(dir_module_config_read(path, &m), 0);
 	ck_assert_str_eq(m.cache_dir, "/var/x");
@@ -351,6 +407,7 @@ START_TEST(module_reader_takes_what_it_needs)
 	ck_assert_uint_eq(m.nss_timeout_ms, 500);
 	ck_assert_uint_eq(m.negative_ttl, 30);
 	ck_assert_uint_eq(m.domain_timeouts, 5 + 10); /* b's is the default */
+	ck_assert_uint_eq(m.krb5_local_realms, 2);
 	/* The strict parser refuses the same file, with its line. */
 	struct dir_config c;
 	char err[512];
@@ -377,6 +434,7 @@ START_TEST(module_reader_keeps_defaults)
 	ck_assert_uint_eq(m.negative_ttl, DIR_DEFAULT_NEGATIVE_TTL);
 	ck_assert_uint_eq(m.domain_timeouts, DIR_DEFAULT_TIMEOUT);
 	ck_assert_uint_eq(m.nss_timeout_ms, 3000); /* the line after the long one counts */
+	ck_assert_uint_eq(m.krb5_local_realms, 0);
 	const char nul[] = "[global]\nrun_dir = /r\0un\ncache_dir = /c\n";
 	const char *path = write_file("nul.conf", "", 0644);
 	FILE *f = fopen(path, "w");
@@ -411,6 +469,7 @@ int main(void)
 	tcase_add_test(tc, rfc2307bis_defaults_to_every_member_attribute);
 	tcase_add_test(tc, member_attr_takes_a_list);
 	tcase_add_test(tc, ad_defaults);
+	tcase_add_test(tc, realms_and_kerberos);
 	tcase_add_loop_test(tc, bad_input_is_reported_with_line, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, shipped_example_parses);
 	tcase_add_test(tc, missing_file);
