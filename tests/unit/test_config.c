@@ -52,7 +52,8 @@ START_TEST(full_config_parses)
 	struct dir_config c;
 	const char *err = load("# comment\n; also a comment\n[global]\ncache_dir = /var/x\n"
 			       "run_dir=/run/x\nrefresh_interval = 3600\nenumerate = no\n"
-			       "nss_timeout = 0.5\nlog_level = debug\n\n"
+			       "nss_timeout = 0.5\nlog_level = debug\n"
+			       "userdb_socket = /run/systemd/userdb/dird\nuserdb_enumerate = yes\n\n"
 			       "[domain/example]\ntype = ldap\nuri = ldap://a:389 ldap://b\n"
 			       "base_dn = dc=example,dc=test\ngroup_base = ou=g,dc=example,dc=test\n"
 			       "min_id = 2000\ndefault_shell = /bin/bash\nhome_template = /u/%U\n"
@@ -65,6 +66,8 @@ START_TEST(full_config_parses)
 	ck_assert(!c.enumerate);
 	ck_assert_uint_eq(c.nss_timeout_ms, 500);
 	ck_assert_int_eq(c.log_level, DIR_LOG_DEBUG);
+	ck_assert_str_eq(c.userdb_socket, "/run/systemd/userdb/dird");
+	ck_assert(c.userdb_enumerate);
 	ck_assert_uint_eq(c.n_domains, 1);
 	ck_assert_str_eq(c.domains[0].name, "example");
 	ck_assert_str_eq(c.domains[0].uri, "ldap://a:389 ldap://b");
@@ -95,7 +98,9 @@ START_TEST(defaults)
 	ck_assert_int_eq(c.domains[0].auth, DIR_AUTH_LDAP);
 	ck_assert_int_eq(c.domains[0].tls_reqcert, DIR_TLS_DEMAND);
 	ck_assert_str_eq(c.domains[0].attrs.user_name, "uid");
-	ck_assert_str_eq(c.domains[0].attrs.member, "memberUid");
+	ck_assert_uint_eq(c.domains[0].attrs.n_member, 1);
+	ck_assert_str_eq(c.domains[0].attrs.member[0], "memberUid");
+	ck_assert_str_eq(c.domains[0].attrs.ssh_key, "sshPublicKey");
 	ck_assert_str_eq(c.domains[0].user_filter, "(objectClass=posixAccount)");
 	ck_assert_int_eq(c.domains[0].user_scope, DIR_SCOPE_SUB);
 	ck_assert_uint_eq(c.domains[0].n_sync_groups, 0);
@@ -106,6 +111,8 @@ START_TEST(defaults)
 	ck_assert_uint_eq(c.n_realms, 0);
 	ck_assert_str_eq(c.krb5_ccache_dir, "/tmp");
 	ck_assert_ptr_null(c.krb5_config);
+	ck_assert_ptr_null(c.userdb_socket); /* not served */
+	ck_assert(!c.userdb_enumerate);
 	ck_assert_uint_eq(c.domains[0].timeout, 10);
 	dir_config_free(&c);
 }
@@ -143,7 +150,11 @@ static const struct {
 	{ "[domain/a]\nschema = ad\n", ":2: schema: 'ad' is not rfc2307 or rfc2307bis" },
 	{ "[domain/a]\nuser_scope = subtree\n", ":2: user_scope: 'subtree' is not sub, one or base" },
 	{ "[domain/a]\nuid_attr = uid number\n", ":2: uid_attr: 'uid number' is not an attribute name" },
-	{ "[domain/a]\nmember_attr = member)(x\n", ":2: member_attr" },
+	{ "[domain/a]\nmember_attr = member)(x\n", ":2: member_attr: 'member)(x' is not an attribute name" },
+	{ "[domain/a]\nmember_attr = , ,\n", ":2: member_attr: empty value" },
+	{ "[domain/a]\nmember_attr = member memberUid MEMBER\n", ":2: member_attr: MEMBER is named twice" },
+	{ "[domain/a]\nmember_attr = a b c d e f g h i\n", ":2: member_attr: more than 8 attributes" },
+	{ "[domain/a]\nssh_key_attr = ssh key\n", ":2: ssh_key_attr: 'ssh key' is not an attribute name" },
 	{ "[domain/a]\nuser_filter = objectClass=person\n", ":2: user_filter" },
 	{ "[domain/a]\nsync_groups = a:b\n", ":2: sync_groups: 'a:b' is not a valid group name" },
 	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nbind_dn = cn=y\nbind_password_file = /p\nkeytab = /k\n", "keytab (a GSSAPI bind) and bind_dn (a simple bind) exclude each other" },
@@ -178,6 +189,12 @@ static const struct {
 	{ "[global]\nkrb5_ccache_dir = tmp\n", ":2: krb5_ccache_dir" },
 	{ "[global]\noffline_credentials_expiration = 9999\n", ":2: offline_credentials_expiration" },
 	{ "[global]\ncache_credentials = sometimes\n", ":2: cache_credentials: 'sometimes' is not yes or no" },
+	{ "[global]\nuserdb_socket = dird\n", ":2: userdb_socket: 'dird' is not the absolute path of a socket" },
+	{ "[global]\nuserdb_socket = /run/systemd/userdb/\n", ":2: userdb_socket: '/run/systemd/userdb/' is not" },
+	{ "[global]\nuserdb_socket = /run/..\n", ":2: userdb_socket: '/run/..' is not" },
+	{ "[global]\nuserdb_socket = /run/systemd/userdb/0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789\n",
+	  ":2: userdb_socket: path too long for a socket" },
+	{ "[global]\nuserdb_enumerate = all\n", ":2: userdb_enumerate: 'all' is not yes or no" },
 	{ "[domain/a]\naccess_groups = ok bad:name\n", ":2: access_groups: 'bad:name' is not a valid group name" },
 	{ "[domain/a]\naccess_groups = ,\n", ":2: access_groups: empty value" },
 	{ "[domain/a]\naccess_filter = uid=x\n", ":2: access_filter: 'uid=x' is not an LDAP filter" },
@@ -208,13 +225,33 @@ static const struct {
 	  ":5: [domain/b]: the same workgroup or realm as [domain/a]" },
 };
 
-START_TEST(rfc2307bis_defaults_to_member)
+/* A 2307bis tree may hold every kind of group: all three member attributes are read. */
+START_TEST(rfc2307bis_defaults_to_every_member_attribute)
 {
 	struct dir_config c;
 	ck_assert_str_eq(load("[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nschema = rfc2307bis\n"
 			      "gecos_attr = displayName\n", &c), "");
-	ck_assert_str_eq(c.domains[0].attrs.member, "member");
-	ck_assert_str_eq(c.domains[0].attrs.gecos, "displayName");
+	const struct dir_attrs *a = &c.domains[0].attrs;
+	ck_assert_uint_eq(a->n_member, 3);
+	ck_assert_str_eq(a->member[0], "member");
+	ck_assert_str_eq(a->member[1], "uniqueMember");
+	ck_assert_str_eq(a->member[2], "memberUid");
+	ck_assert_str_eq(a->gecos, "displayName");
+	dir_config_free(&c);
+}
+END_TEST
+
+START_TEST(member_attr_takes_a_list)
+{
+	struct dir_config c;
+	ck_assert_str_eq(load("[domain/a]\nuri = ldap://x\nbase_dn = dc=x\n"
+			      "member_attr = memberUid, member\tuniqueMember\n"
+			      "member_attr = memberUid,member\nssh_key_attr = altSecurityIdentities\n", &c), "");
+	const struct dir_attrs *a = &c.domains[0].attrs;
+	ck_assert_uint_eq(a->n_member, 2); /* the last line counts */
+	ck_assert_str_eq(a->member[0], "memberUid");
+	ck_assert_str_eq(a->member[1], "member");
+	ck_assert_str_eq(a->ssh_key, "altSecurityIdentities");
 	dir_config_free(&c);
 }
 END_TEST
@@ -237,7 +274,8 @@ START_TEST(ad_defaults)
 	ck_assert_uint_eq(a->idmap_low, 100000001);
 	ck_assert_uint_eq(a->idmap_high, 200000000);
 	ck_assert_str_eq(a->attrs.user_name, "sAMAccountName");
-	ck_assert_str_eq(a->attrs.member, "member");
+	ck_assert_uint_eq(a->attrs.n_member, 1);
+	ck_assert_str_eq(a->attrs.member[0], "member");
 	ck_assert_int_eq(a->schema, DIR_SCHEMA_RFC2307BIS);
 	ck_assert_str_eq(a->home_template, "/home/%D/%U");
 	ck_assert_str_eq(a->default_shell, "/bin/sh");
@@ -439,7 +477,8 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, full_config_parses);
 	tcase_add_test(tc, defaults);
-	tcase_add_test(tc, rfc2307bis_defaults_to_member);
+	tcase_add_test(tc, rfc2307bis_defaults_to_every_member_attribute);
+	tcase_add_test(tc, member_attr_takes_a_list);
 	tcase_add_test(tc, ad_defaults);
 	tcase_add_test(tc, realms_and_kerberos);
 	tcase_add_loop_test(tc, bad_input_is_reported_with_line, 0, sizeof(bad) / sizeof(bad[0]));
