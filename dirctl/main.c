@@ -168,7 +168,11 @@ int main(int argc, char **argv)
 		 * dird.conf broken or removed */
 		if (!strcmp(cmd, "disable")) {
 			fprintf(stderr, "dirctl: warning: %s (disable does not need it)\n", err);
-			return cmd_enable(&c, false, argc - 1, argv + 1);
+			/* but its name: --ssh compares the drop-in with the command it would write */
+			c.cfg.path = strdup(path);
+			int rc = c.cfg.path ? cmd_enable(&c, false, argc - 1, argv + 1) : EXIT_FAIL;
+			dir_config_free(&c.cfg);
+			return rc;
 		}
 		fprintf(stderr, "dirctl: %s\n", err);
 		if (!status && !ssh_keys)

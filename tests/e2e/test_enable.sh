@@ -198,7 +198,8 @@ printf 'passwd: files dir\ngroup: files dir\n' >"$WORK/ns"
 printf '[global]\nlog_level = infoo\n' >"$WORK/typo.conf"
 for broken in typo missing; do
 	ctl enable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
-	DIR_CONF=$WORK/$broken.conf ctl disable --nsswitch "$WORK/ns" --pam-dir "$P" >"$WORK/out" 2>&1
+	DIR_CONF=$WORK/$broken.conf ctl disable --nsswitch "$WORK/ns" --pam-dir "$P" --ssh \
+		--sshd-config "$WORK/sshd_config" >"$WORK/out" 2>&1
 	check_eq "disable with dird.conf $broken: done (rc, nsswitch.conf, PAM files left)" \
 		"0|passwd: files|group: files|0" "$?|$(paste -sd'|' "$WORK/ns")|$(ls "$P" | wc -l)"
 	check "...and it says it does without dird.conf" grep -q "disable does not need it" "$WORK/out"
