@@ -29,9 +29,14 @@
 #define DIR_DEFAULT_TIMEOUT 10u	/* a domain's network step, seconds */
 #define DIR_TIMEOUT_MIN 1u
 #define DIR_TIMEOUT_MAX 60u
-/* Local users below this uid (root, system accounts) never log in through a realm's
- * local_users: their logins are pam_unix's alone. */
-#define DIR_KRB5_LOCAL_MIN_UID 1000u
+/* Whether a local user may log in through a realm's local_users: only the uids Debian gives to
+ * user accounts, 1000-59999 and 65536 up.  Root, system accounts (below 1000), 60000-65535
+ * (nobody's 65534, which owns root-squashed NFS files, among them) and the overflow ids
+ * 4294967294 and 4294967295 are pam_unix's alone, whatever principals a KDC has. */
+static inline bool dir_krb5_local_uid(unsigned long uid)
+{
+	return (uid >= 1000 && uid < 60000) || (uid >= 65536 && uid < 4294967294ul);
+}
 
 struct dir_module_config {
 	char cache_dir[PATH_MAX];	/* nss.idx */
