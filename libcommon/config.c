@@ -167,8 +167,7 @@ static void free_strings(struct dir_strings *s)
 	s->n = 0;
 }
 
-/* A Kerberos server: host, host:port or [IPv6]:port. */
-static bool valid_server(const char *s)
+bool dir_config_valid_server(const char *s)
 {
 	const char *port;
 	if (*s == '[') {
@@ -201,7 +200,7 @@ static int set_servers(struct parse *ps, struct dir_strings *dst, const char *ke
 		if (len) {
 			if (add_string(ps, dst, v, len) < 0)
 				return -1;
-			if (!valid_server(dst->v[dst->n - 1]))
+			if (!dir_config_valid_server(dst->v[dst->n - 1]))
 				return fail(ps, "%s: '%s' is not a host, host:port or [address]:port", key,
 					    dst->v[dst->n - 1]);
 		}

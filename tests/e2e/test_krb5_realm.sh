@@ -93,6 +93,20 @@ out=$(in_ns "$WORK/nss" --bind "$WORK/resolv.conf" /etc/resolv.conf "$BUILD/dirc
 check "dirctl test: a realm without KDCs fails at kdcs" grep -q "^result: FAILED at kdcs" <<<"$out"
 check "and says where to name them" grep -qF "cause: name the realm's KDCs in dird.conf ([realm/NOKDC.TEST] kdc = HOST[:PORT])" <<<"$out"
 
+# --- an AD domain's uris: only host names reach krb5.conf -----------------------------------------
+# ldap_url_parse decodes %XX in a host: this one would be "dc1.ad.test", a line break and a KDC.
+cp "$DIR_CONF" "$WORK/uri.conf"
+printf '\n[domain/ad]\ntype = ad\nrealm = AD.TEST\nworkgroup = ADTEST\nuri = %s %s\n' \
+	'ldaps://dc1.ad.test%0A%09%09kdc%20%3D%20192.0.2.9/' 'ldaps://dc2.ad.test/' >>"$WORK/uri.conf"
+out=$("$BUILD/dirctl/dirctl" -c "$WORK/uri.conf" krb5conf 2>"$WORK/uri.err")
+check_eq "krb5conf: a uri whose host decodes to a line break and more adds no line to krb5.conf" \
+	"" "$(grep 192.0.2.9 <<<"$out")"
+check "the realm's KDC is the other uri's host" grep -qzP \
+	"\tAD.TEST = \{\n\t\tkdc = dc2.ad.test\n\t\tadmin_server = dc2.ad.test\n\t\}" <<<"$out"
+check "and dirctl says which uri it left out" grep -qF \
+	"dirctl: [domain/ad]: the host of ldaps://dc1.ad.test%0A%09%09kdc%20%3D%20192.0.2.9/ is not a host name; not in krb5.conf" \
+	"$WORK/uri.err"
+
 # --- keytabs ---------------------------------------------------------------------------------------
 out=$("${CTL[@]}" keytab add nas "$WORK/nas.keytab")
 check_eq "keytab add: its keys go into the host keytab" "$WORK/host.keytab: 6 keys (was 2)
