@@ -74,6 +74,19 @@ check "the backup is the previous file" cmp "$WORK/krb5.conf.before" "$WORK/krb5
 check_eq "a libdefaults line replaces the tag krb5conf would write" $'\tforwardable = false' \
 	"$(grep forwardable "$WORK/krb5.conf")"
 
+# A value with %{uid} in it (TrueNAS's default_ccache_name) is a value like any other; one that
+# would open a {...} subsection is not.
+sed "s|^libdefaults = ticket_lifetime = 10h|libdefaults = default_ccache_name = FILE:$WORK/cc_%{uid}|; s|^krb5_config = .*|krb5_config = $WORK/ccname.krb5|" \
+	"$DIR_CONF" >"$WORK/ccname.conf"
+out=$("$BUILD/dirctl/dirctl" -c "$WORK/ccname.conf" krb5conf --write 2>&1)
+check_eq "krb5conf: libdefaults = default_ccache_name = FILE:.../cc_%{uid} is taken" \
+	"$WORK/ccname.krb5: written" "$out"
+check "and kinit puts alice's ticket where it says, %{uid} expanded" sh -c "echo alicepw | \
+	KRB5_CONFIG='$WORK/ccname.krb5' kinit alice >/dev/null && test -s '$WORK/cc_0'"
+sed -i 's|^libdefaults = default_ccache_name.*|&\nlibdefaults = realm_opts = {|' "$WORK/ccname.conf"
+check "a libdefaults value that opens a subsection is refused" sh -c \
+	"'$BUILD/dirctl/dirctl' -c '$WORK/ccname.conf' krb5conf 2>&1 | grep -q \"libdefaults: 'realm_opts = {' is not a krb5.conf relation\""
+
 # --- wrong case, no KDCs -------------------------------------------------------------------------
 sed 's/^\[realm\/EXAMPLE.TEST\]/[realm\/example.test]/' "$DIR_CONF" >"$WORK/lower.conf"
 line=$(grep -n '^\[realm/' "$WORK/lower.conf" | cut -d: -f1)
