@@ -57,6 +57,16 @@ wait_reloads $((n + 1))
 check "fixed, the file is taken again" grep -q "configuration reloaded" "$WORK/dird.log"
 check "and dirctl status is content" "${CTL[@]}" status
 
+# --- a dird.conf that is not a file: the modules take their defaults at once, never wait -------
+mkfifo "$WORK/fifo"
+for conf in "$WORK/fifo" /dev/zero "$WORK"; do
+	s=$(now_ms)
+	in_ns "$WORK/nss" timeout 10 env DIR_CONF="$conf" getent passwd u00001 >/dev/null
+	rc=$? t=$(($(now_ms) - s))
+	check "DIR_CONF=$conf: getent returns at once ($t ms, exit $rc: not found at the default paths)" \
+		test "$rc" = 2 -a "$t" -lt 3000
+done
+
 # --- a process leaves two enumerations open across three refreshes; then dird stops --------
 cp "$HERE/../tools/nss_holder.py" "$WORK/" && chmod 755 "$WORK/nss_holder.py"
 coproc HOLDER { in_ns "$WORK/nss" python3 -u "$WORK/nss_holder.py" 2>/dev/null; }
