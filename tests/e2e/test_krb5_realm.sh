@@ -175,6 +175,22 @@ check_eq "a keytab without keys: refused" \
 check "the host keytab is as it was" cmp "$WORK/host.keytab" "$WORK/host.keytab.before"
 check_eq "nothing stored for them" "nas.keytab" "$(ls "$WORK/state/keytabs")"
 
+# A host keytab that is a link (to a file kept on another file system, say): read through it, and
+# written where it points, the link kept.
+mkdir "$WORK/elsewhere"
+cp "$WORK/host.keytab.before" "$WORK/elsewhere/krb5.keytab"
+ln -s "$WORK/elsewhere/krb5.keytab" "$WORK/link.keytab"
+sed -e "s|^keytab = .*|keytab = $WORK/link.keytab|" -e "s|^state_dir = .*|state_dir = $WORK/state2|" \
+	"$DIR_CONF" >"$WORK/link.conf"
+LCTL=("$BUILD/dirctl/dirctl" -c "$WORK/link.conf")
+check "a host keytab that is a link: keytab list reads it" grep -q "^host keytab $WORK/link.keytab: 6 keys" \
+	<("${LCTL[@]}" keytab list 2>&1)
+kdc_keytab smb/localhost "$WORK/smb.keytab"
+check "keytab add writes it" "${LCTL[@]}" keytab add smb "$WORK/smb.keytab"
+check "the link is still a link" test -L "$WORK/link.keytab"
+check "and the file it points to has the new key" grep -q " smb/localhost@EXAMPLE.TEST" \
+	<(klist -k "$WORK/elsewhere/krb5.keytab")
+
 # --- a domain binds with a principal of the host keytab ----------------------------------------------
 dird_start || exit 1
 dird_wait_refresh || exit 1
