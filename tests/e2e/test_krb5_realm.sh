@@ -150,6 +150,14 @@ check_eq "adds no duplicate (principal, kvno, enctype)" "$before" "$(klist -k "$
 check "keytab remove copy" "${CTL[@]}" keytab remove copy
 check_eq "takes out nothing another keytab holds" "$before" "$(klist -k "$WORK/host.keytab" | tail -n +4 | sort)"
 check_fails "its copy is gone" test -e "$WORK/state/keytabs/copy.keytab"
+# A copy of the host keytab itself installed (as an administrator who registers the keytab the
+# host has): its removal leaves the key the host keytab had from elsewhere.
+cp "$WORK/host.keytab" "$WORK/snapshot.keytab"
+check "the host keytab's own keys installed as a keytab" "${CTL[@]}" keytab add snapshot "$WORK/snapshot.keytab"
+check "keytab remove snapshot" "${CTL[@]}" keytab remove snapshot
+check_eq "leaves every key, the one from elsewhere too" "$before" "$(klist -k "$WORK/host.keytab" | tail -n +4 | sort)"
+check "which keytab list still shows as from elsewhere" grep -q "cifs/localhost@EXAMPLE.TEST" \
+	<("${CTL[@]}" keytab list | sed -n '/^in the host keytab from elsewhere/,$p')
 check_fails "keytabs are root's: refused as nobody" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	"${CTL[@]}" keytab list
 check_eq "a name that is not a name: usage" 2 "$("${CTL[@]}" keytab add ../x "$WORK/nas.keytab" >/dev/null 2>&1; echo $?)"
