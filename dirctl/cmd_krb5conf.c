@@ -227,10 +227,19 @@ const char *krb5conf_path(const struct dir_config *cfg)
 	return cfg->krb5_config ? cfg->krb5_config : DEFAULT_KRB5_CONF;
 }
 
-/* file_replace_checked's check: libkrb5's profile library reads the file it would install. */
+/* The file being replaced, kept as the backup once the new one is known to be good. */
+struct backup {
+	const char *path;
+	const char *old;	/* NULL: there was none */
+	size_t old_len;
+	mode_t mode;
+};
+
+/* file_replace_checked's check: libkrb5's profile library reads the file it would install;
+ * only then is the old one kept as the backup (a file refused leaves the last backup alone). */
 static int profile_reads(const char *tmp, void *arg)
 {
-	(void)arg;
+	const struct backup *b = arg;
 	profile_t profile = NULL;
 	long rc = profile_init_path(tmp, &profile);
 	if (rc) {
@@ -239,6 +248,11 @@ static int profile_reads(const char *tmp, void *arg)
 		return -1;
 	}
 	profile_release(profile);
+	if (b->old && file_replace(b->path, b->old, b->old_len, b->mode) < 0) {
+		fprintf(stderr, "dirctl: cannot write %s: %s; nothing changed\n", b->path,
+			strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -252,8 +266,8 @@ static int write_conf(const char *path, const char *text, size_t len, const char
 		fprintf(stderr, "dirctl: %s: the path is too long\n", path);
 		return EXIT_FAIL;
 	}
-	if ((old && file_replace(backup, old, old_len, mode) < 0) ||
-	    file_replace_checked(path, text, len, mode, profile_reads, NULL) < 0) {
+	struct backup b = { backup, old, old_len, mode };
+	if (file_replace_checked(path, text, len, mode, profile_reads, &b) < 0) {
 		if (errno != ECANCELED)
 			fprintf(stderr, "dirctl: cannot write %s: %s\n", path, strerror(errno));
 		return EXIT_FAIL;

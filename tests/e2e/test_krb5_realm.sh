@@ -73,6 +73,14 @@ check_eq "a change: written, the previous file kept" \
 check "the backup is the previous file" cmp "$WORK/krb5.conf.before" "$WORK/krb5.conf.dirctl-backup"
 check_eq "a libdefaults line replaces the tag krb5conf would write" $'\tforwardable = false' \
 	"$(grep forwardable "$WORK/krb5.conf")"
+# An AD domain whose dns_domain holds a '{': [domain_realm] would not parse.
+cp "$WORK/krb5.conf" "$WORK/krb5.conf.good"
+cp "$DIR_CONF" "$WORK/unparsed.conf"
+printf '\n[domain/ad]\ntype = ad\nrealm = AD.TEST\nworkgroup = ADTEST\ndns_domain = ad.test {\n' >>"$WORK/unparsed.conf"
+out=$("$BUILD/dirctl/dirctl" -c "$WORK/unparsed.conf" krb5conf --write 2>&1)
+check "a krb5.conf libkrb5 cannot read is not written" grep -q "libkrb5 cannot read the krb5.conf it would get: .*; nothing changed" <<<"$out"
+check "...nothing changed: krb5.conf" cmp "$WORK/krb5.conf.good" "$WORK/krb5.conf"
+check "...nor the backup, the file before the last change" cmp "$WORK/krb5.conf.before" "$WORK/krb5.conf.dirctl-backup"
 
 # A value with %{uid} in it (TrueNAS's default_ccache_name) is a value like any other; one that
 # would open a {...} subsection is not.
