@@ -10,32 +10,33 @@
 #include "dird.h"
 #include "log.h"
 #include "protocol.h"
+#include "userdb.h"
 
 /* A reply the worker or a PAM thread never posted (it could not allocate the note) must not
  * hold its slot for ever: longer than any request takes (pam_dir waits at most 120 s). */
 #define WAITING_LIMIT_MS 130000
 
-static unsigned count_uid(const struct clients *cs, uid_t uid)
+static unsigned count_uid(const struct clients *cs, enum client_socket socket, uid_t uid)
 {
 	unsigned n = 0;
 	for (size_t i = 0; i < cs->n; i++)
-		n += !cs->v[i].pam && cs->v[i].uid == uid;
+		n += cs->v[i].socket == socket && cs->v[i].uid == uid;
 	return n;
 }
 
 /* Room for one more connection of uid on this socket. */
-static bool has_room(const struct clients *cs, bool pam, uid_t uid)
+static bool has_room(const struct clients *cs, enum client_socket socket, uid_t uid)
 {
-	if (pam)
+	if (socket == SOCKET_PAM)
 		return cs->n_pam < MAX_PAM_CLIENTS;
-	size_t lookups = cs->n - cs->n_pam;
+	size_t max = socket == SOCKET_USERDB ? MAX_USERDB_CLIENTS : MAX_LOOKUP_CLIENTS;
+	size_t used = socket == SOCKET_USERDB ? cs->n_userdb : cs->n - cs->n_pam - cs->n_userdb;
 	if (uid == 0)
-		return lookups < MAX_LOOKUP_CLIENTS;
-	return lookups < MAX_LOOKUP_CLIENTS - ROOT_LOOKUP_CLIENTS &&
-	       count_uid(cs, uid) < MAX_CLIENTS_PER_UID;
+		return used < max;
+	return used < max - ROOT_LOOKUP_CLIENTS && count_uid(cs, socket, uid) < MAX_CLIENTS_PER_UID;
 }
 
-void clients_accept(struct clients *cs, int listen_fd, bool pam)
+void clients_accept(struct clients *cs, int listen_fd, enum client_socket socket)
 {
 	for (;;) {
 		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -43,8 +44,10 @@ void clients_accept(struct clients *cs, int listen_fd, bool pam)
 			return;
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
+		struct userdb_conn *udb = NULL;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-		    !has_room(cs, pam, cred.uid)) {
+		    !has_room(cs, socket, cred.uid) ||
+		    (socket == SOCKET_USERDB && !(udb = userdb_conn_new()))) {
 			close(fd); /* the client sees its connection closed and answers "unavailable" */
 			continue;
 		}
@@ -52,12 +55,14 @@ void clients_accept(struct clients *cs, int listen_fd, bool pam)
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
 		c->id = ++cs->next_id;
-		c->pam = pam;
+		c->socket = socket;
 		c->uid = cred.uid;
 		c->state = CLIENT_READING;
 		c->deadline_ms = now_ms() + DIR_CLIENT_IO_TIMEOUT_MS;
+		c->udb = udb;
 		buf_init(&c->body, DIR_MAX_REQUEST);
-		cs->n_pam += pam;
+		cs->n_pam += socket == SOCKET_PAM;
+		cs->n_userdb += socket == SOCKET_USERDB;
 	}
 }
 
@@ -147,7 +152,7 @@ static int write_more(struct client *c)
 
 static void release(struct client *c)
 {
-	if (c->pam)
+	if (c->socket == SOCKET_PAM)
 		buf_free_wipe(&c->body); /* a password, or a user's tickets */
 	else
 		buf_free(&c->body);
@@ -158,7 +163,9 @@ static void drop(struct clients *cs, size_t i)
 	struct client *c = &cs->v[i];
 	close(c->fd);
 	release(c);
-	cs->n_pam -= c->pam;
+	userdb_conn_free(c->udb);
+	cs->n_pam -= c->socket == SOCKET_PAM;
+	cs->n_userdb -= c->socket == SOCKET_USERDB;
 	cs->v[i] = cs->v[--cs->n];
 }
 
@@ -187,7 +194,8 @@ static void take_request(struct dird *d, struct client *c)
 	uint32_t status;
 	buf_init(&c->body, 0);
 	buf_init(&reply, DIR_MAX_REPLY);
-	if (server_request(d, c->id, c->pam, c->uid, c->hdr[1], &body, &status, &reply)) {
+	if (server_request(d, c->id, c->socket == SOCKET_PAM, c->uid, c->hdr[1], &body, &status,
+			   &reply)) {
 		start_reply(c, status, &reply);
 	} else {
 		c->state = CLIENT_WAITING;
@@ -204,7 +212,9 @@ void clients_service(struct dird *d, struct clients *cs, const struct pollfd *p,
 	for (size_t i = n; i-- > 0;) {
 		struct client *c = &cs->v[i];
 		int r = 0;
-		if (p[i].fd == c->fd && p[i].revents) {
+		if (p[i].fd == c->fd && p[i].revents && c->socket == SOCKET_USERDB) {
+			r = userdb_service(d, c);
+		} else if (p[i].fd == c->fd && p[i].revents) {
 			if (c->state == CLIENT_READING && (r = read_more(c)) == 1) {
 				take_request(d, c);
 				r = 0;

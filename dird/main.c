@@ -21,6 +21,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "ticket_renew.h"
+#include "userdb.h"
 
 /* How long inserted cache misses wait before the index is rewritten: several misses in a row
  * (an `ls -l` of a directory) cost one rewrite. */
@@ -159,14 +160,18 @@ static void reload(struct dird *d)
 		log_error("reload failed; keeping the running configuration");
 		return;
 	}
-	if (strcmp(cfg.cache_dir, d->cfg.cache_dir) || strcmp(cfg.run_dir, d->cfg.run_dir))
-		log_warning("cache_dir and run_dir changes take effect at the next start");
-	/* The running paths stay: readers and the socket are already there. */
+	if (strcmp(cfg.cache_dir, d->cfg.cache_dir) || strcmp(cfg.run_dir, d->cfg.run_dir) ||
+	    !!cfg.userdb_socket != !!d->cfg.userdb_socket ||
+	    (cfg.userdb_socket && strcmp(cfg.userdb_socket, d->cfg.userdb_socket)))
+		log_warning("cache_dir, run_dir and userdb_socket changes take effect at the next start");
+	/* The running paths stay: readers and the sockets are already there. */
 	free(cfg.cache_dir);
 	free(cfg.run_dir);
+	free(cfg.userdb_socket);
 	cfg.cache_dir = d->cfg.cache_dir;
 	cfg.run_dir = d->cfg.run_dir;
-	d->cfg.cache_dir = d->cfg.run_dir = NULL;
+	cfg.userdb_socket = d->cfg.userdb_socket;
+	d->cfg.cache_dir = d->cfg.run_dir = d->cfg.userdb_socket = NULL;
 	close_conns(d);
 	free(d->domains);
 	free(d->conns);
@@ -287,6 +292,8 @@ int main(int argc, char **argv)
 	d.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (sfd < 0 || lfd < 0 || pam_fd < 0 || d.wake_fd < 0)
 		return 1;
+	/* An extra for systemd's tools: without it, NSS and PAM are served all the same. */
+	int userdb_fd = d.cfg.userdb_socket ? userdb_listen(d.cfg.userdb_socket) : -1;
 	if (!foreground) {
 		if (daemon(0, 0) < 0) {
 			log_error("cannot detach: %s", strerror(errno));
@@ -312,18 +319,19 @@ int main(int argc, char **argv)
 	notify_ready();
 
 	static struct clients clients;
-	static struct pollfd p[4 + MAX_CLIENTS];
+	static struct pollfd p[5 + MAX_CLIENTS];
 	for (;;) {
 		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		p[2] = (struct pollfd){ .fd = d.wake_fd, .events = POLLIN };
 		p[3] = (struct pollfd){ .fd = pam_fd, .events = POLLIN };
-		size_t n_clients = clients_pollfds(&clients, p + 4);
+		p[4] = (struct pollfd){ .fd = userdb_fd, .events = POLLIN };
+		size_t n_clients = clients_pollfds(&clients, p + 5);
 		int timeout = next_timeout(&d);
 		long long client_wait = clients_next_deadline(&clients, now_ms());
 		if (client_wait >= 0 && client_wait < timeout)
 			timeout = (int)client_wait;
-		int r = poll(p, 4 + n_clients, timeout);
+		int r = poll(p, 5 + n_clients, timeout);
 		if (r < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			break;
@@ -341,11 +349,13 @@ int main(int argc, char **argv)
 			}
 		}
 		/* Clients first: accepting may move them around in the table. */
-		clients_service(&d, &clients, p + 4, n_clients);
+		clients_service(&d, &clients, p + 5, n_clients);
 		if (r > 0 && (p[1].revents & POLLIN))
-			clients_accept(&clients, lfd, false);
+			clients_accept(&clients, lfd, SOCKET_LOOKUP);
 		if (r > 0 && (p[3].revents & POLLIN))
-			clients_accept(&clients, pam_fd, true);
+			clients_accept(&clients, pam_fd, SOCKET_PAM);
+		if (r > 0 && (p[4].revents & POLLIN))
+			clients_accept(&clients, userdb_fd, SOCKET_USERDB);
 		uint64_t wakes;
 		if (r > 0 && (p[2].revents & POLLIN) && read(d.wake_fd, &wakes, sizeof(wakes)) < 0)
 			log_debug("wake: %s", strerror(errno));
@@ -361,5 +371,7 @@ int main(int argc, char **argv)
 	unlink(sock);
 	snprintf(sock, sizeof(sock), "%s/%s", d.cfg.run_dir, DIR_PAM_SOCKET_NAME);
 	unlink(sock);
+	if (userdb_fd >= 0)
+		unlink(d.cfg.userdb_socket);
 	return 0;
 }

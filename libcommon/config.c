@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "names.h"
@@ -143,6 +144,17 @@ static int set_seconds_ms(struct parse *ps, unsigned *dst, const char *key, cons
 		return fail(ps, "%s: '%s' is not a number of seconds from %u.%03u to %u", key, v,
 			    lo_ms / 1000, lo_ms % 1000, hi_ms / 1000);
 	return 0;
+}
+
+/* The absolute path of a socket: its file name is the userdb service name clients ask for. */
+static int set_userdb_socket(struct parse *ps, char **dst, const char *key, const char *v)
+{
+	const char *name = strrchr(v, '/');
+	if (v[0] != '/' || !name[1] || !strcmp(name, "/.") || !strcmp(name, "/.."))
+		return fail(ps, "%s: '%s' is not the absolute path of a socket", key, v);
+	if (strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return fail(ps, "%s: path too long for a socket", key);
+	return set_string(ps, dst, key, v);
 }
 
 static int add_string(struct parse *ps, struct dir_strings *dst, const char *v, size_t len)
@@ -307,6 +319,10 @@ static int set_global(struct parse *ps, struct dir_config *c, const char *k, con
 	if (!strcmp(k, "nss_timeout"))
 		return set_seconds_ms(ps, &c->nss_timeout_ms, k, v, DIR_NSS_TIMEOUT_MIN_MS,
 				      DIR_NSS_TIMEOUT_MAX_MS);
+	if (!strcmp(k, "userdb_socket"))
+		return set_userdb_socket(ps, &c->userdb_socket, k, v);
+	if (!strcmp(k, "userdb_enumerate"))
+		return set_bool(ps, &c->userdb_enumerate, k, v);
 	if (!strcmp(k, "log_level")) {
 		static const char *const names[] = { "error", "warning", "info", "debug" };
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -980,6 +996,7 @@ void dir_config_free(struct dir_config *c)
 	free(c->state_dir);
 	free(c->krb5_config);
 	free(c->krb5_ccache_dir);
+	free(c->userdb_socket);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -115,6 +115,8 @@ struct dir_config {
 	unsigned offline_credentials_expiration; /* days a cached password works; 0: no limit */
 	char *krb5_config;	/* a krb5.conf for dird; NULL: the system's */
 	char *krb5_ccache_dir;	/* where pam_dir puts users' ticket caches */
+	char *userdb_socket;	/* io.systemd.UserDatabase served there; NULL: not served */
+	bool userdb_enumerate;	/* answer enumerations on it (else EnumerationNotSupported) */
 	struct dir_domain *domains;
 	size_t n_domains;
 	struct dir_realm *realms;

@@ -57,7 +57,21 @@
  * then).  dird never blocks on a client: it reads requests and writes replies without
  * blocking, and drops a connection whose whole request is not in within
  * DIR_CLIENT_IO_TIMEOUT_MS of connecting, or whose whole reply is not read within
- * DIR_CLIENT_IO_TIMEOUT_MS of its being ready. */
+ * DIR_CLIENT_IO_TIMEOUT_MS of its being ready.
+ *
+ * A third socket, with dird.conf's userdb_socket (off by default; /run/systemd/userdb/dird on
+ * a systemd host), mode 0666, speaks another protocol: systemd's io.systemd.UserDatabase over
+ * varlink (systemd's docs/USER_GROUP_API.md), JSON messages each ending with a NUL, several
+ * calls one after the other on a connection.  The service name is the socket's file name.
+ * dird/userdb.c answers GetUserRecord, GetGroupRecord and GetMemberships from the cache
+ * (userdb_json.h lists the record fields; an AD SID is "dirObjectSid"), with the interface's
+ * errors NoRecordFound, BadService, ConflictingRecordFound, ServiceNotAvailable (/etc/passwd or
+ * /etc/group unreadable), EnumerationNotSupported (enumerations, unless userdb_enumerate) and
+ * varlink's MethodNotFound, InvalidParameter (filters such as uidMin included), ExpectedMore.
+ * Replies that may be several stream with "continues", a batch at a time as the client reads.
+ * A message over DIR_MAX_REQUEST bytes or that is not a varlink call closes the connection; a
+ * call must be in within DIR_CLIENT_IO_TIMEOUT_MS of connecting or of the last reply, a single
+ * reply read within DIR_CLIENT_IO_TIMEOUT_MS, and a stream must make progress every 10 s. */
 #ifndef DIR_PROTOCOL_H
 #define DIR_PROTOCOL_H
 

@@ -52,7 +52,8 @@ START_TEST(full_config_parses)
 	struct dir_config c;
 	const char *err = load("# comment\n; also a comment\n[global]\ncache_dir = /var/x\n"
 			       "run_dir=/run/x\nrefresh_interval = 3600\nenumerate = no\n"
-			       "nss_timeout = 0.5\nlog_level = debug\n\n"
+			       "nss_timeout = 0.5\nlog_level = debug\n"
+			       "userdb_socket = /run/systemd/userdb/dird\nuserdb_enumerate = yes\n\n"
 			       "[domain/example]\ntype = ldap\nuri = ldap://a:389 ldap://b\n"
 			       "base_dn = dc=example,dc=test\ngroup_base = ou=g,dc=example,dc=test\n"
 			       "min_id = 2000\ndefault_shell = /bin/bash\nhome_template = /u/%U\n"
@@ -65,6 +66,8 @@ START_TEST(full_config_parses)
 	ck_assert(!c.enumerate);
 	ck_assert_uint_eq(c.nss_timeout_ms, 500);
 	ck_assert_int_eq(c.log_level, DIR_LOG_DEBUG);
+	ck_assert_str_eq(c.userdb_socket, "/run/systemd/userdb/dird");
+	ck_assert(c.userdb_enumerate);
 	ck_assert_uint_eq(c.n_domains, 1);
 	ck_assert_str_eq(c.domains[0].name, "example");
 	ck_assert_str_eq(c.domains[0].uri, "ldap://a:389 ldap://b");
@@ -106,6 +109,8 @@ START_TEST(defaults)
 	ck_assert_uint_eq(c.n_realms, 0);
 	ck_assert_str_eq(c.krb5_ccache_dir, "/tmp");
 	ck_assert_ptr_null(c.krb5_config);
+	ck_assert_ptr_null(c.userdb_socket); /* not served */
+	ck_assert(!c.userdb_enumerate);
 	ck_assert_uint_eq(c.domains[0].timeout, 10);
 	dir_config_free(&c);
 }
@@ -178,6 +183,12 @@ static const struct {
 	{ "[global]\nkrb5_ccache_dir = tmp\n", ":2: krb5_ccache_dir" },
 	{ "[global]\noffline_credentials_expiration = 9999\n", ":2: offline_credentials_expiration" },
 	{ "[global]\ncache_credentials = sometimes\n", ":2: cache_credentials: 'sometimes' is not yes or no" },
+	{ "[global]\nuserdb_socket = dird\n", ":2: userdb_socket: 'dird' is not the absolute path of a socket" },
+	{ "[global]\nuserdb_socket = /run/systemd/userdb/\n", ":2: userdb_socket: '/run/systemd/userdb/' is not" },
+	{ "[global]\nuserdb_socket = /run/..\n", ":2: userdb_socket: '/run/..' is not" },
+	{ "[global]\nuserdb_socket = /run/systemd/userdb/0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789\n",
+	  ":2: userdb_socket: path too long for a socket" },
+	{ "[global]\nuserdb_enumerate = all\n", ":2: userdb_enumerate: 'all' is not yes or no" },
 	{ "[domain/a]\naccess_groups = ok bad:name\n", ":2: access_groups: 'bad:name' is not a valid group name" },
 	{ "[domain/a]\naccess_groups = ,\n", ":2: access_groups: empty value" },
 	{ "[domain/a]\naccess_filter = uid=x\n", ":2: access_filter: 'uid=x' is not an LDAP filter" },
