@@ -12,6 +12,11 @@
 /* TrueNAS's synthetic datastore id: uid or gid + this. */
 #define DIR_SYNTHETIC_ID_BASE 100000000ULL
 
+/* A user's SSH public keys: at most this many, each at most this long (an RSA key of 16384
+ * bits is about 2.8 KB; certificates with many principals are longer). */
+#define DIR_MAX_SSH_KEYS 64
+#define DIR_MAX_SSH_KEY_LEN 16384
+
 struct dir_user {
 	char *name;
 	uint32_t uid;
@@ -25,6 +30,8 @@ struct dir_user {
 	char *domain;
 	uint32_t *groups; /* supplementary gids, without the primary one */
 	uint32_t n_groups;
+	char **ssh_keys;  /* authorized_keys lines (ssh_key_attr); kept in the tdb cache only */
+	uint32_t n_ssh_keys;
 };
 
 struct dir_group {
@@ -53,6 +60,8 @@ void dir_group_free(struct dir_group *g);
  * encoder: three quarters of it, and all of it; ttl 0 means never. */
 void record_encode_user(struct buf *b, const struct dir_user *u, uint32_t ttl);
 void record_encode_group(struct buf *b, const struct dir_group *g, uint32_t ttl);
+/* A user's SSH public keys, as DIR_OP_SSH_KEYS answers: u32 n, n x str key. */
+void record_encode_ssh_keys(struct buf *b, const struct dir_user *u);
 
 enum record_result { RECORD_OK, RECORD_ERANGE, RECORD_BAD };
 

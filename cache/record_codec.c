@@ -16,6 +16,9 @@ void dir_user_free(struct dir_user *u)
 	free(u->sid);
 	free(u->domain);
 	free(u->groups);
+	for (uint32_t i = 0; i < u->n_ssh_keys; i++)
+		free(u->ssh_keys[i]);
+	free(u->ssh_keys);
 	memset(u, 0, sizeof(*u));
 }
 
@@ -48,6 +51,13 @@ void record_encode_user(struct buf *b, const struct dir_user *u, uint32_t ttl)
 	buf_put_str(b, u->shell);
 	buf_put_u32(b, u->n_groups);
 	buf_put_bytes(b, u->groups, (size_t)u->n_groups * sizeof(uint32_t));
+}
+
+void record_encode_ssh_keys(struct buf *b, const struct dir_user *u)
+{
+	buf_put_u32(b, u->n_ssh_keys);
+	for (uint32_t i = 0; i < u->n_ssh_keys; i++)
+		buf_put_str(b, u->ssh_keys[i]);
 }
 
 void record_encode_group(struct buf *b, const struct dir_group *g, uint32_t ttl)

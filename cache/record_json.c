@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "names.h"
 #include "sid.h"
 
@@ -51,6 +52,24 @@ char *record_user_to_json(const struct dir_user *u)
 	for (uint32_t i = 0; i < u->n_groups; i++)
 		json_object_array_add(groups, json_object_new_int64(u->groups[i]));
 	json_object_object_add(o, "groups", groups);
+	json_object *keys = NULL;
+	if (u->n_ssh_keys) {
+		struct buf text;
+		buf_init(&text, (size_t)DIR_MAX_SSH_KEYS * (DIR_MAX_SSH_KEY_LEN + 1));
+		for (uint32_t i = 0; i < u->n_ssh_keys; i++) {
+			buf_put_bytes(&text, u->ssh_keys[i], strlen(u->ssh_keys[i]));
+			buf_put_bytes(&text, "\n", 1);
+		}
+		/* the last line without its newline */
+		if (text.failed || !(keys = json_object_new_string_len((const char *)text.data,
+								      (int)text.len - 1))) {
+			buf_free(&text);
+			json_object_put(o);
+			return NULL;
+		}
+		buf_free(&text);
+	}
+	json_object_object_add(o, "sshpubkey", keys);
 	return finish(o);
 }
 
@@ -139,6 +158,35 @@ static char *get_sid(json_object *o)
 	return s;
 }
 
+/* "sshpubkey": null, or keys one a line; a line that is empty or holds a control character is
+ * dropped, and lines past DIR_MAX_SSH_KEYS. */
+static int get_ssh_keys(json_object *o, struct dir_user *u)
+{
+	char *text = get_str(o, "sshpubkey");
+	if (!text)
+		return 0;
+	int rc = 0;
+	for (char *line = text, *next; line && rc == 0; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		bool ok = *line && strlen(line) <= DIR_MAX_SSH_KEY_LEN && u->n_ssh_keys < DIR_MAX_SSH_KEYS;
+		for (const char *p = line; ok && *p; p++)
+			ok = (unsigned char)*p >= 0x20 && *p != 0x7f;
+		if (!ok)
+			continue;
+		char **grown = realloc(u->ssh_keys, ((size_t)u->n_ssh_keys + 1) * sizeof(char *));
+		if (grown)
+			u->ssh_keys = grown;
+		if (!grown || !(u->ssh_keys[u->n_ssh_keys] = strdup(line)))
+			rc = -1;
+		else
+			u->n_ssh_keys++;
+	}
+	free(text);
+	return rc;
+}
+
 int record_user_from_json(const char *text, size_t len, struct dir_user *u)
 {
 	memset(u, 0, sizeof(*u));
@@ -170,6 +218,8 @@ int record_user_from_json(const char *text, size_t len, struct dir_user *u)
 		}
 		u->n_groups = (uint32_t)n;
 	}
+	if (ok)
+		ok = get_ssh_keys(o, u) == 0;
 	json_object_put(o);
 	if (!ok) {
 		dir_user_free(u);

@@ -1,7 +1,8 @@
 /* The JSON form of records kept in the TrueNAS-style tdb cache (cache/store.h).
  *   user:  {"id": uid+100000000, "uid", "username", "full_name", "home", "shell",
  *           "group": {"id": gid+100000000, "gid"}, "groups": [gid, ...], "domain",
- *           "sid": null, "local": false, "builtin": false, "smb": false}
+ *           "sid": null, "local": false, "builtin": false, "smb": false,
+ *           "sshpubkey": null or the SSH public keys, one a line (as TrueNAS's user records)}
  *   group: {"id": gid+100000000, "gid", "name", "users": [member name, ...], "domain",
  *           "sid": null, "local": false, "builtin": false, "smb": false} */
 #ifndef DIR_RECORD_JSON_H

@@ -174,6 +174,8 @@ static int change_nsswitch(const struct options *o, bool enable)
 int cmd_enable(struct ctl *c, bool enable, int argc, char **argv)
 {
 	struct options o = { "/etc/nsswitch.conf", "/etc/pam.d", false, true };
+	bool ssh = false;
+	const char *sshd_config = "/etc/ssh/sshd_config";
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--dry-run"))
 			o.dry_run = true;
@@ -183,14 +185,21 @@ int cmd_enable(struct ctl *c, bool enable, int argc, char **argv)
 			o.nsswitch = argv[++i];
 		else if (!strcmp(argv[i], "--pam-dir") && i + 1 < argc)
 			o.pam_dir = argv[++i];
+		else if (!strcmp(argv[i], "--ssh"))
+			ssh = true;
+		else if (!strcmp(argv[i], "--sshd-config") && i + 1 < argc)
+			sshd_config = argv[++i];
 		else {
 			fprintf(stderr, "Usage: dirctl %s [--dry-run] [--no-pam] [--nsswitch FILE] "
-					"[--pam-dir DIR]\n", enable ? "enable" : "disable");
+					"[--pam-dir DIR] [--ssh [--sshd-config FILE]]\n",
+				enable ? "enable" : "disable");
 			return EXIT_USAGE;
 		}
 	}
 	int rc = change_nsswitch(&o, enable);
 	if (rc == EXIT_OK && o.pam)
 		rc = pam_install(c, o.pam_dir, enable, o.dry_run);
+	if (rc == EXIT_OK && ssh)
+		rc = sshd_dropin(c, sshd_config, enable, o.dry_run);
 	return rc;
 }

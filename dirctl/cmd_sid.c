@@ -135,7 +135,7 @@ static int ask_id(struct ldap_conn *conn, const struct local_accounts *local, co
 		  struct dir_user **u, struct dir_group **g, char *err, size_t errlen)
 {
 	const struct id_key *k = key;
-	return k->group ? fetch_group(conn, local, NULL, k->id, g, err, errlen) :
+	return k->group ? fetch_group(conn, local, NULL, k->id, g, NULL, err, errlen) :
 			  fetch_user(conn, local, NULL, k->id, u, err, errlen);
 }
 
@@ -158,7 +158,7 @@ static int ask_name(struct ldap_conn *conn, const struct local_accounts *local, 
 {
 	const struct name_key *k = key;
 	int rc = fetch_user(conn, local, k->name, 0, u, err, errlen);
-	return rc == 0 ? fetch_group(conn, local, k->name, 0, g, err, errlen) : rc;
+	return rc == 0 ? fetch_group(conn, local, k->name, 0, g, NULL, err, errlen) : rc;
 }
 
 static int usage(void)

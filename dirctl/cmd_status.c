@@ -98,6 +98,7 @@ int cmd_status(struct ctl *c)
 		bool clock_known = cursor_u32(&cur) != 0;
 		long long offset = (long long)cursor_u64(&cur);
 		uint32_t refused = cursor_u32(&cur);
+		uint32_t skipped_members = cursor_u32(&cur);
 		if (cur.failed)
 			break;
 		if (state == DIR_DOMAIN_OFFLINE)
@@ -122,6 +123,11 @@ int cmd_status(struct ctl *c)
 				printf("  warning: %" PRIu32 " entries are refused: an id below min_id "
 				       "(a user's primary gid too) or a local one, or a name unfit for "
 				       "home_template (dird's log names them)\n", refused);
+			if (skipped_members)
+				printf("  note: %" PRIu32 " member DNs of groups are no user or group here "
+				       "(outside user_base and group_base, another kind of entry, or no "
+				       "entry) and were skipped (log_level = debug names them)\n",
+				       skipped_members);
 			if (clock_known)
 				clock_warning(offset);
 		}
@@ -133,6 +139,7 @@ int cmd_status(struct ctl *c)
 		json_object_object_add(d, "last_error", json_object_new_string(error));
 		json_object_object_add(d, "duplicates", json_object_new_int64(duplicates));
 		json_object_object_add(d, "refused", json_object_new_int64(refused));
+		json_object_object_add(d, "skipped_members", json_object_new_int64(skipped_members));
 		json_object_object_add(d, "clock_offset", clock_known ? json_object_new_int64(offset) : NULL);
 		json_object_array_add(doms, d);
 	}

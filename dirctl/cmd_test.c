@@ -83,9 +83,12 @@ static void show_config(const struct dir_domain *d)
 	       d->user_scope == DIR_SCOPE_SUB ? "sub" : d->user_scope == DIR_SCOPE_ONE ? "one" : "base",
 	       d->group_base, d->group_filter,
 	       d->group_scope == DIR_SCOPE_SUB ? "sub" : d->group_scope == DIR_SCOPE_ONE ? "one" : "base");
-	printf("  attributes: name %s, uid %s, gid %s, gecos %s, home %s, shell %s, group name %s, "
-	       "member %s (%s)\n", a->user_name, a->uid, a->gid, a->gecos, a->home, a->shell,
-	       a->group_name, a->member, d->schema == DIR_SCHEMA_RFC2307BIS ? "rfc2307bis" : "rfc2307");
+	printf("  attributes: name %s, uid %s, gid %s, gecos %s, home %s, shell %s, SSH keys %s, "
+	       "group name %s, members", a->user_name, a->uid, a->gid, a->gecos, a->home, a->shell,
+	       a->ssh_key, a->group_name);
+	for (size_t i = 0; i < a->n_member; i++)
+		printf(" %s (%s)", a->member[i], member_attr_is_dn(a->member[i]) ? "DNs" : "names");
+	printf("\n");
 }
 
 /* Connects to the first uri that answers, step by step.  true with c->ld set. */
@@ -266,16 +269,15 @@ static int test_domain(struct test_run *r, const struct dir_domain *d)
 	     fetch_user(&c, &local, users.first, 0, &u, err, sizeof(err));
 	local_accounts_free(&local);
 	if (u)
-		snprintf(what, sizeof(what), "%s: uid %u, primary gid %u, in %u other group%s (%s)",
-			 u->name, u->uid, u->gid, u->n_groups, u->n_groups == 1 ? "" : "s",
-			 d->attrs.member);
+		snprintf(what, sizeof(what), "%s: uid %u, primary gid %u, in %u other group%s",
+			 u->name, u->uid, u->gid, u->n_groups, u->n_groups == 1 ? "" : "s");
 	else
 		snprintf(what, sizeof(what), "%s: %s", users.first, rc < 0 ? err : "not served (local name or sync_groups)");
 	test_step(r, "user groups", rc >= 0, what, "the groups of a user cannot be read: check "
-	     "member_attr and schema (rfc2307: member names, rfc2307bis: member DNs)");
+	     "member_attr (memberUid holds names; member, uniqueMember and others hold DNs)");
 	if (u && u->n_groups == 0)
 		printf("  %-12s %-4s %6s     note: %s is in no group besides its primary one; if that is "
-		       "wrong, check member_attr and schema\n", "", "", "", u->name);
+		       "wrong, check member_attr\n", "", "", "", u->name);
 	if (u) {
 		dir_user_free(u);
 		free(u);

@@ -79,6 +79,10 @@ const char *krb5conf_domain_realm(const struct dir_domain *d);
 const struct dir_realm *krb5conf_realm(const struct dir_config *cfg, const char *name);
 int cmd_apikey(struct ctl *c, int argc, char **argv);
 int cmd_keytab(struct ctl *c, int argc, char **argv);
+int cmd_ssh_keys(struct ctl *c, int argc, char **argv);
+/* sshd_dropin.c: writes (or removes) the sshd_config drop-in for dirctl ssh-keys next to
+ * sshd_config. */
+int sshd_dropin(const struct ctl *c, const char *sshd_config, bool enable, bool dry_run);
 /* cmd_pam.c: installs (or removes) the PAM services in dir. */
 int pam_install(struct ctl *c, const char *dir, bool install, bool dry_run);
 

@@ -25,13 +25,16 @@ static const struct {
 	{ "users", "  users                every cached user\n" },
 	{ "groups", "  groups               every cached group\n" },
 	{ "sessions", "  sessions             live login sessions (pam_dir.so registers them)\n" },
+	{ "ssh-keys", "  ssh-keys USER        USER's SSH public keys, for sshd's AuthorizedKeysCommand\n" },
 	{ "domain", "  domain info [DOMAIN] where each domain is served from: server, port, base, clock, realm\n" },
 	{ "test", "  test [--verbose] [DOMAIN|REALM]\n"
 		  "                       talk to each domain and realm step by step; say what fails\n"
 		  "                       and why\n" },
 	{ "enable", "  enable [--dry-run] [--no-pam] [--nsswitch FILE] [--pam-dir DIR]\n"
+		    "         [--ssh [--sshd-config FILE]]\n"
 		    "                       put dir on nsswitch.conf's passwd and group lines (after files)\n"
-		    "                       and install the PAM services; a backup of what changes is kept\n" },
+		    "                       and install the PAM services; a backup of what changes is kept;\n"
+		    "                       --ssh: sshd asks dirctl ssh-keys (sshd_config.d/dir.conf)\n" },
 	{ "disable", "  disable [...]        the same options: take them off again\n" },
 	{ "sid-to-id", "  sid-to-id SID        the uid or gid an AD SID maps to (wbinfo -S / -Y)\n" },
 	{ "sid-to-name", "  sid-to-name SID      the name of an AD SID (wbinfo -s)\n" },
@@ -159,12 +162,13 @@ int main(int argc, char **argv)
 	char err[1024];
 	const char *path = conf ? conf : dir_config_path();
 	const char *cmd = argv[0];
-	bool status = !strcmp(cmd, "status") && argc == 1;
+	bool status = !strcmp(cmd, "status") && argc == 1, ssh_keys = !strcmp(cmd, "ssh-keys");
 	if (dir_config_load(path, &c.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dirctl: %s\n", err);
-		if (!status)
+		if (!status && !ssh_keys)
 			return EXIT_FAIL;
-		/* dird keeps the configuration it read last: ask it how it is doing anyway. */
+		/* dird keeps the configuration it read last: ask it how it is doing anyway, and
+		 * sshd's keys of directory users keep coming. */
 		struct dir_module_config m;
 		dir_module_config_read(path, &m);
 		c.cfg.run_dir = strdup(m.run_dir);
@@ -194,6 +198,8 @@ int main(int argc, char **argv)
 		rc = cmd_krb5conf(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "pam"))
 		rc = cmd_pam(&c, argc - 1, argv + 1);
+	else if (ssh_keys)
+		rc = cmd_ssh_keys(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "sessions") && argc == 1)
 		rc = cmd_sessions(&c);
 	else if (!strcmp(cmd, "cache"))

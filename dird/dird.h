@@ -22,6 +22,8 @@ struct domain_state {
 	char last_error[512];
 	unsigned duplicates;	/* entries the last refresh dropped for a shared name or id */
 	unsigned refused;	/* entries the last refresh refused (fetch_all) */
+	unsigned skipped_members;	/* member DNs of no user or group: the last refresh's, and
+					 * those group lookups met since */
 	long long check_us;	/* how long a password check takes here (a moving average) */
 	bool clock_known;	/* AD: the DC's clock was read at the last refresh */
 	long long clock_offset;	/* seconds the DC's clock is ahead of ours */

@@ -109,9 +109,8 @@ struct fill_ctx {
 	const struct dir_domain *domain;
 	const struct local_accounts *local;
 	atomic_uint *progress;
-	struct nesting *nest; /* rfc2307bis: every DN, to resolve members */
-	unsigned duplicates;  /* entries dropped for a name or id another one has */
-	unsigned refused;     /* entries refused: fetch_log_unmapped, fetch_*_allowed */
+	struct nesting *nest; /* members by DN: every DN, to resolve them */
+	struct fetch_counts counts;
 };
 
 /* Of two users with one name or uid, the one kept is the same whatever order the server sends
@@ -139,7 +138,7 @@ static int add_user_settled(struct fill_ctx *ctx, struct dir_user *u)
 		log_warning("%s: users %s (uid %" PRIu32 ") and %s (uid %" PRIu32 ") share a name or "
 			    "uid; %s is served", ctx->domain->name, kept->name, kept->uid, lost->name,
 			    lost->uid, kept->name);
-		ctx->duplicates++;
+		ctx->counts.duplicates++;
 		if (kept != u) {
 			dir_user_free(u);
 			free(u);
@@ -161,7 +160,7 @@ static int add_group_settled(struct fill_ctx *ctx, struct dir_group *g)
 		log_warning("%s: groups %s (gid %" PRIu32 ") and %s (gid %" PRIu32 ") share a name or "
 			    "gid; %s is served", ctx->domain->name, kept->name, kept->gid, lost->name,
 			    lost->gid, kept->name);
-		ctx->duplicates++;
+		ctx->counts.duplicates++;
 		if (kept != g) {
 			dir_group_free(g);
 			free(g);
@@ -193,10 +192,10 @@ static int add_user_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		free(u);
 		if (r == MAP_NOMEM)
 			return -1;
-		fetch_log_unmapped(ctx->domain, r, why, &ctx->refused);
+		fetch_log_unmapped(ctx->domain, r, why, &ctx->counts.refused);
 		return 0;
 	}
-	if (!fetch_user_allowed(ctx->domain, ctx->local, u, &ctx->refused)) {
+	if (!fetch_user_allowed(ctx->domain, ctx->local, u, &ctx->counts.refused)) {
 		dir_user_free(u);
 		free(u);
 		return 0;
@@ -214,6 +213,18 @@ static int add_user_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	return rc < 0 ? -1 : 0;
 }
 
+/* The slices of big groups' member DNs (AD's ranged retrieval), for every DN attribute. */
+static int member_ranges_fetch(struct ldap_conn *c, LDAP *ld, LDAPMessage *e, struct dn_list *dns,
+			       char *err, size_t errlen)
+{
+	const struct dir_attrs *a = &c->domain->attrs;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < a->n_member; i++)
+		if (member_attr_is_dn(a->member[i]))
+			rc = member_range_fetch(c, ld, e, a->member[i], dns, err, errlen);
+	return rc;
+}
+
 static int add_group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 {
 	struct fill_ctx *ctx = arg;
@@ -228,18 +239,17 @@ static int add_group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		dn_list_free(&dns);
 		if (r == MAP_NOMEM)
 			return -1;
-		fetch_log_unmapped(ctx->domain, r, why, &ctx->refused);
+		fetch_log_unmapped(ctx->domain, r, why, &ctx->counts.refused);
 		return 0;
 	}
-	if (ctx->nest && member_range_fetch(ctx->conn, ld, e, ctx->domain->attrs.member, &dns, why,
-					    sizeof(why)) < 0) {
+	if (ctx->nest && member_ranges_fetch(ctx->conn, ld, e, &dns, why, sizeof(why)) < 0) {
 		log_error("%s: group %s: %s", ctx->domain->name, g->name, why);
 		dir_group_free(g);
 		free(g);
 		dn_list_free(&dns);
 		return -1;
 	}
-	if (!fetch_group_allowed(ctx->domain, ctx->local, g, &ctx->refused)) {
+	if (!fetch_group_allowed(ctx->domain, ctx->local, g, &ctx->counts.refused)) {
 		dir_group_free(g);
 		free(g);
 		dn_list_free(&dns);
@@ -282,15 +292,14 @@ static bool in_sync_groups(const struct dir_user *u, void *arg)
 }
 
 int fetch_all(struct ldap_conn *c, const struct local_accounts *local, struct db *db,
-	      atomic_uint *progress, unsigned *duplicates, unsigned *refused, char *err,
-	      size_t errlen)
+	      atomic_uint *progress, struct fetch_counts *counts, char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
 	const char *uattrs[MAP_MAX_ATTRS], *gattrs[MAP_MAX_ATTRS];
 	ldap_map_user_attrs(d, uattrs, NULL);
 	ldap_map_group_attrs(d, gattrs);
-	struct fill_ctx ctx = { c, db, d, local, progress, NULL, 0, 0 };
-	if (d->schema == DIR_SCHEMA_RFC2307BIS && !(ctx.nest = nesting_new(d->name))) {
+	struct fill_ctx ctx = { c, db, d, local, progress, NULL, { 0, 0, 0 } };
+	if (domain_members_by_dn(d) && !(ctx.nest = nesting_new(d->name))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -300,18 +309,20 @@ int fetch_all(struct ldap_conn *c, const struct local_accounts *local, struct db
 	    ldap_conn_search(c, d->group_base, d->group_scope, d->group_filter, gattrs,
 			     add_group_entry, &ctx, err, errlen) < 0)
 		goto out;
-	if (ctx.nest && nesting_resolve(ctx.nest) < 0) {
+	if (ctx.nest && nesting_resolve(ctx.nest, &ctx.counts.skipped_members) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	if (ctx.counts.skipped_members)
+		log_info("%s: %u member DNs are no user or group read here and were skipped (log_level "
+			 "= debug names them)", d->name, ctx.counts.skipped_members);
 	if (d->n_sync_groups) {
 		struct sync_set s = { d, db };
 		size_t dropped = db_keep_users(db, in_sync_groups, &s);
 		log_debug("%s: %zu users are in none of sync_groups and are not served", d->name,
 			  dropped);
 	}
-	*duplicates = ctx.duplicates;
-	*refused = ctx.refused;
+	*counts = ctx.counts;
 	rc = 0;
 out:
 	nesting_free(ctx.nest);
@@ -327,7 +338,7 @@ struct one_ctx {
 	uint32_t id;
 	void *found;
 	char *dn;			/* of what was found */
-	struct dn_list refs;		/* rfc2307bis: a group's member DNs, a user's memberOf */
+	struct dn_list refs;		/* a group's member DNs */
 	unsigned taken;			/* entries taken so far (a later one may replace one) */
 };
 
@@ -369,7 +380,7 @@ static int take_user(LDAP *ld, LDAPMessage *e, void *arg)
 	one_ctx_free(ctx, true);
 	struct dir_user *copy = malloc(sizeof(*copy));
 	ctx->dn = entry_dn(ld, e);
-	if (!copy || !ctx->dn || fetch_bis_member_of(ld, e, &ctx->refs) < 0) {
+	if (!copy || !ctx->dn) {
 		free(copy);
 		dir_user_free(&u);
 		return -1;
@@ -402,9 +413,7 @@ static int take_group(LDAP *ld, LDAPMessage *e, void *arg)
 	}
 	one_ctx_free(ctx, false);
 	struct dir_group *copy = malloc(sizeof(*copy));
-	if (!copy || (ctx->domain->schema == DIR_SCHEMA_RFC2307BIS &&
-		      member_range_fetch(ctx->conn, ld, e, ctx->domain->attrs.member, &dns, why,
-					 sizeof(why)) < 0)) {
+	if (!copy || member_ranges_fetch(ctx->conn, ld, e, &dns, why, sizeof(why)) < 0) {
 		if (copy)
 			log_error("%s: group %s: %s", ctx->domain->name, g.name, why);
 		free(copy);
@@ -431,22 +440,6 @@ int fetch_add_gid(struct dir_user *u, uint32_t gid)
 	u->groups = p;
 	u->groups[u->n_groups++] = gid;
 	return 0;
-}
-
-/* rfc2307: the groups listing a user in memberUid become its supplementary gids. */
-static int add_membership(LDAP *ld, LDAPMessage *e, void *arg)
-{
-	struct one_ctx *ctx = arg;
-	char why[256];
-	struct dir_group g;
-	enum map_result r = ldap_map_group(ld, e, ctx->domain, &g, NULL, why, sizeof(why));
-	if (r == MAP_NOMEM)
-		return -1;
-	if (r != MAP_OK)
-		return 0;
-	uint32_t gid = g.gid;
-	dir_group_free(&g);
-	return fetch_add_gid(ctx->found, gid);
 }
 
 struct gid_ctx {
@@ -477,9 +470,7 @@ static int user_in_sync_groups(struct ldap_conn *c, const struct dir_user *u, ch
 {
 	const struct dir_domain *d = c->domain;
 	const char *attrs[MAP_MAX_ATTRS];
-	ldap_map_group_attrs(d, attrs);
-	attrs[2] = d->type == DIR_DOMAIN_AD ? "objectSid" : NULL;
-	attrs[3] = NULL;
+	ldap_map_group_id_attrs(d, attrs);
 	for (size_t i = 0; i < d->n_sync_groups; i++) {
 		struct gid_ctx ctx = { d, d->sync_groups[i], 0, false };
 		char *filter = NULL;
@@ -516,11 +507,8 @@ int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const ch
 	       uint32_t uid, struct dir_user **out, char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
-	const char *attrs[MAP_MAX_ATTRS], *gattrs[MAP_MAX_ATTRS];
-	const char *const extra[] = { "memberOf", NULL };
-	bool ad = d->type == DIR_DOMAIN_AD, bis = !ad && d->schema == DIR_SCHEMA_RFC2307BIS;
-	ldap_map_user_attrs(d, attrs, bis ? extra : NULL);
-	ldap_map_group_attrs(d, gattrs);
+	const char *attrs[MAP_MAX_ATTRS];
+	ldap_map_user_attrs(d, attrs, NULL);
 	struct one_ctx ctx = { c, d, local, name, uid, NULL, NULL, { 0 }, 0 };
 	*out = NULL;
 	char *filter = NULL;
@@ -530,7 +518,6 @@ int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const ch
 	rc = ldap_conn_search(c, d->user_base, d->user_scope, filter, attrs, take_user, &ctx,
 				  err, errlen);
 	free(filter);
-	filter = NULL;
 	if (rc < 0)
 		goto fail;
 	struct dir_user *u = ctx.found;
@@ -538,16 +525,8 @@ int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const ch
 		one_ctx_free(&ctx, true);
 		return 0;
 	}
-	if (ad) {
-		rc = fetch_ad_user_groups(c, ctx.dn, u, err, errlen);
-	} else if (bis) {
-		rc = fetch_bis_user_groups(c, ctx.dn, &ctx.refs, u, err, errlen);
-	} else {
-		filter = fetch_filter(d->group_filter, d->attrs.member, u->name, 0);
-		rc = filter ? ldap_conn_search(c, d->group_base, d->group_scope, filter, gattrs,
-					       add_membership, &ctx, err, errlen) : 0;
-		free(filter);
-	}
+	rc = d->type == DIR_DOMAIN_AD ? fetch_ad_user_groups(c, ctx.dn, u, err, errlen) :
+					 fetch_bis_user_groups(c, local, ctx.dn, u, err, errlen);
 	if (rc < 0)
 		goto fail;
 	drop_local_gids(local, u);
@@ -570,7 +549,8 @@ fail:
 }
 
 int fetch_group(struct ldap_conn *c, const struct local_accounts *local, const char *name,
-		uint32_t gid, struct dir_group **out, char *err, size_t errlen)
+		uint32_t gid, struct dir_group **out, unsigned *skipped_members, char *err,
+		size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
 	const char *attrs[MAP_MAX_ATTRS];
@@ -584,8 +564,9 @@ int fetch_group(struct ldap_conn *c, const struct local_accounts *local, const c
 	rc = ldap_conn_search(c, d->group_base, d->group_scope, filter, attrs, take_group, &ctx,
 				  err, errlen);
 	free(filter);
-	if (rc == 0 && ctx.found && d->schema == DIR_SCHEMA_RFC2307BIS)
-		rc = fetch_bis_group_members(c, local, &ctx.refs, ctx.found, err, errlen);
+	if (rc == 0 && ctx.found && domain_members_by_dn(d))
+		rc = fetch_bis_group_members(c, local, &ctx.refs, ctx.found, skipped_members, err,
+					     errlen);
 	if (rc < 0) {
 		one_ctx_free(&ctx, false);
 		return -1;

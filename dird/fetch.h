@@ -10,22 +10,30 @@
 #include "ldap_map.h"
 #include "local_accounts.h"
 
+/* What a refresh left out, for dirctl status. */
+struct fetch_counts {
+	unsigned duplicates;	  /* entries another with their name or id is served instead of
+				   * (which one stays does not depend on the server's order) */
+	unsigned refused;	  /* entries refused (and logged) for an id no directory entry may
+				   * have, or a name unfit for home_template */
+	unsigned skipped_members; /* member DNs that are no user or group of the domain */
+};
+
 /* Adds every user and group of the connection's domain to db, less those with a local name or
- * id.  *progress counts entries as they arrive; *duplicates, entries dropped because another has
- * their name or id (which one stays does not depend on the server's order); *refused, entries
- * refused (and logged) for an id no directory entry may have, or a name unfit for
- * home_template.  0 on success, -1 with err set. */
+ * id.  *progress counts entries as they arrive.  0 on success, -1 with err set. */
 int fetch_all(struct ldap_conn *c, const struct local_accounts *local, struct db *db,
-	      atomic_uint *progress, unsigned *duplicates, unsigned *refused, char *err,
-	      size_t errlen);
+	      atomic_uint *progress, struct fetch_counts *counts, char *err, size_t errlen);
 
 /* One user, by name (name != NULL) or uid, with its supplementary groups (less local gids).  1
  * found (*out set, caller frees), 0 not in the directory (or not servable), -1 error with err
  * set. */
 int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const char *name,
 	       uint32_t uid, struct dir_user **out, char *err, size_t errlen);
+/* The same for a group; *skipped_members (if not NULL) counts its member DNs that are no user
+ * or group of the domain. */
 int fetch_group(struct ldap_conn *c, const struct local_accounts *local, const char *name,
-		uint32_t gid, struct dir_group **out, char *err, size_t errlen);
+		uint32_t gid, struct dir_group **out, unsigned *skipped_members, char *err,
+		size_t errlen);
 
 /* A user's entry for PAM, found as fetch_user finds it (exact name, servable, not local): its DN
  * (caller frees) and account state.  1 found, 0 not in the directory, -1 error with err set. */

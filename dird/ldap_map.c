@@ -13,6 +13,7 @@
 #include "names.h"
 #include "sid.h"
 #include "protocol.h"
+#include "ssh_key.h"
 
 #define MAX_VALUE 4096
 
@@ -20,9 +21,11 @@ void ldap_map_user_attrs(const struct dir_domain *d, const char **out, const cha
 {
 	const struct dir_attrs *a = &d->attrs;
 	size_t n = 0;
-	const char *mine[] = { a->user_name, a->uid, a->gid, a->gecos, "cn", a->home, a->shell, a->email };
+	const char *mine[] = { a->user_name, a->uid, a->gid, a->gecos, "cn", a->home, a->shell, a->email,
+			       a->ssh_key };
 	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
-		out[n++] = mine[i];
+		if (mine[i])
+			out[n++] = mine[i];
 	if (d->type == DIR_DOMAIN_AD) {
 		out[n++] = "objectSid";
 		out[n++] = "primaryGroupID";
@@ -32,13 +35,21 @@ void ldap_map_user_attrs(const struct dir_domain *d, const char **out, const cha
 	out[n] = NULL;
 }
 
-void ldap_map_group_attrs(const struct dir_domain *d, const char **out)
+void ldap_map_group_id_attrs(const struct dir_domain *d, const char **out)
 {
 	out[0] = d->attrs.group_name;
 	out[1] = d->attrs.gid;
-	out[2] = d->attrs.member;
-	out[3] = d->type == DIR_DOMAIN_AD ? "objectSid" : NULL;
-	out[4] = NULL;
+	out[2] = d->type == DIR_DOMAIN_AD ? "objectSid" : NULL;
+	out[3] = NULL;
+}
+
+void ldap_map_group_attrs(const struct dir_domain *d, const char **out)
+{
+	ldap_map_group_id_attrs(d, out);
+	size_t n = out[2] ? 3 : 2;
+	for (size_t i = 0; i < d->attrs.n_member && n + 1 < MAP_MAX_ATTRS; i++)
+		out[n++] = d->attrs.member[i];
+	out[n] = NULL;
 }
 
 /* The first value of attr as a C string: NULL when absent, empty, too long or holding a NUL. */
@@ -227,6 +238,8 @@ enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain 
 	u->email = first_value(ld, e, a->email);
 	if (u->email)
 		sanitize_gecos(u->email);
+	if (a->ssh_key && ssh_keys_read(ld, e, a->ssh_key, u->name, &u->ssh_keys, &u->n_ssh_keys) < 0)
+		goto out;
 	if (!valid_path_field(u->home)) {
 		free(u->home);
 		/* %U is the account without its domain, %D the AD workgroup */
@@ -257,13 +270,47 @@ out:
 	return r;
 }
 
+/* memberUid values that are valid names, after those g->members holds. */
+static int add_member_names(struct dir_group *g, struct berval **v)
+{
+	size_t n = v ? (size_t)ldap_count_values_len(v) : 0;
+	if (!n)
+		return 0;
+	char **grown = realloc(g->members, ((size_t)g->n_members + n + 1) * sizeof(char *));
+	if (!grown)
+		return -1;
+	g->members = grown;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i]->bv_len == 0 || v[i]->bv_len > DIR_MAX_NAME ||
+		    memchr(v[i]->bv_val, '\0', v[i]->bv_len))
+			continue;
+		char *m = strndup(v[i]->bv_val, v[i]->bv_len);
+		if (!m)
+			return -1;
+		if (!dir_valid_name(m)) {
+			free(m);
+			continue;
+		}
+		g->members[g->n_members++] = m;
+	}
+	g->members[g->n_members] = NULL;
+	return 0;
+}
+
+static int add_member_dns(struct dn_list *dns, struct berval **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (dn_list_add_value(dns, v[i]) < 0)
+			return -1;
+	return 0;
+}
+
 enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
 			       struct dir_group *g, struct dn_list *dns, char *why, size_t whylen)
 {
 	memset(g, 0, sizeof(*g));
 	const struct dir_attrs *a = &d->attrs;
 	char *gid = first_value(ld, e, a->gid);
-	struct berval **members = NULL;
 	enum map_result r = MAP_SKIP;
 	uint32_t rid;
 	if (d->type == DIR_DOMAIN_AD) {
@@ -294,31 +341,21 @@ enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain
 	if (!(g->domain = strdup(d->name)))
 		goto out;
 	g->fetched = (uint64_t)time(NULL);
-	members = ldap_get_values_len(ld, e, a->member);
-	size_t n = members ? (size_t)ldap_count_values_len(members) : 0;
-	bool by_dn = d->schema == DIR_SCHEMA_RFC2307BIS;
-	if (!(g->members = calloc(by_dn ? 1 : n + 1, sizeof(char *))))
+	if (!(g->members = calloc(1, sizeof(char *))))
 		goto out;
-	for (size_t i = 0; by_dn && dns && i < n; i++)
-		if (dn_list_add_value(dns, members[i]) < 0)
-			goto out;
-	for (size_t i = 0; !by_dn && i < n; i++) {
-		struct berval *v = members[i];
-		if (v->bv_len == 0 || v->bv_len > DIR_MAX_NAME || memchr(v->bv_val, '\0', v->bv_len))
-			continue;
-		char *m = strndup(v->bv_val, v->bv_len);
-		if (!m)
-			goto out;
-		if (!dir_valid_name(m)) {
-			free(m);
-			continue;
+	for (size_t i = 0; i < a->n_member; i++) {
+		bool by_dn = member_attr_is_dn(a->member[i]);
+		if (!by_dn || dns) {
+			struct berval **members = ldap_get_values_len(ld, e, a->member[i]);
+			int rc = by_dn ? add_member_dns(dns, members) : add_member_names(g, members);
+			ldap_value_free_len(members);
+			if (rc < 0)
+				goto out;
 		}
-		g->members[g->n_members++] = m;
 	}
 	r = MAP_OK;
 out:
 	free(gid);
-	ldap_value_free_len(members);
 	if (r != MAP_OK)
 		dir_group_free(g);
 	return r;

@@ -12,10 +12,13 @@
 
 #define MAP_MAX_ATTRS 24
 
-/* The attributes to ask for a user (the mapped ones, cn for a missing gecos, then `extra`,
- * which ends with NULL) and for a group.  `out` holds MAP_MAX_ATTRS. */
+/* The attributes to ask for a user (the mapped ones, cn for a missing gecos, the SSH keys, then
+ * `extra`, which ends with NULL) and for a group (its name, gid and objectSid with AD, then its
+ * member attributes); ldap_map_group_id_attrs leaves the members out.  `out` holds
+ * MAP_MAX_ATTRS. */
 void ldap_map_user_attrs(const struct dir_domain *d, const char **out, const char *const *extra);
 void ldap_map_group_attrs(const struct dir_domain *d, const char **out);
+void ldap_map_group_id_attrs(const struct dir_domain *d, const char **out);
 
 /* MAP_SKIP: the entry is not one we can serve (a missing or malformed name or id, or an AD id
  * outside idmap_range).  MAP_REFUSED: it is well-formed but must never be served, and says so in
@@ -26,8 +29,8 @@ enum map_result { MAP_OK, MAP_SKIP, MAP_REFUSED, MAP_NOMEM };
 /* MAP_SKIP or MAP_REFUSED with `why` set for an entry that cannot be served. */
 enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
 			      struct dir_user *u, char *why, size_t whylen);
-/* rfc2307: the member names go to g->members.  rfc2307bis: the member DNs go to `dns` (when
- * not NULL) and g->members stays empty for the caller to fill. */
+/* The names in memberUid go to g->members; the DNs in the other member attributes go to `dns`
+ * (when not NULL), for the caller to resolve (nesting.h, fetch_bis.h). */
 enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
 			       struct dir_group *g, struct dn_list *dns, char *why, size_t whylen);
 

@@ -15,7 +15,17 @@
 
 static bool is_user_op(uint32_t op)
 {
-	return op == DIR_OP_GETPWNAM || op == DIR_OP_GETPWUID;
+	return op == DIR_OP_GETPWNAM || op == DIR_OP_GETPWUID || op == DIR_OP_SSH_KEYS;
+}
+
+/* A user found: its record, or its SSH keys (protocol.h). */
+static void encode_user(const struct dird *d, uint32_t op, const struct dir_user *u,
+			struct buf *reply)
+{
+	if (op == DIR_OP_SSH_KEYS)
+		record_encode_ssh_keys(reply, u);
+	else
+		record_encode_user(reply, u, d->cfg.entry_ttl);
 }
 
 /* An entry is due for a refresh after three quarters of entry_ttl (as the index says). */
@@ -88,13 +98,14 @@ static uint32_t answer_from_db(struct dird *d, const struct lookup_query *q, str
 	struct dir_user *u = NULL;
 	struct dir_group *g = NULL;
 	switch (q->op) {
-	case DIR_OP_GETPWNAM: u = db_user_by_name(&d->db, q->name); break;
+	case DIR_OP_GETPWNAM:
+	case DIR_OP_SSH_KEYS: u = db_user_by_name(&d->db, q->name); break;
 	case DIR_OP_GETPWUID: u = db_user_by_uid(&d->db, q->id); break;
 	case DIR_OP_GETGRNAM: g = db_group_by_name(&d->db, q->name); break;
 	default: g = db_group_by_gid(&d->db, q->id); break;
 	}
 	if (u) {
-		record_encode_user(reply, u, d->cfg.entry_ttl);
+		encode_user(d, q->op, u, reply);
 		return is_fresh(d, u->fetched) ? DIR_OK : LOOKUP_STALE;
 	}
 	if (g) {
@@ -128,16 +139,19 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 	snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
 	pthread_mutex_unlock(&d->lock);
 	int r = -1;
+	unsigned skipped = 0;
 	for (int attempt = 0; attempt < 2 && r < 0; attempt++) {
 		if (!c->ld && ldap_conn_open(c, &d->cfg.domains[i], prefer, err, sizeof(err)) < 0)
 			break;
 		r = is_user_op(q->op) ?
 			    fetch_user(c, local, q->name, q->id, (struct dir_user **)found, err, sizeof(err)) :
-			    fetch_group(c, local, q->name, q->id, (struct dir_group **)found, err, sizeof(err));
+			    fetch_group(c, local, q->name, q->id, (struct dir_group **)found, &skipped,
+					err, sizeof(err));
 		if (r < 0)
 			ldap_conn_close(c);
 	}
 	pthread_mutex_lock(&d->lock);
+	d->domains[i].skipped_members += skipped;
 	if (r >= 0)
 		domain_online_locked(d, i, c->server);
 	else
@@ -175,7 +189,7 @@ static void insert_found(struct dird *d, uint32_t op, void *found, struct buf *r
 	buf_reset(reply);
 	if (is_user_op(op)) {
 		struct dir_user *u = found;
-		record_encode_user(reply, u, d->cfg.entry_ttl);
+		encode_user(d, op, u, reply);
 		forget_user_locked(d, u->name, u->uid);
 		if (store_insert_user(d->cfg.cache_dir, u) < 0)
 			log_warning("cannot add user %s to the cache", u->name);

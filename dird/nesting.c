@@ -4,8 +4,22 @@
 #include <ldap.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
+
+bool member_attr_is_dn(const char *attr)
+{
+	return strcasecmp(attr, "memberUid") != 0;
+}
+
+bool domain_members_by_dn(const struct dir_domain *d)
+{
+	for (size_t i = 0; i < d->attrs.n_member; i++)
+		if (member_attr_is_dn(d->attrs.member[i]))
+			return true;
+	return false;
+}
 
 char *dn_normalize(const char *dn)
 {
@@ -65,6 +79,33 @@ int dn_list_has(const struct dn_list *l, const char *normalized)
 	return 0;
 }
 
+/* Compared RDN by RDN, so "cn=x\,ou=groups,..." is not taken for an entry of ou=groups. */
+bool dn_in_scope(const char *dn, const char *base, enum dir_scope scope)
+{
+	LDAPDN d = NULL, b = NULL;
+	bool in = false;
+	if (ldap_str2dn(dn, &d, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS &&
+	    ldap_str2dn(base, &b, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS) {
+		size_t nd = 0, nb = 0;
+		while (d && d[nd])
+			nd++;
+		while (b && b[nb])
+			nb++;
+		size_t depth = nd >= nb ? nd - nb : 0;
+		in = nd >= nb && (scope == DIR_SCOPE_SUB || depth == (scope == DIR_SCOPE_ONE ? 1u : 0u));
+		for (size_t i = 0; in && i < nb; i++) {
+			char *x = NULL, *y = NULL;
+			in = ldap_rdn2str(d[depth + i], &x, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS &&
+			     ldap_rdn2str(b[i], &y, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS && !strcmp(x, y);
+			ldap_memfree(x);
+			ldap_memfree(y);
+		}
+	}
+	ldap_dnfree(d);
+	ldap_dnfree(b);
+	return in;
+}
+
 struct user_dn {
 	char *dn, *name;
 };
@@ -73,9 +114,21 @@ struct group_node {
 	char *dn;
 	struct dir_group *group;
 	struct dn_list members;
+	char **names;		/* memberUid: the group's members by name */
+	uint32_t n_names;
 	size_t *children;	/* indexes of member groups, filled by resolve */
 	size_t n_children;
 };
+
+static void group_node_free(struct group_node *g)
+{
+	free(g->dn);
+	dn_list_free(&g->members);
+	for (uint32_t i = 0; i < g->n_names; i++)
+		free(g->names[i]);
+	free(g->names);
+	free(g->children);
+}
 
 struct nesting {
 	const char *domain;
@@ -127,8 +180,11 @@ int nesting_add_group(struct nesting *n, const char *dn, struct dir_group *g,
 	char *norm = dn_normalize(dn);
 	if (!norm)
 		return 0;
-	n->groups[n->n_groups++] = (struct group_node){ norm, g, *members, NULL, 0 };
+	n->groups[n->n_groups++] = (struct group_node){ norm, g, *members, g->members, g->n_members,
+							NULL, 0 };
 	memset(members, 0, sizeof(*members));
+	g->members = NULL; /* until nesting_resolve sets them all */
+	g->n_members = 0;
 	return 0;
 }
 
@@ -146,8 +202,7 @@ void nesting_forget_group(struct nesting *n, const struct dir_group *g)
 {
 	for (size_t i = 0; i < n->n_groups; i++)
 		if (n->groups[i].group == g) {
-			free(n->groups[i].dn);
-			dn_list_free(&n->groups[i].members);
+			group_node_free(&n->groups[i]);
 			n->groups[i] = n->groups[--n->n_groups];
 			return;
 		}
@@ -168,12 +223,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-struct names {
-	char **v;	/* not owned: the users' names in the nesting */
-	size_t n, cap;
-};
-
-static int names_add(struct names *s, char *name)
+int name_list_add(struct name_list *s, char *name)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
@@ -187,34 +237,43 @@ static int names_add(struct names *s, char *name)
 	return 0;
 }
 
-/* Splits each group's member DNs into users (their names) and groups (children). */
-static int link_members(struct nesting *n, size_t gi, struct names *direct)
+/* Splits each group's member DNs into users (their names, after the memberUid ones) and groups
+ * (children); counts those that are neither. */
+static int link_members(struct nesting *n, size_t gi, struct name_list *direct, unsigned *skipped)
 {
 	struct group_node *g = &n->groups[gi];
 	g->children = calloc(g->members.n + 1, sizeof(size_t));
 	if (!g->children)
 		return -1;
+	for (uint32_t i = 0; i < g->n_names; i++)
+		if (name_list_add(direct, g->names[i]) < 0)
+			return -1;
 	for (size_t i = 0; i < g->members.n; i++) {
 		struct user_dn ukey = { g->members.v[i], NULL };
 		struct group_node gkey = { .dn = g->members.v[i] };
 		struct user_dn *u = bsearch(&ukey, n->users, n->n_users, sizeof(*u), cmp_user);
 		struct group_node *child = bsearch(&gkey, n->groups, n->n_groups, sizeof(*child),
 						   cmp_group);
-		if (u && names_add(direct, u->name) < 0)
+		if (u && name_list_add(direct, u->name) < 0)
 			return -1;
 		if (child)
 			g->children[g->n_children++] = (size_t)(child - n->groups);
+		if (!u && !child) {
+			log_debug("%s: group %s: member %s is not a user or group served here; skipped",
+				  n->domain, g->group->name, g->members.v[i]);
+			(*skipped)++;
+		}
 	}
 	return 0;
 }
 
 /* Depth-first through the children of gi, adding each reached group's direct users. */
 static int collect(struct nesting *n, size_t gi, unsigned depth, unsigned char *seen,
-		   struct names *direct_of, struct names *out, bool *cut)
+		   struct name_list *direct_of, struct name_list *out, bool *cut)
 {
 	seen[gi] = 1;
 	for (size_t i = 0; i < direct_of[gi].n; i++)
-		if (names_add(out, direct_of[gi].v[i]) < 0)
+		if (name_list_add(out, direct_of[gi].v[i]) < 0)
 			return -1;
 	for (size_t i = 0; i < n->groups[gi].n_children; i++) {
 		size_t c = n->groups[gi].children[i];
@@ -230,7 +289,7 @@ static int collect(struct nesting *n, size_t gi, unsigned depth, unsigned char *
 	return 0;
 }
 
-static int set_members(struct dir_group *g, struct names *names)
+int group_set_members(struct dir_group *g, struct name_list *names)
 {
 	if (names->n) /* an empty group has no array at all */
 		qsort(names->v, names->n, sizeof(char *), cmp_str);
@@ -257,22 +316,22 @@ static int set_members(struct dir_group *g, struct names *names)
 	return 0;
 }
 
-int nesting_resolve(struct nesting *n)
+int nesting_resolve(struct nesting *n, unsigned *skipped)
 {
 	qsort(n->users, n->n_users, sizeof(*n->users), cmp_user);
 	qsort(n->groups, n->n_groups, sizeof(*n->groups), cmp_group);
-	struct names *direct = calloc(n->n_groups + 1, sizeof(*direct));
+	struct name_list *direct = calloc(n->n_groups + 1, sizeof(*direct));
 	unsigned char *seen = calloc(n->n_groups + 1, 1);
 	int rc = direct && seen ? 0 : -1;
 	for (size_t i = 0; rc == 0 && i < n->n_groups; i++)
-		rc = link_members(n, i, &direct[i]);
+		rc = link_members(n, i, &direct[i], skipped);
 	for (size_t i = 0; rc == 0 && i < n->n_groups; i++) {
-		struct names all = { 0 };
+		struct name_list all = { 0 };
 		bool cut = false;
 		memset(seen, 0, n->n_groups);
 		rc = collect(n, i, 0, seen, direct, &all, &cut);
 		if (rc == 0)
-			rc = set_members(n->groups[i].group, &all);
+			rc = group_set_members(n->groups[i].group, &all);
 		if (cut)
 			log_warning("%s: group %s nests groups deeper than %d levels; the deeper ones "
 				    "are left out", n->domain, n->groups[i].group->name, MAX_NESTING);
@@ -293,11 +352,8 @@ void nesting_free(struct nesting *n)
 		free(n->users[i].dn);
 		free(n->users[i].name);
 	}
-	for (size_t i = 0; i < n->n_groups; i++) {
-		free(n->groups[i].dn);
-		dn_list_free(&n->groups[i].members);
-		free(n->groups[i].children);
-	}
+	for (size_t i = 0; i < n->n_groups; i++)
+		group_node_free(&n->groups[i]);
 	free(n->users);
 	free(n->groups);
 	free(n);

@@ -89,7 +89,7 @@ static int in_access_group(struct ldap_conn *c, const struct local_accounts *loc
 	int r = fetch_user(c, local, user, 0, &u, err, errlen);
 	for (size_t i = 0; r > 0 && i < dom->n_access_groups; i++) {
 		struct dir_group *g = NULL;
-		int found = fetch_group(c, local, dom->access_groups[i], 0, &g, err, errlen);
+		int found = fetch_group(c, local, dom->access_groups[i], 0, &g, NULL, err, errlen);
 		if (found < 0)
 			r = -1;
 		if (found > 0 && has_gid(u, g->gid))

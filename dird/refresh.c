@@ -38,10 +38,9 @@ static int fill(struct dird *d, const struct local_accounts *local, struct db *d
 		pthread_mutex_lock(&d->lock);
 		snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
 		pthread_mutex_unlock(&d->lock);
-		unsigned duplicates = 0, refused = 0;
+		struct fetch_counts counts = { 0, 0, 0 };
 		if (ldap_conn_open(&c, dom, prefer, err, sizeof(err)) < 0 ||
-		    fetch_all(&c, local, db, &d->refresh_progress, &duplicates, &refused, err,
-			      sizeof(err)) < 0) {
+		    fetch_all(&c, local, db, &d->refresh_progress, &counts, err, sizeof(err)) < 0) {
 			ldap_conn_close(&c);
 			log_error("refresh of %s failed: %s", dom->name, err);
 			pthread_mutex_lock(&d->lock);
@@ -53,8 +52,9 @@ static int fill(struct dird *d, const struct local_accounts *local, struct db *d
 		bool clock_known = dom->type == DIR_DOMAIN_AD && dc_clock_offset(&c, &offset);
 		pthread_mutex_lock(&d->lock);
 		domain_online_locked(d, i, c.server);
-		d->domains[i].duplicates = duplicates;
-		d->domains[i].refused = refused;
+		d->domains[i].duplicates = counts.duplicates;
+		d->domains[i].refused = counts.refused;
+		d->domains[i].skipped_members = counts.skipped_members;
 		d->domains[i].clock_known = clock_known;
 		d->domains[i].clock_offset = offset;
 		pthread_mutex_unlock(&d->lock);

@@ -10,7 +10,7 @@ bool request_parse_lookup(uint32_t op, const struct buf *body, struct lookup_que
 	q->op = op;
 	q->name = NULL;
 	q->id = 0;
-	if (op == DIR_OP_GETPWNAM || op == DIR_OP_GETGRNAM)
+	if (op == DIR_OP_GETPWNAM || op == DIR_OP_GETGRNAM || op == DIR_OP_SSH_KEYS)
 		q->name = cursor_str(&c, NULL);
 	else if (op == DIR_OP_GETPWUID || op == DIR_OP_GETGRGID)
 		q->id = cursor_u32(&c);

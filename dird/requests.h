@@ -8,7 +8,7 @@
 
 #include "buf.h"
 
-/* DIR_OP_GETPWNAM / GETGRNAM (a valid name) or GETPWUID / GETGRGID (an id). */
+/* DIR_OP_GETPWNAM / GETGRNAM / SSH_KEYS (a valid name) or GETPWUID / GETGRGID (an id). */
 struct lookup_query {
 	uint32_t op;
 	const char *name; /* NULL: by id */

@@ -68,6 +68,7 @@ static void encode_status(struct dird *d, struct buf *b)
 		buf_put_u32(b, s->clock_known);
 		buf_put_u64(b, (uint64_t)s->clock_offset);
 		buf_put_u32(b, s->refused);
+		buf_put_u32(b, s->skipped_members);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -141,7 +142,7 @@ void server_post_reply(struct dird *d, uint64_t conn, uint32_t status, struct bu
 static bool is_lookup(uint32_t op)
 {
 	return op == DIR_OP_GETPWNAM || op == DIR_OP_GETPWUID || op == DIR_OP_GETGRNAM ||
-	       op == DIR_OP_GETGRGID;
+	       op == DIR_OP_GETGRGID || op == DIR_OP_SSH_KEYS;
 }
 
 /* A lookup: answered now from the cache, at once when no domain is usable, or handed to the

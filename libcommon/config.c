@@ -58,14 +58,19 @@ static int set_path(struct parse *ps, char **dst, const char *key, const char *v
 	return set_string(ps, dst, key, v);
 }
 
+static void free_list(char ***v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
 /* Names separated by commas or blanks, each a valid account name. */
 static int set_name_list(struct parse *ps, char ***dst, size_t *n, const char *key, const char *v)
 {
-	for (size_t i = 0; i < *n; i++)
-		free((*dst)[i]);
-	free(*dst);
-	*dst = NULL;
-	*n = 0;
+	free_list(dst, n);
 	while (*v) {
 		size_t len = strcspn(v, ", \t");
 		if (len) {
@@ -89,15 +94,45 @@ static int set_name_list(struct parse *ps, char ***dst, size_t *n, const char *k
 }
 
 /* An attribute description: a name of letters, digits and '-' starting with a letter, or an
- * OID, optionally with options (";range=..." is not one we would want). */
+ * OID (options such as ";range=..." are not ones we would want). */
+static bool valid_attr_name(const char *v, size_t len)
+{
+	bool ok = len && len <= 64 && (isalpha((unsigned char)v[0]) || isdigit((unsigned char)v[0]));
+	for (size_t i = 0; ok && i < len; i++)
+		ok = isalnum((unsigned char)v[i]) || v[i] == '-' || v[i] == '.';
+	return ok;
+}
+
 static int set_attr_name(struct parse *ps, char **dst, const char *key, const char *v)
 {
-	bool ok = isalpha((unsigned char)v[0]) || isdigit((unsigned char)v[0]);
-	for (const char *p = v; ok && *p; p++)
-		ok = isalnum((unsigned char)*p) || *p == '-' || *p == '.';
-	if (!ok || strlen(v) > 64)
+	if (!valid_attr_name(v, strlen(v)))
 		return fail(ps, "%s: '%s' is not an attribute name", key, v);
 	return set_string(ps, dst, key, v);
+}
+
+/* member_attr: attribute names separated by commas or blanks, each once. */
+static int set_member_attrs(struct parse *ps, struct dir_attrs *a, const char *key, const char *v)
+{
+	free_list(&a->member, &a->n_member);
+	if (!(a->member = calloc(DIR_MAX_MEMBER_ATTRS, sizeof(char *))))
+		return fail(ps, "out of memory");
+	for (v += strspn(v, ", \t"); *v; v += strspn(v, ", \t")) {
+		size_t len = strcspn(v, ", \t");
+		if (!valid_attr_name(v, len))
+			return fail(ps, "%s: '%.*s' is not an attribute name", key, (int)len, v);
+		for (size_t i = 0; i < a->n_member; i++)
+			if (strlen(a->member[i]) == len && !strncasecmp(a->member[i], v, len))
+				return fail(ps, "%s: %.*s is named twice", key, (int)len, v);
+		if (a->n_member == DIR_MAX_MEMBER_ATTRS)
+			return fail(ps, "%s: more than %d attributes", key, DIR_MAX_MEMBER_ATTRS);
+		if (!(a->member[a->n_member] = strndup(v, len)))
+			return fail(ps, "out of memory");
+		a->n_member++;
+		v += len;
+	}
+	if (!a->n_member)
+		return fail(ps, "%s: empty value", key);
+	return 0;
 }
 
 /* An LDAP filter in parentheses with balanced parentheses; the server checks the rest. */
@@ -502,8 +537,10 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 		{ "shell_attr", offsetof(struct dir_attrs, shell) },
 		{ "email_attr", offsetof(struct dir_attrs, email) },
 		{ "group_name_attr", offsetof(struct dir_attrs, group_name) },
-		{ "member_attr", offsetof(struct dir_attrs, member) },
+		{ "ssh_key_attr", offsetof(struct dir_attrs, ssh_key) },
 	};
+	if (!strcmp(k, "member_attr"))
+		return set_member_attrs(ps, &d->attrs, k, v);
 	for (size_t i = 0; i < sizeof(attr_keys) / sizeof(attr_keys[0]); i++)
 		if (!strcmp(k, attr_keys[i].key))
 			return set_attr_name(ps, (char **)((char *)&d->attrs + attr_keys[i].offset), k, v);
@@ -737,6 +774,8 @@ static int finish_ad_domain(struct parse *ps, struct dir_domain *d, bool primary
 		return fail(ps, "[domain/%s]: type = ad needs workgroup (the NetBIOS domain name, as "
 			    "ADTEST in ADTEST\\alice)", d->name);
 	d->schema = DIR_SCHEMA_RFC2307BIS; /* members are DNs */
+	if (!d->attrs.n_member && set_member_attrs(ps, &d->attrs, "member_attr", "member") < 0)
+		return -1;
 	struct {
 		char **field;
 		const char *value;
@@ -801,13 +840,19 @@ static int finish_domain(struct parse *ps, const struct dir_config *c, struct di
 		{ &d->attrs.gid, "gidNumber" }, { &d->attrs.gecos, "gecos" },
 		{ &d->attrs.home, "homeDirectory" }, { &d->attrs.shell, "loginShell" },
 		{ &d->attrs.email, "mail" }, { &d->attrs.group_name, "cn" },
-		{ &d->attrs.member, d->schema == DIR_SCHEMA_RFC2307BIS ? "member" : "memberUid" },
+		{ &d->attrs.ssh_key, "sshPublicKey" },
 		{ &d->user_filter, "(objectClass=posixAccount)" },
 		{ &d->group_filter, "(objectClass=posixGroup)" },
 	};
 	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
 		if (!*defaults[i].field && !(*defaults[i].field = strdup(defaults[i].value)))
 			return fail(ps, "out of memory");
+	/* A 2307bis tree often holds older posixGroups beside its groupOfNames and
+	 * groupOfUniqueNames: read every kind of member.  Plain RFC 2307 reads what it always has. */
+	if (!d->attrs.n_member &&
+	    set_member_attrs(ps, &d->attrs, "member_attr", d->schema == DIR_SCHEMA_RFC2307BIS ?
+			     "member uniqueMember memberUid" : "memberUid") < 0)
+		return -1;
 	if ((!d->user_base && !(d->user_base = strdup(d->base_dn))) ||
 	    (!d->krb5_keytab && !(d->krb5_keytab = strdup(c->host_keytab))) ||
 	    (!d->group_base && !(d->group_base = strdup(d->base_dn))) ||
@@ -962,7 +1007,8 @@ void dir_config_free(struct dir_config *c)
 		free(d->attrs.shell);
 		free(d->attrs.email);
 		free(d->attrs.group_name);
-		free(d->attrs.member);
+		free_list(&d->attrs.member, &d->attrs.n_member);
+		free(d->attrs.ssh_key);
 		for (size_t j = 0; j < d->n_sync_groups; j++)
 			free(d->sync_groups[j]);
 		free(d->sync_groups);

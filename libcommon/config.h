@@ -27,8 +27,16 @@ struct dir_attrs {
 	char *shell;		/* loginShell */
 	char *email;		/* mail */
 	char *group_name;	/* cn */
-	char *member;		/* memberUid (rfc2307: names), member (rfc2307bis: DNs) */
+	/* member_attr, a group's members: memberUid holds names, every other attribute DNs (of
+	 * users, or of nested groups).  rfc2307: memberUid; rfc2307bis: member, uniqueMember,
+	 * memberUid; AD: member. */
+	char **member;
+	size_t n_member;
+	char *ssh_key;		/* sshPublicKey (openssh-lpk): a user's SSH public keys */
 };
+
+/* member_attr holds at most this many attributes. */
+#define DIR_MAX_MEMBER_ATTRS 8
 enum dir_auth_method { DIR_AUTH_LDAP, DIR_AUTH_KRB5 };
 /* As libldap's LDAP_OPT_X_TLS_REQUIRE_CERT: what a server certificate must pass. */
 enum dir_tls_reqcert { DIR_TLS_NEVER, DIR_TLS_ALLOW, DIR_TLS_TRY, DIR_TLS_DEMAND };

@@ -14,6 +14,11 @@
  *     DIR_OP_GETPWUID   u32 uid             -> OK + user record | NOTFOUND
  *     DIR_OP_GETGRNAM   str name            -> OK + group record | NOTFOUND
  *     DIR_OP_GETGRGID   u32 gid             -> OK + group record | NOTFOUND
+ *     DIR_OP_SSH_KEYS   str name            -> OK + u32 n, n x str key | NOTFOUND
+ *         a user's SSH public keys (authorized_keys lines, checked when read from the
+ *         directory), answered as a GETPWNAM would be: from the cache (a stale entry while
+ *         the directory is offline), asking the directory on a miss; any caller may ask
+ *         (sshd runs dirctl ssh-keys as AuthorizedKeysCommandUser, nobody)
  *     DIR_OP_STATUS     (empty)             -> OK + status body (below)
  *     DIR_OP_REFRESH    (empty)  root only  -> OK (a full refresh has started or is running)
  *     DIR_OP_FLUSH      (empty)  root only  -> OK (cache emptied, readers told, refill started)
@@ -30,7 +35,10 @@
  *         clock was read at the last refresh), u64 clock_offset (seconds the DC is ahead of
  *         us, two's complement; dirctl warns beyond DIR_CLOCK_WARN_SECONDS), u32 refused
  *         (entries the last refresh refused, each logged: an id below min_id, a user's primary
- *         gid included, or a local account's or group's id, or a name unfit for home_template)
+ *         gid included, or a local account's or group's id, or a name unfit for home_template),
+ *         u32 skipped_members (member DNs that are no user or group of the domain: outside
+ *         user_base and group_base, another kind of entry, or no entry; counted by the last
+ *         refresh and by the group lookups since)
  *
  * PAM requests go to a second socket, `<run_dir>/pam.sock`, mode 0600 and served to uid 0 only
  * (SO_PEERCRED), because they carry passwords; the lookup socket refuses them with DENIED:
@@ -89,6 +97,7 @@ enum dir_op {
 	DIR_OP_GETPWUID = 2,
 	DIR_OP_GETGRNAM = 3,
 	DIR_OP_GETGRGID = 4,
+	DIR_OP_SSH_KEYS = 5,
 	DIR_OP_STATUS = 16,
 	DIR_OP_REFRESH = 17,
 	DIR_OP_FLUSH = 18,

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Directory layouts: RFC 2307bis (member DNs, three levels of nesting and a cycle, memberOf),
-# attribute mapping, filters and scopes, sync_groups; through a full refresh and through single
-# lookups (enumerate = no); real slapd, the real getent and id.
+# attribute mapping, filters and scopes, sync_groups, and a tree that mixes every kind of group
+# (memberUid, member, uniqueMember, nesting, member DNs to skip) read with the defaults; through
+# a full refresh and through single lookups (enumerate = no); real slapd, the real getent, id
+# and groups.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
@@ -49,12 +51,33 @@ uid_attr = employeeNumber
 gid_attr = departmentNumber
 gecos_attr = displayName
 email_attr = mail
+
+[domain/mixed]
+uri = $SLAPD_URI
+base_dn = ou=mixed,dc=example,dc=test
+user_base = ou=people,ou=mixed,dc=example,dc=test
+group_base = ou=groups,ou=mixed,dc=example,dc=test
+bind_dn = cn=reader,ou=system,dc=example,dc=test
+bind_password_file = $WORK/bindpw
+schema = rfc2307bis
 CONF
 	dird_start
 	[ "$1" = yes ] && dird_wait_refresh
 }
 g() { in_ns "$WORK/nss" getent group "$1"; }
 ids() { in_ns "$WORK/nss" id -Gn "$1" | tr ' ' '\n' | sort | tr '\n' ' '; }
+grps() { in_ns "$WORK/nss" groups "$1" | cut -d: -f2 | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' '; }
+skipped() {
+	"${CTL[@]}" --json status | python3 -c 'import json,sys; print([d for d in json.load(sys.stdin)["domains"] if d["name"]=="mixed"][0]["skipped_members"])'
+}
+# What the mixed tree says (tests/lib/gen_bis_ldif.py), as getent group prints it.
+MIXED_GROUPS="all:*:61003:mia,noa,oli,pat,quinn
+devs:*:61001:mia,noa
+eng:*:61002:mia,noa,quinn
+folk:*:61010:
+legacy:*:61000:mia,oli
+ops:*:61004:oli,pat
+stray:*:61005:noa"
 
 for mode in yes no; do
 	how=$([ $mode = yes ] && echo "refresh" || echo "lookup")
@@ -75,6 +98,25 @@ for mode in yes no; do
 		"$(in_ns "$WORK/nss" getent passwd 40001 | cut -d: -f1)"
 	check_eq "$how: a gid two groups have: the smaller name is served" "solo" \
 		"$(in_ns "$WORK/nss" getent group 41003 | cut -d: -f1)"
+	# The mixed tree, with the defaults of schema = rfc2307bis.
+	check_eq "$how: mixed: posixGroup with memberUid" "legacy:*:61000:mia,oli" "$(g legacy)"
+	check_eq "$how: mixed: groupOfNames, users in sub-OUs" "devs:*:61001:mia,noa" "$(g devs)"
+	check_eq "$how: mixed: a nested group and a user" "eng:*:61002:mia,noa,quinn" "$(g eng)"
+	check_eq "$how: mixed: three deep, itself as a member, and memberUid on the same entry" \
+		"all:*:61003:mia,noa,oli,pat,quinn" "$(g all)"
+	check_eq "$how: mixed: groupOfUniqueNames (a value with the optional UID is not followed)" \
+		"ops:*:61004:oli,pat" "$(g ops)"
+	check_eq "$how: mixed: DNs in another branch, of another kind of entry and of nothing are skipped" \
+		"stray:*:61005:noa" "$(g stray)"
+	check_eq "$how: mixed: by gid" "all:*:61003:mia,noa,oli,pat,quinn" "$(g 61003)"
+	check_eq "$how: mixed: they are counted in dirctl status" "4" "$(skipped)"
+	check_eq "$how: mixed: id of a user in every kind of group" "all devs eng folk legacy " "$(ids mia)"
+	check_eq "$how: mixed: id of a user in memberUid, member and uniqueMember groups" \
+		"all folk legacy ops " "$(ids oli)"
+	check_eq "$how: mixed: id of a user in a groupOfUniqueNames" "all folk ops " "$(ids pat)"
+	check_eq "$how: mixed: id of a user listed beside skipped DNs" "all devs eng folk stray " "$(ids noa)"
+	check_eq "$how: mixed: groups agrees with id" "all eng folk " "$(grps quinn)"
+	check_fails "$how: mixed: a user outside user_base is not served" in_ns "$WORK/nss" getent passwd xavi
 done
 check_eq "email_attr is kept in the cache record" "zed@example.test" \
 	"$("${CTL[@]}" --json user zed | python3 -c 'import json,sys; print(json.load(sys.stdin)["email"])')"
@@ -82,6 +124,14 @@ conf yes # here, not in $(...): a dird started in a subshell would outlive the t
 check_eq "getent passwd lists only what sync_groups and the scope allow" \
 	"ann ben cal dee eve yan zed" \
 	"$(in_ns "$WORK/nss" getent passwd | awk -F: '$3 >= 40000 && $3 < 60000 {print $1}' | sort | tr '\n' ' ' | sed 's/ $//')"
+check_eq "mixed: enumeration lists the groups as the tree has them" "$MIXED_GROUPS" \
+	"$(in_ns "$WORK/nss" getent group | awk -F: '$3 >= 61000 && $3 < 62000' | sort)"
+check_eq "mixed: enumeration lists the users under user_base" "mia noa oli pat quinn" \
+	"$(in_ns "$WORK/nss" getent passwd | awk -F: '$3 >= 60000 && $3 < 61000 {print $1}' | sort | tr '\n' ' ' | sed 's/ $//')"
+check "mixed: dirctl status says why members were skipped" grep -q "4 member DNs of groups are no user or group here" \
+	<("${CTL[@]}" status)
+check "mixed: dird's log names a skipped DN" grep -q "group stray: member uid=xavi,ou=elsewhere,ou=mixed,dc=example,dc=test is not a user or group served here" \
+	"$WORK/dird.log"
 check_fails "of two users with one uid, the other one is not served" in_ns "$WORK/nss" getent passwd ann2
 check "dird's log names both" grep -q "users ann (uid 40001) and ann2 (uid 40001) share a name or uid; ann is served" "$WORK/dird.log"
 check "dirctl status warns" grep -q "warning: 2 entries share a name or id" <("${CTL[@]}" status)

@@ -1,8 +1,8 @@
 /* LDAP entries from a server to records: the fuzz input becomes the attributes of a real
  * SearchResultEntry (BER-encoded with liblber), which libldap reads from a socket as it would
  * from a server; every mapper dird has then reads it: users and groups under RFC 2307,
- * RFC 2307bis, AD with idmap = rid and with idmap = ad (objectSid as raw bytes), memberOf, and
- * the account state attributes.  Input: repeated [u8 name length][name][u8 value count]
+ * RFC 2307bis (members by name and by DN), AD with idmap = rid and with idmap = ad (objectSid as
+ * raw bytes), SSH public keys, and the account state attributes.  Input: repeated [u8 name length][name][u8 value count]
  * ([u16 value length][value])... */
 #include <lber.h>
 #include <ldap.h>
@@ -39,10 +39,13 @@ static void domain_init(struct dir_domain *d, const char *name, enum dir_domain_
 	d->home_template = type == DIR_DOMAIN_AD ? "/home/%D/%U" : "/home/%U";
 	d->default_shell = "/bin/sh";
 	bool ad = type == DIR_DOMAIN_AD;
+	static char *rfc2307_members[] = { "memberUid" }, *bis_members[] = { "member", "uniqueMember",
+									     "memberUid" };
 	d->attrs = (struct dir_attrs){ ad ? "sAMAccountName" : "uid", "uidNumber", "gidNumber",
 				       ad ? "displayName" : "gecos", ad ? "unixHomeDirectory" : "homeDirectory",
 				       "loginShell", "mail", ad ? "sAMAccountName" : "cn",
-				       schema == DIR_SCHEMA_RFC2307 ? "memberUid" : "member" };
+				       schema == DIR_SCHEMA_RFC2307 ? rfc2307_members : bis_members,
+				       schema == DIR_SCHEMA_RFC2307 ? 1 : ad ? 1 : 3, "sshPublicKey" };
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -10,8 +10,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint32_t ops[] = { DIR_OP_GETPWNAM, DIR_OP_GETPWUID, DIR_OP_GETGRNAM,
-					DIR_OP_GETGRGID, DIR_OP_PAM_AUTH, DIR_OP_PAM_ACCOUNT,
-					DIR_OP_PAM_CHAUTHTOK, DIR_OP_STATUS };
+					DIR_OP_GETGRGID, DIR_OP_SSH_KEYS, DIR_OP_PAM_AUTH,
+					DIR_OP_PAM_ACCOUNT, DIR_OP_PAM_CHAUTHTOK, DIR_OP_STATUS };
 	struct buf body = { .data = (uint8_t *)data, .len = size, .cap = size, .max = size };
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		struct lookup_query q;

@@ -11,25 +11,33 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# SLAPD_SCHEMA=rfc2307bis: posixGroup is auxiliary (groupOfNames with member DNs can be one),
-# and the memberof overlay defines memberOf (slapadd does not run it: give the values).
+# SLAPD_SCHEMA=rfc2307bis: posixGroup is auxiliary (groupOfNames with member DNs can be one;
+# namedObject is a structural class for those without), and the memberof overlay defines
+# memberOf (slapadd does not run it: give the values).
 slapd_start() {
-	local dir=$1 ldif=$2 nis=/etc/ldap/schema/nis.schema bis=
+	local dir=$1 ldif=$2 nis=/etc/ldap/schema/nis.schema bis= extra=
 	mkdir -p "$dir/db"
 	if [ "${SLAPD_SCHEMA:-}" = rfc2307bis ]; then
 		nis=$dir/rfc2307bis.schema
 		sed '/NAME .posixGroup./,/MUST/ s/SUP top STRUCTURAL/SUP top AUXILIARY/' \
 			/etc/ldap/schema/nis.schema >"$nis"
 		bis="moduleload memberof"
+		extra="include /etc/ldap/schema/namedobject.schema"
 	fi
 	cat >"$dir/slapd.conf" <<CONF
 include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include $nis
 include /etc/ldap/schema/inetorgperson.schema
+$extra
 # 389-DS and FreeIPA's account lock, for the PAM tests.
 attributetype ( 2.16.840.1.113730.3.1.610 NAME 'nsAccountLock'
   EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+# openssh-lpk (Debian ships no schema for it), for SSH keys from the directory.
+attributetype ( 1.3.6.1.4.1.24552.500.1.1.1.13 NAME 'sshPublicKey'
+  EQUALITY octetStringMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.40 )
+objectclass ( 1.3.6.1.4.1.24552.500.1.1.2.0 NAME 'ldapPublicKey' SUP top AUXILIARY
+  MAY ( sshPublicKey \$ uid ) )
 modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload ppolicy

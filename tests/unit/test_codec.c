@@ -161,8 +161,32 @@ START_TEST(json_roundtrip)
 	ck_assert_uint_eq(back.gid, 20000);
 	ck_assert_uint_eq(back.n_groups, 2);
 	ck_assert_uint_eq(back.groups[1], 20200);
+	ck_assert_uint_eq(back.n_ssh_keys, 0);
+	ck_assert_ptr_nonnull(strstr(json, "\"sshpubkey\":null"));
 	dir_user_free(&back);
 	free(json);
+
+	/* SSH keys: one a line in "sshpubkey", as TrueNAS's user records hold them */
+	char *keys[] = { "ssh-ed25519 AAAA one", "from=\"10.0.0.1\" ssh-rsa AAAA two" };
+	u.ssh_keys = keys;
+	u.n_ssh_keys = 2;
+	json = record_user_to_json(&u);
+	ck_assert_ptr_nonnull(strstr(json, "\"sshpubkey\":\"ssh-ed25519 AAAA one\\nfrom=\\\"10.0.0.1\\\" ssh-rsa AAAA two\""));
+	ck_assert_int_eq(record_user_from_json(json, strlen(json), &back), 0);
+	ck_assert_uint_eq(back.n_ssh_keys, 2);
+	ck_assert_str_eq(back.ssh_keys[0], keys[0]);
+	ck_assert_str_eq(back.ssh_keys[1], keys[1]);
+	dir_user_free(&back);
+	free(json);
+	/* a line with a control character, or empty, is dropped; the record stays */
+	const char *odd = "{\"username\":\"a\",\"uid\":1,\"full_name\":\"\",\"home\":\"/\",\"shell\":\"/\","
+			  "\"domain\":\"d\",\"group\":{\"gid\":1},\"groups\":[],"
+			  "\"sshpubkey\":\"k1\\n\\nk\\u0007x\\nk3\"}";
+	ck_assert_int_eq(record_user_from_json(odd, strlen(odd), &back), 0);
+	ck_assert_uint_eq(back.n_ssh_keys, 2);
+	ck_assert_str_eq(back.ssh_keys[0], "k1");
+	ck_assert_str_eq(back.ssh_keys[1], "k3");
+	dir_user_free(&back);
 
 	char *members[] = { "alice", "bob" };
 	struct dir_group g = { .name = "staff", .gid = 20000, .domain = "example",

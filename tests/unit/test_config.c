@@ -98,7 +98,9 @@ START_TEST(defaults)
 	ck_assert_int_eq(c.domains[0].auth, DIR_AUTH_LDAP);
 	ck_assert_int_eq(c.domains[0].tls_reqcert, DIR_TLS_DEMAND);
 	ck_assert_str_eq(c.domains[0].attrs.user_name, "uid");
-	ck_assert_str_eq(c.domains[0].attrs.member, "memberUid");
+	ck_assert_uint_eq(c.domains[0].attrs.n_member, 1);
+	ck_assert_str_eq(c.domains[0].attrs.member[0], "memberUid");
+	ck_assert_str_eq(c.domains[0].attrs.ssh_key, "sshPublicKey");
 	ck_assert_str_eq(c.domains[0].user_filter, "(objectClass=posixAccount)");
 	ck_assert_int_eq(c.domains[0].user_scope, DIR_SCOPE_SUB);
 	ck_assert_uint_eq(c.domains[0].n_sync_groups, 0);
@@ -148,7 +150,11 @@ static const struct {
 	{ "[domain/a]\nschema = ad\n", ":2: schema: 'ad' is not rfc2307 or rfc2307bis" },
 	{ "[domain/a]\nuser_scope = subtree\n", ":2: user_scope: 'subtree' is not sub, one or base" },
 	{ "[domain/a]\nuid_attr = uid number\n", ":2: uid_attr: 'uid number' is not an attribute name" },
-	{ "[domain/a]\nmember_attr = member)(x\n", ":2: member_attr" },
+	{ "[domain/a]\nmember_attr = member)(x\n", ":2: member_attr: 'member)(x' is not an attribute name" },
+	{ "[domain/a]\nmember_attr = , ,\n", ":2: member_attr: empty value" },
+	{ "[domain/a]\nmember_attr = member memberUid MEMBER\n", ":2: member_attr: MEMBER is named twice" },
+	{ "[domain/a]\nmember_attr = a b c d e f g h i\n", ":2: member_attr: more than 8 attributes" },
+	{ "[domain/a]\nssh_key_attr = ssh key\n", ":2: ssh_key_attr: 'ssh key' is not an attribute name" },
 	{ "[domain/a]\nuser_filter = objectClass=person\n", ":2: user_filter" },
 	{ "[domain/a]\nsync_groups = a:b\n", ":2: sync_groups: 'a:b' is not a valid group name" },
 	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nbind_dn = cn=y\nbind_password_file = /p\nkeytab = /k\n", "keytab (a GSSAPI bind) and bind_dn (a simple bind) exclude each other" },
@@ -219,13 +225,33 @@ static const struct {
 	  ":5: [domain/b]: the same workgroup or realm as [domain/a]" },
 };
 
-START_TEST(rfc2307bis_defaults_to_member)
+/* A 2307bis tree may hold every kind of group: all three member attributes are read. */
+START_TEST(rfc2307bis_defaults_to_every_member_attribute)
 {
 	struct dir_config c;
 	ck_assert_str_eq(load("[domain/a]\nuri = ldap://x\nbase_dn = dc=x\nschema = rfc2307bis\n"
 			      "gecos_attr = displayName\n", &c), "");
-	ck_assert_str_eq(c.domains[0].attrs.member, "member");
-	ck_assert_str_eq(c.domains[0].attrs.gecos, "displayName");
+	const struct dir_attrs *a = &c.domains[0].attrs;
+	ck_assert_uint_eq(a->n_member, 3);
+	ck_assert_str_eq(a->member[0], "member");
+	ck_assert_str_eq(a->member[1], "uniqueMember");
+	ck_assert_str_eq(a->member[2], "memberUid");
+	ck_assert_str_eq(a->gecos, "displayName");
+	dir_config_free(&c);
+}
+END_TEST
+
+START_TEST(member_attr_takes_a_list)
+{
+	struct dir_config c;
+	ck_assert_str_eq(load("[domain/a]\nuri = ldap://x\nbase_dn = dc=x\n"
+			      "member_attr = memberUid, member\tuniqueMember\n"
+			      "member_attr = memberUid,member\nssh_key_attr = altSecurityIdentities\n", &c), "");
+	const struct dir_attrs *a = &c.domains[0].attrs;
+	ck_assert_uint_eq(a->n_member, 2); /* the last line counts */
+	ck_assert_str_eq(a->member[0], "memberUid");
+	ck_assert_str_eq(a->member[1], "member");
+	ck_assert_str_eq(a->ssh_key, "altSecurityIdentities");
 	dir_config_free(&c);
 }
 END_TEST
@@ -248,7 +274,8 @@ START_TEST(ad_defaults)
 	ck_assert_uint_eq(a->idmap_low, 100000001);
 	ck_assert_uint_eq(a->idmap_high, 200000000);
 	ck_assert_str_eq(a->attrs.user_name, "sAMAccountName");
-	ck_assert_str_eq(a->attrs.member, "member");
+	ck_assert_uint_eq(a->attrs.n_member, 1);
+	ck_assert_str_eq(a->attrs.member[0], "member");
 	ck_assert_int_eq(a->schema, DIR_SCHEMA_RFC2307BIS);
 	ck_assert_str_eq(a->home_template, "/home/%D/%U");
 	ck_assert_str_eq(a->default_shell, "/bin/sh");
@@ -450,7 +477,8 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, full_config_parses);
 	tcase_add_test(tc, defaults);
-	tcase_add_test(tc, rfc2307bis_defaults_to_member);
+	tcase_add_test(tc, rfc2307bis_defaults_to_every_member_attribute);
+	tcase_add_test(tc, member_attr_takes_a_list);
 	tcase_add_test(tc, ad_defaults);
 	tcase_add_test(tc, realms_and_kerberos);
 	tcase_add_loop_test(tc, bad_input_is_reported_with_line, 0, sizeof(bad) / sizeof(bad[0]));
