@@ -181,4 +181,13 @@ out=$(enable_ssh enable 2>&1); rc=$?
 check_eq "enable --ssh fails when sshd would not take the lines" "1" "$rc"
 check "and says why" grep -q "does $WORK/ssh/sshd_config include sshd_config.d/\*.conf" <<<"$out"
 check_fails "and leaves no drop-in behind" test -e "$WORK/ssh/sshd_config.d/dir.conf"
+# An sshd_config that has sshd ask another command for keys (SSSD's, after the Include): the
+# drop-in, read first, would silently take its place.
+sed -i "1iInclude $WORK/ssh/sshd_config.d/*.conf" "$WORK/ssh/sshd_config"
+echo "AuthorizedKeysCommand /usr/bin/sss_ssh_authorizedkeys %u
+AuthorizedKeysCommandUser nobody" >>"$WORK/ssh/sshd_config"
+out=$(enable_ssh enable 2>&1); rc=$?
+check_eq "enable --ssh fails when sshd runs another AuthorizedKeysCommand already" "1" "$rc"
+check "and names it" grep -q "sshd already runs '/usr/bin/sss_ssh_authorizedkeys %u'" <<<"$out"
+check_fails "and writes no drop-in" test -e "$WORK/ssh/sshd_config.d/dir.conf"
 finish
