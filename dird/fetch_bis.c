@@ -139,6 +139,7 @@ struct members_ctx {
 	struct name_list names;		/* the members found (the strings are ours to free) */
 	bool was_member;		/* the entry read was a user or a group of ours */
 	struct dn_list *children;	/* member DNs of a member group */
+	unsigned not_dn;		/* values of member groups' DN attributes that are no DN */
 };
 
 static int take_member_user(LDAP *ld, LDAPMessage *e, void *arg)
@@ -170,6 +171,7 @@ static int take_member_group(LDAP *ld, LDAPMessage *e, void *arg)
 	int rc = r == MAP_NOMEM ? -1 : 0;
 	if (r == MAP_OK && fetch_group_allowed(ctx->domain, ctx->local, &g, NULL)) {
 		ctx->was_member = true;
+		ctx->not_dn += dns.not_dn;
 		for (size_t i = 0; rc == 0 && i < dns.n; i++)
 			rc = dn_list_add(ctx->children, dns.v[i]);
 		for (uint32_t i = 0; rc == 0 && i < g.n_members; i++)
@@ -207,7 +209,7 @@ int fetch_bis_group_members(struct ldap_conn *c, const struct local_accounts *lo
 {
 	const struct dir_domain *d = c->domain;
 	struct dn_list seen = { 0 }, level = { 0 }, next = { 0 };
-	struct members_ctx ctx = { d, local, { NULL, 0, 0 }, false, &next };
+	struct members_ctx ctx = { d, local, { NULL, 0, 0 }, false, &next, member_dns->not_dn };
 	char *user_base = dn_normalize(d->user_base), *group_base = dn_normalize(d->group_base);
 	int rc = 0;
 	size_t reads = 0;
@@ -246,6 +248,11 @@ int fetch_bis_group_members(struct ldap_conn *c, const struct local_accounts *lo
 		}
 	}
 done:
+	if (ctx.not_dn)
+		log_debug("%s: group %s: %u values of DN member attributes are no DN; skipped",
+			  d->name, g->name, ctx.not_dn);
+	if (skipped)
+		*skipped += ctx.not_dn;
 	if (rc == 0 && group_set_members(g, &ctx.names) < 0) {
 		snprintf(err, errlen, "out of memory");
 		rc = -1;
