@@ -232,8 +232,9 @@ int fetch_bis_group_members(struct ldap_conn *c, const struct local_accounts *lo
 			if (dn_list_has(&seen, level.v[i]))
 				continue; /* a cycle, or reached twice */
 			if (++reads > MAX_MEMBER_READS) {
-				log_warning("%s: group %s has more than %d members to read; the rest "
-					    "come with the next refresh", d->name, g->name, MAX_MEMBER_READS);
+				log_warning("%s: group %s has more than %d members to read; its member "
+					    "list is cut there (a full refresh, enumerate = yes, reads them "
+					    "all)", d->name, g->name, MAX_MEMBER_READS);
 				goto done;
 			}
 			rc = dn_list_add(&seen, level.v[i]);

@@ -11,7 +11,8 @@
 #include "nesting.h"
 #include "record.h"
 
-/* A group lookup reads at most this many member entries; beyond, the next refresh fills in. */
+/* A group lookup reads at most this many member entries (one search each); beyond, its member
+ * list is cut, until a full refresh (enumerate = yes) reads them all. */
 #define MAX_MEMBER_READS 5000
 
 /* Adds to u->groups the gids of the groups that list the user (its name in a memberUid
