@@ -53,8 +53,20 @@ add: sshPublicKey
 sshPublicKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEu9gfCeaG5ClGTo1F2VTazjP/5d
 sshPublicKey: $(pub bob)
 LDIF
+# u00001 may write his own keys (a common ACL) and writes one value of 100,000 junk lines, and
+# 70 good ones: dird keeps 64 keys and says so in a few lines, not a line for each.
+python3 - "$(pub other)" <<'PY' | ldap_modify
+import base64, sys
+value = "x\n" * 100000 + (sys.argv[1] + "\n") * 70
+print("dn: uid=u00001,ou=people,dc=example,dc=test\nchangetype: modify\nadd: objectClass\n"
+      "objectClass: ldapPublicKey\n-\nadd: sshPublicKey\nsshPublicKey:: "
+      + base64.b64encode(value.encode()).decode())
+PY
 "${CTL[@]}" cache refresh >/dev/null
 
+check_eq "of 100,000 junk lines and 70 keys in one value, 64 keys are kept" "64" "$(keys u00001 | wc -l)"
+check "and dird's log names a few of them, not each" test "$(grep -c 'user u00001:' "$WORK/dird.log")" -le 5
+check "...and counts the rest" grep -q "user u00001: skipped 99997 more malformed lines of sshPublicKey" "$WORK/dird.log"
 check_eq "dirctl ssh-keys, as nobody, prints the user's keys from the directory" \
 	"$(pub alice1)
 from=\"127.0.0.0/8\" $(pub alice2)" "$(keys alice)"
