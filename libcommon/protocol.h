@@ -71,7 +71,7 @@
  * a systemd host), mode 0666, speaks another protocol: systemd's io.systemd.UserDatabase over
  * varlink (systemd's docs/USER_GROUP_API.md), JSON messages each ending with a NUL, several
  * calls one after the other on a connection.  The service name is the socket's file name.
- * dird/userdb.c answers GetUserRecord, GetGroupRecord and GetMemberships from the cache
+ * dird/sockets/userdb.c answers GetUserRecord, GetGroupRecord and GetMemberships from the cache
  * (userdb_json.h lists the record fields; an AD SID is "dirObjectSid"), with the interface's
  * errors NoRecordFound, BadService, ConflictingRecordFound, ServiceNotAvailable (/etc/passwd or
  * /etc/group unreadable), EnumerationNotSupported (enumerations, unless userdb_enumerate) and

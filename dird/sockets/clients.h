@@ -28,7 +28,7 @@
 enum client_socket {
 	SOCKET_LOOKUP,		/* dird.sock */
 	SOCKET_PAM,		/* pam.sock */
-	SOCKET_USERDB,		/* userdb_socket: varlink, dird/userdb.c speaks it */
+	SOCKET_USERDB,		/* userdb_socket: varlink, dird/sockets/userdb.c speaks it */
 };
 
 enum client_state {

@@ -1,5 +1,5 @@
 /* The messages of systemd's io.systemd.UserDatabase varlink interface (libcommon/protocol.h):
- * calls parsed, replies and records built, with json-c.  No state: dird/userdb.c uses them on
+ * calls parsed, replies and records built, with json-c.  No state: dird/sockets/userdb.c uses them on
  * its connections, tests/unit/test_userdb.c on its own. */
 #ifndef DIRD_USERDB_JSON_H
 #define DIRD_USERDB_JSON_H
