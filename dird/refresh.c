@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "dird.h"
-#include "fetch.h"
+#include "fetch_all.h"
 #include "log.h"
 #include "protocol.h"
 #include "root_dse.h"

@@ -1,28 +1,12 @@
-/* What dird asks a directory: everything (a refresh), or one user or group (a cache miss). */
+/* What dird and dirctl ask a directory for: one user or group (a cache miss), a user's entry for
+ * PAM, and the rules every entry read passes (dird/fetch_all.c reads a whole domain with them). */
 #ifndef DIRD_FETCH_H
 #define DIRD_FETCH_H
 
-#include <stdatomic.h>
-
 #include "account_policy.h"
-#include "db.h"
 #include "ldap_conn.h"
 #include "ldap_map.h"
 #include "local_accounts.h"
-
-/* What a refresh left out, for dirctl status. */
-struct fetch_counts {
-	unsigned duplicates;	  /* entries another with their name or id is served instead of
-				   * (which one stays does not depend on the server's order) */
-	unsigned refused;	  /* entries refused (and logged) for an id no directory entry may
-				   * have, or a name unfit for home_template */
-	unsigned skipped_members; /* member DNs that are no user or group of the domain */
-};
-
-/* Adds every user and group of the connection's domain to db, less those with a local name or
- * id.  *progress counts entries as they arrive.  0 on success, -1 with err set. */
-int fetch_all(struct ldap_conn *c, const struct local_accounts *local, struct db *db,
-	      atomic_uint *progress, struct fetch_counts *counts, char *err, size_t errlen);
 
 /* One user, by name (name != NULL) or uid, with its supplementary groups (less local gids).  1
  * found (*out set, caller frees), 0 not in the directory (or not servable), -1 error with err
@@ -62,5 +46,19 @@ void fetch_log_unmapped(const struct dir_domain *d, enum map_result r, const cha
 
 /* Adds gid to the user's supplementary groups unless it is there (or is the primary one). */
 int fetch_add_gid(struct dir_user *u, uint32_t gid);
+
+/* Of two users (groups) with one name or id, the one served is the same whatever order the
+ * server sends them in: the lower id for one name, the smaller name for one id.  True when a
+ * wins over b. */
+bool fetch_user_wins(const struct dir_user *a, const struct dir_user *b);
+bool fetch_group_wins(const struct dir_group *a, const struct dir_group *b);
+
+/* The entry's DN (caller frees), or NULL when out of memory. */
+char *fetch_entry_dn(LDAP *ld, LDAPMessage *e);
+
+/* Adds to dns the slices of a big group's member DNs (AD's ranged retrieval, member_range.h)
+ * for every member attribute that holds DNs.  -1 with err set. */
+int fetch_member_ranges(struct ldap_conn *c, LDAP *ld, LDAPMessage *e, struct dn_list *dns,
+			char *err, size_t errlen);
 
 #endif
