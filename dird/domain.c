@@ -2,12 +2,15 @@
  * waited on it for half of what a caller may wait); from then on misses for it are answered at once
  * from the cache, and a probe thread tries it again after 1 s, doubling to 60 s.  When a probe
  * gets through, the domain is online again and a refresh brings stale entries up to date. */
+#include "domain.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dird.h"
 #include "log.h"
+#include "refresh.h"
 
 #define MAX_PROBE_DELAY 60
 

@@ -1,11 +1,14 @@
 /* Lookups from NSS callers.  The main thread answers what it can at once (a fresh entry, the
  * negative cache); the worker asks the directory for the rest and for entries due for a
  * refresh (entry_ttl).  When the directory cannot be asked, a stale entry is served as it is. */
+#include "lookup.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dird.h"
+#include "domain.h"
 #include "fetch.h"
 #include "idmap.h"
 #include "log.h"

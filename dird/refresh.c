@@ -1,5 +1,7 @@
 /* Full refreshes: a thread reads every domain into a new db with its own connections, writes
  * the files, and swaps the db in.  A failed refresh leaves the previous cache as it was. */
+#include "refresh.h"
+
 #include <inttypes.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -7,9 +9,11 @@
 #include <string.h>
 
 #include "dird.h"
+#include "domain.h"
 #include "fetch_all.h"
 #include "log.h"
 #include "protocol.h"
+#include "publish.h"
 #include "root_dse.h"
 
 #define MAX_RETRY_DELAY 60

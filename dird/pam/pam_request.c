@@ -2,6 +2,8 @@
  * user, or whether an account may log in now.  Each runs in a thread of its own, at most
  * MAX_PAM_THREADS at once, on connections of its own: a bind waits on the network, and a login
  * must neither wait behind cache misses nor hold them up. */
+#include "pam_request.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "account_policy.h"
 #include "cred_cache.h"
 #include "dird.h"
+#include "domain.h"
 #include "fetch.h"
 #include "fetch_ad.h"
 #include "idmap.h"
@@ -21,6 +24,7 @@
 #include "names.h"
 #include "protocol.h"
 #include "requests.h"
+#include "server.h"
 
 #define MAX_PAM_THREADS 16
 

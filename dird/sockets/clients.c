@@ -10,6 +10,7 @@
 #include "dird.h"
 #include "log.h"
 #include "protocol.h"
+#include "server.h"
 #include "userdb.h"
 
 /* A reply the worker or a PAM thread never posted (it could not allocate the note) must not

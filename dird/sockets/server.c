@@ -1,5 +1,7 @@
 /* A request read by clients.c: answered here, or handed to the worker or a PAM thread, whose
  * replies come back through server_post_reply (libcommon/protocol.h). */
+#include "server.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +12,16 @@
 #include <unistd.h>
 
 #include "dird.h"
+#include "domain.h"
 #include "log.h"
+#include "lookup.h"
+#include "pam_request.h"
 #include "protocol.h"
+#include "publish.h"
 #include "ratelimit.h"
+#include "refresh.h"
 #include "store.h"
+#include "worker.h"
 
 int server_listen(const char *run_dir, const char *name, mode_t mode)
 {

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "names.h"
 #include "protocol.h"
+#include "server.h"
 #include "userdb_json.h"
 
 /* Replies an enumeration adds at each turn, and the bytes past which it waits for the next. */
