@@ -137,14 +137,11 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 		      const struct lookup_query *q, void **found)
 {
 	struct ldap_conn *c = &d->conns[i];
-	char err[512] = "", prefer[DIR_MAX_URI];
-	pthread_mutex_lock(&d->lock);
-	snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
-	pthread_mutex_unlock(&d->lock);
+	char err[512] = "";
 	int r = -1;
 	unsigned skipped = 0;
 	for (int attempt = 0; attempt < 2 && r < 0; attempt++) {
-		if (!c->ld && ldap_conn_open(c, &d->cfg.domains[i], prefer, err, sizeof(err)) < 0)
+		if (!c->ld && domain_open(d, i, c, err, sizeof(err)) < 0)
 			break;
 		r = is_user_op(q->op) ?
 			    fetch_user(c, local, q->name, q->id, (struct dir_user **)found, err, sizeof(err)) :
@@ -155,11 +152,8 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 	}
 	pthread_mutex_lock(&d->lock);
 	d->domains[i].skipped_members += skipped;
-	if (r >= 0)
-		domain_online_locked(d, i, c->server);
-	else
-		domain_offline_locked(d, i, err);
 	pthread_mutex_unlock(&d->lock);
+	domain_report(d, i, c, r >= 0, err);
 	return r;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fetch_ad.h"
 #include "log.h"
 #include "names.h"
 
@@ -27,6 +28,12 @@ static void describe(krb5_context ctx, krb5_error_code rc, const char *what, cha
 struct krb5_target krb5_domain_target(const struct dir_domain *dom)
 {
 	return (struct krb5_target){ dom->krb5_realm, dom->krb5_keytab, dom->name };
+}
+
+const char *krb5_domain_user(const struct dir_domain *dom, const char *user)
+{
+	const char *account = dom->type == DIR_DOMAIN_AD ? fetch_ad_account(dom, user) : NULL;
+	return account ? account : user;
 }
 
 /* dird.conf's krb5_config, read afresh each time (it may have changed), or the system's. */

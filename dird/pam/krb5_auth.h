@@ -16,6 +16,9 @@ struct krb5_target {
 
 /* A domain's: its krb5_realm, krb5_keytab and name. */
 struct krb5_target krb5_domain_target(const struct dir_domain *dom);
+/* The name before @REALM in a served user's principal there: the user's, or for AD its
+ * sAMAccountName, without the workgroup. */
+const char *krb5_domain_user(const struct dir_domain *dom, const char *user);
 
 /* Gets initial credentials for user@realm with the password, then proves the KDC is the
  * realm's own with a ticket for a key in the keytab (krb5_verify_init_creds): a KDC that knows

@@ -1,28 +1,22 @@
-/* PAM requests from pam_dir.so (libcommon/protocol.h): check a password with a bind as the
- * user, or whether an account may log in now.  Each runs in a thread of its own, at most
- * MAX_PAM_THREADS at once, on connections of its own: a bind waits on the network, and a login
- * must neither wait behind cache misses nor hold them up. */
+/* PAM requests from pam_dir.so (libcommon/protocol.h): each runs in a thread of its own, at
+ * most MAX_PAM_THREADS at once, on connections of its own: a bind waits on the network, and a
+ * login must neither wait behind cache misses nor hold them up.  Here a request is read, the
+ * user's entry found in each domain that may hold it and handed to its phase (pam_phases.h);
+ * a local user goes to local_login.c. */
 #include "pam_request.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "account_policy.h"
-#include "cred_cache.h"
-#include "dird.h"
 #include "domain.h"
 #include "fetch.h"
-#include "fetch_ad.h"
 #include "idmap.h"
-#include "krb5_auth.h"
 #include "local_login.h"
 #include "log.h"
 #include "names.h"
-#include "protocol.h"
+#include "pam_phases.h"
 #include "requests.h"
 #include "server.h"
 
@@ -35,25 +29,15 @@ struct pam_job {
 	struct buf body;
 };
 
-struct pam_request {
-	uint32_t op;
-	bool auth;		/* op is DIR_OP_PAM_AUTH */
-	const char *user, *service, *rhost, *password;
-	const char *new_password;	/* DIR_OP_PAM_CHAUTHTOK; "" only checks */
-	char canonical[DIR_MAX_NAME + 1];	/* user as served (an AD name in another form) */
-	bool offline;		/* answered from cached credentials */
-	char msg[256];	/* for the user */
-	struct buf ccache;	/* auth = krb5: the user's tickets, as a FILE cache's bytes */
-	char where[200];	/* "service sshd from 10.1.2.3", for the log */
-};
-
 static bool parse(uint32_t op, const struct buf *body, struct pam_request *r)
 {
+	static const struct pam_phase *const phases[] = { &pam_auth, &pam_account, &pam_password };
 	struct pam_fields f;
 	if (!request_parse_pam(op, body, &f))
 		return false;
-	r->op = op;
-	r->auth = op == DIR_OP_PAM_AUTH;
+	for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++)
+		if (phases[i]->op == op)
+			r->phase = phases[i];
 	r->user = f.user;
 	r->service = f.service;
 	r->rhost = f.rhost;
@@ -73,327 +57,32 @@ static void printable(const char *s, char *out, size_t outlen)
 	out[i] = '\0';
 }
 
-
-static bool has_gid(const struct dir_user *u, uint32_t gid)
-{
-	if (u->gid == gid)
-		return true;
-	for (uint32_t i = 0; i < u->n_groups; i++)
-		if (u->groups[i] == gid)
-			return true;
-	return false;
-}
-
-/* access_groups, asked of the directory: 1 a member of one, 0 of none, -1 error. */
-static int in_access_group(struct ldap_conn *c, const struct local_accounts *local,
-			   const char *user, char *err, size_t errlen)
-{
-	const struct dir_domain *dom = c->domain;
-	struct dir_user *u = NULL;
-	int r = fetch_user(c, local, user, 0, &u, err, errlen);
-	for (size_t i = 0; r > 0 && i < dom->n_access_groups; i++) {
-		struct dir_group *g = NULL;
-		int found = fetch_group(c, local, dom->access_groups[i], 0, &g, NULL, err, errlen);
-		if (found < 0)
-			r = -1;
-		if (found > 0 && has_gid(u, g->gid))
-			r = 2;
-		if (g) {
-			dir_group_free(g);
-			free(g);
-		}
-		if (r == 2)
-			break;
-	}
-	if (u) {
-		dir_user_free(u);
-		free(u);
-	}
-	return r == 2 ? 1 : r < 0 ? -1 : 0;
-}
-
-/* The account rules of the user's domain.  -1 when the directory did not answer. */
-static int check_account(struct ldap_conn *c, const struct local_accounts *local,
-			 struct pam_request *r, const char *dn, const struct account_state *st,
-			 char *err, size_t errlen)
-{
-	const struct dir_domain *dom = c->domain;
-	enum dir_pam_result res = account_check(st, (long long)time(NULL), r->msg, sizeof(r->msg));
-	if (res != DIR_PAM_OK)
-		return (int)res;
-	int allowed = 1;
-	if (dom->access_filter)
-		allowed = fetch_entry_matches(c, dn, dom->access_filter, err, errlen);
-	if (allowed > 0 && dom->n_access_groups)
-		allowed = in_access_group(c, local, r->user, err, errlen);
-	if (allowed < 0)
-		return -1;
-	if (!allowed) {
-		snprintf(r->msg, sizeof(r->msg), "You are not allowed to log in to this host.");
-		return DIR_PAM_NOT_ALLOWED;
-	}
-	return DIR_PAM_OK;
-}
-
-/* The name before @REALM in the user's principal: AD's sAMAccountName without the workgroup. */
-static const char *krb5_user(const struct dir_domain *dom, const char *user)
-{
-	const char *account = dom->type == DIR_DOMAIN_AD ? fetch_ad_account(dom, user) : NULL;
-	return account ? account : user;
-}
-
-/* The domain's own password check: a bind as the user, or the KDC verified with the host keytab
- * (the user's tickets then go to r->ccache). */
-static enum user_bind_result check_password(struct dird *d, const struct ldap_conn *c,
-					    struct pam_request *r, const char *dn,
-					    const char *password, char *err, size_t errlen)
-{
-	const struct dir_domain *dom = c->domain;
-	const struct krb5_target t = krb5_domain_target(dom);
-	return dom->auth == DIR_AUTH_KRB5 ?
-		       krb5_check_password(&d->cfg, &t, krb5_user(dom, r->user), password,
-					   d->cfg.run_dir, &r->ccache, err, errlen) :
-		       ldap_conn_bind_user(c, dn, password, err, errlen);
-}
-
-/* A password change (or, with an empty new password, whether one would be allowed). */
-static int change_password(struct dird *d, struct ldap_conn *c, struct pam_request *r,
-			   const char *dn, char *err, size_t errlen)
-{
-	const struct dir_domain *dom = c->domain;
-	if (!dom->allow_password_change) {
-		snprintf(r->msg, sizeof(r->msg), "Directory passwords cannot be changed on this host; "
-						 "ask your directory administrator.");
-		return DIR_PAM_NOT_ALLOWED;
-	}
-	/* AD has no Password Modify operation: its passwords change through kpasswd. */
-	bool by_kpasswd = dom->auth == DIR_AUTH_KRB5 || dom->type == DIR_DOMAIN_AD;
-	const struct krb5_target t = krb5_domain_target(dom);
-	enum user_bind_result changed =
-		by_kpasswd ?
-			krb5_change_user_password(&d->cfg, &t, krb5_user(dom, r->user), r->password,
-						  r->new_password, r->msg, sizeof(r->msg), err,
-						  errlen) :
-			ldap_conn_change_password(c, dn, r->password, r->new_password, r->msg,
-						  sizeof(r->msg), err, errlen);
-	enum user_bind_result proven = USER_BIND_OK;
-	switch (changed) {
-	case USER_BIND_OK:
-	case USER_BIND_MUST_CHANGE:
-		if (!*r->new_password)
-			return DIR_PAM_OK;
-		/* kpasswd's "done" proves nothing of the KDC that said it (a spoofed one takes any
-		 * old password): the change counts, and is cached, only once the new password
-		 * passes the domain's own check. */
-		if (by_kpasswd)
-			proven = check_password(d, c, r, dn, r->new_password, err, errlen);
-		if (proven != USER_BIND_OK) {
-			buf_reset(&r->ccache);
-			snprintf(r->msg, sizeof(r->msg), "The new password could not be verified; the "
-							 "change is not accepted here.");
-			log_error("%s: %s's password change is not accepted: the new password does not "
-				  "pass the password check%s%s", dom->name, r->user, *err ? ": " : "", err);
-			return proven == USER_BIND_ERROR ? DIR_PAM_UNAVAIL : DIR_PAM_DENIED;
-		}
-		log_info("%s: %s changed their password", dom->name, r->user);
-		if (d->cfg.cache_credentials)
-			cred_cache_store(d->cfg.cache_dir, r->user, r->new_password);
-		return DIR_PAM_OK;
-	case USER_BIND_DENIED:
-	case USER_BIND_ACCOUNT_REFUSED:
-		if (*err)
-			log_info("%s: password change for %s refused: %s", dom->name, r->user, err);
-		return DIR_PAM_DENIED;
-	default:
-		log_error("%s: cannot change %s's password: %s", dom->name, r->user, err);
-		return DIR_PAM_UNAVAIL;
-	}
-}
-
-static long long now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* The longest a password check is padded to: a slow directory must not make a refusal slow. */
-#define MAX_PAD_US 2000000LL
-
-/* A moving average of domain i's password checks (a bind, or the KDC), so that an unknown user
- * can be answered no sooner than a wrong password would be. */
-static void remember_check_time(struct dird *d, size_t i, long long us)
-{
-	pthread_mutex_lock(&d->lock);
-	long long *avg = &d->domains[i].check_us;
-	*avg = *avg ? (*avg * 7 + us) / 8 : us;
-	pthread_mutex_unlock(&d->lock);
-}
-
-/* An unknown user's password is not checked; waiting as long as a check takes, after the same
- * search a known user gets, keeps the answer from telling an unknown user from a wrong
- * password. */
-static void pad_unknown(struct dird *d)
-{
-	long long longest = 0;
-	pthread_mutex_lock(&d->lock);
-	for (size_t i = 0; i < d->cfg.n_domains; i++)
-		if (d->domains[i].check_us > longest)
-			longest = d->domains[i].check_us;
-	pthread_mutex_unlock(&d->lock);
-	long long left = longest < MAX_PAD_US ? longest : MAX_PAD_US;
-	if (left > 0) {
-		struct timespec ts = { left / 1000000, (left % 1000000) * 1000 };
-		nanosleep(&ts, NULL);
-	}
-}
-
-/* Asks domain i.  DIR_PAM_UNKNOWN when it does not have the user; -1 when it did not answer. */
+/* Asks domain i for the user's entry and hands it to the request's phase.  -1 when the domain
+ * did not answer. */
 static int ask_domain(struct dird *d, size_t i, const struct local_accounts *local,
 		      struct pam_request *r)
 {
-	const struct dir_domain *dom = &d->cfg.domains[i];
-	char prefer[DIR_MAX_URI], err[512] = "";
-	pthread_mutex_lock(&d->lock);
-	snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
-	pthread_mutex_unlock(&d->lock);
-
 	struct ldap_conn c;
 	struct account_state st;
-	char *dn = NULL;
+	char *dn = NULL, err[512] = "";
+	int found = domain_open(d, i, &c, err, sizeof(err)) < 0 ? -1 :
+		    fetch_account(&c, local, r->user, &dn, &st, err, sizeof(err));
+	domain_report(d, i, &c, found >= 0, err);
 	int res = -1;
-	if (ldap_conn_open(&c, dom, prefer, err, sizeof(err)) < 0)
-		goto offline;
-	int found = fetch_account(&c, local, r->user, &dn, &st, err, sizeof(err));
-	if (found < 0)
-		goto offline;
-	pthread_mutex_lock(&d->lock);
-	domain_online_locked(d, i, c.server);
-	pthread_mutex_unlock(&d->lock);
-	if (!found) {
-		res = DIR_PAM_UNKNOWN;
-		if (r->auth && d->cfg.cache_credentials)
-			cred_cache_forget(d->cfg.cache_dir, r->user);
-	} else if (r->auth) {
-		long long started = now_us();
-		enum user_bind_result checked = check_password(d, &c, r, dn, r->password, err,
-							       sizeof(err));
-		remember_check_time(d, i, now_us() - started);
-		switch (checked) {
-		case USER_BIND_OK:
-			res = DIR_PAM_OK;
-			if (d->cfg.cache_credentials)
-				cred_cache_store(d->cfg.cache_dir, r->user, r->password);
-			break;
-		case USER_BIND_MUST_CHANGE: res = DIR_PAM_NEW_AUTHTOK; break;
-		case USER_BIND_EXPIRED_UNPROVEN:
-			/* No login on this answer alone: only a change, verified, logs in. */
-			res = dom->allow_password_change ? DIR_PAM_CHANGE_FIRST : DIR_PAM_DENIED;
-			snprintf(r->msg, sizeof(r->msg), "%s", dom->allow_password_change ?
-				 "Your password has expired; choose a new one to log in." :
-				 "Your password has expired and cannot be changed on this host; ask "
-				 "your directory administrator.");
-			break;
-		case USER_BIND_DENIED:
-		case USER_BIND_UNKNOWN: /* in the directory, not at the KDC: a refusal like any */
-			res = DIR_PAM_DENIED;
-			break;
-		case USER_BIND_ACCOUNT_REFUSED:
-			/* The password was right: the user may know why it is not enough. */
-			res = account_check(&st, (long long)time(NULL), r->msg, sizeof(r->msg));
-			if (res == DIR_PAM_OK) {
-				snprintf(r->msg, sizeof(r->msg), "Your account may not log in now; "
-								 "contact your administrator.");
-				res = DIR_PAM_DISABLED;
-			}
-			break;
-		case USER_BIND_ERROR:
-			log_error("%s: cannot check %s's password: %s", dom->name, r->user, err);
-			res = DIR_PAM_UNAVAIL;
-			break;
-		}
-	} else if (r->op == DIR_OP_PAM_CHAUTHTOK) {
-		res = change_password(d, &c, r, dn, err, sizeof(err));
-	} else {
-		res = check_account(&c, local, r, dn, &st, err, sizeof(err));
+	if (found >= 0) {
+		const struct pam_entry e = { i, &c, dn, &st, local };
+		res = r->phase->answer(d, r, &e, err, sizeof(err));
 		if (res < 0)
-			goto offline;
+			domain_report(d, i, &c, false, err);
 	}
 	free(dn);
 	ldap_conn_close(&c);
-	return res;
-offline:
-	free(dn);
-	ldap_conn_close(&c);
-	pthread_mutex_lock(&d->lock);
-	domain_offline_locked(d, i, err);
-	pthread_mutex_unlock(&d->lock);
-	return -1;
-}
-
-/* No domain could be asked: the password the user last logged in with, if cache_credentials
- * keeps them. */
-static enum dir_pam_result auth_from_cache(struct dird *d, struct pam_request *r)
-{
-	if (!d->cfg.cache_credentials)
-		return DIR_PAM_UNAVAIL;
-	switch (cred_cache_check(d->cfg.cache_dir, r->user, r->password,
-				 d->cfg.offline_credentials_expiration)) {
-	case CRED_MATCH:
-		r->offline = true;
-		return DIR_PAM_OK;
-	case CRED_MISMATCH:
-		return DIR_PAM_DENIED;
-	default:
-		return DIR_PAM_UNAVAIL;
-	}
-}
-
-/* An access group as the cache has it: by its exact name, or for AD in any case or form
- * ("adtest\G_OUTER" is ADTEST\g_outer: one pass over the groups, offline only).  Lock held. */
-static const struct dir_group *access_group_locked(const struct dird *d, const struct dir_domain *dom,
-						   const char *name)
-{
-	const struct dir_group *g = db_group_by_name(&d->db, name);
-	for (size_t i = 0; !g && dom->type == DIR_DOMAIN_AD && i < d->db.c.n_groups; i++) {
-		const struct dir_group *c = d->db.c.groups[i];
-		if (c->domain && !strcmp(c->domain, dom->name) && dir_name_answers(name, c->name))
-			g = c;
-	}
-	return g;
-}
-
-/* No domain could be asked: the cache says whether the user exists and which groups it is in. */
-static enum dir_pam_result account_from_cache(struct dird *d, struct pam_request *r)
-{
-	enum dir_pam_result res = DIR_PAM_UNAVAIL;
-	pthread_mutex_lock(&d->lock);
-	const struct dir_user *u = db_user_by_name(&d->db, r->user);
-	for (size_t i = 0; u && i < d->cfg.n_domains; i++) {
-		const struct dir_domain *dom = &d->cfg.domains[i];
-		if (u->domain && strcmp(u->domain, dom->name))
-			continue;
-		if (dom->access_filter) {
-			/* Cannot be evaluated without the directory: fail closed. */
-			res = DIR_PAM_UNAVAIL;
-			break;
-		}
-		res = dom->n_access_groups ? DIR_PAM_NOT_ALLOWED : DIR_PAM_OK;
-		for (size_t j = 0; j < dom->n_access_groups; j++) {
-			const struct dir_group *g = access_group_locked(d, dom, dom->access_groups[j]);
-			if (g && has_gid(u, g->gid))
-				res = DIR_PAM_OK;
-		}
-		break;
-	}
-	pthread_mutex_unlock(&d->lock);
-	if (res == DIR_PAM_NOT_ALLOWED)
-		snprintf(r->msg, sizeof(r->msg), "You are not allowed to log in to this host.");
 	return res;
 }
 
 static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 {
+	bool auth = r->phase == &pam_auth;
 	if (!dir_valid_name(r->user))
 		return DIR_PAM_UNKNOWN;
 	/* "adtest\alice" and "alice@ad.test" are ADTEST\alice, asked of that domain only. */
@@ -418,8 +107,8 @@ static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 	 * with Kerberos through a realm that serves local users. */
 	if (local_set_has_name(&local.users, r->user)) {
 		local_accounts_free(&local);
-		return r->auth ? local_login(d, r->user, r->password, &r->ccache, r->msg,
-					     sizeof(r->msg)) : DIR_PAM_UNKNOWN;
+		return auth ? local_login(d, r->user, r->password, &r->ccache, r->msg,
+					  sizeof(r->msg)) : DIR_PAM_UNKNOWN;
 	}
 	bool unanswered = false;
 	int res = DIR_PAM_UNKNOWN;
@@ -438,10 +127,9 @@ static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 	}
 	local_accounts_free(&local);
 	if (res == DIR_PAM_UNKNOWN && unanswered)
-		res = r->auth ? auth_from_cache(d, r) :
-		      r->op == DIR_OP_PAM_ACCOUNT ? account_from_cache(d, r) : DIR_PAM_UNAVAIL;
-	else if (res == DIR_PAM_UNKNOWN && r->auth)
-		pad_unknown(d);
+		return r->phase->offline(d, r);
+	if (res == DIR_PAM_UNKNOWN && r->phase->unknown)
+		r->phase->unknown(d);
 	return (enum dir_pam_result)res;
 }
 
@@ -457,11 +145,10 @@ static void log_outcome(const struct pam_request *r, enum dir_pam_result res)
 	char user[80];
 	printable(r->user, user, sizeof(user));
 	const char *how = r->offline ? " (offline, cached credentials)" : "";
-	const char *op_name = r->auth ? "auth" : r->op == DIR_OP_PAM_ACCOUNT ? "account" : "chauthtok";
 	if ((res == DIR_PAM_OK && !r->offline) || res == DIR_PAM_UNKNOWN)
-		log_debug("pam %s for %s (%s): %s", op_name, user, r->where, what[res]);
+		log_debug("pam %s for %s (%s): %s", r->phase->name, user, r->where, what[res]);
 	else
-		log_info("pam %s for %s (%s): %s%s", op_name, user, r->where, what[res], how);
+		log_info("pam %s for %s (%s): %s%s", r->phase->name, user, r->where, what[res], how);
 }
 
 static void *pam_thread(void *arg)
