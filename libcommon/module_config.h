@@ -21,12 +21,13 @@
 #define DIR_DEFAULT_RUN_DIR "/run/dird"
 #define DIR_DEFAULT_STATE_DIR "/var/lib/dird"
 #define DIR_DEFAULT_KRB5_CCACHE_DIR "/tmp"
+#define DIR_DEFAULT_NSS_TIMEOUT "2"	/* seconds, as dird.conf writes them */
 #define DIR_DEFAULT_NSS_TIMEOUT_MS 2000u
 #define DIR_NSS_TIMEOUT_MIN_MS 50u
 #define DIR_NSS_TIMEOUT_MAX_MS 60000u
-#define DIR_DEFAULT_NEGATIVE_TTL 15u
+#define DIR_DEFAULT_NEGATIVE_TTL 15
 #define DIR_NEGATIVE_TTL_MAX 86400u
-#define DIR_DEFAULT_TIMEOUT 10u	/* a domain's network step, seconds */
+#define DIR_DEFAULT_TIMEOUT 10	/* a domain's network step, seconds */
 #define DIR_TIMEOUT_MIN 1u
 #define DIR_TIMEOUT_MAX 60u
 /* Local users below this uid (root, system accounts) never log in through a realm's
