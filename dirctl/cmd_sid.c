@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "ad_names.h"
 #include "dirctl.h"
 #include "fetch.h"
 #include "fetch_ad.h"
@@ -150,7 +151,7 @@ struct name_key {
 static bool name_may_be(const struct ctl *c, size_t i, const void *key)
 {
 	const struct name_key *k = key;
-	return idmap_domain_takes_name(&c->cfg, i, k->form, k->domain);
+	return ad_name_domain_takes(&c->cfg, i, k->form, k->domain);
 }
 
 static int ask_name(struct ldap_conn *conn, const struct local_accounts *local, const void *key,
@@ -207,7 +208,7 @@ int cmd_sid(struct ctl *c, const char *cmd, int argc, char **argv)
 	}
 	struct name_key k;
 	int form = dir_valid_name(arg) ?
-			   idmap_canonical_name(&c->cfg, arg, &k.domain, k.name, sizeof(k.name)) : -1;
+			   ad_name_canonical(&c->cfg, arg, &k.domain, k.name, sizeof(k.name)) : -1;
 	if (form < 0) {
 		fprintf(stderr, "dirctl: '%s' is not an account name\n", arg);
 		return EXIT_USAGE;

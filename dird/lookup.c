@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ad_names.h"
 #include "dird.h"
 #include "domain.h"
 #include "fetch.h"
@@ -55,7 +56,7 @@ static bool resolve_target(const struct dird *d, uint32_t op, const struct buf *
 	t->form = NAME_BARE;
 	if (!t->q.name)
 		return true;
-	if (idmap_canonical_name(&d->cfg, t->q.name, &t->domain, t->name, sizeof(t->name)) ==
+	if (ad_name_canonical(&d->cfg, t->q.name, &t->domain, t->name, sizeof(t->name)) ==
 	    NAME_QUALIFIED) {
 		t->form = NAME_QUALIFIED;
 		t->q.name = t->name;
@@ -67,7 +68,7 @@ static bool resolve_target(const struct dird *d, uint32_t op, const struct buf *
 static bool domain_may_have(const struct dird *d, size_t i, const struct target *t)
 {
 	if (t->q.name)
-		return idmap_domain_takes_name(&d->cfg, i, t->form, t->domain);
+		return ad_name_domain_takes(&d->cfg, i, t->form, t->domain);
 	return idmap_domain_takes_id(&d->cfg.domains[i], t->q.id);
 }
 

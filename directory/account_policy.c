@@ -6,8 +6,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "idmap.h"
-
 /* The first value of attr, copied into out (NUL-terminated); false when absent or too long. */
 static bool first_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t outlen)
 {
@@ -30,6 +28,17 @@ static long long int_value(LDAP *ld, LDAPMessage *e, const char *attr, long long
 	errno = 0;
 	long long n = strtoll(s, &end, 10);
 	return errno || end == s || *end ? none : n;
+}
+
+/* seconds from 1601-01-01 to 1970-01-01 */
+#define NT_EPOCH_OFFSET 11644473600LL
+
+long long ad_time_to_unix(long long nt)
+{
+	if (nt <= 0 || nt == 0x7fffffffffffffffLL)
+		return 0;
+	long long t = nt / 10000000 - NT_EPOCH_OFFSET;
+	return t > 0 ? t : 1;
 }
 
 static long long day_value(LDAP *ld, LDAPMessage *e, const char *attr)
@@ -60,7 +69,7 @@ void account_state_read(LDAP *ld, LDAPMessage *e, struct account_state *s)
 		    ((uac | computed) & UF_LOCKOUT);
 	s->reset = is_true(ld, e, "pwdReset") || int_value(ld, e, "pwdLastSet", -1) == 0;
 	s->password_expired = (computed & UF_PASSWORD_EXPIRED) != 0;
-	s->expires_at = idmap_ad_time(int_value(ld, e, "accountExpires", 0));
+	s->expires_at = ad_time_to_unix(int_value(ld, e, "accountExpires", 0));
 	s->expire_day = day_value(ld, e, "shadowExpire");
 	s->last_change = day_value(ld, e, "shadowLastChange");
 	s->max_days = day_value(ld, e, "shadowMax");

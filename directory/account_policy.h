@@ -27,6 +27,10 @@ struct account_state {
 	bool password_expired;	/* AD: PASSWORD_EXPIRED (older than the domain's maximum age) */
 };
 
+/* An AD time (100 ns intervals since 1601: accountExpires, pwdLastSet) as a unix time; 0 for
+ * 0 and for "never" (0x7fffffffffffffff); a time before 1970 is 1. */
+long long ad_time_to_unix(long long nt);
+
 /* Reads the state from an entry; a missing or malformed value counts as not set. */
 void account_state_read(LDAP *ld, LDAPMessage *e, struct account_state *s);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ad_names.h"
 #include "fetch_ad.h"
 #include "fetch_bis.h"
 #include "ldap_filter.h"
@@ -44,17 +45,11 @@ static int entry_filter(struct ldap_conn *c, bool user, const char *name, uint32
 	if (d->type == DIR_DOMAIN_AD) {
 		if (!name)
 			return fetch_ad_id_filter(c, user, id, filter, err, errlen);
-		if (!(name = fetch_ad_account(d, name)))
+		if (!(name = ad_name_account(d, name)))
 			return 1;
 	}
 	*filter = fetch_filter(cls, name ? name_attr : user ? d->attrs.uid : d->attrs.gid, name, id);
 	return *filter ? 0 : 1;
-}
-
-/* AD names are case-insensitive (the directory's case is served); others are exact. */
-static bool same_name(const struct dir_domain *d, const char *served, const char *asked)
-{
-	return d->type == DIR_DOMAIN_AD ? !strcasecmp(served, asked) : !strcmp(served, asked);
 }
 
 void fetch_log_unmapped(const struct dir_domain *d, enum map_result r, const char *why,
@@ -175,7 +170,7 @@ static int take_user(LDAP *ld, LDAPMessage *e, void *arg)
 		return 0;
 	}
 	/* The directory may match case-insensitively; we serve exact names only (but AD's). */
-	if ((ctx->name ? !same_name(ctx->domain, u.name, ctx->name) : u.uid != ctx->id) ||
+	if ((ctx->name ? !ad_name_same(ctx->domain, u.name, ctx->name) : u.uid != ctx->id) ||
 	    !fetch_user_allowed(ctx->domain, ctx->local, &u, NULL) ||
 	    (ctx->found && !fetch_user_wins(&u, ctx->found))) {
 		dir_user_free(&u);
@@ -208,7 +203,7 @@ static int take_group(LDAP *ld, LDAPMessage *e, void *arg)
 		fetch_log_unmapped(ctx->domain, r, why, NULL);
 		return 0;
 	}
-	if ((ctx->name ? !same_name(ctx->domain, g.name, ctx->name) : g.gid != ctx->id) ||
+	if ((ctx->name ? !ad_name_same(ctx->domain, g.name, ctx->name) : g.gid != ctx->id) ||
 	    !fetch_group_allowed(ctx->domain, ctx->local, &g, NULL) ||
 	    (ctx->found && !fetch_group_wins(&g, ctx->found))) {
 		dir_group_free(&g);
@@ -260,7 +255,7 @@ static int take_gid(LDAP *ld, LDAPMessage *e, void *arg)
 	struct dir_group g;
 	if (ctx->found || ldap_map_group(ld, e, ctx->domain, &g, NULL, why, sizeof(why)) != MAP_OK)
 		return 0;
-	if (same_name(ctx->domain, g.name, ctx->name)) {
+	if (ad_name_same(ctx->domain, g.name, ctx->name)) {
 		ctx->found = true;
 		ctx->gid = g.gid;
 	}

@@ -55,14 +55,6 @@ int fetch_ad_domain_sid(struct ldap_conn *c, struct sid *out, char *err, size_t 
 	return 0;
 }
 
-const char *fetch_ad_account(const struct dir_domain *d, const char *name)
-{
-	size_t n = strlen(d->workgroup);
-	if (!strncasecmp(name, d->workgroup, n) && name[n] == '\\')
-		return name + n + 1;
-	return d->use_default_domain && !strchr(name, '\\') ? name : NULL;
-}
-
 int fetch_ad_id_filter(struct ldap_conn *c, bool user, uint32_t id, char **filter, char *err,
 		       size_t errlen)
 {

@@ -13,10 +13,6 @@
 /* The domain's SID, read once per connection from the base entry.  -1 with err set. */
 int fetch_ad_domain_sid(struct ldap_conn *c, struct sid *out, char *err, size_t errlen);
 
-/* The part of a served name the DC knows (sAMAccountName): "ADTEST\alice" -> "alice"; a bare
- * name with use_default_domain is itself.  NULL when the name is not this domain's. */
-const char *fetch_ad_account(const struct dir_domain *d, const char *name);
-
 /* A filter for the user (or group) with this uid (gid): its objectSid (idmap = rid) or its RFC
  * 2307 attribute (idmap = ad).  0 with *filter set (caller frees), 1 when the id cannot be this
  * domain's, -1 with err set. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ad_names.h"
 #include "buf.h"
 #include "idmap.h"
 #include "names.h"
@@ -153,7 +154,7 @@ static enum map_result ad_identity(LDAP *ld, LDAPMessage *e, const struct dir_do
 	struct berval **v = ldap_get_values_len(ld, e, "objectSid");
 	struct sid sid;
 	enum map_result r = MAP_SKIP;
-	if (!account || idmap_served_name(d, account, served, sizeof(served)) < 0 ||
+	if (!account || ad_name_served(d, account, served, sizeof(served)) < 0 ||
 	    !dir_valid_name(served))
 		snprintf(why, whylen, "missing or invalid %s", name_attr);
 	else if (!v || !v[0] || v[1] || sid_from_binary(v[0]->bv_val, v[0]->bv_len, &sid) < 0)

@@ -205,6 +205,15 @@ int local_user_lookup(const char *passwd, const char *name, char *err, size_t er
 	return scan(passwd, is_name, (void *)name, err, errlen);
 }
 
+bool local_user_kerberos_allowed(const char *name)
+{
+	struct passwd pw;
+	char *buf = NULL;
+	bool allowed = dir_getpwnam(name, &pw, &buf) && pw.pw_uid >= DIR_KRB5_LOCAL_MIN_UID;
+	free(buf);
+	return allowed;
+}
+
 struct passwd *dir_getpwnam(const char *name, struct passwd *pw, char **buf)
 {
 	struct passwd *found = NULL;

@@ -52,6 +52,13 @@ enum local_clash local_accounts_group_clash(const struct local_accounts *a, cons
  * set when the file cannot be read whole, which the caller counts as yes. */
 int local_user_lookup(const char *passwd, const char *name, char *err, size_t errlen);
 
+/* Local users below this uid (root, system accounts) never log in through a realm's
+ * local_users: their logins are pam_unix's alone. */
+#define DIR_KRB5_LOCAL_MIN_UID 1000u
+/* Whether local user `name` may log in with a realm's Kerberos (local_users = yes): an account
+ * of the passwd database from DIR_KRB5_LOCAL_MIN_UID up, never root or a system account. */
+bool local_user_kerberos_allowed(const char *name);
+
 struct passwd;
 /* getpwnam_r (through NSS: directory users too) with a buffer that grows on ERANGE (a long
  * gecos): pw filled and *buf to free, or NULL when there is no such user (*buf to free too). */

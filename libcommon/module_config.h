@@ -30,9 +30,6 @@
 #define DIR_DEFAULT_TIMEOUT 10	/* a domain's network step, seconds */
 #define DIR_TIMEOUT_MIN 1u
 #define DIR_TIMEOUT_MAX 60u
-/* Local users below this uid (root, system accounts) never log in through a realm's
- * local_users: their logins are pam_unix's alone. */
-#define DIR_KRB5_LOCAL_MIN_UID 1000u
 
 struct dir_module_config {
 	char cache_dir[PATH_MAX];	/* nss.idx */

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "ad_names.h"
 #include "fetch.h"
-#include "names.h"
 #include "pam_phases.h"
 
 static bool has_gid(const struct dir_user *u, uint32_t gid)

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fetch_ad.h"
+#include "ad_names.h"
 #include "log.h"
 #include "names.h"
 
@@ -32,7 +32,7 @@ struct krb5_target krb5_domain_target(const struct dir_domain *dom)
 
 const char *krb5_domain_user(const struct dir_domain *dom, const char *user)
 {
-	const char *account = dom->type == DIR_DOMAIN_AD ? fetch_ad_account(dom, user) : NULL;
+	const char *account = dom->type == DIR_DOMAIN_AD ? ad_name_account(dom, user) : NULL;
 	return account ? account : user;
 }
 

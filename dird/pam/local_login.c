@@ -1,9 +1,6 @@
 #include "local_login.h"
 
-#include <pwd.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "krb5_auth.h"
 #include "local_accounts.h"
@@ -14,12 +11,7 @@ enum dir_pam_result local_login(struct dird *d, const char *user, const char *pa
 {
 	const struct dir_config *cfg = &d->cfg;
 	/* dird's NSS lookups never reach libnss_dir: this is /etc/passwd's uid */
-	struct passwd pw;
-	char *pwbuf = NULL;
-	bool system = !dir_config_local_realm(cfg) || !dir_getpwnam(user, &pw, &pwbuf) ||
-		      pw.pw_uid < DIR_KRB5_LOCAL_MIN_UID;
-	free(pwbuf);
-	if (system)
+	if (!dir_config_local_realm(cfg) || !local_user_kerberos_allowed(user))
 		return DIR_PAM_UNKNOWN;
 	bool unavailable = false;
 	for (size_t i = 0; i < cfg->n_realms; i++) {

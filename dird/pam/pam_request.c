@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ad_names.h"
 #include "domain.h"
 #include "fetch.h"
-#include "idmap.h"
 #include "local_login.h"
 #include "log.h"
 #include "names.h"
@@ -87,7 +87,7 @@ static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 		return DIR_PAM_UNKNOWN;
 	/* "adtest\alice" and "alice@ad.test" are ADTEST\alice, asked of that domain only. */
 	size_t name_domain = 0;
-	int form = idmap_canonical_name(&d->cfg, r->user, &name_domain, r->canonical,
+	int form = ad_name_canonical(&d->cfg, r->user, &name_domain, r->canonical,
 					sizeof(r->canonical));
 	if (form < 0)
 		return DIR_PAM_UNKNOWN;
@@ -113,7 +113,7 @@ static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 	bool unanswered = false;
 	int res = DIR_PAM_UNKNOWN;
 	for (size_t i = 0; i < d->cfg.n_domains && res == DIR_PAM_UNKNOWN; i++) {
-		if (!idmap_domain_takes_name(&d->cfg, i, form, name_domain))
+		if (!ad_name_domain_takes(&d->cfg, i, form, name_domain))
 			continue;
 		pthread_mutex_lock(&d->lock);
 		domain_tick_locked(d);

@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ad_names.h"
 #include "clients.h"
 #include "dird.h"
-#include "idmap.h"
 #include "local_accounts.h"
 #include "log.h"
 #include "names.h"
@@ -146,7 +146,7 @@ static bool canonical(const struct dird *d, const char *name, char out[DIR_MAX_N
 {
 	size_t domain;
 	return dir_valid_name(name) &&
-	       idmap_canonical_name(&d->cfg, name, &domain, out, DIR_MAX_NAME + 1) >= 0;
+	       ad_name_canonical(&d->cfg, name, &domain, out, DIR_MAX_NAME + 1) >= 0;
 }
 
 static struct dir_user *find_user(const struct dird *d, const char *name)
