@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "cred_cache.h"
+#include "offline_passwords.h"
 #include "krb5_auth.h"
 #include "log.h"
 #include "pam_phases.h"
@@ -80,7 +80,7 @@ static int answer(struct dird *d, struct pam_request *r, const struct pam_entry 
 	const struct dir_domain *dom = e->conn->domain;
 	if (!e->dn) {
 		if (d->cfg.cache_credentials)
-			cred_cache_forget(d->cfg.cache_dir, r->user);
+			offline_password_forget(d->cfg.cache_dir, r->user);
 		return DIR_PAM_UNKNOWN;
 	}
 	long long started = now_us();
@@ -89,7 +89,7 @@ static int answer(struct dird *d, struct pam_request *r, const struct pam_entry 
 	switch (checked) {
 	case USER_BIND_OK:
 		if (d->cfg.cache_credentials)
-			cred_cache_store(d->cfg.cache_dir, r->user, r->password);
+			offline_password_remember(d->cfg.cache_dir, r->user, r->password);
 		return DIR_PAM_OK;
 	case USER_BIND_MUST_CHANGE:
 		return DIR_PAM_NEW_AUTHTOK;
@@ -118,12 +118,12 @@ static enum dir_pam_result offline(struct dird *d, struct pam_request *r)
 {
 	if (!d->cfg.cache_credentials)
 		return DIR_PAM_UNAVAIL;
-	switch (cred_cache_check(d->cfg.cache_dir, r->user, r->password,
+	switch (offline_password_check(d->cfg.cache_dir, r->user, r->password,
 				 d->cfg.offline_credentials_expiration)) {
-	case CRED_MATCH:
+	case OFFLINE_PASSWORD_MATCH:
 		r->offline = true;
 		return DIR_PAM_OK;
-	case CRED_MISMATCH:
+	case OFFLINE_PASSWORD_MISMATCH:
 		return DIR_PAM_DENIED;
 	default:
 		return DIR_PAM_UNAVAIL;

@@ -3,7 +3,7 @@
  * the realm's kpasswd.  No change is made while the directory is offline. */
 #include <stdio.h>
 
-#include "cred_cache.h"
+#include "offline_passwords.h"
 #include "krb5_auth.h"
 #include "log.h"
 #include "pam_phases.h"
@@ -28,7 +28,7 @@ static enum dir_pam_result accept_change(struct dird *d, struct pam_request *r,
 	}
 	log_info("%s: %s changed their password", dom->name, r->user);
 	if (d->cfg.cache_credentials)
-		cred_cache_store(d->cfg.cache_dir, r->user, r->new_password);
+		offline_password_remember(d->cfg.cache_dir, r->user, r->new_password);
 	return DIR_PAM_OK;
 }
 

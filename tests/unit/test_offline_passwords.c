@@ -1,4 +1,4 @@
-/* The offline credential cache: a password that worked is accepted offline, others are not,
+/* Passwords for offline logins: a password that worked is accepted offline, others are not,
  * and an old one expires. */
 #include <check.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cred_cache.h"
+#include "offline_passwords.h"
 
 static char dir[] = "/tmp/dir-cred-XXXXXX";
 
@@ -30,17 +30,17 @@ static void teardown(void)
 
 START_TEST(stored_password_matches)
 {
-	cred_cache_store(dir, "alice", "s3cret");
-	ck_assert_int_eq(cred_cache_check(dir, "alice", "s3cret", 0), CRED_MATCH);
-	ck_assert_int_eq(cred_cache_check(dir, "alice", "s3cret ", 0), CRED_MISMATCH);
-	ck_assert_int_eq(cred_cache_check(dir, "alice", "", 0), CRED_MISMATCH);
-	ck_assert_int_eq(cred_cache_check(dir, "bob", "s3cret", 0), CRED_NONE);
+	offline_password_remember(dir, "alice", "s3cret");
+	ck_assert_int_eq(offline_password_check(dir, "alice", "s3cret", 0), OFFLINE_PASSWORD_MATCH);
+	ck_assert_int_eq(offline_password_check(dir, "alice", "s3cret ", 0), OFFLINE_PASSWORD_MISMATCH);
+	ck_assert_int_eq(offline_password_check(dir, "alice", "", 0), OFFLINE_PASSWORD_MISMATCH);
+	ck_assert_int_eq(offline_password_check(dir, "bob", "s3cret", 0), OFFLINE_PASSWORD_NONE);
 }
 END_TEST
 
 START_TEST(file_is_private_and_hashed)
 {
-	cred_cache_store(dir, "alice", "s3cret");
+	offline_password_remember(dir, "alice", "s3cret");
 	char path[256];
 	snprintf(path, sizeof(path), "%s/credentials.tdb", dir);
 	struct stat st;
@@ -58,12 +58,12 @@ END_TEST
 
 START_TEST(new_password_replaces_old)
 {
-	cred_cache_store(dir, "alice", "old");
-	cred_cache_store(dir, "alice", "new");
-	ck_assert_int_eq(cred_cache_check(dir, "alice", "old", 0), CRED_MISMATCH);
-	ck_assert_int_eq(cred_cache_check(dir, "alice", "new", 0), CRED_MATCH);
-	cred_cache_forget(dir, "alice");
-	ck_assert_int_eq(cred_cache_check(dir, "alice", "new", 0), CRED_NONE);
+	offline_password_remember(dir, "alice", "old");
+	offline_password_remember(dir, "alice", "new");
+	ck_assert_int_eq(offline_password_check(dir, "alice", "old", 0), OFFLINE_PASSWORD_MISMATCH);
+	ck_assert_int_eq(offline_password_check(dir, "alice", "new", 0), OFFLINE_PASSWORD_MATCH);
+	offline_password_forget(dir, "alice");
+	ck_assert_int_eq(offline_password_check(dir, "alice", "new", 0), OFFLINE_PASSWORD_NONE);
 }
 END_TEST
 
@@ -87,11 +87,11 @@ static void age_record(int days_ago)
 
 START_TEST(old_credentials_expire)
 {
-	cred_cache_store(dir, "alice", "s3cret");
+	offline_password_remember(dir, "alice", "s3cret");
 	age_record(3);
-	ck_assert_int_eq(cred_cache_check(dir, "alice", "s3cret", 4), CRED_MATCH);
-	ck_assert_int_eq(cred_cache_check(dir, "alice", "s3cret", 2), CRED_NONE);
-	ck_assert_int_eq(cred_cache_check(dir, "alice", "s3cret", 0), CRED_MATCH);
+	ck_assert_int_eq(offline_password_check(dir, "alice", "s3cret", 4), OFFLINE_PASSWORD_MATCH);
+	ck_assert_int_eq(offline_password_check(dir, "alice", "s3cret", 2), OFFLINE_PASSWORD_NONE);
+	ck_assert_int_eq(offline_password_check(dir, "alice", "s3cret", 0), OFFLINE_PASSWORD_MATCH);
 }
 END_TEST
 
@@ -107,8 +107,8 @@ START_TEST(damaged_record_is_no_credential)
 		TDB_DATA v = { (unsigned char *)bad[i], strlen(bad[i]) };
 		ck_assert_int_eq(tdb_store(t, key, v, TDB_REPLACE), 0);
 		tdb_close(t);
-		enum cred_check c = cred_cache_check(dir, "alice", "x", 0);
-		ck_assert_msg(c != CRED_MATCH, "case %zu matched", i);
+		enum offline_password c = offline_password_check(dir, "alice", "x", 0);
+		ck_assert_msg(c != OFFLINE_PASSWORD_MATCH, "case %zu matched", i);
 	}
 }
 END_TEST
