@@ -51,14 +51,8 @@ static int show_found(const struct ctl *c, struct dir_user *u, struct dir_group 
 	struct account a = u ? (struct account){ true, u->name, u->sid, u->uid } :
 			       (struct account){ false, g->name, g->sid, g->gid };
 	print_account(c, &a, field);
-	if (u) {
-		dir_user_free(u);
-		free(u);
-	}
-	if (g) {
-		dir_group_free(g);
-		free(g);
-	}
+	dir_user_destroy(u);
+	dir_group_destroy(g);
 	return EXIT_OK;
 }
 

@@ -36,8 +36,7 @@ static int add_user_settled(struct fill_ctx *ctx, struct dir_user *u)
 			    lost->uid, kept->name);
 		ctx->counts.duplicates++;
 		if (kept != u) {
-			dir_user_free(u);
-			free(u);
+			dir_user_destroy(u);
 			return 1;
 		}
 		if (ctx->nest)
@@ -58,8 +57,7 @@ static int add_group_settled(struct fill_ctx *ctx, struct dir_group *g)
 			    lost->gid, kept->name);
 		ctx->counts.duplicates++;
 		if (kept != g) {
-			dir_group_free(g);
-			free(g);
+			dir_group_destroy(g);
 			return 1;
 		}
 		if (ctx->nest)
@@ -85,8 +83,7 @@ static int add_user_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		return 0;
 	}
 	if (!fetch_user_allowed(ctx->domain, ctx->local, u, &ctx->counts.refused)) {
-		dir_user_free(u);
-		free(u);
+		dir_user_destroy(u);
 		return 0;
 	}
 	if (ctx->progress)
@@ -121,14 +118,12 @@ static int add_group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	}
 	if (ctx->nest && fetch_member_ranges(ctx->conn, ld, e, &dns, why, sizeof(why)) < 0) {
 		log_error("%s: group %s: %s", ctx->domain->name, g->name, why);
-		dir_group_free(g);
-		free(g);
+		dir_group_destroy(g);
 		dn_list_free(&dns);
 		return -1;
 	}
 	if (!fetch_group_allowed(ctx->domain, ctx->local, g, &ctx->counts.refused)) {
-		dir_group_free(g);
-		free(g);
+		dir_group_destroy(g);
 		dn_list_free(&dns);
 		return 0;
 	}

@@ -145,10 +145,9 @@ static void one_ctx_free(struct one_ctx *ctx, bool user)
 {
 	if (ctx->found) {
 		if (user)
-			dir_user_free(ctx->found);
+			dir_user_destroy(ctx->found);
 		else
-			dir_group_free(ctx->found);
-		free(ctx->found);
+			dir_group_destroy(ctx->found);
 		ctx->found = NULL;
 	}
 	free(ctx->dn);
@@ -173,7 +172,7 @@ static int take_user(LDAP *ld, LDAPMessage *e, void *arg)
 	if ((ctx->name ? !ad_name_same(ctx->domain, u.name, ctx->name) : u.uid != ctx->id) ||
 	    !fetch_user_allowed(ctx->domain, ctx->local, &u, NULL) ||
 	    (ctx->found && !fetch_user_wins(&u, ctx->found))) {
-		dir_user_free(&u);
+		dir_user_clear(&u);
 		return 0;
 	}
 	one_ctx_free(ctx, true);
@@ -181,7 +180,7 @@ static int take_user(LDAP *ld, LDAPMessage *e, void *arg)
 	ctx->dn = fetch_entry_dn(ld, e);
 	if (!copy || !ctx->dn) {
 		free(copy);
-		dir_user_free(&u);
+		dir_user_clear(&u);
 		return -1;
 	}
 	*copy = u;
@@ -206,7 +205,7 @@ static int take_group(LDAP *ld, LDAPMessage *e, void *arg)
 	if ((ctx->name ? !ad_name_same(ctx->domain, g.name, ctx->name) : g.gid != ctx->id) ||
 	    !fetch_group_allowed(ctx->domain, ctx->local, &g, NULL) ||
 	    (ctx->found && !fetch_group_wins(&g, ctx->found))) {
-		dir_group_free(&g);
+		dir_group_clear(&g);
 		dn_list_free(&dns);
 		return 0;
 	}
@@ -216,7 +215,7 @@ static int take_group(LDAP *ld, LDAPMessage *e, void *arg)
 		if (copy)
 			log_error("%s: group %s: %s", ctx->domain->name, g.name, why);
 		free(copy);
-		dir_group_free(&g);
+		dir_group_clear(&g);
 		dn_list_free(&dns);
 		return -1;
 	}
@@ -259,7 +258,7 @@ static int take_gid(LDAP *ld, LDAPMessage *e, void *arg)
 		ctx->found = true;
 		ctx->gid = g.gid;
 	}
-	dir_group_free(&g);
+	dir_group_clear(&g);
 	return 0;
 }
 
@@ -412,10 +411,9 @@ int fetch_account(struct ldap_conn *c, const struct local_accounts *local, const
 		/* A user NSS does not serve does not log in either. */
 		struct dir_user *u = NULL;
 		rc = fetch_user(c, local, name, 0, &u, err, errlen);
-		if (u) {
-			dir_user_free(u);
-			free(u);
-		} else if (rc == 0) {
+		bool served = u != NULL;
+		dir_user_destroy(u);
+		if (!served && rc == 0) {
 			one_ctx_free(&ctx.one, true);
 			return 0;
 		}

@@ -117,7 +117,7 @@ static int add_group_gid(LDAP *ld, LDAPMessage *e, void *arg)
 	if (r != MAP_OK)
 		return r == MAP_NOMEM ? -1 : 0;
 	int rc = fetch_add_gid(ctx->u, g.gid);
-	dir_group_free(&g);
+	dir_group_clear(&g);
 	return rc;
 }
 
@@ -190,11 +190,11 @@ static int take_user_by_sid(LDAP *ld, LDAPMessage *e, void *arg)
 	if (r != MAP_OK)
 		return r == MAP_NOMEM ? -1 : 0;
 	if (!fetch_user_allowed(ctx->d, ctx->local, &u, NULL)) {
-		dir_user_free(&u);
+		dir_user_clear(&u);
 		return 0;
 	}
 	if (!(ctx->found = malloc(sizeof(u)))) {
-		dir_user_free(&u);
+		dir_user_clear(&u);
 		return -1;
 	}
 	memcpy(ctx->found, &u, sizeof(u));
@@ -212,11 +212,11 @@ static int take_group_by_sid(LDAP *ld, LDAPMessage *e, void *arg)
 	if (r != MAP_OK)
 		return r == MAP_NOMEM ? -1 : 0;
 	if (!fetch_group_allowed(ctx->d, ctx->local, &g, NULL)) {
-		dir_group_free(&g);
+		dir_group_clear(&g);
 		return 0;
 	}
 	if (!(ctx->found = malloc(sizeof(g)))) {
-		dir_group_free(&g);
+		dir_group_clear(&g);
 		return -1;
 	}
 	memcpy(ctx->found, &g, sizeof(g));

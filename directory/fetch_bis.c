@@ -56,7 +56,7 @@ static int take_parent(LDAP *ld, LDAPMessage *e, void *arg)
 		if (rc == 0 && fetch_group_allowed(ctx->domain, ctx->local, &g, NULL))
 			rc = (dn && dn_list_add(ctx->next, dn) < 0) || fetch_add_gid(ctx->user, g.gid) < 0 ?
 				     -1 : 0;
-		dir_group_free(&g);
+		dir_group_clear(&g);
 	}
 	free(dn);
 	return rc;
@@ -148,14 +148,14 @@ static int take_member_user(LDAP *ld, LDAPMessage *e, void *arg)
 	struct dir_user u;
 	if (ldap_map_user(ld, e, ctx->domain, &u, why, sizeof(why)) != MAP_OK ||
 	    !fetch_user_allowed(ctx->domain, ctx->local, &u, NULL)) {
-		dir_user_free(&u);
+		dir_user_clear(&u);
 		return 0;
 	}
 	ctx->was_member = true;
 	int rc = name_list_add(&ctx->names, u.name);
 	if (rc == 0)
 		u.name = NULL;
-	dir_user_free(&u);
+	dir_user_clear(&u);
 	return rc;
 }
 
@@ -177,7 +177,7 @@ static int take_member_group(LDAP *ld, LDAPMessage *e, void *arg)
 				g.members[i] = NULL;
 	}
 	if (r == MAP_OK)
-		dir_group_free(&g);
+		dir_group_clear(&g);
 	dn_list_free(&dns);
 	return rc;
 }

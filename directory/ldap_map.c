@@ -267,7 +267,7 @@ out:
 	free(uid);
 	free(gid);
 	if (r != MAP_OK)
-		dir_user_free(u);
+		dir_user_clear(u);
 	return r;
 }
 
@@ -358,6 +358,6 @@ enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain
 out:
 	free(gid);
 	if (r != MAP_OK)
-		dir_group_free(g);
+		dir_group_clear(g);
 	return r;
 }

@@ -35,17 +35,11 @@ static int in_access_group(struct ldap_conn *c, const struct local_accounts *loc
 			r = -1;
 		if (found > 0 && has_gid(u, g->gid))
 			r = 2;
-		if (g) {
-			dir_group_free(g);
-			free(g);
-		}
+		dir_group_destroy(g);
 		if (r == 2)
 			break;
 	}
-	if (u) {
-		dir_user_free(u);
-		free(u);
-	}
+	dir_user_destroy(u);
 	return r == 2 ? 1 : r < 0 ? -1 : 0;
 }
 
