@@ -7,7 +7,7 @@
 
 #include "ad_names.h"
 #include "fetch_ad.h"
-#include "fetch_bis.h"
+#include "fetch_members.h"
 #include "ldap_filter.h"
 #include "ldap_map.h"
 #include "log.h"
@@ -324,7 +324,7 @@ int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const ch
 		return 0;
 	}
 	rc = d->type == DIR_DOMAIN_AD ? fetch_ad_user_groups(c, ctx.dn, u, err, errlen) :
-					 fetch_bis_user_groups(c, local, ctx.dn, u, err, errlen);
+					 fetch_members_user_groups(c, local, ctx.dn, u, err, errlen);
 	if (rc < 0)
 		goto fail;
 	drop_local_gids(local, u);
@@ -363,8 +363,8 @@ int fetch_group(struct ldap_conn *c, const struct local_accounts *local, const c
 				  err, errlen);
 	free(filter);
 	if (rc == 0 && ctx.found && domain_members_by_dn(d))
-		rc = fetch_bis_group_members(c, local, &ctx.refs, ctx.found, skipped_members, err,
-					     errlen);
+		rc = fetch_members_group_users(c, local, &ctx.refs, ctx.found, skipped_members,
+					       err, errlen);
 	if (rc < 0) {
 		one_ctx_free(&ctx, false);
 		return -1;

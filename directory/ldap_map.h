@@ -30,7 +30,7 @@ enum map_result { MAP_OK, MAP_SKIP, MAP_REFUSED, MAP_NOMEM };
 enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
 			      struct dir_user *u, char *why, size_t whylen);
 /* The names in memberUid go to g->members; the DNs in the other member attributes go to `dns`
- * (when not NULL), for the caller to resolve (nesting.h, fetch_bis.h). */
+ * (when not NULL), for the caller to resolve (nesting.h, fetch_members.h). */
 enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
 			       struct dir_group *g, struct dn_list *dns, char *why, size_t whylen);
 

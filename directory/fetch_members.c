@@ -1,4 +1,4 @@
-#include "fetch_bis.h"
+#include "fetch_members.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +103,8 @@ static int search_parents(struct ldap_conn *c, const char *name, char *const *dn
 	return rc;
 }
 
-int fetch_bis_user_groups(struct ldap_conn *c, const struct local_accounts *local,
-			  const char *user_dn, struct dir_user *u, char *err, size_t errlen)
+int fetch_members_user_groups(struct ldap_conn *c, const struct local_accounts *local,
+			      const char *user_dn, struct dir_user *u, char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
 	struct dn_list seen = { 0 }, level = { 0 }, next = { 0 };
@@ -201,9 +201,9 @@ static int read_member(struct ldap_conn *c, const char *dn, const char *user_bas
 	return rc;
 }
 
-int fetch_bis_group_members(struct ldap_conn *c, const struct local_accounts *local,
-			    const struct dn_list *member_dns, struct dir_group *g, unsigned *skipped,
-			    char *err, size_t errlen)
+int fetch_members_group_users(struct ldap_conn *c, const struct local_accounts *local,
+			      const struct dn_list *member_dns, struct dir_group *g, unsigned *skipped,
+			      char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
 	struct dn_list seen = { 0 }, level = { 0 }, next = { 0 };

@@ -5,7 +5,7 @@ tree with its own attribute names under ou=custom, and under ou=mixed a tree wit
 group (posixGroup with memberUid, groupOfNames with member DNs nested three deep and holding
 itself, groupOfUniqueNames, member DNs that are no user or group of the domain).
 
-Usage: gen_bis_ldif.py OUT.ldif
+Usage: gen_schemas_ldif.py OUT.ldif
 """
 import sys
 
