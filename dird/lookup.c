@@ -95,9 +95,9 @@ static void encode_group(struct buf *reply, struct dir_group *g, uint32_t ttl)
 		buf_put_bytes(reply, g->encoded.data, g->encoded.len);
 }
 
-/* Encodes db's record into reply: DIR_OK if fresh, LOOKUP_STALE if due for a refresh,
- * LOOKUP_MISS if db does not have it.  Lock held. */
-static uint32_t answer_from_db(struct dird *d, const struct lookup_query *q, struct buf *reply)
+/* Encodes db's record into reply: CACHED_FRESH, CACHED_STALE (due for a refresh), or
+ * CACHED_MISS when db does not have it.  Lock held. */
+static enum cached answer_from_db(struct dird *d, const struct lookup_query *q, struct buf *reply)
 {
 	struct dir_user *u = NULL;
 	struct dir_group *g = NULL;
@@ -110,27 +110,28 @@ static uint32_t answer_from_db(struct dird *d, const struct lookup_query *q, str
 	}
 	if (u) {
 		encode_user(d, q->op, u, reply);
-		return is_fresh(d, u->fetched) ? DIR_OK : LOOKUP_STALE;
+		return is_fresh(d, u->fetched) ? CACHED_FRESH : CACHED_STALE;
 	}
 	if (g) {
 		encode_group(reply, g, d->cfg.entry_ttl);
-		return is_fresh(d, g->fetched) ? DIR_OK : LOOKUP_STALE;
+		return is_fresh(d, g->fetched) ? CACHED_FRESH : CACHED_STALE;
 	}
-	return LOOKUP_MISS;
+	return CACHED_MISS;
 }
 
-uint32_t lookup_cached(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply)
+bool lookup_cached(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply,
+		   enum cached *found)
 {
 	struct target t;
 	if (!resolve_target(d, op, body, &t))
-		return DIR_BADREQ;
+		return false;
 	const struct lookup_query q = t.q;
 	pthread_mutex_lock(&d->lock);
-	uint32_t status = answer_from_db(d, &q, reply);
-	if (status == LOOKUP_MISS && negcache_has(d->negative, op, q.name, q.id))
-		status = DIR_NOTFOUND;
+	*found = answer_from_db(d, &q, reply);
+	if (*found == CACHED_MISS && negcache_has(d->negative, op, q.name, q.id))
+		*found = CACHED_ABSENT;
 	pthread_mutex_unlock(&d->lock);
-	return status;
+	return true;
 }
 
 /* Asks one domain on the worker's connection, reconnecting once if it broke. */
@@ -226,21 +227,21 @@ static void record_absence(struct dird *d, const struct lookup_query *q)
 
 uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply)
 {
+	/* It may have been fetched while this query waited in the queue. */
 	struct target t;
-	if (!resolve_target(d, op, body, &t))
+	enum cached cached;
+	if (!resolve_target(d, op, body, &t) || !lookup_cached(d, op, body, reply, &cached))
 		return DIR_BADREQ;
 	const struct lookup_query q = t.q;
-	/* It may have been fetched while this query waited in the queue. */
-	uint32_t cached = lookup_cached(d, op, body, reply);
-	if (cached != LOOKUP_MISS && cached != LOOKUP_STALE)
-		return cached;
+	if (cached == CACHED_FRESH || cached == CACHED_ABSENT)
+		return cached == CACHED_FRESH ? DIR_OK : DIR_NOTFOUND;
 	/* Local names and ids never go to the directory.  Without the files nothing new is served:
 	 * it could be a local account's name or id. */
 	struct local_accounts local;
 	char err[512];
 	if (local_accounts_load(&local, err, sizeof(err)) < 0) {
 		log_error("%s: the directory is not asked until it can be read", err);
-		return cached == LOOKUP_STALE ? DIR_OK : DIR_UNAVAIL;
+		return cached == CACHED_STALE ? DIR_OK : DIR_UNAVAIL;
 	}
 	const struct local_set *mine = is_user_op(op) ? &local.users : &local.groups;
 	if (q.name ? local_set_has_name(mine, q.name) : local_set_has_id(mine, q.id)) {
@@ -277,7 +278,7 @@ uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, s
 	if (found_it)
 		return DIR_OK;
 	if (unanswered) /* the stale copy, if any, is the best answer there is */
-		return cached == LOOKUP_STALE ? DIR_OK : DIR_UNAVAIL;
+		return cached == CACHED_STALE ? DIR_OK : DIR_UNAVAIL;
 	record_absence(d, &q);
 	return DIR_NOTFOUND;
 }

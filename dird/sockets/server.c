@@ -158,10 +158,15 @@ static bool is_lookup(uint32_t op)
 static bool handle_lookup(struct dird *d, uint64_t conn, uid_t uid, uint32_t op, struct buf *body,
 			  struct buf *reply, uint32_t *status)
 {
-	uint32_t cached = lookup_cached(d, op, body, reply);
-	*status = cached;
-	if (cached != LOOKUP_MISS && cached != LOOKUP_STALE)
+	enum cached cached;
+	if (!lookup_cached(d, op, body, reply, &cached)) {
+		*status = DIR_BADREQ;
 		return true;
+	}
+	if (cached == CACHED_FRESH || cached == CACHED_ABSENT) {
+		*status = cached == CACHED_FRESH ? DIR_OK : DIR_NOTFOUND;
+		return true;
+	}
 	pthread_mutex_lock(&d->lock);
 	domain_tick_locked(d);
 	bool usable = any_domain_usable_locked(d);
@@ -172,7 +177,7 @@ static bool handle_lookup(struct dird *d, uint64_t conn, uid_t uid, uint32_t op,
 	pthread_mutex_unlock(&d->lock);
 	/* Offline, limited or a full queue: the stale copy if there is one, else "not known",
 	 * and at once. */
-	*status = cached == LOOKUP_STALE ? DIR_OK : DIR_UNAVAIL;
+	*status = cached == CACHED_STALE ? DIR_OK : DIR_UNAVAIL;
 	return !taken;
 }
 
