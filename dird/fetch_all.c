@@ -12,6 +12,7 @@
 #include "ldap_map.h"
 #include "log.h"
 #include "nesting.h"
+#include "protocol.h"
 
 struct fill_ctx {
 	struct ldap_conn *conn;	/* for the slices of big groups' members (member_range.c) */
