@@ -1,7 +1,7 @@
 /* Getting the db to the files readers use: the NSS index and the tdb cache.  A change that
  * names its entries costs a delta (cache/index.h) of what changed since nss.idx was written;
- * a refresh, a flush, a change nobody named, a change of the local accounts or a delta grown
- * past DELTA_MAX_KEYS rewrite nss.idx whole. */
+ * a refresh, a flush, a change nobody named, a change of the local accounts (local_watch.c) or
+ * a delta grown past DELTA_MAX_KEYS rewrite nss.idx whole. */
 #include "publish.h"
 
 #include <errno.h>
@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dird.h"
@@ -23,7 +22,6 @@
  * delta is folded into a full rewrite (a delta costs readers one more probe per lookup and
  * dird a rewrite of all of it per change). */
 #define DELTA_MAX_KEYS 4096
-#define LOCAL_CHECK_MS 1000
 
 struct key_list {
 	struct index_key *keys;	/* names owned */
@@ -35,8 +33,6 @@ struct publish_changes {
 	struct key_list users, groups;
 	uint32_t delta_seq;	/* of the delta in force; 0: none */
 	bool locals_known;	/* nss.idx holds the local accounts (they could be read) */
-	struct stat passwd, group;	/* the local files as nss.idx read them */
-	long long local_checked_ms;
 	uint64_t authoritative_until;	/* as written to nss.idx */
 };
 
@@ -157,14 +153,12 @@ static void publish_authoritative(struct dird *d, const char *path)
 /* The local accounts as keys of nss.idx: each name, each id.  false when they cannot be read
  * (then nss.idx lists none and misses are never authoritative). */
 static bool local_keys(struct local_accounts *local, struct index_key **users, size_t *n_users,
-		       struct index_key **groups, size_t *n_groups, struct stat *passwd,
-		       struct stat *group)
+		       struct index_key **groups, size_t *n_groups)
 {
 	char err[512];
 	*users = *groups = NULL;
 	*n_users = *n_groups = 0;
-	if (stat(LOCAL_PASSWD_FILE, passwd) < 0 || stat(LOCAL_GROUP_FILE, group) < 0 ||
-	    local_accounts_load(local, err, sizeof(err)) < 0) {
+	if (local_accounts_load(local, err, sizeof(err)) < 0) {
 		memset(local, 0, sizeof(*local));
 		return false;
 	}
@@ -192,33 +186,13 @@ static bool local_keys(struct local_accounts *local, struct index_key **users, s
 	return true;
 }
 
-static bool same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
 void publish_tick_locked(struct dird *d)
 {
-	struct publish_changes *c = d->changes;
 	char path[PATH_MAX];
-	if (!c)
+	if (!d->changes)
 		return;
 	snprintf(path, sizeof(path), "%s/%s", d->cfg.cache_dir, DIR_INDEX_FILE);
 	publish_authoritative(d, path);
-	long long now = now_ms();
-	if (now - c->local_checked_ms < LOCAL_CHECK_MS)
-		return;
-	c->local_checked_ms = now;
-	struct stat p, g;
-	bool readable = stat(LOCAL_PASSWD_FILE, &p) == 0 && stat(LOCAL_GROUP_FILE, &g) == 0;
-	if (readable != c->locals_known ||
-	    (readable && (!same_file(&p, &c->passwd) || !same_file(&g, &c->group)))) {
-		log_debug("the local accounts changed: the index is written again");
-		publish_whole_locked(d);
-		wake_publisher_locked(d);
-	}
 }
 
 /* Adds p to a set of pointers (a small array: a delta holds few). */
@@ -332,9 +306,8 @@ static int publish_whole(struct dird *d, const char *path, bool with_store)
 				     .groups = d->db.c.groups, .n_groups = d->db.c.n_groups,
 				     .ttl = d->cfg.entry_ttl, .generation = d->generation + 1 };
 	struct index_key *gone_users, *gone_groups;
-	struct stat passwd, group;
 	bool locals = local_keys(&local, &gone_users, &ic.n_gone_users, &gone_groups,
-				 &ic.n_gone_groups, &passwd, &group);
+				 &ic.n_gone_groups);
 	ic.gone_users = gone_users;
 	ic.gone_groups = gone_groups;
 	ic.flags = names_flag(ic.users, ic.n_users, ic.groups, ic.n_groups);
@@ -356,9 +329,6 @@ static int publish_whole(struct dird *d, const char *path, bool with_store)
 		c->whole = false;
 		c->delta_seq = 0;
 		c->locals_known = locals;
-		c->passwd = passwd;
-		c->group = group;
-		c->local_checked_ms = now_ms();
 		c->authoritative_until = 0;
 	}
 	/* Readers of the old file are told; if this fails they are at the next start. */

@@ -16,8 +16,7 @@ void publish_user_changed_locked(struct dird *d, const struct dir_user *u);
 void publish_group_changed_locked(struct dird *d, const struct dir_group *g);
 /* A change nobody named: the next publish writes the whole index.  Lock held. */
 void publish_whole_locked(struct dird *d);
-/* Each tick of the main loop: authoritative_until kept up to date, and the whole index written
- * again when /etc/passwd or /etc/group changed (their names and ids are in it).  Lock held. */
+/* Each tick of the main loop: authoritative_until kept up to date.  Lock held. */
 void publish_tick_locked(struct dird *d);
 /* Loads the tdb cache at start; a damaged one is discarded (logged) and rebuilt. */
 void publish_load_cache(struct dird *d);
