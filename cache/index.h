@@ -111,6 +111,8 @@ enum index_found index_view_find(const struct index_view *v, enum index_kind kin
 /* Enumeration of nss.idx's records the delta leaves as they are, then the delta's. */
 const void *index_view_next(const struct index_view *v, enum index_kind kind, uint64_t *pos,
 			    uint32_t *len);
+/* Whether a name is bare (no '@', no '\\') and lower case: INDEX_NAMES_LOWER's test. */
+bool index_name_lower(const char *name);
 /* Whether a miss of `name` (NULL: an id) is decisive at unix time now. */
 bool index_view_authoritative(const struct index_view *v, const char *name, uint64_t now);
 

@@ -279,7 +279,7 @@ const void *index_view_next(const struct index_view *v, enum index_kind kind, ui
 	return rec;
 }
 
-static bool lower_case(const char *name)
+bool index_name_lower(const char *name)
 {
 	for (const char *p = name; *p; p++)
 		if ((*p >= 'A' && *p <= 'Z') || *p == '@' || *p == '\\')
@@ -296,5 +296,5 @@ bool index_view_authoritative(const struct index_view *v, const char *name, uint
 	if (!name)
 		return true;
 	uint32_t flags = v->base.hdr->flags & (v->delta.base ? v->delta.hdr->flags : UINT32_MAX);
-	return (flags & INDEX_NAMES_LOWER) && lower_case(name);
+	return (flags & INDEX_NAMES_LOWER) && index_name_lower(name);
 }

@@ -104,22 +104,14 @@ void publish_group_changed_locked(struct dird *d, const struct dir_group *g)
 	wake_publisher_locked(d);
 }
 
-static bool lower_case(const char *name)
-{
-	for (const char *p = name; *p; p++)
-		if ((*p >= 'A' && *p <= 'Z') || *p == '@' || *p == '\\')
-			return false;
-	return true;
-}
-
 static uint32_t names_flag(struct dir_user *const *users, size_t n_users,
 			   struct dir_group *const *groups, size_t n_groups)
 {
 	for (size_t i = 0; i < n_users; i++)
-		if (!lower_case(users[i]->name))
+		if (!index_name_lower(users[i]->name))
 			return 0;
 	for (size_t i = 0; i < n_groups; i++)
-		if (!lower_case(groups[i]->name))
+		if (!index_name_lower(groups[i]->name))
 			return 0;
 	return INDEX_NAMES_LOWER;
 }
