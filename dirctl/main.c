@@ -30,9 +30,10 @@ static const struct {
 	{ "test", "  test [--verbose] [DOMAIN|REALM]\n"
 		  "                       talk to each domain and realm step by step; say what fails\n"
 		  "                       and why\n" },
-	{ "enable", "  enable [--dry-run] [--no-pam] [--nsswitch FILE] [--pam-dir DIR]\n"
+	{ "enable", "  enable [--dry-run] [--no-pam] [--dir-first] [--nsswitch FILE] [--pam-dir DIR]\n"
 		    "         [--ssh [--sshd-config FILE]]\n"
-		    "                       put dir on nsswitch.conf's passwd and group lines (after files)\n"
+		    "                       put dir on nsswitch.conf's passwd and group lines (after files;\n"
+		    "                       --dir-first: before it)\n"
 		    "                       and install the PAM services; a backup of what changes is kept;\n"
 		    "                       --ssh: sshd asks dirctl ssh-keys (sshd_config.d/dir.conf)\n" },
 	{ "disable", "  disable [...]        the same options: take them off again\n" },
