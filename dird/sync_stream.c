@@ -327,7 +327,10 @@ static int stream_read_paged(struct syncer *y, struct stream *s)
 /* The end of s's refresh phase: its batch applied whole, then it persists. */
 static int refresh_ended(struct syncer *y, struct stream *s)
 {
+	bool resumed_by_presence = s->present && !s->from_scratch;
 	int rc = stream_apply(y, s, s->from_scratch || s->present);
+	if (rc == 0 && resumed_by_presence)
+		log_info("%s: %s resumed through a present phase", y->dom->name, s->name);
 	if (rc == 0) {
 		s->persisting = true;
 		set_state(y, "%s: persisting", s->groups ? "groups" : "users");
@@ -390,7 +393,7 @@ static int on_done(struct syncer *y, struct stream *s, const struct sync_msg *sm
 {
 	s->msgid = 0;
 	if (sm->result == CONTENT_SYNC_REFRESH_REQUIRED)
-		return stream_restart(y, s, "the server refused the stored position");
+		return stream_restart(y, s, "the server asks for a full refresh (e-syncRefreshRequired)");
 	if (sm->result == LDAP_SIZELIMIT_EXCEEDED && !s->persisting && !s->paged)
 		return stream_read_paged(y, s);
 	if (!s->persisting && s->stored && !transient(sm->result)) {

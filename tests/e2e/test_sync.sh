@@ -77,7 +77,7 @@ grep -q "users: reading everything in pages" "$WORK/dird.log" &&
 n=$(in_ns "$NSS" getent passwd | grep -c '^u00')
 check_eq "all 600 generated users are served" "$n" 600
 
-printf 'dn: uid=newbie,%s\nchangetype: add\nobjectClass: account\nobjectClass: posixAccount\nuid: newbie\ncn: newbie\nuidNumber: 30001\ngidNumber: 20000\nhomeDirectory: /home/newbie\nloginShell: /bin/sh\n' "$P" | modify
+printf 'dn: uid=newbie,%s\nchangetype: add\nobjectClass: account\nobjectClass: posixAccount\nuid: newbie\ncn: newbie\nuidNumber: 39001\ngidNumber: 20000\nhomeDirectory: /home/newbie\nloginShell: /bin/sh\n' "$P" | modify
 eventually 5 in_ns "$NSS" getent passwd newbie && ok "an added user is seen within 5 s" ||
 	not_ok "an added user is seen within 5 s"
 
@@ -174,5 +174,27 @@ shell_is alice /bin/bash && absent bob && in_group newbie devs &&
 	not_ok "what it serves afterwards is the directory's"
 printf 'dn: uid=alice,%s\nchangetype: modify\nreplace: loginShell\nloginShell: /bin/sh\n' "$P" | modify
 eventually 5 shell_is alice /bin/sh && ok "and changes flow again" || not_ok "and changes flow again"
+
+# Without a session log slapd answers a resume with a present phase: what is not listed as
+# present is gone.
+sed -i '/^syncprov-sessionlog/d' "$SLAPD_DIR/slapd.conf"
+dird_stop
+slapd_stop
+slapd_resume || exit 1
+printf 'dn: uid=u00300,%s\nchangetype: delete\n' "$P" | modify
+printf 'dn: uid=u00301,%s\nchangetype: modify\nreplace: loginShell\nloginShell: /bin/zsh\n' "$P" | modify
+mv "$WORK/dird.log" "$WORK/dird.log.2"
+full_before=$(grep -c "reading everything" "$WORK/dird.log.2")
+dird_start || exit 1
+eventually 5 absent u00300 && ok "a resume through a present phase drops a user deleted meanwhile" ||
+	not_ok "a resume through a present phase drops a user deleted meanwhile"
+eventually 5 shell_is u00301 /bin/zsh && ok "and brings a change made meanwhile" ||
+	not_ok "and brings a change made meanwhile"
+eventually 5 grep -q "example/users resumed through a present phase" "$WORK/dird.log" &&
+	ok "it was a present phase" || not_ok "it was a present phase" "$(grep stream "$WORK/dird.log")"
+check_eq "nothing was read whole" "$(grep -c "reading everything" "$WORK/dird.log")" 0
+n=$(in_ns "$NSS" getent passwd | grep -c '^u00')
+check_eq "the other users stay" "$n" 598
+
 
 finish
