@@ -87,7 +87,7 @@ static int cmp_str(const void *a, const void *b)
 
 static bool names_has(struct names *s, const char *name)
 {
-	if (!s->sorted) {
+	if (!s->sorted && s->n) {
 		qsort(s->v, s->n, sizeof(*s->v), cmp_str);
 		s->sorted = true;
 	}
@@ -701,7 +701,8 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 	} else {
 		if (a.put)
 			negcache_clear(d->negative);
-		mark_dirty_locked(d);
+		if (b->n || b->complete_users || b->complete_groups)
+			mark_dirty_locked(d);
 	}
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);

@@ -171,8 +171,10 @@ static int stream_apply(struct syncer *y, struct stream *s, bool complete)
 		return -1;
 	if (r == CHANGES_RESYNC)
 		return stream_restart(y, s, y->err) < 0 ? -1 : 1;
-	if (s->pending)
+	if (s->pending) {
 		set_position(&s->stored, s->pending);
+		set_position(&s->pending, NULL);
+	}
 	if (n) {
 		pthread_mutex_lock(&y->d->lock);
 		y->d->domains[y->i].last_change = time(NULL);
