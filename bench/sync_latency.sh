@@ -38,7 +38,7 @@ dird_wait_refresh || exit 1
 t1=$(now_ms)
 in_sync() {
 	"$BUILD/dirctl/dirctl" -c "$DIR_CONF" --json status 2>/dev/null |
-		python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["domains"][0]["in_sync"] else 1)'
+		python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["domains"][0]["in_sync"] else 1)' 2>/dev/null
 }
 for _ in $(seq 6000); do in_sync && break; sleep 0.1; done
 in_sync || { echo "the stream did not get in sync" >&2; tail "$WORK/dird.log" >&2; exit 1; }
