@@ -559,7 +559,20 @@ static void *sync_thread(void *arg)
 			offered = content_sync_offered(y->c.ld, y->dom->timeout);
 			if (!offered) {
 				ldap_conn_close(&y->c);
+				/* It did once (positions are stored), and dird started without a full
+				 * refresh on their strength: one is due now. */
+				bool had_positions = false;
+				for (int k = 0; k < 2; k++) {
+					size_t len;
+					void *p = changes_position(y->d, y->s[k].name, &len);
+					if (p)
+						had_positions = true;
+					free(p);
+					changes_forget_position(y->d, y->s[k].name);
+				}
 				pthread_mutex_lock(&y->d->lock);
+				if (had_positions)
+					y->d->next_refresh = time(NULL);
 				snprintf(y->d->domains[y->i].changes, sizeof(y->d->domains[y->i].changes),
 					 "full refresh");
 				y->d->domains[y->i].streaming = false;
@@ -654,9 +667,9 @@ bool sync_resumes_all(struct dird *d)
 			size_t len;
 			snprintf(name, sizeof(name), "%s/%s", d->cfg.domains[i].name, k ? "users" : "groups");
 			void *p = changes_position(d, name, &len);
-			free(p);
 			if (!p)
 				return false;
+			free(p);
 		}
 	}
 	return d->cfg.n_domains > 0;
