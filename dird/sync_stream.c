@@ -12,7 +12,6 @@
  * is kept ahead. */
 #include "sync_stream.h"
 
-#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -398,17 +397,19 @@ static int on_done(struct syncer *y, struct stream *s, const struct sync_msg *sm
 		return stream_restart(y, s, "the server asks for a full refresh (e-syncRefreshRequired)");
 	if (sm->result == LDAP_SIZELIMIT_EXCEEDED && !s->persisting && !s->paged)
 		return stream_read_paged(y, s);
+	if (sm->result == LDAP_SUCCESS) {
+		/* The server ended the persist phase (or never began it): take what came and go on
+		 * from there.  A refresh that ends so says whether it was a present phase. */
+		if (!s->persisting && !sm->refresh_deletes)
+			s->present = true;
+		int rc = s->persisting ? stream_apply(y, s, false) : refresh_ended(y, s);
+		return rc < 0 ? -1 : rc == 1 ? 0 : stream_start(y, s);
+	}
 	if (!s->persisting && s->stored && !transient(sm->result)) {
 		char why[320];
 		snprintf(why, sizeof(why), "the server refused the stored position (%s)",
 			 ldap_err2string(sm->result));
 		return stream_restart(y, s, why);
-	}
-	if (sm->result == LDAP_SUCCESS) {
-		/* The server ended the persist phase (or never began it): take what came and go on
-		 * from there. */
-		int rc = s->persisting ? stream_apply(y, s, false) : refresh_ended(y, s);
-		return rc < 0 ? -1 : rc == 1 ? 0 : stream_start(y, s);
 	}
 	snprintf(y->err, sizeof(y->err), "the sync search ended: %s%s%s", ldap_err2string(sm->result),
 		 *sm->error ? ": " : "", sm->error);
