@@ -99,6 +99,11 @@ int cmd_status(struct ctl *c)
 		long long offset = (long long)cursor_u64(&cur);
 		uint32_t refused = cursor_u32(&cur);
 		uint32_t skipped_members = cursor_u32(&cur);
+		const char *changes = cursor_str(&cur, NULL);
+		const char *changes_state = cursor_str(&cur, NULL);
+		uint64_t last_change = cursor_u64(&cur);
+		uint64_t in_sync_until = cursor_u64(&cur);
+		uint32_t full_syncs = cursor_u32(&cur);
 		if (cur.failed)
 			break;
 		if (state == DIR_DOMAIN_OFFLINE)
@@ -130,6 +135,14 @@ int cmd_status(struct ctl *c)
 				       skipped_members);
 			if (clock_known)
 				clock_warning(offset);
+			char last[64];
+			format_time(last_change, last, sizeof(last));
+			printf("  changes: %s%s%s", changes, *changes_state ? ", " : "", changes_state);
+			if (last_change)
+				printf(", last change %s", last);
+			if (full_syncs)
+				printf(", %" PRIu32 " full reads", full_syncs);
+			printf("\n");
 		}
 		json_object *d = json_object_new_object();
 		json_object_object_add(d, "name", json_object_new_string(name));
@@ -141,6 +154,12 @@ int cmd_status(struct ctl *c)
 		json_object_object_add(d, "refused", json_object_new_int64(refused));
 		json_object_object_add(d, "skipped_members", json_object_new_int64(skipped_members));
 		json_object_object_add(d, "clock_offset", clock_known ? json_object_new_int64(offset) : NULL);
+		json_object_object_add(d, "changes", json_object_new_string(changes));
+		json_object_object_add(d, "changes_state", json_object_new_string(changes_state));
+		json_object_object_add(d, "last_change", json_object_new_int64((int64_t)last_change));
+		json_object_object_add(d, "in_sync", json_object_new_boolean(
+						      (time_t)in_sync_until > time(NULL)));
+		json_object_object_add(d, "full_syncs", json_object_new_int64(full_syncs));
 		json_object_array_add(doms, d);
 	}
 	json_object_object_add(j, "domains", doms);

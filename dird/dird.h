@@ -30,8 +30,17 @@ struct domain_state {
 	bool probing;		/* a probe thread is running */
 	unsigned probe_delay;	/* seconds: 1 doubling to 60 */
 	time_t next_probe;
-	time_t in_sync_until;	/* 0: not in sync; while now < it, the cache holds every entry
-				 * the domain serves (its stream is live, or polled in time) */
+	time_t in_sync_until;	/* 0: not in sync; while now < in_sync_until the cache holds every
+				 * entry the domain serves (a live change stream says so) */
+	/* The domain's change stream, for dirctl status: how changes reach the cache ("full
+	 * refresh" when the server offers no stream), what the stream does now, when it applied
+	 * its last change, and how often it read everything (no position, or one refused). */
+	char changes[48];
+	char changes_state[160];
+	time_t last_change;
+	unsigned full_syncs;
+	bool streaming;		/* a stream thread keeps it up to date: no full refresh when it
+				 * comes back online, the stream resumes */
 };
 
 /* A cache miss handed to the worker, for connection `conn` (clients.h). */
@@ -83,6 +92,8 @@ struct dird {
 	pthread_mutex_t replies_lock;	/* replies, taken by the main loop (clients.c) */
 	struct posted_reply *replies;
 	struct publish_changes *changes;	/* publish.c: what changed since nss.idx */
+	unsigned streams_running;	/* sync_stream.c's threads */
+	bool streams_stop;		/* they end: a reload waits for them */
 };
 
 long long now_ms(void);

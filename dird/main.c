@@ -25,6 +25,7 @@
 #include "protocol.h"
 #include "publish.h"
 #include "refresh.h"
+#include "sync_stream.h"
 #include "server.h"
 #include "ticket_renew.h"
 #include "userdb.h"
@@ -215,12 +216,14 @@ static int next_timeout(struct dird *d)
  * misses wait in the queue), so a stream of misses cannot put it off. */
 static void reload_when_idle_locked(struct dird *d)
 {
+	d->streams_stop = d->reload_pending;
 	d->worker_hold = d->reload_pending && !d->refreshing && !d->probes_running &&
-			 !d->pam_running;
+			 !d->pam_running && !d->streams_running;
 	if (d->worker_hold && !d->worker_active) {
 		d->reload_pending = false;
 		d->worker_hold = false;
 		reload(d);
+		sync_start_locked(d);
 	}
 	if (!d->worker_hold)
 		pthread_cond_signal(&d->work_cond);
@@ -236,8 +239,13 @@ static void on_tick(struct dird *d)
 	domain_tick_locked(d);
 	local_watch_tick_locked(d);
 	reload_when_idle_locked(d);
-	if (d->cfg.enumerate && !d->refreshing && time(NULL) >= d->next_refresh)
-		refresh_start_locked(d);
+	if (d->cfg.enumerate && !d->refreshing && time(NULL) >= d->next_refresh) {
+		/* Change streams in sync keep the cache whole: no full refresh is needed. */
+		if (sync_all_in_sync_locked(d))
+			d->next_refresh = time(NULL) + (time_t)d->cfg.refresh_interval;
+		else
+			refresh_start_locked(d);
+	}
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
 }
@@ -322,12 +330,19 @@ int main(int argc, char **argv)
 		log_error("cannot start the worker or the ticket renewal thread");
 		return 1;
 	}
+	/* Streams that resume from their stored positions bring the cache up to date themselves. */
+	bool resumes = sync_resumes_all(&d);
 	pthread_mutex_lock(&d.store_lock);
 	pthread_mutex_lock(&d.lock);
 	db_init(&d.db);
 	publish_load_cache(&d);
-	if (d.cfg.enumerate)
+	if (resumes) {
+		log_info("every domain's change stream resumes from its stored position: no full refresh");
+		d.next_refresh = time(NULL) + (time_t)d.cfg.refresh_interval;
+	} else if (d.cfg.enumerate) {
 		refresh_start_locked(&d);
+	}
+	sync_start_locked(&d);
 	pthread_mutex_unlock(&d.lock);
 	pthread_mutex_unlock(&d.store_lock);
 	log_info("ready, listening on %s/%s", d.cfg.run_dir, DIR_SOCKET_NAME);

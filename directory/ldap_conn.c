@@ -382,13 +382,18 @@ out:
 	return ret;
 }
 
-int ldap_conn_search(struct ldap_conn *c, const char *base, enum dir_scope scope,
-		     const char *filter, const char *const *attrs, ldap_entry_fn fn, void *arg,
-		     char *err, size_t errlen)
+int ldap_conn_scope(enum dir_scope scope)
 {
 	static const int scopes[] = { [DIR_SCOPE_SUB] = LDAP_SCOPE_SUBTREE,
 				      [DIR_SCOPE_ONE] = LDAP_SCOPE_ONELEVEL,
 				      [DIR_SCOPE_BASE] = LDAP_SCOPE_BASE };
+	return scopes[scope];
+}
+
+int ldap_conn_search(struct ldap_conn *c, const char *base, enum dir_scope scope,
+		     const char *filter, const char *const *attrs, ldap_entry_fn fn, void *arg,
+		     char *err, size_t errlen)
+{
 	if (!c->ld) {
 		snprintf(err, errlen, "not connected");
 		return -1;
@@ -398,7 +403,7 @@ int ldap_conn_search(struct ldap_conn *c, const char *base, enum dir_scope scope
 	int rc;
 	for (;;) {
 		long entries = 0;
-		rc = one_page(c, base, scopes[scope], filter, attrs, &cookie, fn, arg, &entries, err,
+		rc = one_page(c, base, ldap_conn_scope(scope), filter, attrs, &cookie, fn, arg, &entries, err,
 			      errlen);
 		if (rc < 0 || !cookie.bv_val || cookie.bv_len == 0)
 			break;

@@ -68,5 +68,7 @@ typedef int (*ldap_entry_fn)(LDAP *ld, LDAPMessage *entry, void *arg);
 int ldap_conn_search(struct ldap_conn *c, const char *base, enum dir_scope scope,
 		     const char *filter, const char *const *attrs, ldap_entry_fn fn, void *arg,
 		     char *err, size_t errlen);
+/* LDAP_SCOPE_SUBTREE, _ONELEVEL or _BASE. */
+int ldap_conn_scope(enum dir_scope scope);
 
 #endif

@@ -46,7 +46,11 @@
  *         gid included, or a local account's or group's id, or a name unfit for home_template),
  *         u32 skipped_members (member DNs that are no user or group of the domain: outside
  *         user_base and group_base, another kind of entry, or no entry; counted by the last
- *         refresh and by the group lookups since)
+ *         refresh and by the group lookups since), str changes (how changes reach the cache:
+ *         "RFC 4533 sync", or "full refresh"), str changes_state (what the stream does now; may
+ *         be empty), u64 last_change (unix time the stream applied its last change, 0 = none),
+ *         u64 in_sync_until (unix time; 0 = not in sync), u32 full_syncs (times the stream read
+ *         everything since dird started: no stored position, or one the server refused)
  *
  * PAM requests go to a second socket, `<run_dir>/pam.sock`, mode 0600 and served to uid 0 only
  * (SO_PEERCRED), because they carry passwords; the lookup socket refuses them with DENIED:
