@@ -85,5 +85,13 @@ int cmd_ssh_keys(struct ctl *c, int argc, char **argv);
 int sshd_dropin(const struct ctl *c, const char *sshd_config, bool enable, bool dry_run);
 /* cmd_pam.c: installs (or removes) the PAM services in dir. */
 int pam_install(struct ctl *c, const char *dir, bool install, bool dry_run);
+/* Whether dir holds any of the PAM services dirctl writes (from enable or pam render). */
+bool pam_services_installed(const char *dir);
+/* 0 when libpam's module folder holds module ("pam_dir.so"); else -1, said on stderr. */
+int pam_module_check(const char *module);
+/* pam_auth_update.c: Debian's pam-auth-update and the dir profile libpam-dir ships, both here. */
+bool pam_auth_update_present(void);
+/* Turns the dir profile on (pam_dir in /etc/pam.d/common-*) or off; checked afterwards. */
+int pam_auth_update_switch(bool enable, bool dry_run);
 
 #endif

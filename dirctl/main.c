@@ -30,10 +30,11 @@ static const struct {
 	{ "test", "  test [--verbose] [DOMAIN|REALM]\n"
 		  "                       talk to each domain and realm step by step; say what fails\n"
 		  "                       and why\n" },
-	{ "enable", "  enable [--dry-run] [--no-pam] [--nsswitch FILE] [--pam-dir DIR]\n"
+	{ "enable", "  enable [--dry-run] [--no-pam] [--nsswitch FILE] [--pam-dir DIR] [--truenas]\n"
 		    "         [--ssh [--sshd-config FILE]]\n"
 		    "                       put dir on nsswitch.conf's passwd and group lines (after files)\n"
-		    "                       and install the PAM services; a backup of what changes is kept;\n"
+		    "                       and pam_dir into PAM (Debian: pam-auth-update's dir profile in\n"
+		    "                       common-*); a backup of what changes is kept;\n"
 		    "                       --ssh: sshd asks dirctl ssh-keys (sshd_config.d/dir.conf)\n" },
 	{ "disable", "  disable [...]        the same options: take them off again\n" },
 	{ "sid-to-id", "  sid-to-id SID        the uid or gid an AD SID maps to (wbinfo -S / -Y)\n" },
