@@ -20,6 +20,7 @@
 #include "ldap_map.h"
 #include "local_accounts.h"
 #include "log.h"
+#include "secret.h"
 #include "test_steps.h"
 
 /* host and port of a uri ("ldap://h:389"); false for ldapi:// or a malformed one. */
@@ -190,6 +191,51 @@ static bool ad_netbios_name(struct ldap_conn *c, char *out, size_t outlen)
 	return out[0] != '\0';
 }
 
+/* Whether bind_password_file is why no bind was tried, as ldap_conn_bind reads it. */
+static bool password_file_unusable(const struct dir_domain *d, char *why, size_t whylen)
+{
+	if (!d->bind_password_file || d->keytab)
+		return false;
+	char *password = dir_config_read_secret(d->bind_password_file, why, whylen);
+	bool empty = password && !*password;
+	if (empty)
+		snprintf(why, whylen, "%s is empty", d->bind_password_file);
+	secret_free(password);
+	return !password || empty;
+}
+
+/* Why ldap_conn_bind failed, each cause in its own words: the password would go in clear, the
+ * password file cannot be used (its mode, owner, emptiness), the server never answered (frozen,
+ * overloaded), the server refused the password, or whatever else the server said. */
+static void bind_cause(struct ldap_conn *c, char *out, size_t outlen)
+{
+	const struct dir_domain *d = c->domain;
+	char peer[128], why[1024];
+	int rc = LDAP_OTHER;
+	ldap_get_option(c->ld, LDAP_OPT_RESULT_CODE, &rc);
+	if (d->bind_dn && !d->keytab && !d->allow_insecure_bind &&
+	    ldap_conn_privacy(c->ld, peer, sizeof(peer)) == CONN_CLEAR) {
+		snprintf(out, outlen, "the bind password would go in clear text: set tls = starttls "
+			 "or use ldaps://");
+	} else if (password_file_unusable(d, why, sizeof(why))) {
+		snprintf(out, outlen, "bind_password_file cannot be used (no password was sent): %s",
+			 why);
+	} else if (rc == LDAP_TIMEOUT || rc == LDAP_SERVER_DOWN) {
+		snprintf(out, outlen, "the server took the connection but did not answer the bind "
+			 "within timeout (%u s): it is hung or overloaded (or a firewall drops its "
+			 "replies); the password was not judged", d->timeout);
+	} else if (rc == LDAP_INVALID_CREDENTIALS) {
+		snprintf(out, outlen, "the server refused the password: check bind_dn and the "
+			 "password in bind_password_file");
+	} else if (d->keytab) {
+		snprintf(out, outlen, "the GSSAPI bind failed: check keytab, sasl_authid and that "
+			 "the server knows that principal");
+	} else {
+		snprintf(out, outlen, "the server refused the bind (%s): check that bind_dn may bind "
+			 "there", ldap_err2string(rc));
+	}
+}
+
 static int test_domain(struct test_run *r, const struct dir_domain *d)
 {
 	struct ldap_conn c = { 0 };
@@ -205,12 +251,10 @@ static int test_domain(struct test_run *r, const struct dir_domain *d)
 	int bound = ldap_conn_bind(&c, err, sizeof(err));
 	snprintf(what, sizeof(what), "as %s%s%s", d->bind_dn ? d->bind_dn : "anonymous",
 		 bound < 0 ? ": " : "", bound < 0 ? err : "");
-	char peer[128];
-	bool in_clear = d->bind_dn && !d->keytab && !d->allow_insecure_bind &&
-			ldap_conn_privacy(c.ld, peer, sizeof(peer)) == CONN_CLEAR;
-	if (!test_step(r, "bind", bound == 0, what, in_clear ?
-		  "the bind password would go in clear text: set tls = starttls or use ldaps://" :
-		  "authentication failed: check bind_dn and the password in bind_password_file"))
+	char cause[1400];
+	if (bound < 0)
+		bind_cause(&c, cause, sizeof(cause));
+	if (!test_step(r, "bind", bound == 0, what, cause))
 		goto out;
 
 	test_begin(r);

@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ldap_uri.h"
 #include "names.h"
 #include "secret.h"
 
@@ -479,8 +480,9 @@ static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, con
 			d->discover = true;
 			return 0;
 		}
-		if (strncmp(v, "ldap://", 7) && strncmp(v, "ldaps://", 8) && strncmp(v, "ldapi://", 8))
-			return fail(ps, "uri: '%s' must start with ldap://, ldaps:// or ldapi://, or be _srv_", v);
+		char why[1200];
+		if (dir_ldap_uris_check(v, why, sizeof(why)) < 0)
+			return fail(ps, "uri: %s (or uri = _srv_ to find servers in DNS)", why);
 		return set_string(ps, &d->uri, k, v);
 	}
 	if (!strcmp(k, "discover"))

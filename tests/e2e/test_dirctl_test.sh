@@ -42,7 +42,32 @@ expect() {
 }
 expect "nothing listens" "s|^uri = .*|uri = ldap://127.0.0.1:1|" connect "check the server, the port in uri, and firewalls"
 expect "a host that does not resolve" "s|^uri = .*|uri = ldap://no-such-host.invalid|" resolve "does not resolve"
-expect "a wrong password" "s|^bind_dn = .*|bind_dn = cn=nobody,ou=system,dc=example,dc=test|" bind "check bind_dn and the password"
+expect "a wrong bind_dn" "s|^bind_dn = .*|bind_dn = cn=nobody,ou=system,dc=example,dc=test|" bind "the server refused the password: check bind_dn and the password"
+printf 'wrongpw\n' >"$WORK/badpw"
+chmod 600 "$WORK/badpw"
+expect "a wrong password" "s|^bind_password_file = .*|bind_password_file = $WORK/badpw|" bind "the server refused the password"
+# Each bind failure names its own cause, not the password's.
+chmod 644 "$WORK/bindpw"
+expect "a password file readable by others" "" bind "bind_password_file cannot be used (no password was sent): .*mode 0644.*chmod 600"
+check "a password file readable by others: the password is not blamed" \
+	bash -c '! grep -q "check bind_dn and the password" "$1"' _ "$WORK/out"
+chmod 600 "$WORK/bindpw"
+: >"$WORK/emptypw"
+chmod 600 "$WORK/emptypw"
+expect "an empty password file" "s|^bind_password_file = .*|bind_password_file = $WORK/emptypw|" bind "bind_password_file cannot be used .*emptypw is empty"
+# A frozen server: the kernel takes the connection, nothing answers the bind.
+kill -STOP "$SLAPD_PID"
+start=$(date +%s)
+expect "a frozen server" "/^page_size/a timeout = 2" bind "did not answer the bind within timeout (2 s): it is hung"
+kill -CONT "$SLAPD_PID"
+check "a frozen server: dirctl test gives up within its timeout" test $(($(date +%s) - start)) -lt 10
+check "a frozen server: the password is not blamed" \
+	bash -c '! grep -q "check bind_dn and the password" "$1"' _ "$WORK/out"
+# A uri that is not one is refused when the file is read, with file:line.
+t "s|^uri = .*|uri = ldap://127.0.0.1:389x|"
+check_eq "a bad uri: exit 1" "1" "$RC"
+line=$(grep -n '^uri = ' "$DIR_CONF" | cut -d: -f1)
+check "a bad uri: named with file:line" grep -q "^dirctl: $DIR_CONF:$line: uri: 'ldap://127.0.0.1:389x' is not a valid LDAP uri" <<<"$out"
 expect "a wrong base_dn" "s|^base_dn = .*|base_dn = dc=nowhere,dc=test|" "read base" "check base_dn"
 expect "a user_filter that matches nothing" "/^page_size/a user_filter = (objectClass=inetOrgPerson)" "find users" "check user_base, user_filter"
 expect "users without the mapped id attribute" "/^page_size/a uid_attr = employeeNumber" "find users" "check the attribute names"
