@@ -240,10 +240,9 @@ static int test_domain(struct test_run *r, const struct dir_domain *d)
 {
 	struct ldap_conn c = { 0 };
 	char err[1024], what[1400];
-	printf("domain %s\n", d->name);
-	if (r->verbose)
+	test_section(r, "domain", d->name);
+	if (r->verbose && !r->json)
 		show_config(d);
-	r->failed_at = NULL;
 	if (!connect_steps(r, d, &c))
 		goto out;
 
@@ -290,8 +289,7 @@ static int test_domain(struct test_run *r, const struct dir_domain *d)
 				  "bind's read access)"))
 		goto out;
 	if (users.skipped_why[0])
-		printf("  %-12s %-4s %6s     skipped %u, e.g. %s\n", "", "", "", users.entries - users.usable,
-		       users.skipped_why);
+		test_note(r, "skipped %u, e.g. %s", users.entries - users.usable, users.skipped_why);
 
 	test_begin(r);
 	ldap_map_group_attrs(d, attrs);
@@ -320,50 +318,33 @@ static int test_domain(struct test_run *r, const struct dir_domain *d)
 	test_step(r, "user groups", rc >= 0, what, "the groups of a user cannot be read: check "
 	     "member_attr (memberUid holds names; member, uniqueMember and others hold DNs)");
 	if (u && u->n_groups == 0)
-		printf("  %-12s %-4s %6s     note: %s is in no group besides its primary one; if that is "
-		       "wrong, check member_attr\n", "", "", "", u->name);
+		test_note(r, "note: %s is in no group besides its primary one; if that is wrong, "
+			  "check member_attr", u->name);
 	if (u) {
 		dir_user_free(u);
 		free(u);
 	}
 out:
 	ldap_conn_close(&c);
-	if (r->failed_at)
-		printf("result: FAILED at %s\n", r->failed_at);
-	else
-		printf("result: ok\n");
-	return r->failed_at ? EXIT_FAIL : EXIT_OK;
+	return test_result(r);
 }
 
-int cmd_test(struct ctl *c, int argc, char **argv)
+/* Each domain and realm, or the one named `only`: the exit code. */
+static int run_tests(struct test_run *r, struct ctl *c, const char *only)
 {
-	struct test_run r = { .verbose = false };
-	const char *only = NULL;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
-			r.verbose = true;
-		else if (!only && argv[i][0] != '-')
-			only = argv[i];
-		else {
-			fprintf(stderr, "Usage: dirctl test [--verbose] [DOMAIN|REALM]\n");
-			return EXIT_USAGE;
-		}
-	}
-	ctl_directory_env(c);
-	log_set_level(r.verbose ? DIR_LOG_DEBUG : DIR_LOG_ERROR);
 	int rc = EXIT_OK;
 	bool found = false;
 	for (size_t i = 0; i < c->cfg.n_domains; i++) {
 		if (only && strcasecmp(only, c->cfg.domains[i].name))
 			continue;
 		found = true;
-		if (test_domain(&r, &c->cfg.domains[i]) != EXIT_OK)
+		if (test_domain(r, &c->cfg.domains[i]) != EXIT_OK)
 			rc = EXIT_FAIL;
 	}
 	/* Realms: every [realm/] section, or the one asked for (a domain's realm too). */
 	for (size_t i = 0; i < c->cfg.n_realms && !only; i++) {
 		found = true;
-		if (test_realm(&r, c, c->cfg.realms[i].name) != EXIT_OK)
+		if (test_realm(r, c, c->cfg.realms[i].name) != EXIT_OK)
 			rc = EXIT_FAIL;
 	}
 	const char *realm = NULL, *other_case = NULL;
@@ -377,7 +358,7 @@ int cmd_test(struct ctl *c, int argc, char **argv)
 	}
 	if (realm) {
 		found = true;
-		rc = test_realm(&r, c, realm);
+		rc = test_realm(r, c, realm);
 	}
 	if (!found && other_case) {
 		fprintf(stderr, "dirctl: no domain %s in %s, nor a realm (Kerberos realms are upper "
@@ -389,5 +370,38 @@ int cmd_test(struct ctl *c, int argc, char **argv)
 			only ? ", nor a realm" : "");
 		return EXIT_USAGE;
 	}
+	return rc;
+}
+
+int cmd_test(struct ctl *c, int argc, char **argv)
+{
+	struct test_run r = { .verbose = false };
+	const char *only = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
+			r.verbose = true;
+		else if (!only && argv[i][0] != '-')
+			only = argv[i];
+		else {
+			fprintf(stderr, "Usage: dirctl [--json] test [--verbose] [DOMAIN|REALM]\n");
+			return EXIT_USAGE;
+		}
+	}
+	ctl_directory_env(c);
+	log_set_level(r.verbose ? DIR_LOG_DEBUG : DIR_LOG_ERROR);
+	if (c->json && !(r.json = json_object_new_array()))
+		return EXIT_FAIL;
+	int rc = run_tests(&r, c, only);
+	if (r.json && rc != EXIT_USAGE) {
+		/* {"result": "ok" or "FAILED", "tests": [{"domain" or "realm": NAME, "steps":
+		 * [{"step", "ok", "ms", "what", "cause"}], "notes", "result", "failed_at"}]} */
+		json_object *top = json_object_new_object();
+		json_object_object_add(top, "result", json_object_new_string(rc == EXIT_OK ? "ok" : "FAILED"));
+		json_object_object_add(top, "tests", json_object_get(r.json));
+		printf("%s\n", json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(top);
+	}
+	json_object_put(r.json);
 	return rc;
 }

@@ -12,36 +12,60 @@
 
 #define CALL_TIMEOUT_MS 5000
 
-/* Each command's help: the lines `dirctl --help` lists, and `dirctl CMD --help` alone. */
+/* Each command: its lines in `dirctl --help`; what `dirctl CMD --help` adds about its options;
+ * and where --json works: NULL nowhere (it is refused), "" in every form, else the subcommands
+ * that have it, separated by blanks. */
 static const struct {
 	const char *cmd;
 	const char *text;
+	const char *options;
+	const char *json;
 } commands[] = {
-	{ "status", "  status               dird, each domain and the cache\n" },
+	{ "status", "  status               dird, each domain and the cache\n", NULL, "" },
 	{ "cache", "  cache refresh        read the whole directory now\n"
-		   "  cache flush          empty the cache (long-running processes see it at once)\n" },
-	{ "user", "  user NAME|UID        a cached user record (fetched if not cached)\n" },
-	{ "group", "  group NAME|GID       a cached group record (fetched if not cached)\n" },
-	{ "users", "  users                every cached user\n" },
-	{ "groups", "  groups               every cached group\n" },
-	{ "sessions", "  sessions             live login sessions (pam_dir.so registers them)\n" },
-	{ "ssh-keys", "  ssh-keys USER        USER's SSH public keys, for sshd's AuthorizedKeysCommand\n" },
-	{ "domain", "  domain info [DOMAIN] where each domain is served from: server, port, base, clock, realm\n" },
+		   "  cache flush          empty the cache (long-running processes see it at once)\n",
+	  NULL, NULL },
+	{ "user", "  user NAME|UID        a cached user record (fetched if not cached)\n", NULL, "" },
+	{ "group", "  group NAME|GID       a cached group record (fetched if not cached)\n", NULL, "" },
+	{ "users", "  users                every cached user\n", NULL, "" },
+	{ "groups", "  groups               every cached group\n", NULL, "" },
+	{ "sessions", "  sessions             live login sessions (pam_dir.so registers them)\n", NULL, "" },
+	{ "ssh-keys", "  ssh-keys USER        USER's SSH public keys, for sshd's AuthorizedKeysCommand\n",
+	  NULL, NULL },
+	{ "domain", "  domain info [DOMAIN] where each domain is served from: server, port, base, clock, realm\n",
+	  NULL, "info" },
 	{ "test", "  test [--verbose] [DOMAIN|REALM]\n"
 		  "                       talk to each domain and realm step by step; say what fails\n"
-		  "                       and why\n" },
+		  "                       and why\n",
+	  "  --verbose            show the domain's settings first, and libldap's and dird's debug\n"
+	  "                       messages on stderr\n"
+	  "  --json               the steps as JSON: {\"result\", \"tests\": [{\"domain\" or \"realm\",\n"
+	  "                       \"steps\": [{\"step\", \"ok\", \"ms\", \"what\", \"cause\"}], \"notes\",\n"
+	  "                       \"result\", \"failed_at\"}]}; exit 1 when a step fails\n", "" },
 	{ "enable", "  enable [--dry-run] [--no-pam] [--nsswitch FILE] [--pam-dir DIR] [--truenas]\n"
 		    "         [--ssh [--sshd-config FILE]]\n"
 		    "                       put dir on nsswitch.conf's passwd and group lines (after files)\n"
 		    "                       and pam_dir into PAM (Debian: pam-auth-update's dir profile in\n"
 		    "                       common-*); a backup of what changes is kept;\n"
-		    "                       --ssh: sshd asks dirctl ssh-keys (sshd_config.d/dir.conf)\n" },
-	{ "disable", "  disable [...]        the same options: take them off again\n" },
-	{ "sid-to-id", "  sid-to-id SID        the uid or gid an AD SID maps to (wbinfo -S / -Y)\n" },
-	{ "sid-to-name", "  sid-to-name SID      the name of an AD SID (wbinfo -s)\n" },
+		    "                       --ssh: sshd asks dirctl ssh-keys (sshd_config.d/dir.conf)\n",
+	  "  --dry-run            say what would change, change nothing\n"
+	  "  --no-pam             nsswitch.conf only; leave PAM as it is\n"
+	  "  --nsswitch FILE      this file instead of /etc/nsswitch.conf\n"
+	  "  --pam-dir DIR        PAM services in DIR instead of /etc/pam.d (no pam-auth-update)\n"
+	  "  --truenas            also the TrueNAS services (truenas, truenas-session, truenas-unix)\n"
+	  "  --ssh                also the sshd drop-in that has sshd ask dirctl ssh-keys, checked\n"
+	  "                       with sshd -T\n"
+	  "  --sshd-config FILE   the sshd_config whose sshd_config.d gets it (/etc/ssh/sshd_config)\n",
+	  NULL },
+	{ "disable", "  disable [...]        the same options: take them off again\n",
+	  "  the options of enable: --dry-run, --no-pam, --nsswitch FILE, --pam-dir DIR,\n"
+	  "  --truenas, --ssh, --sshd-config FILE (dirctl enable --help)\n", NULL },
+	{ "sid-to-id", "  sid-to-id SID        the uid or gid an AD SID maps to (wbinfo -S / -Y)\n", NULL, "" },
+	{ "sid-to-name", "  sid-to-name SID      the name of an AD SID (wbinfo -s)\n", NULL, "" },
 	{ "id-to-sid", "  id-to-sid [--group] ID\n"
-		       "                       the AD SID of a uid (or gid) (wbinfo -U / -G)\n" },
-	{ "name-to-sid", "  name-to-sid NAME     the AD SID of a user or group (wbinfo -n)\n" },
+		       "                       the AD SID of a uid (or gid) (wbinfo -U / -G)\n",
+	  "  --group              ID is a gid\n", "" },
+	{ "name-to-sid", "  name-to-sid NAME     the AD SID of a user or group (wbinfo -n)\n", NULL, "" },
 	{ "ads", "  ads join [--user ADMIN] [--fqdn HOST] [--computer-name NAME] [DOMAIN]\n"
 		 "                       join this host to an AD domain (adcli; password on stdin)\n"
 		 "  ads leave [--user ADMIN] [DOMAIN]\n"
@@ -50,26 +74,47 @@ static const struct {
 		 "                       change the machine password (--auto: if older than\n"
 		 "                       machine_password_max_age)\n"
 		 "  ads test [DOMAIN]    whether the machine account works against a DC\n"
-		 "  ads info [DOMAIN]    DC, realm, bind path, clocks, last machine password change\n" },
+		 "  ads info [DOMAIN]    DC, realm, bind path, clocks, last machine password change\n",
+	  "  --user ADMIN         the AD account that may join or delete computers (Administrator)\n"
+	  "  --fqdn HOST          this host's DNS name (default: its host name, in the domain's\n"
+	  "                       DNS domain when it has no dot)\n"
+	  "  --computer-name NAME the computer account's name (adcli's default: from HOST)\n"
+	  "  --auto               rotate only when the password is older than\n"
+	  "                       machine_password_max_age days (the daily timer's way)\n"
+	  "  --json               ads info only\n", "info" },
 	{ "apikey", "  apikey add USER [--name NAME] [--expires DATE] [--iterations N]\n"
 		    "                       a new API key for USER, printed once (<id>-<secret>)\n"
 		    "  apikey list [USER]   the API keys (never their secrets)\n"
-		    "  apikey revoke ID     a key that no longer logs in\n" },
+		    "  apikey revoke ID     a key that no longer logs in\n",
+	  "  --name NAME          a label to tell the key by\n"
+	  "  --expires DATE       YYYY-MM-DD: the key stops working after that day\n"
+	  "  --iterations N       PBKDF2 rounds of its verifiers (50000 ... 5000000; 500000)\n"
+	  "  --json               apikey list only\n", "list" },
 	{ "keytab", "  keytab add NAME FILE|-\n"
 		    "                       install a keytab (merged into the host keytab)\n"
 		    "  keytab list          the installed keytabs: principals, kvno, enctypes, uses\n"
 		    "  keytab remove NAME   take its keys out of the host keytab\n"
-		    "  keytab check [NAME]  prove each key against the KDC (a stale kvno, and the fix)\n" },
+		    "  keytab check [NAME]  prove each key against the KDC (a stale kvno, and the fix)\n",
+	  "  --json               keytab list and keytab check only\n", "list check" },
 	{ "krb5conf", "  krb5conf [--write]   the krb5.conf of the configured realms (--write: install it\n"
-		      "                       as krb5_config or /etc/krb5.conf, keeping a backup)\n" },
+		      "                       as krb5_config or /etc/krb5.conf, keeping a backup)\n",
+	  "  --write              install it (only when it changes; libkrb5 reads it first; the old\n"
+	  "                       one kept as krb5.conf.dirctl-backup) instead of printing it\n", NULL },
 	{ "pam", "  pam render [--local] [--stig] [--2fa [--oath-users FILE]] [--dir DIR]\n"
-		 "                       write the PAM services for this configuration (/etc/pam.d)\n" },
+		 "                       write the PAM services for this configuration (/etc/pam.d)\n",
+	  "  --local              local users only: pam_dir leaves authentication and account\n"
+	  "                       checks alone (sessions are still registered)\n"
+	  "  --stig               pam_faildelay (4 s), pam_faillock (3 failures in 15 minutes lock\n"
+	  "                       the account for 15 minutes) and max_sessions=10\n"
+	  "  --2fa                a one-time password (pam_oath) after the password\n"
+	  "  --oath-users FILE    pam_oath's users file (/etc/users.oath)\n"
+	  "  --dir DIR            write into DIR instead of /etc/pam.d\n", NULL },
 };
 
 static const char options_help[] =
 	"Options:\n"
 	"  -c, --config FILE    read FILE instead of $DIR_CONF or " DIR_DEFAULT_CONF "\n"
-	"  -j, --json           JSON output\n"
+	"  -j, --json           JSON output, where the command has it (else refused)\n"
 	"  -h, --help           this help (dirctl COMMAND --help: that command's)\n"
 	"Exit codes: 0 ok, 1 failed, 2 usage, 3 dird not running, 4 a domain offline,\n"
 	"5 no such user or group.\n";
@@ -82,13 +127,38 @@ static void usage(FILE *f)
 	fputs(options_help, f);
 }
 
+/* --json on a command (and subcommand) without JSON output: refused, never ignored. */
+static bool json_refused(const char *cmd, const char *sub)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(commands[i].cmd, cmd))
+			continue;
+		const char *j = commands[i].json;
+		if (j && !*j)
+			return false;
+		size_t n = sub ? strlen(sub) : 0;
+		for (const char *p = j; p && n && (p = strstr(p, sub)); p += n)
+			if ((p == j || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+				return false;
+		fprintf(stderr, "dirctl: %s%s%s has no JSON output; leave out --json\n", cmd,
+			sub ? " " : "", sub ? sub : "");
+		return true;
+	}
+	return false; /* an unknown command: the usage says so */
+}
+
 /* dirctl CMD --help: true when it printed that command's help. */
 static bool command_help(const char *cmd)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(commands[i].cmd, cmd)) {
-			printf("Usage: dirctl [-c FILE] [--json] %s ...\n%s%s", cmd, commands[i].text,
-			       options_help);
+			printf("Usage: dirctl [-c FILE]%s %s ...\n%s%s%s%s", commands[i].json ?
+			       " [--json]" : "", cmd, commands[i].text,
+			       commands[i].options ? "Options of " : "", commands[i].options ?
+			       cmd : "", commands[i].options ? ":\n" : "");
+			if (commands[i].options)
+				fputs(commands[i].options, stdout);
+			fputs(options_help, stdout);
 			return true;
 		}
 	return false;
@@ -160,6 +230,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if ((!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) && command_help(argv[0]))
 			return EXIT_OK;
+	if (c.json && json_refused(argv[0], argc > 1 ? argv[1] : NULL))
+		return EXIT_USAGE;
 	char err[1024];
 	const char *path = conf ? conf : dir_config_path();
 	const char *cmd = argv[0];

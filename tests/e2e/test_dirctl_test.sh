@@ -33,6 +33,27 @@ check "it counts users past the server's size limit of 500 (paged)" grep -q "612
 check "it names a skipped entry and why" grep -q "skipped 1, e.g. user lowid: uid 500 is below min_id 1000" <<<"$out"
 check "it reads one user's groups" grep -q "alice: uid 20001, primary gid 20000, in 1 other group" <<<"$out"
 
+# --json: what monitoring reads; the same steps, a failure with its cause
+out=$("$BUILD/dirctl/dirctl" --json test 2>&1)
+check_eq "test --json on a good configuration: exit 0" "0" "$?"
+check "test --json: the steps as JSON, each ok" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+t = d["tests"][0]
+assert d["result"] == "ok" and t["domain"] == "example" and t["result"] == "ok", d
+steps = [s["step"] for s in t["steps"] if s["ok"]]
+assert steps == ["resolve", "connect", "tls", "bind", "read base", "find users", "find groups", "user groups"], steps
+assert any("skipped 1" in n for n in t["notes"]), t["notes"]' "$out"
+sed -i "s|^bind_dn = .*|bind_dn = cn=nobody,ou=system,dc=example,dc=test|" "$DIR_CONF"
+out=$("$BUILD/dirctl/dirctl" test --json 2>&1)
+check_eq "test --json with a wrong password: exit 1" "1" "$?"
+check "test --json: the failed step and its cause" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+t = d["tests"][0]
+assert d["result"] == "FAILED" and t["failed_at"] == "bind", d
+assert "refused the password" in t["steps"][-1]["cause"], t' "$out"
+
 # expect NAME SED STEP CAUSE: that mistake fails at STEP, names CAUSE and exits 1
 expect() {
 	t "$2"
