@@ -62,8 +62,13 @@ int cmd_status(struct ctl *c)
 	struct buf reply;
 	struct cursor cur;
 	buf_init(&reply, DIR_MAX_REPLY);
+	json_object *warnings = host_checks(c);
 	int rc = get_status(c, &s, &reply, &cur);
 	if (rc != EXIT_OK) {
+		for (size_t i = 0; i < json_object_array_length(warnings); i++)
+			fprintf(stderr, "warning: %s\n",
+				json_object_get_string(json_object_array_get_idx(warnings, i)));
+		json_object_put(warnings);
 		buf_free(&reply);
 		return rc;
 	}
@@ -82,7 +87,11 @@ int cmd_status(struct ctl *c)
 		printf("refreshed: %s\n", when);
 		if (s.refreshing)
 			printf("refresh:   running, %" PRIu32 " entries so far\n", s.progress);
+		for (size_t i = 0; i < json_object_array_length(warnings); i++)
+			printf("warning:   %s\n",
+			       json_object_get_string(json_object_array_get_idx(warnings, i)));
 	}
+	json_object_object_add(j, "warnings", warnings);
 	json_object_object_add(j, "pid", json_object_new_int64(s.pid));
 	json_object_object_add(j, "users", json_object_new_int64(s.users));
 	json_object_object_add(j, "groups", json_object_new_int64(s.groups));

@@ -54,6 +54,10 @@ bool realm_kdcs(const struct ctl *c, const char *realm, char *out, size_t outlen
 void clock_warning(long long offset);
 
 int cmd_status(struct ctl *c);
+/* host_checks.c: what on this host hides directory users from programs although dird serves
+ * them (dird.conf unreadable by others, nsswitch.conf without dir, nscd running), as a JSON
+ * array of sentences; NULL when out of memory. */
+struct json_object *host_checks(const struct ctl *c);
 int cmd_cache(struct ctl *c, int argc, char **argv);
 int cmd_show(struct ctl *c, bool user, const char *what);
 int cmd_list(struct ctl *c, bool users);
