@@ -38,6 +38,7 @@ struct pam_request {
 	const char *new_password;	/* DIR_OP_PAM_CHAUTHTOK; "" only checks */
 	char canonical[DIR_MAX_NAME + 1];	/* user as served (an AD name in another form) */
 	bool offline;		/* answered from cached credentials */
+	bool locked;		/* refused for the entry's lock, not for the password */
 	char msg[256];	/* for the user */
 	struct buf ccache;	/* auth = krb5: the user's tickets, as a FILE cache's bytes */
 	char where[200];	/* "service sshd from 10.1.2.3", for the log */
@@ -57,6 +58,7 @@ static bool parse(uint32_t op, const struct buf *body, struct pam_request *r)
 	r->new_password = f.new_password;
 	r->msg[0] = '\0';
 	r->offline = false;
+	r->locked = false;
 	return true;
 }
 
@@ -292,6 +294,10 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 			break;
 		case USER_BIND_DENIED:
 		case USER_BIND_UNKNOWN: /* in the directory, not at the KDC: a refusal like any */
+			/* ppolicy (and AD, locked out) refuses a locked entry's bind before it looks
+			 * at the password: the log says so, the user gets the refusal any wrong
+			 * password gets. */
+			r->locked = st.locked;
 			res = DIR_PAM_DENIED;
 			break;
 		case USER_BIND_ACCOUNT_REFUSED:
@@ -454,6 +460,11 @@ static void log_outcome(const struct pam_request *r, enum dir_pam_result res)
 	printable(r->user, user, sizeof(user));
 	const char *how = r->offline ? " (offline, cached credentials)" : "";
 	const char *op_name = r->auth ? "auth" : r->op == DIR_OP_PAM_ACCOUNT ? "account" : "chauthtok";
+	if (res == DIR_PAM_DENIED && r->locked) {
+		log_info("pam %s for %s (%s): refused: the account is locked in the directory "
+			 "(the password was not judged)", op_name, user, r->where);
+		return;
+	}
 	if ((res == DIR_PAM_OK && !r->offline) || res == DIR_PAM_UNKNOWN)
 		log_debug("pam %s for %s (%s): %s", op_name, user, r->where, what[res]);
 	else
