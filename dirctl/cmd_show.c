@@ -107,7 +107,11 @@ int cmd_show(struct ctl *c, bool user, const char *what)
 			json = store_fetch(c->cfg.cache_dir, kind, key);
 	}
 	if (!json) {
-		fprintf(stderr, "dirctl: no %s '%s' in the directory\n", user ? "user" : "group", what);
+		/* dird serves no such entry: the directory may still have one that a rule hides. */
+		fprintf(stderr, "dirctl: dird serves no %s '%s': the directory does not have it, or a "
+			"rule hides it (min_id, a local name or id, user_base, the filter, "
+			"sync_groups, a duplicate)%s%s\n", user ? "user" : "group", what,
+			user && !by_id ? "; dirctl user-checks " : "", user && !by_id ? what : "");
 		return EXIT_NOT_FOUND;
 	}
 	print_record(json, c->json);

@@ -64,6 +64,7 @@ int cmd_list(struct ctl *c, bool users);
 int cmd_sessions(struct ctl *c);
 int cmd_pam(struct ctl *c, int argc, char **argv);
 int cmd_test(struct ctl *c, int argc, char **argv);
+int cmd_user_checks(struct ctl *c, int argc, char **argv);
 int cmd_domain(struct ctl *c, int argc, char **argv);
 int cmd_enable(struct ctl *c, bool enable, int argc, char **argv);
 int cmd_sid(struct ctl *c, const char *cmd, int argc, char **argv);

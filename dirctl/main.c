@@ -26,6 +26,12 @@ static const struct {
 		   "  cache flush          empty the cache (long-running processes see it at once)\n",
 	  NULL, NULL },
 	{ "user", "  user NAME|UID        a cached user record (fetched if not cached)\n", NULL, "" },
+	{ "user-checks", "  user-checks NAME [--service SERVICE]\n"
+			 "                       why NAME is or is not served and may log in: its entry\n"
+			 "                       (DN), the rule that hides it, account state, access rules,\n"
+			 "                       the PAM service's answer (no password asked)\n",
+	  "  --service SERVICE    the PAM service whose account phase is run (sshd)\n"
+	  "  --json               the checks as JSON, as dirctl test --json\n", "" },
 	{ "group", "  group NAME|GID       a cached group record (fetched if not cached)\n", NULL, "" },
 	{ "users", "  users                every cached user\n", NULL, "" },
 	{ "groups", "  groups               every cached group\n", NULL, "" },
@@ -258,6 +264,8 @@ int main(int argc, char **argv)
 		rc = cmd_domain(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "test"))
 		rc = cmd_test(&c, argc - 1, argv + 1);
+	else if (!strcmp(cmd, "user-checks"))
+		rc = cmd_user_checks(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "sid-to-id") || !strcmp(cmd, "sid-to-name") ||
 		 !strcmp(cmd, "id-to-sid") || !strcmp(cmd, "name-to-sid"))
 		rc = cmd_sid(&c, cmd, argc - 1, argv + 1);

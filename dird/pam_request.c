@@ -72,44 +72,6 @@ static void printable(const char *s, char *out, size_t outlen)
 }
 
 
-static bool has_gid(const struct dir_user *u, uint32_t gid)
-{
-	if (u->gid == gid)
-		return true;
-	for (uint32_t i = 0; i < u->n_groups; i++)
-		if (u->groups[i] == gid)
-			return true;
-	return false;
-}
-
-/* access_groups, asked of the directory: 1 a member of one, 0 of none, -1 error. */
-static int in_access_group(struct ldap_conn *c, const struct local_accounts *local,
-			   const char *user, char *err, size_t errlen)
-{
-	const struct dir_domain *dom = c->domain;
-	struct dir_user *u = NULL;
-	int r = fetch_user(c, local, user, 0, &u, err, errlen);
-	for (size_t i = 0; r > 0 && i < dom->n_access_groups; i++) {
-		struct dir_group *g = NULL;
-		int found = fetch_group(c, local, dom->access_groups[i], 0, &g, NULL, err, errlen);
-		if (found < 0)
-			r = -1;
-		if (found > 0 && has_gid(u, g->gid))
-			r = 2;
-		if (g) {
-			dir_group_free(g);
-			free(g);
-		}
-		if (r == 2)
-			break;
-	}
-	if (u) {
-		dir_user_free(u);
-		free(u);
-	}
-	return r == 2 ? 1 : r < 0 ? -1 : 0;
-}
-
 /* The account rules of the user's domain.  -1 when the directory did not answer. */
 static int check_account(struct ldap_conn *c, const struct local_accounts *local,
 			 struct pam_request *r, const char *dn, const struct account_state *st,
@@ -123,7 +85,7 @@ static int check_account(struct ldap_conn *c, const struct local_accounts *local
 	if (dom->access_filter)
 		allowed = fetch_entry_matches(c, dn, dom->access_filter, err, errlen);
 	if (allowed > 0 && dom->n_access_groups)
-		allowed = in_access_group(c, local, r->user, err, errlen);
+		allowed = fetch_in_access_groups(c, local, r->user, err, errlen);
 	if (allowed < 0)
 		return -1;
 	if (!allowed) {
@@ -383,7 +345,7 @@ static enum dir_pam_result account_from_cache(struct dird *d, struct pam_request
 		res = dom->n_access_groups ? DIR_PAM_NOT_ALLOWED : DIR_PAM_OK;
 		for (size_t j = 0; j < dom->n_access_groups; j++) {
 			const struct dir_group *g = access_group_locked(d, dom, dom->access_groups[j]);
-			if (g && has_gid(u, g->gid))
+			if (g && fetch_user_has_gid(u, g->gid))
 				res = DIR_PAM_OK;
 		}
 		break;
