@@ -99,6 +99,11 @@ void publish_load_cache(struct dird *d);
 /* refresh.c: starts a full refresh in a thread unless one runs.  Called with lock held. */
 void refresh_start_locked(struct dird *d);
 
+/* local_watch.c: at most once a second, whether /etc/passwd or /etc/group changed; if so, the
+ * entries a local name or id now shadows are taken out of the cache, which is published again.
+ * Called from the main loop with store_lock and lock held. */
+void local_watch_tick_locked(struct dird *d);
+
 /* lookup.c: a lookup from an NSS caller.  lookup_cached answers from db and the negative
  * cache: DIR_OK (fresh), DIR_NOTFOUND, DIR_BADREQ, LOOKUP_STALE (due for a refresh; the
  * stale record is in reply) or LOOKUP_MISS.  lookup_directory asks the domains (on the worker

@@ -17,7 +17,7 @@ enum dir_pam_result local_login(struct dird *d, const char *user, const char *pa
 	struct passwd pw;
 	char *pwbuf = NULL;
 	bool system = !dir_config_local_realm(cfg) || !dir_getpwnam(user, &pw, &pwbuf) ||
-		      pw.pw_uid < DIR_KRB5_LOCAL_MIN_UID;
+		      !dir_krb5_local_uid(pw.pw_uid);
 	free(pwbuf);
 	if (system)
 		return DIR_PAM_UNKNOWN;

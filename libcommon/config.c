@@ -215,8 +215,7 @@ static void free_strings(struct dir_strings *s)
 	s->n = 0;
 }
 
-/* A Kerberos server: host, host:port or [IPv6]:port. */
-static bool valid_server(const char *s)
+bool dir_config_valid_server(const char *s)
 {
 	const char *port;
 	if (*s == '[') {
@@ -249,7 +248,7 @@ static int set_servers(struct parse *ps, struct dir_strings *dst, const char *ke
 		if (len) {
 			if (add_string(ps, dst, v, len) < 0)
 				return -1;
-			if (!valid_server(dst->v[dst->n - 1]))
+			if (!dir_config_valid_server(dst->v[dst->n - 1]))
 				return fail(ps, "%s: '%s' is not a host, host:port or [address]:port", key,
 					    dst->v[dst->n - 1]);
 		}
@@ -262,8 +261,10 @@ static int set_servers(struct parse *ps, struct dir_strings *dst, const char *ke
 }
 
 /* One relation of krb5.conf's [libdefaults] or [appdefaults], "tag = value", kept as
- * "tag = value" with single spaces.  A value may not open or close a {...} subsection: one
- * line cannot hold one. */
+ * "tag = value" with single spaces.  A value may not open a {...} subsection (one line cannot
+ * hold one): libkrb5 opens one for a value that starts with '{'.  Braces further in are text,
+ * as in default_ccache_name = FILE:/tmp/krb5cc_%{uid}; no '}' can close anything, since the
+ * line starts with the tag. */
 static int add_krb5_line(struct parse *ps, struct dir_strings *dst, const char *key, const char *v)
 {
 	size_t tag = strcspn(v, " \t=");
@@ -274,7 +275,7 @@ static int add_krb5_line(struct parse *ps, struct dir_strings *dst, const char *
 	if (ok) {
 		value++;
 		value += strspn(value, " \t");
-		ok = *value && !strpbrk(value, "{}");
+		ok = *value && *value != '{';
 	}
 	if (!ok)
 		return fail(ps, "%s: '%s' is not a krb5.conf relation 'tag = value' (like "

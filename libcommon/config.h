@@ -138,6 +138,9 @@ struct dir_config {
 /* True when a [realm/...] serves local users (local_users = yes). */
 bool dir_config_local_realm(const struct dir_config *cfg);
 
+/* A Kerberos server as [realm/] sections name one: host, host:port or [IPv6]:port. */
+bool dir_config_valid_server(const char *s);
+
 /* Parses `path` into `cfg`.  On failure returns -1 and writes "file:line: message" to err. */
 int dir_config_load(const char *path, struct dir_config *cfg, char *err, size_t errlen);
 void dir_config_free(struct dir_config *cfg);

@@ -4,7 +4,7 @@
  * refuses (an unknown key, a bad value, a malformed line anywhere) must never hide cached users
  * or stop logins.  This reader takes the few keys the modules use, ignores every other key,
  * section and line, and keeps the default for a value it cannot use.  It never fails: with no
- * readable file every field has its default.  dird and dirctl read the same file strictly
+ * readable regular file (a FIFO, a device or a directory is none) every field has its default.  dird and dirctl read the same file strictly
  * (config.h) and reject a bad one with file:line.
  *
  * The value parsers and the line splitter are shared with the strict parser, so both read a
@@ -29,9 +29,14 @@
 #define DIR_DEFAULT_TIMEOUT 10u	/* a domain's network step, seconds */
 #define DIR_TIMEOUT_MIN 1u
 #define DIR_TIMEOUT_MAX 60u
-/* Local users below this uid (root, system accounts) never log in through a realm's
- * local_users: their logins are pam_unix's alone. */
-#define DIR_KRB5_LOCAL_MIN_UID 1000u
+/* Whether a local user may log in through a realm's local_users: only the uids Debian gives to
+ * user accounts, 1000-59999 and 65536 up.  Root, system accounts (below 1000), 60000-65535
+ * (nobody's 65534, which owns root-squashed NFS files, among them) and the overflow ids
+ * 4294967294 and 4294967295 are pam_unix's alone, whatever principals a KDC has. */
+static inline bool dir_krb5_local_uid(unsigned long uid)
+{
+	return (uid >= 1000 && uid < 60000) || (uid >= 65536 && uid < 4294967294ul);
+}
 
 struct dir_module_config {
 	char cache_dir[PATH_MAX];	/* nss.idx */
@@ -47,8 +52,8 @@ struct dir_module_config {
 /* The file to read: DIR_CONF (secure_getenv, so setuid callers ignore it) or /etc/dird.conf. */
 const char *dir_config_path(void);
 
-/* Fills c from `path`.  Returns 0, or -1 with errno set when the file cannot be read (c then
- * holds the defaults). */
+/* Fills c from `path`.  Returns 0, or -1 with errno set when it cannot be read or is not a
+ * regular file (c then holds the defaults). */
 int dir_module_config_read(const char *path, struct dir_module_config *c);
 
 /* Shared with config.c. */
