@@ -30,6 +30,25 @@ for cmd in $("$BUILD/dirctl/dirctl" --help | sed -n 's/^  \([a-z][a-z0-9-]*\).*/
 	check "dirctl $cmd --help shows that command's usage" \
 		sh -c "'$BUILD/dirctl/dirctl' $cmd --help | grep -q '^  $cmd'"
 done
+# The README's dird.conf examples parse as they stand (each block that starts with a section)
+python3 - "$TOP/README.md" "$WORK" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+blocks = re.findall(r"^ *```ini\n(.*?)^ *```", text, re.S | re.M)
+n = 0
+for b in blocks:
+    lines = [l.strip() for l in b.splitlines()]
+    if lines and lines[0].startswith("["):
+        n += 1
+        open(f"{sys.argv[2]}/readme-{n}.conf", "w").write("\n".join(lines) + "\n")
+PY
+check "the README has dird.conf examples" test -e "$WORK/readme-3.conf"
+for f in "$WORK"/readme-*.conf; do
+	out=$("$BUILD/dirctl/dirctl" -c "$f" test no-such-domain 2>&1)
+	rc=$?
+	check_eq "README example $(basename "$f") parses (then: no such domain)" "2" "$rc"
+	check "README example $(basename "$f"): no error of the file" bash -c '! grep -q "^dirctl: $1:" <<<"$2"' _ "$f" "$out"
+done
 # dirctl CMD --help explains each option its usage names (item 10 of issue 23)
 for cmd in $("$BUILD/dirctl/dirctl" --help | sed -n 's/^  \([a-z][a-z0-9-]*\).*/\1/p' | sort -u); do
 	help=$("$BUILD/dirctl/dirctl" "$cmd" --help)
