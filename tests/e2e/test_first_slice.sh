@@ -101,6 +101,12 @@ check_eq "a new group by gid" "latecomers:*:20060:dave" "$(in_ns "$FD" getent gr
 # --- dirctl ------------------------------------------------------------------------------------
 check_eq "dirctl user --json has the synthetic id" "100020001 alice None False" \
 	"$("${CTL[@]}" user alice --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["id"], d["username"], d["sid"], d["local"])')"
+out=$("${CTL[@]}" user alice)
+check "dirctl user: when it was fetched, as a date, and until when it is fresh" \
+	grep -Eq "^fetched +20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z \([0-9]+s ago\); fresh until 20[0-9-]{8}T" <<<"$out"
+check "dirctl user: the synthetic id explained" grep -q "^id  *100020001 (the uid + 100000000: TrueNAS's cache id, never a uid or gid)" <<<"$out"
+check "dirctl user: the primary group's name beside its gid" grep -q "^group  *20000 (team), the primary group" <<<"$out"
+check "dirctl user: the other groups' names beside their gids" grep -q "^groups  *20100 (devs)" <<<"$out"
 check_eq "dirctl group by gid" "team" \
 	"$("${CTL[@]}" group 20000 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["name"])')"
 check_eq "dirctl users lists every cached user" "$(( $(wc -l <"$WORK/data/passwd") + 1 ))" \
