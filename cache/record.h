@@ -48,8 +48,12 @@ struct dir_group {
 	uint32_t encoded_ttl;
 };
 
-void dir_user_free(struct dir_user *u);
-void dir_group_free(struct dir_group *g);
+/* Frees what a record holds and zeroes it (the struct itself is the caller's). */
+void dir_user_clear(struct dir_user *u);
+void dir_group_clear(struct dir_group *g);
+/* Frees a record made with malloc, what it holds and all; NULL is fine. */
+void dir_user_destroy(struct dir_user *u);
+void dir_group_destroy(struct dir_group *g);
 
 /* The binary form, shared by the socket protocol and the NSS index:
  *   user:  str name, u32 uid, u32 gid, u64 refresh_at, u64 expires, str gecos, str home,

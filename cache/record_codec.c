@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void dir_user_free(struct dir_user *u)
+void dir_user_clear(struct dir_user *u)
 {
 	free(u->name);
 	free(u->gecos);
@@ -22,7 +22,7 @@ void dir_user_free(struct dir_user *u)
 	memset(u, 0, sizeof(*u));
 }
 
-void dir_group_free(struct dir_group *g)
+void dir_group_clear(struct dir_group *g)
 {
 	free(g->name);
 	free(g->sid);
@@ -32,6 +32,22 @@ void dir_group_free(struct dir_group *g)
 	free(g->members);
 	buf_free(&g->encoded);
 	memset(g, 0, sizeof(*g));
+}
+
+void dir_user_destroy(struct dir_user *u)
+{
+	if (u) {
+		dir_user_clear(u);
+		free(u);
+	}
+}
+
+void dir_group_destroy(struct dir_group *g)
+{
+	if (g) {
+		dir_group_clear(g);
+		free(g);
+	}
 }
 
 static void put_times(struct buf *b, uint64_t fetched, uint32_t ttl)

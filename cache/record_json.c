@@ -222,7 +222,7 @@ int record_user_from_json(const char *text, size_t len, struct dir_user *u)
 		ok = get_ssh_keys(o, u) == 0;
 	json_object_put(o);
 	if (!ok) {
-		dir_user_free(u);
+		dir_user_clear(u);
 		return -1;
 	}
 	return 0;
@@ -254,7 +254,7 @@ int record_group_from_json(const char *text, size_t len, struct dir_group *g)
 	}
 	json_object_put(o);
 	if (!ok) {
-		dir_group_free(g);
+		dir_group_clear(g);
 		return -1;
 	}
 	return 0;

@@ -308,12 +308,10 @@ int store_load(const char *cache_dir, struct store_contents *c, char *err, size_
 void store_contents_free(struct store_contents *c)
 {
 	for (size_t i = 0; i < c->n_users; i++) {
-		dir_user_free(c->users[i]);
-		free(c->users[i]);
+		dir_user_destroy(c->users[i]);
 	}
 	for (size_t i = 0; i < c->n_groups; i++) {
-		dir_group_free(c->groups[i]);
-		free(c->groups[i]);
+		dir_group_destroy(c->groups[i]);
 	}
 	free(c->users);
 	free(c->groups);

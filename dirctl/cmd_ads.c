@@ -19,10 +19,10 @@
 
 #include <json-c/json.h>
 
+#include "account_policy.h"
 #include "dirctl.h"
 #include "protocol.h"
 #include "fetch.h"
-#include "idmap.h"
 #include "ldap_conn.h"
 #include "log.h"
 #include "secret.h"
@@ -266,7 +266,7 @@ static int take_pwd_last_set(LDAP *ld, LDAPMessage *e, void *arg)
 		char *end;
 		long long nt = strtoll(s, &end, 10);
 		if (!*end && end != s)
-			*out = idmap_ad_time(nt);
+			*out = ad_time_to_unix(nt);
 	}
 	ldap_value_free_len(v);
 	return 0;

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "ad_names.h"
 #include "dirctl.h"
 #include "fetch.h"
 #include "fetch_ad.h"
@@ -50,14 +51,8 @@ static int show_found(const struct ctl *c, struct dir_user *u, struct dir_group 
 	struct account a = u ? (struct account){ true, u->name, u->sid, u->uid } :
 			       (struct account){ false, g->name, g->sid, g->gid };
 	print_account(c, &a, field);
-	if (u) {
-		dir_user_free(u);
-		free(u);
-	}
-	if (g) {
-		dir_group_free(g);
-		free(g);
-	}
+	dir_user_destroy(u);
+	dir_group_destroy(g);
 	return EXIT_OK;
 }
 
@@ -150,7 +145,7 @@ struct name_key {
 static bool name_may_be(const struct ctl *c, size_t i, const void *key)
 {
 	const struct name_key *k = key;
-	return idmap_domain_takes_name(&c->cfg, i, k->form, k->domain);
+	return ad_name_domain_takes(&c->cfg, i, k->form, k->domain);
 }
 
 static int ask_name(struct ldap_conn *conn, const struct local_accounts *local, const void *key,
@@ -207,7 +202,7 @@ int cmd_sid(struct ctl *c, const char *cmd, int argc, char **argv)
 	}
 	struct name_key k;
 	int form = dir_valid_name(arg) ?
-			   idmap_canonical_name(&c->cfg, arg, &k.domain, k.name, sizeof(k.name)) : -1;
+			   ad_name_canonical(&c->cfg, arg, &k.domain, k.name, sizeof(k.name)) : -1;
 	if (form < 0) {
 		fprintf(stderr, "dirctl: '%s' is not an account name\n", arg);
 		return EXIT_USAGE;

@@ -20,6 +20,7 @@
 #include "ldap_map.h"
 #include "local_accounts.h"
 #include "log.h"
+#include "protocol.h"
 #include "secret.h"
 #include "test_steps.h"
 
@@ -57,14 +58,14 @@ static int count_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		if (r == MAP_OK && !t->first[0])
 			snprintf(t->first, sizeof(t->first), "%s", u.name);
 		if (r == MAP_OK)
-			dir_user_free(&u);
+			dir_user_clear(&u);
 	} else {
 		struct dir_group g;
 		r = ldap_map_group(ld, e, t->domain, &g, NULL, why, sizeof(why));
 		if (r == MAP_OK && !t->first[0])
 			snprintf(t->first, sizeof(t->first), "%s", g.name);
 		if (r == MAP_OK)
-			dir_group_free(&g);
+			dir_group_clear(&g);
 	}
 	if (r == MAP_NOMEM)
 		return -1;
@@ -320,10 +321,7 @@ static int test_domain(struct test_run *r, const struct dir_domain *d)
 	if (u && u->n_groups == 0)
 		test_note(r, "note: %s is in no group besides its primary one; if that is wrong, "
 			  "check member_attr", u->name);
-	if (u) {
-		dir_user_free(u);
-		free(u);
-	}
+	dir_user_destroy(u);
 out:
 	ldap_conn_close(&c);
 	return test_result(r);

@@ -11,15 +11,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ad_names.h"
 #include "dirctl.h"
 #include "fetch.h"
-#include "fetch_ad.h"
 #include "ldap_conn.h"
 #include "ldap_map.h"
 #include "local_accounts.h"
 #include "log.h"
 #include "names.h"
 #include "nesting.h"
+#include "protocol.h"
 #include "test_steps.h"
 
 #define MAX_ENTRIES 8 /* entries of one name looked at */
@@ -63,7 +64,7 @@ static void search_free(struct search *s)
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->v[i].dn);
 		if (s->v[i].mapped == MAP_OK)
-			dir_user_free(&s->v[i].user);
+			dir_user_clear(&s->v[i].user);
 	}
 }
 
@@ -78,9 +79,8 @@ static int served(struct ldap_conn *c, const struct local_accounts *local, const
 	if (u) {
 		snprintf(served_name, namelen, "%s", u->name);
 		*served_uid = u->uid;
-		dir_user_free(u);
-		free(u);
 	}
+	dir_user_destroy(u);
 	return rc;
 }
 
@@ -183,10 +183,10 @@ static void login_steps(struct test_run *r, struct ldap_conn *c,
 		free(dn);
 		return;
 	}
-	enum dir_pam_result res = account_check(&st, (long long)time(NULL), msg, sizeof(msg));
-	bool ok = test_step(r, "account", res == DIR_PAM_OK, res == DIR_PAM_OK ? "not disabled, "
+	enum account_verdict res = account_check(&st, (long long)time(NULL), msg, sizeof(msg));
+	bool ok = test_step(r, "account", res == ACCOUNT_OK, res == ACCOUNT_OK ? "not disabled, "
 			    "locked or expired, no password change due" : msg,
-			    res == DIR_PAM_NEW_AUTHTOK ? "the password must be changed at the next "
+			    res == ACCOUNT_MUST_CHANGE ? "the password must be changed at the next "
 			    "login (allow_password_change)" : "the directory's account state "
 			    "refuses logins; an administrator changes it");
 	test_begin(r);
@@ -271,7 +271,7 @@ static int check_domain(struct test_run *r, const struct dir_domain *d,
 		       "why"))
 		return test_result(r);
 	/* Every entry of that name under base_dn, whatever user_base and user_filter say. */
-	const char *account = d->type == DIR_DOMAIN_AD ? fetch_ad_account(d, name) : name;
+	const char *account = d->type == DIR_DOMAIN_AD ? ad_name_account(d, name) : name;
 	struct search s = { .domain = d };
 	const char *attrs[MAP_MAX_ATTRS];
 	ldap_map_user_attrs(d, attrs, NULL);

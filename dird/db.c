@@ -124,15 +124,13 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 int db_add_user(struct db *db, struct dir_user *u)
 {
 	if (find(db, KEY_USER_NAME, u->name, 0) >= 0 || find(db, KEY_USER_UID, NULL, u->uid) >= 0) {
-		dir_user_free(u);
-		free(u);
+		dir_user_destroy(u);
 		return 1;
 	}
 	size_t n = db->c.n_users;
 	if (n >= UINT32_MAX - 1 || grow((void **)&db->c.users, &db->cap_users, n, sizeof(u)) < 0 ||
 	    map_reserve(db, KEY_USER_NAME, n) < 0 || map_reserve(db, KEY_USER_UID, n) < 0) {
-		dir_user_free(u);
-		free(u);
+		dir_user_destroy(u);
 		return -1;
 	}
 	db->c.users[n] = u;
@@ -145,15 +143,13 @@ int db_add_user(struct db *db, struct dir_user *u)
 int db_add_group(struct db *db, struct dir_group *g)
 {
 	if (find(db, KEY_GROUP_NAME, g->name, 0) >= 0 || find(db, KEY_GROUP_GID, NULL, g->gid) >= 0) {
-		dir_group_free(g);
-		free(g);
+		dir_group_destroy(g);
 		return 1;
 	}
 	size_t n = db->c.n_groups;
 	if (n >= UINT32_MAX - 1 || grow((void **)&db->c.groups, &db->cap_groups, n, sizeof(g)) < 0 ||
 	    map_reserve(db, KEY_GROUP_NAME, n) < 0 || map_reserve(db, KEY_GROUP_GID, n) < 0) {
-		dir_group_free(g);
-		free(g);
+		dir_group_destroy(g);
 		return -1;
 	}
 	db->c.groups[n] = g;
@@ -244,8 +240,7 @@ int db_link_groups(struct db *db)
  * the directory no longer has, or one replaced by a newer copy). */
 static void remove_user_at(struct db *db, size_t i)
 {
-	dir_user_free(db->c.users[i]);
-	free(db->c.users[i]);
+	dir_user_destroy(db->c.users[i]);
 	db->c.users[i] = db->c.users[--db->c.n_users];
 	map_rebuild(db, KEY_USER_NAME, db->c.n_users, db->user_name.n_slots);
 	map_rebuild(db, KEY_USER_UID, db->c.n_users, db->user_uid.n_slots);
@@ -253,8 +248,7 @@ static void remove_user_at(struct db *db, size_t i)
 
 static void remove_group_at(struct db *db, size_t i)
 {
-	dir_group_free(db->c.groups[i]);
-	free(db->c.groups[i]);
+	dir_group_destroy(db->c.groups[i]);
 	db->c.groups[i] = db->c.groups[--db->c.n_groups];
 	map_rebuild(db, KEY_GROUP_NAME, db->c.n_groups, db->group_name.n_slots);
 	map_rebuild(db, KEY_GROUP_GID, db->c.n_groups, db->group_gid.n_slots);
@@ -286,8 +280,7 @@ size_t db_keep_users(struct db *db, bool (*keep)(const struct dir_user *u, void 
 		if (keep(u, arg)) {
 			db->c.users[kept++] = u;
 		} else {
-			dir_user_free(u);
-			free(u);
+			dir_user_destroy(u);
 			dropped++;
 		}
 	}

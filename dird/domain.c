@@ -2,12 +2,15 @@
  * waited on it for half of what a caller may wait); from then on misses for it are answered at once
  * from the cache, and a probe thread tries it again after 1 s, doubling to 60 s.  When a probe
  * gets through, the domain is online again and a refresh brings stale entries up to date. */
+#include "domain.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dird.h"
 #include "log.h"
+#include "refresh.h"
 
 #define MAX_PROBE_DELAY 60
 
@@ -44,6 +47,26 @@ void domain_offline_locked(struct dird *d, size_t i, const char *error)
 	s->contacted = true;
 }
 
+int domain_open(struct dird *d, size_t i, struct ldap_conn *c, char *err, size_t errlen)
+{
+	char prefer[DIR_MAX_URI];
+	pthread_mutex_lock(&d->lock);
+	const struct dir_domain *dom = &d->cfg.domains[i];
+	snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
+	pthread_mutex_unlock(&d->lock);
+	return ldap_conn_open(c, dom, prefer, err, errlen);
+}
+
+void domain_report(struct dird *d, size_t i, const struct ldap_conn *c, bool ok, const char *err)
+{
+	pthread_mutex_lock(&d->lock);
+	if (ok)
+		domain_online_locked(d, i, c->server);
+	else
+		domain_offline_locked(d, i, err);
+	pthread_mutex_unlock(&d->lock);
+}
+
 bool domain_usable_locked(const struct dird *d, size_t i)
 {
 	return d->domains[i].online || !d->domains[i].contacted;
@@ -69,35 +92,27 @@ static void *probe_thread(void *arg)
 	struct dird *d = p->d;
 	size_t i = p->i;
 	free(p);
-	pthread_mutex_lock(&d->lock);
-	const struct dir_domain *dom = &d->cfg.domains[i];
-	char prefer[DIR_MAX_URI];
-	snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
-	pthread_mutex_unlock(&d->lock);
-
 	struct ldap_conn c;
 	char err[512];
-	int rc = ldap_conn_open(&c, dom, prefer, err, sizeof(err));
+	int rc = domain_open(d, i, &c, err, sizeof(err));
 	if (rc == 0)
 		rc = ldap_conn_read_base(&c, err, sizeof(err));
+	domain_report(d, i, &c, rc == 0, err);
+	ldap_conn_close(&c);
 
 	pthread_mutex_lock(&d->lock);
 	struct domain_state *s = &d->domains[i];
 	s->probing = false;
 	d->probes_running--;
-	if (rc == 0) {
-		domain_online_locked(d, i, c.server);
-	} else {
-		snprintf(s->last_error, sizeof(s->last_error), "%s", err);
+	if (rc < 0) {
 		s->probe_delay = s->probe_delay ? s->probe_delay * 2 : 1;
 		if (s->probe_delay > MAX_PROBE_DELAY)
 			s->probe_delay = MAX_PROBE_DELAY;
 		s->next_probe = time(NULL) + s->probe_delay;
-		log_debug("domain %s still offline; next probe in %u s: %s", dom->name,
+		log_debug("domain %s still offline; next probe in %u s: %s", d->cfg.domains[i].name,
 			  s->probe_delay, err);
 	}
 	pthread_mutex_unlock(&d->lock);
-	ldap_conn_close(&c);
 	return NULL;
 }
 

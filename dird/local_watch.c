@@ -2,14 +2,16 @@
  * directory entries that a name or id of theirs now shadows leave the cache at once, not at the
  * next refresh.  Until then libnss_dir would answer for them: initgroups would give a new local
  * account its directory namesake's groups, and a directory group would list it as a member. */
+#include "local_watch.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "dird.h"
 #include "fetch.h"
 #include "local_accounts.h"
 #include "log.h"
+#include "publish.h"
 
 #define CHECK_EVERY_MS 1000
 

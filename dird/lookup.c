@@ -1,11 +1,15 @@
 /* Lookups from NSS callers.  The main thread answers what it can at once (a fresh entry, the
  * negative cache); the worker asks the directory for the rest and for entries due for a
  * refresh (entry_ttl).  When the directory cannot be asked, a stale entry is served as it is. */
+#include "lookup.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ad_names.h"
 #include "dird.h"
+#include "domain.h"
 #include "fetch.h"
 #include "idmap.h"
 #include "log.h"
@@ -52,7 +56,7 @@ static bool resolve_target(const struct dird *d, uint32_t op, const struct buf *
 	t->form = NAME_BARE;
 	if (!t->q.name)
 		return true;
-	if (idmap_canonical_name(&d->cfg, t->q.name, &t->domain, t->name, sizeof(t->name)) ==
+	if (ad_name_canonical(&d->cfg, t->q.name, &t->domain, t->name, sizeof(t->name)) ==
 	    NAME_QUALIFIED) {
 		t->form = NAME_QUALIFIED;
 		t->q.name = t->name;
@@ -64,7 +68,7 @@ static bool resolve_target(const struct dird *d, uint32_t op, const struct buf *
 static bool domain_may_have(const struct dird *d, size_t i, const struct target *t)
 {
 	if (t->q.name)
-		return idmap_domain_takes_name(&d->cfg, i, t->form, t->domain);
+		return ad_name_domain_takes(&d->cfg, i, t->form, t->domain);
 	return idmap_domain_takes_id(&d->cfg.domains[i], t->q.id);
 }
 
@@ -91,9 +95,9 @@ static void encode_group(struct buf *reply, struct dir_group *g, uint32_t ttl)
 		buf_put_bytes(reply, g->encoded.data, g->encoded.len);
 }
 
-/* Encodes db's record into reply: DIR_OK if fresh, LOOKUP_STALE if due for a refresh,
- * LOOKUP_MISS if db does not have it.  Lock held. */
-static uint32_t answer_from_db(struct dird *d, const struct lookup_query *q, struct buf *reply)
+/* Encodes db's record into reply: CACHED_FRESH, CACHED_STALE (due for a refresh), or
+ * CACHED_MISS when db does not have it.  Lock held. */
+static enum cached answer_from_db(struct dird *d, const struct lookup_query *q, struct buf *reply)
 {
 	struct dir_user *u = NULL;
 	struct dir_group *g = NULL;
@@ -106,27 +110,28 @@ static uint32_t answer_from_db(struct dird *d, const struct lookup_query *q, str
 	}
 	if (u) {
 		encode_user(d, q->op, u, reply);
-		return is_fresh(d, u->fetched) ? DIR_OK : LOOKUP_STALE;
+		return is_fresh(d, u->fetched) ? CACHED_FRESH : CACHED_STALE;
 	}
 	if (g) {
 		encode_group(reply, g, d->cfg.entry_ttl);
-		return is_fresh(d, g->fetched) ? DIR_OK : LOOKUP_STALE;
+		return is_fresh(d, g->fetched) ? CACHED_FRESH : CACHED_STALE;
 	}
-	return LOOKUP_MISS;
+	return CACHED_MISS;
 }
 
-uint32_t lookup_cached(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply)
+bool lookup_cached(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply,
+		   enum cached *found)
 {
 	struct target t;
 	if (!resolve_target(d, op, body, &t))
-		return DIR_BADREQ;
+		return false;
 	const struct lookup_query q = t.q;
 	pthread_mutex_lock(&d->lock);
-	uint32_t status = answer_from_db(d, &q, reply);
-	if (status == LOOKUP_MISS && negcache_has(d->negative, op, q.name, q.id))
-		status = DIR_NOTFOUND;
+	*found = answer_from_db(d, &q, reply);
+	if (*found == CACHED_MISS && negcache_has(d->negative, op, q.name, q.id))
+		*found = CACHED_ABSENT;
 	pthread_mutex_unlock(&d->lock);
-	return status;
+	return true;
 }
 
 /* Asks one domain on the worker's connection, reconnecting once if it broke. */
@@ -134,14 +139,11 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 		      const struct lookup_query *q, void **found)
 {
 	struct ldap_conn *c = &d->conns[i];
-	char err[512] = "", prefer[DIR_MAX_URI];
-	pthread_mutex_lock(&d->lock);
-	snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
-	pthread_mutex_unlock(&d->lock);
+	char err[512] = "";
 	int r = -1;
 	unsigned skipped = 0;
 	for (int attempt = 0; attempt < 2 && r < 0; attempt++) {
-		if (!c->ld && ldap_conn_open(c, &d->cfg.domains[i], prefer, err, sizeof(err)) < 0)
+		if (!c->ld && domain_open(d, i, c, err, sizeof(err)) < 0)
 			break;
 		r = is_user_op(q->op) ?
 			    fetch_user(c, local, q->name, q->id, (struct dir_user **)found, err, sizeof(err)) :
@@ -152,11 +154,8 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 	}
 	pthread_mutex_lock(&d->lock);
 	d->domains[i].skipped_members += skipped;
-	if (r >= 0)
-		domain_online_locked(d, i, c->server);
-	else
-		domain_offline_locked(d, i, err);
 	pthread_mutex_unlock(&d->lock);
+	domain_report(d, i, c, r >= 0, err);
 	return r;
 }
 
@@ -228,21 +227,21 @@ static void record_absence(struct dird *d, const struct lookup_query *q)
 
 uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply)
 {
+	/* It may have been fetched while this query waited in the queue. */
 	struct target t;
-	if (!resolve_target(d, op, body, &t))
+	enum cached cached;
+	if (!resolve_target(d, op, body, &t) || !lookup_cached(d, op, body, reply, &cached))
 		return DIR_BADREQ;
 	const struct lookup_query q = t.q;
-	/* It may have been fetched while this query waited in the queue. */
-	uint32_t cached = lookup_cached(d, op, body, reply);
-	if (cached != LOOKUP_MISS && cached != LOOKUP_STALE)
-		return cached;
+	if (cached == CACHED_FRESH || cached == CACHED_ABSENT)
+		return cached == CACHED_FRESH ? DIR_OK : DIR_NOTFOUND;
 	/* Local names and ids never go to the directory.  Without the files nothing new is served:
 	 * it could be a local account's name or id. */
 	struct local_accounts local;
 	char err[512];
 	if (local_accounts_load(&local, err, sizeof(err)) < 0) {
 		log_error("%s: the directory is not asked until it can be read", err);
-		return cached == LOOKUP_STALE ? DIR_OK : DIR_UNAVAIL;
+		return cached == CACHED_STALE ? DIR_OK : DIR_UNAVAIL;
 	}
 	const struct local_set *mine = is_user_op(op) ? &local.users : &local.groups;
 	if (q.name ? local_set_has_name(mine, q.name) : local_set_has_id(mine, q.id)) {
@@ -279,7 +278,7 @@ uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, s
 	if (found_it)
 		return DIR_OK;
 	if (unanswered) /* the stale copy, if any, is the best answer there is */
-		return cached == LOOKUP_STALE ? DIR_OK : DIR_UNAVAIL;
+		return cached == CACHED_STALE ? DIR_OK : DIR_UNAVAIL;
 	record_absence(d, &q);
 	return DIR_NOTFOUND;
 }

@@ -17,11 +17,18 @@
 
 #include "clients.h"
 #include "dird.h"
+#include "domain.h"
 #include "fileutil.h"
+#include "local_watch.h"
 #include "log.h"
+#include "notify.h"
 #include "protocol.h"
+#include "publish.h"
+#include "refresh.h"
+#include "server.h"
 #include "ticket_renew.h"
 #include "userdb.h"
+#include "worker.h"
 
 /* How long inserted cache misses wait before the index is rewritten: several misses in a row
  * (an `ls -l` of a directory) cost one rewrite. */

@@ -1,5 +1,7 @@
 /* Readiness for systemd (Type=notify): "READY=1" to $NOTIFY_SOCKET, the datagram protocol
  * sd_notify(3) speaks, without linking libsystemd.  Nothing happens without NOTIFY_SOCKET. */
+#include "notify.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +10,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "dird.h"
 #include "log.h"
 
 void notify_ready(void)

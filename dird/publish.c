@@ -1,4 +1,6 @@
 /* Getting the db to the files readers use: the NSS index and the tdb cache. */
+#include "publish.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>

@@ -1,5 +1,7 @@
 /* Full refreshes: a thread reads every domain into a new db with its own connections, writes
  * the files, and swaps the db in.  A failed refresh leaves the previous cache as it was. */
+#include "refresh.h"
+
 #include <inttypes.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -7,9 +9,11 @@
 #include <string.h>
 
 #include "dird.h"
-#include "fetch.h"
+#include "domain.h"
+#include "fetch_all.h"
 #include "log.h"
 #include "protocol.h"
+#include "publish.h"
 #include "root_dse.h"
 
 #define MAX_RETRY_DELAY 60
@@ -34,31 +38,25 @@ static int fill(struct dird *d, const struct local_accounts *local, struct db *d
 	for (size_t i = 0; i < d->cfg.n_domains; i++) {
 		const struct dir_domain *dom = &d->cfg.domains[i];
 		struct ldap_conn c;
-		char err[512], prefer[DIR_MAX_URI];
-		pthread_mutex_lock(&d->lock);
-		snprintf(prefer, sizeof(prefer), "%s", d->domains[i].server);
-		pthread_mutex_unlock(&d->lock);
+		char err[512];
 		struct fetch_counts counts = { 0, 0, 0 };
-		if (ldap_conn_open(&c, dom, prefer, err, sizeof(err)) < 0 ||
-		    fetch_all(&c, local, db, &d->refresh_progress, &counts, err, sizeof(err)) < 0) {
-			ldap_conn_close(&c);
-			log_error("refresh of %s failed: %s", dom->name, err);
-			pthread_mutex_lock(&d->lock);
-			domain_offline_locked(d, i, err);
-			pthread_mutex_unlock(&d->lock);
-			return -1;
-		}
+		bool ok = domain_open(d, i, &c, err, sizeof(err)) == 0 &&
+			  fetch_all(&c, local, db, &d->refresh_progress, &counts, err, sizeof(err)) == 0;
 		long long offset = 0;
-		bool clock_known = dom->type == DIR_DOMAIN_AD && dc_clock_offset(&c, &offset);
+		bool clock_known = ok && dom->type == DIR_DOMAIN_AD && dc_clock_offset(&c, &offset);
+		if (!ok)
+			log_error("refresh of %s failed: %s", dom->name, err);
+		domain_report(d, i, &c, ok, err);
+		ldap_conn_close(&c);
+		if (!ok)
+			return -1;
 		pthread_mutex_lock(&d->lock);
-		domain_online_locked(d, i, c.server);
 		d->domains[i].duplicates = counts.duplicates;
 		d->domains[i].refused = counts.refused;
 		d->domains[i].skipped_members = counts.skipped_members;
 		d->domains[i].clock_known = clock_known;
 		d->domains[i].clock_offset = offset;
 		pthread_mutex_unlock(&d->lock);
-		ldap_conn_close(&c);
 	}
 	return db_link_groups(db);
 }

@@ -2,11 +2,15 @@
  * never waits on the network.  It posts each reply for the main loop to write to its client
  * (clients.c).  A caller that gave up (nss_timeout) finds nothing; the answer is cached for
  * the next one. */
+#include "worker.h"
+
 #include <stdlib.h>
 
 #include "dird.h"
 #include "log.h"
+#include "lookup.h"
 #include "protocol.h"
+#include "server.h"
 
 /* More waiting misses than this are answered UNAVAIL at once: the directory is not keeping up,
  * and every one of those callers would give up before its turn. */

@@ -10,11 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include "ldap_uri.h"
-#include "names.h"
+#include "config_keys.h"
 #include "secret.h"
 
 #define MAX_SECRET 4096
@@ -38,596 +36,59 @@ static int fail(struct parse *ps, const char *fmt, ...)
 	return -1;
 }
 
-static int set_string(struct parse *ps, char **dst, const char *key, const char *v)
+/* The section being read: its kind, the struct its keys set, and its name for messages. */
+struct section {
+	enum conf_section kind;
+	void *base;
+	char label[300];	/* "global", "domain/NAME"... */
+	bool seen_global, seen_kerberos;
+};
+
+static int set_value(struct parse *ps, const struct conf_key *k, void *base, const char *value)
 {
-	if (!*v)
-		return fail(ps, "%s: empty value", key);
-	char *copy = strdup(v);
-	if (!copy)
-		return fail(ps, "out of memory");
-	free(*dst);
-	*dst = copy;
+	char why[DIR_CONF_MAX_LINE + 256];
+	if (k->set(k, base, value, why, sizeof(why)) < 0)
+		return fail(ps, "%s", why);
 	return 0;
 }
 
-static int set_path(struct parse *ps, char **dst, const char *key, const char *v)
+/* Sets the key `name` of the section being read (sec->kind, its struct at sec->base). */
+static int set_key(struct parse *ps, const struct section *sec, const char *name, const char *value)
 {
-	if (v[0] != '/')
-		return fail(ps, "%s: '%s' is not an absolute path", key, v);
-	if (strlen(v) >= PATH_MAX)
-		return fail(ps, "%s: path too long", key);
-	return set_string(ps, dst, key, v);
+	const struct conf_key *k = dir_conf_key(sec->kind, name);
+	if (!k)
+		return fail(ps, "unknown key '%s' in [%s]", name, sec->label);
+	return set_value(ps, k, sec->base, value);
 }
 
-static void free_list(char ***v, size_t *n)
-{
-	for (size_t i = 0; i < *n; i++)
-		free((*v)[i]);
-	free(*v);
-	*v = NULL;
-	*n = 0;
-}
+/* Which defaults a section gets when: its numbers, yes/no and choices before it is read (the file
+ * may change them), its strings and lists once it has been (the AD ones first for type = ad). */
+enum defaults { DEFAULT_SCALARS, DEFAULT_UNSET, DEFAULT_UNSET_AD };
 
-/* Names separated by commas or blanks, each a valid account name. */
-static int set_name_list(struct parse *ps, char ***dst, size_t *n, const char *key, const char *v)
+static bool is_unset(const struct conf_key *k, const void *base)
 {
-	free_list(dst, n);
-	while (*v) {
-		size_t len = strcspn(v, ", \t");
-		if (len) {
-			char *name = strndup(v, len);
-			char **grown = name ? realloc(*dst, (*n + 1) * sizeof(**dst)) : NULL;
-			if (!grown) {
-				free(name);
-				return fail(ps, "out of memory");
-			}
-			*dst = grown;
-			(*dst)[(*n)++] = name;
-			if (!dir_valid_name(name))
-				return fail(ps, "%s: '%s' is not a valid group name", key, name);
-		}
-		v += len;
-		v += strspn(v, ", \t");
+	const char *field = (const char *)base + k->offset;
+	switch (k->storage) {
+	case CONF_STRING: return !*(char *const *)field;
+	case CONF_LIST: return !*(const size_t *)((const char *)base + k->count_offset);
+	case CONF_STRINGS: return !((const struct dir_strings *)field)->n;
+	default: return false;
 	}
-	if (!*n)
-		return fail(ps, "%s: empty value", key);
+}
+
+static int apply_defaults(struct parse *ps, enum conf_section section, void *base, enum defaults which)
+{
+	for (size_t i = 0; i < dir_conf_n_keys; i++) {
+		const struct conf_key *k = &dir_conf_keys[i];
+		const char *def = which == DEFAULT_UNSET_AD ? k->ad_def : k->def;
+		if (k->section != section || !def ||
+		    (which == DEFAULT_SCALARS) != (k->storage == CONF_SCALAR) ||
+		    (which != DEFAULT_SCALARS && !is_unset(k, base)))
+			continue;
+		if (set_value(ps, k, base, def) < 0)
+			return -1; /* out of memory: the table's defaults are valid */
+	}
 	return 0;
-}
-
-/* An attribute description: a name of letters, digits and '-' starting with a letter, or an
- * OID (options such as ";range=..." are not ones we would want). */
-static bool valid_attr_name(const char *v, size_t len)
-{
-	bool ok = len && len <= 64 && (isalpha((unsigned char)v[0]) || isdigit((unsigned char)v[0]));
-	for (size_t i = 0; ok && i < len; i++)
-		ok = isalnum((unsigned char)v[i]) || v[i] == '-' || v[i] == '.';
-	return ok;
-}
-
-static int set_attr_name(struct parse *ps, char **dst, const char *key, const char *v)
-{
-	if (!valid_attr_name(v, strlen(v)))
-		return fail(ps, "%s: '%s' is not an attribute name", key, v);
-	return set_string(ps, dst, key, v);
-}
-
-/* member_attr: attribute names separated by commas or blanks, each once. */
-static int set_member_attrs(struct parse *ps, struct dir_attrs *a, const char *key, const char *v)
-{
-	free_list(&a->member, &a->n_member);
-	if (!(a->member = calloc(DIR_MAX_MEMBER_ATTRS, sizeof(char *))))
-		return fail(ps, "out of memory");
-	for (v += strspn(v, ", \t"); *v; v += strspn(v, ", \t")) {
-		size_t len = strcspn(v, ", \t");
-		if (!valid_attr_name(v, len))
-			return fail(ps, "%s: '%.*s' is not an attribute name", key, (int)len, v);
-		for (size_t i = 0; i < a->n_member; i++)
-			if (strlen(a->member[i]) == len && !strncasecmp(a->member[i], v, len))
-				return fail(ps, "%s: %.*s is named twice", key, (int)len, v);
-		if (a->n_member == DIR_MAX_MEMBER_ATTRS)
-			return fail(ps, "%s: more than %d attributes", key, DIR_MAX_MEMBER_ATTRS);
-		if (!(a->member[a->n_member] = strndup(v, len)))
-			return fail(ps, "out of memory");
-		a->n_member++;
-		v += len;
-	}
-	if (!a->n_member)
-		return fail(ps, "%s: empty value", key);
-	return 0;
-}
-
-/* An LDAP filter in parentheses with balanced parentheses; the server checks the rest. */
-static int set_filter(struct parse *ps, char **dst, const char *key, const char *v)
-{
-	int depth = 0;
-	bool closed_early = false;
-	for (const char *p = v; *p; p++) {
-		if (*p == '(')
-			depth++;
-		else if (*p == ')' && --depth == 0 && p[1])
-			closed_early = true;
-		if (depth < 0)
-			break;
-	}
-	if (v[0] != '(' || depth != 0 || closed_early)
-		return fail(ps, "%s: '%s' is not an LDAP filter in parentheses, like (memberOf=...)", key, v);
-	return set_string(ps, dst, key, v);
-}
-
-static int set_uint(struct parse *ps, unsigned long *dst, const char *key, const char *v,
-		    unsigned long lo, unsigned long hi)
-{
-	if (!dir_conf_uint(v, lo, hi, dst))
-		return fail(ps, "%s: '%s' is not a whole number from %lu to %lu", key, v, lo, hi);
-	return 0;
-}
-
-static int set_bool(struct parse *ps, bool *dst, const char *key, const char *v)
-{
-	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1"))
-		*dst = true;
-	else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0"))
-		*dst = false;
-	else
-		return fail(ps, "%s: '%s' is not yes or no", key, v);
-	return 0;
-}
-
-static int set_seconds_ms(struct parse *ps, unsigned *dst, const char *key, const char *v,
-			  unsigned lo_ms, unsigned hi_ms)
-{
-	if (!dir_conf_seconds_ms(v, lo_ms, hi_ms, dst))
-		return fail(ps, "%s: '%s' is not a number of seconds from %u.%03u to %u", key, v,
-			    lo_ms / 1000, lo_ms % 1000, hi_ms / 1000);
-	return 0;
-}
-
-/* The absolute path of a socket: its file name is the userdb service name clients ask for. */
-static int set_userdb_socket(struct parse *ps, char **dst, const char *key, const char *v)
-{
-	const char *name = strrchr(v, '/');
-	if (v[0] != '/' || !name[1] || !strcmp(name, "/.") || !strcmp(name, "/.."))
-		return fail(ps, "%s: '%s' is not the absolute path of a socket", key, v);
-	if (strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-		return fail(ps, "%s: path too long for a socket", key);
-	return set_string(ps, dst, key, v);
-}
-
-static int add_string(struct parse *ps, struct dir_strings *dst, const char *v, size_t len)
-{
-	char *copy = strndup(v, len);
-	char **grown = copy ? realloc(dst->v, (dst->n + 1) * sizeof(*dst->v)) : NULL;
-	if (!grown) {
-		free(copy);
-		return fail(ps, "out of memory");
-	}
-	dst->v = grown;
-	dst->v[dst->n++] = copy;
-	return 0;
-}
-
-static void free_strings(struct dir_strings *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
-}
-
-bool dir_config_valid_server(const char *s)
-{
-	const char *port;
-	if (*s == '[') {
-		const char *end = strchr(s, ']');
-		if (!end || end == s + 1)
-			return false;
-		for (const char *p = s + 1; p < end; p++)
-			if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
-				return false;
-		port = end + 1;
-	} else {
-		size_t n = strcspn(s, ":");
-		if (!n || n > 253)
-			return false;
-		for (size_t i = 0; i < n; i++)
-			if (!isalnum((unsigned char)s[i]) && !strchr(".-_", s[i]))
-				return false;
-		port = s + n;
-	}
-	unsigned long number;
-	return !*port || (*port == ':' && dir_conf_uint(port + 1, 1, 65535, &number));
-}
-
-/* Servers separated by commas or blanks, each valid_server. */
-static int set_servers(struct parse *ps, struct dir_strings *dst, const char *key, const char *v)
-{
-	free_strings(dst);
-	while (*v) {
-		size_t len = strcspn(v, ", \t");
-		if (len) {
-			if (add_string(ps, dst, v, len) < 0)
-				return -1;
-			if (!dir_config_valid_server(dst->v[dst->n - 1]))
-				return fail(ps, "%s: '%s' is not a host, host:port or [address]:port", key,
-					    dst->v[dst->n - 1]);
-		}
-		v += len;
-		v += strspn(v, ", \t");
-	}
-	if (!dst->n)
-		return fail(ps, "%s: empty value", key);
-	return 0;
-}
-
-/* One relation of krb5.conf's [libdefaults] or [appdefaults], "tag = value", kept as
- * "tag = value" with single spaces.  A value may not open a {...} subsection (one line cannot
- * hold one): libkrb5 opens one for a value that starts with '{'.  Braces further in are text,
- * as in default_ccache_name = FILE:/tmp/krb5cc_%{uid}; no '}' can close anything, since the
- * line starts with the tag. */
-static int add_krb5_line(struct parse *ps, struct dir_strings *dst, const char *key, const char *v)
-{
-	size_t tag = strcspn(v, " \t=");
-	const char *value = v + tag + strspn(v + tag, " \t");
-	bool ok = tag > 0 && *value == '=';
-	for (size_t i = 0; ok && i < tag; i++)
-		ok = isalnum((unsigned char)v[i]) || v[i] == '_' || v[i] == '-';
-	if (ok) {
-		value++;
-		value += strspn(value, " \t");
-		ok = *value && *value != '{';
-	}
-	if (!ok)
-		return fail(ps, "%s: '%s' is not a krb5.conf relation 'tag = value' (like "
-			    "ticket_lifetime = 24h) on one line", key, v);
-	char line[DIR_CONF_MAX_LINE + 4];
-	int n = snprintf(line, sizeof(line), "%.*s = %s", (int)tag, v, value);
-	return add_string(ps, dst, line, (size_t)n);
-}
-
-/* [kerberos]: what krb5.conf gets besides the realms, and the host keytab.  libdefaults and
- * appdefaults may be given many times, one relation each. */
-static int set_kerberos(struct parse *ps, struct dir_config *c, const char *k, const char *v)
-{
-	if (!strcmp(k, "keytab"))
-		return set_path(ps, &c->host_keytab, k, v);
-	if (!strcmp(k, "libdefaults"))
-		return add_krb5_line(ps, &c->krb5_libdefaults, k, v);
-	if (!strcmp(k, "appdefaults"))
-		return add_krb5_line(ps, &c->krb5_appdefaults, k, v);
-	return fail(ps, "unknown key '%s' in [kerberos]", k);
-}
-
-static int set_realm_key(struct parse *ps, struct dir_realm *r, const char *k, const char *v)
-{
-	if (!strcmp(k, "kdc"))
-		return set_servers(ps, &r->kdc, k, v);
-	if (!strcmp(k, "admin_server"))
-		return set_servers(ps, &r->admin_server, k, v);
-	if (!strcmp(k, "kpasswd_server"))
-		return set_servers(ps, &r->kpasswd_server, k, v);
-	if (!strcmp(k, "local_users"))
-		return set_bool(ps, &r->local_users, k, v);
-	return fail(ps, "unknown key '%s' in [realm/%s]", k, r->name);
-}
-
-static int set_global(struct parse *ps, struct dir_config *c, const char *k, const char *v)
-{
-	unsigned long n;
-	if (!strcmp(k, "cache_dir"))
-		return set_path(ps, &c->cache_dir, k, v);
-	if (!strcmp(k, "cache_credentials"))
-		return set_bool(ps, &c->cache_credentials, k, v);
-	if (!strcmp(k, "offline_credentials_expiration")) {
-		if (set_uint(ps, &n, k, v, 0, 3650) < 0)
-			return -1;
-		c->offline_credentials_expiration = (unsigned)n;
-		return 0;
-	}
-	if (!strcmp(k, "krb5_config"))
-		return set_path(ps, &c->krb5_config, k, v);
-	if (!strcmp(k, "krb5_ccache_dir"))
-		return set_path(ps, &c->krb5_ccache_dir, k, v);
-	if (!strcmp(k, "run_dir"))
-		return set_path(ps, &c->run_dir, k, v);
-	if (!strcmp(k, "state_dir"))
-		return set_path(ps, &c->state_dir, k, v);
-	if (!strcmp(k, "refresh_interval")) {
-		if (set_uint(ps, &n, k, v, 60, 31536000) < 0)
-			return -1;
-		c->refresh_interval = (unsigned)n;
-		return 0;
-	}
-	if (!strcmp(k, "enumerate"))
-		return set_bool(ps, &c->enumerate, k, v);
-	if (!strcmp(k, "entry_ttl")) {
-		if (set_uint(ps, &n, k, v, 0, 31536000) < 0)
-			return -1;
-		c->entry_ttl = (unsigned)n;
-		return 0;
-	}
-	if (!strcmp(k, "negative_ttl")) {
-		if (set_uint(ps, &n, k, v, 0, DIR_NEGATIVE_TTL_MAX) < 0)
-			return -1;
-		c->negative_ttl = (unsigned)n;
-		return 0;
-	}
-	if (!strcmp(k, "nss_timeout"))
-		return set_seconds_ms(ps, &c->nss_timeout_ms, k, v, DIR_NSS_TIMEOUT_MIN_MS,
-				      DIR_NSS_TIMEOUT_MAX_MS);
-	if (!strcmp(k, "userdb_socket"))
-		return set_userdb_socket(ps, &c->userdb_socket, k, v);
-	if (!strcmp(k, "userdb_enumerate"))
-		return set_bool(ps, &c->userdb_enumerate, k, v);
-	if (!strcmp(k, "log_level")) {
-		static const char *const names[] = { "error", "warning", "info", "debug" };
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (!strcasecmp(v, names[i])) {
-				c->log_level = (enum dir_log_level)i;
-				return 0;
-			}
-		return fail(ps, "log_level: '%s' is not error, warning, info or debug", v);
-	}
-	return fail(ps, "unknown key '%s' in [global]", k);
-}
-
-static bool has_lower(const char *s)
-{
-	for (; *s; s++)
-		if (islower((unsigned char)*s))
-			return true;
-	return false;
-}
-
-/* s in upper case, for a message (cut to fit out). */
-static void to_upper(const char *s, char *out, size_t outlen)
-{
-	size_t i = 0;
-	for (; s[i] && i + 1 < outlen; i++)
-		out[i] = (char)toupper((unsigned char)s[i]);
-	out[i] = '\0';
-}
-
-static int set_realm(struct parse *ps, char **dst, const char *key, const char *v)
-{
-	for (const char *p = v; *p; p++)
-		if (*p == '@' || *p == '/' || *p == '\\' || isspace((unsigned char)*p))
-			return fail(ps, "%s: '%s' is not a realm name", key, v);
-	return set_string(ps, dst, key, v);
-}
-
-/* A NetBIOS domain name: 1-15 letters, digits, '-' or '_' (served names start with it). */
-static int set_workgroup(struct parse *ps, char **dst, const char *key, const char *v)
-{
-	size_t n = strlen(v);
-	bool ok = n >= 1 && n <= 15;
-	for (const char *p = v; ok && *p; p++)
-		ok = isalnum((unsigned char)*p) || *p == '-' || *p == '_';
-	if (!ok)
-		return fail(ps, "%s: '%s' is not a NetBIOS domain name (1-15 letters, digits, '-', '_')",
-			    key, v);
-	if (set_string(ps, dst, key, v) < 0)
-		return -1;
-	for (char *p = *dst; *p; p++)
-		*p = (char)toupper((unsigned char)*p);
-	return 0;
-}
-
-#define IDMAP_MIN 1000u
-#define IDMAP_MAX 2147000000u
-#define IDMAP_MIN_SIZE 10000u
-
-/* LOW-HIGH: low < high, at least IDMAP_MIN_SIZE ids, inside IDMAP_MIN..IDMAP_MAX. */
-static int set_idmap_range(struct parse *ps, struct dir_domain *d, const char *key, const char *v)
-{
-	char *end;
-	errno = 0;
-	if (!isdigit((unsigned char)v[0]))
-		return fail(ps, "%s: '%s' is not LOW-HIGH", key, v);
-	unsigned long long low = strtoull(v, &end, 10);
-	if (errno || *end != '-' || !isdigit((unsigned char)end[1]))
-		return fail(ps, "%s: '%s' is not LOW-HIGH", key, v);
-	unsigned long long high = strtoull(end + 1, &end, 10);
-	if (errno || *end)
-		return fail(ps, "%s: '%s' is not LOW-HIGH", key, v);
-	if (low >= high)
-		return fail(ps, "%s: %llu is not below %llu", key, low, high);
-	if (low < IDMAP_MIN || high > IDMAP_MAX)
-		return fail(ps, "%s: %s is not inside %u-%u", key, v, IDMAP_MIN, IDMAP_MAX);
-	if (high - low + 1 < IDMAP_MIN_SIZE)
-		return fail(ps, "%s: %s holds fewer than %u ids", key, v, IDMAP_MIN_SIZE);
-	d->idmap_low = (uint32_t)low;
-	d->idmap_high = (uint32_t)high;
-	return 0;
-}
-
-static int set_domain(struct parse *ps, struct dir_domain *d, const char *k, const char *v)
-{
-	unsigned long n;
-	if (!strcmp(k, "type")) {
-		if (!strcmp(v, "ldap"))
-			d->type = DIR_DOMAIN_LDAP;
-		else if (!strcmp(v, "ad"))
-			d->type = DIR_DOMAIN_AD;
-		else
-			return fail(ps, "type: '%s' is not ldap or ad", v);
-		return 0;
-	}
-	if (!strcmp(k, "realm"))
-		return set_realm(ps, &d->realm, k, v);
-	if (!strcmp(k, "workgroup"))
-		return set_workgroup(ps, &d->workgroup, k, v);
-	if (!strcmp(k, "use_default_domain"))
-		return set_bool(ps, &d->use_default_domain, k, v);
-	if (!strcmp(k, "idmap")) {
-		if (!strcmp(v, "rid"))
-			d->idmap = DIR_IDMAP_RID;
-		else if (!strcmp(v, "ad"))
-			d->idmap = DIR_IDMAP_AD;
-		else
-			return fail(ps, "idmap: '%s' is not rid or ad", v);
-		return 0;
-	}
-	if (!strcmp(k, "idmap_range"))
-		return set_idmap_range(ps, d, k, v);
-	if (!strcmp(k, "machine_password_max_age")) {
-		if (set_uint(ps, &n, k, v, 0, 3650) < 0)
-			return -1;
-		d->machine_password_max_age = (unsigned)n;
-		return 0;
-	}
-	if (!strcmp(k, "uri")) {
-		if (!strcmp(v, "_srv_")) {
-			d->discover = true;
-			return 0;
-		}
-		char why[1200];
-		if (dir_ldap_uris_check(v, why, sizeof(why)) < 0)
-			return fail(ps, "uri: %s (or uri = _srv_ to find servers in DNS)", why);
-		return set_string(ps, &d->uri, k, v);
-	}
-	if (!strcmp(k, "discover"))
-		return set_bool(ps, &d->discover, k, v);
-	if (!strcmp(k, "dns_domain"))
-		return set_string(ps, &d->dns_domain, k, v);
-	if (!strcmp(k, "base_dn"))
-		return set_string(ps, &d->base_dn, k, v);
-	if (!strcmp(k, "user_base"))
-		return set_string(ps, &d->user_base, k, v);
-	if (!strcmp(k, "group_base"))
-		return set_string(ps, &d->group_base, k, v);
-	if (!strcmp(k, "bind_dn"))
-		return set_string(ps, &d->bind_dn, k, v);
-	if (!strcmp(k, "bind_password_file"))
-		return set_path(ps, &d->bind_password_file, k, v);
-	if (!strcmp(k, "schema")) {
-		if (!strcmp(v, "rfc2307"))
-			d->schema = DIR_SCHEMA_RFC2307;
-		else if (!strcmp(v, "rfc2307bis"))
-			d->schema = DIR_SCHEMA_RFC2307BIS;
-		else
-			return fail(ps, "schema: '%s' is not rfc2307 or rfc2307bis", v);
-		return 0;
-	}
-	if (!strcmp(k, "user_scope") || !strcmp(k, "group_scope")) {
-		enum dir_scope *dst = k[0] == 'u' ? &d->user_scope : &d->group_scope;
-		if (!strcmp(v, "sub"))
-			*dst = DIR_SCOPE_SUB;
-		else if (!strcmp(v, "one"))
-			*dst = DIR_SCOPE_ONE;
-		else if (!strcmp(v, "base"))
-			*dst = DIR_SCOPE_BASE;
-		else
-			return fail(ps, "%s: '%s' is not sub, one or base", k, v);
-		return 0;
-	}
-	if (!strcmp(k, "user_filter"))
-		return set_filter(ps, &d->user_filter, k, v);
-	if (!strcmp(k, "group_filter"))
-		return set_filter(ps, &d->group_filter, k, v);
-	if (!strcmp(k, "sync_groups"))
-		return set_name_list(ps, &d->sync_groups, &d->n_sync_groups, k, v);
-	static const struct {
-		const char *key;
-		size_t offset;
-	} attr_keys[] = {
-		{ "user_name_attr", offsetof(struct dir_attrs, user_name) },
-		{ "uid_attr", offsetof(struct dir_attrs, uid) },
-		{ "gid_attr", offsetof(struct dir_attrs, gid) },
-		{ "gecos_attr", offsetof(struct dir_attrs, gecos) },
-		{ "home_attr", offsetof(struct dir_attrs, home) },
-		{ "shell_attr", offsetof(struct dir_attrs, shell) },
-		{ "email_attr", offsetof(struct dir_attrs, email) },
-		{ "group_name_attr", offsetof(struct dir_attrs, group_name) },
-		{ "ssh_key_attr", offsetof(struct dir_attrs, ssh_key) },
-	};
-	if (!strcmp(k, "member_attr"))
-		return set_member_attrs(ps, &d->attrs, k, v);
-	for (size_t i = 0; i < sizeof(attr_keys) / sizeof(attr_keys[0]); i++)
-		if (!strcmp(k, attr_keys[i].key))
-			return set_attr_name(ps, (char **)((char *)&d->attrs + attr_keys[i].offset), k, v);
-	if (!strcmp(k, "min_id")) {
-		if (set_uint(ps, &n, k, v, 0, 4294967294UL) < 0)
-			return -1;
-		d->min_id = (uint32_t)n;
-		return 0;
-	}
-	if (!strcmp(k, "default_shell"))
-		return set_path(ps, &d->default_shell, k, v);
-	if (!strcmp(k, "home_template")) {
-		if (v[0] != '/' && v[0] != '%')
-			return fail(ps, "home_template: '%s' does not start with / or a %% token", v);
-		return set_string(ps, &d->home_template, k, v);
-	}
-	if (!strcmp(k, "timeout")) {
-		if (set_uint(ps, &n, k, v, DIR_TIMEOUT_MIN, DIR_TIMEOUT_MAX) < 0)
-			return -1;
-		d->timeout = (unsigned)n;
-		return 0;
-	}
-	if (!strcmp(k, "page_size")) {
-		if (set_uint(ps, &n, k, v, 1, 100000) < 0)
-			return -1;
-		d->page_size = (unsigned)n;
-		return 0;
-	}
-	if (!strcmp(k, "auth")) {
-		if (!strcmp(v, "ldap"))
-			d->auth = DIR_AUTH_LDAP;
-		else if (!strcmp(v, "krb5"))
-			d->auth = DIR_AUTH_KRB5;
-		else
-			return fail(ps, "auth: '%s' is not ldap or krb5", v);
-		return 0;
-	}
-	if (!strcmp(k, "keytab"))
-		return set_path(ps, &d->keytab, k, v);
-	if (!strcmp(k, "sasl_authid"))
-		return set_string(ps, &d->sasl_authid, k, v);
-	if (!strcmp(k, "tls")) {
-		if (strcmp(v, "starttls") && strcmp(v, "none"))
-			return fail(ps, "tls: '%s' is not starttls or none (ldaps:// uris use TLS anyway)", v);
-		d->starttls = !strcmp(v, "starttls");
-		return 0;
-	}
-	if (!strcmp(k, "allow_insecure_bind"))
-		return set_bool(ps, &d->allow_insecure_bind, k, v);
-	if (!strcmp(k, "tls_ca_file"))
-		return set_path(ps, &d->tls_ca_file, k, v);
-	if (!strcmp(k, "tls_ca_dir"))
-		return set_path(ps, &d->tls_ca_dir, k, v);
-	if (!strcmp(k, "tls_cert_file"))
-		return set_path(ps, &d->tls_cert_file, k, v);
-	if (!strcmp(k, "tls_key_file"))
-		return set_path(ps, &d->tls_key_file, k, v);
-	if (!strcmp(k, "tls_reqcert")) {
-		static const char *const names[] = { "never", "allow", "try", "demand" };
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (!strcmp(v, names[i])) {
-				d->tls_reqcert = (enum dir_tls_reqcert)i;
-				return 0;
-			}
-		return fail(ps, "tls_reqcert: '%s' is not never, allow, try or demand", v);
-	}
-	if (!strcmp(k, "allow_password_change"))
-		return set_bool(ps, &d->allow_password_change, k, v);
-	if (!strcmp(k, "krb5_realm")) {
-		char upper[256];
-		to_upper(v, upper, sizeof(upper));
-		if (has_lower(v))
-			return fail(ps, "krb5_realm: '%s' has lower case letters: Kerberos realms are "
-				    "upper case (krb5_realm = %s)", v, upper);
-		return set_realm(ps, &d->krb5_realm, k, v);
-	}
-	if (!strcmp(k, "keytab_principal"))
-		return set_string(ps, &d->keytab_principal, k, v);
-	if (!strcmp(k, "krb5_keytab"))
-		return set_path(ps, &d->krb5_keytab, k, v);
-	if (!strcmp(k, "access_groups"))
-		return set_name_list(ps, &d->access_groups, &d->n_access_groups, k, v);
-	if (!strcmp(k, "access_filter"))
-		return set_filter(ps, &d->access_filter, k, v);
-	return fail(ps, "unknown key '%s' in [domain/%s]", k, d->name);
 }
 
 static bool valid_domain_name(const char *s)
@@ -652,13 +113,6 @@ static bool valid_realm_name(const char *s)
 	return true;
 }
 
-/* The section being read: [global] (both NULL, !kerberos), [kerberos], a domain or a realm. */
-struct section {
-	bool seen_global, seen_kerberos;
-	bool kerberos;
-	struct dir_domain *domain;
-	struct dir_realm *realm;
-};
 
 static int start_realm(struct parse *ps, struct dir_config *c, const char *name,
 		       struct section *sec)
@@ -666,9 +120,9 @@ static int start_realm(struct parse *ps, struct dir_config *c, const char *name,
 	if (!valid_realm_name(name))
 		return fail(ps, "[realm/%s]: not a realm name (letters, digits, '.', '-', '_', as "
 			    "EXAMPLE.LAN)", name);
-	if (has_lower(name)) {
+	if (dir_conf_has_lower(name)) {
 		char upper[256];
-		to_upper(name, upper, sizeof(upper));
+		dir_conf_upper(name, upper, sizeof(upper));
 		return fail(ps, "[realm/%s]: Kerberos realms are upper case: [realm/%s]", name, upper);
 	}
 	for (size_t i = 0; i < c->n_realms; i++)
@@ -684,25 +138,23 @@ static int start_realm(struct parse *ps, struct dir_config *c, const char *name,
 		return fail(ps, "out of memory");
 	c->n_realms++;
 	r->conf_line = ps->line;
-	sec->realm = r;
-	return 0;
+	sec->kind = CONF_REALM;
+	sec->base = r;
+	snprintf(sec->label, sizeof(sec->label), "realm/%s", name);
+	return apply_defaults(ps, CONF_REALM, r, DEFAULT_SCALARS);
 }
 
 static int start_section(struct parse *ps, struct dir_config *c, char *name, struct section *sec)
 {
-	sec->domain = NULL;
-	sec->realm = NULL;
-	sec->kerberos = false;
-	if (!strcmp(name, "global")) {
-		if (sec->seen_global)
-			return fail(ps, "[global] appears twice");
-		sec->seen_global = true;
-		return 0;
-	}
-	if (!strcmp(name, "kerberos")) {
-		if (sec->seen_kerberos)
-			return fail(ps, "[kerberos] appears twice");
-		sec->seen_kerberos = sec->kerberos = true;
+	bool global = !strcmp(name, "global"), kerberos = !strcmp(name, "kerberos");
+	if (global || kerberos) {
+		bool *seen = global ? &sec->seen_global : &sec->seen_kerberos;
+		if (*seen)
+			return fail(ps, "[%s] appears twice", name);
+		*seen = true;
+		sec->kind = global ? CONF_GLOBAL : CONF_KERBEROS;
+		sec->base = c;
+		snprintf(sec->label, sizeof(sec->label), "%s", name);
 		return 0;
 	}
 	if (!strncmp(name, "realm/", 6))
@@ -723,14 +175,11 @@ static int start_section(struct parse *ps, struct dir_config *c, char *name, str
 	if (!d->name)
 		return fail(ps, "out of memory");
 	c->n_domains++;
-	d->min_id = 1000;
-	d->timeout = DIR_DEFAULT_TIMEOUT;
-	d->page_size = 500;
-	d->tls_reqcert = DIR_TLS_DEMAND;
-	d->machine_password_max_age = 30;
 	d->conf_line = ps->line;
-	sec->domain = d;
-	return 0;
+	sec->kind = CONF_DOMAIN;
+	sec->base = d;
+	snprintf(sec->label, sizeof(sec->label), "%s", name);
+	return apply_defaults(ps, CONF_DOMAIN, d, DEFAULT_SCALARS);
 }
 
 /* "ad.test" -> "DC=ad,DC=test" */
@@ -776,23 +225,8 @@ static int finish_ad_domain(struct parse *ps, struct dir_domain *d, bool primary
 		return fail(ps, "[domain/%s]: type = ad needs workgroup (the NetBIOS domain name, as "
 			    "ADTEST in ADTEST\\alice)", d->name);
 	d->schema = DIR_SCHEMA_RFC2307BIS; /* members are DNs */
-	if (!d->attrs.n_member && set_member_attrs(ps, &d->attrs, "member_attr", "member") < 0)
+	if (apply_defaults(ps, CONF_DOMAIN, d, DEFAULT_UNSET_AD) < 0)
 		return -1;
-	struct {
-		char **field;
-		const char *value;
-	} defaults[] = {
-		{ &d->attrs.user_name, "sAMAccountName" }, { &d->attrs.group_name, "sAMAccountName" },
-		{ &d->attrs.gecos, "displayName" }, { &d->attrs.home, "unixHomeDirectory" },
-		/* normal user accounts: no computers, no trust accounts */
-		{ &d->user_filter, "(&(objectClass=user)(sAMAccountType=805306368))" },
-		/* security groups only: distribution lists never are */
-		{ &d->group_filter, "(&(objectClass=group)(groupType:1.2.840.113556.1.4.803:=2147483648))" },
-		{ &d->home_template, "/home/%D/%U" },
-	};
-	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
-		if (!*defaults[i].field && !(*defaults[i].field = strdup(defaults[i].value)))
-			return fail(ps, "out of memory");
 	if ((!d->base_dn && !(d->base_dn = base_of_realm(d->realm))) ||
 	    (!d->dns_domain && !(d->dns_domain = dup_lower(d->realm))) ||
 	    (!d->krb5_realm && !(d->krb5_realm = strdup(d->realm))))
@@ -834,32 +268,18 @@ static int finish_domain(struct parse *ps, const struct dir_config *c, struct di
 		return fail(ps, "[domain/%s]: tls_cert_file and tls_key_file go together", d->name);
 	if (d->auth == DIR_AUTH_KRB5 && !d->krb5_realm)
 		return fail(ps, "[domain/%s]: auth = krb5 needs krb5_realm", d->name);
-	struct {
-		char **field;
-		const char *value;
-	} defaults[] = {
-		{ &d->attrs.user_name, "uid" }, { &d->attrs.uid, "uidNumber" },
-		{ &d->attrs.gid, "gidNumber" }, { &d->attrs.gecos, "gecos" },
-		{ &d->attrs.home, "homeDirectory" }, { &d->attrs.shell, "loginShell" },
-		{ &d->attrs.email, "mail" }, { &d->attrs.group_name, "cn" },
-		{ &d->attrs.ssh_key, "sshPublicKey" },
-		{ &d->user_filter, "(objectClass=posixAccount)" },
-		{ &d->group_filter, "(objectClass=posixGroup)" },
-	};
-	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
-		if (!*defaults[i].field && !(*defaults[i].field = strdup(defaults[i].value)))
-			return fail(ps, "out of memory");
+	if (apply_defaults(ps, CONF_DOMAIN, d, DEFAULT_UNSET) < 0)
+		return -1;
 	/* A 2307bis tree often holds older posixGroups beside its groupOfNames and
 	 * groupOfUniqueNames: read every kind of member.  Plain RFC 2307 reads what it always has. */
 	if (!d->attrs.n_member &&
-	    set_member_attrs(ps, &d->attrs, "member_attr", d->schema == DIR_SCHEMA_RFC2307BIS ?
-			     "member uniqueMember memberUid" : "memberUid") < 0)
+	    set_value(ps, dir_conf_key(CONF_DOMAIN, "member_attr"), d,
+		      d->schema == DIR_SCHEMA_RFC2307BIS ? "member uniqueMember memberUid" :
+							   "memberUid") < 0)
 		return -1;
 	if ((!d->user_base && !(d->user_base = strdup(d->base_dn))) ||
 	    (!d->krb5_keytab && !(d->krb5_keytab = strdup(c->host_keytab))) ||
-	    (!d->group_base && !(d->group_base = strdup(d->base_dn))) ||
-	    (!d->default_shell && !(d->default_shell = strdup("/bin/sh"))) ||
-	    (!d->home_template && !(d->home_template = strdup("/home/%U"))))
+	    (!d->group_base && !(d->group_base = strdup(d->base_dn))))
 		return fail(ps, "out of memory");
 	return 0;
 }
@@ -889,8 +309,7 @@ static int check_ad_domains(struct parse *ps, const struct dir_config *c)
 static int parse_stream(struct parse *ps, FILE *f, struct dir_config *c)
 {
 	char line[DIR_CONF_MAX_LINE + 2];
-	bool in_section = false;
-	struct section sec = { .seen_global = false };
+	struct section sec = { .base = NULL };
 
 	while (fgets(line, sizeof(line), f)) {
 		ps->line++;
@@ -912,26 +331,23 @@ static int parse_stream(struct parse *ps, FILE *f, struct dir_config *c)
 		case DIR_CONF_SECTION:
 			if (start_section(ps, c, name, &sec) < 0)
 				return -1;
-			in_section = true;
 			continue;
 		case DIR_CONF_KEY:
 			break;
 		}
-		if (!in_section)
+		if (!sec.base)
 			return fail(ps, "key '%s' before any [section]", name);
 		for (const char *p = value; *p; p++)
 			if (iscntrl((unsigned char)*p) && *p != '\t')
 				return fail(ps, "%s: control character in value", name);
-		int set = sec.domain ? set_domain(ps, sec.domain, name, value) :
-			  sec.realm ? set_realm_key(ps, sec.realm, name, value) :
-			  sec.kerberos ? set_kerberos(ps, c, name, value) : set_global(ps, c, name, value);
-		if (set < 0)
+		if (set_key(ps, &sec, name, value) < 0)
 			return -1;
 	}
 	if (ferror(f))
 		return fail(ps, "read error: %s", strerror(errno));
-	if (!c->host_keytab && !(c->host_keytab = strdup(DIR_DEFAULT_HOST_KEYTAB)))
-		return fail(ps, "out of memory");
+	if (apply_defaults(ps, CONF_GLOBAL, c, DEFAULT_UNSET) < 0 ||
+	    apply_defaults(ps, CONF_KERBEROS, c, DEFAULT_UNSET) < 0)
+		return -1;
 	bool seen_ad = false;
 	for (size_t i = 0; i < c->n_domains; i++) {
 		ps->line = c->domains[i].conf_line;
@@ -946,16 +362,7 @@ int dir_config_load(const char *path, struct dir_config *c, char *err, size_t er
 {
 	struct parse ps = { .file = path, .err = err, .errlen = errlen };
 	memset(c, 0, sizeof(*c));
-	c->refresh_interval = 86400;
-	c->enumerate = true;
-	c->nss_timeout_ms = DIR_DEFAULT_NSS_TIMEOUT_MS;
-	c->negative_ttl = DIR_DEFAULT_NEGATIVE_TTL;
-	c->entry_ttl = 5400;
-	c->log_level = DIR_LOG_INFO;
-	if (!(c->path = strdup(path)) || !(c->cache_dir = strdup(DIR_DEFAULT_CACHE_DIR)) ||
-	    !(c->run_dir = strdup(DIR_DEFAULT_RUN_DIR)) ||
-	    !(c->krb5_ccache_dir = strdup(DIR_DEFAULT_KRB5_CCACHE_DIR)) ||
-	    !(c->state_dir = strdup(DIR_DEFAULT_STATE_DIR))) {
+	if (!(c->path = strdup(path)) || apply_defaults(&ps, CONF_GLOBAL, c, DEFAULT_SCALARS) < 0) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		dir_config_free(c);
 		return -1;
@@ -981,70 +388,43 @@ bool dir_config_local_realm(const struct dir_config *c)
 	return false;
 }
 
+/* Frees what the table's keys of section s hold in base. */
+static void free_section(enum conf_section s, void *base)
+{
+	for (size_t i = 0; i < dir_conf_n_keys; i++) {
+		const struct conf_key *k = &dir_conf_keys[i];
+		char *field = (char *)base + k->offset;
+		if (k->section != s)
+			continue;
+		if (k->storage == CONF_STRING) {
+			free(*(char **)field);
+		} else if (k->storage == CONF_LIST) {
+			char **v = *(char ***)field;
+			size_t *n = (size_t *)((char *)base + k->count_offset);
+			for (size_t j = 0; j < *n; j++)
+				free(v[j]);
+			free(v);
+		} else if (k->storage == CONF_STRINGS) {
+			dir_conf_free_strings((struct dir_strings *)field);
+		}
+	}
+}
+
 void dir_config_free(struct dir_config *c)
 {
 	for (size_t i = 0; i < c->n_domains; i++) {
-		struct dir_domain *d = &c->domains[i];
-		free(d->name);
-		free(d->uri);
-		free(d->dns_domain);
-		free(d->base_dn);
-		free(d->user_base);
-		free(d->group_base);
-		free(d->bind_dn);
-		free(d->bind_password_file);
-		free(d->default_shell);
-		free(d->home_template);
-		for (size_t j = 0; j < d->n_access_groups; j++)
-			free(d->access_groups[j]);
-		free(d->access_groups);
-		free(d->access_filter);
-		free(d->user_filter);
-		free(d->group_filter);
-		free(d->attrs.user_name);
-		free(d->attrs.uid);
-		free(d->attrs.gid);
-		free(d->attrs.gecos);
-		free(d->attrs.home);
-		free(d->attrs.shell);
-		free(d->attrs.email);
-		free(d->attrs.group_name);
-		free_list(&d->attrs.member, &d->attrs.n_member);
-		free(d->attrs.ssh_key);
-		for (size_t j = 0; j < d->n_sync_groups; j++)
-			free(d->sync_groups[j]);
-		free(d->sync_groups);
-		free(d->keytab);
-		free(d->sasl_authid);
-		free(d->keytab_principal);
-		free(d->tls_ca_file);
-		free(d->tls_ca_dir);
-		free(d->tls_cert_file);
-		free(d->tls_key_file);
-		free(d->krb5_realm);
-		free(d->krb5_keytab);
-		free(d->realm);
-		free(d->workgroup);
+		free(c->domains[i].name);
+		free_section(CONF_DOMAIN, &c->domains[i]);
 	}
 	free(c->domains);
 	for (size_t i = 0; i < c->n_realms; i++) {
-		struct dir_realm *r = &c->realms[i];
-		free(r->name);
-		free_strings(&r->kdc);
-		free_strings(&r->admin_server);
-		free_strings(&r->kpasswd_server);
+		free(c->realms[i].name);
+		free_section(CONF_REALM, &c->realms[i]);
 	}
 	free(c->realms);
-	free(c->host_keytab);
-	free_strings(&c->krb5_libdefaults);
-	free_strings(&c->krb5_appdefaults);
+	free_section(CONF_GLOBAL, c);
+	free_section(CONF_KERBEROS, c);
 	free(c->path);
-	free(c->cache_dir);
-	free(c->run_dir);
-	free(c->state_dir);
-	free(c->krb5_config);
-	free(c->krb5_ccache_dir);
-	free(c->userdb_socket);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -215,6 +215,20 @@ int local_user_lookup(const char *passwd, const char *name, char *err, size_t er
 	return scan(passwd, is_name, (void *)name, err, errlen);
 }
 
+bool dir_krb5_local_uid(unsigned long uid)
+{
+	return (uid >= 1000 && uid < 60000) || (uid >= 65536 && uid < 4294967294ul);
+}
+
+bool local_user_kerberos_allowed(const char *name)
+{
+	struct passwd pw;
+	char *buf = NULL;
+	bool allowed = dir_getpwnam(name, &pw, &buf) && dir_krb5_local_uid(pw.pw_uid);
+	free(buf);
+	return allowed;
+}
+
 struct passwd *dir_getpwnam(const char *name, struct passwd *pw, char **buf)
 {
 	struct passwd *found = NULL;

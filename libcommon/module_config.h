@@ -4,8 +4,8 @@
  * refuses (an unknown key, a bad value, a malformed line anywhere) must never hide cached users
  * or stop logins.  This reader takes the few keys the modules use, ignores every other key,
  * section and line, and keeps the default for a value it cannot use.  It never fails: with no
- * readable regular file (a FIFO, a device or a directory is none) every field has its default.  dird and dirctl read the same file strictly
- * (config.h) and reject a bad one with file:line.
+ * readable regular file (a FIFO, a device or a directory is none) every field has its default.
+ * dird and dirctl read the same file strictly (config.h) and reject a bad one with file:line.
  *
  * The value parsers and the line splitter are shared with the strict parser, so both read a
  * value the same way. */
@@ -21,22 +21,15 @@
 #define DIR_DEFAULT_RUN_DIR "/run/dird"
 #define DIR_DEFAULT_STATE_DIR "/var/lib/dird"
 #define DIR_DEFAULT_KRB5_CCACHE_DIR "/tmp"
+#define DIR_DEFAULT_NSS_TIMEOUT "2"	/* seconds, as dird.conf writes them */
 #define DIR_DEFAULT_NSS_TIMEOUT_MS 2000u
 #define DIR_NSS_TIMEOUT_MIN_MS 50u
 #define DIR_NSS_TIMEOUT_MAX_MS 60000u
-#define DIR_DEFAULT_NEGATIVE_TTL 15u
+#define DIR_DEFAULT_NEGATIVE_TTL 15
 #define DIR_NEGATIVE_TTL_MAX 86400u
-#define DIR_DEFAULT_TIMEOUT 10u	/* a domain's network step, seconds */
+#define DIR_DEFAULT_TIMEOUT 10	/* a domain's network step, seconds */
 #define DIR_TIMEOUT_MIN 1u
 #define DIR_TIMEOUT_MAX 60u
-/* Whether a local user may log in through a realm's local_users: only the uids Debian gives to
- * user accounts, 1000-59999 and 65536 up.  Root, system accounts (below 1000), 60000-65535
- * (nobody's 65534, which owns root-squashed NFS files, among them) and the overflow ids
- * 4294967294 and 4294967295 are pam_unix's alone, whatever principals a KDC has. */
-static inline bool dir_krb5_local_uid(unsigned long uid)
-{
-	return (uid >= 1000 && uid < 60000) || (uid >= 65536 && uid < 4294967294ul);
-}
 
 struct dir_module_config {
 	char cache_dir[PATH_MAX];	/* nss.idx */

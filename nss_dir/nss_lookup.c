@@ -4,8 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "ad_names.h"
 #include "client.h"
-#include "names.h"
 #include "nss_dir.h"
 #include "protocol.h"
 

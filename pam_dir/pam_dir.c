@@ -114,12 +114,7 @@ static int change_at_login(pam_handle_t *pamh, int flags, const struct dir_modul
 static int local_kerberos(pam_handle_t *pamh, int flags, const struct pam_dir_options *o,
 			  const struct dir_module_config *cfg, const char *user)
 {
-	struct passwd pw;
-	char *pwbuf = NULL;
-	bool system = !cfg->krb5_local_realms || !dir_getpwnam(user, &pw, &pwbuf) ||
-		      !dir_krb5_local_uid(pw.pw_uid);
-	free(pwbuf);
-	if (system)
+	if (!cfg->krb5_local_realms || !local_user_kerberos_allowed(user))
 		return PAM_USER_UNKNOWN;
 	const char *password = NULL;
 	int rc = get_password(pamh, o, &password);

@@ -13,7 +13,7 @@ make_workdir
 cleanup() { dird_stop; slapd_stop; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-python3 "$HERE/../lib/gen_bis_ldif.py" "$WORK/data.ldif"
+python3 "$HERE/../lib/gen_schemas_ldif.py" "$WORK/data.ldif"
 SLAPD_SCHEMA=rfc2307bis slapd_start "$WORK/slapd" "$WORK/data.ldif" || exit 1
 export DIR_CONF=$WORK/dird.conf
 write_nsswitch "$WORK/nss" "files dir"
@@ -70,7 +70,7 @@ grps() { in_ns "$WORK/nss" groups "$1" | cut -d: -f2 | tr ' ' '\n' | sed '/^$/d'
 skipped() {
 	"${CTL[@]}" --json status | python3 -c 'import json,sys; print([d for d in json.load(sys.stdin)["domains"] if d["name"]=="mixed"][0]["skipped_members"])'
 }
-# What the mixed tree says (tests/lib/gen_bis_ldif.py), as getent group prints it.
+# What the mixed tree says (tests/lib/gen_schemas_ldif.py), as getent group prints it.
 MIXED_GROUPS="all:*:61003:mia,noa,oli,pat,quinn
 devs:*:61001:mia,noa
 eng:*:61002:mia,noa,quinn

@@ -103,9 +103,9 @@ static void map_entry(LDAP *ld, LDAPMessage *e)
 		struct dir_group g;
 		struct dn_list dns = { 0 };
 		if (ldap_map_user(ld, e, &domains[i], &u, why, sizeof(why)) == MAP_OK)
-			dir_user_free(&u);
+			dir_user_clear(&u);
 		if (ldap_map_group(ld, e, &domains[i], &g, &dns, why, sizeof(why)) == MAP_OK)
-			dir_group_free(&g);
+			dir_group_clear(&g);
 		dn_list_free(&dns);
 	}
 	struct account_state st;

@@ -33,8 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dir_user u;
 	struct dir_group g;
 	if (record_user_from_json((const char *)data, size, &u) == 0)
-		dir_user_free(&u);
+		dir_user_clear(&u);
 	if (record_group_from_json((const char *)data, size, &g) == 0)
-		dir_group_free(&g);
+		dir_group_clear(&g);
 	return 0;
 }

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "names.h"
+#include "ad_names.h"
 #include "sid.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

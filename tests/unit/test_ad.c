@@ -1,12 +1,12 @@
-/* SIDs from the wire and from people, AD names and id mapping (libcommon/sid.c, idmap.c,
- * names.c's dir_name_answers). */
+/* SIDs from the wire and from people, AD names and id mapping (libcommon/sid.c, ad_names.c,
+ * idmap.c). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ad_names.h"
 #include "config.h"
 #include "idmap.h"
-#include "names.h"
 #include "sid.h"
 
 /* S-1-5-21-1111111111-2222222222-3333333333-1104 as AD sends it in objectSid */
@@ -108,42 +108,42 @@ START_TEST(names_split)
 {
 	char name[64];
 	size_t d = 99;
-	ck_assert_int_eq(idmap_canonical_name(&cfg, "adtest\\Alice", &d, name, sizeof(name)), NAME_QUALIFIED);
+	ck_assert_int_eq(ad_name_canonical(&cfg, "adtest\\Alice", &d, name, sizeof(name)), NAME_QUALIFIED);
 	ck_assert_uint_eq(d, 1);
 	ck_assert_str_eq(name, "ADTEST\\Alice");
-	ck_assert_int_eq(idmap_canonical_name(&cfg, "alice@ad.TEST", &d, name, sizeof(name)), NAME_QUALIFIED);
+	ck_assert_int_eq(ad_name_canonical(&cfg, "alice@ad.TEST", &d, name, sizeof(name)), NAME_QUALIFIED);
 	ck_assert_str_eq(name, "ADTEST\\alice");
-	ck_assert_int_eq(idmap_canonical_name(&cfg, "alice", &d, name, sizeof(name)), NAME_BARE);
+	ck_assert_int_eq(ad_name_canonical(&cfg, "alice", &d, name, sizeof(name)), NAME_BARE);
 	ck_assert_str_eq(name, "alice");
-	ck_assert_int_eq(idmap_canonical_name(&cfg, "OTHER\\alice", &d, name, sizeof(name)), NAME_BARE);
+	ck_assert_int_eq(ad_name_canonical(&cfg, "OTHER\\alice", &d, name, sizeof(name)), NAME_BARE);
 	ck_assert_str_eq(name, "OTHER\\alice");
-	ck_assert_int_eq(idmap_canonical_name(&cfg, "alice@other.test", &d, name, sizeof(name)), NAME_BARE);
-	ck_assert_int_eq(idmap_canonical_name(&cfg, "ADTEST\\", &d, name, sizeof(name)), -1);
-	ck_assert_int_eq(idmap_canonical_name(&cfg, "@ad.test", &d, name, sizeof(name)), -1);
-	ck_assert_int_eq(idmap_canonical_name(&cfg, "ADTEST\\a-name-longer-than-the-buffer-is-long-for-sure-"
+	ck_assert_int_eq(ad_name_canonical(&cfg, "alice@other.test", &d, name, sizeof(name)), NAME_BARE);
+	ck_assert_int_eq(ad_name_canonical(&cfg, "ADTEST\\", &d, name, sizeof(name)), -1);
+	ck_assert_int_eq(ad_name_canonical(&cfg, "@ad.test", &d, name, sizeof(name)), -1);
+	ck_assert_int_eq(ad_name_canonical(&cfg, "ADTEST\\a-name-longer-than-the-buffer-is-long-for-sure-"
 					      "yes-really-much-longer", &d, name, sizeof(name)), -1);
 	domains[1].use_default_domain = true;
-	ck_assert_int_eq(idmap_canonical_name(&cfg, "Alice@AD.TEST", &d, name, sizeof(name)), NAME_QUALIFIED);
+	ck_assert_int_eq(ad_name_canonical(&cfg, "Alice@AD.TEST", &d, name, sizeof(name)), NAME_QUALIFIED);
 	ck_assert_str_eq(name, "Alice"); /* served bare */
 	domains[1].use_default_domain = false;
 	char served[64];
-	ck_assert_int_eq(idmap_served_name(&domains[1], "alice", served, sizeof(served)), 0);
+	ck_assert_int_eq(ad_name_served(&domains[1], "alice", served, sizeof(served)), 0);
 	ck_assert_str_eq(served, "ADTEST\\alice");
 	domains[1].use_default_domain = true;
-	ck_assert_int_eq(idmap_served_name(&domains[1], "alice", served, sizeof(served)), 0);
+	ck_assert_int_eq(ad_name_served(&domains[1], "alice", served, sizeof(served)), 0);
 	ck_assert_str_eq(served, "alice");
-	ck_assert_int_eq(idmap_served_name(&domains[1], "alice", served, 5), -1);
+	ck_assert_int_eq(ad_name_served(&domains[1], "alice", served, 5), -1);
 }
 END_TEST
 
 START_TEST(domains_asked)
 {
-	ck_assert(idmap_domain_takes_name(&cfg, 0, NAME_BARE, 0));
-	ck_assert(!idmap_domain_takes_name(&cfg, 1, NAME_BARE, 0));
-	ck_assert(!idmap_domain_takes_name(&cfg, 0, NAME_QUALIFIED, 1));
-	ck_assert(idmap_domain_takes_name(&cfg, 1, NAME_QUALIFIED, 1));
+	ck_assert(ad_name_domain_takes(&cfg, 0, NAME_BARE, 0));
+	ck_assert(!ad_name_domain_takes(&cfg, 1, NAME_BARE, 0));
+	ck_assert(!ad_name_domain_takes(&cfg, 0, NAME_QUALIFIED, 1));
+	ck_assert(ad_name_domain_takes(&cfg, 1, NAME_QUALIFIED, 1));
 	domains[1].use_default_domain = true;
-	ck_assert(idmap_domain_takes_name(&cfg, 1, NAME_BARE, 0));
+	ck_assert(ad_name_domain_takes(&cfg, 1, NAME_BARE, 0));
 	ck_assert(idmap_domain_takes_id(&domains[0], 5000));
 	ck_assert(!idmap_domain_takes_id(&domains[1], 5000));
 	ck_assert(idmap_domain_takes_id(&domains[1], 100000001));

@@ -163,7 +163,7 @@ START_TEST(json_roundtrip)
 	ck_assert_uint_eq(back.groups[1], 20200);
 	ck_assert_uint_eq(back.n_ssh_keys, 0);
 	ck_assert_ptr_nonnull(strstr(json, "\"sshpubkey\":null"));
-	dir_user_free(&back);
+	dir_user_clear(&back);
 	free(json);
 
 	/* SSH keys: one a line in "sshpubkey", as TrueNAS's user records hold them */
@@ -176,7 +176,7 @@ START_TEST(json_roundtrip)
 	ck_assert_uint_eq(back.n_ssh_keys, 2);
 	ck_assert_str_eq(back.ssh_keys[0], keys[0]);
 	ck_assert_str_eq(back.ssh_keys[1], keys[1]);
-	dir_user_free(&back);
+	dir_user_clear(&back);
 	free(json);
 	/* a line with a control character, or empty, is dropped; the record stays */
 	const char *odd = "{\"username\":\"a\",\"uid\":1,\"full_name\":\"\",\"home\":\"/\",\"shell\":\"/\","
@@ -186,7 +186,7 @@ START_TEST(json_roundtrip)
 	ck_assert_uint_eq(back.n_ssh_keys, 2);
 	ck_assert_str_eq(back.ssh_keys[0], "k1");
 	ck_assert_str_eq(back.ssh_keys[1], "k3");
-	dir_user_free(&back);
+	dir_user_clear(&back);
 
 	char *members[] = { "alice", "bob" };
 	struct dir_group g = { .name = "staff", .gid = 20000, .domain = "example",
@@ -196,7 +196,7 @@ START_TEST(json_roundtrip)
 	ck_assert_str_eq(gb.name, "staff");
 	ck_assert_uint_eq(gb.n_members, 2);
 	ck_assert_str_eq(gb.members[1], "bob");
-	dir_group_free(&gb);
+	dir_group_clear(&gb);
 	free(json);
 }
 END_TEST

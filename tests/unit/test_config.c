@@ -465,6 +465,26 @@ START_TEST(module_reader_keeps_defaults)
 }
 END_TEST
 
+/* The modules' reader starts from the defaults of the parser's table (libcommon/config_keys.c). */
+START_TEST(module_reader_defaults_are_the_parsers)
+{
+	const char *path = write_file("dird.conf", "[domain/a]\nuri = ldap://a\nbase_dn = dc=a\n", 0644);
+	struct dir_config c;
+	struct dir_module_config m;
+	char err[512];
+	ck_assert_int_eq(dir_config_load(path, &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(dir_module_config_read(path, &m), 0);
+	ck_assert_str_eq(m.cache_dir, c.cache_dir);
+	ck_assert_str_eq(m.run_dir, c.run_dir);
+	ck_assert_str_eq(m.state_dir, c.state_dir);
+	ck_assert_str_eq(m.krb5_ccache_dir, c.krb5_ccache_dir);
+	ck_assert_uint_eq(m.nss_timeout_ms, c.nss_timeout_ms);
+	ck_assert_uint_eq(m.negative_ttl, c.negative_ttl);
+	ck_assert_uint_eq(m.domain_timeouts, c.domains[0].timeout);
+	dir_config_free(&c);
+}
+END_TEST
+
 /* Every file the strict parser refuses still gives the modules a usable configuration. */
 START_TEST(module_reader_reads_every_bad_file)
 {
@@ -493,6 +513,7 @@ int main(void)
 	tcase_add_test(tc, config_path_from_environment);
 	tcase_add_test(tc, module_reader_takes_what_it_needs);
 	tcase_add_test(tc, module_reader_keeps_defaults);
+	tcase_add_test(tc, module_reader_defaults_are_the_parsers);
 	tcase_add_loop_test(tc, module_reader_reads_every_bad_file, 0, sizeof(bad) / sizeof(bad[0]));
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -1,4 +1,4 @@
-/* What counts as an SSH public key from the directory (dird/ssh_key.c). */
+/* What counts as an SSH public key from the directory (directory/ssh_key.c). */
 #include <check.h>
 #include <string.h>
 

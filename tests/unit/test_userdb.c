@@ -1,4 +1,4 @@
-/* dird/userdb_json.c: io.systemd.UserDatabase calls parsed, records and replies built. */
+/* dird/sockets/userdb_json.c: io.systemd.UserDatabase calls parsed, records and replies built. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,0 +1,27 @@
+/* Lookups from NSS callers and sshd (lookup.c). */
+#ifndef DIRD_LOOKUP_H
+#define DIRD_LOOKUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "dird.h"
+
+/* What the cache knows of a lookup. */
+enum cached {
+	CACHED_FRESH,	/* the record, in reply */
+	CACHED_STALE,	/* the record, in reply, due for a refresh (entry_ttl) */
+	CACHED_ABSENT,	/* the directory said a moment ago that it has none (negative_ttl) */
+	CACHED_MISS,	/* nothing */
+};
+
+/* Answers a lookup request from db and the negative cache into *found (and reply); false when
+ * the request is malformed. */
+bool lookup_cached(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply,
+		   enum cached *found);
+/* Asks the domains (on the worker thread) what the cache could not answer, and falls back on
+ * the stale record when they cannot answer: the reply's enum dir_status. */
+uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply);
+
+#endif

@@ -1,0 +1,262 @@
+#include "fetch_members.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fetch.h"
+#include "ldap_filter.h"
+#include "ldap_map.h"
+#include "log.h"
+
+/* Groups a search asks for the parents of, at most. */
+#define PARENTS_PER_SEARCH 50
+
+/* "(attr=value)", value escaped (RFC 4515), to f.  -1 when out of memory. */
+static int put_term(FILE *f, const char *attr, const char *value)
+{
+	size_t cap = 3 * strlen(value) + 1;
+	char *escaped = malloc(cap);
+	int rc = escaped && ldap_filter_escape(value, escaped, cap) >= 0 ? 0 : -1;
+	if (rc == 0)
+		fprintf(f, "(%s=%s)", attr, escaped);
+	free(escaped);
+	return rc;
+}
+
+/* --- a user's groups ------------------------------------------------------------------------ */
+
+struct parents_ctx {
+	const struct dir_domain *domain;
+	const struct local_accounts *local;
+	struct dir_user *user;
+	bool nested;			/* members by DN: the groups found have parents to find */
+	struct dn_list *seen, *next;
+};
+
+static int take_parent(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct parents_ctx *ctx = arg;
+	char why[256], *dn = NULL;
+	if (ctx->nested) {
+		char *raw = ldap_get_dn(ld, e);
+		dn = raw ? dn_normalize(raw) : NULL;
+		ldap_memfree(raw);
+		if (!dn || dn_list_has(ctx->seen, dn)) {
+			free(dn);
+			return 0;
+		}
+	}
+	struct dir_group g;
+	int rc = 0;
+	if (ldap_map_group(ld, e, ctx->domain, &g, NULL, why, sizeof(why)) == MAP_OK) {
+		rc = dn ? dn_list_add(ctx->seen, dn) : 0;
+		/* A group with a local name or gid is not served: neither it nor its parents are
+		 * the user's (a refresh never takes it either). */
+		if (rc == 0 && fetch_group_allowed(ctx->domain, ctx->local, &g, NULL))
+			rc = (dn && dn_list_add(ctx->next, dn) < 0) || fetch_add_gid(ctx->user, g.gid) < 0 ?
+				     -1 : 0;
+		dir_group_clear(&g);
+	}
+	free(dn);
+	return rc;
+}
+
+/* One search for the groups listing any of dns[0..n) in a DN attribute (and, with name, the
+ * user's name in the memberUid ones). */
+static int search_parents(struct ldap_conn *c, const char *name, char *const *dns, size_t n,
+			  struct parents_ctx *ctx, char *err, size_t errlen)
+{
+	const struct dir_domain *d = c->domain;
+	size_t terms = 0;
+	for (size_t a = 0; a < d->attrs.n_member; a++)
+		terms += member_attr_is_dn(d->attrs.member[a]) ? n : name != NULL;
+	if (!terms)
+		return 0;
+	char *filter = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&filter, &len);
+	int rc = f ? 0 : -1;
+	/* (&FILTER(term)) for one term, as plain RFC 2307 always asked; else (&FILTER(|terms)) */
+	if (f)
+		fprintf(f, "(&%s%s", d->group_filter, terms > 1 ? "(|" : "");
+	for (size_t a = 0; rc == 0 && a < d->attrs.n_member; a++) {
+		const char *attr = d->attrs.member[a];
+		if (!member_attr_is_dn(attr) && name)
+			rc = put_term(f, attr, name);
+		for (size_t i = 0; rc == 0 && member_attr_is_dn(attr) && i < n; i++)
+			rc = put_term(f, attr, dns[i]);
+	}
+	if (f) {
+		fputs(terms > 1 ? "))" : ")", f);
+		rc = fclose(f) != 0 ? -1 : rc;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "out of memory");
+	} else {
+		const char *attrs[MAP_MAX_ATTRS];
+		ldap_map_group_id_attrs(d, attrs);
+		rc = ldap_conn_search(c, d->group_base, d->group_scope, filter, attrs, take_parent,
+				      ctx, err, errlen);
+	}
+	free(filter);
+	return rc;
+}
+
+int fetch_members_user_groups(struct ldap_conn *c, const struct local_accounts *local,
+			      const char *user_dn, struct dir_user *u, char *err, size_t errlen)
+{
+	const struct dir_domain *d = c->domain;
+	struct dn_list seen = { 0 }, level = { 0 }, next = { 0 };
+	struct parents_ctx ctx = { d, local, u, domain_members_by_dn(d), &seen, &next };
+	char *const me[] = { (char *)user_dn };
+	int rc = search_parents(c, u->name, me, 1, &ctx, err, errlen);
+	for (unsigned depth = 1; rc == 0 && next.n; depth++) {
+		dn_list_free(&level);
+		level = next;
+		memset(&next, 0, sizeof(next));
+		if (depth >= MAX_NESTING) {
+			log_warning("%s: %s's groups nest deeper than %d levels; the deeper ones are "
+				    "left out", d->name, u->name, MAX_NESTING);
+			break;
+		}
+		for (size_t i = 0; rc == 0 && i < level.n; i += PARENTS_PER_SEARCH) {
+			size_t n = level.n - i < PARENTS_PER_SEARCH ? level.n - i : PARENTS_PER_SEARCH;
+			rc = search_parents(c, NULL, level.v + i, n, &ctx, err, errlen);
+		}
+	}
+	dn_list_free(&seen);
+	dn_list_free(&level);
+	dn_list_free(&next);
+	return rc;
+}
+
+/* --- a group's users ------------------------------------------------------------------------ */
+
+struct members_ctx {
+	const struct dir_domain *domain;
+	const struct local_accounts *local;
+	struct name_list names;		/* the members found (the strings are ours to free) */
+	bool was_member;		/* the entry read was a user or a group of ours */
+	struct dn_list *children;	/* member DNs of a member group */
+};
+
+static int take_member_user(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct members_ctx *ctx = arg;
+	char why[256];
+	struct dir_user u;
+	if (ldap_map_user(ld, e, ctx->domain, &u, why, sizeof(why)) != MAP_OK ||
+	    !fetch_user_allowed(ctx->domain, ctx->local, &u, NULL)) {
+		dir_user_clear(&u);
+		return 0;
+	}
+	ctx->was_member = true;
+	int rc = name_list_add(&ctx->names, u.name);
+	if (rc == 0)
+		u.name = NULL;
+	dir_user_clear(&u);
+	return rc;
+}
+
+/* A member group: its member DNs are read next, its memberUid names are members. */
+static int take_member_group(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct members_ctx *ctx = arg;
+	char why[256];
+	struct dir_group g;
+	struct dn_list dns = { 0 };
+	enum map_result r = ldap_map_group(ld, e, ctx->domain, &g, &dns, why, sizeof(why));
+	int rc = r == MAP_NOMEM ? -1 : 0;
+	if (r == MAP_OK && fetch_group_allowed(ctx->domain, ctx->local, &g, NULL)) {
+		ctx->was_member = true;
+		for (size_t i = 0; rc == 0 && i < dns.n; i++)
+			rc = dn_list_add(ctx->children, dns.v[i]);
+		for (uint32_t i = 0; rc == 0 && i < g.n_members; i++)
+			if ((rc = name_list_add(&ctx->names, g.members[i])) == 0)
+				g.members[i] = NULL;
+	}
+	if (r == MAP_OK)
+		dir_group_clear(&g);
+	dn_list_free(&dns);
+	return rc;
+}
+
+/* Reads one member DN: a user under user_base, else a group under group_base. */
+static int read_member(struct ldap_conn *c, const char *dn, const char *user_base,
+		       const char *group_base, struct members_ctx *ctx, char *err, size_t errlen)
+{
+	const struct dir_domain *d = c->domain;
+	const char *uattrs[MAP_MAX_ATTRS], *gattrs[MAP_MAX_ATTRS];
+	ldap_map_user_attrs(d, uattrs, NULL);
+	ldap_map_group_attrs(d, gattrs);
+	ctx->was_member = false;
+	int rc = 0;
+	if (user_base && dn_in_scope(dn, user_base, d->user_scope))
+		rc = ldap_conn_search(c, dn, DIR_SCOPE_BASE, d->user_filter, uattrs, take_member_user,
+				      ctx, err, errlen);
+	if (rc == 0 && !ctx->was_member && group_base && dn_in_scope(dn, group_base, d->group_scope))
+		rc = ldap_conn_search(c, dn, DIR_SCOPE_BASE, d->group_filter, gattrs,
+				      take_member_group, ctx, err, errlen);
+	return rc;
+}
+
+int fetch_members_group_users(struct ldap_conn *c, const struct local_accounts *local,
+			      const struct dn_list *member_dns, struct dir_group *g, unsigned *skipped,
+			      char *err, size_t errlen)
+{
+	const struct dir_domain *d = c->domain;
+	struct dn_list seen = { 0 }, level = { 0 }, next = { 0 };
+	struct members_ctx ctx = { d, local, { NULL, 0, 0 }, false, &next };
+	char *user_base = dn_normalize(d->user_base), *group_base = dn_normalize(d->group_base);
+	int rc = 0;
+	size_t reads = 0;
+	/* the group's own names first (memberUid) */
+	for (uint32_t i = 0; rc == 0 && i < g->n_members; i++)
+		if ((rc = name_list_add(&ctx.names, g->members[i])) == 0)
+			g->members[i] = NULL;
+	for (size_t i = 0; rc == 0 && i < member_dns->n; i++)
+		rc = dn_list_add(&next, member_dns->v[i]);
+	for (unsigned depth = 0; rc == 0 && next.n; depth++) {
+		dn_list_free(&level);
+		level = next;
+		memset(&next, 0, sizeof(next));
+		if (depth >= MAX_NESTING) {
+			log_warning("%s: group %s nests groups deeper than %d levels; the deeper ones "
+				    "are left out", d->name, g->name, MAX_NESTING);
+			break;
+		}
+		for (size_t i = 0; rc == 0 && i < level.n; i++) {
+			if (dn_list_has(&seen, level.v[i]))
+				continue; /* a cycle, or reached twice */
+			if (++reads > MAX_MEMBER_READS) {
+				log_warning("%s: group %s has more than %d members to read; the rest "
+					    "come with the next refresh", d->name, g->name, MAX_MEMBER_READS);
+				goto done;
+			}
+			rc = dn_list_add(&seen, level.v[i]);
+			if (rc == 0)
+				rc = read_member(c, level.v[i], user_base, group_base, &ctx, err, errlen);
+			if (rc == 0 && !ctx.was_member) {
+				log_debug("%s: group %s: member %s is not a user or group served here; "
+					  "skipped", d->name, g->name, level.v[i]);
+				if (skipped)
+					(*skipped)++;
+			}
+		}
+	}
+done:
+	if (rc == 0 && group_set_members(g, &ctx.names) < 0) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
+	for (size_t i = 0; i < ctx.names.n; i++)
+		free(ctx.names.v[i]);
+	free(ctx.names.v);
+	free(user_base);
+	free(group_base);
+	dn_list_free(&seen);
+	dn_list_free(&level);
+	dn_list_free(&next);
+	return rc;
+}

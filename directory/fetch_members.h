@@ -1,0 +1,30 @@
+/* Single lookups of members, by name (memberUid) and by DN (member, uniqueMember, nested
+ * groups): a user's groups and a group's users.  They give what a full refresh gives
+ * (nesting.h): only users under user_base and groups under group_base (in their scopes) count,
+ * groups with a local name are not followed, and a member DN that is none of those is skipped
+ * and counted. */
+#ifndef DIRD_FETCH_MEMBERS_H
+#define DIRD_FETCH_MEMBERS_H
+
+#include "ldap_conn.h"
+#include "local_accounts.h"
+#include "nesting.h"
+#include "record.h"
+
+/* A group lookup reads at most this many member entries; beyond, the next refresh fills in. */
+#define MAX_MEMBER_READS 5000
+
+/* Adds to u->groups the gids of the groups that list the user (its name in a memberUid
+ * attribute, user_dn in the others), then of the groups that list those, MAX_NESTING levels up
+ * at most. */
+int fetch_members_user_groups(struct ldap_conn *c, const struct local_accounts *local,
+			      const char *user_dn, struct dir_user *u, char *err, size_t errlen);
+
+/* Sets g->members to its names (memberUid, already in g->members), the names of the users among
+ * member_dns and, through member groups, theirs (MAX_NESTING deep, cycles tolerated), sorted.
+ * *skipped (if not NULL) counts the member DNs that are no user or group of the domain. */
+int fetch_members_group_users(struct ldap_conn *c, const struct local_accounts *local,
+			      const struct dn_list *member_dns, struct dir_group *g, unsigned *skipped,
+			      char *err, size_t errlen);
+
+#endif

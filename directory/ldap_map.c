@@ -1,0 +1,363 @@
+#include "ldap_map.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ad_names.h"
+#include "buf.h"
+#include "idmap.h"
+#include "names.h"
+#include "sid.h"
+#include "protocol.h"
+#include "ssh_key.h"
+
+#define MAX_VALUE 4096
+
+void ldap_map_user_attrs(const struct dir_domain *d, const char **out, const char *const *extra)
+{
+	const struct dir_attrs *a = &d->attrs;
+	size_t n = 0;
+	const char *mine[] = { a->user_name, a->uid, a->gid, a->gecos, "cn", a->home, a->shell, a->email,
+			       a->ssh_key };
+	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
+		if (mine[i])
+			out[n++] = mine[i];
+	if (d->type == DIR_DOMAIN_AD) {
+		out[n++] = "objectSid";
+		out[n++] = "primaryGroupID";
+	}
+	for (; extra && *extra && n + 1 < MAP_MAX_ATTRS; extra++)
+		out[n++] = *extra;
+	out[n] = NULL;
+}
+
+void ldap_map_group_id_attrs(const struct dir_domain *d, const char **out)
+{
+	out[0] = d->attrs.group_name;
+	out[1] = d->attrs.gid;
+	out[2] = d->type == DIR_DOMAIN_AD ? "objectSid" : NULL;
+	out[3] = NULL;
+}
+
+void ldap_map_group_attrs(const struct dir_domain *d, const char **out)
+{
+	ldap_map_group_id_attrs(d, out);
+	size_t n = out[2] ? 3 : 2;
+	for (size_t i = 0; i < d->attrs.n_member && n + 1 < MAP_MAX_ATTRS; i++)
+		out[n++] = d->attrs.member[i];
+	out[n] = NULL;
+}
+
+/* The first value of attr as a C string: NULL when absent, empty, too long or holding a NUL. */
+static char *first_value(LDAP *ld, LDAPMessage *e, const char *attr)
+{
+	struct berval **v = ldap_get_values_len(ld, e, attr);
+	char *s = NULL;
+	if (v && v[0] && v[0]->bv_len > 0 && v[0]->bv_len <= MAX_VALUE &&
+	    !memchr(v[0]->bv_val, '\0', v[0]->bv_len))
+		s = strndup(v[0]->bv_val, v[0]->bv_len);
+	ldap_value_free_len(v);
+	return s;
+}
+
+/* A decimal id: digits only, no sign, below 2^32 - 1 (which means "none" to the kernel). */
+static int parse_id(const char *s, uint32_t *out)
+{
+	if (!s || !*s || strlen(s) > 10)
+		return -1;
+	uint64_t n = 0;
+	for (const char *p = s; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		n = n * 10 + (uint64_t)(*p - '0');
+	}
+	if (n >= UINT32_MAX)
+		return -1;
+	*out = (uint32_t)n;
+	return 0;
+}
+
+/* passwd fields may not hold ':' or line breaks; gecos text is kept readable instead. */
+static void sanitize_gecos(char *s)
+{
+	for (; *s; s++)
+		if (*s == ':' || (unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+static int valid_path_field(const char *s)
+{
+	if (!s || s[0] != '/')
+		return 0;
+	for (; *s; s++)
+		if (*s == ':' || (unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* A name that stays one path component wherever the template puts it. */
+static bool stays_in_directory(const char *name)
+{
+	return !strchr(name, '/') && !strstr(name, "..") && strcmp(name, ".") != 0;
+}
+
+enum map_result ldap_map_home(const char *tmpl, const char *user, const char *domain, uint32_t uid,
+			      char **out)
+{
+	*out = NULL;
+	struct buf b;
+	buf_init(&b, 4096);
+	char num[16];
+	snprintf(num, sizeof(num), "%" PRIu32, uid);
+	for (const char *p = tmpl; *p; p++) {
+		const char *piece = NULL;
+		if (*p == '%' && p[1]) {
+			switch (*++p) {
+			case 'U':
+				if (!stays_in_directory(user)) {
+					buf_free(&b);
+					return MAP_REFUSED;
+				}
+				piece = user;
+				break;
+			case 'D': piece = domain; break;
+			case 'u': piece = num; break;
+			case '%': piece = "%"; break;
+			default: buf_put_bytes(&b, p - 1, 2); continue;
+			}
+			buf_put_bytes(&b, piece, strlen(piece));
+		} else {
+			buf_put_bytes(&b, p, 1);
+		}
+	}
+	buf_put_bytes(&b, "", 1);
+	if (b.failed) {
+		buf_free(&b);
+		return MAP_NOMEM;
+	}
+	*out = (char *)b.data;
+	return MAP_OK;
+}
+
+/* AD: the entry's name as served (WORKGROUP\name) and its objectSid, which must be a domain
+ * account's (S-1-5-21-a-b-c-RID: BUILTIN and well-known SIDs are not served). */
+static enum map_result ad_identity(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
+				   const char *name_attr, char **name, char **sid_text,
+				   uint32_t *rid, char *why, size_t whylen)
+{
+	char *account = first_value(ld, e, name_attr), served[DIR_MAX_NAME + 1];
+	struct berval **v = ldap_get_values_len(ld, e, "objectSid");
+	struct sid sid;
+	enum map_result r = MAP_SKIP;
+	if (!account || ad_name_served(d, account, served, sizeof(served)) < 0 ||
+	    !dir_valid_name(served))
+		snprintf(why, whylen, "missing or invalid %s", name_attr);
+	else if (!v || !v[0] || v[1] || sid_from_binary(v[0]->bv_val, v[0]->bv_len, &sid) < 0)
+		snprintf(why, whylen, "%s: missing or malformed objectSid", served);
+	else if (!sid_split_rid(&sid, NULL, rid))
+		snprintf(why, whylen, "%s: not a domain account's SID", served);
+	else {
+		char text[SID_MAX_STRING];
+		sid_to_string(&sid, text, sizeof(text));
+		r = (*name = strdup(served)) && (*sid_text = strdup(text)) ? MAP_OK : MAP_NOMEM;
+	}
+	free(account);
+	ldap_value_free_len(v);
+	return r;
+}
+
+/* An id of an AD entry: RID-based (idmap = rid) or the RFC 2307 attribute (idmap = ad),
+ * either way inside the domain's range. */
+static int ad_id(const struct dir_domain *d, uint32_t rid, const char *attr_value, uint32_t *id)
+{
+	if (d->idmap == DIR_IDMAP_RID)
+		return idmap_rid_to_id(d, rid, id) ? 0 : -1;
+	return parse_id(attr_value, id) == 0 && idmap_domain_takes_id(d, *id) ? 0 : -1;
+}
+
+/* The user's ids.  -1 with why set when they cannot be served. */
+static int ad_user_ids(LDAP *ld, LDAPMessage *e, const struct dir_domain *d, struct dir_user *u,
+		       uint32_t rid, const char *uid, const char *gid, char *why, size_t whylen)
+{
+	uint32_t primary_rid = 0;
+	char *primary = d->idmap == DIR_IDMAP_RID ? first_value(ld, e, "primaryGroupID") : NULL;
+	int rc = -1;
+	if (ad_id(d, rid, uid, &u->uid) < 0)
+		snprintf(why, whylen, "user %s: %s outside idmap_range %" PRIu32 "-%" PRIu32, u->name,
+			 d->idmap == DIR_IDMAP_RID ? "RID" : d->attrs.uid, d->idmap_low, d->idmap_high);
+	else if (d->idmap == DIR_IDMAP_RID && parse_id(primary, &primary_rid) < 0)
+		snprintf(why, whylen, "user %s: missing or invalid primaryGroupID", u->name);
+	else if (ad_id(d, primary_rid, gid, &u->gid) < 0)
+		snprintf(why, whylen, "user %s: primary group outside idmap_range", u->name);
+	else
+		rc = 0;
+	free(primary);
+	return rc;
+}
+
+enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
+			      struct dir_user *u, char *why, size_t whylen)
+{
+	memset(u, 0, sizeof(*u));
+	const struct dir_attrs *a = &d->attrs;
+	char *uid = first_value(ld, e, a->uid), *gid = first_value(ld, e, a->gid);
+	enum map_result r = MAP_SKIP;
+	uint32_t rid;
+	if (d->type == DIR_DOMAIN_AD) {
+		r = ad_identity(ld, e, d, a->user_name, &u->name, &u->sid, &rid, why, whylen);
+		if (r != MAP_OK || ad_user_ids(ld, e, d, u, rid, uid, gid, why, whylen) < 0) {
+			r = r == MAP_OK ? MAP_SKIP : r;
+			goto out;
+		}
+		r = MAP_SKIP;
+	} else if (!(u->name = first_value(ld, e, a->user_name)) || !dir_valid_name(u->name)) {
+		snprintf(why, whylen, "missing or invalid %s", a->user_name);
+		goto out;
+	} else if (parse_id(uid, &u->uid) < 0 || parse_id(gid, &u->gid) < 0) {
+		snprintf(why, whylen, "user %s: missing or invalid %s/%s", u->name, a->uid, a->gid);
+		goto out;
+	}
+	if (u->uid < d->min_id || u->gid < d->min_id) {
+		bool by_uid = u->uid < d->min_id;
+		snprintf(why, whylen, "user %s: %s %" PRIu32 " is below min_id %" PRIu32, u->name,
+			 by_uid ? "uid" : "primary gid", by_uid ? u->uid : u->gid, d->min_id);
+		r = MAP_REFUSED;
+		goto out;
+	}
+	r = MAP_NOMEM;
+	if (!(u->gecos = first_value(ld, e, a->gecos)) && !(u->gecos = first_value(ld, e, "cn")) &&
+	    !(u->gecos = strdup("")))
+		goto out;
+	sanitize_gecos(u->gecos);
+	u->home = first_value(ld, e, a->home);
+	u->shell = first_value(ld, e, a->shell);
+	u->email = first_value(ld, e, a->email);
+	if (u->email)
+		sanitize_gecos(u->email);
+	if (a->ssh_key && ssh_keys_read(ld, e, a->ssh_key, u->name, &u->ssh_keys, &u->n_ssh_keys) < 0)
+		goto out;
+	if (!valid_path_field(u->home)) {
+		free(u->home);
+		/* %U is the account without its domain, %D the AD workgroup */
+		const char *bs = d->type == DIR_DOMAIN_AD ? strchr(u->name, '\\') : NULL;
+		r = ldap_map_home(d->home_template, bs ? bs + 1 : u->name,
+				  d->type == DIR_DOMAIN_AD ? d->workgroup : d->name, u->uid, &u->home);
+		if (r == MAP_REFUSED)
+			snprintf(why, whylen, "user %s: the name would take home_template %s out of "
+				 "its directory", u->name, d->home_template);
+		if (r != MAP_OK)
+			goto out;
+		r = MAP_NOMEM;
+	}
+	if (!valid_path_field(u->shell)) {
+		free(u->shell);
+		if (!(u->shell = strdup(d->default_shell)))
+			goto out;
+	}
+	if (!(u->domain = strdup(d->name)))
+		goto out;
+	u->fetched = (uint64_t)time(NULL);
+	r = MAP_OK;
+out:
+	free(uid);
+	free(gid);
+	if (r != MAP_OK)
+		dir_user_clear(u);
+	return r;
+}
+
+/* memberUid values that are valid names, after those g->members holds. */
+static int add_member_names(struct dir_group *g, struct berval **v)
+{
+	size_t n = v ? (size_t)ldap_count_values_len(v) : 0;
+	if (!n)
+		return 0;
+	char **grown = realloc(g->members, ((size_t)g->n_members + n + 1) * sizeof(char *));
+	if (!grown)
+		return -1;
+	g->members = grown;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i]->bv_len == 0 || v[i]->bv_len > DIR_MAX_NAME ||
+		    memchr(v[i]->bv_val, '\0', v[i]->bv_len))
+			continue;
+		char *m = strndup(v[i]->bv_val, v[i]->bv_len);
+		if (!m)
+			return -1;
+		if (!dir_valid_name(m)) {
+			free(m);
+			continue;
+		}
+		g->members[g->n_members++] = m;
+	}
+	g->members[g->n_members] = NULL;
+	return 0;
+}
+
+static int add_member_dns(struct dn_list *dns, struct berval **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (dn_list_add_value(dns, v[i]) < 0)
+			return -1;
+	return 0;
+}
+
+enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
+			       struct dir_group *g, struct dn_list *dns, char *why, size_t whylen)
+{
+	memset(g, 0, sizeof(*g));
+	const struct dir_attrs *a = &d->attrs;
+	char *gid = first_value(ld, e, a->gid);
+	enum map_result r = MAP_SKIP;
+	uint32_t rid;
+	if (d->type == DIR_DOMAIN_AD) {
+		r = ad_identity(ld, e, d, a->group_name, &g->name, &g->sid, &rid, why, whylen);
+		if (r != MAP_OK)
+			goto out;
+		r = MAP_SKIP;
+		if (ad_id(d, rid, gid, &g->gid) < 0) {
+			snprintf(why, whylen, "group %s: %s outside idmap_range %" PRIu32 "-%" PRIu32,
+				 g->name, d->idmap == DIR_IDMAP_RID ? "RID" : a->gid, d->idmap_low,
+				 d->idmap_high);
+			goto out;
+		}
+	} else if (!(g->name = first_value(ld, e, a->group_name)) || !dir_valid_name(g->name)) {
+		snprintf(why, whylen, "missing or invalid %s", a->group_name);
+		goto out;
+	} else if (parse_id(gid, &g->gid) < 0) {
+		snprintf(why, whylen, "group %s: missing or invalid %s", g->name, a->gid);
+		goto out;
+	}
+	if (g->gid < d->min_id) {
+		snprintf(why, whylen, "group %s: gid %" PRIu32 " is below min_id %" PRIu32, g->name,
+			 g->gid, d->min_id);
+		r = MAP_REFUSED;
+		goto out;
+	}
+	r = MAP_NOMEM;
+	if (!(g->domain = strdup(d->name)))
+		goto out;
+	g->fetched = (uint64_t)time(NULL);
+	if (!(g->members = calloc(1, sizeof(char *))))
+		goto out;
+	for (size_t i = 0; i < a->n_member; i++) {
+		bool by_dn = member_attr_is_dn(a->member[i]);
+		if (!by_dn || dns) {
+			struct berval **members = ldap_get_values_len(ld, e, a->member[i]);
+			int rc = by_dn ? add_member_dns(dns, members) : add_member_names(g, members);
+			ldap_value_free_len(members);
+			if (rc < 0)
+				goto out;
+		}
+	}
+	r = MAP_OK;
+out:
+	free(gid);
+	if (r != MAP_OK)
+		dir_group_clear(g);
+	return r;
+}
