@@ -351,6 +351,44 @@ START_TEST(shipped_example_parses)
 }
 END_TEST
 
+/* A '#' after a blank starts a comment, for the strict parser and the modules' reader alike;
+ * one inside a value stays. */
+START_TEST(comments_after_values)
+{
+	const char *text = "[global]   # the globals\ncache_dir = /var/c   # here\n"
+			   "[domain/a]\t# a domain\nuri = ldap://a\t# tab\nbase_dn = dc=a # b\n"
+			   "default_shell = /bin/sh   # when loginShell is missing\n"
+			   "user_filter = (&(objectClass=posixAccount)(cn=a#b))\n";
+	struct dir_config c;
+	ck_assert_str_eq(load(text, &c), "");
+	ck_assert_str_eq(c.cache_dir, "/var/c");
+	ck_assert_str_eq(c.domains[0].uri, "ldap://a");
+	ck_assert_str_eq(c.domains[0].base_dn, "dc=a");
+	ck_assert_str_eq(c.domains[0].default_shell, "/bin/sh");
+	ck_assert_str_eq(c.domains[0].user_filter, "(&(objectClass=posixAccount)(cn=a#b))");
+	dir_config_free(&c);
+	struct dir_module_config m;
+	ck_assert_int_eq(dir_module_config_read(write_file("dird.conf", text, 0644), &m), 0);
+	ck_assert_str_eq(m.cache_dir, "/var/c");
+}
+END_TEST
+
+/* etc/dird.conf's own lines, uncommented as an administrator would, mean what they say. */
+START_TEST(shipped_example_uncommented)
+{
+	char path[4096], cmd[8400], err[1024];
+	snprintf(path, sizeof(path), "%s/etc/dird.conf", getenv("SOURCE_ROOT"));
+	snprintf(cmd, sizeof(cmd), "sed 's/^# default_shell = /default_shell = /' '%s' >'%s/dird.conf'",
+		 path, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/dird.conf", dir);
+	struct dir_config c;
+	ck_assert_msg(dir_config_load(path, &c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(c.domains[0].default_shell, "/bin/sh");
+	dir_config_free(&c);
+}
+END_TEST
+
 START_TEST(missing_file)
 {
 	struct dir_config c;
@@ -500,6 +538,8 @@ int main(void)
 	TCase *tc = tcase_create("config");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, full_config_parses);
+	tcase_add_test(tc, comments_after_values);
+	tcase_add_test(tc, shipped_example_uncommented);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, rfc2307bis_defaults_to_every_member_attribute);
 	tcase_add_test(tc, member_attr_takes_a_list);
