@@ -54,6 +54,8 @@ bool realm_kdcs(const struct ctl *c, const char *realm, char *out, size_t outlen
 void clock_warning(long long offset);
 
 int cmd_status(struct ctl *c);
+/* cmd_config.c: dirctl config check [FILE], on path unless FILE is given. */
+int cmd_config(const char *path, int argc, char **argv);
 /* host_checks.c: what on this host hides directory users from programs although dird serves
  * them (dird.conf unreadable by others, nsswitch.conf without dir, nscd running), as a JSON
  * array of sentences; NULL when out of memory. */

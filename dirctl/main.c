@@ -22,6 +22,8 @@ static const struct {
 	const char *json;
 } commands[] = {
 	{ "status", "  status               dird, each domain and the cache\n", NULL, "" },
+	{ "config", "  config check [FILE]  check dird.conf (or FILE) as dird would, without dird\n",
+	  NULL, NULL },
 	{ "cache", "  cache refresh        read the whole directory now\n"
 		   "  cache flush          empty the cache (long-running processes see it at once)\n",
 	  NULL, NULL },
@@ -122,6 +124,7 @@ static const char options_help[] =
 	"  -c, --config FILE    read FILE instead of $DIR_CONF or " DIR_DEFAULT_CONF "\n"
 	"  -j, --json           JSON output, where the command has it (else refused)\n"
 	"  -h, --help           this help (dirctl COMMAND --help: that command's)\n"
+	"  -V, --version        dirctl's version\n"
 	"Exit codes: 0 ok, 1 failed, 2 usage, 3 dird not running, 4 a domain offline,\n"
 	"5 no such user or group.\n";
 
@@ -206,16 +209,18 @@ int main(int argc, char **argv)
 	static const struct option opts[] = { { "config", required_argument, NULL, 'c' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "help", no_argument, NULL, 'h' },
+					      { "version", no_argument, NULL, 'V' },
 					      { NULL, 0, NULL, 0 } };
 	struct ctl c = { .json = false };
 	const char *conf = NULL;
 	int o;
 	/* '+': options end at the command; its own arguments follow. */
-	while ((o = getopt_long(argc, argv, "+c:jh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+c:jhV", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': conf = optarg; break;
 		case 'j': c.json = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
+		case 'V': printf("dirctl %s\n", DIR_VERSION); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
@@ -241,6 +246,9 @@ int main(int argc, char **argv)
 	char err[1024];
 	const char *path = conf ? conf : dir_config_path();
 	const char *cmd = argv[0];
+	/* Checking the file is what to do when it does not load. */
+	if (!strcmp(cmd, "config"))
+		return cmd_config(path, argc - 1, argv + 1);
 	bool status = !strcmp(cmd, "status") && argc == 1, ssh_keys = !strcmp(cmd, "ssh-keys");
 	if (dir_config_load(path, &c.cfg, err, sizeof(err)) < 0) {
 		/* disable reads nothing from the configuration: backing out must work with a

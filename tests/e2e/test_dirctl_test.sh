@@ -105,6 +105,30 @@ sed -i "s|^uri = .*|uri = ldap://127.0.0.1:1|" "$DIR_CONF"
 out=$("$BUILD/dirctl/dirctl" domain info 2>&1)
 check_eq "domain info of an unreachable domain: exit 4" "4" "$?"
 check "and points at dirctl test" grep -q "dirctl test example says why" <<<"$out"
+# dirctl config check: the file as dird reads it, without dird
+cp "$WORK/good.conf" "$DIR_CONF"
+out=$("$BUILD/dirctl/dirctl" config check 2>&1)
+check_eq "config check of a good file: exit 0" "0" "$?"
+check "config check of a good file: says ok" grep -q "^$DIR_CONF: ok (1 domain, 0 realms)" <<<"$out"
+sed "s|^base_dn = |bsae_dn = |" "$WORK/good.conf" >"$WORK/typo.conf"
+out=$("$BUILD/dirctl/dirctl" config check "$WORK/typo.conf" 2>&1)
+check_eq "config check FILE with a misspelt key: exit 1" "1" "$?"
+line=$(grep -n '^bsae_dn' "$WORK/typo.conf" | cut -d: -f1)
+check "a misspelt key: file:line and did you mean" grep -q "^dirctl: $WORK/typo.conf:$line: unknown key 'bsae_dn' in \[domain/example\]: did you mean base_dn?" <<<"$out"
+cp "$WORK/good.conf" "$WORK/twice.conf"
+echo "base_dn = dc=other,dc=test" >>"$WORK/twice.conf"
+out=$("$BUILD/dirctl/dirctl" config check "$WORK/twice.conf" 2>&1)
+check "a repeated key is refused, with both lines" grep -q "twice.conf:$(wc -l <"$WORK/twice.conf"): base_dn is given twice in \[domain/example\] (first on line $(grep -n '^base_dn' "$WORK/good.conf" | cut -d: -f1)): keep one" <<<"$out"
+"$BUILD/dird/dird" -f -c "$WORK/twice.conf" >"$WORK/dird-twice.log" 2>&1
+check_eq "dird refuses it too: exit 1" "1" "$?"
+check "dird says the same" grep -q "base_dn is given twice" "$WORK/dird-twice.log"
+chmod 644 "$WORK/bindpw"
+out=$("$BUILD/dirctl/dirctl" config check 2>&1)
+check "config check: a password file readable by others, as dird refuses it" grep -q "bind_password_file: .*mode 0644); chmod 600 it" <<<"$out"
+chmod 600 "$WORK/bindpw"
+version=$(sed -n "s/^  version : '\(.*\)',/\1/p" "$HERE/../../meson.build")
+check_eq "dird --version" "dird $version" "$("$BUILD/dird/dird" --version)"
+check_eq "dirctl --version" "dirctl $version" "$("$BUILD/dirctl/dirctl" --version)"
 t
 out=$("$BUILD/dirctl/dirctl" test nosuchdomain 2>&1)
 check_eq "an unknown domain is a usage error" "2" "$?"

@@ -138,6 +138,12 @@ static const struct {
 	{ "[domain/a b]\n", ":1: unknown section" },
 	{ "[global]\n[global]\n", ":2: [global] appears twice" },
 	{ "[domain/a]\nuri = http://x\n", ":2: uri: 'http://x' must start with ldap://" },
+	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\n\nbase_dn = dc=y\n", ":5: base_dn is given twice in [domain/a] (first on line 3): keep one" },
+	{ "[global]\nlog_level = info\n[domain/a]\nuri = ldap://x\nbase_dn = dc=x\n[global]\n", ":6: [global] appears twice" },
+	{ "[domain/a]\nbsae_dn = dc=x\n", ":2: unknown key 'bsae_dn' in [domain/a]: did you mean base_dn?" },
+	{ "[domain/a]\nuser_fliter = (a=b)\n", ":2: unknown key 'user_fliter' in [domain/a]: did you mean user_filter?" },
+	{ "[global]\nuri = ldap://x\n", ":2: unknown key 'uri' in [global]: it belongs in [domain/NAME]" },
+	{ "[domain/a]\nfrobnicate = 1\n", ":2: unknown key 'frobnicate' in [domain/a]" },
 	{ "[domain/a]\n\nuri = ldap://127.0.0.1:389x\n", ":3: uri: 'ldap://127.0.0.1:389x' is not a valid LDAP uri" },
 	{ "[domain/a]\nuri = ldap://a ldap://b:99999\n", ":2: uri: 'ldap://b:99999': port 99999 is not in 1 ... 65535" },
 	{ "[domain/a]\nuri = ldap://a ldaps://\n", ":2: uri: 'ldaps://' names no host" },
@@ -250,11 +256,12 @@ START_TEST(member_attr_takes_a_list)
 	struct dir_config c;
 	ck_assert_str_eq(load("[domain/a]\nuri = ldap://x\nbase_dn = dc=x\n"
 			      "member_attr = memberUid, member\tuniqueMember\n"
-			      "member_attr = memberUid,member\nssh_key_attr = altSecurityIdentities\n", &c), "");
+			      "ssh_key_attr = altSecurityIdentities\n", &c), "");
 	const struct dir_attrs *a = &c.domains[0].attrs;
-	ck_assert_uint_eq(a->n_member, 2); /* the last line counts */
+	ck_assert_uint_eq(a->n_member, 3);
 	ck_assert_str_eq(a->member[0], "memberUid");
 	ck_assert_str_eq(a->member[1], "member");
+	ck_assert_str_eq(a->member[2], "uniqueMember");
 	ck_assert_str_eq(a->ssh_key, "altSecurityIdentities");
 	dir_config_free(&c);
 }
