@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "dirctl.h"
+#include "log.h"
 #include "protocol.h"
 
 struct status {
@@ -153,6 +154,22 @@ int cmd_status(struct ctl *c)
 		json_object_array_add(doms, d);
 	}
 	json_object_object_add(j, "domains", doms);
+	uint64_t held_at = cursor_u64(&cur);
+	uint32_t held_users = cursor_u32(&cur), held_groups = cursor_u32(&cur);
+	if (!cur.failed && held_at) {
+		char at[64];
+		format_time(held_at, at, sizeof(at));
+		if (!c->json)
+			printf("warning: a refresh was kept out at %s: it found %" PRIu32 " users and "
+			       "%" PRIu32 " groups where the cache holds %" PRIu32 " and %" PRIu32 " (a "
+			       "changed base or filter?); the cache stays as it is; dirctl cache refresh "
+			       "--accept-shrink takes it\n", at, held_users, held_groups, s.users, s.groups);
+		json_object *h = json_object_new_object();
+		json_object_object_add(h, "at", json_object_new_int64((int64_t)held_at));
+		json_object_object_add(h, "users", json_object_new_int64(held_users));
+		json_object_object_add(h, "groups", json_object_new_int64(held_groups));
+		json_object_object_add(j, "refresh_kept_out", h);
+	}
 	if (c->json)
 		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
 							      JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -165,13 +182,17 @@ int cmd_status(struct ctl *c)
 	return c->config_error ? EXIT_FAIL : rc;
 }
 
-static int simple_call(struct ctl *c, uint32_t op)
+/* A root-only request whose body is nothing, or one u32 (arg not NULL). */
+static int simple_call(struct ctl *c, uint32_t op, const uint32_t *arg)
 {
 	struct buf body, reply;
 	uint32_t st;
-	buf_init(&body, 0);
+	buf_init(&body, DIR_MAX_REQUEST);
+	if (arg)
+		buf_put_u32(&body, *arg);
 	buf_init(&reply, DIR_MAX_REPLY);
 	int rc = ctl_call(c, op, &body, &st, &reply);
+	buf_free(&body);
 	buf_free(&reply);
 	if (rc != EXIT_OK)
 		return rc;
@@ -183,7 +204,7 @@ static int simple_call(struct ctl *c, uint32_t op)
 }
 
 /* Starts a refresh and waits for it, with progress on a terminal. */
-static int refresh(struct ctl *c)
+static int refresh(struct ctl *c, bool accept_shrink)
 {
 	struct status before, s;
 	struct buf reply;
@@ -191,7 +212,7 @@ static int refresh(struct ctl *c)
 	buf_init(&reply, DIR_MAX_REPLY);
 	int rc = get_status(c, &before, &reply, &cur);
 	if (rc == EXIT_OK)
-		rc = simple_call(c, DIR_OP_REFRESH);
+		rc = simple_call(c, DIR_OP_REFRESH, accept_shrink ? &(uint32_t){ DIR_REFRESH_ACCEPT_SHRINK } : NULL);
 	bool tty = isatty(STDOUT_FILENO);
 	while (rc == EXIT_OK) {
 		usleep(100 * 1000);
@@ -206,7 +227,7 @@ static int refresh(struct ctl *c)
 	if (tty && rc == EXIT_OK)
 		printf("\n");
 	if (rc == EXIT_OK && s.refresh_count == before.refresh_count) {
-		fprintf(stderr, "dirctl: the refresh failed; 'dirctl status' shows why\n");
+		fprintf(stderr, "dirctl: the refresh failed, or was kept out for dropping most of the cache; 'dirctl status' shows which\n");
 		rc = EXIT_FAIL;
 	} else if (rc == EXIT_OK) {
 		printf("refreshed: %" PRIu32 " users, %" PRIu32 " groups\n", s.users, s.groups);
@@ -218,13 +239,29 @@ static int refresh(struct ctl *c)
 int cmd_cache(struct ctl *c, int argc, char **argv)
 {
 	if (argc == 1 && !strcmp(argv[0], "refresh"))
-		return refresh(c);
+		return refresh(c, false);
+	if (argc == 2 && !strcmp(argv[0], "refresh") && !strcmp(argv[1], "--accept-shrink"))
+		return refresh(c, true);
 	if (argc == 1 && !strcmp(argv[0], "flush")) {
-		int rc = simple_call(c, DIR_OP_FLUSH);
+		int rc = simple_call(c, DIR_OP_FLUSH, NULL);
 		if (rc == EXIT_OK)
 			printf("cache flushed\n");
 		return rc;
 	}
-	fprintf(stderr, "Usage: dirctl cache refresh|flush\n");
+	fprintf(stderr, "Usage: dirctl cache refresh [--accept-shrink] | flush\n");
+	return EXIT_USAGE;
+}
+
+int cmd_log_level(struct ctl *c, int argc, char **argv)
+{
+	for (uint32_t level = 0; argc == 1 && dir_log_level_names[level]; level++)
+		if (!strcmp(argv[0], dir_log_level_names[level])) {
+			int rc = simple_call(c, DIR_OP_LOG_LEVEL, &level);
+			if (rc == EXIT_OK)
+				printf("dird logs at %s until it reloads (SIGHUP) or restarts; log_level in "
+				       "%s keeps it\n", argv[0], c->cfg.path);
+			return rc;
+		}
+	fprintf(stderr, "Usage: dirctl log-level error|warning|info|debug\n");
 	return EXIT_USAGE;
 }

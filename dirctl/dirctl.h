@@ -61,6 +61,7 @@ int cmd_config(const char *path, int argc, char **argv);
  * array of sentences; NULL when out of memory. */
 struct json_object *host_checks(const struct ctl *c);
 int cmd_cache(struct ctl *c, int argc, char **argv);
+int cmd_log_level(struct ctl *c, int argc, char **argv);
 int cmd_show(struct ctl *c, bool user, const char *what);
 int cmd_list(struct ctl *c, bool users);
 int cmd_sessions(struct ctl *c);

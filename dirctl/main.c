@@ -24,9 +24,13 @@ static const struct {
 	{ "status", "  status               dird, each domain and the cache\n", NULL, "" },
 	{ "config", "  config check [FILE]  check dird.conf (or FILE) as dird would, without dird\n",
 	  NULL, NULL },
-	{ "cache", "  cache refresh        read the whole directory now\n"
+	{ "cache", "  cache refresh [--accept-shrink]\n"
+		   "                       read the whole directory now\n"
 		   "  cache flush          empty the cache (long-running processes see it at once)\n",
-	  NULL, NULL },
+	  "  --accept-shrink      replace the cache even when the refresh finds less than half\n"
+	  "                       of its users or groups (else such a refresh is kept out)\n", NULL },
+	{ "log-level", "  log-level LEVEL      dird logs at LEVEL (error, warning, info, debug) now, until it\n"
+		       "                       reloads; no refresh\n", NULL, NULL },
 	{ "user", "  user NAME|UID        a cached user record (fetched if not cached)\n", NULL, "" },
 	{ "user-checks", "  user-checks NAME [--service SERVICE]\n"
 			 "                       why NAME is or is not served and may log in: its entry\n"
@@ -303,6 +307,8 @@ int main(int argc, char **argv)
 		rc = cmd_sessions(&c);
 	else if (!strcmp(cmd, "cache"))
 		rc = cmd_cache(&c, argc - 1, argv + 1);
+	else if (!strcmp(cmd, "log-level"))
+		rc = cmd_log_level(&c, argc - 1, argv + 1);
 	else if ((!strcmp(cmd, "user") || !strcmp(cmd, "group")) && argc == 2)
 		rc = cmd_show(&c, cmd[0] == 'u', argv[1]);
 	else if ((!strcmp(cmd, "users") || !strcmp(cmd, "groups")) && argc == 1)

@@ -78,6 +78,9 @@ static void encode_status(struct dird *d, struct buf *b)
 		buf_put_u32(b, s->refused);
 		buf_put_u32(b, s->skipped_members);
 	}
+	buf_put_u64(b, (uint64_t)d->shrink_held_at);
+	buf_put_u32(b, d->shrink_users);
+	buf_put_u32(b, d->shrink_groups);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -109,16 +112,34 @@ static uint32_t dispatch(struct dird *d, uint32_t op, uid_t peer, const struct b
 			return DIR_BADREQ;
 		encode_status(d, reply);
 		return DIR_OK;
+	case DIR_OP_LOG_LEVEL: {
+		if (peer != 0)
+			return DIR_DENIED;
+		struct cursor c;
+		cursor_init(&c, body->data, body->len);
+		uint32_t level = cursor_u32(&c);
+		if (c.failed || body->len != 4 || level > DIR_LOG_DEBUG)
+			return DIR_BADREQ;
+		log_set_level((enum dir_log_level)level);
+		log_info("log level %s until the next reload (dirctl log-level)",
+			 dir_log_level_names[level]);
+		return DIR_OK;
+	}
 	case DIR_OP_REFRESH:
 	case DIR_OP_FLUSH:
 		if (peer != 0)
 			return DIR_DENIED;
-		if (body->len)
+		if (body->len && (op == DIR_OP_FLUSH || body->len != 4))
 			return DIR_BADREQ;
 		if (op == DIR_OP_FLUSH) {
 			flush(d);
 		} else {
+			struct cursor c;
+			cursor_init(&c, body->data, body->len);
+			uint32_t flags = body->len ? cursor_u32(&c) : 0;
 			pthread_mutex_lock(&d->lock);
+			if (flags & DIR_REFRESH_ACCEPT_SHRINK)
+				d->accept_shrink = true;
 			refresh_start_locked(d);
 			pthread_mutex_unlock(&d->lock);
 		}

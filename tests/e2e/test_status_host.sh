@@ -59,6 +59,21 @@ check "nscd running: status warns, with its pid" grep -q "^warning:   nscd runs 
 kill "$NSCD_PID"
 wait "$NSCD_PID" 2>/dev/null
 NSCD_PID=
+
+# dirctl log-level: at once, without a refresh, until a reload; dird -f's lines carry the time
+check "dird's lines (dird -f, no journald) start with the local time" \
+	grep -Eq "^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[+-][0-9]{4} dird: info: " "$WORK/dird.log"
+out=$("$BUILD/dirctl/dirctl" log-level error 2>&1)
+check_eq "dirctl log-level error: exit 0" "0" "$?"
+check "it says until when" grep -q "dird logs at error until it reloads" <<<"$out"
+refreshes=$(grep -c "refresh done" "$WORK/dird.log")
+"$BUILD/dirctl/dirctl" cache refresh >/dev/null
+check_eq "at error, a refresh logs no info line" "$refreshes" "$(grep -c "refresh done" "$WORK/dird.log")"
+"$BUILD/dirctl/dirctl" log-level info >/dev/null
+"$BUILD/dirctl/dirctl" cache refresh >/dev/null
+check_eq "back at info, it does" "$((refreshes + 1))" "$(grep -c "refresh done" "$WORK/dird.log")"
+check_fails "dirctl log-level is root's" setpriv --reuid=65534 --regid=65534 --clear-groups "$BUILD/dirctl/dirctl" log-level debug
+check_eq "dirctl log-level of no level: a usage error" "2" "$("$BUILD/dirctl/dirctl" log-level loud >/dev/null 2>&1; echo $?)"
 dird_stop
 out=$(status "$WORK/nss-files")
 check_eq "dird stopped: status exits 3" "3" "$?"
