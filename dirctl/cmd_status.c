@@ -1,5 +1,6 @@
 /* dirctl status and dirctl cache refresh|flush. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -8,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "dirctl.h"
+#include "names.h"
 #include "log.h"
 #include "protocol.h"
 
@@ -236,8 +238,55 @@ static int refresh(struct ctl *c, bool accept_shrink)
 	return rc;
 }
 
+/* dirctl cache expire [--group] NAME|ID: that entry is asked of the directory at its next
+ * lookup. */
+static int expire(struct ctl *c, bool group, const char *what)
+{
+	bool by_id = what[0] && strspn(what, "0123456789") == strlen(what) && strlen(what) <= 10;
+	unsigned long long id = by_id ? strtoull(what, NULL, 10) : 0;
+	if ((by_id && id >= UINT32_MAX) || (!by_id && !dir_valid_name(what))) {
+		fprintf(stderr, "dirctl: '%s' is not a valid name or id\n", what);
+		return EXIT_USAGE;
+	}
+	struct buf body, reply;
+	uint32_t st;
+	buf_init(&body, DIR_MAX_REQUEST);
+	buf_init(&reply, DIR_MAX_REPLY);
+	buf_put_u32(&body, group);
+	buf_put_u32(&body, by_id);
+	if (by_id)
+		buf_put_u32(&body, (uint32_t)id);
+	else
+		buf_put_str(&body, what);
+	int rc = ctl_call(c, DIR_OP_EXPIRE, &body, &st, &reply);
+	buf_free(&body);
+	buf_free(&reply);
+	if (rc != EXIT_OK)
+		return rc;
+	const char *kind = group ? "group" : "user";
+	if (st == DIR_DENIED) {
+		fprintf(stderr, "dirctl: only root may do that; run it with sudo\n");
+		return EXIT_FAIL;
+	}
+	if (st == DIR_NOTFOUND) {
+		fprintf(stderr, "dirctl: no %s '%s' in the cache\n", kind, what);
+		return EXIT_NOT_FOUND;
+	}
+	if (st != DIR_OK) {
+		fprintf(stderr, "dirctl: dird could not write the cache; see its log\n");
+		return EXIT_FAIL;
+	}
+	printf("%s %s expired: its next lookup asks the directory%s\n", kind, what,
+	       c->cfg.entry_ttl ? " (served as it is while the directory cannot answer)" :
+	       " (entry_ttl = 0: it was taken out of the cache)");
+	return EXIT_OK;
+}
+
 int cmd_cache(struct ctl *c, int argc, char **argv)
 {
+	bool group = argc == 3 && !strcmp(argv[1], "--group");
+	if (argc >= 2 && argc <= 3 && !strcmp(argv[0], "expire") && (argc == 2 || group))
+		return expire(c, group, argv[argc - 1]);
 	if (argc == 1 && !strcmp(argv[0], "refresh"))
 		return refresh(c, false);
 	if (argc == 2 && !strcmp(argv[0], "refresh") && !strcmp(argv[1], "--accept-shrink"))
@@ -248,7 +297,7 @@ int cmd_cache(struct ctl *c, int argc, char **argv)
 			printf("cache flushed\n");
 		return rc;
 	}
-	fprintf(stderr, "Usage: dirctl cache refresh [--accept-shrink] | flush\n");
+	fprintf(stderr, "Usage: dirctl cache refresh [--accept-shrink] | flush | expire [--group] NAME|ID\n");
 	return EXIT_USAGE;
 }
 

@@ -26,9 +26,12 @@ static const struct {
 	  NULL, NULL },
 	{ "cache", "  cache refresh [--accept-shrink]\n"
 		   "                       read the whole directory now\n"
-		   "  cache flush          empty the cache (long-running processes see it at once)\n",
+		   "  cache flush          empty the cache (long-running processes see it at once)\n"
+		   "  cache expire [--group] NAME|ID\n"
+		   "                       that user (group) is asked of the directory at its next lookup\n",
 	  "  --accept-shrink      replace the cache even when the refresh finds less than half\n"
-	  "                       of its users or groups (else such a refresh is kept out)\n", NULL },
+	  "                       of its users or groups (else such a refresh is kept out)\n"
+	  "  --group              expire a group, not a user\n", NULL },
 	{ "log-level", "  log-level LEVEL      dird logs at LEVEL (error, warning, info, debug) now, until it\n"
 		       "                       reloads; no refresh\n", NULL, NULL },
 	{ "user", "  user NAME|UID        a cached user record (fetched if not cached)\n", NULL, "" },

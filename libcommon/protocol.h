@@ -24,6 +24,9 @@
  *     DIR_OP_REFRESH    (empty, or u32 flags: DIR_REFRESH_ACCEPT_SHRINK)  root only
  *                                           -> OK (a full refresh has started or is running)
  *     DIR_OP_FLUSH      (empty)  root only  -> OK (cache emptied, readers told, refill started)
+ *     DIR_OP_EXPIRE     u32 kind (0 user, 1 group), u32 by_id, then u32 id or str name  root only
+ *                                           -> OK (asked of the directory at its next lookup),
+ *                                              NOTFOUND (not cached)
  *     DIR_OP_LOG_LEVEL  u32 level (enum dir_log_level)  root only
  *                                           -> OK (dird logs at that level until a reload or restart)
  *
@@ -116,6 +119,7 @@ enum dir_op {
 	DIR_OP_REFRESH = 17,
 	DIR_OP_FLUSH = 18,
 	DIR_OP_LOG_LEVEL = 19,
+	DIR_OP_EXPIRE = 20,
 	DIR_OP_PAM_AUTH = 32,
 	DIR_OP_PAM_ACCOUNT = 33,
 	DIR_OP_PAM_CHAUTHTOK = 34,
