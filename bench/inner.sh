@@ -56,6 +56,7 @@ meta "slapd: $(dpkg-query -W -f '${Version}' slapd), mdb, on this namespace's lo
 # --- measuring ---------------------------------------------------------------------------------
 LIBS=$BUILD/nss_dir:$WORK/null
 for svc in null dir ldap sss; do write_nsswitch "$WORK/nsswitch.files+$svc" "files $svc"; done
+write_nsswitch "$WORK/nsswitch.dir+files" "dir files" # dirctl enable --dir-first
 write_nsswitch "$WORK/nsswitch.files" files
 export DIR_CONF=$WORK/dir/dird.conf
 # run_as PEER CMD...: CMD as the peer is set up.  files: the generated lines after the host's,
@@ -67,19 +68,20 @@ run_as() {
 	case $peer in
 	files) in_ns "$WORK/nsswitch.files" --bind "$WORK/files/passwd" /etc/passwd \
 		--bind "$WORK/files/group" /etc/group env LD_LIBRARY_PATH="$LIBS" "$@" ;;
-	files+*) in_ns "$WORK/nsswitch.$peer" env LD_LIBRARY_PATH="$LIBS" "$@" ;;
+	files+* | dir+files) in_ns "$WORK/nsswitch.$peer" env LD_LIBRARY_PATH="$LIBS" "$@" ;;
 	*) env LD_LIBRARY_PATH="$LIBS" "$@" ;;
 	esac
 }
 # nss PEER ARGS...: nss_bench as PEER, bounded; the module alone (--service) but for files+X
 nss() {
 	local peer=$1 service=(); shift
-	case $peer in files+*) ;; *) service=(--service "$peer") ;; esac
+	case $peer in files+* | dir+files) ;; *) service=(--service "$peer") ;; esac
 	run_as "$peer" timeout "$ROW_BOUND" "$WORK/nss_bench" "$@" "${service[@]}" 2>>"$WORK/checks.log"
 }
 field() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p"; }
 csv() { echo "$1" >>"$CSV"; }
-# row OPERATION THREADS OP ARGS...: one timed row for every peer in PEERS.  Other work on a
+# row OPERATION THREADS OP ARGS...: one timed row for every peer in PEERS (or in ROW_PEERS, when
+# set: the peers a row means something for).  Other work on a
 # shared machine makes a run up to half again slower for seconds or minutes at a time, so the
 # peers take turns: three rounds (a peer leaves once its runs took over 3 s), each peer keeping
 # its lowest median.  Every answer of every run is checked; a peer with a wrong or missing answer,
@@ -88,8 +90,10 @@ row() {
 	local name=$1 threads=$2; shift 2
 	local -A best calls failed rc spent
 	local round peer out extra start
+	local -a peers
+	read -r -a peers <<<"${ROW_PEERS:-${PEERS[*]}}"
 	for round in 1 2 3; do
-		for peer in "${PEERS[@]}"; do
+		for peer in "${peers[@]}"; do
 			case $name,$peer in enumerate*,*null) continue ;; esac
 			[ "${rc[$peer]:-0}" = 0 ] && [ "${spent[$peer]:-0}" -le 3000 ] || continue
 			extra=()
@@ -108,7 +112,7 @@ row() {
 			fi
 		done
 	done
-	for peer in "${PEERS[@]}"; do
+	for peer in "${peers[@]}"; do
 		case $name,$peer in enumerate*,*null) continue ;; esac
 		if [ "${rc[$peer]}" = 124 ]; then
 			csv "$peer,$name,$threads,,,,$ROW_BOUND,s: did not finish,false"
@@ -144,6 +148,9 @@ lookups() {
 		row getgrouplist "$t" getgrouplist --names "$D/ingroups.txt" --warmup --passes 1
 	done
 	NSS_NULL_MISS=1 row "repeated miss" 1 getpwnam --names "$D/miss.txt" --warmup --passes 1000 --missing
+	# root, from the host's /etc/passwd: what `dir` before `files` costs a local user
+	ROW_PEERS="files+null files+dir dir+files" row "getpwnam local user" 1 getpwnam \
+		--names "$D/local.txt" --warmup --passes 1000
 	row "getgrnam big group" 1 getgrnam --names "$D/big.txt" --warmup --passes 30
 	row "getgrouplist 5000 groups" 1 getgrouplist --names "$D/wide.txt" --warmup --passes 10
 	row "enumerate passwd" 1 enum-passwd --warmup --passes 3 --expect "$users" --min-id "$uid0"
@@ -351,7 +358,7 @@ v dir "slowest answer to dirctl status during that refresh" $(( $(cat "$WORK/lat
 v dir "daemon peak RSS" "$(rss_kb VmHWM dird)" bytes
 v dir "daemon RSS after a refresh" "$(rss_kb VmRSS dird)" bytes
 v dir "cache on disk" "$(du -sb "$WORK/dir/cache" | cut -f1)" bytes
-PEERS+=(dir files+dir)
+PEERS+=(dir files+dir dir+files)
 
 # nslcd
 if [ -z "$BIG" ]; then

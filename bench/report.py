@@ -27,11 +27,11 @@ SECTIONS = [
      "null", "dir", ["files", "ldap", "sss"]),
     ("Lookups as a host is configured (nsswitch.conf: files, then the peer; the host's own "
      "/etc/passwd and /etc/group first)",
-     "files+null", "files+dir", ["files+ldap", "files+sss"]),
+     "files+null", "files+dir", ["dir+files", "files+ldap", "files+sss"]),
     ("The daemons, the cache and programs", None, "dir", ["files", "ldap", "sss"]),
 ]
 LABELS = {"null": "floor", "dir": "dir", "files": "nss_files", "ldap": "nslcd", "sss": "SSSD",
-          "files+null": "files+floor", "files+dir": "files+dir", "files+ldap": "files+nslcd",
+          "files+null": "files+floor", "files+dir": "files+dir", "dir+files": "dir+files", "files+ldap": "files+nslcd",
           "files+sss": "files+SSSD"}
 
 CHART = ["null", "files", "ldap", "sss"]
@@ -44,6 +44,8 @@ MEASURES = {
     "getgrgid": "getgrgid_r of the same groups by gid",
     "getgrouplist": "getgrouplist of the 1,000 users (each in 3 to 6 groups)",
     "repeated miss": "getpwnam_r of one name nobody has, 1,000 times",
+    "getpwnam local user": "getpwnam_r of root, from the host's /etc/passwd, 1,000 times "
+                           "(dir+files: nsswitch.conf `dir files`, dirctl enable --dir-first)",
     "getgrnam big group": "getgrnam_r of the groups of 5,000, 3,000 and 2,000 members",
     "getgrouplist 5000 groups": "getgrouplist of the user in 5,000 groups",
     "enumerate passwd": "one setpwent/getpwent pass over every user (the count is checked)",

@@ -67,55 +67,112 @@ static void put_groups(struct buf *out, struct dir_group *const *groups, size_t 
 	}
 }
 
+static void put_keys(struct buf *out, const struct index_key *keys, size_t n, uint32_t *offs)
+{
+	size_t start = out->len;
+	for (size_t i = 0; i < n; i++) {
+		size_t at = out->len;
+		offs[i] = (uint32_t)(at - start);
+		buf_put_u32(out, 0);
+		buf_put_str(out, keys[i].name);
+		buf_put_u32(out, keys[i].id);
+		buf_patch_u32(out, at, (uint32_t)(out->len - at - sizeof(uint32_t)));
+	}
+}
+
 static void align4(struct buf *out)
 {
 	static const uint8_t zero[4];
 	buf_put_bytes(out, zero, (4 - out->len % 4) % 4);
 }
 
-int index_write_tmp(const char *path, struct dir_user *const *users, size_t n_users,
-		    struct dir_group *const *groups, size_t n_groups, uint32_t ttl,
-		    uint64_t generation, char *tmp, size_t tmplen)
+/* The keys' tables take only the keys that have a name (an id). */
+static void put_key_tables(struct buf *out, const struct index_key *keys, size_t n,
+			   const uint32_t *offs, uint32_t *sel_offs, uint32_t *hashes,
+			   struct index_table *by_name, struct index_table *by_id)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].name && keys[i].name[0]) {
+			sel_offs[k] = offs[i];
+			hashes[k++] = index_hash_name(keys[i].name);
+		}
+	if (k)
+		put_table(out, by_name, k, sel_offs, hashes);
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].id != INDEX_NO_ID) {
+			sel_offs[k] = offs[i];
+			hashes[k++] = index_hash_id(keys[i].id);
+		}
+	if (k)
+		put_table(out, by_id, k, sel_offs, hashes);
+}
+
+int index_write_contents_tmp(const char *path, const struct index_contents *c, char *tmp,
+			     size_t tmplen)
 {
 	struct index_header h = { .version = DIR_INDEX_VERSION, .valid = 1 };
 	memcpy(h.magic, DIR_INDEX_MAGIC, sizeof(h.magic));
-	h.generation = generation;
+	h.generation = c->generation;
+	h.base_generation = c->base_generation;
+	h.flags = c->flags;
 	h.created = (uint64_t)time(NULL);
-	h.n_users = (uint32_t)n_users;
-	h.n_groups = (uint32_t)n_groups;
+	h.n_users = (uint32_t)c->n_users;
+	h.n_groups = (uint32_t)c->n_groups;
 
-	size_t n_max = n_users > n_groups ? n_users : n_groups;
-	uint32_t *offs_u = calloc(n_users + 1, sizeof(uint32_t));
-	uint32_t *offs_g = calloc(n_groups + 1, sizeof(uint32_t));
+	size_t n_max = c->n_users;
+	size_t counts[] = { c->n_groups, c->n_gone_users, c->n_gone_groups };
+	for (size_t i = 0; i < 3; i++)
+		if (counts[i] > n_max)
+			n_max = counts[i];
+	uint32_t *offs_u = calloc(c->n_users + 1, sizeof(uint32_t));
+	uint32_t *offs_g = calloc(c->n_groups + 1, sizeof(uint32_t));
+	uint32_t *offs_k = calloc(n_max + 1, sizeof(uint32_t));
+	uint32_t *sel = calloc(n_max + 1, sizeof(uint32_t));
 	uint32_t *hashes = calloc(n_max + 1, sizeof(uint32_t));
 	struct buf out;
 	buf_init(&out, UINT32_MAX);
 	int rc = -1;
-	if (!offs_u || !offs_g || !hashes || n_users > UINT32_MAX / 4 || n_groups > UINT32_MAX / 4)
+	if (!offs_u || !offs_g || !offs_k || !sel || !hashes || n_max > UINT32_MAX / 4)
 		goto out;
 
 	buf_put_bytes(&out, &h, sizeof(h));
 	h.users.off = out.len;
-	put_users(&out, users, n_users, ttl, offs_u);
+	put_users(&out, c->users, c->n_users, c->ttl, offs_u);
 	h.users.len = out.len - h.users.off;
 	h.groups.off = out.len;
-	put_groups(&out, groups, n_groups, ttl, offs_g);
+	put_groups(&out, c->groups, c->n_groups, c->ttl, offs_g);
 	h.groups.len = out.len - h.groups.off;
 	align4(&out);
 
-	for (size_t i = 0; i < n_users; i++)
-		hashes[i] = index_hash_name(users[i]->name);
-	put_table(&out, &h.user_name, n_users, offs_u, hashes);
-	for (size_t i = 0; i < n_users; i++)
-		hashes[i] = index_hash_id(users[i]->uid);
-	put_table(&out, &h.user_uid, n_users, offs_u, hashes);
-	for (size_t i = 0; i < n_groups; i++)
-		hashes[i] = index_hash_name(groups[i]->name);
-	put_table(&out, &h.group_name, n_groups, offs_g, hashes);
-	for (size_t i = 0; i < n_groups; i++)
-		hashes[i] = index_hash_id(groups[i]->gid);
-	put_table(&out, &h.group_gid, n_groups, offs_g, hashes);
-	if (out.failed || h.users.len > UINT32_MAX || h.groups.len > UINT32_MAX) {
+	for (size_t i = 0; i < c->n_users; i++)
+		hashes[i] = index_hash_name(c->users[i]->name);
+	put_table(&out, &h.user_name, c->n_users, offs_u, hashes);
+	for (size_t i = 0; i < c->n_users; i++)
+		hashes[i] = index_hash_id(c->users[i]->uid);
+	put_table(&out, &h.user_uid, c->n_users, offs_u, hashes);
+	for (size_t i = 0; i < c->n_groups; i++)
+		hashes[i] = index_hash_name(c->groups[i]->name);
+	put_table(&out, &h.group_name, c->n_groups, offs_g, hashes);
+	for (size_t i = 0; i < c->n_groups; i++)
+		hashes[i] = index_hash_id(c->groups[i]->gid);
+	put_table(&out, &h.group_gid, c->n_groups, offs_g, hashes);
+
+	h.gone_users.off = out.len;
+	put_keys(&out, c->gone_users, c->n_gone_users, offs_k);
+	h.gone_users.len = out.len - h.gone_users.off;
+	align4(&out);
+	put_key_tables(&out, c->gone_users, c->n_gone_users, offs_k, sel, hashes,
+		       &h.gone_user_name, &h.gone_user_uid);
+	h.gone_groups.off = out.len;
+	put_keys(&out, c->gone_groups, c->n_gone_groups, offs_k);
+	h.gone_groups.len = out.len - h.gone_groups.off;
+	align4(&out);
+	put_key_tables(&out, c->gone_groups, c->n_gone_groups, offs_k, sel, hashes,
+		       &h.gone_group_name, &h.gone_group_gid);
+	if (out.failed || h.users.len > UINT32_MAX || h.groups.len > UINT32_MAX ||
+	    h.gone_users.len > UINT32_MAX || h.gone_groups.len > UINT32_MAX) {
 		errno = EFBIG;
 		goto out;
 	}
@@ -125,8 +182,32 @@ out:
 	buf_free(&out);
 	free(offs_u);
 	free(offs_g);
+	free(offs_k);
+	free(sel);
 	free(hashes);
 	return rc;
+}
+
+/* One word of path's header, written in place: readers map it shared and see it at once. */
+static int set_word(const char *path, const void *word, size_t len, off_t at)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	int rc = pwrite(fd, word, len, at) == (ssize_t)len ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
+int index_set_delta_seq(const char *path, uint32_t seq)
+{
+	return set_word(path, &seq, sizeof(seq), offsetof(struct index_header, delta_seq));
+}
+
+int index_set_authoritative(const char *path, uint64_t until)
+{
+	return set_word(path, &until, sizeof(until),
+			offsetof(struct index_header, authoritative_until));
 }
 
 static int old_name(const char *path, char *old, size_t oldlen)
@@ -184,8 +265,10 @@ int index_write(const char *path, struct dir_user *const *users, size_t n_users,
 		struct dir_group *const *groups, size_t n_groups, uint32_t ttl, uint64_t generation)
 {
 	char tmp[PATH_MAX];
-	if (index_write_tmp(path, users, n_users, groups, n_groups, ttl, generation, tmp,
-			    sizeof(tmp)) < 0)
+	const struct index_contents c = { .users = users, .n_users = n_users, .groups = groups,
+					  .n_groups = n_groups, .ttl = ttl,
+					  .generation = generation };
+	if (index_write_contents_tmp(path, &c, tmp, sizeof(tmp)) < 0)
 		return -1;
 	if (index_install(path, tmp) < 0)
 		return -1;

@@ -1,5 +1,7 @@
 /* dirctl enable / disable: puts `dir` on the passwd, group (and, when there is one, initgroups)
- * lines of nsswitch.conf, after `files` (or `compat`) so local accounts still win, and puts
+ * lines of nsswitch.conf, after `files` (or `compat`) so local accounts still win (with
+ * --dir-first before it: directory users skip the scan of /etc/passwd, and local accounts
+ * still win because the index lists them and libnss_dir leaves them to `files`), and puts
  * pam_dir into PAM (Debian's common-* through pam-auth-update, or dirctl's own services);
  * disable takes both back.  The file is rewritten only when something
  * changes, after a backup, whole (rename), never when a line it would touch is one dirctl
@@ -40,7 +42,7 @@ static void show(struct buf *diff, const char *path, const char *sign, const cha
 }
 
 /* The changed text of the file, or NULL (with a message) when a line cannot be changed. */
-static char *changed_text(const char *path, char *old, bool enable, bool *changed)
+static char *changed_text(const char *path, char *old, bool enable, bool first, bool *changed)
 {
 	struct buf text, diff; /* diff: what changes, shown once every line could be changed */
 	buf_init(&text, 2 * MAX_FILE);
@@ -68,7 +70,7 @@ static char *changed_text(const char *path, char *old, bool enable, bool *change
 			}
 			seen[k] = true;
 			const char *why;
-			new_line = nsswitch_change_line(line, enable, &why);
+			new_line = nsswitch_change_line(line, enable, first, &why);
 			if (why) {
 				fprintf(stderr, "dirctl: %s:%zu: '%s': %s; fix the file by hand\n", path,
 					lineno, line, why);
@@ -91,8 +93,8 @@ static char *changed_text(const char *path, char *old, bool enable, bool *change
 		if (seen[k])
 			continue;
 		char added[64];
-		snprintf(added, sizeof(added), "%s:%*sfiles dir", databases[k],
-			 (int)(15 - strlen(databases[k])), "");
+		snprintf(added, sizeof(added), "%s:%*s%s", databases[k],
+			 (int)(15 - strlen(databases[k])), "", first ? "dir files" : "files dir");
 		show(&diff, path, "+", added);
 		if (!newline)
 			buf_put_bytes(&text, "\n", 1);
@@ -122,6 +124,7 @@ struct options {
 	bool dry_run;
 	bool pam;
 	bool truenas;	/* the TrueNAS services too, where pam-auth-update does common-* */
+	bool dir_first;
 };
 
 /* Rewrites the file whole (a temporary file renamed over it) after glibc itself read the new
@@ -143,7 +146,7 @@ static int change_nsswitch(const struct options *o, bool enable)
 		return EXIT_FAIL;
 	}
 	bool changed;
-	char *text = changed_text(o->nsswitch, old, enable, &changed);
+	char *text = changed_text(o->nsswitch, old, enable, o->dir_first, &changed);
 	free(old);
 	if (!text)
 		return EXIT_FAIL;
@@ -195,7 +198,7 @@ static int change_pam(struct ctl *c, const struct options *o, bool enable)
 
 int cmd_enable(struct ctl *c, bool enable, int argc, char **argv)
 {
-	struct options o = { "/etc/nsswitch.conf", "/etc/pam.d", false, false, true, false };
+	struct options o = { "/etc/nsswitch.conf", "/etc/pam.d", false, false, true, false, false };
 	bool ssh = false;
 	const char *sshd_config = "/etc/ssh/sshd_config";
 	for (int i = 0; i < argc; i++) {
@@ -203,6 +206,8 @@ int cmd_enable(struct ctl *c, bool enable, int argc, char **argv)
 			o.dry_run = true;
 		else if (!strcmp(argv[i], "--no-pam"))
 			o.pam = false;
+		else if (enable && !strcmp(argv[i], "--dir-first"))
+			o.dir_first = true;
 		else if (!strcmp(argv[i], "--nsswitch") && i + 1 < argc)
 			o.nsswitch = argv[++i];
 		else if (!strcmp(argv[i], "--pam-dir") && i + 1 < argc)
@@ -214,9 +219,9 @@ int cmd_enable(struct ctl *c, bool enable, int argc, char **argv)
 		else if (!strcmp(argv[i], "--sshd-config") && i + 1 < argc)
 			sshd_config = argv[++i];
 		else {
-			fprintf(stderr, "Usage: dirctl %s [--dry-run] [--no-pam] [--nsswitch FILE] "
+			fprintf(stderr, "Usage: dirctl %s [--dry-run] [--no-pam]%s [--nsswitch FILE] "
 					"[--pam-dir DIR] [--truenas] [--ssh [--sshd-config FILE]]\n",
-				enable ? "enable" : "disable");
+				enable ? "enable" : "disable", enable ? " [--dir-first]" : "");
 			return EXIT_USAGE;
 		}
 	}

@@ -43,7 +43,7 @@ static void config_readable(const struct ctl *c, json_object *warnings)
 static bool names_dir(const char *line)
 {
 	const char *why = NULL;
-	char *changed = nsswitch_change_line(line, true, &why);
+	char *changed = nsswitch_change_line(line, true, false, &why);
 	free(changed);
 	return !changed && !why; /* nothing to add: it is there */
 }

@@ -57,14 +57,17 @@ static const struct {
 	  "  --json               the steps as JSON: {\"result\", \"tests\": [{\"domain\" or \"realm\",\n"
 	  "                       \"steps\": [{\"step\", \"ok\", \"ms\", \"what\", \"cause\"}], \"notes\",\n"
 	  "                       \"result\", \"failed_at\"}]}; exit 1 when a step fails\n", "" },
-	{ "enable", "  enable [--dry-run] [--no-pam] [--nsswitch FILE] [--pam-dir DIR] [--truenas]\n"
-		    "         [--ssh [--sshd-config FILE]]\n"
-		    "                       put dir on nsswitch.conf's passwd and group lines (after files)\n"
+	{ "enable", "  enable [--dry-run] [--no-pam] [--dir-first] [--nsswitch FILE] [--pam-dir DIR]\n"
+		    "         [--truenas] [--ssh [--sshd-config FILE]]\n"
+		    "                       put dir on nsswitch.conf's passwd and group lines (after files;\n"
+		    "                       --dir-first: before it)\n"
 		    "                       and pam_dir into PAM (Debian: pam-auth-update's dir profile in\n"
 		    "                       common-*); a backup of what changes is kept;\n"
 		    "                       --ssh: sshd asks dirctl ssh-keys (sshd_config.d/dir.conf)\n",
 	  "  --dry-run            say what would change, change nothing\n"
 	  "  --no-pam             nsswitch.conf only; leave PAM as it is\n"
+	  "  --dir-first          dir before files: directory users are found without a scan of\n"
+	  "                       /etc/passwd (local names and ids are still left to files)\n"
 	  "  --nsswitch FILE      this file instead of /etc/nsswitch.conf\n"
 	  "  --pam-dir DIR        PAM services in DIR instead of /etc/pam.d (no pam-auth-update)\n"
 	  "  --truenas            also the TrueNAS services (truenas, truenas-session, truenas-unix)\n"
@@ -73,8 +76,8 @@ static const struct {
 	  "  --sshd-config FILE   the sshd_config whose sshd_config.d gets it (/etc/ssh/sshd_config)\n",
 	  NULL },
 	{ "disable", "  disable [...]        the same options: take them off again\n",
-	  "  the options of enable: --dry-run, --no-pam, --nsswitch FILE, --pam-dir DIR,\n"
-	  "  --truenas, --ssh, --sshd-config FILE (dirctl enable --help)\n", NULL },
+	  "  the options of enable but --dir-first: --dry-run, --no-pam, --nsswitch FILE,\n"
+	  "  --pam-dir DIR, --truenas, --ssh, --sshd-config FILE (dirctl enable --help)\n", NULL },
 	{ "sid-to-id", "  sid-to-id SID        the uid or gid an AD SID maps to (wbinfo -S / -Y)\n", NULL, "" },
 	{ "sid-to-name", "  sid-to-name SID      the name of an AD SID (wbinfo -s)\n", NULL, "" },
 	{ "id-to-sid", "  id-to-sid [--group] ID\n"

@@ -153,11 +153,14 @@ static size_t find_dir(const char *s, const struct service *v, size_t n)
 	return n;
 }
 
-/* The services text with dir put in after files or compat (with its action list), else first. */
-static char *put_dir(const char *s, const struct service *v, size_t n)
+/* The services text with dir put in after files or compat (with its action list), or with
+ * `first` just before it, else first. */
+static char *put_dir(const char *s, const struct service *v, size_t n, bool first)
 {
 	for (size_t i = 0; i < n; i++)
 		if (named(s, &v[i], "files") || named(s, &v[i], "compat")) {
+			if (first)
+				return spliced(s, v[i].start, 0, "dir ");
 			size_t at = v[i].end;
 			bool glued = s[at] && !ws(s[at]); /* "files[NOTFOUND=return]systemd" */
 			return spliced(s, at, 0, glued ? " dir " : " dir");
@@ -174,7 +177,7 @@ static char *take_dir(const char *s, const struct service *v, size_t n, size_t d
 	return spliced(s, v[d - 1].end, v[d].end - v[d - 1].end, "");
 }
 
-char *nsswitch_change_line(const char *line, bool enable, const char **why)
+char *nsswitch_change_line(const char *line, bool enable, bool first, const char **why)
 {
 	*why = NULL;
 	size_t namelen, end = strcspn(line, "#");
@@ -207,7 +210,7 @@ char *nsswitch_change_line(const char *line, bool enable, const char **why)
 		if (n == 0)
 			*why = "no service at all: glibc finds no one there, root included";
 		else
-			changed = put_dir(text, v, n);
+			changed = put_dir(text, v, n, first);
 	} else if (!enable && d < n) {
 		/* Take every dir out; the line must keep a service. */
 		changed = strdup(text);

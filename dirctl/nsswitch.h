@@ -9,11 +9,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The new text of one line of `database` with `dir` put in (after files or compat, else
- * first) or taken out, or NULL when it needs no change.  On a line dirctl must not touch (one
+/* The new text of one line of `database` with `dir` put in (after files or compat, with
+ * `first` just before it, else first) or taken out, or NULL when it needs no change.  On a line dirctl must not touch (one
  * glibc rejects or reads otherwise than it looks, or that the change would leave without a
  * service) returns NULL with *why set. */
-char *nsswitch_change_line(const char *line, bool enable, const char **why);
+char *nsswitch_change_line(const char *line, bool enable, bool first, const char **why);
 
 /* The database a line is for, as glibc finds it ("passwd" in "  passwd::files"), with its
  * length; NULL for a comment, a blank line or one glibc skips. */

@@ -30,6 +30,8 @@ struct domain_state {
 	bool probing;		/* a probe thread is running */
 	unsigned probe_delay;	/* seconds: 1 doubling to 60 */
 	time_t next_probe;
+	time_t in_sync_until;	/* 0: not in sync; while now < it, the cache holds every entry
+				 * the domain serves (its stream is live, or polled in time) */
 };
 
 /* A cache miss handed to the worker, for connection `conn` (clients.h). */
@@ -85,6 +87,7 @@ struct dird {
 	struct ratelimit misses;	/* cache misses per local user */
 	pthread_mutex_t replies_lock;	/* replies, taken by the main loop (clients.c) */
 	struct posted_reply *replies;
+	struct publish_changes *changes;	/* publish.c: what changed since nss.idx */
 };
 
 long long now_ms(void);
@@ -92,7 +95,10 @@ long long now_ms(void);
  * DIRD_TEST_STOP_AT=STEP[,STEP...] in its environment dird stops itself (SIGSTOP) at each
  * STEP it reaches; with DIRD_TEST_PAUSE_AT=STEP the thread that reaches it sleeps 1 s there. */
 void test_hook(const char *step);
-/* Marks db as ahead of the index and wakes the main loop to publish it.  Lock held. */
+/* Marks db as ahead of the index and wakes the main loop to publish it whole.  Lock held.
+ * A change that names its entries costs less: publish_user_changed_locked (publish.h). */
 void mark_dirty_locked(struct dird *d);
+/* Wakes the main loop to publish what was noted.  Lock held. */
+void wake_publisher_locked(struct dird *d);
 
 #endif

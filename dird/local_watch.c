@@ -91,6 +91,10 @@ void local_watch_tick_locked(struct dird *d)
 			 "are no longer served", users - d->db.c.n_users, groups - d->db.c.n_groups);
 		if (publish_locked(d, true) < 0)
 			mark_dirty_locked(d); /* the index, at least, is tried again */
+	} else if (seen_passwd.known) {
+		/* The index lists the local names and ids (`dir` before `files` leaves them to
+		 * `files`): it is written again with the new ones. */
+		mark_dirty_locked(d);
 	}
 	local_accounts_free(&local);
 	remember(&seen_passwd, &p);

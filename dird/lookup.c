@@ -14,6 +14,7 @@
 #include "idmap.h"
 #include "log.h"
 #include "protocol.h"
+#include "publish.h"
 #include "requests.h"
 #include "store.h"
 
@@ -164,9 +165,13 @@ static void forget_user_locked(struct dird *d, const char *name, uint32_t uid)
 {
 	struct dir_user *old[2] = { name ? db_user_by_name(&d->db, name) : NULL,
 				    db_user_by_uid(&d->db, uid) };
-	for (int i = 0; i < 2; i++)
-		if (old[i] && store_delete(d->cfg.cache_dir, STORE_USERS, old[i]->name, old[i]->uid) < 0)
+	for (int i = 0; i < 2; i++) {
+		if (!old[i])
+			continue;
+		if (store_delete(d->cfg.cache_dir, STORE_USERS, old[i]->name, old[i]->uid) < 0)
 			log_warning("cannot remove user %s from the cache", old[i]->name);
+		publish_user_changed_locked(d, old[i]);
+	}
 	db_remove_user(&d->db, name, uid);
 }
 
@@ -174,9 +179,13 @@ static void forget_group_locked(struct dird *d, const char *name, uint32_t gid)
 {
 	struct dir_group *old[2] = { name ? db_group_by_name(&d->db, name) : NULL,
 				     db_group_by_gid(&d->db, gid) };
-	for (int i = 0; i < 2; i++)
-		if (old[i] && store_delete(d->cfg.cache_dir, STORE_GROUPS, old[i]->name, old[i]->gid) < 0)
+	for (int i = 0; i < 2; i++) {
+		if (!old[i])
+			continue;
+		if (store_delete(d->cfg.cache_dir, STORE_GROUPS, old[i]->name, old[i]->gid) < 0)
 			log_warning("cannot remove group %s from the cache", old[i]->name);
+		publish_group_changed_locked(d, old[i]);
+	}
 	db_remove_group(&d->db, name, gid);
 }
 
@@ -192,6 +201,7 @@ static void insert_found(struct dird *d, uint32_t op, void *found, struct buf *r
 		forget_user_locked(d, u->name, u->uid);
 		if (store_insert_user(d->cfg.cache_dir, u) < 0)
 			log_warning("cannot add user %s to the cache", u->name);
+		publish_user_changed_locked(d, u);
 		db_add_user(&d->db, u);
 	} else {
 		struct dir_group *g = found;
@@ -201,9 +211,10 @@ static void insert_found(struct dird *d, uint32_t op, void *found, struct buf *r
 			log_warning("cannot add group %s to the cache", g->name);
 		if (db_link_group(&d->db, g) < 0)
 			log_warning("out of memory linking group %s", g->name);
+		/* its members' gid lists changed with it */
+		publish_group_changed_locked(d, g);
 		db_add_group(&d->db, g);
 	}
-	mark_dirty_locked(d);
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
 }
@@ -213,13 +224,10 @@ static void record_absence(struct dird *d, const struct lookup_query *q)
 {
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
-	size_t before = d->db.c.n_users + d->db.c.n_groups;
 	if (is_user_op(q->op))
 		forget_user_locked(d, q->name, q->name ? UINT32_MAX : q->id);
 	else
 		forget_group_locked(d, q->name, q->name ? UINT32_MAX : q->id);
-	if (d->db.c.n_users + d->db.c.n_groups != before)
-		mark_dirty_locked(d);
 	negcache_add(d->negative, q->op, q->name, q->id, d->cfg.negative_ttl);
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);

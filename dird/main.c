@@ -64,6 +64,12 @@ long long now_ms(void)
 
 void mark_dirty_locked(struct dird *d)
 {
+	publish_whole_locked(d);
+	wake_publisher_locked(d);
+}
+
+void wake_publisher_locked(struct dird *d)
+{
 	uint64_t one = 1;
 	if (!d->dirty)
 		d->dirty_since_ms = now_ms();
@@ -206,6 +212,7 @@ static void on_tick(struct dird *d)
 	pthread_mutex_lock(&d->lock);
 	if (d->dirty && now_ms() - d->dirty_since_ms >= PUBLISH_DELAY_MS)
 		publish_locked(d, false);
+	publish_tick_locked(d);
 	domain_tick_locked(d);
 	local_watch_tick_locked(d);
 	reload_when_idle_locked(d);

@@ -1,4 +1,7 @@
-/* Getting the db to the files readers use: the NSS index and the tdb cache. */
+/* Getting the db to the files readers use: the NSS index and the tdb cache.  A change that
+ * names its entries costs a delta (cache/index.h) of what changed since nss.idx was written;
+ * a refresh, a flush, a change nobody named, a change of the local accounts (local_watch.c) or
+ * a delta grown past DELTA_MAX_KEYS rewrite nss.idx whole. */
 #include "publish.h"
 
 #include <errno.h>
@@ -6,12 +9,276 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dird.h"
 #include "fileutil.h"
 #include "index.h"
+#include "local_accounts.h"
 #include "log.h"
 #include "store.h"
+
+/* Names and ids changed since nss.idx was written, user and group ones: past this many the
+ * delta is folded into a full rewrite (a delta costs readers one more probe per lookup and
+ * dird a rewrite of all of it per change). */
+#define DELTA_MAX_KEYS 4096
+
+struct key_list {
+	struct index_key *keys;	/* names owned */
+	size_t n, cap;
+};
+
+struct publish_changes {
+	bool whole;		/* the next publish rewrites nss.idx */
+	struct key_list users, groups;
+	uint32_t delta_seq;	/* of the delta in force; 0: none */
+	bool locals_known;	/* nss.idx holds the local accounts (they could be read) */
+	uint64_t authoritative_until;	/* as written to nss.idx */
+};
+
+static void keys_clear(struct key_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free((char *)l->keys[i].name);
+	free(l->keys);
+	memset(l, 0, sizeof(*l));
+}
+
+static struct publish_changes *changes_of(struct dird *d)
+{
+	if (!d->changes && (d->changes = calloc(1, sizeof(*d->changes))))
+		d->changes->whole = true;
+	return d->changes;
+}
+
+void publish_whole_locked(struct dird *d)
+{
+	struct publish_changes *c = changes_of(d);
+	if (c)
+		c->whole = true;
+}
+
+/* Remembers a key for the next delta; past the bound (or out of memory) the next publish is
+ * whole. */
+static void note(struct dird *d, bool user, const char *name, uint32_t id)
+{
+	struct publish_changes *c = changes_of(d);
+	if (!c)
+		return;
+	struct key_list *l = user ? &c->users : &c->groups;
+	if (c->whole)
+		return;
+	if (c->users.n + c->groups.n >= DELTA_MAX_KEYS) {
+		c->whole = true;
+		return;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct index_key *grown = realloc(l->keys, cap * sizeof(*grown));
+		if (!grown) {
+			c->whole = true;
+			return;
+		}
+		l->keys = grown;
+		l->cap = cap;
+	}
+	char *copy = strdup(name ? name : "");
+	if (!copy) {
+		c->whole = true;
+		return;
+	}
+	l->keys[l->n++] = (struct index_key){ copy, id };
+}
+
+void publish_user_changed_locked(struct dird *d, const struct dir_user *u)
+{
+	note(d, true, u->name, u->uid);
+	wake_publisher_locked(d);
+}
+
+void publish_group_changed_locked(struct dird *d, const struct dir_group *g)
+{
+	note(d, false, g->name, g->gid);
+	for (uint32_t i = 0; i < g->n_members; i++)
+		note(d, true, g->members[i], INDEX_NO_ID); /* their gid lists */
+	wake_publisher_locked(d);
+}
+
+static uint32_t names_flag(struct dir_user *const *users, size_t n_users,
+			   struct dir_group *const *groups, size_t n_groups)
+{
+	for (size_t i = 0; i < n_users; i++)
+		if (!index_name_lower(users[i]->name))
+			return 0;
+	for (size_t i = 0; i < n_groups; i++)
+		if (!index_name_lower(groups[i]->name))
+			return 0;
+	return INDEX_NAMES_LOWER;
+}
+
+/* Until when every domain's cache holds all it serves (SESSION: in_sync_until), as long as
+ * every domain is enumerated and the local accounts are known; 0 when not. */
+static uint64_t authoritative_until(const struct dird *d)
+{
+	const struct publish_changes *c = d->changes;
+	if (!c || !c->locals_known || !d->cfg.enumerate || !d->cfg.n_domains)
+		return 0;
+	time_t until = d->domains[0].in_sync_until;
+	for (size_t i = 1; i < d->cfg.n_domains; i++)
+		if (d->domains[i].in_sync_until < until)
+			until = d->domains[i].in_sync_until;
+	return until > time(NULL) ? (uint64_t)until : 0;
+}
+
+static void publish_authoritative(struct dird *d, const char *path)
+{
+	uint64_t until = authoritative_until(d);
+	if (!d->changes || until == d->changes->authoritative_until)
+		return;
+	if (index_set_authoritative(path, until) < 0) {
+		log_warning("cannot mark %s authoritative: %s", path, strerror(errno));
+		return;
+	}
+	d->changes->authoritative_until = until;
+}
+
+/* The local accounts as keys of nss.idx: each name, each id.  false when they cannot be read
+ * (then nss.idx lists none and misses are never authoritative). */
+static bool local_keys(struct local_accounts *local, struct index_key **users, size_t *n_users,
+		       struct index_key **groups, size_t *n_groups)
+{
+	char err[512];
+	*users = *groups = NULL;
+	*n_users = *n_groups = 0;
+	if (local_accounts_load(local, err, sizeof(err)) < 0) {
+		memset(local, 0, sizeof(*local));
+		return false;
+	}
+	const struct local_set *sets[] = { &local->users, &local->groups };
+	struct index_key **out[] = { users, groups };
+	size_t *counts[] = { n_users, n_groups };
+	for (int k = 0; k < 2; k++) {
+		const struct local_set *s = sets[k];
+		struct index_key *keys = calloc(s->n_names + s->n_ids + 1, sizeof(*keys));
+		if (!keys) {
+			free(*users);
+			*users = NULL;
+			*n_users = 0;
+			local_accounts_free(local);
+			return false;
+		}
+		size_t n = 0;
+		for (size_t i = 0; i < s->n_names; i++)
+			keys[n++] = (struct index_key){ s->names[i], INDEX_NO_ID };
+		for (size_t i = 0; i < s->n_ids; i++)
+			keys[n++] = (struct index_key){ "", s->ids[i] };
+		*out[k] = keys;
+		*counts[k] = n;
+	}
+	return true;
+}
+
+void publish_tick_locked(struct dird *d)
+{
+	char path[PATH_MAX];
+	if (!d->changes)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", d->cfg.cache_dir, DIR_INDEX_FILE);
+	publish_authoritative(d, path);
+}
+
+/* Adds p to a set of pointers (a small array: a delta holds few). */
+static int add_unique(void ***set, size_t *n, size_t *cap, void *p)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*set)[i] == p)
+			return 0;
+	if (*n == *cap) {
+		size_t grown_cap = *cap ? *cap * 2 : 16;
+		void **grown = realloc(*set, grown_cap * sizeof(*grown));
+		if (!grown)
+			return -1;
+		*set = grown;
+		*cap = grown_cap;
+	}
+	(*set)[(*n)++] = p;
+	return 0;
+}
+
+/* For each key noted: the entry that has that name (id) now, or the key as gone. */
+static int delta_entries(struct dird *d, bool user, void ***records, size_t *n_records,
+			 struct index_key **gone, size_t *n_gone)
+{
+	const struct key_list *l = user ? &d->changes->users : &d->changes->groups;
+	size_t cap = 0;
+	*records = NULL;
+	*n_records = 0;
+	*gone = calloc(2 * l->n + 1, sizeof(**gone));
+	*n_gone = 0;
+	if (!*gone)
+		return -1;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct index_key *k = &l->keys[i];
+		for (int by_id = 0; by_id < 2; by_id++) {
+			if (by_id ? k->id == INDEX_NO_ID : !k->name[0])
+				continue;
+			void *r = user ? (void *)(by_id ? db_user_by_uid(&d->db, k->id) :
+							  db_user_by_name(&d->db, k->name)) :
+					 (void *)(by_id ? db_group_by_gid(&d->db, k->id) :
+							  db_group_by_name(&d->db, k->name));
+			if (r && add_unique(records, n_records, &cap, r) < 0)
+				return -1;
+			if (!r)
+				(*gone)[(*n_gone)++] = (struct index_key){ by_id ? "" : k->name,
+									   by_id ? k->id : INDEX_NO_ID };
+		}
+	}
+	return 0;
+}
+
+/* Writes what changed since nss.idx as a new delta and announces it.  0, or -1 (nothing
+ * announced: readers keep the delta they have). */
+static int publish_delta(struct dird *d, const char *path)
+{
+	struct publish_changes *c = d->changes;
+	long long start = now_ms();
+	char delta[PATH_MAX], tmp[PATH_MAX];
+	void **users = NULL, **groups = NULL;
+	struct index_key *gone_users = NULL, *gone_groups = NULL;
+	struct index_contents ic = { .ttl = d->cfg.entry_ttl, .generation = c->delta_seq + 1,
+				     .base_generation = d->generation };
+	int rc = -1;
+	if (index_delta_path(path, delta, sizeof(delta)) < 0 ||
+	    delta_entries(d, true, &users, &ic.n_users, &gone_users, &ic.n_gone_users) < 0 ||
+	    delta_entries(d, false, &groups, &ic.n_groups, &gone_groups, &ic.n_gone_groups) < 0)
+		goto out;
+	ic.users = (struct dir_user *const *)users;
+	ic.groups = (struct dir_group *const *)groups;
+	ic.gone_users = gone_users;
+	ic.gone_groups = gone_groups;
+	ic.flags = INDEX_DELTA | names_flag(ic.users, ic.n_users, ic.groups, ic.n_groups);
+	if (index_write_contents_tmp(delta, &ic, tmp, sizeof(tmp)) < 0)
+		goto out;
+	test_hook("delta-written");
+	if (index_install(delta, tmp) < 0)
+		goto out;
+	test_hook("delta-installed");
+	if (index_set_delta_seq(path, c->delta_seq + 1) < 0)
+		goto out;
+	c->delta_seq++;
+	index_retire_old(delta);
+	rc = 0;
+	log_debug("published a delta of %zu users and %zu groups (%zu and %zu gone) in %lld ms",
+		  ic.n_users, ic.n_groups, ic.n_gone_users, ic.n_gone_groups, now_ms() - start);
+out:
+	if (rc < 0)
+		log_error("cannot write %s: %s", delta, strerror(errno));
+	free(users);
+	free(groups);
+	free(gone_users);
+	free(gone_groups);
+	return rc;
+}
 
 /* The steps of writing a whole new cache (a refresh, a flush): between any two of them a dird
  * that is killed leaves files its next start makes whole (recover).  Tests stop it there. */
@@ -21,12 +288,66 @@ static void whole_cache_step(bool with_store, const char *step)
 		test_hook(step);
 }
 
+/* nss.idx written whole from db, with the local accounts; the delta it replaces is removed. */
+static int publish_whole(struct dird *d, const char *path, bool with_store)
+{
+	char tmp[PATH_MAX], delta[PATH_MAX];
+	struct publish_changes *c = changes_of(d);
+	struct local_accounts local;
+	struct index_contents ic = { .users = d->db.c.users, .n_users = d->db.c.n_users,
+				     .groups = d->db.c.groups, .n_groups = d->db.c.n_groups,
+				     .ttl = d->cfg.entry_ttl, .generation = d->generation + 1 };
+	struct index_key *gone_users, *gone_groups;
+	bool locals = local_keys(&local, &gone_users, &ic.n_gone_users, &gone_groups,
+				 &ic.n_gone_groups);
+	ic.gone_users = gone_users;
+	ic.gone_groups = gone_groups;
+	ic.flags = names_flag(ic.users, ic.n_users, ic.groups, ic.n_groups);
+	int rc = index_write_contents_tmp(path, &ic, tmp, sizeof(tmp));
+	free(gone_users);
+	free(gone_groups);
+	if (locals)
+		local_accounts_free(&local);
+	if (rc < 0)
+		return -1;
+	whole_cache_step(with_store, "index-written");
+	if (index_install(path, tmp) < 0)
+		return -1;
+	whole_cache_step(with_store, "index-installed");
+	d->generation++;
+	if (c) {
+		keys_clear(&c->users);
+		keys_clear(&c->groups);
+		c->whole = false;
+		c->delta_seq = 0;
+		c->locals_known = locals;
+		c->authoritative_until = 0;
+	}
+	/* Readers of the old file are told; if this fails they are at the next start. */
+	if (index_retire_old(path) < 0)
+		log_warning("cannot mark the replaced %s stale: %s", path, strerror(errno));
+	/* The old delta is for the old nss.idx: readers already leave it out. */
+	if (index_delta_path(path, delta, sizeof(delta)) == 0 && unlink(delta) < 0 &&
+	    errno != ENOENT)
+		log_warning("cannot remove %s: %s", delta, strerror(errno));
+	return 0;
+}
+
 int publish_locked(struct dird *d, bool with_store)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
+	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/%s", d->cfg.cache_dir, DIR_INDEX_FILE);
 	d->db.c.expires = time(NULL) + d->cfg.refresh_interval;
 	const char *dir = d->cfg.cache_dir;
+	struct publish_changes *c = changes_of(d);
+	if (!with_store && c && !c->whole) {
+		if (c->users.n + c->groups.n == 0 || publish_delta(d, path) == 0) {
+			d->dirty = false;
+			publish_authoritative(d, path);
+			return 0;
+		}
+		/* the delta could not be written: the whole file, then */
+	}
 	if (with_store) {
 		if (store_write_tmp(dir, &d->db.c) < 0)
 			goto store_failed;
@@ -38,18 +359,10 @@ int publish_locked(struct dird *d, bool with_store)
 			goto store_failed;
 		whole_cache_step(with_store, "store-installed");
 	}
-	if (index_write_tmp(path, d->db.c.users, d->db.c.n_users, d->db.c.groups, d->db.c.n_groups,
-			    d->cfg.entry_ttl, d->generation + 1, tmp, sizeof(tmp)) < 0)
+	if (publish_whole(d, path, with_store) < 0)
 		goto index_failed;
-	whole_cache_step(with_store, "index-written");
-	if (index_install(path, tmp) < 0)
-		goto index_failed;
-	whole_cache_step(with_store, "index-installed");
-	d->generation++;
 	d->dirty = false;
-	/* Readers of the old file are told; if this fails they are at the next start. */
-	if (index_retire_old(path) < 0)
-		log_warning("cannot mark the replaced %s stale: %s", path, strerror(errno));
+	publish_authoritative(d, path);
 	return 0;
 store_failed:
 	log_error("cannot write the cache in %s: %s", dir, strerror(errno));
@@ -71,6 +384,11 @@ static void recover(struct dird *d)
 	if (index_retire_old(path) < 0)
 		log_warning("cannot mark the replaced %s stale: %s", path, strerror(errno));
 	file_remove_tmps(path);
+	char delta[PATH_MAX];
+	if (index_delta_path(path, delta, sizeof(delta)) == 0) {
+		index_retire_old(delta);
+		file_remove_tmps(delta);
+	}
 }
 
 void publish_load_cache(struct dird *d)

@@ -9,6 +9,15 @@
 /* Writes the index (and with `with_store` the tdb files) from the current db.
  * Called with store_lock and lock held. */
 int publish_locked(struct dird *d, bool with_store);
+/* A change of one entry, to be published as a delta (the index does not change in place):
+ * call it for the entry as it was (before it leaves db) and as it is (once in db); a group's
+ * members are noted too, for their gid lists.  Wakes the main loop.  Lock held. */
+void publish_user_changed_locked(struct dird *d, const struct dir_user *u);
+void publish_group_changed_locked(struct dird *d, const struct dir_group *g);
+/* A change nobody named: the next publish writes the whole index.  Lock held. */
+void publish_whole_locked(struct dird *d);
+/* Each tick of the main loop: authoritative_until kept up to date.  Lock held. */
+void publish_tick_locked(struct dird *d);
 /* Loads the tdb cache at start; a damaged one is discarded (logged) and rebuilt. */
 void publish_load_cache(struct dird *d);
 

@@ -70,6 +70,20 @@ static int fill(struct dird *d, const struct local_accounts *local, struct db *d
 	return db_link_groups(db);
 }
 
+/* Tests (until the change streams say so themselves): DIRD_TEST_IN_SYNC=SECONDS in dird's
+ * environment counts every domain in sync for that long after each full refresh, so misses
+ * are answered by libnss_dir alone (publish.c, authoritative_until). */
+static void test_in_sync_locked(struct dird *d)
+{
+	const char *s = secure_getenv("DIRD_TEST_IN_SYNC");
+	char *end;
+	long seconds = s ? strtol(s, &end, 10) : 0;
+	if (!s || *end || seconds <= 0)
+		return;
+	for (size_t i = 0; i < d->cfg.n_domains; i++)
+		d->domains[i].in_sync_until = time(NULL) + seconds;
+}
+
 static void *refresh_thread(void *arg)
 {
 	struct dird *d = arg;
@@ -113,6 +127,7 @@ static void *refresh_thread(void *arg)
 			done = true;
 			log_info("refresh done: %zu users, %zu groups in %lld ms", d->db.c.n_users,
 				 d->db.c.n_groups, now_ms() - start);
+			test_in_sync_locked(d);
 		} else {
 			d->db = old; /* the files still hold the old cache: keep serving it */
 			db_free(&db);

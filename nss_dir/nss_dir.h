@@ -16,7 +16,7 @@
 /* A mapping of the index, counted so a reader can keep using it while another thread
  * replaces it. */
 struct nss_mapping {
-	struct index_map map;
+	struct index_view view;
 	unsigned refs;			/* lookups using it now */
 	unsigned pins;			/* enumerations that keep it */
 	struct nss_mapping *next;	/* among the replaced ones still held */

@@ -64,9 +64,11 @@ enum nss_status nss_find(enum index_kind kind, const char *name, uint32_t id,
 	memset(f, 0, sizeof(*f));
 	buf_init(&f->reply, DIR_MAX_REPLY);
 	f->map = nss_index_acquire();
+	enum index_found where = INDEX_ABSENT;
 	if (f->map)
-		f->rec = name ? index_find_name(&f->map->map, kind, name, &f->len) :
-				index_find_id(&f->map->map, kind, id, &f->len);
+		where = index_view_find(&f->map->view, kind, name, id, &f->rec, &f->len);
+	if (where == INDEX_LOCAL)
+		return NSS_STATUS_NOTFOUND; /* `files` answers it */
 	uint64_t refresh_at = 0, expires = 0, now = 0;
 	if (f->rec) {
 		if (record_times(f->rec, f->len, kind == INDEX_USER, &refresh_at, &expires) < 0)
@@ -79,8 +81,13 @@ enum nss_status nss_find(enum index_kind kind, const char *name, uint32_t id,
 			return NSS_STATUS_SUCCESS;
 		}
 	}
-	/* Not in the index, or expired: ask dird, unless it said no a moment ago. */
-	uint64_t generation = f->map ? f->map->map.hdr->generation : 0;
+	/* Not in the index while dird says the index holds all there is: no. */
+	if (!f->rec && f->map && index_view_authoritative(&f->map->view, name, wall_clock()))
+		return NSS_STATUS_NOTFOUND;
+	/* Not in the index, or expired: ask dird, unless it said no a moment ago (under this
+	 * index and delta). */
+	uint64_t generation = f->map ? f->map->view.base.hdr->generation << 32 |
+					       f->map->view.delta_seq : 0;
 	if (!f->rec && nss_negative_has(kind, name, id, generation))
 		return NSS_STATUS_NOTFOUND;
 	struct buf req;
@@ -153,7 +160,7 @@ enum nss_status nss_ent_next(struct nss_ent *e, nss_decode_fn decode, void *resu
 	for (;;) {
 		uint64_t pos = e->pos;
 		uint32_t len;
-		const void *rec = e->map ? index_next(&e->map->map, e->kind, &pos, &len) : NULL;
+		const void *rec = e->map ? index_view_next(&e->map->view, e->kind, &pos, &len) : NULL;
 		if (!rec) {
 			*errnop = ENOENT;
 			st = NSS_STATUS_NOTFOUND;

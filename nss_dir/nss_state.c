@@ -41,7 +41,7 @@ static void drop_if_unused(struct nss_mapping *m)
 			*p = m->next;
 			break;
 		}
-	index_close(&m->map);
+	index_view_close(&m->view);
 	free(m);
 }
 
@@ -105,7 +105,7 @@ static struct nss_mapping *take(bool pin)
 		return NULL;
 	int saved = errno;
 	pthread_mutex_lock(&lock);
-	if (current && !index_current(&current->map)) {
+	if (current && !index_view_current(&current->view)) {
 		/* Replaced: it serves those who hold it until the last of them lets go. */
 		current->next = retired;
 		retired = current;
@@ -119,7 +119,7 @@ static struct nss_mapping *take(bool pin)
 		if (last_open_try == 0 || now.tv_sec - last_open_try >= RETRY_OPEN_SECONDS) {
 			last_open_try = now.tv_sec;
 			struct nss_mapping *m = calloc(1, sizeof(*m));
-			if (m && index_open(index_path, &m->map) == 0)
+			if (m && index_view_open(index_path, &m->view) == 0)
 				current = m;
 			else
 				free(m);

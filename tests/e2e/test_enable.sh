@@ -66,13 +66,26 @@ run enable 'passwd: files\ngroup: files\n' >/dev/null
 check_eq "a backup of the previous file is kept" "passwd: files
 group: files" "$(cat "$WORK/ns.dirctl-backup")"
 
-# Action lists as glibc reads them, in every spacing it accepts: a service and its [...] are one
-# unit.  Each result is read by glibc itself (getent in a private mount namespace): root, id root
-# and localhost must still resolve.
 glibc_resolves() {
 	in_ns "$1" getent passwd root >/dev/null && in_ns "$1" id root >/dev/null &&
 		in_ns "$1" getent hosts localhost >/dev/null
 }
+check_eq "--dir-first: dir goes before files, action lists stay with their service" \
+	"passwd:         dir files [NOTFOUND=return] systemd
+group:          dir compat
+initgroups:     dir files" \
+	"$(run enable 'passwd:         files [NOTFOUND=return] systemd\ngroup:          compat\ninitgroups:     files\n' --dir-first)"
+check "--dir-first: glibc reads the result: root, id root and localhost resolve" \
+	glibc_resolves "$WORK/ns"
+check_eq "--dir-first: missing lines name dir first" "hosts: files dns
+passwd:         dir files
+group:          dir files" "$(run enable 'hosts: files dns\n' --dir-first)"
+check_eq "disable takes a first dir off too" "passwd: files
+group: files" "$(run disable 'passwd: dir files\ngroup: dir files\n')"
+
+# Action lists as glibc reads them, in every spacing it accepts: a service and its [...] are one
+# unit.  Each result is read by glibc itself (getent in a private mount namespace): root, id root
+# and localhost must still resolve.
 while IFS='|' read -r name before after back; do
 	enabled=$(run enable "passwd: files\ngroup: $before\nhosts: files dns\n" | sed -n 2p)
 	check_eq "enable, $name" "$(printf 'group: %b' "$after")" "$enabled"

@@ -104,17 +104,6 @@ write_nsswitch "$WORK/nss" "files dir"
 write_nsswitch "$WORK/nss-dir" "dir"
 pam_stacks "$WORK/pam.d"
 
-# dird_private [CMD...]: dird (run through CMD) in a mount namespace with the private passwd
-# and group
-dird_private() {
-	unshare -m --propagation private sh -c 'mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/group &&
-		shift 2 && exec "$@"' sh "$WORK/passwd" "$WORK/group" "$@" \
-		"$BUILD/dird/dird" -f -c "$DIR_CONF" >>"$WORK/dird.log" 2>&1 &
-	DIRD_PID=$!
-	for _ in $(seq 100); do [ -S "$WORK/run/dird.sock" ] && return 0; sleep 0.05; done
-	tail -20 "$WORK/dird.log" >&2
-	return 1
-}
 files_dir() { in_ns "$WORK/nss" "${ACCOUNTS[@]}" "$@"; }
 only_dir() { in_ns "$WORK/nss-dir" "${ACCOUNTS[@]}" "$@"; }
 # pam PASSWORD USER STEP... : pam_dir alone ("bare"), with the private passwd

@@ -256,6 +256,35 @@ group=$(ask group newg5)
 check_eq "after a refresh that is not killed, the old process has the last new user and group" \
 	"new5:new5" "${user%%:*}:${group##*:}"
 
+# --- dird killed (kill -9) at each step of publishing a delta ---------------------------------
+# A new user found on a miss goes to the tdb at once and to nss.idx.delta 200 ms later; killed
+# between writing the delta and announcing it, the restarted dird serves it from nss.idx.
+for step in delta-written delta-installed; do
+	round=$((round + 1))
+	dird_stop
+	DIRD_TEST_STOP_AT=$step dird_start && dird_wait_refresh
+	change_round "$round"
+	in_ns "$WORK/nss" getent passwd "new$round" >/dev/null &
+	miss=$!
+	if ! wait_stopped; then
+		not_ok "dird stops itself at $step (the test's hook)"
+		continue
+	fi
+	kill -9 "$DIRD_PID"
+	wait "$DIRD_PID" 2>/dev/null
+	DIRD_PID=
+	wait "$miss"
+	slapd_stop
+	dird_start && wait_serving
+	check_eq "killed at $step, restarted: nothing half-written is left in the cache" "" \
+		"$(cd "$WORK/cache" && ls -d nss.idx.tmp.* nss.idx.old nss.idx.delta.* 2>/dev/null)"
+	check_eq "...the user found on the miss is served" "new$round" \
+		"$(in_ns "$WORK/nss" getent passwd "new$round" | cut -d: -f1)"
+	user=$(ask passwd "new$round") # no pipe: a subshell has no coproc
+	check_eq "...and the process that ran all along sees it too" "new$round" "${user%%:*}"
+	slapd_resume
+done
+
 # --- a server whose paged results never end: the refresh stops, with a clear line ------------
 python3 "$HERE/../tools/endless_ldap.py" "$WORK/endless.port" >"$WORK/endless.out" &
 HOLDERS+=($!)

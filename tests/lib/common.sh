@@ -146,6 +146,18 @@ dird_start() {
 	return 1
 }
 
+# dird_private [CMD...]: dird (run through CMD) in a mount namespace with $WORK/passwd and
+# $WORK/group over /etc/passwd and /etc/group
+dird_private() {
+	unshare -m --propagation private sh -c 'mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/group &&
+		shift 2 && exec "$@"' sh "$WORK/passwd" "$WORK/group" "$@" \
+		"$BUILD/dird/dird" -f -c "$DIR_CONF" >>"$WORK/dird.log" 2>&1 &
+	DIRD_PID=$!
+	for _ in $(seq 100); do [ -S "$WORK/run/dird.sock" ] && return 0; sleep 0.05; done
+	tail -20 "$WORK/dird.log" >&2
+	return 1
+}
+
 # Waits until dird has finished a refresh and is not running another.
 dird_wait_refresh() {
 	for _ in $(seq 300); do

@@ -278,6 +278,106 @@ static const char *gecos_of(const char *name)
 
 /* Enumerations left open (many daemons never call endpwent) keep their own mappings; the
  * current index is mapped whatever they hold, through any number of replacements. */
+/* A delta beside nss.idx, as dird publishes a change: alice's shell changed, bob gone, carol new
+ * and in staff; root's name and uid 0 local.  A process that has the index open sees it all at
+ * its next call: lookups, initgroups and enumeration. */
+static void write_delta(uint32_t seq)
+{
+	static uint32_t carol_groups[] = { 20000, 20300 };
+	struct dir_user alice = { .name = "alice", .uid = 20001, .gid = 20000, .gecos = "Alice",
+				  .home = "/home/alice", .shell = "/bin/zsh", .domain = "t" };
+	struct dir_user carol = { .name = "carol", .uid = 20003, .gid = 20000, .gecos = "",
+				  .home = "/home/carol", .shell = "/bin/sh", .domain = "t",
+				  .groups = carol_groups, .n_groups = 2 };
+	alice.fetched = carol.fetched = (uint64_t)time(NULL);
+	struct dir_user *users[] = { &alice, &carol };
+	const struct index_key gone[] = { { "bob", INDEX_NO_ID }, { "", 20002 } };
+	const struct index_contents c = { .users = users, .n_users = 2, .gone_users = gone,
+					  .n_gone_users = 2, .ttl = 3600, .generation = seq,
+					  .base_generation = 1,
+					  .flags = INDEX_DELTA | INDEX_NAMES_LOWER };
+	char delta[256], tmp[256];
+	ck_assert_int_eq(index_delta_path(index_path, delta, sizeof(delta)), 0);
+	ck_assert_int_eq(index_write_contents_tmp(delta, &c, tmp, sizeof(tmp)), 0);
+	ck_assert_int_eq(index_install(delta, tmp), 0);
+	ck_assert_int_eq(index_set_delta_seq(index_path, seq), 0);
+}
+
+START_TEST(delta_seen_on_next_call)
+{
+	struct passwd pw;
+	char buf[1024];
+	int err = 0;
+	ck_assert_int_eq(_nss_dir_getpwnam_r("bob", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	write_delta(1);
+	ck_assert_int_eq(_nss_dir_getpwnam_r("alice", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	ck_assert_str_eq(pw.pw_shell, "/bin/zsh");
+	ck_assert_int_eq(_nss_dir_getpwuid_r(20003, &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	ck_assert_str_eq(pw.pw_name, "carol");
+	/* A tombstone is a miss: dird is asked (absent here: UNAVAIL). */
+	ck_assert_int_eq(_nss_dir_getpwnam_r("bob", &pw, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
+	ck_assert_int_eq(_nss_dir_getpwuid_r(20002, &pw, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
+	/* Enumeration: alice once, with the new shell, and carol; no bob. */
+	_nss_dir_setpwent(0);
+	char seen[256] = "";
+	while (_nss_dir_getpwent_r(&pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS) {
+		strcat(seen, pw.pw_name);
+		strcat(seen, pw.pw_shell);
+		strcat(seen, " ");
+	}
+	_nss_dir_endpwent();
+	ck_assert_str_eq(seen, "alice/bin/zsh carol/bin/sh ");
+	long start = 1, size = 4;
+	gid_t *groups = malloc(4 * sizeof(gid_t));
+	groups[0] = 20000;
+	ck_assert_int_eq(_nss_dir_initgroups_dyn("carol", 20000, &start, &size, &groups, 0, &err),
+			 NSS_STATUS_SUCCESS);
+	ck_assert_int_eq(start, 2);
+	ck_assert_int_eq(groups[1], 20300);
+	free(groups);
+	/* A delta for another nss.idx is left out. */
+	ck_assert_int_eq(index_write(index_path, NULL, 0, NULL, 0, 3600, 7), 0);
+	ck_assert_int_eq(_nss_dir_getpwnam_r("carol", &pw, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
+	ck_assert_int_eq(index_set_delta_seq(index_path, 1), 0);
+	ck_assert_int_eq(_nss_dir_getpwnam_r("carol", &pw, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
+}
+END_TEST
+
+/* Local names and ids in nss.idx are NOTFOUND at once (`files` answers them), even with a
+ * directory record of that name; while authoritative_until is ahead, a miss of a bare lower
+ * case name or of an id is NOTFOUND without asking dird; other names and a past time ask. */
+START_TEST(local_keys_and_authoritative_misses)
+{
+	struct dir_user root = { .name = "root", .uid = 20009, .gid = 20000, .gecos = "",
+				 .home = "/", .shell = "/bin/sh", .domain = "t",
+				 .fetched = (uint64_t)time(NULL) };
+	struct dir_user *users[] = { &root };
+	const struct index_key local[] = { { "root", INDEX_NO_ID }, { "", 0 } };
+	const struct index_contents c = { .users = users, .n_users = 1, .gone_users = local,
+					  .n_gone_users = 2, .ttl = 3600, .generation = 3,
+					  .flags = INDEX_NAMES_LOWER };
+	char tmp[256];
+	ck_assert_int_eq(index_write_contents_tmp(index_path, &c, tmp, sizeof(tmp)), 0);
+	ck_assert_int_eq(index_install(index_path, tmp), 0);
+	ck_assert_int_eq(index_retire_old(index_path), 0);
+	struct passwd pw;
+	char buf[1024];
+	int err = 0;
+	ck_assert_int_eq(_nss_dir_getpwnam_r("root", &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	ck_assert_int_eq(_nss_dir_getpwuid_r(0, &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	ck_assert_int_eq(_nss_dir_getpwuid_r(20009, &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	ck_assert_int_eq(_nss_dir_getpwnam_r("nosuch", &pw, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
+	ck_assert_int_eq(index_set_authoritative(index_path, (uint64_t)time(NULL) + 60), 0);
+	ck_assert_int_eq(_nss_dir_getpwnam_r("nosuch", &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	ck_assert_int_eq(_nss_dir_getpwuid_r(31337, &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	ck_assert_int_eq(_nss_dir_getpwnam_r("NoSuch", &pw, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
+	ck_assert_int_eq(_nss_dir_getpwnam_r("ad\\nosuch", &pw, buf, sizeof(buf), &err),
+			 NSS_STATUS_UNAVAIL);
+	ck_assert_int_eq(index_set_authoritative(index_path, (uint64_t)time(NULL) - 1), 0);
+	ck_assert_int_eq(_nss_dir_getpwnam_r("nosuch", &pw, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
+}
+END_TEST
+
 START_TEST(open_enumerations_never_block_the_current_index)
 {
 	struct passwd pw;
@@ -405,6 +505,8 @@ int main(void)
 			    sizeof(invalid_names) / sizeof(invalid_names[0]));
 	tcase_add_test(tc, initgroups_from_user_record);
 	tcase_add_test(tc, replaced_index_seen_on_next_call);
+	tcase_add_test(tc, delta_seen_on_next_call);
+	tcase_add_test(tc, local_keys_and_authoritative_misses);
 	tcase_add_test(tc, damaged_index);
 	tcase_add_test(tc, open_enumerations_never_block_the_current_index);
 	tcase_add_test(tc, fork_mid_lookup_drops_other_threads_holds);
