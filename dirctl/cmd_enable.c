@@ -1,8 +1,9 @@
 /* dirctl enable / disable: puts `dir` on the passwd, group (and, when there is one, initgroups)
  * lines of nsswitch.conf, after `files` (or `compat`) so local accounts still win (with
  * --dir-first before it: directory users skip the scan of /etc/passwd, and local accounts
- * still win because the index lists them and libnss_dir leaves them to `files`), and installs
- * the PAM services; disable takes both back.  The file is rewritten only when something
+ * still win because the index lists them and libnss_dir leaves them to `files`), and puts
+ * pam_dir into PAM (Debian's common-* through pam-auth-update, or dirctl's own services);
+ * disable takes both back.  The file is rewritten only when something
  * changes, after a backup, whole (rename), never when a line it would touch is one dirctl
  * could misread, and only once glibc itself has read the new file and found root in it. */
 #include <errno.h>
@@ -119,8 +120,10 @@ static char *changed_text(const char *path, char *old, bool enable, bool first, 
 struct options {
 	const char *nsswitch;
 	const char *pam_dir;
+	bool pam_dir_given;
 	bool dry_run;
 	bool pam;
+	bool truenas;	/* the TrueNAS services too, where pam-auth-update does common-* */
 	bool dir_first;
 };
 
@@ -174,9 +177,28 @@ static int change_nsswitch(const struct options *o, bool enable)
 	return rc;
 }
 
+/* The PAM side.  Where pam-auth-update runs /etc/pam.d (Debian, Ubuntu), the dir profile puts
+ * pam_dir into the common-* files every service includes, and the TrueNAS services (truenas,
+ * truenas-session...) are installed only when asked for (--truenas) or there already; elsewhere,
+ * or in another folder (--pam-dir), dirctl's own set of services is what there is. */
+static int change_pam(struct ctl *c, const struct options *o, bool enable)
+{
+	if (o->pam_dir_given || !pam_auth_update_present()) {
+		int rc = pam_install(c, o->pam_dir, enable, o->dry_run);
+		if (rc == EXIT_OK && enable && !o->pam_dir_given)
+			printf("note: no pam-auth-update here: sshd, login and sudo keep their own PAM "
+			       "services; have them @include the common-*-dir files for directory users\n");
+		return rc;
+	}
+	int rc = pam_auth_update_switch(enable, o->dry_run);
+	if (rc == EXIT_OK && (!enable || o->truenas || pam_services_installed(o->pam_dir)))
+		rc = pam_install(c, o->pam_dir, enable, o->dry_run);
+	return rc;
+}
+
 int cmd_enable(struct ctl *c, bool enable, int argc, char **argv)
 {
-	struct options o = { "/etc/nsswitch.conf", "/etc/pam.d", false, true, false };
+	struct options o = { "/etc/nsswitch.conf", "/etc/pam.d", false, false, true, false, false };
 	bool ssh = false;
 	const char *sshd_config = "/etc/ssh/sshd_config";
 	for (int i = 0; i < argc; i++) {
@@ -189,21 +211,23 @@ int cmd_enable(struct ctl *c, bool enable, int argc, char **argv)
 		else if (!strcmp(argv[i], "--nsswitch") && i + 1 < argc)
 			o.nsswitch = argv[++i];
 		else if (!strcmp(argv[i], "--pam-dir") && i + 1 < argc)
-			o.pam_dir = argv[++i];
+			o.pam_dir = argv[++i], o.pam_dir_given = true;
+		else if (!strcmp(argv[i], "--truenas"))
+			o.truenas = true;
 		else if (!strcmp(argv[i], "--ssh"))
 			ssh = true;
 		else if (!strcmp(argv[i], "--sshd-config") && i + 1 < argc)
 			sshd_config = argv[++i];
 		else {
 			fprintf(stderr, "Usage: dirctl %s [--dry-run] [--no-pam]%s [--nsswitch FILE] "
-					"[--pam-dir DIR] [--ssh [--sshd-config FILE]]\n",
+					"[--pam-dir DIR] [--truenas] [--ssh [--sshd-config FILE]]\n",
 				enable ? "enable" : "disable", enable ? " [--dir-first]" : "");
 			return EXIT_USAGE;
 		}
 	}
 	int rc = change_nsswitch(&o, enable);
 	if (rc == EXIT_OK && o.pam)
-		rc = pam_install(c, o.pam_dir, enable, o.dry_run);
+		rc = change_pam(c, &o, enable);
 	if (rc == EXIT_OK && ssh)
 		rc = sshd_dropin(c, sshd_config, enable, o.dry_run);
 	return rc;

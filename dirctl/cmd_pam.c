@@ -321,10 +321,8 @@ static void module_dir(char *out, size_t outlen)
  * the users file.  Without them libpam refuses everyone, root included. */
 static int check_prerequisites(const struct profile *p)
 {
-	char dir[PATH_MAX];
 	struct stat st;
 	int rc = 0;
-	module_dir(dir, sizeof(dir));
 	if (p->two_factor && (stat(p->oath_users, &st) < 0 || !S_ISREG(st.st_mode))) {
 		fprintf(stderr, "dirctl: --2fa: %s is not there: pam_oath would refuse every login, root's "
 				"included; write it first (a line per user: HOTP/T30/6 USER - SECRET) or name "
@@ -337,7 +335,7 @@ static int check_prerequisites(const struct profile *p)
 		render(i, p, &t);
 		for (char *save = NULL, *w = strtok_r(t.data, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
 			size_t n = strlen(w);
-			char path[PATH_MAX + 256], key[300];
+			char key[300];
 			if (n < 4 || strcmp(w + n - 3, ".so") || strchr(w, '/') || n >= 256)
 				continue;
 			snprintf(key, sizeof(key), " %s ", w);
@@ -345,15 +343,23 @@ static int check_prerequisites(const struct profile *p)
 				continue;
 			if (strlen(seen) + n + 2 < sizeof(seen))
 				strcat(strcat(seen, w), " ");
-			snprintf(path, sizeof(path), "%s/%s", dir, w);
-			if (access(path, R_OK) < 0) {
-				fprintf(stderr, "dirctl: %s is not installed (no %s): libpam would refuse every "
-						"login through these stacks, root's included\n", w, path);
+			if (pam_module_check(w) < 0)
 				rc = -1;
-			}
 		}
 	}
 	return rc;
+}
+
+int pam_module_check(const char *module)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 256];
+	module_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, module);
+	if (access(path, R_OK) == 0)
+		return 0;
+	fprintf(stderr, "dirctl: %s is not installed (no %s): libpam would refuse every login "
+			"through these stacks, root's included\n", module, path);
+	return -1;
 }
 
 static void free_files(struct pam_file *f)
@@ -560,6 +566,18 @@ static int uninstall(const char *dir, bool dry_run)
 static bool checks_passwords(const struct dir_config *cfg)
 {
 	return cfg->n_domains > 0 || dir_config_local_realm(cfg);
+}
+
+bool pam_services_installed(const char *dir)
+{
+	bool found = false;
+	for (size_t i = 0; i < N_FILES && !found; i++) {
+		struct pam_file f;
+		if (look(dir, i, &f) == 0)
+			found = f.kind == OURS || f.kind == EDITED;
+		free(f.data);
+	}
+	return found;
 }
 
 /* enable: the profile already rendered there (its --stig, --2fa), for this configuration. */

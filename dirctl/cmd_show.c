@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -59,23 +60,68 @@ static int fetch_through_dird(struct ctl *c, bool user, const char *what, bool b
 	return rc;
 }
 
-static void print_record(const char *json, bool as_json)
+/* A cached group's name, for the gids beside it; "" when the cache has no such group. */
+static void group_name(const struct ctl *c, int64_t gid, char *out, size_t outlen)
 {
-	if (as_json) {
+	char key[32];
+	snprintf(key, sizeof(key), "ID_%" PRId64, gid);
+	char *json = store_fetch(c->cfg.cache_dir, STORE_GROUPS, key);
+	json_object *o = json ? json_tokener_parse(json) : NULL, *name = NULL;
+	snprintf(out, outlen, "%s", o && json_object_object_get_ex(o, "name", &name) ?
+		 json_object_get_string(name) : "");
+	json_object_put(o);
+	free(json);
+}
+
+/* A gid with its group's name: "20000 (team)". */
+static void print_gid(const struct ctl *c, json_object *gid)
+{
+	char name[DIR_MAX_NAME + 1];
+	group_name(c, json_object_get_int64(gid), name, sizeof(name));
+	printf("%" PRId64 "%s%s%s", json_object_get_int64(gid), *name ? " (" : "", name, *name ? ")" : "");
+}
+
+/* The record's fields one a line; times as dates, gids with their groups' names, the id
+ * explained.  --json: the record as the cache holds it. */
+static void print_record(const struct ctl *c, const char *json)
+{
+	if (c->json) {
 		printf("%s\n", json);
 		return;
 	}
-	json_object *o = json_tokener_parse(json);
+	json_object *o = json_tokener_parse(json), *v;
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		printf("%s\n", json);
 		json_object_put(o);
 		return;
 	}
 	json_object_object_foreach(o, key, val) {
-		if (json_object_is_type(val, json_type_string))
-			printf("%-10s %s\n", key, json_object_get_string(val));
-		else
-			printf("%-10s %s\n", key, json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
+		printf("%-10s ", key);
+		if (!strcmp(key, "fetched") && json_object_is_type(val, json_type_int)) {
+			long long t = json_object_get_int64(val);
+			char when[32], until[32];
+			ctl_format_utc(t, when, sizeof(when));
+			ctl_format_utc(t + c->cfg.entry_ttl, until, sizeof(until));
+			printf("%s (%llds ago); fresh until %s\n", when, (long long)time(NULL) - t,
+			       c->cfg.entry_ttl ? until : "the next refresh (entry_ttl = 0)");
+		} else if (!strcmp(key, "id") && json_object_is_type(val, json_type_int)) {
+			printf("%s (the %s + %llu: TrueNAS's cache id, never a uid or gid)\n",
+			       json_object_get_string(val), json_object_object_get_ex(o, "uid", &v) ?
+			       "uid" : "gid", DIR_SYNTHETIC_ID_BASE);
+		} else if (!strcmp(key, "group") && json_object_object_get_ex(val, "gid", &v)) {
+			print_gid(c, v);
+			printf(", the primary group\n");
+		} else if (!strcmp(key, "groups") && json_object_is_type(val, json_type_array)) {
+			for (size_t i = 0; i < json_object_array_length(val); i++) {
+				printf("%s", i ? ", " : "");
+				print_gid(c, json_object_array_get_idx(val, i));
+			}
+			printf("\n");
+		} else if (json_object_is_type(val, json_type_string)) {
+			printf("%s\n", json_object_get_string(val));
+		} else {
+			printf("%s\n", json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
+		}
 	}
 	json_object_put(o);
 }
@@ -107,10 +153,14 @@ int cmd_show(struct ctl *c, bool user, const char *what)
 			json = store_fetch(c->cfg.cache_dir, kind, key);
 	}
 	if (!json) {
-		fprintf(stderr, "dirctl: no %s '%s' in the directory\n", user ? "user" : "group", what);
+		/* dird serves no such entry: the directory may still have one that a rule hides. */
+		fprintf(stderr, "dirctl: dird serves no %s '%s': the directory does not have it, or a "
+			"rule hides it (min_id, a local name or id, user_base, the filter, "
+			"sync_groups, a duplicate)%s%s\n", user ? "user" : "group", what,
+			user && !by_id ? "; dirctl user-checks " : "", user && !by_id ? what : "");
 		return EXIT_NOT_FOUND;
 	}
-	print_record(json, c->json);
+	print_record(c, json);
 	free(json);
 	return EXIT_OK;
 }

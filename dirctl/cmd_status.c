@@ -1,5 +1,6 @@
 /* dirctl status and dirctl cache refresh|flush. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -8,6 +9,8 @@
 #include <json-c/json.h>
 
 #include "dirctl.h"
+#include "names.h"
+#include "log.h"
 #include "protocol.h"
 
 struct status {
@@ -62,8 +65,13 @@ int cmd_status(struct ctl *c)
 	struct buf reply;
 	struct cursor cur;
 	buf_init(&reply, DIR_MAX_REPLY);
+	json_object *warnings = host_checks(c);
 	int rc = get_status(c, &s, &reply, &cur);
 	if (rc != EXIT_OK) {
+		for (size_t i = 0; i < json_object_array_length(warnings); i++)
+			fprintf(stderr, "warning: %s\n",
+				json_object_get_string(json_object_array_get_idx(warnings, i)));
+		json_object_put(warnings);
 		buf_free(&reply);
 		return rc;
 	}
@@ -82,7 +90,11 @@ int cmd_status(struct ctl *c)
 		printf("refreshed: %s\n", when);
 		if (s.refreshing)
 			printf("refresh:   running, %" PRIu32 " entries so far\n", s.progress);
+		for (size_t i = 0; i < json_object_array_length(warnings); i++)
+			printf("warning:   %s\n",
+			       json_object_get_string(json_object_array_get_idx(warnings, i)));
 	}
+	json_object_object_add(j, "warnings", warnings);
 	json_object_object_add(j, "pid", json_object_new_int64(s.pid));
 	json_object_object_add(j, "users", json_object_new_int64(s.users));
 	json_object_object_add(j, "groups", json_object_new_int64(s.groups));
@@ -163,6 +175,22 @@ int cmd_status(struct ctl *c)
 		json_object_array_add(doms, d);
 	}
 	json_object_object_add(j, "domains", doms);
+	uint64_t held_at = cursor_u64(&cur);
+	uint32_t held_users = cursor_u32(&cur), held_groups = cursor_u32(&cur);
+	if (!cur.failed && held_at) {
+		char at[64];
+		format_time(held_at, at, sizeof(at));
+		if (!c->json)
+			printf("warning: a refresh was kept out at %s: it found %" PRIu32 " users and "
+			       "%" PRIu32 " groups where the cache holds %" PRIu32 " and %" PRIu32 " (a "
+			       "changed base or filter?); the cache stays as it is; dirctl cache refresh "
+			       "--accept-shrink takes it\n", at, held_users, held_groups, s.users, s.groups);
+		json_object *h = json_object_new_object();
+		json_object_object_add(h, "at", json_object_new_int64((int64_t)held_at));
+		json_object_object_add(h, "users", json_object_new_int64(held_users));
+		json_object_object_add(h, "groups", json_object_new_int64(held_groups));
+		json_object_object_add(j, "refresh_kept_out", h);
+	}
 	if (c->json)
 		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
 							      JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -175,13 +203,17 @@ int cmd_status(struct ctl *c)
 	return c->config_error ? EXIT_FAIL : rc;
 }
 
-static int simple_call(struct ctl *c, uint32_t op)
+/* A root-only request whose body is nothing, or one u32 (arg not NULL). */
+static int simple_call(struct ctl *c, uint32_t op, const uint32_t *arg)
 {
 	struct buf body, reply;
 	uint32_t st;
-	buf_init(&body, 0);
+	buf_init(&body, DIR_MAX_REQUEST);
+	if (arg)
+		buf_put_u32(&body, *arg);
 	buf_init(&reply, DIR_MAX_REPLY);
 	int rc = ctl_call(c, op, &body, &st, &reply);
+	buf_free(&body);
 	buf_free(&reply);
 	if (rc != EXIT_OK)
 		return rc;
@@ -193,7 +225,7 @@ static int simple_call(struct ctl *c, uint32_t op)
 }
 
 /* Starts a refresh and waits for it, with progress on a terminal. */
-static int refresh(struct ctl *c)
+static int refresh(struct ctl *c, bool accept_shrink)
 {
 	struct status before, s;
 	struct buf reply;
@@ -201,7 +233,7 @@ static int refresh(struct ctl *c)
 	buf_init(&reply, DIR_MAX_REPLY);
 	int rc = get_status(c, &before, &reply, &cur);
 	if (rc == EXIT_OK)
-		rc = simple_call(c, DIR_OP_REFRESH);
+		rc = simple_call(c, DIR_OP_REFRESH, accept_shrink ? &(uint32_t){ DIR_REFRESH_ACCEPT_SHRINK } : NULL);
 	bool tty = isatty(STDOUT_FILENO);
 	while (rc == EXIT_OK) {
 		usleep(100 * 1000);
@@ -216,7 +248,7 @@ static int refresh(struct ctl *c)
 	if (tty && rc == EXIT_OK)
 		printf("\n");
 	if (rc == EXIT_OK && s.refresh_count == before.refresh_count) {
-		fprintf(stderr, "dirctl: the refresh failed; 'dirctl status' shows why\n");
+		fprintf(stderr, "dirctl: the refresh failed, or was kept out for dropping most of the cache; 'dirctl status' shows which\n");
 		rc = EXIT_FAIL;
 	} else if (rc == EXIT_OK) {
 		printf("refreshed: %" PRIu32 " users, %" PRIu32 " groups\n", s.users, s.groups);
@@ -225,16 +257,79 @@ static int refresh(struct ctl *c)
 	return rc;
 }
 
+/* dirctl cache expire [--group] NAME|ID: that entry is asked of the directory at its next
+ * lookup. */
+static int expire(struct ctl *c, bool group, const char *what)
+{
+	bool by_id = what[0] && strspn(what, "0123456789") == strlen(what) && strlen(what) <= 10;
+	unsigned long long id = by_id ? strtoull(what, NULL, 10) : 0;
+	if ((by_id && id >= UINT32_MAX) || (!by_id && !dir_valid_name(what))) {
+		fprintf(stderr, "dirctl: '%s' is not a valid name or id\n", what);
+		return EXIT_USAGE;
+	}
+	struct buf body, reply;
+	uint32_t st;
+	buf_init(&body, DIR_MAX_REQUEST);
+	buf_init(&reply, DIR_MAX_REPLY);
+	buf_put_u32(&body, group);
+	buf_put_u32(&body, by_id);
+	if (by_id)
+		buf_put_u32(&body, (uint32_t)id);
+	else
+		buf_put_str(&body, what);
+	int rc = ctl_call(c, DIR_OP_EXPIRE, &body, &st, &reply);
+	buf_free(&body);
+	buf_free(&reply);
+	if (rc != EXIT_OK)
+		return rc;
+	const char *kind = group ? "group" : "user";
+	if (st == DIR_DENIED) {
+		fprintf(stderr, "dirctl: only root may do that; run it with sudo\n");
+		return EXIT_FAIL;
+	}
+	if (st == DIR_NOTFOUND) {
+		fprintf(stderr, "dirctl: no %s '%s' in the cache\n", kind, what);
+		return EXIT_NOT_FOUND;
+	}
+	if (st != DIR_OK) {
+		fprintf(stderr, "dirctl: dird could not write the cache; see its log\n");
+		return EXIT_FAIL;
+	}
+	printf("%s %s expired: its next lookup asks the directory%s\n", kind, what,
+	       c->cfg.entry_ttl ? " (served as it is while the directory cannot answer)" :
+	       " (entry_ttl = 0: it was taken out of the cache)");
+	return EXIT_OK;
+}
+
 int cmd_cache(struct ctl *c, int argc, char **argv)
 {
+	bool group = argc == 3 && !strcmp(argv[1], "--group");
+	if (argc >= 2 && argc <= 3 && !strcmp(argv[0], "expire") && (argc == 2 || group))
+		return expire(c, group, argv[argc - 1]);
 	if (argc == 1 && !strcmp(argv[0], "refresh"))
-		return refresh(c);
+		return refresh(c, false);
+	if (argc == 2 && !strcmp(argv[0], "refresh") && !strcmp(argv[1], "--accept-shrink"))
+		return refresh(c, true);
 	if (argc == 1 && !strcmp(argv[0], "flush")) {
-		int rc = simple_call(c, DIR_OP_FLUSH);
+		int rc = simple_call(c, DIR_OP_FLUSH, NULL);
 		if (rc == EXIT_OK)
 			printf("cache flushed\n");
 		return rc;
 	}
-	fprintf(stderr, "Usage: dirctl cache refresh|flush\n");
+	fprintf(stderr, "Usage: dirctl cache refresh [--accept-shrink] | flush | expire [--group] NAME|ID\n");
+	return EXIT_USAGE;
+}
+
+int cmd_log_level(struct ctl *c, int argc, char **argv)
+{
+	for (uint32_t level = 0; argc == 1 && dir_log_level_names[level]; level++)
+		if (!strcmp(argv[0], dir_log_level_names[level])) {
+			int rc = simple_call(c, DIR_OP_LOG_LEVEL, &level);
+			if (rc == EXIT_OK)
+				printf("dird logs at %s until it reloads (SIGHUP) or restarts; log_level in "
+				       "%s keeps it\n", argv[0], c->cfg.path);
+			return rc;
+		}
+	fprintf(stderr, "Usage: dirctl log-level error|warning|info|debug\n");
 	return EXIT_USAGE;
 }

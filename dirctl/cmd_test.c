@@ -21,6 +21,7 @@
 #include "local_accounts.h"
 #include "log.h"
 #include "protocol.h"
+#include "secret.h"
 #include "test_steps.h"
 
 /* host and port of a uri ("ldap://h:389"); false for ldapi:// or a malformed one. */
@@ -191,14 +192,58 @@ static bool ad_netbios_name(struct ldap_conn *c, char *out, size_t outlen)
 	return out[0] != '\0';
 }
 
+/* Whether bind_password_file is why no bind was tried, as ldap_conn_bind reads it. */
+static bool password_file_unusable(const struct dir_domain *d, char *why, size_t whylen)
+{
+	if (!d->bind_password_file || d->keytab)
+		return false;
+	char *password = dir_config_read_secret(d->bind_password_file, why, whylen);
+	bool empty = password && !*password;
+	if (empty)
+		snprintf(why, whylen, "%s is empty", d->bind_password_file);
+	secret_free(password);
+	return !password || empty;
+}
+
+/* Why ldap_conn_bind failed, each cause in its own words: the password would go in clear, the
+ * password file cannot be used (its mode, owner, emptiness), the server never answered (frozen,
+ * overloaded), the server refused the password, or whatever else the server said. */
+static void bind_cause(struct ldap_conn *c, char *out, size_t outlen)
+{
+	const struct dir_domain *d = c->domain;
+	char peer[128], why[1024];
+	int rc = LDAP_OTHER;
+	ldap_get_option(c->ld, LDAP_OPT_RESULT_CODE, &rc);
+	if (d->bind_dn && !d->keytab && !d->allow_insecure_bind &&
+	    ldap_conn_privacy(c->ld, peer, sizeof(peer)) == CONN_CLEAR) {
+		snprintf(out, outlen, "the bind password would go in clear text: set tls = starttls "
+			 "or use ldaps://");
+	} else if (password_file_unusable(d, why, sizeof(why))) {
+		snprintf(out, outlen, "bind_password_file cannot be used (no password was sent): %s",
+			 why);
+	} else if (rc == LDAP_TIMEOUT || rc == LDAP_SERVER_DOWN) {
+		snprintf(out, outlen, "the server took the connection but did not answer the bind "
+			 "within timeout (%u s): it is hung or overloaded (or a firewall drops its "
+			 "replies); the password was not judged", d->timeout);
+	} else if (rc == LDAP_INVALID_CREDENTIALS) {
+		snprintf(out, outlen, "the server refused the password: check bind_dn and the "
+			 "password in bind_password_file");
+	} else if (d->keytab) {
+		snprintf(out, outlen, "the GSSAPI bind failed: check keytab, sasl_authid and that "
+			 "the server knows that principal");
+	} else {
+		snprintf(out, outlen, "the server refused the bind (%s): check that bind_dn may bind "
+			 "there", ldap_err2string(rc));
+	}
+}
+
 static int test_domain(struct test_run *r, const struct dir_domain *d)
 {
 	struct ldap_conn c = { 0 };
 	char err[1024], what[1400];
-	printf("domain %s\n", d->name);
-	if (r->verbose)
+	test_section(r, "domain", d->name);
+	if (r->verbose && !r->json)
 		show_config(d);
-	r->failed_at = NULL;
 	if (!connect_steps(r, d, &c))
 		goto out;
 
@@ -206,12 +251,10 @@ static int test_domain(struct test_run *r, const struct dir_domain *d)
 	int bound = ldap_conn_bind(&c, err, sizeof(err));
 	snprintf(what, sizeof(what), "as %s%s%s", d->bind_dn ? d->bind_dn : "anonymous",
 		 bound < 0 ? ": " : "", bound < 0 ? err : "");
-	char peer[128];
-	bool in_clear = d->bind_dn && !d->keytab && !d->allow_insecure_bind &&
-			ldap_conn_privacy(c.ld, peer, sizeof(peer)) == CONN_CLEAR;
-	if (!test_step(r, "bind", bound == 0, what, in_clear ?
-		  "the bind password would go in clear text: set tls = starttls or use ldaps://" :
-		  "authentication failed: check bind_dn and the password in bind_password_file"))
+	char cause[1400];
+	if (bound < 0)
+		bind_cause(&c, cause, sizeof(cause));
+	if (!test_step(r, "bind", bound == 0, what, cause))
 		goto out;
 
 	test_begin(r);
@@ -247,8 +290,7 @@ static int test_domain(struct test_run *r, const struct dir_domain *d)
 				  "bind's read access)"))
 		goto out;
 	if (users.skipped_why[0])
-		printf("  %-12s %-4s %6s     skipped %u, e.g. %s\n", "", "", "", users.entries - users.usable,
-		       users.skipped_why);
+		test_note(r, "skipped %u, e.g. %s", users.entries - users.usable, users.skipped_why);
 
 	test_begin(r);
 	ldap_map_group_attrs(d, attrs);
@@ -277,47 +319,30 @@ static int test_domain(struct test_run *r, const struct dir_domain *d)
 	test_step(r, "user groups", rc >= 0, what, "the groups of a user cannot be read: check "
 	     "member_attr (memberUid holds names; member, uniqueMember and others hold DNs)");
 	if (u && u->n_groups == 0)
-		printf("  %-12s %-4s %6s     note: %s is in no group besides its primary one; if that is "
-		       "wrong, check member_attr\n", "", "", "", u->name);
+		test_note(r, "note: %s is in no group besides its primary one; if that is wrong, "
+			  "check member_attr", u->name);
 	dir_user_destroy(u);
 out:
 	ldap_conn_close(&c);
-	if (r->failed_at)
-		printf("result: FAILED at %s\n", r->failed_at);
-	else
-		printf("result: ok\n");
-	return r->failed_at ? EXIT_FAIL : EXIT_OK;
+	return test_result(r);
 }
 
-int cmd_test(struct ctl *c, int argc, char **argv)
+/* Each domain and realm, or the one named `only`: the exit code. */
+static int run_tests(struct test_run *r, struct ctl *c, const char *only)
 {
-	struct test_run r = { .verbose = false };
-	const char *only = NULL;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
-			r.verbose = true;
-		else if (!only && argv[i][0] != '-')
-			only = argv[i];
-		else {
-			fprintf(stderr, "Usage: dirctl test [--verbose] [DOMAIN|REALM]\n");
-			return EXIT_USAGE;
-		}
-	}
-	ctl_directory_env(c);
-	log_set_level(r.verbose ? DIR_LOG_DEBUG : DIR_LOG_ERROR);
 	int rc = EXIT_OK;
 	bool found = false;
 	for (size_t i = 0; i < c->cfg.n_domains; i++) {
 		if (only && strcasecmp(only, c->cfg.domains[i].name))
 			continue;
 		found = true;
-		if (test_domain(&r, &c->cfg.domains[i]) != EXIT_OK)
+		if (test_domain(r, &c->cfg.domains[i]) != EXIT_OK)
 			rc = EXIT_FAIL;
 	}
 	/* Realms: every [realm/] section, or the one asked for (a domain's realm too). */
 	for (size_t i = 0; i < c->cfg.n_realms && !only; i++) {
 		found = true;
-		if (test_realm(&r, c, c->cfg.realms[i].name) != EXIT_OK)
+		if (test_realm(r, c, c->cfg.realms[i].name) != EXIT_OK)
 			rc = EXIT_FAIL;
 	}
 	const char *realm = NULL, *other_case = NULL;
@@ -331,7 +356,7 @@ int cmd_test(struct ctl *c, int argc, char **argv)
 	}
 	if (realm) {
 		found = true;
-		rc = test_realm(&r, c, realm);
+		rc = test_realm(r, c, realm);
 	}
 	if (!found && other_case) {
 		fprintf(stderr, "dirctl: no domain %s in %s, nor a realm (Kerberos realms are upper "
@@ -343,5 +368,38 @@ int cmd_test(struct ctl *c, int argc, char **argv)
 			only ? ", nor a realm" : "");
 		return EXIT_USAGE;
 	}
+	return rc;
+}
+
+int cmd_test(struct ctl *c, int argc, char **argv)
+{
+	struct test_run r = { .verbose = false };
+	const char *only = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
+			r.verbose = true;
+		else if (!only && argv[i][0] != '-')
+			only = argv[i];
+		else {
+			fprintf(stderr, "Usage: dirctl [--json] test [--verbose] [DOMAIN|REALM]\n");
+			return EXIT_USAGE;
+		}
+	}
+	ctl_directory_env(c);
+	log_set_level(r.verbose ? DIR_LOG_DEBUG : DIR_LOG_ERROR);
+	if (c->json && !(r.json = json_object_new_array()))
+		return EXIT_FAIL;
+	int rc = run_tests(&r, c, only);
+	if (r.json && rc != EXIT_USAGE) {
+		/* {"result": "ok" or "FAILED", "tests": [{"domain" or "realm": NAME, "steps":
+		 * [{"step", "ok", "ms", "what", "cause"}], "notes", "result", "failed_at"}]} */
+		json_object *top = json_object_new_object();
+		json_object_object_add(top, "result", json_object_new_string(rc == EXIT_OK ? "ok" : "FAILED"));
+		json_object_object_add(top, "tests", json_object_get(r.json));
+		printf("%s\n", json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(top);
+	}
+	json_object_put(r.json);
 	return rc;
 }

@@ -54,12 +54,20 @@ bool realm_kdcs(const struct ctl *c, const char *realm, char *out, size_t outlen
 void clock_warning(long long offset);
 
 int cmd_status(struct ctl *c);
+/* cmd_config.c: dirctl config check [FILE], on path unless FILE is given. */
+int cmd_config(const char *path, int argc, char **argv);
+/* host_checks.c: what on this host hides directory users from programs although dird serves
+ * them (dird.conf unreadable by others, nsswitch.conf without dir, nscd running), as a JSON
+ * array of sentences; NULL when out of memory. */
+struct json_object *host_checks(const struct ctl *c);
 int cmd_cache(struct ctl *c, int argc, char **argv);
+int cmd_log_level(struct ctl *c, int argc, char **argv);
 int cmd_show(struct ctl *c, bool user, const char *what);
 int cmd_list(struct ctl *c, bool users);
 int cmd_sessions(struct ctl *c);
 int cmd_pam(struct ctl *c, int argc, char **argv);
 int cmd_test(struct ctl *c, int argc, char **argv);
+int cmd_user_checks(struct ctl *c, int argc, char **argv);
 int cmd_domain(struct ctl *c, int argc, char **argv);
 int cmd_enable(struct ctl *c, bool enable, int argc, char **argv);
 int cmd_sid(struct ctl *c, const char *cmd, int argc, char **argv);
@@ -85,5 +93,13 @@ int cmd_ssh_keys(struct ctl *c, int argc, char **argv);
 int sshd_dropin(const struct ctl *c, const char *sshd_config, bool enable, bool dry_run);
 /* cmd_pam.c: installs (or removes) the PAM services in dir. */
 int pam_install(struct ctl *c, const char *dir, bool install, bool dry_run);
+/* Whether dir holds any of the PAM services dirctl writes (from enable or pam render). */
+bool pam_services_installed(const char *dir);
+/* 0 when libpam's module folder holds module ("pam_dir.so"); else -1, said on stderr. */
+int pam_module_check(const char *module);
+/* pam_auth_update.c: Debian's pam-auth-update and the dir profile libpam-dir ships, both here. */
+bool pam_auth_update_present(void);
+/* Turns the dir profile on (pam_dir in /etc/pam.d/common-*) or off; checked afterwards. */
+int pam_auth_update_switch(bool enable, bool dry_run);
 
 #endif

@@ -12,36 +12,78 @@
 
 #define CALL_TIMEOUT_MS 5000
 
-/* Each command's help: the lines `dirctl --help` lists, and `dirctl CMD --help` alone. */
+/* Each command: its lines in `dirctl --help`; what `dirctl CMD --help` adds about its options;
+ * and where --json works: NULL nowhere (it is refused), "" in every form, else the subcommands
+ * that have it, separated by blanks. */
 static const struct {
 	const char *cmd;
 	const char *text;
+	const char *options;
+	const char *json;
 } commands[] = {
-	{ "status", "  status               dird, each domain and the cache\n" },
-	{ "cache", "  cache refresh        read the whole directory now\n"
-		   "  cache flush          empty the cache (long-running processes see it at once)\n" },
-	{ "user", "  user NAME|UID        a cached user record (fetched if not cached)\n" },
-	{ "group", "  group NAME|GID       a cached group record (fetched if not cached)\n" },
-	{ "users", "  users                every cached user\n" },
-	{ "groups", "  groups               every cached group\n" },
-	{ "sessions", "  sessions             live login sessions (pam_dir.so registers them)\n" },
-	{ "ssh-keys", "  ssh-keys USER        USER's SSH public keys, for sshd's AuthorizedKeysCommand\n" },
-	{ "domain", "  domain info [DOMAIN] where each domain is served from: server, port, base, clock, realm\n" },
+	{ "status", "  status               dird, each domain and the cache\n", NULL, "" },
+	{ "config", "  config check [FILE]  check dird.conf (or FILE) as dird would, without dird\n",
+	  NULL, NULL },
+	{ "cache", "  cache refresh [--accept-shrink]\n"
+		   "                       read the whole directory now\n"
+		   "  cache flush          empty the cache (long-running processes see it at once)\n"
+		   "  cache expire [--group] NAME|ID\n"
+		   "                       that user (group) is asked of the directory at its next lookup\n",
+	  "  --accept-shrink      replace the cache even when the refresh finds less than half\n"
+	  "                       of its users or groups (else such a refresh is kept out)\n"
+	  "  --group              expire a group, not a user\n", NULL },
+	{ "log-level", "  log-level LEVEL      dird logs at LEVEL (error, warning, info, debug) now, until it\n"
+		       "                       reloads; no refresh\n", NULL, NULL },
+	{ "user", "  user NAME|UID        a cached user record (fetched if not cached)\n", NULL, "" },
+	{ "user-checks", "  user-checks NAME [--service SERVICE]\n"
+			 "                       why NAME is or is not served and may log in: its entry\n"
+			 "                       (DN), the rule that hides it, account state, access rules,\n"
+			 "                       the PAM service's answer (no password asked)\n",
+	  "  --service SERVICE    the PAM service whose account phase is run (sshd)\n"
+	  "  --json               the checks as JSON, as dirctl test --json\n", "" },
+	{ "group", "  group NAME|GID       a cached group record (fetched if not cached)\n", NULL, "" },
+	{ "users", "  users                every cached user\n", NULL, "" },
+	{ "groups", "  groups               every cached group\n", NULL, "" },
+	{ "sessions", "  sessions             live login sessions (pam_dir.so registers them)\n", NULL, "" },
+	{ "ssh-keys", "  ssh-keys USER        USER's SSH public keys, for sshd's AuthorizedKeysCommand\n",
+	  NULL, NULL },
+	{ "domain", "  domain info [DOMAIN] where each domain is served from: server, port, base, clock, realm\n",
+	  NULL, "info" },
 	{ "test", "  test [--verbose] [DOMAIN|REALM]\n"
 		  "                       talk to each domain and realm step by step; say what fails\n"
-		  "                       and why\n" },
+		  "                       and why\n",
+	  "  --verbose            show the domain's settings first, and libldap's and dird's debug\n"
+	  "                       messages on stderr\n"
+	  "  --json               the steps as JSON: {\"result\", \"tests\": [{\"domain\" or \"realm\",\n"
+	  "                       \"steps\": [{\"step\", \"ok\", \"ms\", \"what\", \"cause\"}], \"notes\",\n"
+	  "                       \"result\", \"failed_at\"}]}; exit 1 when a step fails\n", "" },
 	{ "enable", "  enable [--dry-run] [--no-pam] [--dir-first] [--nsswitch FILE] [--pam-dir DIR]\n"
-		    "         [--ssh [--sshd-config FILE]]\n"
+		    "         [--truenas] [--ssh [--sshd-config FILE]]\n"
 		    "                       put dir on nsswitch.conf's passwd and group lines (after files;\n"
 		    "                       --dir-first: before it)\n"
-		    "                       and install the PAM services; a backup of what changes is kept;\n"
-		    "                       --ssh: sshd asks dirctl ssh-keys (sshd_config.d/dir.conf)\n" },
-	{ "disable", "  disable [...]        the same options: take them off again\n" },
-	{ "sid-to-id", "  sid-to-id SID        the uid or gid an AD SID maps to (wbinfo -S / -Y)\n" },
-	{ "sid-to-name", "  sid-to-name SID      the name of an AD SID (wbinfo -s)\n" },
+		    "                       and pam_dir into PAM (Debian: pam-auth-update's dir profile in\n"
+		    "                       common-*); a backup of what changes is kept;\n"
+		    "                       --ssh: sshd asks dirctl ssh-keys (sshd_config.d/dir.conf)\n",
+	  "  --dry-run            say what would change, change nothing\n"
+	  "  --no-pam             nsswitch.conf only; leave PAM as it is\n"
+	  "  --dir-first          dir before files: directory users are found without a scan of\n"
+	  "                       /etc/passwd (local names and ids are still left to files)\n"
+	  "  --nsswitch FILE      this file instead of /etc/nsswitch.conf\n"
+	  "  --pam-dir DIR        PAM services in DIR instead of /etc/pam.d (no pam-auth-update)\n"
+	  "  --truenas            also the TrueNAS services (truenas, truenas-session, truenas-unix)\n"
+	  "  --ssh                also the sshd drop-in that has sshd ask dirctl ssh-keys, checked\n"
+	  "                       with sshd -T\n"
+	  "  --sshd-config FILE   the sshd_config whose sshd_config.d gets it (/etc/ssh/sshd_config)\n",
+	  NULL },
+	{ "disable", "  disable [...]        the same options: take them off again\n",
+	  "  the options of enable but --dir-first: --dry-run, --no-pam, --nsswitch FILE,\n"
+	  "  --pam-dir DIR, --truenas, --ssh, --sshd-config FILE (dirctl enable --help)\n", NULL },
+	{ "sid-to-id", "  sid-to-id SID        the uid or gid an AD SID maps to (wbinfo -S / -Y)\n", NULL, "" },
+	{ "sid-to-name", "  sid-to-name SID      the name of an AD SID (wbinfo -s)\n", NULL, "" },
 	{ "id-to-sid", "  id-to-sid [--group] ID\n"
-		       "                       the AD SID of a uid (or gid) (wbinfo -U / -G)\n" },
-	{ "name-to-sid", "  name-to-sid NAME     the AD SID of a user or group (wbinfo -n)\n" },
+		       "                       the AD SID of a uid (or gid) (wbinfo -U / -G)\n",
+	  "  --group              ID is a gid\n", "" },
+	{ "name-to-sid", "  name-to-sid NAME     the AD SID of a user or group (wbinfo -n)\n", NULL, "" },
 	{ "ads", "  ads join [--user ADMIN] [--fqdn HOST] [--computer-name NAME] [DOMAIN]\n"
 		 "                       join this host to an AD domain (adcli; password on stdin)\n"
 		 "  ads leave [--user ADMIN] [DOMAIN]\n"
@@ -50,27 +92,49 @@ static const struct {
 		 "                       change the machine password (--auto: if older than\n"
 		 "                       machine_password_max_age)\n"
 		 "  ads test [DOMAIN]    whether the machine account works against a DC\n"
-		 "  ads info [DOMAIN]    DC, realm, bind path, clocks, last machine password change\n" },
+		 "  ads info [DOMAIN]    DC, realm, bind path, clocks, last machine password change\n",
+	  "  --user ADMIN         the AD account that may join or delete computers (Administrator)\n"
+	  "  --fqdn HOST          this host's DNS name (default: its host name, in the domain's\n"
+	  "                       DNS domain when it has no dot)\n"
+	  "  --computer-name NAME the computer account's name (adcli's default: from HOST)\n"
+	  "  --auto               rotate only when the password is older than\n"
+	  "                       machine_password_max_age days (the daily timer's way)\n"
+	  "  --json               ads info only\n", "info" },
 	{ "apikey", "  apikey add USER [--name NAME] [--expires DATE] [--iterations N]\n"
 		    "                       a new API key for USER, printed once (<id>-<secret>)\n"
 		    "  apikey list [USER]   the API keys (never their secrets)\n"
-		    "  apikey revoke ID     a key that no longer logs in\n" },
+		    "  apikey revoke ID     a key that no longer logs in\n",
+	  "  --name NAME          a label to tell the key by\n"
+	  "  --expires DATE       YYYY-MM-DD: the key stops working after that day\n"
+	  "  --iterations N       PBKDF2 rounds of its verifiers (50000 ... 5000000; 500000)\n"
+	  "  --json               apikey list only\n", "list" },
 	{ "keytab", "  keytab add NAME FILE|-\n"
 		    "                       install a keytab (merged into the host keytab)\n"
 		    "  keytab list          the installed keytabs: principals, kvno, enctypes, uses\n"
 		    "  keytab remove NAME   take its keys out of the host keytab\n"
-		    "  keytab check [NAME]  prove each key against the KDC (a stale kvno, and the fix)\n" },
+		    "  keytab check [NAME]  prove each key against the KDC (a stale kvno, and the fix)\n",
+	  "  --json               keytab list and keytab check only\n", "list check" },
 	{ "krb5conf", "  krb5conf [--write]   the krb5.conf of the configured realms (--write: install it\n"
-		      "                       as krb5_config or /etc/krb5.conf, keeping a backup)\n" },
+		      "                       as krb5_config or /etc/krb5.conf, keeping a backup)\n",
+	  "  --write              install it (only when it changes; libkrb5 reads it first; the old\n"
+	  "                       one kept as krb5.conf.dirctl-backup) instead of printing it\n", NULL },
 	{ "pam", "  pam render [--local] [--stig] [--2fa [--oath-users FILE]] [--dir DIR]\n"
-		 "                       write the PAM services for this configuration (/etc/pam.d)\n" },
+		 "                       write the PAM services for this configuration (/etc/pam.d)\n",
+	  "  --local              local users only: pam_dir leaves authentication and account\n"
+	  "                       checks alone (sessions are still registered)\n"
+	  "  --stig               pam_faildelay (4 s), pam_faillock (3 failures in 15 minutes lock\n"
+	  "                       the account for 15 minutes) and max_sessions=10\n"
+	  "  --2fa                a one-time password (pam_oath) after the password\n"
+	  "  --oath-users FILE    pam_oath's users file (/etc/users.oath)\n"
+	  "  --dir DIR            write into DIR instead of /etc/pam.d\n", NULL },
 };
 
 static const char options_help[] =
 	"Options:\n"
 	"  -c, --config FILE    read FILE instead of $DIR_CONF or " DIR_DEFAULT_CONF "\n"
-	"  -j, --json           JSON output\n"
+	"  -j, --json           JSON output, where the command has it (else refused)\n"
 	"  -h, --help           this help (dirctl COMMAND --help: that command's)\n"
+	"  -V, --version        dirctl's version\n"
 	"Exit codes: 0 ok, 1 failed, 2 usage, 3 dird not running, 4 a domain offline,\n"
 	"5 no such user or group.\n";
 
@@ -82,13 +146,38 @@ static void usage(FILE *f)
 	fputs(options_help, f);
 }
 
+/* --json on a command (and subcommand) without JSON output: refused, never ignored. */
+static bool json_refused(const char *cmd, const char *sub)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(commands[i].cmd, cmd))
+			continue;
+		const char *j = commands[i].json;
+		if (j && !*j)
+			return false;
+		size_t n = sub ? strlen(sub) : 0;
+		for (const char *p = j; p && n && (p = strstr(p, sub)); p += n)
+			if ((p == j || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+				return false;
+		fprintf(stderr, "dirctl: %s%s%s has no JSON output; leave out --json\n", cmd,
+			sub ? " " : "", sub ? sub : "");
+		return true;
+	}
+	return false; /* an unknown command: the usage says so */
+}
+
 /* dirctl CMD --help: true when it printed that command's help. */
 static bool command_help(const char *cmd)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(commands[i].cmd, cmd)) {
-			printf("Usage: dirctl [-c FILE] [--json] %s ...\n%s%s", cmd, commands[i].text,
-			       options_help);
+			printf("Usage: dirctl [-c FILE]%s %s ...\n%s%s%s%s", commands[i].json ?
+			       " [--json]" : "", cmd, commands[i].text,
+			       commands[i].options ? "Options of " : "", commands[i].options ?
+			       cmd : "", commands[i].options ? ":\n" : "");
+			if (commands[i].options)
+				fputs(commands[i].options, stdout);
+			fputs(options_help, stdout);
 			return true;
 		}
 	return false;
@@ -130,16 +219,18 @@ int main(int argc, char **argv)
 	static const struct option opts[] = { { "config", required_argument, NULL, 'c' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "help", no_argument, NULL, 'h' },
+					      { "version", no_argument, NULL, 'V' },
 					      { NULL, 0, NULL, 0 } };
 	struct ctl c = { .json = false };
 	const char *conf = NULL;
 	int o;
 	/* '+': options end at the command; its own arguments follow. */
-	while ((o = getopt_long(argc, argv, "+c:jh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+c:jhV", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': conf = optarg; break;
 		case 'j': c.json = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
+		case 'V': printf("dirctl %s\n", DIR_VERSION); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
@@ -160,9 +251,14 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if ((!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) && command_help(argv[0]))
 			return EXIT_OK;
+	if (c.json && json_refused(argv[0], argc > 1 ? argv[1] : NULL))
+		return EXIT_USAGE;
 	char err[1024];
 	const char *path = conf ? conf : dir_config_path();
 	const char *cmd = argv[0];
+	/* Checking the file is what to do when it does not load. */
+	if (!strcmp(cmd, "config"))
+		return cmd_config(path, argc - 1, argv + 1);
 	bool status = !strcmp(cmd, "status") && argc == 1, ssh_keys = !strcmp(cmd, "ssh-keys");
 	if (dir_config_load(path, &c.cfg, err, sizeof(err)) < 0) {
 		/* disable reads nothing from the configuration: backing out must work with a
@@ -196,6 +292,8 @@ int main(int argc, char **argv)
 		rc = cmd_domain(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "test"))
 		rc = cmd_test(&c, argc - 1, argv + 1);
+	else if (!strcmp(cmd, "user-checks"))
+		rc = cmd_user_checks(&c, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "sid-to-id") || !strcmp(cmd, "sid-to-name") ||
 		 !strcmp(cmd, "id-to-sid") || !strcmp(cmd, "name-to-sid"))
 		rc = cmd_sid(&c, cmd, argc - 1, argv + 1);
@@ -215,6 +313,8 @@ int main(int argc, char **argv)
 		rc = cmd_sessions(&c);
 	else if (!strcmp(cmd, "cache"))
 		rc = cmd_cache(&c, argc - 1, argv + 1);
+	else if (!strcmp(cmd, "log-level"))
+		rc = cmd_log_level(&c, argc - 1, argv + 1);
 	else if ((!strcmp(cmd, "user") || !strcmp(cmd, "group")) && argc == 2)
 		rc = cmd_show(&c, cmd[0] == 'u', argv[1]);
 	else if ((!strcmp(cmd, "users") || !strcmp(cmd, "groups")) && argc == 1)

@@ -170,7 +170,12 @@ static void keys_step(struct test_run *r, krb5_context ctx, const struct dir_con
 		  "a key that is not the KDC's: see each one's fix" :
 		  "logins of this realm cannot be verified without a key of it: install one "
 		  "(dirctl keytab add NAME FILE)");
-	kt_print_check(&chk, INDENT);
+	if (!r->json)
+		kt_print_check(&chk, INDENT);
+	for (size_t i = 0; r->json && i < chk.n; i++)
+		if (chk.v[i].verdict != KT_OK)
+			test_note(r, "%s (kvno %u): %s", chk.v[i].name, (unsigned)chk.v[i].kvno,
+				  chk.v[i].why);
 	kt_check_free(&chk);
 	kt_free(ctx, &entries);
 }
@@ -206,8 +211,8 @@ static bool kdcs_step(struct test_run *r, struct ctl *c, const char *realm, char
 	if (krb5conf_render(&c->cfg, &text, &len, false) == 0 && text &&
 	    (file_read(path, MAX_KRB5_CONF, &file, &file_len, NULL) < 0 || file_len != len ||
 	     memcmp(file, text, len)))
-		printf("  %-12s %-4s %6s     note: %s is not what dirctl krb5conf renders from %s; "
-		       "dirctl krb5conf --write writes it\n", "", "", "", path, c->cfg.path);
+		test_note(r, "note: %s is not what dirctl krb5conf renders from %s; dirctl krb5conf "
+			  "--write writes it", path, c->cfg.path);
 	free(text);
 	free(file);
 	return true;
@@ -218,8 +223,7 @@ int test_realm(struct test_run *r, struct ctl *c, const char *realm)
 	krb5_context ctx = NULL;
 	char kdcs[2048], what[2600], why[256], err[512];
 	int fd = -1;
-	printf("realm %s\n", realm);
-	r->failed_at = NULL;
+	test_section(r, "realm", realm);
 	if (krb5_init_context(&ctx)) {
 		ctx = NULL;
 		test_begin(r);
@@ -268,6 +272,5 @@ out:
 		close(fd);
 	if (ctx)
 		krb5_free_context(ctx);
-	printf("result: %s%s\n", r->failed_at ? "FAILED at " : "ok", r->failed_at ? r->failed_at : "");
-	return r->failed_at ? EXIT_FAIL : EXIT_OK;
+	return test_result(r);
 }

@@ -72,6 +72,11 @@ struct dird {
 	uint64_t refresh_count;
 	bool refreshing;
 	atomic_uint refresh_progress;
+	/* A refresh that would drop most of the cache is kept out (refresh.c): when (0: none), and
+	 * what it found; accept_shrink lets the next refresh through all the same. */
+	time_t shrink_held_at;
+	uint32_t shrink_users, shrink_groups;
+	bool accept_shrink;
 	bool dirty;			/* db holds entries the index does not */
 	long long dirty_since_ms;
 	int wake_fd;			/* an eventfd: other threads wake the main loop */

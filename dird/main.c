@@ -85,7 +85,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: dird [-f] [-c FILE]\n"
 		   "  -f, --foreground  stay in the foreground and log to stderr\n"
 		   "  -c, --config FILE read FILE instead of $DIR_CONF or " DIR_DEFAULT_CONF "\n"
-		   "  -h, --help        show this help\n");
+		   "  -h, --help        show this help\n"
+		   "  -V, --version     dird's version\n");
 }
 
 /* dird must never ask libnss_dir (which would ask dird): resolve accounts from files only. */
@@ -121,31 +122,10 @@ static int load_config(const char *path, struct dir_config *cfg)
 		log_error("%s", err);
 		return -1;
 	}
-	/* local users who log in with Kerberos need no directory */
-	if (cfg->n_domains == 0 && !dir_config_local_realm(cfg)) {
-		log_error("%s: no [domain/NAME] section (nor a [realm/NAME] with local_users = yes)",
-			  path);
+	if (dir_config_check_usable(cfg, err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		dir_config_free(cfg);
 		return -1;
-	}
-	/* Read each password once now, so a bad file stops dird at start, not later. */
-	for (size_t i = 0; i < cfg->n_domains; i++) {
-		const struct dir_domain *dom = &cfg->domains[i];
-		if (dom->tls_key_file && dir_config_check_private(dom->tls_key_file, err, sizeof(err)) < 0) {
-			log_error("[domain/%s] tls_key_file: %s", dom->name, err);
-			dir_config_free(cfg);
-			return -1;
-		}
-		if (!dom->bind_password_file)
-			continue;
-		char *secret = dir_config_read_secret(dom->bind_password_file, err, sizeof(err));
-		if (!secret) {
-			log_error("[domain/%s] bind_password_file: %s", dom->name, err);
-			dir_config_free(cfg);
-			return -1;
-		}
-		explicit_bzero(secret, strlen(secret));
-		free(secret);
 	}
 	return 0;
 }
@@ -255,6 +235,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = { { "foreground", no_argument, NULL, 'f' },
 					      { "config", required_argument, NULL, 'c' },
 					      { "help", no_argument, NULL, 'h' },
+					      { "version", no_argument, NULL, 'V' },
 					      { NULL, 0, NULL, 0 } };
 	/* Blocked first of all, so only the signalfd sees them: a SIGHUP while dird starts is a
 	 * reload once it serves (not the default action, death), and no thread takes one. */
@@ -268,11 +249,12 @@ int main(int argc, char **argv)
 	bool foreground = false;
 	const char *conf = NULL;
 	int o;
-	while ((o = getopt_long(argc, argv, "fc:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "fc:hV", opts, NULL)) != -1) {
 		switch (o) {
 		case 'f': foreground = true; break;
 		case 'c': conf = optarg; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("dird %s\n", DIR_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

@@ -17,6 +17,15 @@
 #include "root_dse.h"
 
 #define MAX_RETRY_DELAY 60
+/* A refresh that finds less than half of what a cache of at least SHRINK_MIN users (or groups)
+ * holds is kept out: a changed base or filter, a server that answers with a subset, an ACL,
+ * rather than a directory emptied on purpose.  dirctl cache refresh --accept-shrink takes it. */
+#define SHRINK_MIN 20
+
+static bool drops_most(size_t cached, size_t found)
+{
+	return cached >= SHRINK_MIN && found < cached / 2;
+}
 
 /* A DC's clock is read at each refresh (Kerberos needs ours close to it). */
 static bool dc_clock_offset(struct ldap_conn *c, long long *offset)
@@ -93,6 +102,20 @@ static void *refresh_thread(void *arg)
 
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
+	bool held = ok && !d->accept_shrink && d->cfg.enumerate &&
+		    (drops_most(d->db.c.n_users, db.c.n_users) ||
+		     drops_most(d->db.c.n_groups, db.c.n_groups));
+	d->accept_shrink = false;
+	if (held) {
+		log_warning("refresh kept out: it found %zu users and %zu groups where the cache holds "
+			    "%zu and %zu; the cache stays as it is (a changed base or filter? dirctl "
+			    "cache refresh --accept-shrink takes it)", db.c.n_users, db.c.n_groups,
+			    d->db.c.n_users, d->db.c.n_groups);
+		d->shrink_held_at = time(NULL);
+		d->shrink_users = (uint32_t)db.c.n_users;
+		d->shrink_groups = (uint32_t)db.c.n_groups;
+		ok = false;
+	}
 	if (ok) {
 		struct db old = d->db;
 		d->db = db;
@@ -100,6 +123,7 @@ static void *refresh_thread(void *arg)
 			db_free(&old);
 			d->last_refresh = time(NULL);
 			d->refresh_count++;
+			d->shrink_held_at = 0;
 			done = true;
 			log_info("refresh done: %zu users, %zu groups in %lld ms", d->db.c.n_users,
 				 d->db.c.n_groups, now_ms() - start);
@@ -111,8 +135,9 @@ static void *refresh_thread(void *arg)
 	} else {
 		db_free(&db);
 	}
-	/* After a failure try again soon, backing off: 1 s doubling to 60 s. */
-	if (done) {
+	/* After a failure try again soon, backing off: 1 s doubling to 60 s.  A refresh kept out
+	 * is tried again at the next interval: trying sooner would find the same. */
+	if (done || held) {
 		d->retry_delay = 0;
 		d->next_refresh = time(NULL) + (time_t)d->cfg.refresh_interval;
 	} else {

@@ -461,3 +461,34 @@ int fetch_entry_matches(struct ldap_conn *c, const char *dn, const char *filter,
 	}
 	return n > 0 ? 1 : 0;
 }
+
+bool fetch_user_has_gid(const struct dir_user *u, uint32_t gid)
+{
+	if (u->gid == gid)
+		return true;
+	for (uint32_t i = 0; i < u->n_groups; i++)
+		if (u->groups[i] == gid)
+			return true;
+	return false;
+}
+
+int fetch_in_access_groups(struct ldap_conn *c, const struct local_accounts *local,
+			   const char *user, char *err, size_t errlen)
+{
+	const struct dir_domain *dom = c->domain;
+	struct dir_user *u = NULL;
+	int r = fetch_user(c, local, user, 0, &u, err, errlen);
+	for (size_t i = 0; r > 0 && i < dom->n_access_groups; i++) {
+		struct dir_group *g = NULL;
+		int found = fetch_group(c, local, dom->access_groups[i], 0, &g, NULL, err, errlen);
+		if (found < 0)
+			r = -1;
+		if (found > 0 && fetch_user_has_gid(u, g->gid))
+			r = 2;
+		dir_group_destroy(g);
+		if (r == 2)
+			break;
+	}
+	dir_user_destroy(u);
+	return r == 2 ? 1 : r < 0 ? -1 : 0;
+}

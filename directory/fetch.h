@@ -52,6 +52,12 @@ bool fetch_drop_local_members(const struct local_accounts *local, struct dir_gro
 void fetch_log_unmapped(const struct dir_domain *d, enum map_result r, const char *why,
 			unsigned *refused);
 
+/* Whether gid is the user's primary group or one of its others. */
+bool fetch_user_has_gid(const struct dir_user *u, uint32_t gid);
+/* access_groups, asked of the directory: 1 the user is a member of one, 0 of none, -1 error. */
+int fetch_in_access_groups(struct ldap_conn *c, const struct local_accounts *local,
+			   const char *user, char *err, size_t errlen);
+
 /* Adds gid to the user's supplementary groups unless it is there (or is the primary one). */
 int fetch_add_gid(struct dir_user *u, uint32_t gid);
 

@@ -42,7 +42,62 @@ struct section {
 	void *base;
 	char label[300];	/* "global", "domain/NAME"... */
 	bool seen_global, seen_kerberos;
+	unsigned *set_on;	/* per key of dir_conf_keys: the line this section set it on */
 };
+
+static void enter_section(struct section *sec, enum conf_section kind, void *base)
+{
+	sec->kind = kind;
+	sec->base = base;
+	memset(sec->set_on, 0, dir_conf_n_keys * sizeof(*sec->set_on));
+}
+
+/* Edits (insertions, deletions, substitutions) from a to b; names of over 63 bytes count as
+ * far apart. */
+static unsigned edits(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	unsigned row[64];
+	if (na > 63 || nb > 63)
+		return UINT_MAX;
+	for (size_t j = 0; j <= nb; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= na; i++) {
+		unsigned diag = row[0];
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= nb; j++) {
+			unsigned up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			best = up + 1 < best ? up + 1 : best;
+			best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[nb];
+}
+
+/* An unknown key: the key of this section it is likeliest a typo of, or one of that name in
+ * another section. */
+static int unknown_key(struct parse *ps, const struct section *sec, const char *name)
+{
+	const struct conf_key *near = NULL;
+	unsigned best = UINT_MAX;
+	for (size_t i = 0; i < dir_conf_n_keys; i++) {
+		const struct conf_key *k = &dir_conf_keys[i];
+		if (k->section != sec->kind && strcmp(k->name, name))
+			continue;
+		unsigned e = strcmp(k->name, name) ? edits(k->name, name) : 0;
+		if (e < best)
+			best = e, near = k;
+	}
+	if (near && near->section != sec->kind)
+		return fail(ps, "unknown key '%s' in [%s]: it belongs in [%s]", name, sec->label,
+			    dir_conf_section_name(near->section));
+	if (near && best <= (strlen(name) > 4 ? 2u : 1u))
+		return fail(ps, "unknown key '%s' in [%s]: did you mean %s?", name, sec->label,
+			    near->name);
+	return fail(ps, "unknown key '%s' in [%s]", name, sec->label);
+}
 
 static int set_value(struct parse *ps, const struct conf_key *k, void *base, const char *value)
 {
@@ -53,11 +108,17 @@ static int set_value(struct parse *ps, const struct conf_key *k, void *base, con
 }
 
 /* Sets the key `name` of the section being read (sec->kind, its struct at sec->base). */
-static int set_key(struct parse *ps, const struct section *sec, const char *name, const char *value)
+static int set_key(struct parse *ps, struct section *sec, const char *name, const char *value)
 {
 	const struct conf_key *k = dir_conf_key(sec->kind, name);
 	if (!k)
-		return fail(ps, "unknown key '%s' in [%s]", name, sec->label);
+		return unknown_key(ps, sec, name);
+	/* The last of two would win silently: a key is given once (but libdefaults and the like) */
+	unsigned *first = &sec->set_on[k - dir_conf_keys];
+	if (*first && !k->many)
+		return fail(ps, "%s is given twice in [%s] (first on line %u): keep one", name,
+			    sec->label, *first);
+	*first = ps->line;
 	return set_value(ps, k, sec->base, value);
 }
 
@@ -138,8 +199,7 @@ static int start_realm(struct parse *ps, struct dir_config *c, const char *name,
 		return fail(ps, "out of memory");
 	c->n_realms++;
 	r->conf_line = ps->line;
-	sec->kind = CONF_REALM;
-	sec->base = r;
+	enter_section(sec, CONF_REALM, r);
 	snprintf(sec->label, sizeof(sec->label), "realm/%s", name);
 	return apply_defaults(ps, CONF_REALM, r, DEFAULT_SCALARS);
 }
@@ -152,8 +212,7 @@ static int start_section(struct parse *ps, struct dir_config *c, char *name, str
 		if (*seen)
 			return fail(ps, "[%s] appears twice", name);
 		*seen = true;
-		sec->kind = global ? CONF_GLOBAL : CONF_KERBEROS;
-		sec->base = c;
+		enter_section(sec, global ? CONF_GLOBAL : CONF_KERBEROS, c);
 		snprintf(sec->label, sizeof(sec->label), "%s", name);
 		return 0;
 	}
@@ -176,8 +235,7 @@ static int start_section(struct parse *ps, struct dir_config *c, char *name, str
 		return fail(ps, "out of memory");
 	c->n_domains++;
 	d->conf_line = ps->line;
-	sec->kind = CONF_DOMAIN;
-	sec->base = d;
+	enter_section(sec, CONF_DOMAIN, d);
 	snprintf(sec->label, sizeof(sec->label), "%s", name);
 	return apply_defaults(ps, CONF_DOMAIN, d, DEFAULT_SCALARS);
 }
@@ -306,10 +364,9 @@ static int check_ad_domains(struct parse *ps, const struct dir_config *c)
 	return 0;
 }
 
-static int parse_stream(struct parse *ps, FILE *f, struct dir_config *c)
+static int parse_stream(struct parse *ps, FILE *f, struct dir_config *c, struct section *sec)
 {
 	char line[DIR_CONF_MAX_LINE + 2];
-	struct section sec = { .base = NULL };
 
 	while (fgets(line, sizeof(line), f)) {
 		ps->line++;
@@ -329,18 +386,18 @@ static int parse_stream(struct parse *ps, FILE *f, struct dir_config *c)
 		case DIR_CONF_NO_KEY:
 			return fail(ps, "missing key before '='");
 		case DIR_CONF_SECTION:
-			if (start_section(ps, c, name, &sec) < 0)
+			if (start_section(ps, c, name, sec) < 0)
 				return -1;
 			continue;
 		case DIR_CONF_KEY:
 			break;
 		}
-		if (!sec.base)
+		if (!sec->base)
 			return fail(ps, "key '%s' before any [section]", name);
 		for (const char *p = value; *p; p++)
 			if (iscntrl((unsigned char)*p) && *p != '\t')
 				return fail(ps, "%s: control character in value", name);
-		if (set_key(ps, &sec, name, value) < 0)
+		if (set_key(ps, sec, name, value) < 0)
 			return -1;
 	}
 	if (ferror(f))
@@ -373,7 +430,9 @@ int dir_config_load(const char *path, struct dir_config *c, char *err, size_t er
 		dir_config_free(c);
 		return -1;
 	}
-	int rc = parse_stream(&ps, f, c);
+	struct section sec = { .set_on = calloc(dir_conf_n_keys, sizeof(unsigned)) };
+	int rc = sec.set_on ? parse_stream(&ps, f, c, &sec) : fail(&ps, "out of memory");
+	free(sec.set_on);
 	fclose(f);
 	if (rc < 0)
 		dir_config_free(c);
@@ -509,4 +568,33 @@ char *dir_config_read_secret(const char *file, char *err, size_t errlen)
 out:
 	close(fd);
 	return secret;
+}
+
+int dir_config_check_usable(const struct dir_config *cfg, char *err, size_t errlen)
+{
+	/* local users who log in with Kerberos need no directory */
+	if (cfg->n_domains == 0 && !dir_config_local_realm(cfg)) {
+		snprintf(err, errlen, "%s: no [domain/NAME] section (nor a [realm/NAME] with "
+			 "local_users = yes)", cfg->path);
+		return -1;
+	}
+	char why[1024];
+	for (size_t i = 0; i < cfg->n_domains; i++) {
+		const struct dir_domain *dom = &cfg->domains[i];
+		if (dom->tls_key_file && dir_config_check_private(dom->tls_key_file, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "[domain/%s] tls_key_file: %s", dom->name, why);
+			return -1;
+		}
+		if (!dom->bind_password_file)
+			continue;
+		/* Read once, so a bad file stops dird at start, not later. */
+		char *secret = dir_config_read_secret(dom->bind_password_file, why, sizeof(why));
+		if (!secret) {
+			snprintf(err, errlen, "[domain/%s] bind_password_file: %s", dom->name, why);
+			return -1;
+		}
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+	return 0;
 }

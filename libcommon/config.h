@@ -152,4 +152,9 @@ char *dir_config_read_secret(const char *file, char *err, size_t errlen);
 /* The same checks for a file read by someone else (a TLS key): 0, or -1 with err set. */
 int dir_config_check_private(const char *file, char *err, size_t errlen);
 
+/* What dird checks of a parsed file before it starts (dirctl config check too): a domain or a
+ * realm with local_users to serve, each bind_password_file and tls_key_file root's alone and
+ * readable.  0, or -1 with err set. */
+int dir_config_check_usable(const struct dir_config *cfg, char *err, size_t errlen);
+
 #endif

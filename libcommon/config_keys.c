@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include "config.h"
+#include "ldap_uri.h"
 #include "names.h"
 
 #define FIELD(k, base, type) ((type *)((char *)(base) + (k)->offset))
@@ -235,16 +236,18 @@ static int set_socket(const struct conf_key *k, void *base, const char *v, char 
 	return set_string(k, base, v, why, whylen);
 }
 
-/* uri: ldap://, ldaps:// or ldapi:// uris, or _srv_ (discover = yes). */
+/* uri: ldap://, ldaps:// or ldapi:// uris that libldap reads (ldap_uri.c), or _srv_ (discover =
+ * yes). */
 static int set_uri(const struct conf_key *k, void *base, const char *v, char *why, size_t whylen)
 {
 	if (!strcmp(v, "_srv_")) {
 		((struct dir_domain *)base)->discover = true;
 		return 0;
 	}
-	if (strncmp(v, "ldap://", 7) && strncmp(v, "ldaps://", 8) && strncmp(v, "ldapi://", 8))
-		return why_not(why, whylen, "%s: '%s' must start with ldap://, ldaps:// or ldapi://, or "
-			       "be _srv_", k->name, v);
+	char bad[1200];
+	if (dir_ldap_uris_check(v, bad, sizeof(bad)) < 0)
+		return why_not(why, whylen, "%s: %s (or uri = _srv_ to find servers in DNS)", k->name,
+			       bad);
 	return set_string(k, base, v, why, whylen);
 }
 
@@ -445,7 +448,6 @@ static int add_krb5_line(const struct conf_key *k, void *base, const char *v, ch
 #define D(field) CONF_DOMAIN, offsetof(struct dir_domain, field)
 #define R(field) CONF_REALM, offsetof(struct dir_realm, field)
 
-static const char *const log_levels[] = { "error", "warning", "info", "debug", NULL };
 static const char *const domain_types[] = { "ldap", "ad", NULL };
 static const char *const idmaps[] = { "rid", "ad", NULL };
 static const char *const schemas[] = { "rfc2307", "rfc2307bis", NULL };
@@ -480,7 +482,7 @@ const struct conf_key dir_conf_keys[] = {
 	ENTRY(G(negative_ttl), "negative_ttl", set_uint, CONF_SCALAR, .lo = 0, .hi = DIR_NEGATIVE_TTL_MAX,
 	      .def = STR(DIR_DEFAULT_NEGATIVE_TTL),
 	      .doc = "Seconds a name or id the directory does not have is remembered as absent."),
-	ENTRY(G(log_level), "log_level", set_choice_any_case, CONF_SCALAR, .choices = log_levels,
+	ENTRY(G(log_level), "log_level", set_choice_any_case, CONF_SCALAR, .choices = dir_log_level_names,
 	      .def = "info", .doc = "How much dird logs: error, warning, info or debug."),
 	ENTRY(G(cache_credentials), "cache_credentials", set_bool, CONF_SCALAR, .def = "no",
 	      .doc = "Keep a salted hash of each password that worked online, for logins while the directory is offline."),

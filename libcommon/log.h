@@ -1,5 +1,6 @@
-/* Logging for dird and dirctl: stderr in the foreground, syslog otherwise.  Never pass a
- * secret to these functions. */
+/* Logging for dird and dirctl: stderr in the foreground (each line with the local time when
+ * log_setup chose stderr and journald does not read it: no JOURNAL_STREAM), syslog otherwise.
+ * Never pass a secret to these functions. */
 #ifndef DIR_LOG_H
 #define DIR_LOG_H
 
@@ -7,6 +8,9 @@
 
 /* dird.conf's log_level, in this order. */
 enum dir_log_level { DIR_LOG_ERROR, DIR_LOG_WARNING, DIR_LOG_INFO, DIR_LOG_DEBUG };
+
+/* Their names, as dird.conf and dirctl log-level write them, in that order; NULL after. */
+extern const char *const dir_log_level_names[];
 
 void log_setup(const char *ident, bool to_stderr, enum dir_log_level level);
 void log_set_level(enum dir_log_level level);

@@ -26,11 +26,24 @@ static char *trim(char *s)
 	return s;
 }
 
+/* A '#' after a blank starts a comment to the end of the line, as etc/dird.conf writes them
+ * ("default_shell = /bin/sh   # when loginShell is missing"): the value stops before it. */
+static void cut_comment(char *s)
+{
+	for (char *p = s; (p = strchr(p, '#')); p++)
+		if (p > s && (p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			return;
+		}
+}
+
 enum dir_conf_line dir_conf_split(char *line, char **name, char **value)
 {
 	char *s = trim(line);
 	if (!*s || *s == '#' || *s == ';')
 		return DIR_CONF_BLANK;
+	cut_comment(s);
+	s = trim(s);
 	if (*s == '[') {
 		char *end = strchr(s, ']');
 		*name = s;

@@ -58,7 +58,8 @@ enum dir_conf_line {
 	DIR_CONF_NO_EQUALS,	/* neither a section nor key = value */
 	DIR_CONF_NO_KEY,	/* "= value" */
 };
-/* Splits one line (without its newline) in place; names and values are trimmed. */
+/* Splits one line (without its newline) in place; names and values are trimmed, and a '#'
+ * after a blank starts a comment (a value cannot hold " #"). */
 enum dir_conf_line dir_conf_split(char *line, char **name, char **value);
 /* Whole number lo..hi, digits only. */
 bool dir_conf_uint(const char *v, unsigned long lo, unsigned long hi, unsigned long *out);

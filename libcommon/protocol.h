@@ -21,8 +21,14 @@
  *         the directory is offline), asking the directory on a miss; any caller may ask
  *         (sshd runs dirctl ssh-keys as AuthorizedKeysCommandUser, nobody)
  *     DIR_OP_STATUS     (empty)             -> OK + status body (below)
- *     DIR_OP_REFRESH    (empty)  root only  -> OK (a full refresh has started or is running)
+ *     DIR_OP_REFRESH    (empty, or u32 flags: DIR_REFRESH_ACCEPT_SHRINK)  root only
+ *                                           -> OK (a full refresh has started or is running)
  *     DIR_OP_FLUSH      (empty)  root only  -> OK (cache emptied, readers told, refill started)
+ *     DIR_OP_EXPIRE     u32 kind (0 user, 1 group), u32 by_id, then u32 id or str name  root only
+ *                                           -> OK (asked of the directory at its next lookup),
+ *                                              NOTFOUND (not cached)
+ *     DIR_OP_LOG_LEVEL  u32 level (enum dir_log_level)  root only
+ *                                           -> OK (dird logs at that level until a reload or restart)
  *
  * A hint, the one message that gets no answer: libnss_dir, answering from the index an entry due
  * for a refresh (entry_ttl), sends the GETPWNAM, GETPWUID, GETGRNAM or GETGRGID that would look
@@ -51,6 +57,9 @@
  *         be empty), u64 last_change (unix time the stream applied its last change, 0 = none),
  *         u64 in_sync_until (unix time; 0 = not in sync), u32 full_syncs (times the stream read
  *         everything since dird started: no stored position, or one the server refused)
+ *     then u64 shrink_held_at (unix time a refresh that would have dropped most of the cache
+ *     was kept out; 0 = none since the last one applied), u32 shrink_users, u32 shrink_groups
+ *     (what it found)
  *
  * PAM requests go to a second socket, `<run_dir>/pam.sock`, mode 0600 and served to uid 0 only
  * (SO_PEERCRED), because they carry passwords; the lookup socket refuses them with DENIED:
@@ -113,10 +122,15 @@ enum dir_op {
 	DIR_OP_STATUS = 16,
 	DIR_OP_REFRESH = 17,
 	DIR_OP_FLUSH = 18,
+	DIR_OP_LOG_LEVEL = 19,
+	DIR_OP_EXPIRE = 20,
 	DIR_OP_PAM_AUTH = 32,
 	DIR_OP_PAM_ACCOUNT = 33,
 	DIR_OP_PAM_CHAUTHTOK = 34,
 };
+
+/* DIR_OP_REFRESH's flags: let this refresh replace the cache even when it would drop most of it. */
+#define DIR_REFRESH_ACCEPT_SHRINK 1u
 
 /* Kerberos refuses clocks further apart than DIR_CLOCK_SKEW_SECONDS (MIT's and AD's default);
  * dird logs and dirctl warns from DIR_CLOCK_WARN_SECONDS on, before logins start failing. */

@@ -11,38 +11,6 @@
 #include "fetch.h"
 #include "pam_phases.h"
 
-static bool has_gid(const struct dir_user *u, uint32_t gid)
-{
-	if (u->gid == gid)
-		return true;
-	for (uint32_t i = 0; i < u->n_groups; i++)
-		if (u->groups[i] == gid)
-			return true;
-	return false;
-}
-
-/* access_groups, asked of the directory: 1 a member of one, 0 of none, -1 error. */
-static int in_access_group(struct ldap_conn *c, const struct local_accounts *local,
-			   const char *user, char *err, size_t errlen)
-{
-	const struct dir_domain *dom = c->domain;
-	struct dir_user *u = NULL;
-	int r = fetch_user(c, local, user, 0, &u, err, errlen);
-	for (size_t i = 0; r > 0 && i < dom->n_access_groups; i++) {
-		struct dir_group *g = NULL;
-		int found = fetch_group(c, local, dom->access_groups[i], 0, &g, NULL, err, errlen);
-		if (found < 0)
-			r = -1;
-		if (found > 0 && has_gid(u, g->gid))
-			r = 2;
-		dir_group_destroy(g);
-		if (r == 2)
-			break;
-	}
-	dir_user_destroy(u);
-	return r == 2 ? 1 : r < 0 ? -1 : 0;
-}
-
 enum dir_pam_result pam_account_state(const struct pam_entry *e, struct pam_request *r)
 {
 	static const enum dir_pam_result results[] = {
@@ -67,7 +35,7 @@ static int answer(struct dird *d, struct pam_request *r, const struct pam_entry 
 	if (dom->access_filter)
 		allowed = fetch_entry_matches(e->conn, e->dn, dom->access_filter, err, errlen);
 	if (allowed > 0 && dom->n_access_groups)
-		allowed = in_access_group(e->conn, e->local, r->user, err, errlen);
+		allowed = fetch_in_access_groups(e->conn, e->local, r->user, err, errlen);
 	if (allowed < 0)
 		return -1;
 	if (!allowed) {
@@ -109,7 +77,7 @@ static enum dir_pam_result offline(struct dird *d, struct pam_request *r)
 		res = dom->n_access_groups ? DIR_PAM_NOT_ALLOWED : DIR_PAM_OK;
 		for (size_t j = 0; j < dom->n_access_groups; j++) {
 			const struct dir_group *g = access_group_locked(d, dom, dom->access_groups[j]);
-			if (g && has_gid(u, g->gid))
+			if (g && fetch_user_has_gid(u, g->gid))
 				res = DIR_PAM_OK;
 		}
 		break;

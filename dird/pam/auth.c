@@ -101,6 +101,10 @@ static int answer(struct dird *d, struct pam_request *r, const struct pam_entry 
 		return dom->allow_password_change ? DIR_PAM_CHANGE_FIRST : DIR_PAM_DENIED;
 	case PASSWORD_DENIED:
 	case PASSWORD_UNKNOWN: /* in the directory, not at the KDC: a refusal like any */
+		/* ppolicy (and AD, locked out) refuses a locked entry's bind before it looks at
+		 * the password: the log says so, the user gets the refusal any wrong password
+		 * gets. */
+		r->locked = e->state->locked;
 		return DIR_PAM_DENIED;
 	case PASSWORD_ACCOUNT_REFUSED:
 		return refused_account(e, r);

@@ -24,6 +24,7 @@ struct pam_request {
 	const char *new_password;	/* DIR_OP_PAM_CHAUTHTOK; "" only checks */
 	char canonical[DIR_MAX_NAME + 1];	/* user as served (an AD name in another form) */
 	bool offline;		/* answered from cached credentials */
+	bool locked;		/* refused for the entry's lock, not for the password */
 	char msg[256];		/* for the user */
 	struct buf ccache;	/* auth = krb5: the user's tickets, as a FILE cache's bytes */
 	char where[200];	/* "service sshd from 10.1.2.3", for the log */

@@ -45,6 +45,7 @@ static bool parse(uint32_t op, const struct buf *body, struct pam_request *r)
 	r->new_password = f.new_password;
 	r->msg[0] = '\0';
 	r->offline = false;
+	r->locked = false;
 	return true;
 }
 
@@ -145,6 +146,11 @@ static void log_outcome(const struct pam_request *r, enum dir_pam_result res)
 	char user[80];
 	printable(r->user, user, sizeof(user));
 	const char *how = r->offline ? " (offline, cached credentials)" : "";
+	if (res == DIR_PAM_DENIED && r->locked) {
+		log_info("pam %s for %s (%s): refused: the account is locked in the directory "
+			 "(the password was not judged)", r->phase->name, user, r->where);
+		return;
+	}
 	if ((res == DIR_PAM_OK && !r->offline) || res == DIR_PAM_UNKNOWN)
 		log_debug("pam %s for %s (%s): %s", r->phase->name, user, r->where, what[res]);
 	else

@@ -83,7 +83,48 @@ static void encode_status(struct dird *d, struct buf *b)
 		buf_put_u64(b, (uint64_t)s->in_sync_until);
 		buf_put_u32(b, s->full_syncs);
 	}
+	buf_put_u64(b, (uint64_t)d->shrink_held_at);
+	buf_put_u32(b, d->shrink_users);
+	buf_put_u32(b, d->shrink_groups);
 	pthread_mutex_unlock(&d->lock);
+}
+
+/* dirctl cache expire: one user or group is asked of the directory at its next lookup (as
+ * sss_cache -u).  With entry_ttl it is marked expired, so it is still served while the
+ * directory cannot answer; with entry_ttl = 0 (entries never expire) it is taken out.  The tdb
+ * files and the index are written again, so readers see it at once. */
+static uint32_t expire(struct dird *d, const struct buf *body)
+{
+	struct cursor c;
+	cursor_init(&c, body->data, body->len);
+	uint32_t kind = cursor_u32(&c), by_id = cursor_u32(&c), id = 0;
+	const char *name = NULL;
+	if (by_id)
+		id = cursor_u32(&c);
+	else
+		name = cursor_str(&c, NULL);
+	if (c.failed || c.left || kind > 1)
+		return DIR_BADREQ;
+	uint32_t st = DIR_OK;
+	pthread_mutex_lock(&d->store_lock);
+	pthread_mutex_lock(&d->lock);
+	struct dir_user *u = kind ? NULL : name ? db_user_by_name(&d->db, name) : db_user_by_uid(&d->db, id);
+	struct dir_group *g = !kind ? NULL : name ? db_group_by_name(&d->db, name) : db_group_by_gid(&d->db, id);
+	if (!u && !g)
+		st = DIR_NOTFOUND;
+	else if (d->cfg.entry_ttl && u)
+		u->fetched = 1;
+	else if (d->cfg.entry_ttl)
+		g->fetched = 1;
+	else if (u)
+		db_remove_user(&d->db, u->name, u->uid);
+	else
+		db_remove_group(&d->db, g->name, g->gid);
+	if (st == DIR_OK && publish_locked(d, true) < 0)
+		st = DIR_UNAVAIL;
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->store_lock);
+	return st;
 }
 
 /* Empties the cache; readers of the old index are told by publish_locked. */
@@ -114,16 +155,36 @@ static uint32_t dispatch(struct dird *d, uint32_t op, uid_t peer, const struct b
 			return DIR_BADREQ;
 		encode_status(d, reply);
 		return DIR_OK;
+	case DIR_OP_EXPIRE:
+		return peer != 0 ? DIR_DENIED : expire(d, body);
+	case DIR_OP_LOG_LEVEL: {
+		if (peer != 0)
+			return DIR_DENIED;
+		struct cursor c;
+		cursor_init(&c, body->data, body->len);
+		uint32_t level = cursor_u32(&c);
+		if (c.failed || body->len != 4 || level > DIR_LOG_DEBUG)
+			return DIR_BADREQ;
+		log_set_level((enum dir_log_level)level);
+		log_info("log level %s until the next reload (dirctl log-level)",
+			 dir_log_level_names[level]);
+		return DIR_OK;
+	}
 	case DIR_OP_REFRESH:
 	case DIR_OP_FLUSH:
 		if (peer != 0)
 			return DIR_DENIED;
-		if (body->len)
+		if (body->len && (op == DIR_OP_FLUSH || body->len != 4))
 			return DIR_BADREQ;
 		if (op == DIR_OP_FLUSH) {
 			flush(d);
 		} else {
+			struct cursor c;
+			cursor_init(&c, body->data, body->len);
+			uint32_t flags = body->len ? cursor_u32(&c) : 0;
 			pthread_mutex_lock(&d->lock);
+			if (flags & DIR_REFRESH_ACCEPT_SHRINK)
+				d->accept_shrink = true;
 			refresh_start_locked(d);
 			pthread_mutex_unlock(&d->lock);
 		}

@@ -101,6 +101,12 @@ check_eq "a new group by gid" "latecomers:*:20060:dave" "$(in_ns "$FD" getent gr
 # --- dirctl ------------------------------------------------------------------------------------
 check_eq "dirctl user --json has the synthetic id" "100020001 alice None False" \
 	"$("${CTL[@]}" user alice --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["id"], d["username"], d["sid"], d["local"])')"
+out=$("${CTL[@]}" user alice)
+check "dirctl user: when it was fetched, as a date, and until when it is fresh" \
+	grep -Eq "^fetched +20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z \([0-9]+s ago\); fresh until 20[0-9-]{8}T" <<<"$out"
+check "dirctl user: the synthetic id explained" grep -q "^id  *100020001 (the uid + 100000000: TrueNAS's cache id, never a uid or gid)" <<<"$out"
+check "dirctl user: the primary group's name beside its gid" grep -q "^group  *20000 (team), the primary group" <<<"$out"
+check "dirctl user: the other groups' names beside their gids" grep -q "^groups  *20100 (devs)" <<<"$out"
 check_eq "dirctl group by gid" "team" \
 	"$("${CTL[@]}" group 20000 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["name"])')"
 check_eq "dirctl users lists every cached user" "$(( $(wc -l <"$WORK/data/passwd") + 1 ))" \
@@ -166,7 +172,12 @@ sed -i 's/^page_size = 200/page_size = 200\nmin_id = 20002/' "$DIR_CONF"
 kill -HUP "$DIRD_PID"
 for _ in $(seq 50); do grep -q "configuration reloaded" "$WORK/dird.log" && break; sleep 0.1; done
 dird_wait_refresh
-check_fails "after SIGHUP with min_id = 20002, uid 20001 is gone" in_ns "$ONLY" getent passwd alice
+# Every user's primary gid is now below min_id: the refresh would empty the cache of users, so
+# it is kept out until the administrator says it is meant (test_refresh_shrink.sh).
+check_eq "after SIGHUP with min_id = 20002: the refresh that drops every user is kept out" "20001" \
+	"$(in_ns "$ONLY" getent passwd alice | cut -d: -f3)"
+"${CTL[@]}" cache refresh --accept-shrink >/dev/null
+check_fails "after SIGHUP with min_id = 20002 and --accept-shrink, uid 20001 is gone" in_ns "$ONLY" getent passwd alice
 check_fails "and so is uid 20002, whose primary gid 20000 is below it" in_ns "$ONLY" getent passwd bob
 check_eq "groups with a gid from 20002 on are still there" "20100" "$(in_ns "$ONLY" getent group devs | cut -d: -f3)"
 sed -i 's/^min_id = 20002$/nonsense/' "$DIR_CONF"

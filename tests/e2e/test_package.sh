@@ -29,15 +29,21 @@ for f in usr/sbin/dird usr/bin/dirctl "usr/lib/$arch/libnss_dir.so.2" "usr/lib/$
 	lib/systemd/system/dird.service usr/share/man/man8/dird.8.gz usr/share/man/man8/dirctl.8.gz \
 	usr/share/man/man5/dird.conf.5.gz usr/share/man/man8/pam_dir.8.gz usr/share/man/man8/libnss_dir.8.gz \
 	usr/share/bash-completion/completions/dirctl usr/share/doc/dird/examples/dird.conf \
-	usr/share/doc/dird/examples/pam.d/truenas; do
+	usr/share/doc/dird/examples/pam.d/truenas usr/share/pam-configs/dir; do
 	check "the packages put $f in place" test -e "$WORK/root/$f"
 done
 for deb in "$WORK"/*.deb; do
 	dpkg-deb -e "$deb" "$WORK/ctl-$(basename "$deb")"
 done
 check "the packages' maintainer scripts were found" test -n "$(ls "$WORK"/ctl-*/post* 2>/dev/null)"
-check_fails "no maintainer script touches nsswitch.conf or the PAM configuration" \
-	sh -c "cat '$WORK'/ctl-*/*inst '$WORK'/ctl-*/*rm 2>/dev/null | grep -E 'nsswitch|pam-auth-update|/etc/pam'"
+# Installing changes no login: the pam-auth-update profile is off until dirctl enable; removing
+# libpam-dir takes it out of /etc/pam.d/common-* (which would otherwise name a module that is gone).
+check_fails "no maintainer script touches nsswitch.conf or the PAM configuration (but that prerm)" \
+	sh -c "ls '$WORK'/ctl-*/*inst '$WORK'/ctl-*/*rm | grep -v 'ctl-libpam-dir_.*/prerm' | xargs cat |
+		grep -E 'nsswitch|pam-auth-update|/etc/pam'"
+check "the profile is off until dirctl enable turns it on" grep -qx "Default: no" "$WORK/root/usr/share/pam-configs/dir"
+check "libpam-dir's prerm takes the profile out on remove (only)" \
+	sh -c "grep -B1 'pam-auth-update --package --remove dir' '$WORK'/ctl-libpam-dir_*/prerm | grep -q '\"\$1\" = remove'"
 cp -r "$WORK"/ctl-dird_* "$WORK/ctl"
 # debhelper's postinst: "was-enabled defaults to true, so new installations run enable" for a
 # unit it enables; one it does not is enabled only if it was installed and enabled before.

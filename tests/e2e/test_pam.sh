@@ -82,6 +82,9 @@ message: Your account is disabled; contact your administrator.
 account: Permission denied" "$(pam disabledpw truenas disabled auth account)"
 check_eq "locked account (ppolicy pwdAccountLockedTime): the password no longer works" \
 	"auth: Authentication failure" "$(pam lockedpw bare locked auth)"
+check "locked account: dird's log says locked, not a wrong password" \
+	grep -q "pam auth for locked (.*): refused: the account is locked in the directory (the password was not judged)" "$WORK/dird.log"
+check_fails "locked account: the log does not say wrong password" grep -q "pam auth for locked (.*): wrong password" "$WORK/dird.log"
 check_eq "locked account is refused by the account check too" \
 	"account: Permission denied" "$(pam x bare locked account | tail -1)"
 check_eq "password change for a directory user is refused with a message" \

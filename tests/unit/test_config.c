@@ -138,6 +138,16 @@ static const struct {
 	{ "[domain/a b]\n", ":1: unknown section" },
 	{ "[global]\n[global]\n", ":2: [global] appears twice" },
 	{ "[domain/a]\nuri = http://x\n", ":2: uri: 'http://x' must start with ldap://" },
+	{ "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\n\nbase_dn = dc=y\n", ":5: base_dn is given twice in [domain/a] (first on line 3): keep one" },
+	{ "[global]\nlog_level = info\n[domain/a]\nuri = ldap://x\nbase_dn = dc=x\n[global]\n", ":6: [global] appears twice" },
+	{ "[domain/a]\nbsae_dn = dc=x\n", ":2: unknown key 'bsae_dn' in [domain/a]: did you mean base_dn?" },
+	{ "[domain/a]\nuser_fliter = (a=b)\n", ":2: unknown key 'user_fliter' in [domain/a]: did you mean user_filter?" },
+	{ "[global]\nuri = ldap://x\n", ":2: unknown key 'uri' in [global]: it belongs in [domain/NAME]" },
+	{ "[domain/a]\nfrobnicate = 1\n", ":2: unknown key 'frobnicate' in [domain/a]" },
+	{ "[domain/a]\n\nuri = ldap://127.0.0.1:389x\n", ":3: uri: 'ldap://127.0.0.1:389x' is not a valid LDAP uri" },
+	{ "[domain/a]\nuri = ldap://a ldap://b:99999\n", ":2: uri: 'ldap://b:99999': port 99999 is not in 1 ... 65535" },
+	{ "[domain/a]\nuri = ldap://a ldaps://\n", ":2: uri: 'ldaps://' names no host" },
+	{ "[domain/a]\nuri = ldap://a http://b\n", ":2: uri: 'http://b' must start with ldap://" },
 	{ "[domain/a]\nbogus = 1\n", ":2: unknown key 'bogus' in [domain/a]" },
 	{ "[domain/a]\nmin_id = 4294967295\n", ":2: min_id" },
 	{ "[domain/a]\ntimeout = 0\n", ":2: timeout" },
@@ -246,11 +256,12 @@ START_TEST(member_attr_takes_a_list)
 	struct dir_config c;
 	ck_assert_str_eq(load("[domain/a]\nuri = ldap://x\nbase_dn = dc=x\n"
 			      "member_attr = memberUid, member\tuniqueMember\n"
-			      "member_attr = memberUid,member\nssh_key_attr = altSecurityIdentities\n", &c), "");
+			      "ssh_key_attr = altSecurityIdentities\n", &c), "");
 	const struct dir_attrs *a = &c.domains[0].attrs;
-	ck_assert_uint_eq(a->n_member, 2); /* the last line counts */
+	ck_assert_uint_eq(a->n_member, 3);
 	ck_assert_str_eq(a->member[0], "memberUid");
 	ck_assert_str_eq(a->member[1], "member");
+	ck_assert_str_eq(a->member[2], "uniqueMember");
 	ck_assert_str_eq(a->ssh_key, "altSecurityIdentities");
 	dir_config_free(&c);
 }
@@ -343,6 +354,44 @@ START_TEST(shipped_example_parses)
 	ck_assert_msg(dir_config_load(path, &c, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(c.n_domains, 1);
 	ck_assert_str_eq(c.domains[0].uri, "ldaps://ldap1.example.com ldaps://ldap2.example.com");
+	dir_config_free(&c);
+}
+END_TEST
+
+/* A '#' after a blank starts a comment, for the strict parser and the modules' reader alike;
+ * one inside a value stays. */
+START_TEST(comments_after_values)
+{
+	const char *text = "[global]   # the globals\ncache_dir = /var/c   # here\n"
+			   "[domain/a]\t# a domain\nuri = ldap://a\t# tab\nbase_dn = dc=a # b\n"
+			   "default_shell = /bin/sh   # when loginShell is missing\n"
+			   "user_filter = (&(objectClass=posixAccount)(cn=a#b))\n";
+	struct dir_config c;
+	ck_assert_str_eq(load(text, &c), "");
+	ck_assert_str_eq(c.cache_dir, "/var/c");
+	ck_assert_str_eq(c.domains[0].uri, "ldap://a");
+	ck_assert_str_eq(c.domains[0].base_dn, "dc=a");
+	ck_assert_str_eq(c.domains[0].default_shell, "/bin/sh");
+	ck_assert_str_eq(c.domains[0].user_filter, "(&(objectClass=posixAccount)(cn=a#b))");
+	dir_config_free(&c);
+	struct dir_module_config m;
+	ck_assert_int_eq(dir_module_config_read(write_file("dird.conf", text, 0644), &m), 0);
+	ck_assert_str_eq(m.cache_dir, "/var/c");
+}
+END_TEST
+
+/* etc/dird.conf's own lines, uncommented as an administrator would, mean what they say. */
+START_TEST(shipped_example_uncommented)
+{
+	char path[4096], cmd[8400], err[1024];
+	snprintf(path, sizeof(path), "%s/etc/dird.conf", getenv("SOURCE_ROOT"));
+	snprintf(cmd, sizeof(cmd), "sed 's/^# default_shell = /default_shell = /' '%s' >'%s/dird.conf'",
+		 path, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/dird.conf", dir);
+	struct dir_config c;
+	ck_assert_msg(dir_config_load(path, &c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(c.domains[0].default_shell, "/bin/sh");
 	dir_config_free(&c);
 }
 END_TEST
@@ -496,6 +545,8 @@ int main(void)
 	TCase *tc = tcase_create("config");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, full_config_parses);
+	tcase_add_test(tc, comments_after_values);
+	tcase_add_test(tc, shipped_example_uncommented);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, rfc2307bis_defaults_to_every_member_attribute);
 	tcase_add_test(tc, member_attr_takes_a_list);
