@@ -21,6 +21,17 @@ static void whole_cache_step(bool with_store, const char *step)
 		test_hook(step);
 }
 
+int publish_store_write(struct dird *d, struct db *db)
+{
+	db->c.expires = time(NULL) + d->cfg.refresh_interval;
+	if (store_write_tmp(d->cfg.cache_dir, &db->c) < 0) {
+		log_error("cannot write the cache in %s: %s", d->cfg.cache_dir, strerror(errno));
+		return -1;
+	}
+	whole_cache_step(true, "store-written");
+	return 0;
+}
+
 int publish_locked(struct dird *d, bool with_store)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
@@ -28,9 +39,6 @@ int publish_locked(struct dird *d, bool with_store)
 	d->db.c.expires = time(NULL) + d->cfg.refresh_interval;
 	const char *dir = d->cfg.cache_dir;
 	if (with_store) {
-		if (store_write_tmp(dir, &d->db.c) < 0)
-			goto store_failed;
-		whole_cache_step(with_store, "store-written");
 		if (store_install(dir, STORE_USERS) < 0)
 			goto store_failed;
 		whole_cache_step(with_store, "store-half-installed");

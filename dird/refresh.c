@@ -1,5 +1,7 @@
 /* Full refreshes: a thread reads every domain into a new db with its own connections, writes
- * the files, and swaps the db in.  A failed refresh leaves the previous cache as it was. */
+ * the tdb files with no lock held (the main loop, lookups and PAM requests go on from the old
+ * db meanwhile), and under the locks swaps the db in, installs them and writes the index.  A
+ * failed refresh leaves the previous cache as it was. */
 #include "refresh.h"
 
 #include <inttypes.h>
@@ -76,6 +78,8 @@ static void *refresh_thread(void *arg)
 		log_error("refresh refused: %s; the cache stays as it is until it can be read", err);
 	ok = ok && fill(d, &local, &db) == 0;
 	local_accounts_free(&local);
+	long long read_ms = now_ms() - start;
+	ok = ok && publish_store_write(d, &db) == 0;
 
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
@@ -87,8 +91,9 @@ static void *refresh_thread(void *arg)
 			d->last_refresh = time(NULL);
 			d->refresh_count++;
 			done = true;
-			log_info("refresh done: %zu users, %zu groups in %lld ms", d->db.c.n_users,
-				 d->db.c.n_groups, now_ms() - start);
+			log_info("refresh done: %zu users, %zu groups in %lld ms (%lld ms reading the "
+				 "directory)", d->db.c.n_users, d->db.c.n_groups, now_ms() - start,
+				 read_ms);
 		} else {
 			d->db = old; /* the files still hold the old cache: keep serving it */
 			db_free(&db);
