@@ -81,13 +81,14 @@ static void *refresh_thread(void *arg)
 	long long read_ms = now_ms() - start;
 	ok = ok && publish_store_write(d, &db) == 0;
 
+	struct db old;
+	db_init(&old);
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
 	if (ok) {
-		struct db old = d->db;
+		old = d->db;
 		d->db = db;
 		if (publish_locked(d, true) == 0) {
-			db_free(&old);
 			d->last_refresh = time(NULL);
 			d->refresh_count++;
 			done = true;
@@ -96,10 +97,10 @@ static void *refresh_thread(void *arg)
 				 read_ms);
 		} else {
 			d->db = old; /* the files still hold the old cache: keep serving it */
-			db_free(&db);
+			old = db;
 		}
 	} else {
-		db_free(&db);
+		old = db;
 	}
 	/* After a failure try again soon, backing off: 1 s doubling to 60 s. */
 	if (done) {
@@ -114,8 +115,10 @@ static void *refresh_thread(void *arg)
 	d->refreshing = false;
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
-	/* The old db and this thread's buffers were freed: give the pages back, or the next
-	 * refresh's peak stacks on this one's. */
+	/* The db nobody serves (the replaced one, or the new one if it failed) is freed once the
+	 * locks are let go: a million users take a second; then the pages go back, or the next refresh's peak stacks on this
+	 * one's. */
+	db_free(&old);
 	malloc_trim(0);
 	return NULL;
 }
