@@ -19,6 +19,7 @@
 #include "dird.h"
 #include "domain.h"
 #include "fileutil.h"
+#include "local_watch.h"
 #include "log.h"
 #include "notify.h"
 #include "protocol.h"
@@ -228,6 +229,7 @@ static void on_tick(struct dird *d)
 	if (d->dirty && now_ms() - d->dirty_since_ms >= PUBLISH_DELAY_MS)
 		publish_locked(d, false);
 	domain_tick_locked(d);
+	local_watch_tick_locked(d);
 	reload_when_idle_locked(d);
 	if (d->cfg.enumerate && !d->refreshing && time(NULL) >= d->next_refresh)
 		refresh_start_locked(d);
@@ -282,10 +284,15 @@ int main(int argc, char **argv)
 	/* For GSSAPI binds, which read only the environment; set before any thread starts. */
 	if (d.cfg.krb5_config)
 		setenv("KRB5_CONFIG", d.cfg.krb5_config, 1);
-	if (dir_ensure(d.cfg.run_dir, 0755) < 0 || dir_ensure(d.cfg.cache_dir, 0755) < 0) {
-		log_error("cannot use %s or %s: %s", d.cfg.run_dir, d.cfg.cache_dir, strerror(errno));
-		return 1;
-	}
+	/* Nobody else may put a socket (pam_dir would send it passwords) or an index there. */
+	const char *const dirs[][2] = { { "run_dir", d.cfg.run_dir }, { "cache_dir", d.cfg.cache_dir } };
+	for (size_t i = 0; i < 2; i++)
+		if (dir_ensure(dirs[i][1], 0755) < 0) {
+			log_error("%s %s: %s", dirs[i][0], dirs[i][1], errno == EPERM ?
+				  "not root's own, or group or others may write to it: use a directory "
+				  "only root writes to" : strerror(errno));
+			return 1;
+		}
 	if (take_instance_lock(d.cfg.run_dir) < 0 || setup_state(&d) < 0)
 		return 1;
 

@@ -1,7 +1,8 @@
 /* The dird socket protocol.  This header is its only description.
  *
- * Transport: a SOCK_STREAM Unix socket, `<run_dir>/dird.sock`, mode 0666.  One request and one
- * reply per connection; the client then closes.  Every message is a header and a body:
+ * Transport: a SOCK_STREAM Unix socket, `<run_dir>/dird.sock`, mode 0666.  One request per
+ * connection, and one reply, which the client reads and then closes; a hint (below) is a request
+ * whose client closes without reading it.  Every message is a header and a body:
  *
  *     u32 magic    DIR_PROTO_MAGIC
  *     u32 code     request: enum dir_op;  reply: enum dir_status
@@ -22,6 +23,13 @@
  *     DIR_OP_STATUS     (empty)             -> OK + status body (below)
  *     DIR_OP_REFRESH    (empty)  root only  -> OK (a full refresh has started or is running)
  *     DIR_OP_FLUSH      (empty)  root only  -> OK (cache emptied, readers told, refill started)
+ *
+ * A hint, the one message that gets no answer: libnss_dir, answering from the index an entry due
+ * for a refresh (entry_ttl), sends the GETPWNAM, GETPWUID, GETGRNAM or GETGRGID that would look
+ * it up, at most once a second per process, and closes without waiting for the reply
+ * (dir_client_send: it connects only if dird has room at once, and never blocks).  dird takes it
+ * as that lookup: the directory is asked when a domain can be (and the caller's rate allows), and
+ * the cache and the index refreshed; the reply it writes to the closed connection is dropped.
  *
  * User and group records are encoded by cache/record_codec.c, the same bytes the NSS index
  * stores.  The status body is:
