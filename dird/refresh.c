@@ -116,8 +116,8 @@ static void *refresh_thread(void *arg)
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
 	/* The db nobody serves (the replaced one, or the new one if it failed) is freed once the
-	 * locks are let go: a million users take a second; then the pages go back, or the next refresh's peak stacks on this
-	 * one's. */
+	 * locks are let go: a million users take a second.  Then the pages go back, or the next
+	 * refresh's peak stacks on this one's. */
 	db_free(&old);
 	malloc_trim(0);
 	return NULL;
