@@ -2,6 +2,7 @@
 #ifndef DIRD_H
 #define DIRD_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -54,7 +55,7 @@ struct dird {
 	pthread_mutex_t lock;		/* everything below */
 	struct db db;
 	struct domain_state *domains;	/* one per cfg.domains */
-	uint64_t generation;		/* of the published index */
+	uint64_t generation;		/* of the last index written */
 	time_t last_refresh;
 	time_t next_refresh;		/* when the next full refresh is due */
 	unsigned retry_delay;		/* seconds; doubles after each failed refresh */
@@ -80,12 +81,16 @@ struct dird {
 	struct ratelimit misses;	/* cache misses per local user */
 	pthread_mutex_t replies_lock;	/* replies, taken by the main loop (clients.c) */
 	struct posted_reply *replies;
+	/* publish.c: the index a refresh wrote of its db before taking the locks (its generation
+	 * taken from `generation` then), for publish_locked to install */
+	char refresh_index_tmp[PATH_MAX];
 };
 
 long long now_ms(void);
 /* For tests that kill or signal dird at a given step (tests/e2e/test_survive.sh): with
  * DIRD_TEST_STOP_AT=STEP[,STEP...] in its environment dird stops itself (SIGSTOP) at each
- * STEP it reaches; with DIRD_TEST_PAUSE_AT=STEP the thread that reaches it sleeps 1 s there. */
+ * STEP it reaches; with DIRD_TEST_PAUSE_AT=STEP the thread that reaches it sleeps there
+ * DIRD_TEST_PAUSE_SECONDS (1 s by default). */
 void test_hook(const char *step);
 /* Marks db as ahead of the index and wakes the main loop to publish it.  Lock held. */
 void mark_dirty_locked(struct dird *d);

@@ -1,7 +1,7 @@
 /* Full refreshes: a thread reads every domain into a new db with its own connections, writes
- * the tdb files with no lock held (the main loop, lookups and PAM requests go on from the old
- * db meanwhile), and under the locks swaps the db in, installs them and writes the index.  A
- * failed refresh leaves the previous cache as it was. */
+ * the tdb files and the index with no lock held (the main loop, lookups and PAM requests go on
+ * from the old db meanwhile), and under the locks swaps the db in and renames the files into
+ * place.  A failed refresh leaves the previous cache as it was. */
 #include "refresh.h"
 
 #include <inttypes.h>
@@ -79,7 +79,7 @@ static void *refresh_thread(void *arg)
 	ok = ok && fill(d, &local, &db) == 0;
 	local_accounts_free(&local);
 	long long read_ms = now_ms() - start;
-	ok = ok && publish_store_write(d, &db) == 0;
+	ok = ok && publish_refresh_write(d, &db) == 0;
 
 	struct db old;
 	db_init(&old);
@@ -112,14 +112,16 @@ static void *refresh_thread(void *arg)
 			d->retry_delay = MAX_RETRY_DELAY;
 		d->next_refresh = time(NULL) + (time_t)d->retry_delay;
 	}
-	d->refreshing = false;
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
 	/* The db nobody serves (the replaced one, or the new one if it failed) is freed once the
 	 * locks are let go: a million users take a second.  Then the pages go back, or the next
-	 * refresh's peak stacks on this one's. */
+	 * refresh's peak stacks on this one's; the refresh is over when they are. */
 	db_free(&old);
 	malloc_trim(0);
+	pthread_mutex_lock(&d->lock);
+	d->refreshing = false;
+	pthread_mutex_unlock(&d->lock);
 	return NULL;
 }
 

@@ -25,13 +25,13 @@ gidNumber: 20000
 homeDirectory: /home/newcomer
 LDIF
 
-# The refresh dird starts with holds still for 5 s once it has read the directory, where it
-# writes the new tdb files (the test's hook).
+# The refresh dird starts with holds still for 5 s once it has written the new tdb files and
+# index, before it renames them into place (the test's hook).
 dird_stop
-DIRD_TEST_PAUSE_AT=store-written DIRD_TEST_PAUSE_SECONDS=5 dird_start || exit 1
-for _ in $(seq 300); do grep -q "pausing 5 s at store-written" "$WORK/dird.log" && break; sleep 0.05; done
+DIRD_TEST_PAUSE_AT=index-written DIRD_TEST_PAUSE_SECONDS=5 dird_start || exit 1
+for _ in $(seq 300); do grep -q "pausing 5 s at index-written" "$WORK/dird.log" && break; sleep 0.05; done
 check "the refresh is writing the cache (the test's hook)" \
-	grep -q "pausing 5 s at store-written" "$WORK/dird.log"
+	grep -q "pausing 5 s at index-written" "$WORK/dird.log"
 start=$(now_ms)
 out=$(timeout 4 "${CTL[@]}" status 2>&1)
 check "meanwhile dirctl status answers ($(( $(now_ms) - start )) ms)" grep -q "refresh: *running" <<<"$out"
