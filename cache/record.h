@@ -32,6 +32,9 @@ struct dir_user {
 	uint32_t n_groups;
 	char **ssh_keys;  /* authorized_keys lines (ssh_key_attr); kept in the tdb cache only */
 	uint32_t n_ssh_keys;
+	/* NULL, or one block holding name, gecos, home, shell, email, sid and domain, which
+	 * then point into it (dird's db packs what it holds: one allocation a user, not seven) */
+	char *packed;
 };
 
 struct dir_group {

@@ -8,13 +8,17 @@
 
 void dir_user_clear(struct dir_user *u)
 {
-	free(u->name);
-	free(u->gecos);
-	free(u->home);
-	free(u->shell);
-	free(u->email);
-	free(u->sid);
-	free(u->domain);
+	if (u->packed) {
+		free(u->packed);
+	} else {
+		free(u->name);
+		free(u->gecos);
+		free(u->home);
+		free(u->shell);
+		free(u->email);
+		free(u->sid);
+		free(u->domain);
+	}
 	free(u->groups);
 	for (uint32_t i = 0; i < u->n_ssh_keys; i++)
 		free(u->ssh_keys[i]);

@@ -78,7 +78,9 @@ static int write_tmp(const char *dir, enum store_kind kind, const struct store_c
 		return -1;
 	unlink(tmp);
 	size_t n = kind == STORE_USERS ? c->n_users : c->n_groups;
-	int hash_size = n > 100000 ? 100003 : n > 10000 ? 20011 : 4099;
+	/* Two keys a record, about one to a hash chain: each store walks its chain first, and
+	 * 100,003 chains made a million users' stores walk 20 records each. */
+	int hash_size = n > 1 << 23 ? 1 << 24 : n < 2048 ? 4099 : (int)(2 * n) | 1;
 	/* Nobody else has this file yet: no locks, no syncs until the one fsync below. */
 	struct tdb_context *t = tdb_open(tmp, hash_size, TDB_NOLOCK | TDB_NOSYNC,
 					 O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -2,6 +2,7 @@
 #ifndef DIRD_H
 #define DIRD_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -65,7 +66,7 @@ struct dird {
 	pthread_mutex_t lock;		/* everything below */
 	struct db db;
 	struct domain_state *domains;	/* one per cfg.domains */
-	uint64_t generation;		/* of the published index */
+	uint64_t generation;		/* of the last index written */
 	time_t last_refresh;
 	time_t next_refresh;		/* when the next full refresh is due */
 	unsigned retry_delay;		/* seconds; doubles after each failed refresh */
@@ -97,6 +98,14 @@ struct dird {
 	pthread_mutex_t replies_lock;	/* replies, taken by the main loop (clients.c) */
 	struct posted_reply *replies;
 	struct publish_changes *changes;	/* publish.c: what changed since nss.idx */
+	uint64_t last_generation;	/* the highest given to an index written, installed or not */
+	/* publish.c: the index a refresh wrote of its db before taking the locks, for
+	 * publish_refresh_install_locked */
+	struct {
+		char tmp[PATH_MAX];
+		uint64_t generation;
+		bool locals;		/* it lists the local accounts */
+	} refresh_index;
 	unsigned streams_running;	/* sync_stream.c's threads */
 	bool streams_stop;		/* they end: a reload waits for them */
 };
@@ -104,7 +113,8 @@ struct dird {
 long long now_ms(void);
 /* For tests that kill or signal dird at a given step (tests/e2e/test_survive.sh): with
  * DIRD_TEST_STOP_AT=STEP[,STEP...] in its environment dird stops itself (SIGSTOP) at each
- * STEP it reaches; with DIRD_TEST_PAUSE_AT=STEP the thread that reaches it sleeps 1 s there. */
+ * STEP it reaches; with DIRD_TEST_PAUSE_AT=STEP the thread that reaches it sleeps there
+ * DIRD_TEST_PAUSE_SECONDS (1 s by default). */
 void test_hook(const char *step);
 /* Marks db as ahead of the index and wakes the main loop to publish it whole.  Lock held.
  * A change that names its entries costs less: publish_user_changed_locked (publish.h). */

@@ -51,8 +51,10 @@ void test_hook(const char *step)
 	if (names_step(secure_getenv("DIRD_TEST_STOP_AT"), step))
 		raise(SIGSTOP);
 	if (pause && !strcmp(pause, step)) {
-		log_info("test hook: pausing 1 s at %s", step);
-		sleep(1);
+		const char *secs = secure_getenv("DIRD_TEST_PAUSE_SECONDS");
+		unsigned n = secs ? (unsigned)atoi(secs) : 1;
+		log_info("test hook: pausing %u s at %s", n, step);
+		sleep(n);
 	}
 }
 

@@ -288,33 +288,40 @@ static void whole_cache_step(bool with_store, const char *step)
 		test_hook(step);
 }
 
-/* nss.idx written whole from db, with the local accounts; the delta it replaces is removed. */
-static int publish_whole(struct dird *d, const char *path, bool with_store)
+/* db's index written whole next to `stem` as tmp, with the local accounts (*locals: they
+ * could be read). */
+static int write_whole_tmp(struct dird *d, const struct db *db, const char *stem,
+			   uint64_t generation, char *tmp, size_t tmplen, bool *locals)
 {
-	char tmp[PATH_MAX], delta[PATH_MAX];
-	struct publish_changes *c = changes_of(d);
 	struct local_accounts local;
-	struct index_contents ic = { .users = d->db.c.users, .n_users = d->db.c.n_users,
-				     .groups = d->db.c.groups, .n_groups = d->db.c.n_groups,
-				     .ttl = d->cfg.entry_ttl, .generation = d->generation + 1 };
+	struct index_contents ic = { .users = db->c.users, .n_users = db->c.n_users,
+				     .groups = db->c.groups, .n_groups = db->c.n_groups,
+				     .ttl = d->cfg.entry_ttl, .generation = generation };
 	struct index_key *gone_users, *gone_groups;
-	bool locals = local_keys(&local, &gone_users, &ic.n_gone_users, &gone_groups,
-				 &ic.n_gone_groups);
+	*locals = local_keys(&local, &gone_users, &ic.n_gone_users, &gone_groups,
+			     &ic.n_gone_groups);
 	ic.gone_users = gone_users;
 	ic.gone_groups = gone_groups;
 	ic.flags = names_flag(ic.users, ic.n_users, ic.groups, ic.n_groups);
-	int rc = index_write_contents_tmp(path, &ic, tmp, sizeof(tmp));
+	int rc = index_write_contents_tmp(stem, &ic, tmp, tmplen);
 	free(gone_users);
 	free(gone_groups);
-	if (locals)
+	if (*locals)
 		local_accounts_free(&local);
-	if (rc < 0)
-		return -1;
-	whole_cache_step(with_store, "index-written");
+	return rc;
+}
+
+/* A whole nss.idx written as tmp takes the place of the old one; the delta it replaces is
+ * removed. */
+static int install_whole(struct dird *d, const char *path, const char *tmp, uint64_t generation,
+			 bool locals, bool with_store)
+{
+	char delta[PATH_MAX];
 	if (index_install(path, tmp) < 0)
 		return -1;
 	whole_cache_step(with_store, "index-installed");
-	d->generation++;
+	d->generation = generation;
+	struct publish_changes *c = changes_of(d);
 	if (c) {
 		keys_clear(&c->users);
 		keys_clear(&c->groups);
@@ -333,6 +340,87 @@ static int publish_whole(struct dird *d, const char *path, bool with_store)
 	return 0;
 }
 
+/* nss.idx written whole from d->db and installed. */
+static int publish_whole(struct dird *d, const char *path, bool with_store)
+{
+	char tmp[PATH_MAX];
+	bool locals;
+	uint64_t generation = ++d->last_generation;
+	if (write_whole_tmp(d, &d->db, path, generation, tmp, sizeof(tmp), &locals) < 0)
+		return -1;
+	whole_cache_step(with_store, "index-written");
+	if (install_whole(d, path, tmp, generation, locals, with_store) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Where a refresh writes its index before it takes the locks: not index_write_tmp's name for
+ * the index itself, which the main loop's publishes use meanwhile.  recover() removes it too
+ * (nss.idx.tmp.*). */
+#define REFRESH_INDEX_STEM DIR_INDEX_FILE ".tmp.refresh"
+
+int publish_refresh_write(struct dird *d, struct db *db)
+{
+	char stem[PATH_MAX];
+	const char *dir = d->cfg.cache_dir;
+	snprintf(stem, sizeof(stem), "%s/%s", dir, REFRESH_INDEX_STEM);
+	db->c.expires = time(NULL) + d->cfg.refresh_interval;
+	if (store_write_tmp(dir, &db->c) < 0) {
+		log_error("cannot write the cache in %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	whole_cache_step(true, "store-written");
+	pthread_mutex_lock(&d->lock);
+	uint64_t generation = ++d->last_generation;
+	pthread_mutex_unlock(&d->lock);
+	bool locals;
+	if (write_whole_tmp(d, db, stem, generation, d->refresh_index.tmp,
+			    sizeof(d->refresh_index.tmp), &locals) < 0) {
+		log_error("cannot write %s/%s: %s", dir, DIR_INDEX_FILE, strerror(errno));
+		store_recover(dir);
+		return -1;
+	}
+	d->refresh_index.generation = generation;
+	d->refresh_index.locals = locals;
+	whole_cache_step(true, "index-written");
+	return 0;
+}
+
+void publish_refresh_discard(struct dird *d)
+{
+	store_recover(d->cfg.cache_dir); /* both temporary files there: both removed */
+	unlink(d->refresh_index.tmp);
+}
+
+int publish_refresh_install_locked(struct dird *d)
+{
+	char path[PATH_MAX];
+	const char *dir = d->cfg.cache_dir;
+	snprintf(path, sizeof(path), "%s/%s", dir, DIR_INDEX_FILE);
+	if (store_install(dir, STORE_USERS) < 0)
+		goto store_failed;
+	whole_cache_step(true, "store-half-installed");
+	if (store_install(dir, STORE_GROUPS) < 0)
+		goto store_failed;
+	whole_cache_step(true, "store-installed");
+	if (install_whole(d, path, d->refresh_index.tmp, d->refresh_index.generation,
+			  d->refresh_index.locals, true) < 0) {
+		log_error("cannot write %s: %s", path, strerror(errno));
+		unlink(d->refresh_index.tmp);
+		return -1;
+	}
+	d->dirty = false;
+	publish_authoritative(d, path);
+	return 0;
+store_failed:
+	log_error("cannot write the cache in %s: %s", dir, strerror(errno));
+	store_recover(dir);
+	unlink(d->refresh_index.tmp);
+	return -1;
+}
+
 int publish_locked(struct dird *d, bool with_store)
 {
 	char path[PATH_MAX];
@@ -348,6 +436,10 @@ int publish_locked(struct dird *d, bool with_store)
 		}
 		/* the delta could not be written: the whole file, then */
 	}
+	/* A refresh writes the tdb pair's temporary files without the lock and installs them: they
+	 * are its alone, and what it installs replaces db anyway. */
+	if (with_store && d->refreshing)
+		with_store = false;
 	if (with_store) {
 		if (store_write_tmp(dir, &d->db.c) < 0)
 			goto store_failed;

@@ -6,8 +6,19 @@
 
 #include "dird.h"
 
-/* Writes the index (and with `with_store` the tdb files) from the current db.
- * Called with store_lock and lock held. */
+/* A refresh's first step, with no lock held (nobody else sees its db): writes db's tdb pair
+ * and index next to the live ones, for publish_refresh_install_locked to install once db is
+ * d->db.  The refresh thread is the only writer of these temporary files while it runs (a
+ * flush removes the live tdb files; publish_locked leaves them alone), so lookups, PAM requests
+ * and dirctl are answered while it writes.  -1 logged. */
+int publish_refresh_write(struct dird *d, struct db *db);
+/* Installs what publish_refresh_write wrote, or (a refresh kept out) removes it.  Called
+ * with store_lock and lock held. */
+int publish_refresh_install_locked(struct dird *d);
+void publish_refresh_discard(struct dird *d);
+/* Writes the index from the current db (a delta of what was noted, or whole) and with
+ * `with_store` the tdb files too (not while a refresh runs: it installs its own).  Called with
+ * store_lock and lock held. */
 int publish_locked(struct dird *d, bool with_store);
 /* A change of one entry, to be published as a delta (the index does not change in place):
  * call it for the entry as it was (before it leaves db) and as it is (once in db); a group's

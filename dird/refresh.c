@@ -1,5 +1,7 @@
 /* Full refreshes: a thread reads every domain into a new db with its own connections, writes
- * the files, and swaps the db in.  A failed refresh leaves the previous cache as it was. */
+ * the tdb files and the index with no lock held (the main loop, lookups and PAM requests go on
+ * from the old db meanwhile), and under the locks swaps the db in and renames the files into
+ * place.  A failed refresh leaves the previous cache as it was. */
 #include "refresh.h"
 
 #include <inttypes.h>
@@ -99,7 +101,12 @@ static void *refresh_thread(void *arg)
 		log_error("refresh refused: %s; the cache stays as it is until it can be read", err);
 	ok = ok && fill(d, &local, &db) == 0;
 	local_accounts_free(&local);
+	long long read_ms = now_ms() - start;
+	ok = ok && publish_refresh_write(d, &db) == 0;
+	bool written = ok;
 
+	struct db old;
+	db_init(&old);
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
 	bool held = ok && !d->accept_shrink && d->cfg.enumerate &&
@@ -117,23 +124,25 @@ static void *refresh_thread(void *arg)
 		ok = false;
 	}
 	if (ok) {
-		struct db old = d->db;
+		old = d->db;
 		d->db = db;
-		if (publish_locked(d, true) == 0) {
-			db_free(&old);
+		if (publish_refresh_install_locked(d) == 0) {
 			d->last_refresh = time(NULL);
 			d->refresh_count++;
 			d->shrink_held_at = 0;
 			done = true;
-			log_info("refresh done: %zu users, %zu groups in %lld ms", d->db.c.n_users,
-				 d->db.c.n_groups, now_ms() - start);
+			log_info("refresh done: %zu users, %zu groups in %lld ms (%lld ms reading the "
+				 "directory)", d->db.c.n_users, d->db.c.n_groups, now_ms() - start,
+				 read_ms);
 			test_in_sync_locked(d);
 		} else {
 			d->db = old; /* the files still hold the old cache: keep serving it */
-			db_free(&db);
+			old = db;
 		}
 	} else {
-		db_free(&db);
+		old = db;
+		if (written)
+			publish_refresh_discard(d); /* kept out: its files never go in */
 	}
 	/* After a failure try again soon, backing off: 1 s doubling to 60 s.  A refresh kept out
 	 * is tried again at the next interval: trying sooner would find the same. */
@@ -146,12 +155,16 @@ static void *refresh_thread(void *arg)
 			d->retry_delay = MAX_RETRY_DELAY;
 		d->next_refresh = time(NULL) + (time_t)d->retry_delay;
 	}
-	d->refreshing = false;
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
-	/* The old db and this thread's buffers were freed: give the pages back, or the next
-	 * refresh's peak stacks on this one's. */
+	/* The db nobody serves (the replaced one, or the new one if it failed) is freed once the
+	 * locks are let go: a million users take a second.  Then the pages go back, or the next
+	 * refresh's peak stacks on this one's; the refresh is over when they are. */
+	db_free(&old);
 	malloc_trim(0);
+	pthread_mutex_lock(&d->lock);
+	d->refreshing = false;
+	pthread_mutex_unlock(&d->lock);
 	return NULL;
 }
 

@@ -137,7 +137,7 @@ static void flush(struct dird *d)
 	negcache_clear(d->negative);
 	if (store_remove(d->cfg.cache_dir) < 0)
 		log_warning("cannot remove the tdb cache: %s", strerror(errno));
-	publish_locked(d, true);
+	publish_locked(d, false); /* no tdb files: an empty cache */
 	d->last_refresh = 0;
 	log_info("cache flushed");
 	if (d->cfg.enumerate)

@@ -211,7 +211,8 @@ answers() {
 	done
 }
 round=0
-for step in store-written store-half-installed store-installed index-written index-installed; do
+# A refresh writes the tdb files and the index, then renames them into place.
+for step in store-written index-written store-half-installed store-installed index-installed; do
 	round=$((round + 1))
 	change_round "$round"
 	dird_stop
@@ -238,7 +239,7 @@ for step in store-written store-half-installed store-installed index-written ind
 		"$(cd "$WORK/cache" && ls -d nss.idx.tmp.* nss.idx.old ./*.tdb.tmp 2>/dev/null)"
 	user=$(in_ns "$WORK/nss" getent passwd "new$round" | cut -d: -f1)
 	group=$(in_ns "$WORK/nss" getent group "newg$round" | cut -d: -f4)
-	if [ "$step" = store-written ]; then want=":"; else want="new$round:new$round"; fi
+	case $step in *-written) want=":" ;; *) want="new$round:new$round" ;; esac
 	check_eq "...the users' and the groups' files are from one refresh (the new user and its group)" \
 		"$want" "$user:$group"
 	answers new "$round" >"$WORK/new.answers"

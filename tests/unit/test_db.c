@@ -1,0 +1,87 @@
+/* dird's in-memory db: records added, found by name and id, replaced and dropped keep every
+ * field (db packs a user's strings into one block), and all of it is freed (ASan's leak check in
+ * the sanitize run). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+static struct dir_user *user(const char *name, uint32_t uid, const char *sid, const char *email)
+{
+	struct dir_user *u = calloc(1, sizeof(*u));
+	ck_assert_ptr_nonnull(u);
+	u->name = strdup(name);
+	u->uid = uid;
+	u->gid = 100;
+	u->gecos = strdup("Some One");
+	u->home = strdup("/home/x");
+	u->shell = strdup("/bin/sh");
+	u->email = email ? strdup(email) : NULL;
+	u->sid = sid ? strdup(sid) : NULL;
+	u->domain = strdup("example");
+	return u;
+}
+
+START_TEST(packed_users_keep_every_field)
+{
+	struct db db;
+	db_init(&db);
+	ck_assert_int_eq(db_add_user(&db, user("alice", 1001, "S-1-5-21-1-2-3-1001", "a@x")), 0);
+	ck_assert_int_eq(db_add_user(&db, user("bob", 1002, NULL, NULL)), 0);
+	ck_assert_int_eq(db_add_user(&db, user("alice", 1003, NULL, NULL)), 1); /* name taken */
+	const struct dir_user *a = db_user_by_uid(&db, 1001), *b = db_user_by_name(&db, "bob");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_nonnull(a->packed);
+	ck_assert_str_eq(a->name, "alice");
+	ck_assert_str_eq(a->gecos, "Some One");
+	ck_assert_str_eq(a->home, "/home/x");
+	ck_assert_str_eq(a->shell, "/bin/sh");
+	ck_assert_str_eq(a->email, "a@x");
+	ck_assert_str_eq(a->sid, "S-1-5-21-1-2-3-1001");
+	ck_assert_str_eq(a->domain, "example");
+	ck_assert_ptr_null(b->email);
+	ck_assert_ptr_null(b->sid);
+	ck_assert_str_eq(b->domain, "example");
+	db_remove_user(&db, "alice", 1001);
+	ck_assert_ptr_null(db_user_by_name(&db, "alice"));
+	ck_assert_str_eq(db_user_by_uid(&db, 1002)->name, "bob");
+	db_free(&db);
+}
+END_TEST
+
+START_TEST(many_users_found_after_growth)
+{
+	struct db db;
+	db_init(&db);
+	char name[32];
+	for (uint32_t i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "u%05u", i);
+		ck_assert_int_eq(db_add_user(&db, user(name, 10000 + i, NULL, NULL)), 0);
+	}
+	for (uint32_t i = 0; i < 5000; i += 7) {
+		snprintf(name, sizeof(name), "u%05u", i);
+		const struct dir_user *u = db_user_by_name(&db, name);
+		ck_assert_ptr_nonnull(u);
+		ck_assert_uint_eq(u->uid, 10000 + i);
+		ck_assert_str_eq(db_user_by_uid(&db, 10000 + i)->name, name);
+	}
+	db_free(&db);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("db");
+	TCase *tc = tcase_create("db");
+	tcase_add_test(tc, packed_users_keep_every_field);
+	tcase_add_test(tc, many_users_found_after_growth);
+	suite_add_tcase(s, tc);
+	SRunner *r = srunner_create(s);
+	srunner_run_all(r, CK_NORMAL);
+	int failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? 1 : 0;
+}
