@@ -249,6 +249,38 @@ static void read_names(const char *file)
 	fclose(f);
 }
 
+/* Loads the module and fills whatever caches the service keeps; its answers are not counted,
+ * but a wrong one is still described. */
+static void warm_up(struct worker *w)
+{
+	unsigned saved = passes;
+	uint64_t saved_budget = budget_ns;
+	passes = 1;
+	budget_ns = 0; /* whole: a cache it did not fill would be measured cold */
+	run(w);
+	passes = saved;
+	budget_ns = saved_budget;
+	w->n = w->failed = 0;
+	atomic_flag_clear(&reported);
+}
+
+/* The line bench/inner.sh reads: calls, failures, median and 99th percentile of all threads' calls. */
+static void report(const struct worker *w, unsigned threads, uint64_t wall)
+{
+	size_t total = 0, failed = 0;
+	for (unsigned t = 0; t < threads; t++)
+		total += w[t].n, failed += w[t].failed;
+	uint64_t *all = malloc(total * sizeof(uint64_t));
+	size_t k = 0;
+	for (unsigned t = 0; t < threads; t++)
+		for (size_t i = 0; i < w[t].n; i++)
+			all[k++] = w[t].times[i];
+	qsort(all, total, sizeof(uint64_t), cmp_u64);
+	printf("calls=%zu failed=%zu median_ns=%llu p99_ns=%llu ops_per_s=%.0f first_ns=%llu\n", total,
+	       failed, (unsigned long long)all[total / 2], (unsigned long long)all[(total * 99) / 100],
+	       wall ? (double)total * 1e9 / (double)wall : 0.0, (unsigned long long)w[0].times[0]);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -314,19 +346,8 @@ int main(int argc, char **argv)
 		struct passwd pw, *pwp;
 		getpwnam_r(prime, &pw, w[0].buf, BUF_SIZE, &pwp);
 	}
-	if (warmup) {
-		/* Loads the module and fills whatever caches the service keeps; its answers are not
-		 * counted, but a wrong one is still described. */
-		unsigned saved = passes;
-		uint64_t saved_budget = budget_ns;
-		passes = 1;
-		budget_ns = 0; /* whole: a cache it did not fill would be measured cold */
-		run(&w[0]);
-		passes = saved;
-		budget_ns = saved_budget;
-		w[0].n = w[0].failed = 0;
-		atomic_flag_clear(&reported);
-	}
+	if (warmup)
+		warm_up(&w[0]);
 	uint64_t start = now_ns();
 	for (unsigned t = 0; t < threads; t++)
 		pthread_create(&w[t].thread, NULL, run, &w[t]);
@@ -334,17 +355,6 @@ int main(int argc, char **argv)
 		pthread_join(w[t].thread, NULL);
 	uint64_t wall = now_ns() - start;
 
-	size_t total = 0, failed = 0;
-	for (unsigned t = 0; t < threads; t++)
-		total += w[t].n, failed += w[t].failed;
-	uint64_t *all = malloc(total * sizeof(uint64_t));
-	size_t k = 0;
-	for (unsigned t = 0; t < threads; t++)
-		for (size_t i = 0; i < w[t].n; i++)
-			all[k++] = w[t].times[i];
-	qsort(all, total, sizeof(uint64_t), cmp_u64);
-	printf("calls=%zu failed=%zu median_ns=%llu p99_ns=%llu ops_per_s=%.0f first_ns=%llu\n", total,
-	       failed, (unsigned long long)all[total / 2], (unsigned long long)all[(total * 99) / 100],
-	       wall ? (double)total * 1e9 / (double)wall : 0.0, (unsigned long long)w[0].times[0]);
+	report(w, threads, wall);
 	return 0;
 }

@@ -232,29 +232,31 @@ static void on_tick(struct dird *d)
 	pthread_mutex_unlock(&d->store_lock);
 }
 
-int main(int argc, char **argv)
+/* Blocked first of all, so only the signalfd sees them: a SIGHUP while dird starts is a
+ * reload once it serves (not the default action, death), and no thread takes one. */
+static void block_signals(sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGHUP);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+}
+
+/* The command line: -1 to go on, or the exit status when dird is not to run (help, bad usage). */
+static int parse_args(int argc, char **argv, bool *foreground, const char **conf)
 {
 	static const struct option opts[] = { { "foreground", no_argument, NULL, 'f' },
 					      { "config", required_argument, NULL, 'c' },
 					      { "help", no_argument, NULL, 'h' },
 					      { "version", no_argument, NULL, 'V' },
 					      { NULL, 0, NULL, 0 } };
-	/* Blocked first of all, so only the signalfd sees them: a SIGHUP while dird starts is a
-	 * reload once it serves (not the default action, death), and no thread takes one. */
-	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	bool foreground = false;
-	const char *conf = NULL;
 	int o;
 	while ((o = getopt_long(argc, argv, "fc:hV", opts, NULL)) != -1) {
 		switch (o) {
-		case 'f': foreground = true; break;
-		case 'c': conf = optarg; break;
+		case 'f': *foreground = true; break;
+		case 'c': *conf = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("dird %s\n", DIR_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -264,6 +266,80 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+/* The main loop, until a signal to stop or a failed poll: the listening sockets, their clients,
+ * the replies the worker and the PAM threads hand back, signals and the timers (on_tick). */
+static void serve(struct dird *d, int sfd, int lfd, int pam_fd, int userdb_fd)
+{
+	static struct clients clients;
+	static struct pollfd p[5 + MAX_CLIENTS];
+	for (;;) {
+		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = d->wake_fd, .events = POLLIN };
+		p[3] = (struct pollfd){ .fd = pam_fd, .events = POLLIN };
+		p[4] = (struct pollfd){ .fd = userdb_fd, .events = POLLIN };
+		size_t n_clients = clients_pollfds(&clients, p + 5);
+		int timeout = next_timeout(d);
+		long long client_wait = clients_next_deadline(&clients, now_ms());
+		if (client_wait >= 0 && client_wait < timeout)
+			timeout = (int)client_wait;
+		int r = poll(p, 5 + n_clients, timeout);
+		if (r < 0 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			break;
+		}
+		if (r > 0 && (p[0].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					pthread_mutex_lock(&d->lock);
+					d->reload_pending = true;
+					pthread_mutex_unlock(&d->lock);
+				} else if (si.ssi_signo != SIGPIPE) {
+					break;
+				}
+			}
+		}
+		/* Clients first: accepting may move them around in the table. */
+		clients_service(d, &clients, p + 5, n_clients);
+		if (r > 0 && (p[1].revents & POLLIN))
+			clients_accept(&clients, lfd, SOCKET_LOOKUP);
+		if (r > 0 && (p[3].revents & POLLIN))
+			clients_accept(&clients, pam_fd, SOCKET_PAM);
+		if (r > 0 && (p[4].revents & POLLIN))
+			clients_accept(&clients, userdb_fd, SOCKET_USERDB);
+		uint64_t wakes;
+		if (r > 0 && (p[2].revents & POLLIN) && read(d->wake_fd, &wakes, sizeof(wakes)) < 0)
+			log_debug("wake: %s", strerror(errno));
+		clients_take_replies(d, &clients);
+		on_tick(d);
+	}
+}
+
+/* The sockets dird listened on (the userdb one when it got it), removed as it stops. */
+static void remove_sockets(const struct dird *d, bool userdb)
+{
+	char sock[PATH_MAX];
+	snprintf(sock, sizeof(sock), "%s/%s", d->cfg.run_dir, DIR_SOCKET_NAME);
+	unlink(sock);
+	snprintf(sock, sizeof(sock), "%s/%s", d->cfg.run_dir, DIR_PAM_SOCKET_NAME);
+	unlink(sock);
+	if (userdb)
+		unlink(d->cfg.userdb_socket);
+}
+
+int main(int argc, char **argv)
+{
+	sigset_t sigs;
+	block_signals(&sigs);
+	bool foreground = false;
+	const char *conf = NULL;
+	int stop = parse_args(argc, argv, &foreground, &conf);
+	if (stop >= 0)
+		return stop;
 	bypass_own_nss_module();
 	/* Our own configuration only: no ~/.ldaprc or /etc/ldap/ldap.conf surprises. */
 	setenv("LDAPNOINIT", "1", 1);
@@ -332,60 +408,11 @@ int main(int argc, char **argv)
 	log_info("ready, listening on %s/%s", d.cfg.run_dir, DIR_SOCKET_NAME);
 	notify_ready();
 
-	static struct clients clients;
-	static struct pollfd p[5 + MAX_CLIENTS];
-	for (;;) {
-		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		p[1] = (struct pollfd){ .fd = lfd, .events = POLLIN };
-		p[2] = (struct pollfd){ .fd = d.wake_fd, .events = POLLIN };
-		p[3] = (struct pollfd){ .fd = pam_fd, .events = POLLIN };
-		p[4] = (struct pollfd){ .fd = userdb_fd, .events = POLLIN };
-		size_t n_clients = clients_pollfds(&clients, p + 5);
-		int timeout = next_timeout(&d);
-		long long client_wait = clients_next_deadline(&clients, now_ms());
-		if (client_wait >= 0 && client_wait < timeout)
-			timeout = (int)client_wait;
-		int r = poll(p, 5 + n_clients, timeout);
-		if (r < 0 && errno != EINTR) {
-			log_error("poll: %s", strerror(errno));
-			break;
-		}
-		if (r > 0 && (p[0].revents & POLLIN)) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGHUP) {
-					pthread_mutex_lock(&d.lock);
-					d.reload_pending = true;
-					pthread_mutex_unlock(&d.lock);
-				} else if (si.ssi_signo != SIGPIPE) {
-					break;
-				}
-			}
-		}
-		/* Clients first: accepting may move them around in the table. */
-		clients_service(&d, &clients, p + 5, n_clients);
-		if (r > 0 && (p[1].revents & POLLIN))
-			clients_accept(&clients, lfd, SOCKET_LOOKUP);
-		if (r > 0 && (p[3].revents & POLLIN))
-			clients_accept(&clients, pam_fd, SOCKET_PAM);
-		if (r > 0 && (p[4].revents & POLLIN))
-			clients_accept(&clients, userdb_fd, SOCKET_USERDB);
-		uint64_t wakes;
-		if (r > 0 && (p[2].revents & POLLIN) && read(d.wake_fd, &wakes, sizeof(wakes)) < 0)
-			log_debug("wake: %s", strerror(errno));
-		clients_take_replies(&d, &clients);
-		on_tick(&d);
-	}
+	serve(&d, sfd, lfd, pam_fd, userdb_fd);
 
 	log_info("stopping");
 	/* Wait for a refresh that is writing files, so it ends with a whole cache. */
 	pthread_mutex_lock(&d.store_lock);
-	char sock[PATH_MAX];
-	snprintf(sock, sizeof(sock), "%s/%s", d.cfg.run_dir, DIR_SOCKET_NAME);
-	unlink(sock);
-	snprintf(sock, sizeof(sock), "%s/%s", d.cfg.run_dir, DIR_PAM_SOCKET_NAME);
-	unlink(sock);
-	if (userdb_fd >= 0)
-		unlink(d.cfg.userdb_socket);
+	remove_sockets(&d, userdb_fd >= 0);
 	return 0;
 }

@@ -112,20 +112,70 @@ static krb5_error_code copy_others(krb5_context ctx, krb5_ccache from, krb5_ccac
 	return rc == KRB5_CC_END ? 0 : rc;
 }
 
+/* Renews tgt, read from `in` (a scratch copy of f, the file at path), and puts the new tickets
+ * with the live others of `in` in the file's place, as its owner uid; *until: when they end. */
+static enum renew_result renew_into(krb5_context ctx, krb5_ccache in, const krb5_creds *tgt,
+				    const char *path, uid_t uid, const struct ccache_file *f,
+				    const char *scratch_dir, long long *until, char *err, size_t errlen)
+{
+	krb5_ccache out = NULL;
+	krb5_creds fresh;
+	char out_path[PATH_MAX] = "";
+	struct buf empty;
+	struct ccache_file written;
+	enum renew_result ret = RENEW_FAILED;
+	buf_init(&empty, 0);
+	memset(&written, 0, sizeof(written));
+	krb5_error_code rc = krb5_get_renewed_creds(ctx, &fresh, tgt->client, in, NULL);
+	if (rc) {
+		const char *m = krb5_get_error_message(ctx, rc);
+		snprintf(err, errlen, "renewing: %s", m);
+		krb5_free_error_message(ctx, m);
+		return RENEW_FAILED;
+	}
+	if (ccache_scratch(ctx, scratch_dir, &empty, &out, out_path, err, errlen) < 0)
+		goto out;
+	if ((rc = krb5_cc_initialize(ctx, out, fresh.client)) ||
+	    (rc = krb5_cc_store_cred(ctx, out, &fresh)) || (rc = copy_others(ctx, in, out, tgt))) {
+		const char *m = krb5_get_error_message(ctx, rc);
+		snprintf(err, errlen, "writing the renewed tickets: %s", m);
+		krb5_free_error_message(ctx, m);
+		goto out;
+	}
+	krb5_cc_close(ctx, out);
+	out = NULL;
+	int ok = ccache_file_read(out_path, 0, &written, err, errlen);
+	if (ok == 0 && as_user(uid, f->gid, err, errlen)) {
+		ok = replace_file(path, f, &written.data, err, errlen);
+		as_root();
+	} else {
+		ok = -1;
+	}
+	if (ok == 0) {
+		*until = fresh.times.endtime;
+		ret = RENEW_DONE;
+	}
+out:
+	ccache_file_free(&written);
+	krb5_free_cred_contents(ctx, &fresh);
+	if (out)
+		krb5_cc_close(ctx, out);
+	if (out_path[0])
+		unlink(out_path);
+	return ret;
+}
+
 enum renew_result ticket_renew(const char *path, uid_t uid, const char *scratch_dir,
 			       long long *until, char *err, size_t errlen)
 {
 	struct ccache_file f;
 	krb5_context ctx = NULL;
-	krb5_ccache in = NULL, out = NULL;
-	krb5_creds tgt, fresh;
-	bool have_tgt = false, have_fresh = false;
-	char in_path[PATH_MAX] = "", out_path[PATH_MAX] = "";
-	struct buf empty;
+	krb5_ccache in = NULL;
+	krb5_creds tgt;
+	bool have_tgt = false;
+	char in_path[PATH_MAX] = "";
 	enum renew_result ret = RENEW_FAILED;
-	buf_init(&empty, 0);
 	memset(&f, 0, sizeof(f));
-	struct ccache_file written = f;
 	*until = 0;
 	if (!as_user(uid, NOGROUP, err, errlen))
 		goto out;
@@ -155,56 +205,19 @@ enum renew_result ticket_renew(const char *path, uid_t uid, const char *scratch_
 			 "its tickets are not renewable" : end >= tgt.times.renew_till ?
 			 "renewed as far as their renew lifetime allows" : "its tickets have expired");
 		ret = RENEW_ENDED;
-		goto out;
-	}
-	if (now < start + (end - start) / 2) {
+	} else if (now < start + (end - start) / 2) {
 		ret = RENEW_NOT_DUE;
-		goto out;
-	}
-	if ((rc = krb5_get_renewed_creds(ctx, &fresh, tgt.client, in, NULL))) {
-		const char *m = krb5_get_error_message(ctx, rc);
-		snprintf(err, errlen, "renewing: %s", m);
-		krb5_free_error_message(ctx, m);
-		goto out;
-	}
-	have_fresh = true;
-	if (ccache_scratch(ctx, scratch_dir, &empty, &out, out_path, err, errlen) < 0)
-		goto out;
-	if ((rc = krb5_cc_initialize(ctx, out, fresh.client)) ||
-	    (rc = krb5_cc_store_cred(ctx, out, &fresh)) || (rc = copy_others(ctx, in, out, &tgt))) {
-		const char *m = krb5_get_error_message(ctx, rc);
-		snprintf(err, errlen, "writing the renewed tickets: %s", m);
-		krb5_free_error_message(ctx, m);
-		goto out;
-	}
-	krb5_cc_close(ctx, out);
-	out = NULL;
-	int ok = ccache_file_read(out_path, 0, &written, err, errlen);
-	if (ok == 0 && as_user(uid, f.gid, err, errlen)) {
-		ok = replace_file(path, &f, &written.data, err, errlen);
-		as_root();
 	} else {
-		ok = -1;
-	}
-	if (ok == 0) {
-		*until = fresh.times.endtime;
-		ret = RENEW_DONE;
+		ret = renew_into(ctx, in, &tgt, path, uid, &f, scratch_dir, until, err, errlen);
 	}
 out:
-	ccache_file_free(&written);
 	ccache_file_free(&f);
 	if (have_tgt)
 		krb5_free_cred_contents(ctx, &tgt);
-	if (have_fresh)
-		krb5_free_cred_contents(ctx, &fresh);
 	if (in)
 		krb5_cc_close(ctx, in);
-	if (out)
-		krb5_cc_close(ctx, out);
 	if (in_path[0])
 		unlink(in_path);
-	if (out_path[0])
-		unlink(out_path);
 	if (ctx)
 		krb5_free_context(ctx);
 	return ret;

@@ -5,15 +5,9 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
+e2e_start slapd
 
-make_workdir
-cleanup() { dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 50 --big-group 10 --many-groups 3
-slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
-export DIR_CONF=$WORK/dird.conf
+slapd_generated 50 10 3 || exit 1
 TTL=8 # refresh due after 6 s, expired after 8 s
 write_dird_conf "$DIR_CONF" "$SLAPD_URI" "entry_ttl = $TTL"
 write_nsswitch "$WORK/nss-dir" "dir"

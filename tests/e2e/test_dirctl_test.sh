@@ -4,15 +4,9 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
+e2e_start slapd
 
-make_workdir
-cleanup() { slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 600 --big-group 5 --many-groups 3
-slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
-export DIR_CONF=$WORK/dird.conf
+slapd_generated 600 5 3 || exit 1
 write_dird_conf "$DIR_CONF" "$SLAPD_URI"
 cp "$DIR_CONF" "$WORK/good.conf"
 # t [SED]: dirctl test on the good configuration changed by SED; output in $out, exit code in $RC

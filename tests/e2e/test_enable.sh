@@ -4,12 +4,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-
-make_workdir
-cleanup() { dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
-export DIR_CONF=$WORK/dird.conf
+e2e_start slapd
 write_dird_conf "$DIR_CONF" "ldap://127.0.0.1:1"
 mkdir "$WORK/pam"
 # run ENABLE|DISABLE TEXT [options]: the file after dirctl ran on TEXT; exit code in RC

@@ -4,15 +4,9 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
+e2e_start slapd
 
-make_workdir
-cleanup() { dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 3000 --big-group 3000 --many-groups 300
-slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
-export DIR_CONF=$WORK/dird.conf
+slapd_generated 3000 3000 300 || exit 1
 write_dird_conf "$DIR_CONF" "$SLAPD_URI"
 write_nsswitch "$WORK/nss-files-dir" "files dir"
 write_nsswitch "$WORK/nss-dir" "dir"

@@ -4,12 +4,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-. "$HERE/../lib/kdc.sh"
-
-make_workdir
-cleanup() { dird_stop; slapd_stop; kdc_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+e2e_start slapd kdc
 
 kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
 kdc_keytab host/localhost "$WORK/dird.keytab"
@@ -22,7 +17,6 @@ python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 20 --big-group 5 --many-
 # slapd knows its key, and maps dird's principal to the reader entry.
 slapd_gssapi "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
 
-export DIR_CONF=$WORK/dird.conf
 write_dird_conf "$DIR_CONF" "ldap://localhost:$SLAPD_PORT" "krb5_config = $WORK/kdc/krb5.conf"
 sed -i '/^bind_dn/d; /^bind_password_file/d' "$DIR_CONF"
 cat >>"$DIR_CONF" <<CONF

@@ -5,12 +5,9 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-
-make_workdir
+e2e_start slapd
 HOLDERS=()
-cleanup() { kill "${HOLDERS[@]}" 2>/dev/null; dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+cleanup_first() { kill "${HOLDERS[@]}" 2>/dev/null; }
 
 # A group of 30,000 members: its reply (330 KB) is more than a socket takes unread.
 serve_directory 30000 30000 3 || exit 1

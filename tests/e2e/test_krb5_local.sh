@@ -8,18 +8,12 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-. "$HERE/../lib/kdc.sh"
-
-make_workdir
+e2e_start slapd kdc
 ROGUE_PIDS=
-cleanup() {
+cleanup_first() {
 	touch "$WORK/release" 2>/dev/null
-	dird_stop; kdc_stop
-	[ -n "$ROGUE_PIDS" ] && kill $ROGUE_PIDS 2>/dev/null
-	rm -rf "$WORK"
+	[ -z "$ROGUE_PIDS" ] || kill $ROGUE_PIDS 2>/dev/null
 }
-trap cleanup EXIT
 
 # The rogue KDC first: the same realm and kuser's password, but host keys of its own.
 kdc_start "$WORK/rogue" EXAMPLE.TEST || exit 1
@@ -56,7 +50,6 @@ add_local daemon2 999 '!'
 add_local old 4304 '!'
 sed -i "s|^root:[^:]*:|root:$(hash rootlocalpw):|" "$WORK/shadow"
 
-export DIR_CONF=$WORK/dird.conf
 mkdir -p "$WORK/cache" "$WORK/run" "$WORK/state"
 mkdir -m 1777 "$WORK/tickets"
 cat >"$DIR_CONF" <<CONF

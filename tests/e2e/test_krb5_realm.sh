@@ -7,12 +7,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-. "$HERE/../lib/kdc.sh"
-
-make_workdir
-cleanup() { dird_stop; slapd_stop; kdc_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+e2e_start slapd kdc
 
 kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
 kdc_addprinc alice alicepw
@@ -26,7 +21,6 @@ python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 5 --big-group 5 --many-g
 slapd_gssapi "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
 
 # dird.conf: the realm and the host keytab; the domain binds as a principal of that keytab.
-export DIR_CONF=$WORK/dird.conf
 write_dird_conf "$DIR_CONF" "ldap://localhost:$SLAPD_PORT" "krb5_config = $WORK/krb5.conf
 state_dir = $WORK/state"
 sed -i '/^bind_dn/d; /^bind_password_file/d' "$DIR_CONF"

@@ -8,18 +8,12 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-. "$HERE/../lib/kdc.sh"
-
-make_workdir
+e2e_start slapd kdc
 PIDS=
-cleanup() {
+cleanup_first() {
 	touch "$WORK/release" 2>/dev/null
-	[ -n "$PIDS" ] && kill $PIDS 2>/dev/null
-	dird_stop; slapd_stop; kdc_stop
-	rm -rf "$WORK"
+	[ -z "$PIDS" ] || kill $PIDS 2>/dev/null
 }
-trap cleanup EXIT
 
 kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
 kdc_admin "modprinc -maxrenewlife 1day krbtgt/EXAMPLE.TEST"

@@ -9,11 +9,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-
-make_workdir
-cleanup() { dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+e2e_start slapd
 
 python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 5 --big-group 5 --many-groups 2
 # Users whose primary group would be root's, sudo's, disk's or shadow's.
@@ -98,7 +94,6 @@ check "the private passwd has a 20,000-character line before carol" \
 	test "$(grep -n '^long20000:' "$WORK/passwd" | cut -d: -f1)" -lt "$(grep -n '^carol:' "$WORK/passwd" | cut -d: -f1)"
 ACCOUNTS=(--bind "$WORK/passwd" /etc/passwd --bind "$WORK/group" /etc/group)
 
-export DIR_CONF=$WORK/dird.conf
 CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 write_nsswitch "$WORK/nss" "files dir"
 write_nsswitch "$WORK/nss-dir" "dir"

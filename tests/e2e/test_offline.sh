@@ -5,16 +5,11 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-
-make_workdir
+e2e_start slapd
 PROXY=
-cleanup() { [ -n "$PROXY" ] && kill "$PROXY" 2>/dev/null; dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+cleanup_first() { [ -z "$PROXY" ] || kill "$PROXY" 2>/dev/null; }
 
-python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 500 --big-group 10 --many-groups 3
-slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
-export DIR_CONF=$WORK/dird.conf
+slapd_generated 500 10 3 || exit 1
 NSS_TIMEOUT_MS=2000
 configure() { # URI
 	write_dird_conf "$DIR_CONF" "$1"

@@ -5,11 +5,8 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-
-make_workdir
-cleanup() { touch "$WORK/release" 2>/dev/null; dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+e2e_start slapd
+cleanup_first() { touch "$WORK/release" 2>/dev/null; }
 
 serve_directory 20 5 3 "cache_credentials = yes" || exit 1
 

@@ -9,21 +9,14 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-. "$HERE/../lib/kdc.sh"
-
-make_workdir
+e2e_start slapd kdc
 ROGUE_PIDS=
-cleanup() {
+cleanup_first() {
 	touch "$WORK/release" 2>/dev/null
-	dird_stop; slapd_stop; kdc_stop
-	[ -n "$ROGUE_PIDS" ] && kill $ROGUE_PIDS 2>/dev/null
-	rm -rf "$WORK"
+	[ -z "$ROGUE_PIDS" ] || kill $ROGUE_PIDS 2>/dev/null
 }
-trap cleanup EXIT
 
-python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 5 --big-group 5 --many-groups 3
-slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
+slapd_generated 5 5 3 || exit 1
 
 # The rogue KDC first: the same realm, alice's password, but a host key of its own.
 kdc_start "$WORK/rogue" EXAMPLE.TEST || exit 1
@@ -38,7 +31,6 @@ kdc_addprinc carol carolpw -pwexpire 2020-01-01
 kdc_keytab host/localhost "$WORK/host.keytab"
 kdc_keytab nfs/localhost "$WORK/nfs.keytab"
 
-export DIR_CONF=$WORK/dird.conf
 mkdir -m 1777 "$WORK/tickets"
 write_dird_conf "$DIR_CONF" "$SLAPD_URI" "krb5_config = $WORK/kdc/krb5.conf
 krb5_ccache_dir = $WORK/tickets

@@ -11,12 +11,9 @@ if [ -z "${DIR_TEST_IN_NETNS:-}" ]; then
 	exec unshare --net --mount --propagation private env DIR_TEST_IN_NETNS=1 bash "$0" "$@"
 fi
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-
-make_workdir
+e2e_start slapd
 PROXY=
-cleanup() { [ -n "$PROXY" ] && kill "$PROXY" 2>/dev/null; dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+cleanup_first() { [ -z "$PROXY" ] || kill "$PROXY" 2>/dev/null; }
 
 ip link set lo up
 ip link add dirpl0 type veth peer name dirpl1 || exit 1
@@ -29,8 +26,7 @@ write_nsswitch "$WORK/nsswitch.host" "files"
 chmod 644 "$WORK/hosts" "$WORK/nsswitch.host"
 mount --bind "$WORK/hosts" /etc/hosts && mount --bind "$WORK/nsswitch.host" /etc/nsswitch.conf || exit 1
 
-python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 5 --big-group 5 --many-groups 2
-slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
+slapd_generated 5 5 2 || exit 1
 PORT=$(free_port)
 /usr/bin/python3 "$HERE/../lib/tcp_proxy.py" "$PORT" "$SLAPD_PORT" --listen 10.54.0.2 --capture "$WORK/wire" &
 PROXY=$!
@@ -38,7 +34,6 @@ for _ in $(seq 50); do ldapsearch -x -H "ldap://10.54.0.2:$PORT" -b "" -s base >
 check_eq "127.0.0.1.example is another host's address" "10.54.0.2" "$(getent hosts 127.0.0.1.example | cut -d' ' -f1)"
 AWAY="ldap://127.0.0.1.example:$PORT"
 
-export DIR_CONF=$WORK/dird.conf
 CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 write_nsswitch "$WORK/nss" "files dir"
 pam_stacks "$WORK/pam.d"

@@ -7,15 +7,10 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-
-make_workdir
-cleanup() { dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+e2e_start slapd
 
 python3 "$HERE/../lib/gen_schemas_ldif.py" "$WORK/data.ldif"
 SLAPD_SCHEMA=rfc2307bis slapd_start "$WORK/slapd" "$WORK/data.ldif" || exit 1
-export DIR_CONF=$WORK/dird.conf
 write_nsswitch "$WORK/nss" "files dir"
 CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 

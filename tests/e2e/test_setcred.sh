@@ -7,12 +7,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-. "$HERE/../lib/kdc.sh"
-
-make_workdir
-cleanup() { dird_stop; slapd_stop; kdc_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+e2e_start slapd kdc
 
 kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
 kdc_addprinc alice alicepw

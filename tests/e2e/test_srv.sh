@@ -8,16 +8,12 @@ if [ -z "${DIR_TEST_IN_NETNS:-}" ]; then
 	exec unshare --net --mount --propagation private env DIR_TEST_IN_NETNS=1 bash "$0" "$@"
 fi
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
 ip link set lo up
-
-make_workdir
+e2e_start slapd
 DNSMASQ=
-cleanup() { [ -n "$DNSMASQ" ] && kill "$DNSMASQ" 2>/dev/null; dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+cleanup_first() { [ -z "$DNSMASQ" ] || kill "$DNSMASQ" 2>/dev/null; }
 
-python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 20 --big-group 5 --many-groups 2
-slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
+slapd_generated 20 5 2 || exit 1
 DEAD_PORT=$(free_port)
 
 # This namespace's resolver: dnsmasq with the domain's SRV records, nothing else.
@@ -34,7 +30,6 @@ dnsmasq --no-daemon --port=53 --listen-address=127.0.0.1 --bind-interfaces --no-
 DNSMASQ=$!
 for _ in $(seq 50); do getent hosts ldap1.example.test >/dev/null && break; sleep 0.1; done
 
-export DIR_CONF=$WORK/dird.conf
 write_dird_conf "$DIR_CONF" "_srv_"
 write_nsswitch "$WORK/nss-dir" "dir"
 CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")

@@ -8,19 +8,13 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-
-make_workdir
+e2e_start slapd
 NS_PID=
 SSHD_PID=
-cleanup() {
-	[ -n "$SSHD_PID" ] && kill "$SSHD_PID" 2>/dev/null
-	[ -n "$NS_PID" ] && kill "$NS_PID" 2>/dev/null
-	dird_stop
-	slapd_stop
-	rm -rf "$WORK"
+cleanup_first() {
+	[ -z "$SSHD_PID" ] || kill "$SSHD_PID" 2>/dev/null
+	[ -z "$NS_PID" ] || kill "$NS_PID" 2>/dev/null
 }
-trap cleanup EXIT
 
 serve_directory 20 5 5 || exit 1
 CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")

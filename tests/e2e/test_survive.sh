@@ -5,12 +5,9 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-
-make_workdir
+e2e_start slapd
 HOLDERS=()
-cleanup() { kill "${HOLDERS[@]}" 2>/dev/null; dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+cleanup_first() { kill "${HOLDERS[@]}" 2>/dev/null; }
 
 serve_directory 50 5 3 || exit 1
 pam_stacks "$WORK/pam.d"

@@ -4,11 +4,8 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-
-make_workdir
-cleanup() { [ -n "${LISTENER:-}" ] && kill "$LISTENER" 2>/dev/null; dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+e2e_start slapd
+cleanup_first() { [ -z "${LISTENER:-}" ] || kill "$LISTENER" 2>/dev/null; }
 
 sed -e "s|/usr/sbin/dird|$BUILD/dird/dird|" -e '/^Documentation=/d' \
 	"$HERE/../../etc/systemd/dird.service" >"$WORK/dird.service"
@@ -26,7 +23,6 @@ check "and gives it no capability but CAP_SETUID and CAP_SETGID (ticket renewal 
 
 python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 10 --big-group 5 --many-groups 3
 slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
-export DIR_CONF=$WORK/dird.conf
 write_dird_conf "$DIR_CONF" "$SLAPD_URI"
 python3 -c '
 import socket, sys

@@ -5,12 +5,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-. "$HERE/../lib/tls.sh"
-
-make_workdir
-cleanup() { dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+e2e_start slapd tls
 
 mkdir "$WORK/pki"
 P=$WORK/pki
@@ -30,7 +25,6 @@ serve() {
 	slapd_resume
 }
 serve server
-export DIR_CONF=$WORK/dird.conf
 write_nsswitch "$WORK/nss" "files dir"
 CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 # conf URI [domain lines...]: a fresh cache and dird with that configuration

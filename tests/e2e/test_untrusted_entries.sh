@@ -6,11 +6,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-
-make_workdir
-cleanup() { dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+e2e_start slapd
 
 BASE=dc=example,dc=test
 {
@@ -50,7 +46,6 @@ BASE=dc=example,dc=test
 } >"$WORK/data.ldif"
 SLAPD_SCHEMA=rfc2307bis slapd_start "$WORK/slapd" "$WORK/data.ldif" || exit 1
 
-export DIR_CONF=$WORK/dird.conf
 CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 write_nsswitch "$WORK/nss" "files dir"
 pw() { in_ns "$WORK/nss" getent passwd "$1"; }

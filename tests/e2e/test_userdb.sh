@@ -7,12 +7,9 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-
-make_workdir
+e2e_start slapd
 HOLDERS=()
-cleanup() { kill "${HOLDERS[@]}" 2>/dev/null; dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+cleanup_first() { kill "${HOLDERS[@]}" 2>/dev/null; }
 
 # 3,000 users: an enumeration is many batches; a group of 3,000 members: so is its membership.
 serve_directory 3000 3000 3 "userdb_socket = $WORK/userdb/dird" || exit 1

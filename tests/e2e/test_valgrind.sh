@@ -7,11 +7,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 # Once, in the plain build: valgrind and AddressSanitizer do not mix.
 [ -n "${DIR_SANITIZE:-}" ] && exit 0
-. "$HERE/../lib/slapd.sh"
-
-make_workdir
-cleanup() { dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+e2e_start slapd
 
 serve_directory 30 10 20 "state_dir = $WORK/state" || exit 1
 mkdir "$WORK/pam.d"

@@ -50,15 +50,46 @@ make_workdir() {
 	chmod 755 "$WORK"
 }
 
+E2E_SERVERS=()
+# e2e_start [LIB...]: the usual start of a test: tests/lib/LIB.sh sourced for each LIB (slapd,
+# kdc, tls), WORK made, DIR_CONF naming $WORK/dird.conf, and a trap that on exit runs the test's
+# own cleanup_first when it defines one (to end processes of its own), stops dird and the
+# servers of those libraries (LIB_stop: slapd_stop, kdc_stop) and removes WORK.
+e2e_start() {
+	local lib
+	for lib in "$@"; do
+		. "$(dirname "${BASH_SOURCE[0]}")/$lib.sh"
+		! declare -F "${lib}_stop" >/dev/null || E2E_SERVERS+=("$lib")
+	done
+	make_workdir
+	export DIR_CONF=$WORK/dird.conf
+	trap e2e_cleanup EXIT
+}
+
+e2e_cleanup() {
+	local lib
+	! declare -F cleanup_first >/dev/null || cleanup_first
+	dird_stop
+	for lib in "${E2E_SERVERS[@]}"; do
+		"${lib}_stop"
+	done
+	rm -rf "$WORK"
+}
+
+# slapd_generated USERS BIG_GROUP MANY_GROUPS: a slapd serving the users and groups gen_ldif.py
+# makes in $WORK/data (its passwd and group files say what they are).  Needs slapd.sh.
+slapd_generated() {
+	python3 "$(dirname "${BASH_SOURCE[0]}")/gen_ldif.py" "$WORK/data" --users "$1" \
+		--big-group "$2" --many-groups "$3" &&
+		slapd_start "$WORK/slapd" "$WORK/data/data.ldif"
+}
+
 # serve_directory USERS BIG_GROUP MANY_GROUPS [global dird.conf lines]: the usual start of a
 # test: a slapd with generated users (gen_ldif.py), dird serving it after its first refresh
 # (DIR_CONF), and $WORK/nss naming "files dir".  Needs slapd.sh.
 serve_directory() {
-	local users=$1 big=$2 many=$3
+	slapd_generated "$1" "$2" "$3" || return 1
 	shift 3
-	python3 "$(dirname "${BASH_SOURCE[0]}")/gen_ldif.py" "$WORK/data" --users "$users" \
-		--big-group "$big" --many-groups "$many" &&
-		slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || return 1
 	export DIR_CONF=$WORK/dird.conf
 	write_dird_conf "$DIR_CONF" "$SLAPD_URI" "$(printf '%s\n' "$@")"
 	write_nsswitch "$WORK/nss" "files dir"

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "account_policy.h"
+#include "run_case.h"
 
 #define TODAY 20000LL /* a day in 2024 */
 #define NOW (TODAY * 86400 + 43200) /* its noon */
@@ -67,15 +68,9 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("account");
 	TCase *tc = tcase_create("check");
 	tcase_add_test(tc, plain_account_may_log_in);
 	tcase_add_test(tc, states);
 	tcase_add_test(tc, message_fits_small_buffers);
-	suite_add_tcase(s, tc);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return run_case("account", tc);
 }

@@ -7,6 +7,7 @@
 #include "ad_names.h"
 #include "config.h"
 #include "idmap.h"
+#include "run_case.h"
 #include "sid.h"
 
 /* S-1-5-21-1111111111-2222222222-3333333333-1104 as AD sends it in objectSid */
@@ -185,7 +186,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("ad");
 	TCase *tc = tcase_create("ad");
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, binary_sid_round_trip);
@@ -195,10 +195,5 @@ int main(void)
 	tcase_add_test(tc, domains_asked);
 	tcase_add_test(tc, rid_mapping);
 	tcase_add_test(tc, records_answer_names);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_case("ad", tc);
 }

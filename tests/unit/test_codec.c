@@ -6,6 +6,7 @@
 #include "ldap_filter.h"
 #include "record.h"
 #include "record_json.h"
+#include "run_case.h"
 
 static struct dir_user sample_user(void)
 {
@@ -244,7 +245,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("codec");
 	TCase *tc = tcase_create("codec");
 	tcase_add_test(tc, user_binary_roundtrip);
 	tcase_add_test(tc, group_binary_roundtrip);
@@ -253,10 +253,5 @@ int main(void)
 	tcase_add_test(tc, json_roundtrip);
 	tcase_add_loop_test(tc, bad_json_refused, 0, sizeof(bad_json) / sizeof(bad_json[0]));
 	tcase_add_test(tc, filter_escaping);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return run_case("codec", tc);
 }

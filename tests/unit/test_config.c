@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "module_config.h"
+#include "run_case.h"
 #include "secret.h"
 
 static char dir[] = "/tmp/dir-test-config-XXXXXX";
@@ -541,7 +542,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("config");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, full_config_parses);
@@ -562,10 +562,5 @@ int main(void)
 	tcase_add_test(tc, module_reader_keeps_defaults);
 	tcase_add_test(tc, module_reader_defaults_are_the_parsers);
 	tcase_add_loop_test(tc, module_reader_reads_every_bad_file, 0, sizeof(bad) / sizeof(bad[0]));
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return run_case("config", tc);
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "local_accounts.h"
+#include "run_case.h"
 
 static char dir[] = "/tmp/dir-test-local-XXXXXX";
 static char passwd[600], group[600];
@@ -136,17 +137,11 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("local_accounts");
 	TCase *tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_any_line_length);
 	tcase_add_test(tc, test_one_name);
 	tcase_add_test(tc, test_unreadable_is_doubt);
 	tcase_add_test(tc, test_ids_as_glibc_reads_them);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_case("local_accounts", tc);
 }

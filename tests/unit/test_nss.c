@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "index.h"
+#include "run_case.h"
 
 enum nss_status _nss_dir_getpwnam_r(const char *, struct passwd *, char *, size_t, int *);
 enum nss_status _nss_dir_getpwuid_r(uid_t, struct passwd *, char *, size_t, int *);
@@ -495,7 +496,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("nss");
 	TCase *tc = tcase_create("nss");
 	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -511,10 +511,5 @@ int main(void)
 	tcase_add_test(tc, open_enumerations_never_block_the_current_index);
 	tcase_add_test(tc, fork_mid_lookup_drops_other_threads_holds);
 	tcase_add_test(tc, initgroups_out_of_memory_is_tryagain);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return run_case("nss", tc);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "offline_passwords.h"
+#include "run_case.h"
 
 static char dir[] = "/tmp/dir-cred-XXXXXX";
 
@@ -115,7 +116,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("offline_passwords");
 	TCase *tc = tcase_create("offline_passwords");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, stored_password_matches);
@@ -123,10 +123,5 @@ int main(void)
 	tcase_add_test(tc, new_password_replaces_old);
 	tcase_add_test(tc, old_credentials_expire);
 	tcase_add_test(tc, damaged_record_is_no_credential);
-	suite_add_tcase(s, tc);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return run_case("offline_passwords", tc);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "member_range.h"
+#include "run_case.h"
 
 START_TEST(slices)
 {
@@ -41,13 +42,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("range");
 	TCase *tc = tcase_create("range");
 	tcase_add_test(tc, slices);
-	suite_add_tcase(s, tc);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_case("range", tc);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "keystore.h"
+#include "run_case.h"
 #include "scram.h"
 
 /* RFC 7677 section 3: user "user", password "pencil", SCRAM-SHA-256. */
@@ -200,7 +201,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("scram");
 	TCase *tc = tcase_create("scram");
 	tcase_add_test(tc, rfc7677_vector);
 	tcase_add_test(tc, wrong_final_messages);
@@ -208,10 +208,5 @@ int main(void)
 	tcase_add_test(tc, base64);
 	tcase_add_test(tc, key_store);
 	tcase_add_test(tc, key_shapes);
-	suite_add_tcase(s, tc);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_case("scram", tc);
 }

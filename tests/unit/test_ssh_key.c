@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "record.h"
+#include "run_case.h"
 #include "ssh_key.h"
 
 #define ED25519 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEu9gfCeaG5ClGTo1F2VTazjP/5dxutu5OuG/Arrn2z4"
@@ -68,15 +69,9 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("ssh_key");
 	TCase *tc = tcase_create("ssh_key");
 	tcase_add_loop_test(tc, good_keys, 0, sizeof(good) / sizeof(good[0]));
 	tcase_add_loop_test(tc, bad_keys, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, too_long);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return run_case("ssh_key", tc);
 }

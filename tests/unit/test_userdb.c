@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run_case.h"
 #include "userdb_json.h"
 
 /* A whole message of out as a string (without its NUL), checking it ends with one NUL. */
@@ -217,7 +218,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("userdb");
 	TCase *tc = tcase_create("json");
 	tcase_add_test(tc, calls);
 	tcase_add_test(tc, refusals);
@@ -225,10 +225,5 @@ int main(void)
 	tcase_add_test(tc, user_record);
 	tcase_add_test(tc, group_and_membership);
 	tcase_add_test(tc, errors);
-	suite_add_tcase(s, tc);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_case("userdb", tc);
 }
