@@ -77,5 +77,9 @@ typedef int (*ldap_entry_fn)(LDAP *ld, LDAPMessage *entry, void *arg);
 int ldap_conn_search(struct ldap_conn *c, const char *base, enum dir_scope scope,
 		     const char *filter, const char *const *attrs, ldap_entry_fn fn, void *arg,
 		     char *err, size_t errlen);
+/* The same with one more request control (AD's Show Deleted), which may be NULL. */
+int ldap_conn_search_ctrl(struct ldap_conn *c, const char *base, enum dir_scope scope,
+			  const char *filter, const char *const *attrs, LDAPControl *extra,
+			  ldap_entry_fn fn, void *arg, char *err, size_t errlen);
 
 #endif
