@@ -317,3 +317,127 @@ void store_contents_free(struct store_contents *c)
 	free(c->groups);
 	memset(c, 0, sizeof(*c));
 }
+
+struct store_txn {
+	struct tdb_context *t[2]; /* STORE_USERS, STORE_GROUPS */
+};
+
+void store_txn_cancel(struct store_txn *x)
+{
+	if (!x)
+		return;
+	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
+		if (!x->t[k])
+			continue;
+		tdb_transaction_cancel(x->t[k]);
+		tdb_close(x->t[k]);
+	}
+	free(x);
+}
+
+struct store_txn *store_txn_begin(const char *cache_dir)
+{
+	struct store_txn *x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
+		x->t[k] = open_live(cache_dir, k, O_RDWR | O_CREAT);
+		if (!x->t[k] || tdb_transaction_start(x->t[k]) != 0) {
+			if (x->t[k])
+				tdb_close(x->t[k]);
+			x->t[k] = NULL;
+			store_txn_cancel(x);
+			return NULL;
+		}
+	}
+	return x;
+}
+
+int store_txn_put_user(struct store_txn *x, const struct dir_user *u)
+{
+	return put_user(x->t[STORE_USERS], u);
+}
+
+int store_txn_put_group(struct store_txn *x, const struct dir_group *g)
+{
+	return put_group(x->t[STORE_GROUPS], g);
+}
+
+/* A key that is not there is no error. */
+static int delete_key(struct tdb_context *t, const char *key, size_t len)
+{
+	if (tdb_delete(t, datum(key, len)) == 0 || tdb_error(t) == TDB_ERR_NOEXIST)
+		return 0;
+	return -1;
+}
+
+int store_txn_delete(struct store_txn *x, enum store_kind kind, const char *name, uint32_t id)
+{
+	char key[MAX_KEY];
+	int n = snprintf(key, sizeof(key), "ID_%" PRIu32, id);
+	if (delete_key(x->t[kind], key, (size_t)n) < 0)
+		return -1;
+	n = snprintf(key, sizeof(key), "NAME_%s", name);
+	if (n < 0 || (size_t)n >= sizeof(key))
+		return -1;
+	return delete_key(x->t[kind], key, (size_t)n);
+}
+
+int store_txn_set(struct store_txn *x, enum store_kind kind, const char *key, const void *val,
+		  size_t len)
+{
+	return tdb_store(x->t[kind], datum(key, strlen(key)), datum(val, len), TDB_REPLACE);
+}
+
+void *store_txn_get(struct store_txn *x, enum store_kind kind, const char *key, size_t *len)
+{
+	TDB_DATA v = tdb_fetch(x->t[kind], datum(key, strlen(key)));
+	*len = v.dsize;
+	return v.dptr;
+}
+
+int store_txn_unset(struct store_txn *x, enum store_kind kind, const char *key)
+{
+	return delete_key(x->t[kind], key, strlen(key));
+}
+
+int store_txn_commit(struct store_txn *x)
+{
+	/* Both prepared first: what can fail fails before either file changes.  A crash between
+	 * the two commits leaves files whose agreed values (store_agreed) differ. */
+	int rc = 0;
+	for (int k = STORE_USERS; rc == 0 && k <= STORE_GROUPS; k++)
+		rc = tdb_transaction_prepare_commit(x->t[k]);
+	if (rc != 0) {
+		store_txn_cancel(x);
+		return -1;
+	}
+	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
+		if (tdb_transaction_commit(x->t[k]) != 0)
+			rc = -1;
+		tdb_close(x->t[k]);
+	}
+	free(x);
+	return rc;
+}
+
+void *store_agreed(const char *cache_dir, const char *key, size_t *len)
+{
+	TDB_DATA v[2] = { { NULL, 0 }, { NULL, 0 } };
+	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
+		struct tdb_context *t = open_live(cache_dir, k, O_RDONLY);
+		if (t) {
+			v[k] = tdb_fetch(t, datum(key, strlen(key)));
+			tdb_close(t);
+		}
+	}
+	bool same = v[0].dptr && v[1].dptr && v[0].dsize == v[1].dsize &&
+		    memcmp(v[0].dptr, v[1].dptr, v[0].dsize) == 0;
+	free(v[1].dptr);
+	if (!same) {
+		free(v[0].dptr);
+		return NULL;
+	}
+	*len = v[0].dsize;
+	return v[0].dptr;
+}

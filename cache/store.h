@@ -57,4 +57,25 @@ int store_each(const char *cache_dir, enum store_kind kind,
 /* The CACHE_EXPIRATION value, or 0. */
 time_t store_expiration(const char *cache_dir);
 
+/* Changes to both files at once (a change stream's batch, dird/changes.c): a tdb transaction on
+ * each, committed together by store_txn_commit, or neither by store_txn_cancel.  Besides the
+ * records, a stream keeps its own keys in them (all beginning "SYNC_", which no reader of
+ * records visits); a value both files must agree on (a stream's position) is written to both
+ * and read back by store_agreed only when both hold the same. */
+struct store_txn;
+struct store_txn *store_txn_begin(const char *cache_dir);
+int store_txn_put_user(struct store_txn *t, const struct dir_user *u);
+int store_txn_put_group(struct store_txn *t, const struct dir_group *g);
+int store_txn_delete(struct store_txn *t, enum store_kind kind, const char *name, uint32_t id);
+/* A stream's own key: value (len bytes) stored, fetched (malloc'd, NULL when absent), removed. */
+int store_txn_set(struct store_txn *t, enum store_kind kind, const char *key, const void *val,
+		  size_t len);
+void *store_txn_get(struct store_txn *t, enum store_kind kind, const char *key, size_t *len);
+int store_txn_unset(struct store_txn *t, enum store_kind kind, const char *key);
+/* Both files commit, or (a failure before the first commit) neither does; t is freed. */
+int store_txn_commit(struct store_txn *t);
+void store_txn_cancel(struct store_txn *t);
+/* The value under key in both files, malloc'd, when both hold the same; else NULL. */
+void *store_agreed(const char *cache_dir, const char *key, size_t *len);
+
 #endif

@@ -213,6 +213,21 @@ int db_link_group(struct db *db, const struct dir_group *g)
 	return 0;
 }
 
+int db_user_add_gid(struct dir_user *u, uint32_t gid)
+{
+	uint32_t cap = u->n_groups;
+	return add_gid(u, gid, &cap);
+}
+
+void db_user_drop_gid(struct dir_user *u, uint32_t gid)
+{
+	for (uint32_t i = 0; i < u->n_groups; i++)
+		if (u->groups[i] == gid) {
+			u->groups[i] = u->groups[--u->n_groups];
+			return;
+		}
+}
+
 int db_link_groups(struct db *db)
 {
 	uint32_t *caps = calloc(db->c.n_users + 1, sizeof(uint32_t));

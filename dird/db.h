@@ -44,5 +44,8 @@ size_t db_keep_users(struct db *db, bool (*keep)(const struct dir_user *u, void 
 int db_link_groups(struct db *db);
 /* Adds a newly found group's gid to the lists of its members already in db. */
 int db_link_group(struct db *db, const struct dir_group *g);
+/* One user's supplementary gid list: gid added (not twice, never the primary one), dropped. */
+int db_user_add_gid(struct dir_user *u, uint32_t gid);
+void db_user_drop_gid(struct dir_user *u, uint32_t gid);
 
 #endif

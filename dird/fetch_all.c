@@ -139,13 +139,7 @@ static int add_group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	return rc < 0 ? -1 : 0;
 }
 
-/* sync_groups: the gids and the member names of those groups of one domain. */
-struct sync_set {
-	const struct dir_domain *domain;
-	const struct db *db;
-};
-
-static bool in_sync_groups(const struct dir_user *u, void *arg)
+bool fetch_in_sync_groups(const struct dir_user *u, void *arg)
 {
 	const struct sync_set *s = arg;
 	if (!u->domain || strcmp(u->domain, s->domain->name))
@@ -190,7 +184,7 @@ int fetch_all(struct ldap_conn *c, const struct local_accounts *local, struct db
 			 "= debug names them)", d->name, ctx.counts.skipped_members);
 	if (d->n_sync_groups) {
 		struct sync_set s = { d, db };
-		size_t dropped = db_keep_users(db, in_sync_groups, &s);
+		size_t dropped = db_keep_users(db, fetch_in_sync_groups, &s);
 		log_debug("%s: %zu users are in none of sync_groups and are not served", d->name,
 			  dropped);
 	}

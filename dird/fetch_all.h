@@ -21,4 +21,12 @@ struct fetch_counts {
 int fetch_all(struct ldap_conn *c, const struct local_accounts *local, struct db *db,
 	      atomic_uint *progress, struct fetch_counts *counts, char *err, size_t errlen);
 
+/* sync_groups: whether u may be served, its domain's sync_groups as db holds them (a user of
+ * another domain: yes).  arg: a struct sync_set. */
+struct sync_set {
+	const struct dir_domain *domain;
+	const struct db *db;
+};
+bool fetch_in_sync_groups(const struct dir_user *u, void *arg);
+
 #endif

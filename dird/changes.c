@@ -1,0 +1,746 @@
+/* A change stream's batch applied to db and the tdb cache, whole or not at all (changes.h). */
+#include "changes.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fetch.h"
+#include "fetch_all.h"
+#include "local_accounts.h"
+#include "log.h"
+#include "protocol.h"
+#include "publish.h"
+#include "store.h"
+
+/* The stream's keys in the tdb files (store.h), each entry's under its domain's name:
+ *   SYNC_ID_<domain>/<id>      the name of the entry with that server id
+ *   SYNC_NAME_<domain>/<name>  its id, a NUL, its DN
+ *   SYNC_DN_<domain>/<dn>      its id
+ *   SYNC_POS_<stream>          the stream's position, in both files */
+#define KEY_ID "SYNC_ID_"
+#define KEY_NAME "SYNC_NAME_"
+#define KEY_DN "SYNC_DN_"
+#define KEY_POS "SYNC_POS_"
+
+int change_batch_add(struct change_batch *b, enum change_op op, char *id, char *dn,
+		     struct dir_user *user, struct dir_group *group)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct change *p = realloc(b->changes, cap * sizeof(*p));
+		if (!p) {
+			free(id);
+			free(dn);
+			dir_user_destroy(user);
+			dir_group_destroy(group);
+			return -1;
+		}
+		b->changes = p;
+		b->cap = cap;
+	}
+	b->changes[b->n++] = (struct change){ op, id, dn, user, group };
+	return 0;
+}
+
+void change_batch_clear(struct change_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		free(b->changes[i].id);
+		free(b->changes[i].dn);
+		dir_user_destroy(b->changes[i].user);
+		dir_group_destroy(b->changes[i].group);
+	}
+	b->n = 0;
+	b->users_incomplete = false;
+}
+
+/* A list of names, sorted once filled, for "was it seen" and "was it touched". */
+struct names {
+	char **v;
+	size_t n, cap;
+	bool sorted;
+};
+
+static int names_add(struct names *s, const char *name)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		char **p = realloc(s->v, cap * sizeof(*p));
+		if (!p)
+			return -1;
+		s->v = p;
+		s->cap = cap;
+	}
+	if (!(s->v[s->n] = strdup(name)))
+		return -1;
+	s->n++;
+	s->sorted = false;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool names_has(struct names *s, const char *name)
+{
+	if (!s->sorted) {
+		qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+		s->sorted = true;
+	}
+	return s->n && bsearch(&name, s->v, s->n, sizeof(*s->v), cmp_str);
+}
+
+static void names_free(struct names *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+struct apply {
+	struct dird *d;
+	const struct dir_domain *dom;
+	const struct local_accounts *local;
+	struct store_txn *t;
+	struct names seen_users, seen_groups;
+	struct names touched;	/* users whose gid list changed: written once, at the end */
+	bool sync_groups_changed;
+	bool put;		/* something was added: the negative cache may say otherwise */
+	unsigned refused;
+};
+
+/* prefix + domain + "/" + s, malloc'd. */
+static char *key_of(const char *prefix, const char *domain, const char *s)
+{
+	size_t n = strlen(prefix) + (domain ? strlen(domain) + 1 : 0) + strlen(s) + 1;
+	char *k = malloc(n);
+	if (k)
+		snprintf(k, n, "%s%s%s%s", prefix, domain ? domain : "", domain ? "/" : "", s);
+	return k;
+}
+
+/* The value under a stream key, NUL-terminated, malloc'd; NULL when absent (or no memory). */
+static char *get_key(struct apply *a, enum store_kind kind, const char *prefix, const char *s,
+		     size_t *len)
+{
+	char *k = key_of(prefix, a->dom->name, s);
+	size_t n = 0;
+	char *v = k ? store_txn_get(a->t, kind, k, &n) : NULL, *z = NULL;
+	free(k);
+	if (v && (z = realloc(v, n + 1)))
+		z[n] = '\0';
+	else
+		free(v);
+	if (len)
+		*len = n;
+	return z;
+}
+
+static int set_key(struct apply *a, enum store_kind kind, const char *prefix, const char *s,
+		   const void *val, size_t len)
+{
+	char *k = key_of(prefix, a->dom->name, s);
+	int rc = k ? store_txn_set(a->t, kind, k, val, len) : -1;
+	free(k);
+	return rc;
+}
+
+static int unset_key(struct apply *a, enum store_kind kind, const char *prefix, const char *s)
+{
+	char *k = key_of(prefix, a->dom->name, s);
+	int rc = k ? store_txn_unset(a->t, kind, k) : -1;
+	free(k);
+	return rc;
+}
+
+/* Forgets the id and DN an entry was put with (none: nothing to do). */
+static int forget_keys(struct apply *a, enum store_kind kind, const char *name)
+{
+	size_t len;
+	char *v = get_key(a, kind, KEY_NAME, name, &len);
+	if (!v)
+		return 0;
+	size_t id_len = strlen(v);
+	int rc = unset_key(a, kind, KEY_ID, v);
+	if (rc == 0 && id_len + 1 < len)
+		rc = unset_key(a, kind, KEY_DN, v + id_len + 1);
+	if (rc == 0)
+		rc = unset_key(a, kind, KEY_NAME, name);
+	free(v);
+	return rc;
+}
+
+static int remember_keys(struct apply *a, enum store_kind kind, const char *name,
+			 const char *id, const char *dn)
+{
+	if (forget_keys(a, kind, name) < 0)
+		return -1;
+	size_t id_len = strlen(id), dn_len = dn ? strlen(dn) : 0;
+	char *v = malloc(id_len + 1 + dn_len + 1);
+	if (!v)
+		return -1;
+	memcpy(v, id, id_len + 1);
+	if (dn)
+		memcpy(v + id_len + 1, dn, dn_len + 1);
+	int rc = set_key(a, kind, KEY_NAME, name, v, id_len + 1 + dn_len) < 0 ||
+			 set_key(a, kind, KEY_ID, id, name, strlen(name)) < 0 ||
+			 (dn && set_key(a, kind, KEY_DN, dn, id, id_len) < 0) ?
+		 -1 :
+		 0;
+	free(v);
+	return rc;
+}
+
+static bool has_keys(struct apply *a, enum store_kind kind, const char *name)
+{
+	char *v = get_key(a, kind, KEY_NAME, name, NULL);
+	free(v);
+	return v != NULL;
+}
+
+static bool of_domain(const struct apply *a, const char *domain)
+{
+	return domain && strcmp(domain, a->dom->name) == 0;
+}
+
+static bool is_sync_group(const struct apply *a, const char *name)
+{
+	for (size_t i = 0; i < a->dom->n_sync_groups; i++)
+		if (strcmp(a->dom->sync_groups[i], name) == 0)
+			return true;
+	return false;
+}
+
+static int touch(struct apply *a, const char *user)
+{
+	return names_add(&a->touched, user);
+}
+
+/* The tdb side of removing a user: its records and its keys. */
+static int unstore_user(struct apply *a, const struct dir_user *u)
+{
+	if (store_txn_delete(a->t, STORE_USERS, u->name, u->uid) < 0)
+		return -1;
+	return forget_keys(a, STORE_USERS, u->name);
+}
+
+static int remove_user(struct apply *a, struct dir_user *u)
+{
+	if (unstore_user(a, u) < 0)
+		return -1;
+	db_remove_user(&a->d->db, u->name, u->uid);
+	return 0;
+}
+
+/* Gives (or takes back) a group's gid to the members db holds. */
+static int link_members(struct apply *a, const struct dir_group *g, bool add)
+{
+	for (uint32_t m = 0; m < g->n_members; m++) {
+		struct dir_user *u = db_user_by_name(&a->d->db, g->members[m]);
+		if (!u)
+			continue;
+		if (add ? db_user_add_gid(u, g->gid) < 0 : (db_user_drop_gid(u, g->gid), 0))
+			return -1;
+		if (touch(a, u->name) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int remove_group(struct apply *a, struct dir_group *g)
+{
+	if (is_sync_group(a, g->name))
+		a->sync_groups_changed = true;
+	if (link_members(a, g, false) < 0 ||
+	    store_txn_delete(a->t, STORE_GROUPS, g->name, g->gid) < 0 ||
+	    forget_keys(a, STORE_GROUPS, g->name) < 0)
+		return -1;
+	db_remove_group(&a->d->db, g->name, g->gid);
+	return 0;
+}
+
+/* The name a stream put the entry with this server id under, malloc'd, or NULL. */
+static char *name_of_id(struct apply *a, enum store_kind kind, const char *id)
+{
+	return get_key(a, kind, KEY_ID, id, NULL);
+}
+
+/* A user of this domain the stream has not put (a full refresh or a single lookup read it) is
+ * the same entry read another way: the new copy replaces it.  Any other clash is settled as a
+ * refresh settles it.  0: u may go in; 1: u loses (and was freed); -1: failure. */
+static int settle_user(struct apply *a, struct dir_user *u)
+{
+	struct dir_user *other;
+	while ((other = db_user_by_name(&a->d->db, u->name)) ||
+	       (other = db_user_by_uid(&a->d->db, u->uid))) {
+		if (!(of_domain(a, other->domain) && !has_keys(a, STORE_USERS, other->name))) {
+			bool wins = fetch_user_wins(u, other);
+			log_warning("%s: users %s (uid %" PRIu32 ") and %s (uid %" PRIu32 ") share a "
+				    "name or uid; %s is served", a->dom->name, u->name, u->uid,
+				    other->name, other->uid, wins ? u->name : other->name);
+			if (!wins) {
+				dir_user_destroy(u);
+				return 1;
+			}
+		}
+		if (remove_user(a, other) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int settle_group(struct apply *a, struct dir_group *g)
+{
+	struct dir_group *other;
+	while ((other = db_group_by_name(&a->d->db, g->name)) ||
+	       (other = db_group_by_gid(&a->d->db, g->gid))) {
+		if (!(of_domain(a, other->domain) && !has_keys(a, STORE_GROUPS, other->name))) {
+			bool wins = fetch_group_wins(g, other);
+			log_warning("%s: groups %s (gid %" PRIu32 ") and %s (gid %" PRIu32 ") share a "
+				    "name or gid; %s is served", a->dom->name, g->name, g->gid,
+				    other->name, other->gid, wins ? g->name : other->name);
+			if (!wins) {
+				dir_group_destroy(g);
+				return 1;
+			}
+		}
+		if (remove_group(a, other) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A new user's gid list, from the groups db holds (a refresh's db_link_groups, for one). */
+static int link_user(struct apply *a, struct dir_user *u)
+{
+	const struct db *db = &a->d->db;
+	for (size_t i = 0; i < db->c.n_groups; i++) {
+		const struct dir_group *g = db->c.groups[i];
+		for (uint32_t m = 0; m < g->n_members; m++)
+			if (strcmp(g->members[m], u->name) == 0) {
+				if (db_user_add_gid(u, g->gid) < 0)
+					return -1;
+				break;
+			}
+	}
+	return 0;
+}
+
+static int put_user(struct apply *a, struct change *c)
+{
+	struct dir_user *u = c->user;
+	c->user = NULL;
+	char *old_name = name_of_id(a, STORE_USERS, c->id);
+	struct dir_user *old = old_name ? db_user_by_name(&a->d->db, old_name) : NULL;
+	int rc = old_name && !old ? forget_keys(a, STORE_USERS, old_name) : 0;
+	free(old_name);
+	if (rc < 0)
+		goto fail;
+	struct sync_set sync = { a->dom, &a->d->db };
+	if (!fetch_user_allowed(a->dom, a->local, u, &a->refused) ||
+	    (a->dom->n_sync_groups && !fetch_in_sync_groups(u, &sync))) {
+		dir_user_destroy(u);
+		return old ? remove_user(a, old) : 0;
+	}
+	if (names_add(&a->seen_users, u->name) < 0)
+		goto fail;
+	a->put = true;
+	if (old && strcmp(old->name, u->name) == 0 && old->uid == u->uid) {
+		/* The same name and uid: replaced where it stands, its gid list kept. */
+		u->groups = old->groups;
+		u->n_groups = old->n_groups;
+		old->groups = NULL;
+		old->n_groups = 0;
+		if (store_txn_put_user(a->t, u) < 0 ||
+		    remember_keys(a, STORE_USERS, u->name, c->id, c->dn) < 0)
+			goto fail;
+		dir_user_clear(old);
+		*old = *u;
+		free(u);
+		return 0;
+	}
+	if (old && remove_user(a, old) < 0)
+		goto fail;
+	if ((rc = settle_user(a, u)) != 0)
+		return rc > 0 ? 0 : -1;
+	if (link_user(a, u) < 0 || store_txn_put_user(a->t, u) < 0 ||
+	    remember_keys(a, STORE_USERS, u->name, c->id, c->dn) < 0)
+		goto fail;
+	return db_add_user(&a->d->db, u) < 0 ? -1 : 0;
+fail:
+	dir_user_destroy(u);
+	return -1;
+}
+
+/* Members of a and not of b get `add` applied: the gid given or taken back. */
+static int relink_difference(struct apply *a, const struct dir_group *from,
+			     const struct dir_group *without, bool add)
+{
+	struct names other = { 0 };
+	int rc = 0;
+	for (uint32_t m = 0; rc == 0 && m < without->n_members; m++)
+		rc = names_add(&other, without->members[m]);
+	for (uint32_t m = 0; rc == 0 && m < from->n_members; m++) {
+		struct dir_user *u = db_user_by_name(&a->d->db, from->members[m]);
+		if (!u || names_has(&other, u->name))
+			continue;
+		if (add ? db_user_add_gid(u, from->gid) < 0 : (db_user_drop_gid(u, from->gid), 0))
+			rc = -1;
+		else
+			rc = touch(a, u->name);
+	}
+	names_free(&other);
+	return rc;
+}
+
+static int put_group(struct apply *a, struct change *c)
+{
+	struct dir_group *g = c->group;
+	c->group = NULL;
+	char *old_name = name_of_id(a, STORE_GROUPS, c->id);
+	struct dir_group *old = old_name ? db_group_by_name(&a->d->db, old_name) : NULL;
+	int rc = old_name && !old ? forget_keys(a, STORE_GROUPS, old_name) : 0;
+	free(old_name);
+	if (rc < 0)
+		goto fail;
+	if (!fetch_group_allowed(a->dom, a->local, g, &a->refused)) {
+		dir_group_destroy(g);
+		return old ? remove_group(a, old) : 0;
+	}
+	if (names_add(&a->seen_groups, g->name) < 0)
+		goto fail;
+	a->put = true;
+	if (is_sync_group(a, g->name))
+		a->sync_groups_changed = true;
+	if (old && strcmp(old->name, g->name) == 0 && old->gid == g->gid) {
+		/* The same name and gid: only the members who came or went change. */
+		if (relink_difference(a, old, g, false) < 0 || relink_difference(a, g, old, true) < 0 ||
+		    store_txn_put_group(a->t, g) < 0 ||
+		    remember_keys(a, STORE_GROUPS, g->name, c->id, c->dn) < 0)
+			goto fail;
+		dir_group_clear(old);
+		*old = *g;
+		free(g);
+		return 0;
+	}
+	if (old && remove_group(a, old) < 0)
+		goto fail;
+	if ((rc = settle_group(a, g)) != 0)
+		return rc > 0 ? 0 : -1;
+	if (link_members(a, g, true) < 0 || store_txn_put_group(a->t, g) < 0 ||
+	    remember_keys(a, STORE_GROUPS, g->name, c->id, c->dn) < 0)
+		goto fail;
+	return db_add_group(&a->d->db, g) < 0 ? -1 : 0;
+fail:
+	dir_group_destroy(g);
+	return -1;
+}
+
+/* An entry by its server id, else by its DN: a user or a group (name malloc'd), or neither. */
+static char *find_entry(struct apply *a, const struct change *c, enum store_kind *kind)
+{
+	char *id = c->id ? strdup(c->id) : NULL;
+	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
+		if (!id && c->dn)
+			id = get_key(a, k, KEY_DN, c->dn, NULL);
+		char *name = id ? name_of_id(a, k, id) : NULL;
+		if (name) {
+			free(id);
+			*kind = k;
+			return name;
+		}
+		if (!c->id) {
+			free(id);
+			id = NULL;
+		}
+	}
+	free(id);
+	return NULL;
+}
+
+static int delete_entry(struct apply *a, const struct change *c)
+{
+	enum store_kind kind;
+	char *name = find_entry(a, c, &kind);
+	if (!name)
+		return 0; /* not served: refused, or never seen */
+	int rc;
+	if (kind == STORE_USERS) {
+		struct dir_user *u = db_user_by_name(&a->d->db, name);
+		rc = u ? remove_user(a, u) : forget_keys(a, kind, name);
+	} else {
+		struct dir_group *g = db_group_by_name(&a->d->db, name);
+		rc = g ? remove_group(a, g) : forget_keys(a, kind, name);
+	}
+	free(name);
+	return rc;
+}
+
+static int mark_present(struct apply *a, const struct change *c)
+{
+	enum store_kind kind;
+	char *name = find_entry(a, c, &kind);
+	int rc = name ? names_add(kind == STORE_USERS ? &a->seen_users : &a->seen_groups, name) : 0;
+	free(name);
+	return rc;
+}
+
+/* Users of this domain the batch says are gone (complete: not seen), or sync_groups no longer
+ * hold: their tdb records first, then db in one pass. */
+struct doomed {
+	struct apply *a;
+	bool unseen;		/* not seen in a complete batch */
+	bool out_of_sync_groups;
+};
+
+static bool user_doomed(const struct dir_user *u, const struct doomed *x)
+{
+	if (!of_domain(x->a, u->domain))
+		return false;
+	if (x->unseen && !names_has(&x->a->seen_users, u->name))
+		return true;
+	struct sync_set sync = { x->a->dom, &x->a->d->db };
+	return x->out_of_sync_groups && !fetch_in_sync_groups(u, &sync);
+}
+
+static bool keep_user(const struct dir_user *u, void *arg)
+{
+	return !user_doomed(u, arg);
+}
+
+static int drop_users(struct apply *a, bool unseen, bool out_of_sync_groups)
+{
+	struct doomed x = { a, unseen, out_of_sync_groups };
+	size_t n = 0;
+	for (size_t i = 0; i < a->d->db.c.n_users; i++) {
+		const struct dir_user *u = a->d->db.c.users[i];
+		if (user_doomed(u, &x)) {
+			if (unstore_user(a, u) < 0)
+				return -1;
+			n++;
+		}
+	}
+	if (n)
+		db_keep_users(&a->d->db, keep_user, &x);
+	return 0;
+}
+
+static int drop_unseen_groups(struct apply *a)
+{
+	struct db *db = &a->d->db;
+	for (size_t i = db->c.n_groups; i-- > 0;) {
+		struct dir_group *g = db->c.groups[i];
+		if (i < db->c.n_groups && of_domain(a, g->domain) &&
+		    !names_has(&a->seen_groups, g->name) && remove_group(a, g) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A sync group's member db does not hold: a user the stream dropped, or never read. */
+static bool sync_groups_lack_members(struct apply *a)
+{
+	for (size_t i = 0; i < a->dom->n_sync_groups; i++) {
+		const struct dir_group *g = db_group_by_name(&a->d->db, a->dom->sync_groups[i]);
+		if (!g || !of_domain(a, g->domain))
+			continue;
+		for (uint32_t m = 0; m < g->n_members; m++)
+			if (!db_user_by_name(&a->d->db, g->members[m]) &&
+			    !local_set_has_name(&a->local->users, g->members[m]))
+				return true;
+	}
+	return false;
+}
+
+static int write_touched(struct apply *a)
+{
+	names_has(&a->touched, ""); /* sorts: each name written once */
+	for (size_t i = 0; i < a->touched.n; i++) {
+		if (i && strcmp(a->touched.v[i], a->touched.v[i - 1]) == 0)
+			continue;
+		const struct dir_user *u = db_user_by_name(&a->d->db, a->touched.v[i]);
+		if (u && store_txn_put_user(a->t, u) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int apply_all(struct apply *a, struct change_batch *b)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < b->n; i++) {
+		struct change *c = &b->changes[i];
+		switch (c->op) {
+		case CHANGE_PUT:
+			/* neither record: refused, whichever it was, its copy goes */
+			rc = c->group ? put_group(a, c) : c->user ? put_user(a, c) : delete_entry(a, c);
+			break;
+		case CHANGE_DELETE: rc = delete_entry(a, c); break;
+		case CHANGE_PRESENT: rc = mark_present(a, c); break;
+		}
+	}
+	/* Groups first: their members' gid lists go with them. */
+	if (rc == 0 && b->complete_groups)
+		rc = drop_unseen_groups(a);
+	bool resync_groups = a->sync_groups_changed && a->dom->n_sync_groups;
+	if (rc == 0 && (b->complete_users || resync_groups))
+		rc = drop_users(a, b->complete_users, a->dom->n_sync_groups > 0);
+	if (rc == 0 && resync_groups)
+		b->users_incomplete = sync_groups_lack_members(a);
+	if (rc == 0)
+		rc = write_touched(a);
+	if (rc == 0 && b->position) {
+		char *k = key_of(KEY_POS, NULL, b->stream);
+		rc = k && store_txn_set(a->t, STORE_USERS, k, b->position, b->position_len) == 0 &&
+				     store_txn_set(a->t, STORE_GROUPS, k, b->position, b->position_len) == 0 ?
+			     0 :
+			     -1;
+		free(k);
+	}
+	return rc;
+}
+
+static bool text_ok(const char *s, size_t max)
+{
+	if (!s || !*s)
+		return false;
+	size_t n = strnlen(s, max + 1);
+	return n <= max;
+}
+
+static bool record_name_ok(const char *name, const char *domain, const struct dir_domain *dom)
+{
+	return text_ok(name, DIR_MAX_NAME) && domain && strcmp(domain, dom->name) == 0;
+}
+
+/* Everything checked before anything is applied. */
+static bool batch_ok(const struct change_batch *b, const struct dir_domain *dom, char *err,
+		     size_t errlen)
+{
+	if (!text_ok(b->stream, CHANGES_MAX_STREAM) ||
+	    (b->position && (!b->position_len || b->position_len > CHANGES_MAX_POSITION))) {
+		snprintf(err, errlen, "a malformed stream name or position");
+		return false;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		const struct change *c = &b->changes[i];
+		bool ok = (!c->id || text_ok(c->id, CHANGES_MAX_ID)) &&
+			  (!c->dn || text_ok(c->dn, CHANGES_MAX_DN));
+		switch (c->op) {
+		case CHANGE_PUT:
+			ok = ok && c->id && !(c->user && c->group) &&
+			     (!c->user || record_name_ok(c->user->name, c->user->domain, dom)) &&
+			     (!c->group || record_name_ok(c->group->name, c->group->domain, dom));
+			break;
+		case CHANGE_DELETE: ok = ok && (c->id || c->dn) && !c->user && !c->group; break;
+		case CHANGE_PRESENT: ok = ok && c->id && !c->user && !c->group; break;
+		default: ok = false;
+		}
+		if (!ok) {
+			snprintf(err, errlen, "change %zu of %zu is malformed", i + 1, b->n);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The stored position is the one the stream expects (a batch that is not complete). */
+static bool position_expected(struct store_txn *t, const struct change_batch *b)
+{
+	if (b->complete_users || b->complete_groups)
+		return true;
+	char *k = key_of(KEY_POS, NULL, b->stream);
+	size_t len = 0;
+	void *v = k ? store_txn_get(t, STORE_USERS, k, &len) : NULL;
+	free(k);
+	bool same = v ? b->expected && len == b->expected_len && memcmp(v, b->expected, len) == 0 :
+			!b->expected;
+	free(v);
+	return same;
+}
+
+enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *err, size_t errlen)
+{
+	const struct dir_domain *dom = b->domain < d->cfg.n_domains ? &d->cfg.domains[b->domain] : NULL;
+	if (!dom || !batch_ok(b, dom, err, errlen)) {
+		if (!dom)
+			snprintf(err, errlen, "no such domain");
+		else
+			changes_forget_position(d, b->stream);
+		return CHANGES_RESYNC;
+	}
+	struct local_accounts local;
+	if (local_accounts_load(&local, err, errlen) < 0)
+		return CHANGES_FAILED;
+	struct apply a = { .d = d, .dom = dom, .local = &local };
+	enum changes_result result = CHANGES_APPLIED;
+	pthread_mutex_lock(&d->store_lock);
+	pthread_mutex_lock(&d->lock);
+	a.t = store_txn_begin(d->cfg.cache_dir);
+	if (!a.t) {
+		snprintf(err, errlen, "cannot write the cache in %s", d->cfg.cache_dir);
+		result = CHANGES_FAILED;
+	} else if (!position_expected(a.t, b)) {
+		snprintf(err, errlen, "the stored position is not the stream's (the cache was "
+			 "replaced since)");
+		store_txn_cancel(a.t);
+		result = CHANGES_RESYNC;
+	} else if ((apply_all(&a, b) < 0 ? (store_txn_cancel(a.t), -1) : store_txn_commit(a.t)) < 0) {
+		snprintf(err, errlen, "cannot apply the changes (out of memory, or the cache in %s "
+			 "cannot be written)", d->cfg.cache_dir);
+		/* db may hold part of the batch: it is read back from the files, which do not. */
+		db_free(&d->db);
+		db_init(&d->db);
+		publish_load_cache(d);
+		result = CHANGES_FAILED;
+	} else {
+		if (a.put)
+			negcache_clear(d->negative);
+		mark_dirty_locked(d);
+	}
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->store_lock);
+	if (result == CHANGES_RESYNC)
+		changes_forget_position(d, b->stream);
+	if (a.refused)
+		log_info("%s: %u changed entries refused", dom->name, a.refused);
+	names_free(&a.seen_users);
+	names_free(&a.seen_groups);
+	names_free(&a.touched);
+	local_accounts_free(&local);
+	return result;
+}
+
+void *changes_position(struct dird *d, const char *stream, size_t *len)
+{
+	char *k = key_of(KEY_POS, NULL, stream);
+	if (!k)
+		return NULL;
+	pthread_mutex_lock(&d->store_lock);
+	void *v = store_agreed(d->cfg.cache_dir, k, len);
+	pthread_mutex_unlock(&d->store_lock);
+	free(k);
+	return v;
+}
+
+void changes_forget_position(struct dird *d, const char *stream)
+{
+	char *k = text_ok(stream, CHANGES_MAX_STREAM) ? key_of(KEY_POS, NULL, stream) : NULL;
+	if (!k)
+		return;
+	pthread_mutex_lock(&d->store_lock);
+	struct store_txn *t = store_txn_begin(d->cfg.cache_dir);
+	if (t && (store_txn_unset(t, STORE_USERS, k) < 0 || store_txn_unset(t, STORE_GROUPS, k) < 0)) {
+		store_txn_cancel(t);
+		t = NULL;
+	}
+	if (!t || store_txn_commit(t) < 0)
+		log_warning("cannot drop the stored position of %s", stream);
+	pthread_mutex_unlock(&d->store_lock);
+	free(k);
+}

@@ -1,0 +1,90 @@
+/* Applying a batch of changes from a domain's change stream (RFC 4533 content sync, AD's USN
+ * polling) to the in-memory db and the tdb cache at once, with the stream's position.
+ *
+ * A stream reads entries from its server and maps them as a refresh does (ldap_map.h: min_id
+ * and the filters' own checks there); changes_apply applies what a refresh applies beside that:
+ * local accounts win, clashes of names and ids settled as fetch_all settles them, sync_groups,
+ * and each user's gid list kept true as groups change.  Entries are known by their server id
+ * (entryUUID, objectGUID), and by DN: the tdb files keep, for each entry a stream put there, its
+ * id and DN under keys of their own (store.h), so that a delete, a present phase and a rename
+ * find it after a restart.
+ *
+ * A batch is applied whole or not at all: the records, those keys and the stream's new position
+ * (an opaque cookie, under the stream's name) go into the two tdb files in one transaction
+ * each (store_txn), the position into both, and the db is changed under the same locks.  A
+ * malformed change or position, or a position that is not the one the stream last stored (a full
+ * refresh replaced the files since), gives CHANGES_RESYNC with nothing applied: the stream
+ * starts over from no position (a full read of what it serves). */
+#ifndef DIRD_CHANGES_H
+#define DIRD_CHANGES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dird.h"
+
+#define CHANGES_MAX_ID 128	   /* bytes of an entry's server id, as text */
+#define CHANGES_MAX_DN 4096
+#define CHANGES_MAX_POSITION 4096  /* bytes of a cookie */
+#define CHANGES_MAX_STREAM 128	   /* bytes of a stream's name */
+
+enum change_op {
+	CHANGE_PUT,	/* an entry added or modified (or renamed): user or group, or neither */
+	CHANGE_DELETE,	/* an entry gone, or no longer in the filter: by id, else by DN */
+	CHANGE_PRESENT,	/* an entry unchanged (a present phase): by id */
+};
+
+struct change {
+	enum change_op op;
+	char *id;		/* entryUUID or objectGUID, as text: PUT and PRESENT need it */
+	char *dn;		/* may be NULL */
+	/* PUT: the entry mapped as a refresh maps it, one of the two; neither when the mapping
+	 * refused it (below min_id, a bad name...): the copy served so far, if any, goes. */
+	struct dir_user *user;
+	struct dir_group *group;
+};
+
+struct change_batch {
+	size_t domain;		/* index in cfg.domains */
+	const char *stream;	/* names the position: one per stream, e.g. "ldap1/users" */
+	struct change *changes;	/* the batch owns the strings and records; changes_apply takes
+				 * the records it keeps (the pointers become NULL) */
+	size_t n, cap;
+	/* The batch lists every user (group) of the domain the stream serves, put or present:
+	 * the others go.  A refresh phase from no position, or a present phase. */
+	bool complete_users, complete_groups;
+	/* The position the stream stored last (NULL: none): a batch that is not complete applies
+	 * only on top of it. */
+	const void *expected;
+	size_t expected_len;
+	/* The position after this batch; NULL keeps the stored one. */
+	const void *position;
+	size_t position_len;
+	/* Out: a group of sync_groups gained members db does not hold: the stream must read the
+	 * users again (from no position) to serve them. */
+	bool users_incomplete;
+};
+
+enum changes_result {
+	CHANGES_APPLIED,
+	CHANGES_RESYNC,	/* nothing applied, the stored position dropped: start over */
+	CHANGES_FAILED,	/* nothing applied (the files cannot be written, out of memory): retry */
+};
+
+/* Adds one change; the batch takes id, dn and the record (freed on failure).  0 or -1 (out of
+ * memory). */
+int change_batch_add(struct change_batch *b, enum change_op op, char *id, char *dn,
+		     struct dir_user *user, struct dir_group *group);
+/* Frees the changes (and records changes_apply did not take); the batch can be filled again. */
+void change_batch_clear(struct change_batch *b);
+
+/* Applies b, then mark_dirty_locked.  Takes store_lock and lock itself. */
+enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *err, size_t errlen);
+
+/* The position stored for stream, malloc'd (*len set), NULL when there is none or the two
+ * files disagree on it (a crash between their commits). */
+void *changes_position(struct dird *d, const char *stream, size_t *len);
+/* Drops the stored position of stream: its next start reads everything. */
+void changes_forget_position(struct dird *d, const char *stream);
+
+#endif
