@@ -30,6 +30,13 @@ struct domain_state {
 	bool probing;		/* a probe thread is running */
 	unsigned probe_delay;	/* seconds: 1 doubling to 60 */
 	time_t next_probe;
+	/* 0: not in sync; while now < in_sync_until, the cache holds every entry the domain serves */
+	time_t in_sync_until;
+	/* AD's USN poll (ad_poll.c): the DC and USN the cache stands at, when it last asked */
+	char sync_dc[256];
+	uint64_t sync_usn;
+	time_t last_poll;
+	time_t next_poll;
 };
 
 /* A cache miss handed to the worker, for connection `conn` (clients.h). */
@@ -80,6 +87,11 @@ struct dird {
 	struct ratelimit misses;	/* cache misses per local user */
 	pthread_mutex_t replies_lock;	/* replies, taken by the main loop (clients.c) */
 	struct posted_reply *replies;
+	/* ad_poll.c: its thread reads the configuration while polling (no reload meanwhile); a
+	 * refresh of a dird whose every domain it serves is a whole read of each (resync) */
+	pthread_cond_t poll_cond;
+	bool polling;
+	bool poll_resync;
 };
 
 long long now_ms(void);

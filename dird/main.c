@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ad_poll.h"
 #include "clients.h"
 #include "dird.h"
 #include "domain.h"
@@ -209,7 +210,7 @@ static int next_timeout(struct dird *d)
 static void reload_when_idle_locked(struct dird *d)
 {
 	d->worker_hold = d->reload_pending && !d->refreshing && !d->probes_running &&
-			 !d->pam_running;
+			 !d->pam_running && !d->polling;
 	if (d->worker_hold && !d->worker_active) {
 		d->reload_pending = false;
 		d->worker_hold = false;
@@ -273,7 +274,8 @@ int main(int argc, char **argv)
 
 	static struct dird d = { .store_lock = PTHREAD_MUTEX_INITIALIZER,
 				 .lock = PTHREAD_MUTEX_INITIALIZER,
-				 .replies_lock = PTHREAD_MUTEX_INITIALIZER };
+				 .replies_lock = PTHREAD_MUTEX_INITIALIZER,
+				 .poll_cond = PTHREAD_COND_INITIALIZER };
 	if (load_config(conf ? conf : dir_config_path(), &d.cfg) < 0)
 		return 1;
 	test_hook("start");
@@ -312,10 +314,19 @@ int main(int argc, char **argv)
 	pthread_mutex_lock(&d.lock);
 	db_init(&d.db);
 	publish_load_cache(&d);
-	if (d.cfg.enumerate)
+	/* A cache that AD's poll keeps goes on from the position it holds, or is read whole by
+	 * the poll when it holds none (ad_poll.c). */
+	if (d.cfg.enumerate && ad_poll_serves_all(&d))
+		d.next_refresh = (d.last_refresh ? d.last_refresh : time(NULL)) +
+				 (time_t)d.cfg.refresh_interval;
+	else if (d.cfg.enumerate)
 		refresh_start_locked(&d);
 	pthread_mutex_unlock(&d.lock);
 	pthread_mutex_unlock(&d.store_lock);
+	if (ad_poll_start(&d) < 0) {
+		log_error("cannot start the AD poll thread");
+		return 1;
+	}
 	log_info("ready, listening on %s/%s", d.cfg.run_dir, DIR_SOCKET_NAME);
 	notify_ready();
 

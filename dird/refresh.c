@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ad_poll.h"
 #include "dird.h"
 #include "domain.h"
 #include "fetch_all.h"
@@ -31,6 +32,16 @@ static bool dc_clock_offset(struct ldap_conn *c, long long *offset)
 		log_warning("%s: the DC's clock is %lld s from ours; Kerberos fails beyond %d s",
 			    c->domain->name, *offset, DIR_CLOCK_SKEW_SECONDS);
 	return true;
+}
+
+void refresh_read_dc_clock(struct dird *d, size_t i, struct ldap_conn *c)
+{
+	long long offset = 0;
+	bool known = dc_clock_offset(c, &offset);
+	pthread_mutex_lock(&d->lock);
+	d->domains[i].clock_known = known;
+	d->domains[i].clock_offset = offset;
+	pthread_mutex_unlock(&d->lock);
 }
 
 static int fill(struct dird *d, const struct local_accounts *local, struct db *db)
@@ -96,6 +107,17 @@ static void *refresh_thread(void *arg)
 	} else {
 		db_free(&db);
 	}
+	refresh_done_locked(d, done);
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->store_lock);
+	/* The old db and this thread's buffers were freed: give the pages back, or the next
+	 * refresh's peak stacks on this one's. */
+	malloc_trim(0);
+	return NULL;
+}
+
+void refresh_done_locked(struct dird *d, bool done)
+{
 	/* After a failure try again soon, backing off: 1 s doubling to 60 s. */
 	if (done) {
 		d->retry_delay = 0;
@@ -107,18 +129,17 @@ static void *refresh_thread(void *arg)
 		d->next_refresh = time(NULL) + (time_t)d->retry_delay;
 	}
 	d->refreshing = false;
-	pthread_mutex_unlock(&d->lock);
-	pthread_mutex_unlock(&d->store_lock);
-	/* The old db and this thread's buffers were freed: give the pages back, or the next
-	 * refresh's peak stacks on this one's. */
-	malloc_trim(0);
-	return NULL;
 }
 
 void refresh_start_locked(struct dird *d)
 {
 	if (d->refreshing)
 		return;
+	/* Every domain's entries kept by AD's poll: its whole read is the refresh. */
+	if (ad_poll_serves_all(d)) {
+		ad_poll_resync_locked(d);
+		return;
+	}
 	pthread_attr_t attr;
 	pthread_t t;
 	pthread_attr_init(&attr);
