@@ -87,6 +87,7 @@ int cmd_status(struct ctl *c)
 	json_object_object_add(j, "users", json_object_new_int64(s.users));
 	json_object_object_add(j, "groups", json_object_new_int64(s.groups));
 	json_object_object_add(j, "last_refresh", json_object_new_int64((int64_t)s.last_refresh));
+	json_object_object_add(j, "refresh_count", json_object_new_int64((int64_t)s.refresh_count));
 	json_object_object_add(j, "refreshing", json_object_new_boolean((int)s.refreshing));
 	for (uint32_t i = 0; i < s.n_domains && !cur.failed; i++) {
 		const char *name = cursor_str(&cur, NULL);
@@ -99,6 +100,11 @@ int cmd_status(struct ctl *c)
 		long long offset = (long long)cursor_u64(&cur);
 		uint32_t refused = cursor_u32(&cur);
 		uint32_t skipped_members = cursor_u32(&cur);
+		const char *sync = cursor_str(&cur, NULL);
+		const char *sync_server = cursor_str(&cur, NULL);
+		uint64_t sync_position = cursor_u64(&cur);
+		uint64_t last_poll = cursor_u64(&cur);
+		uint64_t in_sync_until = cursor_u64(&cur);
 		if (cur.failed)
 			break;
 		if (state == DIR_DOMAIN_OFFLINE)
@@ -130,6 +136,15 @@ int cmd_status(struct ctl *c)
 				       skipped_members);
 			if (clock_known)
 				clock_warning(offset);
+			char polled[64];
+			format_time(last_poll, polled, sizeof(polled));
+			printf("  changes:   %s", sync);
+			if (*sync_server)
+				printf(" of %s at USN %" PRIu64, sync_server, sync_position);
+			if (strcmp(sync, "full refresh"))
+				printf(", last poll %s%s", polled,
+				       (uint64_t)time(NULL) < in_sync_until ? ", in sync" : "");
+			printf("\n");
 		}
 		json_object *d = json_object_new_object();
 		json_object_object_add(d, "name", json_object_new_string(name));
@@ -141,6 +156,11 @@ int cmd_status(struct ctl *c)
 		json_object_object_add(d, "refused", json_object_new_int64(refused));
 		json_object_object_add(d, "skipped_members", json_object_new_int64(skipped_members));
 		json_object_object_add(d, "clock_offset", clock_known ? json_object_new_int64(offset) : NULL);
+		json_object_object_add(d, "sync", json_object_new_string(sync));
+		json_object_object_add(d, "sync_server", json_object_new_string(sync_server));
+		json_object_object_add(d, "sync_position", json_object_new_int64((int64_t)sync_position));
+		json_object_object_add(d, "last_poll", json_object_new_int64((int64_t)last_poll));
+		json_object_object_add(d, "in_sync_until", json_object_new_int64((int64_t)in_sync_until));
 		json_object_array_add(doms, d);
 	}
 	json_object_object_add(j, "domains", doms);

@@ -38,7 +38,11 @@
  *         gid included, or a local account's or group's id, or a name unfit for home_template),
  *         u32 skipped_members (member DNs that are no user or group of the domain: outside
  *         user_base and group_base, another kind of entry, or no entry; counted by the last
- *         refresh and by the group lookups since)
+ *         refresh and by the group lookups since), str sync (how changes reach the cache:
+ *         "usn poll", AD's changes read every sync_interval, or "full refresh"), str sync_server
+ *         (the DC the poll reads, may be empty), u64 sync_position (its USN the cache stands
+ *         at), u64 last_poll (unix time, 0 = never), u64 in_sync_until (unix time until which the
+ *         cache holds every entry the domain serves; 0 = not in sync)
  *
  * PAM requests go to a second socket, `<run_dir>/pam.sock`, mode 0600 and served to uid 0 only
  * (SO_PEERCRED), because they carry passwords; the lookup socket refuses them with DENIED:
