@@ -273,10 +273,12 @@ static bool poll_domain(struct dird *d, size_t i, bool whole)
 		s->sync_usn = now.usn;
 		s->in_sync_until = started + (time_t)dom->sync_interval + sync_margin(dom);
 	}
-	if (ok && why) { /* a whole read is a full refresh of the domain */
-		d->last_refresh = time(NULL);
+	/* A whole read is a full refresh of the domain; when the poll keeps every domain, the
+	 * cache is up to date as of each poll (the cache's age, in dirctl status). */
+	if (ok && (why || ad_poll_serves_all(d)))
+		d->last_refresh = started;
+	if (ok && why)
 		d->refresh_count++;
-	}
 	pthread_mutex_unlock(&d->lock);
 	return ok;
 }
