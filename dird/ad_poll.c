@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ad_changes.h"
+#include "ad_notify.h"
 #include "changes.h"
 #include "domain.h"
 #include "fetch.h"
@@ -283,19 +284,70 @@ static bool poll_domain(struct dird *d, size_t i, bool whole)
 	return ok;
 }
 
+/* The thread's own: each domain's change notification (ad_notify.h), while the
+ * configuration they were opened for stands. */
+struct waits {
+	struct ad_notify *notify;
+	bool *woke;
+	size_t n;
+};
+
+static void waits_close(struct waits *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		ad_notify_close(&w->notify[i]);
+	free(w->notify);
+	free(w->woke);
+	memset(w, 0, sizeof(*w));
+}
+
+/* Waits about a second, less when a domain's notification wakes it (its poll is then due), or
+ * when a resync is asked for (no notification open).  Lock held, released while waiting. */
+static void wait_a_second(struct dird *d, struct waits *w)
+{
+	bool waited = false;
+	if (w->n) {
+		d->polling = true; /* no reload while the searches may be read */
+		pthread_mutex_unlock(&d->lock);
+		waited = ad_notify_wait(w->notify, w->n, 1000, w->woke);
+		pthread_mutex_lock(&d->lock);
+		d->polling = false;
+	}
+	for (size_t i = 0; waited && i < w->n && i < d->cfg.n_domains; i++)
+		if (w->woke[i]) {
+			struct domain_state *s = &d->domains[i];
+			s->next_poll = s->last_poll + 1; /* at most one a second, however many */
+			log_debug("%s: the DC says something changed", d->cfg.domains[i].name);
+		}
+	if (!waited && !d->poll_resync) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&d->poll_cond, &d->lock, &until);
+	}
+}
+
 /* The poll thread.  It reads the configuration only while `polling` (a reload waits for it). */
 static void *poll_thread(void *arg)
 {
 	struct dird *d = arg;
+	struct waits w = { 0 };
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 1;
-		if (!d->poll_resync)
+		if (d->reload_pending) {
+			waits_close(&w); /* opened for the configuration being replaced */
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
 			pthread_cond_timedwait(&d->poll_cond, &d->lock, &until);
-		if (d->reload_pending)
 			continue;
+		}
+		if (w.n != d->cfg.n_domains) {
+			waits_close(&w);
+			w.notify = calloc(d->cfg.n_domains, sizeof(*w.notify));
+			w.woke = calloc(d->cfg.n_domains, sizeof(*w.woke));
+			w.n = w.notify && w.woke ? d->cfg.n_domains : 0;
+		}
 		if (d->poll_resync) {
 			bool ok = true;
 			d->polling = true;
@@ -315,12 +367,15 @@ static void *poll_thread(void *arg)
 				continue;
 			d->polling = true;
 			pthread_mutex_unlock(&d->lock);
-			poll_domain(d, i, false);
+			if (poll_domain(d, i, false) && i < w.n)
+				ad_notify_open(d, i, &w.notify[i]);
 			pthread_mutex_lock(&d->lock);
 			d->polling = false;
 			/* a failed poll is tried again at the next interval */
 			d->domains[i].next_poll = time(NULL) + d->cfg.domains[i].sync_interval;
 		}
+		if (!d->reload_pending)
+			wait_a_second(d, &w);
 	}
 	return NULL;
 }

@@ -2,7 +2,8 @@
 # AD's changes polled from a real Samba AD DC (tests/lib/samba_dc.sh): a user added, a shell and
 # group memberships changed (nested ones too), a user deleted, each seen through getent and id
 # within sync_interval without a full refresh; a restart that resumes from the stored USN; a
-# stored invocationId that is not the DC's, and a stored USN above the DC's, read it whole.
+# stored invocationId that is not the DC's, and a stored USN above the DC's, read it whole; the
+# DC's change notification waking a poll long before sync_interval.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
@@ -143,4 +144,16 @@ seen "a stored USN above the DC's: the domain is read whole" \
 	grep -q "reading every user and group .*USN went back" "$WORK/dird.log"
 seen "and a deletion made meanwhile is applied" absent 'ADTEST\afterrestore'
 check "cached users are still served" nss getent passwd 'ADTEST\alice'
+
+# --- change notification wakes the poll long before sync_interval ----------------------------
+dird_stop
+INTERVAL=3600
+ad_dird_conf "$DIR_CONF" "enumerate = yes" "sync_interval = $INTERVAL"
+dird_start || exit 1
+polled() { [ "$(status_field 'd["last_poll"]')" -gt 0 ]; }
+seen "sync_interval = 3600: the first poll" polled
+samba_tool user create early "$AD_USER_PASSWORD"
+seen "a user added is listed long before the interval: the DC's notification woke the poll" \
+	listed 'ADTEST\\early'
+check "the log says so" grep -q "adtest: the DC says something changed" "$WORK/dird.log"
 finish
