@@ -266,6 +266,7 @@ static bool poll_domain(struct dird *d, size_t i, bool whole)
 		log_error("%s: changes not read: %s", dom->name, err);
 	}
 	change_batch_clear(&b);
+	free(b.changes); /* clear keeps the array for a batch filled again */
 	pthread_mutex_lock(&d->lock);
 	struct domain_state *s = &d->domains[i];
 	if (ok) {
