@@ -25,7 +25,10 @@
 /* The store, opened once per process: tdb refuses a second open of one file in one process
  * (EBUSY), and a tdb_context is not for two threads at once, so every use holds `lock`.  It is
  * opened again after a fork, when the file was replaced, or to write; it is closed when the
- * program ends or pam_dir.so is unloaded (libpam does at pam_end). */
+ * program ends or pam_dir.so is unloaded (libpam does at pam_end).  A child after fork closes
+ * the copy it inherited before it opens the store: libtdb's list of open files came along with
+ * it (so an open beside it fails with EBUSY), and closing the copy releases none of the
+ * parent's locks (fcntl locks are not inherited) nor its map. */
 static struct {
 	pthread_mutex_t lock;
 	struct tdb_context *tdb;
@@ -94,7 +97,7 @@ __attribute__((constructor)) static void store_init(void)
 
 __attribute__((destructor)) static void store_close(void)
 {
-	if (store.tdb && store.pid == getpid())
+	if (store.tdb)
 		tdb_close(store.tdb);
 	store.tdb = NULL;
 }
@@ -112,10 +115,9 @@ static struct tdb_context *store_open(const char *state_dir, bool write, bool *m
 			  stat(path, &now) < 0 || fstat(tdb_fd(store.tdb), &held) < 0 ||
 			  now.st_dev != held.st_dev || now.st_ino != held.st_ino ||
 			  (held.st_mode & 077) || held.st_uid != geteuid())) {
-		/* Gone, replaced, or no longer ours alone: open_store decides again. */
-		if (store.pid == getpid())
-			tdb_close(store.tdb);
-		store.tdb = NULL; /* a parent's: its locks and map are not ours to release */
+		/* Gone, replaced, no longer ours alone, or a parent's: open_store decides again. */
+		tdb_close(store.tdb);
+		store.tdb = NULL;
 	}
 	if (!store.tdb) {
 		*missing = false;

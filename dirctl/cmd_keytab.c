@@ -25,6 +25,9 @@
 
 #define MAX_KEYTAB (1u << 20)
 #define MAX_STORED 256
+/* Keys the host keytab had from elsewhere when a keytab holding them too was installed: they
+ * stay when that keytab goes.  Its name is no keytab's (a name never starts with '.'). */
+#define ELSEWHERE ".elsewhere.keytab"
 
 struct stored {
 	char name[65];
@@ -40,6 +43,8 @@ struct store {
 	struct stored *v;
 	size_t n;
 	int lock_fd;
+	char elsewhere_path[PATH_MAX];
+	struct kt_entries elsewhere;	/* ELSEWHERE's keys */
 };
 
 static int usage(void)
@@ -68,6 +73,7 @@ static void store_close(struct store *st)
 	for (size_t i = 0; i < st->n; i++)
 		kt_free(st->ctx, &st->v[i].entries);
 	free(st->v);
+	kt_free(st->ctx, &st->elsewhere);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	if (st->ctx)
@@ -115,6 +121,12 @@ static int store_open(struct ctl *c, bool write, struct store *st)
 		fprintf(stderr, "dirctl: %s: %s\n", lock, strerror(errno));
 		return -1;
 	}
+	char err[1024];
+	if (dir_build_name(st->elsewhere_path, sizeof(st->elsewhere_path), "%s/" ELSEWHERE, st->dir) < 0 ||
+	    kt_load(st->ctx, st->elsewhere_path, true, &st->elsewhere, err, sizeof(err)) < 0) {
+		fprintf(stderr, "dirctl: %s\n", st->elsewhere_path[0] ? err : "state_dir is too long");
+		return -1;
+	}
 	DIR *d = opendir(st->dir);
 	if (!d)
 		return errno == ENOENT ? 0 : (fprintf(stderr, "dirctl: %s: %s\n", st->dir, strerror(errno)), -1);
@@ -132,7 +144,6 @@ static int store_open(struct ctl *c, bool write, struct store *st)
 		if (dir_build_name(s->path, sizeof(s->path), "%s/%s", st->dir, de->d_name) < 0)
 			continue;
 		struct stat sb;
-		char err[1024];
 		s->added = stat(s->path, &sb) == 0 ? (long long)sb.st_mtime : 0;
 		if (kt_load(st->ctx, s->path, false, &s->entries, err, sizeof(err)) < 0) {
 			fprintf(stderr, "dirctl: the stored keytab %s: %s\n", s->name, err);
@@ -182,7 +193,7 @@ static int merge(const struct store *st, const struct kt_entries *host, const ch
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < host->n; i++) {
 		const krb5_keytab_entry *e = &host->v[i].e;
-		bool from_name = false, elsewhere = false;
+		bool from_name = false, elsewhere = holds_key(st->ctx, &st->elsewhere, e);
 		for (size_t j = 0; j < st->n; j++) {
 			if (!holds_key(st->ctx, &st->v[j].entries, e))
 				continue;
@@ -231,10 +242,31 @@ static bool binding_kept(const struct store *st, const struct kt_entries *before
 	return kept;
 }
 
+/* The keys of fresh the host keytab has from elsewhere (no installed keytab gave them) are
+ * kept in ELSEWHERE, before the host keytab changes. */
+static int remember_elsewhere(struct store *st, const struct kt_entries *host,
+			      const struct kt_entries *fresh)
+{
+	size_t before = st->elsewhere.n;
+	for (size_t i = 0; i < host->n; i++)
+		if (holds_key(st->ctx, fresh, &host->v[i].e) && !source_of(st, &host->v[i].e) &&
+		    kt_put(st->ctx, &st->elsewhere, &host->v[i], false) < 0) {
+			fprintf(stderr, "dirctl: out of memory\n");
+			return -1;
+		}
+	char err[1024];
+	if (st->elsewhere.n > before &&
+	    kt_save(st->ctx, st->elsewhere_path, &st->elsewhere, err, sizeof(err)) < 0) {
+		fprintf(stderr, "dirctl: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Writes the host keytab that results from `name` holding `fresh` (NULL: removed). */
 static int update_host(struct store *st, const char *name, const struct kt_entries *fresh)
 {
-	struct kt_entries host, merged;
+	struct kt_entries host, merged = { 0 };
 	char err[1024];
 	const char *path = st->cfg->host_keytab;
 	if (kt_load(st->ctx, path, true, &host, err, sizeof(err)) < 0) {
@@ -242,7 +274,9 @@ static int update_host(struct store *st, const char *name, const struct kt_entri
 		return -1;
 	}
 	int rc = -1;
-	if (merge(st, &host, name, fresh, &merged) < 0)
+	if (fresh && remember_elsewhere(st, &host, fresh) < 0)
+		;
+	else if (merge(st, &host, name, fresh, &merged) < 0)
 		fprintf(stderr, "dirctl: out of memory\n");
 	else if (!binding_kept(st, &host, &merged))
 		;
@@ -486,7 +520,7 @@ static int list_keytabs(struct ctl *c)
 		json_object_array_add(keytabs, k);
 	}
 	for (size_t j = 0; j < host.n; j++)
-		if (!source_of(&st, &host.v[j].e))
+		if (!source_of(&st, &host.v[j].e) || holds_key(st.ctx, &st.elsewhere, &host.v[j].e))
 			json_object_array_add(other, entry_json(&st, &host.v[j]));
 	json_object_object_add(top, "keytabs", keytabs);
 	json_object_object_add(top, "other_entries", other);

@@ -78,21 +78,37 @@ const struct dir_realm *krb5conf_realm(const struct dir_config *cfg, const char 
 	return NULL;
 }
 
-/* "kdc = HOST" and "admin_server = HOST" lines for the hosts of an AD domain's uris. */
-static void print_uri_hosts(FILE *out, const struct dir_domain *d)
+/* "kdc = HOST" and "admin_server = HOST" lines for the hosts of an AD domain's uris (out NULL:
+ * only counted).  A host is written only when it is one, as a [realm/] section's kdc must be:
+ * ldap_url_parse decodes %XX in it, and a "%0A" would start a line of krb5.conf of the uri's
+ * choosing.  Returns how many hosts there are. */
+static size_t print_uri_hosts(FILE *out, const struct dir_domain *d, bool warn)
 {
+	size_t hosts = 0;
 	const char *p = d->uri;
 	while (p && *p) {
 		size_t n = strcspn(p, " \t");
-		char uri[1024];
+		char uri[1024], server[300];
 		LDAPURLDesc *url = NULL;
 		snprintf(uri, sizeof(uri), "%.*s", (int)(n < sizeof(uri) ? n : sizeof(uri) - 1), p);
-		if (ldap_url_parse(uri, &url) == LDAP_URL_SUCCESS && url->lud_host && *url->lud_host)
-			fprintf(out, "\t\tkdc = %s\n\t\tadmin_server = %s\n", url->lud_host, url->lud_host);
+		if (ldap_url_parse(uri, &url) == LDAP_URL_SUCCESS && url->lud_host && *url->lud_host) {
+			bool ipv6 = strchr(url->lud_host, ':') != NULL; /* without its brackets */
+			snprintf(server, sizeof(server), "%s%s%s", ipv6 ? "[" : "", url->lud_host,
+				 ipv6 ? "]" : "");
+			if (dir_config_valid_server(server)) {
+				if (out)
+					fprintf(out, "\t\tkdc = %s\n\t\tadmin_server = %s\n", server, server);
+				hosts++;
+			} else if (warn) {
+				fprintf(stderr, "dirctl: [domain/%s]: the host of %s is not a host name; "
+					"not in krb5.conf\n", d->name, uri);
+			}
+		}
 		ldap_free_urldesc(url);
 		p += n;
 		p += strspn(p, " \t");
 	}
+	return hosts;
 }
 
 static void print_servers(FILE *out, const char *tag, const struct dir_strings *s)
@@ -129,7 +145,8 @@ static void dns_domain_of(const struct realm_entry *e, char *out, size_t outlen)
 
 static bool has_kdcs(const struct realm_entry *e)
 {
-	return (e->section && e->section->kdc.n) || (!e->section && e->ad && e->ad->uri);
+	return (e->section && e->section->kdc.n) ||
+	       (!e->section && e->ad && print_uri_hosts(NULL, e->ad, false));
 }
 
 int krb5conf_render(const struct dir_config *cfg, char **text, size_t *len, bool warn)
@@ -174,7 +191,7 @@ int krb5conf_render(const struct dir_config *cfg, char **text, size_t *len, bool
 			print_servers(out, "admin_server", &e->section->admin_server);
 			print_servers(out, "kpasswd_server", &e->section->kpasswd_server);
 		} else if (e->ad) {
-			print_uri_hosts(out, e->ad); /* without uris: the DCs from DNS */
+			print_uri_hosts(out, e->ad, warn); /* without uris: the DCs from DNS */
 		}
 		fprintf(out, "\t}\n");
 	}
@@ -210,10 +227,19 @@ const char *krb5conf_path(const struct dir_config *cfg)
 	return cfg->krb5_config ? cfg->krb5_config : DEFAULT_KRB5_CONF;
 }
 
-/* file_replace_checked's check: libkrb5's profile library reads the file it would install. */
+/* The file being replaced, kept as the backup once the new one is known to be good. */
+struct backup {
+	const char *path;
+	const char *old;	/* NULL: there was none */
+	size_t old_len;
+	mode_t mode;
+};
+
+/* file_replace_checked's check: libkrb5's profile library reads the file it would install;
+ * only then is the old one kept as the backup (a file refused leaves the last backup alone). */
 static int profile_reads(const char *tmp, void *arg)
 {
-	(void)arg;
+	const struct backup *b = arg;
 	profile_t profile = NULL;
 	long rc = profile_init_path(tmp, &profile);
 	if (rc) {
@@ -222,6 +248,11 @@ static int profile_reads(const char *tmp, void *arg)
 		return -1;
 	}
 	profile_release(profile);
+	if (b->old && file_replace(b->path, b->old, b->old_len, b->mode) < 0) {
+		fprintf(stderr, "dirctl: cannot write %s: %s; nothing changed\n", b->path,
+			strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -235,8 +266,8 @@ static int write_conf(const char *path, const char *text, size_t len, const char
 		fprintf(stderr, "dirctl: %s: the path is too long\n", path);
 		return EXIT_FAIL;
 	}
-	if ((old && file_replace(backup, old, old_len, mode) < 0) ||
-	    file_replace_checked(path, text, len, mode, profile_reads, NULL) < 0) {
+	struct backup b = { backup, old, old_len, mode };
+	if (file_replace_checked(path, text, len, mode, profile_reads, &b) < 0) {
 		if (errno != ECANCELED)
 			fprintf(stderr, "dirctl: cannot write %s: %s\n", path, strerror(errno));
 		return EXIT_FAIL;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -407,25 +408,57 @@ static int install(const char *dir, const struct profile *p, bool keep_edited, b
 	return rc;
 }
 
-/* Whether a service's text includes `name` of dir (@include, include, substack; the file
- * named relative to dir or by its full path). */
+/* The next line of a service as libpam assembles it (pam_handlers.c): from '#' on is a comment,
+ * which also ends the line; a line that ends in a backslash goes on on the next one, and lines
+ * with nothing but blanks or a comment are skipped in between.  *p walks the text, which it
+ * changes; NULL at its end. */
+static char *next_pam_line(char **p, struct buf *line)
+{
+	buf_reset(line);
+	while (**p) {
+		char *s = *p, *end = s + strcspn(s, "\n");
+		*p = *end ? end + 1 : end;
+		*end = '\0';
+		s += strspn(s, " \t");
+		if (!*s || *s == '#')
+			continue;
+		char *comment = strchr(s, '#');
+		if (comment)
+			*comment = '\0';
+		size_t n = strlen(s);
+		while (!comment && n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			n--;
+		bool more = !comment && n && s[n - 1] == '\\';
+		buf_put_bytes(line, s, more ? n - 1 : n);
+		buf_put_bytes(line, " ", 1);
+		if (!more)
+			break;
+	}
+	buf_put_bytes(line, "", 1);
+	return line->failed || line->len <= 1 ? NULL : (char *)line->data;
+}
+
+/* Whether a service's text includes `name` of dir (@include, include, substack, in any case, as
+ * libpam reads them; the file named relative to dir or by its full path).  Out of memory counts
+ * as yes: a file is kept rather than taken from a service. */
 static bool includes(const char *data, const char *dir, const char *name)
 {
 	bool found = false;
-	char *copy = strdup(data);
-	for (char *save = NULL, *line = copy ? strtok_r(copy, "\n", &save) : NULL; line && !found;
-	     line = strtok_r(NULL, "\n", &save)) {
-		line[strcspn(line, "#")] = '\0';
+	char *copy = strdup(data), *rest = copy;
+	struct buf assembled;
+	buf_init(&assembled, MAX_PAM_FILE + 1);
+	for (char *line; copy && !found && (line = next_pam_line(&rest, &assembled));) {
 		char *w[3] = { NULL, NULL, NULL }, *p = line;
-		for (int k = 0; k < 3 && *(p += strspn(p, " \t")); k++) {
+		for (int k = 0; k < 3 && *(p += strspn(p, " \t\r")); k++) {
 			w[k] = p;
 			/* A control in brackets may hold spaces: [success=1 default=ignore]. */
-			p += *p == '[' ? strcspn(p, "]") + (p[strcspn(p, "]")] == ']') : strcspn(p, " \t");
+			p += *p == '[' ? strcspn(p, "]") + (p[strcspn(p, "]")] == ']') : strcspn(p, " \t\r");
 			if (*p)
 				*p++ = '\0';
 		}
-		const char *file = w[0] && !strcmp(w[0], "@include") ? w[1] :
-				   w[1] && (!strcmp(w[1], "include") || !strcmp(w[1], "substack")) ? w[2] : NULL;
+		const char *file = w[0] && !strcasecmp(w[0], "@include") ? w[1] :
+				   w[1] && (!strcasecmp(w[1], "include") || !strcasecmp(w[1], "substack")) ?
+				   w[2] : NULL;
 		if (!file)
 			continue;
 		size_t dl = strlen(dir);
@@ -433,6 +466,8 @@ static bool includes(const char *data, const char *dir, const char *name)
 			file += dl + 1;
 		found = !strcmp(file, name);
 	}
+	found |= !copy || assembled.failed;
+	buf_free(&assembled);
 	free(copy);
 	return found;
 }

@@ -100,11 +100,11 @@ int cmd_status(struct ctl *c)
 		long long offset = (long long)cursor_u64(&cur);
 		uint32_t refused = cursor_u32(&cur);
 		uint32_t skipped_members = cursor_u32(&cur);
-		const char *sync = cursor_str(&cur, NULL);
-		const char *sync_server = cursor_str(&cur, NULL);
-		uint64_t sync_position = cursor_u64(&cur);
-		uint64_t last_poll = cursor_u64(&cur);
+		const char *changes = cursor_str(&cur, NULL);
+		const char *changes_state = cursor_str(&cur, NULL);
+		uint64_t last_change = cursor_u64(&cur);
 		uint64_t in_sync_until = cursor_u64(&cur);
+		uint32_t full_syncs = cursor_u32(&cur);
 		if (cur.failed)
 			break;
 		if (state == DIR_DOMAIN_OFFLINE)
@@ -136,14 +136,13 @@ int cmd_status(struct ctl *c)
 				       skipped_members);
 			if (clock_known)
 				clock_warning(offset);
-			char polled[64];
-			format_time(last_poll, polled, sizeof(polled));
-			printf("  changes:   %s", sync);
-			if (*sync_server)
-				printf(" of %s at USN %" PRIu64, sync_server, sync_position);
-			if (strcmp(sync, "full refresh"))
-				printf(", last poll %s%s", polled,
-				       (uint64_t)time(NULL) < in_sync_until ? ", in sync" : "");
+			char last[64];
+			format_time(last_change, last, sizeof(last));
+			printf("  changes: %s%s%s", changes, *changes_state ? ", " : "", changes_state);
+			if (last_change)
+				printf(", last change %s", last);
+			if (full_syncs)
+				printf(", %" PRIu32 " full reads", full_syncs);
 			printf("\n");
 		}
 		json_object *d = json_object_new_object();
@@ -156,11 +155,12 @@ int cmd_status(struct ctl *c)
 		json_object_object_add(d, "refused", json_object_new_int64(refused));
 		json_object_object_add(d, "skipped_members", json_object_new_int64(skipped_members));
 		json_object_object_add(d, "clock_offset", clock_known ? json_object_new_int64(offset) : NULL);
-		json_object_object_add(d, "sync", json_object_new_string(sync));
-		json_object_object_add(d, "sync_server", json_object_new_string(sync_server));
-		json_object_object_add(d, "sync_position", json_object_new_int64((int64_t)sync_position));
-		json_object_object_add(d, "last_poll", json_object_new_int64((int64_t)last_poll));
-		json_object_object_add(d, "in_sync_until", json_object_new_int64((int64_t)in_sync_until));
+		json_object_object_add(d, "changes", json_object_new_string(changes));
+		json_object_object_add(d, "changes_state", json_object_new_string(changes_state));
+		json_object_object_add(d, "last_change", json_object_new_int64((int64_t)last_change));
+		json_object_object_add(d, "in_sync", json_object_new_boolean(
+						      (time_t)in_sync_until > time(NULL)));
+		json_object_object_add(d, "full_syncs", json_object_new_int64(full_syncs));
 		json_object_array_add(doms, d);
 	}
 	json_object_object_add(j, "domains", doms);

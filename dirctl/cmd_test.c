@@ -20,6 +20,7 @@
 #include "ldap_map.h"
 #include "local_accounts.h"
 #include "log.h"
+#include "protocol.h"
 #include "test_steps.h"
 
 /* host and port of a uri ("ldap://h:389"); false for ldapi:// or a malformed one. */

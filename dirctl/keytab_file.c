@@ -157,10 +157,10 @@ int kt_load(krb5_context ctx, const char *path, bool missing_ok, struct kt_entri
 		kt_free(ctx, out);
 		return -1;
 	}
-	/* libkrb5 read it: now whether it read all of it */
+	/* libkrb5 read it: now whether it read all of it (through a link, as libkrb5 did) */
 	char why[512];
 	size_t records = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || count_records(fd, &records, why, sizeof(why)) < 0 || records != out->n) {
 		if (fd < 0)
 			snprintf(why, sizeof(why), "%s", strerror(errno));
@@ -208,7 +208,16 @@ int kt_put(krb5_context ctx, struct kt_entries *l, const struct kt_entry *e, boo
 int kt_save(krb5_context ctx, const char *path, const struct kt_entries *l, char *err,
 	    size_t errlen)
 {
-	char tmp[PATH_MAX];
+	/* A link (to a keytab kept elsewhere) stays one: the file it points to is replaced. */
+	char tmp[PATH_MAX], target[PATH_MAX];
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		if (!realpath(path, target)) {
+			snprintf(err, errlen, "%s: a link to nothing usable: %s", path, strerror(errno));
+			return -1;
+		}
+		path = target;
+	}
 	if (snprintf(tmp, sizeof(tmp), "%s.dirctl-new.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
 		snprintf(err, errlen, "%s: the path is too long", path);
 		return -1;

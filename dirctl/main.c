@@ -164,6 +164,16 @@ int main(int argc, char **argv)
 	const char *cmd = argv[0];
 	bool status = !strcmp(cmd, "status") && argc == 1, ssh_keys = !strcmp(cmd, "ssh-keys");
 	if (dir_config_load(path, &c.cfg, err, sizeof(err)) < 0) {
+		/* disable reads nothing from the configuration: backing out must work with a
+		 * dird.conf broken or removed */
+		if (!strcmp(cmd, "disable")) {
+			fprintf(stderr, "dirctl: warning: %s (disable does not need it)\n", err);
+			/* but its name: --ssh compares the drop-in with the command it would write */
+			c.cfg.path = strdup(path);
+			int rc = c.cfg.path ? cmd_enable(&c, false, argc - 1, argv + 1) : EXIT_FAIL;
+			dir_config_free(&c.cfg);
+			return rc;
+		}
 		fprintf(stderr, "dirctl: %s\n", err);
 		if (!status && !ssh_keys)
 			return EXIT_FAIL;

@@ -270,10 +270,18 @@ static bool poll_domain(struct dird *d, size_t i, bool whole)
 	pthread_mutex_lock(&d->lock);
 	struct domain_state *s = &d->domains[i];
 	if (ok) {
+		struct tm tm;
+		char at[16];
+		localtime_r(&started, &tm);
+		strftime(at, sizeof(at), "%H:%M:%S", &tm);
 		s->last_poll = started;
-		snprintf(s->sync_dc, sizeof(s->sync_dc), "%s", now.dc);
-		s->sync_usn = now.usn;
+		snprintf(s->changes_state, sizeof(s->changes_state), "%.100s at USN %" PRIu64
+			 ", last poll %s", now.dc, now.usn, at);
 		s->in_sync_until = started + (time_t)dom->sync_interval + sync_margin(dom);
+		s->streaming = true; /* back online, the poll goes on from the cache's position */
+		if (why || now.usn != stored.usn)
+			s->last_change = time(NULL);
+		s->full_syncs += why != NULL;
 	}
 	/* A whole read is a full refresh of the domain; when the poll keeps every domain, the
 	 * cache is up to date as of each poll (the cache's age, in dirctl status). */

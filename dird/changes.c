@@ -87,7 +87,7 @@ static int cmp_str(const void *a, const void *b)
 
 static bool names_has(struct names *s, const char *name)
 {
-	if (!s->sorted) {
+	if (!s->sorted && s->n) {
 		qsort(s->v, s->n, sizeof(*s->v), cmp_str);
 		s->sorted = true;
 	}
@@ -270,6 +270,18 @@ static char *name_of_id(struct apply *a, enum store_kind kind, const char *id)
 	return get_key(a, kind, KEY_ID, id, NULL);
 }
 
+/* u (or g), when it is of this domain and no stream put it there (a full refresh or a single
+ * lookup read it): the same entry read another way, replaced where it stands. */
+static struct dir_user *read_otherwise(struct apply *a, struct dir_user *u)
+{
+	return u && of_domain(a, u->domain) && !has_keys(a, STORE_USERS, u->name) ? u : NULL;
+}
+
+static struct dir_group *group_read_otherwise(struct apply *a, struct dir_group *g)
+{
+	return g && of_domain(a, g->domain) && !has_keys(a, STORE_GROUPS, g->name) ? g : NULL;
+}
+
 /* A user of this domain the stream has not put (a full refresh or a single lookup read it) is
  * the same entry read another way: the new copy replaces it.  Any other clash is settled as a
  * refresh settles it.  0: u may go in; 1: u loses (and was freed); -1: failure. */
@@ -350,6 +362,8 @@ static int put_user(struct apply *a, struct change *c)
 	if (names_add(&a->seen_users, u->name) < 0)
 		goto fail;
 	a->put = true;
+	if (!old)
+		old = read_otherwise(a, db_user_by_name(&a->d->db, u->name));
 	if (old && strcmp(old->name, u->name) == 0 && old->uid == u->uid) {
 		/* The same name and uid: replaced where it stands, its gid list kept. */
 		u->groups = old->groups;
@@ -417,6 +431,8 @@ static int put_group(struct apply *a, struct change *c)
 	a->put = true;
 	if (is_sync_group(a, g->name))
 		a->sync_groups_changed = true;
+	if (!old)
+		old = group_read_otherwise(a, db_group_by_name(&a->d->db, g->name));
 	if (old && strcmp(old->name, g->name) == 0 && old->gid == g->gid) {
 		/* The same name and gid: only the members who came or went change. */
 		if (relink_difference(a, old, g, false) < 0 || relink_difference(a, g, old, true) < 0 ||
@@ -701,7 +717,8 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 	} else {
 		if (a.put)
 			negcache_clear(d->negative);
-		mark_dirty_locked(d);
+		if (b->n || b->complete_users || b->complete_groups)
+			mark_dirty_locked(d);
 	}
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);

@@ -30,11 +30,18 @@ struct domain_state {
 	bool probing;		/* a probe thread is running */
 	unsigned probe_delay;	/* seconds: 1 doubling to 60 */
 	time_t next_probe;
-	/* 0: not in sync; while now < in_sync_until, the cache holds every entry the domain serves */
-	time_t in_sync_until;
-	/* AD's USN poll (ad_poll.c): the DC and USN the cache stands at, when it last asked */
-	char sync_dc[256];
-	uint64_t sync_usn;
+	time_t in_sync_until;	/* 0: not in sync; while now < in_sync_until the cache holds every
+				 * entry the domain serves (a live change stream says so) */
+	/* The domain's change stream, for dirctl status: how changes reach the cache ("full
+	 * refresh" when the server offers no stream), what the stream does now, when it applied
+	 * its last change, and how often it read everything (no position, or one refused). */
+	char changes[48];
+	char changes_state[160];
+	time_t last_change;
+	unsigned full_syncs;
+	bool streaming;		/* a stream thread keeps it up to date: no full refresh when it
+				 * comes back online, the stream resumes */
+	/* AD's USN poll (ad_poll.c): when it last read the DC, and when it reads it next */
 	time_t last_poll;
 	time_t next_poll;
 };
@@ -87,6 +94,8 @@ struct dird {
 	struct ratelimit misses;	/* cache misses per local user */
 	pthread_mutex_t replies_lock;	/* replies, taken by the main loop (clients.c) */
 	struct posted_reply *replies;
+	unsigned streams_running;	/* sync_stream.c's threads */
+	bool streams_stop;		/* they end: a reload waits for them */
 	/* ad_poll.c: its thread reads the configuration while polling (no reload meanwhile); a
 	 * refresh of a dird whose every domain it serves is a whole read of each (resync) */
 	pthread_cond_t poll_cond;

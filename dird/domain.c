@@ -28,7 +28,7 @@ void domain_online_locked(struct dird *d, size_t i, const char *server)
 		snprintf(s->server, sizeof(s->server), "%s", server);
 	if (was_offline) {
 		log_info("domain %s is online again (%s)", d->cfg.domains[i].name, s->server);
-		if (d->cfg.enumerate)
+		if (d->cfg.enumerate && !s->streaming) /* a stream resumes by itself */
 			refresh_start_locked(d);
 	}
 }

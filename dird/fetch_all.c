@@ -12,6 +12,7 @@
 #include "ldap_map.h"
 #include "log.h"
 #include "nesting.h"
+#include "protocol.h"
 
 struct fill_ctx {
 	struct ldap_conn *conn;	/* for the slices of big groups' members (member_range.c) */
@@ -127,6 +128,7 @@ static int add_group_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		dn_list_free(&dns);
 		return 0;
 	}
+	fetch_drop_local_members(ctx->local, g);
 	if (ctx->progress)
 		atomic_fetch_add(ctx->progress, 1);
 	int rc = add_group_settled(ctx, g);

@@ -20,11 +20,13 @@
 #include "dird.h"
 #include "domain.h"
 #include "fileutil.h"
+#include "local_watch.h"
 #include "log.h"
 #include "notify.h"
 #include "protocol.h"
 #include "publish.h"
 #include "refresh.h"
+#include "sync_stream.h"
 #include "server.h"
 #include "ticket_renew.h"
 #include "userdb.h"
@@ -209,12 +211,14 @@ static int next_timeout(struct dird *d)
  * misses wait in the queue), so a stream of misses cannot put it off. */
 static void reload_when_idle_locked(struct dird *d)
 {
+	d->streams_stop = d->reload_pending;
 	d->worker_hold = d->reload_pending && !d->refreshing && !d->probes_running &&
-			 !d->pam_running && !d->polling;
+			 !d->pam_running && !d->streams_running && !d->polling;
 	if (d->worker_hold && !d->worker_active) {
 		d->reload_pending = false;
 		d->worker_hold = false;
 		reload(d);
+		sync_start_locked(d);
 	}
 	if (!d->worker_hold)
 		pthread_cond_signal(&d->work_cond);
@@ -227,9 +231,15 @@ static void on_tick(struct dird *d)
 	if (d->dirty && now_ms() - d->dirty_since_ms >= PUBLISH_DELAY_MS)
 		publish_locked(d, false);
 	domain_tick_locked(d);
+	local_watch_tick_locked(d);
 	reload_when_idle_locked(d);
-	if (d->cfg.enumerate && !d->refreshing && time(NULL) >= d->next_refresh)
-		refresh_start_locked(d);
+	if (d->cfg.enumerate && !d->refreshing && time(NULL) >= d->next_refresh) {
+		/* Change streams in sync keep the cache whole: no full refresh is needed. */
+		if (sync_all_in_sync_locked(d))
+			d->next_refresh = time(NULL) + (time_t)d->cfg.refresh_interval;
+		else
+			refresh_start_locked(d);
+	}
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
 }
@@ -282,10 +292,15 @@ int main(int argc, char **argv)
 	/* For GSSAPI binds, which read only the environment; set before any thread starts. */
 	if (d.cfg.krb5_config)
 		setenv("KRB5_CONFIG", d.cfg.krb5_config, 1);
-	if (dir_ensure(d.cfg.run_dir, 0755) < 0 || dir_ensure(d.cfg.cache_dir, 0755) < 0) {
-		log_error("cannot use %s or %s: %s", d.cfg.run_dir, d.cfg.cache_dir, strerror(errno));
-		return 1;
-	}
+	/* Nobody else may put a socket (pam_dir would send it passwords) or an index there. */
+	const char *const dirs[][2] = { { "run_dir", d.cfg.run_dir }, { "cache_dir", d.cfg.cache_dir } };
+	for (size_t i = 0; i < 2; i++)
+		if (dir_ensure(dirs[i][1], 0755) < 0) {
+			log_error("%s %s: %s", dirs[i][0], dirs[i][1], errno == EPERM ?
+				  "not root's own, or group or others may write to it: use a directory "
+				  "only root writes to" : strerror(errno));
+			return 1;
+		}
 	if (take_instance_lock(d.cfg.run_dir) < 0 || setup_state(&d) < 0)
 		return 1;
 
@@ -310,17 +325,24 @@ int main(int argc, char **argv)
 		log_error("cannot start the worker or the ticket renewal thread");
 		return 1;
 	}
+	/* Streams that resume from their stored positions bring the cache up to date themselves. */
+	bool resumes = sync_resumes_all(&d);
 	pthread_mutex_lock(&d.store_lock);
 	pthread_mutex_lock(&d.lock);
 	db_init(&d.db);
 	publish_load_cache(&d);
-	/* A cache that AD's poll keeps goes on from the position it holds, or is read whole by
-	 * the poll when it holds none (ad_poll.c). */
-	if (d.cfg.enumerate && ad_poll_serves_all(&d))
+	if (resumes) {
+		log_info("every domain's change stream resumes from its stored position: no full refresh");
+		d.next_refresh = time(NULL) + (time_t)d.cfg.refresh_interval;
+	} else if (d.cfg.enumerate && ad_poll_serves_all(&d)) {
+		/* AD's poll goes on from the position the cache holds, or reads it whole when it
+		 * holds none (ad_poll.c) */
 		d.next_refresh = (d.last_refresh ? d.last_refresh : time(NULL)) +
 				 (time_t)d.cfg.refresh_interval;
-	else if (d.cfg.enumerate)
+	} else if (d.cfg.enumerate) {
 		refresh_start_locked(&d);
+	}
+	sync_start_locked(&d);
 	pthread_mutex_unlock(&d.lock);
 	pthread_mutex_unlock(&d.store_lock);
 	if (ad_poll_start(&d) < 0) {

@@ -75,34 +75,34 @@ void account_state_read(LDAP *ld, LDAPMessage *e, struct account_state *s)
 	s->max_days = day_value(ld, e, "shadowMax");
 }
 
-enum dir_pam_result account_check(const struct account_state *s, long long now, char *msg,
-				  size_t msglen)
+enum account_verdict account_check(const struct account_state *s, long long now, char *msg,
+				   size_t msglen)
 {
 	long long today = now / 86400;
 	msg[0] = '\0';
 	if (s->disabled) {
 		snprintf(msg, msglen, "Your account is disabled; contact your administrator.");
-		return DIR_PAM_DISABLED;
+		return ACCOUNT_DISABLED;
 	}
 	if (s->locked) {
 		snprintf(msg, msglen, "Your account is locked; contact your administrator.");
-		return DIR_PAM_DISABLED;
+		return ACCOUNT_DISABLED;
 	}
 	/* As pam_unix reads shadow: expired on the day shadowExpire names. */
 	if ((s->expire_day >= 0 && today >= s->expire_day) || (s->expires_at && now >= s->expires_at)) {
 		snprintf(msg, msglen, "Your account has expired; contact your administrator.");
-		return DIR_PAM_EXPIRED;
+		return ACCOUNT_EXPIRED;
 	}
 	if (s->last_change == 0 || s->reset) {
 		snprintf(msg, msglen, "You are required to change your password immediately "
 				      "(administrator enforced).");
-		return DIR_PAM_NEW_AUTHTOK;
+		return ACCOUNT_MUST_CHANGE;
 	}
 	if ((s->last_change > 0 && s->max_days >= 0 && today - s->last_change > s->max_days) ||
 	    s->password_expired) {
 		snprintf(msg, msglen, "You are required to change your password immediately "
 				      "(password expired).");
-		return DIR_PAM_NEW_AUTHTOK;
+		return ACCOUNT_MUST_CHANGE;
 	}
-	return DIR_PAM_OK;
+	return ACCOUNT_OK;
 }

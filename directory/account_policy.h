@@ -8,8 +8,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "protocol.h"
-
 /* The attributes account_state_read looks at. */
 #define ACCOUNT_STATE_ATTRS "shadowExpire", "shadowLastChange", "shadowMax", \
 	"pwdAccountLockedTime", "pwdReset", "nsAccountLock", "userAccountControl", \
@@ -34,9 +32,15 @@ long long ad_time_to_unix(long long nt);
 /* Reads the state from an entry; a missing or malformed value counts as not set. */
 void account_state_read(LDAP *ld, LDAPMessage *e, struct account_state *s);
 
-/* DIR_PAM_OK, DIR_PAM_DISABLED, DIR_PAM_EXPIRED or DIR_PAM_NEW_AUTHTOK, and a message for the
- * user in msg.  `now` is a unix time. */
-enum dir_pam_result account_check(const struct account_state *s, long long now, char *msg,
-				  size_t msglen);
+enum account_verdict {
+	ACCOUNT_OK,
+	ACCOUNT_DISABLED,	/* disabled or locked */
+	ACCOUNT_EXPIRED,
+	ACCOUNT_MUST_CHANGE,	/* its password must be changed now */
+};
+
+/* Whether the account may log in at `now` (a unix time), with a message for the user in msg. */
+enum account_verdict account_check(const struct account_state *s, long long now, char *msg,
+				   size_t msglen);
 
 #endif

@@ -98,6 +98,20 @@ bool fetch_group_allowed(const struct dir_domain *d, const struct local_accounts
 		       why, refused);
 }
 
+bool fetch_drop_local_members(const struct local_accounts *local, struct dir_group *g)
+{
+	uint32_t kept = 0;
+	for (uint32_t i = 0; i < g->n_members; i++) {
+		if (local_set_has_name(&local->users, g->members[i]))
+			free(g->members[i]);
+		else
+			g->members[kept++] = g->members[i];
+	}
+	bool dropped = kept != g->n_members;
+	g->n_members = kept;
+	return dropped;
+}
+
 bool fetch_user_wins(const struct dir_user *a, const struct dir_user *b)
 {
 	int by_name = strcmp(a->name, b->name);
@@ -209,6 +223,7 @@ static int take_group(LDAP *ld, LDAPMessage *e, void *arg)
 		dn_list_free(&dns);
 		return 0;
 	}
+	fetch_drop_local_members(ctx->local, &g);
 	one_ctx_free(ctx, false);
 	struct dir_group *copy = malloc(sizeof(*copy));
 	if (!copy || fetch_member_ranges(ctx->conn, ld, e, &dns, why, sizeof(why)) < 0) {
@@ -290,15 +305,15 @@ static int user_in_sync_groups(struct ldap_conn *c, const struct dir_user *u, ch
 	return 0;
 }
 
-/* A directory group with a local gid is not served (fetch_group_allowed): nor is its gid among a
- * user's groups, which would hand the user that local group's files. */
-static void drop_local_gids(const struct local_accounts *local, struct dir_user *u)
+bool fetch_drop_local_gids(const struct local_accounts *local, struct dir_user *u)
 {
 	uint32_t kept = 0;
 	for (uint32_t i = 0; i < u->n_groups; i++)
 		if (!local_set_has_id(&local->groups, u->groups[i]))
 			u->groups[kept++] = u->groups[i];
+	bool dropped = kept != u->n_groups;
 	u->n_groups = kept;
+	return dropped;
 }
 
 int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const char *name,
@@ -327,7 +342,7 @@ int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const ch
 					 fetch_members_user_groups(c, local, ctx.dn, u, err, errlen);
 	if (rc < 0)
 		goto fail;
-	drop_local_gids(local, u);
+	fetch_drop_local_gids(local, u);
 	if (d->n_sync_groups) {
 		rc = user_in_sync_groups(c, u, err, errlen);
 		if (rc < 0)

@@ -39,6 +39,14 @@ bool fetch_user_allowed(const struct dir_domain *d, const struct local_accounts 
 			const struct dir_user *u, unsigned *refused);
 bool fetch_group_allowed(const struct dir_domain *d, const struct local_accounts *local,
 			 const struct dir_group *g, unsigned *refused);
+/* A directory group with a local gid is not served (fetch_group_allowed): nor is its gid among a
+ * user's groups, which would hand the user that local group's files.  True when one was taken
+ * out of u's list. */
+bool fetch_drop_local_gids(const struct local_accounts *local, struct dir_user *u);
+/* rfc2307: a member name that is a local account's is not the directory's user of that name
+ * (never served): listed, it would be the local account that a member-list check (newgrp, sg)
+ * takes for a member.  True when such a name was taken out of g's members. */
+bool fetch_drop_local_members(const struct local_accounts *local, struct dir_group *g);
 /* ldap_map_user or ldap_map_group gave no record: a refusal is logged as a warning (and counted
  * in *refused, which may be NULL), anything else in debug. */
 void fetch_log_unmapped(const struct dir_domain *d, enum map_result r, const char *why,

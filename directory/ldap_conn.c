@@ -382,6 +382,14 @@ out:
 	return ret;
 }
 
+int ldap_conn_scope(enum dir_scope scope)
+{
+	static const int scopes[] = { [DIR_SCOPE_SUB] = LDAP_SCOPE_SUBTREE,
+				      [DIR_SCOPE_ONE] = LDAP_SCOPE_ONELEVEL,
+				      [DIR_SCOPE_BASE] = LDAP_SCOPE_BASE };
+	return scopes[scope];
+}
+
 int ldap_conn_search(struct ldap_conn *c, const char *base, enum dir_scope scope,
 		     const char *filter, const char *const *attrs, ldap_entry_fn fn, void *arg,
 		     char *err, size_t errlen)
@@ -393,9 +401,6 @@ int ldap_conn_search_ctrl(struct ldap_conn *c, const char *base, enum dir_scope 
 			  const char *filter, const char *const *attrs, LDAPControl *extra,
 			  ldap_entry_fn fn, void *arg, char *err, size_t errlen)
 {
-	static const int scopes[] = { [DIR_SCOPE_SUB] = LDAP_SCOPE_SUBTREE,
-				      [DIR_SCOPE_ONE] = LDAP_SCOPE_ONELEVEL,
-				      [DIR_SCOPE_BASE] = LDAP_SCOPE_BASE };
 	if (!c->ld) {
 		snprintf(err, errlen, "not connected");
 		return -1;
@@ -405,7 +410,7 @@ int ldap_conn_search_ctrl(struct ldap_conn *c, const char *base, enum dir_scope 
 	int rc;
 	for (;;) {
 		long entries = 0;
-		rc = one_page(c, base, scopes[scope], filter, attrs, extra, &cookie, fn, arg,
+		rc = one_page(c, base, ldap_conn_scope(scope), filter, attrs, extra, &cookie, fn, arg,
 			      &entries, err, errlen);
 		if (rc < 0 || !cookie.bv_val || cookie.bv_len == 0)
 			break;
@@ -442,27 +447,27 @@ static bool policy_says_change(LDAP *ld, LDAPControl **ctrls)
 /* AD says why it refused a bind in the diagnostic message ("... AcceptSecurityContext error,
  * data 773, v1db1"); these codes come only with the right password (775, locked out, comes
  * with any, so it stays a plain refusal). */
-static enum user_bind_result ad_bind_refusal(const char *msg)
+static enum password_result ad_bind_refusal(const char *msg)
 {
 	const char *data = msg ? strstr(msg, ", data ") : NULL;
 	long code = data ? strtol(data + 7, NULL, 16) : 0;
 	switch (code) {
 	case 0x773: /* must change the password (pwdLastSet 0) */
 	case 0x532: /* password expired */
-		return USER_BIND_MUST_CHANGE;
+		return PASSWORD_MUST_CHANGE;
 	case 0x533: /* disabled */
 	case 0x701: /* account expired */
-		return USER_BIND_ACCOUNT_REFUSED;
+		return PASSWORD_ACCOUNT_REFUSED;
 	default:
-		return USER_BIND_DENIED;
+		return PASSWORD_DENIED;
 	}
 }
 
 /* Binds as dn on a new connection to the server c answered from; *ld stays open for the
- * caller on USER_BIND_OK and USER_BIND_MUST_CHANGE (except AD's must-change, which refuses the
+ * caller on PASSWORD_OK and PASSWORD_MUST_CHANGE (except AD's must-change, which refuses the
  * bind: NULL then). */
-static enum user_bind_result bind_as(const struct ldap_conn *c, const char *dn,
-				     const char *password, LDAP **out, char *err, size_t errlen)
+static enum password_result bind_as(const struct ldap_conn *c, const char *dn,
+				    const char *password, LDAP **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	LDAPControl *pp = NULL, *ctrls[2] = { NULL, NULL };
@@ -470,16 +475,16 @@ static enum user_bind_result bind_as(const struct ldap_conn *c, const char *dn,
 	LDAPControl **rctrls = NULL;
 	char *msg = NULL;
 	int msgid, result = LDAP_OTHER, rc = LDAP_SUCCESS;
-	enum user_bind_result ret = USER_BIND_ERROR;
+	enum password_result ret = PASSWORD_ERROR;
 	LDAP *ld = ldap_conn_connect(c->domain, c->server, err, errlen);
 	if (!ld)
-		return USER_BIND_ERROR;
+		return PASSWORD_ERROR;
 	char peer[INET6_ADDRSTRLEN + 16];
 	if (ldap_conn_privacy(ld, peer, sizeof(peer)) == CONN_CLEAR) {
 		snprintf(err, errlen, "refusing to send a user's password in clear text to %s (%s), "
 			 "another host: set tls = starttls or use an ldaps:// uri", c->server, peer);
 		ldap_unbind_ext_s(ld, NULL, NULL);
-		return USER_BIND_ERROR;
+		return PASSWORD_ERROR;
 	}
 	if (ldap_create_passwordpolicy_control(ld, &pp) == LDAP_SUCCESS)
 		ctrls[0] = pp;
@@ -497,16 +502,16 @@ static enum user_bind_result bind_as(const struct ldap_conn *c, const char *dn,
 	if (rc != LDAP_SUCCESS)
 		goto out;
 	if (result == LDAP_SUCCESS)
-		ret = policy_says_change(ld, rctrls) ? USER_BIND_MUST_CHANGE : USER_BIND_OK;
+		ret = policy_says_change(ld, rctrls) ? PASSWORD_MUST_CHANGE : PASSWORD_OK;
 	else if (result == LDAP_INVALID_CREDENTIALS && c->domain->type == DIR_DOMAIN_AD)
 		ret = ad_bind_refusal(msg);
 	else if (result == LDAP_INVALID_CREDENTIALS || result == LDAP_INAPPROPRIATE_AUTH ||
 		 result == LDAP_UNWILLING_TO_PERFORM)
-		ret = USER_BIND_DENIED;
+		ret = PASSWORD_DENIED;
 	else
 		rc = result;
 out:
-	if (ret == USER_BIND_ERROR)
+	if (ret == PASSWORD_ERROR)
 		snprintf(err, errlen, "bind as %s on %s: %s%s%s", dn, c->server, ldap_err2string(rc),
 			 msg && *msg ? ": " : "", msg ? msg : "");
 	ldap_memfree(msg);
@@ -514,39 +519,39 @@ out:
 	ldap_msgfree(res);
 	if (pp)
 		ldap_control_free(pp);
-	if (ret == USER_BIND_OK || (ret == USER_BIND_MUST_CHANGE && result == LDAP_SUCCESS))
+	if (ret == PASSWORD_OK || (ret == PASSWORD_MUST_CHANGE && result == LDAP_SUCCESS))
 		*out = ld;
 	else if (ld)
 		ldap_unbind_ext_s(ld, NULL, NULL);
 	return ret;
 }
 
-enum user_bind_result ldap_conn_bind_user(const struct ldap_conn *c, const char *dn,
-					  const char *password, char *err, size_t errlen)
+enum password_result ldap_conn_bind_user(const struct ldap_conn *c, const char *dn,
+					 const char *password, char *err, size_t errlen)
 {
 	LDAP *ld;
-	enum user_bind_result r = bind_as(c, dn, password, &ld, err, errlen);
+	enum password_result r = bind_as(c, dn, password, &ld, err, errlen);
 	if (ld)
 		ldap_unbind_ext_s(ld, NULL, NULL);
 	return r;
 }
 
-enum user_bind_result ldap_conn_change_password(const struct ldap_conn *c, const char *dn,
-						const char *old_password,
-						const char *new_password, char *msg,
-						size_t msglen, char *err, size_t errlen)
+enum password_result ldap_conn_change_password(const struct ldap_conn *c, const char *dn,
+					       const char *old_password,
+					       const char *new_password, char *msg,
+					       size_t msglen, char *err, size_t errlen)
 {
 	LDAP *ld;
 	msg[0] = '\0';
-	enum user_bind_result r = bind_as(c, dn, old_password, &ld, err, errlen);
+	enum password_result r = bind_as(c, dn, old_password, &ld, err, errlen);
 	if (!ld) {
-		if (r == USER_BIND_DENIED)
+		if (r == PASSWORD_DENIED)
 			snprintf(msg, msglen, "The current password is wrong.");
 		return r;
 	}
 	if (!*new_password) { /* only asked whether it could change */
 		ldap_unbind_ext_s(ld, NULL, NULL);
-		return USER_BIND_OK;
+		return PASSWORD_OK;
 	}
 	struct berval user = { strlen(dn), (char *)dn };
 	struct berval oldpw = { strlen(old_password), (char *)old_password };
@@ -556,7 +561,7 @@ enum user_bind_result ldap_conn_change_password(const struct ldap_conn *c, const
 	int rc = ldap_passwd_s(ld, &user, &oldpw, &newpw, &gen, NULL, NULL);
 	ber_memfree(gen.bv_val);
 	if (rc == LDAP_SUCCESS) {
-		r = USER_BIND_OK;
+		r = PASSWORD_OK;
 	} else {
 		char *diag = NULL;
 		ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
@@ -568,7 +573,7 @@ enum user_bind_result ldap_conn_change_password(const struct ldap_conn *c, const
 		snprintf(err, errlen, "changing the password of %s on %s: %s%s%s", dn, c->server,
 			 ldap_err2string(rc), diag && *diag ? ": " : "", diag ? diag : "");
 		ldap_memfree(diag);
-		r = refused ? USER_BIND_DENIED : USER_BIND_ERROR;
+		r = refused ? PASSWORD_DENIED : PASSWORD_ERROR;
 	}
 	ldap_unbind_ext_s(ld, NULL, NULL);
 	return r;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "password_result.h"
 #include "sid.h"
 
 /* The longest uri we use, with its NUL. */
@@ -43,31 +44,21 @@ int ldap_conn_bind(struct ldap_conn *c, char *err, size_t errlen);
 int ldap_conn_read_base(struct ldap_conn *c, char *err, size_t errlen);
 void ldap_conn_close(struct ldap_conn *c);
 
-/* USER_BIND_ACCOUNT_REFUSED: the password is right, but the account may not log in (AD:
- * disabled or expired).  USER_BIND_EXPIRED_UNPROVEN (Kerberos): a KDC says the password has
- * expired, and nothing proves that KDC is the realm's (krb5_auth.h): not a sign the password is
- * right. */
-enum user_bind_result {
-	USER_BIND_OK, USER_BIND_MUST_CHANGE, USER_BIND_DENIED, USER_BIND_ACCOUNT_REFUSED,
-	USER_BIND_ERROR, USER_BIND_EXPIRED_UNPROVEN,
-	USER_BIND_UNKNOWN	/* the KDC has no such principal */
-};
-
 /* Checks a user's password with a simple bind as `dn` on a new connection to the server `c`
  * answered from, asking the password policy overlay for its verdict; bounded by the domain's
  * timeout.  The caller never passes an empty password.  Refuses to send it in clear text to
- * another host (ldap_conn_privacy), whatever the options.  USER_BIND_ERROR has err set. */
-enum user_bind_result ldap_conn_bind_user(const struct ldap_conn *c, const char *dn,
-					  const char *password, char *err, size_t errlen);
+ * another host (ldap_conn_privacy), whatever the options.  PASSWORD_ERROR has err set. */
+enum password_result ldap_conn_bind_user(const struct ldap_conn *c, const char *dn,
+					 const char *password, char *err, size_t errlen);
 
 /* Changes a user's password with the Password Modify extended operation (RFC 3062), bound as
  * the user with the old one.  An empty new password only checks that the old one binds.
- * USER_BIND_DENIED with msg for the user (wrong old password, or the server's policy refused
+ * PASSWORD_DENIED with msg for the user (wrong old password, or the server's policy refused
  * the new one). */
-enum user_bind_result ldap_conn_change_password(const struct ldap_conn *c, const char *dn,
-						const char *old_password,
-						const char *new_password, char *msg,
-						size_t msglen, char *err, size_t errlen);
+enum password_result ldap_conn_change_password(const struct ldap_conn *c, const char *dn,
+					       const char *old_password,
+					       const char *new_password, char *msg,
+					       size_t msglen, char *err, size_t errlen);
 
 typedef int (*ldap_entry_fn)(LDAP *ld, LDAPMessage *entry, void *arg);
 
@@ -81,5 +72,7 @@ int ldap_conn_search(struct ldap_conn *c, const char *base, enum dir_scope scope
 int ldap_conn_search_ctrl(struct ldap_conn *c, const char *base, enum dir_scope scope,
 			  const char *filter, const char *const *attrs, LDAPControl *extra,
 			  ldap_entry_fn fn, void *arg, char *err, size_t errlen);
+/* LDAP_SCOPE_SUBTREE, _ONELEVEL or _BASE. */
+int ldap_conn_scope(enum dir_scope scope);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "log.h"
 #include "module_config.h"
 
 #define DIR_DEFAULT_HOST_KEYTAB "/etc/krb5.keytab"
@@ -40,7 +41,6 @@ struct dir_attrs {
 enum dir_auth_method { DIR_AUTH_LDAP, DIR_AUTH_KRB5 };
 /* As libldap's LDAP_OPT_X_TLS_REQUIRE_CERT: what a server certificate must pass. */
 enum dir_tls_reqcert { DIR_TLS_NEVER, DIR_TLS_ALLOW, DIR_TLS_TRY, DIR_TLS_DEMAND };
-enum dir_log_level { DIR_LOG_ERROR, DIR_LOG_WARNING, DIR_LOG_INFO, DIR_LOG_DEBUG };
 
 /* A list of values (servers, krb5.conf lines), in the file's order. */
 struct dir_strings {
@@ -138,6 +138,9 @@ struct dir_config {
 
 /* True when a [realm/...] serves local users (local_users = yes). */
 bool dir_config_local_realm(const struct dir_config *cfg);
+
+/* A Kerberos server as [realm/] sections name one: host, host:port or [IPv6]:port. */
+bool dir_config_valid_server(const char *s);
 
 /* Parses `path` into `cfg`.  On failure returns -1 and writes "file:line: message" to err. */
 int dir_config_load(const char *path, struct dir_config *cfg, char *err, size_t errlen);

@@ -365,8 +365,7 @@ void dir_conf_free_strings(struct dir_strings *s)
 	s->n = 0;
 }
 
-/* A Kerberos server: host, host:port or [IPv6]:port. */
-static bool valid_server(const char *s)
+bool dir_config_valid_server(const char *s)
 {
 	const char *port;
 	if (*s == '[') {
@@ -390,7 +389,7 @@ static bool valid_server(const char *s)
 	return !*port || (*port == ':' && dir_conf_uint(port + 1, 1, 65535, &number));
 }
 
-/* Servers separated by commas or blanks, each valid_server. */
+/* Servers separated by commas or blanks, each dir_config_valid_server. */
 static int set_servers(const struct conf_key *k, void *base, const char *v, char *why, size_t whylen)
 {
 	struct dir_strings *dst = FIELD(k, base, struct dir_strings);
@@ -400,7 +399,7 @@ static int set_servers(const struct conf_key *k, void *base, const char *v, char
 		if (len) {
 			if (add_string(dst, v, len, why, whylen) < 0)
 				return -1;
-			if (!valid_server(dst->v[dst->n - 1]))
+			if (!dir_config_valid_server(dst->v[dst->n - 1]))
 				return why_not(why, whylen, "%s: '%s' is not a host, host:port or "
 					       "[address]:port", k->name, dst->v[dst->n - 1]);
 		}
@@ -413,8 +412,10 @@ static int set_servers(const struct conf_key *k, void *base, const char *v, char
 }
 
 /* One relation of krb5.conf's [libdefaults] or [appdefaults], "tag = value", kept as
- * "tag = value" with single spaces.  A value may not open or close a {...} subsection: one
- * line cannot hold one. */
+ * "tag = value" with single spaces.  A value may not open a {...} subsection (one line cannot
+ * hold one): libkrb5 opens one for a value that starts with '{'.  Braces further in are text,
+ * as in default_ccache_name = FILE:/tmp/krb5cc_%{uid}; no '}' can close anything, since the
+ * line starts with the tag. */
 static int add_krb5_line(const struct conf_key *k, void *base, const char *v, char *why,
 			 size_t whylen)
 {
@@ -426,7 +427,7 @@ static int add_krb5_line(const struct conf_key *k, void *base, const char *v, ch
 	if (ok) {
 		value++;
 		value += strspn(value, " \t");
-		ok = *value && !strpbrk(value, "{}");
+		ok = *value && *value != '{';
 	}
 	if (!ok)
 		return why_not(why, whylen, "%s: '%s' is not a krb5.conf relation 'tag = value' (like "

@@ -124,7 +124,8 @@ int dir_ensure(const char *path, mode_t mode)
 	int rc = -1;
 	if (fstat(fd, &st) < 0)
 		goto out;
-	if (st.st_uid != geteuid()) {
+	/* Shared with others (/tmp), the directory is not ours to make private: refused. */
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
 		errno = EPERM;
 		goto out;
 	}

@@ -30,8 +30,9 @@ int file_read(const char *path, size_t max, char **data, size_t *len, struct sta
 #define FILE_COPY_MAX (64u << 20)
 int file_copy(const char *from, const char *to);
 
-/* Creates `path` with `mode` if missing; refuses a symlink, a non-directory or one owned by
- * someone other than us, and fixes its mode. */
+/* Creates `path` with `mode` if missing; refuses a symlink, a non-directory, one owned by
+ * someone other than us and one group or others may write to (EPERM: anyone could put a file
+ * in it), and fixes its mode. */
 int dir_ensure(const char *path, mode_t mode);
 
 #endif

@@ -10,14 +10,24 @@
  * 0 goes on, 1 stops the scan (found), -1 fails it (out of memory). */
 typedef int (*entry_fn)(const char *name, const uint32_t *id, void *arg);
 
-/* The decimal id of a passwd or group line's third field; NULL when it is none. */
+/* The id of a passwd or group line's third field as glibc's files module reads it (strtoul,
+ * base 10, then a range check): leading blanks, a sign and any number of leading zeros are
+ * taken, so " 1005", "+1005" and "0001005" are 1005 and "-0" is 0.  NULL when glibc takes no id
+ * from it. */
 static const uint32_t *field_id(const char *s, uint32_t *out)
 {
+	while (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+		s++;
+	bool negative = *s == '-';
+	if (*s == '+' || *s == '-')
+		s++;
 	uint64_t n = 0;
-	size_t digits = 0;
-	for (; *s >= '0' && *s <= '9' && digits <= 10; s++, digits++)
-		n = n * 10 + (uint64_t)(*s - '0');
-	if (!digits || (*s && *s != ':') || n > UINT32_MAX)
+	bool digits = false;
+	for (; *s >= '0' && *s <= '9'; s++, digits = true)
+		if ((n = n * 10 + (uint64_t)(*s - '0')) > UINT32_MAX)
+			return NULL;
+	/* strtoul negates in unsigned long: only -0 stays in range */
+	if (!digits || (*s && *s != ':') || (negative && n))
 		return NULL;
 	*out = (uint32_t)n;
 	return out;
@@ -205,11 +215,16 @@ int local_user_lookup(const char *passwd, const char *name, char *err, size_t er
 	return scan(passwd, is_name, (void *)name, err, errlen);
 }
 
+bool dir_krb5_local_uid(unsigned long uid)
+{
+	return (uid >= 1000 && uid < 60000) || (uid >= 65536 && uid < 4294967294ul);
+}
+
 bool local_user_kerberos_allowed(const char *name)
 {
 	struct passwd pw;
 	char *buf = NULL;
-	bool allowed = dir_getpwnam(name, &pw, &buf) && pw.pw_uid >= DIR_KRB5_LOCAL_MIN_UID;
+	bool allowed = dir_getpwnam(name, &pw, &buf) && dir_krb5_local_uid(pw.pw_uid);
 	free(buf);
 	return allowed;
 }

@@ -52,11 +52,13 @@ enum local_clash local_accounts_group_clash(const struct local_accounts *a, cons
  * set when the file cannot be read whole, which the caller counts as yes. */
 int local_user_lookup(const char *passwd, const char *name, char *err, size_t errlen);
 
-/* Local users below this uid (root, system accounts) never log in through a realm's
- * local_users: their logins are pam_unix's alone. */
-#define DIR_KRB5_LOCAL_MIN_UID 1000u
+/* Whether a local user with this uid may log in through a realm's local_users: only the uids
+ * Debian gives to user accounts, 1000-59999 and 65536 up.  Root, system accounts (below 1000),
+ * 60000-65535 (nobody's 65534, which owns root-squashed NFS files, among them) and the overflow
+ * ids 4294967294 and 4294967295 are pam_unix's alone, whatever principals a KDC has. */
+bool dir_krb5_local_uid(unsigned long uid);
 /* Whether local user `name` may log in with a realm's Kerberos (local_users = yes): an account
- * of the passwd database from DIR_KRB5_LOCAL_MIN_UID up, never root or a system account. */
+ * of the passwd database with a dir_krb5_local_uid. */
 bool local_user_kerberos_allowed(const char *name);
 
 struct passwd;

@@ -5,7 +5,8 @@
 
 #include <stdbool.h>
 
-#include "config.h"
+/* dird.conf's log_level, in this order. */
+enum dir_log_level { DIR_LOG_ERROR, DIR_LOG_WARNING, DIR_LOG_INFO, DIR_LOG_DEBUG };
 
 void log_setup(const char *ident, bool to_stderr, enum dir_log_level level);
 void log_set_level(enum dir_log_level level);

@@ -2,10 +2,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const char *dir_config_path(void)
 {
@@ -127,9 +130,24 @@ static void defaults(struct dir_module_config *c)
 int dir_module_config_read(const char *path, struct dir_module_config *c)
 {
 	defaults(c);
-	FILE *f = fopen(path, "re");
-	if (!f)
+	/* A regular file or nothing: a FIFO would hang every lookup in open() or read(), and
+	 * /dev/zero is one endless line. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	FILE *f = NULL;
+	if (fd >= 0 && fstat(fd, &st) == 0) {
+		if (S_ISREG(st.st_mode))
+			f = fdopen(fd, "r");
+		else
+			errno = EINVAL;
+	}
+	if (!f) {
+		int saved = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = saved;
 		return -1;
+	}
 	enum { OTHER, GLOBAL, DOMAIN, REALM } section = OTHER;
 	unsigned timeout = 0; /* of the current domain section */
 	char *line = NULL;

@@ -4,8 +4,8 @@
  * refuses (an unknown key, a bad value, a malformed line anywhere) must never hide cached users
  * or stop logins.  This reader takes the few keys the modules use, ignores every other key,
  * section and line, and keeps the default for a value it cannot use.  It never fails: with no
- * readable file every field has its default.  dird and dirctl read the same file strictly
- * (config.h) and reject a bad one with file:line.
+ * readable regular file (a FIFO, a device or a directory is none) every field has its default.
+ * dird and dirctl read the same file strictly (config.h) and reject a bad one with file:line.
  *
  * The value parsers and the line splitter are shared with the strict parser, so both read a
  * value the same way. */
@@ -45,8 +45,8 @@ struct dir_module_config {
 /* The file to read: DIR_CONF (secure_getenv, so setuid callers ignore it) or /etc/dird.conf. */
 const char *dir_config_path(void);
 
-/* Fills c from `path`.  Returns 0, or -1 with errno set when the file cannot be read (c then
- * holds the defaults). */
+/* Fills c from `path`.  Returns 0, or -1 with errno set when it cannot be read or is not a
+ * regular file (c then holds the defaults). */
 int dir_module_config_read(const char *path, struct dir_module_config *c);
 
 /* Shared with config.c. */

@@ -1,7 +1,8 @@
 /* The dird socket protocol.  This header is its only description.
  *
- * Transport: a SOCK_STREAM Unix socket, `<run_dir>/dird.sock`, mode 0666.  One request and one
- * reply per connection; the client then closes.  Every message is a header and a body:
+ * Transport: a SOCK_STREAM Unix socket, `<run_dir>/dird.sock`, mode 0666.  One request per
+ * connection, and one reply, which the client reads and then closes; a hint (below) is a request
+ * whose client closes without reading it.  Every message is a header and a body:
  *
  *     u32 magic    DIR_PROTO_MAGIC
  *     u32 code     request: enum dir_op;  reply: enum dir_status
@@ -23,6 +24,13 @@
  *     DIR_OP_REFRESH    (empty)  root only  -> OK (a full refresh has started or is running)
  *     DIR_OP_FLUSH      (empty)  root only  -> OK (cache emptied, readers told, refill started)
  *
+ * A hint, the one message that gets no answer: libnss_dir, answering from the index an entry due
+ * for a refresh (entry_ttl), sends the GETPWNAM, GETPWUID, GETGRNAM or GETGRGID that would look
+ * it up, at most once a second per process, and closes without waiting for the reply
+ * (dir_client_send: it connects only if dird has room at once, and never blocks).  dird takes it
+ * as that lookup: the directory is asked when a domain can be (and the caller's rate allows), and
+ * the cache and the index refreshed; the reply it writes to the closed connection is dropped.
+ *
  * User and group records are encoded by cache/record_codec.c, the same bytes the NSS index
  * stores.  The status body is:
  *     u32 pid, u32 refreshing, u32 refresh_progress (entries fetched so far),
@@ -38,11 +46,12 @@
  *         gid included, or a local account's or group's id, or a name unfit for home_template),
  *         u32 skipped_members (member DNs that are no user or group of the domain: outside
  *         user_base and group_base, another kind of entry, or no entry; counted by the last
- *         refresh and by the group lookups since), str sync (how changes reach the cache:
- *         "usn poll", AD's changes read every sync_interval, or "full refresh"), str sync_server
- *         (the DC the poll reads, may be empty), u64 sync_position (its USN the cache stands
- *         at), u64 last_poll (unix time, 0 = never), u64 in_sync_until (unix time until which the
- *         cache holds every entry the domain serves; 0 = not in sync)
+ *         refresh and by the group lookups since), str changes (how changes reach the cache:
+ *         "RFC 4533 sync", "usn poll": AD's
+ *         changes read every sync_interval, or "full refresh"), str changes_state (what the stream does now; may
+ *         be empty), u64 last_change (unix time the stream applied its last change, 0 = none),
+ *         u64 in_sync_until (unix time; 0 = not in sync), u32 full_syncs (times the stream read
+ *         everything since dird started: no stored position, or one the server refused)
  *
  * PAM requests go to a second socket, `<run_dir>/pam.sock`, mode 0600 and served to uid 0 only
  * (SO_PEERCRED), because they carry passwords; the lookup socket refuses them with DENIED:

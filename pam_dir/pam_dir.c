@@ -1,8 +1,8 @@
 /* pam_dir: authentication and account checks for directory users, through dird.  Users in
  * /etc/passwd are not ours: every phase answers PAM_USER_UNKNOWN (or PAM_IGNORE) for them at
  * once, so local logins never depend on dird; the one exception is authentication when a realm
- * serves local users (local_users = yes), for users from uid 1000 up: then dird checks the
- * password with the realm's KDC.  No libldap here: dird does the talking. */
+ * serves local users (local_users = yes), for user accounts (dir_krb5_local_uid): then dird
+ * checks the password with the realm's KDC.  No libldap here: dird does the talking. */
 #define PAM_SM_AUTH
 #define PAM_SM_ACCOUNT
 #define PAM_SM_PASSWORD

@@ -1,5 +1,6 @@
 /* Sessions: every login through the stack is registered (local users too: `dirctl sessions`
- * shows the host's logins), and max_sessions=N refuses an account's session beyond N live ones.
+ * shows the host's logins), and max_sessions=N refuses an account's session beyond N live ones
+ * (never root's).
  *
  * A session is the one the application opened: its id is kept in the PAM handle (and in the
  * PAM environment as DIR_SESSION_ID, for an application that closes it through another
@@ -86,7 +87,10 @@ PAM_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	pam_dir_load_config(pamh, &cfg);
 	struct open_session *mine = calloc(1, sizeof(*mine));
 	char err[512];
-	int rc = mine ? session_register(cfg.run_dir, &s, o.max_sessions, o.max_session_age, err,
+	/* Root's sessions are registered but never refused, as pam_limits' maxlogins spares uid 0:
+	 * sessions an application forgot to close must not shut the administrator out. */
+	unsigned limit = s.uid == 0 ? 0 : o.max_sessions;
+	int rc = mine ? session_register(cfg.run_dir, &s, limit, o.max_session_age, err,
 					 sizeof(err)) :
 			-1;
 	if (mine)

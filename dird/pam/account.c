@@ -43,6 +43,15 @@ static int in_access_group(struct ldap_conn *c, const struct local_accounts *loc
 	return r == 2 ? 1 : r < 0 ? -1 : 0;
 }
 
+enum dir_pam_result pam_account_state(const struct pam_entry *e, struct pam_request *r)
+{
+	static const enum dir_pam_result results[] = {
+		[ACCOUNT_OK] = DIR_PAM_OK, [ACCOUNT_DISABLED] = DIR_PAM_DISABLED,
+		[ACCOUNT_EXPIRED] = DIR_PAM_EXPIRED, [ACCOUNT_MUST_CHANGE] = DIR_PAM_NEW_AUTHTOK,
+	};
+	return results[account_check(e->state, (long long)time(NULL), r->msg, sizeof(r->msg))];
+}
+
 /* The account rules of the user's domain.  -1 when the directory did not answer. */
 static int answer(struct dird *d, struct pam_request *r, const struct pam_entry *e, char *err,
 		  size_t errlen)
@@ -51,8 +60,7 @@ static int answer(struct dird *d, struct pam_request *r, const struct pam_entry 
 	if (!e->dn)
 		return DIR_PAM_UNKNOWN;
 	const struct dir_domain *dom = e->conn->domain;
-	enum dir_pam_result res = account_check(e->state, (long long)time(NULL), r->msg,
-						sizeof(r->msg));
+	enum dir_pam_result res = pam_account_state(e, r);
 	if (res != DIR_PAM_OK)
 		return (int)res;
 	int allowed = 1;

@@ -10,9 +10,9 @@
 #include "log.h"
 #include "pam_phases.h"
 
-enum user_bind_result pam_check_password(struct dird *d, struct pam_request *r,
-					 const struct pam_entry *e, const char *password,
-					 char *err, size_t errlen)
+enum password_result pam_check_password(struct dird *d, struct pam_request *r,
+					const struct pam_entry *e, const char *password,
+					char *err, size_t errlen)
 {
 	const struct dir_domain *dom = e->conn->domain;
 	const struct krb5_target t = krb5_domain_target(dom);
@@ -64,8 +64,7 @@ static void pad_unknown(struct dird *d)
  * may know why. */
 static enum dir_pam_result refused_account(const struct pam_entry *e, struct pam_request *r)
 {
-	enum dir_pam_result res = account_check(e->state, (long long)time(NULL), r->msg,
-						sizeof(r->msg));
+	enum dir_pam_result res = pam_account_state(e, r);
 	if (res == DIR_PAM_OK) {
 		snprintf(r->msg, sizeof(r->msg), "Your account may not log in now; contact your "
 						 "administrator.");
@@ -84,28 +83,28 @@ static int answer(struct dird *d, struct pam_request *r, const struct pam_entry 
 		return DIR_PAM_UNKNOWN;
 	}
 	long long started = now_us();
-	enum user_bind_result checked = pam_check_password(d, r, e, r->password, err, errlen);
+	enum password_result checked = pam_check_password(d, r, e, r->password, err, errlen);
 	remember_check_time(d, e->domain, now_us() - started);
 	switch (checked) {
-	case USER_BIND_OK:
+	case PASSWORD_OK:
 		if (d->cfg.cache_credentials)
 			offline_password_remember(d->cfg.cache_dir, r->user, r->password);
 		return DIR_PAM_OK;
-	case USER_BIND_MUST_CHANGE:
+	case PASSWORD_MUST_CHANGE:
 		return DIR_PAM_NEW_AUTHTOK;
-	case USER_BIND_EXPIRED_UNPROVEN:
+	case PASSWORD_EXPIRED_UNPROVEN:
 		/* No login on this answer alone: only a change, verified, logs in. */
 		snprintf(r->msg, sizeof(r->msg), "%s", dom->allow_password_change ?
 			 "Your password has expired; choose a new one to log in." :
 			 "Your password has expired and cannot be changed on this host; ask your "
 			 "directory administrator.");
 		return dom->allow_password_change ? DIR_PAM_CHANGE_FIRST : DIR_PAM_DENIED;
-	case USER_BIND_DENIED:
-	case USER_BIND_UNKNOWN: /* in the directory, not at the KDC: a refusal like any */
+	case PASSWORD_DENIED:
+	case PASSWORD_UNKNOWN: /* in the directory, not at the KDC: a refusal like any */
 		return DIR_PAM_DENIED;
-	case USER_BIND_ACCOUNT_REFUSED:
+	case PASSWORD_ACCOUNT_REFUSED:
 		return refused_account(e, r);
-	case USER_BIND_ERROR:
+	case PASSWORD_ERROR:
 		break;
 	}
 	log_error("%s: cannot check %s's password: %s", dom->name, r->user, err);

@@ -144,13 +144,13 @@ static int export_ccache(krb5_context ctx, krb5_principal princ, krb5_creds *cre
 	return ret;
 }
 
-enum user_bind_result krb5_check_password(const struct dir_config *cfg,
-					  const struct krb5_target *t, const char *user,
-					  const char *password, const char *scratch_dir,
-					  struct buf *ccache, char *err, size_t errlen)
+enum password_result krb5_check_password(const struct dir_config *cfg,
+					 const struct krb5_target *t, const char *user,
+					 const char *password, const char *scratch_dir,
+					 struct buf *ccache, char *err, size_t errlen)
 {
 	struct krb5_user k;
-	enum user_bind_result ret = USER_BIND_ERROR;
+	enum password_result ret = PASSWORD_ERROR;
 	krb5_keytab kt = NULL;
 	krb5_creds creds;
 	bool have_creds = false;
@@ -169,12 +169,12 @@ enum user_bind_result krb5_check_password(const struct dir_config *cfg,
 						  "kadmin/changepw", opt);
 		if (!rc)
 			krb5_free_cred_contents(ctx, &creds);
-		ret = rc ? USER_BIND_DENIED : USER_BIND_EXPIRED_UNPROVEN;
+		ret = rc ? PASSWORD_DENIED : PASSWORD_EXPIRED_UNPROVEN;
 		goto out;
 	}
 	if (rc) {
-		ret = rc == KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN ? USER_BIND_UNKNOWN :
-		      is_refusal(rc) ? USER_BIND_DENIED : USER_BIND_ERROR;
+		ret = rc == KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN ? PASSWORD_UNKNOWN :
+		      is_refusal(rc) ? PASSWORD_DENIED : PASSWORD_ERROR;
 		describe(ctx, rc, "getting initial credentials", err, errlen);
 		goto out;
 	}
@@ -193,11 +193,11 @@ enum user_bind_result krb5_check_password(const struct dir_config *cfg,
 		log_error("%s: refusing %s's login: the KDC's answer cannot be verified with %s "
 			  "(a spoofed KDC, or a keytab out of date): %s", t->label, user, t->keytab,
 			  err);
-		ret = USER_BIND_DENIED;
+		ret = PASSWORD_DENIED;
 		goto out;
 	}
 	ret = export_ccache(ctx, princ, &creds, scratch_dir, ccache, err, errlen) == 0 ?
-		      USER_BIND_OK : USER_BIND_ERROR;
+		      PASSWORD_OK : PASSWORD_ERROR;
 out:
 	if (have_creds)
 		krb5_free_cred_contents(k.ctx, &creds);
@@ -207,19 +207,19 @@ out:
 	return ret;
 }
 
-enum user_bind_result krb5_change_user_password(const struct dir_config *cfg,
-						const struct krb5_target *t, const char *user,
-						const char *old_password, const char *new_password,
-						char *msg, size_t msglen, char *err, size_t errlen)
+enum password_result krb5_change_user_password(const struct dir_config *cfg,
+					       const struct krb5_target *t, const char *user,
+					       const char *old_password, const char *new_password,
+					       char *msg, size_t msglen, char *err, size_t errlen)
 {
 	struct krb5_user k;
 	msg[0] = '\0';
 	if (user_open(cfg, t, user, &k, err, errlen) < 0) {
 		user_close(&k);
-		return USER_BIND_ERROR;
+		return PASSWORD_ERROR;
 	}
 	krb5_context ctx = k.ctx;
-	enum user_bind_result ret = USER_BIND_ERROR;
+	enum password_result ret = PASSWORD_ERROR;
 	krb5_creds creds;
 	krb5_error_code rc = 0;
 	/* A password-change ticket: also what an expired password still gets. */
@@ -227,15 +227,15 @@ enum user_bind_result krb5_change_user_password(const struct dir_config *cfg,
 	rc = krb5_get_init_creds_password(ctx, &creds, k.princ, old_password, NULL, NULL, 0,
 					  "kadmin/changepw", k.opt);
 	if (rc) {
-		ret = is_refusal(rc) ? USER_BIND_DENIED : USER_BIND_ERROR;
-		if (ret == USER_BIND_DENIED)
+		ret = is_refusal(rc) ? PASSWORD_DENIED : PASSWORD_ERROR;
+		if (ret == PASSWORD_DENIED)
 			snprintf(msg, msglen, "The current password is wrong.");
 		describe(ctx, rc, "getting a password-change ticket", err, errlen);
 		goto out;
 	}
 	if (!*new_password) { /* only asked whether it could change */
 		krb5_free_cred_contents(ctx, &creds);
-		ret = USER_BIND_OK;
+		ret = PASSWORD_OK;
 		goto out;
 	}
 	int result = 0;
@@ -253,9 +253,9 @@ enum user_bind_result krb5_change_user_password(const struct dir_config *cfg,
 			 why && *why ? ": " : "", why ? why : "");
 		snprintf(err, errlen, "%s", msg);
 		krb5_free_string(ctx, why);
-		ret = USER_BIND_DENIED;
+		ret = PASSWORD_DENIED;
 	} else {
-		ret = USER_BIND_OK;
+		ret = PASSWORD_OK;
 	}
 	krb5_free_data_contents(ctx, &code_string);
 	krb5_free_data_contents(ctx, &result_string);

@@ -23,19 +23,19 @@ enum dir_pam_result local_login(struct dird *d, const char *user, const char *pa
 		const struct krb5_target t = { r->name, cfg->host_keytab, label };
 		switch (krb5_check_password(cfg, &t, user, password, cfg->run_dir, ccache, err,
 					    sizeof(err))) {
-		case USER_BIND_OK:
+		case PASSWORD_OK:
 			return DIR_PAM_OK;
-		case USER_BIND_UNKNOWN:
+		case PASSWORD_UNKNOWN:
 			continue; /* no principal here: the next realm's, or pam_unix's */
-		case USER_BIND_MUST_CHANGE:
-		case USER_BIND_EXPIRED_UNPROVEN:
+		case PASSWORD_MUST_CHANGE:
+		case PASSWORD_EXPIRED_UNPROVEN:
 			snprintf(msg, msglen, "Your Kerberos password has expired; change it with "
 					      "kpasswd, then log in again.");
 			return DIR_PAM_DENIED;
-		case USER_BIND_DENIED:
-		case USER_BIND_ACCOUNT_REFUSED:
+		case PASSWORD_DENIED:
+		case PASSWORD_ACCOUNT_REFUSED:
 			return DIR_PAM_DENIED;
-		case USER_BIND_ERROR:
+		case PASSWORD_ERROR:
 			log_error("%s: cannot check local user %s's password: %s", label, user, err);
 			unavailable = true;
 			continue;

@@ -12,8 +12,8 @@
  * (local_users = yes) in turn: user@REALM at its KDC, the answer verified with the host keytab
  * ([kerberos] keytab), as directory users' are.  DIR_PAM_OK with the user's tickets in ccache;
  * DIR_PAM_UNKNOWN when no such realm has the principal (or there is none, or the user is root or
- * a system account: uid below DIR_KRB5_LOCAL_MIN_UID), so the user is pam_unix's alone; a
- * refusal, with msg for the user when there is something to say. */
+ * a system account: not dir_krb5_local_uid), so the user is pam_unix's alone; a refusal, with
+ * msg for the user when there is something to say. */
 enum dir_pam_result local_login(struct dird *d, const char *user, const char *password,
 				struct buf *ccache, char *msg, size_t msglen);
 

@@ -56,8 +56,12 @@ extern const struct pam_phase pam_auth, pam_account, pam_password;
 
 /* auth.c: the domain's own password check, a bind as the user or the KDC verified with the host
  * keytab (the user's tickets then go to r->ccache). */
-enum user_bind_result pam_check_password(struct dird *d, struct pam_request *r,
-					 const struct pam_entry *e, const char *password,
-					 char *err, size_t errlen);
+enum password_result pam_check_password(struct dird *d, struct pam_request *r,
+					const struct pam_entry *e, const char *password,
+					char *err, size_t errlen);
+
+/* account.c: what the state of the user's entry says now (account_policy.h), as PAM's answer,
+ * with its message in r->msg. */
+enum dir_pam_result pam_account_state(const struct pam_entry *e, struct pam_request *r);
 
 #endif

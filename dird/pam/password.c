@@ -16,15 +16,15 @@ static enum dir_pam_result accept_change(struct dird *d, struct pam_request *r,
 					 size_t errlen)
 {
 	const struct dir_domain *dom = e->conn->domain;
-	enum user_bind_result proven = by_kpasswd ?
-		pam_check_password(d, r, e, r->new_password, err, errlen) : USER_BIND_OK;
-	if (proven != USER_BIND_OK) {
+	enum password_result proven = by_kpasswd ?
+		pam_check_password(d, r, e, r->new_password, err, errlen) : PASSWORD_OK;
+	if (proven != PASSWORD_OK) {
 		buf_reset(&r->ccache);
 		snprintf(r->msg, sizeof(r->msg), "The new password could not be verified; the change "
 						 "is not accepted here.");
 		log_error("%s: %s's password change is not accepted: the new password does not pass "
 			  "the password check%s%s", dom->name, r->user, *err ? ": " : "", err);
-		return proven == USER_BIND_ERROR ? DIR_PAM_UNAVAIL : DIR_PAM_DENIED;
+		return proven == PASSWORD_ERROR ? DIR_PAM_UNAVAIL : DIR_PAM_DENIED;
 	}
 	log_info("%s: %s changed their password", dom->name, r->user);
 	if (d->cfg.cache_credentials)
@@ -46,7 +46,7 @@ static int answer(struct dird *d, struct pam_request *r, const struct pam_entry 
 	/* AD has no Password Modify operation: its passwords change through kpasswd. */
 	bool by_kpasswd = dom->auth == DIR_AUTH_KRB5 || dom->type == DIR_DOMAIN_AD;
 	const struct krb5_target t = krb5_domain_target(dom);
-	enum user_bind_result changed =
+	enum password_result changed =
 		by_kpasswd ?
 			krb5_change_user_password(&d->cfg, &t, krb5_domain_user(dom, r->user), r->password,
 						  r->new_password, r->msg, sizeof(r->msg), err,
@@ -54,11 +54,11 @@ static int answer(struct dird *d, struct pam_request *r, const struct pam_entry 
 			ldap_conn_change_password(e->conn, e->dn, r->password, r->new_password, r->msg,
 						  sizeof(r->msg), err, errlen);
 	switch (changed) {
-	case USER_BIND_OK:
-	case USER_BIND_MUST_CHANGE:
+	case PASSWORD_OK:
+	case PASSWORD_MUST_CHANGE:
 		return *r->new_password ? accept_change(d, r, e, by_kpasswd, err, errlen) : DIR_PAM_OK;
-	case USER_BIND_DENIED:
-	case USER_BIND_ACCOUNT_REFUSED:
+	case PASSWORD_DENIED:
+	case PASSWORD_ACCOUNT_REFUSED:
 		if (*err)
 			log_info("%s: password change for %s refused: %s", dom->name, r->user, err);
 		return DIR_PAM_DENIED;

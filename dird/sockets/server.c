@@ -78,11 +78,11 @@ static void encode_status(struct dird *d, struct buf *b)
 		buf_put_u64(b, (uint64_t)s->clock_offset);
 		buf_put_u32(b, s->refused);
 		buf_put_u32(b, s->skipped_members);
-		buf_put_str(b, ad_poll_serves(d, i) ? "usn poll" : "full refresh");
-		buf_put_str(b, s->sync_dc);
-		buf_put_u64(b, s->sync_usn);
-		buf_put_u64(b, (uint64_t)s->last_poll);
+		buf_put_str(b, ad_poll_serves(d, i) ? "usn poll" : s->changes[0] ? s->changes : "full refresh");
+		buf_put_str(b, s->changes_state);
+		buf_put_u64(b, (uint64_t)s->last_change);
 		buf_put_u64(b, (uint64_t)s->in_sync_until);
+		buf_put_u32(b, s->full_syncs);
 	}
 	pthread_mutex_unlock(&d->lock);
 }

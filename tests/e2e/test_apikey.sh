@@ -131,6 +131,9 @@ check_eq "raw key: 8 threads of one process, 25 logins each (one key store open,
 	"200 Success" "$("${NS[@]}" "$BUILD/tests/pam_threads" raw alice "$ALICE" 8 25 2>&1)"
 check_eq "SCRAM: 8 threads, 500 key lookups each (a wrong client-final): never 'unavailable'" \
 	"4000 Authentication failure" "$("${NS[@]}" "$BUILD/tests/pam_threads" scram-only alice "n,,n=1,r=abc" 8 500 2>&1)"
+check_eq "raw key: after a fork, with the parent's handle still open, the child's 8 threads log in (25 each)" \
+	"before the fork: Success
+200 Success" "$("${NS[@]}" "$BUILD/tests/pam_threads" --after-fork raw alice "$ALICE" 8 25 2>&1)"
 check_eq "raw key: expired" "auth: User credentials expired" "$(raw raw alice "$EXPIRED")"
 check_eq "raw key: revoked" "auth: User credentials expired" "$(raw raw alice "$REVOKED")"
 check_eq "raw key: the local user's" "auth: Success" "$(raw raw localuser "$LOCAL")"

@@ -148,14 +148,24 @@ check "...and says so" grep -q "truenas: changed since dirctl wrote it" "$WORK/o
 check "...and why the common files stay" grep -q "common-auth-dir: kept: $P/truenas includes it" "$WORK/out"
 check_eq "...and libpam runs every service left" "all work" "$(every_stack_works "$P")"
 
-rm -rf "$P"
-mkdir "$P"
-ctl enable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
-printf 'auth\trequired\tpam_unix.so\n@include common-auth-dir\naccount include common-account-dir\n-session\tsubstack\tcommon-session-dir\n' >"$P/sshd"
-ctl disable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
-check_eq "disable keeps what another service includes (@include, include, substack)" \
-	"common-account-dir common-auth-dir common-session-dir sshd" "$(ls "$P" | xargs)"
-check_eq "...and libpam runs every service left" "all work" "$(every_stack_works "$P")"
+# kept_for SERVICE-TEXT NAME FILES: enable, an sshd of the administrator's with that text, disable:
+# FILES stay, and libpam runs every service left
+kept_for() {
+	rm -rf "$P"
+	mkdir "$P"
+	ctl enable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
+	printf '%b' "$1" >"$P/sshd"
+	ctl disable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
+	check_eq "disable keeps what another service includes: $2" "$3 sshd" "$(ls "$P" | xargs)"
+	check_eq "...and libpam runs every service left" "all work" "$(every_stack_works "$P")"
+}
+kept_for 'auth\trequired\tpam_unix.so\n@include common-auth-dir\naccount include common-account-dir\n-session\tsubstack\tcommon-session-dir\n' \
+	"@include, include, substack" "common-account-dir common-auth-dir common-session-dir"
+# libpam takes the keywords in any case, and a line continued with a backslash (comment lines
+# in between skipped)
+kept_for '@INCLUDE common-auth-dir\naccount Include common-account-dir\nsession \\\n  # the registry\n  SUBSTACK common-session-dir\npassword include \\\n common-password-dir\n' \
+	"as libpam reads them: any case, continued lines" \
+	"common-account-dir common-auth-dir common-password-dir common-session-dir"
 
 rm -rf "$P"
 mkdir "$P"
@@ -181,6 +191,21 @@ check "enable after pam render --stig keeps the STIG stacks" diff -r "$P" "$WORK
 check "...faillock and the session limit with them" grep -q "max_sessions=10" "$P/common-session-dir"
 ctl disable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
 check_eq "disable takes the rendered STIG stacks away too" "" "$(ls "$P")"
+
+# disable needs nothing from dird.conf: an administrator backing out after breaking it, or after
+# removing it, is not stopped
+printf 'passwd: files dir\ngroup: files dir\n' >"$WORK/ns"
+printf '[global]\nlog_level = infoo\n' >"$WORK/typo.conf"
+for broken in typo missing; do
+	ctl enable --nsswitch "$WORK/ns" --pam-dir "$P" >/dev/null
+	DIR_CONF=$WORK/$broken.conf ctl disable --nsswitch "$WORK/ns" --pam-dir "$P" --ssh \
+		--sshd-config "$WORK/sshd_config" >"$WORK/out" 2>&1
+	check_eq "disable with dird.conf $broken: done (rc, nsswitch.conf, PAM files left)" \
+		"0|passwd: files|group: files|0" "$?|$(paste -sd'|' "$WORK/ns")|$(ls "$P" | wc -l)"
+	check "...and it says it does without dird.conf" grep -q "disable does not need it" "$WORK/out"
+done
+rm -rf "$P"
+mkdir "$P"
 
 ctl pam render --2fa --oath-users "$WORK/users.oath" --dir "$P" >"$WORK/out" 2>&1
 check_eq "pam render --2fa without the users file: refused, nothing written" "1 0" "$? $(ls "$P" | wc -l)"

@@ -32,6 +32,7 @@ kdc_addprinc kuser kuserpw
 kdc_addprinc both bothkrbpw
 kdc_addprinc root rootkrbpw
 kdc_addprinc daemon2 daemonkrbpw
+kdc_addprinc nobody nobodykrbpw
 kdc_addprinc old oldpw -pwexpire 2020-01-01
 kdc_keytab host/localhost "$WORK/nas.keytab"
 kdc_keytab nfs/localhost "$WORK/nas.keytab"
@@ -137,8 +138,11 @@ check_eq "root with a principal: its Kerberos password does not log in" \
 check_eq "root: its local password still does" "auth: Success" "$(pam rootlocalpw truenas root auth)"
 check_eq "a system account (uid 999) with a principal: not through pam_dir" \
 	"auth: User not known to the underlying authentication module" "$(pam daemonkrbpw bare daemon2 auth)"
-check "dird was never asked about root or the system account" \
-	test -z "$(grep -E "pam auth for (root|daemon2) " "$WORK/dird.log")"
+check_eq "nobody (uid 65534, a system account above 1000) with a principal: not through pam_dir" \
+	"auth: User not known to the underlying authentication module" "$(pam nobodykrbpw bare nobody auth)"
+check_eq "...nor through the truenas stack" "auth: Authentication failure" "$(pam nobodykrbpw truenas nobody auth)"
+check "dird was never asked about root or the system accounts" \
+	test -z "$(grep -E "pam auth for (root|daemon2|nobody) " "$WORK/dird.log")"
 out=$(pam oldpw truenas old auth)
 check_eq "an expired Kerberos password: refused" "auth: Authentication failure" "$(tail -1 <<<"$out")"
 check "with what to do" grep -q "message: Your Kerberos password has expired; change it with kpasswd" <<<"$out"

@@ -73,6 +73,27 @@ check_eq "a change: written, the previous file kept" \
 check "the backup is the previous file" cmp "$WORK/krb5.conf.before" "$WORK/krb5.conf.dirctl-backup"
 check_eq "a libdefaults line replaces the tag krb5conf would write" $'\tforwardable = false' \
 	"$(grep forwardable "$WORK/krb5.conf")"
+# An AD domain whose dns_domain holds a '{': [domain_realm] would not parse.
+cp "$WORK/krb5.conf" "$WORK/krb5.conf.good"
+cp "$DIR_CONF" "$WORK/unparsed.conf"
+printf '\n[domain/ad]\ntype = ad\nrealm = AD.TEST\nworkgroup = ADTEST\ndns_domain = ad.test {\n' >>"$WORK/unparsed.conf"
+out=$("$BUILD/dirctl/dirctl" -c "$WORK/unparsed.conf" krb5conf --write 2>&1)
+check "a krb5.conf libkrb5 cannot read is not written" grep -q "libkrb5 cannot read the krb5.conf it would get: .*; nothing changed" <<<"$out"
+check "...nothing changed: krb5.conf" cmp "$WORK/krb5.conf.good" "$WORK/krb5.conf"
+check "...nor the backup, the file before the last change" cmp "$WORK/krb5.conf.before" "$WORK/krb5.conf.dirctl-backup"
+
+# A value with %{uid} in it (TrueNAS's default_ccache_name) is a value like any other; one that
+# would open a {...} subsection is not.
+sed "s|^libdefaults = ticket_lifetime = 10h|libdefaults = default_ccache_name = FILE:$WORK/cc_%{uid}|; s|^krb5_config = .*|krb5_config = $WORK/ccname.krb5|" \
+	"$DIR_CONF" >"$WORK/ccname.conf"
+out=$("$BUILD/dirctl/dirctl" -c "$WORK/ccname.conf" krb5conf --write 2>&1)
+check_eq "krb5conf: libdefaults = default_ccache_name = FILE:.../cc_%{uid} is taken" \
+	"$WORK/ccname.krb5: written" "$out"
+check "and kinit puts alice's ticket where it says, %{uid} expanded" sh -c "echo alicepw | \
+	KRB5_CONFIG='$WORK/ccname.krb5' kinit alice >/dev/null && test -s '$WORK/cc_0'"
+sed -i 's|^libdefaults = default_ccache_name.*|&\nlibdefaults = realm_opts = {|' "$WORK/ccname.conf"
+check "a libdefaults value that opens a subsection is refused" sh -c \
+	"'$BUILD/dirctl/dirctl' -c '$WORK/ccname.conf' krb5conf 2>&1 | grep -q \"libdefaults: 'realm_opts = {' is not a krb5.conf relation\""
 
 # --- wrong case, no KDCs -------------------------------------------------------------------------
 sed 's/^\[realm\/EXAMPLE.TEST\]/[realm\/example.test]/' "$DIR_CONF" >"$WORK/lower.conf"
@@ -92,6 +113,20 @@ check "and krb5.conf then asks DNS for KDCs" grep -qx $'\tdns_lookup_kdc = true'
 out=$(in_ns "$WORK/nss" --bind "$WORK/resolv.conf" /etc/resolv.conf "$BUILD/dirctl/dirctl" -c "$WORK/nokdc.conf" test NOKDC.TEST 2>&1)
 check "dirctl test: a realm without KDCs fails at kdcs" grep -q "^result: FAILED at kdcs" <<<"$out"
 check "and says where to name them" grep -qF "cause: name the realm's KDCs in dird.conf ([realm/NOKDC.TEST] kdc = HOST[:PORT])" <<<"$out"
+
+# --- an AD domain's uris: only host names reach krb5.conf -----------------------------------------
+# ldap_url_parse decodes %XX in a host: this one would be "dc1.ad.test", a line break and a KDC.
+cp "$DIR_CONF" "$WORK/uri.conf"
+printf '\n[domain/ad]\ntype = ad\nrealm = AD.TEST\nworkgroup = ADTEST\nuri = %s %s\n' \
+	'ldaps://dc1.ad.test%0A%09%09kdc%20%3D%20192.0.2.9/' 'ldaps://dc2.ad.test/' >>"$WORK/uri.conf"
+out=$("$BUILD/dirctl/dirctl" -c "$WORK/uri.conf" krb5conf 2>"$WORK/uri.err")
+check_eq "krb5conf: a uri whose host decodes to a line break and more adds no line to krb5.conf" \
+	"" "$(grep 192.0.2.9 <<<"$out")"
+check "the realm's KDC is the other uri's host" grep -qzP \
+	"\tAD.TEST = \{\n\t\tkdc = dc2.ad.test\n\t\tadmin_server = dc2.ad.test\n\t\}" <<<"$out"
+check "and dirctl says which uri it left out" grep -qF \
+	"dirctl: [domain/ad]: the host of ldaps://dc1.ad.test%0A%09%09kdc%20%3D%20192.0.2.9/ is not a host name; not in krb5.conf" \
+	"$WORK/uri.err"
 
 # --- keytabs ---------------------------------------------------------------------------------------
 out=$("${CTL[@]}" keytab add nas "$WORK/nas.keytab")
@@ -123,6 +158,14 @@ check_eq "adds no duplicate (principal, kvno, enctype)" "$before" "$(klist -k "$
 check "keytab remove copy" "${CTL[@]}" keytab remove copy
 check_eq "takes out nothing another keytab holds" "$before" "$(klist -k "$WORK/host.keytab" | tail -n +4 | sort)"
 check_fails "its copy is gone" test -e "$WORK/state/keytabs/copy.keytab"
+# A copy of the host keytab itself installed (as an administrator who registers the keytab the
+# host has): its removal leaves the key the host keytab had from elsewhere.
+cp "$WORK/host.keytab" "$WORK/snapshot.keytab"
+check "the host keytab's own keys installed as a keytab" "${CTL[@]}" keytab add snapshot "$WORK/snapshot.keytab"
+check "keytab remove snapshot" "${CTL[@]}" keytab remove snapshot
+check_eq "leaves every key, the one from elsewhere too" "$before" "$(klist -k "$WORK/host.keytab" | tail -n +4 | sort)"
+check "which keytab list still shows as from elsewhere" grep -q "cifs/localhost@EXAMPLE.TEST" \
+	<("${CTL[@]}" keytab list | sed -n '/^in the host keytab from elsewhere/,$p')
 check_fails "keytabs are root's: refused as nobody" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	"${CTL[@]}" keytab list
 check_eq "a name that is not a name: usage" 2 "$("${CTL[@]}" keytab add ../x "$WORK/nas.keytab" >/dev/null 2>&1; echo $?)"
@@ -147,6 +190,22 @@ check_eq "a keytab without keys: refused" \
 	"$("${CTL[@]}" keytab add bad - <"$WORK/nokeys.keytab" 2>&1)"
 check "the host keytab is as it was" cmp "$WORK/host.keytab" "$WORK/host.keytab.before"
 check_eq "nothing stored for them" "nas.keytab" "$(ls "$WORK/state/keytabs")"
+
+# A host keytab that is a link (to a file kept on another file system, say): read through it, and
+# written where it points, the link kept.
+mkdir "$WORK/elsewhere"
+cp "$WORK/host.keytab.before" "$WORK/elsewhere/krb5.keytab"
+ln -s "$WORK/elsewhere/krb5.keytab" "$WORK/link.keytab"
+sed -e "s|^keytab = .*|keytab = $WORK/link.keytab|" -e "s|^state_dir = .*|state_dir = $WORK/state2|" \
+	"$DIR_CONF" >"$WORK/link.conf"
+LCTL=("$BUILD/dirctl/dirctl" -c "$WORK/link.conf")
+check "a host keytab that is a link: keytab list reads it" grep -q "^host keytab $WORK/link.keytab: 6 keys" \
+	<("${LCTL[@]}" keytab list 2>&1)
+kdc_keytab smb/localhost "$WORK/smb.keytab"
+check "keytab add writes it" "${LCTL[@]}" keytab add smb "$WORK/smb.keytab"
+check "the link is still a link" test -L "$WORK/link.keytab"
+check "and the file it points to has the new key" grep -q " smb/localhost@EXAMPLE.TEST" \
+	<(klist -k "$WORK/elsewhere/krb5.keytab")
 
 # --- a domain binds with a principal of the host keytab ----------------------------------------------
 dird_start || exit 1

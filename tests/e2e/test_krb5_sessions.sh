@@ -3,7 +3,8 @@
 # shipped truenas PAM stack through the real libpam.  Tickets of one minute, renewable for
 # longer, are renewed by dird while the session is open (in place: owner, mode and the other
 # tickets kept), shown by dirctl sessions, and no longer renewed once the session has ended or
-# the renew lifetime does.
+# the renew lifetime does.  A user's hostile caches (a link to another's, a FIFO, a huge file,
+# one readable by all) are not taken, and hold nobody else's renewals up.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
@@ -24,6 +25,7 @@ kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
 kdc_admin "modprinc -maxrenewlife 1day krbtgt/EXAMPLE.TEST"
 kdc_addprinc alice alicepw -maxlife 1min -maxrenewlife 1day
 kdc_addprinc bob bobpw -maxlife 1min -maxrenewlife 70sec
+kdc_addprinc carol carolpw -maxlife 1min -maxrenewlife 1day
 kdc_keytab host/localhost "$WORK/host.keytab"
 kdc_keytab nfs/localhost "$WORK/nfs.keytab"
 # Logins ask for tickets of one minute, renewable for a day (the principal may cap both).
@@ -84,6 +86,36 @@ print(s[0]["ccache"], s[0]["tickets_expire"])' <<<"$json")"
 check "dirctl sessions: the same as text" grep -q "alice .* $(date -d "$END0" '+%Y-%m-%d %H:%M:%S')$" \
 	<("${CTL[@]}" sessions)
 
+# carol's caches are hers to replace: with a link to alice's (the dead session's, which nothing
+# renews), a FIFO, a file of 1 MiB, her cache made readable by all.  dird reads each as carol,
+# takes none, and goes on renewing everyone else's.
+CAROL=()
+for how in link fifo huge open; do
+	login carol carolpw "$WORK/carol.$how" "$WORK/release"
+	CAROL+=($!)
+done
+PIDS="$PIDS ${CAROL[*]}"
+as_carol() { setpriv --reuid=20003 --regid=20000 --clear-groups sh -c "$1" sh "$2" "$KCC"; }
+for how in link fifo huge open; do
+	cc=$(wait_cc "$WORK/carol.$how")
+	case $how in
+	link) as_carol 'rm "$1" && ln -s "$2" "$1"' "$cc" ;;
+	fifo) as_carol 'rm "$1" && mkfifo -m 600 "$1"' "$cc" ;;
+	huge) as_carol 'head -c 1048576 /dev/zero >"$1"' "$cc" ;;
+	open) as_carol 'chmod 644 "$1"' "$cc" ;;
+	esac
+	eval "CAROL_$how=\$cc"
+done
+for _ in $(seq 100); do [ "$(grep -c "of carol: renewing the tickets in" "$WORK/dird.log")" -ge 4 ] && break; sleep 0.1; done
+check "carol's cache as a link: not followed" \
+	grep -q "of carol: renewing the tickets in $CAROL_link failed: $CAROL_link: Too many levels of symbolic links" "$WORK/dird.log"
+for how in "fifo:a FIFO" "huge:a file of 1 MiB" "open:readable by all"; do
+	eval "cc=\$CAROL_${how%%:*}"
+	check "carol's cache as ${how#*:}: not taken" \
+		grep -q "of carol: renewing the tickets in $cc failed: $cc: not a ticket cache of uid 20003" "$WORK/dird.log"
+done
+check "dirctl sessions reads them all without waiting" timeout 10 "${CTL[@]}" sessions
+
 # Renewed once half the minute has passed (dird checks every 5 s): wait for a later end time.
 for _ in $(seq 60); do [ "$(tgt_end "$CC")" != "$END0" ] && break; sleep 1; done
 END1=$(tgt_end "$CC")
@@ -94,7 +126,9 @@ check_eq "the renewed cache is still alice's, mode 0600" "20001 20000 600" "$(st
 check "the service ticket is kept" grep -q "nfs/localhost@EXAMPLE.TEST" <(klist -c "$CC")
 check "kvno works with the renewed cache" \
 	setpriv --reuid=20001 --regid=20000 --clear-groups env KRB5CCNAME="FILE:$CC" kvno -q nfs/localhost
-check_eq "the session that died: its cache is not renewed" "$KEND0" "$(tgt_end "$KCC")"
+check_eq "the session that died: its cache is not renewed, carol's link to it neither" "$KEND0" \
+	"$(tgt_end "$KCC")"
+check_eq "...and it is still alice's alone" "20001 600" "$(stat -c '%u %a' "$KCC")"
 check_eq "dirctl sessions: the new end time" "$(date -d "$END1" +%s)" \
 	"$("${CTL[@]}" --json sessions | python3 -c 'import json,sys
 print([x for x in json.load(sys.stdin) if x["user"] == "alice"][0]["tickets_expire"])')"
@@ -105,7 +139,7 @@ check "bob's tickets: renewed up to their renew lifetime, then dird says it stop
 check_eq "bob's were renewed once" 1 "$(grep -c "renewed the tickets of bob" "$WORK/dird.log")"
 
 touch "$WORK/release"
-wait "$ALICE" "$BOB"
+wait "$ALICE" "$BOB" "${CAROL[@]}"
 PIDS=
 check_eq "close_session removes the cache" "close: Success
 KRB5CCNAME unset" "$(tail -2 "$WORK/alice.out")"

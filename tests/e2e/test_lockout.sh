@@ -74,4 +74,32 @@ close: Success" "$(pam truenas-api-key root auth account open close)"
 	done
 done
 check_eq "no failure was counted against root" "0" "$(faillock --dir "$WORK/faillock" --user root | grep -c " V$")"
+
+# STIG's max_sessions=10 never shuts root out (pam_limits' maxlogins spares uid 0 too): a
+# long-lived process (the web UI's middleware) holds ten of root's sessions, and root still
+# logs in with a session; a local user with ten gets no eleventh.
+printf 'worker:x:4321:4321::/nonexistent:/usr/sbin/nologin\n' | cat /etc/passwd - >"$WORK/passwd"
+run_sessions() { # run_sessions USER STEP...: pam_sessions through the STIG truenas-session
+	run "$WORK/good.conf" unshare -m sh -c 'mount --bind "$0" /etc/pam.d && mount --bind "$1" /etc/passwd &&
+		shift && exec "$@"' "$WORK/pam.d-stig" "$WORK/passwd" "$BUILD/tests/pam_sessions" truenas-session "$@"
+}
+for who in root worker; do
+	run_sessions "$who" $(printf 'open %.0s' $(seq 10)) mark="$WORK/$who.ten" wait="$WORK/$who.go" \
+		>"$WORK/$who.sessions" 2>&1 &
+	HOLDER=$!
+	for _ in $(seq 300); do [ -e "$WORK/$who.ten" ] && break; sleep 0.1; done
+	check_eq "STIG: one process holds ten sessions of $who" "10" "$(grep -c ': Success' "$WORK/$who.sessions")"
+	if [ "$who" = root ]; then
+		ANSWER=rootpw P=$WORK/pam.d-stig conf=good
+		check_eq "STIG: ... and root still logs in to truenas with a session" "auth: Success
+account: Success
+open: Success
+close: Success" "$(pam truenas root auth account open close)"
+	else
+		check_eq "STIG: ... and $who gets no eleventh" "open 1: Permission denied DIR_SESSION_ID=" \
+			"$(run_sessions "$who" open 2>&1)"
+	fi
+	touch "$WORK/$who.go"
+	wait "$HOLDER"
+done
 finish

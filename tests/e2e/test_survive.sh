@@ -57,6 +57,32 @@ wait_reloads $((n + 1))
 check "fixed, the file is taken again" grep -q "configuration reloaded" "$WORK/dird.log"
 check "and dirctl status is content" "${CTL[@]}" status
 
+# --- a dird.conf that is not a file: the modules take their defaults at once, never wait -------
+mkfifo "$WORK/fifo"
+for conf in "$WORK/fifo" /dev/zero "$WORK"; do
+	s=$(now_ms)
+	in_ns "$WORK/nss" timeout 10 env DIR_CONF="$conf" getent passwd u00001 >/dev/null
+	rc=$? t=$(($(now_ms) - s))
+	check "DIR_CONF=$conf: getent returns at once ($t ms, exit $rc: not found at the default paths)" \
+		test "$rc" = 2 -a "$t" -lt 3000
+done
+
+# --- a run_dir or cache_dir others may write to: refused, and its mode left alone ---------------
+# Anyone could put a dird.sock or pam.sock there (pam_dir would send it passwords and take its
+# word) or an nss.idx; dird used to make such a directory 0755, /tmp included.
+mkdir -m 1777 "$WORK/sticky"
+mkdir -m 0777 "$WORK/open"
+mkdir -m 0755 "$WORK/run2" "$WORK/cache2"
+for shared in "run_dir sticky 1777" "cache_dir open 777"; do
+	read -r key dir mode <<<"$shared"
+	sed -e "s|^run_dir = .*|run_dir = $WORK/run2|" -e "s|^cache_dir = .*|cache_dir = $WORK/cache2|" \
+		-e "s|^$key = .*|$key = $WORK/$dir|" "$DIR_CONF" >"$WORK/shared.conf"
+	timeout 5 "$BUILD/dird/dird" -f -c "$WORK/shared.conf" >"$WORK/shared.log" 2>&1
+	check_eq "dird refuses a $key of mode $mode (exit 1)" 1 "$?"
+	check "...and says why" grep -q "$key $WORK/$dir: .*group or others may write to it" "$WORK/shared.log"
+	check_eq "...and leaves its mode alone" "$mode" "$(stat -c %a "$WORK/$dir")"
+done
+
 # --- a process leaves two enumerations open across three refreshes; then dird stops --------
 cp "$HERE/../tools/nss_holder.py" "$WORK/" && chmod 755 "$WORK/nss_holder.py"
 coproc HOLDER { in_ns "$WORK/nss" python3 -u "$WORK/nss_holder.py" 2>/dev/null; }

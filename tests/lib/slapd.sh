@@ -2,6 +2,9 @@
 # Source this file; then: slapd_start DIR LDIF  -> sets SLAPD_URI, SLAPD_PID, SLAPD_BASE
 #                         slapd_stop
 # SLAPD_MAXSIZE (bytes, default 1 GB): the mdb map size, for bench/run's millions of entries.
+# SLAPD_SYNCPROV=1: the syncprov overlay (RFC 4533 content synchronization) on the database,
+# with a session log (SLAPD_SESSIONLOG entries, default 1000; 0: none, so a resume is a present
+# phase).
 
 SLAPD_BASE="dc=example,dc=test"
 SLAPD_ADMIN="cn=admin,$SLAPD_BASE"
@@ -24,6 +27,16 @@ slapd_start() {
 		bis="moduleload memberof"
 		extra="include /etc/ldap/schema/namedobject.schema"
 	fi
+	local sync= sync_overlay=
+	if [ -n "${SLAPD_SYNCPROV:-}" ]; then
+		sync="moduleload syncprov"
+		sync_overlay="index entryUUID,entryCSN eq
+overlay syncprov
+syncprov-checkpoint 100 10"
+		[ "${SLAPD_SESSIONLOG:-1000}" = 0 ] ||
+			sync_overlay="$sync_overlay
+syncprov-sessionlog ${SLAPD_SESSIONLOG:-1000}"
+	fi
 	cat >"$dir/slapd.conf" <<CONF
 include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
@@ -42,6 +55,7 @@ modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload ppolicy
 $bis
+$sync
 pidfile $dir/slapd.pid
 # 500 entries per search, as Debian's default; paged searches may go on past it.
 sizelimit size.soft=500 size.hard=500 size.prtotal=unlimited
@@ -56,6 +70,7 @@ overlay ppolicy
 ppolicy_default "cn=default,ou=policies,$SLAPD_BASE"
 ${bis:+overlay memberof}
 index objectClass,uid,uidNumber,gidNumber,memberUid,cn eq
+$sync_overlay
 access to attrs=userPassword by self write by anonymous auth by * none
 access to * by * read
 CONF

@@ -1,16 +1,21 @@
 /* Logins from many threads of one process, as a threaded API server does them:
  *
- *   pam_threads SERVICE USER ANSWER THREADS LOGINS
+ *   pam_threads [--after-fork] SERVICE USER ANSWER THREADS LOGINS
  *
  * Each of THREADS threads runs LOGINS times pam_start, pam_authenticate (every prompt gets
  * ANSWER: an API key, or a SCRAM client-first whose client-final is then wrong), pam_end, all at
  * once.  Prints how many logins ended with each result ("200 Success"), one line a result, most
- * frequent first; exits 2 on bad usage, else 0. */
+ * frequent first; exits 2 on bad usage, else 0.  --after-fork: the process first logs in once
+ * and keeps that handle (the modules stay loaded, as in a server that holds sessions), then
+ * forks, and the child runs the threads (a pre-forking server's worker). */
 #include <pthread.h>
+#include <stdbool.h>
 #include <security/pam_appl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static const char *service, *user, *answer;
 static int logins;
@@ -50,8 +55,11 @@ static void *run(void *arg)
 
 int main(int argc, char **argv)
 {
+	bool after_fork = argc > 1 && !strcmp(argv[1], "--after-fork");
+	argc -= after_fork;
+	argv += after_fork;
 	if (argc != 6) {
-		fprintf(stderr, "usage: pam_threads SERVICE USER ANSWER THREADS LOGINS\n");
+		fprintf(stderr, "usage: pam_threads [--after-fork] SERVICE USER ANSWER THREADS LOGINS\n");
 		return 2;
 	}
 	service = argv[1];
@@ -61,6 +69,24 @@ int main(int argc, char **argv)
 	logins = atoi(argv[5]);
 	if (threads < 1 || threads > 256 || logins < 1)
 		return 2;
+	pam_handle_t *kept = NULL;
+	if (after_fork) {
+		struct pam_conv conv = { converse, NULL };
+		int rc = pam_start(service, user, &conv, &kept);
+		if (rc == PAM_SUCCESS)
+			rc = pam_authenticate(kept, PAM_SILENT);
+		printf("before the fork: %s\n", pam_strerror(kept, rc));
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid < 0)
+			return 2;
+		if (pid > 0) {
+			int status;
+			waitpid(pid, &status, 0);
+			pam_end(kept, PAM_SUCCESS);
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+		}
+	}
 	pthread_t t[256];
 	static long results[256][PAM_RESULTS];
 	long total[PAM_RESULTS] = { 0 };
@@ -83,5 +109,7 @@ int main(int argc, char **argv)
 		printf("%ld %s\n", total[most], pam_strerror(NULL, most));
 		total[most] = 0;
 	}
+	if (kept) /* the child's copy of the parent's handle */
+		pam_end(kept, PAM_SUCCESS | PAM_DATA_SILENT);
 	return 0;
 }

@@ -104,6 +104,36 @@ START_TEST(test_unreadable_is_doubt)
 }
 END_TEST
 
+/* Ids as glibc's files module reads them (strtoul, then a range check). */
+START_TEST(test_ids_as_glibc_reads_them)
+{
+	char ids[700];
+	snprintf(ids, sizeof(ids), "%s/ids", dir);
+	FILE *f = fopen(ids, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "spaced:x: 1005:1::/:/bin/sh\n"
+		   "tabbed:x:\t1006:1::/:/bin/sh\n"
+		   "plus:x:+1007:1::/:/bin/sh\n"
+		   "zeros:x:000000000000001008:1::/:/bin/sh\n"
+		   "minuszero:x:-0:1::/:/bin/sh\n"
+		   "minus:x:-5:1::/:/bin/sh\n"
+		   "trailing:x:1009 :1::/:/bin/sh\n"
+		   "over:x:4294968306:1::/:/bin/sh\n"
+		   "nodigits:x:+:1::/:/bin/sh\n");
+	fclose(f);
+	struct local_accounts a;
+	char err[512];
+	ck_assert_int_eq(local_accounts_load_files(&a, ids, ids, err, sizeof(err)), 0);
+	const uint32_t taken[] = { 1005, 1006, 1007, 1008, 0 };
+	for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
+		ck_assert_msg(local_set_has_id(&a.users, taken[i]), "uid %u is local", taken[i]);
+	ck_assert_int_eq((int)a.users.n_ids, 5); /* -5, "1009 ", 2^32 + 1010 and "+": none */
+	ck_assert(local_set_has_id(&a.groups, 1007)); /* the same reader for /etc/group */
+	local_accounts_free(&a);
+	unlink(ids);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("local_accounts");
@@ -112,6 +142,7 @@ int main(void)
 	tcase_add_test(tc, test_any_line_length);
 	tcase_add_test(tc, test_one_name);
 	tcase_add_test(tc, test_unreadable_is_doubt);
+	tcase_add_test(tc, test_ids_as_glibc_reads_them);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

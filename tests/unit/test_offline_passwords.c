@@ -115,8 +115,8 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("cred_cache");
-	TCase *tc = tcase_create("cred_cache");
+	Suite *s = suite_create("offline_passwords");
+	TCase *tc = tcase_create("offline_passwords");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, stored_password_matches);
 	tcase_add_test(tc, file_is_private_and_hashed);

@@ -1,0 +1,98 @@
+/* Local accounts added while entries are cached: when /etc/passwd or /etc/group changes, the
+ * directory entries that a name or id of theirs now shadows leave the cache at once, not at the
+ * next refresh.  Until then libnss_dir would answer for them: initgroups would give a new local
+ * account its directory namesake's groups, and a directory group would list it as a member. */
+#include "local_watch.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fetch.h"
+#include "local_accounts.h"
+#include "log.h"
+#include "publish.h"
+
+#define CHECK_EVERY_MS 1000
+
+/* What a file looked like when the cache was last filtered by it (main loop only). */
+struct seen {
+	bool known;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
+static struct seen seen_passwd, seen_group;
+static long long checked_ms;
+
+static bool same(const struct seen *s, const struct stat *st)
+{
+	return s->known && s->dev == st->st_dev && s->ino == st->st_ino && s->size == st->st_size &&
+	       s->mtime.tv_sec == st->st_mtim.tv_sec && s->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+	       s->ctime.tv_sec == st->st_ctim.tv_sec && s->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+static void remember(struct seen *s, const struct stat *st)
+{
+	*s = (struct seen){ true, st->st_dev, st->st_ino, st->st_size, st->st_mtim, st->st_ctim };
+}
+
+static bool not_local(const struct dir_user *u, void *arg)
+{
+	return local_accounts_user_clash(arg, u->name, u->uid, u->gid) == LOCAL_CLASH_NONE;
+}
+
+/* Takes out of db what the local accounts now shadow; true when anything changed. */
+static bool filter(struct db *db, const struct local_accounts *local)
+{
+	bool changed = db_keep_users(db, not_local, (void *)local) > 0;
+	for (size_t i = 0; i < db->c.n_groups;) {
+		struct dir_group *g = db->c.groups[i];
+		if (local_accounts_group_clash(local, g->name, g->gid) != LOCAL_CLASH_NONE) {
+			db_remove_group(db, g->name, g->gid); /* moves another group to i */
+			changed = true;
+			continue;
+		}
+		if (fetch_drop_local_members(local, g)) {
+			buf_free(&g->encoded); /* a big group's reply bytes: encoded again */
+			g->encoded_ttl = 0;
+			changed = true;
+		}
+		i++;
+	}
+	for (size_t i = 0; i < db->c.n_users; i++)
+		changed |= fetch_drop_local_gids(local, db->c.users[i]);
+	return changed;
+}
+
+void local_watch_tick_locked(struct dird *d)
+{
+	long long now = now_ms();
+	/* A refresh read the files when it began and replaces db when it ends: after it, this
+	 * looks again (and sees the files as they are then). */
+	if (d->refreshing || now - checked_ms < CHECK_EVERY_MS)
+		return;
+	checked_ms = now;
+	struct stat p, g;
+	if (stat(LOCAL_PASSWD_FILE, &p) < 0 || stat(LOCAL_GROUP_FILE, &g) < 0 ||
+	    (same(&seen_passwd, &p) && same(&seen_group, &g)))
+		return;
+	struct local_accounts local;
+	char err[512];
+	if (local_accounts_load(&local, err, sizeof(err)) < 0) {
+		log_debug("%s; the cache is filtered by the local accounts once it can be read", err);
+		return;
+	}
+	size_t users = d->db.c.n_users, groups = d->db.c.n_groups;
+	if (filter(&d->db, &local)) {
+		log_info("the local accounts changed: %zu directory users and %zu groups they shadow "
+			 "are no longer served", users - d->db.c.n_users, groups - d->db.c.n_groups);
+		if (publish_locked(d, true) < 0)
+			mark_dirty_locked(d); /* the index, at least, is tried again */
+	}
+	local_accounts_free(&local);
+	remember(&seen_passwd, &p);
+	remember(&seen_group, &g);
+}

@@ -1,0 +1,685 @@
+/* A domain's change stream.  On a connection of its own, a thread runs two RFC 4533
+ * refreshAndPersist searches, the groups' and then (once the groups are in) the users', each from
+ * the position stored with the cache (changes.h), and applies what they send as batches: a
+ * refresh phase whole when it ends, then each burst of changes as it arrives.  A position the
+ * server refuses (e-syncRefreshRequired), a malformed message or a batch changes_apply refuses
+ * starts that search again from nothing: a complete read of what it serves.  A bind identity with
+ * a size limit cannot read everything through a sync search (slapd ends it at the limit, and
+ * ends a paged one after its first page): it reads through a paged search instead, from a
+ * position taken just before, then persists from there.  A lost connection is tried again,
+ * 1 s doubling to 60 s, from the stored position; the cache serves meanwhile.  While both
+ * searches persist and the server answers (a heartbeat when it has been quiet), in_sync_until
+ * is kept ahead. */
+#include "sync_stream.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "changes.h"
+#include "content_sync.h"
+#include "domain.h"
+#include "fetch.h"
+#include "ldap_map.h"
+#include "log.h"
+#include "nesting.h"
+
+#define MAX_BACKOFF 60
+#define HEARTBEAT_SECONDS 10	/* a quiet server is asked for its root DSE this often */
+#define MAX_BATCH 1000		/* changes applied at once while persisting */
+
+struct stream {
+	bool groups;
+	char name[CHANGES_MAX_STREAM];	/* "<domain>/users" */
+	int msgid;			/* 0: not running */
+	bool persisting;		/* the refresh phase is over */
+	bool from_scratch;		/* started from no position */
+	bool present;			/* the refresh had a present phase */
+	bool paged;			/* read everything through a paged search */
+	struct berval *stored;		/* the position changes_apply stored last */
+	struct berval *pending;		/* the newest one the server sent */
+	struct change_batch batch;
+};
+
+struct syncer {
+	struct dird *d;
+	size_t i;
+	const struct dir_domain *dom;
+	struct ldap_conn c;
+	struct stream s[2];		/* groups, users */
+	uint64_t refresh_count;		/* a full refresh since replaces the files: start over */
+	int heartbeat;			/* msgid of the root DSE read under way, 0: none */
+	time_t last_heard, heartbeat_sent;
+	char err[512];
+};
+
+static void set_state(struct syncer *y, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_state(struct syncer *y, const char *fmt, ...)
+{
+	char text[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&y->d->lock);
+	struct domain_state *st = &y->d->domains[y->i];
+	if (strcmp(st->changes_state, text))
+		log_info("%s: change stream: %s", y->dom->name, text);
+	snprintf(st->changes_state, sizeof(st->changes_state), "%s", text);
+	pthread_mutex_unlock(&y->d->lock);
+}
+
+static void set_in_sync(struct syncer *y, bool in_sync)
+{
+	pthread_mutex_lock(&y->d->lock);
+	y->d->domains[y->i].in_sync_until =
+		in_sync ? y->last_heard + HEARTBEAT_SECONDS + (time_t)y->dom->timeout : 0;
+	pthread_mutex_unlock(&y->d->lock);
+}
+
+static bool stopping(struct syncer *y)
+{
+	pthread_mutex_lock(&y->d->lock);
+	bool stop = y->d->streams_stop;
+	pthread_mutex_unlock(&y->d->lock);
+	return stop;
+}
+
+static void set_position(struct berval **slot, const struct berval *v)
+{
+	ber_bvfree(*slot);
+	*slot = v ? ber_dupbv(NULL, (struct berval *)v) : NULL;
+}
+
+static void stream_reset(struct stream *s)
+{
+	change_batch_clear(&s->batch);
+	s->msgid = 0;
+	s->persisting = s->present = false;
+	set_position(&s->pending, NULL);
+}
+
+/* Starts s's sync search from its stored position (none: from scratch). */
+static int stream_start(struct syncer *y, struct stream *s)
+{
+	const struct dir_domain *dom = y->dom;
+	const char *attrs[MAP_MAX_ATTRS];
+	if (s->groups)
+		ldap_map_group_attrs(dom, attrs);
+	else
+		ldap_map_user_attrs(dom, attrs, NULL);
+	stream_reset(s);
+	s->from_scratch = !s->stored;
+	s->batch.domain = y->i;
+	s->batch.stream = s->name;
+	if (s->from_scratch) {
+		pthread_mutex_lock(&y->d->lock);
+		y->d->domains[y->i].full_syncs++;
+		pthread_mutex_unlock(&y->d->lock);
+	}
+	int rc = content_sync_search(y->c.ld, s->groups ? dom->group_base : dom->user_base,
+				     ldap_conn_scope(s->groups ? dom->group_scope : dom->user_scope),
+				     s->groups ? dom->group_filter : dom->user_filter, attrs, true,
+				     s->stored, &s->msgid);
+	if (rc != LDAP_SUCCESS) {
+		snprintf(y->err, sizeof(y->err), "the sync search failed: %s", ldap_err2string(rc));
+		return -1;
+	}
+	set_state(y, "%s: %s", s->groups ? "groups" : "users",
+		  s->from_scratch ? "reading everything (no stored position)" :
+				    "resuming from the stored position");
+	return 0;
+}
+
+/* Drops s's position and search: it reads everything again. */
+static int stream_restart(struct syncer *y, struct stream *s, const char *why)
+{
+	log_warning("%s: %s: %s; reading everything again", y->dom->name, s->name, why);
+	if (s->msgid)
+		ldap_abandon_ext(y->c.ld, s->msgid, NULL, NULL);
+	changes_forget_position(y->d, s->name);
+	set_position(&s->stored, NULL);
+	s->paged = false;
+	return stream_start(y, s);
+}
+
+/* Applies s's batch (complete: it lists everything s serves); the position moves to the newest
+ * the server sent.  0; 1 when s started over (its search is a new one); -1 (err set) when the
+ * connection should be dropped and tried again. */
+static int stream_apply(struct syncer *y, struct stream *s, bool complete)
+{
+	struct change_batch *b = &s->batch;
+	b->complete_users = complete && !s->groups;
+	b->complete_groups = complete && s->groups;
+	b->expected = s->stored ? s->stored->bv_val : NULL;
+	b->expected_len = s->stored ? s->stored->bv_len : 0;
+	b->position = s->pending ? s->pending->bv_val : NULL;
+	b->position_len = s->pending ? s->pending->bv_len : 0;
+	if (!b->n && !b->position && !complete)
+		return 0;
+	size_t n = b->n;
+	enum changes_result r = changes_apply(y->d, b, y->err, sizeof(y->err));
+	bool users_incomplete = b->users_incomplete;
+	change_batch_clear(b);
+	if (r == CHANGES_FAILED)
+		return -1;
+	if (r == CHANGES_RESYNC)
+		return stream_restart(y, s, y->err) < 0 ? -1 : 1;
+	if (s->pending) {
+		set_position(&s->stored, s->pending);
+		set_position(&s->pending, NULL);
+	}
+	if (n) {
+		pthread_mutex_lock(&y->d->lock);
+		y->d->domains[y->i].last_change = time(NULL);
+		pthread_mutex_unlock(&y->d->lock);
+		log_debug("%s: %s: %zu changes applied", y->dom->name, s->name, n);
+	}
+	if (users_incomplete && s->groups && y->s[1].msgid &&
+	    stream_restart(y, &y->s[1], "a group of sync_groups gained members") < 0)
+		return -1;
+	return 0;
+}
+
+static int add(struct stream *s, enum change_op op, const char *uuid, const char *dn,
+	       struct dir_user *u, struct dir_group *g, char *err, size_t errlen)
+{
+	char *id = strdup(uuid), *dn_copy = dn ? strdup(dn) : NULL;
+	if (!id || (dn && !dn_copy) || change_batch_add(&s->batch, op, id, dn_copy, u, g) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* An added or modified entry, mapped as a refresh maps it; refused: a put of nothing (its old
+ * copy goes). */
+static int add_entry(struct syncer *y, struct stream *s, LDAPMessage *e, const char *uuid,
+		     const char *dn)
+{
+	char why[256];
+	enum map_result r;
+	struct dir_user *u = NULL;
+	struct dir_group *g = NULL;
+	if (s->groups) {
+		g = calloc(1, sizeof(*g));
+		r = g ? ldap_map_group(y->c.ld, e, y->dom, g, NULL, why, sizeof(why)) : MAP_NOMEM;
+	} else {
+		u = calloc(1, sizeof(*u));
+		r = u ? ldap_map_user(y->c.ld, e, y->dom, u, why, sizeof(why)) : MAP_NOMEM;
+	}
+	if (r != MAP_OK) {
+		free(u);
+		free(g);
+		u = NULL;
+		g = NULL;
+		if (r == MAP_NOMEM) {
+			snprintf(y->err, sizeof(y->err), "out of memory");
+			return -1;
+		}
+		fetch_log_unmapped(y->dom, r, why, NULL);
+	}
+	return add(s, CHANGE_PUT, uuid, dn, u, g, y->err, sizeof(y->err));
+}
+
+/* The paged path's entries: their entryUUID read as an attribute. */
+static int add_paged_entry(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct syncer *y = arg;
+	struct stream *s = y->s[0].msgid == -1 ? &y->s[0] : &y->s[1];
+	struct berval **v = ldap_get_values_len(ld, e, "entryUUID");
+	char uuid[CONTENT_SYNC_UUID_LEN + 1] = "";
+	if (v && v[0] && v[0]->bv_len == CONTENT_SYNC_UUID_LEN)
+		memcpy(uuid, v[0]->bv_val, CONTENT_SYNC_UUID_LEN);
+	ldap_value_free_len(v);
+	char *dn = ldap_get_dn(ld, e);
+	int rc = *uuid && dn ? add_entry(y, s, e, uuid, dn) : 0;
+	if (!*uuid)
+		log_warning("%s: an entry without entryUUID is not streamed", y->dom->name);
+	ldap_memfree(dn);
+	return rc;
+}
+
+/* A position to persist from, taken before the paged read: a refreshOnly sync search of the
+ * base entry alone.  Changes made during the read come again once persisting: puts are
+ * idempotent. */
+static struct berval *position_now(struct syncer *y, const char *base)
+{
+	const char *attrs[] = { "1.1", NULL };
+	int msgid;
+	struct berval *cookie = NULL;
+	if (content_sync_search(y->c.ld, base, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, false,
+				NULL, &msgid) != LDAP_SUCCESS)
+		return NULL;
+	for (;;) {
+		struct timeval tv = { .tv_sec = y->dom->timeout };
+		LDAPMessage *m = NULL;
+		if (ldap_result(y->c.ld, msgid, LDAP_MSG_ONE, &tv, &m) <= 0) {
+			ldap_msgfree(m);
+			ldap_abandon_ext(y->c.ld, msgid, NULL, NULL);
+			ber_bvfree(cookie);
+			return NULL;
+		}
+		struct sync_msg sm;
+		int rc = content_sync_parse(y->c.ld, m, &sm, y->err, sizeof(y->err));
+		bool done = rc < 0 || sm.kind == SYNC_MSG_DONE;
+		if (rc == 0 && sm.cookie) {
+			ber_bvfree(cookie);
+			cookie = sm.cookie;
+			sm.cookie = NULL;
+		}
+		if (rc == 0 && sm.kind == SYNC_MSG_DONE && sm.result != LDAP_SUCCESS) {
+			ber_bvfree(cookie);
+			cookie = NULL;
+		}
+		sync_msg_free(&sm);
+		ldap_msgfree(m);
+		if (done)
+			return cookie;
+	}
+}
+
+/* Reads everything s serves through a paged search, from a position taken just before. */
+static int stream_read_paged(struct syncer *y, struct stream *s)
+{
+	const struct dir_domain *dom = y->dom;
+	const char *extra[] = { "entryUUID", NULL }, *attrs[MAP_MAX_ATTRS + 1];
+	const char *base = s->groups ? dom->group_base : dom->user_base;
+	if (s->groups)
+		ldap_map_group_attrs(dom, attrs);
+	else
+		ldap_map_user_attrs(dom, attrs, extra);
+	if (s->groups) {
+		size_t n = 0;
+		while (attrs[n])
+			n++;
+		attrs[n] = "entryUUID";
+		attrs[n + 1] = NULL;
+	}
+	set_state(y, "%s: reading everything in pages (the bind's size limit ends a sync search)",
+		  s->groups ? "groups" : "users");
+	struct berval *position = position_now(y, base);
+	if (!position) {
+		snprintf(y->err, sizeof(y->err), "the server gave no sync position");
+		return -1;
+	}
+	stream_reset(s);
+	s->paged = true;
+	s->msgid = -1; /* add_paged_entry's mark */
+	set_position(&s->pending, position);
+	ber_bvfree(position);
+	int rc = ldap_conn_search(&y->c, base, s->groups ? dom->group_scope : dom->user_scope,
+				  s->groups ? dom->group_filter : dom->user_filter, attrs,
+				  add_paged_entry, y, y->err, sizeof(y->err));
+	s->msgid = 0;
+	if (rc == 0)
+		rc = stream_apply(y, s, true);
+	if (rc == 0) /* else it failed, or started over */
+		rc = stream_start(y, s);
+	return rc < 0 ? -1 : 0;
+}
+
+
+/* The end of s's refresh phase: its batch applied whole, then it persists. */
+static int refresh_ended(struct syncer *y, struct stream *s)
+{
+	bool resumed_by_presence = s->present && !s->from_scratch;
+	int rc = stream_apply(y, s, s->from_scratch || s->present);
+	if (rc == 0 && resumed_by_presence)
+		log_info("%s: %s resumed through a present phase", y->dom->name, s->name);
+	if (rc == 0) {
+		s->persisting = true;
+		set_state(y, "%s: persisting", s->groups ? "groups" : "users");
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+static int on_entry(struct syncer *y, struct stream *s, LDAPMessage *m, const struct sync_msg *sm)
+{
+	switch (sm->state) {
+	case SYNC_PRESENT:
+		s->present = true;
+		return add(s, CHANGE_PRESENT, sm->uuid, NULL, NULL, NULL, y->err, sizeof(y->err));
+	case SYNC_DELETE:
+		return add(s, CHANGE_DELETE, sm->uuid, sm->dn, NULL, NULL, y->err, sizeof(y->err));
+	default: return add_entry(y, s, m, sm->uuid, sm->dn);
+	}
+}
+
+static int on_info(struct syncer *y, struct stream *s, const struct sync_msg *sm)
+{
+	switch (sm->info) {
+	case SYNC_INFO_NEW_COOKIE: return 0;
+	case SYNC_INFO_REFRESH_PRESENT:
+		s->present = true;
+		/* fall through */
+	case SYNC_INFO_REFRESH_DELETE:
+		return sm->refresh_done && !s->persisting ? refresh_ended(y, s) : 0;
+	case SYNC_INFO_ID_SET:
+		if (!sm->refresh_deletes)
+			s->present = true;
+		for (size_t i = 0; i < sm->n_uuids; i++)
+			if (add(s, sm->refresh_deletes ? CHANGE_DELETE : CHANGE_PRESENT, sm->uuids[i],
+				NULL, NULL, NULL, y->err, sizeof(y->err)) < 0)
+				return -1;
+		return 0;
+	}
+	return 0;
+}
+
+/* A failure that says nothing of the position: the connection is tried again, keeping it. */
+static bool transient(int result)
+{
+	switch (result) {
+	case LDAP_BUSY:
+	case LDAP_UNAVAILABLE:
+	case LDAP_SERVER_DOWN:
+	case LDAP_CONNECT_ERROR:
+	case LDAP_TIMEOUT:
+	case LDAP_TIMELIMIT_EXCEEDED:
+	case LDAP_SIZELIMIT_EXCEEDED:
+	case LDAP_ADMINLIMIT_EXCEEDED:
+	case LDAP_NO_MEMORY:
+		return true;
+	default: return false;
+	}
+}
+
+static int on_done(struct syncer *y, struct stream *s, const struct sync_msg *sm)
+{
+	s->msgid = 0;
+	if (sm->result == CONTENT_SYNC_REFRESH_REQUIRED)
+		return stream_restart(y, s, "the server asks for a full refresh (e-syncRefreshRequired)");
+	if (sm->result == LDAP_SIZELIMIT_EXCEEDED && !s->persisting && !s->paged)
+		return stream_read_paged(y, s);
+	if (!s->persisting && s->stored && !transient(sm->result)) {
+		char why[320];
+		snprintf(why, sizeof(why), "the server refused the stored position (%s)",
+			 ldap_err2string(sm->result));
+		return stream_restart(y, s, why);
+	}
+	if (sm->result == LDAP_SUCCESS) {
+		/* The server ended the persist phase (or never began it): take what came and go on
+		 * from there. */
+		int rc = s->persisting ? stream_apply(y, s, false) : refresh_ended(y, s);
+		return rc < 0 ? -1 : rc == 1 ? 0 : stream_start(y, s);
+	}
+	snprintf(y->err, sizeof(y->err), "the sync search ended: %s%s%s", ldap_err2string(sm->result),
+		 *sm->error ? ": " : "", sm->error);
+	return -1;
+}
+
+static int on_message(struct syncer *y, LDAPMessage *m)
+{
+	int id = ldap_msgid(m);
+	if (id == y->heartbeat) {
+		if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT)
+			y->heartbeat = 0;
+		return 0;
+	}
+	struct stream *s = id == y->s[0].msgid ? &y->s[0] : id == y->s[1].msgid ? &y->s[1] : NULL;
+	if (!s)
+		return 0; /* an abandoned search's last words */
+	struct sync_msg sm;
+	if (content_sync_parse(y->c.ld, m, &sm, y->err, sizeof(y->err)) < 0)
+		return stream_restart(y, s, y->err);
+	if (sm.cookie)
+		set_position(&s->pending, sm.cookie);
+	int rc = 0;
+	switch (sm.kind) {
+	case SYNC_MSG_ENTRY: rc = on_entry(y, s, m, &sm); break;
+	case SYNC_MSG_INFO: rc = on_info(y, s, &sm); break;
+	case SYNC_MSG_DONE: rc = on_done(y, s, &sm); break;
+	case SYNC_MSG_IGNORED: break;
+	}
+	sync_msg_free(&sm);
+	if (rc == 0 && s->persisting && s->batch.n >= MAX_BATCH)
+		rc = stream_apply(y, s, false) < 0 ? -1 : 0;
+	return rc;
+}
+
+/* Long-lived: a peer that vanishes is noticed by TCP (keepalive, and the user timeout for data
+ * never acknowledged) rather than by a read that never ends. */
+static void keep_alive(struct syncer *y)
+{
+	int fd = -1, on = 1, idle = HEARTBEAT_SECONDS, intvl = 5, cnt = 3;
+	unsigned ms = y->dom->timeout * 1000;
+	if (ldap_get_option(y->c.ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS || fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
+}
+
+/* A quiet server is asked for its root DSE; one that does not answer within the domain's timeout
+ * is gone (a frozen slapd still acknowledges TCP). */
+static int heartbeat(struct syncer *y, time_t now)
+{
+	if (y->heartbeat)
+		return now - y->heartbeat_sent > (time_t)y->dom->timeout ? -1 : 0;
+	if (now - y->last_heard < HEARTBEAT_SECONDS)
+		return 0;
+	const char *attrs[] = { "1.1", NULL };
+	y->heartbeat_sent = now;
+	return ldap_search_ext(y->c.ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", (char **)attrs, 0,
+			       NULL, NULL, NULL, 1, &y->heartbeat) == LDAP_SUCCESS ? 0 : -1;
+}
+
+static bool refreshed_since(struct syncer *y)
+{
+	pthread_mutex_lock(&y->d->lock);
+	bool replaced = y->d->refresh_count != y->refresh_count;
+	y->refresh_count = y->d->refresh_count;
+	pthread_mutex_unlock(&y->d->lock);
+	return replaced;
+}
+
+/* Runs both searches on y->c until the connection fails (-1) or dird stops (0). */
+static int run(struct syncer *y)
+{
+	/* A full refresh under way replaces the files when it ends: start after it. */
+	for (;;) {
+		pthread_mutex_lock(&y->d->lock);
+		bool refreshing = y->d->refreshing;
+		pthread_mutex_unlock(&y->d->lock);
+		if (!refreshing || stopping(y))
+			break;
+		set_state(y, "waiting for the full refresh to end");
+		usleep(100000);
+	}
+	for (int k = 0; k < 2; k++) {
+		size_t len = 0;
+		void *p = changes_position(y->d, y->s[k].name, &len);
+		struct berval bv = { len, p };
+		set_position(&y->s[k].stored, p ? &bv : NULL);
+		free(p);
+		y->s[k].msgid = 0;
+	}
+	y->heartbeat = 0;
+	y->last_heard = time(NULL);
+	refreshed_since(y);
+	if (stream_start(y, &y->s[0]) < 0)
+		return -1;
+	while (!stopping(y)) {
+		/* The users once the groups are in: sync_groups and gid lists need them. */
+		if (y->s[0].persisting && !y->s[1].msgid && stream_start(y, &y->s[1]) < 0)
+			return -1;
+		if (refreshed_since(y)) {
+			/* A full refresh replaced the files, and the positions with them. */
+			for (int k = 0; k < 2; k++)
+				if (y->s[k].msgid && stream_restart(y, &y->s[k], "a full refresh replaced the cache") < 0)
+					return -1;
+		}
+		bool waiting = y->s[0].batch.n || y->s[1].batch.n;
+		struct timeval tv = { .tv_sec = waiting ? 0 : 1 };
+		LDAPMessage *m = NULL;
+		int r = ldap_result(y->c.ld, LDAP_RES_ANY, LDAP_MSG_ONE, &tv, &m);
+		time_t now = time(NULL);
+		if (r < 0) {
+			ldap_msgfree(m);
+			snprintf(y->err, sizeof(y->err), "the connection was lost");
+			return -1;
+		}
+		if (r > 0) {
+			y->last_heard = now;
+			int rc = on_message(y, m);
+			ldap_msgfree(m);
+			if (rc < 0)
+				return -1;
+			continue;
+		}
+		/* Nothing more came: a burst is over. */
+		for (int k = 0; k < 2; k++)
+			if (y->s[k].persisting && stream_apply(y, &y->s[k], false) < 0)
+				return -1;
+		if (heartbeat(y, now) < 0) {
+			snprintf(y->err, sizeof(y->err), "the server stopped answering");
+			return -1;
+		}
+		set_in_sync(y, y->s[0].persisting && y->s[1].persisting);
+	}
+	return 0;
+}
+
+static void *sync_thread(void *arg)
+{
+	struct syncer *y = arg;
+	unsigned backoff = 0;
+	while (!stopping(y)) {
+		bool offered = false;
+		if (domain_open(y->d, y->i, &y->c, y->err, sizeof(y->err)) == 0) {
+			offered = content_sync_offered(y->c.ld, y->dom->timeout);
+			if (!offered) {
+				ldap_conn_close(&y->c);
+				/* It did once (positions are stored), and dird started without a full
+				 * refresh on their strength: one is due now. */
+				bool had_positions = false;
+				for (int k = 0; k < 2; k++) {
+					size_t len;
+					void *p = changes_position(y->d, y->s[k].name, &len);
+					if (p)
+						had_positions = true;
+					free(p);
+					changes_forget_position(y->d, y->s[k].name);
+				}
+				pthread_mutex_lock(&y->d->lock);
+				if (had_positions)
+					y->d->next_refresh = time(NULL);
+				snprintf(y->d->domains[y->i].changes, sizeof(y->d->domains[y->i].changes),
+					 "full refresh");
+				y->d->domains[y->i].streaming = false;
+				pthread_mutex_unlock(&y->d->lock);
+				set_state(y, "the server offers no RFC 4533 content sync");
+				break;
+			}
+			keep_alive(y);
+			if (run(y) == 0 || stopping(y)) {
+				ldap_conn_close(&y->c);
+				break;
+			}
+			if (y->s[0].persisting && y->s[1].persisting)
+				backoff = 0;
+			ldap_conn_close(&y->c);
+		}
+		set_in_sync(y, false);
+		backoff = backoff ? backoff * 2 : 1;
+		if (backoff > MAX_BACKOFF)
+			backoff = MAX_BACKOFF;
+		set_state(y, "reconnecting in %u s: %s", backoff, y->err);
+		for (unsigned t = 0; t < backoff * 10 && !stopping(y); t++)
+			usleep(100000);
+	}
+	set_in_sync(y, false);
+	for (int k = 0; k < 2; k++) {
+		stream_reset(&y->s[k]);
+		free(y->s[k].batch.changes);
+		set_position(&y->s[k].stored, NULL);
+	}
+	pthread_mutex_lock(&y->d->lock);
+	y->d->streams_running--;
+	pthread_mutex_unlock(&y->d->lock);
+	free(y);
+	return NULL;
+}
+
+static bool may_stream(const struct dird *d, size_t i)
+{
+	const struct dir_domain *dom = &d->cfg.domains[i];
+	/* Members by DN need the whole directory to resolve (nesting.h): a full refresh. */
+	return d->cfg.enumerate && dom->type == DIR_DOMAIN_LDAP && !domain_members_by_dn(dom);
+}
+
+void sync_start_locked(struct dird *d)
+{
+	d->streams_stop = false;
+	for (size_t i = 0; i < d->cfg.n_domains; i++) {
+		struct domain_state *st = &d->domains[i];
+		if (!may_stream(d, i)) {
+			snprintf(st->changes, sizeof(st->changes), "full refresh");
+			snprintf(st->changes_state, sizeof(st->changes_state), "%s",
+				 d->cfg.domains[i].type != DIR_DOMAIN_LDAP || !d->cfg.enumerate ?
+					 "" : "members by DN are not streamed");
+			continue;
+		}
+		struct syncer *y = calloc(1, sizeof(*y));
+		if (!y) {
+			log_error("out of memory");
+			continue;
+		}
+		y->d = d;
+		y->i = i;
+		y->dom = &d->cfg.domains[i];
+		y->s[0].groups = true;
+		snprintf(y->s[0].name, sizeof(y->s[0].name), "%s/groups", y->dom->name);
+		snprintf(y->s[1].name, sizeof(y->s[1].name), "%s/users", y->dom->name);
+		snprintf(st->changes, sizeof(st->changes), "RFC 4533 sync");
+		st->streaming = true;
+		pthread_attr_t attr;
+		pthread_t t;
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		d->streams_running++;
+		if (pthread_create(&t, &attr, sync_thread, y) != 0) {
+			log_error("cannot start the change stream of %s", y->dom->name);
+			d->streams_running--;
+			st->streaming = false;
+			free(y);
+		}
+		pthread_attr_destroy(&attr);
+	}
+}
+
+bool sync_resumes_all(struct dird *d)
+{
+	for (size_t i = 0; i < d->cfg.n_domains; i++) {
+		if (!may_stream(d, i))
+			return false;
+		for (int k = 0; k < 2; k++) {
+			char name[CHANGES_MAX_STREAM];
+			size_t len;
+			snprintf(name, sizeof(name), "%s/%s", d->cfg.domains[i].name, k ? "users" : "groups");
+			void *p = changes_position(d, name, &len);
+			if (!p)
+				return false;
+			free(p);
+		}
+	}
+	return d->cfg.n_domains > 0;
+}
+
+bool sync_all_in_sync_locked(const struct dird *d)
+{
+	time_t now = time(NULL);
+	for (size_t i = 0; i < d->cfg.n_domains; i++)
+		if (d->domains[i].in_sync_until <= now)
+			return false;
+	return d->cfg.n_domains > 0;
+}
