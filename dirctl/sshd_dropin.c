@@ -5,8 +5,9 @@
  * in sshd_config.d/dir.conf next to sshd_config (Debian's sshd_config includes that folder
  * first).  After writing it, sshd -T (sshd's own parser, on the whole configuration) must show
  * both lines in effect; when it does not (a syntax error, no Include of the folder, another
- * file that sets them first), the previous file is put back and the reason given.  disable
- * removes the file, if dirctl wrote it. */
+ * file that sets them first), the previous file is put back and the reason given.  It is not
+ * written where sshd runs another AuthorizedKeysCommand already.  disable removes the file, if
+ * dirctl wrote it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -133,30 +134,55 @@ static void effective_value(const char *output, const char *keyword, char *value
 	}
 }
 
-/* Checks with sshd -T that both lines of the drop-in are in effect.  0, or -1 with the reason
- * printed. */
-static int check_with_sshd(const char *sshd_config, const char *command)
+/* What sshd -T says AuthorizedKeysCommand and AuthorizedKeysCommandUser are ("none" when
+ * unset).  0, or -1 with the reason printed (sshd refuses the configuration, or cannot run). */
+static int sshd_keys_command(const char *sshd_config, char *cmd, size_t cmdlen, char *user,
+			     size_t userlen)
 {
 	char *output = malloc(MAX_OUTPUT);
 	if (!output)
 		return -1;
 	int status = sshd_effective(sshd_config, output, MAX_OUTPUT);
-	char cmd[PATH_MAX + 64], user[256];
-	effective_value(output, "authorizedkeyscommand", cmd, sizeof(cmd));
-	effective_value(output, "authorizedkeyscommanduser", user, sizeof(user));
-	int rc = 0;
-	if (status != 0) {
+	effective_value(output, "authorizedkeyscommand", cmd, cmdlen);
+	effective_value(output, "authorizedkeyscommanduser", user, userlen);
+	if (status != 0)
 		fprintf(stderr, "dirctl: %s -T -f %s %s:\n%s", SSHD, sshd_config,
 			status < 0 ? "could not run" : "refuses the configuration", output);
-		rc = -1;
-	} else if (strcmp(cmd, command) || strcmp(user, KEYS_USER)) {
+	free(output);
+	return status == 0 ? 0 : -1;
+}
+
+/* Before the first drop-in: sshd must not run another command for keys already (SSSD's
+ * sss_ssh_authorizedkeys, a forge's): the drop-in, read first, would silently take its place
+ * and lock out the users it serves.  0, or -1 with the reason printed. */
+static int check_no_other_command(const char *sshd_config)
+{
+	char cmd[PATH_MAX + 64], user[256];
+	if (sshd_keys_command(sshd_config, cmd, sizeof(cmd), user, sizeof(user)) < 0)
+		return -1;
+	if (strcmp(cmd, "none")) {
+		fprintf(stderr, "dirctl: sshd already runs '%s' as '%s' for users' keys; the drop-in "
+				"would replace it: take that AuthorizedKeysCommand out of the "
+				"configuration first\n", cmd, user);
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks with sshd -T that both lines of the drop-in are in effect.  0, or -1 with the reason
+ * printed. */
+static int check_with_sshd(const char *sshd_config, const char *command)
+{
+	char cmd[PATH_MAX + 64], user[256];
+	if (sshd_keys_command(sshd_config, cmd, sizeof(cmd), user, sizeof(user)) < 0)
+		return -1;
+	if (strcmp(cmd, command) || strcmp(user, KEYS_USER)) {
 		fprintf(stderr, "dirctl: sshd would run '%s' as '%s' instead: does %s include "
 				"sshd_config.d/*.conf before it sets AuthorizedKeysCommand?\n",
 			cmd, user, sshd_config);
-		rc = -1;
+		return -1;
 	}
-	free(output);
-	return rc;
+	return 0;
 }
 
 /* Puts `text` (NULL: no file) at path. */
@@ -190,6 +216,8 @@ int sshd_dropin(const struct ctl *c, const char *sshd_config, bool enable, bool 
 		rc = EXIT_FAIL;
 	} else if (enable ? old && !strcmp(old, text) : !old) {
 		printf("%s: already %s\n", path, enable ? "enabled" : "disabled");
+	} else if (enable && !old && check_no_other_command(sshd_config) < 0) {
+		rc = EXIT_FAIL;
 	} else if (dry_run) {
 		printf("%s: would be %s\n%s", path, enable ? "written:" : "removed", enable ? text : "");
 	} else if (put_file(path, enable ? text : NULL) < 0) {

@@ -1,5 +1,6 @@
 #include "fetch_members.h"
 
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,7 @@ struct members_ctx {
 	struct name_list names;		/* the members found (the strings are ours to free) */
 	bool was_member;		/* the entry read was a user or a group of ours */
 	struct dn_list *children;	/* member DNs of a member group */
+	unsigned not_dn;		/* values of member groups' DN attributes that are no DN */
 };
 
 static int take_member_user(LDAP *ld, LDAPMessage *e, void *arg)
@@ -170,6 +172,7 @@ static int take_member_group(LDAP *ld, LDAPMessage *e, void *arg)
 	int rc = r == MAP_NOMEM ? -1 : 0;
 	if (r == MAP_OK && fetch_group_allowed(ctx->domain, ctx->local, &g, NULL)) {
 		ctx->was_member = true;
+		ctx->not_dn += dns.not_dn;
 		for (size_t i = 0; rc == 0 && i < dns.n; i++)
 			rc = dn_list_add(ctx->children, dns.v[i]);
 		for (uint32_t i = 0; rc == 0 && i < g.n_members; i++)
@@ -201,13 +204,144 @@ static int read_member(struct ldap_conn *c, const char *dn, const char *user_bas
 	return rc;
 }
 
+/* Member DNs that may be users are read a batch at a time: those under one parent entry with
+ * one search of it (scope one) for their RDNs, "(&FILTER(|(uid=a)(uid=b)...))", instead of a
+ * search each: a group of 10,000 members costs 100 searches, not 10,000. */
+#define MEMBERS_PER_SEARCH 100
+
+struct pending_user {
+	char *dn;		/* normalized (the level's) */
+	char *parent;		/* normalized */
+	char *term;		/* "(attr=value)", escaped */
+};
+
+static int cmp_pending(const void *a, const void *b)
+{
+	return strcmp(((const struct pending_user *)a)->parent,
+		      ((const struct pending_user *)b)->parent);
+}
+
+/* 1 with p set to dn's parent and a filter term naming its RDN; 0 when its RDN is not one
+ * attribute with a text value a filter can hold (it is read with a search of its own); -1 when
+ * out of memory. */
+static int rdn_term(char *dn, struct pending_user *p)
+{
+	LDAPDN d = NULL;
+	int ok = 0;
+	if (ldap_str2dn(dn, &d, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS || !d || !d[0] || !d[1] ||
+	    d[0][1] || (d[0][0]->la_flags & LDAP_AVA_BINARY) ||
+	    memchr(d[0][0]->la_value.bv_val, '\0', d[0][0]->la_value.bv_len)) {
+		ldap_dnfree(d);
+		return 0;
+	}
+	char *parent = NULL, *attr = strndup(d[0][0]->la_attr.bv_val, d[0][0]->la_attr.bv_len),
+	     *value = strndup(d[0][0]->la_value.bv_val, d[0][0]->la_value.bv_len);
+	size_t cap = value ? 3 * strlen(value) + 1 : 0;
+	char *escaped = value ? malloc(cap) : NULL;
+	if (!attr || !escaped) {
+		ok = -1;
+	} else if (ldap_dn2str(d + 1, &parent, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS && parent &&
+		   ldap_filter_escape(value, escaped, cap) >= 0 && (p->parent = dn_normalize(parent))) {
+		char *term = NULL;
+		if (asprintf(&term, "(%s=%s)", attr, escaped) >= 0) {
+			p->term = term;
+			p->dn = dn;
+			ok = 1;
+		} else {
+			free(p->parent);
+			p->parent = NULL;
+			ok = -1;
+		}
+	}
+	ldap_memfree(parent);
+	free(attr);
+	free(value);
+	free(escaped);
+	ldap_dnfree(d);
+	return ok;
+}
+
+struct user_batch {
+	struct members_ctx *ctx;
+	const struct pending_user *users;
+	size_t n;
+	bool *found;
+};
+
+/* An entry of a batch search: a member when its DN is one of the batch's. */
+static int take_batch_user(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct user_batch *b = arg;
+	char *raw = ldap_get_dn(ld, e), *dn = raw ? dn_normalize(raw) : NULL;
+	ldap_memfree(raw);
+	size_t i = 0;
+	while (dn && i < b->n && strcmp(b->users[i].dn, dn))
+		i++;
+	free(dn);
+	if (i == b->n || b->found[i])
+		return 0;
+	b->ctx->was_member = false;
+	int rc = take_member_user(ld, e, b->ctx);
+	b->found[i] = b->ctx->was_member;
+	return rc;
+}
+
+/* Reads users[0..n) (one parent) with one search; each not found there is read as a group. */
+static int read_user_batch(struct ldap_conn *c, const struct pending_user *users, size_t n,
+			   const char *group_base, struct members_ctx *ctx, unsigned *skipped,
+			   const char *group, char *err, size_t errlen)
+{
+	const struct dir_domain *d = c->domain;
+	bool found[MEMBERS_PER_SEARCH] = { false };
+	struct user_batch b = { ctx, users, n, found };
+	char *filter = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&filter, &len);
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	fprintf(f, "(&%s(|", d->user_filter);
+	for (size_t i = 0; i < n; i++)
+		fputs(users[i].term, f);
+	fputs("))", f);
+	int rc = fclose(f) != 0 ? -1 : 0;
+	const char *uattrs[MAP_MAX_ATTRS];
+	ldap_map_user_attrs(d, uattrs, NULL);
+	if (rc < 0)
+		snprintf(err, errlen, "out of memory");
+	else
+		rc = ldap_conn_search(c, users[0].parent, DIR_SCOPE_ONE, filter, uattrs,
+				      take_batch_user, &b, err, errlen);
+	free(filter);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (found[i])
+			continue;
+		rc = read_member(c, users[i].dn, NULL, group_base, ctx, err, errlen);
+		if (rc == 0 && !ctx->was_member) {
+			log_debug("%s: group %s: member %s is not a user or group served here; "
+				  "skipped", d->name, group, users[i].dn);
+			if (skipped)
+				(*skipped)++;
+		}
+	}
+	return rc;
+}
+
+static int cmp_dn(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 int fetch_members_group_users(struct ldap_conn *c, const struct local_accounts *local,
 			      const struct dn_list *member_dns, struct dir_group *g, unsigned *skipped,
 			      char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
-	struct dn_list seen = { 0 }, level = { 0 }, next = { 0 };
-	struct members_ctx ctx = { d, local, { NULL, 0, 0 }, false, &next };
+	/* the DNs read: a tree, as a group of 10,000 members looks each up in it */
+	void *seen = NULL;
+	struct dn_list level = { 0 }, next = { 0 };
+	struct members_ctx ctx = { d, local, { NULL, 0, 0 }, false, &next, member_dns->not_dn };
 	char *user_base = dn_normalize(d->user_base), *group_base = dn_normalize(d->group_base);
 	int rc = 0;
 	size_t reads = 0;
@@ -226,15 +360,34 @@ int fetch_members_group_users(struct ldap_conn *c, const struct local_accounts *
 				    "are left out", d->name, g->name, MAX_NESTING);
 			break;
 		}
+		/* Those that may be users, by parent, for the batches; the others one by one. */
+		struct pending_user *users = calloc(level.n + 1, sizeof(*users));
+		size_t n_users = 0;
+		if (!users) {
+			snprintf(err, errlen, "out of memory");
+			rc = -1;
+		}
 		for (size_t i = 0; rc == 0 && i < level.n; i++) {
-			if (dn_list_has(&seen, level.v[i]))
+			if (tfind(level.v[i], &seen, cmp_dn))
 				continue; /* a cycle, or reached twice */
-			if (++reads > MAX_MEMBER_READS) {
-				log_warning("%s: group %s has more than %d members to read; the rest "
-					    "come with the next refresh", d->name, g->name, MAX_MEMBER_READS);
-				goto done;
+			char *copy = strdup(level.v[i]);
+			if (!copy || !tsearch(copy, &seen, cmp_dn)) {
+				free(copy);
+				snprintf(err, errlen, "out of memory");
+				rc = -1;
 			}
-			rc = dn_list_add(&seen, level.v[i]);
+			int batched = 0;
+			if (rc == 0 && user_base && dn_in_scope(level.v[i], user_base, d->user_scope) &&
+			    (batched = rdn_term(level.v[i], &users[n_users])) < 0) {
+				snprintf(err, errlen, "out of memory");
+				rc = -1;
+			}
+			if (batched > 0) {
+				n_users++;
+				continue;
+			}
+			if (rc == 0 && ++reads > MAX_MEMBER_READS)
+				break;
 			if (rc == 0)
 				rc = read_member(c, level.v[i], user_base, group_base, &ctx, err, errlen);
 			if (rc == 0 && !ctx.was_member) {
@@ -244,8 +397,37 @@ int fetch_members_group_users(struct ldap_conn *c, const struct local_accounts *
 					(*skipped)++;
 			}
 		}
+		if (n_users)
+			qsort(users, n_users, sizeof(*users), cmp_pending);
+		for (size_t i = 0; rc == 0 && i < n_users && reads <= MAX_MEMBER_READS;) {
+			size_t k = 1;
+			while (k < MEMBERS_PER_SEARCH && i + k < n_users &&
+			       !strcmp(users[i + k].parent, users[i].parent))
+				k++;
+			reads += k;
+			if (reads <= MAX_MEMBER_READS)
+				rc = read_user_batch(c, users + i, k, group_base, &ctx, skipped, g->name,
+						     err, errlen);
+			i += k;
+		}
+		for (size_t i = 0; i < n_users; i++) {
+			free(users[i].parent);
+			free(users[i].term);
+		}
+		free(users);
+		if (rc == 0 && reads > MAX_MEMBER_READS) {
+			log_warning("%s: group %s has more than %d members to read; its member list "
+				    "is cut there (a full refresh, enumerate = yes, reads them all)",
+				    d->name, g->name, MAX_MEMBER_READS);
+			break;
+		}
 	}
-done:
+
+	if (ctx.not_dn)
+		log_debug("%s: group %s: %u values of DN member attributes are no DN; skipped",
+			  d->name, g->name, ctx.not_dn);
+	if (skipped)
+		*skipped += ctx.not_dn;
 	if (rc == 0 && group_set_members(g, &ctx.names) < 0) {
 		snprintf(err, errlen, "out of memory");
 		rc = -1;
@@ -255,7 +437,7 @@ done:
 	free(ctx.names.v);
 	free(user_base);
 	free(group_base);
-	dn_list_free(&seen);
+	tdestroy(seen, free);
 	dn_list_free(&level);
 	dn_list_free(&next);
 	return rc;

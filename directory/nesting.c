@@ -34,11 +34,9 @@ char *dn_normalize(const char *dn)
 	return copy;
 }
 
-int dn_list_add(struct dn_list *l, const char *dn)
+/* Adds norm (taken). */
+static int dn_list_take(struct dn_list *l, char *norm)
 {
-	char *norm = dn_normalize(dn);
-	if (!norm)
-		return 0; /* not a DN: nothing to add */
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 8;
 		char **v = realloc(l->v, cap * sizeof(*v));
@@ -53,14 +51,26 @@ int dn_list_add(struct dn_list *l, const char *dn)
 	return 0;
 }
 
+int dn_list_add(struct dn_list *l, const char *dn)
+{
+	char *norm = dn_normalize(dn);
+	return norm ? dn_list_take(l, norm) : 0; /* not a DN: nothing to add */
+}
+
 int dn_list_add_value(struct dn_list *l, const struct berval *v)
 {
-	if (v->bv_len == 0 || v->bv_len > 4096 || memchr(v->bv_val, '\0', v->bv_len))
+	char *dn = NULL, *norm = NULL;
+	if (v->bv_len && v->bv_len <= 4096 && !memchr(v->bv_val, '\0', v->bv_len)) {
+		if (!(dn = strndup(v->bv_val, v->bv_len)))
+			return -1;
+		norm = dn_normalize(dn);
+		free(dn);
+	}
+	if (!norm) {
+		l->not_dn++;
 		return 0;
-	char *dn = strndup(v->bv_val, v->bv_len);
-	int rc = dn ? dn_list_add(l, dn) : -1;
-	free(dn);
-	return rc;
+	}
+	return dn_list_take(l, norm);
 }
 
 void dn_list_free(struct dn_list *l)
@@ -264,6 +274,10 @@ static int link_members(struct nesting *n, size_t gi, struct name_list *direct, 
 			(*skipped)++;
 		}
 	}
+	if (g->members.not_dn)
+		log_debug("%s: group %s: %u values of its DN member attributes are no DN; skipped",
+			  n->domain, g->group->name, g->members.not_dn);
+	*skipped += g->members.not_dn;
 	return 0;
 }
 

@@ -24,6 +24,8 @@ bool domain_members_by_dn(const struct dir_domain *d);
 struct dn_list {
 	char **v;
 	size_t n, cap;
+	unsigned not_dn;	/* values dn_list_add_value skipped: no DN (member_attr naming an
+				 * attribute that holds none) */
 };
 
 /* The normalized form of dn (caller frees), or NULL when it is not a DN. */
@@ -31,7 +33,7 @@ char *dn_normalize(const char *dn);
 /* Adds dn's normalized form; a value that is not a DN is skipped.  -1 when out of memory. */
 int dn_list_add(struct dn_list *l, const char *dn);
 /* The same for a DN as the server sent it: empty values, values over 4 KiB or holding a NUL are
- * skipped. */
+ * skipped, and counted in not_dn with those that are no DN. */
 int dn_list_add_value(struct dn_list *l, const struct berval *v);
 void dn_list_free(struct dn_list *l);
 /* True when the normalized dn is in l. */

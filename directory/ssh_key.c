@@ -97,9 +97,20 @@ const char *ssh_key_check(const char *line, size_t len)
 	return p < end && !check_key(p, end) ? NULL : why;
 }
 
-/* Adds the line at s (len bytes) to keys, unless it is blank or malformed (logged). */
+/* Malformed lines named in the log for one user, the rest only counted: a user who may write
+ * his own keys could otherwise have each refresh log a line for each of a million lines. */
+#define LOGGED_MALFORMED 3
+
+/* Lines left out of a user's keys. */
+struct left_out {
+	unsigned malformed;	/* the first LOGGED_MALFORMED named in the log */
+	unsigned past_max;	/* good keys past DIR_MAX_SSH_KEYS */
+};
+
+/* Adds the line at s (len bytes) to keys, unless it is blank, malformed or one too many
+ * (counted in *out). */
 static int take_line(const char *s, size_t len, const char *attr, const char *user, char ***keys,
-		     uint32_t *n)
+		     uint32_t *n, struct left_out *out)
 {
 	while (len && (is_blank(*s) || *s == '\r'))
 		s++, len--;
@@ -109,12 +120,12 @@ static int take_line(const char *s, size_t len, const char *attr, const char *us
 		return 0;
 	const char *why = ssh_key_check(s, len);
 	if (why) {
-		log_warning("user %s: skipped a value of %s: %s", user, attr, why);
+		if (++out->malformed <= LOGGED_MALFORMED)
+			log_warning("user %s: skipped a value of %s: %s", user, attr, why);
 		return 0;
 	}
 	if (*n == DIR_MAX_SSH_KEYS) {
-		log_warning("user %s: more than %d keys in %s; the rest are left out", user,
-			    DIR_MAX_SSH_KEYS, attr);
+		out->past_max++;
 		return 0;
 	}
 	char **grown = realloc(*keys, ((size_t)*n + 1) * sizeof(char *));
@@ -132,15 +143,22 @@ int ssh_keys_read(LDAP *ld, LDAPMessage *e, const char *attr, const char *user, 
 {
 	struct berval **v = ldap_get_values_len(ld, e, attr);
 	int rc = 0;
+	struct left_out out = { 0, 0 };
 	for (size_t i = 0; v && v[i] && rc == 0; i++) {
 		const char *s = v[i]->bv_val, *end = s + v[i]->bv_len;
 		while (s < end && rc == 0) {
 			const char *nl = memchr(s, '\n', (size_t)(end - s));
 			const char *stop = nl ? nl : end;
-			rc = take_line(s, (size_t)(stop - s), attr, user, keys, n);
+			rc = take_line(s, (size_t)(stop - s), attr, user, keys, n, &out);
 			s = nl ? nl + 1 : end;
 		}
 	}
+	if (out.malformed > LOGGED_MALFORMED)
+		log_warning("user %s: skipped %u more malformed lines of %s", user,
+			    out.malformed - LOGGED_MALFORMED, attr);
+	if (out.past_max)
+		log_warning("user %s: more than %d keys in %s; %u left out", user, DIR_MAX_SSH_KEYS,
+			    attr, out.past_max);
 	ldap_value_free_len(v);
 	return rc;
 }

@@ -16,7 +16,8 @@
 const char *ssh_key_check(const char *line, size_t len);
 
 /* The key lines in attribute attr of entry e (user's, for the log): blank lines are ignored,
- * malformed ones logged and skipped, at most DIR_MAX_SSH_KEYS kept.  -1 when out of memory. */
+ * malformed ones skipped (the first few logged, the rest counted), at most DIR_MAX_SSH_KEYS
+ * kept.  -1 when out of memory. */
 int ssh_keys_read(LDAP *ld, LDAPMessage *e, const char *attr, const char *user, char ***keys,
 		  uint32_t *n);
 

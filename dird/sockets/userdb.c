@@ -687,7 +687,9 @@ int userdb_service(struct dird *d, struct client *c)
 			return -1;
 		batch_once |= u->stream != STREAM_NONE;
 		long long now = now_ms();
-		if (u->out.len) {
+		/* A stream's first batch may hold no reply yet (128 empty groups, or one reply held
+		 * back as pending): it goes on as poll reports the socket writable. */
+		if (u->out.len || u->stream != STREAM_NONE) {
 			c->state = CLIENT_WRITING;
 			c->deadline_ms = now + (u->stream != STREAM_NONE ? STREAM_STALL_MS : DIR_CLIENT_IO_TIMEOUT_MS);
 		} else {

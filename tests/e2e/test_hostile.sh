@@ -77,13 +77,14 @@ import fcntl, sys, time
 f = open(sys.argv[1], "rb")
 fcntl.flock(f, fcntl.LOCK_EX)
 print("locked", flush=True)
-time.sleep(6)
+time.sleep(120)
 ' "$WORK/cache/nss.idx" >"$WORK/lock.out" &
 HOLDERS+=($!)
 for _ in $(seq 50); do grep -q locked "$WORK/lock.out" && break; sleep 0.1; done
 check "nobody holds an exclusive lock on nss.idx" grep -q locked "$WORK/lock.out"
 t=$(ms "$BUILD/dirctl/dirctl" cache refresh)
-check "a full refresh still completes and replaces the index (${t} ms)" test "$t" -lt 5000
+# The lock outlasts the bound by far: a refresh that waited for it would take two minutes.
+check "a full refresh still completes and replaces the index (${t} ms)" test "$t" -lt 60000
 check_eq "and lookups still answer" "u00046" "$(in_ns "$WORK/nss" getent passwd u00046 | cut -d: -f1)"
 kill "${HOLDERS[@]}" 2>/dev/null
 HOLDERS=()

@@ -53,8 +53,20 @@ add: sshPublicKey
 sshPublicKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEu9gfCeaG5ClGTo1F2VTazjP/5d
 sshPublicKey: $(pub bob)
 LDIF
+# u00001 may write his own keys (a common ACL) and writes one value of 100,000 junk lines, and
+# 70 good ones: dird keeps 64 keys and says so in a few lines, not a line for each.
+python3 - "$(pub other)" <<'PY' | ldap_modify
+import base64, sys
+value = "x\n" * 100000 + (sys.argv[1] + "\n") * 70
+print("dn: uid=u00001,ou=people,dc=example,dc=test\nchangetype: modify\nadd: objectClass\n"
+      "objectClass: ldapPublicKey\n-\nadd: sshPublicKey\nsshPublicKey:: "
+      + base64.b64encode(value.encode()).decode())
+PY
 "${CTL[@]}" cache refresh >/dev/null
 
+check_eq "of 100,000 junk lines and 70 keys in one value, 64 keys are kept" "64" "$(keys u00001 | wc -l)"
+check "and dird's log names a few of them, not each" test "$(grep -c 'user u00001:' "$WORK/dird.log")" -le 5
+check "...and counts the rest" grep -q "user u00001: skipped 99997 more malformed lines of sshPublicKey" "$WORK/dird.log"
 check_eq "dirctl ssh-keys, as nobody, prints the user's keys from the directory" \
 	"$(pub alice1)
 from=\"127.0.0.0/8\" $(pub alice2)" "$(keys alice)"
@@ -181,4 +193,13 @@ out=$(enable_ssh enable 2>&1); rc=$?
 check_eq "enable --ssh fails when sshd would not take the lines" "1" "$rc"
 check "and says why" grep -q "does $WORK/ssh/sshd_config include sshd_config.d/\*.conf" <<<"$out"
 check_fails "and leaves no drop-in behind" test -e "$WORK/ssh/sshd_config.d/dir.conf"
+# An sshd_config that has sshd ask another command for keys (SSSD's, after the Include): the
+# drop-in, read first, would silently take its place.
+sed -i "1iInclude $WORK/ssh/sshd_config.d/*.conf" "$WORK/ssh/sshd_config"
+echo "AuthorizedKeysCommand /usr/bin/sss_ssh_authorizedkeys %u
+AuthorizedKeysCommandUser nobody" >>"$WORK/ssh/sshd_config"
+out=$(enable_ssh enable 2>&1); rc=$?
+check_eq "enable --ssh fails when sshd runs another AuthorizedKeysCommand already" "1" "$rc"
+check "and names it" grep -q "sshd already runs '/usr/bin/sss_ssh_authorizedkeys %u'" <<<"$out"
+check_fails "and writes no drop-in" test -e "$WORK/ssh/sshd_config.d/dir.conf"
 finish

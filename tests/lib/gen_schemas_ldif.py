@@ -103,7 +103,7 @@ def main():
     staff("x3", "old", 50003, parent=f"ou=old,ou=staff,{CUSTOM}")  # below the one level searched
     e.append(f"dn: cn=crew,ou=teams,{CUSTOM}\nobjectClass: groupOfNames\nobjectClass: extensibleObject\n"
              f"cn: crew\ndepartmentNumber: 50010\nmember: uid=x1,ou=staff,{CUSTOM}\n"
-             f"member: uid=x2,ou=staff,{CUSTOM}\n")
+             f"member: uid=x2,ou=staff,{CUSTOM}\ndescription: the crew of zed and yan\n")
     mixed(e)
     with open(sys.argv[1], "w") as f:
         f.write("\n".join(e))
