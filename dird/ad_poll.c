@@ -64,6 +64,27 @@ static int push_name(char ***names, size_t *n, char *name)
 	return 0;
 }
 
+/* A record put into b, known by its SID; freed on failure. */
+static int put_user(struct change_batch *b, struct dir_user *u)
+{
+	char *id = strdup(u->sid ? u->sid : "");
+	if (!id) {
+		dir_user_destroy(u);
+		return -1;
+	}
+	return change_batch_add(b, CHANGE_PUT, id, NULL, u, NULL);
+}
+
+static int put_group(struct change_batch *b, struct dir_group *g)
+{
+	char *id = strdup(g->sid ? g->sid : "");
+	if (!id) {
+		dir_group_destroy(g);
+		return -1;
+	}
+	return change_batch_add(b, CHANGE_PUT, id, NULL, NULL, g);
+}
+
 /* The records a refresh would read of the domain, into b as one complete batch. */
 static int read_whole(struct dird *d, size_t i, struct ldap_conn *c,
 		      const struct local_accounts *local, struct change_batch *b, char *err,
@@ -79,18 +100,12 @@ static int read_whole(struct dird *d, size_t i, struct ldap_conn *c,
 	}
 	/* db keeps each record by its pointer: taken ones are NULL in it, and freed by b */
 	for (size_t k = 0; rc == 0 && k < whole.c.n_users; k++) {
-		struct dir_user *u = whole.c.users[k];
-		char *id = strdup(u->sid ? u->sid : "");
+		rc = put_user(b, whole.c.users[k]);
 		whole.c.users[k] = NULL;
-		rc = id ? change_batch_add(b, CHANGE_PUT, id, NULL, u, NULL) :
-			  (dir_user_destroy(u), -1);
 	}
 	for (size_t k = 0; rc == 0 && k < whole.c.n_groups; k++) {
-		struct dir_group *g = whole.c.groups[k];
-		char *id = strdup(g->sid ? g->sid : "");
+		rc = put_group(b, whole.c.groups[k]);
 		whole.c.groups[k] = NULL;
-		rc = id ? change_batch_add(b, CHANGE_PUT, id, NULL, NULL, g) :
-			  (dir_group_destroy(g), -1);
 	}
 	db_free(&whole);
 	if (rc < 0 && !*err)
@@ -151,18 +166,12 @@ static int read_changes(struct dird *d, size_t i, struct ldap_conn *c,
 	if (rc == 0 && ab.n_gone)
 		rc = groups_of_gone(d, i, ab.gone_sids, ab.n_gone, &regroup, &n_regroup);
 	for (size_t k = 0; rc == 0 && k < ab.n_users; k++) {
-		struct dir_user *u = ab.users[k];
-		char *id = strdup(u->sid ? u->sid : "");
+		rc = put_user(b, ab.users[k]);
 		ab.users[k] = NULL;
-		rc = id ? change_batch_add(b, CHANGE_PUT, id, NULL, u, NULL) :
-			  (dir_user_destroy(u), -1);
 	}
 	for (size_t k = 0; rc == 0 && k < ab.n_groups; k++) {
-		struct dir_group *g = ab.groups[k];
-		char *id = strdup(g->sid ? g->sid : "");
+		rc = put_group(b, ab.groups[k]);
 		ab.groups[k] = NULL;
-		rc = id ? change_batch_add(b, CHANGE_PUT, id, NULL, NULL, g) :
-			  (dir_group_destroy(g), -1);
 	}
 	for (size_t k = 0; rc == 0 && k < ab.n_gone; k++) {
 		char *id = ab.gone_sids[k];
@@ -172,11 +181,9 @@ static int read_changes(struct dird *d, size_t i, struct ldap_conn *c,
 	/* after the deletions: their members are gone by then */
 	for (size_t k = 0; rc == 0 && k < n_regroup; k++) {
 		struct dir_group *g = NULL;
-		char *id = NULL;
 		rc = fetch_group(c, local, regroup[k], 0, &g, NULL, err, errlen);
-		if (rc > 0 && !(id = strdup(g->sid ? g->sid : "")))
-			dir_group_destroy(g);
-		rc = rc <= 0 ? rc : id ? change_batch_add(b, CHANGE_PUT, id, NULL, NULL, g) : -1;
+		if (rc > 0)
+			rc = put_group(b, g);
 	}
 	for (size_t k = 0; k < n_regroup; k++)
 		free(regroup[k]);
