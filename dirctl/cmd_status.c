@@ -99,6 +99,7 @@ int cmd_status(struct ctl *c)
 	json_object_object_add(j, "users", json_object_new_int64(s.users));
 	json_object_object_add(j, "groups", json_object_new_int64(s.groups));
 	json_object_object_add(j, "last_refresh", json_object_new_int64((int64_t)s.last_refresh));
+	json_object_object_add(j, "refresh_count", json_object_new_int64((int64_t)s.refresh_count));
 	json_object_object_add(j, "refreshing", json_object_new_boolean((int)s.refreshing));
 	for (uint32_t i = 0; i < s.n_domains && !cur.failed; i++) {
 		const char *name = cursor_str(&cur, NULL);

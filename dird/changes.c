@@ -380,7 +380,9 @@ static int put_user(struct apply *a, struct change *c)
 	if (!old)
 		old = read_otherwise(a, db_user_by_name(&a->d->db, u->name));
 	if (old && strcmp(old->name, u->name) == 0 && old->uid == u->uid) {
-		/* The same name and uid: replaced where it stands, its gid list kept. */
+		/* The same name and uid: replaced where it stands, its gid list kept (the one the
+		 * record came with, an AD user's from tokenGroups, goes). */
+		free(u->groups);
 		u->groups = old->groups;
 		u->n_groups = old->n_groups;
 		old->groups = NULL;

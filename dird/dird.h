@@ -42,6 +42,9 @@ struct domain_state {
 	unsigned full_syncs;
 	bool streaming;		/* a stream thread keeps it up to date: no full refresh when it
 				 * comes back online, the stream resumes */
+	/* AD's USN poll (ad_poll.c): when it last read the DC, and when it reads it next */
+	time_t last_poll;
+	time_t next_poll;
 };
 
 /* A cache miss handed to the worker, for connection `conn` (clients.h). */
@@ -108,6 +111,11 @@ struct dird {
 	} refresh_index;
 	unsigned streams_running;	/* sync_stream.c's threads */
 	bool streams_stop;		/* they end: a reload waits for them */
+	/* ad_poll.c: its thread reads the configuration while polling (no reload meanwhile); a
+	 * refresh of a dird whose every domain it serves is a whole read of each (resync) */
+	pthread_cond_t poll_cond;
+	bool polling;
+	bool poll_resync;
 };
 
 long long now_ms(void);

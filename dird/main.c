@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ad_poll.h"
 #include "clients.h"
 #include "dird.h"
 #include "domain.h"
@@ -200,7 +201,7 @@ static void reload_when_idle_locked(struct dird *d)
 {
 	d->streams_stop = d->reload_pending;
 	d->worker_hold = d->reload_pending && !d->refreshing && !d->probes_running &&
-			 !d->pam_running && !d->streams_running;
+			 !d->pam_running && !d->streams_running && !d->polling;
 	if (d->worker_hold && !d->worker_active) {
 		d->reload_pending = false;
 		d->worker_hold = false;
@@ -350,7 +351,8 @@ int main(int argc, char **argv)
 
 	static struct dird d = { .store_lock = PTHREAD_MUTEX_INITIALIZER,
 				 .lock = PTHREAD_MUTEX_INITIALIZER,
-				 .replies_lock = PTHREAD_MUTEX_INITIALIZER };
+				 .replies_lock = PTHREAD_MUTEX_INITIALIZER,
+				 .poll_cond = PTHREAD_COND_INITIALIZER };
 	if (load_config(conf ? conf : dir_config_path(), &d.cfg) < 0)
 		return 1;
 	test_hook("start");
@@ -399,12 +401,21 @@ int main(int argc, char **argv)
 	if (resumes) {
 		log_info("every domain's change stream resumes from its stored position: no full refresh");
 		d.next_refresh = time(NULL) + (time_t)d.cfg.refresh_interval;
+	} else if (d.cfg.enumerate && ad_poll_serves_all(&d)) {
+		/* AD's poll goes on from the position the cache holds, or reads it whole when it
+		 * holds none (ad_poll.c) */
+		d.next_refresh = (d.last_refresh ? d.last_refresh : time(NULL)) +
+				 (time_t)d.cfg.refresh_interval;
 	} else if (d.cfg.enumerate) {
 		refresh_start_locked(&d);
 	}
 	sync_start_locked(&d);
 	pthread_mutex_unlock(&d.lock);
 	pthread_mutex_unlock(&d.store_lock);
+	if (ad_poll_start(&d) < 0) {
+		log_error("cannot start the AD poll thread");
+		return 1;
+	}
 	log_info("ready, listening on %s/%s", d.cfg.run_dir, DIR_SOCKET_NAME);
 	notify_ready();
 

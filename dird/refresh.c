@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ad_poll.h"
 #include "dird.h"
 #include "domain.h"
 #include "fetch_all.h"
@@ -42,6 +43,16 @@ static bool dc_clock_offset(struct ldap_conn *c, long long *offset)
 		log_warning("%s: the DC's clock is %lld s from ours; Kerberos fails beyond %d s",
 			    c->domain->name, *offset, DIR_CLOCK_SKEW_SECONDS);
 	return true;
+}
+
+void refresh_read_dc_clock(struct dird *d, size_t i, struct ldap_conn *c)
+{
+	long long offset = 0;
+	bool known = dc_clock_offset(c, &offset);
+	pthread_mutex_lock(&d->lock);
+	d->domains[i].clock_known = known;
+	d->domains[i].clock_offset = offset;
+	pthread_mutex_unlock(&d->lock);
 }
 
 static int fill(struct dird *d, const struct local_accounts *local, struct db *db)
@@ -84,6 +95,21 @@ static void test_in_sync_locked(struct dird *d)
 		return;
 	for (size_t i = 0; i < d->cfg.n_domains; i++)
 		d->domains[i].in_sync_until = time(NULL) + seconds;
+}
+
+/* When the next refresh is due: at the interval, or after a failure soon, backing off: 1 s
+ * doubling to 60 s. */
+static void refresh_schedule_locked(struct dird *d, bool done)
+{
+	if (done) {
+		d->retry_delay = 0;
+		d->next_refresh = time(NULL) + (time_t)d->cfg.refresh_interval;
+	} else {
+		d->retry_delay = d->retry_delay ? d->retry_delay * 2 : 1;
+		if (d->retry_delay > MAX_RETRY_DELAY)
+			d->retry_delay = MAX_RETRY_DELAY;
+		d->next_refresh = time(NULL) + (time_t)d->retry_delay;
+	}
 }
 
 static void *refresh_thread(void *arg)
@@ -144,17 +170,9 @@ static void *refresh_thread(void *arg)
 		if (written)
 			publish_refresh_discard(d); /* kept out: its files never go in */
 	}
-	/* After a failure try again soon, backing off: 1 s doubling to 60 s.  A refresh kept out
-	 * is tried again at the next interval: trying sooner would find the same. */
-	if (done || held) {
-		d->retry_delay = 0;
-		d->next_refresh = time(NULL) + (time_t)d->cfg.refresh_interval;
-	} else {
-		d->retry_delay = d->retry_delay ? d->retry_delay * 2 : 1;
-		if (d->retry_delay > MAX_RETRY_DELAY)
-			d->retry_delay = MAX_RETRY_DELAY;
-		d->next_refresh = time(NULL) + (time_t)d->retry_delay;
-	}
+	/* A refresh kept out is tried again at the next interval: trying sooner would find the
+	 * same. */
+	refresh_schedule_locked(d, done || held);
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
 	/* The db nobody serves (the replaced one, or the new one if it failed) is freed once the
@@ -168,10 +186,21 @@ static void *refresh_thread(void *arg)
 	return NULL;
 }
 
+void refresh_done_locked(struct dird *d, bool done)
+{
+	refresh_schedule_locked(d, done);
+	d->refreshing = false;
+}
+
 void refresh_start_locked(struct dird *d)
 {
 	if (d->refreshing)
 		return;
+	/* Every domain's entries kept by AD's poll: its whole read is the refresh. */
+	if (ad_poll_serves_all(d)) {
+		ad_poll_resync_locked(d);
+		return;
+	}
 	pthread_attr_t attr;
 	pthread_t t;
 	pthread_attr_init(&attr);

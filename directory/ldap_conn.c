@@ -325,11 +325,11 @@ void ldap_conn_close(struct ldap_conn *c)
 #define MAX_EMPTY_PAGES 100
 
 static int one_page(struct ldap_conn *c, const char *base, int scope, const char *filter,
-		    const char *const *attrs, struct berval *cookie, ldap_entry_fn fn, void *arg,
-		    long *entries, char *err, size_t errlen)
+		    const char *const *attrs, LDAPControl *extra, struct berval *cookie,
+		    ldap_entry_fn fn, void *arg, long *entries, char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
-	LDAPControl *page = NULL, *ctrls[2] = { NULL, NULL };
+	LDAPControl *page = NULL, *ctrls[3] = { NULL, extra, NULL };
 	LDAPMessage *res = NULL;
 	LDAPControl **rctrls = NULL;
 	struct timeval tv = { .tv_sec = d->timeout };
@@ -394,6 +394,13 @@ int ldap_conn_search(struct ldap_conn *c, const char *base, enum dir_scope scope
 		     const char *filter, const char *const *attrs, ldap_entry_fn fn, void *arg,
 		     char *err, size_t errlen)
 {
+	return ldap_conn_search_ctrl(c, base, scope, filter, attrs, NULL, fn, arg, err, errlen);
+}
+
+int ldap_conn_search_ctrl(struct ldap_conn *c, const char *base, enum dir_scope scope,
+			  const char *filter, const char *const *attrs, LDAPControl *extra,
+			  ldap_entry_fn fn, void *arg, char *err, size_t errlen)
+{
 	if (!c->ld) {
 		snprintf(err, errlen, "not connected");
 		return -1;
@@ -403,8 +410,8 @@ int ldap_conn_search(struct ldap_conn *c, const char *base, enum dir_scope scope
 	int rc;
 	for (;;) {
 		long entries = 0;
-		rc = one_page(c, base, ldap_conn_scope(scope), filter, attrs, &cookie, fn, arg, &entries, err,
-			      errlen);
+		rc = one_page(c, base, ldap_conn_scope(scope), filter, attrs, extra, &cookie, fn, arg,
+			      &entries, err, errlen);
 		if (rc < 0 || !cookie.bv_val || cookie.bv_len == 0)
 			break;
 		total += entries;

@@ -68,6 +68,10 @@ typedef int (*ldap_entry_fn)(LDAP *ld, LDAPMessage *entry, void *arg);
 int ldap_conn_search(struct ldap_conn *c, const char *base, enum dir_scope scope,
 		     const char *filter, const char *const *attrs, ldap_entry_fn fn, void *arg,
 		     char *err, size_t errlen);
+/* The same with one more request control (AD's Show Deleted), which may be NULL. */
+int ldap_conn_search_ctrl(struct ldap_conn *c, const char *base, enum dir_scope scope,
+			  const char *filter, const char *const *attrs, LDAPControl *extra,
+			  ldap_entry_fn fn, void *arg, char *err, size_t errlen);
 /* LDAP_SCOPE_SUBTREE, _ONELEVEL or _BASE. */
 int ldap_conn_scope(enum dir_scope scope);
 

@@ -95,6 +95,7 @@ struct dir_domain {
 	enum dir_idmap idmap;
 	uint32_t idmap_low, idmap_high;	/* the ids served, both included */
 	unsigned machine_password_max_age;	/* days; dirctl ads rotate --auto; 0: never */
+	unsigned sync_interval;	/* seconds between polls of the DC for changes; 0: none */
 	unsigned conf_line;	/* of its section header, for messages */
 };
 

@@ -616,6 +616,8 @@ const struct conf_key dir_conf_keys[] = {
 	      .doc = "PAM: only members of one of these groups may log in; unset: anyone."),
 	ENTRY(D(access_filter), "access_filter", set_filter, CONF_STRING,
 	      .doc = "PAM: only users whose entry matches this LDAP filter may log in; unset: anyone."),
+	ENTRY(D(sync_interval), "sync_interval", set_uint, CONF_SCALAR, .lo = 0, .hi = 86400, .def = "30",
+	      .doc = "type = ad: seconds between reads of the DC's changes since the last (uSNChanged, deletions); 0: full refreshes only."),
 
 	ENTRY(R(kdc), "kdc", set_servers, CONF_STRINGS,
 	      .doc = "The realm's KDCs: host, host:port or [address]:port; unset: found in DNS."),

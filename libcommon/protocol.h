@@ -53,7 +53,8 @@
  *         u32 skipped_members (member DNs that are no user or group of the domain: outside
  *         user_base and group_base, another kind of entry, or no entry; counted by the last
  *         refresh and by the group lookups since), str changes (how changes reach the cache:
- *         "RFC 4533 sync", or "full refresh"), str changes_state (what the stream does now; may
+ *         "RFC 4533 sync", "usn poll": AD's
+ *         changes read every sync_interval, or "full refresh"), str changes_state (what the stream does now; may
  *         be empty), u64 last_change (unix time the stream applied its last change, 0 = none),
  *         u64 in_sync_until (unix time; 0 = not in sync), u32 full_syncs (times the stream read
  *         everything since dird started: no stored position, or one the server refused)

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ad_poll.h"
 #include "dird.h"
 #include "domain.h"
 #include "log.h"
@@ -77,7 +78,7 @@ static void encode_status(struct dird *d, struct buf *b)
 		buf_put_u64(b, (uint64_t)s->clock_offset);
 		buf_put_u32(b, s->refused);
 		buf_put_u32(b, s->skipped_members);
-		buf_put_str(b, s->changes[0] ? s->changes : "full refresh");
+		buf_put_str(b, ad_poll_serves(d, i) ? "usn poll" : s->changes[0] ? s->changes : "full refresh");
 		buf_put_str(b, s->changes_state);
 		buf_put_u64(b, (uint64_t)s->last_change);
 		buf_put_u64(b, (uint64_t)s->in_sync_until);

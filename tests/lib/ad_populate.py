@@ -20,6 +20,8 @@ import time
 
 import ldb
 from samba.auth import system_session
+from samba.dcerpc import security
+from samba.ndr import ndr_pack, ndr_unpack
 from samba.param import LoadParm
 from samba.samdb import SamDB
 
@@ -30,6 +32,26 @@ DISTRIBUTION_GLOBAL = 2
 
 def nt_time(unix):
     return int((unix + 11644473600) * 10_000_000)
+
+
+def allow_deleted_objects(db, base, name):
+    """Lets the account see tombstones (Show Deleted), as a site lets dird's: List Contents and
+    Read Property on CN=Deleted Objects, which by default only administrators may read (in AD:
+    dsacls "CN=Deleted Objects,..." /takeownership, then /G account:LCRP)."""
+    sid = db.search(base=base, expression=f"(sAMAccountName={name})",
+                    attrs=["objectSid"])[0]["objectSid"][0]
+    sid = str(ndr_unpack(security.dom_sid, sid))
+    dn = "CN=Deleted Objects," + base
+    controls = ["show_deleted:1", "sd_flags:1:4"]  # the DACL alone
+    old = db.search(base=dn, scope=ldb.SCOPE_BASE, attrs=["nTSecurityDescriptor"],
+                    controls=controls)[0]["nTSecurityDescriptor"][0]
+    domain_sid = security.dom_sid(str(db.get_domain_sid()))
+    sddl = ndr_unpack(security.descriptor, old).as_sddl(domain_sid) + f"(A;;LCRP;;;{sid})"
+    m = ldb.Message(ldb.Dn(db, dn))
+    m["nTSecurityDescriptor"] = ldb.MessageElement(
+        ndr_pack(security.descriptor.from_sddl(sddl, domain_sid)), ldb.FLAG_MOD_REPLACE,
+        "nTSecurityDescriptor")
+    db.modify(m, controls=controls)
 
 
 def main():
@@ -53,6 +75,7 @@ def main():
         db.newuser(name, PASSWORD, useusernameascn=True, **kw)
 
     user("svc_dird")  # dird's simple bind in the tests
+    allow_deleted_objects(db, base, "svc_dird")
     user("alice", uidnumber=10001, gidnumber=10000, givenname="Alice", surname="Example",
          unixhome="/home/alice", loginshell="/bin/bash", mailaddress="alice@ad.test")
     user("bob", givenname="Bob", surname="Builder")

@@ -1,0 +1,158 @@
+#!/bin/bash
+# AD's changes polled from a real Samba AD DC (tests/lib/samba_dc.sh): a user added, a shell and
+# group memberships changed (nested ones too), a user deleted, each seen through getent and id
+# within sync_interval without a full refresh; a restart that resumes from the stored USN; a
+# stored invocationId that is not the DC's, and a stored USN above the DC's, read it whole; the
+# DC's change notification waking a poll long before sync_interval.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/common.sh"
+. "$HERE/../lib/tls.sh"
+. "$HERE/../lib/samba_dc.sh"
+ad_enter_namespaces "$0" "$@"
+
+make_workdir
+cleanup() { dird_stop; ad_dc_stop; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+ad_dc_start "$WORK/ad" || exit 1
+
+SMB_CONF=$AD_DIR/dc/etc/smb.conf
+samba_tool() { /usr/bin/python3 /usr/bin/samba-tool "$@" -s "$SMB_CONF" >>"$WORK/samba-tool.log" 2>&1; }
+# ldb_modify LDIF: a change written to the DC's own database, as an administrator's tool does
+ldb_modify() { ldbmodify -H "$AD_DIR/dc/private/sam.ldb" >>"$WORK/samba-tool.log" 2>&1; }
+BASE=DC=ad,DC=test
+
+INTERVAL=2
+export DIR_CONF=$WORK/dird.conf
+ad_dird_conf "$DIR_CONF" "enumerate = yes" "sync_interval = $INTERVAL"
+write_nsswitch "$WORK/nss" "files dir"
+nss() { in_ns "$WORK/nss" "$@"; }
+CTL=("$BUILD/dirctl/dirctl")
+status_field() { # status_field EXPR: a Python expression of the status JSON `s`, its domain `d`
+	"${CTL[@]}" --json status | python3 -c "import json,sys; s=json.load(sys.stdin); d=s['domains'][0]; print($1)"
+}
+
+# seen DESC CMD...: CMD succeeds within the interval and a wide margin (the poll is not timed:
+# the bound only proves it comes); the time it took goes to the log for the report.
+seen() {
+	local desc=$1 start; shift
+	start=$(now_ms)
+	for _ in $(seq 300); do
+		if "$@" >/dev/null 2>&1; then
+			echo "    $desc: seen after $(($(now_ms) - start)) ms (sync_interval $INTERVAL s)"
+			check "$desc" true
+			return 0
+		fi
+		sleep 0.1
+	done
+	check "$desc (not seen within 30 s)" false
+}
+has_line() { grep -qxF "$1" <(tr ' ' '\n' <<<"$2"); }
+in_groups() { has_line "$2" "$(nss id -Gn "$1")"; }
+not_in_groups() { ! in_groups "$@"; }
+absent() { ! nss getent passwd "$1"; }
+
+dird_start || exit 1
+dird_wait_refresh || exit 1
+check_eq "status: changes come by USN poll" "usn poll" "$(status_field 'd["changes"]')"
+check "status: the DC polled and the USN the cache stands at" \
+	grep -qE '^dc1\.ad\.test at USN [1-9][0-9]*, last poll [0-9:]{8}$' <(status_field 'd["changes_state"]')
+check_eq "status: in sync" "True" "$(status_field 'd["in_sync"]')"
+"${CTL[@]}" status | grep -q "changes: usn poll, dc1.ad.test at USN [0-9]*, last poll [0-9:]*"
+check_eq "dirctl status shows the mechanism, the DC, the USN and the last poll" 0 $?
+REFRESHES=$(status_field 's["refresh_count"]')
+WHOLE=$(grep -c "reading every user and group" "$WORK/dird.log")
+check_eq "the first poll read the domain whole, once" 1 "$WHOLE"
+
+# --- changes, each seen without a full refresh -----------------------------------------------
+samba_tool user create newbie "$AD_USER_PASSWORD" --given-name=New --surname=Bie
+listed() { nss getent passwd | grep -q "^$1:"; }
+seen "a user added with samba-tool is listed by getent (the index, not a lookup)" listed 'ADTEST\\newbie'
+
+ldb_modify <<LDIF
+dn: CN=alice,CN=Users,$BASE
+changetype: modify
+replace: loginShell
+loginShell: /bin/zsh
+LDIF
+shell_is() { [ "$(nss getent passwd 'ADTEST\alice' | cut -d: -f7)" = "$1" ]; }
+seen "a shell (loginShell) changed is seen" shell_is /bin/zsh
+
+samba_tool group addmembers g_staff newbie
+seen "a membership added reaches id" in_groups 'ADTEST\newbie' 'ADTEST\g_staff'
+check "getent group lists the new member" grep -q 'ADTEST\\newbie' <(nss getent group 'ADTEST\g_staff')
+samba_tool group addmembers g_inner newbie
+seen "a membership of a nested group reaches the groups that hold it" \
+	in_groups 'ADTEST\newbie' 'ADTEST\g_outer'
+check "id: the middle group too" in_groups 'ADTEST\newbie' 'ADTEST\g_middle'
+check "getent group of the outer group lists the new member" \
+	grep -q 'ADTEST\\newbie' <(nss getent group 'ADTEST\g_outer')
+samba_tool group removemembers g_staff newbie
+seen "a membership removed leaves id" not_in_groups 'ADTEST\newbie' 'ADTEST\g_staff'
+
+samba_tool user delete newbie
+seen "a user deleted (a tombstone, through Show Deleted) is gone from getent" absent 'ADTEST\newbie'
+check_fails "and from the group that held it" grep -q newbie <(nss getent group 'ADTEST\g_outer')
+
+check_eq "none of it was a full refresh (refresh_count)" "$REFRESHES" "$(status_field 's["refresh_count"]')"
+check_eq "none of it read the domain whole (the log)" "$WHOLE" "$(grep -c "reading every user and group" "$WORK/dird.log")"
+check "the log names the changes applied, USN to USN" grep -q "adtest: [0-9]* changes applied, USN [0-9]* to [0-9]* of dc1.ad.test" "$WORK/dird.log"
+
+# --- a restart resumes from the stored USN ---------------------------------------------------
+dird_stop
+samba_tool user create later "$AD_USER_PASSWORD"
+USN_BEFORE=$(grep -o "USN [0-9]* to [0-9]*" "$WORK/dird.log" | tail -1 | awk '{print $4}')
+dird_start || exit 1
+seen "after a restart, a user added while dird was down is listed" listed 'ADTEST\\later'
+check_eq "the restart did not read the domain whole" "$WHOLE" \
+	"$(grep -c "reading every user and group" "$WORK/dird.log")"
+check "the restart went on from the USN the cache held" \
+	grep -q "changes applied, USN $USN_BEFORE to " "$WORK/dird.log"
+
+# --- a position the DC cannot continue: read whole -------------------------------------------
+# set_position FIELD VALUE: the stored position (both tdb files) with one field replaced, as a
+# restored DC (another invocationId) or another DC's USN would leave it.
+set_position() {
+	/usr/bin/python3 - "$WORK/cache" "$1" "$2" <<'PY'
+import os, sys, tdb
+cache, field, value = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+key = b"SYNC_POS_adtest/usn"
+for f in ("directoryservice_cache_user.tdb", "directoryservice_cache_group.tdb"):
+    t = tdb.Tdb(f"{cache}/{f}", 0, tdb.DEFAULT, os.O_RDWR)
+    v = t.get(key).decode().split(" ")
+    v[field] = value
+    t.store(key, " ".join(v).encode(), tdb.REPLACE)
+    t.close()
+PY
+}
+dird_stop
+set_position 1 00000000-0000-0000-0000-000000000001
+samba_tool user create afterrestore "$AD_USER_PASSWORD"
+dird_start || exit 1
+seen "another invocationId: the domain is read whole" \
+	grep -q "reading every user and group .*invocationId changed" "$WORK/dird.log"
+seen "and what changed is listed" listed 'ADTEST\\afterrestore'
+check_eq "read whole once more" $((WHOLE + 1)) "$(grep -c "reading every user and group" "$WORK/dird.log")"
+
+dird_stop
+set_position 2 999999999
+samba_tool user delete afterrestore
+dird_start || exit 1
+seen "a stored USN above the DC's: the domain is read whole" \
+	grep -q "reading every user and group .*USN went back" "$WORK/dird.log"
+seen "and a deletion made meanwhile is applied" absent 'ADTEST\afterrestore'
+check "cached users are still served" nss getent passwd 'ADTEST\alice'
+
+# --- change notification wakes the poll long before sync_interval ----------------------------
+dird_stop
+INTERVAL=3600
+ad_dird_conf "$DIR_CONF" "enumerate = yes" "sync_interval = $INTERVAL"
+dird_start || exit 1
+polled() { [ "$(status_field 'd["in_sync"]')" = True ]; }
+seen "sync_interval = 3600: the first poll" polled
+samba_tool user create early "$AD_USER_PASSWORD"
+seen "a user added is listed long before the interval: the DC's notification woke the poll" \
+	listed 'ADTEST\\early'
+check "the log says so" grep -q "adtest: the DC says something changed" "$WORK/dird.log"
+finish
