@@ -51,6 +51,16 @@ static struct publish_changes *changes_of(struct dird *d)
 	return d->changes;
 }
 
+void publish_free(struct dird *d)
+{
+	if (!d->changes)
+		return;
+	keys_clear(&d->changes->users);
+	keys_clear(&d->changes->groups);
+	free(d->changes);
+	d->changes = NULL;
+}
+
 void publish_whole_locked(struct dird *d)
 {
 	struct publish_changes *c = changes_of(d);

@@ -29,6 +29,8 @@ void publish_group_changed_locked(struct dird *d, const struct dir_group *g);
 void publish_whole_locked(struct dird *d);
 /* Each tick of the main loop: authoritative_until kept up to date.  Lock held. */
 void publish_tick_locked(struct dird *d);
+/* Frees what publish.c keeps in d (for tests: dird keeps it until it exits). */
+void publish_free(struct dird *d);
 /* Loads the tdb cache at start; a damaged one is discarded (logged) and rebuilt. */
 void publish_load_cache(struct dird *d);
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "changes.h"
+#include "publish.h"
 #include "store.h"
 
 static char dir[] = "/tmp/dir-test-changes-XXXXXX";
@@ -69,6 +70,7 @@ static void start(const char *extra)
 static void stop(void)
 {
 	db_free(&d.db);
+	publish_free(&d);
 	dir_config_free(&d.cfg);
 	free(d.negative);
 }
