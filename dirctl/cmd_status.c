@@ -59,6 +59,174 @@ static void format_time(uint64_t t, char *out, size_t len)
 	snprintf(out + n, len - n, " (%llds ago)", (long long)(time(NULL) - tt));
 }
 
+/* One domain's entry of the status reply, in the order dird writes it. */
+struct domain_status {
+	const char *name, *server, *error, *changes, *changes_state;
+	uint32_t state, duplicates, refused, skipped_members, full_syncs;
+	bool clock_known;
+	long long offset;
+	uint64_t since, last_change, in_sync_until;
+};
+
+static bool read_domain_status(struct cursor *cur, struct domain_status *d)
+{
+	d->name = cursor_str(cur, NULL);
+	d->state = cursor_u32(cur);
+	d->since = cursor_u64(cur);
+	d->server = cursor_str(cur, NULL);
+	d->error = cursor_str(cur, NULL);
+	d->duplicates = cursor_u32(cur);
+	d->clock_known = cursor_u32(cur) != 0;
+	d->offset = (long long)cursor_u64(cur);
+	d->refused = cursor_u32(cur);
+	d->skipped_members = cursor_u32(cur);
+	d->changes = cursor_str(cur, NULL);
+	d->changes_state = cursor_str(cur, NULL);
+	d->last_change = cursor_u64(cur);
+	d->in_sync_until = cursor_u64(cur);
+	d->full_syncs = cursor_u32(cur);
+	return !cur->failed;
+}
+
+static const char *domain_state_word(uint32_t state)
+{
+	return state == DIR_DOMAIN_ONLINE ? "online" :
+	       state == DIR_DOMAIN_OFFLINE ? "offline" : "not contacted yet";
+}
+
+/* The warnings and notes under a domain's line: what dird left out of the cache, the clock. */
+static void print_domain_warnings(const struct domain_status *d)
+{
+	if (d->duplicates)
+		printf("  warning: %" PRIu32 " entries share a name or id with another and "
+		       "are not served (dird's log names them)\n", d->duplicates);
+	if (d->refused)
+		printf("  warning: %" PRIu32 " entries are refused: an id below min_id "
+		       "(a user's primary gid too) or a local one, or a name unfit for "
+		       "home_template (dird's log names them)\n", d->refused);
+	if (d->skipped_members)
+		printf("  note: %" PRIu32 " member DNs of groups are no user or group here "
+		       "(outside user_base and group_base, another kind of entry, or no "
+		       "entry) and were skipped (log_level = debug names them)\n",
+		       d->skipped_members);
+	if (d->clock_known)
+		clock_warning(d->offset);
+}
+
+static void print_domain_changes(const struct domain_status *d)
+{
+	char last[64];
+	format_time(d->last_change, last, sizeof(last));
+	printf("  changes: %s%s%s", d->changes, *d->changes_state ? ", " : "", d->changes_state);
+	if (d->last_change)
+		printf(", last change %s", last);
+	if (d->full_syncs)
+		printf(", %" PRIu32 " full reads", d->full_syncs);
+	printf("\n");
+}
+
+static void print_domain_status(const struct domain_status *d)
+{
+	char changed[64];
+	format_time(d->since, changed, sizeof(changed));
+	printf("domain %s: %s", d->name, domain_state_word(d->state));
+	if (d->since)
+		printf(" since %s", changed);
+	if (*d->server)
+		printf(", server %s", d->server);
+	printf("\n");
+	if (*d->error)
+		printf("  last error: %s\n", d->error);
+	print_domain_warnings(d);
+	print_domain_changes(d);
+}
+
+static json_object *domain_status_json(const struct domain_status *d)
+{
+	json_object *j = json_object_new_object();
+	json_object_object_add(j, "name", json_object_new_string(d->name));
+	json_object_object_add(j, "state", json_object_new_string(domain_state_word(d->state)));
+	json_object_object_add(j, "since", json_object_new_int64((int64_t)d->since));
+	json_object_object_add(j, "server", json_object_new_string(d->server));
+	json_object_object_add(j, "last_error", json_object_new_string(d->error));
+	json_object_object_add(j, "duplicates", json_object_new_int64(d->duplicates));
+	json_object_object_add(j, "refused", json_object_new_int64(d->refused));
+	json_object_object_add(j, "skipped_members", json_object_new_int64(d->skipped_members));
+	json_object_object_add(j, "clock_offset",
+			       d->clock_known ? json_object_new_int64(d->offset) : NULL);
+	json_object_object_add(j, "changes", json_object_new_string(d->changes));
+	json_object_object_add(j, "changes_state", json_object_new_string(d->changes_state));
+	json_object_object_add(j, "last_change", json_object_new_int64((int64_t)d->last_change));
+	json_object_object_add(j, "in_sync", json_object_new_boolean(
+					      (time_t)d->in_sync_until > time(NULL)));
+	json_object_object_add(j, "full_syncs", json_object_new_int64(d->full_syncs));
+	return j;
+}
+
+/* Reads the domains of the reply, prints each (text) and adds it to doms (--json); EXIT_OFFLINE when one
+ * is offline, else rc as it was. */
+static int status_domains(struct ctl *c, struct cursor *cur, uint32_t n_domains, json_object *doms,
+			  int rc)
+{
+	struct domain_status d;
+	for (uint32_t i = 0; i < n_domains && !cur->failed; i++) {
+		if (!read_domain_status(cur, &d))
+			break;
+		if (d.state == DIR_DOMAIN_OFFLINE)
+			rc = EXIT_OFFLINE;
+		if (!c->json)
+			print_domain_status(&d);
+		json_object_array_add(doms, domain_status_json(&d));
+	}
+	return rc;
+}
+
+/* dird, the cache, the last refresh and the host's warnings: the text lines and the JSON fields. */
+static void status_host(struct ctl *c, const struct status *s, json_object *warnings, json_object *j)
+{
+	char when[64];
+	format_time(s->last_refresh, when, sizeof(when));
+	if (!c->json) {
+		printf("dird:      running (pid %" PRIu32 ")\n", s->pid);
+		printf("cache:     %" PRIu32 " users, %" PRIu32 " groups\n", s->users, s->groups);
+		printf("refreshed: %s\n", when);
+		if (s->refreshing)
+			printf("refresh:   running, %" PRIu32 " entries so far\n", s->progress);
+		for (size_t i = 0; i < json_object_array_length(warnings); i++)
+			printf("warning:   %s\n",
+			       json_object_get_string(json_object_array_get_idx(warnings, i)));
+	}
+	json_object_object_add(j, "warnings", warnings);
+	json_object_object_add(j, "pid", json_object_new_int64(s->pid));
+	json_object_object_add(j, "users", json_object_new_int64(s->users));
+	json_object_object_add(j, "groups", json_object_new_int64(s->groups));
+	json_object_object_add(j, "last_refresh", json_object_new_int64((int64_t)s->last_refresh));
+	json_object_object_add(j, "refresh_count", json_object_new_int64((int64_t)s->refresh_count));
+	json_object_object_add(j, "refreshing", json_object_new_boolean((int)s->refreshing));
+}
+
+/* The refresh dird kept out because it would have shrunk the cache, if there is one (the reply's tail). */
+static void status_kept_out_refresh(struct ctl *c, const struct status *s, struct cursor *cur,
+				    json_object *j)
+{
+	uint64_t held_at = cursor_u64(cur);
+	uint32_t held_users = cursor_u32(cur), held_groups = cursor_u32(cur);
+	if (cur->failed || !held_at)
+		return;
+	char at[64];
+	format_time(held_at, at, sizeof(at));
+	if (!c->json)
+		printf("warning: a refresh was kept out at %s: it found %" PRIu32 " users and "
+		       "%" PRIu32 " groups where the cache holds %" PRIu32 " and %" PRIu32 " (a "
+		       "changed base or filter?); the cache stays as it is; dirctl cache refresh "
+		       "--accept-shrink takes it\n", at, held_users, held_groups, s->users, s->groups);
+	json_object *h = json_object_new_object();
+	json_object_object_add(h, "at", json_object_new_int64((int64_t)held_at));
+	json_object_object_add(h, "users", json_object_new_int64(held_users));
+	json_object_object_add(h, "groups", json_object_new_int64(held_groups));
+	json_object_object_add(j, "refresh_kept_out", h);
+}
+
 int cmd_status(struct ctl *c)
 {
 	struct status s;
@@ -75,8 +243,6 @@ int cmd_status(struct ctl *c)
 		buf_free(&reply);
 		return rc;
 	}
-	char when[64];
-	format_time(s.last_refresh, when, sizeof(when));
 	json_object *j = json_object_new_object(), *doms = json_object_new_array();
 	if (c->config_error) {
 		if (!c->json)
@@ -84,114 +250,10 @@ int cmd_status(struct ctl *c)
 			       c->config_error);
 		json_object_object_add(j, "config_error", json_object_new_string(c->config_error));
 	}
-	if (!c->json) {
-		printf("dird:      running (pid %" PRIu32 ")\n", s.pid);
-		printf("cache:     %" PRIu32 " users, %" PRIu32 " groups\n", s.users, s.groups);
-		printf("refreshed: %s\n", when);
-		if (s.refreshing)
-			printf("refresh:   running, %" PRIu32 " entries so far\n", s.progress);
-		for (size_t i = 0; i < json_object_array_length(warnings); i++)
-			printf("warning:   %s\n",
-			       json_object_get_string(json_object_array_get_idx(warnings, i)));
-	}
-	json_object_object_add(j, "warnings", warnings);
-	json_object_object_add(j, "pid", json_object_new_int64(s.pid));
-	json_object_object_add(j, "users", json_object_new_int64(s.users));
-	json_object_object_add(j, "groups", json_object_new_int64(s.groups));
-	json_object_object_add(j, "last_refresh", json_object_new_int64((int64_t)s.last_refresh));
-	json_object_object_add(j, "refresh_count", json_object_new_int64((int64_t)s.refresh_count));
-	json_object_object_add(j, "refreshing", json_object_new_boolean((int)s.refreshing));
-	for (uint32_t i = 0; i < s.n_domains && !cur.failed; i++) {
-		const char *name = cursor_str(&cur, NULL);
-		uint32_t state = cursor_u32(&cur);
-		uint64_t since = cursor_u64(&cur);
-		const char *server = cursor_str(&cur, NULL);
-		const char *error = cursor_str(&cur, NULL);
-		uint32_t duplicates = cursor_u32(&cur);
-		bool clock_known = cursor_u32(&cur) != 0;
-		long long offset = (long long)cursor_u64(&cur);
-		uint32_t refused = cursor_u32(&cur);
-		uint32_t skipped_members = cursor_u32(&cur);
-		const char *changes = cursor_str(&cur, NULL);
-		const char *changes_state = cursor_str(&cur, NULL);
-		uint64_t last_change = cursor_u64(&cur);
-		uint64_t in_sync_until = cursor_u64(&cur);
-		uint32_t full_syncs = cursor_u32(&cur);
-		if (cur.failed)
-			break;
-		if (state == DIR_DOMAIN_OFFLINE)
-			rc = EXIT_OFFLINE;
-		const char *word = state == DIR_DOMAIN_ONLINE ? "online" :
-				   state == DIR_DOMAIN_OFFLINE ? "offline" : "not contacted yet";
-		char changed[64];
-		format_time(since, changed, sizeof(changed));
-		if (!c->json) {
-			printf("domain %s: %s", name, word);
-			if (since)
-				printf(" since %s", changed);
-			if (*server)
-				printf(", server %s", server);
-			printf("\n");
-			if (*error)
-				printf("  last error: %s\n", error);
-			if (duplicates)
-				printf("  warning: %" PRIu32 " entries share a name or id with another and "
-				       "are not served (dird's log names them)\n", duplicates);
-			if (refused)
-				printf("  warning: %" PRIu32 " entries are refused: an id below min_id "
-				       "(a user's primary gid too) or a local one, or a name unfit for "
-				       "home_template (dird's log names them)\n", refused);
-			if (skipped_members)
-				printf("  note: %" PRIu32 " member DNs of groups are no user or group here "
-				       "(outside user_base and group_base, another kind of entry, or no "
-				       "entry) and were skipped (log_level = debug names them)\n",
-				       skipped_members);
-			if (clock_known)
-				clock_warning(offset);
-			char last[64];
-			format_time(last_change, last, sizeof(last));
-			printf("  changes: %s%s%s", changes, *changes_state ? ", " : "", changes_state);
-			if (last_change)
-				printf(", last change %s", last);
-			if (full_syncs)
-				printf(", %" PRIu32 " full reads", full_syncs);
-			printf("\n");
-		}
-		json_object *d = json_object_new_object();
-		json_object_object_add(d, "name", json_object_new_string(name));
-		json_object_object_add(d, "state", json_object_new_string(word));
-		json_object_object_add(d, "since", json_object_new_int64((int64_t)since));
-		json_object_object_add(d, "server", json_object_new_string(server));
-		json_object_object_add(d, "last_error", json_object_new_string(error));
-		json_object_object_add(d, "duplicates", json_object_new_int64(duplicates));
-		json_object_object_add(d, "refused", json_object_new_int64(refused));
-		json_object_object_add(d, "skipped_members", json_object_new_int64(skipped_members));
-		json_object_object_add(d, "clock_offset", clock_known ? json_object_new_int64(offset) : NULL);
-		json_object_object_add(d, "changes", json_object_new_string(changes));
-		json_object_object_add(d, "changes_state", json_object_new_string(changes_state));
-		json_object_object_add(d, "last_change", json_object_new_int64((int64_t)last_change));
-		json_object_object_add(d, "in_sync", json_object_new_boolean(
-						      (time_t)in_sync_until > time(NULL)));
-		json_object_object_add(d, "full_syncs", json_object_new_int64(full_syncs));
-		json_object_array_add(doms, d);
-	}
+	status_host(c, &s, warnings, j);
+	rc = status_domains(c, &cur, s.n_domains, doms, rc);
 	json_object_object_add(j, "domains", doms);
-	uint64_t held_at = cursor_u64(&cur);
-	uint32_t held_users = cursor_u32(&cur), held_groups = cursor_u32(&cur);
-	if (!cur.failed && held_at) {
-		char at[64];
-		format_time(held_at, at, sizeof(at));
-		if (!c->json)
-			printf("warning: a refresh was kept out at %s: it found %" PRIu32 " users and "
-			       "%" PRIu32 " groups where the cache holds %" PRIu32 " and %" PRIu32 " (a "
-			       "changed base or filter?); the cache stays as it is; dirctl cache refresh "
-			       "--accept-shrink takes it\n", at, held_users, held_groups, s.users, s.groups);
-		json_object *h = json_object_new_object();
-		json_object_object_add(h, "at", json_object_new_int64((int64_t)held_at));
-		json_object_object_add(h, "users", json_object_new_int64(held_users));
-		json_object_object_add(h, "groups", json_object_new_int64(held_groups));
-		json_object_object_add(j, "refresh_kept_out", h);
-	}
+	status_kept_out_refresh(c, &s, &cur, j);
 	if (c->json)
 		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
 							      JSON_C_TO_STRING_NOSLASHESCAPE));
