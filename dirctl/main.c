@@ -214,36 +214,129 @@ int ctl_call(const struct ctl *c, uint32_t op, const struct buf *body, uint32_t 
 	return EXIT_FAIL;
 }
 
-int main(int argc, char **argv)
+/* What parse_global_options and load_config return when main goes on: no exit code. */
+#define GO_ON (-1)
+
+/* The options before the command: GO_ON, or the exit code (--help, --version, a bad option). */
+static int parse_global_options(int argc, char **argv, struct ctl *c, const char **conf)
 {
 	static const struct option opts[] = { { "config", required_argument, NULL, 'c' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "help", no_argument, NULL, 'h' },
 					      { "version", no_argument, NULL, 'V' },
 					      { NULL, 0, NULL, 0 } };
-	struct ctl c = { .json = false };
-	const char *conf = NULL;
 	int o;
 	/* '+': options end at the command; its own arguments follow. */
 	while ((o = getopt_long(argc, argv, "+c:jhV", opts, NULL)) != -1) {
 		switch (o) {
-		case 'c': conf = optarg; break;
-		case 'j': c.json = true; break;
+		case 'c': *conf = optarg; break;
+		case 'j': c->json = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': printf("dirctl %s\n", DIR_VERSION); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	/* --json may also follow the command. */
+	return GO_ON;
+}
+
+/* --json may also follow the command: takes it out of the command's arguments; returns their new count. */
+static int take_json_after_command(int argc, char **argv, struct ctl *c)
+{
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
-			c.json = true;
+			c->json = true;
 			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(char *));
 			argc--;
 			i--;
 		}
+	return argc;
+}
+
+/* Loads the configuration into c: GO_ON, or the exit code. When it does not load, disable runs without it,
+ * and the commands that need_only_dird (status, ssh-keys) go on with dird's run_dir and c->config_error
+ * set to err (which must outlive c). */
+static int load_config(struct ctl *c, const char *path, bool need_only_dird, int argc, char **argv,
+		       char *err, size_t errlen)
+{
+	if (dir_config_load(path, &c->cfg, err, errlen) >= 0)
+		return GO_ON;
+	/* disable reads nothing from the configuration: backing out must work with a
+	 * dird.conf broken or removed */
+	if (!strcmp(argv[0], "disable")) {
+		fprintf(stderr, "dirctl: warning: %s (disable does not need it)\n", err);
+		/* but its name: --ssh compares the drop-in with the command it would write */
+		c->cfg.path = strdup(path);
+		int rc = c->cfg.path ? cmd_enable(c, false, argc - 1, argv + 1) : EXIT_FAIL;
+		dir_config_free(&c->cfg);
+		return rc;
+	}
+	fprintf(stderr, "dirctl: %s\n", err);
+	if (!need_only_dird)
+		return EXIT_FAIL;
+	/* dird keeps the configuration it read last: ask it how it is doing anyway, and
+	 * sshd's keys of directory users keep coming. */
+	struct dir_module_config m;
+	dir_module_config_read(path, &m);
+	c->cfg.run_dir = strdup(m.run_dir);
+	if (!c->cfg.run_dir)
+		return EXIT_FAIL;
+	c->config_error = err;
+	return GO_ON;
+}
+
+/* Runs the command argv[0] with its arguments; prints the usage for an unknown one. */
+static int run_command(struct ctl *c, int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	if (!strcmp(cmd, "status") && argc == 1)
+		return cmd_status(c);
+	if (!strcmp(cmd, "enable") || !strcmp(cmd, "disable"))
+		return cmd_enable(c, cmd[0] == 'e', argc - 1, argv + 1);
+	if (!strcmp(cmd, "domain"))
+		return cmd_domain(c, argc - 1, argv + 1);
+	if (!strcmp(cmd, "test"))
+		return cmd_test(c, argc - 1, argv + 1);
+	if (!strcmp(cmd, "user-checks"))
+		return cmd_user_checks(c, argc - 1, argv + 1);
+	if (!strcmp(cmd, "sid-to-id") || !strcmp(cmd, "sid-to-name") ||
+	    !strcmp(cmd, "id-to-sid") || !strcmp(cmd, "name-to-sid"))
+		return cmd_sid(c, cmd, argc - 1, argv + 1);
+	if (!strcmp(cmd, "apikey"))
+		return cmd_apikey(c, argc - 1, argv + 1);
+	if (!strcmp(cmd, "keytab"))
+		return cmd_keytab(c, argc - 1, argv + 1);
+	if (!strcmp(cmd, "ads"))
+		return cmd_ads(c, argc - 1, argv + 1);
+	if (!strcmp(cmd, "krb5conf"))
+		return cmd_krb5conf(c, argc - 1, argv + 1);
+	if (!strcmp(cmd, "pam"))
+		return cmd_pam(c, argc - 1, argv + 1);
+	if (!strcmp(cmd, "ssh-keys"))
+		return cmd_ssh_keys(c, argc - 1, argv + 1);
+	if (!strcmp(cmd, "sessions") && argc == 1)
+		return cmd_sessions(c);
+	if (!strcmp(cmd, "cache"))
+		return cmd_cache(c, argc - 1, argv + 1);
+	if (!strcmp(cmd, "log-level"))
+		return cmd_log_level(c, argc - 1, argv + 1);
+	if ((!strcmp(cmd, "user") || !strcmp(cmd, "group")) && argc == 2)
+		return cmd_show(c, cmd[0] == 'u', argv[1]);
+	if ((!strcmp(cmd, "users") || !strcmp(cmd, "groups")) && argc == 1)
+		return cmd_list(c, cmd[0] == 'u' && cmd[4] == 's');
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl c = { .json = false };
+	const char *conf = NULL;
+	int rc = parse_global_options(argc, argv, &c, &conf);
+	if (rc != GO_ON)
+		return rc;
+	argc -= optind;
+	argv += optind;
+	argc = take_json_after_command(argc, argv, &c);
 	if (argc < 1) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -255,72 +348,14 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	char err[1024];
 	const char *path = conf ? conf : dir_config_path();
-	const char *cmd = argv[0];
 	/* Checking the file is what to do when it does not load. */
-	if (!strcmp(cmd, "config"))
+	if (!strcmp(argv[0], "config"))
 		return cmd_config(path, argc - 1, argv + 1);
-	bool status = !strcmp(cmd, "status") && argc == 1, ssh_keys = !strcmp(cmd, "ssh-keys");
-	if (dir_config_load(path, &c.cfg, err, sizeof(err)) < 0) {
-		/* disable reads nothing from the configuration: backing out must work with a
-		 * dird.conf broken or removed */
-		if (!strcmp(cmd, "disable")) {
-			fprintf(stderr, "dirctl: warning: %s (disable does not need it)\n", err);
-			/* but its name: --ssh compares the drop-in with the command it would write */
-			c.cfg.path = strdup(path);
-			int rc = c.cfg.path ? cmd_enable(&c, false, argc - 1, argv + 1) : EXIT_FAIL;
-			dir_config_free(&c.cfg);
-			return rc;
-		}
-		fprintf(stderr, "dirctl: %s\n", err);
-		if (!status && !ssh_keys)
-			return EXIT_FAIL;
-		/* dird keeps the configuration it read last: ask it how it is doing anyway, and
-		 * sshd's keys of directory users keep coming. */
-		struct dir_module_config m;
-		dir_module_config_read(path, &m);
-		c.cfg.run_dir = strdup(m.run_dir);
-		if (!c.cfg.run_dir)
-			return EXIT_FAIL;
-		c.config_error = err;
-	}
-	int rc = EXIT_USAGE;
-	if (status)
-		rc = cmd_status(&c);
-	else if (!strcmp(cmd, "enable") || !strcmp(cmd, "disable"))
-		rc = cmd_enable(&c, cmd[0] == 'e', argc - 1, argv + 1);
-	else if (!strcmp(cmd, "domain"))
-		rc = cmd_domain(&c, argc - 1, argv + 1);
-	else if (!strcmp(cmd, "test"))
-		rc = cmd_test(&c, argc - 1, argv + 1);
-	else if (!strcmp(cmd, "user-checks"))
-		rc = cmd_user_checks(&c, argc - 1, argv + 1);
-	else if (!strcmp(cmd, "sid-to-id") || !strcmp(cmd, "sid-to-name") ||
-		 !strcmp(cmd, "id-to-sid") || !strcmp(cmd, "name-to-sid"))
-		rc = cmd_sid(&c, cmd, argc - 1, argv + 1);
-	else if (!strcmp(cmd, "apikey"))
-		rc = cmd_apikey(&c, argc - 1, argv + 1);
-	else if (!strcmp(cmd, "keytab"))
-		rc = cmd_keytab(&c, argc - 1, argv + 1);
-	else if (!strcmp(cmd, "ads"))
-		rc = cmd_ads(&c, argc - 1, argv + 1);
-	else if (!strcmp(cmd, "krb5conf"))
-		rc = cmd_krb5conf(&c, argc - 1, argv + 1);
-	else if (!strcmp(cmd, "pam"))
-		rc = cmd_pam(&c, argc - 1, argv + 1);
-	else if (ssh_keys)
-		rc = cmd_ssh_keys(&c, argc - 1, argv + 1);
-	else if (!strcmp(cmd, "sessions") && argc == 1)
-		rc = cmd_sessions(&c);
-	else if (!strcmp(cmd, "cache"))
-		rc = cmd_cache(&c, argc - 1, argv + 1);
-	else if (!strcmp(cmd, "log-level"))
-		rc = cmd_log_level(&c, argc - 1, argv + 1);
-	else if ((!strcmp(cmd, "user") || !strcmp(cmd, "group")) && argc == 2)
-		rc = cmd_show(&c, cmd[0] == 'u', argv[1]);
-	else if ((!strcmp(cmd, "users") || !strcmp(cmd, "groups")) && argc == 1)
-		rc = cmd_list(&c, cmd[0] == 'u' && cmd[4] == 's');
-	else
-		usage(stderr);
+	bool need_only_dird = (!strcmp(argv[0], "status") && argc == 1) || !strcmp(argv[0], "ssh-keys");
+	rc = load_config(&c, path, need_only_dird, argc, argv, err, sizeof(err));
+	if (rc != GO_ON)
+		return rc;
+	rc = run_command(&c, argc, argv);
 	dir_config_free(&c.cfg);
 	return rc;
 }
