@@ -333,18 +333,101 @@ static int cmp_dn(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+/* A walk down a group's members, level by level. */
+struct members_walk {
+	struct ldap_conn *c;
+	const char *group;		/* its name, for the log */
+	const char *user_base, *group_base; /* normalized (NULL: out of memory) */
+	void *seen;			/* the DNs read: a tree, as a group of 10,000 members looks each up in it */
+	size_t reads;			/* the entries read so far, up to MAX_MEMBER_READS */
+	unsigned *skipped;
+	struct members_ctx *ctx;
+};
+
+/* Reads the level's users in searches of up to MEMBERS_PER_SEARCH siblings (users sorted by parent). */
+static int read_user_batches(struct members_walk *w, const struct pending_user *users, size_t n_users,
+			     char *err, size_t errlen)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n_users && w->reads <= MAX_MEMBER_READS;) {
+		size_t k = 1;
+		while (k < MEMBERS_PER_SEARCH && i + k < n_users &&
+		       !strcmp(users[i + k].parent, users[i].parent))
+			k++;
+		w->reads += k;
+		if (w->reads <= MAX_MEMBER_READS)
+			rc = read_user_batch(w->c, users + i, k, w->group_base, w->ctx, w->skipped,
+					     w->group, err, errlen);
+		i += k;
+	}
+	return rc;
+}
+
+/* Reads one level of member DNs, each once: those that may be users, by parent, in batches; the others one
+ * by one. The member groups' DNs go to ctx->children, the next level. */
+static int read_level(struct members_walk *w, const struct dn_list *level, char *err, size_t errlen)
+{
+	const struct dir_domain *d = w->c->domain;
+	struct pending_user *users = calloc(level->n + 1, sizeof(*users));
+	size_t n_users = 0;
+	int rc = 0;
+	if (!users) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
+	for (size_t i = 0; rc == 0 && i < level->n; i++) {
+		if (tfind(level->v[i], &w->seen, cmp_dn))
+			continue; /* a cycle, or reached twice */
+		char *copy = strdup(level->v[i]);
+		if (!copy || !tsearch(copy, &w->seen, cmp_dn)) {
+			free(copy);
+			snprintf(err, errlen, "out of memory");
+			rc = -1;
+		}
+		int batched = 0;
+		if (rc == 0 && w->user_base && dn_in_scope(level->v[i], w->user_base, d->user_scope) &&
+		    (batched = rdn_term(level->v[i], &users[n_users])) < 0) {
+			snprintf(err, errlen, "out of memory");
+			rc = -1;
+		}
+		if (batched > 0) {
+			n_users++;
+			continue;
+		}
+		if (rc == 0 && ++w->reads > MAX_MEMBER_READS)
+			break;
+		if (rc == 0)
+			rc = read_member(w->c, level->v[i], w->user_base, w->group_base, w->ctx, err,
+					 errlen);
+		if (rc == 0 && !w->ctx->was_member) {
+			log_debug("%s: group %s: member %s is not a user or group served here; "
+				  "skipped", d->name, w->group, level->v[i]);
+			if (w->skipped)
+				(*w->skipped)++;
+		}
+	}
+	if (n_users)
+		qsort(users, n_users, sizeof(*users), cmp_pending);
+	if (rc == 0)
+		rc = read_user_batches(w, users, n_users, err, errlen);
+	for (size_t i = 0; i < n_users; i++) {
+		free(users[i].parent);
+		free(users[i].term);
+	}
+	free(users);
+	return rc;
+}
+
 int fetch_members_group_users(struct ldap_conn *c, const struct local_accounts *local,
 			      const struct dn_list *member_dns, struct dir_group *g, unsigned *skipped,
 			      char *err, size_t errlen)
 {
 	const struct dir_domain *d = c->domain;
-	/* the DNs read: a tree, as a group of 10,000 members looks each up in it */
-	void *seen = NULL;
 	struct dn_list level = { 0 }, next = { 0 };
 	struct members_ctx ctx = { d, local, { NULL, 0, 0 }, false, &next, member_dns->not_dn };
 	char *user_base = dn_normalize(d->user_base), *group_base = dn_normalize(d->group_base);
+	struct members_walk w = { c, g->name, user_base, group_base, NULL, 0, skipped, &ctx };
 	int rc = 0;
-	size_t reads = 0;
 	/* the group's own names first (memberUid) */
 	for (uint32_t i = 0; rc == 0 && i < g->n_members; i++)
 		if ((rc = name_list_add(&ctx.names, g->members[i])) == 0)
@@ -360,62 +443,8 @@ int fetch_members_group_users(struct ldap_conn *c, const struct local_accounts *
 				    "are left out", d->name, g->name, MAX_NESTING);
 			break;
 		}
-		/* Those that may be users, by parent, for the batches; the others one by one. */
-		struct pending_user *users = calloc(level.n + 1, sizeof(*users));
-		size_t n_users = 0;
-		if (!users) {
-			snprintf(err, errlen, "out of memory");
-			rc = -1;
-		}
-		for (size_t i = 0; rc == 0 && i < level.n; i++) {
-			if (tfind(level.v[i], &seen, cmp_dn))
-				continue; /* a cycle, or reached twice */
-			char *copy = strdup(level.v[i]);
-			if (!copy || !tsearch(copy, &seen, cmp_dn)) {
-				free(copy);
-				snprintf(err, errlen, "out of memory");
-				rc = -1;
-			}
-			int batched = 0;
-			if (rc == 0 && user_base && dn_in_scope(level.v[i], user_base, d->user_scope) &&
-			    (batched = rdn_term(level.v[i], &users[n_users])) < 0) {
-				snprintf(err, errlen, "out of memory");
-				rc = -1;
-			}
-			if (batched > 0) {
-				n_users++;
-				continue;
-			}
-			if (rc == 0 && ++reads > MAX_MEMBER_READS)
-				break;
-			if (rc == 0)
-				rc = read_member(c, level.v[i], user_base, group_base, &ctx, err, errlen);
-			if (rc == 0 && !ctx.was_member) {
-				log_debug("%s: group %s: member %s is not a user or group served here; "
-					  "skipped", d->name, g->name, level.v[i]);
-				if (skipped)
-					(*skipped)++;
-			}
-		}
-		if (n_users)
-			qsort(users, n_users, sizeof(*users), cmp_pending);
-		for (size_t i = 0; rc == 0 && i < n_users && reads <= MAX_MEMBER_READS;) {
-			size_t k = 1;
-			while (k < MEMBERS_PER_SEARCH && i + k < n_users &&
-			       !strcmp(users[i + k].parent, users[i].parent))
-				k++;
-			reads += k;
-			if (reads <= MAX_MEMBER_READS)
-				rc = read_user_batch(c, users + i, k, group_base, &ctx, skipped, g->name,
-						     err, errlen);
-			i += k;
-		}
-		for (size_t i = 0; i < n_users; i++) {
-			free(users[i].parent);
-			free(users[i].term);
-		}
-		free(users);
-		if (rc == 0 && reads > MAX_MEMBER_READS) {
+		rc = read_level(&w, &level, err, errlen);
+		if (rc == 0 && w.reads > MAX_MEMBER_READS) {
 			log_warning("%s: group %s has more than %d members to read; its member list "
 				    "is cut there (a full refresh, enumerate = yes, reads them all)",
 				    d->name, g->name, MAX_MEMBER_READS);
@@ -437,7 +466,7 @@ int fetch_members_group_users(struct ldap_conn *c, const struct local_accounts *
 	free(ctx.names.v);
 	free(user_base);
 	free(group_base);
-	tdestroy(seen, free);
+	tdestroy(w.seen, free);
 	dn_list_free(&level);
 	dn_list_free(&next);
 	return rc;
