@@ -332,6 +332,45 @@ static void remove_sockets(const struct dird *d, bool userdb)
 		unlink(d->cfg.userdb_socket);
 }
 
+/* Nobody else may put a socket (pam_dir would send it passwords) or an index there. */
+static int ensure_own_dirs(const struct dird *d)
+{
+	const char *const dirs[][2] = { { "run_dir", d->cfg.run_dir }, { "cache_dir", d->cfg.cache_dir } };
+	for (size_t i = 0; i < 2; i++)
+		if (dir_ensure(dirs[i][1], 0755) < 0) {
+			log_error("%s %s: %s", dirs[i][0], dirs[i][1], errno == EPERM ?
+				  "not root's own, or group or others may write to it: use a directory "
+				  "only root writes to" : strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
+/* The cache on disk first, then what brings it up to date: the change streams, AD's poll or a refresh. */
+static void load_cache_and_start_sync(struct dird *d)
+{
+	/* Streams that resume from their stored positions bring the cache up to date themselves. */
+	bool resumes = sync_resumes_all(d);
+	pthread_mutex_lock(&d->store_lock);
+	pthread_mutex_lock(&d->lock);
+	db_init(&d->db);
+	publish_load_cache(d);
+	if (resumes) {
+		log_info("every domain's change stream resumes from its stored position: no full refresh");
+		d->next_refresh = time(NULL) + (time_t)d->cfg.refresh_interval;
+	} else if (d->cfg.enumerate && ad_poll_serves_all(d)) {
+		/* AD's poll goes on from the position the cache holds, or reads it whole when it
+		 * holds none (ad_poll.c) */
+		d->next_refresh = (d->last_refresh ? d->last_refresh : time(NULL)) +
+				  (time_t)d->cfg.refresh_interval;
+	} else if (d->cfg.enumerate) {
+		refresh_start_locked(d);
+	}
+	sync_start_locked(d);
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->store_lock);
+}
+
 int main(int argc, char **argv)
 {
 	sigset_t sigs;
@@ -359,16 +398,7 @@ int main(int argc, char **argv)
 	/* For GSSAPI binds, which read only the environment; set before any thread starts. */
 	if (d.cfg.krb5_config)
 		setenv("KRB5_CONFIG", d.cfg.krb5_config, 1);
-	/* Nobody else may put a socket (pam_dir would send it passwords) or an index there. */
-	const char *const dirs[][2] = { { "run_dir", d.cfg.run_dir }, { "cache_dir", d.cfg.cache_dir } };
-	for (size_t i = 0; i < 2; i++)
-		if (dir_ensure(dirs[i][1], 0755) < 0) {
-			log_error("%s %s: %s", dirs[i][0], dirs[i][1], errno == EPERM ?
-				  "not root's own, or group or others may write to it: use a directory "
-				  "only root writes to" : strerror(errno));
-			return 1;
-		}
-	if (take_instance_lock(d.cfg.run_dir) < 0 || setup_state(&d) < 0)
+	if (ensure_own_dirs(&d) < 0 || take_instance_lock(d.cfg.run_dir) < 0 || setup_state(&d) < 0)
 		return 1;
 
 	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -392,26 +422,7 @@ int main(int argc, char **argv)
 		log_error("cannot start the worker or the ticket renewal thread");
 		return 1;
 	}
-	/* Streams that resume from their stored positions bring the cache up to date themselves. */
-	bool resumes = sync_resumes_all(&d);
-	pthread_mutex_lock(&d.store_lock);
-	pthread_mutex_lock(&d.lock);
-	db_init(&d.db);
-	publish_load_cache(&d);
-	if (resumes) {
-		log_info("every domain's change stream resumes from its stored position: no full refresh");
-		d.next_refresh = time(NULL) + (time_t)d.cfg.refresh_interval;
-	} else if (d.cfg.enumerate && ad_poll_serves_all(&d)) {
-		/* AD's poll goes on from the position the cache holds, or reads it whole when it
-		 * holds none (ad_poll.c) */
-		d.next_refresh = (d.last_refresh ? d.last_refresh : time(NULL)) +
-				 (time_t)d.cfg.refresh_interval;
-	} else if (d.cfg.enumerate) {
-		refresh_start_locked(&d);
-	}
-	sync_start_locked(&d);
-	pthread_mutex_unlock(&d.lock);
-	pthread_mutex_unlock(&d.store_lock);
+	load_cache_and_start_sync(&d);
 	if (ad_poll_start(&d) < 0) {
 		log_error("cannot start the AD poll thread");
 		return 1;
