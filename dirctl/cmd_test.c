@@ -237,92 +237,127 @@ static void bind_cause(struct ldap_conn *c, char *out, size_t outlen)
 	}
 }
 
-static int test_domain(struct test_run *r, const struct dir_domain *d)
+/* The steps of test_domain after the connection, each true when the test goes on. */
+static bool bind_step(struct test_run *r, struct ldap_conn *c)
 {
-	struct ldap_conn c = { 0 };
-	char err[1024], what[1400];
-	test_section(r, "domain", d->name);
-	if (r->verbose && !r->json)
-		show_config(d);
-	if (!connect_steps(r, d, &c))
-		goto out;
-
+	const struct dir_domain *d = c->domain;
+	char err[1024], what[1400], cause[1400];
 	test_begin(r);
-	int bound = ldap_conn_bind(&c, err, sizeof(err));
+	int bound = ldap_conn_bind(c, err, sizeof(err));
 	snprintf(what, sizeof(what), "as %s%s%s", d->bind_dn ? d->bind_dn : "anonymous",
 		 bound < 0 ? ": " : "", bound < 0 ? err : "");
-	char cause[1400];
 	if (bound < 0)
-		bind_cause(&c, cause, sizeof(cause));
-	if (!test_step(r, "bind", bound == 0, what, cause))
-		goto out;
+		bind_cause(c, cause, sizeof(cause));
+	return test_step(r, "bind", bound == 0, what, cause);
+}
 
+/* AD: the workgroup is the DC's NetBIOS name (when the DC says it). */
+static bool workgroup_step(struct test_run *r, struct ldap_conn *c)
+{
+	const struct dir_domain *d = c->domain;
+	char netbios[64] = "", what[1400];
 	test_begin(r);
-	if (!test_step(r, "read base", ldap_conn_read_base(&c, err, sizeof(err)) == 0, d->base_dn,
-		  "the base entry cannot be read: check base_dn (and that the bind may read it)"))
-		goto out;
+	bool read = ad_netbios_name(c, netbios, sizeof(netbios));
+	snprintf(what, sizeof(what), "%s: the DC says %s", d->workgroup,
+		 read ? netbios : "nothing (its crossRef cannot be read; not checked)");
+	return test_step(r, "workgroup", !read || !strcasecmp(netbios, d->workgroup), what,
+			 "names would be served with the wrong prefix: set workgroup to the DC's "
+			 "NetBIOS name");
+}
 
-	if (d->type == DIR_DOMAIN_AD) {
-		char netbios[64] = "";
-		test_begin(r);
-		bool read = ad_netbios_name(&c, netbios, sizeof(netbios));
-		snprintf(what, sizeof(what), "%s: the DC says %s", d->workgroup,
-			 read ? netbios : "nothing (its crossRef cannot be read; not checked)");
-		if (!test_step(r, "workgroup", !read || !strcasecmp(netbios, d->workgroup), what,
-			  "names would be served with the wrong prefix: set workgroup to the DC's "
-			  "NetBIOS name"))
-			goto out;
-	}
+/* Searches user_base (users) or group_base with the domain's filter, counting the usable entries. */
+static int count_entries(struct ldap_conn *c, struct tally *t, char *what, size_t whatlen)
+{
+	const struct dir_domain *d = c->domain;
+	const char *attrs[MAP_MAX_ATTRS], *base = t->users ? d->user_base : d->group_base;
+	const char *filter = t->users ? d->user_filter : d->group_filter;
+	char err[1024];
+	if (t->users)
+		ldap_map_user_attrs(d, attrs, NULL);
+	else
+		ldap_map_group_attrs(d, attrs);
+	int rc = ldap_conn_search(c, base, t->users ? d->user_scope : d->group_scope, filter, attrs,
+				  count_entry, t, err, sizeof(err));
+	snprintf(what, whatlen, "%u entries under %s match %s, %u usable%s%s%s%s", t->entries, base,
+		 filter, t->usable, t->first[0] ? " (first: " : "", t->first, t->first[0] ? ")" : "",
+		 rc < 0 ? err : "");
+	return rc;
+}
 
-	const char *attrs[MAP_MAX_ATTRS];
-	struct tally users = { d, true, 0, 0, "", "" }, groups = { d, false, 0, 0, "", "" };
+static bool find_users_step(struct test_run *r, struct ldap_conn *c, struct tally *users)
+{
+	char what[1400];
 	test_begin(r);
-	ldap_map_user_attrs(d, attrs, NULL);
-	int rc = ldap_conn_search(&c, d->user_base, d->user_scope, d->user_filter, attrs,
-				  count_entry, &users, err, sizeof(err));
-	snprintf(what, sizeof(what), "%u entries under %s match %s, %u usable%s%s%s%s", users.entries,
-		 d->user_base, d->user_filter, users.usable, users.first[0] ? " (first: " : "",
-		 users.first, users.first[0] ? ")" : "", rc < 0 ? err : "");
-	if (!test_step(r, "find users", rc == 0 && users.usable > 0, what,
-		  users.entries ? "entries are there but none is a usable user: check the attribute "
-				  "names (user_name_attr, uid_attr, gid_attr) and min_id" :
-				  "no user found: check user_base, user_filter and user_scope (and the "
-				  "bind's read access)"))
-		goto out;
-	if (users.skipped_why[0])
-		test_note(r, "skipped %u, e.g. %s", users.entries - users.usable, users.skipped_why);
+	int rc = count_entries(c, users, what, sizeof(what));
+	if (!test_step(r, "find users", rc == 0 && users->usable > 0, what,
+		       users->entries ? "entries are there but none is a usable user: check the "
+					"attribute names (user_name_attr, uid_attr, gid_attr) and "
+					"min_id" :
+					"no user found: check user_base, user_filter and user_scope "
+					"(and the bind's read access)"))
+		return false;
+	if (users->skipped_why[0])
+		test_note(r, "skipped %u, e.g. %s", users->entries - users->usable, users->skipped_why);
+	return true;
+}
 
+static bool find_groups_step(struct test_run *r, struct ldap_conn *c)
+{
+	struct tally groups = { c->domain, false, 0, 0, "", "" };
+	char what[1400];
 	test_begin(r);
-	ldap_map_group_attrs(d, attrs);
-	rc = ldap_conn_search(&c, d->group_base, d->group_scope, d->group_filter, attrs,
-			      count_entry, &groups, err, sizeof(err));
-	snprintf(what, sizeof(what), "%u entries under %s match %s, %u usable%s%s%s%s", groups.entries,
-		 d->group_base, d->group_filter, groups.usable, groups.first[0] ? " (first: " : "",
-		 groups.first, groups.first[0] ? ")" : "", rc < 0 ? err : "");
-	if (!test_step(r, "find groups", rc == 0 && groups.usable > 0, what,
-		  groups.entries ? "entries are there but none is a usable group: check "
-				   "group_name_attr and gid_attr" :
-				   "no group found: check group_base, group_filter and group_scope"))
-		goto out;
+	int rc = count_entries(c, &groups, what, sizeof(what));
+	return test_step(r, "find groups", rc == 0 && groups.usable > 0, what,
+			 groups.entries ? "entries are there but none is a usable group: check "
+					  "group_name_attr and gid_attr" :
+					  "no group found: check group_base, group_filter and "
+					  "group_scope");
+}
 
+/* The groups of the first user found, as dird reads them. */
+static void user_groups_step(struct test_run *r, struct ldap_conn *c, const char *first)
+{
+	char err[1024], what[1400];
 	test_begin(r);
 	struct local_accounts local;
 	struct dir_user *u = NULL;
-	rc = local_accounts_load(&local, err, sizeof(err)) < 0 ? -1 :
-	     fetch_user(&c, &local, users.first, 0, &u, err, sizeof(err));
+	int rc = local_accounts_load(&local, err, sizeof(err)) < 0 ? -1 :
+		 fetch_user(c, &local, first, 0, &u, err, sizeof(err));
 	local_accounts_free(&local);
 	if (u)
 		snprintf(what, sizeof(what), "%s: uid %u, primary gid %u, in %u other group%s",
 			 u->name, u->uid, u->gid, u->n_groups, u->n_groups == 1 ? "" : "s");
 	else
-		snprintf(what, sizeof(what), "%s: %s", users.first, rc < 0 ? err : "not served (local name or sync_groups)");
+		snprintf(what, sizeof(what), "%s: %s", first,
+			 rc < 0 ? err : "not served (local name or sync_groups)");
 	test_step(r, "user groups", rc >= 0, what, "the groups of a user cannot be read: check "
-	     "member_attr (memberUid holds names; member, uniqueMember and others hold DNs)");
+		  "member_attr (memberUid holds names; member, uniqueMember and others hold DNs)");
 	if (u && u->n_groups == 0)
 		test_note(r, "note: %s is in no group besides its primary one; if that is wrong, "
 			  "check member_attr", u->name);
 	dir_user_destroy(u);
-out:
+}
+
+static bool read_base_step(struct test_run *r, struct ldap_conn *c)
+{
+	char err[1024];
+	test_begin(r);
+	return test_step(r, "read base", ldap_conn_read_base(c, err, sizeof(err)) == 0,
+			 c->domain->base_dn, "the base entry cannot be read: check base_dn (and that "
+			 "the bind may read it)");
+}
+
+static int test_domain(struct test_run *r, const struct dir_domain *d)
+{
+	struct ldap_conn c = { 0 };
+	struct tally users = { d, true, 0, 0, "", "" };
+	test_section(r, "domain", d->name);
+	if (r->verbose && !r->json)
+		show_config(d);
+	if (connect_steps(r, d, &c) && bind_step(r, &c) && read_base_step(r, &c) &&
+	    (d->type != DIR_DOMAIN_AD || workgroup_step(r, &c)) && find_users_step(r, &c, &users) &&
+	    find_groups_step(r, &c))
+		user_groups_step(r, &c, users.first);
 	ldap_conn_close(&c);
 	return test_result(r);
 }
