@@ -209,12 +209,67 @@ static bool stored_position(struct dird *d, const char *stream, struct ad_positi
 	return ok;
 }
 
+/* Applies what a poll read (a whole read, or the changes since USN `since`) with the DC's position
+ * `now`, and logs how it went. True when applied. */
+static bool apply_poll(struct dird *d, const struct dir_domain *dom, struct change_batch *b,
+		       const struct ad_position *now, uint64_t since, bool whole, char *err,
+		       size_t errlen)
+{
+	char pos[512];
+	size_t n = b->n;
+	ad_position_format(now, pos, sizeof(pos));
+	b->position = pos;
+	b->position_len = strlen(pos);
+	enum changes_result r = changes_apply(d, b, err, errlen);
+	b->position = NULL; /* pos is ours */
+	b->position_len = 0;
+	if (r != CHANGES_APPLIED)
+		log_error("%s: changes up to USN %" PRIu64 " not applied: %s%s", dom->name,
+			  now->usn, err, r == CHANGES_RESYNC ? "; reading everything again" : "");
+	else if (whole)
+		log_info("%s: read whole: %zu users and groups, at USN %" PRIu64 " of %s",
+			 dom->name, n, now->usn, now->dc);
+	else
+		log_info("%s: %zu changes applied, USN %" PRIu64 " to %" PRIu64 " of %s",
+			 dom->name, n, since, now->usn, now->dc);
+	return r == CHANGES_APPLIED;
+}
+
+/* A poll that started at `started` brought the cache to the DC's position `now`: the domain's
+ * state (dirctl status) and, when it stands for a refresh, the cache's age. */
+static void record_poll(struct dird *d, size_t i, time_t started, const struct ad_position *now,
+			bool whole, bool changed)
+{
+	const struct dir_domain *dom = &d->cfg.domains[i];
+	struct tm tm;
+	char at[16];
+	localtime_r(&started, &tm);
+	strftime(at, sizeof(at), "%H:%M:%S", &tm);
+	pthread_mutex_lock(&d->lock);
+	struct domain_state *s = &d->domains[i];
+	s->last_poll = started;
+	snprintf(s->changes_state, sizeof(s->changes_state), "%.100s at USN %" PRIu64
+		 ", last poll %s", now->dc, now->usn, at);
+	s->in_sync_until = started + (time_t)dom->sync_interval + sync_margin(dom);
+	s->streaming = true; /* back online, the poll goes on from the cache's position */
+	if (changed)
+		s->last_change = time(NULL);
+	s->full_syncs += whole;
+	/* A whole read is a full refresh of the domain; when the poll keeps every domain, the
+	 * cache is up to date as of each poll (the cache's age, in dirctl status). */
+	if (whole || ad_poll_serves_all(d))
+		d->last_refresh = started;
+	if (whole)
+		d->refresh_count++;
+	pthread_mutex_unlock(&d->lock);
+}
+
 /* One poll of domain i (a whole read with `whole`).  True when the cache is in sync with the
  * DC's position read at its start. */
 static bool poll_domain(struct dird *d, size_t i, bool whole)
 {
 	const struct dir_domain *dom = &d->cfg.domains[i];
-	char stream[CHANGES_MAX_STREAM], err[512] = "", raw[512], pos[512];
+	char stream[CHANGES_MAX_STREAM], err[512] = "", raw[512];
 	snprintf(stream, sizeof(stream), "%s/usn", dom->name);
 	struct ldap_conn c = { 0 };
 	struct ad_position now, stored;
@@ -252,51 +307,15 @@ static bool poll_domain(struct dird *d, size_t i, bool whole)
 	domain_report(d, i, &c, rc == 0, err);
 	ldap_conn_close(&c);
 	local_accounts_free(&local);
-	bool ok = rc == 0;
-	if (ok && (why || now.usn != stored.usn)) {
-		size_t n = b.n;
-		ad_position_format(&now, pos, sizeof(pos));
-		b.position = pos;
-		b.position_len = strlen(pos);
-		enum changes_result r = changes_apply(d, &b, err, sizeof(err));
-		ok = r == CHANGES_APPLIED;
-		if (!ok)
-			log_error("%s: changes up to USN %" PRIu64 " not applied: %s%s", dom->name,
-				  now.usn, err, r == CHANGES_RESYNC ? "; reading everything again" : "");
-		else if (why)
-			log_info("%s: read whole: %zu users and groups, at USN %" PRIu64 " of %s",
-				 dom->name, n, now.usn, now.dc);
-		else
-			log_info("%s: %zu changes applied, USN %" PRIu64 " to %" PRIu64 " of %s",
-				 dom->name, n, stored.usn, now.usn, now.dc);
-	} else if (!ok) {
+	bool ok = rc == 0, changed = why || now.usn != stored.usn;
+	if (ok && changed)
+		ok = apply_poll(d, dom, &b, &now, why ? 0 : stored.usn, why != NULL, err, sizeof(err));
+	else if (!ok)
 		log_error("%s: changes not read: %s", dom->name, err);
-	}
 	change_batch_clear(&b);
 	free(b.changes); /* clear keeps the array for a batch filled again */
-	pthread_mutex_lock(&d->lock);
-	struct domain_state *s = &d->domains[i];
-	if (ok) {
-		struct tm tm;
-		char at[16];
-		localtime_r(&started, &tm);
-		strftime(at, sizeof(at), "%H:%M:%S", &tm);
-		s->last_poll = started;
-		snprintf(s->changes_state, sizeof(s->changes_state), "%.100s at USN %" PRIu64
-			 ", last poll %s", now.dc, now.usn, at);
-		s->in_sync_until = started + (time_t)dom->sync_interval + sync_margin(dom);
-		s->streaming = true; /* back online, the poll goes on from the cache's position */
-		if (why || now.usn != stored.usn)
-			s->last_change = time(NULL);
-		s->full_syncs += why != NULL;
-	}
-	/* A whole read is a full refresh of the domain; when the poll keeps every domain, the
-	 * cache is up to date as of each poll (the cache's age, in dirctl status). */
-	if (ok && (why || ad_poll_serves_all(d)))
-		d->last_refresh = started;
-	if (ok && why)
-		d->refresh_count++;
-	pthread_mutex_unlock(&d->lock);
+	if (ok)
+		record_poll(d, i, started, &now, why != NULL, changed);
 	return ok;
 }
 
