@@ -84,6 +84,55 @@ static int served(struct ldap_conn *c, const struct local_accounts *local, const
 	return rc;
 }
 
+/* The entry is where users are searched. */
+static bool user_base_step(struct test_run *r, const struct dir_domain *d, const char *entry_dn)
+{
+	char what[1600];
+	test_begin(r);
+	char *dn = dn_normalize(entry_dn), *base = dn_normalize(d->user_base);
+	bool in_base = dn && base && dn_in_scope(dn, base, d->user_scope);
+	free(dn);
+	free(base);
+	snprintf(what, sizeof(what), "%s %s user_base %s (scope %s)", entry_dn, in_base ? "is in" :
+		 "is outside", d->user_base, d->user_scope == DIR_SCOPE_SUB ? "sub" :
+		 d->user_scope == DIR_SCOPE_ONE ? "one" : "base");
+	return test_step(r, "user_base", in_base, what, "outside user_base: users are searched only "
+			 "there; move the entry or widen user_base / user_scope");
+}
+
+/* The server says the entry matches user_filter. */
+static bool user_filter_step(struct test_run *r, struct ldap_conn *c, const char *entry_dn)
+{
+	const struct dir_domain *d = c->domain;
+	char what[1600], err[1024];
+	test_begin(r);
+	int matches = fetch_entry_matches(c, entry_dn, d->user_filter, err, sizeof(err));
+	snprintf(what, sizeof(what), "%s user_filter %s%s%s", matches > 0 ? "matches" :
+		 "does not match", d->user_filter, matches < 0 ? ": " : "", matches < 0 ? err : "");
+	return test_step(r, "user_filter", matches > 0, what, "filtered: the entry is not a user "
+			 "here; fix user_filter or the entry's objectClass");
+}
+
+/* The last rule: with sync_groups set, only their members are served (found: a user of that name is
+ * served). */
+static bool sync_groups_step(struct test_run *r, const struct dir_domain *d, bool found)
+{
+	char what[1600];
+	test_begin(r);
+	if (!d->n_sync_groups)
+		return test_step(r, "sync_groups", found, found ? "not set: every user is served" :
+				 "the entry is not served, for no reason found here", "see dird's log "
+				 "at log_level = debug");
+	char groups[1024] = "";
+	for (size_t i = 0; i < d->n_sync_groups; i++)
+		snprintf(groups + strlen(groups), sizeof(groups) - strlen(groups), "%s%s", i ? ", " : "",
+			 d->sync_groups[i]);
+	snprintf(what, sizeof(what), "%s of %s", found ? "a member of one" : "a member of none",
+		 groups);
+	return test_step(r, "sync_groups", found, what, "outside sync_groups: only their members "
+			 "(primary or member, nesting included) are served; add the user to one");
+}
+
 /* The rules that decide whether the entry is served; true when it is. */
 static bool serving_steps(struct test_run *r, struct ldap_conn *c,
 			  const struct local_accounts *local, const struct found_entry *f,
@@ -91,23 +140,7 @@ static bool serving_steps(struct test_run *r, struct ldap_conn *c,
 {
 	const struct dir_domain *d = c->domain;
 	char what[1600], err[1024], other[DIR_MAX_NAME + 1];
-	test_begin(r);
-	char *dn = dn_normalize(f->dn), *base = dn_normalize(d->user_base);
-	bool in_base = dn && base && dn_in_scope(dn, base, d->user_scope);
-	free(dn);
-	free(base);
-	snprintf(what, sizeof(what), "%s %s user_base %s (scope %s)", f->dn, in_base ? "is in" :
-		 "is outside", d->user_base, d->user_scope == DIR_SCOPE_SUB ? "sub" :
-		 d->user_scope == DIR_SCOPE_ONE ? "one" : "base");
-	if (!test_step(r, "user_base", in_base, what, "outside user_base: users are searched only "
-		       "there; move the entry or widen user_base / user_scope"))
-		return false;
-	test_begin(r);
-	int matches = fetch_entry_matches(c, f->dn, d->user_filter, err, sizeof(err));
-	snprintf(what, sizeof(what), "%s user_filter %s%s%s", matches > 0 ? "matches" :
-		 "does not match", d->user_filter, matches < 0 ? ": " : "", matches < 0 ? err : "");
-	if (!test_step(r, "user_filter", matches > 0, what, "filtered: the entry is not a user "
-		       "here; fix user_filter or the entry's objectClass"))
+	if (!user_base_step(r, d, f->dn) || !user_filter_step(r, c, f->dn))
 		return false;
 	test_begin(r);
 	if (f->mapped != MAP_OK) {
@@ -152,19 +185,7 @@ static bool serving_steps(struct test_run *r, struct ldap_conn *c,
 		return test_step(r, "duplicate", false, what, "a duplicate: two entries share the "
 				 "name; rename or remove one");
 	}
-	test_begin(r);
-	if (!d->n_sync_groups)
-		return test_step(r, "sync_groups", found, found ? "not set: every user is served" :
-				 "the entry is not served, for no reason found here", "see dird's log "
-				 "at log_level = debug");
-	char groups[1024] = "";
-	for (size_t i = 0; i < d->n_sync_groups; i++)
-		snprintf(groups + strlen(groups), sizeof(groups) - strlen(groups), "%s%s", i ? ", " : "",
-			 d->sync_groups[i]);
-	snprintf(what, sizeof(what), "%s of %s", found ? "a member of one" : "a member of none",
-		 groups);
-	return test_step(r, "sync_groups", found, what, "outside sync_groups: only their members "
-			 "(primary or member, nesting included) are served; add the user to one");
+	return sync_groups_step(r, d, found);
 }
 
 /* Whether a served user may log in: its account state and the access rules, as pam_dir's
