@@ -6,11 +6,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-
-make_workdir
-cleanup() { dird_stop; slapd_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
+e2e_start slapd
 
 python3 - "$WORK/data.ldif" <<'PY'
 import sys
@@ -34,7 +30,6 @@ out.append(group("twelvek", 70001, 12000))
 open(sys.argv[1], "w").write("\n".join(out))
 PY
 SLAPD_SCHEMA=rfc2307bis slapd_start "$WORK/slapd" "$WORK/data.ldif" || exit 1
-export DIR_CONF=$WORK/dird.conf
 write_nsswitch "$WORK/nss" "files dir"
 members() { in_ns "$WORK/nss" getent group "$1" | cut -d: -f4 | tr , '\n' | grep -c .; }
 
