@@ -5,7 +5,6 @@
  * a local user goes to local_login.c. */
 #include "pam_request.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,15 +46,6 @@ static bool parse(uint32_t op, const struct buf *body, struct pam_request *r)
 	r->offline = false;
 	r->locked = false;
 	return true;
-}
-
-/* Caller-supplied text as it may appear in the log: printable ASCII only, shortened. */
-static void printable(const char *s, char *out, size_t outlen)
-{
-	size_t i = 0;
-	for (; *s && i + 1 < outlen && i < 64; s++)
-		out[i++] = isprint((unsigned char)*s) ? *s : '?';
-	out[i] = '\0';
 }
 
 /* Asks domain i for the user's entry and hands it to the request's phase.  -1 when the domain
@@ -144,7 +134,7 @@ static void log_outcome(const struct pam_request *r, enum dir_pam_result res)
 		[DIR_PAM_CHANGE_FIRST] = "password expired: a verified change must come first",
 	};
 	char user[80];
-	printable(r->user, user, sizeof(user));
+	log_printable(r->user, user, sizeof(user));
 	const char *how = r->offline ? " (offline, cached credentials)" : "";
 	if (res == DIR_PAM_DENIED && r->locked) {
 		log_info("pam %s for %s (%s): refused: the account is locked in the directory "
@@ -168,8 +158,8 @@ static void *pam_thread(void *arg)
 	uint32_t status = DIR_BADREQ;
 	if (parse(job->op, &job->body, &r)) {
 		char service[80], rhost[80];
-		printable(r.service, service, sizeof(service));
-		printable(r.rhost, rhost, sizeof(rhost));
+		log_printable(r.service, service, sizeof(service));
+		log_printable(r.rhost, rhost, sizeof(rhost));
 		snprintf(r.where, sizeof(r.where), "service %s%s%s", service, *rhost ? " from " : "",
 			 rhost);
 		enum dir_pam_result res = handle(d, &r);
