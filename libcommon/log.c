@@ -32,6 +32,11 @@ void log_set_level(enum dir_log_level level)
 	max_level = level;
 }
 
+bool log_enabled(enum dir_log_level level)
+{
+	return level <= max_level;
+}
+
 void log_msg(enum dir_log_level level, const char *fmt, ...)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
