@@ -50,6 +50,8 @@ struct domain_state {
 /* A cache miss handed to the worker, for connection `conn` (clients.h). */
 struct miss {
 	uint64_t conn;
+	uid_t uid;		/* the caller's, for the log */
+	long long queued_ms;	/* now_ms() when it came */
 	uint32_t op;
 	struct buf body;
 	struct miss *next;

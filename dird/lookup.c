@@ -3,6 +3,8 @@
  * refresh (entry_ttl).  When the directory cannot be asked, a stale entry is served as it is. */
 #include "lookup.h"
 
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,43 @@
 static bool is_user_op(uint32_t op)
 {
 	return op == DIR_OP_GETPWNAM || op == DIR_OP_GETPWUID || op == DIR_OP_SSH_KEYS;
+}
+
+/* Appends to the log's account of a lookup, "; " between steps. */
+static void say(char *out, size_t outlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *out, size_t outlen, const char *fmt, ...)
+{
+	size_t n = strlen(out);
+	if (n && n + 2 < outlen) {
+		memcpy(out + n, "; ", 3);
+		n += 2;
+	}
+	if (n + 1 >= outlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out + n, outlen - n, fmt, ap);
+	va_end(ap);
+}
+
+void lookup_log(uid_t uid, uint32_t op, const struct buf *body, const char *answer,
+		long long started_ms)
+{
+	static const char *const ops[] = {
+		[DIR_OP_GETPWNAM] = "getpwnam", [DIR_OP_GETPWUID] = "getpwuid",
+		[DIR_OP_GETGRNAM] = "getgrnam", [DIR_OP_GETGRGID] = "getgrgid",
+		[DIR_OP_SSH_KEYS] = "ssh-keys",
+	};
+	struct lookup_query q;
+	if (!log_enabled(DIR_LOG_DEBUG) || !request_parse_lookup(op, body, &q))
+		return;
+	char what[80];
+	if (q.name)
+		log_printable(q.name, what, sizeof(what));
+	else
+		snprintf(what, sizeof(what), "%" PRIu32, q.id);
+	log_debug("lookup %s %s by uid %lu: %s (%lld ms)", ops[op], what, (unsigned long)uid, answer,
+		  now_ms() - started_ms);
 }
 
 /* A user found: its record, or its SSH keys (protocol.h). */
@@ -137,19 +176,19 @@ bool lookup_cached(struct dird *d, uint32_t op, const struct buf *body, struct b
 
 /* Asks one domain on the worker's connection, reconnecting once if it broke. */
 static int ask_domain(struct dird *d, size_t i, const struct local_accounts *local,
-		      const struct lookup_query *q, void **found)
+		      const struct lookup_query *q, void **found, char *err, size_t errlen)
 {
 	struct ldap_conn *c = &d->conns[i];
-	char err[512] = "";
 	int r = -1;
 	unsigned skipped = 0;
 	for (int attempt = 0; attempt < 2 && r < 0; attempt++) {
-		if (!c->ld && domain_open(d, i, c, err, sizeof(err)) < 0)
+		*err = '\0';
+		if (!c->ld && domain_open(d, i, c, err, errlen) < 0)
 			break;
 		r = is_user_op(q->op) ?
-			    fetch_user(c, local, q->name, q->id, (struct dir_user **)found, err, sizeof(err)) :
+			    fetch_user(c, local, q->name, q->id, (struct dir_user **)found, err, errlen) :
 			    fetch_group(c, local, q->name, q->id, (struct dir_group **)found, &skipped,
-					err, sizeof(err));
+					err, errlen);
 		if (r < 0)
 			ldap_conn_close(c);
 	}
@@ -233,33 +272,43 @@ static void record_absence(struct dird *d, const struct lookup_query *q)
 	pthread_mutex_unlock(&d->store_lock);
 }
 
-uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply)
+uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply,
+			  char *answer, size_t answerlen)
 {
 	/* It may have been fetched while this query waited in the queue. */
 	struct target t;
 	enum cached cached;
+	*answer = '\0';
 	if (!resolve_target(d, op, body, &t) || !lookup_cached(d, op, body, reply, &cached))
 		return DIR_BADREQ;
 	const struct lookup_query q = t.q;
-	if (cached == CACHED_FRESH || cached == CACHED_ABSENT)
+	if (cached == CACHED_FRESH || cached == CACHED_ABSENT) {
+		say(answer, answerlen, cached == CACHED_FRESH ? "found in the cache" :
+				       "not found (the negative cache)");
 		return cached == CACHED_FRESH ? DIR_OK : DIR_NOTFOUND;
+	}
+	const char *fallback = cached == CACHED_STALE ? "stale copy served" : "unavailable";
 	/* Local names and ids never go to the directory.  Without the files nothing new is served:
 	 * it could be a local account's name or id. */
 	struct local_accounts local;
 	char err[512];
 	if (local_accounts_load(&local, err, sizeof(err)) < 0) {
 		log_error("%s: the directory is not asked until it can be read", err);
+		say(answer, answerlen, "the local account files cannot be read: %s", fallback);
 		return cached == CACHED_STALE ? DIR_OK : DIR_UNAVAIL;
 	}
 	const struct local_set *mine = is_user_op(op) ? &local.users : &local.groups;
 	if (q.name ? local_set_has_name(mine, q.name) : local_set_has_id(mine, q.id)) {
 		local_accounts_free(&local);
+		say(answer, answerlen, "not found: a local account's %s (files answers it)",
+		    q.name ? "name" : "id");
 		return DIR_NOTFOUND;
 	}
 	bool unanswered = false, found_it = false;
 	for (size_t i = 0; i < d->cfg.n_domains && !found_it; i++) {
 		if (!domain_may_have(d, i, &t))
 			continue;
+		const char *domain = d->cfg.domains[i].name;
 		pthread_mutex_lock(&d->lock);
 		bool usable = domain_usable_locked(d, i);
 		if (usable) {
@@ -268,25 +317,36 @@ uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, s
 		}
 		pthread_mutex_unlock(&d->lock);
 		if (!usable) {
+			say(answer, answerlen, "domain %s offline, not asked", domain);
 			unanswered = true;
 			continue;
 		}
 		void *found = NULL;
-		int r = ask_domain(d, i, &local, &q, &found);
+		int r = ask_domain(d, i, &local, &q, &found, err, sizeof(err));
 		pthread_mutex_lock(&d->lock);
 		d->worker_busy_since_ms = 0;
 		pthread_mutex_unlock(&d->lock);
 		if (r > 0) {
 			insert_found(d, op, found, reply);
 			found_it = true;
+			say(answer, answerlen, "asked domain %s: found", domain);
+		} else if (r == 0) {
+			say(answer, answerlen, "asked domain %s: not found%s%s", domain,
+			    *err ? ": refused " : "", err);
+		} else {
+			say(answer, answerlen, "asked domain %s: unavailable: %s", domain, err);
 		}
 		unanswered |= r < 0;
 	}
 	local_accounts_free(&local);
 	if (found_it)
 		return DIR_OK;
-	if (unanswered) /* the stale copy, if any, is the best answer there is */
+	if (unanswered) { /* the stale copy, if any, is the best answer there is */
+		say(answer, answerlen, "%s", fallback);
 		return cached == CACHED_STALE ? DIR_OK : DIR_UNAVAIL;
+	}
+	if (!*answer)
+		say(answer, answerlen, "not found: no domain serves it");
 	record_absence(d, &q);
 	return DIR_NOTFOUND;
 }

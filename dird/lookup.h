@@ -3,6 +3,8 @@
 #define DIRD_LOOKUP_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -21,7 +23,13 @@ enum cached {
 bool lookup_cached(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply,
 		   enum cached *found);
 /* Asks the domains (on the worker thread) what the cache could not answer, and falls back on
- * the stale record when they cannot answer: the reply's enum dir_status. */
-uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply);
+ * the stale record when they cannot answer: the reply's enum dir_status.  answer says what was
+ * done and why, for lookup_log. */
+uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply,
+			  char *answer, size_t answerlen);
+/* The debug line of one lookup that reached dird: "lookup getpwnam alice by uid 1000: <answer>
+ * (3 ms)", started_ms as now_ms() had it when the request came. */
+void lookup_log(uid_t uid, uint32_t op, const struct buf *body, const char *answer,
+		long long started_ms);
 
 #endif

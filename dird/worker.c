@@ -35,7 +35,9 @@ static void *worker_thread(void *arg)
 
 		struct buf reply;
 		buf_init(&reply, DIR_MAX_REPLY);
-		uint32_t status = lookup_directory(d, m->op, &m->body, &reply);
+		char answer[1024] = "";
+		uint32_t status = lookup_directory(d, m->op, &m->body, &reply, answer, sizeof(answer));
+		lookup_log(m->uid, m->op, &m->body, answer, m->queued_ms);
 		pthread_mutex_lock(&d->lock);
 		d->worker_active = false;
 		pthread_mutex_unlock(&d->lock);
@@ -59,12 +61,15 @@ int worker_start(struct dird *d)
 	return rc == 0 ? 0 : -1;
 }
 
-bool worker_submit_locked(struct dird *d, uint64_t conn, uint32_t op, struct buf *body)
+bool worker_submit_locked(struct dird *d, uint64_t conn, uid_t uid, long long started_ms,
+			  uint32_t op, struct buf *body)
 {
 	struct miss *m = d->queue_len < MAX_QUEUE ? calloc(1, sizeof(*m)) : NULL;
 	if (!m)
 		return false;
 	m->conn = conn;
+	m->uid = uid;
+	m->queued_ms = started_ms;
 	m->op = op;
 	m->body = *body;
 	buf_init(body, 0);

@@ -153,6 +153,7 @@ struct one_ctx {
 	char *dn;			/* of what was found */
 	struct dn_list refs;		/* a group's member DNs */
 	unsigned taken;			/* entries taken so far (a later one may replace one) */
+	char skipped[256];		/* why the last entry not taken was not, for a miss's log */
 };
 
 static void one_ctx_free(struct one_ctx *ctx, bool user)
@@ -180,6 +181,7 @@ static int take_user(LDAP *ld, LDAPMessage *e, void *arg)
 		return -1;
 	if (r != MAP_OK) {
 		fetch_log_unmapped(ctx->domain, r, why, NULL);
+		snprintf(ctx->skipped, sizeof(ctx->skipped), "%s", why);
 		return 0;
 	}
 	/* The directory may match case-insensitively; we serve exact names only (but AD's). */
@@ -214,6 +216,7 @@ static int take_group(LDAP *ld, LDAPMessage *e, void *arg)
 		return -1;
 	if (r != MAP_OK) {
 		fetch_log_unmapped(ctx->domain, r, why, NULL);
+		snprintf(ctx->skipped, sizeof(ctx->skipped), "%s", why);
 		return 0;
 	}
 	if ((ctx->name ? !ad_name_same(ctx->domain, g.name, ctx->name) : g.gid != ctx->id) ||
@@ -322,7 +325,7 @@ int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const ch
 	const struct dir_domain *d = c->domain;
 	const char *attrs[MAP_MAX_ATTRS];
 	ldap_map_user_attrs(d, attrs, NULL);
-	struct one_ctx ctx = { c, d, local, name, uid, NULL, NULL, { 0 }, 0 };
+	struct one_ctx ctx = { c, d, local, name, uid, NULL, NULL, { 0 }, 0, "" };
 	*out = NULL;
 	char *filter = NULL;
 	int rc = entry_filter(c, true, name, uid, &filter, err, errlen);
@@ -335,6 +338,7 @@ int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const ch
 		goto fail;
 	struct dir_user *u = ctx.found;
 	if (!u) {
+		snprintf(err, errlen, "%s", ctx.skipped);
 		one_ctx_free(&ctx, true);
 		return 0;
 	}
@@ -368,7 +372,7 @@ int fetch_group(struct ldap_conn *c, const struct local_accounts *local, const c
 	const struct dir_domain *d = c->domain;
 	const char *attrs[MAP_MAX_ATTRS];
 	ldap_map_group_attrs(d, attrs);
-	struct one_ctx ctx = { c, d, local, name, gid, NULL, NULL, { 0 }, 0 };
+	struct one_ctx ctx = { c, d, local, name, gid, NULL, NULL, { 0 }, 0, "" };
 	*out = NULL;
 	char *filter = NULL;
 	int rc = entry_filter(c, false, name, gid, &filter, err, errlen);
@@ -385,6 +389,8 @@ int fetch_group(struct ldap_conn *c, const struct local_accounts *local, const c
 		return -1;
 	}
 	*out = ctx.found;
+	if (!*out)
+		snprintf(err, errlen, "%s", ctx.skipped);
 	ctx.found = NULL;
 	one_ctx_free(&ctx, false);
 	return *out ? 1 : 0;
@@ -413,7 +419,7 @@ int fetch_account(struct ldap_conn *c, const struct local_accounts *local, const
 	const struct dir_domain *d = c->domain;
 	const char *attrs[MAP_MAX_ATTRS];
 	ldap_map_user_attrs(d, attrs, extra);
-	struct account_ctx ctx = { { c, d, local, name, 0, NULL, NULL, { 0 }, 0 }, state };
+	struct account_ctx ctx = { { c, d, local, name, 0, NULL, NULL, { 0 }, 0, "" }, state };
 	*dn = NULL;
 	char *filter = NULL;
 	int rc = entry_filter(c, true, name, 0, &filter, err, errlen);

@@ -9,8 +9,8 @@
 #include "local_accounts.h"
 
 /* One user, by name (name != NULL) or uid, with its supplementary groups (less local gids).  1
- * found (*out set, caller frees), 0 not in the directory (or not servable), -1 error with err
- * set. */
+ * found (*out set, caller frees), 0 not in the directory (or not servable: err then says why an
+ * entry was not served, or is empty), -1 error with err set. */
 int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const char *name,
 	       uint32_t uid, struct dir_user **out, char *err, size_t errlen);
 /* The same for a group; *skipped_members (if not NULL) counts its member DNs that are no user

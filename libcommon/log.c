@@ -1,5 +1,6 @@
 #include "log.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +32,11 @@ void log_set_level(enum dir_log_level level)
 	max_level = level;
 }
 
+bool log_enabled(enum dir_log_level level)
+{
+	return level <= max_level;
+}
+
 void log_msg(enum dir_log_level level, const char *fmt, ...)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
@@ -57,4 +63,12 @@ void log_msg(enum dir_log_level level, const char *fmt, ...)
 		vsyslog(prio[level], fmt, ap);
 	}
 	va_end(ap);
+}
+
+void log_printable(const char *s, char *out, size_t outlen)
+{
+	size_t i = 0;
+	for (; *s && i + 1 < outlen && i < 64; s++)
+		out[i++] = isprint((unsigned char)*s) ? *s : '?';
+	out[i] = '\0';
 }

@@ -28,14 +28,22 @@ static int answer(struct dird *d, struct pam_request *r, const struct pam_entry 
 	if (!e->dn)
 		return DIR_PAM_UNKNOWN;
 	const struct dir_domain *dom = e->conn->domain;
+	r->path = "the directory entry's state and the domain's access rules";
 	enum dir_pam_result res = pam_account_state(e, r);
-	if (res != DIR_PAM_OK)
+	if (res != DIR_PAM_OK) {
+		snprintf(r->why, sizeof(r->why), "%s", r->msg);
 		return (int)res;
+	}
 	int allowed = 1;
 	if (dom->access_filter)
 		allowed = fetch_entry_matches(e->conn, e->dn, dom->access_filter, err, errlen);
-	if (allowed > 0 && dom->n_access_groups)
+	if (!allowed)
+		snprintf(r->why, sizeof(r->why), "the entry does not match access_filter");
+	if (allowed > 0 && dom->n_access_groups) {
 		allowed = fetch_in_access_groups(e->conn, e->local, r->user, err, errlen);
+		if (!allowed)
+			snprintf(r->why, sizeof(r->why), "in none of access_groups");
+	}
 	if (allowed < 0)
 		return -1;
 	if (!allowed) {
@@ -63,6 +71,7 @@ static const struct dir_group *access_group_locked(const struct dird *d, const s
 static enum dir_pam_result offline(struct dird *d, struct pam_request *r)
 {
 	enum dir_pam_result res = DIR_PAM_UNAVAIL;
+	r->path = "the cache (no domain could be asked)";
 	pthread_mutex_lock(&d->lock);
 	const struct dir_user *u = db_user_by_name(&d->db, r->user);
 	for (size_t i = 0; u && i < d->cfg.n_domains; i++) {
@@ -71,6 +80,7 @@ static enum dir_pam_result offline(struct dird *d, struct pam_request *r)
 			continue;
 		if (dom->access_filter) {
 			/* Cannot be evaluated without the directory: fail closed. */
+			snprintf(r->why, sizeof(r->why), "access_filter needs the directory");
 			res = DIR_PAM_UNAVAIL;
 			break;
 		}
@@ -83,6 +93,10 @@ static enum dir_pam_result offline(struct dird *d, struct pam_request *r)
 		break;
 	}
 	pthread_mutex_unlock(&d->lock);
+	if (!u)
+		snprintf(r->why, sizeof(r->why), "the cache has no such user");
+	if (res == DIR_PAM_NOT_ALLOWED)
+		snprintf(r->why, sizeof(r->why), "in none of access_groups (as the cache has them)");
 	if (res == DIR_PAM_NOT_ALLOWED)
 		snprintf(r->msg, sizeof(r->msg), "You are not allowed to log in to this host.");
 	return res;

@@ -82,6 +82,8 @@ static int answer(struct dird *d, struct pam_request *r, const struct pam_entry 
 			offline_password_forget(d->cfg.cache_dir, r->user);
 		return DIR_PAM_UNKNOWN;
 	}
+	r->path = dom->auth == DIR_AUTH_KRB5 ? "Kerberos (the KDC verified with the host key)" :
+					       "LDAP bind as the user";
 	long long started = now_us();
 	enum password_result checked = pam_check_password(d, r, e, r->password, err, errlen);
 	remember_check_time(d, e->domain, now_us() - started);
@@ -93,14 +95,17 @@ static int answer(struct dird *d, struct pam_request *r, const struct pam_entry 
 	case PASSWORD_MUST_CHANGE:
 		return DIR_PAM_NEW_AUTHTOK;
 	case PASSWORD_EXPIRED_UNPROVEN:
+		snprintf(r->why, sizeof(r->why), "the password has expired");
 		/* No login on this answer alone: only a change, verified, logs in. */
 		snprintf(r->msg, sizeof(r->msg), "%s", dom->allow_password_change ?
 			 "Your password has expired; choose a new one to log in." :
 			 "Your password has expired and cannot be changed on this host; ask your "
 			 "directory administrator.");
 		return dom->allow_password_change ? DIR_PAM_CHANGE_FIRST : DIR_PAM_DENIED;
-	case PASSWORD_DENIED:
 	case PASSWORD_UNKNOWN: /* in the directory, not at the KDC: a refusal like any */
+		snprintf(r->why, sizeof(r->why), "no such principal at the KDC");
+		/* fall through */
+	case PASSWORD_DENIED:
 		/* ppolicy (and AD, locked out) refuses a locked entry's bind before it looks at
 		 * the password: the log says so, the user gets the refusal any wrong password
 		 * gets. */
@@ -111,6 +116,7 @@ static int answer(struct dird *d, struct pam_request *r, const struct pam_entry 
 	case PASSWORD_ERROR:
 		break;
 	}
+	snprintf(r->why, sizeof(r->why), "%s", err);
 	log_error("%s: cannot check %s's password: %s", dom->name, r->user, err);
 	return DIR_PAM_UNAVAIL;
 }
@@ -119,8 +125,11 @@ static int answer(struct dird *d, struct pam_request *r, const struct pam_entry 
  * keeps them. */
 static enum dir_pam_result offline(struct dird *d, struct pam_request *r)
 {
-	if (!d->cfg.cache_credentials)
+	r->path = "the password cached at the last login (no domain could be asked)";
+	if (!d->cfg.cache_credentials) {
+		snprintf(r->why, sizeof(r->why), "cache_credentials is off");
 		return DIR_PAM_UNAVAIL;
+	}
 	switch (offline_password_check(d->cfg.cache_dir, r->user, r->password,
 				 d->cfg.offline_credentials_expiration)) {
 	case OFFLINE_PASSWORD_MATCH:
@@ -129,6 +138,8 @@ static enum dir_pam_result offline(struct dird *d, struct pam_request *r)
 	case OFFLINE_PASSWORD_MISMATCH:
 		return DIR_PAM_DENIED;
 	default:
+		snprintf(r->why, sizeof(r->why), "no cached password, or older than "
+			 "offline_credentials_expiration");
 		return DIR_PAM_UNAVAIL;
 	}
 }

@@ -28,6 +28,9 @@ struct pam_request {
 	char msg[256];		/* for the user */
 	struct buf ccache;	/* auth = krb5: the user's tickets, as a FILE cache's bytes */
 	char where[200];	/* "service sshd from 10.1.2.3", for the log */
+	const char *path;	/* how it was judged, for the log ("LDAP bind as the user"); NULL */
+	char path_domain[120];	/* the domain path names, for the log */
+	char why[600];		/* why, beyond the result, for the log (never a secret) */
 };
 
 /* The user's entry, as domain `domain` (connected as conn) has it: dn NULL when it has none. */

@@ -5,7 +5,6 @@
  * a local user goes to local_login.c. */
 #include "pam_request.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,16 +45,10 @@ static bool parse(uint32_t op, const struct buf *body, struct pam_request *r)
 	r->msg[0] = '\0';
 	r->offline = false;
 	r->locked = false;
+	r->path = NULL;
+	r->path_domain[0] = '\0';
+	r->why[0] = '\0';
 	return true;
-}
-
-/* Caller-supplied text as it may appear in the log: printable ASCII only, shortened. */
-static void printable(const char *s, char *out, size_t outlen)
-{
-	size_t i = 0;
-	for (; *s && i + 1 < outlen && i < 64; s++)
-		out[i++] = isprint((unsigned char)*s) ? *s : '?';
-	out[i] = '\0';
 }
 
 /* Asks domain i for the user's entry and hands it to the request's phase.  -1 when the domain
@@ -70,11 +63,16 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 		    fetch_account(&c, local, r->user, &dn, &st, err, sizeof(err));
 	domain_report(d, i, &c, found >= 0, err);
 	int res = -1;
+	if (found < 0)
+		snprintf(r->why, sizeof(r->why), "domain %s: %s", d->cfg.domains[i].name, err);
 	if (found >= 0) {
 		const struct pam_entry e = { i, &c, dn, &st, local };
+		snprintf(r->path_domain, sizeof(r->path_domain), "%s", d->cfg.domains[i].name);
 		res = r->phase->answer(d, r, &e, err, sizeof(err));
-		if (res < 0)
+		if (res < 0) {
 			domain_report(d, i, &c, false, err);
+			snprintf(r->why, sizeof(r->why), "domain %s: %s", d->cfg.domains[i].name, err);
+		}
 	}
 	free(dn);
 	ldap_conn_close(&c);
@@ -84,30 +82,38 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 {
 	bool auth = r->phase == &pam_auth;
-	if (!dir_valid_name(r->user))
+	if (!dir_valid_name(r->user)) {
+		snprintf(r->why, sizeof(r->why), "not a valid user name");
 		return DIR_PAM_UNKNOWN;
+	}
 	/* "adtest\alice" and "alice@ad.test" are ADTEST\alice, asked of that domain only. */
 	size_t name_domain = 0;
 	int form = ad_name_canonical(&d->cfg, r->user, &name_domain, r->canonical,
 					sizeof(r->canonical));
-	if (form < 0)
+	if (form < 0) {
+		snprintf(r->why, sizeof(r->why), "a domain this host does not serve");
 		return DIR_PAM_UNKNOWN;
+	}
 	r->user = r->canonical;
 	/* An empty password would be an unauthenticated bind, which "succeeds". */
-	if (r->password && (!*r->password || strlen(r->password) > DIR_MAX_PASSWORD))
+	if ((r->password && (!*r->password || strlen(r->password) > DIR_MAX_PASSWORD)) ||
+	    (r->new_password && strlen(r->new_password) > DIR_MAX_PASSWORD)) {
+		snprintf(r->why, sizeof(r->why), "an empty or over-long password");
 		return DIR_PAM_DENIED;
-	if (r->new_password && strlen(r->new_password) > DIR_MAX_PASSWORD)
-		return DIR_PAM_DENIED;
+	}
 	struct local_accounts local;
 	char err[512];
 	if (local_accounts_load(&local, err, sizeof(err)) < 0) {
 		log_error("%s: no directory user logs in until it can be read", err);
+		snprintf(r->why, sizeof(r->why), "the local account files cannot be read");
 		return DIR_PAM_UNAVAIL;
 	}
 	/* A local name is never a directory account, whatever the directory holds; it may log in
 	 * with Kerberos through a realm that serves local users. */
 	if (local_set_has_name(&local.users, r->user)) {
 		local_accounts_free(&local);
+		r->path = auth ? "local user: Kerberos through a realm with local_users" : NULL;
+		snprintf(r->why, sizeof(r->why), "a local account");
 		return auth ? local_login(d, r->user, r->password, &r->ccache, r->msg,
 					  sizeof(r->msg)) : DIR_PAM_UNKNOWN;
 	}
@@ -129,12 +135,14 @@ static enum dir_pam_result handle(struct dird *d, struct pam_request *r)
 	local_accounts_free(&local);
 	if (res == DIR_PAM_UNKNOWN && unanswered)
 		return r->phase->offline(d, r);
+	if (res == DIR_PAM_UNKNOWN && !*r->why)
+		snprintf(r->why, sizeof(r->why), "no domain has the user");
 	if (res == DIR_PAM_UNKNOWN && r->phase->unknown)
 		r->phase->unknown(d);
 	return (enum dir_pam_result)res;
 }
 
-static void log_outcome(const struct pam_request *r, enum dir_pam_result res)
+static void log_outcome(const struct pam_request *r, enum dir_pam_result res, long long started_ms)
 {
 	static const char *const what[] = {
 		[DIR_PAM_OK] = "ok", [DIR_PAM_UNKNOWN] = "not a directory user",
@@ -143,24 +151,34 @@ static void log_outcome(const struct pam_request *r, enum dir_pam_result res)
 		[DIR_PAM_DISABLED] = "disabled or locked", [DIR_PAM_NOT_ALLOWED] = "not allowed",
 		[DIR_PAM_CHANGE_FIRST] = "password expired: a verified change must come first",
 	};
-	char user[80];
-	printable(r->user, user, sizeof(user));
+	char user[80], via[300] = "";
+	log_printable(r->user, user, sizeof(user));
 	const char *how = r->offline ? " (offline, cached credentials)" : "";
+	/* The path and the time: what a debugging administrator wants next to the result. */
+	int n = r->path ? snprintf(via, sizeof(via), ", via %s", r->path) : 0;
+	if (r->path && *r->path_domain && n > 0 && (size_t)n < sizeof(via))
+		snprintf(via + n, sizeof(via) - (size_t)n, " (domain %s)", r->path_domain);
+	long long ms = now_ms() - started_ms;
 	if (res == DIR_PAM_DENIED && r->locked) {
 		log_info("pam %s for %s (%s): refused: the account is locked in the directory "
-			 "(the password was not judged)", r->phase->name, user, r->where);
+			 "(the password was not judged)%s (%lld ms)", r->phase->name, user, r->where,
+			 via, ms);
 		return;
 	}
+	const char *sep = *r->why ? ": " : "";
 	if ((res == DIR_PAM_OK && !r->offline) || res == DIR_PAM_UNKNOWN)
-		log_debug("pam %s for %s (%s): %s", r->phase->name, user, r->where, what[res]);
+		log_debug("pam %s for %s (%s): %s%s%s%s (%lld ms)", r->phase->name, user, r->where,
+			  what[res], sep, r->why, via, ms);
 	else
-		log_info("pam %s for %s (%s): %s%s", r->phase->name, user, r->where, what[res], how);
+		log_info("pam %s for %s (%s): %s%s%s%s%s (%lld ms)", r->phase->name, user, r->where,
+			 what[res], how, sep, r->why, via, ms);
 }
 
 static void *pam_thread(void *arg)
 {
 	struct pam_job *job = arg;
 	struct dird *d = job->d;
+	long long started = now_ms();
 	struct pam_request r;
 	struct buf reply;
 	buf_init(&reply, DIR_MAX_REPLY);
@@ -168,12 +186,12 @@ static void *pam_thread(void *arg)
 	uint32_t status = DIR_BADREQ;
 	if (parse(job->op, &job->body, &r)) {
 		char service[80], rhost[80];
-		printable(r.service, service, sizeof(service));
-		printable(r.rhost, rhost, sizeof(rhost));
+		log_printable(r.service, service, sizeof(service));
+		log_printable(r.rhost, rhost, sizeof(rhost));
 		snprintf(r.where, sizeof(r.where), "service %s%s%s", service, *rhost ? " from " : "",
 			 rhost);
 		enum dir_pam_result res = handle(d, &r);
-		log_outcome(&r, res);
+		log_outcome(&r, res, started);
 		if (res != DIR_PAM_OK)
 			buf_reset(&r.ccache);
 		buf_put_u32(&reply, res);

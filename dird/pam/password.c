@@ -39,12 +39,14 @@ static int answer(struct dird *d, struct pam_request *r, const struct pam_entry 
 		return DIR_PAM_UNKNOWN;
 	const struct dir_domain *dom = e->conn->domain;
 	if (!dom->allow_password_change) {
+		snprintf(r->why, sizeof(r->why), "allow_password_change is off");
 		snprintf(r->msg, sizeof(r->msg), "Directory passwords cannot be changed on this host; "
 						 "ask your directory administrator.");
 		return DIR_PAM_NOT_ALLOWED;
 	}
 	/* AD has no Password Modify operation: its passwords change through kpasswd. */
 	bool by_kpasswd = dom->auth == DIR_AUTH_KRB5 || dom->type == DIR_DOMAIN_AD;
+	r->path = by_kpasswd ? "kpasswd" : "LDAP Password Modify bound as the user";
 	const struct krb5_target t = krb5_domain_target(dom);
 	enum password_result changed =
 		by_kpasswd ?
@@ -61,6 +63,7 @@ static int answer(struct dird *d, struct pam_request *r, const struct pam_entry 
 	case PASSWORD_ACCOUNT_REFUSED:
 		if (*err)
 			log_info("%s: password change for %s refused: %s", dom->name, r->user, err);
+		snprintf(r->why, sizeof(r->why), "%s", *err ? err : "the current password is wrong");
 		return DIR_PAM_DENIED;
 	default:
 		log_error("%s: cannot change %s's password: %s", dom->name, r->user, err);

@@ -225,6 +225,7 @@ static bool is_lookup(uint32_t op)
 static bool handle_lookup(struct dird *d, uint64_t conn, uid_t uid, uint32_t op, struct buf *body,
 			  struct buf *reply, uint32_t *status)
 {
+	long long started = now_ms();
 	enum cached cached;
 	if (!lookup_cached(d, op, body, reply, &cached)) {
 		*status = DIR_BADREQ;
@@ -232,6 +233,8 @@ static bool handle_lookup(struct dird *d, uint64_t conn, uid_t uid, uint32_t op,
 	}
 	if (cached == CACHED_FRESH || cached == CACHED_ABSENT) {
 		*status = cached == CACHED_FRESH ? DIR_OK : DIR_NOTFOUND;
+		lookup_log(uid, op, body, cached == CACHED_FRESH ? "found in the cache" :
+				  "not found (the negative cache)", started);
 		return true;
 	}
 	pthread_mutex_lock(&d->lock);
@@ -239,13 +242,20 @@ static bool handle_lookup(struct dird *d, uint64_t conn, uid_t uid, uint32_t op,
 	bool usable = any_domain_usable_locked(d);
 	/* One local user asking for name after name the directory lacks is held back, so
 	 * the directory is not flooded for everyone else. */
-	bool taken = usable && ratelimit_allow(&d->misses, uid, now_ms()) &&
-		     worker_submit_locked(d, conn, op, body);
+	bool allowed = usable && ratelimit_allow(&d->misses, uid, now_ms());
+	bool taken = allowed && worker_submit_locked(d, conn, uid, started, op, body);
 	pthread_mutex_unlock(&d->lock);
+	if (taken)
+		return false;
 	/* Offline, limited or a full queue: the stale copy if there is one, else "not known",
 	 * and at once. */
 	*status = cached == CACHED_STALE ? DIR_OK : DIR_UNAVAIL;
-	return !taken;
+	char answer[160];
+	snprintf(answer, sizeof(answer), "%s: %s",
+		 !usable ? "no domain can be asked" : !allowed ? "this uid's misses are rate-limited" :
+		 "the worker's queue is full", cached == CACHED_STALE ? "stale copy served" : "unavailable");
+	lookup_log(uid, op, body, answer, started);
+	return true;
 }
 
 static bool is_pam(uint32_t op)

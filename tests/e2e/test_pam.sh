@@ -60,6 +60,23 @@ check_eq "bare: a user below min_id is not a directory user" \
 check_eq "bare: a name with a filter in it is refused, not searched" \
 	"auth: User not known to the underlying authentication module" "$(pam x bare 'ali*' auth)"
 
+# --- dird's debug lines (log_level = debug): what each login and lookup did, and why ------------
+check "debug: a right password's line names the path and the time" grep -Eq \
+	"debug: pam auth for alice \(service bare\): ok, via LDAP bind as the user \(domain example\) \([0-9]+ ms\)" "$WORK/dird.log"
+check "a wrong password's line says so, and by which path" grep -Eq \
+	"info: pam auth for alice \(service bare\): wrong password, via LDAP bind as the user \(domain example\) \([0-9]+ ms\)" "$WORK/dird.log"
+check "an unknown user's line: no domain has it" grep -Eq \
+	"pam auth for nosuchuser \(service bare\): not a directory user: no domain has the user \([0-9]+ ms\)" "$WORK/dird.log"
+"${NS[@]}" getent passwd nosuchname >/dev/null
+check "a miss reaching dird: the request, the caller's uid, the domain's answer, the time" grep -Eq \
+	"debug: lookup getpwnam nosuchname by uid 0: asked domain example: not found \([0-9]+ ms\)" "$WORK/dird.log"
+in_ns "$WORK/nss" --as-nobody getent passwd lowid >/dev/null
+check "a user below min_id: the line gives the rule that refused it" grep -Eq \
+	"debug: lookup getpwnam lowid by uid 65534: asked domain example: not found: refused user lowid: uid 500 is below min_id [0-9]+ \([0-9]+ ms\)" "$WORK/dird.log"
+"${NS[@]}" getent passwd lowid >/dev/null
+check "asked again: the negative cache answers" grep -Eq \
+	"debug: lookup getpwnam lowid by uid 0: not found \(the negative cache\) \([0-9]+ ms\)" "$WORK/dird.log"
+
 # --- account states --------------------------------------------------------------------------
 check_eq "expired account (shadowExpire)" \
 	"auth: Success
