@@ -364,42 +364,55 @@ static int check_ad_domains(struct parse *ps, const struct dir_config *c)
 	return 0;
 }
 
+/* One line as getline read it (len bytes, with its newline if it has one). */
+static int parse_line(struct parse *ps, struct dir_config *c, struct section *sec, char *line,
+		      size_t len)
+{
+	if (len && line[len - 1] == '\n')
+		line[--len] = '\0';
+	if (len > DIR_CONF_MAX_LINE)
+		return fail(ps, "line longer than %d bytes", DIR_CONF_MAX_LINE);
+	if (memchr(line, '\0', len))
+		return fail(ps, "NUL byte in line");
+	char *name, *value;
+	switch (dir_conf_split(line, &name, &value)) {
+	case DIR_CONF_BLANK:
+		return 0;
+	case DIR_CONF_BAD_SECTION:
+		return fail(ps, "malformed section header '%s'", name);
+	case DIR_CONF_NO_EQUALS:
+		return fail(ps, "expected 'key = value', got '%s'", name);
+	case DIR_CONF_NO_KEY:
+		return fail(ps, "missing key before '='");
+	case DIR_CONF_SECTION:
+		if (start_section(ps, c, name, sec) < 0)
+			return -1;
+		return 0;
+	case DIR_CONF_KEY:
+		break;
+	}
+	if (!sec->base)
+		return fail(ps, "key '%s' before any [section]", name);
+	for (const char *p = value; *p; p++)
+		if (iscntrl((unsigned char)*p) && *p != '\t')
+			return fail(ps, "%s: control character in value", name);
+	return set_key(ps, sec, name, value) < 0 ? -1 : 0;
+}
+
 static int parse_stream(struct parse *ps, FILE *f, struct dir_config *c, struct section *sec)
 {
-	char line[DIR_CONF_MAX_LINE + 2];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int rc = 0;
 
-	while (fgets(line, sizeof(line), f)) {
+	while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
 		ps->line++;
-		size_t len = strlen(line);
-		if (len && line[len - 1] != '\n' && !feof(f))
-			return fail(ps, "line longer than %d bytes", DIR_CONF_MAX_LINE);
-		if (memchr(line, '\0', len) != NULL && strlen(line) != len)
-			return fail(ps, "NUL byte in line");
-		char *name, *value;
-		switch (dir_conf_split(line, &name, &value)) {
-		case DIR_CONF_BLANK:
-			continue;
-		case DIR_CONF_BAD_SECTION:
-			return fail(ps, "malformed section header '%s'", name);
-		case DIR_CONF_NO_EQUALS:
-			return fail(ps, "expected 'key = value', got '%s'", name);
-		case DIR_CONF_NO_KEY:
-			return fail(ps, "missing key before '='");
-		case DIR_CONF_SECTION:
-			if (start_section(ps, c, name, sec) < 0)
-				return -1;
-			continue;
-		case DIR_CONF_KEY:
-			break;
-		}
-		if (!sec->base)
-			return fail(ps, "key '%s' before any [section]", name);
-		for (const char *p = value; *p; p++)
-			if (iscntrl((unsigned char)*p) && *p != '\t')
-				return fail(ps, "%s: control character in value", name);
-		if (set_key(ps, sec, name, value) < 0)
-			return -1;
+		rc = parse_line(ps, c, sec, line, (size_t)len);
 	}
+	free(line);
+	if (rc < 0)
+		return -1;
 	if (ferror(f))
 		return fail(ps, "read error: %s", strerror(errno));
 	if (apply_defaults(ps, CONF_GLOBAL, c, DEFAULT_UNSET) < 0 ||
@@ -424,9 +437,10 @@ int dir_config_load(const char *path, struct dir_config *c, char *err, size_t er
 		dir_config_free(c);
 		return -1;
 	}
-	FILE *f = fopen(path, "re");
+	FILE *f = dir_conf_open(path);
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, errno == EINVAL ? "not a regular file" :
+			 errno == EFBIG ? "larger than 1 MiB: not a dird.conf" : strerror(errno));
 		dir_config_free(c);
 		return -1;
 	}

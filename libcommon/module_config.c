@@ -140,27 +140,33 @@ static void defaults(struct dir_module_config *c)
 	c->negative_ttl = DIR_DEFAULT_NEGATIVE_TTL;
 }
 
-int dir_module_config_read(const char *path, struct dir_module_config *c)
+FILE *dir_conf_open(const char *path)
 {
-	defaults(c);
-	/* A regular file or nothing: a FIFO would hang every lookup in open() or read(), and
-	 * /dev/zero is one endless line. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	struct stat st;
 	FILE *f = NULL;
 	if (fd >= 0 && fstat(fd, &st) == 0) {
-		if (S_ISREG(st.st_mode))
-			f = fdopen(fd, "r");
-		else
+		if (!S_ISREG(st.st_mode))
 			errno = EINVAL;
+		else if (st.st_size > DIR_CONF_MAX_SIZE)
+			errno = EFBIG;
+		else
+			f = fdopen(fd, "r");
 	}
-	if (!f) {
+	if (!f && fd >= 0) {
 		int saved = errno;
-		if (fd >= 0)
-			close(fd);
+		close(fd);
 		errno = saved;
-		return -1;
 	}
+	return f;
+}
+
+int dir_module_config_read(const char *path, struct dir_module_config *c)
+{
+	defaults(c);
+	FILE *f = dir_conf_open(path);
+	if (!f)
+		return -1;
 	enum { OTHER, GLOBAL, DOMAIN, REALM } section = OTHER;
 	unsigned timeout = 0; /* of the current domain section */
 	char *line = NULL;

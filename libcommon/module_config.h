@@ -14,9 +14,11 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #define DIR_DEFAULT_CONF "/etc/dird.conf"
 #define DIR_CONF_MAX_LINE 4096	/* bytes, without the newline */
+#define DIR_CONF_MAX_SIZE (1024 * 1024) /* bytes */
 #define DIR_DEFAULT_CACHE_DIR "/var/cache/dird"
 #define DIR_DEFAULT_RUN_DIR "/run/dird"
 #define DIR_DEFAULT_STATE_DIR "/var/lib/dird"
@@ -61,6 +63,11 @@ enum dir_conf_line {
 /* Splits one line (without its newline) in place; names and values are trimmed, and a '#'
  * after a blank starts a comment (a value cannot hold " #"). */
 enum dir_conf_line dir_conf_split(char *line, char **name, char **value);
+/* path opened for reading if it is a regular file of at most DIR_CONF_MAX_SIZE bytes, else NULL
+ * with errno set: EINVAL for a FIFO, a device or a directory (a FIFO would hang open() or read()
+ * for ever, /dev/zero is one endless line), EFBIG for a bigger file (its lines would be read into
+ * memory whole, in every process that looks a name up). */
+FILE *dir_conf_open(const char *path);
 /* Whole number lo..hi, digits only. */
 bool dir_conf_uint(const char *v, unsigned long lo, unsigned long hi, unsigned long *out);
 /* Seconds with up to three decimals ("2", "0.5") as milliseconds, lo_ms..hi_ms. */

@@ -133,6 +133,22 @@ check_eq "passwd (common-password) changes a directory user's password" "chautht
 check_eq "...and the new one logs in over ssh" "logged in as 20002" "$(login bob newbobpw)"
 check_fails "...the old one no more" login bob bobpw
 
+# The profile on and dird down, or pam_dir.so gone (a source install's `ninja uninstall`, a
+# package removed by hand): local logins and root's own stack go on as without dir.
+dird_stop
+check_eq "dird stopped: a local user logs in over ssh" "logged in as 4242" "$(login localuser localpw)"
+check_eq "...root's account and session phases pass (login, sudo)" \
+	"account: Success open: Success" \
+	"$(in_test_ns "$BUILD/tests/pam_run" login root account open 2>&1 | grep -E '^(account|open):' | tr '\n' ' ' | sed 's/ $//')"
+rm "$WORK/modules/pam_dir.so"
+check_eq "pam_dir.so missing: a local user logs in over ssh" "logged in as 4242" \
+	"$(login localuser localpw)"
+check_eq "...root's account and session phases pass (login, sudo)" \
+	"account: Success open: Success" \
+	"$(in_test_ns "$BUILD/tests/pam_run" login root account open 2>&1 | grep -E '^(account|open):' | tr '\n' ' ' | sed 's/ $//')"
+ln -sf "$BUILD/pam_dir/pam_dir.so" "$WORK/modules/pam_dir.so"
+dird_start && dird_wait_refresh || exit 1
+
 # disable gives common-* back as they were, and directory users no longer log in.
 out=$(ctl disable --nsswitch "$WORK/nsswitch.conf" 2>&1); rc=$?
 check_eq "dirctl disable: exit 0" "0" "$rc"

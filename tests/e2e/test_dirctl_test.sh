@@ -116,6 +116,19 @@ check "a repeated key is refused, with both lines" grep -q "twice.conf:$(wc -l <
 "$BUILD/dird/dird" -f -c "$WORK/twice.conf" >"$WORK/dird-twice.log" 2>&1
 check_eq "dird refuses it too: exit 1" "1" "$?"
 check "dird says the same" grep -q "base_dn is given twice" "$WORK/dird-twice.log"
+# What is no dird.conf is said at once (a FIFO hung config check and dird for ever, /dev/zero
+# was read for ever, a NUL byte cut the line silently)
+mkfifo "$WORK/fifo.conf"
+printf "[global]\nlog_level = info\0 = debug\n" >"$WORK/nul.conf"
+head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' '\n' >"$WORK/big.conf"
+for f in "$WORK/fifo.conf:not a regular file" "/dev/zero:not a regular file" \
+	"$WORK:not a regular file" "$WORK/big.conf:larger than 1 MiB" "$WORK/nul.conf:2: NUL byte in line"; do
+	out=$(timeout 10 "$BUILD/dirctl/dirctl" config check "${f%%:*}" 2>&1); rc=$?
+	check_eq "config check ${f%%:*}: exit 1" "1" "$rc"
+	check "...says ${f#*:}" grep -qF "${f#*:}" <<<"$out"
+done
+timeout 10 "$BUILD/dird/dird" -f -c "$WORK/fifo.conf" >"$WORK/dird-fifo.log" 2>&1
+check_eq "dird -c FIFO: exit 1 at once" "1" "$?"
 chmod 644 "$WORK/bindpw"
 out=$("$BUILD/dirctl/dirctl" config check 2>&1)
 check "config check: a password file readable by others, as dird refuses it" grep -q "bind_password_file: .*mode 0644); chmod 600 it" <<<"$out"
