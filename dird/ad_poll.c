@@ -22,6 +22,7 @@
 #include "fetch_all.h"
 #include "log.h"
 #include "refresh.h"
+#include "threads.h"
 
 bool ad_poll_serves(const struct dird *d, size_t i)
 {
@@ -417,11 +418,5 @@ static void *poll_thread(void *arg)
 
 int ad_poll_start(struct dird *d)
 {
-	pthread_t t;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	int rc = pthread_create(&t, &attr, poll_thread, d);
-	pthread_attr_destroy(&attr);
-	return rc == 0 ? 0 : -1;
+	return thread_start_detached(poll_thread, d);
 }

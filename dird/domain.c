@@ -11,6 +11,7 @@
 #include "dird.h"
 #include "log.h"
 #include "refresh.h"
+#include "threads.h"
 
 #define MAX_PROBE_DELAY 60
 
@@ -119,22 +120,17 @@ static void *probe_thread(void *arg)
 static void start_probe(struct dird *d, size_t i)
 {
 	struct probe *p = malloc(sizeof(*p));
-	pthread_attr_t attr;
-	pthread_t t;
 	if (!p)
 		return;
 	p->d = d;
 	p->i = i;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	d->domains[i].probing = true;
 	d->probes_running++;
-	if (pthread_create(&t, &attr, probe_thread, p) != 0) {
+	if (thread_start_detached(probe_thread, p) < 0) {
 		d->domains[i].probing = false;
 		d->probes_running--;
 		free(p);
 	}
-	pthread_attr_destroy(&attr);
 }
 
 void domain_tick_locked(struct dird *d)

@@ -18,6 +18,7 @@
 #include "protocol.h"
 #include "publish.h"
 #include "root_dse.h"
+#include "threads.h"
 
 #define MAX_RETRY_DELAY 60
 /* A refresh that finds less than half of what a cache of at least SHRINK_MIN users (or groups)
@@ -201,15 +202,10 @@ void refresh_start_locked(struct dird *d)
 		ad_poll_resync_locked(d);
 		return;
 	}
-	pthread_attr_t attr;
-	pthread_t t;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	d->refreshing = true;
 	atomic_store(&d->refresh_progress, 0);
-	if (pthread_create(&t, &attr, refresh_thread, d) != 0) {
+	if (thread_start_detached(refresh_thread, d) < 0) {
 		log_error("cannot start a refresh thread");
 		d->refreshing = false;
 	}
-	pthread_attr_destroy(&attr);
 }

@@ -28,6 +28,7 @@
 #include "ldap_map.h"
 #include "log.h"
 #include "nesting.h"
+#include "threads.h"
 
 #define MAX_BACKOFF 60
 #define HEARTBEAT_SECONDS 10	/* a quiet server is asked for its root DSE this often */
@@ -643,18 +644,13 @@ void sync_start_locked(struct dird *d)
 		snprintf(y->s[1].name, sizeof(y->s[1].name), "%s/users", y->dom->name);
 		snprintf(st->changes, sizeof(st->changes), "RFC 4533 sync");
 		st->streaming = true;
-		pthread_attr_t attr;
-		pthread_t t;
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		d->streams_running++;
-		if (pthread_create(&t, &attr, sync_thread, y) != 0) {
+		if (thread_start_detached(sync_thread, y) < 0) {
 			log_error("cannot start the change stream of %s", y->dom->name);
 			d->streams_running--;
 			st->streaming = false;
 			free(y);
 		}
-		pthread_attr_destroy(&attr);
 	}
 }
 

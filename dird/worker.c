@@ -11,6 +11,7 @@
 #include "lookup.h"
 #include "protocol.h"
 #include "server.h"
+#include "threads.h"
 
 /* More waiting misses than this are answered UNAVAIL at once: the directory is not keeping up,
  * and every one of those callers would give up before its turn. */
@@ -51,14 +52,8 @@ static void *worker_thread(void *arg)
 
 int worker_start(struct dird *d)
 {
-	pthread_t t;
-	pthread_attr_t attr;
 	pthread_cond_init(&d->work_cond, NULL);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	int rc = pthread_create(&t, &attr, worker_thread, d);
-	pthread_attr_destroy(&attr);
-	return rc == 0 ? 0 : -1;
+	return thread_start_detached(worker_thread, d);
 }
 
 bool worker_submit_locked(struct dird *d, uint64_t conn, uid_t uid, long long started_ms,

@@ -18,6 +18,7 @@
 #include "pam_phases.h"
 #include "requests.h"
 #include "server.h"
+#include "threads.h"
 
 #define MAX_PAM_THREADS 16
 
@@ -217,13 +218,7 @@ bool pam_submit_locked(struct dird *d, uint64_t conn, uint32_t op, struct buf *b
 	if (job) {
 		*job = (struct pam_job){ d, conn, op, *body };
 		buf_init(body, 0);
-		pthread_t t;
-		pthread_attr_t attr;
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		int rc = pthread_create(&t, &attr, pam_thread, job);
-		pthread_attr_destroy(&attr);
-		if (rc == 0) {
+		if (thread_start_detached(pam_thread, job) == 0) {
 			d->pam_running++;
 			return true;
 		}

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "names.h"
 #include "sessions.h"
+#include "threads.h"
 
 #define RENEW_CHECK_SECONDS 5
 #define NOGROUP 65534	/* the group while only reading: the owner's rights are enough */
@@ -300,11 +301,5 @@ static void *renew_thread(void *arg)
 
 int renew_start(struct dird *d)
 {
-	pthread_attr_t attr;
-	pthread_t t;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	int rc = pthread_create(&t, &attr, renew_thread, d);
-	pthread_attr_destroy(&attr);
-	return rc == 0 ? 0 : -1;
+	return thread_start_detached(renew_thread, d);
 }
