@@ -5,6 +5,8 @@
 # SLAPD_SYNCPROV=1: the syncprov overlay (RFC 4533 content synchronization) on the database,
 # with a session log (SLAPD_SESSIONLOG entries, default 1000; 0: none, so a resume is a present
 # phase).
+# SLAPD_GLOBAL, SLAPD_DB_EXTRA: lines added to the global section (serverID) and to the end of the
+# database section (syncrepl); SLAPD_LISTEN_PORT: the port, when the caller chose it.
 
 SLAPD_BASE="dc=example,dc=test"
 SLAPD_ADMIN="cn=admin,$SLAPD_BASE"
@@ -43,6 +45,7 @@ include /etc/ldap/schema/cosine.schema
 include $nis
 include /etc/ldap/schema/inetorgperson.schema
 $extra
+${SLAPD_GLOBAL:-}
 # 389-DS and FreeIPA's account lock, for the PAM tests.
 attributetype ( 2.16.840.1.113730.3.1.610 NAME 'nsAccountLock'
   EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
@@ -71,6 +74,7 @@ ppolicy_default "cn=default,ou=policies,$SLAPD_BASE"
 ${bis:+overlay memberof}
 index objectClass,uid,uidNumber,gidNumber,memberUid,cn eq
 $sync_overlay
+${SLAPD_DB_EXTRA:-}
 access to attrs=userPassword by self write by anonymous auth by * none
 access to * by * read
 CONF
@@ -78,7 +82,7 @@ CONF
 		cat "$dir/slapadd.log" >&2
 		return 1
 	}
-	SLAPD_PORT=$(free_port)
+	SLAPD_PORT=${SLAPD_LISTEN_PORT:-$(free_port)}
 	SLAPD_URI="ldap://127.0.0.1:$SLAPD_PORT"
 	SLAPD_DIR=$dir
 	slapd_resume
