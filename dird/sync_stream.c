@@ -28,6 +28,7 @@
 #include "ldap_map.h"
 #include "log.h"
 #include "nesting.h"
+#include "sync_cookie.h"
 #include "threads.h"
 
 #define MAX_BACKOFF 60
@@ -123,10 +124,12 @@ static int stream_start(struct syncer *y, struct stream *s)
 		y->d->domains[y->i].full_syncs++;
 		pthread_mutex_unlock(&y->d->lock);
 	}
+	struct berval *sent = s->stored ? sync_cookie_to_send(s->stored) : NULL;
 	int rc = content_sync_search(y->c.ld, s->groups ? dom->group_base : dom->user_base,
 				     ldap_conn_scope(s->groups ? dom->group_scope : dom->user_scope),
 				     s->groups ? dom->group_filter : dom->user_filter, attrs, true,
-				     s->stored, &s->msgid);
+				     sent ? sent : s->stored, &s->msgid);
+	ber_bvfree(sent);
 	if (rc != LDAP_SUCCESS) {
 		snprintf(y->err, sizeof(y->err), "the sync search failed: %s", ldap_err2string(rc));
 		return -1;
@@ -431,8 +434,11 @@ static int on_message(struct syncer *y, LDAPMessage *m)
 	struct sync_msg sm;
 	if (content_sync_parse(y->c.ld, m, &sm, y->err, sizeof(y->err)) < 0)
 		return stream_restart(y, s, y->err);
-	if (sm.cookie)
-		set_position(&s->pending, sm.cookie);
+	if (sm.cookie) {
+		struct berval *merged = sync_cookie_merge(s->pending ? s->pending : s->stored, sm.cookie);
+		set_position(&s->pending, merged ? merged : sm.cookie);
+		ber_bvfree(merged);
+	}
 	int rc = 0;
 	switch (sm.kind) {
 	case SYNC_MSG_ENTRY: rc = on_entry(y, s, m, &sm); break;
@@ -558,6 +564,9 @@ static void *sync_thread(void *arg)
 	while (!stopping(y)) {
 		bool offered = false;
 		if (domain_open(y->d, y->i, &y->c, y->err, sizeof(y->err)) == 0) {
+			/* dirctl status names the server the stream reads from: after a failover
+			 * it is another of the uris. */
+			domain_report(y->d, y->i, &y->c, true, NULL);
 			offered = content_sync_offered(y->c.ld, y->dom->timeout);
 			if (!offered) {
 				ldap_conn_close(&y->c);

@@ -1,0 +1,21 @@
+/* slapd's RFC 4533 cookies, as a consumer of a multi-provider pair must keep them.  RFC 4533
+ * leaves a cookie opaque; slapd writes "rid=NNN[,sid=NNN][,csn=CSN[;CSN...]]", one CSN per
+ * provider (serverID: the CSN's third '#' field).  Anything else passes through unchanged. */
+#ifndef DIR_SYNC_COOKIE_H
+#define DIR_SYNC_COOKIE_H
+
+#include <lber.h>
+
+/* The position after `next` arrived, `known` being the one before (NULL: none).  In its persist
+ * phase slapd's cookies carry the CSN of the change alone: kept as sent, a position would forget
+ * the other providers' CSNs, and a resume from it is a present phase of every entry.  So each
+ * provider's newest CSN of the two is kept.  A new berval (ber_bvfree), NULL when out of memory. */
+struct berval *sync_cookie_merge(const struct berval *known, const struct berval *next);
+
+/* The stored position as it is sent: without slapd's sid, which names the provider that sent
+ * it.  Sent back to the other provider of a pair (a failover), a sid makes it take the stream
+ * for that provider's replication and withhold every change that provider originated (its loop
+ * guard).  A new berval, NULL when out of memory. */
+struct berval *sync_cookie_to_send(const struct berval *stored);
+
+#endif
