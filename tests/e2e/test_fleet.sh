@@ -108,5 +108,7 @@ reaches_all "provider 1 back, a write on it" 1 carol /bin/sh
 check_eq "nothing was read whole since the first sync (full_syncs)" "$(full_reads)" "$full0"
 all_in_sync && ok "all $N are in sync" || not_ok "all $N are in sync" "$(fleet_field changes_state | sort | uniq -c)"
 check_eq "no instance logged an error" "$(cat "$WORK"/host*/dird.log | grep -ci 'error\|refused the stored')" 0
+fleet_stop
+check_eq "all $N exit cleanly (under the sanitizers: without a report)" 0 "$FLEET_FAILED_EXITS"
 
 finish

@@ -9,7 +9,7 @@
 #   fleet_count FIELD VALUE how many hosts have that value
 #   fleet_getent I ARGS...  getent ARGS on host I ($WORK/nss names "files dir")
 #   fleet_wait SECONDS CMD  until CMD I succeeds for every host I; FLEET_LAST_MS: when the last did
-#   fleet_stop
+#   fleet_stop              FLEET_FAILED_EXITS: how many did not exit 0
 FLEET_N=0
 FLEET_PIDS=()
 
@@ -75,9 +75,10 @@ fleet_wait() {
 
 fleet_stop() {
 	local i
+	FLEET_FAILED_EXITS=0
 	for i in "${!FLEET_PIDS[@]}"; do
 		kill "${FLEET_PIDS[$i]}" 2>/dev/null
-		wait "${FLEET_PIDS[$i]}" 2>/dev/null
+		wait "${FLEET_PIDS[$i]}" 2>/dev/null || FLEET_FAILED_EXITS=$((FLEET_FAILED_EXITS + 1))
 	done
 	FLEET_PIDS=()
 }
