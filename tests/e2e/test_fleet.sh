@@ -66,6 +66,8 @@ sleep 30
 d1=$(($(cpu_ticks "${PROVIDER_PID[1]}") - c1))
 d2=$(($(cpu_ticks "${PROVIDER_PID[2]}") - c2))
 hz=$(getconf CLK_TCK)
+echo "# dird RSS in sync, KiB: $(for pid in "${FLEET_PIDS[@]}"; do awk '/^VmRSS/ { print $2 }' "/proc/$pid/status"; done |
+	sort -n | sed -n '1p;$p' | paste -sd' ' | sed 's/ / to /')"
 echo "# idle 30 s: provider 1 used $d1 ticks, provider 2 $d2 (1/$hz s each; load: $(cut -d' ' -f1-3 /proc/loadavg))"
 [ "$d1" -le $((hz * 3 / 10)) ] && [ "$d2" -le $((hz * 3 / 10)) ] &&
 	ok "idle and in sync, each provider uses under 1% of a core over 30 s ($d1 and $d2 ticks)" ||
