@@ -443,3 +443,34 @@ void *store_agreed(const char *cache_dir, const char *key, size_t *len)
 	*len = v[0].dsize;
 	return v[0].dptr;
 }
+
+struct keys_ctx {
+	const char *prefix;
+	size_t prefix_len;
+	int (*fn)(const char *key, size_t key_len, const void *val, size_t len, void *arg);
+	void *arg;
+	int rc;
+};
+
+static int each_prefixed(struct tdb_context *t, TDB_DATA key, TDB_DATA val, void *p)
+{
+	(void)t;
+	struct keys_ctx *ctx = p;
+	if (key.dsize < ctx->prefix_len || memcmp(key.dptr, ctx->prefix, ctx->prefix_len) != 0)
+		return 0;
+	ctx->rc = ctx->fn((const char *)key.dptr, key.dsize, val.dptr, val.dsize, ctx->arg);
+	return ctx->rc != 0;
+}
+
+int store_each_key(const char *cache_dir, enum store_kind kind, const char *prefix,
+		   int (*fn)(const char *key, size_t key_len, const void *val, size_t len, void *arg),
+		   void *arg)
+{
+	struct tdb_context *t = open_live(cache_dir, kind, O_RDONLY);
+	if (!t)
+		return errno == ENOENT ? 0 : -1;
+	struct keys_ctx ctx = { prefix, strlen(prefix), fn, arg, 0 };
+	int n = tdb_traverse_read(t, each_prefixed, &ctx);
+	tdb_close(t);
+	return n < 0 ? -1 : ctx.rc;
+}

@@ -77,5 +77,11 @@ int store_txn_commit(struct store_txn *t);
 void store_txn_cancel(struct store_txn *t);
 /* The value under key in both files, malloc'd, when both hold the same; else NULL. */
 void *store_agreed(const char *cache_dir, const char *key, size_t *len);
+/* Calls fn with every key beginning with prefix (a stream's own keys: "SYNC_"), its length (no
+ * NUL) and its value, in tdb order; stops early when fn returns non-zero (that value).  A
+ * missing file has no keys. */
+int store_each_key(const char *cache_dir, enum store_kind kind, const char *prefix,
+		   int (*fn)(const char *key, size_t key_len, const void *val, size_t len, void *arg),
+		   void *arg);
 
 #endif

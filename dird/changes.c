@@ -728,6 +728,8 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 		snprintf(err, errlen, "cannot write the cache in %s", d->cfg.cache_dir);
 		result = CHANGES_FAILED;
 	} else if (!position_expected(a.t, b)) {
+		/* The files' position is true of the files' data (a refresh put back the one
+		 * taken before it read, sync_keep.c): the stream goes on from it. */
 		snprintf(err, errlen, "the stored position is not the stream's (the cache was "
 			 "replaced since)");
 		store_txn_cancel(a.t);
@@ -750,8 +752,6 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 	}
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
-	if (result == CHANGES_RESYNC)
-		changes_forget_position(d, b->stream);
 	if (a.refused)
 		log_info("%s: %u changed entries refused", dom->name, a.refused);
 	names_free(&a.seen_users);

@@ -26,6 +26,7 @@
 #include "protocol.h"
 #include "publish.h"
 #include "refresh.h"
+#include "sync_keep.h"
 #include "sync_stream.h"
 #include "server.h"
 #include "ticket_renew.h"
@@ -157,6 +158,8 @@ static void reload(struct dird *d)
 		log_error("reload failed; keeping the running configuration");
 		return;
 	}
+	/* What a stream stored of a domain served as before stays: its stream resumes. */
+	sync_keep_reload(d, &cfg);
 	if (strcmp(cfg.cache_dir, d->cfg.cache_dir) || strcmp(cfg.run_dir, d->cfg.run_dir) ||
 	    !!cfg.userdb_socket != !!d->cfg.userdb_socket ||
 	    (cfg.userdb_socket && strcmp(cfg.userdb_socket, d->cfg.userdb_socket)))
@@ -181,7 +184,7 @@ static void reload(struct dird *d)
 	}
 	log_set_level(d->cfg.log_level);
 	log_info("configuration reloaded");
-	refresh_start_locked(d);
+	refresh_due_locked(d);
 }
 
 static int next_timeout(struct dird *d)
@@ -364,7 +367,7 @@ static void load_cache_and_start_sync(struct dird *d)
 		d->next_refresh = (d->last_refresh ? d->last_refresh : time(NULL)) +
 				  (time_t)d->cfg.refresh_interval;
 	} else if (d->cfg.enumerate) {
-		refresh_start_locked(d);
+		refresh_due_locked(d);
 	}
 	sync_start_locked(d);
 	pthread_mutex_unlock(&d->lock);
