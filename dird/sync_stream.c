@@ -658,6 +658,17 @@ static bool may_stream(const struct dird *d, size_t i)
 	return d->cfg.enumerate && dom->type == DIR_DOMAIN_LDAP && !domain_members_by_dn(dom);
 }
 
+/* Why an LDAP domain has no stream, for dirctl status (AD's poll says its own). */
+static const char *not_streamed_because(const struct dird *d, size_t i)
+{
+	if (d->cfg.domains[i].type != DIR_DOMAIN_LDAP)
+		return "";
+	if (!d->cfg.enumerate)
+		return "not streamed: enumerate = no (entries are asked for as they are looked up)";
+	return "not streamed: members by DN (rfc2307bis, member_attr) are resolved against the "
+	       "whole directory";
+}
+
 void sync_start_locked(struct dird *d)
 {
 	d->streams_stop = false;
@@ -666,8 +677,7 @@ void sync_start_locked(struct dird *d)
 		if (!may_stream(d, i)) {
 			snprintf(st->changes, sizeof(st->changes), "full refresh");
 			snprintf(st->changes_state, sizeof(st->changes_state), "%s",
-				 d->cfg.domains[i].type != DIR_DOMAIN_LDAP || !d->cfg.enumerate ?
-					 "" : "members by DN are not streamed");
+				 not_streamed_because(d, i));
 			continue;
 		}
 		struct syncer *y = calloc(1, sizeof(*y));

@@ -279,4 +279,18 @@ check_eq "the daily refresh of the other domain reads nothing of the streamed on
 served 597 && in_ns "$NSS" getent passwd zed >/dev/null && ok "both domains' users are served" ||
 	not_ok "both domains' users are served"
 
+# dirctl status says why a domain has no stream.
+state_of() { # DOMAIN_INDEX: its changes_state
+	"${CTL[@]}" --json status 2>/dev/null |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["domains"][int(sys.argv[1])]["changes_state"])' "$1"
+}
+state_of 1 | grep -q "not streamed: members by DN" && ok "dirctl status: the rfc2307bis domain is not streamed, and why" ||
+	not_ok "dirctl status: the rfc2307bis domain is not streamed, and why" "$(state_of 1)"
+sed -i 's/^\[global\]$/[global]\nenumerate = no/' "$DIR_CONF"
+: >"$WORK/dird.log"
+kill -HUP "$DIRD_PID"
+eventually 10 grep -q "configuration reloaded" "$WORK/dird.log" || not_ok "SIGHUP reloads"
+state_of 0 | grep -q "not streamed: enumerate = no" && ok "dirctl status: with enumerate = no nothing is streamed, and why" ||
+	not_ok "dirctl status: with enumerate = no nothing is streamed, and why" "$(state_of 0)"
+
 finish
