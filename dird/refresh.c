@@ -220,7 +220,7 @@ void refresh_start_locked(struct dird *d)
 
 void refresh_due_locked(struct dird *d)
 {
-	if (!sync_streams_all(d)) {
+	if (!sync_streams_all_locked(d)) {
 		refresh_start_locked(d);
 		return;
 	}

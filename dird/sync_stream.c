@@ -703,10 +703,10 @@ void sync_start_locked(struct dird *d)
 	}
 }
 
-bool sync_streams_all(const struct dird *d)
+bool sync_streams_all_locked(const struct dird *d)
 {
 	for (size_t i = 0; i < d->cfg.n_domains; i++)
-		if (!may_stream(d, i))
+		if (!may_stream(d, i) || !d->domains[i].streaming)
 			return false;
 	return d->cfg.n_domains > 0;
 }
