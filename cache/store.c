@@ -339,11 +339,20 @@ void store_txn_cancel(struct store_txn *x)
 
 struct store_txn *store_txn_begin(const char *cache_dir)
 {
+	return store_txn_begin_sized(cache_dir, 0);
+}
+
+struct store_txn *store_txn_begin_sized(const char *cache_dir, size_t keys)
+{
 	struct store_txn *x = calloc(1, sizeof(*x));
 	if (!x)
 		return NULL;
+	/* As store_write_tmp sizes its files: about one key to a hash chain. */
+	int hash_size = keys > 1 << 23 ? 1 << 24 : keys < 2048 ? 0 : (int)keys | 1;
 	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
-		x->t[k] = open_live(cache_dir, k, O_RDWR | O_CREAT);
+		char path[PATH_MAX];
+		x->t[k] = path_of(path, sizeof(path), cache_dir, k, "") < 0 ? NULL :
+			  tdb_open(path, hash_size, TDB_NOSYNC, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (!x->t[k] || tdb_transaction_start(x->t[k]) != 0) {
 			if (x->t[k])
 				tdb_close(x->t[k]);

@@ -64,6 +64,8 @@ time_t store_expiration(const char *cache_dir);
  * and read back by store_agreed only when both hold the same. */
 struct store_txn;
 struct store_txn *store_txn_begin(const char *cache_dir);
+/* The same; a file it creates is sized for about `keys` keys (a stream's first read). */
+struct store_txn *store_txn_begin_sized(const char *cache_dir, size_t keys);
 int store_txn_put_user(struct store_txn *t, const struct dir_user *u);
 int store_txn_put_group(struct store_txn *t, const struct dir_group *g);
 int store_txn_delete(struct store_txn *t, enum store_kind kind, const char *name, uint32_t id);

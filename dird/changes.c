@@ -723,7 +723,10 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 	enum changes_result result = CHANGES_APPLIED;
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
-	a.t = store_txn_begin(d->cfg.cache_dir);
+	/* Files a flush or a first start left to this batch are created for a directory of
+	 * this size: each entry has two record keys and three of the stream's. */
+	a.t = store_txn_begin_sized(d->cfg.cache_dir,
+				    5 * (b->n + d->db.c.n_users + d->db.c.n_groups) + (1 << 17));
 	if (!a.t) {
 		snprintf(err, errlen, "cannot write the cache in %s", d->cfg.cache_dir);
 		result = CHANGES_FAILED;

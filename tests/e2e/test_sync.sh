@@ -241,6 +241,7 @@ served 597 && ok "the others stay" || not_ok "the others stay"
 : >"$WORK/dird.log"
 before=$(status full_syncs)
 "${CTL[@]}" cache flush >/dev/null
+eventually 10 grep -q "users: reading everything" "$WORK/dird.log" || not_ok "the flush restarts the streams"
 eventually 30 served 597 && ok "after dirctl cache flush every user is back within 30 s" ||
 	not_ok "after dirctl cache flush every user is back within 30 s" "$(status changes_state)"
 wait_in_sync 30 || not_ok "in sync after the flush" "$(status changes_state)"
