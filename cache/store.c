@@ -339,11 +339,20 @@ void store_txn_cancel(struct store_txn *x)
 
 struct store_txn *store_txn_begin(const char *cache_dir)
 {
+	return store_txn_begin_sized(cache_dir, 0);
+}
+
+struct store_txn *store_txn_begin_sized(const char *cache_dir, size_t keys)
+{
 	struct store_txn *x = calloc(1, sizeof(*x));
 	if (!x)
 		return NULL;
+	/* As store_write_tmp sizes its files: about one key to a hash chain. */
+	int hash_size = keys > 1 << 23 ? 1 << 24 : keys < 2048 ? 0 : (int)keys | 1;
 	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
-		x->t[k] = open_live(cache_dir, k, O_RDWR | O_CREAT);
+		char path[PATH_MAX];
+		x->t[k] = path_of(path, sizeof(path), cache_dir, k, "") < 0 ? NULL :
+			  tdb_open(path, hash_size, TDB_NOSYNC, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (!x->t[k] || tdb_transaction_start(x->t[k]) != 0) {
 			if (x->t[k])
 				tdb_close(x->t[k]);
@@ -442,4 +451,35 @@ void *store_agreed(const char *cache_dir, const char *key, size_t *len)
 	}
 	*len = v[0].dsize;
 	return v[0].dptr;
+}
+
+struct keys_ctx {
+	const char *prefix;
+	size_t prefix_len;
+	int (*fn)(const char *key, size_t key_len, const void *val, size_t len, void *arg);
+	void *arg;
+	int rc;
+};
+
+static int each_prefixed(struct tdb_context *t, TDB_DATA key, TDB_DATA val, void *p)
+{
+	(void)t;
+	struct keys_ctx *ctx = p;
+	if (key.dsize < ctx->prefix_len || memcmp(key.dptr, ctx->prefix, ctx->prefix_len) != 0)
+		return 0;
+	ctx->rc = ctx->fn((const char *)key.dptr, key.dsize, val.dptr, val.dsize, ctx->arg);
+	return ctx->rc != 0;
+}
+
+int store_each_key(const char *cache_dir, enum store_kind kind, const char *prefix,
+		   int (*fn)(const char *key, size_t key_len, const void *val, size_t len, void *arg),
+		   void *arg)
+{
+	struct tdb_context *t = open_live(cache_dir, kind, O_RDONLY);
+	if (!t)
+		return errno == ENOENT ? 0 : -1;
+	struct keys_ctx ctx = { prefix, strlen(prefix), fn, arg, 0 };
+	int n = tdb_traverse_read(t, each_prefixed, &ctx);
+	tdb_close(t);
+	return n < 0 ? -1 : ctx.rc;
 }

@@ -64,6 +64,8 @@ time_t store_expiration(const char *cache_dir);
  * and read back by store_agreed only when both hold the same. */
 struct store_txn;
 struct store_txn *store_txn_begin(const char *cache_dir);
+/* The same; a file it creates is sized for about `keys` keys (a stream's first read). */
+struct store_txn *store_txn_begin_sized(const char *cache_dir, size_t keys);
 int store_txn_put_user(struct store_txn *t, const struct dir_user *u);
 int store_txn_put_group(struct store_txn *t, const struct dir_group *g);
 int store_txn_delete(struct store_txn *t, enum store_kind kind, const char *name, uint32_t id);
@@ -77,5 +79,11 @@ int store_txn_commit(struct store_txn *t);
 void store_txn_cancel(struct store_txn *t);
 /* The value under key in both files, malloc'd, when both hold the same; else NULL. */
 void *store_agreed(const char *cache_dir, const char *key, size_t *len);
+/* Calls fn with every key beginning with prefix (a stream's own keys: "SYNC_"), its length (no
+ * NUL) and its value, in tdb order; stops early when fn returns non-zero (that value).  A
+ * missing file has no keys. */
+int store_each_key(const char *cache_dir, enum store_kind kind, const char *prefix,
+		   int (*fn)(const char *key, size_t key_len, const void *val, size_t len, void *arg),
+		   void *arg);
 
 #endif

@@ -723,11 +723,16 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 	enum changes_result result = CHANGES_APPLIED;
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
-	a.t = store_txn_begin(d->cfg.cache_dir);
+	/* Files a flush or a first start left to this batch are created for a directory of
+	 * this size: each entry has two record keys and three of the stream's. */
+	a.t = store_txn_begin_sized(d->cfg.cache_dir,
+				    5 * (b->n + d->db.c.n_users + d->db.c.n_groups) + (1 << 17));
 	if (!a.t) {
 		snprintf(err, errlen, "cannot write the cache in %s", d->cfg.cache_dir);
 		result = CHANGES_FAILED;
 	} else if (!position_expected(a.t, b)) {
+		/* The files' position is true of the files' data (a refresh put back the one
+		 * taken before it read, sync_keep.c): the stream goes on from it. */
 		snprintf(err, errlen, "the stored position is not the stream's (the cache was "
 			 "replaced since)");
 		store_txn_cancel(a.t);
@@ -750,8 +755,6 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 	}
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
-	if (result == CHANGES_RESYNC)
-		changes_forget_position(d, b->stream);
 	if (a.refused)
 		log_info("%s: %u changed entries refused", dom->name, a.refused);
 	names_free(&a.seen_users);

@@ -12,9 +12,11 @@
  * A batch is applied whole or not at all: the records, those keys and the stream's new position
  * (an opaque cookie, under the stream's name) go into the two tdb files in one transaction
  * each (store_txn), the position into both, and the db is changed under the same locks.  A
- * malformed change or position, or a position that is not the one the stream last stored (a full
- * refresh replaced the files since), gives CHANGES_RESYNC with nothing applied: the stream
- * starts over from no position (a full read of what it serves). */
+ * malformed change or position gives CHANGES_RESYNC with nothing applied and the stored position
+ * dropped: the stream starts over from no position (a full read of what it serves).  A position
+ * that is not the one the stream last stored (a full refresh replaced the files since, putting
+ * back the one it took before it read: sync_keep.h) gives CHANGES_RESYNC with the files' one
+ * kept: the stream goes on from it. */
 #ifndef DIRD_CHANGES_H
 #define DIRD_CHANGES_H
 
@@ -67,7 +69,7 @@ struct change_batch {
 
 enum changes_result {
 	CHANGES_APPLIED,
-	CHANGES_RESYNC,	/* nothing applied, the stored position dropped: start over */
+	CHANGES_RESYNC,	/* nothing applied: start over from the stored position (none: whole) */
 	CHANGES_FAILED,	/* nothing applied (the files cannot be written, out of memory): retry */
 };
 

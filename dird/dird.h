@@ -113,6 +113,8 @@ struct dird {
 	} refresh_index;
 	unsigned streams_running;	/* sync_stream.c's threads */
 	bool streams_stop;		/* they end: a reload waits for them */
+	bool full_read_by_streams;	/* the full read due was left to them (refresh_due_locked):
+					 * one whose server offers no stream asks for a refresh */
 	/* ad_poll.c: its thread reads the configuration while polling (no reload meanwhile); a
 	 * refresh of a dird whose every domain it serves is a whole read of each (resync) */
 	pthread_cond_t poll_cond;

@@ -26,6 +26,7 @@
 #include "protocol.h"
 #include "publish.h"
 #include "refresh.h"
+#include "sync_keep.h"
 #include "sync_stream.h"
 #include "server.h"
 #include "ticket_renew.h"
@@ -149,14 +150,16 @@ static void close_conns(struct dird *d)
 }
 
 /* SIGHUP: a new configuration, applied when no other thread reads the running one (no
- * refresh, probe or directory query under way). */
-static void reload(struct dird *d)
+ * refresh, probe or directory query under way).  False when it is refused. */
+static bool reload(struct dird *d)
 {
 	struct dir_config cfg;
 	if (load_config(d->cfg.path, &cfg) < 0) {
 		log_error("reload failed; keeping the running configuration");
-		return;
+		return false;
 	}
+	/* What a stream stored of a domain served as before stays: its stream resumes. */
+	sync_keep_reload(d, &cfg);
 	if (strcmp(cfg.cache_dir, d->cfg.cache_dir) || strcmp(cfg.run_dir, d->cfg.run_dir) ||
 	    !!cfg.userdb_socket != !!d->cfg.userdb_socket ||
 	    (cfg.userdb_socket && strcmp(cfg.userdb_socket, d->cfg.userdb_socket)))
@@ -181,7 +184,7 @@ static void reload(struct dird *d)
 	}
 	log_set_level(d->cfg.log_level);
 	log_info("configuration reloaded");
-	refresh_start_locked(d);
+	return true;
 }
 
 static int next_timeout(struct dird *d)
@@ -205,8 +208,10 @@ static void reload_when_idle_locked(struct dird *d)
 	if (d->worker_hold && !d->worker_active) {
 		d->reload_pending = false;
 		d->worker_hold = false;
-		reload(d);
+		bool reloaded = reload(d);
 		sync_start_locked(d);
+		if (reloaded)
+			refresh_due_locked(d);
 	}
 	if (!d->worker_hold)
 		pthread_cond_signal(&d->work_cond);
@@ -355,6 +360,7 @@ static void load_cache_and_start_sync(struct dird *d)
 	pthread_mutex_lock(&d->lock);
 	db_init(&d->db);
 	publish_load_cache(d);
+	sync_start_locked(d); /* first: refresh_due_locked asks which domains stream */
 	if (resumes) {
 		log_info("every domain's change stream resumes from its stored position: no full refresh");
 		d->next_refresh = time(NULL) + (time_t)d->cfg.refresh_interval;
@@ -364,9 +370,8 @@ static void load_cache_and_start_sync(struct dird *d)
 		d->next_refresh = (d->last_refresh ? d->last_refresh : time(NULL)) +
 				  (time_t)d->cfg.refresh_interval;
 	} else if (d->cfg.enumerate) {
-		refresh_start_locked(d);
+		refresh_due_locked(d);
 	}
-	sync_start_locked(d);
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
 }

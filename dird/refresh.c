@@ -18,6 +18,8 @@
 #include "protocol.h"
 #include "publish.h"
 #include "root_dse.h"
+#include "sync_keep.h"
+#include "sync_stream.h"
 #include "threads.h"
 
 #define MAX_RETRY_DELAY 60
@@ -126,6 +128,9 @@ static void *refresh_thread(void *arg)
 	bool ok = local_accounts_load(&local, err, sizeof(err)) == 0, done = false;
 	if (!ok)
 		log_error("refresh refused: %s; the cache stays as it is until it can be read", err);
+	/* Taken before the read, put back with what it read (sync_keep.c). */
+	struct sync_keep keep;
+	sync_keep_take(d, &keep);
 	ok = ok && fill(d, &local, &db) == 0;
 	local_accounts_free(&local);
 	long long read_ms = now_ms() - start;
@@ -154,6 +159,7 @@ static void *refresh_thread(void *arg)
 		old = d->db;
 		d->db = db;
 		if (publish_refresh_install_locked(d) == 0) {
+			sync_keep_put(d, &keep);
 			d->last_refresh = time(NULL);
 			d->refresh_count++;
 			d->shrink_held_at = 0;
@@ -180,6 +186,7 @@ static void *refresh_thread(void *arg)
 	 * locks are let go: a million users take a second.  Then the pages go back, or the next
 	 * refresh's peak stacks on this one's; the refresh is over when they are. */
 	db_free(&old);
+	sync_keep_free(&keep);
 	malloc_trim(0);
 	pthread_mutex_lock(&d->lock);
 	d->refreshing = false;
@@ -203,9 +210,22 @@ void refresh_start_locked(struct dird *d)
 		return;
 	}
 	d->refreshing = true;
+	d->full_read_by_streams = false;
 	atomic_store(&d->refresh_progress, 0);
 	if (thread_start_detached(refresh_thread, d) < 0) {
 		log_error("cannot start a refresh thread");
 		d->refreshing = false;
 	}
+}
+
+void refresh_due_locked(struct dird *d)
+{
+	if (!sync_streams_all_locked(d)) {
+		refresh_start_locked(d);
+		return;
+	}
+	/* Each stream reads what it has no position for; the others resume. */
+	d->full_read_by_streams = true;
+	d->refresh_count++;
+	d->next_refresh = time(NULL) + (time_t)d->cfg.refresh_interval;
 }

@@ -106,7 +106,17 @@ static void stream_reset(struct stream *s)
 	set_position(&s->pending, NULL);
 }
 
-/* Starts s's sync search from its stored position (none: from scratch). */
+/* The position the files hold for s (a full refresh or a flush may have changed it). */
+static void load_position(struct syncer *y, struct stream *s)
+{
+	size_t len = 0;
+	void *p = changes_position(y->d, s->name, &len);
+	struct berval bv = { len, p };
+	set_position(&s->stored, p ? &bv : NULL);
+	free(p);
+}
+
+/* Starts s's sync search from the position the files hold (none: from scratch). */
 static int stream_start(struct syncer *y, struct stream *s)
 {
 	const struct dir_domain *dom = y->dom;
@@ -116,6 +126,7 @@ static int stream_start(struct syncer *y, struct stream *s)
 	else
 		ldap_map_user_attrs(dom, attrs, NULL);
 	stream_reset(s);
+	load_position(y, s);
 	s->from_scratch = !s->stored;
 	s->batch.domain = y->i;
 	s->batch.stream = s->name;
@@ -140,16 +151,21 @@ static int stream_start(struct syncer *y, struct stream *s)
 	return 0;
 }
 
+/* Ends s's search and starts it again from the position the files hold. */
+static int stream_resume(struct syncer *y, struct stream *s)
+{
+	if (s->msgid > 0)
+		ldap_abandon_ext(y->c.ld, s->msgid, NULL, NULL);
+	s->paged = false;
+	return stream_start(y, s);
+}
+
 /* Drops s's position and search: it reads everything again. */
 static int stream_restart(struct syncer *y, struct stream *s, const char *why)
 {
 	log_warning("%s: %s: %s; reading everything again", y->dom->name, s->name, why);
-	if (s->msgid)
-		ldap_abandon_ext(y->c.ld, s->msgid, NULL, NULL);
 	changes_forget_position(y->d, s->name);
-	set_position(&s->stored, NULL);
-	s->paged = false;
-	return stream_start(y, s);
+	return stream_resume(y, s);
 }
 
 /* Applies s's batch (complete: it lists everything s serves); the position moves to the newest
@@ -172,8 +188,17 @@ static int stream_apply(struct syncer *y, struct stream *s, bool complete)
 	change_batch_clear(b);
 	if (r == CHANGES_FAILED)
 		return -1;
-	if (r == CHANGES_RESYNC)
-		return stream_restart(y, s, y->err) < 0 ? -1 : 1;
+	if (r == CHANGES_RESYNC) {
+		log_warning("%s: %s: %s; starting again from the stored position, if any",
+			    y->dom->name, s->name, y->err);
+		return stream_resume(y, s) < 0 ? -1 : 1;
+	}
+	if (complete && !s->groups && (s->from_scratch || s->paged)) {
+		/* a whole read of the users: the cache's age (dirctl status) */
+		pthread_mutex_lock(&y->d->lock);
+		y->d->last_refresh = time(NULL);
+		pthread_mutex_unlock(&y->d->lock);
+	}
 	if (s->pending) {
 		set_position(&s->stored, s->pending);
 		set_position(&s->pending, NULL);
@@ -490,6 +515,30 @@ static bool refreshed_since(struct syncer *y)
 	return replaced;
 }
 
+/* A full refresh replaced the files (with the positions taken before it read, sync_keep.c), or
+ * a flush emptied them: a search whose position is not the files' one starts again from it. */
+static int resume_if_moved(struct syncer *y)
+{
+	for (int k = 0; k < 2; k++) {
+		struct stream *s = &y->s[k];
+		if (!s->msgid)
+			continue;
+		size_t len = 0;
+		void *p = changes_position(y->d, s->name, &len);
+		bool held = p, same = p ? s->stored && s->stored->bv_len == len &&
+						  memcmp(s->stored->bv_val, p, len) == 0 :
+					  !s->stored;
+		free(p);
+		if (!same) {
+			log_info("%s: %s: the cache was replaced: going on from its position%s",
+				 y->dom->name, s->name, held ? "" : " (none: reading everything)");
+			if (stream_resume(y, s) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* Runs both searches on y->c until the connection fails (-1) or dird stops (0). */
 static int run(struct syncer *y)
 {
@@ -503,14 +552,8 @@ static int run(struct syncer *y)
 		set_state(y, "waiting for the full refresh to end");
 		usleep(100000);
 	}
-	for (int k = 0; k < 2; k++) {
-		size_t len = 0;
-		void *p = changes_position(y->d, y->s[k].name, &len);
-		struct berval bv = { len, p };
-		set_position(&y->s[k].stored, p ? &bv : NULL);
-		free(p);
+	for (int k = 0; k < 2; k++)
 		y->s[k].msgid = 0;
-	}
 	y->heartbeat = 0;
 	y->last_heard = time(NULL);
 	refreshed_since(y);
@@ -520,12 +563,8 @@ static int run(struct syncer *y)
 		/* The users once the groups are in: sync_groups and gid lists need them. */
 		if (y->s[0].persisting && !y->s[1].msgid && stream_start(y, &y->s[1]) < 0)
 			return -1;
-		if (refreshed_since(y)) {
-			/* A full refresh replaced the files, and the positions with them. */
-			for (int k = 0; k < 2; k++)
-				if (y->s[k].msgid && stream_restart(y, &y->s[k], "a full refresh replaced the cache") < 0)
-					return -1;
-		}
+		if (refreshed_since(y) && resume_if_moved(y) < 0)
+			return -1;
 		bool waiting = y->s[0].batch.n || y->s[1].batch.n;
 		struct timeval tv = { .tv_sec = waiting ? 0 : 1 };
 		LDAPMessage *m = NULL;
@@ -582,7 +621,7 @@ static void *sync_thread(void *arg)
 					changes_forget_position(y->d, y->s[k].name);
 				}
 				pthread_mutex_lock(&y->d->lock);
-				if (had_positions)
+				if (had_positions || y->d->full_read_by_streams)
 					y->d->next_refresh = time(NULL);
 				snprintf(y->d->domains[y->i].changes, sizeof(y->d->domains[y->i].changes),
 					 "full refresh");
@@ -628,6 +667,17 @@ static bool may_stream(const struct dird *d, size_t i)
 	return d->cfg.enumerate && dom->type == DIR_DOMAIN_LDAP && !domain_members_by_dn(dom);
 }
 
+/* Why an LDAP domain has no stream, for dirctl status (AD's poll says its own). */
+static const char *not_streamed_because(const struct dird *d, size_t i)
+{
+	if (d->cfg.domains[i].type != DIR_DOMAIN_LDAP)
+		return "";
+	if (!d->cfg.enumerate)
+		return "not streamed: enumerate = no (entries are asked for as they are looked up)";
+	return "not streamed: members by DN (rfc2307bis, member_attr) are resolved against the "
+	       "whole directory";
+}
+
 void sync_start_locked(struct dird *d)
 {
 	d->streams_stop = false;
@@ -636,8 +686,7 @@ void sync_start_locked(struct dird *d)
 		if (!may_stream(d, i)) {
 			snprintf(st->changes, sizeof(st->changes), "full refresh");
 			snprintf(st->changes_state, sizeof(st->changes_state), "%s",
-				 d->cfg.domains[i].type != DIR_DOMAIN_LDAP || !d->cfg.enumerate ?
-					 "" : "members by DN are not streamed");
+				 not_streamed_because(d, i));
 			continue;
 		}
 		struct syncer *y = calloc(1, sizeof(*y));
@@ -661,6 +710,14 @@ void sync_start_locked(struct dird *d)
 			free(y);
 		}
 	}
+}
+
+bool sync_streams_all_locked(const struct dird *d)
+{
+	for (size_t i = 0; i < d->cfg.n_domains; i++)
+		if (!may_stream(d, i) || !d->domains[i].streaming)
+			return false;
+	return d->cfg.n_domains > 0;
 }
 
 bool sync_resumes_all(struct dird *d)

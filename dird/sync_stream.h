@@ -13,6 +13,9 @@ void sync_start_locked(struct dird *d);
 /* Whether every domain has a stream with a stored position for its users and its groups, so
  * that the streams bring the cache up to date without a full refresh. */
 bool sync_resumes_all(struct dird *d);
+/* Whether every domain has a stream thread (started, or live: its server may still turn out to
+ * offer none, and it then asks for a full refresh).  Lock held. */
+bool sync_streams_all_locked(const struct dird *d);
 /* Whether every domain's stream is in sync now.  Lock held. */
 bool sync_all_in_sync_locked(const struct dird *d);
 

@@ -261,7 +261,8 @@ static int link_members(struct nesting *n, size_t gi, struct name_list *direct, 
 	for (size_t i = 0; i < g->members.n; i++) {
 		struct user_dn ukey = { g->members.v[i], NULL };
 		struct group_node gkey = { .dn = g->members.v[i] };
-		struct user_dn *u = bsearch(&ukey, n->users, n->n_users, sizeof(*u), cmp_user);
+		struct user_dn *u = n->n_users ? bsearch(&ukey, n->users, n->n_users, sizeof(*u),
+							 cmp_user) : NULL;
 		struct group_node *child = bsearch(&gkey, n->groups, n->n_groups, sizeof(*child),
 						   cmp_group);
 		if (u && name_list_add(direct, u->name) < 0)
@@ -332,8 +333,11 @@ int group_set_members(struct dir_group *g, struct name_list *names)
 
 int nesting_resolve(struct nesting *n, unsigned *skipped)
 {
-	qsort(n->users, n->n_users, sizeof(*n->users), cmp_user);
-	qsort(n->groups, n->n_groups, sizeof(*n->groups), cmp_group);
+	/* qsort of no array (a domain without users or groups) is undefined */
+	if (n->n_users)
+		qsort(n->users, n->n_users, sizeof(*n->users), cmp_user);
+	if (n->n_groups)
+		qsort(n->groups, n->n_groups, sizeof(*n->groups), cmp_group);
 	struct name_list *direct = calloc(n->n_groups + 1, sizeof(*direct));
 	unsigned char *seen = calloc(n->n_groups + 1, 1);
 	int rc = direct && seen ? 0 : -1;

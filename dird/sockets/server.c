@@ -142,7 +142,7 @@ static void flush(struct dird *d)
 	d->last_refresh = 0;
 	log_info("cache flushed");
 	if (d->cfg.enumerate)
-		refresh_start_locked(d);
+		refresh_due_locked(d); /* the change streams read everything again, or a refresh */
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
 }

@@ -66,6 +66,9 @@ if wait_in_sync 30; then
 else
 	not_ok "the stream is in sync after the first read" "$(status changes_state); $(tail -5 "$WORK/dird.log")"
 fi
+# The stream's first refresh phase is the full read: nothing else reads the directory.
+check_fails "the first start runs no full refresh beside the stream's read" grep -q "refresh done" "$WORK/dird.log"
+check_eq "the first start reads groups and users once each (full_syncs)" "$(status full_syncs)" 2
 check_eq "dirctl status names the mechanism" "$(status changes)" "RFC 4533 sync"
 "${CTL[@]}" status | grep -q "changes: RFC 4533 sync" &&
 	ok "dirctl status says so" || not_ok "dirctl status says so" "$("${CTL[@]}" status)"
@@ -196,5 +199,93 @@ check_eq "nothing was read whole" "$(grep -c "reading everything" "$WORK/dird.lo
 n=$(in_ns "$NSS" getent passwd | grep -c '^u00')
 check_eq "the other users stay" "$n" 598
 
+# What an administrator does to the cache keeps the streams' positions where the data they
+# describe stays (README, "Change streams").
+served() { [ "$(in_ns "$NSS" getent passwd | grep -c '^u00')" = "$1" ]; }
+set_shell() { printf 'dn: uid=%s,%s\nchangetype: modify\nreplace: loginShell\nloginShell: %s\n' "$1" "$P" "$2" | modify; }
+whole_reads() { grep -c "reading everything" "$WORK/dird.log"; }
+wait_in_sync 30
+: >"$WORK/dird.log"
+"${CTL[@]}" cache refresh >/dev/null
+eventually 30 grep -q "refresh done" "$WORK/dird.log" || not_ok "dirctl cache refresh ends" "$(tail -5 "$WORK/dird.log")"
+set_shell alice /bin/ksh
+eventually 5 shell_is alice /bin/ksh && ok "after dirctl cache refresh a change is seen within 5 s" ||
+	not_ok "after dirctl cache refresh a change is seen within 5 s" "$(status changes_state)"
+wait_in_sync 10 || not_ok "in sync after dirctl cache refresh" "$(status changes_state)"
+check_eq "dirctl cache refresh leaves the streams their positions: nothing read twice" 0 "$(whole_reads)"
+served 598 && ok "and every user stays" || not_ok "and every user stays"
+
+: >"$WORK/dird.log"
+kill -HUP "$DIRD_PID"
+eventually 10 grep -q "configuration reloaded" "$WORK/dird.log" || not_ok "SIGHUP reloads"
+wait_in_sync 30 || not_ok "in sync after a reload" "$(status changes_state)"
+check_eq "a reload that changes no domain reads nothing whole (full_syncs)" 0 "$(status full_syncs)"
+check_fails "nor runs a full refresh" grep -q "refresh done" "$WORK/dird.log"
+set_shell alice /bin/tcsh
+eventually 5 shell_is alice /bin/tcsh && ok "after the reload a change is seen within 5 s" ||
+	not_ok "after the reload a change is seen within 5 s"
+
+# A changed filter: what the stream stored is not true of it; the domain is read whole.
+printf 'dn: uid=u00008,%s\nchangetype: modify\nadd: description\ndescription: left2\n' "$P" | modify
+sed -i 's/(!(description=left)))$/(!(description=left*)))/' "$DIR_CONF"
+: >"$WORK/dird.log"
+kill -HUP "$DIRD_PID"
+eventually 10 absent u00008 && ok "a reload with a changed user_filter applies it within 10 s" ||
+	not_ok "a reload with a changed user_filter applies it within 10 s" "$(tail -5 "$WORK/dird.log")"
+wait_in_sync 30 || not_ok "in sync after the reload" "$(status changes_state)"
+check_eq "and reads that domain whole once, without a full refresh beside (full_syncs)" \
+	2/0 "$(status full_syncs)/$(grep -c "refresh done" "$WORK/dird.log")"
+served 597 && ok "the others stay" || not_ok "the others stay"
+
+# A flush empties the cache, positions with it: the streams read everything, once.
+: >"$WORK/dird.log"
+before=$(status full_syncs)
+"${CTL[@]}" cache flush >/dev/null
+eventually 10 grep -q "users: reading everything" "$WORK/dird.log" || not_ok "the flush restarts the streams"
+eventually 30 served 597 && ok "after dirctl cache flush every user is back within 30 s" ||
+	not_ok "after dirctl cache flush every user is back within 30 s" "$(status changes_state)"
+wait_in_sync 30 || not_ok "in sync after the flush" "$(status changes_state)"
+check_eq "the flush is read whole by the streams, once, without a full refresh beside (full_syncs)" \
+	2/0 "$(($(status full_syncs) - before))/$(grep -c "refresh done" "$WORK/dird.log")"
+
+# A domain without a stream beside one with: the full refresh it needs (at the reload that adds
+# it, then daily: dirctl cache refresh stands for that) leaves the streamed domain's positions.
+printf 'dn: ou=people2,dc=example,dc=test\nchangetype: add\nobjectClass: organizationalUnit\nou: people2\n\ndn: ou=groups2,dc=example,dc=test\nchangetype: add\nobjectClass: organizationalUnit\nou: groups2\n\ndn: uid=zed,ou=people2,dc=example,dc=test\nchangetype: add\nobjectClass: account\nobjectClass: posixAccount\nuid: zed\ncn: zed\nuidNumber: 40001\ngidNumber: 20000\nhomeDirectory: /home/zed\nloginShell: /bin/sh\n' | modify
+# The same section, for the new OUs, without the filter, with members by DN.
+sed -n '/^\[domain\/example\]$/,$p' "$DIR_CONF" |
+	sed 's/^\[domain\/example\]$/[domain\/other]/; s/ou=people,/ou=people2,/; s/ou=groups,/ou=groups2,/; /^user_filter/d' \
+		>"$WORK/other.conf"
+printf '\n%s\nschema = rfc2307bis\n' "$(cat "$WORK/other.conf")" >>"$DIR_CONF"
+: >"$WORK/dird.log"
+kill -HUP "$DIRD_PID"
+eventually 30 in_ns "$NSS" getent passwd zed && ok "a domain added by a reload is read within 30 s" ||
+	not_ok "a domain added by a reload is read within 30 s" "$(tail -5 "$WORK/dird.log")"
+wait_in_sync 30 || not_ok "the stream is in sync after the refresh" "$(status changes_state)"
+check_eq "the streamed domain went on from its position across that refresh (full_syncs)" 0 "$(status full_syncs)"
+: >"$WORK/dird.log"
+"${CTL[@]}" cache refresh >/dev/null
+eventually 30 grep -q "refresh done" "$WORK/dird.log" || not_ok "the mixed refresh ends" "$(tail -5 "$WORK/dird.log")"
+set_shell alice /bin/bash
+eventually 5 shell_is alice /bin/bash && ok "after the mixed refresh a change is seen within 5 s" ||
+	not_ok "after the mixed refresh a change is seen within 5 s"
+wait_in_sync 10 || not_ok "in sync after the mixed refresh" "$(status changes_state)"
+check_eq "the daily refresh of the other domain reads nothing of the streamed one twice" \
+	0/0 "$(status full_syncs)/$(whole_reads)"
+served 597 && in_ns "$NSS" getent passwd zed >/dev/null && ok "both domains' users are served" ||
+	not_ok "both domains' users are served"
+
+# dirctl status says why a domain has no stream.
+state_of() { # DOMAIN_INDEX: its changes_state
+	"${CTL[@]}" --json status 2>/dev/null |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["domains"][int(sys.argv[1])]["changes_state"])' "$1"
+}
+state_of 1 | grep -q "not streamed: members by DN" && ok "dirctl status: the rfc2307bis domain is not streamed, and why" ||
+	not_ok "dirctl status: the rfc2307bis domain is not streamed, and why" "$(state_of 1)"
+sed -i 's/^\[global\]$/[global]\nenumerate = no/' "$DIR_CONF"
+: >"$WORK/dird.log"
+kill -HUP "$DIRD_PID"
+eventually 10 grep -q "configuration reloaded" "$WORK/dird.log" || not_ok "SIGHUP reloads"
+state_of 0 | grep -q "not streamed: enumerate = no" && ok "dirctl status: with enumerate = no nothing is streamed, and why" ||
+	not_ok "dirctl status: with enumerate = no nothing is streamed, and why" "$(state_of 0)"
 
 finish

@@ -1,0 +1,233 @@
+/* A change stream's position is true of the data it is stored with (changes.h).  A full refresh
+ * writes the tdb files anew from what it read, without the streams' keys: it puts back the ones
+ * taken before it read (sync_keep_take), since its data is at least as new as those positions:
+ * a stream that resumes from one is sent again what changed since, and puts and deletes applied
+ * twice end the same.  The entries' ids and DNs go with the positions, so that a delete or a
+ * present phase still finds what the refresh read. */
+#include "sync_keep.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define SYNC_PREFIX "SYNC_"
+
+struct kept_key {
+	enum store_kind kind;
+	size_t key_len, len;
+	char data[];	/* the key, a NUL, the value */
+};
+
+struct take_ctx {
+	struct sync_keep *k;
+	enum store_kind kind;
+	const struct dird *d;
+	const bool *kept;	/* per domain */
+};
+
+/* The domain a stream key belongs to: SYNC_<what>_<domain>/... */
+static bool of_domain(const char *key, size_t key_len, const char *domain)
+{
+	const char *end = key + key_len, *p = memchr(key + strlen(SYNC_PREFIX), '_',
+						     key_len - strlen(SYNC_PREFIX));
+	if (!p++)
+		return false;
+	size_t n = strlen(domain);
+	return (size_t)(end - p) > n && memcmp(p, domain, n) == 0 && p[n] == '/';
+}
+
+static int take_one(const char *key, size_t key_len, const void *val, size_t len, void *arg)
+{
+	struct take_ctx *c = arg;
+	bool wanted = false;
+	for (size_t i = 0; !wanted && i < c->d->cfg.n_domains; i++)
+		wanted = c->kept[i] && of_domain(key, key_len, c->d->cfg.domains[i].name);
+	if (!wanted)
+		return 0;
+	struct sync_keep *k = c->k;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 256;
+		struct kept_key **v = realloc(k->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		k->v = v;
+		k->cap = cap;
+	}
+	struct kept_key *e = malloc(sizeof(*e) + key_len + 1 + len);
+	if (!e)
+		return -1;
+	e->kind = c->kind;
+	e->key_len = key_len;
+	e->len = len;
+	memcpy(e->data, key, key_len);
+	e->data[key_len] = '\0';
+	memcpy(e->data + key_len + 1, val, len);
+	k->v[k->n++] = e;
+	return 0;
+}
+
+int sync_keep_take(struct dird *d, struct sync_keep *k)
+{
+	memset(k, 0, sizeof(*k));
+	bool *kept = calloc(d->cfg.n_domains + 1, sizeof(*kept));
+	if (!kept)
+		return -1;
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < d->cfg.n_domains; i++)
+		kept[i] = d->domains[i].streaming;
+	pthread_mutex_unlock(&d->lock);
+	int rc = 0;
+	pthread_mutex_lock(&d->store_lock);
+	for (int kind = STORE_USERS; rc == 0 && kind <= STORE_GROUPS; kind++) {
+		struct take_ctx c = { k, kind, d, kept };
+		rc = store_each_key(d->cfg.cache_dir, kind, SYNC_PREFIX, take_one, &c);
+	}
+	pthread_mutex_unlock(&d->store_lock);
+	free(kept);
+	if (rc != 0) {
+		log_warning("cannot read the change streams' positions: they read everything after "
+			    "the refresh");
+		sync_keep_free(k);
+		return -1;
+	}
+	return 0;
+}
+
+int sync_keep_put(struct dird *d, const struct sync_keep *k)
+{
+	if (!k->n)
+		return 0;
+	struct store_txn *t = store_txn_begin(d->cfg.cache_dir);
+	int rc = t ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < k->n; i++)
+		rc = store_txn_set(t, k->v[i]->kind, k->v[i]->data,
+				   k->v[i]->data + k->v[i]->key_len + 1, k->v[i]->len);
+	if (t && rc < 0)
+		store_txn_cancel(t);
+	if (rc < 0 || store_txn_commit(t) < 0) {
+		log_warning("cannot keep the change streams' positions: they read everything");
+		return -1;
+	}
+	return 0;
+}
+
+void sync_keep_free(struct sync_keep *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->v[i]);
+	free(k->v);
+	memset(k, 0, sizeof(*k));
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_list(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!same_str(a[i], b[i]))
+			return false;
+	return true;
+}
+
+static bool same_attrs(const struct dir_attrs *a, const struct dir_attrs *b)
+{
+	return same_str(a->user_name, b->user_name) && same_str(a->uid, b->uid) &&
+	       same_str(a->gid, b->gid) && same_str(a->gecos, b->gecos) &&
+	       same_str(a->home, b->home) && same_str(a->shell, b->shell) &&
+	       same_str(a->email, b->email) && same_str(a->group_name, b->group_name) &&
+	       same_str(a->ssh_key, b->ssh_key) &&
+	       same_list(a->member, a->n_member, b->member, b->n_member);
+}
+
+/* What decides which entries a domain serves and how they are mapped: with all of it the same,
+ * what its stream stored stays true. */
+static bool serves_same(const struct dir_domain *a, const struct dir_domain *b)
+{
+	return a->type == b->type && a->discover == b->discover && same_str(a->uri, b->uri) &&
+	       same_str(a->dns_domain, b->dns_domain) && same_str(a->base_dn, b->base_dn) &&
+	       same_str(a->user_base, b->user_base) && same_str(a->group_base, b->group_base) &&
+	       a->user_scope == b->user_scope && a->group_scope == b->group_scope &&
+	       same_str(a->user_filter, b->user_filter) && same_str(a->group_filter, b->group_filter) &&
+	       same_attrs(&a->attrs, &b->attrs) &&
+	       same_list(a->sync_groups, a->n_sync_groups, b->sync_groups, b->n_sync_groups) &&
+	       a->schema == b->schema && a->min_id == b->min_id &&
+	       same_str(a->default_shell, b->default_shell) &&
+	       same_str(a->home_template, b->home_template) && same_str(a->realm, b->realm) &&
+	       same_str(a->workgroup, b->workgroup) && a->use_default_domain == b->use_default_domain &&
+	       a->idmap == b->idmap && a->idmap_low == b->idmap_low && a->idmap_high == b->idmap_high;
+}
+
+struct forget_ctx {
+	const char *domain;
+	char **keys[2];
+	size_t n[2];
+	enum store_kind kind;
+	bool failed;
+};
+
+static int note_key(const char *key, size_t key_len, const void *val, size_t len, void *arg)
+{
+	(void)val;
+	(void)len;
+	struct forget_ctx *c = arg;
+	if (!of_domain(key, key_len, c->domain))
+		return 0;
+	char **v = realloc(c->keys[c->kind], (c->n[c->kind] + 1) * sizeof(*v));
+	char *copy = strndup(key, key_len);
+	if (!v || !copy) {
+		free(copy);
+		if (v)
+			c->keys[c->kind] = v;
+		c->failed = true;
+		return -1;
+	}
+	c->keys[c->kind] = v;
+	v[c->n[c->kind]++] = copy;
+	return 0;
+}
+
+/* Removes every stream key of domain from the files.  store_lock held. */
+static void forget_domain(struct dird *d, const char *domain)
+{
+	struct forget_ctx c = { .domain = domain };
+	for (c.kind = STORE_USERS; !c.failed && c.kind <= STORE_GROUPS; c.kind++)
+		if (store_each_key(d->cfg.cache_dir, c.kind, SYNC_PREFIX, note_key, &c) != 0)
+			c.failed = true;
+	if (!c.failed && !c.n[STORE_USERS] && !c.n[STORE_GROUPS])
+		return;
+	struct store_txn *t = c.failed ? NULL : store_txn_begin(d->cfg.cache_dir);
+	int rc = t ? 0 : -1;
+	for (int kind = STORE_USERS; kind <= STORE_GROUPS; kind++) {
+		for (size_t i = 0; i < c.n[kind]; i++) {
+			if (rc == 0 && store_txn_unset(t, kind, c.keys[kind][i]) < 0)
+				rc = -1;
+			free(c.keys[kind][i]);
+		}
+		free(c.keys[kind]);
+	}
+	if (t && rc < 0)
+		store_txn_cancel(t);
+	if (rc < 0 || store_txn_commit(t) < 0)
+		log_warning("%s: cannot drop its change stream's positions", domain);
+	else
+		log_info("%s: its configuration changed: its change stream reads everything", domain);
+}
+
+void sync_keep_reload(struct dird *d, const struct dir_config *next)
+{
+	for (size_t i = 0; i < d->cfg.n_domains; i++) {
+		const struct dir_domain *old = &d->cfg.domains[i], *now = NULL;
+		for (size_t j = 0; !now && j < next->n_domains; j++)
+			if (strcmp(next->domains[j].name, old->name) == 0)
+				now = &next->domains[j];
+		if (!now || !serves_same(old, now))
+			forget_domain(d, old->name);
+	}
+}

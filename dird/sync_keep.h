@@ -1,0 +1,31 @@
+/* The change streams' own keys in the tdb files (changes.h: each entry's server id and DN, each
+ * stream's position) kept where the data they describe is kept (sync_keep.c). */
+#ifndef DIRD_SYNC_KEEP_H
+#define DIRD_SYNC_KEEP_H
+
+#include <stddef.h>
+
+#include "dird.h"
+#include "store.h"
+
+struct kept_key;
+struct sync_keep {
+	struct kept_key **v;
+	size_t n, cap;
+};
+
+/* The keys of every domain a stream or AD's poll keeps up to date, read from the files as they
+ * are now (takes store_lock): a full refresh takes them before it reads the directory, so that
+ * the positions it puts back are no newer than what it read.  0 or -1 (k empty). */
+int sync_keep_take(struct dird *d, struct sync_keep *k);
+/* Writes them into the files (a refresh's, just installed) in one transaction.  store_lock
+ * held.  0 or -1 (the files hold none of them: the streams read everything). */
+int sync_keep_put(struct dird *d, const struct sync_keep *k);
+void sync_keep_free(struct sync_keep *k);
+
+/* A reload: the keys of each running domain that the new configuration drops or serves
+ * differently (servers, bases, filters, schema, attributes, mapping) are removed, so its stream
+ * reads everything again; the others' stay.  store_lock held. */
+void sync_keep_reload(struct dird *d, const struct dir_config *next);
+
+#endif
