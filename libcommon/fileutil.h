@@ -3,6 +3,7 @@
 #ifndef DIR_FILEUTIL_H
 #define DIR_FILEUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -10,6 +11,11 @@
 /* Writes data to "<path>.tmp.<pid>" (its name in tmp) and syncs it; nothing is left on failure. */
 int file_write_tmp(const char *path, const void *data, size_t len, mode_t mode, char *tmp,
 		   size_t tmplen);
+/* file_write_tmp in steps, for a file written as it is made: the temporary file created (its
+ * fd), written to, then synced and closed; nothing is left when ok is false or a step fails. */
+int file_create_tmp(const char *path, mode_t mode, char *tmp, size_t tmplen);
+int file_write_all(int fd, const void *data, size_t len);
+int file_finish_tmp(int fd, bool ok, mode_t mode, const char *tmp);
 /* Syncs the directory holding path, so that a rename in it is on disk. */
 int dir_sync(const char *path);
 /* file_write_tmp, the rename over path and dir_sync. */
