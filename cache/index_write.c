@@ -21,54 +21,12 @@ static uint32_t table_size(size_t entries)
 	return n;
 }
 
-/* The file as it is made, written as it goes rather than built whole in memory (a million
- * users' index is 160 MB): what is not written yet waits in chunk, where records are whole, so
- * that their length prefixes can be patched; past SINK_CHUNK bytes it goes to the file. */
-#define SINK_CHUNK (1u << 20)
-
-struct sink {
-	int fd;
-	struct buf chunk;
-	uint64_t written; /* bytes of the file before chunk */
-	bool failed;
-};
-
-static uint64_t sink_pos(const struct sink *s)
-{
-	return s->written + s->chunk.len;
-}
-
-/* Writes chunk out once it holds more than `keep` bytes. */
-static void sink_flush(struct sink *s, size_t keep)
-{
-	if (s->chunk.len <= keep)
-		return;
-	if (s->chunk.failed || (!s->failed && file_write_all(s->fd, s->chunk.data,
-							      s->chunk.len) < 0))
-		s->failed = true;
-	s->written += s->chunk.len;
-	buf_reset(&s->chunk);
-}
-
-static void sink_put(struct sink *s, const void *p, size_t n)
-{
-	if (n < SINK_CHUNK) {
-		buf_put_bytes(&s->chunk, p, n);
-		sink_flush(s, SINK_CHUNK);
-		return;
-	}
-	sink_flush(s, 0);
-	if (!s->failed && file_write_all(s->fd, p, n) < 0)
-		s->failed = true;
-	s->written += n;
-}
-
 /* Appends a table of n_slots slots, filled from the records at offsets[]. */
-static void put_table(struct sink *out, struct index_table *t, size_t n, const uint32_t *offsets,
-		      const uint32_t *hashes)
+static void put_table(struct file_sink *out, struct index_table *t, size_t n,
+		      const uint32_t *offsets, const uint32_t *hashes)
 {
 	t->n_slots = table_size(n);
-	t->off = sink_pos(out);
+	t->off = file_sink_pos(out);
 	uint32_t *slots = calloc(t->n_slots, sizeof(uint32_t));
 	if (!slots) {
 		out->failed = true;
@@ -81,21 +39,21 @@ static void put_table(struct sink *out, struct index_table *t, size_t n, const u
 			i = (i + 1) & mask;
 		slots[i] = offsets[k] + 1;
 	}
-	sink_put(out, slots, (size_t)t->n_slots * sizeof(uint32_t));
+	file_sink_put(out, slots, (size_t)t->n_slots * sizeof(uint32_t));
 	free(slots);
 }
 
 /* Appends a record: its length, then what put() encodes; its offset in the area from start. */
-static uint32_t put_record(struct sink *out, uint64_t start,
+static uint32_t put_record(struct file_sink *out, uint64_t start,
 			   void (*put)(struct buf *b, const void *rec, uint32_t ttl),
 			   const void *rec, uint32_t ttl)
 {
-	uint32_t off = (uint32_t)(sink_pos(out) - start);
+	uint32_t off = (uint32_t)(file_sink_pos(out) - start);
 	size_t at = out->chunk.len;
 	buf_put_u32(&out->chunk, 0);
 	put(&out->chunk, rec, ttl);
 	buf_patch_u32(&out->chunk, at, (uint32_t)(out->chunk.len - at - sizeof(uint32_t)));
-	sink_flush(out, SINK_CHUNK);
+	file_sink_flush(out, FILE_SINK_CHUNK);
 	return off;
 }
 
@@ -118,26 +76,26 @@ static void encode_key(struct buf *b, const void *k, uint32_t ttl)
 }
 
 /* Appends an area of records, each with its length prefix; offs[i] its offset in the area. */
-static void put_area(struct sink *out, struct index_area *a,
+static void put_area(struct file_sink *out, struct index_area *a,
 		     void (*put)(struct buf *b, const void *rec, uint32_t ttl),
 		     const void *const *recs, const struct index_key *keys, size_t n, uint32_t ttl,
 		     uint32_t *offs)
 {
-	uint64_t start = sink_pos(out);
+	uint64_t start = file_sink_pos(out);
 	a->off = start;
 	for (size_t i = 0; i < n; i++)
 		offs[i] = put_record(out, start, put, recs ? recs[i] : (const void *)&keys[i], ttl);
-	a->len = sink_pos(out) - start;
+	a->len = file_sink_pos(out) - start;
 }
 
-static void align4(struct sink *out)
+static void align4(struct file_sink *out)
 {
 	static const uint8_t zero[4];
-	sink_put(out, zero, (4 - sink_pos(out) % 4) % 4);
+	file_sink_put(out, zero, (4 - file_sink_pos(out) % 4) % 4);
 }
 
 /* The keys' tables take only the keys that have a name (an id). */
-static void put_key_tables(struct sink *out, const struct index_key *keys, size_t n,
+static void put_key_tables(struct file_sink *out, const struct index_key *keys, size_t n,
 			   const uint32_t *offs, uint32_t *sel_offs, uint32_t *hashes,
 			   struct index_table *by_name, struct index_table *by_id)
 {
@@ -160,7 +118,7 @@ static void put_key_tables(struct sink *out, const struct index_key *keys, size_
 }
 
 /* The four tables of the users and groups by name and id. */
-static void put_record_tables(struct sink *out, struct index_header *h,
+static void put_record_tables(struct file_sink *out, struct index_header *h,
 			      const struct index_contents *c, const uint32_t *offs_u,
 			      const uint32_t *offs_g, uint32_t *hashes)
 {
@@ -179,9 +137,9 @@ static void put_record_tables(struct sink *out, struct index_header *h,
 }
 
 /* Everything after the header, as the header then describes it. */
-static void put_body(struct sink *out, struct index_header *h, const struct index_contents *c,
-		     uint32_t *offs_u, uint32_t *offs_g, uint32_t *offs_k, uint32_t *sel,
-		     uint32_t *hashes)
+static void put_body(struct file_sink *out, struct index_header *h,
+		     const struct index_contents *c, uint32_t *offs_u, uint32_t *offs_g,
+		     uint32_t *offs_k, uint32_t *sel, uint32_t *hashes)
 {
 	put_area(out, &h->users, encode_user, (const void *const *)c->users, NULL, c->n_users,
 		 c->ttl, offs_u);
@@ -226,7 +184,7 @@ int index_write_contents_tmp(const char *path, const struct index_contents *c, c
 	uint32_t *offs_k = calloc(n_max + 1, sizeof(uint32_t));
 	uint32_t *sel = calloc(n_max + 1, sizeof(uint32_t));
 	uint32_t *hashes = calloc(n_max + 1, sizeof(uint32_t));
-	struct sink out = { .fd = -1 };
+	struct file_sink out = { .fd = -1 };
 	buf_init(&out.chunk, UINT32_MAX);
 	int rc = -1;
 	if (!offs_u || !offs_g || !offs_k || !sel || !hashes) {
@@ -235,10 +193,11 @@ int index_write_contents_tmp(const char *path, const struct index_contents *c, c
 	}
 	if ((out.fd = file_create_tmp(path, 0644, tmp, tmplen)) < 0)
 		goto out;
-	sink_put(&out, &h, sizeof(h)); /* written again once it is filled in */
+	file_sink_put(&out, &h, sizeof(h)); /* written again once it is filled in */
+	/* written as it is made, not built whole in memory: a million users' index is 160 MB */
 	put_body(&out, &h, c, offs_u, offs_g, offs_k, sel, hashes);
-	sink_flush(&out, 0);
-	bool fits = sink_pos(&out) <= UINT32_MAX && h.users.len <= UINT32_MAX &&
+	file_sink_flush(&out, 0);
+	bool fits = file_sink_pos(&out) <= UINT32_MAX && h.users.len <= UINT32_MAX &&
 		    h.groups.len <= UINT32_MAX && h.gone_users.len <= UINT32_MAX &&
 		    h.gone_groups.len <= UINT32_MAX;
 	if (!fits)

@@ -14,6 +14,7 @@
 #include "fileutil.h"
 #include "protocol.h"
 #include "record_json.h"
+#include "tdb_build.h"
 
 #define MAX_KEY (DIR_MAX_NAME + 8)
 
@@ -47,14 +48,6 @@ static int put_pair(struct tdb_context *t, uint32_t id, const char *name, const 
 	return tdb_store(t, datum(key, (size_t)n), val, TDB_REPLACE);
 }
 
-static int put_expiration(struct tdb_context *t, time_t expires)
-{
-	char v[32];
-	int n = snprintf(v, sizeof(v), "%lld", (long long)expires);
-	return tdb_store(t, datum(STORE_EXPIRATION_KEY, strlen(STORE_EXPIRATION_KEY)),
-			 datum(v, (size_t)n), TDB_REPLACE);
-}
-
 static int put_user(struct tdb_context *t, const struct dir_user *u)
 {
 	char *json = record_user_to_json(u);
@@ -71,32 +64,50 @@ static int put_group(struct tdb_context *t, const struct dir_group *g)
 	return rc;
 }
 
+/* One JSON value under ID_<id> and NAME_<name>, appended to a new file. */
+static int build_pair(struct tdb_build *b, uint32_t id, const char *name, char *json)
+{
+	char key[MAX_KEY];
+	int rc = -1;
+	int n = json ? snprintf(key, sizeof(key), "ID_%" PRIu32, id) : -1;
+	if (n > 0 && tdb_build_put(b, key, (size_t)n, json, strlen(json)) == 0) {
+		n = snprintf(key, sizeof(key), "NAME_%s", name);
+		if (n > 0 && (size_t)n < sizeof(key))
+			rc = tdb_build_put(b, key, (size_t)n, json, strlen(json));
+	}
+	free(json);
+	return rc;
+}
+
 static int write_tmp(const char *dir, enum store_kind kind, const struct store_contents *c)
 {
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX], v[32];
 	if (path_of(tmp, sizeof(tmp), dir, kind, STORE_TMP_SUFFIX) < 0)
 		return -1;
 	unlink(tmp);
 	size_t n = kind == STORE_USERS ? c->n_users : c->n_groups;
-	/* Two keys a record, about one to a hash chain: each store walks its chain first, and
-	 * 100,003 chains made a million users' stores walk 20 records each. */
-	int hash_size = n > 1 << 23 ? 1 << 24 : n < 2048 ? 4099 : (int)(2 * n) | 1;
-	/* Nobody else has this file yet: no locks, no syncs until the one fsync below. */
-	struct tdb_context *t = tdb_open(tmp, hash_size, TDB_NOLOCK | TDB_NOSYNC,
-					 O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (!t)
+	/* Two keys a record, about one to a hash chain, as lookups walk them. */
+	uint32_t hash_size = n > 1 << 23 ? 1 << 24 : n < 2048 ? 4099 : (uint32_t)(2 * n) | 1;
+	/* Written front to back, with no map of the file (tdb_build.h), synced once at the end. */
+	struct tdb_build *b = tdb_build_start(tmp, hash_size);
+	if (!b)
 		return -1;
-	int rc = put_expiration(t, c->expires);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = kind == STORE_USERS ? put_user(t, c->users[i]) : put_group(t, c->groups[i]);
-	if (rc == 0 && fsync(tdb_fd(t)) != 0)
-		rc = -1;
-	if (tdb_close(t) != 0)
-		rc = -1;
+	int len = snprintf(v, sizeof(v), "%lld", (long long)c->expires);
+	int rc = tdb_build_put(b, STORE_EXPIRATION_KEY, strlen(STORE_EXPIRATION_KEY), v,
+			       (size_t)len);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (kind == STORE_USERS)
+			rc = build_pair(b, c->users[i]->uid, c->users[i]->name,
+					record_user_to_json(c->users[i]));
+		else
+			rc = build_pair(b, c->groups[i]->gid, c->groups[i]->name,
+					record_group_to_json(c->groups[i]));
+	}
+	if (tdb_build_finish(b) < 0)
+		return -1;
 	if (rc != 0) {
-		int saved = errno;
 		unlink(tmp);
-		errno = saved ? saved : EIO;
+		errno = ENOMEM; /* a record that could not be encoded */
 	}
 	return rc;
 }

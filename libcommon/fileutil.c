@@ -50,6 +50,35 @@ int file_finish_tmp(int fd, bool ok, mode_t mode, const char *tmp)
 	return -1;
 }
 
+uint64_t file_sink_pos(const struct file_sink *s)
+{
+	return s->written + s->chunk.len;
+}
+
+void file_sink_flush(struct file_sink *s, size_t keep)
+{
+	if (s->chunk.len <= keep)
+		return;
+	if (s->chunk.failed || (!s->failed && file_write_all(s->fd, s->chunk.data,
+							      s->chunk.len) < 0))
+		s->failed = true;
+	s->written += s->chunk.len;
+	buf_reset(&s->chunk);
+}
+
+void file_sink_put(struct file_sink *s, const void *p, size_t n)
+{
+	if (n < FILE_SINK_CHUNK) {
+		buf_put_bytes(&s->chunk, p, n);
+		file_sink_flush(s, FILE_SINK_CHUNK);
+		return;
+	}
+	file_sink_flush(s, 0);
+	if (!s->failed && file_write_all(s->fd, p, n) < 0)
+		s->failed = true;
+	s->written += n;
+}
+
 int file_write_tmp(const char *path, const void *data, size_t len, mode_t mode, char *tmp,
 		   size_t tmplen)
 {
