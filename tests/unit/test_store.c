@@ -1,11 +1,14 @@
 /* The tdb pair a refresh writes (cache/store.c, written front to back by cache/tdb_build.c):
  * tdb itself finds it whole (tdb_check), finds each record under both keys, reads it all back
- * as a restarted dird does, and changes it in a transaction as a change stream does. */
+ * as a restarted dird does, and changes it in a transaction as a change stream does; a write
+ * that fails midway leaves the pair installed before it whole. */
 #include <check.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <tdb.h>
 #include <unistd.h>
 
@@ -126,6 +129,43 @@ START_TEST(refresh_files_are_tdbs_tdb_reads_and_changes)
 }
 END_TEST
 
+/* A refresh whose write fails midway (here the file size limit: a full disk is the same to
+ * write(2)) leaves no temporary file and the installed pair as it was. */
+START_TEST(failed_write_leaves_the_old_pair)
+{
+	struct store_contents small = { .expires = 1 }, big = { .expires = 2 };
+	small.users = calloc(10, sizeof(*small.users));
+	for (uint32_t i = 0; i < 10; i++)
+		small.users[small.n_users++] = user(i);
+	ck_assert_int_eq(store_write_tmp(dir, &small), 0);
+	ck_assert_int_eq(store_install(dir, STORE_USERS), 0);
+	ck_assert_int_eq(store_install(dir, STORE_GROUPS), 0);
+	big.users = calloc(N_USERS, sizeof(*big.users));
+	for (uint32_t i = 0; i < N_USERS; i++)
+		big.users[big.n_users++] = user(1000 + i);
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit old, limit = { 512 * 1024, 512 * 1024 };
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	limit.rlim_max = old.rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+	int rc = store_write_tmp(dir, &big);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	ck_assert_int_eq(rc, -1);
+	char tmp[256];
+	snprintf(tmp, sizeof(tmp), "%s/%s%s", dir, STORE_USER_FILE, STORE_TMP_SUFFIX);
+	ck_assert_int_ne(access(tmp, F_OK), 0);
+	ck_assert_int_eq(check_whole(STORE_USER_FILE), 0);
+	struct store_contents back;
+	char err[256];
+	ck_assert_int_eq(store_load(dir, &back, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.n_users, 10);
+	ck_assert_int_eq(store_expiration(dir), 1);
+	store_contents_free(&back);
+	store_contents_free(&small);
+	store_contents_free(&big);
+}
+END_TEST
+
 static void setup(void)
 {
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -144,6 +184,7 @@ int main(void)
 	TCase *tc = tcase_create("store");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, refresh_files_are_tdbs_tdb_reads_and_changes);
+	tcase_add_test(tc, failed_write_leaves_the_old_pair);
 	suite_add_tcase(s, tc);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
