@@ -122,18 +122,18 @@ static void put_record_tables(struct file_sink *out, struct index_header *h,
 			      const struct index_contents *c, const uint32_t *offs_u,
 			      const uint32_t *offs_g, uint32_t *hashes)
 {
-	for (size_t i = 0; i < c->n_users; i++)
-		hashes[i] = index_hash_name(c->users[i]->name);
-	put_table(out, &h->user_name, c->n_users, offs_u, hashes);
-	for (size_t i = 0; i < c->n_users; i++)
-		hashes[i] = index_hash_id(c->users[i]->uid);
-	put_table(out, &h->user_uid, c->n_users, offs_u, hashes);
-	for (size_t i = 0; i < c->n_groups; i++)
-		hashes[i] = index_hash_name(c->groups[i]->name);
-	put_table(out, &h->group_name, c->n_groups, offs_g, hashes);
-	for (size_t i = 0; i < c->n_groups; i++)
-		hashes[i] = index_hash_id(c->groups[i]->gid);
-	put_table(out, &h->group_gid, c->n_groups, offs_g, hashes);
+	struct index_table *tables[] = { &h->user_name, &h->user_uid, &h->group_name,
+					 &h->group_gid };
+	for (int t = 0; t < 4; t++) {
+		bool users = t < 2, by_name = t % 2 == 0;
+		size_t n = users ? c->n_users : c->n_groups;
+		for (size_t i = 0; i < n; i++) {
+			const char *name = users ? c->users[i]->name : c->groups[i]->name;
+			uint32_t id = users ? c->users[i]->uid : c->groups[i]->gid;
+			hashes[i] = by_name ? index_hash_name(name) : index_hash_id(id);
+		}
+		put_table(out, tables[t], n, users ? offs_u : offs_g, hashes);
+	}
 }
 
 /* Everything after the header, as the header then describes it. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "record_json.h"
+#include "run_case.h"
 #include "store.h"
 
 enum { N_USERS = 5000, N_GROUPS = 300 };
@@ -180,15 +181,9 @@ static void teardown(void)
 
 int main(void)
 {
-	Suite *s = suite_create("store");
 	TCase *tc = tcase_create("store");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, refresh_files_are_tdbs_tdb_reads_and_changes);
 	tcase_add_test(tc, failed_write_leaves_the_old_pair);
-	suite_add_tcase(s, tc);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return run_case("store", tc);
 }
