@@ -29,8 +29,9 @@ struct dir_user {
 	char *sid;	/* AD: S-1-5-21-...; NULL otherwise; kept in the tdb cache only */
 	char *domain;
 	uint32_t *groups; /* supplementary gids, without the primary one */
-	uint32_t n_groups;
 	char **ssh_keys;  /* authorized_keys lines (ssh_key_attr); kept in the tdb cache only */
+	/* the two counts side by side: no padding after each (dird holds a million of these) */
+	uint32_t n_groups;
 	uint32_t n_ssh_keys;
 	/* NULL, or one block holding name, gecos, home, shell, email, sid and domain, which
 	 * then point into it (dird's db packs what it holds: one allocation a user, not seven) */
