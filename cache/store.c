@@ -270,49 +270,78 @@ time_t store_expiration(const char *cache_dir)
 }
 
 struct load_ctx {
-	struct store_contents *c;
 	enum store_kind kind;
+	int (*user)(struct dir_user *u, void *arg);
+	int (*group)(struct dir_group *g, void *arg);
+	void *arg;
 };
 
 static int load_one(const char *json, size_t len, void *p)
 {
 	struct load_ctx *ctx = p;
-	struct store_contents *c = ctx->c;
 	if (ctx->kind == STORE_USERS) {
 		struct dir_user *u = calloc(1, sizeof(*u));
-		struct dir_user **grown = realloc(c->users, (c->n_users + 1) * sizeof(*grown));
-		if (grown)
-			c->users = grown;
-		if (!u || !grown || record_user_from_json(json, len, u) < 0) {
+		if (!u || record_user_from_json(json, len, u) < 0) {
 			free(u);
 			return -1;
 		}
-		c->users[c->n_users++] = u;
-	} else {
-		struct dir_group *g = calloc(1, sizeof(*g));
-		struct dir_group **grown = realloc(c->groups, (c->n_groups + 1) * sizeof(*grown));
-		if (grown)
-			c->groups = grown;
-		if (!g || !grown || record_group_from_json(json, len, g) < 0) {
-			free(g);
+		return ctx->user(u, ctx->arg);
+	}
+	struct dir_group *g = calloc(1, sizeof(*g));
+	if (!g || record_group_from_json(json, len, g) < 0) {
+		free(g);
+		return -1;
+	}
+	return ctx->group(g, ctx->arg);
+}
+
+int store_load_each(const char *cache_dir, int (*user)(struct dir_user *u, void *arg),
+		    int (*group)(struct dir_group *g, void *arg), void *arg, char *err,
+		    size_t errlen)
+{
+	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
+		struct load_ctx ctx = { k, user, group, arg };
+		if (store_each(cache_dir, k, load_one, &ctx) != 0) {
+			snprintf(err, errlen, "%s/%s: unreadable or holds a malformed record",
+				 cache_dir, k == STORE_USERS ? STORE_USER_FILE : STORE_GROUP_FILE);
 			return -1;
 		}
-		c->groups[c->n_groups++] = g;
 	}
+	return 0;
+}
+
+static int collect_user(struct dir_user *u, void *arg)
+{
+	struct store_contents *c = arg;
+	struct dir_user **grown = realloc(c->users, (c->n_users + 1) * sizeof(*grown));
+	if (!grown) {
+		dir_user_destroy(u);
+		return -1;
+	}
+	c->users = grown;
+	c->users[c->n_users++] = u;
+	return 0;
+}
+
+static int collect_group(struct dir_group *g, void *arg)
+{
+	struct store_contents *c = arg;
+	struct dir_group **grown = realloc(c->groups, (c->n_groups + 1) * sizeof(*grown));
+	if (!grown) {
+		dir_group_destroy(g);
+		return -1;
+	}
+	c->groups = grown;
+	c->groups[c->n_groups++] = g;
 	return 0;
 }
 
 int store_load(const char *cache_dir, struct store_contents *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
-	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
-		struct load_ctx ctx = { c, k };
-		if (store_each(cache_dir, k, load_one, &ctx) != 0) {
-			snprintf(err, errlen, "%s/%s: unreadable or holds a malformed record",
-				 cache_dir, k == STORE_USERS ? STORE_USER_FILE : STORE_GROUP_FILE);
-			store_contents_free(c);
-			return -1;
-		}
+	if (store_load_each(cache_dir, collect_user, collect_group, c, err, errlen) < 0) {
+		store_contents_free(c);
+		return -1;
 	}
 	c->expires = store_expiration(cache_dir);
 	return 0;
