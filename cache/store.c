@@ -310,30 +310,34 @@ int store_load_each(const char *cache_dir, int (*user)(struct dir_user *u, void 
 	return 0;
 }
 
-static int collect_user(struct dir_user *u, void *arg)
+/* store_load's collection: u (or g) appended to c's array, or freed when it cannot be. */
+static int collect(struct store_contents *c, struct dir_user *u, struct dir_group *g)
 {
-	struct store_contents *c = arg;
-	struct dir_user **grown = realloc(c->users, (c->n_users + 1) * sizeof(*grown));
+	size_t n = u ? c->n_users : c->n_groups;
+	void *grown = realloc(u ? (void *)c->users : (void *)c->groups, (n + 1) * sizeof(void *));
 	if (!grown) {
 		dir_user_destroy(u);
-		return -1;
-	}
-	c->users = grown;
-	c->users[c->n_users++] = u;
-	return 0;
-}
-
-static int collect_group(struct dir_group *g, void *arg)
-{
-	struct store_contents *c = arg;
-	struct dir_group **grown = realloc(c->groups, (c->n_groups + 1) * sizeof(*grown));
-	if (!grown) {
 		dir_group_destroy(g);
 		return -1;
 	}
-	c->groups = grown;
-	c->groups[c->n_groups++] = g;
+	if (u) {
+		c->users = grown;
+		c->users[c->n_users++] = u;
+	} else {
+		c->groups = grown;
+		c->groups[c->n_groups++] = g;
+	}
 	return 0;
+}
+
+static int collect_user(struct dir_user *u, void *c)
+{
+	return collect(c, u, NULL);
+}
+
+static int collect_group(struct dir_group *g, void *c)
+{
+	return collect(c, NULL, g);
 }
 
 int store_load(const char *cache_dir, struct store_contents *c, char *err, size_t errlen)
