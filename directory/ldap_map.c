@@ -237,7 +237,8 @@ static int ad_id(const struct dir_domain *d, uint32_t rid, const char *attr_valu
 
 /* The user's ids.  -1 with why set when they cannot be served. */
 static int ad_user_ids(const struct entry_attrs *ea, const struct dir_domain *d,
-		       struct dir_user *u, uint32_t rid, const char *uid, const char *gid, char *why, size_t whylen)
+		       struct dir_user *u, uint32_t rid, const char *uid, const char *gid, char *why,
+		       size_t whylen)
 {
 	uint32_t primary_rid = 0;
 	char *primary = d->idmap == DIR_IDMAP_RID ? first_value(ea, "primaryGroupID") : NULL;

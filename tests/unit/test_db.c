@@ -1,6 +1,6 @@
 /* dird's in-memory db: records added, found by name and id, replaced and dropped keep every
- * field (db packs a user's strings into one block, a group's members into another), and all of it is freed (ASan's leak check in
- * the sanitize run). */
+ * field (db packs a user's strings into one block, a group's members into another), and all
+ * of it is freed (ASan's leak check in the sanitize run). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
