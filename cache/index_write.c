@@ -21,16 +21,17 @@ static uint32_t table_size(size_t entries)
 	return n;
 }
 
-/* Appends a table of n_slots zeros to out; fills it from the records at offsets[]. */
-static void put_table(struct buf *out, struct index_table *t, size_t n, const uint32_t *offsets,
-		      const uint32_t *hashes)
+/* Appends a table of n_slots slots, filled from the records at offsets[]. */
+static void put_table(struct file_sink *out, struct index_table *t, size_t n,
+		      const uint32_t *offsets, const uint32_t *hashes)
 {
 	t->n_slots = table_size(n);
-	t->off = out->len;
-	uint32_t *slots = buf_extend(out, (size_t)t->n_slots * sizeof(uint32_t));
-	if (!slots)
+	t->off = file_sink_pos(out);
+	uint32_t *slots = calloc(t->n_slots, sizeof(uint32_t));
+	if (!slots) {
+		out->failed = true;
 		return;
-	memset(slots, 0, (size_t)t->n_slots * sizeof(uint32_t));
+	}
 	uint32_t mask = t->n_slots - 1;
 	for (size_t k = 0; k < n; k++) {
 		uint32_t i = hashes[k] & mask;
@@ -38,56 +39,63 @@ static void put_table(struct buf *out, struct index_table *t, size_t n, const ui
 			i = (i + 1) & mask;
 		slots[i] = offsets[k] + 1;
 	}
+	file_sink_put(out, slots, (size_t)t->n_slots * sizeof(uint32_t));
+	free(slots);
 }
 
-/* Appends each record with its length prefix; records its offset in the area. */
-static void put_users(struct buf *out, struct dir_user *const *users, size_t n, uint32_t ttl,
-		      uint32_t *offs)
+/* Appends a record: its length, then what put() encodes; its offset in the area from start. */
+static uint32_t put_record(struct file_sink *out, uint64_t start,
+			   void (*put)(struct buf *b, const void *rec, uint32_t ttl),
+			   const void *rec, uint32_t ttl)
 {
-	size_t start = out->len;
-	for (size_t i = 0; i < n; i++) {
-		size_t at = out->len;
-		offs[i] = (uint32_t)(at - start);
-		buf_put_u32(out, 0);
-		record_encode_user(out, users[i], ttl);
-		buf_patch_u32(out, at, (uint32_t)(out->len - at - sizeof(uint32_t)));
-	}
+	uint32_t off = (uint32_t)(file_sink_pos(out) - start);
+	size_t at = out->chunk.len;
+	buf_put_u32(&out->chunk, 0);
+	put(&out->chunk, rec, ttl);
+	buf_patch_u32(&out->chunk, at, (uint32_t)(out->chunk.len - at - sizeof(uint32_t)));
+	file_sink_flush(out, FILE_SINK_CHUNK);
+	return off;
 }
 
-static void put_groups(struct buf *out, struct dir_group *const *groups, size_t n,
-		       uint32_t ttl, uint32_t *offs)
+static void encode_user(struct buf *b, const void *u, uint32_t ttl)
 {
-	size_t start = out->len;
-	for (size_t i = 0; i < n; i++) {
-		size_t at = out->len;
-		offs[i] = (uint32_t)(at - start);
-		buf_put_u32(out, 0);
-		record_encode_group(out, groups[i], ttl);
-		buf_patch_u32(out, at, (uint32_t)(out->len - at - sizeof(uint32_t)));
-	}
+	record_encode_user(b, u, ttl);
 }
 
-static void put_keys(struct buf *out, const struct index_key *keys, size_t n, uint32_t *offs)
+static void encode_group(struct buf *b, const void *g, uint32_t ttl)
 {
-	size_t start = out->len;
-	for (size_t i = 0; i < n; i++) {
-		size_t at = out->len;
-		offs[i] = (uint32_t)(at - start);
-		buf_put_u32(out, 0);
-		buf_put_str(out, keys[i].name);
-		buf_put_u32(out, keys[i].id);
-		buf_patch_u32(out, at, (uint32_t)(out->len - at - sizeof(uint32_t)));
-	}
+	record_encode_group(b, g, ttl);
 }
 
-static void align4(struct buf *out)
+static void encode_key(struct buf *b, const void *k, uint32_t ttl)
+{
+	(void)ttl;
+	const struct index_key *key = k;
+	buf_put_str(b, key->name);
+	buf_put_u32(b, key->id);
+}
+
+/* Appends an area of records, each with its length prefix; offs[i] its offset in the area. */
+static void put_area(struct file_sink *out, struct index_area *a,
+		     void (*put)(struct buf *b, const void *rec, uint32_t ttl),
+		     const void *const *recs, const struct index_key *keys, size_t n, uint32_t ttl,
+		     uint32_t *offs)
+{
+	uint64_t start = file_sink_pos(out);
+	a->off = start;
+	for (size_t i = 0; i < n; i++)
+		offs[i] = put_record(out, start, put, recs ? recs[i] : (const void *)&keys[i], ttl);
+	a->len = file_sink_pos(out) - start;
+}
+
+static void align4(struct file_sink *out)
 {
 	static const uint8_t zero[4];
-	buf_put_bytes(out, zero, (4 - out->len % 4) % 4);
+	file_sink_put(out, zero, (4 - file_sink_pos(out) % 4) % 4);
 }
 
 /* The keys' tables take only the keys that have a name (an id). */
-static void put_key_tables(struct buf *out, const struct index_key *keys, size_t n,
+static void put_key_tables(struct file_sink *out, const struct index_key *keys, size_t n,
 			   const uint32_t *offs, uint32_t *sel_offs, uint32_t *hashes,
 			   struct index_table *by_name, struct index_table *by_id)
 {
@@ -109,6 +117,47 @@ static void put_key_tables(struct buf *out, const struct index_key *keys, size_t
 		put_table(out, by_id, k, sel_offs, hashes);
 }
 
+/* The four tables of the users and groups by name and id. */
+static void put_record_tables(struct file_sink *out, struct index_header *h,
+			      const struct index_contents *c, const uint32_t *offs_u,
+			      const uint32_t *offs_g, uint32_t *hashes)
+{
+	struct index_table *tables[] = { &h->user_name, &h->user_uid, &h->group_name,
+					 &h->group_gid };
+	for (int t = 0; t < 4; t++) {
+		bool users = t < 2, by_name = t % 2 == 0;
+		size_t n = users ? c->n_users : c->n_groups;
+		for (size_t i = 0; i < n; i++) {
+			const char *name = users ? c->users[i]->name : c->groups[i]->name;
+			uint32_t id = users ? c->users[i]->uid : c->groups[i]->gid;
+			hashes[i] = by_name ? index_hash_name(name) : index_hash_id(id);
+		}
+		put_table(out, tables[t], n, users ? offs_u : offs_g, hashes);
+	}
+}
+
+/* Everything after the header, as the header then describes it. */
+static void put_body(struct file_sink *out, struct index_header *h,
+		     const struct index_contents *c, uint32_t *offs_u, uint32_t *offs_g,
+		     uint32_t *offs_k, uint32_t *sel, uint32_t *hashes)
+{
+	put_area(out, &h->users, encode_user, (const void *const *)c->users, NULL, c->n_users,
+		 c->ttl, offs_u);
+	put_area(out, &h->groups, encode_group, (const void *const *)c->groups, NULL,
+		 c->n_groups, c->ttl, offs_g);
+	align4(out);
+	put_record_tables(out, h, c, offs_u, offs_g, hashes);
+	put_area(out, &h->gone_users, encode_key, NULL, c->gone_users, c->n_gone_users, 0, offs_k);
+	align4(out);
+	put_key_tables(out, c->gone_users, c->n_gone_users, offs_k, sel, hashes,
+		       &h->gone_user_name, &h->gone_user_uid);
+	put_area(out, &h->gone_groups, encode_key, NULL, c->gone_groups, c->n_gone_groups, 0,
+		 offs_k);
+	align4(out);
+	put_key_tables(out, c->gone_groups, c->n_gone_groups, offs_k, sel, hashes,
+		       &h->gone_group_name, &h->gone_group_gid);
+}
+
 int index_write_contents_tmp(const char *path, const struct index_contents *c, char *tmp,
 			     size_t tmplen)
 {
@@ -126,60 +175,37 @@ int index_write_contents_tmp(const char *path, const struct index_contents *c, c
 	for (size_t i = 0; i < 3; i++)
 		if (counts[i] > n_max)
 			n_max = counts[i];
+	if (n_max > UINT32_MAX / 4) {
+		errno = EFBIG;
+		return -1;
+	}
 	uint32_t *offs_u = calloc(c->n_users + 1, sizeof(uint32_t));
 	uint32_t *offs_g = calloc(c->n_groups + 1, sizeof(uint32_t));
 	uint32_t *offs_k = calloc(n_max + 1, sizeof(uint32_t));
 	uint32_t *sel = calloc(n_max + 1, sizeof(uint32_t));
 	uint32_t *hashes = calloc(n_max + 1, sizeof(uint32_t));
-	struct buf out;
-	buf_init(&out, UINT32_MAX);
+	struct file_sink out = { .fd = -1 };
+	buf_init(&out.chunk, UINT32_MAX);
 	int rc = -1;
-	if (!offs_u || !offs_g || !offs_k || !sel || !hashes || n_max > UINT32_MAX / 4)
-		goto out;
-
-	buf_put_bytes(&out, &h, sizeof(h));
-	h.users.off = out.len;
-	put_users(&out, c->users, c->n_users, c->ttl, offs_u);
-	h.users.len = out.len - h.users.off;
-	h.groups.off = out.len;
-	put_groups(&out, c->groups, c->n_groups, c->ttl, offs_g);
-	h.groups.len = out.len - h.groups.off;
-	align4(&out);
-
-	for (size_t i = 0; i < c->n_users; i++)
-		hashes[i] = index_hash_name(c->users[i]->name);
-	put_table(&out, &h.user_name, c->n_users, offs_u, hashes);
-	for (size_t i = 0; i < c->n_users; i++)
-		hashes[i] = index_hash_id(c->users[i]->uid);
-	put_table(&out, &h.user_uid, c->n_users, offs_u, hashes);
-	for (size_t i = 0; i < c->n_groups; i++)
-		hashes[i] = index_hash_name(c->groups[i]->name);
-	put_table(&out, &h.group_name, c->n_groups, offs_g, hashes);
-	for (size_t i = 0; i < c->n_groups; i++)
-		hashes[i] = index_hash_id(c->groups[i]->gid);
-	put_table(&out, &h.group_gid, c->n_groups, offs_g, hashes);
-
-	h.gone_users.off = out.len;
-	put_keys(&out, c->gone_users, c->n_gone_users, offs_k);
-	h.gone_users.len = out.len - h.gone_users.off;
-	align4(&out);
-	put_key_tables(&out, c->gone_users, c->n_gone_users, offs_k, sel, hashes,
-		       &h.gone_user_name, &h.gone_user_uid);
-	h.gone_groups.off = out.len;
-	put_keys(&out, c->gone_groups, c->n_gone_groups, offs_k);
-	h.gone_groups.len = out.len - h.gone_groups.off;
-	align4(&out);
-	put_key_tables(&out, c->gone_groups, c->n_gone_groups, offs_k, sel, hashes,
-		       &h.gone_group_name, &h.gone_group_gid);
-	if (out.failed || h.users.len > UINT32_MAX || h.groups.len > UINT32_MAX ||
-	    h.gone_users.len > UINT32_MAX || h.gone_groups.len > UINT32_MAX) {
-		errno = EFBIG;
+	if (!offs_u || !offs_g || !offs_k || !sel || !hashes) {
+		errno = ENOMEM;
 		goto out;
 	}
-	memcpy(out.data, &h, sizeof(h));
-	rc = file_write_tmp(path, out.data, out.len, 0644, tmp, tmplen);
+	if ((out.fd = file_create_tmp(path, 0644, tmp, tmplen)) < 0)
+		goto out;
+	file_sink_put(&out, &h, sizeof(h)); /* written again once it is filled in */
+	/* written as it is made, not built whole in memory: a million users' index is 160 MB */
+	put_body(&out, &h, c, offs_u, offs_g, offs_k, sel, hashes);
+	file_sink_flush(&out, 0);
+	bool fits = file_sink_pos(&out) <= UINT32_MAX && h.users.len <= UINT32_MAX &&
+		    h.groups.len <= UINT32_MAX && h.gone_users.len <= UINT32_MAX &&
+		    h.gone_groups.len <= UINT32_MAX;
+	if (!fits)
+		errno = EFBIG;
+	bool ok = !out.failed && fits && pwrite(out.fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h);
+	rc = file_finish_tmp(out.fd, ok, 0644, tmp);
 out:
-	buf_free(&out);
+	buf_free(&out.chunk);
 	free(offs_u);
 	free(offs_g);
 	free(offs_k);

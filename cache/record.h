@@ -29,8 +29,9 @@ struct dir_user {
 	char *sid;	/* AD: S-1-5-21-...; NULL otherwise; kept in the tdb cache only */
 	char *domain;
 	uint32_t *groups; /* supplementary gids, without the primary one */
-	uint32_t n_groups;
 	char **ssh_keys;  /* authorized_keys lines (ssh_key_attr); kept in the tdb cache only */
+	/* the two counts side by side: no padding after each (dird holds a million of these) */
+	uint32_t n_groups;
 	uint32_t n_ssh_keys;
 	/* NULL, or one block holding name, gecos, home, shell, email, sid and domain, which
 	 * then point into it (dird's db packs what it holds: one allocation a user, not seven) */
@@ -45,6 +46,9 @@ struct dir_group {
 	char *domain;
 	char **members;
 	uint32_t n_members;
+	/* members is one block: the array, then the names it points to (dird's db packs what it
+	 * holds: a million memberships are not a million allocations) */
+	bool members_packed;
 	/* dird: a big group's record as encoded with encoded_ttl (dird/lookup.c); db never
 	 * changes a group it holds, so the bytes stay right as long as the group lives */
 	struct buf encoded;
@@ -54,6 +58,10 @@ struct dir_group {
 /* Frees what a record holds and zeroes it (the struct itself is the caller's). */
 void dir_user_clear(struct dir_user *u);
 void dir_group_clear(struct dir_group *g);
+/* Frees a members array as dir_group holds it: one block when packed, else each name too. */
+void dir_members_free(char **members, uint32_t n, bool packed);
+/* Moves g's members into one block; without the memory for it g stays as it is. */
+void dir_group_pack_members(struct dir_group *g);
 /* Frees a record made with malloc, what it holds and all; NULL is fine. */
 void dir_user_destroy(struct dir_user *u);
 void dir_group_destroy(struct dir_group *g);

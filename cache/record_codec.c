@@ -31,11 +31,41 @@ void dir_group_clear(struct dir_group *g)
 	free(g->name);
 	free(g->sid);
 	free(g->domain);
-	for (uint32_t i = 0; i < g->n_members; i++)
-		free(g->members[i]);
-	free(g->members);
+	dir_members_free(g->members, g->n_members, g->members_packed);
 	buf_free(&g->encoded);
 	memset(g, 0, sizeof(*g));
+}
+
+void dir_members_free(char **members, uint32_t n, bool packed)
+{
+	if (members && !packed)
+		for (uint32_t i = 0; i < n; i++)
+			free(members[i]);
+	free(members);
+}
+
+void dir_group_pack_members(struct dir_group *g)
+{
+	if (g->members_packed || !g->members)
+		return;
+	size_t len = ((size_t)g->n_members + 1) * sizeof(char *);
+	for (uint32_t i = 0; i < g->n_members; i++)
+		len += strlen(g->members[i]) + 1;
+	char **block = malloc(len);
+	if (!block)
+		return;
+	char *p = (char *)(block + g->n_members + 1);
+	for (uint32_t i = 0; i < g->n_members; i++) {
+		size_t n = strlen(g->members[i]) + 1;
+		memcpy(p, g->members[i], n);
+		free(g->members[i]);
+		block[i] = p;
+		p += n;
+	}
+	block[g->n_members] = NULL;
+	free(g->members);
+	g->members = block;
+	g->members_packed = true;
 }
 
 void dir_user_destroy(struct dir_user *u)

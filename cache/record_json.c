@@ -1,6 +1,8 @@
 #include "record_json.h"
 
+#include <inttypes.h>
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,86 +10,152 @@
 #include "names.h"
 #include "sid.h"
 
-static void add_common(json_object *o, uint32_t id, const char *domain, const char *sid,
-		       uint64_t fetched)
+/* The writers build the text straight into a buffer, as json-c prints it (plain, '/' left
+ * as it is): json-c's objects cost some twenty allocations a record, and a refresh writes a
+ * million records.  The readers below parse with json-c. */
+static void put_raw(struct buf *b, const char *s)
 {
-	json_object_object_add(o, "fetched", json_object_new_int64((int64_t)fetched));
-	json_object_object_add(o, "id", json_object_new_int64((int64_t)(DIR_SYNTHETIC_ID_BASE + id)));
-	json_object_object_add(o, "domain", json_object_new_string(domain ? domain : ""));
-	json_object_object_add(o, "sid", sid ? json_object_new_string(sid) : NULL);
-	json_object_object_add(o, "local", json_object_new_boolean(0));
-	json_object_object_add(o, "builtin", json_object_new_boolean(0));
-	json_object_object_add(o, "smb", json_object_new_boolean(sid != NULL));
+	buf_put_bytes(b, s, strlen(s));
 }
 
-static char *finish(json_object *o)
+/* A JSON string's text: '"', '\\' and control characters escaped as json-c escapes them. */
+static void put_str_body(struct buf *b, const char *s)
 {
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							      JSON_C_TO_STRING_NOSLASHESCAPE);
-	char *copy = s ? strdup(s) : NULL;
-	json_object_put(o);
-	return copy;
+	static const char hex[] = "0123456789abcdef";
+	for (const char *run = s;; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_put_bytes(b, run, (size_t)(s - run));
+		run = s + 1;
+		if (!c)
+			break;
+		char esc[7] = { '\\', (char)c, 0 };
+		switch (c) {
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '"': case '\\': break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+		}
+		put_raw(b, esc);
+	}
+}
+
+static void put_str(struct buf *b, const char *s)
+{
+	buf_put_bytes(b, "\"", 1);
+	put_str_body(b, s);
+	buf_put_bytes(b, "\"", 1);
+}
+
+/* ,"key": */
+static void put_key(struct buf *b, const char *key)
+{
+	if (b->len > 1)
+		buf_put_bytes(b, ",", 1);
+	put_str(b, key);
+	buf_put_bytes(b, ":", 1);
+}
+
+static void put_int(struct buf *b, const char *key, uint64_t v)
+{
+	char n[24];
+	if (key)
+		put_key(b, key);
+	snprintf(n, sizeof(n), "%" PRIu64, v);
+	put_raw(b, n);
+}
+
+static void put_str_or_null(struct buf *b, const char *key, const char *v)
+{
+	put_key(b, key);
+	if (v)
+		put_str(b, v);
+	else
+		put_raw(b, "null");
+}
+
+static void put_common(struct buf *b, uint32_t id, const char *domain, const char *sid,
+		       uint64_t fetched)
+{
+	put_int(b, "fetched", fetched);
+	put_int(b, "id", DIR_SYNTHETIC_ID_BASE + id);
+	put_str_or_null(b, "domain", domain ? domain : "");
+	put_str_or_null(b, "sid", sid);
+	put_key(b, "local");
+	put_raw(b, "false");
+	put_key(b, "builtin");
+	put_raw(b, "false");
+	put_key(b, "smb");
+	put_raw(b, sid ? "true" : "false");
+}
+
+/* The text, NUL-terminated and malloc'd, or NULL when it did not fit in memory. */
+static char *finish(struct buf *b)
+{
+	buf_put_bytes(b, "}", 2);
+	if (b->failed) {
+		buf_free(b);
+		return NULL;
+	}
+	return (char *)b->data;
 }
 
 char *record_user_to_json(const struct dir_user *u)
 {
-	json_object *o = json_object_new_object(), *grp = json_object_new_object(),
-		    *groups = json_object_new_array();
-	if (!o || !grp || !groups) {
-		json_object_put(o);
-		json_object_put(grp);
-		json_object_put(groups);
-		return NULL;
+	struct buf b;
+	buf_init(&b, (size_t)DIR_MAX_SSH_KEYS * (DIR_MAX_SSH_KEY_LEN + 1) * 2 + (1u << 20));
+	buf_put_bytes(&b, "{", 1);
+	put_common(&b, u->uid, u->domain, u->sid, u->fetched);
+	put_int(&b, "uid", u->uid);
+	put_str_or_null(&b, "username", u->name);
+	put_str_or_null(&b, "full_name", u->gecos ? u->gecos : "");
+	put_str_or_null(&b, "home", u->home ? u->home : "");
+	put_str_or_null(&b, "shell", u->shell ? u->shell : "");
+	put_str_or_null(&b, "email", u->email);
+	put_key(&b, "group");
+	put_raw(&b, "{\"id\":");
+	put_int(&b, NULL, DIR_SYNTHETIC_ID_BASE + u->gid);
+	put_raw(&b, ",\"gid\":");
+	put_int(&b, NULL, u->gid);
+	put_raw(&b, "}");
+	put_key(&b, "groups");
+	for (uint32_t i = 0; i < u->n_groups; i++) {
+		put_raw(&b, i ? "," : "[");
+		put_int(&b, NULL, u->groups[i]);
 	}
-	add_common(o, u->uid, u->domain, u->sid, u->fetched);
-	json_object_object_add(o, "uid", json_object_new_int64(u->uid));
-	json_object_object_add(o, "username", json_object_new_string(u->name));
-	json_object_object_add(o, "full_name", json_object_new_string(u->gecos ? u->gecos : ""));
-	json_object_object_add(o, "home", json_object_new_string(u->home ? u->home : ""));
-	json_object_object_add(o, "shell", json_object_new_string(u->shell ? u->shell : ""));
-	json_object_object_add(o, "email", u->email ? json_object_new_string(u->email) : NULL);
-	json_object_object_add(grp, "id", json_object_new_int64((int64_t)(DIR_SYNTHETIC_ID_BASE + u->gid)));
-	json_object_object_add(grp, "gid", json_object_new_int64(u->gid));
-	json_object_object_add(o, "group", grp);
-	for (uint32_t i = 0; i < u->n_groups; i++)
-		json_object_array_add(groups, json_object_new_int64(u->groups[i]));
-	json_object_object_add(o, "groups", groups);
-	json_object *keys = NULL;
-	if (u->n_ssh_keys) {
-		struct buf text;
-		buf_init(&text, (size_t)DIR_MAX_SSH_KEYS * (DIR_MAX_SSH_KEY_LEN + 1));
-		for (uint32_t i = 0; i < u->n_ssh_keys; i++) {
-			buf_put_bytes(&text, u->ssh_keys[i], strlen(u->ssh_keys[i]));
-			buf_put_bytes(&text, "\n", 1);
-		}
-		/* the last line without its newline */
-		if (text.failed || !(keys = json_object_new_string_len((const char *)text.data,
-								      (int)text.len - 1))) {
-			buf_free(&text);
-			json_object_put(o);
-			return NULL;
-		}
-		buf_free(&text);
+	put_raw(&b, u->n_groups ? "]" : "[]");
+	/* the keys one a line, in one string */
+	put_key(&b, "sshpubkey");
+	put_raw(&b, u->n_ssh_keys ? "\"" : "null");
+	for (uint32_t i = 0; i < u->n_ssh_keys; i++) {
+		put_str_body(&b, u->ssh_keys[i]);
+		put_raw(&b, i + 1 < u->n_ssh_keys ? "\\n" : "\"");
 	}
-	json_object_object_add(o, "sshpubkey", keys);
-	return finish(o);
+	return finish(&b);
 }
 
 char *record_group_to_json(const struct dir_group *g)
 {
-	json_object *o = json_object_new_object(), *users = json_object_new_array();
-	if (!o || !users) {
-		json_object_put(o);
-		json_object_put(users);
-		return NULL;
+	struct buf b;
+	buf_init(&b, SIZE_MAX);
+	buf_put_bytes(&b, "{", 1);
+	put_common(&b, g->gid, g->domain, g->sid, g->fetched);
+	put_int(&b, "gid", g->gid);
+	put_str_or_null(&b, "name", g->name);
+	put_key(&b, "users");
+	for (uint32_t i = 0; i < g->n_members; i++) {
+		put_raw(&b, i ? "," : "[");
+		put_str(&b, g->members[i]);
 	}
-	add_common(o, g->gid, g->domain, g->sid, g->fetched);
-	json_object_object_add(o, "gid", json_object_new_int64(g->gid));
-	json_object_object_add(o, "name", json_object_new_string(g->name));
-	for (uint32_t i = 0; i < g->n_members; i++)
-		json_object_array_add(users, json_object_new_string(g->members[i]));
-	json_object_object_add(o, "users", users);
-	return finish(o);
+	put_raw(&b, g->n_members ? "]" : "[]");
+	return finish(&b);
 }
 
 static json_object *parse(const char *text, size_t len)

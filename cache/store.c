@@ -14,6 +14,7 @@
 #include "fileutil.h"
 #include "protocol.h"
 #include "record_json.h"
+#include "tdb_build.h"
 
 #define MAX_KEY (DIR_MAX_NAME + 8)
 
@@ -47,14 +48,6 @@ static int put_pair(struct tdb_context *t, uint32_t id, const char *name, const 
 	return tdb_store(t, datum(key, (size_t)n), val, TDB_REPLACE);
 }
 
-static int put_expiration(struct tdb_context *t, time_t expires)
-{
-	char v[32];
-	int n = snprintf(v, sizeof(v), "%lld", (long long)expires);
-	return tdb_store(t, datum(STORE_EXPIRATION_KEY, strlen(STORE_EXPIRATION_KEY)),
-			 datum(v, (size_t)n), TDB_REPLACE);
-}
-
 static int put_user(struct tdb_context *t, const struct dir_user *u)
 {
 	char *json = record_user_to_json(u);
@@ -71,32 +64,50 @@ static int put_group(struct tdb_context *t, const struct dir_group *g)
 	return rc;
 }
 
+/* One JSON value under ID_<id> and NAME_<name>, appended to a new file. */
+static int build_pair(struct tdb_build *b, uint32_t id, const char *name, char *json)
+{
+	char key[MAX_KEY];
+	int rc = -1;
+	int n = json ? snprintf(key, sizeof(key), "ID_%" PRIu32, id) : -1;
+	if (n > 0 && tdb_build_put(b, key, (size_t)n, json, strlen(json)) == 0) {
+		n = snprintf(key, sizeof(key), "NAME_%s", name);
+		if (n > 0 && (size_t)n < sizeof(key))
+			rc = tdb_build_put(b, key, (size_t)n, json, strlen(json));
+	}
+	free(json);
+	return rc;
+}
+
 static int write_tmp(const char *dir, enum store_kind kind, const struct store_contents *c)
 {
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX], v[32];
 	if (path_of(tmp, sizeof(tmp), dir, kind, STORE_TMP_SUFFIX) < 0)
 		return -1;
 	unlink(tmp);
 	size_t n = kind == STORE_USERS ? c->n_users : c->n_groups;
-	/* Two keys a record, about one to a hash chain: each store walks its chain first, and
-	 * 100,003 chains made a million users' stores walk 20 records each. */
-	int hash_size = n > 1 << 23 ? 1 << 24 : n < 2048 ? 4099 : (int)(2 * n) | 1;
-	/* Nobody else has this file yet: no locks, no syncs until the one fsync below. */
-	struct tdb_context *t = tdb_open(tmp, hash_size, TDB_NOLOCK | TDB_NOSYNC,
-					 O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (!t)
+	/* Two keys a record, about one to a hash chain, as lookups walk them. */
+	uint32_t hash_size = n > 1 << 23 ? 1 << 24 : n < 2048 ? 4099 : (uint32_t)(2 * n) | 1;
+	/* Written front to back, with no map of the file (tdb_build.h), synced once at the end. */
+	struct tdb_build *b = tdb_build_start(tmp, hash_size);
+	if (!b)
 		return -1;
-	int rc = put_expiration(t, c->expires);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = kind == STORE_USERS ? put_user(t, c->users[i]) : put_group(t, c->groups[i]);
-	if (rc == 0 && fsync(tdb_fd(t)) != 0)
-		rc = -1;
-	if (tdb_close(t) != 0)
-		rc = -1;
+	int len = snprintf(v, sizeof(v), "%lld", (long long)c->expires);
+	int rc = tdb_build_put(b, STORE_EXPIRATION_KEY, strlen(STORE_EXPIRATION_KEY), v,
+			       (size_t)len);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (kind == STORE_USERS)
+			rc = build_pair(b, c->users[i]->uid, c->users[i]->name,
+					record_user_to_json(c->users[i]));
+		else
+			rc = build_pair(b, c->groups[i]->gid, c->groups[i]->name,
+					record_group_to_json(c->groups[i]));
+	}
+	if (tdb_build_finish(b) < 0)
+		return -1;
 	if (rc != 0) {
-		int saved = errno;
 		unlink(tmp);
-		errno = saved ? saved : EIO;
+		errno = ENOMEM; /* a record that could not be encoded */
 	}
 	return rc;
 }
@@ -259,49 +270,82 @@ time_t store_expiration(const char *cache_dir)
 }
 
 struct load_ctx {
-	struct store_contents *c;
 	enum store_kind kind;
+	int (*user)(struct dir_user *u, void *arg);
+	int (*group)(struct dir_group *g, void *arg);
+	void *arg;
 };
 
 static int load_one(const char *json, size_t len, void *p)
 {
 	struct load_ctx *ctx = p;
-	struct store_contents *c = ctx->c;
 	if (ctx->kind == STORE_USERS) {
 		struct dir_user *u = calloc(1, sizeof(*u));
-		struct dir_user **grown = realloc(c->users, (c->n_users + 1) * sizeof(*grown));
-		if (grown)
-			c->users = grown;
-		if (!u || !grown || record_user_from_json(json, len, u) < 0) {
+		if (!u || record_user_from_json(json, len, u) < 0) {
 			free(u);
 			return -1;
 		}
-		c->users[c->n_users++] = u;
-	} else {
-		struct dir_group *g = calloc(1, sizeof(*g));
-		struct dir_group **grown = realloc(c->groups, (c->n_groups + 1) * sizeof(*grown));
-		if (grown)
-			c->groups = grown;
-		if (!g || !grown || record_group_from_json(json, len, g) < 0) {
-			free(g);
+		return ctx->user(u, ctx->arg);
+	}
+	struct dir_group *g = calloc(1, sizeof(*g));
+	if (!g || record_group_from_json(json, len, g) < 0) {
+		free(g);
+		return -1;
+	}
+	return ctx->group(g, ctx->arg);
+}
+
+int store_load_each(const char *cache_dir, int (*user)(struct dir_user *u, void *arg),
+		    int (*group)(struct dir_group *g, void *arg), void *arg, char *err,
+		    size_t errlen)
+{
+	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
+		struct load_ctx ctx = { k, user, group, arg };
+		if (store_each(cache_dir, k, load_one, &ctx) != 0) {
+			snprintf(err, errlen, "%s/%s: unreadable or holds a malformed record",
+				 cache_dir, k == STORE_USERS ? STORE_USER_FILE : STORE_GROUP_FILE);
 			return -1;
 		}
+	}
+	return 0;
+}
+
+/* store_load's collection: u (or g) appended to c's array, or freed when it cannot be. */
+static int collect(struct store_contents *c, struct dir_user *u, struct dir_group *g)
+{
+	size_t n = u ? c->n_users : c->n_groups;
+	void *grown = realloc(u ? (void *)c->users : (void *)c->groups, (n + 1) * sizeof(void *));
+	if (!grown) {
+		dir_user_destroy(u);
+		dir_group_destroy(g);
+		return -1;
+	}
+	if (u) {
+		c->users = grown;
+		c->users[c->n_users++] = u;
+	} else {
+		c->groups = grown;
 		c->groups[c->n_groups++] = g;
 	}
 	return 0;
 }
 
+static int collect_user(struct dir_user *u, void *c)
+{
+	return collect(c, u, NULL);
+}
+
+static int collect_group(struct dir_group *g, void *c)
+{
+	return collect(c, NULL, g);
+}
+
 int store_load(const char *cache_dir, struct store_contents *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
-	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
-		struct load_ctx ctx = { c, k };
-		if (store_each(cache_dir, k, load_one, &ctx) != 0) {
-			snprintf(err, errlen, "%s/%s: unreadable or holds a malformed record",
-				 cache_dir, k == STORE_USERS ? STORE_USER_FILE : STORE_GROUP_FILE);
-			store_contents_free(c);
-			return -1;
-		}
+	if (store_load_each(cache_dir, collect_user, collect_group, c, err, errlen) < 0) {
+		store_contents_free(c);
+		return -1;
 	}
 	c->expires = store_expiration(cache_dir);
 	return 0;

@@ -48,6 +48,13 @@ int store_remove(const char *cache_dir);
  * the caller discards the cache and rebuilds it. A missing file is an empty cache. */
 int store_load(const char *cache_dir, struct store_contents *c, char *err, size_t errlen);
 void store_contents_free(struct store_contents *c);
+/* store_load record by record: each record read is handed to user() or group(), which own it
+ * from then on (non-zero stops the load), with no list of them all built first.  The err of
+ * store_load when a file is unreadable or holds a bad record (records before it were handed
+ * over). */
+int store_load_each(const char *cache_dir, int (*user)(struct dir_user *u, void *arg),
+		    int (*group)(struct dir_group *g, void *arg), void *arg, char *err,
+		    size_t errlen);
 
 /* The JSON stored under `key` (e.g. "NAME_alice"), malloc'd; NULL when absent. */
 char *store_fetch(const char *cache_dir, enum store_kind kind, const char *key);

@@ -180,6 +180,7 @@ int db_add_group(struct db *db, struct dir_group *g)
 		dir_group_destroy(g);
 		return -1;
 	}
+	dir_group_pack_members(g);
 	db->c.groups[n] = g;
 	db->c.n_groups++;
 	insert_slot(&db->group_name, hash_of(db, KEY_GROUP_NAME, (uint32_t)n), (uint32_t)n);

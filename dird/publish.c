@@ -493,27 +493,45 @@ static void recover(struct dird *d)
 	}
 }
 
+/* The cache's records go into db as they are read: db packs each at once, and no list of a
+ * million unpacked records is held first. */
+struct load {
+	struct db *db;
+	size_t dropped; /* duplicates */
+};
+
+static int load_user(struct dir_user *u, void *arg)
+{
+	struct load *l = arg;
+	int rc = db_add_user(l->db, u);
+	l->dropped += rc == 1;
+	return rc < 0 ? -1 : 0;
+}
+
+static int load_group(struct dir_group *g, void *arg)
+{
+	struct load *l = arg;
+	int rc = db_add_group(l->db, g);
+	l->dropped += rc == 1;
+	return rc < 0 ? -1 : 0;
+}
+
 void publish_load_cache(struct dird *d)
 {
-	struct store_contents c;
 	char err[512];
+	struct load l = { &d->db, 0 };
 	recover(d);
-	if (store_load(d->cfg.cache_dir, &c, err, sizeof(err)) < 0) {
+	time_t expires = 0;
+	if (store_load_each(d->cfg.cache_dir, load_user, load_group, &l, err, sizeof(err)) < 0) {
 		log_error("%s; discarding the cache and rebuilding it", err);
 		store_remove(d->cfg.cache_dir);
-		memset(&c, 0, sizeof(c));
+		db_free(&d->db);
+		db_init(&d->db);
+	} else {
+		expires = store_expiration(d->cfg.cache_dir);
 	}
-	size_t dropped = 0;
-	for (size_t i = 0; i < c.n_users; i++)
-		if (db_add_user(&d->db, c.users[i]) != 0)
-			dropped++;
-	for (size_t i = 0; i < c.n_groups; i++)
-		if (db_add_group(&d->db, c.groups[i]) != 0)
-			dropped++;
-	free(c.users);
-	free(c.groups);
-	d->last_refresh = c.expires ? c.expires - (time_t)d->cfg.refresh_interval : 0;
+	d->last_refresh = expires ? expires - (time_t)d->cfg.refresh_interval : 0;
 	log_info("loaded %zu users and %zu groups from the cache%s", d->db.c.n_users,
-		 d->db.c.n_groups, dropped ? " (dropped duplicates)" : "");
+		 d->db.c.n_groups, l.dropped ? " (dropped duplicates)" : "");
 	publish_locked(d, false);
 }

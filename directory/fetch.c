@@ -102,9 +102,10 @@ bool fetch_drop_local_members(const struct local_accounts *local, struct dir_gro
 {
 	uint32_t kept = 0;
 	for (uint32_t i = 0; i < g->n_members; i++) {
-		if (local_set_has_name(&local->users, g->members[i]))
-			free(g->members[i]);
-		else
+		if (local_set_has_name(&local->users, g->members[i])) {
+			if (!g->members_packed)
+				free(g->members[i]);
+		} else
 			g->members[kept++] = g->members[i];
 	}
 	bool dropped = kept != g->n_members;

@@ -53,16 +53,71 @@ void ldap_map_group_attrs(const struct dir_domain *d, const char **out)
 	out[n] = NULL;
 }
 
-/* The first value of attr as a C string: NULL when absent, empty, too long or holding a NUL. */
-static char *first_value(LDAP *ld, LDAPMessage *e, const char *attr)
+/* An entry's attributes, read in one pass: their values point into the message (each
+ * ldap_get_values_len walks the entry from its start and copies every value, which a refresh
+ * of a million entries with ten attributes each paid for with ten million allocations). */
+struct entry_attrs {
+	BerElement *ber;
+	size_t n;
+	struct {
+		struct berval name;
+		struct berval *vals; /* ends with a NULL bv_val */
+	} a[MAP_MAX_ATTRS];
+};
+
+static void entry_attrs_free(struct entry_attrs *ea)
 {
-	struct berval **v = ldap_get_values_len(ld, e, attr);
-	char *s = NULL;
-	if (v && v[0] && v[0]->bv_len > 0 && v[0]->bv_len <= MAX_VALUE &&
-	    !memchr(v[0]->bv_val, '\0', v[0]->bv_len))
-		s = strndup(v[0]->bv_val, v[0]->bv_len);
-	ldap_value_free_len(v);
-	return s;
+	for (size_t i = 0; i < ea->n; i++)
+		ber_memfree(ea->a[i].vals);
+	if (ea->ber)
+		ber_free(ea->ber, 0);
+	ea->n = 0;
+	ea->ber = NULL;
+}
+
+/* -1 when the entry cannot be decoded (or memory for its values ran out). */
+static int entry_attrs_read(LDAP *ld, LDAPMessage *e, struct entry_attrs *ea)
+{
+	struct berval dn, name;
+	BerVarray vals;
+	ea->n = 0;
+	ea->ber = NULL;
+	if (ldap_get_dn_ber(ld, e, &ea->ber, &dn) != LDAP_SUCCESS)
+		return -1;
+	int rc;
+	while ((rc = ldap_get_attribute_ber(ld, e, ea->ber, &name, &vals)) == LDAP_SUCCESS &&
+	       name.bv_val) {
+		if (ea->n == MAP_MAX_ATTRS || !vals) { /* none we asked for, or no values */
+			ber_memfree(vals);
+			continue;
+		}
+		ea->a[ea->n].name = name;
+		ea->a[ea->n++].vals = vals;
+	}
+	if (rc != LDAP_SUCCESS) {
+		entry_attrs_free(ea);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct berval *values_of(const struct entry_attrs *ea, const char *attr)
+{
+	size_t len = attr ? strlen(attr) : 0;
+	for (size_t i = 0; attr && i < ea->n; i++)
+		if (ea->a[i].name.bv_len == len && !strncasecmp(ea->a[i].name.bv_val, attr, len))
+			return ea->a[i].vals;
+	return NULL;
+}
+
+/* The first value of attr as a C string: NULL when absent, empty, too long or holding a NUL. */
+static char *first_value(const struct entry_attrs *ea, const char *attr)
+{
+	const struct berval *v = values_of(ea, attr);
+	if (v && v[0].bv_val && v[0].bv_len > 0 && v[0].bv_len <= MAX_VALUE &&
+	    !memchr(v[0].bv_val, '\0', v[0].bv_len))
+		return strndup(v[0].bv_val, v[0].bv_len);
+	return NULL;
 }
 
 /* A decimal id: digits only, no sign, below 2^32 - 1 (which means "none" to the kernel). */
@@ -146,18 +201,19 @@ enum map_result ldap_map_home(const char *tmpl, const char *user, const char *do
 
 /* AD: the entry's name as served (WORKGROUP\name) and its objectSid, which must be a domain
  * account's (S-1-5-21-a-b-c-RID: BUILTIN and well-known SIDs are not served). */
-static enum map_result ad_identity(LDAP *ld, LDAPMessage *e, const struct dir_domain *d,
+static enum map_result ad_identity(const struct entry_attrs *ea, const struct dir_domain *d,
 				   const char *name_attr, char **name, char **sid_text,
 				   uint32_t *rid, char *why, size_t whylen)
 {
-	char *account = first_value(ld, e, name_attr), served[DIR_MAX_NAME + 1];
-	struct berval **v = ldap_get_values_len(ld, e, "objectSid");
+	char *account = first_value(ea, name_attr), served[DIR_MAX_NAME + 1];
+	const struct berval *v = values_of(ea, "objectSid");
 	struct sid sid;
 	enum map_result r = MAP_SKIP;
 	if (!account || ad_name_served(d, account, served, sizeof(served)) < 0 ||
 	    !dir_valid_name(served))
 		snprintf(why, whylen, "missing or invalid %s", name_attr);
-	else if (!v || !v[0] || v[1] || sid_from_binary(v[0]->bv_val, v[0]->bv_len, &sid) < 0)
+	else if (!v || !v[0].bv_val || v[1].bv_val ||
+		 sid_from_binary(v[0].bv_val, v[0].bv_len, &sid) < 0)
 		snprintf(why, whylen, "%s: missing or malformed objectSid", served);
 	else if (!sid_split_rid(&sid, NULL, rid))
 		snprintf(why, whylen, "%s: not a domain account's SID", served);
@@ -167,7 +223,6 @@ static enum map_result ad_identity(LDAP *ld, LDAPMessage *e, const struct dir_do
 		r = (*name = strdup(served)) && (*sid_text = strdup(text)) ? MAP_OK : MAP_NOMEM;
 	}
 	free(account);
-	ldap_value_free_len(v);
 	return r;
 }
 
@@ -181,11 +236,12 @@ static int ad_id(const struct dir_domain *d, uint32_t rid, const char *attr_valu
 }
 
 /* The user's ids.  -1 with why set when they cannot be served. */
-static int ad_user_ids(LDAP *ld, LDAPMessage *e, const struct dir_domain *d, struct dir_user *u,
-		       uint32_t rid, const char *uid, const char *gid, char *why, size_t whylen)
+static int ad_user_ids(const struct entry_attrs *ea, const struct dir_domain *d,
+		       struct dir_user *u, uint32_t rid, const char *uid, const char *gid, char *why,
+		       size_t whylen)
 {
 	uint32_t primary_rid = 0;
-	char *primary = d->idmap == DIR_IDMAP_RID ? first_value(ld, e, "primaryGroupID") : NULL;
+	char *primary = d->idmap == DIR_IDMAP_RID ? first_value(ea, "primaryGroupID") : NULL;
 	int rc = -1;
 	if (ad_id(d, rid, uid, &u->uid) < 0)
 		snprintf(why, whylen, "user %s: %s outside idmap_range %" PRIu32 "-%" PRIu32, u->name,
@@ -205,17 +261,22 @@ enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain 
 {
 	memset(u, 0, sizeof(*u));
 	const struct dir_attrs *a = &d->attrs;
-	char *uid = first_value(ld, e, a->uid), *gid = first_value(ld, e, a->gid);
+	struct entry_attrs ea;
+	if (entry_attrs_read(ld, e, &ea) < 0) {
+		snprintf(why, whylen, "an entry that cannot be decoded");
+		return MAP_SKIP;
+	}
+	char *uid = first_value(&ea, a->uid), *gid = first_value(&ea, a->gid);
 	enum map_result r = MAP_SKIP;
 	uint32_t rid;
 	if (d->type == DIR_DOMAIN_AD) {
-		r = ad_identity(ld, e, d, a->user_name, &u->name, &u->sid, &rid, why, whylen);
-		if (r != MAP_OK || ad_user_ids(ld, e, d, u, rid, uid, gid, why, whylen) < 0) {
+		r = ad_identity(&ea, d, a->user_name, &u->name, &u->sid, &rid, why, whylen);
+		if (r != MAP_OK || ad_user_ids(&ea, d, u, rid, uid, gid, why, whylen) < 0) {
 			r = r == MAP_OK ? MAP_SKIP : r;
 			goto out;
 		}
 		r = MAP_SKIP;
-	} else if (!(u->name = first_value(ld, e, a->user_name)) || !dir_valid_name(u->name)) {
+	} else if (!(u->name = first_value(&ea, a->user_name)) || !dir_valid_name(u->name)) {
 		snprintf(why, whylen, "missing or invalid %s", a->user_name);
 		goto out;
 	} else if (parse_id(uid, &u->uid) < 0 || parse_id(gid, &u->gid) < 0) {
@@ -230,13 +291,13 @@ enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain 
 		goto out;
 	}
 	r = MAP_NOMEM;
-	if (!(u->gecos = first_value(ld, e, a->gecos)) && !(u->gecos = first_value(ld, e, "cn")) &&
+	if (!(u->gecos = first_value(&ea, a->gecos)) && !(u->gecos = first_value(&ea, "cn")) &&
 	    !(u->gecos = strdup("")))
 		goto out;
 	sanitize_gecos(u->gecos);
-	u->home = first_value(ld, e, a->home);
-	u->shell = first_value(ld, e, a->shell);
-	u->email = first_value(ld, e, a->email);
+	u->home = first_value(&ea, a->home);
+	u->shell = first_value(&ea, a->shell);
+	u->email = first_value(&ea, a->email);
 	if (u->email)
 		sanitize_gecos(u->email);
 	if (a->ssh_key && ssh_keys_read(ld, e, a->ssh_key, u->name, &u->ssh_keys, &u->n_ssh_keys) < 0)
@@ -264,6 +325,7 @@ enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain 
 	u->fetched = (uint64_t)time(NULL);
 	r = MAP_OK;
 out:
+	entry_attrs_free(&ea);
 	free(uid);
 	free(gid);
 	if (r != MAP_OK)
@@ -272,9 +334,11 @@ out:
 }
 
 /* memberUid values that are valid names, after those g->members holds. */
-static int add_member_names(struct dir_group *g, struct berval **v)
+static int add_member_names(struct dir_group *g, const struct berval *v)
 {
-	size_t n = v ? (size_t)ldap_count_values_len(v) : 0;
+	size_t n = 0;
+	while (v && v[n].bv_val)
+		n++;
 	if (!n)
 		return 0;
 	char **grown = realloc(g->members, ((size_t)g->n_members + n + 1) * sizeof(char *));
@@ -282,10 +346,10 @@ static int add_member_names(struct dir_group *g, struct berval **v)
 		return -1;
 	g->members = grown;
 	for (size_t i = 0; i < n; i++) {
-		if (v[i]->bv_len == 0 || v[i]->bv_len > DIR_MAX_NAME ||
-		    memchr(v[i]->bv_val, '\0', v[i]->bv_len))
+		if (v[i].bv_len == 0 || v[i].bv_len > DIR_MAX_NAME ||
+		    memchr(v[i].bv_val, '\0', v[i].bv_len))
 			continue;
-		char *m = strndup(v[i]->bv_val, v[i]->bv_len);
+		char *m = strndup(v[i].bv_val, v[i].bv_len);
 		if (!m)
 			return -1;
 		if (!dir_valid_name(m)) {
@@ -298,10 +362,10 @@ static int add_member_names(struct dir_group *g, struct berval **v)
 	return 0;
 }
 
-static int add_member_dns(struct dn_list *dns, struct berval **v)
+static int add_member_dns(struct dn_list *dns, const struct berval *v)
 {
-	for (size_t i = 0; v && v[i]; i++)
-		if (dn_list_add_value(dns, v[i]) < 0)
+	for (size_t i = 0; v && v[i].bv_val; i++)
+		if (dn_list_add_value(dns, &v[i]) < 0)
 			return -1;
 	return 0;
 }
@@ -311,11 +375,16 @@ enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain
 {
 	memset(g, 0, sizeof(*g));
 	const struct dir_attrs *a = &d->attrs;
-	char *gid = first_value(ld, e, a->gid);
+	struct entry_attrs ea;
+	if (entry_attrs_read(ld, e, &ea) < 0) {
+		snprintf(why, whylen, "an entry that cannot be decoded");
+		return MAP_SKIP;
+	}
+	char *gid = first_value(&ea, a->gid);
 	enum map_result r = MAP_SKIP;
 	uint32_t rid;
 	if (d->type == DIR_DOMAIN_AD) {
-		r = ad_identity(ld, e, d, a->group_name, &g->name, &g->sid, &rid, why, whylen);
+		r = ad_identity(&ea, d, a->group_name, &g->name, &g->sid, &rid, why, whylen);
 		if (r != MAP_OK)
 			goto out;
 		r = MAP_SKIP;
@@ -325,7 +394,7 @@ enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain
 				 d->idmap_high);
 			goto out;
 		}
-	} else if (!(g->name = first_value(ld, e, a->group_name)) || !dir_valid_name(g->name)) {
+	} else if (!(g->name = first_value(&ea, a->group_name)) || !dir_valid_name(g->name)) {
 		snprintf(why, whylen, "missing or invalid %s", a->group_name);
 		goto out;
 	} else if (parse_id(gid, &g->gid) < 0) {
@@ -346,16 +415,14 @@ enum map_result ldap_map_group(LDAP *ld, LDAPMessage *e, const struct dir_domain
 		goto out;
 	for (size_t i = 0; i < a->n_member; i++) {
 		bool by_dn = member_attr_is_dn(a->member[i]);
-		if (!by_dn || dns) {
-			struct berval **members = ldap_get_values_len(ld, e, a->member[i]);
-			int rc = by_dn ? add_member_dns(dns, members) : add_member_names(g, members);
-			ldap_value_free_len(members);
-			if (rc < 0)
-				goto out;
-		}
+		const struct berval *members = values_of(&ea, a->member[i]);
+		if ((by_dn && dns && add_member_dns(dns, members) < 0) ||
+		    (!by_dn && add_member_names(g, members) < 0))
+			goto out;
 	}
 	r = MAP_OK;
 out:
+	entry_attrs_free(&ea);
 	free(gid);
 	if (r != MAP_OK)
 		dir_group_clear(g);

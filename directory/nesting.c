@@ -126,6 +126,7 @@ struct group_node {
 	struct dn_list members;
 	char **names;		/* memberUid: the group's members by name */
 	uint32_t n_names;
+	bool names_packed;	/* as dir_group's members_packed */
 	size_t *children;	/* indexes of member groups, filled by resolve */
 	size_t n_children;
 };
@@ -134,9 +135,7 @@ static void group_node_free(struct group_node *g)
 {
 	free(g->dn);
 	dn_list_free(&g->members);
-	for (uint32_t i = 0; i < g->n_names; i++)
-		free(g->names[i]);
-	free(g->names);
+	dir_members_free(g->names, g->n_names, g->names_packed);
 	free(g->children);
 }
 
@@ -191,10 +190,11 @@ int nesting_add_group(struct nesting *n, const char *dn, struct dir_group *g,
 	if (!norm)
 		return 0;
 	n->groups[n->n_groups++] = (struct group_node){ norm, g, *members, g->members, g->n_members,
-							NULL, 0 };
+							g->members_packed, NULL, 0 };
 	memset(members, 0, sizeof(*members));
 	g->members = NULL; /* until nesting_resolve sets them all */
 	g->n_members = 0;
+	g->members_packed = false;
 	return 0;
 }
 
@@ -323,11 +323,11 @@ int group_set_members(struct dir_group *g, struct name_list *names)
 		}
 		k++;
 	}
-	for (uint32_t i = 0; i < g->n_members; i++)
-		free(g->members[i]);
-	free(g->members);
+	dir_members_free(g->members, g->n_members, g->members_packed);
 	g->members = members;
 	g->n_members = k;
+	g->members_packed = false;
+	dir_group_pack_members(g);
 	return 0;
 }
 

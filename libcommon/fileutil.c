@@ -10,42 +10,82 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int file_write_tmp(const char *path, const void *data, size_t len, mode_t mode, char *tmp,
-		   size_t tmplen)
+int file_create_tmp(const char *path, mode_t mode, char *tmp, size_t tmplen)
 {
 	int n = snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid());
 	if (n < 0 || (size_t)n >= tmplen) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return -1;
+	return open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+}
+
+int file_write_all(int fd, const void *data, size_t len)
+{
 	const char *p = data;
-	size_t left = len;
-	while (left > 0) {
-		ssize_t w = write(fd, p, left);
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			goto fail;
+			return -1;
 		p += w;
-		left -= (size_t)w;
-	}
-	if (fchmod(fd, mode) < 0 || fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
+		len -= (size_t)w;
 	}
 	return 0;
-fail:;
+}
+
+int file_finish_tmp(int fd, bool ok, mode_t mode, const char *tmp)
+{
+	if (ok && fchmod(fd, mode) == 0 && fsync(fd) == 0) {
+		if (close(fd) == 0)
+			return 0;
+		fd = -1;
+	}
 	int saved = errno;
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
-	errno = saved;
+	errno = saved ? saved : EIO;
 	return -1;
+}
+
+uint64_t file_sink_pos(const struct file_sink *s)
+{
+	return s->written + s->chunk.len;
+}
+
+void file_sink_flush(struct file_sink *s, size_t keep)
+{
+	if (s->chunk.len <= keep)
+		return;
+	if (s->chunk.failed || (!s->failed && file_write_all(s->fd, s->chunk.data,
+							      s->chunk.len) < 0))
+		s->failed = true;
+	s->written += s->chunk.len;
+	buf_reset(&s->chunk);
+}
+
+void file_sink_put(struct file_sink *s, const void *p, size_t n)
+{
+	if (n < FILE_SINK_CHUNK) {
+		buf_put_bytes(&s->chunk, p, n);
+		file_sink_flush(s, FILE_SINK_CHUNK);
+		return;
+	}
+	file_sink_flush(s, 0);
+	if (!s->failed && file_write_all(s->fd, p, n) < 0)
+		s->failed = true;
+	s->written += n;
+}
+
+int file_write_tmp(const char *path, const void *data, size_t len, mode_t mode, char *tmp,
+		   size_t tmplen)
+{
+	int fd = file_create_tmp(path, mode, tmp, tmplen);
+	if (fd < 0)
+		return -1;
+	return file_finish_tmp(fd, file_write_all(fd, data, len) == 0, mode, tmp);
 }
 
 /* The directory holding path, and where its last part starts. */

@@ -65,6 +65,20 @@ static char *text(const char *fmt, unsigned n)
 	return strdup(s);
 }
 
+static struct dir_user *new_user(unsigned i, const char *shell, uint64_t fetched)
+{
+	struct dir_user *u = calloc(1, sizeof(*u));
+	u->name = text("u%07u", i);
+	u->uid = 200000 + i;
+	u->gid = 100000;
+	u->gecos = text("User %u", i);
+	u->home = text("/home/u%07u", i);
+	u->shell = strdup(shell);
+	u->domain = strdup("bench");
+	u->fetched = fetched;
+	return u;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3)
@@ -86,15 +100,7 @@ int main(int argc, char **argv)
 	}
 	srand(1);
 	for (unsigned i = 0; i < n_users; i++) {
-		struct dir_user *u = calloc(1, sizeof(*u));
-		u->name = text("u%07u", i);
-		u->uid = 200000 + i;
-		u->gid = 100000;
-		u->gecos = text("User %u", i);
-		u->home = text("/home/u%07u", i);
-		u->shell = strdup("/bin/bash");
-		u->domain = strdup("bench");
-		u->fetched = now;
+		struct dir_user *u = new_user(i, "/bin/bash", now);
 		db_add_user(&d.db, u);
 		for (int k = 0; k < 3; k++) {
 			struct dir_group *g = d.db.c.groups[(unsigned)rand() % n_groups];
@@ -110,11 +116,17 @@ int main(int argc, char **argv)
 	snprintf(what, sizeof(what), "users %u groups %u: the whole index", n_users, n_groups);
 	report(what, &t0);
 
+	/* A changed user replaces its record, as a change stream's does (db packs a record's
+	 * strings: none is changed in place). */
 	char name[32];
 	snprintf(name, sizeof(name), "u%07u", 42 % n_users);
-	struct dir_user *u = db_user_by_name(&d.db, name);
-	free(u->shell);
-	u->shell = strdup("/bin/zsh");
+	struct dir_user *old = db_user_by_name(&d.db, name), *u = new_user(42 % n_users, "/bin/zsh",
+									     now);
+	u->groups = malloc(((size_t)old->n_groups + 1) * sizeof(uint32_t));
+	memcpy(u->groups, old->groups, (size_t)old->n_groups * sizeof(uint32_t));
+	u->n_groups = old->n_groups;
+	db_remove_user(&d.db, name, old->uid);
+	db_add_user(&d.db, u);
 	mark_now(&t0);
 	publish_user_changed_locked(&d, u);
 	publish_locked(&d, false);

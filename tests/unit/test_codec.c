@@ -202,6 +202,37 @@ START_TEST(json_roundtrip)
 }
 END_TEST
 
+/* The writer prints what json-c printed (the records' text in tdb files is TrueNAS's format):
+ * quotes, backslashes and control characters escaped, '/' and UTF-8 as they are. */
+START_TEST(json_text_as_json_c_wrote_it)
+{
+	uint32_t gids[] = { 5, 6 };
+	char *keys[] = { "ssh-ed25519 AAAA \"q\"", "k2\\x" };
+	struct dir_user u = { .name = "al/ice", .uid = 7, .gid = 8, .fetched = 123,
+			      .gecos = "\xc3\x84 \"x\" \\ \t\n\x01\x1f/", .home = "/h",
+			      .shell = "/bin/sh", .email = "a@b", .sid = "S-1-5-21-1", .domain = "d",
+			      .groups = gids, .n_groups = 2, .ssh_keys = keys, .n_ssh_keys = 2 }, back;
+	char *json = record_user_to_json(&u);
+	ck_assert_str_eq(json, "{\"fetched\":123,\"id\":100000007,\"domain\":\"d\",\"sid\":"
+			 "\"S-1-5-21-1\",\"local\":false,\"builtin\":false,\"smb\":true,\"uid\":7,"
+			 "\"username\":\"al/ice\",\"full_name\":\"\xc3\x84 \\\"x\\\" \\\\ \\t\\n"
+			 "\\u0001\\u001f/\",\"home\":\"/h\",\"shell\":\"/bin/sh\",\"email\":"
+			 "\"a@b\",\"group\":{\"id\":100000008,\"gid\":8},\"groups\":[5,6],"
+			 "\"sshpubkey\":\"ssh-ed25519 AAAA \\\"q\\\"\\nk2\\\\x\"}");
+	ck_assert_int_eq(record_user_from_json(json, strlen(json), &back), 0);
+	ck_assert_str_eq(back.gecos, u.gecos);
+	ck_assert_str_eq(back.ssh_keys[1], "k2\\x");
+	dir_user_clear(&back);
+	free(json);
+	struct dir_group g = { .name = "e", .gid = 4 };
+	json = record_group_to_json(&g);
+	ck_assert_str_eq(json, "{\"fetched\":0,\"id\":100000004,\"domain\":\"\",\"sid\":null,"
+			 "\"local\":false,\"builtin\":false,\"smb\":false,\"gid\":4,\"name\":\"e\","
+			 "\"users\":[]}");
+	free(json);
+}
+END_TEST
+
 static const char *bad_json[] = {
 	"",
 	"{",
@@ -251,6 +282,7 @@ int main(void)
 	tcase_add_test(tc, hostile_member_count);
 	tcase_add_test(tc, malformed_member_blocks);
 	tcase_add_test(tc, json_roundtrip);
+	tcase_add_test(tc, json_text_as_json_c_wrote_it);
 	tcase_add_loop_test(tc, bad_json_refused, 0, sizeof(bad_json) / sizeof(bad_json[0]));
 	tcase_add_test(tc, filter_escaping);
 	return run_case("codec", tc);

@@ -1,6 +1,6 @@
 /* dird's in-memory db: records added, found by name and id, replaced and dropped keep every
- * field (db packs a user's strings into one block), and all of it is freed (ASan's leak check in
- * the sanitize run). */
+ * field (db packs a user's strings into one block, a group's members into another), and all
+ * of it is freed (ASan's leak check in the sanitize run). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +52,50 @@ START_TEST(packed_users_keep_every_field)
 }
 END_TEST
 
+static struct dir_group *group(const char *name, uint32_t gid, uint32_t n)
+{
+	struct dir_group *g = calloc(1, sizeof(*g));
+	ck_assert_ptr_nonnull(g);
+	g->name = strdup(name);
+	g->gid = gid;
+	g->domain = strdup("example");
+	g->members = calloc(n + 1, sizeof(char *));
+	char m[32];
+	for (uint32_t i = 0; i < n; i++) {
+		snprintf(m, sizeof(m), "member%u", i);
+		g->members[i] = strdup(m);
+	}
+	g->n_members = n;
+	return g;
+}
+
+/* A group's members are one block in db; users find their gids through it, and a group that
+ * replaces it frees it whole. */
+START_TEST(packed_groups_keep_their_members)
+{
+	struct db db;
+	db_init(&db);
+	ck_assert_int_eq(db_add_user(&db, user("member2", 1001, NULL, NULL)), 0);
+	ck_assert_int_eq(db_add_group(&db, group("staff", 500, 300)), 0);
+	ck_assert_int_eq(db_add_group(&db, group("empty", 501, 0)), 0);
+	const struct dir_group *g = db_group_by_gid(&db, 500);
+	ck_assert(g->members_packed);
+	ck_assert_uint_eq(g->n_members, 300);
+	ck_assert_str_eq(g->members[0], "member0");
+	ck_assert_str_eq(g->members[299], "member299");
+	ck_assert_ptr_null(g->members[300]);
+	ck_assert_uint_eq(db_group_by_name(&db, "empty")->n_members, 0);
+	ck_assert_int_eq(db_link_groups(&db), 0);
+	const struct dir_user *u = db_user_by_name(&db, "member2");
+	ck_assert_uint_eq(u->n_groups, 1);
+	ck_assert_uint_eq(u->groups[0], 500);
+	db_remove_group(&db, "staff", 500);
+	ck_assert_int_eq(db_add_group(&db, group("staff", 500, 2)), 0);
+	ck_assert_str_eq(db_group_by_name(&db, "staff")->members[1], "member1");
+	db_free(&db);
+}
+END_TEST
+
 START_TEST(many_users_found_after_growth)
 {
 	struct db db;
@@ -78,6 +122,7 @@ int main(void)
 	TCase *tc = tcase_create("db");
 	tcase_add_test(tc, packed_users_keep_every_field);
 	tcase_add_test(tc, many_users_found_after_growth);
+	tcase_add_test(tc, packed_groups_keep_their_members);
 	suite_add_tcase(s, tc);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);

@@ -379,6 +379,58 @@ START_TEST(local_keys_and_authoritative_misses)
 }
 END_TEST
 
+/* An index of many megabytes (it is written to its file as it is made, a megabyte at a time):
+ * 30,000 users and a group of 300,000 members (one record larger than a megabyte), every one
+ * found by name and id. */
+START_TEST(big_index_written_in_pieces)
+{
+	enum { N_USERS = 30000, N_MEMBERS = 300000 };
+	struct dir_user *users = calloc(N_USERS, sizeof(*users));
+	struct dir_user **up = calloc(N_USERS, sizeof(*up));
+	char (*names)[16] = calloc(N_MEMBERS, sizeof(*names));
+	char **members = calloc(N_MEMBERS + 1, sizeof(char *));
+	ck_assert(users && up && names && members);
+	for (uint32_t i = 0; i < N_MEMBERS; i++) {
+		snprintf(names[i], sizeof(names[i]), "m%06u", i);
+		members[i] = names[i];
+	}
+	for (uint32_t i = 0; i < N_USERS; i++) {
+		users[i] = (struct dir_user){ .name = names[i], .uid = 100000 + i, .gid = 20000,
+					      .gecos = "", .home = "/home/x", .shell = "/bin/sh",
+					      .domain = "t", .fetched = (uint64_t)time(NULL) };
+		up[i] = &users[i];
+	}
+	struct dir_group big = { .name = "big", .gid = 20000, .domain = "t", .members = members,
+				 .n_members = N_MEMBERS, .fetched = (uint64_t)time(NULL) };
+	struct dir_group *gp[] = { &big };
+	ck_assert_int_eq(index_write(index_path, up, N_USERS, gp, 1, 3600, 9), 0);
+	struct passwd pw;
+	struct group gr;
+	size_t buflen = 8 << 20;
+	char *buf = malloc(buflen);
+	int err = 0;
+	for (uint32_t i = 0; i < N_USERS; i += 997) {
+		ck_assert_int_eq(_nss_dir_getpwnam_r(names[i], &pw, buf, buflen, &err),
+				 NSS_STATUS_SUCCESS);
+		ck_assert_uint_eq(pw.pw_uid, 100000 + i);
+		ck_assert_int_eq(_nss_dir_getpwuid_r(100000 + i, &pw, buf, buflen, &err),
+				 NSS_STATUS_SUCCESS);
+		ck_assert_str_eq(pw.pw_name, names[i]);
+	}
+	ck_assert_int_eq(_nss_dir_getgrgid_r(20000, &gr, buf, buflen, &err), NSS_STATUS_SUCCESS);
+	uint32_t n = 0;
+	while (gr.gr_mem[n])
+		n++;
+	ck_assert_uint_eq(n, N_MEMBERS);
+	ck_assert_str_eq(gr.gr_mem[N_MEMBERS - 1], "m299999");
+	free(buf);
+	free(users);
+	free(up);
+	free(names);
+	free(members);
+}
+END_TEST
+
 START_TEST(open_enumerations_never_block_the_current_index)
 {
 	struct passwd pw;
@@ -507,6 +559,7 @@ int main(void)
 	tcase_add_test(tc, replaced_index_seen_on_next_call);
 	tcase_add_test(tc, delta_seen_on_next_call);
 	tcase_add_test(tc, local_keys_and_authoritative_misses);
+	tcase_add_test(tc, big_index_written_in_pieces);
 	tcase_add_test(tc, damaged_index);
 	tcase_add_test(tc, open_enumerations_never_block_the_current_index);
 	tcase_add_test(tc, fork_mid_lookup_drops_other_threads_holds);

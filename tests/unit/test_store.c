@@ -1,0 +1,182 @@
+/* The tdb pair a refresh writes (cache/store.c, written front to back by cache/tdb_build.c):
+ * tdb itself finds it whole (tdb_check), finds each record under both keys, reads it all back
+ * as a restarted dird does, and changes it in a transaction as a change stream does; a write
+ * that fails midway leaves the pair installed before it whole. */
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <tdb.h>
+#include <unistd.h>
+
+#include "record_json.h"
+#include "run_case.h"
+#include "store.h"
+
+enum { N_USERS = 5000, N_GROUPS = 300 };
+static char dir[] = "/tmp/dir-test-store-XXXXXX";
+
+static struct dir_user *user(uint32_t i)
+{
+	char name[32];
+	struct dir_user *u = calloc(1, sizeof(*u));
+	snprintf(name, sizeof(name), "user%05u", i);
+	u->name = strdup(name);
+	u->uid = 10000 + i;
+	u->gid = 500;
+	u->gecos = strdup(i % 2 ? "Some One" : "");
+	u->home = strdup("/home/x");
+	u->shell = strdup("/bin/sh");
+	u->domain = strdup("example");
+	return u;
+}
+
+static struct dir_group *group(uint32_t i, uint32_t n_members)
+{
+	char name[32];
+	struct dir_group *g = calloc(1, sizeof(*g));
+	snprintf(name, sizeof(name), "group%03u", i);
+	g->name = strdup(name);
+	g->gid = 500 + i;
+	g->domain = strdup("example");
+	g->members = calloc(n_members + 1, sizeof(char *));
+	for (uint32_t m = 0; m < n_members; m++) {
+		snprintf(name, sizeof(name), "user%05u", m);
+		g->members[m] = strdup(name);
+	}
+	g->n_members = n_members;
+	return g;
+}
+
+static int check_whole(const char *file)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	struct tdb_context *t = tdb_open(path, 0, 0, O_RDONLY, 0);
+	ck_assert_ptr_nonnull(t);
+	int rc = tdb_check(t, NULL, NULL);
+	tdb_close(t);
+	return rc;
+}
+
+/* The JSON under key, as written for the record. */
+static void assert_stored(enum store_kind kind, const char *key, const char *json)
+{
+	char *v = store_fetch(dir, kind, key);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, json);
+	free(v);
+}
+
+START_TEST(refresh_files_are_tdbs_tdb_reads_and_changes)
+{
+	struct store_contents c = { .expires = 1234567890 };
+	c.users = calloc(N_USERS, sizeof(*c.users));
+	c.groups = calloc(N_GROUPS, sizeof(*c.groups));
+	for (uint32_t i = 0; i < N_USERS; i++)
+		c.users[c.n_users++] = user(i);
+	for (uint32_t i = 0; i < N_GROUPS; i++)
+		c.groups[c.n_groups++] = group(i, i == 0 ? 4000 : i % 7);
+	ck_assert_int_eq(store_write_tmp(dir, &c), 0);
+	ck_assert_int_eq(store_install(dir, STORE_USERS), 0);
+	ck_assert_int_eq(store_install(dir, STORE_GROUPS), 0);
+	ck_assert_int_eq(check_whole(STORE_USER_FILE), 0);
+	ck_assert_int_eq(check_whole(STORE_GROUP_FILE), 0);
+	ck_assert_int_eq(store_expiration(dir), 1234567890);
+	for (uint32_t i = 0; i < N_USERS; i += 499) {
+		char key[64], *json = record_user_to_json(c.users[i]);
+		snprintf(key, sizeof(key), "NAME_%s", c.users[i]->name);
+		assert_stored(STORE_USERS, key, json);
+		snprintf(key, sizeof(key), "ID_%u", c.users[i]->uid);
+		assert_stored(STORE_USERS, key, json);
+		free(json);
+	}
+	char *json = record_group_to_json(c.groups[0]);
+	assert_stored(STORE_GROUPS, "ID_500", json);
+	free(json);
+
+	struct store_contents back;
+	char err[256];
+	ck_assert_int_eq(store_load(dir, &back, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.n_users, N_USERS);
+	ck_assert_uint_eq(back.n_groups, N_GROUPS);
+	store_contents_free(&back);
+
+	/* A change stream's batch: one user changed, one gone, one group new. */
+	struct store_txn *t = store_txn_begin(dir);
+	ck_assert_ptr_nonnull(t);
+	free(c.users[7]->shell);
+	c.users[7]->shell = strdup("/bin/a-much-longer-shell-than-before");
+	ck_assert_int_eq(store_txn_put_user(t, c.users[7]), 0);
+	ck_assert_int_eq(store_txn_delete(t, STORE_USERS, c.users[8]->name, c.users[8]->uid), 0);
+	struct dir_group *g = group(N_GROUPS, 3);
+	ck_assert_int_eq(store_txn_put_group(t, g), 0);
+	ck_assert_int_eq(store_txn_commit(t), 0);
+	ck_assert_int_eq(check_whole(STORE_USER_FILE), 0);
+	ck_assert_int_eq(check_whole(STORE_GROUP_FILE), 0);
+	json = record_user_to_json(c.users[7]);
+	assert_stored(STORE_USERS, "ID_10007", json);
+	free(json);
+	ck_assert_ptr_null(store_fetch(dir, STORE_USERS, "NAME_user00008"));
+	ck_assert_int_eq(store_load(dir, &back, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.n_users, N_USERS - 1);
+	ck_assert_uint_eq(back.n_groups, N_GROUPS + 1);
+	store_contents_free(&back);
+	dir_group_destroy(g);
+	store_contents_free(&c);
+}
+END_TEST
+
+/* A refresh whose write fails midway (here the file size limit: a full disk is the same to
+ * write(2)) leaves no temporary file and the installed pair as it was. */
+START_TEST(failed_write_leaves_the_old_pair)
+{
+	struct store_contents small = { .expires = 1 }, big = { .expires = 2 };
+	small.users = calloc(10, sizeof(*small.users));
+	for (uint32_t i = 0; i < 10; i++)
+		small.users[small.n_users++] = user(i);
+	ck_assert_int_eq(store_write_tmp(dir, &small), 0);
+	ck_assert_int_eq(store_install(dir, STORE_USERS), 0);
+	ck_assert_int_eq(store_install(dir, STORE_GROUPS), 0);
+	big.users = calloc(N_USERS, sizeof(*big.users));
+	for (uint32_t i = 0; i < N_USERS; i++)
+		big.users[big.n_users++] = user(1000 + i);
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit old, limit = { 512 * 1024, 512 * 1024 };
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	limit.rlim_max = old.rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+	int rc = store_write_tmp(dir, &big);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	ck_assert_int_eq(rc, -1);
+	char tmp[256];
+	snprintf(tmp, sizeof(tmp), "%s/%s%s", dir, STORE_USER_FILE, STORE_TMP_SUFFIX);
+	ck_assert_int_ne(access(tmp, F_OK), 0);
+	ck_assert_int_eq(check_whole(STORE_USER_FILE), 0);
+	struct store_contents back;
+	char err[256];
+	ck_assert_int_eq(store_load(dir, &back, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.n_users, 10);
+	ck_assert_int_eq(store_expiration(dir), 1);
+	store_contents_free(&back);
+	store_contents_free(&small);
+	store_contents_free(&big);
+}
+END_TEST
+
+int main(void)
+{
+	/* one directory for both tests: each installs the pair it then reads */
+	if (!mkdtemp(dir))
+		return 1;
+	TCase *tc = tcase_create("store");
+	tcase_add_test(tc, refresh_files_are_tdbs_tdb_reads_and_changes);
+	tcase_add_test(tc, failed_write_leaves_the_old_pair);
+	int rc = run_case("store", tc);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? rc : 1;
+}
