@@ -117,9 +117,15 @@ kill -CONT "$SLAPD_PID"
 dird_stop
 dird_private env DIRD_TEST_IN_SYNC=60 || exit 1
 dird_wait_refresh || exit 1
-sleep 1.5 # the main loop's tick publishes authoritative_until
-kill -STOP "$SLAPD_PID"
-ms=$(miss_ms only_dir getent passwd nosuch2)
+# The main loop's tick publishes authoritative_until about a second after the refresh; on a
+# loaded machine later: up to five tries, each with a name not asked before (dird remembers misses).
+for try in 1 2 3 4 5; do
+	sleep 1.5
+	kill -STOP "$SLAPD_PID"
+	ms=$(miss_ms only_dir getent passwd "nosuch2-$try")
+	[ -n "$ms" ] && [ "$ms" -lt 1000 ] && break
+	kill -CONT "$SLAPD_PID"
+done
 if [ -n "$ms" ] && [ "$ms" -lt 1000 ]; then ok "in sync: a miss with slapd frozen is answered at once ($ms ms)"; else not_ok "in sync: a miss with slapd frozen is answered at once" "${ms:-found} ms"; fi
 only_dir strace -f -qq -e trace=connect -o "$WORK/strace" getent passwd nosuch3 >/dev/null
 only_dir strace -f -qq -e trace=connect -o "$WORK/strace-id" getent passwd 39999 >/dev/null

@@ -18,7 +18,8 @@ cp "$DIR_CONF" "$WORK/dird.conf.good"
 reloads() { grep -c -e "configuration reloaded" -e "reload failed" "$WORK/dird.log"; }
 # wait_reloads N: until reloads reaches N
 wait_reloads() {
-	for _ in $(seq 100); do [ "$(reloads)" -ge "$1" ] && return 0; sleep 0.1; done
+	# 30 s: a loaded machine can take long over a refresh's end before the reload
+	for _ in $(seq 300); do [ "$(reloads)" -ge "$1" ] && return 0; sleep 0.1; done
 	return 1
 }
 
