@@ -250,7 +250,8 @@ def targets(rows):
             base = cells.get(("files+null",) + key[1:])
             if not (base and base.ok):
                 continue
-            got, text = c.value - base.value, f"{human(c.value - base.value, 'ns')} more"
+            got = c.value - base.value
+            text = f"{human(abs(got), 'ns')} {'more' if got >= 0 else 'less'}"
         elif over:
             r = ratio(c, cells.get(over))
             if r is None:
