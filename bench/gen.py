@@ -10,8 +10,8 @@ groups of its own.  Up to 1,000,000 users and 100,000 groups.
 
 Each lookup file has one line per lookup, "KEY NAME ID NUMBER" (see nss_bench.c): users.txt
 (getpwnam), uids.txt (getpwuid), groups.txt (getgrnam), gids.txt (getgrgid), ingroups.txt
-(getgrouplist of users.txt's users), big.txt, wide.txt; miss.txt holds a name nobody has, unknown.txt 1,000 of them, local.txt root (the
-host's).
+(getgrouplist of users.txt's users), big.txt, wide.txt; miss.txt holds a name nobody has,
+unknown.txt 1,000 of them, local.txt root (the host's).
 counts says how many users and groups there are and from which ids they start.
 """
 import argparse
