@@ -471,7 +471,8 @@ fi
 change dir u000004
 [ -z "$BIG" ] && change ldap u000005
 [ -n "$SSS" ] && change sss u000006
-# SSSD caches (entry_cache_timeout): 100 changes of 30 s each would tell no more than the one
+# The 100 changes for dir and nslcd only: SSSD caches (entry_cache_timeout), so each would wait
+# the whole 30 s to say what its one change above says.
 change_latency dir
 [ -z "$BIG" ] && change_latency ldap
 unknown_names
