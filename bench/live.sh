@@ -18,11 +18,14 @@ dir_full_syncs() {
 	"${CTL[@]}" --json status 2>/dev/null |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["domains"][0]["full_syncs"])' 2>/dev/null
 }
-# dir_wait_in_sync SECONDS: until dird is in sync, at most SECONDS
+# dir_wait_in_sync SECONDS: until dird is in sync, asked every 50 ms, at most SECONDS
 dir_wait_in_sync() {
-	local i
-	for i in $(seq $(($1 * 20))); do dir_in_sync && return 0; sleep 0.05; done
-	return 1
+	local start
+	start=$(date +%s%N)
+	until dir_in_sync; do
+		[ "$(ms_since "$start")" -lt $(($1 * 1000)) ] || return 1
+		sleep 0.05
+	done
 }
 
 # change_latency PEER: CHANGES changes in slapd (bench/change_latency.py: modify, add, delete, a
