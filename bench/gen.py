@@ -10,7 +10,8 @@ groups of its own.  Up to 1,000,000 users and 100,000 groups.
 
 Each lookup file has one line per lookup, "KEY NAME ID NUMBER" (see nss_bench.c): users.txt
 (getpwnam), uids.txt (getpwuid), groups.txt (getgrnam), gids.txt (getgrgid), ingroups.txt
-(getgrouplist of users.txt's users), big.txt, wide.txt; miss.txt holds a name nobody has, local.txt root (the host's).
+(getgrouplist of users.txt's users), big.txt, wide.txt; miss.txt holds a name nobody has,
+unknown.txt 1,000 of them, local.txt root (the host's).
 counts says how many users and groups there are and from which ids they start.
 """
 import argparse
@@ -76,6 +77,7 @@ def main():
         "big.txt": [group_line(gnames[b], b) for b in range(len(BIG))],
         "wide.txt": [f"wide wide {GID0} {WIDE_GROUPS + 1}"],
         "miss.txt": ["nosuchuser"],
+        "unknown.txt": [f"nosuch{i:06d}" for i in range(1000)],
         "local.txt": ["root root 0 0"],
     }
     for name, values in lines.items():

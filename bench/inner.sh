@@ -26,14 +26,16 @@ BUDGET=5
 ROW_BOUND=120
 FILL_BOUND=$(( users > 20000 ? 1200 : 300 ))
 CHANGE_WAIT=30
+CHANGES=100
 PEERS_MAX_USERS=100001
 # --quick looks up 300 of the sampled names, not 1,000, to stay within 5 minutes.
 if [ -n "$QUICK" ]; then
-	for f in users uids groups gids ingroups; do sed -i '301,$d' "$D/$f.txt"; done
+	for f in users uids groups gids ingroups unknown; do sed -i '301,$d' "$D/$f.txt"; done
 fi
 
 . tests/lib/common.sh
 . tests/lib/slapd.sh
+. bench/live.sh
 SLAPD_BASE="dc=bench,dc=test"
 SLAPD_ADMIN="cn=admin,$SLAPD_BASE"
 log() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -45,16 +47,18 @@ conf() {
 }
 
 log "slapd: loading $users users and $groups groups"
-# 1,000,000 users need more than the 1 GB map slapd.sh gives by default.
-SLAPD_MAXSIZE=$(( (users / 100000 + 1) * 1073741824 )) slapd_start "$WORK/slapd" "$D/data.ldif" >/dev/null || exit 1
+# 1,000,000 users need more than the 1 GB map slapd.sh gives by default.  With the syncprov
+# overlay, as a directory that streams its changes is set up (dird then follows the stream).
+SLAPD_SYNCPROV=1 SLAPD_MAXSIZE=$(( (users / 100000 + 1) * 1073741824 )) slapd_start "$WORK/slapd" "$D/data.ldif" >/dev/null || exit 1
 # Every peer pages; no server limit makes one of them look better than it is.
 slapd_stop
 sed -i 's/^sizelimit.*/sizelimit unlimited/' "$SLAPD_DIR/slapd.conf"
 slapd_resume || exit 1
-meta "slapd: $(dpkg-query -W -f '${Version}' slapd), mdb, on this namespace's loopback, sizelimit unlimited"
+meta "slapd: $(dpkg-query -W -f '${Version}' slapd), mdb with the syncprov overlay (session log 1000), on this namespace's loopback, sizelimit unlimited"
 
 # --- measuring ---------------------------------------------------------------------------------
 LIBS=$BUILD/nss_dir:$WORK/null
+write_nsswitch "$WORK/nsswitch.null+files" "null files" # the floor with a module first
 for svc in null dir ldap sss; do write_nsswitch "$WORK/nsswitch.files+$svc" "files $svc"; done
 write_nsswitch "$WORK/nsswitch.dir+files" "dir files" # dirctl enable --dir-first
 write_nsswitch "$WORK/nsswitch.files" files
@@ -68,14 +72,14 @@ run_as() {
 	case $peer in
 	files) in_ns "$WORK/nsswitch.files" --bind "$WORK/files/passwd" /etc/passwd \
 		--bind "$WORK/files/group" /etc/group env LD_LIBRARY_PATH="$LIBS" "$@" ;;
-	files+* | dir+files) in_ns "$WORK/nsswitch.$peer" env LD_LIBRARY_PATH="$LIBS" "$@" ;;
+	files+* | dir+files | null+files) in_ns "$WORK/nsswitch.$peer" env LD_LIBRARY_PATH="$LIBS" "$@" ;;
 	*) env LD_LIBRARY_PATH="$LIBS" "$@" ;;
 	esac
 }
 # nss PEER ARGS...: nss_bench as PEER, bounded; the module alone (--service) but for files+X
 nss() {
 	local peer=$1 service=(); shift
-	case $peer in files+* | dir+files) ;; *) service=(--service "$peer") ;; esac
+	case $peer in files+* | dir+files | null+files) ;; *) service=(--service "$peer") ;; esac
 	run_as "$peer" timeout "$ROW_BOUND" "$WORK/nss_bench" "$@" "${service[@]}" 2>>"$WORK/checks.log"
 }
 field() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p"; }
@@ -94,10 +98,10 @@ row() {
 	read -r -a peers <<<"${ROW_PEERS:-${PEERS[*]}}"
 	for round in 1 2 3; do
 		for peer in "${peers[@]}"; do
-			case $name,$peer in enumerate*,*null) continue ;; esac
+			case $name,$peer in enumerate*,*null | enumerate*,null+*) continue ;; esac
 			[ "${rc[$peer]:-0}" = 0 ] && [ "${spent[$peer]:-0}" -le 3000 ] || continue
 			extra=()
-			case $peer in *null) extra=(--key-only) ;; esac
+			case $peer in *null | null+*) extra=(--key-only) ;; esac
 			[[ " $* " = *" --missing "* ]] && extra=()
 			echo "== $peer: $name ($threads threads, round $round)" >>"$WORK/checks.log"
 			start=$(date +%s%N)
@@ -113,7 +117,7 @@ row() {
 		done
 	done
 	for peer in "${peers[@]}"; do
-		case $name,$peer in enumerate*,*null) continue ;; esac
+		case $name,$peer in enumerate*,*null | enumerate*,null+*) continue ;; esac
 		if [ "${rc[$peer]}" = 124 ]; then
 			csv "$peer,$name,$threads,,,,$ROW_BOUND,s: did not finish,false"
 			log "$peer: $name: did not finish in $ROW_BOUND s"
@@ -264,7 +268,7 @@ rss_kb() {
 
 # --- setting the peers up -----------------------------------------------------------------------
 # All of them serve at once, and take turns in each timed row.
-PEERS=(null files+null)
+PEERS=(null files+null null+files)
 meta "null (the floor): bench/nss_null.c, built with this run; answers a constant at once"
 BIG=
 [ "$users" -gt "$PEERS_MAX_USERS" ] && BIG=1
@@ -299,10 +303,15 @@ CONF
 chmod 644 "$DIR_CONF"
 meta "dir: $(git -C "$TOP" describe --always --dirty), release build; everything not in dird.conf at its default"
 conf "dird.conf" "$DIR_CONF"
-"$BUILD/dird/dird" -f -c "$DIR_CONF" >"$WORK/dir/dird.log" 2>&1 &
-DIRD=$!
 CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
-for _ in $(seq 100); do [ -S "$WORK/dir/run/dird.sock" ] && break; sleep 0.05; done
+# dird_launch: dird started, once its socket is there
+dird_launch() {
+	rm -f "$WORK/dir/run/dird.sock"
+	"$BUILD/dird/dird" -f -c "$DIR_CONF" >>"$WORK/dir/dird.log" 2>&1 &
+	DIRD=$!
+	for _ in $(seq 100); do [ -S "$WORK/dir/run/dird.sock" ] && break; sleep 0.05; done
+}
+dird_launch
 # dir_status: "REFRESHING LAST_REFRESH" from dird, or nothing when it does not answer in 5 s
 dir_status() {
 	"${CTL[@]}" --json status 2>/dev/null |
@@ -462,6 +471,12 @@ fi
 change dir u000004
 [ -z "$BIG" ] && change ldap u000005
 [ -n "$SSS" ] && change sss u000006
+# The 100 changes for dir and nslcd only: SSSD caches (entry_cache_timeout), so each would wait
+# the whole 30 s to say what its one change above says.
+change_latency dir
+[ -z "$BIG" ] && change_latency ldap
+unknown_names
+dird_restart
 # The first lookups after a flush come before the outages: after one, a peer may take its time
 # to find the directory back (dird retries after 1 s and more, nslcd after 10 s), and that is
 # not what these rows measure.  SSSD's comes last: its flush is a restart.

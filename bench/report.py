@@ -27,11 +27,11 @@ SECTIONS = [
      "null", "dir", ["files", "ldap", "sss"]),
     ("Lookups as a host is configured (nsswitch.conf: files, then the peer; the host's own "
      "/etc/passwd and /etc/group first)",
-     "files+null", "files+dir", ["dir+files", "files+ldap", "files+sss"]),
+     "files+null", "files+dir", ["dir+files", "null+files", "files+ldap", "files+sss"]),
     ("The daemons, the cache and programs", None, "dir", ["files", "ldap", "sss"]),
 ]
 LABELS = {"null": "floor", "dir": "dir", "files": "nss_files", "ldap": "nslcd", "sss": "SSSD",
-          "files+null": "files+floor", "files+dir": "files+dir", "dir+files": "dir+files", "files+ldap": "files+nslcd",
+          "files+null": "files+floor", "null+files": "floor+files", "files+dir": "files+dir", "dir+files": "dir+files", "files+ldap": "files+nslcd",
           "files+sss": "files+SSSD"}
 
 CHART = ["null", "files", "ldap", "sss"]
@@ -46,6 +46,13 @@ MEASURES = {
     "repeated miss": "getpwnam_r of one name nobody has, 1,000 times",
     "getpwnam local user": "getpwnam_r of root, from the host's /etc/passwd, 1,000 times "
                            "(dir+files: nsswitch.conf `dir files`, dirctl enable --dir-first)",
+    "unknown names while in sync": "getpwnam_r of 1,000 names nobody has (300 with --quick), "
+                                   "each once a pass, while dird is in sync (its change stream "
+                                   "persists)",
+    "unknown names while slapd frozen": "the same with slapd stopped by SIGSTOP",
+    "system calls per unknown name while in sync": "strace -c -f of 11 passes of those names "
+                                                   "less 1 pass, over 10 passes",
+    "system calls per hit (getpwnam)": "the same for the getpwnam row's users",
     "getgrnam big group": "getgrnam_r of the groups of 5,000, 3,000 and 2,000 members",
     "getgrouplist 5000 groups": "getgrouplist of the user in 5,000 groups",
     "enumerate passwd": "one setpwent/getpwent pass over every user (the count is checked)",
@@ -64,6 +71,19 @@ MEASURES = {
     "cache on disk": "dir: cache_dir; SSSD: its db and mc; nss_files: the generated lines",
     "a change in the directory is visible here after": "a cached user's shell set in slapd, then "
                                                        "getent every 50 ms until it shows",
+    "100 changes visible here after: p50": "100 changes in slapd in turns (a shell modified, a "
+                                           "user added, that user deleted, a member added to a "
+                                           "group), each from ldapmodify's return until "
+                                           "getpwnam (getgrouplist and getgrnam for a "
+                                           "membership) shows it, asked every 1 ms: the median",
+    "100 changes visible here after: p99": "the same: the 99th percentile",
+    "dird restarted: in sync again after": "dird stopped (SIGTERM) after a change, started "
+                                           "again with its cache: until dirctl status says in "
+                                           "sync (asked every 50 ms)",
+    "dird restarted: whole reads of the directory": "full_syncs in dirctl status then: how many "
+                                                    "of its sync searches read everything again "
+                                                    "(0: it resumed; the change made while it "
+                                                    "was down must be seen)",
     "getpwnam after a flush": "the first getpwnam_r right after the cache was emptied (dir: "
                               "`dirctl cache flush`; SSSD: restarted with its cache wiped)",
     "getgrouplist after a flush": "the same for getgrouplist",
@@ -84,6 +104,8 @@ def human(value, unit):
     for div, name in ((1e9, "s"), (1e6, "ms"), (1e3, "µs")):
         if value >= div:
             return f"{value / div:.3g} {name}"
+    if unit != "ns":
+        return f"{value:.3g} {unit}"
     return f"{value:.0f} ns"
 
 
@@ -190,6 +212,58 @@ def legend():
          "× dir: the peer's figure over dir's (above 1: dir is faster or smaller)"]
 
 
+# issue 18's targets: (what, the figure's (peer, operation, threads), over what: (peer,
+# operation, threads) for a ratio, "-" + the same for a difference, None for the figure alone;
+# the bound, and how it is written)
+TARGETS = [
+    ("a change visible through getent, p99 (target at 100,000 users)",
+     ("dir", "100 changes visible here after: p99", ""), None, 1e9, "at most 1 s"),
+    ("an unknown name while in sync, over a hit", ("dir", "unknown names while in sync", "1"),
+     ("dir", "getpwnam", "1"), 2, "at most 2×"),
+    ("an unknown name with slapd frozen, over a hit",
+     ("dir", "unknown names while slapd frozen", "1"), ("dir", "getpwnam", "1"), 2, "at most 2×"),
+    ("system calls per unknown name while in sync",
+     ("dir", "system calls per unknown name while in sync", ""), None, 0, "none"),
+    ("dird restarted: in sync again after (target at 1,000,000 users)",
+     ("dir", "dird restarted: in sync again after", ""), None, 2e9, "at most 2 s"),
+    ("dird restarted: whole reads of the directory",
+     ("dir", "dird restarted: whole reads of the directory", ""), None, 0, "none"),
+    ("dir before files: a directory user's getpwnam over the floor's (`null files`)",
+     ("dir+files", "getpwnam", "1"), ("null+files", "getpwnam", "1"), 1.5, "at most 1.5×"),
+    ("dir before files: a local user's getpwnam less files alone's (`files null`: files answers)",
+     ("dir+files", "getpwnam local user", "1"), "-", 300, "at most 0.3 µs more"),
+]
+
+
+def targets(rows):
+    """One line per target of issue 18 this run measured: the figure, and met or not."""
+    cells = {(p, op, t): c for sec in rows.values() for op, t, cs in sec for p, c in cs.items()}
+    out = []
+    for what, key, over, bound, said in TARGETS:
+        c = cells.get(key)
+        if not c:
+            continue
+        if not c.ok:
+            out.append(f"- {what}: {c.text()} (target: {said})")
+            continue
+        if over == "-":
+            base = cells.get(("files+null",) + key[1:])
+            if not (base and base.ok):
+                continue
+            got = c.value - base.value
+            text = f"{human(abs(got), 'ns')} {'more' if got >= 0 else 'less'}"
+        elif over:
+            r = ratio(c, cells.get(over))
+            if r is None:
+                continue
+            got, text = r, f"{c.text()}, {fmt_ratio(r)}"
+        else:
+            got, text = c.value, c.text()
+        out.append(f"- {what}: {text} (target: {said}): {'met' if got <= bound else 'not met'}")
+    return (["", "Against issue 18's targets (this run's size; the commands above say it):"] + out
+            if out else [])
+
+
 def markdown(rows):
     out = []
     for s, (title, floor, ours, others) in enumerate(SECTIONS):
@@ -213,7 +287,7 @@ def markdown(rows):
                 figs.append(text)
             what = MEASURES.get(op, "") if threads in ("", "1") else "the same, 2 threads at once"
             out.append(f"| {name} | " + " | ".join(figs) + f" | {what} |")
-    return out
+    return out + targets(rows)
 
 
 def chart_png(path, chart, commit):
@@ -263,7 +337,7 @@ def main():
         print("\n".join(markdown(rows)))
         return
     body, chart = table(rows)
-    text = "\n".join(header(a.commit, a.meta) + body + legend()) + "\n"
+    text = "\n".join(header(a.commit, a.meta) + body + targets(rows) + legend()) + "\n"
     print(text, end="")
     if a.out:
         os.makedirs(a.out, exist_ok=True)
