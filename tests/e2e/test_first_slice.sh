@@ -6,16 +6,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd
 
-slapd_generated 3000 3000 300 || exit 1
-write_dird_conf "$DIR_CONF" "$SLAPD_URI"
-write_nsswitch "$WORK/nss-files-dir" "files dir"
+serve_directory 3000 3000 300 || exit 1
 write_nsswitch "$WORK/nss-dir" "dir"
-FD=$WORK/nss-files-dir
+FD=$WORK/nss
 ONLY=$WORK/nss-dir
 CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
-
-dird_start || exit 1
-dird_wait_refresh || exit 1
 
 # --- what the directory holds, through getent and id ---------------------------------------
 check_eq "getent passwd alice" "alice:*:20001:20000:Alice Example:/home/alice:/bin/bash" \

@@ -6,7 +6,6 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd
-cleanup_first() { touch "$WORK/release" 2>/dev/null; }
 
 serve_directory 20 5 3 "cache_credentials = yes" || exit 1
 

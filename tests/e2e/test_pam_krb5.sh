@@ -10,11 +10,6 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd kdc
-ROGUE_PIDS=
-cleanup_first() {
-	touch "$WORK/release" 2>/dev/null
-	[ -z "$ROGUE_PIDS" ] || kill $ROGUE_PIDS 2>/dev/null
-}
 
 slapd_generated 5 5 3 || exit 1
 
@@ -22,7 +17,8 @@ slapd_generated 5 5 3 || exit 1
 kdc_start "$WORK/rogue" EXAMPLE.TEST || exit 1
 kdc_addprinc alice alicepw
 kdc_keytab host/localhost "$WORK/rogue-host.keytab"
-ROGUE_PIDS="$KDC_PID $KADMIND_PID" KDC_PID=
+E2E_PIDS+=("$KDC_PID" "$KADMIND_PID")
+KDC_PID=
 
 kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
 kdc_addprinc alice alicepw
