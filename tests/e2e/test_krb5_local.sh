@@ -11,9 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 e2e_start slapd kdc
 
 # The rogue KDC first: the same realm and kuser's password, but host keys of its own.
-kdc_start "$WORK/rogue" EXAMPLE.TEST || exit 1
-kdc_addprinc kuser kuserpw
-kdc_keytab host/localhost "$WORK/rogue.keytab"
+kdc_host_start "$WORK/rogue" "$WORK/rogue.keytab" kuser kuserpw || exit 1
 E2E_PIDS+=("$KDC_PID" "$KADMIND_PID")
 ROGUE_PORT=$KDC_PORT KDC_PID=
 

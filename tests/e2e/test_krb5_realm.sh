@@ -9,9 +9,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd kdc
 
-kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
-kdc_addprinc alice alicepw
-kdc_keytab host/localhost "$WORK/nas.keytab"
+kdc_host_start "$WORK/kdc" "$WORK/nas.keytab" alice alicepw || exit 1
 kdc_keytab nfs/localhost "$WORK/nas.keytab"
 # A key the host keytab got some other way (as dirctl ads join writes one): it must stay.
 kdc_keytab cifs/localhost "$WORK/host.keytab"

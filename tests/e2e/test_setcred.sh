@@ -9,9 +9,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd kdc
 
-kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
-kdc_addprinc alice alicepw
-kdc_keytab host/localhost "$WORK/host.keytab"
+kdc_host_start "$WORK/kdc" "$WORK/host.keytab" alice alicepw || exit 1
 mkdir -m 1777 "$WORK/tickets"
 serve_directory 5 2 1 "krb5_config = $WORK/kdc/krb5.conf
 krb5_ccache_dir = $WORK/tickets" || exit 1
