@@ -23,7 +23,6 @@ echo "localuser:x:4242:4242:Local User:/tmp:/bin/sh" >>"$WORK/passwd"
 echo "localuser:x:4242:" >>"$WORK/group"
 NS=(in_ns "$WORK/nss" --bind "$WORK/pam.d" /etc/pam.d --bind "$WORK/passwd" /etc/passwd
 	--bind "$WORK/group" /etc/group)
-CTL=("$BUILD/dirctl/dirctl")
 # apikey_add USER [options]: the key dirctl prints (it resolves USER through our NSS module)
 apikey_add() { "${NS[@]}" "${CTL[@]}" apikey add --iterations 50000 "$@" 2>/dev/null; }
 # scram SERVICE USER KEY [client options]: the SCRAM client through pam_run

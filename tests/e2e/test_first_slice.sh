@@ -10,7 +10,6 @@ serve_directory 3000 3000 300 || exit 1
 write_nsswitch "$WORK/nss-dir" "dir"
 FD=$WORK/nss
 ONLY=$WORK/nss-dir
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 
 # --- what the directory holds, through getent and id ---------------------------------------
 check_eq "getent passwd alice" "alice:*:20001:20000:Alice Example:/home/alice:/bin/bash" \

@@ -63,7 +63,6 @@ kdc = 127.0.0.1:$KDC_PORT
 local_users = yes
 CONF
 chmod 644 "$DIR_CONF"
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 "${CTL[@]}" krb5conf --write >/dev/null
 "${CTL[@]}" keytab add nas "$WORK/nas.keytab" >/dev/null
 write_nsswitch "$WORK/nss" "files"

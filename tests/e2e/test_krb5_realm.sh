@@ -35,7 +35,6 @@ admin_server = 127.0.0.1:$KDC_ADMIN_PORT
 local_users = yes
 CONF
 unset KRB5_CONFIG # from here on, only the krb5.conf dirctl writes
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 # DNS inside a namespace of our own: a resolver on 127.0.0.1:53 where nothing listens
 echo "nameserver 127.0.0.1" >"$WORK/resolv.conf"
 write_nsswitch "$WORK/nss" "files dir"

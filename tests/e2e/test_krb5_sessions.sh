@@ -36,7 +36,6 @@ check_eq "dird runs with CAP_SETUID and CAP_SETGID alone" 00000000000000c0 \
 	"$(sed -n 's/^CapEff:\t//p' /proc/$DIRD_PID/status)"
 pam_stacks "$WORK/pam.d"
 NS=(in_ns "$WORK/nss" --bind "$WORK/pam.d" /etc/pam.d)
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 
 # end CACHE: the end time of its TGT, as klist prints it
 tgt_end() { klist -c "$1" 2>/dev/null | awk '/krbtgt\/EXAMPLE.TEST@/ { print $3, $4; exit }'; }

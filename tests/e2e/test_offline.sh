@@ -21,7 +21,6 @@ write_nsswitch "$WORK/nss-files-dir" "files dir"
 write_nsswitch "$WORK/nss-dir" "dir"
 FD=$WORK/nss-files-dir
 ONLY=$WORK/nss-dir
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 dird_start || exit 1
 dird_wait_refresh || exit 1
 

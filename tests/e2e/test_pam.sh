@@ -26,7 +26,6 @@ pam() {
 	local pw=$1; shift
 	echo "$pw" | "${NS[@]}" "$BUILD/tests/pam_run" "$@" 2>&1
 }
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 
 # --- authentication through the shipped truenas stack ----------------------------------------
 check_eq "directory user, right password: logged in" \

@@ -9,7 +9,6 @@ e2e_start slapd
 
 serve_directory 50 5 3 || exit 1
 pam_stacks "$WORK/pam.d"
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 cp "$DIR_CONF" "$WORK/dird.conf.good"
 
 # reloads: how many times dird has read its file again, or refused to
