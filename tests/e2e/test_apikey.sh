@@ -18,9 +18,7 @@ for f in common-account-dir common-session-dir; do
 done
 printf 'auth\trequired\t%s apikey\n' "$MOD" >"$WORK/pam.d/scram-only"
 printf 'auth\trequired\t%s apikey allow_password_auth\n' "$MOD" >"$WORK/pam.d/raw"
-cp /etc/passwd /etc/group "$WORK/"
-echo "localuser:x:4242:4242:Local User:/tmp:/bin/sh" >>"$WORK/passwd"
-echo "localuser:x:4242:" >>"$WORK/group"
+local_user_files
 NS=(in_ns "$WORK/nss" --bind "$WORK/pam.d" /etc/pam.d --bind "$WORK/passwd" /etc/passwd
 	--bind "$WORK/group" /etc/group)
 # apikey_add USER [options]: the key dirctl prints (it resolves USER through our NSS module)

@@ -103,6 +103,19 @@ serve_directory() {
 	dird_start && dird_wait_refresh
 }
 
+# local_user_files: $WORK/passwd, $WORK/group and $WORK/shadow, the host's with a local user
+# localuser (uid and gid 4242, password localpw) added, to bind over /etc's in a namespace.
+local_user_files() {
+	local hash
+	cp /etc/passwd /etc/group "$WORK/"
+	cp /etc/shadow "$WORK/shadow"
+	chmod 600 "$WORK/shadow"
+	echo "localuser:x:4242:4242:Local User:/tmp:/bin/sh" >>"$WORK/passwd"
+	echo "localuser:x:4242:" >>"$WORK/group"
+	hash=$(python3 -W ignore -c 'import crypt; print(crypt.crypt("localpw", crypt.mksalt(crypt.METHOD_SHA512)))')
+	echo "localuser:$hash:19000:0:99999:7:::" >>"$WORK/shadow"
+}
+
 # write_nsswitch FILE SOURCES : passwd/group/initgroups lines naming SOURCES
 write_nsswitch() {
 	printf 'passwd: %s\ngroup: %s\nshadow: files\nhosts: files\n' "$2" "$2" >"$1"
