@@ -6,6 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Frees each of the n strings of list, and list. */
+static void free_strings(char **list, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
 void dir_user_clear(struct dir_user *u)
 {
 	if (u->packed) {
@@ -20,9 +28,7 @@ void dir_user_clear(struct dir_user *u)
 		free(u->domain);
 	}
 	free(u->groups);
-	for (uint32_t i = 0; i < u->n_ssh_keys; i++)
-		free(u->ssh_keys[i]);
-	free(u->ssh_keys);
+	free_strings(u->ssh_keys, u->n_ssh_keys);
 	memset(u, 0, sizeof(*u));
 }
 

@@ -4,7 +4,6 @@
  * host keytab ([kerberos] keytab): written anew beside it (mode 0600) and renamed over it, one
  * entry per principal, kvno and enctype.  Keys the host keytab got some other way (dirctl ads
  * join, the administrator's own) stay.  `check` proves each key against the KDC. */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +17,7 @@
 
 #include <json-c/json.h>
 
+#include "config_keys.h"
 #include "dirctl.h"
 #include "fileutil.h"
 #include "keytab.h"
@@ -59,13 +59,7 @@ static int usage(void)
 /* 1-64 letters, digits, '.', '_', '-', not starting with '.'. */
 static bool valid_name(const char *s)
 {
-	size_t n = strlen(s);
-	if (!n || n > 64 || s[0] == '.')
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
-			return false;
-	return true;
+	return dir_conf_plain_name(s, 64) && s[0] != '.';
 }
 
 static void store_close(struct store *st)

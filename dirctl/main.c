@@ -284,41 +284,33 @@ static int load_config(struct ctl *c, const char *path, bool need_only_dird, int
 	return GO_ON;
 }
 
+/* The commands that read their own arguments (the rest are run_command's). */
+static const struct {
+	const char *cmd;
+	int (*run)(struct ctl *c, int argc, char **argv);
+} runs_with_arguments[] = {
+	{ "domain", cmd_domain }, { "test", cmd_test }, { "user-checks", cmd_user_checks },
+	{ "apikey", cmd_apikey }, { "keytab", cmd_keytab }, { "ads", cmd_ads },
+	{ "krb5conf", cmd_krb5conf }, { "pam", cmd_pam }, { "ssh-keys", cmd_ssh_keys },
+	{ "cache", cmd_cache }, { "log-level", cmd_log_level },
+};
+
 /* Runs the command argv[0] with its arguments; prints the usage for an unknown one. */
 static int run_command(struct ctl *c, int argc, char **argv)
 {
 	const char *cmd = argv[0];
+	for (size_t i = 0; i < sizeof(runs_with_arguments) / sizeof(runs_with_arguments[0]); i++)
+		if (!strcmp(cmd, runs_with_arguments[i].cmd))
+			return runs_with_arguments[i].run(c, argc - 1, argv + 1);
 	if (!strcmp(cmd, "status") && argc == 1)
 		return cmd_status(c);
 	if (!strcmp(cmd, "enable") || !strcmp(cmd, "disable"))
 		return cmd_enable(c, cmd[0] == 'e', argc - 1, argv + 1);
-	if (!strcmp(cmd, "domain"))
-		return cmd_domain(c, argc - 1, argv + 1);
-	if (!strcmp(cmd, "test"))
-		return cmd_test(c, argc - 1, argv + 1);
-	if (!strcmp(cmd, "user-checks"))
-		return cmd_user_checks(c, argc - 1, argv + 1);
 	if (!strcmp(cmd, "sid-to-id") || !strcmp(cmd, "sid-to-name") ||
 	    !strcmp(cmd, "id-to-sid") || !strcmp(cmd, "name-to-sid"))
 		return cmd_sid(c, cmd, argc - 1, argv + 1);
-	if (!strcmp(cmd, "apikey"))
-		return cmd_apikey(c, argc - 1, argv + 1);
-	if (!strcmp(cmd, "keytab"))
-		return cmd_keytab(c, argc - 1, argv + 1);
-	if (!strcmp(cmd, "ads"))
-		return cmd_ads(c, argc - 1, argv + 1);
-	if (!strcmp(cmd, "krb5conf"))
-		return cmd_krb5conf(c, argc - 1, argv + 1);
-	if (!strcmp(cmd, "pam"))
-		return cmd_pam(c, argc - 1, argv + 1);
-	if (!strcmp(cmd, "ssh-keys"))
-		return cmd_ssh_keys(c, argc - 1, argv + 1);
 	if (!strcmp(cmd, "sessions") && argc == 1)
 		return cmd_sessions(c);
-	if (!strcmp(cmd, "cache"))
-		return cmd_cache(c, argc - 1, argv + 1);
-	if (!strcmp(cmd, "log-level"))
-		return cmd_log_level(c, argc - 1, argv + 1);
 	if ((!strcmp(cmd, "user") || !strcmp(cmd, "group")) && argc == 2)
 		return cmd_show(c, cmd[0] == 'u', argv[1]);
 	if ((!strcmp(cmd, "users") || !strcmp(cmd, "groups")) && argc == 1)

@@ -171,13 +171,10 @@ static void one_ctx_free(struct one_ctx *ctx, bool user)
 	dn_list_free(&ctx->refs);
 }
 
-/* The entry asked for; of several (one uid, two names), the one a refresh would keep. */
-static int take_user(LDAP *ld, LDAPMessage *e, void *arg)
+/* An entry's mapping r: 1 mapped; else what the take_ function returns, -1 out of memory, or 0
+ * for an entry not served (logged, and kept as why a miss found nothing). */
+static int mapped(struct one_ctx *ctx, enum map_result r, const char *why)
 {
-	struct one_ctx *ctx = arg;
-	char why[256];
-	struct dir_user u;
-	enum map_result r = ldap_map_user(ld, e, ctx->domain, &u, why, sizeof(why));
 	if (r == MAP_NOMEM)
 		return -1;
 	if (r != MAP_OK) {
@@ -185,6 +182,18 @@ static int take_user(LDAP *ld, LDAPMessage *e, void *arg)
 		snprintf(ctx->skipped, sizeof(ctx->skipped), "%s", why);
 		return 0;
 	}
+	return 1;
+}
+
+/* The entry asked for; of several (one uid, two names), the one a refresh would keep. */
+static int take_user(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct one_ctx *ctx = arg;
+	char why[256];
+	struct dir_user u;
+	int m = mapped(ctx, ldap_map_user(ld, e, ctx->domain, &u, why, sizeof(why)), why);
+	if (m <= 0)
+		return m;
 	/* The directory may match case-insensitively; we serve exact names only (but AD's). */
 	if ((ctx->name ? !ad_name_same(ctx->domain, u.name, ctx->name) : u.uid != ctx->id) ||
 	    !fetch_user_allowed(ctx->domain, ctx->local, &u, NULL) ||
@@ -212,14 +221,9 @@ static int take_group(LDAP *ld, LDAPMessage *e, void *arg)
 	char why[256];
 	struct dir_group g;
 	struct dn_list dns = { 0 };
-	enum map_result r = ldap_map_group(ld, e, ctx->domain, &g, &dns, why, sizeof(why));
-	if (r == MAP_NOMEM)
-		return -1;
-	if (r != MAP_OK) {
-		fetch_log_unmapped(ctx->domain, r, why, NULL);
-		snprintf(ctx->skipped, sizeof(ctx->skipped), "%s", why);
-		return 0;
-	}
+	int m = mapped(ctx, ldap_map_group(ld, e, ctx->domain, &g, &dns, why, sizeof(why)), why);
+	if (m <= 0)
+		return m;
 	if ((ctx->name ? !ad_name_same(ctx->domain, g.name, ctx->name) : g.gid != ctx->id) ||
 	    !fetch_group_allowed(ctx->domain, ctx->local, &g, NULL) ||
 	    (ctx->found && !fetch_group_wins(&g, ctx->found))) {

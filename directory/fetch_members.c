@@ -161,6 +161,20 @@ static int take_member_user(LDAP *ld, LDAPMessage *e, void *arg)
 	return rc;
 }
 
+/* A group's members: its memberUid names go to names (the strings taken: g keeps NULLs), its
+ * member DNs `dns` to `to`, to be read next. */
+static int take_members_of(struct name_list *names, struct dir_group *g, const struct dn_list *dns,
+			   struct dn_list *to)
+{
+	int rc = 0;
+	for (uint32_t i = 0; rc == 0 && i < g->n_members; i++)
+		if ((rc = name_list_add(names, g->members[i])) == 0)
+			g->members[i] = NULL;
+	for (size_t i = 0; rc == 0 && i < dns->n; i++)
+		rc = dn_list_add(to, dns->v[i]);
+	return rc;
+}
+
 /* A member group: its member DNs are read next, its memberUid names are members. */
 static int take_member_group(LDAP *ld, LDAPMessage *e, void *arg)
 {
@@ -173,11 +187,7 @@ static int take_member_group(LDAP *ld, LDAPMessage *e, void *arg)
 	if (r == MAP_OK && fetch_group_allowed(ctx->domain, ctx->local, &g, NULL)) {
 		ctx->was_member = true;
 		ctx->not_dn += dns.not_dn;
-		for (size_t i = 0; rc == 0 && i < dns.n; i++)
-			rc = dn_list_add(ctx->children, dns.v[i]);
-		for (uint32_t i = 0; rc == 0 && i < g.n_members; i++)
-			if ((rc = name_list_add(&ctx->names, g.members[i])) == 0)
-				g.members[i] = NULL;
+		rc = take_members_of(&ctx->names, &g, &dns, ctx->children);
 	}
 	if (r == MAP_OK)
 		dir_group_clear(&g);
@@ -427,13 +437,8 @@ int fetch_members_group_users(struct ldap_conn *c, const struct local_accounts *
 	struct members_ctx ctx = { d, local, { NULL, 0, 0 }, false, &next, member_dns->not_dn };
 	char *user_base = dn_normalize(d->user_base), *group_base = dn_normalize(d->group_base);
 	struct members_walk w = { c, g->name, user_base, group_base, NULL, 0, skipped, &ctx };
-	int rc = 0;
-	/* the group's own names first (memberUid) */
-	for (uint32_t i = 0; rc == 0 && i < g->n_members; i++)
-		if ((rc = name_list_add(&ctx.names, g->members[i])) == 0)
-			g->members[i] = NULL;
-	for (size_t i = 0; rc == 0 && i < member_dns->n; i++)
-		rc = dn_list_add(&next, member_dns->v[i]);
+	/* the group's own names first (memberUid), and its member DNs the first level */
+	int rc = take_members_of(&ctx.names, g, member_dns, &next);
 	for (unsigned depth = 0; rc == 0 && next.n; depth++) {
 		dn_list_free(&level);
 		level = next;

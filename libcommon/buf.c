@@ -124,21 +124,25 @@ const void *cursor_bytes(struct cursor *c, size_t n)
 	return p;
 }
 
+/* The next n bytes copied into v, which the caller zeroed: it stays zero when they are not there. */
+static void cursor_copy(struct cursor *c, void *v, size_t n)
+{
+	const void *p = cursor_bytes(c, n);
+	if (p)
+		memcpy(v, p, n);
+}
+
 uint32_t cursor_u32(struct cursor *c)
 {
 	uint32_t v = 0;
-	const void *p = cursor_bytes(c, sizeof(v));
-	if (p)
-		memcpy(&v, p, sizeof(v));
+	cursor_copy(c, &v, sizeof(v));
 	return v;
 }
 
 uint64_t cursor_u64(struct cursor *c)
 {
 	uint64_t v = 0;
-	const void *p = cursor_bytes(c, sizeof(v));
-	if (p)
-		memcpy(&v, p, sizeof(v));
+	cursor_copy(c, &v, sizeof(v));
 	return v;
 }
 

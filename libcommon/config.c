@@ -152,26 +152,10 @@ static int apply_defaults(struct parse *ps, enum conf_section section, void *bas
 	return 0;
 }
 
-static bool valid_domain_name(const char *s)
-{
-	if (!*s || strlen(s) > 64)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
-			return false;
-	return true;
-}
-
 /* A realm's name: letters, digits, '.', '-', '_', not starting or ending with a dot. */
 static bool valid_realm_name(const char *s)
 {
-	size_t n = strlen(s);
-	if (!n || n > 255 || s[0] == '.' || s[n - 1] == '.')
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
-			return false;
-	return true;
+	return dir_conf_plain_name(s, 255) && s[0] != '.' && s[strlen(s) - 1] != '.';
 }
 
 
@@ -218,7 +202,7 @@ static int start_section(struct parse *ps, struct dir_config *c, char *name, str
 	}
 	if (!strncmp(name, "realm/", 6))
 		return start_realm(ps, c, name + 6, sec);
-	if (strncmp(name, "domain/", 7) || !valid_domain_name(name + 7))
+	if (strncmp(name, "domain/", 7) || !dir_conf_plain_name(name + 7, 64))
 		return fail(ps, "unknown section [%s] (expected [global], [kerberos], [domain/NAME], "
 			    "NAME of letters, digits, '.', '_', '-', or [realm/REALM])", name);
 	for (size_t i = 0; i < c->n_domains; i++)

@@ -283,6 +283,16 @@ void dir_conf_upper(const char *s, char *out, size_t outlen)
 	out[i] = '\0';
 }
 
+bool dir_conf_plain_name(const char *s, size_t max)
+{
+	if (!*s || strlen(s) > max)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
+			return false;
+	return true;
+}
+
 /* krb5_realm: a realm name, in upper case as Kerberos realms are. */
 static int set_upper_realm(const struct conf_key *k, void *base, const char *v, char *why,
 			   size_t whylen)

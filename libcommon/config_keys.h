@@ -60,5 +60,8 @@ void dir_conf_free_strings(struct dir_strings *s);
 bool dir_conf_has_lower(const char *s);
 /* s in upper case, for a message (cut to fit out). */
 void dir_conf_upper(const char *s, char *out, size_t outlen);
+/* Whether s is 1 to max letters, digits, '.', '_' and '-' (the names of domains, realms and
+ * installed keytabs). */
+bool dir_conf_plain_name(const char *s, size_t max);
 
 #endif

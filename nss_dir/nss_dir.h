@@ -67,7 +67,8 @@ enum nss_status nss_find(enum index_kind kind, const char *name, uint32_t id,
 			 struct nss_found *f);
 void nss_found_release(struct nss_found *f);
 
-/* One lookup decoded into the caller's struct and buffer. */
+/* One lookup decoded into the caller's struct and buffer; an invalid name or the id -1 is
+ * NOTFOUND at once. */
 enum nss_status nss_lookup(enum index_kind kind, const char *name, uint32_t id,
 			   nss_decode_fn decode, void *result, char *buffer, size_t buflen,
 			   int *errnop);
@@ -87,5 +88,44 @@ void nss_ent_start(struct nss_ent *e);
 void nss_ent_end(struct nss_ent *e);
 enum nss_status nss_ent_next(struct nss_ent *e, nss_decode_fn decode, void *result,
 			     char *buffer, size_t buflen, int *errnop);
+
+/* The five entry points of one database, as nss-pam-ldapd's nss/common.h writes them: for
+ * NSS_DATABASE(pw, pwnam, pwuid, struct passwd, uid_t, INDEX_USER, record_to_passwd),
+ * _nss_dir_getpwnam_r, _nss_dir_getpwuid_r, _nss_dir_setpwent, _nss_dir_endpwent and
+ * _nss_dir_getpwent_r, and the enumeration state nss_pwent. */
+#define NSS_DATABASE(db, byname, byid, type, id_type, kind, to_struct)                            \
+	static enum record_result decode(const void *rec, size_t len, void *result, char *buffer, \
+					 size_t buflen)                                           \
+	{                                                                                         \
+		return to_struct(rec, len, result, buffer, buflen);                               \
+	}                                                                                         \
+	NSS_EXPORT enum nss_status _nss_dir_get##byname##_r(const char *name, type *result,       \
+							    char *buffer, size_t buflen,          \
+							    int *errnop)                          \
+	{                                                                                         \
+		return nss_lookup(kind, name, 0, decode, result, buffer, buflen, errnop);         \
+	}                                                                                         \
+	NSS_EXPORT enum nss_status _nss_dir_get##byid##_r(id_type id, type *result, char *buffer, \
+							  size_t buflen, int *errnop)             \
+	{                                                                                         \
+		return nss_lookup(kind, NULL, id, decode, result, buffer, buflen, errnop);        \
+	}                                                                                         \
+	struct nss_ent nss_##db##ent = { PTHREAD_MUTEX_INITIALIZER, kind, NULL, 0 };              \
+	NSS_EXPORT enum nss_status _nss_dir_set##db##ent(int stayopen)                            \
+	{                                                                                         \
+		(void)stayopen;                                                                   \
+		nss_ent_start(&nss_##db##ent);                                                    \
+		return NSS_STATUS_SUCCESS;                                                        \
+	}                                                                                         \
+	NSS_EXPORT enum nss_status _nss_dir_end##db##ent(void)                                    \
+	{                                                                                         \
+		nss_ent_end(&nss_##db##ent);                                                      \
+		return NSS_STATUS_SUCCESS;                                                        \
+	}                                                                                         \
+	NSS_EXPORT enum nss_status _nss_dir_get##db##ent_r(type *result, char *buffer,            \
+							    size_t buflen, int *errnop)           \
+	{                                                                                         \
+		return nss_ent_next(&nss_##db##ent, decode, result, buffer, buflen, errnop);      \
+	}
 
 #endif

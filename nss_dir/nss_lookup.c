@@ -6,6 +6,7 @@
 
 #include "ad_names.h"
 #include "client.h"
+#include "names.h"
 #include "nss_dir.h"
 #include "protocol.h"
 
@@ -119,6 +120,11 @@ enum nss_status nss_lookup(enum index_kind kind, const char *name, uint32_t id,
 			   nss_decode_fn decode, void *result, char *buffer, size_t buflen,
 			   int *errnop)
 {
+	/* A name no account may have, and the id -1 (the "no id" of chown), are nobody's. */
+	if (name ? !dir_valid_name(name) : id == UINT32_MAX) {
+		*errnop = ENOENT;
+		return NSS_STATUS_NOTFOUND;
+	}
 	int saved = errno;
 	struct nss_found f;
 	enum nss_status st = nss_find(kind, name, id, &f);

@@ -182,61 +182,15 @@ static json_object *user_record(struct dird *d, const struct local_accounts *l,
 /* ---- Picking a stream's next items in the order of their values ---- */
 
 /* Items 0 ... n-1 of a list, compared by value, and the cursor: pick() finds the up to k
- * smallest items after the cursor, by a max-heap over one pass. */
+ * smallest items after the cursor, by a max-heap over one pass.  An id list says how to read an
+ * item's id; a name list (id_at NULL) holds strings. */
 struct order {
 	size_t n;
 	const void *list;
-	int (*cmp)(const struct order *o, size_t a, size_t b);
-	bool (*after_cursor)(const struct order *o, size_t i);
+	uint64_t (*id_at)(const struct order *o, size_t i);
 	uint64_t next_id;	/* id lists: items from this value on */
 	const char *after;	/* name lists: items past this name */
 };
-
-static void sift_down(const struct order *o, size_t *h, size_t n, size_t at)
-{
-	for (;;) {
-		size_t big = at, l = 2 * at + 1, r = l + 1;
-		if (l < n && o->cmp(o, h[l], h[big]) > 0)
-			big = l;
-		if (r < n && o->cmp(o, h[r], h[big]) > 0)
-			big = r;
-		if (big == at)
-			return;
-		size_t t = h[at];
-		h[at] = h[big];
-		h[big] = t;
-		at = big;
-	}
-}
-
-/* The indexes, ascending by value, in h[0 ... returned). */
-static size_t pick(const struct order *o, size_t *h, size_t k)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < o->n; i++) {
-		if (!o->after_cursor(o, i))
-			continue;
-		if (n < k) {
-			h[n++] = i;
-			for (size_t at = n - 1; at > 0 && o->cmp(o, h[at], h[(at - 1) / 2]) > 0;
-			     at = (at - 1) / 2) {
-				size_t t = h[at];
-				h[at] = h[(at - 1) / 2];
-				h[(at - 1) / 2] = t;
-			}
-		} else if (n && o->cmp(o, i, h[0]) < 0) {
-			h[0] = i;
-			sift_down(o, h, n, 0);
-		}
-	}
-	for (size_t end = n; end > 1; end--) { /* heap sort: the largest to the end */
-		size_t t = h[0];
-		h[0] = h[end - 1];
-		h[end - 1] = t;
-		sift_down(o, h, end - 1, 0);
-	}
-	return n;
-}
 
 static int cmp_u64(uint64_t a, uint64_t b)
 {
@@ -263,44 +217,62 @@ static const char *member_at(const struct order *o, size_t i)
 	return ((char *const *)o->list)[i];
 }
 
-static int cmp_users(const struct order *o, size_t a, size_t b)
+static int cmp(const struct order *o, size_t a, size_t b)
 {
-	return cmp_u64(user_uid(o, a), user_uid(o, b));
+	if (!o->id_at)
+		return strcmp(member_at(o, a), member_at(o, b));
+	return cmp_u64(o->id_at(o, a), o->id_at(o, b));
 }
 
-static bool user_after(const struct order *o, size_t i)
+static bool after_cursor(const struct order *o, size_t i)
 {
-	return user_uid(o, i) >= o->next_id;
+	return o->id_at ? o->id_at(o, i) >= o->next_id : strcmp(member_at(o, i), o->after) > 0;
 }
 
-static int cmp_groups(const struct order *o, size_t a, size_t b)
+static void sift_down(const struct order *o, size_t *h, size_t n, size_t at)
 {
-	return cmp_u64(group_gid(o, a), group_gid(o, b));
+	for (;;) {
+		size_t big = at, l = 2 * at + 1, r = l + 1;
+		if (l < n && cmp(o, h[l], h[big]) > 0)
+			big = l;
+		if (r < n && cmp(o, h[r], h[big]) > 0)
+			big = r;
+		if (big == at)
+			return;
+		size_t t = h[at];
+		h[at] = h[big];
+		h[big] = t;
+		at = big;
+	}
 }
 
-static bool group_after(const struct order *o, size_t i)
+/* The indexes, ascending by value, in h[0 ... returned). */
+static size_t pick(const struct order *o, size_t *h, size_t k)
 {
-	return group_gid(o, i) >= o->next_id;
-}
-
-static int cmp_gids(const struct order *o, size_t a, size_t b)
-{
-	return cmp_u64(gid_at(o, a), gid_at(o, b));
-}
-
-static bool gid_after(const struct order *o, size_t i)
-{
-	return gid_at(o, i) >= o->next_id;
-}
-
-static int cmp_members(const struct order *o, size_t a, size_t b)
-{
-	return strcmp(member_at(o, a), member_at(o, b));
-}
-
-static bool member_after(const struct order *o, size_t i)
-{
-	return strcmp(member_at(o, i), o->after) > 0;
+	size_t n = 0;
+	for (size_t i = 0; i < o->n; i++) {
+		if (!after_cursor(o, i))
+			continue;
+		if (n < k) {
+			h[n++] = i;
+			for (size_t at = n - 1; at > 0 && cmp(o, h[at], h[(at - 1) / 2]) > 0;
+			     at = (at - 1) / 2) {
+				size_t t = h[at];
+				h[at] = h[(at - 1) / 2];
+				h[(at - 1) / 2] = t;
+			}
+		} else if (n && cmp(o, i, h[0]) < 0) {
+			h[0] = i;
+			sift_down(o, h, n, 0);
+		}
+	}
+	for (size_t end = n; end > 1; end--) { /* heap sort: the largest to the end */
+		size_t t = h[0];
+		h[0] = h[end - 1];
+		h[end - 1] = t;
+		sift_down(o, h, end - 1, 0);
+	}
+	return n;
 }
 
 /* ---- Replies ---- */
@@ -358,8 +330,8 @@ static void batch_records(struct dird *d, struct userdb_conn *u, const struct lo
 {
 	bool users = u->stream == STREAM_USERS;
 	struct order o = users ?
-		(struct order){ d->db.c.n_users, d->db.c.users, cmp_users, user_after, u->next_id, NULL } :
-		(struct order){ d->db.c.n_groups, d->db.c.groups, cmp_groups, group_after, u->next_id, NULL };
+		(struct order){ d->db.c.n_users, d->db.c.users, user_uid, u->next_id, NULL } :
+		(struct order){ d->db.c.n_groups, d->db.c.groups, group_gid, u->next_id, NULL };
 	size_t h[BATCH], n = pick(&o, h, BATCH), i = 0;
 	for (; i < n && !batch_full(u); i++) {
 		if (users) {
@@ -386,7 +358,7 @@ static void batch_user_groups(struct dird *d, struct userdb_conn *u, const struc
 		stream_end(u);
 		return;
 	}
-	struct order o = { x->n_groups, x->groups, cmp_gids, gid_after, u->next_id, NULL };
+	struct order o = { x->n_groups, x->groups, gid_at, u->next_id, NULL };
 	size_t h[BATCH], n = pick(&o, h, BATCH), i = 0;
 	for (; i < n && !batch_full(u); i++) {
 		const struct dir_group *g = db_group_by_gid(&d->db, x->groups[h[i]]);
@@ -402,7 +374,7 @@ static void batch_user_groups(struct dird *d, struct userdb_conn *u, const struc
 static size_t send_members(struct userdb_conn *u, const struct local_accounts *l,
 			   const struct dir_group *g, size_t room, bool *done)
 {
-	struct order o = { g->n_members, g->members, cmp_members, member_after, 0, u->after };
+	struct order o = { g->n_members, g->members, NULL, 0, u->after };
 	size_t h[BATCH], n = pick(&o, h, room < BATCH ? room : BATCH), i = 0;
 	for (; i < n && !batch_full(u); i++) {
 		const char *m = g->members[h[i]];
@@ -439,8 +411,8 @@ static void batch_memberships(struct dird *d, struct userdb_conn *u,
 		if (!done)
 			return;
 		/* On to the group with the next gid. */
-		struct order o = { d->db.c.n_groups, d->db.c.groups, cmp_groups, group_after,
-				   u->next_id + u->in_group, NULL };
+		struct order o = { d->db.c.n_groups, d->db.c.groups, group_gid, u->next_id + u->in_group,
+				   NULL };
 		size_t h[1];
 		if (!pick(&o, h, 1)) {
 			stream_end(u);

@@ -5,15 +5,8 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/tls.sh"
 . "$HERE/../lib/samba_dc.sh"
-ad_enter_namespaces "$0" "$@"
-
-make_workdir
-cleanup() { dird_stop; ad_dc_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-ad_dc_start "$WORK/ad" || exit 1
+ad_test_start "$0" "$@" || exit 1
 
 # rid NAME: the RID of an account, as the DC's own database says.
 rid() {
@@ -23,7 +16,6 @@ rid() {
 LOW=100000001
 id_of() { echo $((LOW + $(rid "$1"))); }
 
-export DIR_CONF=$WORK/dird.conf
 # write_ad_conf ENUMERATE [domain lines...]
 write_ad_conf() {
 	local enumerate=$1
@@ -111,7 +103,6 @@ check "nss-systemd: id 'ADTEST\\alice' has her nested groups through our members
 	<(in_ns "$WORK/nss.systemd" sh -c 'mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/userdb &&
 		mount --bind "$0" /run/systemd/userdb && exec "$@"' "$WORK/userdb" id -G 'ADTEST\alice')
 
-CTL=("$BUILD/dirctl/dirctl")
 check_eq "dirctl status: the DC's clock was read (offset within a few seconds)" "True" \
 	"$("${CTL[@]}" --json status | python3 -c 'import json,sys; o=json.load(sys.stdin)["domains"][0]["clock_offset"]; print(o is not None and abs(o) < 5)')"
 check_eq "dirctl status: no clock warning when the clocks agree" "" "$("${CTL[@]}" status | grep -i clock)"

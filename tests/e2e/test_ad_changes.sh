@@ -7,15 +7,8 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/tls.sh"
 . "$HERE/../lib/samba_dc.sh"
-ad_enter_namespaces "$0" "$@"
-
-make_workdir
-cleanup() { dird_stop; ad_dc_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-ad_dc_start "$WORK/ad" || exit 1
+ad_test_start "$0" "$@" || exit 1
 
 SMB_CONF=$AD_DIR/dc/etc/smb.conf
 samba_tool() { /usr/bin/python3 /usr/bin/samba-tool "$@" -s "$SMB_CONF" >>"$WORK/samba-tool.log" 2>&1; }

@@ -18,12 +18,9 @@ for f in common-account-dir common-session-dir; do
 done
 printf 'auth\trequired\t%s apikey\n' "$MOD" >"$WORK/pam.d/scram-only"
 printf 'auth\trequired\t%s apikey allow_password_auth\n' "$MOD" >"$WORK/pam.d/raw"
-cp /etc/passwd /etc/group "$WORK/"
-echo "localuser:x:4242:4242:Local User:/tmp:/bin/sh" >>"$WORK/passwd"
-echo "localuser:x:4242:" >>"$WORK/group"
+local_user_files
 NS=(in_ns "$WORK/nss" --bind "$WORK/pam.d" /etc/pam.d --bind "$WORK/passwd" /etc/passwd
 	--bind "$WORK/group" /etc/group)
-CTL=("$BUILD/dirctl/dirctl")
 # apikey_add USER [options]: the key dirctl prints (it resolves USER through our NSS module)
 apikey_add() { "${NS[@]}" "${CTL[@]}" apikey add --iterations 50000 "$@" 2>/dev/null; }
 # scram SERVICE USER KEY [client options]: the SCRAM client through pam_run

@@ -9,7 +9,6 @@ e2e_start slapd
 
 serve_directory 2000 500 20 || exit 1
 pam_stacks "$WORK/pam.d"
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 ldapadd -x -H "$SLAPD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null <<LDIF || exit 1
 dn: uid=newcomer,ou=people,$SLAPD_BASE
 objectClass: account

@@ -7,7 +7,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 e2e_start slapd
 
 serve_directory 20 0 0 || exit 1
-CTL=("$BUILD/dirctl/dirctl")
 shell() { in_ns "$WORK/nss" getent passwd "$1" | cut -d: -f7; }
 check_eq "alice's shell as cached" "/bin/bash" "$(shell alice)"
 ldapmodify -x -H "$SLAPD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null <<LDIF

@@ -12,7 +12,6 @@ TTL=8 # refresh due after 6 s, expired after 8 s
 write_dird_conf "$DIR_CONF" "$SLAPD_URI" "entry_ttl = $TTL"
 write_nsswitch "$WORK/nss-dir" "dir"
 ONLY=$WORK/nss-dir
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 dird_start || exit 1
 dird_wait_refresh || exit 1
 

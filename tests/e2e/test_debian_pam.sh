@@ -40,13 +40,7 @@ cp -a /usr/share/pam-configs "$WORK/pam-configs"
 cp "$HERE/../../etc/pam-configs/dir" "$WORK/pam-configs/dir"
 cp -a /var/cache/debconf "$WORK/debconf"
 pam_modules "$WORK/modules"
-cp /etc/passwd /etc/group "$WORK/"
-cp /etc/shadow "$WORK/shadow"
-chmod 600 "$WORK/shadow"
-echo "localuser:x:4242:4242:Local User:/tmp:/bin/sh" >>"$WORK/passwd"
-echo "localuser:x:4242:" >>"$WORK/group"
-HASH=$(python3 -W ignore -c 'import crypt; print(crypt.crypt("localpw", crypt.mksalt(crypt.METHOD_SHA512)))')
-echo "localuser:$HASH:19000:0:99999:7:::" >>"$WORK/shadow"
+local_user_files
 cp "$WORK/nss" "$WORK/nsswitch.conf"
 
 unshare -n -m --propagation private sh -c '

@@ -6,16 +6,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd
 
-slapd_generated 3000 3000 300 || exit 1
-write_dird_conf "$DIR_CONF" "$SLAPD_URI"
-write_nsswitch "$WORK/nss-files-dir" "files dir"
+serve_directory 3000 3000 300 || exit 1
 write_nsswitch "$WORK/nss-dir" "dir"
-FD=$WORK/nss-files-dir
+FD=$WORK/nss
 ONLY=$WORK/nss-dir
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
-
-dird_start || exit 1
-dird_wait_refresh || exit 1
 
 # --- what the directory holds, through getent and id ---------------------------------------
 check_eq "getent passwd alice" "alice:*:20001:20000:Alice Example:/home/alice:/bin/bash" \
@@ -70,22 +64,16 @@ check_eq "ls -l shows the directory's user and group" "alice devs" \
 	"$(in_ns "$FD" ls -l "$WORK/owned" | awk '{print $3, $4}')"
 
 # --- a user added after the refresh is found on a miss and cached -----------------------------
-ldapadd -x -H "$SLAPD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null <<LDIF
-dn: uid=dave,ou=people,dc=example,dc=test
-objectClass: account
-objectClass: posixAccount
-uid: dave
-cn: Dave
-uidNumber: 20050
-gidNumber: 20000
-homeDirectory: /home/dave
-
+{
+	ldif_user dave 20050 Dave
+	cat <<LDIF
 dn: cn=latecomers,ou=groups,dc=example,dc=test
 objectClass: posixGroup
 cn: latecomers
 gidNumber: 20060
 memberUid: dave
 LDIF
+} | slapd_add
 check_eq "a new user is found through dird" "dave:*:20050:20000:Dave:/home/dave:/bin/sh" \
 	"$(in_ns "$FD" getent passwd dave)"
 check_eq "its groups come with it" "uid=20050(dave) gid=20000(team) groups=20000(team),20060(latecomers)" \

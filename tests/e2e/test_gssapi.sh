@@ -6,8 +6,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd kdc
 
-kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
-kdc_keytab host/localhost "$WORK/dird.keytab"
+kdc_host_start "$WORK/kdc" "$WORK/dird.keytab" || exit 1
 # Tickets of one minute: every connection must find its ticket about to expire and get another.
 KRB5_KDC_PROFILE=$KDC_DIR/kdc.conf kadmin.local -r EXAMPLE.TEST -q "modprinc -maxlife 1min host/localhost" \
 	>>"$KDC_DIR/kadmin.log" 2>&1

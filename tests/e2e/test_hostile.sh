@@ -6,8 +6,6 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd
-HOLDERS=()
-cleanup_first() { kill "${HOLDERS[@]}" 2>/dev/null; }
 
 # A group of 30,000 members: its reply (330 KB) is more than a socket takes unread.
 serve_directory 30000 30000 3 || exit 1
@@ -36,9 +34,9 @@ ms() { local s; s=$(date +%s%N); "$@" >/dev/null 2>&1; echo $(( ($(date +%s%N) -
 
 # nobody holds 40 idle connections and 20 with half a header, for 4 seconds
 "${HOSTILE[@]}" idle 40 4 >"$WORK/idle.out" &
-HOLDERS+=($!)
+E2E_PIDS+=($!)
 "${HOSTILE[@]}" half 20 4 >"$WORK/half.out" &
-HOLDERS+=($!)
+E2E_PIDS+=($!)
 # Each holder says "closed=N" once all its connections are open; they stay open after that.
 for _ in $(seq 100); do
 	grep -q closed= "$WORK/idle.out" && grep -q closed= "$WORK/half.out" && break
@@ -51,8 +49,8 @@ check "and dirctl status too (${t} ms)" test "$t" -lt 500
 check_eq "...and the answer is right" "u00049" "$(in_ns "$WORK/nss" getent passwd u00049 | cut -d: -f1)"
 check "one user gets at most 32 connections: the rest are closed at once" \
 	grep -Eq "closed=(8|[1-9][0-9])" "$WORK/idle.out"
-wait "${HOLDERS[@]}"
-HOLDERS=()
+wait "${E2E_PIDS[@]}"
+E2E_PIDS=()
 check "connections that never send a whole request are closed (debug log)" \
 	grep -q "sent no whole request" "$WORK/dird.log"
 
@@ -76,20 +74,20 @@ fcntl.flock(f, fcntl.LOCK_EX)
 print("locked", flush=True)
 time.sleep(120)
 ' "$WORK/cache/nss.idx" >"$WORK/lock.out" &
-HOLDERS+=($!)
+E2E_PIDS+=($!)
 for _ in $(seq 50); do grep -q locked "$WORK/lock.out" && break; sleep 0.1; done
 check "nobody holds an exclusive lock on nss.idx" grep -q locked "$WORK/lock.out"
 t=$(ms "$BUILD/dirctl/dirctl" cache refresh)
 # The lock outlasts the bound by far: a refresh that waited for it would take two minutes.
 check "a full refresh still completes and replaces the index (${t} ms)" test "$t" -lt 60000
 check_eq "and lookups still answer" "u00046" "$(in_ns "$WORK/nss" getent passwd u00046 | cut -d: -f1)"
-kill "${HOLDERS[@]}" 2>/dev/null
-HOLDERS=()
+kill "${E2E_PIDS[@]}" 2>/dev/null
+E2E_PIDS=()
 
 # --- replies nobody reads: 4 local users x 32 connections ask for the big group, never read --
 for uid in 65531 65532 65533 65534; do
 	hostile_as "$uid" noread 32 6 biggroup >"$WORK/noread.$uid" &
-	HOLDERS+=($!)
+	E2E_PIDS+=($!)
 done
 for _ in $(seq 50); do [ "$(cat "$WORK"/noread.* | grep -c started)" = 4 ] && break; sleep 0.1; done
 sleep 1.5 # every slot of theirs taken, dropped after 1 s and taken again
@@ -99,8 +97,8 @@ check "meanwhile another user's cache misses are answered within 50 ms ($out)" t
 check "...each of them (not found)" grep -q "notfound=20" <<<"$out"
 t=$(login_ms)
 check "and root's PAM login takes under 1 s (${t} ms)" test "${t/failed/99999}" -lt 1000
-wait "${HOLDERS[@]}"
-HOLDERS=()
+wait "${E2E_PIDS[@]}"
+E2E_PIDS=()
 asked=$(( $(cat "$WORK"/noread.* | sed -n 's/^asked=//p' | paste -sd+) ))
 check "their connections were dropped at their deadline and opened again ($asked requests)" \
 	test "$asked" -gt 256
@@ -111,7 +109,7 @@ check_eq "and a reply that is read is whole: 30,000 members" "30000" \
 # --- every lookup slot other users may take, taken and taken again: root still gets in ---------
 for uid in $(seq 65500 65515); do
 	hostile_as "$uid" hold 32 4 >"$WORK/fill.$uid" &
-	HOLDERS+=($!)
+	E2E_PIDS+=($!)
 done
 for _ in $(seq 50); do [ "$(cat "$WORK"/fill.* | grep -c started)" = 16 ] && break; sleep 0.1; done
 sleep 0.5
@@ -120,14 +118,14 @@ check "16 users x 32 connections: root's PAM login goes in on its own socket's s
 	test "${t/failed/99999}" -lt 1000
 t=$(ms "$BUILD/dirctl/dirctl" status)
 check "and root's dirctl status on the lookup slots kept for root (${t} ms)" "$BUILD/dirctl/dirctl" status
-wait "${HOLDERS[@]}"
-HOLDERS=()
+wait "${E2E_PIDS[@]}"
+E2E_PIDS=()
 sleep 1.2 # what they left open is dropped
 
 # --- a full listen queue: a client waits for room within its deadline, it does not fail -----
 kill -STOP "$DIRD_PID"
 "${HOSTILE[@]}" backlog 300 3 >"$WORK/backlog.out" &
-HOLDERS+=($!)
+E2E_PIDS+=($!)
 for _ in $(seq 50); do grep -q queued= "$WORK/backlog.out" && break; sleep 0.1; done
 check "nobody fills dird's listen queue while dird is stopped ($(cat "$WORK/backlog.out"))" \
 	grep -q "full=[1-9]" "$WORK/backlog.out"
@@ -138,9 +136,9 @@ kill -CONT "$DIRD_PID"
 wait "$status_pid"
 check_eq "dirctl status, started while the queue was full, waits and gets its answer" "0" "$?"
 check "...and it is dird's status" grep -q "dird: *running" "$WORK/status.out"
-kill "${HOLDERS[@]}" 2>/dev/null
-wait "${HOLDERS[@]}" 2>/dev/null
-HOLDERS=()
+kill "${E2E_PIDS[@]}" 2>/dev/null
+wait "${E2E_PIDS[@]}" 2>/dev/null
+E2E_PIDS=()
 sleep 1.2
 
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$BUILD/dirctl/dirctl" -c "$DIR_CONF" cache refresh 2>&1)

@@ -9,17 +9,11 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd kdc
-ROGUE_PIDS=
-cleanup_first() {
-	touch "$WORK/release" 2>/dev/null
-	[ -z "$ROGUE_PIDS" ] || kill $ROGUE_PIDS 2>/dev/null
-}
 
 # The rogue KDC first: the same realm and kuser's password, but host keys of its own.
-kdc_start "$WORK/rogue" EXAMPLE.TEST || exit 1
-kdc_addprinc kuser kuserpw
-kdc_keytab host/localhost "$WORK/rogue.keytab"
-ROGUE_PIDS="$KDC_PID $KADMIND_PID" ROGUE_PORT=$KDC_PORT KDC_PID=
+kdc_host_start "$WORK/rogue" "$WORK/rogue.keytab" kuser kuserpw || exit 1
+E2E_PIDS+=("$KDC_PID" "$KADMIND_PID")
+ROGUE_PORT=$KDC_PORT KDC_PID=
 
 kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
 kdc_addprinc kuser kuserpw
@@ -69,7 +63,6 @@ kdc = 127.0.0.1:$KDC_PORT
 local_users = yes
 CONF
 chmod 644 "$DIR_CONF"
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 "${CTL[@]}" krb5conf --write >/dev/null
 "${CTL[@]}" keytab add nas "$WORK/nas.keytab" >/dev/null
 write_nsswitch "$WORK/nss" "files"

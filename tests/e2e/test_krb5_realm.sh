@@ -9,9 +9,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd kdc
 
-kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
-kdc_addprinc alice alicepw
-kdc_keytab host/localhost "$WORK/nas.keytab"
+kdc_host_start "$WORK/kdc" "$WORK/nas.keytab" alice alicepw || exit 1
 kdc_keytab nfs/localhost "$WORK/nas.keytab"
 # A key the host keytab got some other way (as dirctl ads join writes one): it must stay.
 kdc_keytab cifs/localhost "$WORK/host.keytab"
@@ -37,7 +35,6 @@ admin_server = 127.0.0.1:$KDC_ADMIN_PORT
 local_users = yes
 CONF
 unset KRB5_CONFIG # from here on, only the krb5.conf dirctl writes
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 # DNS inside a namespace of our own: a resolver on 127.0.0.1:53 where nothing listens
 echo "nameserver 127.0.0.1" >"$WORK/resolv.conf"
 write_nsswitch "$WORK/nss" "files dir"

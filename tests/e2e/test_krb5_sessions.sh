@@ -9,11 +9,6 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd kdc
-PIDS=
-cleanup_first() {
-	touch "$WORK/release" 2>/dev/null
-	[ -z "$PIDS" ] || kill $PIDS 2>/dev/null
-}
 
 kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
 kdc_admin "modprinc -maxrenewlife 1day krbtgt/EXAMPLE.TEST"
@@ -41,7 +36,6 @@ check_eq "dird runs with CAP_SETUID and CAP_SETGID alone" 00000000000000c0 \
 	"$(sed -n 's/^CapEff:\t//p' /proc/$DIRD_PID/status)"
 pam_stacks "$WORK/pam.d"
 NS=(in_ns "$WORK/nss" --bind "$WORK/pam.d" /etc/pam.d)
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 
 # end CACHE: the end time of its TGT, as klist prints it
 tgt_end() { klist -c "$1" 2>/dev/null | awk '/krbtgt\/EXAMPLE.TEST@/ { print $3, $4; exit }'; }
@@ -59,7 +53,7 @@ login alice alicepw "$WORK/killed.out" "$WORK/never"
 KILLED=$!
 login bob bobpw "$WORK/bob.out" "$WORK/release"
 BOB=$!
-PIDS="$ALICE $KILLED $BOB"
+E2E_PIDS+=("$ALICE" "$KILLED" "$BOB")
 CC=$(wait_cc "$WORK/alice.out")
 KCC=$(wait_cc "$WORK/killed.out")
 BCC=$(wait_cc "$WORK/bob.out")
@@ -88,7 +82,7 @@ for how in link fifo huge open; do
 	login carol carolpw "$WORK/carol.$how" "$WORK/release"
 	CAROL+=($!)
 done
-PIDS="$PIDS ${CAROL[*]}"
+E2E_PIDS+=("${CAROL[@]}")
 as_carol() { setpriv --reuid=20003 --regid=20000 --clear-groups sh -c "$1" sh "$2" "$KCC"; }
 for how in link fifo huge open; do
 	cc=$(wait_cc "$WORK/carol.$how")
@@ -134,7 +128,7 @@ check_eq "bob's were renewed once" 1 "$(grep -c "renewed the tickets of bob" "$W
 
 touch "$WORK/release"
 wait "$ALICE" "$BOB" "${CAROL[@]}"
-PIDS=
+E2E_PIDS=()
 check_eq "close_session removes the cache" "close: Success
 KRB5CCNAME unset" "$(tail -2 "$WORK/alice.out")"
 renewals=$(grep -c "renewed the tickets of alice" "$WORK/dird.log")

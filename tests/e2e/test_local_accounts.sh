@@ -94,7 +94,6 @@ check "the private passwd has a 20,000-character line before carol" \
 	test "$(grep -n '^long20000:' "$WORK/passwd" | cut -d: -f1)" -lt "$(grep -n '^carol:' "$WORK/passwd" | cut -d: -f1)"
 ACCOUNTS=(--bind "$WORK/passwd" /etc/passwd --bind "$WORK/group" /etc/group)
 
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 write_nsswitch "$WORK/nss" "files dir"
 write_nsswitch "$WORK/nss-dir" "dir"
 pam_stacks "$WORK/pam.d"

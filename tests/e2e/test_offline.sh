@@ -21,7 +21,6 @@ write_nsswitch "$WORK/nss-files-dir" "files dir"
 write_nsswitch "$WORK/nss-dir" "dir"
 FD=$WORK/nss-files-dir
 ONLY=$WORK/nss-dir
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 dird_start || exit 1
 dird_wait_refresh || exit 1
 
@@ -99,16 +98,7 @@ callers_are_bounded "stopped"
 check_eq "stopped: dirctl status says offline" "offline" "$(domain_state)"
 slapd_resume || exit 1
 if wait_state online 90; then ok "stopped: back online by itself after restart"; else not_ok "stopped: back online by itself after restart" "$(domain_state)"; fi
-ldapadd -x -H "$SLAPD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null <<LDIF
-dn: uid=erin,ou=people,dc=example,dc=test
-objectClass: account
-objectClass: posixAccount
-uid: erin
-cn: Erin
-uidNumber: 20070
-gidNumber: 20000
-homeDirectory: /home/erin
-LDIF
+ldif_user erin 20070 Erin | slapd_add
 check_eq "back online: new users are found again" "20070" "$(in_ns "$FD" getent passwd erin | cut -d: -f3)"
 
 # --- a dead server first in the list: fail over, and remember the one that works ---------------

@@ -6,19 +6,11 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd
-cleanup_first() { touch "$WORK/release" 2>/dev/null; }
 
 serve_directory 20 5 3 "cache_credentials = yes" || exit 1
 
 pam_stacks "$WORK/pam.d" max_sessions=2
-# A local user, localuser / localpw, in the namespace's own passwd, group and shadow.
-cp /etc/passwd /etc/group "$WORK/"
-cp /etc/shadow "$WORK/shadow"
-chmod 600 "$WORK/shadow"
-echo "localuser:x:4242:4242:Local User:/tmp:/bin/sh" >>"$WORK/passwd"
-echo "localuser:x:4242:" >>"$WORK/group"
-HASH=$(python3 -W ignore -c 'import crypt; print(crypt.crypt("localpw", crypt.mksalt(crypt.METHOD_SHA512)))')
-echo "localuser:$HASH:19000:0:99999:7:::" >>"$WORK/shadow"
+local_user_files
 
 NS=(in_ns "$WORK/nss" --bind "$WORK/pam.d" /etc/pam.d --bind "$WORK/passwd" /etc/passwd
 	--bind "$WORK/group" /etc/group --bind "$WORK/shadow" /etc/shadow)
@@ -27,7 +19,6 @@ pam() {
 	local pw=$1; shift
 	echo "$pw" | "${NS[@]}" "$BUILD/tests/pam_run" "$@" 2>&1
 }
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 
 # --- authentication through the shipped truenas stack ----------------------------------------
 check_eq "directory user, right password: logged in" \

@@ -5,18 +5,10 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/tls.sh"
 . "$HERE/../lib/samba_dc.sh"
-ad_enter_namespaces "$0" "$@"
-
-make_workdir
-cleanup() { dird_stop; ad_dc_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-ad_dc_start "$WORK/ad" || exit 1
+ad_test_start "$0" "$@" || exit 1
 PW=$AD_USER_PASSWORD
 
-export DIR_CONF=$WORK/dird.conf
 # write_ad_conf [domain lines...]
 write_ad_conf() { ad_dird_conf "$DIR_CONF" "krb5_ccache_dir = $WORK" "$(printf '%s\n' "$@")"; }
 # reload_dird: SIGHUP, and wait until dird says it read the file again
@@ -109,7 +101,6 @@ check_eq "grace's new password works" "auth: Success" "$(pam "$NEW" bare 'ADTEST
 check_eq "the old one does not" "auth: Authentication failure" "$(pam "$PW" bare 'ADTEST\grace' auth)"
 
 # --- the machine account: dirctl ads join (adcli underneath) --------------------------------------
-CTL=("$BUILD/dirctl/dirctl")
 KT=$WORK/krb5.keytab
 write_ad_conf "krb5_keytab = $KT"
 echo "" | "${CTL[@]}" ads join --fqdn nas1.ad.test >/dev/null 2>&1

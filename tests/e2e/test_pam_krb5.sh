@@ -10,25 +10,16 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd kdc
-ROGUE_PIDS=
-cleanup_first() {
-	touch "$WORK/release" 2>/dev/null
-	[ -z "$ROGUE_PIDS" ] || kill $ROGUE_PIDS 2>/dev/null
-}
 
 slapd_generated 5 5 3 || exit 1
 
 # The rogue KDC first: the same realm, alice's password, but a host key of its own.
-kdc_start "$WORK/rogue" EXAMPLE.TEST || exit 1
-kdc_addprinc alice alicepw
-kdc_keytab host/localhost "$WORK/rogue-host.keytab"
-ROGUE_PIDS="$KDC_PID $KADMIND_PID" KDC_PID=
+kdc_host_start "$WORK/rogue" "$WORK/rogue-host.keytab" alice alicepw || exit 1
+E2E_PIDS+=("$KDC_PID" "$KADMIND_PID")
+KDC_PID=
 
-kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
-kdc_addprinc alice alicepw
-kdc_addprinc bob bobpw
+kdc_host_start "$WORK/kdc" "$WORK/host.keytab" alice alicepw bob bobpw || exit 1
 kdc_addprinc carol carolpw -pwexpire 2020-01-01
-kdc_keytab host/localhost "$WORK/host.keytab"
 kdc_keytab nfs/localhost "$WORK/nfs.keytab"
 
 mkdir -m 1777 "$WORK/tickets"

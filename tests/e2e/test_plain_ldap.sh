@@ -34,7 +34,6 @@ for _ in $(seq 50); do ldapsearch -x -H "ldap://10.54.0.2:$PORT" -b "" -s base >
 check_eq "127.0.0.1.example is another host's address" "10.54.0.2" "$(getent hosts 127.0.0.1.example | cut -d' ' -f1)"
 AWAY="ldap://127.0.0.1.example:$PORT"
 
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 write_nsswitch "$WORK/nss" "files dir"
 pam_stacks "$WORK/pam.d"
 pam() { echo "$1" | in_ns "$WORK/nss" "$BUILD/tests/pam_run" --confdir "$WORK/pam.d" bare "$2" auth 2>&1; }

@@ -8,7 +8,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 e2e_start slapd
 
 serve_directory 60 0 0 || exit 1
-CTL=("$BUILD/dirctl/dirctl")
 users() { "${CTL[@]}" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["users"])'; }
 before=$(users)
 check "the cache holds the directory's users" test "$before" -gt 60

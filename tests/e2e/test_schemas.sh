@@ -12,7 +12,6 @@ e2e_start slapd
 python3 "$HERE/../lib/gen_schemas_ldif.py" "$WORK/data.ldif"
 SLAPD_SCHEMA=rfc2307bis slapd_start "$WORK/slapd" "$WORK/data.ldif" || exit 1
 write_nsswitch "$WORK/nss" "files dir"
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 
 # conf ENUMERATE: two domains on the one server
 conf() {

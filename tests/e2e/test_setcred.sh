@@ -9,9 +9,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd kdc
 
-kdc_start "$WORK/kdc" EXAMPLE.TEST || exit 1
-kdc_addprinc alice alicepw
-kdc_keytab host/localhost "$WORK/host.keytab"
+kdc_host_start "$WORK/kdc" "$WORK/host.keytab" alice alicepw || exit 1
 mkdir -m 1777 "$WORK/tickets"
 serve_directory 5 2 1 "krb5_config = $WORK/kdc/krb5.conf
 krb5_ccache_dir = $WORK/tickets" || exit 1
@@ -24,12 +22,7 @@ dird_stop
 dird_start || exit 1
 
 pam_stacks "$WORK/pam.d"
-cp /etc/passwd /etc/group "$WORK/"
-cp /etc/shadow "$WORK/shadow"
-chmod 600 "$WORK/shadow"
-echo "localuser:x:4242:4242:Local User:/tmp:/bin/sh" >>"$WORK/passwd"
-HASH=$(python3 -W ignore -c 'import crypt; print(crypt.crypt("localpw", crypt.mksalt(crypt.METHOD_SHA512)))')
-echo "localuser:$HASH:19000:0:99999:7:::" >>"$WORK/shadow"
+local_user_files
 # login PASSWORD USER: auth, setcred and delete through the shipped truenas service, no session
 login() {
 	echo "$1" | in_ns "$WORK/nss" --bind "$WORK/pam.d" /etc/pam.d --bind "$WORK/passwd" /etc/passwd \

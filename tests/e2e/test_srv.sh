@@ -32,7 +32,6 @@ for _ in $(seq 50); do getent hosts ldap1.example.test >/dev/null && break; slee
 
 write_dird_conf "$DIR_CONF" "_srv_"
 write_nsswitch "$WORK/nss-dir" "dir"
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 dird_start || exit 1
 dird_wait_refresh || exit 1
 

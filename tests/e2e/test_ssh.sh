@@ -17,7 +17,6 @@ cleanup_first() {
 }
 
 serve_directory 20 5 5 || exit 1
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 keys() { nobody "${CTL[@]}" ssh-keys "$1"; }
 

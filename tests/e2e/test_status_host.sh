@@ -5,17 +5,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
-
-make_workdir
-NSCD_PID=
-cleanup() {
-	[ -n "$NSCD_PID" ] && kill "$NSCD_PID" 2>/dev/null
-	dird_stop
-	slapd_stop
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+e2e_start slapd
 
 serve_directory 20 0 0 || exit 1
 status() { in_ns "$1" "$BUILD/dirctl/dirctl" status 2>&1; }
@@ -53,12 +43,13 @@ check "a group line without dir: status names that line" \
 cp "$(command -v sleep)" "$WORK/nscd"
 "$WORK/nscd" 60 &
 NSCD_PID=$!
+E2E_PIDS+=("$NSCD_PID")
 sleep 0.2
 out=$(status "$WORK/nss")
 check "nscd running: status warns, with its pid" grep -q "^warning:   nscd runs (pid $NSCD_PID): it caches" <<<"$out"
 kill "$NSCD_PID"
 wait "$NSCD_PID" 2>/dev/null
-NSCD_PID=
+E2E_PIDS=()
 
 # dirctl log-level: at once, without a refresh, until a reload; dird -f's lines carry the time
 check "dird's lines (dird -f, no journald) start with the local time" \

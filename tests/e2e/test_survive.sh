@@ -6,12 +6,9 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd
-HOLDERS=()
-cleanup_first() { kill "${HOLDERS[@]}" 2>/dev/null; }
 
 serve_directory 50 5 3 || exit 1
 pam_stacks "$WORK/pam.d"
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 cp "$DIR_CONF" "$WORK/dird.conf.good"
 
 # reloads: how many times dird has read its file again, or refused to
@@ -84,7 +81,7 @@ done
 # --- a process leaves two enumerations open across three refreshes; then dird stops --------
 cp "$HERE/../tools/nss_holder.py" "$WORK/" && chmod 755 "$WORK/nss_holder.py"
 coproc HOLDER { in_ns "$WORK/nss" python3 -u "$WORK/nss_holder.py" 2>/dev/null; }
-HOLDERS+=("$HOLDER_PID")
+E2E_PIDS+=("$HOLDER_PID")
 # ask COMMAND: the long-running process's answer (tests/tools/nss_holder.py); not in a pipeline,
 # whose subshells do not have the coprocess's pipes
 ask() {
@@ -286,7 +283,7 @@ done
 
 # --- a server whose paged results never end: the refresh stops, with a clear line ------------
 python3 "$HERE/../tools/endless_ldap.py" "$WORK/endless.port" >"$WORK/endless.out" &
-HOLDERS+=($!)
+E2E_PIDS+=($!)
 for _ in $(seq 50); do [ -s "$WORK/endless.port" ] && break; sleep 0.1; done
 cat >>"$DIR_CONF" <<CONF
 
@@ -309,6 +306,6 @@ cp "$WORK/dird.conf.good" "$DIR_CONF"
 n=$(reloads)
 kill -HUP "$DIRD_PID"
 check "a SIGHUP is applied (no refresh holds it off)" wait_reloads $((n + 1))
-kill "${HOLDERS[-1]}"
+kill "${E2E_PIDS[-1]}"
 
 finish

@@ -26,7 +26,6 @@ serve() {
 }
 serve server
 write_nsswitch "$WORK/nss" "files dir"
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 # conf URI [domain lines...]: a fresh cache and dird with that configuration
 conf() {
 	dird_stop

@@ -46,7 +46,6 @@ BASE=dc=example,dc=test
 } >"$WORK/data.ldif"
 SLAPD_SCHEMA=rfc2307bis slapd_start "$WORK/slapd" "$WORK/data.ldif" || exit 1
 
-CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 write_nsswitch "$WORK/nss" "files dir"
 pw() { in_ns "$WORK/nss" getent passwd "$1"; }
 

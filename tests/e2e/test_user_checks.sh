@@ -10,25 +10,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 e2e_start slapd
 
 serve_directory 20 0 0 || exit 1
-ldapadd -x -H "$SLAPD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null <<LDIF
-dn: uid=twin,ou=people,dc=example,dc=test
-objectClass: posixAccount
-objectClass: account
-uid: twin
-cn: twin
-uidNumber: 20001
-gidNumber: 20000
-homeDirectory: /home/twin
-
-dn: uid=stray,ou=system,dc=example,dc=test
-objectClass: posixAccount
-objectClass: account
-uid: stray
-cn: stray
-uidNumber: 20050
-gidNumber: 20000
-homeDirectory: /home/stray
-LDIF
+{ ldif_user twin 20001 twin; ldif_user stray 20050 stray system; } | slapd_add
 cat >>"$DIR_CONF" <<CONF
 user_filter = (&(objectClass=posixAccount)(!(uid=carol)))
 sync_groups = team

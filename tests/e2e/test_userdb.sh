@@ -8,8 +8,6 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd
-HOLDERS=()
-cleanup_first() { kill "${HOLDERS[@]}" 2>/dev/null; }
 
 # 3,000 users: an enumeration is many batches; a group of 3,000 members: so is its membership.
 serve_directory 3000 3000 3 "userdb_socket = $WORK/userdb/dird" || exit 1
@@ -210,9 +208,9 @@ check_eq "1 MB without a NUL: closed once more than a call's 4 KiB came in" "clo
 # nobody: 32 connections asking for every user and never reading, for 14 s; another user: 100
 # idle connections
 vl_as 65534 noread 32 14 "$(call GetUserRecord '{"service":"dird"}' '"more":true')" >"$WORK/noread.out" &
-HOLDERS+=($!)
+E2E_PIDS+=($!)
 vl_as 65533 idle 100 5 >"$WORK/idle.out" &
-HOLDERS+=($!)
+E2E_PIDS+=($!)
 sleep 2
 t=$(ms udb user alice)
 check "while they hang on, root's userdbctl user alice is answered at once (${t} ms)" test "$t" -lt 1000
@@ -225,8 +223,8 @@ t=$(ms in_ns "$WORK/nss" getent passwd u00077)
 check "and NSS lookups on dird.sock (${t} ms)" test "$t" -lt 1000
 check "one user gets at most 32 userdb connections: the rest are closed at once" \
 	grep -Eq "closed=(6[89]|[7-9][0-9]|100)" "$WORK/idle.out"
-wait "${HOLDERS[@]}"
-HOLDERS=()
+wait "${E2E_PIDS[@]}"
+E2E_PIDS=()
 check "the enumerations never read were dropped after 10 s without progress ($(cat "$WORK/noread.out"))" \
 	grep -Eq "dropped=([3-9][0-9]|[1-9][0-9][0-9]) first_drop_ms=(9[0-9]{3}|1[0-3][0-9]{3})$" "$WORK/noread.out"
 check_eq "and dird still answers" '"alice"' "$(udb -j user alice | json_field userName)"

@@ -3,18 +3,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "config.h"
+#include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[] = "/tmp/dir-fuzz-config-XXXXXX";
-	static int fd = -1;
-	if (fd < 0 && (fd = mkstemp(path)) < 0)
-		abort();
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
-		abort();
+	const char *path = fuzz_file(data, size);
 	struct dir_config cfg;
 	char err[1024];
 	if (dir_config_load(path, &cfg, err, sizeof(err)) == 0)

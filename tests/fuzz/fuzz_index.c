@@ -1,18 +1,13 @@
 /* The NSS index: any bytes as nss.idx, opened, searched and enumerated as libnss_dir would. */
 #include <stdint.h>
 #include <stdlib.h>
-#include <unistd.h>
 
+#include "fuzz_input.h"
 #include "index.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[] = "/tmp/dir-fuzz-index-XXXXXX";
-	static int fd = -1;
-	if (fd < 0 && (fd = mkstemp(path)) < 0)
-		abort();
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
-		abort();
+	const char *path = fuzz_file(data, size);
 	struct index_view v;
 	if (index_view_open(path, &v) < 0)
 		return 0;

@@ -5,17 +5,16 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fuzz_input.h"
 #include "ldap_filter.h"
 #include "names.h"
 #include "nesting.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
+	char *s = fuzz_string(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	dir_valid_name(s);
 	char out[3 * 256 + 1];
 	ldap_filter_escape(s, out, sizeof(out));

@@ -5,15 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "scram.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *msg = malloc(size + 1);
+	char *msg = fuzz_string(data, size);
 	if (!msg)
 		return 0;
-	memcpy(msg, data, size);
-	msg[size] = '\0';
 	unsigned char out[SCRAM_MAX_MESSAGE];
 	scram_b64_decode(msg, size, out, sizeof(out));
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ad_names.h"
+#include "fuzz_input.h"
 #include "sid.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -24,11 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sid_filter_value(&s, value, sizeof(value));
 	}
 	free(copy);
-	char *str = malloc(size + 1);
+	char *str = fuzz_string(data, size);
 	if (!str)
 		return 0;
-	memcpy(str, data, size);
-	str[size] = '\0';
 	if (sid_from_string(str, &s) == 0) {
 		uint32_t rid;
 		struct sid domain;

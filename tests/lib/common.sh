@@ -51,10 +51,14 @@ make_workdir() {
 }
 
 E2E_SERVERS=()
+# E2E_PIDS: processes of the test's own (sessions, rogue servers, clients holding dird) that the
+# exit trap ends; a test empties it once it has waited for them.
+E2E_PIDS=()
 # e2e_start [LIB...]: the usual start of a test: tests/lib/LIB.sh sourced for each LIB (slapd,
-# kdc, tls), WORK made, DIR_CONF naming $WORK/dird.conf, and a trap that on exit runs the test's
-# own cleanup_first when it defines one (to end processes of its own), stops dird and the
-# servers of those libraries (LIB_stop: slapd_stop, kdc_stop) and removes WORK.
+# kdc, tls), WORK made, DIR_CONF naming $WORK/dird.conf (which CTL, the dirctl built here, reads),
+# and a trap that on exit runs the test's own cleanup_first when it defines one, lets go of
+# sessions waiting for $WORK/release, ends E2E_PIDS, stops dird and the servers of those
+# libraries (LIB_stop: slapd_stop, kdc_stop) and removes WORK.
 e2e_start() {
 	local lib
 	for lib in "$@"; do
@@ -63,12 +67,15 @@ e2e_start() {
 	done
 	make_workdir
 	export DIR_CONF=$WORK/dird.conf
+	CTL=("$BUILD/dirctl/dirctl")
 	trap e2e_cleanup EXIT
 }
 
 e2e_cleanup() {
 	local lib
 	! declare -F cleanup_first >/dev/null || cleanup_first
+	touch "$WORK/release" 2>/dev/null
+	[ ${#E2E_PIDS[@]} = 0 ] || kill "${E2E_PIDS[@]}" 2>/dev/null
 	dird_stop
 	for lib in "${E2E_SERVERS[@]}"; do
 		"${lib}_stop"
@@ -94,6 +101,19 @@ serve_directory() {
 	write_dird_conf "$DIR_CONF" "$SLAPD_URI" "$(printf '%s\n' "$@")"
 	write_nsswitch "$WORK/nss" "files dir"
 	dird_start && dird_wait_refresh
+}
+
+# local_user_files: $WORK/passwd, $WORK/group and $WORK/shadow, the host's with a local user
+# localuser (uid and gid 4242, password localpw) added, to bind over /etc's in a namespace.
+local_user_files() {
+	local hash
+	cp /etc/passwd /etc/group "$WORK/"
+	cp /etc/shadow "$WORK/shadow"
+	chmod 600 "$WORK/shadow"
+	echo "localuser:x:4242:4242:Local User:/tmp:/bin/sh" >>"$WORK/passwd"
+	echo "localuser:x:4242:" >>"$WORK/group"
+	hash=$(python3 -W ignore -c 'import crypt; print(crypt.crypt("localpw", crypt.mksalt(crypt.METHOD_SHA512)))')
+	echo "localuser:$hash:19000:0:99999:7:::" >>"$WORK/shadow"
 }
 
 # write_nsswitch FILE SOURCES : passwd/group/initgroups lines naming SOURCES

@@ -3,6 +3,8 @@
 # every Kerberos tool after it uses this realm), KDC_DIR; kadmind runs too (KADMIND_PID,
 # KDC_ADMIN_PORT), for kpasswd (KDC_KPASSWD_PORT)
 #                         kdc_addprinc NAME PASSWORD [kadmin options]
+#                         kdc_host_start DIR KEYTAB [NAME PASSWORD]...  (kdc_start DIR EXAMPLE.TEST,
+#                         a principal NAME for each PASSWORD, host/localhost's key in KEYTAB)
 #                         kdc_keytab PRINCIPAL FILE   (a new principal with a random key, in FILE)
 #                         kdc_ktadd PRINCIPAL FILE    (a new random key, so the next kvno, in FILE)
 #                         kdc_admin QUERY             (kadmin.local -q QUERY; "double" quotes only)
@@ -70,6 +72,17 @@ CONF
 	echo "krb5kdc or kadmind did not start:" >&2
 	cat "$dir/kdc.out" "$dir/kdc.log" "$dir/kadmind.out" "$dir/kadmind.log" >&2
 	return 1
+}
+
+kdc_host_start() {
+	kdc_start "$1" EXAMPLE.TEST || return 1
+	local keytab=$2
+	shift 2
+	while [ $# -ge 2 ]; do
+		kdc_addprinc "$1" "$2"
+		shift 2
+	done
+	kdc_keytab host/localhost "$keytab"
 }
 
 kdc_admin() {

@@ -6,6 +6,9 @@
 # and DNS SRV discovery asks the DC; everything the DC starts dies with the PID namespace.
 #
 #   ad_enter_namespaces "$0" "$@"   re-runs the test inside fresh namespaces (call it first)
+#   ad_test_start "$0" "$@"         the usual start of an AD test: ad_enter_namespaces, e2e_start
+#                                   (WORK, DIR_CONF, the exit trap, which stops the DC too) and
+#                                   ad_dc_start "$WORK/ad"
 #   ad_dc_start DIR                 provisions, populates (ad_populate.py) and starts the DC;
 #                                   sets AD_DIR, AD_CA (its TLS CA), AD_KRB5_CONF, AD_SID
 #   ad_dc_stop
@@ -27,6 +30,13 @@ ad_enter_namespaces() {
 	[ -n "${DIR_AD_NAMESPACES:-}" ] && return 0
 	export DIR_AD_NAMESPACES=1
 	exec unshare --net --mount --propagation private --pid --fork --mount-proc bash "$@"
+}
+
+ad_test_start() {
+	ad_enter_namespaces "$@"
+	e2e_start tls
+	E2E_SERVERS+=(ad_dc)
+	ad_dc_start "$WORK/ad"
 }
 
 # The veth pair, the names and the resolver of the namespace.

@@ -1,6 +1,9 @@
 # Starts a throwaway slapd (Debian's, mdb backend) on a loopback high port.
 # Source this file; then: slapd_start DIR LDIF  -> sets SLAPD_URI, SLAPD_PID, SLAPD_BASE
 #                         slapd_stop
+#                         slapd_add  (the LDIF on stdin added, as the administrator)
+#                         ldif_user NAME UID CN [OU]  (a posixAccount of gid 20000, home /home/NAME,
+#                         under ou=OU, default people, as LDIF)
 # SLAPD_MAXSIZE (bytes, default 1 GB): the mdb map size, for bench/run's millions of entries.
 # SLAPD_SYNCPROV=1: the syncprov overlay (RFC 4533 content synchronization) on the database,
 # with a session log (SLAPD_SESSIONLOG entries, default 1000; 0: none, so a resume is a present
@@ -118,6 +121,24 @@ slapd_resume() {
 	echo "slapd did not start:" >&2
 	cat "$SLAPD_DIR/slapd.log" >&2
 	return 1
+}
+
+slapd_add() {
+	ldapadd -x -H "$SLAPD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null
+}
+
+ldif_user() {
+	cat <<LDIF
+dn: uid=$1,ou=${4:-people},$SLAPD_BASE
+objectClass: account
+objectClass: posixAccount
+uid: $1
+cn: $3
+uidNumber: $2
+gidNumber: 20000
+homeDirectory: /home/$1
+
+LDIF
 }
 
 slapd_stop() {

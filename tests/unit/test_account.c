@@ -68,9 +68,6 @@ END_TEST
 
 int main(void)
 {
-	TCase *tc = tcase_create("check");
-	tcase_add_test(tc, plain_account_may_log_in);
-	tcase_add_test(tc, states);
-	tcase_add_test(tc, message_fits_small_buffers);
-	return run_case("account", tc);
+	const TTest *const tests[] = { plain_account_may_log_in, states, message_fits_small_buffers, NULL };
+	return run_tests("account", NULL, NULL, tests);
 }

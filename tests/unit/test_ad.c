@@ -186,14 +186,9 @@ END_TEST
 
 int main(void)
 {
-	TCase *tc = tcase_create("ad");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, binary_sid_round_trip);
-	tcase_add_test(tc, bad_binary_sids_are_refused);
-	tcase_add_test(tc, sid_strings);
-	tcase_add_test(tc, names_split);
-	tcase_add_test(tc, domains_asked);
-	tcase_add_test(tc, rid_mapping);
-	tcase_add_test(tc, records_answer_names);
-	return run_case("ad", tc);
+	const TTest *const tests[] = {
+		binary_sid_round_trip, bad_binary_sids_are_refused, sid_strings, names_split, domains_asked,
+		rid_mapping, records_answer_names, NULL
+	};
+	return run_tests("ad", setup, NULL, tests);
 }

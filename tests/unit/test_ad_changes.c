@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ad_changes.h"
+#include "run_case.h"
 
 static struct ad_position pos(const char *dc, const char *inv, uint64_t usn)
 {
@@ -62,15 +63,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("ad_changes");
-	TCase *tc = tcase_create("position");
-	tcase_add_test(tc, round_trip);
-	tcase_add_test(tc, damaged);
-	tcase_add_test(tc, continues);
-	suite_add_tcase(s, tc);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const TTest *const tests[] = { round_trip, damaged, continues, NULL };
+	return run_tests("ad_changes", NULL, NULL, tests);
 }

@@ -13,6 +13,7 @@
 #include "changes.h"
 #include "publish.h"
 #include "store.h"
+#include "run_case.h"
 
 static char dir[] = "/tmp/dir-test-changes-XXXXXX";
 static struct dird d;
@@ -379,22 +380,11 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("changes");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, first_batch_and_restart);
-	tcase_add_test(tc, modify_rename_delete);
-	tcase_add_test(tc, membership_reaches_gid_lists);
-	tcase_add_test(tc, present_phase_drops_the_rest);
-	tcase_add_test(tc, refused_entries_go);
-	tcase_add_test(tc, malformed_applies_nothing);
-	tcase_add_test(tc, unexpected_position_applies_nothing);
-	tcase_add_test(tc, entries_read_otherwise_are_replaced);
-	tcase_add_test(tc, sync_groups_follow_membership);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	const TTest *const tests[] = {
+		first_batch_and_restart, modify_rename_delete, membership_reaches_gid_lists,
+		present_phase_drops_the_rest, refused_entries_go, malformed_applies_nothing,
+		unexpected_position_applies_nothing, entries_read_otherwise_are_replaced,
+		sync_groups_follow_membership, NULL
+	};
+	return run_tests("changes", setup, teardown, tests);
 }

@@ -276,14 +276,11 @@ END_TEST
 
 int main(void)
 {
-	TCase *tc = tcase_create("codec");
-	tcase_add_test(tc, user_binary_roundtrip);
-	tcase_add_test(tc, group_binary_roundtrip);
-	tcase_add_test(tc, hostile_member_count);
-	tcase_add_test(tc, malformed_member_blocks);
-	tcase_add_test(tc, json_roundtrip);
-	tcase_add_test(tc, json_text_as_json_c_wrote_it);
+	const TTest *const tests[] = {
+		user_binary_roundtrip, group_binary_roundtrip, hostile_member_count, malformed_member_blocks,
+		json_roundtrip, json_text_as_json_c_wrote_it, filter_escaping, NULL
+	};
+	TCase *tc = test_case("codec", NULL, NULL, tests);
 	tcase_add_loop_test(tc, bad_json_refused, 0, sizeof(bad_json) / sizeof(bad_json[0]));
-	tcase_add_test(tc, filter_escaping);
 	return run_case("codec", tc);
 }

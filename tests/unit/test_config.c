@@ -542,25 +542,15 @@ END_TEST
 
 int main(void)
 {
-	TCase *tc = tcase_create("config");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, full_config_parses);
-	tcase_add_test(tc, comments_after_values);
-	tcase_add_test(tc, shipped_example_uncommented);
-	tcase_add_test(tc, defaults);
-	tcase_add_test(tc, rfc2307bis_defaults_to_every_member_attribute);
-	tcase_add_test(tc, member_attr_takes_a_list);
-	tcase_add_test(tc, ad_defaults);
-	tcase_add_test(tc, realms_and_kerberos);
+	const TTest *const tests[] = {
+		full_config_parses, comments_after_values, shipped_example_uncommented, defaults,
+		rfc2307bis_defaults_to_every_member_attribute, member_attr_takes_a_list, ad_defaults,
+		realms_and_kerberos, shipped_example_parses, missing_file, long_line_refused, secret_file_checks,
+		config_path_from_environment, module_reader_takes_what_it_needs, module_reader_keeps_defaults,
+		module_reader_defaults_are_the_parsers, NULL
+	};
+	TCase *tc = test_case("config", setup, teardown, tests);
 	tcase_add_loop_test(tc, bad_input_is_reported_with_line, 0, sizeof(bad) / sizeof(bad[0]));
-	tcase_add_test(tc, shipped_example_parses);
-	tcase_add_test(tc, missing_file);
-	tcase_add_test(tc, long_line_refused);
-	tcase_add_test(tc, secret_file_checks);
-	tcase_add_test(tc, config_path_from_environment);
-	tcase_add_test(tc, module_reader_takes_what_it_needs);
-	tcase_add_test(tc, module_reader_keeps_defaults);
-	tcase_add_test(tc, module_reader_defaults_are_the_parsers);
 	tcase_add_loop_test(tc, module_reader_reads_every_bad_file, 0, sizeof(bad) / sizeof(bad[0]));
 	return run_case("config", tc);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "run_case.h"
 
 static struct dir_user *user(const char *name, uint32_t uid, const char *sid, const char *email)
 {
@@ -118,15 +119,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("db");
-	TCase *tc = tcase_create("db");
-	tcase_add_test(tc, packed_users_keep_every_field);
-	tcase_add_test(tc, many_users_found_after_growth);
-	tcase_add_test(tc, packed_groups_keep_their_members);
-	suite_add_tcase(s, tc);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	const TTest *const tests[] = { packed_users_keep_every_field, many_users_found_after_growth,
+				       packed_groups_keep_their_members, NULL };
+	return run_tests("db", NULL, NULL, tests);
 }

@@ -137,11 +137,8 @@ END_TEST
 
 int main(void)
 {
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_any_line_length);
-	tcase_add_test(tc, test_one_name);
-	tcase_add_test(tc, test_unreadable_is_doubt);
-	tcase_add_test(tc, test_ids_as_glibc_reads_them);
-	return run_case("local_accounts", tc);
+	const TTest *const tests[] = {
+		test_any_line_length, test_one_name, test_unreadable_is_doubt, test_ids_as_glibc_reads_them, NULL
+	};
+	return run_tests("local_accounts", setup, teardown, tests);
 }

@@ -548,21 +548,16 @@ END_TEST
 
 int main(void)
 {
-	TCase *tc = tcase_create("nss");
+	const TTest *const tests[] = {
+		lookups, small_buffers_give_erange, initgroups_from_user_record, replaced_index_seen_on_next_call,
+		delta_seen_on_next_call, local_keys_and_authoritative_misses, big_index_written_in_pieces,
+		damaged_index,
+		open_enumerations_never_block_the_current_index, fork_mid_lookup_drops_other_threads_holds,
+		initgroups_out_of_memory_is_tryagain, NULL
+	};
+	TCase *tc = test_case("nss", setup, teardown, tests);
 	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, lookups);
-	tcase_add_test(tc, small_buffers_give_erange);
 	tcase_add_loop_test(tc, invalid_names_are_not_found, 0,
 			    sizeof(invalid_names) / sizeof(invalid_names[0]));
-	tcase_add_test(tc, initgroups_from_user_record);
-	tcase_add_test(tc, replaced_index_seen_on_next_call);
-	tcase_add_test(tc, delta_seen_on_next_call);
-	tcase_add_test(tc, local_keys_and_authoritative_misses);
-	tcase_add_test(tc, big_index_written_in_pieces);
-	tcase_add_test(tc, damaged_index);
-	tcase_add_test(tc, open_enumerations_never_block_the_current_index);
-	tcase_add_test(tc, fork_mid_lookup_drops_other_threads_holds);
-	tcase_add_test(tc, initgroups_out_of_memory_is_tryagain);
 	return run_case("nss", tc);
 }

@@ -116,12 +116,9 @@ END_TEST
 
 int main(void)
 {
-	TCase *tc = tcase_create("offline_passwords");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, stored_password_matches);
-	tcase_add_test(tc, file_is_private_and_hashed);
-	tcase_add_test(tc, new_password_replaces_old);
-	tcase_add_test(tc, old_credentials_expire);
-	tcase_add_test(tc, damaged_record_is_no_credential);
-	return run_case("offline_passwords", tc);
+	const TTest *const tests[] = {
+		stored_password_matches, file_is_private_and_hashed, new_password_replaces_old,
+		old_credentials_expire, damaged_record_is_no_credential, NULL
+	};
+	return run_tests("offline_passwords", setup, teardown, tests);
 }

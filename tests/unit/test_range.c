@@ -42,7 +42,6 @@ END_TEST
 
 int main(void)
 {
-	TCase *tc = tcase_create("range");
-	tcase_add_test(tc, slices);
-	return run_case("range", tc);
+	const TTest *const tests[] = { slices, NULL };
+	return run_tests("range", NULL, NULL, tests);
 }

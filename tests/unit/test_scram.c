@@ -201,12 +201,8 @@ END_TEST
 
 int main(void)
 {
-	TCase *tc = tcase_create("scram");
-	tcase_add_test(tc, rfc7677_vector);
-	tcase_add_test(tc, wrong_final_messages);
-	tcase_add_test(tc, client_first_messages);
-	tcase_add_test(tc, base64);
-	tcase_add_test(tc, key_store);
-	tcase_add_test(tc, key_shapes);
-	return run_case("scram", tc);
+	const TTest *const tests[] = {
+		rfc7677_vector, wrong_final_messages, client_first_messages, base64, key_store, key_shapes, NULL
+	};
+	return run_tests("scram", NULL, NULL, tests);
 }

@@ -69,9 +69,9 @@ END_TEST
 
 int main(void)
 {
-	TCase *tc = tcase_create("ssh_key");
+	const TTest *const tests[] = { too_long, NULL };
+	TCase *tc = test_case("ssh_key", NULL, NULL, tests);
 	tcase_add_loop_test(tc, good_keys, 0, sizeof(good) / sizeof(good[0]));
 	tcase_add_loop_test(tc, bad_keys, 0, sizeof(bad) / sizeof(bad[0]));
-	tcase_add_test(tc, too_long);
 	return run_case("ssh_key", tc);
 }

@@ -218,12 +218,6 @@ END_TEST
 
 int main(void)
 {
-	TCase *tc = tcase_create("json");
-	tcase_add_test(tc, calls);
-	tcase_add_test(tc, refusals);
-	tcase_add_test(tc, garbage);
-	tcase_add_test(tc, user_record);
-	tcase_add_test(tc, group_and_membership);
-	tcase_add_test(tc, errors);
-	return run_case("userdb", tc);
+	const TTest *const tests[] = { calls, refusals, garbage, user_record, group_and_membership, errors, NULL };
+	return run_tests("userdb", NULL, NULL, tests);
 }
