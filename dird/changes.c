@@ -789,3 +789,17 @@ void changes_forget_position(struct dird *d, const char *stream)
 	pthread_mutex_unlock(&d->store_lock);
 	free(k);
 }
+
+char *changes_name_of_id(struct dird *d, size_t domain, enum store_kind kind, const char *id)
+{
+	if (domain >= d->cfg.n_domains || !text_ok(id, CHANGES_MAX_ID))
+		return NULL;
+	char *k = key_of(KEY_ID, d->cfg.domains[domain].name, id), *name = NULL;
+	if (k) {
+		pthread_mutex_lock(&d->store_lock);
+		name = store_fetch(d->cfg.cache_dir, kind, k);
+		pthread_mutex_unlock(&d->store_lock);
+	}
+	free(k);
+	return name;
+}

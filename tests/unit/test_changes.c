@@ -216,6 +216,9 @@ END_TEST
 START_TEST(modify_rename_delete)
 {
 	fill();
+	char *was = changes_name_of_id(&d, 0, STORE_USERS, "u-bob");
+	ck_assert_str_eq(was, "bob"); /* a poll reads a renamed user's old name so */
+	free(was);
 	struct change_batch b = batch("c2", "c1");
 	change_batch_add(&b, CHANGE_PUT, s("u-alice"), s("uid=alice,dc=ex"),
 			 user("alice", 100001, "/bin/zsh"), NULL);
@@ -227,6 +230,9 @@ START_TEST(modify_rename_delete)
 	ck_assert(in_groups("alice", 95000)); /* kept across the modify */
 	ck_assert_ptr_null(db_user_by_name(&d.db, "bob"));
 	ck_assert_str_eq(db_user_by_uid(&d.db, 100002)->name, "robert");
+	was = changes_name_of_id(&d, 0, STORE_USERS, "u-bob");
+	ck_assert_str_eq(was, "robert");
+	free(was);
 
 	b = batch("c3", "c2");
 	change_batch_add(&b, CHANGE_DELETE, s("u-alice"), NULL, NULL, NULL);
