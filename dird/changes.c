@@ -742,6 +742,7 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 		mark_dirty_locked(d);
 		result = CHANGES_FAILED;
 	} else {
+		d->domains[b->domain].changes_applied++;
 		if (a.put)
 			negcache_clear(d->negative);
 		/* a complete batch is a whole read: the whole index; other changes were noted */
