@@ -95,6 +95,27 @@ samba_tool user delete newbie
 seen "a user deleted (a tombstone, through Show Deleted) is gone from getent" absent 'ADTEST\newbie'
 check_fails "and from the group that held it" grep -q newbie <(nss getent group 'ADTEST\g_outer')
 
+# --- a user renamed: its groups follow the new name, the old name is gone ---------------------
+# The groups keep the user by reference on the DC: their uSNChanged does not move.
+samba_tool user create renamee "$AD_USER_PASSWORD"
+samba_tool group addmembers g_staff renamee
+samba_tool group addmembers g_inner renamee
+member() { grep -q "$1" <(nss getent group "$2"); }
+seen "a user to rename is listed by its groups" member 'ADTEST\\renamee' 'ADTEST\g_outer'
+check "by the one it was added to too" member 'ADTEST\\renamee' 'ADTEST\g_staff'
+samba_tool user rename renamee --samaccountname=renamed
+seen "a user renamed is listed under the new name" listed 'ADTEST\\renamed'
+check "and the old name is gone" absent 'ADTEST\renamee'
+for g in g_staff g_inner g_middle g_outer; do
+	check "id of the new name shows $g" in_groups 'ADTEST\renamed' "ADTEST\\$g"
+	check_fails "getent group $g lists the old name no more" \
+		grep -q 'ADTEST\\renamee' <(nss getent group "ADTEST\\$g")
+done
+samba_tool user delete renamed
+not_member() { ! member "$@"; }
+seen "the renamed user deleted leaves its groups" not_member 'ADTEST\\renamed' 'ADTEST\g_staff'
+check "the nested ones too" not_member 'ADTEST\\renamed' 'ADTEST\g_outer'
+
 check_eq "none of it was a full refresh (refresh_count)" "$REFRESHES" "$(status_field 's["refresh_count"]')"
 check_eq "none of it read the domain whole (the log)" "$WHOLE" "$(grep -c "reading every user and group" "$WORK/dird.log")"
 check "the log names the changes applied, USN to USN" grep -q "adtest: [0-9]* changes applied, USN [0-9]* to [0-9]* of dc1.ad.test" "$WORK/dird.log"
@@ -155,4 +176,51 @@ samba_tool user create early "$AD_USER_PASSWORD"
 seen "a user added is listed long before the interval: the DC's notification woke the poll" \
 	listed 'ADTEST\\early'
 check "the log says so" grep -q "adtest: the DC says something changed" "$WORK/dird.log"
+
+# A write over LDAP (ldapmodify against the DC, as most tools write), not to the database file.
+ldap_modify() {
+	LDAPTLS_CACERT=$AD_CA ldapmodify -x -H "ldaps://$AD_HOST" -D "Administrator@ad.test" \
+		-w "$AD_ADMIN_PASSWORD" >>"$WORK/samba-tool.log" 2>&1
+}
+set_shell() {
+	ldap_modify <<LDIF
+dn: CN=alice,CN=Users,$BASE
+changetype: modify
+replace: loginShell
+loginShell: $1
+LDIF
+}
+for shell in /bin/sh /bin/dash /bin/bash; do
+	set_shell "$shell"
+	seen "a shell written with ldapmodify ($shell) is seen long before the interval" shell_is "$shell"
+done
+
+# --- a lookup racing a poll does not put back the older copy ---------------------------------
+# alice's copy is stale after 3/4 of entry_ttl: her lookup reads her from the DC, then waits
+# (the test hook) while her shell changes and the poll applies it; the lookup's older copy must
+# not replace the poll's.
+dird_stop
+INTERVAL=2
+ad_dird_conf "$DIR_CONF" "enumerate = yes
+entry_ttl = 8" "sync_interval = $INTERVAL"
+DIRD_TEST_PAUSE_AT=lookup-asked DIRD_TEST_PAUSE_SECONDS=6 dird_start || exit 1
+seen "sync_interval = 2: the first poll" polled
+sleep 7
+lookups() { grep -c "lookup getpwnam .*alice by uid 0: asked domain adtest: found" "$WORK/dird.log"; }
+LOOKUPS=$(lookups)
+nss getent passwd 'ADTEST\alice' >/dev/null 2>&1 &
+LOOKUP=$!
+seen "a lookup of the stale copy read the DC and waits" \
+	grep -q "test hook: pausing 6 s at lookup-asked" "$WORK/dird.log"
+APPLIED=$(grep -c "changes applied" "$WORK/dird.log")
+set_shell /bin/ksh
+more_applied() { [ "$(grep -c "changes applied" "$WORK/dird.log")" -gt "$APPLIED" ]; }
+seen "the poll applies the change meanwhile" more_applied
+check "and it is seen" shell_is /bin/ksh
+wait "$LOOKUP"
+lookup_done() { [ "$(lookups)" -gt "$LOOKUPS" ]; }
+seen "the lookup ends" lookup_done
+# the lookup's copy would be published within a second: watch for 3 s
+stands() { for _ in $(seq 15); do shell_is /bin/ksh || return 1; sleep 0.2; done; }
+check "after the lookup, the poll's change stands (for 3 s)" stands
 finish
