@@ -33,21 +33,6 @@ status_field() { # status_field EXPR: a Python expression of the status JSON `s`
 	"${CTL[@]}" --json status | python3 -c "import json,sys; s=json.load(sys.stdin); d=s['domains'][0]; print($1)"
 }
 
-# seen DESC CMD...: CMD succeeds within the interval and a wide margin (the poll is not timed:
-# the bound only proves it comes); the time it took goes to the log for the report.
-seen() {
-	local desc=$1 start; shift
-	start=$(now_ms)
-	for _ in $(seq 300); do
-		if "$@" >/dev/null 2>&1; then
-			echo "    $desc: seen after $(($(now_ms) - start)) ms (sync_interval $INTERVAL s)"
-			check "$desc" true
-			return 0
-		fi
-		sleep 0.1
-	done
-	check "$desc (not seen within 30 s)" false
-}
 has_line() { grep -qxF "$1" <(tr ' ' '\n' <<<"$2"); }
 in_groups() { has_line "$2" "$(nss id -Gn "$1")"; }
 not_in_groups() { ! in_groups "$@"; }
@@ -223,4 +208,44 @@ seen "the lookup ends" lookup_done
 # the lookup's copy would be published within a second: watch for 3 s
 stands() { for _ in $(seq 15); do shell_is /bin/ksh || return 1; sleep 0.2; done; }
 check "after the lookup, the poll's change stands (for 3 s)" stands
+
+# --- a second DC: another DC's USNs are its own, so a switch to it reads the domain whole, once --
+# joined now, it holds everything written so far
+dird_stop
+ad_dc2_start "$WORK/ad2" || exit 1
+check "a second DC joined the domain (samba-tool domain join ... DC) and serves LDAPS" true
+on_dc2() { # samba-tool over LDAP to the second DC
+	/usr/bin/python3 /usr/bin/samba-tool "$@" -H "ldap://$AD2_HOST" \
+		-U "$AD_DOMAIN\\Administrator" --password="$AD_ADMIN_PASSWORD" \
+		-s "$AD_DIR/empty.conf" >>"$WORK/samba-tool.log" 2>&1
+}
+AD_URIS="ldaps://$AD_HOST ldaps://$AD2_HOST" ad_dird_conf "$DIR_CONF" "enumerate = yes" \
+	"sync_interval = $INTERVAL"
+dird_start || exit 1
+polled_dc() { grep -q "^$1 at USN [1-9]" <(status_field 'd["changes_state"]'); }
+seen "the poll reads the first DC" polled_dc 'dc1\.ad\.test'
+USERS=$(nss getent passwd | grep '^ADTEST' | sort)
+GROUPS_BEFORE=$(nss getent group | grep '^ADTEST' | sort)
+check "the domain's users are listed" grep -q '^ADTEST\\alice:' <<<"$USERS"
+WHOLE=$(grep -c "reading every user and group" "$WORK/dird.log")
+# its address gone and refused (a link down would not do: the address stays local)
+ip addr del "$AD_IP/24" dev dirad1
+ip route add prohibit "$AD_IP/32"
+check_fails "the first DC is out of reach" env LDAPTLS_CACERT="$AD_CA" timeout 5 \
+	ldapsearch -x -H "ldaps://$AD_HOST" -s base -b "" defaultNamingContext
+seen "the poll goes on from the second DC" polled_dc 'dc2\.ad\.test'
+check "it saw another DC and read the domain whole" \
+	grep -q "reading every user and group of dc2.ad.test .*another DC answers" "$WORK/dird.log"
+check_eq "once" $((WHOLE + 1)) "$(grep -c "reading every user and group" "$WORK/dird.log")"
+check_eq "no user lost or changed by the switch" "$USERS" "$(nss getent passwd | grep '^ADTEST' | sort)"
+check_eq "no group lost or changed" "$GROUPS_BEFORE" "$(nss getent group | grep '^ADTEST' | sort)"
+on_dc2 user create ondc2 "$AD_USER_PASSWORD"
+seen "a user added on the second DC is listed" listed 'ADTEST\\ondc2'
+on_dc2 group addmembers g_staff ondc2
+seen "a membership added on the second DC reaches getent group" \
+	member 'ADTEST\\ondc2' 'ADTEST\g_staff'
+check "by USN from the second DC" grep -q "changes applied, USN [0-9]* to [0-9]* of dc2.ad.test" \
+	"$WORK/dird.log"
+check_eq "without another whole read" $((WHOLE + 1)) \
+	"$(grep -c "reading every user and group" "$WORK/dird.log")"
 finish
