@@ -122,36 +122,59 @@ static int read_whole(struct dird *d, size_t i, struct ldap_conn *c,
 	return rc;
 }
 
-/* The groups db holds that list a user of domain i whose SID is in `sids`: a user deleted leaves
- * its groups without changing them on the DC (their uSNChanged stays), so they are read again.
- * Their names, malloc'd, into *names. */
-static int groups_of_gone(struct dird *d, size_t i, char *const *sids, size_t n_sids,
-			  char ***names, size_t *n_names)
+/* Adds name to names unless it is there. */
+static int add_name_once(char ***names, size_t *n, const char *name)
 {
-	const char *domain = d->cfg.domains[i].name;
+	for (size_t k = 0; k < *n; k++)
+		if (!strcmp((*names)[k], name))
+			return 0;
+	char *copy = strdup(name);
+	if (!copy || push_name(names, n, copy) < 0) {
+		free(copy);
+		return -1;
+	}
+	return 0;
+}
+
+/* The groups db holds that list the user the cache knows by this SID, when it is gone
+ * (new_name NULL) or now has another name: a user deleted or renamed leaves its groups'
+ * member lists, which the DC keeps by reference (their uSNChanged stays), naming it as it was,
+ * so they are read again.  The user's name comes from the poll's own key for the SID, its
+ * groups from its gid list: the work is the user's, not the cache's.  Names into *names. */
+static int groups_of_old_name(struct dird *d, size_t i, const char *sid, const char *new_name,
+			      char ***names, size_t *n_names)
+{
+	char *old_name = changes_name_of_id(d, i, STORE_USERS, sid);
+	if (!old_name || (new_name && !strcmp(old_name, new_name))) {
+		free(old_name);
+		return 0;
+	}
 	int rc = 0;
 	pthread_mutex_lock(&d->lock);
-	const struct store_contents *c = &d->db.c;
-	for (size_t u = 0; rc == 0 && u < c->n_users; u++) {
-		const struct dir_user *user = c->users[u];
-		bool gone = false;
-		for (size_t k = 0; !gone && user->sid && k < n_sids; k++)
-			gone = !strcmp(user->sid, sids[k]);
-		if (!gone || !user->domain || strcmp(user->domain, domain))
-			continue;
-		for (size_t g = 0; rc == 0 && g < c->n_groups; g++) {
-			const struct dir_group *group = c->groups[g];
-			bool listed = false;
-			for (uint32_t m = 0; !listed && m < group->n_members; m++)
-				listed = !strcmp(group->members[m], user->name);
-			char *name = listed ? strdup(group->name) : NULL;
-			if (listed && (!name || push_name(names, n_names, name) < 0)) {
-				free(name);
-				rc = -1;
-			}
-		}
+	const struct dir_user *user = db_user_by_name(&d->db, old_name);
+	for (uint32_t k = 0; user && rc == 0 && k <= user->n_groups; k++) {
+		/* its primary group too: it may list the user as well */
+		const struct dir_group *g = db_group_by_gid(&d->db, k < user->n_groups ?
+							    user->groups[k] : user->gid);
+		if (g)
+			rc = add_name_once(names, n_names, g->name);
 	}
 	pthread_mutex_unlock(&d->lock);
+	free(old_name);
+	return rc;
+}
+
+/* The groups to read again after ab: those of its users gone or renamed. */
+static int groups_to_reread(struct dird *d, size_t i, const struct ad_change_batch *ab,
+			    char ***names, size_t *n_names)
+{
+	int rc = 0;
+	for (size_t k = 0; rc == 0 && k < ab->n_gone; k++)
+		rc = groups_of_old_name(d, i, ab->gone_sids[k], NULL, names, n_names);
+	for (size_t k = 0; rc == 0 && k < ab->n_users; k++)
+		if (ab->users[k]->sid)
+			rc = groups_of_old_name(d, i, ab->users[k]->sid, ab->users[k]->name, names,
+						n_names);
 	return rc;
 }
 
@@ -164,8 +187,8 @@ static int read_changes(struct dird *d, size_t i, struct ldap_conn *c,
 	char **regroup = NULL;
 	size_t n_regroup = 0;
 	int rc = ad_changes_read(c, local, since, &ab, err, errlen);
-	if (rc == 0 && ab.n_gone)
-		rc = groups_of_gone(d, i, ab.gone_sids, ab.n_gone, &regroup, &n_regroup);
+	if (rc == 0)
+		rc = groups_to_reread(d, i, &ab, &regroup, &n_regroup);
 	for (size_t k = 0; rc == 0 && k < ab.n_users; k++) {
 		rc = put_user(b, ab.users[k]);
 		ab.users[k] = NULL;
@@ -179,7 +202,7 @@ static int read_changes(struct dird *d, size_t i, struct ldap_conn *c,
 		ab.gone_sids[k] = NULL;
 		rc = change_batch_add(b, CHANGE_DELETE, id, NULL, NULL, NULL);
 	}
-	/* after the deletions: their members are gone by then */
+	/* after the users and the deletions: their members are renamed or gone by then */
 	for (size_t k = 0; rc == 0 && k < n_regroup; k++) {
 		struct dir_group *g = NULL;
 		rc = fetch_group(c, local, regroup[k], 0, &g, NULL, err, errlen);

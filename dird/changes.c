@@ -747,6 +747,7 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 		mark_dirty_locked(d);
 		result = CHANGES_FAILED;
 	} else {
+		d->domains[b->domain].changes_applied++;
 		if (a.put)
 			negcache_clear(d->negative);
 		/* a complete batch is a whole read: the whole index; other changes were noted */
@@ -791,4 +792,18 @@ void changes_forget_position(struct dird *d, const char *stream)
 		log_warning("cannot drop the stored position of %s", stream);
 	pthread_mutex_unlock(&d->store_lock);
 	free(k);
+}
+
+char *changes_name_of_id(struct dird *d, size_t domain, enum store_kind kind, const char *id)
+{
+	if (domain >= d->cfg.n_domains || !text_ok(id, CHANGES_MAX_ID))
+		return NULL;
+	char *k = key_of(KEY_ID, d->cfg.domains[domain].name, id), *name = NULL;
+	if (k) {
+		pthread_mutex_lock(&d->store_lock);
+		name = store_fetch(d->cfg.cache_dir, kind, k);
+		pthread_mutex_unlock(&d->store_lock);
+	}
+	free(k);
+	return name;
 }

@@ -88,5 +88,8 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 void *changes_position(struct dird *d, const char *stream, size_t *len);
 /* Drops the stored position of stream: its next start reads everything. */
 void changes_forget_position(struct dird *d, const char *stream);
+/* The name domain's stream last put the entry with this server id under (its tdb keys),
+ * malloc'd; NULL when none.  Takes store_lock: call it without lock. */
+char *changes_name_of_id(struct dird *d, size_t domain, enum store_kind kind, const char *id);
 
 #endif

@@ -45,6 +45,9 @@ struct domain_state {
 	/* AD's USN poll (ad_poll.c): when it last read the DC, and when it reads it next */
 	time_t last_poll;
 	time_t next_poll;
+	/* Batches changes_apply applied to the domain: a lookup that read an entry before the
+	 * count moved may hold an older copy than db's, and does not replace it (lookup.c). */
+	uint64_t changes_applied;
 };
 
 /* A cache miss handed to the worker, for connection `conn` (clients.h). */

@@ -196,6 +196,7 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 	d->domains[i].skipped_members += skipped;
 	pthread_mutex_unlock(&d->lock);
 	domain_report(d, i, c, r >= 0, err);
+	test_hook("lookup-asked");
 	return r;
 }
 
@@ -228,13 +229,51 @@ static void forget_group_locked(struct dird *d, const char *name, uint32_t gid)
 	db_remove_group(&d->db, name, gid);
 }
 
-/* Puts what the directory returned in db and the tdb cache, replacing older copies. */
-static void insert_found(struct dird *d, uint32_t op, void *found, struct buf *reply)
+/* How many change batches (changes.h) all domains have had applied: a lookup reads it before it
+ * asks, and when it moved meanwhile, db may hold a newer copy of what the lookup read (a poll or
+ * stream applied it after the lookup read its own): the lookup's copy is not stored.  Lock held. */
+static uint64_t changes_applied_locked(const struct dird *d)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < d->cfg.n_domains; i++)
+		n += d->domains[i].changes_applied;
+	return n;
+}
+
+static uint64_t changes_applied(struct dird *d)
+{
+	pthread_mutex_lock(&d->lock);
+	uint64_t n = changes_applied_locked(d);
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+/* A lookup raced a change batch: db's copy of the entry answers if it has one (it is at least
+ * as new), else the one found; neither is stored.  Locks held. */
+static void answer_raced_locked(struct dird *d, uint32_t op, void *found, struct buf *reply)
+{
+	if (is_user_op(op)) {
+		const struct dir_user *cur = db_user_by_name(&d->db, ((struct dir_user *)found)->name);
+		encode_user(d, op, cur ? cur : found, reply);
+		dir_user_destroy(found);
+	} else {
+		struct dir_group *cur = db_group_by_name(&d->db, ((struct dir_group *)found)->name);
+		encode_group(reply, cur ? cur : found, d->cfg.entry_ttl);
+		dir_group_destroy(found);
+	}
+}
+
+/* Puts what the directory returned in db and the tdb cache, replacing older copies, unless a
+ * change batch was applied since `applied` (changes_applied_locked). */
+static void insert_found(struct dird *d, uint64_t applied, uint32_t op, void *found,
+			 struct buf *reply)
 {
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
 	buf_reset(reply);
-	if (is_user_op(op)) {
+	if (changes_applied_locked(d) != applied) {
+		answer_raced_locked(d, op, found, reply);
+	} else if (is_user_op(op)) {
 		struct dir_user *u = found;
 		encode_user(d, op, u, reply);
 		forget_user_locked(d, u->name, u->uid);
@@ -258,16 +297,19 @@ static void insert_found(struct dird *d, uint32_t op, void *found, struct buf *r
 	pthread_mutex_unlock(&d->store_lock);
 }
 
-/* Every domain answered and none has it: forget any copy, remember the absence. */
-static void record_absence(struct dird *d, const struct lookup_query *q)
+/* Every domain answered and none has it: forget any copy, remember the absence (unless a change
+ * batch since `applied` may have brought it). */
+static void record_absence(struct dird *d, uint64_t applied, const struct lookup_query *q)
 {
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
-	if (is_user_op(q->op))
-		forget_user_locked(d, q->name, q->name ? UINT32_MAX : q->id);
-	else
-		forget_group_locked(d, q->name, q->name ? UINT32_MAX : q->id);
-	negcache_add(d->negative, q->op, q->name, q->id, d->cfg.negative_ttl);
+	if (changes_applied_locked(d) == applied) {
+		if (is_user_op(q->op))
+			forget_user_locked(d, q->name, q->name ? UINT32_MAX : q->id);
+		else
+			forget_group_locked(d, q->name, q->name ? UINT32_MAX : q->id);
+		negcache_add(d->negative, q->op, q->name, q->id, d->cfg.negative_ttl);
+	}
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
 }
@@ -305,6 +347,7 @@ uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, s
 		return DIR_NOTFOUND;
 	}
 	bool unanswered = false, found_it = false;
+	uint64_t applied = changes_applied(d);
 	for (size_t i = 0; i < d->cfg.n_domains && !found_it; i++) {
 		if (!domain_may_have(d, i, &t))
 			continue;
@@ -327,7 +370,7 @@ uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, s
 		d->worker_busy_since_ms = 0;
 		pthread_mutex_unlock(&d->lock);
 		if (r > 0) {
-			insert_found(d, op, found, reply);
+			insert_found(d, applied, op, found, reply);
 			found_it = true;
 			say(answer, answerlen, "asked domain %s: found", domain);
 		} else if (r == 0) {
@@ -347,6 +390,6 @@ uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, s
 	}
 	if (!*answer)
 		say(answer, answerlen, "not found: no domain serves it");
-	record_absence(d, &q);
+	record_absence(d, applied, &q);
 	return DIR_NOTFOUND;
 }

@@ -26,21 +26,6 @@ status_field() { # status_field EXPR: a Python expression of the status JSON `s`
 	"${CTL[@]}" --json status | python3 -c "import json,sys; s=json.load(sys.stdin); d=s['domains'][0]; print($1)"
 }
 
-# seen DESC CMD...: CMD succeeds within the interval and a wide margin (the poll is not timed:
-# the bound only proves it comes); the time it took goes to the log for the report.
-seen() {
-	local desc=$1 start; shift
-	start=$(now_ms)
-	for _ in $(seq 300); do
-		if "$@" >/dev/null 2>&1; then
-			echo "    $desc: seen after $(($(now_ms) - start)) ms (sync_interval $INTERVAL s)"
-			check "$desc" true
-			return 0
-		fi
-		sleep 0.1
-	done
-	check "$desc (not seen within 30 s)" false
-}
 has_line() { grep -qxF "$1" <(tr ' ' '\n' <<<"$2"); }
 in_groups() { has_line "$2" "$(nss id -Gn "$1")"; }
 not_in_groups() { ! in_groups "$@"; }
@@ -87,6 +72,27 @@ seen "a membership removed leaves id" not_in_groups 'ADTEST\newbie' 'ADTEST\g_st
 samba_tool user delete newbie
 seen "a user deleted (a tombstone, through Show Deleted) is gone from getent" absent 'ADTEST\newbie'
 check_fails "and from the group that held it" grep -q newbie <(nss getent group 'ADTEST\g_outer')
+
+# --- a user renamed: its groups follow the new name, the old name is gone ---------------------
+# The groups keep the user by reference on the DC: their uSNChanged does not move.
+samba_tool user create renamee "$AD_USER_PASSWORD"
+samba_tool group addmembers g_staff renamee
+samba_tool group addmembers g_inner renamee
+member() { grep -q "$1" <(nss getent group "$2"); }
+seen "a user to rename is listed by its groups" member 'ADTEST\\renamee' 'ADTEST\g_outer'
+check "by the one it was added to too" member 'ADTEST\\renamee' 'ADTEST\g_staff'
+samba_tool user rename renamee --samaccountname=renamed
+seen "a user renamed is listed under the new name" listed 'ADTEST\\renamed'
+check "and the old name is gone" absent 'ADTEST\renamee'
+for g in g_staff g_inner g_middle g_outer; do
+	check "id of the new name shows $g" in_groups 'ADTEST\renamed' "ADTEST\\$g"
+	check_fails "getent group $g lists the old name no more" \
+		grep -q 'ADTEST\\renamee' <(nss getent group "ADTEST\\$g")
+done
+samba_tool user delete renamed
+not_member() { ! member "$@"; }
+seen "the renamed user deleted leaves its groups" not_member 'ADTEST\\renamed' 'ADTEST\g_staff'
+check "the nested ones too" not_member 'ADTEST\\renamed' 'ADTEST\g_outer'
 
 check_eq "none of it was a full refresh (refresh_count)" "$REFRESHES" "$(status_field 's["refresh_count"]')"
 check_eq "none of it read the domain whole (the log)" "$WHOLE" "$(grep -c "reading every user and group" "$WORK/dird.log")"
@@ -148,4 +154,91 @@ samba_tool user create early "$AD_USER_PASSWORD"
 seen "a user added is listed long before the interval: the DC's notification woke the poll" \
 	listed 'ADTEST\\early'
 check "the log says so" grep -q "adtest: the DC says something changed" "$WORK/dird.log"
+
+# A write over LDAP (ldapmodify against the DC, as most tools write), not to the database file.
+ldap_modify() {
+	LDAPTLS_CACERT=$AD_CA ldapmodify -x -H "ldaps://$AD_HOST" -D "Administrator@ad.test" \
+		-w "$AD_ADMIN_PASSWORD" >>"$WORK/samba-tool.log" 2>&1
+}
+set_shell() {
+	ldap_modify <<LDIF
+dn: CN=alice,CN=Users,$BASE
+changetype: modify
+replace: loginShell
+loginShell: $1
+LDIF
+}
+for shell in /bin/sh /bin/dash /bin/bash; do
+	set_shell "$shell"
+	seen "a shell written with ldapmodify ($shell) is seen long before the interval" shell_is "$shell"
+done
+
+# --- a lookup racing a poll does not put back the older copy ---------------------------------
+# alice's copy is stale after 3/4 of entry_ttl: her lookup reads her from the DC, then waits
+# (the test hook) while her shell changes and the poll applies it; the lookup's older copy must
+# not replace the poll's.
+dird_stop
+INTERVAL=2
+ad_dird_conf "$DIR_CONF" "enumerate = yes
+entry_ttl = 8" "sync_interval = $INTERVAL"
+DIRD_TEST_PAUSE_AT=lookup-asked DIRD_TEST_PAUSE_SECONDS=6 dird_start || exit 1
+seen "sync_interval = 2: the first poll" polled
+sleep 7
+lookups() { grep -c "lookup getpwnam .*alice by uid 0: asked domain adtest: found" "$WORK/dird.log"; }
+LOOKUPS=$(lookups)
+nss getent passwd 'ADTEST\alice' >/dev/null 2>&1 &
+LOOKUP=$!
+seen "a lookup of the stale copy read the DC and waits" \
+	grep -q "test hook: pausing 6 s at lookup-asked" "$WORK/dird.log"
+APPLIED=$(grep -c "changes applied" "$WORK/dird.log")
+set_shell /bin/ksh
+more_applied() { [ "$(grep -c "changes applied" "$WORK/dird.log")" -gt "$APPLIED" ]; }
+seen "the poll applies the change meanwhile" more_applied
+check "and it is seen" shell_is /bin/ksh
+wait "$LOOKUP"
+lookup_done() { [ "$(lookups)" -gt "$LOOKUPS" ]; }
+seen "the lookup ends" lookup_done
+# the lookup's copy would be published within a second: watch for 3 s
+stands() { for _ in $(seq 15); do shell_is /bin/ksh || return 1; sleep 0.2; done; }
+check "after the lookup, the poll's change stands (for 3 s)" stands
+
+# --- a second DC: another DC's USNs are its own, so a switch to it reads the domain whole, once --
+# joined now, it holds everything written so far
+dird_stop
+ad_dc2_start "$WORK/ad2" || exit 1
+check "a second DC joined the domain (samba-tool domain join ... DC) and serves LDAPS" true
+on_dc2() { # samba-tool over LDAP to the second DC
+	/usr/bin/python3 /usr/bin/samba-tool "$@" -H "ldap://$AD2_HOST" \
+		-U "$AD_DOMAIN\\Administrator" --password="$AD_ADMIN_PASSWORD" \
+		-s "$AD_DIR/empty.conf" >>"$WORK/samba-tool.log" 2>&1
+}
+AD_URIS="ldaps://$AD_HOST ldaps://$AD2_HOST" ad_dird_conf "$DIR_CONF" "enumerate = yes" \
+	"sync_interval = $INTERVAL"
+dird_start || exit 1
+polled_dc() { grep -q "^$1 at USN [1-9]" <(status_field 'd["changes_state"]'); }
+seen "the poll reads the first DC" polled_dc 'dc1\.ad\.test'
+USERS=$(nss getent passwd | grep '^ADTEST' | sort)
+GROUPS_BEFORE=$(nss getent group | grep '^ADTEST' | sort)
+check "the domain's users are listed" grep -q '^ADTEST\\alice:' <<<"$USERS"
+WHOLE=$(grep -c "reading every user and group" "$WORK/dird.log")
+# its address gone and refused (a link down would not do: the address stays local)
+ip addr del "$AD_IP/24" dev dirad1
+ip route add prohibit "$AD_IP/32"
+check_fails "the first DC is out of reach" env LDAPTLS_CACERT="$AD_CA" timeout 5 \
+	ldapsearch -x -H "ldaps://$AD_HOST" -s base -b "" defaultNamingContext
+seen "the poll goes on from the second DC" polled_dc 'dc2\.ad\.test'
+check "it saw another DC and read the domain whole" \
+	grep -q "reading every user and group of dc2.ad.test .*another DC answers" "$WORK/dird.log"
+check_eq "once" $((WHOLE + 1)) "$(grep -c "reading every user and group" "$WORK/dird.log")"
+check_eq "no user lost or changed by the switch" "$USERS" "$(nss getent passwd | grep '^ADTEST' | sort)"
+check_eq "no group lost or changed" "$GROUPS_BEFORE" "$(nss getent group | grep '^ADTEST' | sort)"
+on_dc2 user create ondc2 "$AD_USER_PASSWORD"
+seen "a user added on the second DC is listed" listed 'ADTEST\\ondc2'
+on_dc2 group addmembers g_staff ondc2
+seen "a membership added on the second DC reaches getent group" \
+	member 'ADTEST\\ondc2' 'ADTEST\g_staff'
+check "by USN from the second DC" grep -q "changes applied, USN [0-9]* to [0-9]* of dc2.ad.test" \
+	"$WORK/dird.log"
+check_eq "without another whole read" $((WHOLE + 1)) \
+	"$(grep -c "reading every user and group" "$WORK/dird.log")"
 finish

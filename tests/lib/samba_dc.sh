@@ -11,7 +11,11 @@
 #                                   ad_dc_start "$WORK/ad"
 #   ad_dc_start DIR                 provisions, populates (ad_populate.py) and starts the DC;
 #                                   sets AD_DIR, AD_CA (its TLS CA), AD_KRB5_CONF, AD_SID
-#   ad_dc_stop
+#   seen DESC CMD...                CMD succeeds within a wide margin ($INTERVAL: the poll's
+#                                   sync_interval; the bound only proves it comes), the time
+#                                   it took to the log
+#   ad_dc2_start DIR                joins a second DC (dc2.ad.test) to the domain and starts it
+#   ad_dc_stop                      stops both
 #   ad_dird_conf FILE GLOBAL_LINES DOMAIN_LINES
 #                                   a dird.conf for the DC's domain (simple bind over LDAPS as
 #                                   svc_dird), with extra lines for each section
@@ -74,15 +78,7 @@ ad_dc_start() {
 	# A certificate for the DC's name and address (Samba's own has no subjectAltName).
 	tls_ca "$dir/tls" adca && tls_cert "$dir/tls" adca dc1 "DNS:$AD_HOST,IP:$AD_IP" || return 1
 	AD_CA=$dir/tls/adca.crt
-	sed -i "/^\[global\]/a\\
-	tls enabled = yes\\
-	tls keyfile = $dir/tls/dc1.key\\
-	tls certfile = $dir/tls/dc1.crt\\
-	tls cafile = $AD_CA\\
-	log file = $dir/samba.log\\
-	server services = -nbt -wrepl -dnsupdate -ntp_signd -kcc -winbindd\\
-	old password allowed period = 0\\
-	dcerpc endpoint servers = -winreg -srvsvc" "$dir/dc/etc/smb.conf"
+	ad_smb_conf "$dir" "$dir/tls/dc1"
 	/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/ad_populate.py" "$dir/dc/etc/smb.conf" \
 		>"$dir/populate.log" 2>&1 || { cat "$dir/populate.log" >&2; return 1; }
 	AD_KRB5_CONF=$dir/krb5.conf
@@ -101,16 +97,39 @@ ad_dc_start() {
 [domain_realm]
 	.ad.test = $AD_REALM
 CONF
+	ad_samba_run "$dir" "$AD_HOST"
+	local rc=$?
+	AD_PID=$SAMBA_PID # stopped by ad_dc_stop, with the second DC if any
+	return $rc
+}
+
+# ad_smb_conf DIR CERT: the DC's smb.conf (DIR/dc/etc) with TLS from CERT.key and CERT.crt (of
+# our CA), its log in DIR, and only the services the tests use.
+ad_smb_conf() {
+	sed -i "/^\[global\]/a\\
+	tls enabled = yes\\
+	tls keyfile = $2.key\\
+	tls certfile = $2.crt\\
+	tls cafile = $AD_CA\\
+	log file = $1/samba.log\\
+	server services = -nbt -wrepl -dnsupdate -ntp_signd -kcc -winbindd\\
+	old password allowed period = 0\\
+	dcerpc endpoint servers = -winreg -srvsvc" "$1/dc/etc/smb.conf"
+}
+
+# ad_samba_run DIR HOST: starts the DC of DIR (SAMBA_PID) and waits until it serves, that is
+# until an anonymous rootDSE read of HOST over LDAPS (with our CA) answers.
+ad_samba_run() {
+	local dir=$1 host=$2
 	samba --foreground --no-process-group -s "$dir/dc/etc/smb.conf" >"$dir/samba.out" 2>&1 &
-	AD_PID=$!
-	# Serving when an anonymous rootDSE read over LDAPS (with our CA) answers.
+	SAMBA_PID=$!
 	for _ in $(seq 150); do
-		LDAPTLS_CACERT=$AD_CA ldapsearch -x -H "ldaps://$AD_HOST" -s base -b "" \
+		LDAPTLS_CACERT=$AD_CA ldapsearch -x -H "ldaps://$host" -s base -b "" \
 			defaultNamingContext >/dev/null 2>&1 && return 0
-		kill -0 "$AD_PID" 2>/dev/null || break
+		kill -0 "$SAMBA_PID" 2>/dev/null || break
 		sleep 0.2
 	done
-	echo "the DC did not start:" >&2
+	echo "the DC $host did not start:" >&2
 	tail -20 "$dir/samba.out" "$dir/samba.log" >&2
 	return 1
 }
@@ -151,11 +170,55 @@ $global
 type = ad
 realm = ad.test
 workgroup = adtest
-uri = ldaps://$AD_HOST
+uri = ${AD_URIS:-ldaps://$AD_HOST}
 tls_ca_file = $AD_CA
 bind_dn = svc_dird@ad.test
 bind_password_file = $WORK/bindpw
 $domain
 CONF
 	chmod 644 "$file"
+}
+
+# A second DC (dc2.ad.test, 10.53.1.3, on a veth pair of its own) joined to the running DC's
+# domain with `samba-tool domain join ... DC`, replicating from it, with a certificate of the same
+# CA; sets AD2_DIR.  It listens only on its own address: lo is the first DC's.
+AD2_IP=10.53.1.3
+AD2_HOST=dc2.ad.test
+ad_dc2_start() {
+	local dir=$1
+	AD2_DIR=$dir
+	mkdir -p "$dir/run"
+	ip link add dirad2 type veth peer name dirad3 || return 1
+	ip addr add 10.53.1.1/24 dev dirad2
+	ip addr add "$AD2_IP/24" dev dirad3
+	ip link set dirad2 up
+	ip link set dirad3 up
+	printf '%s %s dc2\n' "$AD2_IP" "$AD2_HOST" >>"$AD_DIR/hosts"
+	if ! /usr/bin/python3 /usr/bin/samba-tool domain join "${AD_REALM,,}" DC \
+		-s "$AD_DIR/empty.conf" -U "$AD_DOMAIN\\Administrator" --password="$AD_ADMIN_PASSWORD" \
+		--server="$AD_HOST" --targetdir="$dir/dc" --dns-backend=SAMBA_INTERNAL \
+		--option="netbios name=DC2" --option="interfaces=dirad3" \
+		--option="bind interfaces only=yes" --option="dns forwarder=" \
+		--option="pid directory=$dir/run" >"$dir/join.log" 2>&1; then
+		echo "joining the second DC failed:" >&2
+		tail -20 "$dir/join.log" >&2
+		return 1
+	fi
+	tls_cert "$AD_DIR/tls" adca dc2 "DNS:$AD2_HOST,IP:$AD2_IP" || return 1
+	ad_smb_conf "$dir" "$AD_DIR/tls/dc2"
+	ad_samba_run "$dir" "$AD2_HOST"
+}
+
+seen() {
+	local desc=$1 start; shift
+	start=$(now_ms)
+	for _ in $(seq 300); do
+		if "$@" >/dev/null 2>&1; then
+			echo "    $desc: seen after $(($(now_ms) - start)) ms (sync_interval $INTERVAL s)"
+			check "$desc" true
+			return 0
+		fi
+		sleep 0.1
+	done
+	check "$desc (not seen within 30 s)" false
 }

@@ -64,6 +64,7 @@ static void start(const char *extra)
 	pthread_mutex_init(&d.lock, NULL);
 	d.negative = calloc(1, sizeof(*d.negative));
 	load_config(extra);
+	d.domains = calloc(d.cfg.n_domains, sizeof(*d.domains)); /* as dird has them */
 	db_init(&d.db);
 	dirty = false;
 }
@@ -73,6 +74,7 @@ static void stop(void)
 	db_free(&d.db);
 	publish_free(&d);
 	dir_config_free(&d.cfg);
+	free(d.domains);
 	free(d.negative);
 }
 
@@ -217,6 +219,10 @@ END_TEST
 START_TEST(modify_rename_delete)
 {
 	fill();
+	ck_assert_uint_eq(d.domains[0].changes_applied, 1); /* lookup.c reads it */
+	char *was = changes_name_of_id(&d, 0, STORE_USERS, "u-bob");
+	ck_assert_str_eq(was, "bob"); /* a poll reads a renamed user's old name so */
+	free(was);
 	struct change_batch b = batch("c2", "c1");
 	change_batch_add(&b, CHANGE_PUT, s("u-alice"), s("uid=alice,dc=ex"),
 			 user("alice", 100001, "/bin/zsh"), NULL);
@@ -228,6 +234,10 @@ START_TEST(modify_rename_delete)
 	ck_assert(in_groups("alice", 95000)); /* kept across the modify */
 	ck_assert_ptr_null(db_user_by_name(&d.db, "bob"));
 	ck_assert_str_eq(db_user_by_uid(&d.db, 100002)->name, "robert");
+	was = changes_name_of_id(&d, 0, STORE_USERS, "u-bob");
+	ck_assert_str_eq(was, "robert");
+	free(was);
+	ck_assert_uint_eq(d.domains[0].changes_applied, 2);
 
 	b = batch("c3", "c2");
 	change_batch_add(&b, CHANGE_DELETE, s("u-alice"), NULL, NULL, NULL);
