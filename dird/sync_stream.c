@@ -638,6 +638,10 @@ static void *sync_thread(void *arg)
 			if (y->s[0].persisting && y->s[1].persisting)
 				backoff = 0;
 			ldap_conn_close(&y->c);
+		} else {
+			/* With every domain streamed no refresh runs at start: the stream is what
+			 * finds the domain offline, and dirctl status says why. */
+			domain_report(y->d, y->i, &y->c, false, y->err);
 		}
 		set_in_sync(y, false);
 		backoff = backoff ? backoff * 2 : 1;
