@@ -176,6 +176,7 @@ START_TEST(a_huge_group_is_read_back)
 	c.groups = calloc(1, sizeof(*c.groups));
 	struct dir_group *g = c.groups[c.n_groups++] = group(0, 0);
 	enum { N = 70000 };
+	free(g->members);
 	g->members = calloc(N + 1, sizeof(char *));
 	for (uint32_t m = 0; m < N; m++) {
 		char name[256];
