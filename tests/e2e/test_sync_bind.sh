@@ -7,17 +7,11 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-. "$HERE/../lib/slapd.sh"
+e2e_start slapd
 
-make_workdir
-cleanup() { dird_stop; slapd_stop; [ -n "${KEEP:-}" ] || rm -rf "$WORK"; }
-trap cleanup EXIT
-
-python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 20
 P=ou=people,dc=example,dc=test
 SLAPD_DB_EXTRA="access to dn.exact=\"uid=u00005,$P\" by dn.exact=\"$SLAPD_ADMIN\" read by * none" \
-	SLAPD_SYNCPROV=1 slapd_start "$WORK/slapd" "$WORK/data/data.ldif" || exit 1
-export DIR_CONF=$WORK/dird.conf
+	SLAPD_SYNCPROV=1 slapd_generated 20 0 0 || exit 1
 write_dird_conf "$DIR_CONF" "$SLAPD_URI"
 write_nsswitch "$WORK/nss" "files dir"
 NSS=$WORK/nss
@@ -25,22 +19,21 @@ CTL=("$BUILD/dirctl/dirctl" -c "$DIR_CONF")
 
 in_sync() { "${CTL[@]}" --json status 2>/dev/null |
 	python3 -c 'import json,sys; sys.exit(not json.load(sys.stdin)["domains"][0]["in_sync"])'; }
-# eventually SECONDS COMMAND...: COMMAND succeeds within SECONDS
-eventually() {
-	local n=$(($1 * 10))
-	shift
-	for _ in $(seq "$n"); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 served() { in_ns "$NSS" getent passwd "$1" >/dev/null; }
 # in the enumeration (getent passwd), which no lookup by name fills
 listed() { in_ns "$NSS" getent passwd | grep -q "^$1:"; }
+# within SECONDS COMMAND...: COMMAND succeeds within SECONDS (tried every 0.1 s)
+within() {
+	local deadline=$(($(now_ms) + $1 * 1000))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
 
 dird_start || exit 1
-eventually 30 in_sync || not_ok "the stream is in sync" "$(tail -5 "$WORK/dird.log")"
+within 30 in_sync || not_ok "the stream is in sync" "$(tail -5 "$WORK/dird.log")"
 served u00004 && ok "bound as cn=reader, the users it may read are served" ||
 	not_ok "bound as cn=reader, the users it may read are served"
 check_fails "and the one its ACL hides is not" listed u00005
@@ -51,8 +44,8 @@ sed -i "s|^bind_dn = .*|bind_dn = $SLAPD_ADMIN|; s|^bind_password_file = .*|bind
 	"$DIR_CONF"
 : >"$WORK/dird.log"
 kill -HUP "$DIRD_PID"
-eventually 10 grep -q "configuration reloaded" "$WORK/dird.log" || not_ok "SIGHUP reloads"
-eventually 30 listed u00005 && ok "bound as the admin after a reload, the hidden user is listed within 30 s" ||
+within 10 grep -q "configuration reloaded" "$WORK/dird.log" || not_ok "SIGHUP reloads"
+within 30 listed u00005 && ok "bound as the admin after a reload, the hidden user is listed within 30 s" ||
 	not_ok "bound as the admin after a reload, the hidden user is listed within 30 s" \
 		"$(grep -i "stream\|reading" "$WORK/dird.log" | tail -5)"
 served u00004 && ok "and the others stay" || not_ok "and the others stay"
