@@ -43,24 +43,31 @@ static void check_user(const struct dir_user *u)
 	check_str(o, "sshpubkey", u->ssh_keys[0]);
 	/* main's writer: the same object built with json-c */
 	json_object *old = json_object_new_object(), *grp = json_object_new_object();
-	json_object_object_add(old, "fetched", json_object_new_int64((int64_t)u->fetched));
-	json_object_object_add(old, "id", json_object_new_int64(DIR_SYNTHETIC_ID_BASE + u->uid));
-	json_object_object_add(old, "domain", json_object_new_string(u->domain));
-	json_object_object_add(old, "sid", NULL);
-	json_object_object_add(old, "local", json_object_new_boolean(0));
-	json_object_object_add(old, "builtin", json_object_new_boolean(0));
-	json_object_object_add(old, "smb", json_object_new_boolean(0));
-	json_object_object_add(old, "uid", json_object_new_int64(u->uid));
-	json_object_object_add(old, "username", json_object_new_string(u->name));
-	json_object_object_add(old, "full_name", json_object_new_string(u->gecos));
-	json_object_object_add(old, "home", json_object_new_string(u->home));
-	json_object_object_add(old, "shell", json_object_new_string(u->shell));
-	json_object_object_add(old, "email", json_object_new_string(u->email));
 	json_object_object_add(grp, "id", json_object_new_int64(DIR_SYNTHETIC_ID_BASE + u->gid));
 	json_object_object_add(grp, "gid", json_object_new_int64(u->gid));
-	json_object_object_add(old, "group", grp);
-	json_object_object_add(old, "groups", json_object_new_array());
-	json_object_object_add(old, "sshpubkey", json_object_new_string(u->ssh_keys[0]));
+	const struct {
+		const char *key;
+		json_object *v;
+	} fields[] = {
+		{ "fetched", json_object_new_int64((int64_t)u->fetched) },
+		{ "id", json_object_new_int64(DIR_SYNTHETIC_ID_BASE + u->uid) },
+		{ "domain", json_object_new_string(u->domain) },
+		{ "sid", NULL },
+		{ "local", json_object_new_boolean(0) },
+		{ "builtin", json_object_new_boolean(0) },
+		{ "smb", json_object_new_boolean(0) },
+		{ "uid", json_object_new_int64(u->uid) },
+		{ "username", json_object_new_string(u->name) },
+		{ "full_name", json_object_new_string(u->gecos) },
+		{ "home", json_object_new_string(u->home) },
+		{ "shell", json_object_new_string(u->shell) },
+		{ "email", json_object_new_string(u->email) },
+		{ "group", grp },
+		{ "groups", json_object_new_array() },
+		{ "sshpubkey", json_object_new_string(u->ssh_keys[0]) },
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		json_object_object_add(old, fields[i].key, fields[i].v);
 	if (strcmp(json_c_text(old), text) != 0)
 		abort();
 	json_object_put(old);
