@@ -110,7 +110,7 @@ static char *finish(struct buf *b)
 char *record_user_to_json(const struct dir_user *u)
 {
 	struct buf b;
-	buf_init(&b, (size_t)DIR_MAX_SSH_KEYS * (DIR_MAX_SSH_KEY_LEN + 1) * 2 + (1u << 20));
+	buf_init(&b, RECORD_JSON_MAX + 1);
 	buf_put_bytes(&b, "{", 1);
 	put_common(&b, u->uid, u->domain, u->sid, u->fetched);
 	put_int(&b, "uid", u->uid);
@@ -144,7 +144,7 @@ char *record_user_to_json(const struct dir_user *u)
 char *record_group_to_json(const struct dir_group *g)
 {
 	struct buf b;
-	buf_init(&b, SIZE_MAX);
+	buf_init(&b, RECORD_JSON_MAX + 1);
 	buf_put_bytes(&b, "{", 1);
 	put_common(&b, g->gid, g->domain, g->sid, g->fetched);
 	put_int(&b, "gid", g->gid);
@@ -160,7 +160,7 @@ char *record_group_to_json(const struct dir_group *g)
 
 static json_object *parse(const char *text, size_t len)
 {
-	if (len > (16u << 20))
+	if (len > RECORD_JSON_MAX)
 		return NULL;
 	json_tokener *tok = json_tokener_new();
 	if (!tok)

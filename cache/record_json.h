@@ -10,7 +10,12 @@
 
 #include "record.h"
 
-/* A malloc'd JSON string, or NULL when out of memory. */
+/* The largest record either side takes: one the writers print is one the readers read back
+ * (a restarted dird that cannot read a record discards the whole cache).  A group of a
+ * million members with long names is some 30 MB; json-c parses an int's length at most. */
+#define RECORD_JSON_MAX (1u << 30)
+
+/* A malloc'd JSON string, or NULL when out of memory or over RECORD_JSON_MAX. */
 char *record_user_to_json(const struct dir_user *u);
 char *record_group_to_json(const struct dir_group *g);
 /* 0 on success; -1 when the text is not a valid record (the struct is left empty). */

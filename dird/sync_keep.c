@@ -146,11 +146,20 @@ static bool same_attrs(const struct dir_attrs *a, const struct dir_attrs *b)
 	       same_list(a->member, a->n_member, b->member, b->n_member);
 }
 
+/* The identity dird binds as: the server shows each what its ACLs allow, and a stream that
+ * resumed under another would never be sent the entries only the new one may read. */
+static bool binds_same(const struct dir_domain *a, const struct dir_domain *b)
+{
+	return same_str(a->bind_dn, b->bind_dn) && same_str(a->keytab, b->keytab) &&
+	       same_str(a->sasl_authid, b->sasl_authid) &&
+	       same_str(a->keytab_principal, b->keytab_principal);
+}
+
 /* What decides which entries a domain serves and how they are mapped: with all of it the same,
  * what its stream stored stays true. */
 static bool serves_same(const struct dir_domain *a, const struct dir_domain *b)
 {
-	return a->type == b->type && a->discover == b->discover && same_str(a->uri, b->uri) &&
+	return a->type == b->type && binds_same(a, b) && a->discover == b->discover && same_str(a->uri, b->uri) &&
 	       same_str(a->dns_domain, b->dns_domain) && same_str(a->base_dn, b->base_dn) &&
 	       same_str(a->user_base, b->user_base) && same_str(a->group_base, b->group_base) &&
 	       a->user_scope == b->user_scope && a->group_scope == b->group_scope &&

@@ -24,8 +24,8 @@ int sync_keep_put(struct dird *d, const struct sync_keep *k);
 void sync_keep_free(struct sync_keep *k);
 
 /* A reload: the keys of each running domain that the new configuration drops or serves
- * differently (servers, bases, filters, schema, attributes, mapping) are removed, so its stream
- * reads everything again; the others' stay.  store_lock held. */
+ * differently (servers, bind identity, bases, filters, schema, attributes, mapping) are
+ * removed, so its stream reads everything again; the others' stay.  store_lock held. */
 void sync_keep_reload(struct dird *d, const struct dir_config *next);
 
 #endif

@@ -55,24 +55,45 @@ void ldap_map_group_attrs(const struct dir_domain *d, const char **out)
 
 /* An entry's attributes, read in one pass: their values point into the message (each
  * ldap_get_values_len walks the entry from its start and copies every value, which a refresh
- * of a million entries with ten attributes each paid for with ten million allocations). */
+ * of a million entries with ten attributes each paid for with ten million allocations).  An
+ * entry may hold more attribute descriptions than were asked for (a request for cn returns
+ * cn;lang-de too): the table grows past its first MAP_MAX_ATTRS, which need no allocation. */
+struct entry_attr {
+	struct berval name;
+	struct berval *vals; /* ends with a NULL bv_val */
+};
+
 struct entry_attrs {
 	BerElement *ber;
-	size_t n;
-	struct {
-		struct berval name;
-		struct berval *vals; /* ends with a NULL bv_val */
-	} a[MAP_MAX_ATTRS];
+	size_t n, cap;
+	struct entry_attr *a;
+	struct entry_attr first[MAP_MAX_ATTRS];
 };
 
 static void entry_attrs_free(struct entry_attrs *ea)
 {
 	for (size_t i = 0; i < ea->n; i++)
 		ber_memfree(ea->a[i].vals);
+	if (ea->a != ea->first)
+		free(ea->a);
 	if (ea->ber)
 		ber_free(ea->ber, 0);
 	ea->n = 0;
 	ea->ber = NULL;
+	ea->a = ea->first;
+}
+
+static bool entry_attrs_grow(struct entry_attrs *ea)
+{
+	struct entry_attr *a = malloc(ea->cap * 2 * sizeof(*a));
+	if (!a)
+		return false;
+	memcpy(a, ea->a, ea->n * sizeof(*a));
+	if (ea->a != ea->first)
+		free(ea->a);
+	ea->a = a;
+	ea->cap *= 2;
+	return true;
 }
 
 /* -1 when the entry cannot be decoded (or memory for its values ran out). */
@@ -81,15 +102,20 @@ static int entry_attrs_read(LDAP *ld, LDAPMessage *e, struct entry_attrs *ea)
 	struct berval dn, name;
 	BerVarray vals;
 	ea->n = 0;
+	ea->cap = MAP_MAX_ATTRS;
+	ea->a = ea->first;
 	ea->ber = NULL;
 	if (ldap_get_dn_ber(ld, e, &ea->ber, &dn) != LDAP_SUCCESS)
 		return -1;
 	int rc;
 	while ((rc = ldap_get_attribute_ber(ld, e, ea->ber, &name, &vals)) == LDAP_SUCCESS &&
 	       name.bv_val) {
-		if (ea->n == MAP_MAX_ATTRS || !vals) { /* none we asked for, or no values */
-			ber_memfree(vals);
+		if (!vals) /* no values */
 			continue;
+		if (ea->n == ea->cap && !entry_attrs_grow(ea)) {
+			ber_memfree(vals);
+			rc = LDAP_NO_MEMORY;
+			break;
 		}
 		ea->a[ea->n].name = name;
 		ea->a[ea->n++].vals = vals;

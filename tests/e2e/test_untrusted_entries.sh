@@ -2,7 +2,8 @@
 # What a directory entry must not get from its own values: a home_template path out of the
 # template's directory (a name holding '/' or "..", or "."), and a group it names in memberOf
 # outside group_base.  A real slapd (RFC 2307bis, memberOf given), through a full refresh and
-# through single lookups (enumerate = no), with the real getent and id.
+# through single lookups (enumerate = no), with the real getent and id; and an entry with more
+# attribute descriptions than dird asks for (cn;lang-...) is still read whole.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
@@ -33,6 +34,11 @@ BASE=dc=example,dc=test
 	person .. 40004
 	person . 40005
 	person dots..inside 40006
+	# More attribute descriptions than dird asks for attributes (cn in 30 languages, which a
+	# request for cn returns too), stored before the ids
+	printf 'dn: uid=polyglot,ou=people,%s\nobjectClass: account\nobjectClass: posixAccount\nuid: polyglot\n' "$BASE"
+	for i in $(seq 30); do printf 'cn;lang-x%s: Poly %s\n' "$i" "$i"; done
+	printf 'cn: polyglot\nuidNumber: 40007\ngidNumber: 40000\nhomeDirectory: /unused\n\n'
 	# group DN CN GID [LINE]: groupOfNames with a posixGroup gid, plain its member
 	group() {
 		printf 'dn: %s\nobjectClass: groupOfNames\nobjectClass: posixGroup\ncn: %s\ngidNumber: %s\nmember: uid=plain,ou=people,%s\n%s\n' \
@@ -67,6 +73,8 @@ CONF
 		check_fails "$how: '$name' is refused (a name with / or .., or '.', never goes into home_template)" pw "$name"
 	done
 	check_fails "$how: ... and not found by its uid either" pw 40002
+	check_eq "$how: a user whose entry holds cn in 30 languages is served" "polyglot:40007" \
+		"$(pw polyglot | cut -d: -f1,3)"
 	check_eq "$how: memberOf outside group_base is not a group of ours" "40000" \
 		"$(in_ns "$WORK/nss" id -G plain)"
 done

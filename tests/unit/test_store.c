@@ -167,6 +167,35 @@ START_TEST(failed_write_leaves_the_old_pair)
 }
 END_TEST
 
+/* A group as large as a directory may hold (here 70,000 members with names of 240
+ * characters: 17 MB of JSON, as a million members of 16 characters) is written and read back
+ * whole: a restarted dird that could not read a record it wrote discarded the whole cache. */
+START_TEST(a_huge_group_is_read_back)
+{
+	struct store_contents c = { .expires = 3 }, back;
+	c.groups = calloc(1, sizeof(*c.groups));
+	struct dir_group *g = c.groups[c.n_groups++] = group(0, 0);
+	enum { N = 70000 };
+	free(g->members);
+	g->members = calloc(N + 1, sizeof(char *));
+	for (uint32_t m = 0; m < N; m++) {
+		char name[256];
+		snprintf(name, sizeof(name), "%0240u", m);
+		g->members[g->n_members++] = strdup(name);
+	}
+	ck_assert_int_eq(store_write_tmp(dir, &c), 0);
+	ck_assert_int_eq(store_install(dir, STORE_USERS), 0);
+	ck_assert_int_eq(store_install(dir, STORE_GROUPS), 0);
+	char err[256];
+	ck_assert_msg(store_load(dir, &back, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(back.n_groups, 1);
+	ck_assert_uint_eq(back.groups[0]->n_members, N);
+	ck_assert_str_eq(back.groups[0]->members[N - 1], g->members[N - 1]);
+	store_contents_free(&back);
+	store_contents_free(&c);
+}
+END_TEST
+
 int main(void)
 {
 	/* one directory for both tests: each installs the pair it then reads */
@@ -175,6 +204,7 @@ int main(void)
 	TCase *tc = tcase_create("store");
 	tcase_add_test(tc, refresh_files_are_tdbs_tdb_reads_and_changes);
 	tcase_add_test(tc, failed_write_leaves_the_old_pair);
+	tcase_add_test(tc, a_huge_group_is_read_back);
 	int rc = run_case("store", tc);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
