@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_keys.h"
 #include "log.h"
 
 #define SYNC_PREFIX "SYNC_"
@@ -121,56 +122,36 @@ void sync_keep_free(struct sync_keep *k)
 	memset(k, 0, sizeof(*k));
 }
 
-static bool same_str(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
+/* The domain keys that change neither which entries the domain serves nor how they are mapped:
+ * how dird reaches the server (a new password for the same identity included), how long it
+ * waits, how logins are checked.  Every other key, one added later too, counts: the identity
+ * dird binds as among them (the server shows each what its ACLs allow, and a stream that
+ * resumed under another would never be sent the entries only the new one may read). */
+static const char *const serving_unchanged_by[] = {
+	"bind_password_file", "tls", "allow_insecure_bind", "tls_ca_file", "tls_ca_dir",
+	"tls_reqcert", "timeout", "page_size", "sync_interval", "auth", "allow_password_change",
+	"access_groups", "access_filter", "machine_password_max_age", NULL
+};
 
-static bool same_list(char *const *a, size_t na, char *const *b, size_t nb)
+static bool changes_serving(const char *key)
 {
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (!same_str(a[i], b[i]))
+	for (const char *const *k = serving_unchanged_by; *k; k++)
+		if (strcmp(*k, key) == 0)
 			return false;
 	return true;
 }
 
-static bool same_attrs(const struct dir_attrs *a, const struct dir_attrs *b)
-{
-	return same_str(a->user_name, b->user_name) && same_str(a->uid, b->uid) &&
-	       same_str(a->gid, b->gid) && same_str(a->gecos, b->gecos) &&
-	       same_str(a->home, b->home) && same_str(a->shell, b->shell) &&
-	       same_str(a->email, b->email) && same_str(a->group_name, b->group_name) &&
-	       same_str(a->ssh_key, b->ssh_key) &&
-	       same_list(a->member, a->n_member, b->member, b->n_member);
-}
-
-/* The identity dird binds as: the server shows each what its ACLs allow, and a stream that
- * resumed under another would never be sent the entries only the new one may read. */
-static bool binds_same(const struct dir_domain *a, const struct dir_domain *b)
-{
-	return same_str(a->bind_dn, b->bind_dn) && same_str(a->keytab, b->keytab) &&
-	       same_str(a->sasl_authid, b->sasl_authid) &&
-	       same_str(a->keytab_principal, b->keytab_principal);
-}
-
-/* What decides which entries a domain serves and how they are mapped: with all of it the same,
- * what its stream stored stays true. */
+/* With every key that decides what a domain serves the same, what its stream stored stays
+ * true. */
 static bool serves_same(const struct dir_domain *a, const struct dir_domain *b)
 {
-	return a->type == b->type && binds_same(a, b) && a->discover == b->discover && same_str(a->uri, b->uri) &&
-	       same_str(a->dns_domain, b->dns_domain) && same_str(a->base_dn, b->base_dn) &&
-	       same_str(a->user_base, b->user_base) && same_str(a->group_base, b->group_base) &&
-	       a->user_scope == b->user_scope && a->group_scope == b->group_scope &&
-	       same_str(a->user_filter, b->user_filter) && same_str(a->group_filter, b->group_filter) &&
-	       same_attrs(&a->attrs, &b->attrs) &&
-	       same_list(a->sync_groups, a->n_sync_groups, b->sync_groups, b->n_sync_groups) &&
-	       a->schema == b->schema && a->min_id == b->min_id &&
-	       same_str(a->default_shell, b->default_shell) &&
-	       same_str(a->home_template, b->home_template) && same_str(a->realm, b->realm) &&
-	       same_str(a->workgroup, b->workgroup) && a->use_default_domain == b->use_default_domain &&
-	       a->idmap == b->idmap && a->idmap_low == b->idmap_low && a->idmap_high == b->idmap_high;
+	for (size_t i = 0; i < dir_conf_n_keys; i++) {
+		const struct conf_key *k = &dir_conf_keys[i];
+		if (k->section == CONF_DOMAIN && changes_serving(k->name) &&
+		    !dir_conf_same_value(k, a, b))
+			return false;
+	}
+	return true;
 }
 
 struct forget_ctx {

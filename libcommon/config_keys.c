@@ -293,6 +293,45 @@ bool dir_conf_plain_name(const char *s, size_t max)
 	return true;
 }
 
+static bool same_string(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_strings(const char *const *a, size_t na, const char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!same_string(a[i], b[i]))
+			return false;
+	return true;
+}
+
+/* Field of k in a struct read, not written. */
+#define VALUE(k, base, type) ((const type *)((const char *)(base) + (k)->offset))
+
+bool dir_conf_same_value(const struct conf_key *k, const void *a, const void *b)
+{
+	switch (k->storage) {
+	case CONF_SCALAR:
+		return memcmp(VALUE(k, a, char), VALUE(k, b, char), k->size) == 0;
+	case CONF_STRING:
+		return same_string(*VALUE(k, a, char *), *VALUE(k, b, char *));
+	case CONF_LIST: {
+		const size_t *na = (const size_t *)((const char *)a + k->count_offset);
+		const size_t *nb = (const size_t *)((const char *)b + k->count_offset);
+		return same_strings(*VALUE(k, a, char **), *na, *VALUE(k, b, char **), *nb);
+	}
+	case CONF_STRINGS: {
+		const struct dir_strings *sa = VALUE(k, a, struct dir_strings);
+		const struct dir_strings *sb = VALUE(k, b, struct dir_strings);
+		return same_strings((const char *const *)sa->v, sa->n, (const char *const *)sb->v, sb->n);
+	}
+	}
+	return false;
+}
+
 /* krb5_realm: a realm name, in upper case as Kerberos realms are. */
 static int set_upper_realm(const struct conf_key *k, void *base, const char *v, char *why,
 			   size_t whylen)
@@ -453,10 +492,15 @@ static int add_krb5_line(const struct conf_key *k, void *base, const char *v, ch
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-#define G(field) CONF_GLOBAL, offsetof(struct dir_config, field)
-#define K(field) CONF_KERBEROS, offsetof(struct dir_config, field)
-#define D(field) CONF_DOMAIN, offsetof(struct dir_domain, field)
-#define R(field) CONF_REALM, offsetof(struct dir_realm, field)
+#define AT(type, field) offsetof(type, field), sizeof(((type *)0)->field)
+#define G(field) CONF_GLOBAL, AT(struct dir_config, field)
+#define K(field) CONF_KERBEROS, AT(struct dir_config, field)
+#define D(field) CONF_DOMAIN, AT(struct dir_domain, field)
+#define R(field) CONF_REALM, AT(struct dir_realm, field)
+/* Two adjacent fields one key sets (idmap_range: low and high). */
+#define D_SPAN(first, last) CONF_DOMAIN, offsetof(struct dir_domain, first), \
+	offsetof(struct dir_domain, last) + sizeof(((struct dir_domain *)0)->last) - \
+	offsetof(struct dir_domain, first)
 
 static const char *const domain_types[] = { "ldap", "ad", NULL };
 static const char *const idmaps[] = { "rid", "ad", NULL };
@@ -466,9 +510,11 @@ static const char *const auths[] = { "ldap", "krb5", NULL };
 static const char *const reqcerts[] = { "never", "allow", "try", "demand", NULL };
 
 /* ENTRY(where, name, reader, storage, what the reader needs, default, sentence): `where` is
- * G(field), K(field), D(field) or R(field), the section and the field in its struct. */
-#define ROW(section_, offset_, key, set_, storage_, ...) \
-	{ .section = section_, .offset = offset_, .name = key, .set = set_, .storage = storage_, \
+ * G(field), K(field), D(field) or R(field), the section and the field in its struct (its offset
+ * and size), or D_SPAN(first, last) for a key that sets two adjacent fields. */
+#define ROW(section_, offset_, size_, key, set_, storage_, ...) \
+	{ .section = section_, .offset = offset_, .size = size_, .name = key, .set = set_, \
+	  .storage = storage_, \
 	  __VA_ARGS__ }
 #define ENTRY(where, ...) ROW(where, __VA_ARGS__)
 
@@ -526,7 +572,7 @@ const struct conf_key dir_conf_keys[] = {
 	      .doc = "type = ad: serve this domain's names bare, without the workgroup."),
 	ENTRY(D(idmap), "idmap", set_choice, CONF_SCALAR, .choices = idmaps, .def = "rid",
 	      .doc = "type = ad: ids from the RID (rid) or from uidNumber and gidNumber (ad)."),
-	ENTRY(D(idmap_low), "idmap_range", set_idmap_range, CONF_SCALAR,
+	ENTRY(D_SPAN(idmap_low, idmap_high), "idmap_range", set_idmap_range, CONF_SCALAR,
 	      .doc = "type = ad: LOW-HIGH, the ids this domain may use (the first AD domain: 100000001-200000000)."),
 	ENTRY(D(machine_password_max_age), "machine_password_max_age", set_uint, CONF_SCALAR, .lo = 0,
 	      .hi = 3650, .def = "30",

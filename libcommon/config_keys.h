@@ -33,6 +33,7 @@ struct conf_key {
 		   size_t whylen);
 	enum conf_storage storage;
 	size_t offset;		/* of the field in the section's struct */
+	size_t size;		/* of the field (CONF_SCALAR: compared byte for byte) */
 	size_t count_offset;	/* CONF_LIST: of its count */
 	unsigned long lo, hi;	/* a number's bounds (seconds: in milliseconds) */
 	const char *const *choices;	/* a choice: its names, in the order of its enum */
@@ -53,6 +54,9 @@ extern const size_t dir_conf_n_keys;
 const struct conf_key *dir_conf_key(enum conf_section s, const char *name);
 /* "global", "kerberos", "domain/NAME", "realm/NAME". */
 const char *dir_conf_section_name(enum conf_section s);
+
+/* Whether key k holds the same value in a and b (two structs of k's section). */
+bool dir_conf_same_value(const struct conf_key *k, const void *a, const void *b);
 
 /* Shared with config.c. */
 struct dir_strings;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_keys.h"
 #include "module_config.h"
 #include "run_case.h"
 #include "secret.h"
@@ -540,6 +541,41 @@ START_TEST(module_reader_reads_every_bad_file)
 }
 END_TEST
 
+/* The domain keys whose value differs between two files, as dird compares them on a reload. */
+static void differing_keys(const char *a, const char *b, char *out, size_t len)
+{
+	struct dir_config ca, cb;
+	ck_assert_str_eq(load(a, &ca), "");
+	ck_assert_str_eq(load(b, &cb), "");
+	out[0] = '\0';
+	for (size_t i = 0; i < dir_conf_n_keys; i++)
+		if (dir_conf_keys[i].section == CONF_DOMAIN &&
+		    !dir_conf_same_value(&dir_conf_keys[i], &ca.domains[0], &cb.domains[0]))
+			snprintf(out + strlen(out), len - strlen(out), "%s ", dir_conf_keys[i].name);
+	dir_config_free(&ca);
+	dir_config_free(&cb);
+}
+
+START_TEST(values_compared_key_by_key)
+{
+	const char *base = "[domain/a]\nuri = ldap://x\nbase_dn = dc=x\n";
+	char a[512], b[512], diff[512];
+	differing_keys(base, base, diff, sizeof(diff));
+	ck_assert_str_eq(diff, "");
+	snprintf(a, sizeof(a), "%smember_attr = memberUid member\ntimeout = 5\nmin_id = 1000\n", base);
+	snprintf(b, sizeof(b), "%smember_attr = memberUid uniqueMember\ntimeout = 6\nmin_id = 1000\n"
+		 "default_shell = /bin/zsh\n", base);
+	differing_keys(a, b, diff, sizeof(diff));
+	ck_assert_str_eq(diff, "member_attr default_shell timeout ");
+	/* idmap_range sets two fields: a change of its end counts */
+	const char *ad = "[domain/a]\ntype = ad\nuri = ldap://x\nbase_dn = dc=x\nrealm = X.TEST\n"
+			 "workgroup = X\nidmap_range = 100000-300000\n";
+	snprintf(b, sizeof(b), "%.*s400000\n", (int)(strlen(ad) - 7), ad);
+	differing_keys(ad, b, diff, sizeof(diff));
+	ck_assert_str_eq(diff, "idmap_range ");
+}
+END_TEST
+
 int main(void)
 {
 	const TTest *const tests[] = {
@@ -547,7 +583,7 @@ int main(void)
 		rfc2307bis_defaults_to_every_member_attribute, member_attr_takes_a_list, ad_defaults,
 		realms_and_kerberos, shipped_example_parses, missing_file, long_line_refused, secret_file_checks,
 		config_path_from_environment, module_reader_takes_what_it_needs, module_reader_keeps_defaults,
-		module_reader_defaults_are_the_parsers, NULL
+		module_reader_defaults_are_the_parsers, values_compared_key_by_key, NULL
 	};
 	TCase *tc = test_case("config", setup, teardown, tests);
 	tcase_add_loop_test(tc, bad_input_is_reported_with_line, 0, sizeof(bad) / sizeof(bad[0]));
