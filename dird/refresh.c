@@ -58,7 +58,8 @@ void refresh_read_dc_clock(struct dird *d, size_t i, struct ldap_conn *c)
 	pthread_mutex_unlock(&d->lock);
 }
 
-static int fill(struct dird *d, const struct local_accounts *local, struct db *db)
+static int fill(struct dird *d, const struct local_accounts *local, struct db *db,
+		struct sync_keep *keep)
 {
 	for (size_t i = 0; i < d->cfg.n_domains; i++) {
 		const struct dir_domain *dom = &d->cfg.domains[i];
@@ -71,6 +72,8 @@ static int fill(struct dird *d, const struct local_accounts *local, struct db *d
 		bool clock_known = ok && dom->type == DIR_DOMAIN_AD && dc_clock_offset(&c, &offset);
 		if (!ok)
 			log_error("refresh of %s failed: %s", dom->name, err);
+		else
+			sync_keep_read_from(keep, i, c.server);
 		domain_report(d, i, &c, ok, err);
 		ldap_conn_close(&c);
 		if (!ok)
@@ -131,7 +134,7 @@ static void *refresh_thread(void *arg)
 	/* Taken before the read, put back with what it read (sync_keep.c). */
 	struct sync_keep keep;
 	sync_keep_take(d, &keep);
-	ok = ok && fill(d, &local, &db) == 0;
+	ok = ok && fill(d, &local, &db, &keep) == 0;
 	local_accounts_free(&local);
 	long long read_ms = now_ms() - start;
 	ok = ok && publish_refresh_write(d, &db) == 0;

@@ -16,6 +16,7 @@
 #define SYNC_PREFIX "SYNC_"
 
 struct kept_key {
+	size_t domain;
 	enum store_kind kind;
 	size_t key_len, len;
 	char data[];	/* the key, a NUL, the value */
@@ -42,10 +43,11 @@ static bool of_domain(const char *key, size_t key_len, const char *domain)
 static int take_one(const char *key, size_t key_len, const void *val, size_t len, void *arg)
 {
 	struct take_ctx *c = arg;
-	bool wanted = false;
-	for (size_t i = 0; !wanted && i < c->d->cfg.n_domains; i++)
-		wanted = c->kept[i] && of_domain(key, key_len, c->d->cfg.domains[i].name);
-	if (!wanted)
+	size_t domain = 0;
+	while (domain < c->d->cfg.n_domains &&
+	       !(c->kept[domain] && of_domain(key, key_len, c->d->cfg.domains[domain].name)))
+		domain++;
+	if (domain == c->d->cfg.n_domains)
 		return 0;
 	struct sync_keep *k = c->k;
 	if (k->n == k->cap) {
@@ -59,6 +61,7 @@ static int take_one(const char *key, size_t key_len, const void *val, size_t len
 	struct kept_key *e = malloc(sizeof(*e) + key_len + 1 + len);
 	if (!e)
 		return -1;
+	e->domain = domain;
 	e->kind = c->kind;
 	e->key_len = key_len;
 	e->len = len;
@@ -73,11 +76,18 @@ int sync_keep_take(struct dird *d, struct sync_keep *k)
 {
 	memset(k, 0, sizeof(*k));
 	bool *kept = calloc(d->cfg.n_domains + 1, sizeof(*kept));
-	if (!kept)
+	k->followed = calloc(d->cfg.n_domains + 1, sizeof(*k->followed));
+	k->read_from = calloc(d->cfg.n_domains + 1, sizeof(*k->read_from));
+	if (!kept || !k->followed || !k->read_from) {
+		free(kept);
+		sync_keep_free(k);
 		return -1;
+	}
 	pthread_mutex_lock(&d->lock);
-	for (size_t i = 0; i < d->cfg.n_domains; i++)
+	for (size_t i = 0; i < d->cfg.n_domains; i++) {
 		kept[i] = d->domains[i].streaming;
+		memcpy(k->followed[i], d->domains[i].position_server, sizeof(k->followed[i]));
+	}
 	pthread_mutex_unlock(&d->lock);
 	int rc = 0;
 	pthread_mutex_lock(&d->store_lock);
@@ -96,15 +106,41 @@ int sync_keep_take(struct dird *d, struct sync_keep *k)
 	return 0;
 }
 
+void sync_keep_read_from(struct sync_keep *k, size_t i, const char *server)
+{
+	if (k->read_from)
+		snprintf(k->read_from[i], sizeof(k->read_from[i]), "%s", server);
+}
+
+/* Whether the refresh read domain i where its stream's position came from (an unknown server,
+ * a stream not connected since dird started, counts as another). */
+static bool read_where_followed(struct dird *d, const struct sync_keep *k, size_t i)
+{
+	if (k->followed[i][0] && strcmp(k->followed[i], k->read_from[i]) == 0)
+		return true;
+	log_info("%s: the refresh read %s, its change stream follows %s: the stream reads "
+		 "everything", d->cfg.domains[i].name, k->read_from[i][0] ? k->read_from[i] : "nothing",
+		 k->followed[i][0] ? k->followed[i] : "no server yet");
+	return false;
+}
+
 int sync_keep_put(struct dird *d, const struct sync_keep *k)
 {
 	if (!k->n)
 		return 0;
-	struct store_txn *t = store_txn_begin(d->cfg.cache_dir);
+	/* Per domain with keys: 0 not asked yet, 1 kept, 2 read elsewhere. */
+	unsigned char *keep = calloc(d->cfg.n_domains + 1, 1);
+	struct store_txn *t = keep ? store_txn_begin(d->cfg.cache_dir) : NULL;
 	int rc = t ? 0 : -1;
-	for (size_t i = 0; rc == 0 && i < k->n; i++)
-		rc = store_txn_set(t, k->v[i]->kind, k->v[i]->data,
-				   k->v[i]->data + k->v[i]->key_len + 1, k->v[i]->len);
+	for (size_t i = 0; rc == 0 && i < k->n; i++) {
+		size_t dom = k->v[i]->domain;
+		if (!keep[dom])
+			keep[dom] = read_where_followed(d, k, dom) ? 1 : 2;
+		if (keep[dom] == 1)
+			rc = store_txn_set(t, k->v[i]->kind, k->v[i]->data,
+					   k->v[i]->data + k->v[i]->key_len + 1, k->v[i]->len);
+	}
+	free(keep);
 	if (t && rc < 0)
 		store_txn_cancel(t);
 	if (rc < 0 || store_txn_commit(t) < 0) {
@@ -119,7 +155,17 @@ void sync_keep_free(struct sync_keep *k)
 	for (size_t i = 0; i < k->n; i++)
 		free(k->v[i]);
 	free(k->v);
+	free(k->followed);
+	free(k->read_from);
 	memset(k, 0, sizeof(*k));
+}
+
+void sync_keep_following(struct dird *d, size_t i, const char *server)
+{
+	pthread_mutex_lock(&d->lock);
+	snprintf(d->domains[i].position_server, sizeof(d->domains[i].position_server), "%s",
+		 server);
+	pthread_mutex_unlock(&d->lock);
 }
 
 /* The domain keys that change neither which entries the domain serves nor how they are mapped:
