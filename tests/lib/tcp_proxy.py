@@ -3,11 +3,15 @@
 
 Usage: tcp_proxy.py LISTEN_PORT TARGET_PORT [--delay MS] [--listen HOST] [--capture FILE]
 
+SIGUSR1 closes the listening socket: new connections are refused, the open ones go on (a server
+that one client still reaches and the next cannot).
+
 --delay MS      each answer arrives MS late, as from a server (a KDC) across a slow link
 --listen HOST   the address to listen on (127.0.0.1)
 --capture FILE  keeps a copy of all that clients send: what crossed the wire in clear text
 """
 import argparse
+import signal
 import socket
 import threading
 import time
@@ -48,8 +52,19 @@ def main():
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind((a.listen, a.listen_port))
     srv.listen(64)
+
+    def stop_listening(*_):
+        # shutdown wakes the blocked accept(); new connections are then refused
+        srv.shutdown(socket.SHUT_RDWR)
+
+    signal.signal(signal.SIGUSR1, stop_listening)
     while True:
-        c, _ = srv.accept()
+        try:
+            c, _ = srv.accept()
+        except OSError:
+            srv.close()
+            signal.pause()  # the open connections' threads go on
+            continue
         try:
             u = socket.create_connection(("127.0.0.1", a.target_port))
         except OSError:
