@@ -103,6 +103,10 @@ static int write_tmp(const char *dir, enum store_kind kind, const struct store_c
 			rc = build_pair(b, c->groups[i]->gid, c->groups[i]->name,
 					record_group_to_json(c->groups[i]));
 	}
+	for (size_t i = 0; rc == 0 && i < c->n_extra; i++)
+		if (c->extra[i].kind == kind)
+			rc = tdb_build_put(b, c->extra[i].key, c->extra[i].key_len, c->extra[i].val,
+					   c->extra[i].len);
 	if (tdb_build_finish(b) < 0)
 		return -1;
 	if (rc != 0) {

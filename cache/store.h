@@ -24,12 +24,25 @@
 
 enum store_kind { STORE_USERS, STORE_GROUPS };
 
+/* A key of someone else's that store_write_tmp writes into the new files beside the records
+ * (a change stream's position and entry ids, dird/sync_keep.c).  Its key never starts as a
+ * record's (ID_, NAME_) or CACHE_EXPIRATION does. */
+struct store_extra {
+	enum store_kind kind;
+	const char *key;
+	size_t key_len;
+	const void *val;
+	size_t len;
+};
+
 struct store_contents {
 	struct dir_user **users;
 	size_t n_users;
 	struct dir_group **groups;
 	size_t n_groups;
 	time_t expires;
+	const struct store_extra *extra; /* not owned: store_write_tmp's alone */
+	size_t n_extra;
 };
 
 #define STORE_TMP_SUFFIX ".tmp"

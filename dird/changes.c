@@ -731,7 +731,7 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 		snprintf(err, errlen, "cannot write the cache in %s", d->cfg.cache_dir);
 		result = CHANGES_FAILED;
 	} else if (!position_expected(a.t, b)) {
-		/* The files' position is true of the files' data (a refresh put back the one
+		/* The files' position is true of the files' data (a refresh wrote the one
 		 * taken before it read, sync_keep.c): the stream goes on from it. */
 		snprintf(err, errlen, "the stored position is not the stream's (the cache was "
 			 "replaced since)");

@@ -118,6 +118,17 @@ static void refresh_schedule_locked(struct dird *d, bool done)
 	}
 }
 
+/* The new tdb pair and index, without the lock: the records, and the streams' keys where they
+ * stay true (sync_keep.c), written as the files are made rather than added afterwards. */
+static int write_new_files(struct dird *d, struct db *db, struct sync_keep *keep)
+{
+	db->c.extra = sync_keep_extra(d, keep, &db->c.n_extra);
+	int rc = publish_refresh_write(d, db);
+	db->c.extra = NULL; /* keep's, freed with it */
+	db->c.n_extra = 0;
+	return rc;
+}
+
 static void *refresh_thread(void *arg)
 {
 	struct dird *d = arg;
@@ -131,13 +142,13 @@ static void *refresh_thread(void *arg)
 	bool ok = local_accounts_load(&local, err, sizeof(err)) == 0, done = false;
 	if (!ok)
 		log_error("refresh refused: %s; the cache stays as it is until it can be read", err);
-	/* Taken before the read, put back with what it read (sync_keep.c). */
+	/* Taken before the read, written with what it read (sync_keep.c). */
 	struct sync_keep keep;
 	sync_keep_take(d, &keep);
 	ok = ok && fill(d, &local, &db, &keep) == 0;
 	local_accounts_free(&local);
 	long long read_ms = now_ms() - start;
-	ok = ok && publish_refresh_write(d, &db) == 0;
+	ok = ok && write_new_files(d, &db, &keep) == 0;
 	bool written = ok;
 
 	struct db old;
@@ -162,7 +173,6 @@ static void *refresh_thread(void *arg)
 		old = d->db;
 		d->db = db;
 		if (publish_refresh_install_locked(d) == 0) {
-			sync_keep_put(d, &keep);
 			d->last_refresh = time(NULL);
 			d->refresh_count++;
 			d->shrink_held_at = 0;

@@ -1,8 +1,8 @@
 /* A change stream's position is true of the data it is stored with (changes.h).  A full refresh
- * writes the tdb files anew from what it read, without the streams' keys: it puts back the ones
- * taken before it read (sync_keep_take), since its data is at least as new as those positions:
- * a stream that resumes from one is sent again what changed since, and puts and deletes applied
- * twice end the same.  The entries' ids and DNs go with the positions, so that a delete or a
+ * writes the tdb files anew from what it read, with the streams' keys taken before it read
+ * (sync_keep_take): where it read the server a stream follows, its data is at least as new as
+ * those positions, so a stream that resumes from one is sent again what changed since, and
+ * puts and deletes applied twice end the same.  The entries' ids and DNs go with the positions, so that a delete or a
  * present phase still finds what the refresh read. */
 #include "sync_keep.h"
 
@@ -124,30 +124,31 @@ static bool read_where_followed(struct dird *d, const struct sync_keep *k, size_
 	return false;
 }
 
-int sync_keep_put(struct dird *d, const struct sync_keep *k)
+const struct store_extra *sync_keep_extra(struct dird *d, struct sync_keep *k, size_t *n)
 {
+	*n = 0;
 	if (!k->n)
-		return 0;
+		return NULL;
 	/* Per domain with keys: 0 not asked yet, 1 kept, 2 read elsewhere. */
 	unsigned char *keep = calloc(d->cfg.n_domains + 1, 1);
-	struct store_txn *t = keep ? store_txn_begin(d->cfg.cache_dir) : NULL;
-	int rc = t ? 0 : -1;
-	for (size_t i = 0; rc == 0 && i < k->n; i++) {
-		size_t dom = k->v[i]->domain;
-		if (!keep[dom])
-			keep[dom] = read_where_followed(d, k, dom) ? 1 : 2;
-		if (keep[dom] == 1)
-			rc = store_txn_set(t, k->v[i]->kind, k->v[i]->data,
-					   k->v[i]->data + k->v[i]->key_len + 1, k->v[i]->len);
+	k->extra = calloc(k->n, sizeof(*k->extra));
+	if (!keep || !k->extra) {
+		free(keep);
+		free(k->extra);
+		k->extra = NULL;
+		log_warning("cannot keep the change streams' positions: they read everything");
+		return NULL;
+	}
+	for (size_t i = 0; i < k->n; i++) {
+		const struct kept_key *e = k->v[i];
+		if (!keep[e->domain])
+			keep[e->domain] = read_where_followed(d, k, e->domain) ? 1 : 2;
+		if (keep[e->domain] == 1)
+			k->extra[(*n)++] = (struct store_extra){ e->kind, e->data, e->key_len,
+								 e->data + e->key_len + 1, e->len };
 	}
 	free(keep);
-	if (t && rc < 0)
-		store_txn_cancel(t);
-	if (rc < 0 || store_txn_commit(t) < 0) {
-		log_warning("cannot keep the change streams' positions: they read everything");
-		return -1;
-	}
-	return 0;
+	return k->extra;
 }
 
 void sync_keep_free(struct sync_keep *k)
@@ -157,6 +158,7 @@ void sync_keep_free(struct sync_keep *k)
 	free(k->v);
 	free(k->followed);
 	free(k->read_from);
+	free(k->extra);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -256,14 +258,17 @@ static void forget_domain(struct dird *d, const char *domain)
 		log_info("%s: its configuration changed: its change stream reads everything", domain);
 }
 
-void sync_keep_reload(struct dird *d, const struct dir_config *next)
+void sync_keep_reload(struct dird *d, const struct dir_config *next,
+		      char (*carried)[DIR_MAX_URI])
 {
 	for (size_t i = 0; i < d->cfg.n_domains; i++) {
-		const struct dir_domain *old = &d->cfg.domains[i], *now = NULL;
-		for (size_t j = 0; !now && j < next->n_domains; j++)
-			if (strcmp(next->domains[j].name, old->name) == 0)
-				now = &next->domains[j];
-		if (!now || !serves_same(old, now))
+		const struct dir_domain *old = &d->cfg.domains[i];
+		size_t j = 0;
+		while (j < next->n_domains && strcmp(next->domains[j].name, old->name) != 0)
+			j++;
+		if (j == next->n_domains || !serves_same(old, &next->domains[j]))
 			forget_domain(d, old->name);
+		else if (carried)
+			memcpy(carried[j], d->domains[i].position_server, sizeof(carried[j]));
 	}
 }

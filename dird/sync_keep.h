@@ -16,19 +16,22 @@ struct sync_keep {
 	 * refresh read it from (sync_keep_read_from). */
 	char (*followed)[DIR_MAX_URI];
 	char (*read_from)[DIR_MAX_URI];
+	struct store_extra *extra;	/* sync_keep_extra's */
 };
 
 /* The keys of every domain a stream or AD's poll keeps up to date, read from the files as they
  * are now (takes store_lock): a full refresh takes them before it reads the directory, so that
- * the positions it puts back are no newer than what it read.  0 or -1 (k empty). */
+ * the positions it writes into its files are no newer than what it read.  0 or -1 (k
+ * empty). */
 int sync_keep_take(struct dird *d, struct sync_keep *k);
 /* The refresh read domain i from server.  A position describes one server's data: another
  * server may lag behind it (a provider replicating, another DC), so a domain read from another
  * server than its stream followed gets none of its keys back, and its stream reads it whole. */
 void sync_keep_read_from(struct sync_keep *k, size_t i, const char *server);
-/* Writes them into the files (a refresh's, just installed) in one transaction.  store_lock
- * held.  0 or -1 (the files hold none of them: the streams read everything). */
-int sync_keep_put(struct dird *d, const struct sync_keep *k);
+/* Once the refresh has read every domain: the keys it writes into its new files with the
+ * records (store_contents' extra), those of the domains it read where their streams follow;
+ * n set.  NULL (n 0) when there are none or out of memory: the streams then read everything. */
+const struct store_extra *sync_keep_extra(struct dird *d, struct sync_keep *k, size_t *n);
 void sync_keep_free(struct sync_keep *k);
 
 /* A stream or AD's poll of domain i now reads its changes from server (takes lock). */
@@ -36,7 +39,10 @@ void sync_keep_following(struct dird *d, size_t i, const char *server);
 
 /* A reload: the keys of each running domain that the new configuration drops or serves
  * differently (servers, bind identity, bases, filters, schema, attributes, mapping) are
- * removed, so its stream reads everything again; the others' stay.  store_lock held. */
-void sync_keep_reload(struct dird *d, const struct dir_config *next);
+ * removed, so its stream reads everything again; the others' stay, and carried[j] (when not
+ * NULL) is set to the server the position of next's domain j came from (position_server, to
+ * carry over; "" for the others).  store_lock held. */
+void sync_keep_reload(struct dird *d, const struct dir_config *next,
+		      char (*carried)[DIR_MAX_URI]);
 
 #endif

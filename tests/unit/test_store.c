@@ -80,7 +80,16 @@ START_TEST(refresh_files_are_tdbs_tdb_reads_and_changes)
 		c.users[c.n_users++] = user(i);
 	for (uint32_t i = 0; i < N_GROUPS; i++)
 		c.groups[c.n_groups++] = group(i, i == 0 ? 4000 : i % 7);
+	/* A change stream's keys, written with the records (dird/sync_keep.c) */
+	const struct store_extra extra[] = {
+		{ STORE_USERS, "SYNC_POS_d/users", 16, "rid=001,csn=x", 13 },
+		{ STORE_GROUPS, "SYNC_POS_d/groups", 17, "", 0 },
+	};
+	c.extra = extra;
+	c.n_extra = 2;
 	ck_assert_int_eq(store_write_tmp(dir, &c), 0);
+	c.extra = NULL;
+	c.n_extra = 0;
 	ck_assert_int_eq(store_install(dir, STORE_USERS), 0);
 	ck_assert_int_eq(store_install(dir, STORE_GROUPS), 0);
 	ck_assert_int_eq(check_whole(STORE_USER_FILE), 0);
@@ -97,6 +106,8 @@ START_TEST(refresh_files_are_tdbs_tdb_reads_and_changes)
 	char *json = record_group_to_json(c.groups[0]);
 	assert_stored(STORE_GROUPS, "ID_500", json);
 	free(json);
+	assert_stored(STORE_USERS, "SYNC_POS_d/users", "rid=001,csn=x");
+	assert_stored(STORE_GROUPS, "SYNC_POS_d/groups", "");
 
 	struct store_contents back;
 	char err[256];
