@@ -2,8 +2,8 @@
  * writes the tdb files anew from what it read, with the streams' keys taken before it read
  * (sync_keep_take): where it read the server a stream follows, its data is at least as new as
  * those positions, so a stream that resumes from one is sent again what changed since, and
- * puts and deletes applied twice end the same.  The entries' ids and DNs go with the positions, so that a delete or a
- * present phase still finds what the refresh read. */
+ * puts and deletes applied twice end the same.  The entries' ids and DNs go with the
+ * positions, so that a delete or a present phase still finds what the refresh read. */
 #include "sync_keep.h"
 
 #include <stdbool.h>
