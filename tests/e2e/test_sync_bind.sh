@@ -22,15 +22,6 @@ in_sync() { "${CTL[@]}" --json status 2>/dev/null |
 served() { in_ns "$NSS" getent passwd "$1" >/dev/null; }
 # in the enumeration (getent passwd), which no lookup by name fills
 listed() { in_ns "$NSS" getent passwd | grep -q "^$1:"; }
-# within SECONDS COMMAND...: COMMAND succeeds within SECONDS (tried every 0.1 s)
-within() {
-	local deadline=$(($(now_ms) + $1 * 1000))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(now_ms)" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
 
 dird_start || exit 1
 within 30 in_sync || not_ok "the stream is in sync" "$(tail -5 "$WORK/dird.log")"

@@ -31,15 +31,6 @@ status() { "${CTL[@]}" --json status 2>/dev/null; }
 in_sync() { status | python3 -c 'import json,sys; sys.exit(not json.load(sys.stdin)["domains"][0]["in_sync"])'; }
 full_syncs() { status | python3 -c 'import json,sys; print(json.load(sys.stdin)["domains"][0]["full_syncs"])'; }
 shell_of() { in_ns "$WORK/nss" getent passwd "$1" | cut -d: -f7; }
-# within SECONDS COMMAND...: COMMAND succeeds within SECONDS (tried every 0.1 s)
-within() {
-	local deadline=$(($(now_ms) + $1 * 1000))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(now_ms)" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
 shell_is() { [ "$(shell_of "$1")" = "$2" ]; }
 
 dird_start || exit 1

@@ -33,6 +33,17 @@ finish() {
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
+# within SECONDS COMMAND...: COMMAND succeeds within SECONDS (tried every 0.1 s, by the clock: a
+# loaded machine's slow tries do not stretch the bound)
+within() {
+	local deadline=$(($(now_ms) + $1 * 1000))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
 # Under the sanitizer build an uninstrumented host program (getent, id) needs the runtime first.
 # Leaks are checked in our programs (dird, dirctl), not in getent or id.  libcrypt goes first
 # too: ASan's crypt_r interceptor looks the real one up at start, and pam_unix (loaded later by
