@@ -81,9 +81,13 @@ static void put_str_or_null(struct buf *b, const char *key, const char *v)
 		put_raw(b, "null");
 }
 
-static void put_common(struct buf *b, uint32_t id, const char *domain, const char *sid,
-		       uint64_t fetched)
+/* A record's text begins (at most RECORD_JSON_MAX bytes, as the readers take) with the keys
+ * users and groups share. */
+static void start(struct buf *b, uint32_t id, const char *domain, const char *sid,
+		  uint64_t fetched)
 {
+	buf_init(b, RECORD_JSON_MAX + 1);
+	buf_put_bytes(b, "{", 1);
 	put_int(b, "fetched", fetched);
 	put_int(b, "id", DIR_SYNTHETIC_ID_BASE + id);
 	put_str_or_null(b, "domain", domain ? domain : "");
@@ -95,6 +99,7 @@ static void put_common(struct buf *b, uint32_t id, const char *domain, const cha
 	put_key(b, "smb");
 	put_raw(b, sid ? "true" : "false");
 }
+
 
 /* The text, NUL-terminated and malloc'd, or NULL when it did not fit in memory. */
 static char *finish(struct buf *b)
@@ -110,9 +115,7 @@ static char *finish(struct buf *b)
 char *record_user_to_json(const struct dir_user *u)
 {
 	struct buf b;
-	buf_init(&b, RECORD_JSON_MAX + 1);
-	buf_put_bytes(&b, "{", 1);
-	put_common(&b, u->uid, u->domain, u->sid, u->fetched);
+	start(&b, u->uid, u->domain, u->sid, u->fetched);
 	put_int(&b, "uid", u->uid);
 	put_str_or_null(&b, "username", u->name);
 	put_str_or_null(&b, "full_name", u->gecos ? u->gecos : "");
@@ -144,9 +147,7 @@ char *record_user_to_json(const struct dir_user *u)
 char *record_group_to_json(const struct dir_group *g)
 {
 	struct buf b;
-	buf_init(&b, RECORD_JSON_MAX + 1);
-	buf_put_bytes(&b, "{", 1);
-	put_common(&b, g->gid, g->domain, g->sid, g->fetched);
+	start(&b, g->gid, g->domain, g->sid, g->fetched);
 	put_int(&b, "gid", g->gid);
 	put_str_or_null(&b, "name", g->name);
 	put_key(&b, "users");
