@@ -230,6 +230,17 @@ wait_in_sync 10 || not_ok "in sync after dirctl cache refresh" "$(status changes
 check_eq "dirctl cache refresh leaves the streams their positions: nothing read twice" 0 "$(whole_reads)"
 served 598 && ok "and every user stays" || not_ok "and every user stays"
 
+# dirctl cache expire writes the tdb pair again, whole, outside a refresh: the streams' positions
+# stay with the data they describe, and the next change comes as a change.
+: >"$WORK/dird.log"
+before=$(status full_syncs)
+"${CTL[@]}" cache expire alice >/dev/null || not_ok "dirctl cache expire alice"
+set_shell u00010 /bin/ksh
+eventually 5 shell_is u00010 /bin/ksh && ok "after dirctl cache expire a change is seen within 5 s" ||
+	not_ok "after dirctl cache expire a change is seen within 5 s" "$(status changes_state)"
+check_eq "dirctl cache expire leaves the streams their positions: nothing read whole" \
+	"0/$before" "$(whole_reads)/$(status full_syncs)"
+
 : >"$WORK/dird.log"
 kill -HUP "$DIRD_PID"
 eventually 10 grep -q "configuration reloaded" "$WORK/dird.log" || not_ok "SIGHUP reloads"
