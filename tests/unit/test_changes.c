@@ -4,6 +4,7 @@
  * as a restarted dird reads them) and the position saved with them; a malformed batch or an
  * unexpected position applies nothing. */
 #include <check.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "changes.h"
+#include "index.h"
 #include "publish.h"
 #include "store.h"
 #include "run_case.h"
@@ -199,7 +201,11 @@ static void fill(void)
 	change_batch_add(&b, CHANGE_PUT, s("g-team"), s("cn=team,dc=ex"), NULL,
 			 group("team", 95000, "alice bob"));
 	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
-	ck_assert(dirty);
+	/* a complete batch is written as a refresh writes: the whole index with the files */
+	char idx[PATH_MAX];
+	snprintf(idx, sizeof(idx), "%s/%s", dir, DIR_INDEX_FILE);
+	ck_assert_int_eq(access(idx, F_OK), 0);
+	ck_assert(!d.refreshing);
 }
 
 START_TEST(first_batch_and_restart)
