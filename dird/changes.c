@@ -846,11 +846,13 @@ static bool apply_whole(struct apply *a, struct change_batch *b, enum changes_re
 	struct db next;
 	struct sync_keys keys;
 	uint64_t refreshes = 0;
+	long long start = now_ms();
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
 	int taken = take_copy_locked(d, &next, &keys, &refreshes);
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
+	long long copied = now_ms();
 	if (taken <= 0) {
 		snprintf(err, errlen, "out of memory, or the cache in %s cannot be read",
 			 d->cfg.cache_dir);
@@ -868,9 +870,13 @@ static bool apply_whole(struct apply *a, struct change_batch *b, enum changes_re
 	}
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
+	long long locked = now_ms();
 	*result = install_locked(a, b, &next, written, refreshes, err, errlen);
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
+	log_debug("%s: a complete batch of %zu: copying the cache took %lld ms (locked), applying and "
+		  "writing it %lld ms, installing it %lld ms (locked)", b->stream, b->n,
+		  copied - start, locked - copied, now_ms() - locked);
 	/* the db nobody serves, freed without the locks (a million users take a second) */
 	db_free(&next);
 	sync_keys_free(&keys);
