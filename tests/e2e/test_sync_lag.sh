@@ -46,13 +46,6 @@ set_shell() { # PROVIDER USER SHELL
 csns() { ldapsearch -x -LLL -H "${PROVIDER_URI[$1]}" -b "$SLAPD_BASE" -s base contextCSN |
 	grep '^contextCSN:' | sort; }
 in_step() { [ "$(csns 1)" = "$(csns 2)" ]; }
-# refresh: dirctl cache refresh; logged TEXT: dird logged it since the last refresh began
-LOG_SEEN=0
-refresh() {
-	LOG_SEEN=$(wc -l <"$WORK/dird.log")
-	timeout 60 "${CTL[@]}" cache refresh >/dev/null 2>&1
-}
-logged() { tail -n +$((LOG_SEEN + 1)) "$WORK/dird.log" | grep -q "$1"; }
 
 dird_start || exit 1
 check "the stream is in sync, following provider 1 through A" within 30 follows "$A"
@@ -63,9 +56,9 @@ check "a change on provider 1 reaches the host" within 10 shell_is u00003 /bin/z
 check "provider 2 replicates it (its contextCSN is provider 1's)" within 20 in_step
 before=$(field full_syncs)
 kill -USR1 "$A_PID" # A refuses new connections; the stream's stays open
-refresh
+cache_refresh
 check "the refresh read provider 2, which holds every change the position counts" \
-	logged "the refresh read $P2, which holds every change its stream's positions count"
+	logged_since_refresh "the refresh read $P2, which holds every change its stream's positions count"
 set_shell 1 u00005 /bin/zsh
 check "the stream goes on from its position: a new change reaches the host" \
 	within 10 shell_is u00005 /bin/zsh
@@ -80,9 +73,9 @@ check "a change on provider 1 reaches the host" within 10 shell_is u00004 /bin/z
 check "provider 2 lacks it" eval "! ldapsearch -x -LLL -H $P2 -b uid=u00004,$P -s base loginShell |
 	grep -q /bin/zsh"
 before=$(field full_syncs)
-refresh
+cache_refresh
 check "the refresh read provider 2, whose contextCSN does not show the change" \
-	logged "the refresh read $P2, which may lack changes its .* stream's position counts (its contextCSN values"
+	logged_since_refresh "the refresh read $P2, which may lack changes its .* stream's position counts (its contextCSN values"
 check "the stream reads provider 1 whole" within 15 full_reads_above "$before"
 check "the change provider 2 lacks is served again (from provider 1)" \
 	within 15 shell_is u00004 /bin/zsh
@@ -94,9 +87,9 @@ provider_stop 1
 check "the stream fails over to provider 2" within 30 follows "$P2"
 check_eq "the host still serves the change provider 2 lacks" /bin/zsh "$(shell_of u00004)"
 before=$(field full_syncs)
-refresh
+cache_refresh
 check "the refresh read provider 2, whose contextCSN does not show what the stream had from provider 1" \
-	logged "the refresh read $P2, which may lack changes its .* stream's position counts"
+	logged_since_refresh "the refresh read $P2, which may lack changes its .* stream's position counts"
 check "the stream reads provider 2 whole" within 15 full_reads_above "$before"
 check "the host serves what provider 2 holds" within 15 shell_is u00004 "$old_shell"
 dird_stop
