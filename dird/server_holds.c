@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "context_csn.h"
+#include "log.h"
 #include "sync_cookie.h"
 
 void server_holds_read(struct server_holds *h, struct ldap_conn *c)
@@ -15,8 +16,10 @@ void server_holds_read(struct server_holds *h, struct ldap_conn *c)
 	snprintf(h->server, sizeof(h->server), "%s", c->server);
 	if (dom->type == DIR_DOMAIN_AD) {
 		char err[256];
-		if (ad_position_read(c, &h->at, err, sizeof(err)) < 0)
+		if (ad_position_read(c, &h->at, err, sizeof(err)) < 0) {
+			log_warning("%s: %s", dom->name, err);
 			memset(&h->at, 0, sizeof(h->at));
+		}
 		return;
 	}
 	h->csns[0] = context_csn_read(c->ld, dom->timeout, dom->group_base);
