@@ -10,6 +10,7 @@
 #include "fetch.h"
 #include "fetch_all.h"
 #include "local_accounts.h"
+#include "member_index.h"
 #include "log.h"
 #include "protocol.h"
 #include "publish.h"
@@ -116,6 +117,9 @@ struct apply {
 	bool sync_groups_changed;
 	bool put;		/* something was added: the negative cache may say otherwise */
 	unsigned refused;
+	unsigned linked;	/* new users given their gid lists since the groups changed */
+	bool members_indexed;	/* members is db's groups as they are now */
+	struct member_index members;
 };
 
 /* prefix + domain + "/" + s, malloc'd. */
@@ -298,6 +302,14 @@ static int link_members(struct apply *a, const struct dir_group *g, bool add)
 	return 0;
 }
 
+/* The member index is of the groups as they were: a group put or removed makes it wrong. */
+static void groups_changed(struct apply *a)
+{
+	member_index_free(&a->members);
+	a->members_indexed = false;
+	a->linked = 0;
+}
+
 static int remove_group(struct apply *a, struct dir_group *g)
 {
 	if (is_sync_group(a, g->name))
@@ -308,6 +320,7 @@ static int remove_group(struct apply *a, struct dir_group *g)
 		return -1;
 	note_group(a, g);
 	db_remove_group(a->db, g->name, g->gid);
+	groups_changed(a);
 	return 0;
 }
 
@@ -374,10 +387,25 @@ static int settle_group(struct apply *a, struct dir_group *g)
 	return 0;
 }
 
-/* A new user's gid list, from the groups db holds (a refresh's db_link_groups, for one). */
+static int add_gid_to(uint32_t gid, void *u)
+{
+	return db_user_add_gid(u, gid);
+}
+
+/* A new user's gid list, from the groups db holds (a refresh's db_link_groups, for one).  The
+ * first few read every membership; past them (a stream's first read: a million users) the
+ * memberships are sorted once, so each user costs a binary search, not the whole directory. */
+#define LINK_BY_SCAN 32
 static int link_user(struct apply *a, struct dir_user *u)
 {
 	const struct db *db = a->db;
+	if (!a->members_indexed && a->linked++ >= LINK_BY_SCAN) {
+		if (member_index_build(&a->members, db) < 0)
+			return -1;
+		a->members_indexed = true;
+	}
+	if (a->members_indexed && a->members.db == db)
+		return member_index_each_gid(&a->members, u->name, add_gid_to, u);
 	for (size_t i = 0; i < db->c.n_groups; i++) {
 		const struct dir_group *g = db->c.groups[i];
 		for (uint32_t m = 0; m < g->n_members; m++)
@@ -465,6 +493,7 @@ static int relink_difference(struct apply *a, const struct dir_group *from,
 
 static int put_group(struct apply *a, struct change *c)
 {
+	groups_changed(a);
 	struct dir_group *g = c->group;
 	c->group = NULL;
 	char *old_name = name_of_id(a, STORE_GROUPS, c->id);
@@ -910,6 +939,7 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 	names_free(&a.seen_users);
 	names_free(&a.seen_groups);
 	names_free(&a.touched);
+	member_index_free(&a.members);
 	local_accounts_free(&local);
 	return result;
 }

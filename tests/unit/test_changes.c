@@ -17,6 +17,8 @@
 #include "store.h"
 #include "run_case.h"
 
+#define MANY_USERS 300
+
 static char dir[] = "/tmp/dir-test-changes-XXXXXX";
 static struct dird d;
 static bool dirty;
@@ -285,6 +287,55 @@ START_TEST(membership_reaches_gid_lists)
 }
 END_TEST
 
+/* A batch of many new users (a stream's first read) finds each one's groups through the sorted
+ * member index (dird/member_index.c) rather than a scan; the gid lists must be the scan's:
+ * every group naming the user once, a name listed twice in a group counted once, a user in
+ * no group in none, and a group put in the middle of the batch seen by the users after it. */
+static struct dir_group *group_of_users(const char *name, uint32_t gid, int every, int offset)
+{
+	struct dir_group *g = group(name, gid, "");
+	free(g->members);
+	g->members = calloc(MANY_USERS + 1, sizeof(char *));
+	for (int i = offset; i < MANY_USERS; i += every) {
+		char n[16];
+		snprintf(n, sizeof(n), "m%03d", i);
+		g->members[g->n_members++] = strdup(n);
+	}
+	g->members[g->n_members++] = strdup("m007"); /* twice in one group */
+	return g;
+}
+
+START_TEST(many_new_users_get_their_groups)
+{
+	struct change_batch b = batch("c1", NULL);
+	b.complete_users = b.complete_groups = true;
+	change_batch_add(&b, CHANGE_PUT, s("g-all"), NULL, NULL, group_of_users("all", 95000, 1, 0));
+	change_batch_add(&b, CHANGE_PUT, s("g-odd"), NULL, NULL, group_of_users("odd", 95001, 2, 1));
+	char id[32], n[16];
+	for (int i = 0; i < MANY_USERS; i++) {
+		if (i == MANY_USERS / 2)
+			change_batch_add(&b, CHANGE_PUT, s("g-late"), NULL, NULL,
+					 group_of_users("late", 95002, 3, 0));
+		snprintf(id, sizeof(id), "u-%d", i);
+		snprintf(n, sizeof(n), "m%03d", i);
+		change_batch_add(&b, CHANGE_PUT, s(id), NULL, user(n, 100000 + i, "/bin/sh"), NULL);
+	}
+	change_batch_add(&b, CHANGE_PUT, s("u-none"), NULL, user("loner", 99999, "/bin/sh"), NULL);
+	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
+	for (int i = 0; i < MANY_USERS; i++) {
+		snprintf(n, sizeof(n), "m%03d", i);
+		const struct dir_user *u = db_user_by_name(&d.db, n);
+		ck_assert_ptr_nonnull(u);
+		/* a group reaches the users before it too (its members' lists), m007 is in all */
+		uint32_t want = 1 + (i % 2 == 1 || i == 7) + (i % 3 == 0 || i == 7);
+		ck_assert_uint_eq(u->n_groups, want);
+		ck_assert(in_groups(n, 95000));
+		ck_assert(in_groups(n, 95001) == (i % 2 == 1 || i == 7));
+	}
+	ck_assert_uint_eq(db_user_by_name(&d.db, "loner")->n_groups, 0);
+}
+END_TEST
+
 START_TEST(present_phase_drops_the_rest)
 {
 	fill();
@@ -442,7 +493,8 @@ int main(void)
 {
 	const TTest *const tests[] = {
 		first_batch_and_restart, modify_rename_delete, membership_reaches_gid_lists,
-		present_phase_drops_the_rest, refused_entries_go, malformed_applies_nothing,
+		many_new_users_get_their_groups, present_phase_drops_the_rest, refused_entries_go,
+		malformed_applies_nothing,
 		unexpected_position_applies_nothing, entries_read_otherwise_are_replaced,
 		sync_groups_follow_membership, complete_batch_keeps_other_streams,
 		complete_batch_beside_a_refresh, NULL

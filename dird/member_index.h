@@ -1,0 +1,28 @@
+/* Which groups of a db name a user as a member: the groups' member lists sorted by name, so
+ * a batch that adds many users finds each one's groups by a binary search instead of reading
+ * every membership of the directory once per user (member_index.c). */
+#ifndef DIRD_MEMBER_INDEX_H
+#define DIRD_MEMBER_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+
+struct member_index {
+	const struct db *db;
+	uint64_t *refs; /* group index << 32 | member index, sorted by the member's name */
+	size_t n;
+};
+
+/* Indexes db's groups as they are now: any group added to or removed from db afterwards
+ * makes the index wrong (member_index_free it and build again).  0, or -1 out of memory. */
+int member_index_build(struct member_index *ix, const struct db *db);
+void member_index_free(struct member_index *ix);
+
+/* Calls add(gid, arg) for each group naming `name` (once a membership); stops at the first
+ * nonzero it returns and returns that, else 0. */
+int member_index_each_gid(const struct member_index *ix, const char *name,
+			  int (*add)(uint32_t gid, void *arg), void *arg);
+
+#endif
