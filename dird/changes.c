@@ -12,6 +12,8 @@
 #include "local_accounts.h"
 #include "member_index.h"
 #include "log.h"
+#include "member_dns.h"
+#include "nesting.h"
 #include "protocol.h"
 #include "publish.h"
 #include "store.h"
@@ -43,7 +45,7 @@ int change_batch_add(struct change_batch *b, enum change_op op, char *id, char *
 		b->changes = p;
 		b->cap = cap;
 	}
-	b->changes[b->n++] = (struct change){ op, id, dn, user, group };
+	b->changes[b->n++] = (struct change){ op, id, dn, user, group, NULL };
 	return 0;
 }
 
@@ -54,9 +56,16 @@ void change_batch_clear(struct change_batch *b)
 		free(b->changes[i].dn);
 		dir_user_destroy(b->changes[i].user);
 		dir_group_destroy(b->changes[i].group);
+		if (b->changes[i].member_dns)
+			dn_list_free(b->changes[i].member_dns);
+		free(b->changes[i].member_dns);
 	}
 	b->n = 0;
 	b->users_incomplete = false;
+	if (b->reread_groups)
+		dn_list_free(b->reread_groups);
+	free(b->reread_groups);
+	b->reread_groups = NULL;
 }
 
 /* A list of names, sorted once filled, for "was it seen" and "was it touched". */
@@ -120,6 +129,7 @@ struct apply {
 	unsigned linked;	/* new users given their gid lists since the groups changed */
 	bool members_indexed;	/* members is db's groups as they are now */
 	struct member_index members;
+	struct member_dns *member_dns;	/* members by DN: resolved as entries come and go */
 };
 
 /* prefix + domain + "/" + s, malloc'd. */
@@ -132,14 +142,19 @@ static char *key_of(const char *prefix, const char *domain, const char *s)
 	return k;
 }
 
+/* The value under key (whole), malloc'd, from the files or the keys the batch goes into. */
+static void *get_raw(struct apply *a, enum store_kind kind, const char *key, size_t *len)
+{
+	return a->t ? store_txn_get(a->t, kind, key, len) : sync_keys_get(a->keys, kind, key, len);
+}
+
 /* The value under a stream key, NUL-terminated, malloc'd; NULL when absent (or no memory). */
 static char *get_key(struct apply *a, enum store_kind kind, const char *prefix, const char *s,
 		     size_t *len)
 {
 	char *k = key_of(prefix, a->dom->name, s);
 	size_t n = 0;
-	char *v = !k ? NULL : a->t ? store_txn_get(a->t, kind, k, &n) : sync_keys_get(a->keys, kind, k, &n),
-	     *z = NULL;
+	char *v = k ? get_raw(a, kind, k, &n) : NULL, *z = NULL;
 	free(k);
 	if (v && (z = realloc(v, n + 1)))
 		z[n] = '\0';
@@ -158,6 +173,13 @@ static int set_raw(struct apply *a, enum store_kind kind, const char *key, const
 				  sync_keys_set(a->keys, kind, key, val, len);
 }
 
+/* key (whole, NULL: out of memory) removed. */
+static int unset_raw(struct apply *a, enum store_kind kind, const char *key)
+{
+	return !key ? -1 : a->t ? store_txn_unset(a->t, kind, key) :
+				  (sync_keys_unset(a->keys, kind, key), 0);
+}
+
 static int set_key(struct apply *a, enum store_kind kind, const char *prefix, const char *s,
 		   const void *val, size_t len)
 {
@@ -170,9 +192,20 @@ static int set_key(struct apply *a, enum store_kind kind, const char *prefix, co
 static int unset_key(struct apply *a, enum store_kind kind, const char *prefix, const char *s)
 {
 	char *k = key_of(prefix, a->dom->name, s);
-	int rc = !k ? -1 : a->t ? store_txn_unset(a->t, kind, k) : (sync_keys_unset(a->keys, kind, k), 0);
+	int rc = unset_raw(a, kind, k);
 	free(k);
 	return rc;
+}
+
+/* member_dns's keys, in the groups file (member_dns_ops). */
+static void *get_groups_key(void *arg, const char *key, size_t *len)
+{
+	return get_raw(arg, STORE_GROUPS, key, len);
+}
+
+static int set_groups_key(void *arg, const char *key, const void *val, size_t len)
+{
+	return len ? set_raw(arg, STORE_GROUPS, key, val, len) : unset_raw(arg, STORE_GROUPS, key);
 }
 
 /* The records in the files, when the batch goes into them (else the files are written whole from
@@ -200,7 +233,12 @@ static int forget_keys(struct apply *a, enum store_kind kind, const char *name)
 	if (!v)
 		return 0;
 	size_t id_len = strlen(v);
-	int rc = unset_key(a, kind, KEY_ID, v);
+	/* members by DN: the groups naming this DN are resolved again */
+	int rc = a->member_dns && id_len + 1 < len ?
+			 member_dns_forgotten(a->member_dns, kind, name, v + id_len + 1) :
+			 0;
+	if (rc == 0)
+		rc = unset_key(a, kind, KEY_ID, v);
 	if (rc == 0 && id_len + 1 < len)
 		rc = unset_key(a, kind, KEY_DN, v + id_len + 1);
 	if (rc == 0)
@@ -223,7 +261,8 @@ static int remember_keys(struct apply *a, enum store_kind kind, const char *name
 		memcpy(v + id_len + 1, dn, dn_len + 1);
 	int rc = set_key(a, kind, KEY_NAME, name, v, id_len + 1 + dn_len) < 0 ||
 			 set_key(a, kind, KEY_ID, id, name, strlen(name)) < 0 ||
-			 (dn && set_key(a, kind, KEY_DN, dn, id, id_len) < 0) ?
+			 (dn && set_key(a, kind, KEY_DN, dn, id, id_len) < 0) ||
+			 (a->member_dns && member_dns_remembered(a->member_dns, kind, name, dn) < 0) ?
 		 -1 :
 		 0;
 	free(v);
@@ -506,6 +545,13 @@ static int put_group(struct apply *a, struct change *c)
 		dir_group_destroy(g);
 		return old ? remove_group(a, old) : 0;
 	}
+	/* members by DN: g comes with its memberUid names and its member DNs, and is served with
+	 * its member users, as a refresh resolves them */
+	if (a->member_dns && c->dn) {
+		fetch_drop_local_members(a->local, g);
+		if (member_dns_resolve_put(a->member_dns, c->dn, g, c->member_dns) < 0)
+			goto fail;
+	}
 	if (names_add(&a->seen_groups, g->name) < 0)
 		goto fail;
 	a->put = true;
@@ -538,6 +584,67 @@ static int put_group(struct apply *a, struct change *c)
 fail:
 	dir_group_destroy(g);
 	return -1;
+}
+
+/* member_dns.h's callbacks: the user (group) db holds under the DN the stream put it with. */
+static char *name_of_dn(void *arg, enum store_kind kind, const char *dn)
+{
+	struct apply *a = arg;
+	char *id = get_key(a, kind, KEY_DN, dn, NULL);
+	char *name = id ? name_of_id(a, kind, id) : NULL;
+	free(id);
+	const struct dir_user *u = name && kind == STORE_USERS ? db_user_by_name(a->db, name) : NULL;
+	const struct dir_group *g = name && kind == STORE_GROUPS ? db_group_by_name(a->db, name) :
+								   NULL;
+	if (!of_domain(a, u ? u->domain : g ? g->domain : NULL)) {
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
+static bool same_members(const struct dir_group *x, const struct dir_group *y)
+{
+	if (x->n_members != y->n_members)
+		return false;
+	for (uint32_t i = 0; i < x->n_members; i++)
+		if (strcmp(x->members[i], y->members[i]))
+			return false;
+	return true;
+}
+
+/* A group's members resolved again: replaced where it stands, the members who came or went
+ * relinked. */
+static int set_members(void *arg, const char *group, struct name_list *names)
+{
+	struct apply *a = arg;
+	struct dir_group *old = db_group_by_name(a->db, group);
+	if (!old || !of_domain(a, old->domain))
+		return 0;
+	struct dir_group *g = calloc(1, sizeof(*g));
+	if (!g || !(g->name = strdup(old->name)) || !(g->domain = strdup(old->domain)) ||
+	    (old->sid && !(g->sid = strdup(old->sid))) || group_set_members(g, names) < 0) {
+		dir_group_destroy(g);
+		return -1;
+	}
+	g->gid = old->gid;
+	g->fetched = old->fetched;
+	if (same_members(old, g)) {
+		dir_group_destroy(g);
+		return 0;
+	}
+	groups_changed(a);
+	if (relink_difference(a, old, g, false) < 0 || relink_difference(a, g, old, true) < 0 ||
+	    store_group(a, g) < 0) {
+		dir_group_destroy(g);
+		return -1;
+	}
+	note_group(a, old); /* the members who left */
+	dir_group_clear(old);
+	*old = *g;
+	free(g);
+	note_group(a, old);
+	return 0;
 }
 
 /* An entry by its server id, else by its DN: a user or a group (name malloc'd), or neither. */
@@ -675,6 +782,12 @@ static int write_touched(struct apply *a)
 
 static int apply_all(struct apply *a, struct change_batch *b)
 {
+	/* members by DN: an LDAP domain's stream sends member DNs (AD's poll resolves its own) */
+	const struct member_dns_ops ops = { name_of_dn, set_members, get_groups_key, set_groups_key,
+					    a };
+	if (a->dom->type == DIR_DOMAIN_LDAP && domain_members_by_dn(a->dom) &&
+	    !(a->member_dns = member_dns_begin(a->dom, &ops)))
+		return -1;
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < b->n; i++) {
 		struct change *c = &b->changes[i];
@@ -695,6 +808,8 @@ static int apply_all(struct apply *a, struct change_batch *b)
 		rc = drop_users(a, b->complete_users, a->dom->n_sync_groups > 0);
 	if (rc == 0 && resync_groups)
 		b->users_incomplete = sync_groups_lack_members(a);
+	if (rc == 0 && a->member_dns && (rc = member_dns_finish(a->member_dns)) == 0)
+		b->reread_groups = member_dns_take_went(a->member_dns);
 	if (rc == 0)
 		rc = write_touched(a);
 	if (rc == 0 && b->position) {
@@ -940,6 +1055,7 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 	names_free(&a.seen_groups);
 	names_free(&a.touched);
 	member_index_free(&a.members);
+	member_dns_free(a.member_dns);
 	local_accounts_free(&local);
 	return result;
 }

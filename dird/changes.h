@@ -25,6 +25,8 @@
 
 #include "dird.h"
 
+struct dn_list;
+
 #define CHANGES_MAX_ID 128	   /* bytes of an entry's server id, as text */
 #define CHANGES_MAX_DN 4096
 #define CHANGES_MAX_POSITION 4096  /* bytes of a cookie */
@@ -44,6 +46,9 @@ struct change {
 	 * refused it (below min_id, a bad name...): the copy served so far, if any, goes. */
 	struct dir_user *user;
 	struct dir_group *group;
+	/* PUT of a group of an LDAP domain with members by DN: its member DNs (normalized, as is
+	 * dn), resolved into member names when applied (member_dns.h); the batch owns it. */
+	struct dn_list *member_dns;
 };
 
 struct change_batch {
@@ -65,6 +70,8 @@ struct change_batch {
 	/* Out: a group of sync_groups gained members db does not hold: the stream must read the
 	 * users again (from no position) to serve them. */
 	bool users_incomplete;
+	/* Out: members by DN, the groups to read again from the server (member_dns_take_went). */
+	struct dn_list *reread_groups;
 };
 
 enum changes_result {

@@ -25,6 +25,7 @@
 #include "content_sync.h"
 #include "domain.h"
 #include "fetch.h"
+#include "fetch_members.h"
 #include "ldap_map.h"
 #include "log.h"
 #include "nesting.h"
@@ -57,6 +58,9 @@ struct syncer {
 	uint64_t refresh_count;		/* a full refresh since replaces the files: start over */
 	int heartbeat;			/* msgid of the root DSE read under way, 0: none */
 	time_t last_heard, heartbeat_sent;
+	/* members by DN: groups to read again at reread_at (member_dns_take_went) */
+	struct dn_list reread;
+	time_t reread_at;
 	char err[512];
 };
 
@@ -169,6 +173,21 @@ static int stream_restart(struct syncer *y, struct stream *s, const char *why)
 	return stream_resume(y, s);
 }
 
+/* Members by DN: the groups that named an entry that went are read again from the server a
+ * second or two later: slapd's refint overlay rewrites their member values just after the
+ * change, in a task of its own, and no stream sees that (slapo-refint(5)). */
+static int keep_rereads(struct syncer *y, const struct dn_list *groups)
+{
+	for (size_t i = 0; i < groups->n; i++)
+		if (!dn_list_has(&y->reread, groups->v[i]) && dn_list_add(&y->reread, groups->v[i]) < 0) {
+			snprintf(y->err, sizeof(y->err), "out of memory");
+			return -1;
+		}
+	if (!y->reread_at) /* one second later at least: time() counts whole ones */
+		y->reread_at = time(NULL) + 2;
+	return 0;
+}
+
 /* Applies s's batch (complete: it lists everything s serves); the position moves to the newest
  * the server sent.  0; 1 when s started over (its search is a new one); -1 (err set) when the
  * connection should be dropped and tried again. */
@@ -186,6 +205,8 @@ static int stream_apply(struct syncer *y, struct stream *s, bool complete)
 	size_t n = b->n;
 	enum changes_result r = changes_apply(y->d, b, y->err, sizeof(y->err));
 	bool users_incomplete = b->users_incomplete;
+	if (r == CHANGES_APPLIED && b->reread_groups && keep_rereads(y, b->reread_groups) < 0)
+		r = CHANGES_FAILED; /* out of memory: the connection is tried again */
 	change_batch_clear(b);
 	if (r == CHANGES_FAILED)
 		return -1;
@@ -216,14 +237,21 @@ static int stream_apply(struct syncer *y, struct stream *s, bool complete)
 	return 0;
 }
 
+/* DNs go into the batch normalized (dn_normalize): members by DN name entries by the DNs
+ * they were put with (member_dns.h), in whatever case and spacing the group's values have. */
 static int add(struct stream *s, enum change_op op, const char *uuid, const char *dn,
-	       struct dir_user *u, struct dir_group *g, char *err, size_t errlen)
+	       struct dir_user *u, struct dir_group *g, struct dn_list *member_dns, char *err,
+	       size_t errlen)
 {
-	char *id = strdup(uuid), *dn_copy = dn ? strdup(dn) : NULL;
+	char *id = strdup(uuid), *dn_copy = dn ? dn_normalize(dn) : NULL;
 	if (!id || (dn && !dn_copy) || change_batch_add(&s->batch, op, id, dn_copy, u, g) < 0) {
+		if (member_dns)
+			dn_list_free(member_dns);
+		free(member_dns);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	s->batch.changes[s->batch.n - 1].member_dns = member_dns;
 	return 0;
 }
 
@@ -236,9 +264,14 @@ static int add_entry(struct syncer *y, struct stream *s, LDAPMessage *e, const c
 	enum map_result r;
 	struct dir_user *u = NULL;
 	struct dir_group *g = NULL;
+	/* members by DN: the group's member DNs go with it, to be resolved as it is applied */
+	struct dn_list *dns = s->groups && domain_members_by_dn(y->dom) ? calloc(1, sizeof(*dns))
+									: NULL;
 	if (s->groups) {
 		g = calloc(1, sizeof(*g));
-		r = g ? ldap_map_group(y->c.ld, e, y->dom, g, NULL, why, sizeof(why)) : MAP_NOMEM;
+		r = g && (dns || !domain_members_by_dn(y->dom)) ?
+			    ldap_map_group(y->c.ld, e, y->dom, g, dns, why, sizeof(why)) :
+			    MAP_NOMEM;
 	} else {
 		u = calloc(1, sizeof(*u));
 		r = u ? ldap_map_user(y->c.ld, e, y->dom, u, why, sizeof(why)) : MAP_NOMEM;
@@ -248,20 +281,22 @@ static int add_entry(struct syncer *y, struct stream *s, LDAPMessage *e, const c
 		free(g);
 		u = NULL;
 		g = NULL;
+		if (dns)
+			dn_list_free(dns);
+		free(dns);
+		dns = NULL;
 		if (r == MAP_NOMEM) {
 			snprintf(y->err, sizeof(y->err), "out of memory");
 			return -1;
 		}
 		fetch_log_unmapped(y->dom, r, why, NULL);
 	}
-	return add(s, CHANGE_PUT, uuid, dn, u, g, y->err, sizeof(y->err));
+	return add(s, CHANGE_PUT, uuid, dn, u, g, dns, y->err, sizeof(y->err));
 }
 
-/* The paged path's entries: their entryUUID read as an attribute. */
-static int add_paged_entry(LDAP *ld, LDAPMessage *e, void *arg)
+/* An entry of a plain search (not a sync search): its entryUUID read as an attribute. */
+static int add_read_entry(struct syncer *y, struct stream *s, LDAP *ld, LDAPMessage *e)
 {
-	struct syncer *y = arg;
-	struct stream *s = y->s[0].msgid == -1 ? &y->s[0] : &y->s[1];
 	struct berval **v = ldap_get_values_len(ld, e, "entryUUID");
 	char uuid[CONTENT_SYNC_UUID_LEN + 1] = "";
 	if (v && v[0] && v[0]->bv_len == CONTENT_SYNC_UUID_LEN)
@@ -272,6 +307,31 @@ static int add_paged_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	if (!*uuid)
 		log_warning("%s: an entry without entryUUID is not streamed", y->dom->name);
 	ldap_memfree(dn);
+	return rc;
+}
+
+/* The paged path's entries. */
+static int add_paged_entry(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct syncer *y = arg;
+	return add_read_entry(y, y->s[0].msgid == -1 ? &y->s[0] : &y->s[1], ld, e);
+}
+
+/* Groups read again (keep_rereads) go into the groups' batch, applied with it. */
+static int add_reread_group(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct syncer *y = arg;
+	return add_read_entry(y, &y->s[0], ld, e);
+}
+
+static int reread_groups(struct syncer *y)
+{
+	log_debug("%s: reading again %zu groups that named an entry that went", y->dom->name,
+		  y->reread.n);
+	int rc = fetch_members_read_groups(&y->c, &y->reread, "entryUUID", add_reread_group, y,
+					   y->err, sizeof(y->err));
+	dn_list_free(&y->reread);
+	y->reread_at = 0;
 	return rc;
 }
 
@@ -377,9 +437,11 @@ static int on_entry(struct syncer *y, struct stream *s, LDAPMessage *m, const st
 	switch (sm->state) {
 	case SYNC_PRESENT:
 		s->present = true;
-		return add(s, CHANGE_PRESENT, sm->uuid, NULL, NULL, NULL, y->err, sizeof(y->err));
+		return add(s, CHANGE_PRESENT, sm->uuid, NULL, NULL, NULL, NULL, y->err,
+			   sizeof(y->err));
 	case SYNC_DELETE:
-		return add(s, CHANGE_DELETE, sm->uuid, sm->dn, NULL, NULL, y->err, sizeof(y->err));
+		return add(s, CHANGE_DELETE, sm->uuid, sm->dn, NULL, NULL, NULL, y->err,
+			   sizeof(y->err));
 	default: return add_entry(y, s, m, sm->uuid, sm->dn);
 	}
 }
@@ -398,7 +460,7 @@ static int on_info(struct syncer *y, struct stream *s, const struct sync_msg *sm
 			s->present = true;
 		for (size_t i = 0; i < sm->n_uuids; i++)
 			if (add(s, sm->refresh_deletes ? CHANGE_DELETE : CHANGE_PRESENT, sm->uuids[i],
-				NULL, NULL, NULL, y->err, sizeof(y->err)) < 0)
+				NULL, NULL, NULL, NULL, y->err, sizeof(y->err)) < 0)
 				return -1;
 		return 0;
 	}
@@ -591,6 +653,8 @@ static int run(struct syncer *y)
 		for (int k = 0; k < 2; k++)
 			if (y->s[k].persisting && stream_apply(y, &y->s[k], false) < 0)
 				return -1;
+		if (y->reread.n && y->s[0].persisting && now >= y->reread_at && reread_groups(y) < 0)
+			return -1;
 		if (heartbeat(y, now) < 0) {
 			snprintf(y->err, sizeof(y->err), "the server stopped answering");
 			return -1;
@@ -656,6 +720,7 @@ static void *sync_thread(void *arg)
 			usleep(100000);
 	}
 	set_in_sync(y, false);
+	dn_list_free(&y->reread);
 	for (int k = 0; k < 2; k++) {
 		stream_reset(&y->s[k]);
 		free(y->s[k].batch.changes);
@@ -671,8 +736,10 @@ static void *sync_thread(void *arg)
 static bool may_stream(const struct dird *d, size_t i)
 {
 	const struct dir_domain *dom = &d->cfg.domains[i];
-	/* Members by DN need the whole directory to resolve (nesting.h): a full refresh. */
-	return d->cfg.enumerate && dom->type == DIR_DOMAIN_LDAP && !domain_members_by_dn(dom);
+	/* Members by DN are resolved as they come (member_dns.h), but sync_groups decide which
+	 * users are served from members resolved against every user: a full refresh. */
+	return d->cfg.enumerate && dom->type == DIR_DOMAIN_LDAP &&
+	       !(domain_members_by_dn(dom) && dom->n_sync_groups);
 }
 
 /* Why an LDAP domain has no stream, for dirctl status (AD's poll says its own). */
@@ -682,8 +749,8 @@ static const char *not_streamed_because(const struct dird *d, size_t i)
 		return "";
 	if (!d->cfg.enumerate)
 		return "not streamed: enumerate = no (entries are asked for as they are looked up)";
-	return "not streamed: members by DN (rfc2307bis, member_attr) are resolved against the "
-	       "whole directory";
+	return "not streamed: sync_groups with members by DN (rfc2307bis, member_attr) are "
+	       "resolved against the whole directory";
 }
 
 void sync_start_locked(struct dird *d)

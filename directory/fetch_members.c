@@ -476,3 +476,30 @@ int fetch_members_group_users(struct ldap_conn *c, const struct local_accounts *
 	dn_list_free(&next);
 	return rc;
 }
+
+/* --- groups read again ------------------------------------------------------------------- */
+
+int fetch_members_read_groups(struct ldap_conn *c, const struct dn_list *dns, const char *extra,
+			      ldap_entry_fn fn, void *arg, char *err, size_t errlen)
+{
+	const struct dir_domain *d = c->domain;
+	const char *attrs[MAP_MAX_ATTRS + 1];
+	ldap_map_group_attrs(d, attrs);
+	size_t n = 0;
+	while (attrs[n])
+		n++;
+	attrs[n] = extra;
+	attrs[n + 1] = NULL;
+	char *base = dn_normalize(d->group_base);
+	if (!base) {
+		snprintf(err, errlen, "group_base %s is no DN", d->group_base);
+		return -1;
+	}
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < dns->n; i++)
+		if (dn_in_scope(dns->v[i], base, d->group_scope))
+			rc = ldap_conn_search(c, dns->v[i], DIR_SCOPE_BASE, d->group_filter, attrs, fn,
+					      arg, err, errlen);
+	free(base);
+	return rc;
+}

@@ -29,4 +29,11 @@ int fetch_members_group_users(struct ldap_conn *c, const struct local_accounts *
 			      const struct dn_list *member_dns, struct dir_group *g, unsigned *skipped,
 			      char *err, size_t errlen);
 
+/* Reads each group of dns (normalized) that is under group_base and matches group_filter
+ * with a base search, with the attributes a group is mapped from and `extra`, calling fn for
+ * each (one that is gone is none).  A change stream reads again so the groups that named an
+ * entry that went (member_dns.h).  0, or -1 with err set. */
+int fetch_members_read_groups(struct ldap_conn *c, const struct dn_list *dns, const char *extra,
+			      ldap_entry_fn fn, void *arg, char *err, size_t errlen);
+
 #endif

@@ -276,12 +276,13 @@ check_eq "the flush is read whole by the streams, once, without a full refresh b
 
 # A domain without a stream beside one with: the full refresh it needs (at the reload that adds
 # it, then daily: dirctl cache refresh stands for that) leaves the streamed domain's positions.
-printf 'dn: ou=people2,dc=example,dc=test\nchangetype: add\nobjectClass: organizationalUnit\nou: people2\n\ndn: ou=groups2,dc=example,dc=test\nchangetype: add\nobjectClass: organizationalUnit\nou: groups2\n\ndn: uid=zed,ou=people2,dc=example,dc=test\nchangetype: add\nobjectClass: account\nobjectClass: posixAccount\nuid: zed\ncn: zed\nuidNumber: 40001\ngidNumber: 20000\nhomeDirectory: /home/zed\nloginShell: /bin/sh\n' | modify
-# The same section, for the new OUs, without the filter, with members by DN.
+printf 'dn: ou=people2,dc=example,dc=test\nchangetype: add\nobjectClass: organizationalUnit\nou: people2\n\ndn: ou=groups2,dc=example,dc=test\nchangetype: add\nobjectClass: organizationalUnit\nou: groups2\n\ndn: uid=zed,ou=people2,dc=example,dc=test\nchangetype: add\nobjectClass: account\nobjectClass: posixAccount\nuid: zed\ncn: zed\nuidNumber: 40001\ngidNumber: 20000\nhomeDirectory: /home/zed\nloginShell: /bin/sh\n\ndn: cn=zeds,ou=groups2,dc=example,dc=test\nchangetype: add\nobjectClass: posixGroup\ncn: zeds\ngidNumber: 40100\nmemberUid: zed\n' | modify
+# The same section, for the new OUs, without the filter, with members by DN and sync_groups
+# (which are resolved against the whole directory: no stream).
 sed -n '/^\[domain\/example\]$/,$p' "$DIR_CONF" |
 	sed 's/^\[domain\/example\]$/[domain\/other]/; s/ou=people,/ou=people2,/; s/ou=groups,/ou=groups2,/; /^user_filter/d' \
 		>"$WORK/other.conf"
-printf '\n%s\nschema = rfc2307bis\n' "$(cat "$WORK/other.conf")" >>"$DIR_CONF"
+printf '\n%s\nschema = rfc2307bis\nsync_groups = zeds\n' "$(cat "$WORK/other.conf")" >>"$DIR_CONF"
 : >"$WORK/dird.log"
 kill -HUP "$DIRD_PID"
 eventually 30 in_ns "$NSS" getent passwd zed && ok "a domain added by a reload is read within 30 s" ||
@@ -305,8 +306,9 @@ state_of() { # DOMAIN_INDEX: its changes_state
 	"${CTL[@]}" --json status 2>/dev/null |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["domains"][int(sys.argv[1])]["changes_state"])' "$1"
 }
-state_of 1 | grep -q "not streamed: members by DN" && ok "dirctl status: the rfc2307bis domain is not streamed, and why" ||
-	not_ok "dirctl status: the rfc2307bis domain is not streamed, and why" "$(state_of 1)"
+state_of 1 | grep -q "not streamed: sync_groups with members by DN" &&
+	ok "dirctl status: the rfc2307bis domain with sync_groups is not streamed, and why" ||
+	not_ok "dirctl status: the rfc2307bis domain with sync_groups is not streamed, and why" "$(state_of 1)"
 sed -i 's/^\[global\]$/[global]\nenumerate = no/' "$DIR_CONF"
 : >"$WORK/dird.log"
 kill -HUP "$DIRD_PID"

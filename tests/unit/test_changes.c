@@ -1,6 +1,7 @@
 /* A change stream's batches (dird/changes.c): puts, renames, deletes by id and by DN, present
  * phases and complete batches, membership changes reaching the members' gid lists, local
- * accounts and min_id's kin refused, sync_groups; what the tdb files hold afterwards (read back
+ * accounts and min_id's kin refused, sync_groups, members by DN resolved as users come, change
+ * and go (nested, after a restart too); what the tdb files hold afterwards (read back
  * as a restarted dird reads them) and the position saved with them; a malformed batch or an
  * unexpected position applies nothing. */
 #include <check.h>
@@ -13,6 +14,7 @@
 
 #include "changes.h"
 #include "index.h"
+#include "nesting.h"
 #include "publish.h"
 #include "store.h"
 #include "run_case.h"
@@ -61,8 +63,12 @@ static void load_config(const char *extra)
 	ck_assert_msg(dir_config_load(conf, &d.cfg, err, sizeof(err)) == 0, "%s", err);
 }
 
+static char extra_conf[256]; /* start's, which restart keeps */
+
 static void start(const char *extra)
 {
+	if (extra != extra_conf)
+		snprintf(extra_conf, sizeof(extra_conf), "%s", extra);
 	memset(&d, 0, sizeof(d));
 	pthread_mutex_init(&d.store_lock, NULL);
 	pthread_mutex_init(&d.lock, NULL);
@@ -100,11 +106,8 @@ static void teardown(void)
 /* A dird started again on the same files: what it serves is what the files hold. */
 static void restart(void)
 {
-	char extra[256] = "";
-	if (d.cfg.domains[0].n_sync_groups)
-		snprintf(extra, sizeof(extra), "sync_groups = %s\n", d.cfg.domains[0].sync_groups[0]);
 	stop();
-	start(extra);
+	start(extra_conf);
 	struct store_contents c;
 	char err[256];
 	ck_assert_int_eq(store_load(dir, &c, err, sizeof(err)), 0);
@@ -489,6 +492,89 @@ START_TEST(complete_batch_beside_a_refresh)
 }
 END_TEST
 
+/* Members by DN: a group put with its member DNs, as a stream of an rfc2307bis domain puts it. */
+static void put_dn_group(struct change_batch *b, const char *id, const char *dn, const char *name,
+			 uint32_t gid, const char *member_dns)
+{
+	change_batch_add(b, CHANGE_PUT, s(id), s(dn), NULL, group(name, gid, ""));
+	struct dn_list *dns = calloc(1, sizeof(*dns));
+	char *copy = strdup(member_dns), *save = NULL;
+	for (char *m = strtok_r(copy, " ", &save); m; m = strtok_r(NULL, " ", &save))
+		ck_assert_int_eq(dn_list_add(dns, m), 0);
+	free(copy);
+	b->changes[b->n - 1].member_dns = dns;
+}
+
+static const char *members_of(const char *group)
+{
+	static char text[256];
+	const struct dir_group *g = db_group_by_name(&d.db, group);
+	ck_assert_ptr_nonnull(g);
+	text[0] = '\0';
+	for (uint32_t i = 0; i < g->n_members; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s%s", i ? " " : "",
+			 g->members[i]);
+	return text;
+}
+
+/* Applies b, saying whether it asks for groups to be read again. */
+static bool apply_rereads(struct change_batch *b)
+{
+	ck_assert_int_eq(changes_apply(&d, b, (char[256]){ 0 }, 256), CHANGES_APPLIED);
+	bool rereads = b->reread_groups && b->reread_groups->n;
+	change_batch_clear(b);
+	free(b->changes);
+	return rereads;
+}
+
+START_TEST(members_by_dn_follow_users)
+{
+	stop();
+	start("schema = rfc2307bis\n");
+	/* the groups first, as a stream reads them: their users are not known yet */
+	struct change_batch b = batch("c1", NULL);
+	b.complete_groups = true;
+	put_dn_group(&b, "g-devs", "cn=devs,dc=ex", "devs", 95000, "uid=ann,dc=ex uid=ghost,dc=ex");
+	put_dn_group(&b, "g-eng", "cn=eng,dc=ex", "eng", 95001, "cn=devs,dc=ex cn=eng,dc=ex");
+	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
+	ck_assert_str_eq(members_of("devs"), "");
+	b = batch("c2", NULL);
+	b.complete_users = true;
+	change_batch_add(&b, CHANGE_PUT, s("u-ann"), s("uid=ann,dc=ex"), user("ann", 100001, "/bin/sh"),
+			 NULL);
+	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
+	ck_assert_str_eq(members_of("devs"), "ann");
+	ck_assert_str_eq(members_of("eng"), "ann"); /* nested, and holding itself */
+	ck_assert(in_groups("ann", 95000) && in_groups("ann", 95001));
+	/* modified in place: no group changes, none to read again */
+	b = batch("c3", "c2");
+	change_batch_add(&b, CHANGE_PUT, s("u-ann"), s("uid=ann,dc=ex"), user("ann", 100001, "/bin/zsh"),
+			 NULL);
+	ck_assert(!apply_rereads(&b));
+	ck_assert(in_groups("ann", 95001));
+	/* renamed: its old DN dangles (the groups are to be read again: refint may rewrite them) */
+	b = batch("c4", "c3");
+	change_batch_add(&b, CHANGE_PUT, s("u-ann"), s("uid=anna,dc=ex"),
+			 user("anna", 100001, "/bin/sh"), NULL);
+	ck_assert(apply_rereads(&b));
+	ck_assert_str_eq(members_of("devs"), "");
+	ck_assert_str_eq(members_of("eng"), "");
+	ck_assert(!in_groups("anna", 95000));
+	/* after a restart the files still know every DN: the group rewritten reaches its parent */
+	restart();
+	b = batch("c5", "c4");
+	put_dn_group(&b, "g-devs", "cn=devs,dc=ex", "devs", 95000, "uid=anna,dc=ex");
+	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
+	ck_assert_str_eq(members_of("devs"), "anna");
+	ck_assert_str_eq(members_of("eng"), "anna");
+	ck_assert(in_groups("anna", 95001));
+	b = batch("c6", "c5");
+	change_batch_add(&b, CHANGE_DELETE, s("u-ann"), NULL, NULL, NULL);
+	ck_assert(apply_rereads(&b));
+	ck_assert_str_eq(members_of("eng"), "");
+}
+END_TEST
+
 int main(void)
 {
 	const TTest *const tests[] = {
@@ -497,7 +583,7 @@ int main(void)
 		malformed_applies_nothing,
 		unexpected_position_applies_nothing, entries_read_otherwise_are_replaced,
 		sync_groups_follow_membership, complete_batch_keeps_other_streams,
-		complete_batch_beside_a_refresh, NULL
+		complete_batch_beside_a_refresh, members_by_dn_follow_users, NULL
 	};
 	return run_tests("changes", setup, teardown, tests);
 }
