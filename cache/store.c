@@ -155,13 +155,22 @@ void store_recover(const char *cache_dir)
 	unlink(groups_tmp);
 }
 
+/* A file opened to write in transactions is not mapped: libtdb 1.4.8 leaves mapped, after
+ * tdb_close, what a transaction grew an existing file by (it unmaps the size the file had when
+ * opened), and those pages count in dird's memory as long as it runs: 130 MB after a stream's
+ * first read of 100,000 users.  Without the map the transaction's peak is lower too. */
+static int writer_flags(int open_flags)
+{
+	return (open_flags & O_ACCMODE) == O_RDONLY ? 0 : TDB_NOMMAP;
+}
+
 static struct tdb_context *open_live(const char *dir, enum store_kind kind, int flags)
 {
 	char path[PATH_MAX];
 	if (path_of(path, sizeof(path), dir, kind, "") < 0)
 		return NULL;
 	/* A cache: a crash may lose the last insert (it is fetched again), never the file. */
-	return tdb_open(path, 0, TDB_NOSYNC, flags | O_CLOEXEC, 0600);
+	return tdb_open(path, 0, TDB_NOSYNC | writer_flags(flags), flags | O_CLOEXEC, 0600);
 }
 
 static int insert(const char *dir, enum store_kind kind, const void *rec)
@@ -400,7 +409,8 @@ struct store_txn *store_txn_begin_sized(const char *cache_dir, size_t keys)
 	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
 		char path[PATH_MAX];
 		x->t[k] = path_of(path, sizeof(path), cache_dir, k, "") < 0 ? NULL :
-			  tdb_open(path, hash_size, TDB_NOSYNC, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+			  tdb_open(path, hash_size, TDB_NOSYNC | writer_flags(O_RDWR), O_RDWR | O_CREAT |
+				   O_CLOEXEC, 0600);
 		if (!x->t[k] || tdb_transaction_start(x->t[k]) != 0) {
 			if (x->t[k])
 				tdb_close(x->t[k]);
