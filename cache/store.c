@@ -164,13 +164,19 @@ static int writer_flags(int open_flags)
 	return (open_flags & O_ACCMODE) == O_RDONLY ? 0 : TDB_NOMMAP;
 }
 
-static struct tdb_context *open_live(const char *dir, enum store_kind kind, int flags)
+static struct tdb_context *open_tdb(const char *dir, enum store_kind kind, int flags,
+				    int tdb_flags)
 {
 	char path[PATH_MAX];
 	if (path_of(path, sizeof(path), dir, kind, "") < 0)
 		return NULL;
 	/* A cache: a crash may lose the last insert (it is fetched again), never the file. */
-	return tdb_open(path, 0, TDB_NOSYNC | writer_flags(flags), flags | O_CLOEXEC, 0600);
+	return tdb_open(path, 0, TDB_NOSYNC | tdb_flags, flags | O_CLOEXEC, 0600);
+}
+
+static struct tdb_context *open_live(const char *dir, enum store_kind kind, int flags)
+{
+	return open_tdb(dir, kind, flags, writer_flags(flags));
 }
 
 static int insert(const char *dir, enum store_kind kind, const void *rec)
@@ -533,7 +539,9 @@ int store_each_key(const char *cache_dir, enum store_kind kind, const char *pref
 		   int (*fn)(const char *key, size_t key_len, const void *val, size_t len, void *arg),
 		   void *arg)
 {
-	struct tdb_context *t = open_live(cache_dir, kind, O_RDONLY);
+	/* Every record is read to find a few keys (a refresh looks for the streams' before it
+	 * reads the directory): through a map, all of the file would count in dird's peak. */
+	struct tdb_context *t = open_tdb(cache_dir, kind, O_RDONLY, TDB_NOMMAP);
 	if (!t)
 		return errno == ENOENT ? 0 : -1;
 	struct keys_ctx ctx = { prefix, strlen(prefix), fn, arg, 0 };

@@ -220,6 +220,17 @@ static int maps_of_dir(void)
 	return n;
 }
 
+static int maps_seen(const char *key, size_t key_len, const void *val, size_t len, void *arg)
+{
+	(void)key;
+	(void)key_len;
+	(void)val;
+	(void)len;
+	ck_assert_int_eq(maps_of_dir(), 0);
+	++*(int *)arg;
+	return 0;
+}
+
 START_TEST(a_transaction_that_grows_a_file_leaves_no_map)
 {
 	/* a stream's first batch, then one that grows the files many times over (libtdb left
@@ -235,6 +246,10 @@ START_TEST(a_transaction_that_grows_a_file_leaves_no_map)
 		ck_assert_int_eq(store_txn_commit(t), 0);
 	}
 	ck_assert_int_eq(maps_of_dir(), 0);
+	/* nor is the file mapped while every record is read for a few keys */
+	int seen = 0;
+	ck_assert_int_eq(store_each_key(dir, STORE_USERS, "NAME_", maps_seen, &seen), 0);
+	ck_assert_int_eq(seen, N_USERS + 10);
 	char *v = store_fetch(dir, STORE_USERS, "NAME_user00011");
 	ck_assert_ptr_nonnull(v);
 	free(v);
