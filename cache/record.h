@@ -34,7 +34,8 @@ struct dir_user {
 	uint32_t n_groups;
 	uint32_t n_ssh_keys;
 	/* NULL, or one block holding name, gecos, home, shell, email, sid and domain, which
-	 * then point into it (dird's db packs what it holds: one allocation a user, not seven) */
+	 * then point into it.  dird's db packs what it holds: the block is the struct's own
+	 * allocation, just past it (packed == (char *)(u + 1)), one allocation a user, not eight */
 	char *packed;
 };
 

@@ -17,7 +17,8 @@ static void free_strings(char **list, uint32_t n)
 void dir_user_clear(struct dir_user *u)
 {
 	if (u->packed) {
-		free(u->packed);
+		if (u->packed != (char *)(u + 1)) /* else the struct's own allocation holds them */
+			free(u->packed);
 	} else {
 		free(u->name);
 		free(u->gecos);

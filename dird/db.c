@@ -75,7 +75,8 @@ static void insert_slot(struct db_map *m, uint32_t h, uint32_t idx)
 
 static int map_rebuild(struct db *db, enum key k, size_t count, uint32_t n);
 
-/* Keeps the map at most half full; rebuilds it from the records when it grows. */
+/* Keeps the map at most half full; rebuilds it from the records, twice the size, when it would
+ * be fuller (a million users' two maps are 8 to 16 MB, not 16 to 32). */
 static int map_reserve(struct db *db, enum key k, size_t count)
 {
 	struct db_map *m = map_of(db, k);
@@ -90,7 +91,7 @@ static int map_rebuild(struct db *db, enum key k, size_t count, uint32_t n)
 	struct db_map *m = map_of(db, k);
 	if (n < 64)
 		n = 64;
-	while (n < 4 * (count + 1))
+	while (n < 2 * (count + 1))
 		n <<= 1;
 	uint32_t *slots = calloc(n, sizeof(uint32_t));
 	if (!slots) {
@@ -121,31 +122,42 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-/* Moves a user's strings into one block (dir_user's `packed`): a million users are a million
- * allocations, not five to seven million with a malloc header and rounding each.  Without the
- * memory for the block the user stays as it is. */
-static void pack_user(struct dir_user *u)
+/* A user as db holds it: the struct and its strings in one allocation (dir_user's `packed`
+ * points just past the struct), so that a million users are a million allocations, not two to
+ * eight million with a malloc header and rounding each.  u is freed; NULL without the memory
+ * (u then freed too). */
+static struct dir_user *pack_user(struct dir_user *u)
 {
 	char **fields[] = { &u->name, &u->gecos, &u->home, &u->shell, &u->email, &u->sid, &u->domain };
 	size_t len = 0;
-	if (u->packed)
-		return;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if (*fields[i])
 			len += strlen(*fields[i]) + 1;
-	char *block = malloc(len), *p = block;
-	if (!block)
-		return;
+	struct dir_user *packed = malloc(sizeof(*packed) + len);
+	if (!packed) {
+		dir_user_destroy(u);
+		return NULL;
+	}
+	*packed = *u;
+	char *p = (char *)(packed + 1);
+	packed->packed = p;
+	char **to[] = { &packed->name, &packed->gecos, &packed->home, &packed->shell,
+			&packed->email, &packed->sid, &packed->domain };
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		if (!*fields[i])
 			continue;
 		size_t n = strlen(*fields[i]) + 1;
 		memcpy(p, *fields[i], n);
-		free(*fields[i]);
-		*fields[i] = p;
+		*to[i] = p;
 		p += n;
 	}
-	u->packed = block;
+	/* What u held besides its strings is packed's now. */
+	u->groups = NULL;
+	u->n_groups = 0;
+	u->ssh_keys = NULL;
+	u->n_ssh_keys = 0;
+	dir_user_destroy(u);
+	return packed;
 }
 
 int db_add_user(struct db *db, struct dir_user *u)
@@ -160,7 +172,8 @@ int db_add_user(struct db *db, struct dir_user *u)
 		dir_user_destroy(u);
 		return -1;
 	}
-	pack_user(u);
+	if (!(u = pack_user(u)))
+		return -1;
 	db->c.users[n] = u;
 	db->c.n_users++;
 	insert_slot(&db->user_name, hash_of(db, KEY_USER_NAME, (uint32_t)n), (uint32_t)n);
@@ -257,6 +270,37 @@ void db_user_drop_gid(struct dir_user *u, uint32_t gid)
 		}
 }
 
+/* Calls fn with each (user index, gid) a group's member list gives, until it returns non-zero. */
+static int each_membership(struct db *db, int (*fn)(struct db *db, long u, uint32_t gid, void *arg),
+			   void *arg)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < db->c.n_groups; i++) {
+		const struct dir_group *g = db->c.groups[i];
+		for (uint32_t m = 0; rc == 0 && m < g->n_members; m++) {
+			long u = find(db, KEY_USER_NAME, g->members[m], 0);
+			if (u >= 0)
+				rc = fn(db, u, g->gid, arg);
+		}
+	}
+	return rc;
+}
+
+static int count_membership(struct db *db, long u, uint32_t gid, void *arg)
+{
+	uint32_t *caps = arg;
+	(void)db;
+	(void)gid;
+	caps[u] += caps[u] < UINT32_MAX;
+	return 0;
+}
+
+static int add_membership(struct db *db, long u, uint32_t gid, void *arg)
+{
+	uint32_t *caps = arg;
+	return add_gid(db->c.users[u], gid, &caps[u]);
+}
+
 int db_link_groups(struct db *db)
 {
 	uint32_t *caps = calloc(db->c.n_users + 1, sizeof(uint32_t));
@@ -267,15 +311,14 @@ int db_link_groups(struct db *db)
 		db->c.users[i]->groups = NULL;
 		db->c.users[i]->n_groups = 0;
 	}
+	/* Counted first, so that each list is one allocation of its size: a million lists grown
+	 * by doubling would hold a third more than they use. */
+	each_membership(db, count_membership, caps);
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < db->c.n_groups; i++) {
-		const struct dir_group *g = db->c.groups[i];
-		for (uint32_t m = 0; rc == 0 && m < g->n_members; m++) {
-			long u = find(db, KEY_USER_NAME, g->members[m], 0);
-			if (u >= 0)
-				rc = add_gid(db->c.users[u], g->gid, &caps[u]);
-		}
-	}
+	for (size_t i = 0; rc == 0 && i < db->c.n_users; i++)
+		if (caps[i] && !(db->c.users[i]->groups = malloc((size_t)caps[i] * sizeof(uint32_t))))
+			rc = -1;
+	rc = rc ? rc : each_membership(db, add_membership, caps);
 	free(caps);
 	return rc;
 }

@@ -24,7 +24,9 @@ void db_init(struct db *db);
 void db_free(struct db *db);
 
 /* Takes ownership of u (or g): 0 added; 1 when its name or id is already taken (the first one
- * stays, the new one is freed; the caller logs it); -1 out of memory (freed too). */
+ * stays, the new one is freed; the caller logs it); -1 out of memory (freed too).  A user is
+ * packed into a new allocation (its struct and strings in one): u itself is freed whatever the
+ * result, and the caller finds the record db holds by its name or uid. */
 int db_add_user(struct db *db, struct dir_user *u);
 int db_add_group(struct db *db, struct dir_group *g);
 

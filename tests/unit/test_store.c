@@ -207,6 +207,56 @@ START_TEST(a_huge_group_is_read_back)
 }
 END_TEST
 
+/* Lines of /proc/self/maps naming a file of dir: a tdb closed is mapped no more. */
+static int maps_of_dir(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+	int n = 0;
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, dir) != NULL;
+	fclose(f);
+	return n;
+}
+
+static int maps_seen(const char *key, size_t key_len, const void *val, size_t len, void *arg)
+{
+	(void)key;
+	(void)key_len;
+	(void)val;
+	(void)len;
+	ck_assert_int_eq(maps_of_dir(), 0);
+	++*(int *)arg;
+	return 0;
+}
+
+START_TEST(a_transaction_that_grows_a_file_leaves_no_map)
+{
+	/* a stream's first batch, then one that grows the files many times over (libtdb left
+	 * what it grew them by mapped after tdb_close: dird's memory, for good) */
+	for (uint32_t round = 0; round < 2; round++) {
+		struct store_txn *t = store_txn_begin(dir);
+		ck_assert_ptr_nonnull(t);
+		for (uint32_t i = 0; i < (round ? N_USERS : 10); i++) {
+			struct dir_user *u = user(round * 10 + i);
+			ck_assert_int_eq(store_txn_put_user(t, u), 0);
+			dir_user_destroy(u);
+		}
+		ck_assert_int_eq(store_txn_commit(t), 0);
+	}
+	ck_assert_int_eq(maps_of_dir(), 0);
+	/* nor is the file mapped while every record is read for a few keys */
+	int seen = 0;
+	ck_assert_int_eq(store_each_key(dir, STORE_USERS, "NAME_", maps_seen, &seen), 0);
+	ck_assert_int_eq(seen, N_USERS + 10);
+	char *v = store_fetch(dir, STORE_USERS, "NAME_user00011");
+	ck_assert_ptr_nonnull(v);
+	free(v);
+	ck_assert_int_eq(maps_of_dir(), 0);
+}
+END_TEST
+
 int main(void)
 {
 	/* one directory for both tests: each installs the pair it then reads */
@@ -216,6 +266,7 @@ int main(void)
 	tcase_add_test(tc, refresh_files_are_tdbs_tdb_reads_and_changes);
 	tcase_add_test(tc, failed_write_leaves_the_old_pair);
 	tcase_add_test(tc, a_huge_group_is_read_back);
+	tcase_add_test(tc, a_transaction_that_grows_a_file_leaves_no_map);
 	int rc = run_case("store", tc);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
