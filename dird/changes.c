@@ -8,6 +8,7 @@
 
 #include "fetch.h"
 #include "fetch_all.h"
+#include "index.h"
 #include "local_accounts.h"
 #include "log.h"
 #include "protocol.h"
@@ -111,6 +112,7 @@ struct apply {
 	struct names touched;	/* users whose gid list changed: written once, at the end */
 	bool sync_groups_changed;
 	bool put;		/* something was added: the negative cache may say otherwise */
+	bool prelinked;		/* the batch's users have their gid lists (prelink_users) */
 	unsigned refused;
 };
 
@@ -358,6 +360,52 @@ static int link_user(struct apply *a, struct dir_user *u)
 	return 0;
 }
 
+/* A batch of users alone (a users stream's first read: a million of them) gets its gid lists
+ * in one pass over the groups' members, each looked up among the batch's names, instead of
+ * link_user's pass over every membership for each user.  db's groups do not change while such
+ * a batch applies, so each user gets what link_user would give it. */
+#define PRELINK_MIN 64
+
+static bool users_alone(const struct change_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->changes[i].op != CHANGE_PUT || !b->changes[i].user)
+			return false;
+	return b->n >= PRELINK_MIN;
+}
+
+static int prelink_users(struct apply *a, struct change_batch *b)
+{
+	size_t n_slots = 1;
+	while (n_slots < 2 * b->n)
+		n_slots <<= 1;
+	size_t mask = n_slots - 1, *slots = calloc(n_slots, sizeof(size_t));
+	if (!slots)
+		return -1;
+	for (size_t i = 0; i < b->n; i++) {
+		size_t s = index_hash_name(b->changes[i].user->name) & mask;
+		while (slots[s])
+			s = (s + 1) & mask;
+		slots[s] = i + 1;
+	}
+	const struct db *db = &a->d->db;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < db->c.n_groups; i++) {
+		const struct dir_group *g = db->c.groups[i];
+		for (uint32_t m = 0; rc == 0 && m < g->n_members; m++)
+			/* every user of the batch by that name (a batch may name one twice) */
+			for (size_t s = index_hash_name(g->members[m]) & mask; rc == 0 && slots[s];
+			     s = (s + 1) & mask) {
+				struct dir_user *u = b->changes[slots[s] - 1].user;
+				if (strcmp(u->name, g->members[m]) == 0)
+					rc = db_user_add_gid(u, g->gid);
+			}
+	}
+	free(slots);
+	a->prelinked = rc == 0;
+	return rc;
+}
+
 static int put_user(struct apply *a, struct change *c)
 {
 	struct dir_user *u = c->user;
@@ -400,7 +448,7 @@ static int put_user(struct apply *a, struct change *c)
 		goto fail;
 	if ((rc = settle_user(a, u)) != 0)
 		return rc > 0 ? 0 : -1;
-	if (link_user(a, u) < 0 || store_txn_put_user(a->t, u) < 0 ||
+	if ((a->prelinked ? 0 : link_user(a, u)) < 0 || store_txn_put_user(a->t, u) < 0 ||
 	    remember_keys(a, STORE_USERS, u->name, c->id, c->dn) < 0)
 		goto fail;
 	note_user(a, u);
@@ -614,7 +662,7 @@ static int write_touched(struct apply *a)
 
 static int apply_all(struct apply *a, struct change_batch *b)
 {
-	int rc = 0;
+	int rc = users_alone(b) ? prelink_users(a, b) : 0;
 	for (size_t i = 0; rc == 0 && i < b->n; i++) {
 		struct change *c = &b->changes[i];
 		switch (c->op) {
