@@ -29,7 +29,6 @@
 #include "log.h"
 #include "nesting.h"
 #include "sync_cookie.h"
-#include "sync_keep.h"
 #include "threads.h"
 
 #define MAX_BACKOFF 60
@@ -127,6 +126,7 @@ static int stream_start(struct syncer *y, struct stream *s)
 	else
 		ldap_map_user_attrs(dom, attrs, NULL);
 	stream_reset(s);
+	set_in_sync(y, false); /* until its refresh phase ends */
 	load_position(y, s);
 	s->from_scratch = !s->stored;
 	s->batch.domain = y->i;
@@ -364,6 +364,9 @@ static int refresh_ended(struct syncer *y, struct stream *s)
 		log_info("%s: %s resumed through a present phase", y->dom->name, s->name);
 	if (rc == 0) {
 		s->persisting = true;
+		/* In sync from the refreshDone that ended the phase (RFC 4533 3.4), not from the
+		 * next quiet second: first, so that whoever sees "persisting" sees it in sync. */
+		set_in_sync(y, y->s[0].persisting && y->s[1].persisting);
 		set_state(y, "%s: persisting", s->groups ? "groups" : "users");
 	}
 	return rc < 0 ? -1 : 0;
@@ -607,7 +610,6 @@ static void *sync_thread(void *arg)
 			/* dirctl status names the server the stream reads from: after a failover
 			 * it is another of the uris. */
 			domain_report(y->d, y->i, &y->c, true, NULL);
-			sync_keep_following(y->d, y->i, y->c.server);
 			offered = content_sync_offered(y->c.ld, y->dom->timeout);
 			if (!offered) {
 				ldap_conn_close(&y->c);

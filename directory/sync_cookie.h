@@ -5,6 +5,7 @@
 #define DIR_SYNC_COOKIE_H
 
 #include <lber.h>
+#include <stdbool.h>
 
 /* The position after `next` arrived, `known` being the one before (NULL: none).  In its persist
  * phase slapd's cookies carry the CSN of the change alone: kept as sent, a position would forget
@@ -17,5 +18,13 @@ struct berval *sync_cookie_merge(const struct berval *known, const struct berval
  * for that provider's replication and withhold every change that provider originated (its loop
  * guard).  A new berval, NULL when out of memory. */
 struct berval *sync_cookie_to_send(const struct berval *stored);
+
+/* Whether a server holds every change the position counts, its contextCSN values being `held`
+ * (NULL-ended, one per serverID, as slapd keeps them on the suffix entry): for each provider's
+ * CSN in the position, the server's CSN of that provider is no older.  Providers apply each
+ * other's changes in CSN order, so such a server has them all.  False when the position or a
+ * value is not in slapd's form, or the position names no CSN: nothing shows the server has
+ * what it counts. */
+bool sync_cookie_held(const struct berval *position, struct berval *const *held);
 
 #endif
