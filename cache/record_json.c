@@ -121,7 +121,10 @@ char *record_user_to_json(const struct dir_user *u)
 	put_str_or_null(&b, "full_name", u->gecos ? u->gecos : "");
 	put_str_or_null(&b, "home", u->home ? u->home : "");
 	put_str_or_null(&b, "shell", u->shell ? u->shell : "");
-	put_str_or_null(&b, "email", u->email);
+	/* ours, not in TrueNAS's records: left out when there is none (26 MB of a million
+	 * users' two copies), which the reader takes as none */
+	if (u->email)
+		put_str_or_null(&b, "email", u->email);
 	put_key(&b, "group");
 	put_raw(&b, "{\"id\":");
 	put_int(&b, NULL, DIR_SYNTHETIC_ID_BASE + u->gid);

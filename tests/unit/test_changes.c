@@ -139,7 +139,10 @@ static struct dir_group *group(const char *name, uint32_t gid, const char *membe
 	g->gid = gid;
 	g->domain = strdup("ex");
 	char *copy = strdup(members), *save = NULL;
-	g->members = calloc(16, sizeof(char *));
+	size_t n = 2;
+	for (const char *p = members; *p; p++)
+		n += *p == ' ';
+	g->members = calloc(n, sizeof(char *));
 	for (char *m = strtok_r(copy, " ", &save); m; m = strtok_r(NULL, " ", &save))
 		g->members[g->n_members++] = strdup(m);
 	free(copy);
@@ -224,6 +227,45 @@ START_TEST(first_batch_and_restart)
 	char *p = position();
 	ck_assert_str_eq(p, "c1");
 	free(p);
+}
+END_TEST
+
+/* A first read of the users alone, after the groups' (as a users stream makes it): each user's
+ * gid list comes from the groups db holds, also for a name the batch puts twice; a user in no
+ * group gets none.  Enough users for link_user's member index (dird/member_index.c). */
+START_TEST(users_alone_get_their_gid_lists)
+{
+	struct change_batch b = batch("c1", NULL);
+	b.complete_groups = true;
+	char members[2][2048] = { "", "" }, name[16], id[16];
+	for (int i = 0; i < 150; i++) {
+		snprintf(name, sizeof(name), "u%03d ", i);
+		if (i < 100)
+			strcat(members[0], name);
+		if (i >= 50)
+			strcat(members[1], name);
+	}
+	change_batch_add(&b, CHANGE_PUT, s("g-one"), NULL, NULL, group("one", 95000, members[0]));
+	change_batch_add(&b, CHANGE_PUT, s("g-two"), NULL, NULL, group("two", 95001, members[1]));
+	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
+	b = batch("c2", "c1");
+	b.complete_users = true;
+	for (int i = 0; i <= 200; i++) {
+		int n = i == 200 ? 70 : i;
+		snprintf(name, sizeof(name), "u%03d", n);
+		snprintf(id, sizeof(id), "u-%03d", n);
+		change_batch_add(&b, CHANGE_PUT, s(id), NULL, user(name, 100000 + (uint32_t)n,
+								 "/bin/sh"), NULL);
+	}
+	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
+	ck_assert(in_groups("u000", 95000) && !in_groups("u000", 95001));
+	ck_assert(in_groups("u060", 95000) && in_groups("u060", 95001));
+	ck_assert(in_groups("u070", 95000) && in_groups("u070", 95001));
+	ck_assert_uint_eq(db_user_by_name(&d.db, "u070")->n_groups, 2);
+	ck_assert(!in_groups("u120", 95000) && in_groups("u120", 95001));
+	ck_assert_uint_eq(db_user_by_name(&d.db, "u180")->n_groups, 0);
+	restart();
+	ck_assert(in_groups("u060", 95000) && in_groups("u060", 95001));
 }
 END_TEST
 
@@ -578,9 +620,9 @@ END_TEST
 int main(void)
 {
 	const TTest *const tests[] = {
-		first_batch_and_restart, modify_rename_delete, membership_reaches_gid_lists,
-		many_new_users_get_their_groups, present_phase_drops_the_rest, refused_entries_go,
-		malformed_applies_nothing,
+		first_batch_and_restart, users_alone_get_their_gid_lists, modify_rename_delete,
+		membership_reaches_gid_lists, many_new_users_get_their_groups,
+		present_phase_drops_the_rest, refused_entries_go, malformed_applies_nothing,
 		unexpected_position_applies_nothing, entries_read_otherwise_are_replaced,
 		sync_groups_follow_membership, complete_batch_keeps_other_streams,
 		complete_batch_beside_a_refresh, members_by_dn_follow_users, NULL

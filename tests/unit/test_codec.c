@@ -224,6 +224,14 @@ START_TEST(json_text_as_json_c_wrote_it)
 	ck_assert_str_eq(back.ssh_keys[1], "k2\\x");
 	dir_user_clear(&back);
 	free(json);
+	/* no email: no key (the reader takes a missing one as none) */
+	u.email = NULL;
+	json = record_user_to_json(&u);
+	ck_assert_ptr_null(strstr(json, "email"));
+	ck_assert_int_eq(record_user_from_json(json, strlen(json), &back), 0);
+	ck_assert_ptr_null(back.email);
+	dir_user_clear(&back);
+	free(json);
 	struct dir_group g = { .name = "e", .gid = 4 };
 	json = record_group_to_json(&g);
 	ck_assert_str_eq(json, "{\"fetched\":0,\"id\":100000004,\"domain\":\"\",\"sid\":null,"
