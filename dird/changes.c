@@ -647,11 +647,15 @@ static int set_members(void *arg, const char *group, struct name_list *names)
 	return 0;
 }
 
-/* An entry by its server id, else by its DN: a user or a group (name malloc'd), or neither. */
-static char *find_entry(struct apply *a, const struct change *c, enum store_kind *kind)
+/* An entry the batch's stream serves, by its server id, else by its DN: a user or a group (name
+ * malloc'd), or neither. */
+static char *find_entry(struct apply *a, const struct change_batch *b, const struct change *c,
+			enum store_kind *kind)
 {
+	int first = b->kinds == CHANGES_GROUPS_ONLY ? STORE_GROUPS : STORE_USERS;
+	int last = b->kinds == CHANGES_USERS_ONLY ? STORE_USERS : STORE_GROUPS;
 	char *id = c->id ? strdup(c->id) : NULL;
-	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
+	for (int k = first; k <= last; k++) {
 		if (!id && c->dn)
 			id = get_key(a, k, KEY_DN, c->dn, NULL);
 		char *name = id ? name_of_id(a, k, id) : NULL;
@@ -669,10 +673,10 @@ static char *find_entry(struct apply *a, const struct change *c, enum store_kind
 	return NULL;
 }
 
-static int delete_entry(struct apply *a, const struct change *c)
+static int delete_entry(struct apply *a, const struct change_batch *b, const struct change *c)
 {
 	enum store_kind kind;
-	char *name = find_entry(a, c, &kind);
+	char *name = find_entry(a, b, c, &kind);
 	if (!name)
 		return 0; /* not served: refused, or never seen */
 	int rc;
@@ -687,10 +691,10 @@ static int delete_entry(struct apply *a, const struct change *c)
 	return rc;
 }
 
-static int mark_present(struct apply *a, const struct change *c)
+static int mark_present(struct apply *a, const struct change_batch *b, const struct change *c)
 {
 	enum store_kind kind;
-	char *name = find_entry(a, c, &kind);
+	char *name = find_entry(a, b, c, &kind);
 	int rc = name ? names_add(kind == STORE_USERS ? &a->seen_users : &a->seen_groups, name) : 0;
 	free(name);
 	return rc;
@@ -794,10 +798,11 @@ static int apply_all(struct apply *a, struct change_batch *b)
 		switch (c->op) {
 		case CHANGE_PUT:
 			/* neither record: refused, whichever it was, its copy goes */
-			rc = c->group ? put_group(a, c) : c->user ? put_user(a, c) : delete_entry(a, c);
+			rc = c->group ? put_group(a, c) :
+			     c->user ? put_user(a, c) : delete_entry(a, b, c);
 			break;
-		case CHANGE_DELETE: rc = delete_entry(a, c); break;
-		case CHANGE_PRESENT: rc = mark_present(a, c); break;
+		case CHANGE_DELETE: rc = delete_entry(a, b, c); break;
+		case CHANGE_PRESENT: rc = mark_present(a, b, c); break;
 		}
 	}
 	/* Groups first: their members' gid lists go with them. */

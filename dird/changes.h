@@ -51,9 +51,23 @@ struct change {
 	struct dn_list *member_dns;
 };
 
+/* The kinds of entry a stream serves: its deletes, presents and refused puts name entries of
+ * those only. */
+enum change_kinds {
+	CHANGES_USERS_AND_GROUPS,	/* an AD poll: both in one batch, a tombstone of either */
+	CHANGES_USERS_ONLY,
+	CHANGES_GROUPS_ONLY,
+};
+
 struct change_batch {
 	size_t domain;		/* index in cfg.domains */
 	const char *stream;	/* names the position: one per stream, e.g. "ldap1/users" */
+	/* An RFC 4533 stream serves one kind: a resumed stream is sent, by entryUUID alone, a
+	 * delete for each entry changed since its position that its search does not return
+	 * (slapd's session log: a group changed while dird was down is a delete to the users
+	 * stream), which must not take the group; and an entry both posixAccount and posixGroup
+	 * has one id in both kinds. */
+	enum change_kinds kinds;
 	struct change *changes;	/* the batch owns the strings and records; changes_apply takes
 				 * the records it keeps (the pointers become NULL) */
 	size_t n, cap;

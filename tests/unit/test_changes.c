@@ -1,9 +1,9 @@
 /* A change stream's batches (dird/changes.c): puts, renames, deletes by id and by DN, present
  * phases and complete batches, membership changes reaching the members' gid lists, local
  * accounts and min_id's kin refused, sync_groups, members by DN resolved as users come, change
- * and go (nested, after a restart too); what the tdb files hold afterwards (read back
- * as a restarted dird reads them) and the position saved with them; a malformed batch or an
- * unexpected position applies nothing. */
+ * and go (nested, after a restart too), a stream of one kind deleting no entry of the other;
+ * what the tdb files hold afterwards (read back as a restarted dird reads them) and the
+ * position saved with them; a malformed batch or an unexpected position applies nothing. */
 #include <check.h>
 #include <limits.h>
 #include <stdio.h>
@@ -490,6 +490,44 @@ START_TEST(sync_groups_follow_membership)
 }
 END_TEST
 
+/* A stream of one kind deletes only entries of that kind: slapd's session log sends a resumed
+ * users stream a delete for a group changed while dird was down, by the group's entryUUID
+ * (test_sync_bis.sh), and the groups stream deletes for users. */
+START_TEST(a_stream_deletes_only_its_kind)
+{
+	fill();
+	restart();
+	struct change_batch b = batch("c2", "c1");
+	b.kinds = CHANGES_USERS_ONLY;
+	change_batch_add(&b, CHANGE_DELETE, s("g-team"), NULL, NULL, NULL);
+	change_batch_add(&b, CHANGE_DELETE, NULL, s("cn=team,dc=ex"), NULL, NULL);
+	change_batch_add(&b, CHANGE_PUT, s("g-team"), NULL, NULL, NULL); /* refused as a user */
+	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
+	ck_assert_ptr_nonnull(db_group_by_name(&d.db, "team"));
+	ck_assert(in_groups("alice", 95000));
+	b = batch("c3", "c2");
+	b.kinds = CHANGES_GROUPS_ONLY;
+	change_batch_add(&b, CHANGE_DELETE, s("u-alice"), NULL, NULL, NULL);
+	change_batch_add(&b, CHANGE_DELETE, NULL, s("uid=bob,dc=ex"), NULL, NULL);
+	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
+	ck_assert_uint_eq(d.db.c.n_users, 2);
+	restart();
+	ck_assert_uint_eq(d.db.c.n_users, 2);
+	ck_assert(in_groups("bob", 95000));
+	/* its own kind it deletes, by id or by DN */
+	b = batch("c4", "c3");
+	b.kinds = CHANGES_GROUPS_ONLY;
+	change_batch_add(&b, CHANGE_DELETE, NULL, s("cn=team,dc=ex"), NULL, NULL);
+	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
+	ck_assert_ptr_null(db_group_by_name(&d.db, "team"));
+	b = batch("c5", "c4");
+	b.kinds = CHANGES_USERS_ONLY;
+	change_batch_add(&b, CHANGE_DELETE, s("u-alice"), NULL, NULL, NULL);
+	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
+	ck_assert_ptr_null(db_user_by_name(&d.db, "alice"));
+}
+END_TEST
+
 /* A complete batch writes new files: the other streams' positions and keys go into them. */
 START_TEST(complete_batch_keeps_other_streams)
 {
@@ -624,7 +662,8 @@ int main(void)
 		membership_reaches_gid_lists, many_new_users_get_their_groups,
 		present_phase_drops_the_rest, refused_entries_go, malformed_applies_nothing,
 		unexpected_position_applies_nothing, entries_read_otherwise_are_replaced,
-		sync_groups_follow_membership, complete_batch_keeps_other_streams,
+		sync_groups_follow_membership, a_stream_deletes_only_its_kind,
+		complete_batch_keeps_other_streams,
 		complete_batch_beside_a_refresh, members_by_dn_follow_users, NULL
 	};
 	return run_tests("changes", setup, teardown, tests);
