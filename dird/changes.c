@@ -111,6 +111,7 @@ struct apply {
 	struct names touched;	/* users whose gid list changed: written once, at the end */
 	bool sync_groups_changed;
 	bool put;		/* something was added: the negative cache may say otherwise */
+	enum change_kinds kinds; /* the batch's: what find_entry looks among */
 	unsigned refused;
 };
 
@@ -479,11 +480,20 @@ fail:
 	return -1;
 }
 
-/* An entry by its server id, else by its DN: a user or a group (name malloc'd), or neither. */
+static bool of_kinds(const struct apply *a, enum store_kind k)
+{
+	return a->kinds == CHANGES_BOTH ||
+	       a->kinds == (k == STORE_USERS ? CHANGES_USERS : CHANGES_GROUPS);
+}
+
+/* An entry by its server id, else by its DN: a user or a group of the batch's kinds (name
+ * malloc'd), or neither. */
 static char *find_entry(struct apply *a, const struct change *c, enum store_kind *kind)
 {
 	char *id = c->id ? strdup(c->id) : NULL;
 	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
+		if (!of_kinds(a, k))
+			continue;
 		if (!id && c->dn)
 			id = get_key(a, k, KEY_DN, c->dn, NULL);
 		char *name = id ? name_of_id(a, k, id) : NULL;
@@ -719,7 +729,7 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 	struct local_accounts local;
 	if (local_accounts_load(&local, err, errlen) < 0)
 		return CHANGES_FAILED;
-	struct apply a = { .d = d, .dom = dom, .local = &local };
+	struct apply a = { .d = d, .dom = dom, .local = &local, .kinds = b->kinds };
 	enum changes_result result = CHANGES_APPLIED;
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);

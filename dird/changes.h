@@ -49,6 +49,9 @@ struct change {
 struct change_batch {
 	size_t domain;		/* index in cfg.domains */
 	const char *stream;	/* names the position: one per stream, e.g. "ldap1/users" */
+	/* What the stream serves: a delete or a present by id touches only that kind (an
+	 * entry may be a user and a group, and a stream of one says nothing of the other). */
+	enum change_kinds { CHANGES_BOTH, CHANGES_USERS, CHANGES_GROUPS } kinds;
 	struct change *changes;	/* the batch owns the strings and records; changes_apply takes
 				 * the records it keeps (the pointers become NULL) */
 	size_t n, cap;

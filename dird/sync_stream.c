@@ -131,6 +131,7 @@ static int stream_start(struct syncer *y, struct stream *s)
 	s->from_scratch = !s->stored;
 	s->batch.domain = y->i;
 	s->batch.stream = s->name;
+	s->batch.kinds = s->groups ? CHANGES_GROUPS : CHANGES_USERS;
 	if (s->from_scratch) {
 		pthread_mutex_lock(&y->d->lock);
 		y->d->domains[y->i].full_syncs++;
