@@ -115,6 +115,12 @@ static void load_position(struct syncer *y, struct stream *s)
 	struct berval bv = { len, p };
 	set_position(&s->stored, p ? &bv : NULL);
 	free(p);
+	if (s->stored && !sync_cookie_usable(s->stored)) {
+		log_warning("%s: %s: the stored position is not one the server can resume from",
+			    y->dom->name, s->name);
+		changes_forget_position(y->d, s->name);
+		set_position(&s->stored, NULL);
+	}
 }
 
 /* Starts s's sync search from the position the files hold (none: from scratch). */

@@ -5,6 +5,7 @@
 #define DIR_SYNC_COOKIE_H
 
 #include <lber.h>
+#include <stdbool.h>
 
 /* The position after `next` arrived, `known` being the one before (NULL: none).  In its persist
  * phase slapd's cookies carry the CSN of the change alone: kept as sent, a position would forget
@@ -17,5 +18,11 @@ struct berval *sync_cookie_merge(const struct berval *known, const struct berval
  * for that provider's replication and withhold every change that provider originated (its loop
  * guard).  A new berval, NULL when out of memory. */
 struct berval *sync_cookie_to_send(const struct berval *stored);
+
+/* Whether a stored position may be sent.  False when it is empty, or in slapd's form without a
+ * CSN slapd can read ("rid=000", a damaged file): slapd takes such a cookie for none, reads out
+ * every entry as added and ends with a delete phase that lists nothing, so a stream resuming
+ * from it would keep serving what was deleted meanwhile. */
+bool sync_cookie_usable(const struct berval *stored);
 
 #endif
