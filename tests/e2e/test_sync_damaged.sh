@@ -29,11 +29,7 @@ for pos in "rid=000" "rid=000,sid=001" "rid=000,csn=" "rid=000,csn=garbage#a#b#c
 	in_ns "$NSS" getent passwd "$user" >/dev/null || not_ok "$user is served before"
 	dird_stop
 	printf 'dn: uid=%s,%s\nchangetype: delete\n' "$user" "$P" | modify
-	for f in "$WORK/cache"/directoryservice_cache_user.tdb "$WORK/cache"/directoryservice_cache_group.tdb; do
-		for s in example/users example/groups; do
-			tdbtool "$f" store "SYNC_POS_$s" "$pos" >/dev/null
-		done
-	done
+	positions_store "$pos"
 	: >"$WORK/dird.log"
 	dird_start || exit 1
 	within 30 in_sync || not_ok "in sync after a start from position '$pos'" "$(tail -5 "$WORK/dird.log")"
