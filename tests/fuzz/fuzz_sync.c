@@ -5,17 +5,13 @@
  * the value being the BER of the sync control or syncInfo; kind % 4: 0 an entry with a
  * syncState control, 1 a syncInfo intermediate, 2 the search's end with a syncDone control
  * (bit 4: e-syncRefreshRequired), 3 an intermediate of another OID. */
-#include <lber.h>
-#include <ldap.h>
-#include <openldap.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "content_sync.h"
+#include "fuzz_ldap.h"
 #include "sync_cookie.h"
 
 #define SYNC_STATE_OID "1.3.6.1.4.1.4203.1.9.1.2"
@@ -118,25 +114,6 @@ static void read_stream(LDAP *ld)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct berval *bv = encode(data, size);
-	int fds[2];
-	if (!bv || socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0) {
-		ber_bvfree(bv);
-		return 0;
-	}
-	LDAP *ld = NULL;
-	/* Small enough for the socket buffer: the "server" writes all before libldap reads, then
-	 * hangs up (what follows the last message is the end, not a wait). */
-	if (bv->bv_len < 100000 && write(fds[1], bv->bv_val, bv->bv_len) == (ssize_t)bv->bv_len &&
-	    shutdown(fds[1], SHUT_WR) == 0 && ldap_init_fd(fds[0], LDAP_PROTO_TCP, NULL, &ld) == LDAP_SUCCESS) {
-		int version = LDAP_VERSION3;
-		ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
-		read_stream(ld);
-		ldap_unbind_ext_s(ld, NULL, NULL); /* closes fds[0] */
-	} else {
-		close(fds[0]);
-	}
-	close(fds[1]);
-	ber_bvfree(bv);
+	fuzz_ldap_serve(encode(data, size), read_stream);
 	return 0;
 }
