@@ -430,6 +430,10 @@ static bool transient(int result)
 static int on_done(struct syncer *y, struct stream *s, const struct sync_msg *sm)
 {
 	s->msgid = 0;
+	if (sm->result == CONTENT_SYNC_REFRESH_REQUIRED && s->from_scratch) {
+		snprintf(y->err, sizeof(y->err), "the server asks for a full refresh of a full read");
+		return -1;
+	}
 	if (sm->result == CONTENT_SYNC_REFRESH_REQUIRED)
 		return stream_restart(y, s, "the server asks for a full refresh (e-syncRefreshRequired)");
 	if (sm->result == LDAP_SIZELIMIT_EXCEEDED && !s->persisting && !s->paged)
@@ -465,8 +469,13 @@ static int on_message(struct syncer *y, LDAPMessage *m)
 	if (!s)
 		return 0; /* an abandoned search's last words */
 	struct sync_msg sm;
-	if (content_sync_parse(y->c.ld, m, &sm, y->err, sizeof(y->err)) < 0)
-		return stream_restart(y, s, y->err);
+	if (content_sync_parse(y->c.ld, m, &sm, y->err, sizeof(y->err)) < 0) {
+		/* Read whole again after the reconnection's wait: a server that sends the same
+		 * again each time is not asked in a loop. */
+		log_warning("%s: %s: %s; reading everything again", y->dom->name, s->name, y->err);
+		changes_forget_position(y->d, s->name);
+		return -1;
+	}
 	if (sm.cookie) {
 		struct berval *merged = sync_cookie_merge(s->pending ? s->pending : s->stored, sm.cookie);
 		set_position(&s->pending, merged ? merged : sm.cookie);
