@@ -10,6 +10,7 @@ MODE says, leaving it open after:
   empty-state   an entry whose syncState control has an empty value
   short-uuid    an entry whose syncState names an entryUUID of 3 bytes
   empty-info    a syncInfo intermediate with an empty value
+  refresh-required  the search's end with e-syncRefreshRequired, even to a search from nothing
 Any other search gets the base entry and its end.  Prints "sync_searches=N" to stdout each time
 a connection closes.
 
@@ -40,6 +41,8 @@ def hostile(msgid, mode):
     if mode == "short-uuid":
         state = tlv(0x30, integer(1, 0x0A) + octets(b"abc"))
         return message(msgid, entry(dn, []), control(SYNC_STATE, state))
+    if mode == "refresh-required":
+        return message(msgid, tlv(0x65, integer(4096, 0x0A) + octets(b"") + octets(b"")))
     return message(msgid, tlv(0x79, octets(SYNC_INFO, 0x80) + octets(b"", 0x81)))
 
 
