@@ -22,7 +22,6 @@
 #include "fetch_all.h"
 #include "log.h"
 #include "refresh.h"
-#include "sync_keep.h"
 #include "threads.h"
 
 bool ad_poll_serves(const struct dird *d, size_t i)
@@ -307,7 +306,6 @@ static bool poll_domain(struct dird *d, size_t i, bool whole)
 		return false;
 	}
 	refresh_read_dc_clock(d, i, &c);
-	sync_keep_following(d, i, c.server);
 	struct local_accounts local;
 	if (local_accounts_load(&local, err, sizeof(err)) < 0) {
 		log_error("%s: changes not read: %s; the cache stays as it is until it can be read",

@@ -48,9 +48,6 @@ struct domain_state {
 	/* Batches changes_apply applied to the domain: a lookup that read an entry before the
 	 * count moved may hold an older copy than db's, and does not replace it (lookup.c). */
 	uint64_t changes_applied;
-	/* The server the domain's stream (or AD's poll) reads its changes from: its position
-	 * describes that server's data (sync_keep.c) */
-	char position_server[DIR_MAX_URI];
 };
 
 /* A cache miss handed to the worker, for connection `conn` (clients.h). */

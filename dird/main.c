@@ -158,11 +158,8 @@ static bool reload(struct dird *d)
 		log_error("reload failed; keeping the running configuration");
 		return false;
 	}
-	/* What a stream stored of a domain served as before stays: its stream resumes, and a
-	 * refresh knows which server that position came from.  (Out of memory: none known, and
-	 * a refresh leaves those domains to their streams to read whole.) */
-	char (*carried)[DIR_MAX_URI] = calloc(cfg.n_domains + 1, sizeof(*carried));
-	sync_keep_reload(d, &cfg, carried);
+	/* What a stream stored of a domain served as before stays: its stream resumes. */
+	sync_keep_reload(d, &cfg);
 	if (strcmp(cfg.cache_dir, d->cfg.cache_dir) || strcmp(cfg.run_dir, d->cfg.run_dir) ||
 	    !!cfg.userdb_socket != !!d->cfg.userdb_socket ||
 	    (cfg.userdb_socket && strcmp(cfg.userdb_socket, d->cfg.userdb_socket)))
@@ -185,9 +182,6 @@ static bool reload(struct dird *d)
 		log_error("out of memory");
 		exit(1);
 	}
-	for (size_t j = 0; carried && j < d->cfg.n_domains; j++)
-		memcpy(d->domains[j].position_server, carried[j], sizeof(carried[j]));
-	free(carried);
 	log_set_level(d->cfg.log_level);
 	log_info("configuration reloaded");
 	return true;

@@ -66,14 +66,14 @@ static int fill(struct dird *d, const struct local_accounts *local, struct db *d
 		struct ldap_conn c;
 		char err[512];
 		struct fetch_counts counts = { 0, 0, 0 };
-		bool ok = domain_open(d, i, &c, err, sizeof(err)) == 0 &&
-			  fetch_all(&c, local, db, &d->refresh_progress, &counts, err, sizeof(err)) == 0;
+		bool ok = domain_open(d, i, &c, err, sizeof(err)) == 0;
+		if (ok) /* what the server held before the read, not after: it may gain more meanwhile */
+			sync_keep_read_from(keep, i, &c);
+		ok = ok && fetch_all(&c, local, db, &d->refresh_progress, &counts, err, sizeof(err)) == 0;
 		long long offset = 0;
 		bool clock_known = ok && dom->type == DIR_DOMAIN_AD && dc_clock_offset(&c, &offset);
 		if (!ok)
 			log_error("refresh of %s failed: %s", dom->name, err);
-		else
-			sync_keep_read_from(keep, i, c.server);
 		domain_report(d, i, &c, ok, err);
 		ldap_conn_close(&c);
 		if (!ok)

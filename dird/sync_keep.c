@@ -1,9 +1,10 @@
 /* A change stream's position is true of the data it is stored with (changes.h).  A full refresh
  * writes the tdb files anew from what it read, with the streams' keys taken before it read
- * (sync_keep_take): where it read the server a stream follows, its data is at least as new as
- * those positions, so a stream that resumes from one is sent again what changed since, and
- * puts and deletes applied twice end the same.  The entries' ids and DNs go with the
- * positions, so that a delete or a present phase still finds what the refresh read. */
+ * (sync_keep_take): where the server it read held every change a domain's positions count
+ * (server_holds.h), its data is at least as new as them, so a stream that resumes from one is
+ * sent again what changed since, and puts and deletes applied twice end the same.  The
+ * entries' ids and DNs go with the positions, so that a delete or a present phase still finds
+ * what the refresh read. */
 #include "sync_keep.h"
 
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 #include "log.h"
 
 #define SYNC_PREFIX "SYNC_"
+#define POSITION_PREFIX "SYNC_POS_"
 
 struct kept_key {
 	size_t domain;
@@ -76,18 +78,16 @@ int sync_keep_take(struct dird *d, struct sync_keep *k)
 {
 	memset(k, 0, sizeof(*k));
 	bool *kept = calloc(d->cfg.n_domains + 1, sizeof(*kept));
-	k->followed = calloc(d->cfg.n_domains + 1, sizeof(*k->followed));
+	k->n_domains = d->cfg.n_domains;
 	k->read_from = calloc(d->cfg.n_domains + 1, sizeof(*k->read_from));
-	if (!kept || !k->followed || !k->read_from) {
+	if (!kept || !k->read_from) {
 		free(kept);
 		sync_keep_free(k);
 		return -1;
 	}
 	pthread_mutex_lock(&d->lock);
-	for (size_t i = 0; i < d->cfg.n_domains; i++) {
+	for (size_t i = 0; i < d->cfg.n_domains; i++)
 		kept[i] = d->domains[i].streaming;
-		memcpy(k->followed[i], d->domains[i].position_server, sizeof(k->followed[i]));
-	}
 	pthread_mutex_unlock(&d->lock);
 	int rc = 0;
 	pthread_mutex_lock(&d->store_lock);
@@ -106,22 +106,37 @@ int sync_keep_take(struct dird *d, struct sync_keep *k)
 	return 0;
 }
 
-void sync_keep_read_from(struct sync_keep *k, size_t i, const char *server)
+void sync_keep_read_from(struct sync_keep *k, size_t i, struct ldap_conn *c)
 {
-	if (k->read_from)
-		snprintf(k->read_from[i], sizeof(k->read_from[i]), "%s", server);
+	size_t e = 0;
+	while (e < k->n && k->v[e]->domain != i)
+		e++;
+	if (k->read_from && e < k->n) /* only where there are keys to keep */
+		server_holds_read(&k->read_from[i], c);
 }
 
-/* Whether the refresh read domain i where its stream's position came from (an unknown server,
- * a stream not connected since dird started, counts as another). */
-static bool read_where_followed(struct dird *d, const struct sync_keep *k, size_t i)
+/* Whether the server the refresh read domain i from held every change its positions count. */
+static bool holds_positions(struct dird *d, const struct sync_keep *k, size_t i)
 {
-	if (k->followed[i][0] && strcmp(k->followed[i], k->read_from[i]) == 0)
-		return true;
-	log_info("%s: the refresh read %s, its change stream follows %s: the stream reads "
-		 "everything", d->cfg.domains[i].name, k->read_from[i][0] ? k->read_from[i] : "nothing",
-		 k->followed[i][0] ? k->followed[i] : "no server yet");
-	return false;
+	const char *name = d->cfg.domains[i].name, *server = k->read_from[i].server;
+	size_t skip = strlen(POSITION_PREFIX) + strlen(name) + 1; /* SYNC_POS_<domain>/ */
+	for (size_t j = 0; j < k->n; j++) {
+		const struct kept_key *e = k->v[j];
+		char why[320];
+		if (e->domain != i || strncmp(e->data, POSITION_PREFIX, strlen(POSITION_PREFIX)) ||
+		    e->key_len <= skip)
+			continue;
+		if (!server_holds_position(&k->read_from[i], e->data + skip, e->data + e->key_len + 1,
+					   e->len, why, sizeof(why))) {
+			log_info("%s: the refresh read %s, which may lack changes its %s stream's "
+				 "position counts (%s): the stream reads everything", name,
+				 *server ? server : "nothing", e->data + skip, why);
+			return false;
+		}
+	}
+	log_info("%s: the refresh read %s, which holds every change its stream's positions "
+		 "count: the stream goes on from them", name, server);
+	return true;
 }
 
 const struct store_extra *sync_keep_extra(struct dird *d, struct sync_keep *k, size_t *n)
@@ -129,7 +144,7 @@ const struct store_extra *sync_keep_extra(struct dird *d, struct sync_keep *k, s
 	*n = 0;
 	if (!k->n)
 		return NULL;
-	/* Per domain with keys: 0 not asked yet, 1 kept, 2 read elsewhere. */
+	/* Per domain with keys: 0 not asked yet, 1 kept, 2 not. */
 	unsigned char *keep = calloc(d->cfg.n_domains + 1, 1);
 	k->extra = calloc(k->n, sizeof(*k->extra));
 	if (!keep || !k->extra) {
@@ -142,7 +157,7 @@ const struct store_extra *sync_keep_extra(struct dird *d, struct sync_keep *k, s
 	for (size_t i = 0; i < k->n; i++) {
 		const struct kept_key *e = k->v[i];
 		if (!keep[e->domain])
-			keep[e->domain] = read_where_followed(d, k, e->domain) ? 1 : 2;
+			keep[e->domain] = holds_positions(d, k, e->domain) ? 1 : 2;
 		if (keep[e->domain] == 1)
 			k->extra[(*n)++] = (struct store_extra){ e->kind, e->data, e->key_len,
 								 e->data + e->key_len + 1, e->len };
@@ -156,18 +171,11 @@ void sync_keep_free(struct sync_keep *k)
 	for (size_t i = 0; i < k->n; i++)
 		free(k->v[i]);
 	free(k->v);
-	free(k->followed);
+	for (size_t i = 0; k->read_from && i < k->n_domains; i++)
+		server_holds_free(&k->read_from[i]);
 	free(k->read_from);
 	free(k->extra);
 	memset(k, 0, sizeof(*k));
-}
-
-void sync_keep_following(struct dird *d, size_t i, const char *server)
-{
-	pthread_mutex_lock(&d->lock);
-	snprintf(d->domains[i].position_server, sizeof(d->domains[i].position_server), "%s",
-		 server);
-	pthread_mutex_unlock(&d->lock);
 }
 
 /* The domain keys that change neither which entries the domain serves nor how they are mapped:
@@ -258,8 +266,7 @@ static void forget_domain(struct dird *d, const char *domain)
 		log_info("%s: its configuration changed: its change stream reads everything", domain);
 }
 
-void sync_keep_reload(struct dird *d, const struct dir_config *next,
-		      char (*carried)[DIR_MAX_URI])
+void sync_keep_reload(struct dird *d, const struct dir_config *next)
 {
 	for (size_t i = 0; i < d->cfg.n_domains; i++) {
 		const struct dir_domain *old = &d->cfg.domains[i];
@@ -268,7 +275,5 @@ void sync_keep_reload(struct dird *d, const struct dir_config *next,
 			j++;
 		if (j == next->n_domains || !serves_same(old, &next->domains[j]))
 			forget_domain(d, old->name);
-		else if (carried)
-			memcpy(carried[j], d->domains[i].position_server, sizeof(carried[j]));
 	}
 }

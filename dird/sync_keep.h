@@ -6,16 +6,16 @@
 #include <stddef.h>
 
 #include "dird.h"
+#include "server_holds.h"
 #include "store.h"
 
 struct kept_key;
 struct sync_keep {
 	struct kept_key **v;
 	size_t n, cap;
-	/* Per domain: the server its stream followed when the keys were taken, and the one the
-	 * refresh read it from (sync_keep_read_from). */
-	char (*followed)[DIR_MAX_URI];
-	char (*read_from)[DIR_MAX_URI];
+	/* Per domain: what the server the refresh read it from held (sync_keep_read_from). */
+	struct server_holds *read_from;
+	size_t n_domains;
 	struct store_extra *extra;	/* sync_keep_extra's */
 };
 
@@ -24,25 +24,21 @@ struct sync_keep {
  * the positions it writes into its files are no newer than what it read.  0 or -1 (k
  * empty). */
 int sync_keep_take(struct dird *d, struct sync_keep *k);
-/* The refresh read domain i from server.  A position describes one server's data: another
- * server may lag behind it (a provider replicating, another DC), so a domain read from another
- * server than its stream followed gets none of its keys back, and its stream reads it whole. */
-void sync_keep_read_from(struct sync_keep *k, size_t i, const char *server);
+/* The refresh is about to read domain i on c: what c's server holds now (server_holds.h), read
+ * when the domain has keys.  A position describes one server's data and another server may lag
+ * behind it (a provider replicating, another DC): a domain read from a server that may lack a
+ * change its positions count gets none of its keys back, and its stream reads it whole. */
+void sync_keep_read_from(struct sync_keep *k, size_t i, struct ldap_conn *c);
 /* Once the refresh has read every domain: the keys it writes into its new files with the
- * records (store_contents' extra), those of the domains it read where their streams follow;
- * n set.  NULL (n 0) when there are none or out of memory: the streams then read everything. */
+ * records (store_contents' extra), those of the domains read from a server that held every
+ * change their positions count; n set.  NULL (n 0) when there are none or out of memory: the
+ * streams then read everything. */
 const struct store_extra *sync_keep_extra(struct dird *d, struct sync_keep *k, size_t *n);
 void sync_keep_free(struct sync_keep *k);
 
-/* A stream or AD's poll of domain i now reads its changes from server (takes lock). */
-void sync_keep_following(struct dird *d, size_t i, const char *server);
-
 /* A reload: the keys of each running domain that the new configuration drops or serves
  * differently (servers, bind identity, bases, filters, schema, attributes, mapping) are
- * removed, so its stream reads everything again; the others' stay, and carried[j] (when not
- * NULL) is set to the server the position of next's domain j came from (position_server, to
- * carry over; "" for the others).  store_lock held. */
-void sync_keep_reload(struct dird *d, const struct dir_config *next,
-		      char (*carried)[DIR_MAX_URI]);
+ * removed, so its stream reads everything again; the others' stay.  store_lock held. */
+void sync_keep_reload(struct dird *d, const struct dir_config *next);
 
 #endif

@@ -29,7 +29,6 @@
 #include "log.h"
 #include "nesting.h"
 #include "sync_cookie.h"
-#include "sync_keep.h"
 #include "threads.h"
 
 #define MAX_BACKOFF 60
@@ -623,7 +622,6 @@ static void *sync_thread(void *arg)
 			/* dirctl status names the server the stream reads from: after a failover
 			 * it is another of the uris. */
 			domain_report(y->d, y->i, &y->c, true, NULL);
-			sync_keep_following(y->d, y->i, y->c.server);
 			offered = content_sync_offered(y->c.ld, y->dom->timeout);
 			if (!offered) {
 				ldap_conn_close(&y->c);

@@ -1,7 +1,10 @@
 #include "root_dse.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 static void first_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t outlen)
@@ -39,6 +42,61 @@ void root_dse_read(LDAP *ld, unsigned timeout, struct root_dse *r)
 		}
 	}
 	ldap_msgfree(res);
+}
+
+/* Whether the normalized DN dn is context or below it. */
+static bool within(const char *dn, const char *context)
+{
+	size_t n = strlen(dn), m = strlen(context);
+	if (m > n || strcasecmp(dn + n - m, context) != 0)
+		return false;
+	if (m == n || m == 0)
+		return true;
+	/* an RDN boundary: a comma before it, not one escaped within a value */
+	return dn[n - m - 1] == ',' && (n - m < 2 || dn[n - m - 2] != '\\');
+}
+
+static char *normalized(const char *dn)
+{
+	char *out = NULL;
+	return ldap_dn_normalize(dn, LDAP_DN_FORMAT_LDAP, &out, LDAP_DN_FORMAT_LDAPV3) ==
+			       LDAP_SUCCESS ? out : NULL;
+}
+
+/* The longest of the entry's namingContexts that dn is within. */
+static char *holding(LDAP *ld, LDAPMessage *e, const char *dn)
+{
+	struct berval **v = ldap_get_values_len(ld, e, "namingContexts");
+	char *want = normalized(dn), *best = NULL;
+	for (size_t i = 0; want && v && v[i]; i++) {
+		char *raw = strndup(v[i]->bv_val, v[i]->bv_len);
+		char *context = raw && strlen(raw) == v[i]->bv_len ? normalized(raw) : NULL;
+		free(raw);
+		if (context && within(want, context) && (!best || strlen(context) > strlen(best))) {
+			ldap_memfree(best);
+			best = context;
+			context = NULL;
+		}
+		ldap_memfree(context);
+	}
+	ldap_value_free_len(v);
+	ldap_memfree(want);
+	char *copy = best ? strdup(best) : NULL;
+	ldap_memfree(best);
+	return copy;
+}
+
+char *root_dse_naming_context(LDAP *ld, unsigned timeout, const char *dn)
+{
+	char *attrs[] = { "namingContexts", NULL };
+	struct timeval tv = { .tv_sec = timeout };
+	LDAPMessage *res = NULL, *e;
+	char *context = NULL;
+	if (ldap_search_ext_s(ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL, &tv,
+			      1, &res) == LDAP_SUCCESS && (e = ldap_first_entry(ld, res)))
+		context = holding(ld, e, dn);
+	ldap_msgfree(res);
+	return context;
 }
 
 long long root_dse_time(const char *s)

@@ -1,5 +1,6 @@
 #include "sync_cookie.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +153,28 @@ struct berval *sync_cookie_to_send(const struct berval *stored)
 	c->bv_len -= (ber_len_t)(end - start);
 	c->bv_val[c->bv_len] = '\0';
 	return c;
+}
+
+bool sync_cookie_held(const struct berval *position, struct berval *const *held)
+{
+	struct field want, csns[MAX_CSNS], sids[MAX_CSNS], have[MAX_CSNS], have_sids[MAX_CSNS];
+	size_t n = 0, n_have = 0;
+	if (position->bv_len > MAX_COOKIE || !component(position, "csn=", &want) || !want.len ||
+	    !add_csns(want, csns, sids, &n))
+		return false;
+	for (size_t i = 0; held && held[i]; i++) {
+		struct field v = { held[i]->bv_val, held[i]->bv_len };
+		if (v.len > MAX_COOKIE || !add_csns(v, have, have_sids, &n_have))
+			return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		while (j < n_have && field_cmp(have_sids[j], sids[i]))
+			j++;
+		if (j == n_have || field_cmp(have[j], csns[i]) < 0)
+			return false;
+	}
+	return true;
 }
 
 /* Whether s matches pattern: 'd' a decimal digit, 'x' a hex digit, anything else itself. */

@@ -19,6 +19,14 @@ struct berval *sync_cookie_merge(const struct berval *known, const struct berval
  * guard).  A new berval, NULL when out of memory. */
 struct berval *sync_cookie_to_send(const struct berval *stored);
 
+/* Whether a server holds every change the position counts, its contextCSN values being `held`
+ * (NULL-ended, one per serverID, as slapd keeps them on the suffix entry): for each provider's
+ * CSN in the position, the server's CSN of that provider is no older.  Providers apply each
+ * other's changes in CSN order, so such a server has them all.  False when the position or a
+ * value is not in slapd's form, or the position names no CSN: nothing shows the server has
+ * what it counts. */
+bool sync_cookie_held(const struct berval *position, struct berval *const *held);
+
 /* Whether a stored position may be sent.  False when it is empty, or in slapd's form without a
  * CSN slapd can read ("rid=000", a damaged file): slapd takes such a cookie for none, reads out
  * every entry as added and ends with a delete phase that lists nothing, so a stream resuming

@@ -253,6 +253,15 @@ dird_stop() {
 	DIRD_PID=
 }
 
+# cache_refresh: `dirctl cache refresh` (bounded by 120 s); logged_since_refresh TEXT: dird.log
+# has a line matching TEXT (grep) since the last cache_refresh began
+REFRESH_LOG_LINE=0
+cache_refresh() {
+	REFRESH_LOG_LINE=$(wc -l <"$WORK/dird.log")
+	timeout 120 "${CTL[@]}" cache refresh >/dev/null 2>&1
+}
+logged_since_refresh() { tail -n +$((REFRESH_LOG_LINE + 1)) "$WORK/dird.log" | grep -q "$1"; }
+
 # The folder libpam loads modules named without a path from (the security/ folder beside it).
 PAM_MODULE_DIR=$(dirname "$(ldconfig -p | awk '/libpam\.so\.0 /{print $NF; exit}')")/security
 # pam_modules DIR: DIR holds the host's PAM modules and the pam_dir.so built here, to bind over

@@ -1,6 +1,8 @@
 /* sync_cookie: slapd's cookies kept and sent as a consumer of a multi-provider pair must
- * (tests/e2e/test_fleet.sh shows why against two real providers). */
+ * (tests/e2e/test_fleet.sh shows why against two real providers), and set against a server's
+ * contextCSN (tests/e2e/test_sync_lag.sh). */
 #include <check.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +74,45 @@ START_TEST(send_without_sid)
 }
 END_TEST
 
+/* held: the contextCSN values, NULL-ended */
+static bool held(const char *position, const char *const *values)
+{
+	struct berval v[8], *list[9];
+	size_t n = 0;
+	for (; values[n]; n++) {
+		v[n].bv_val = (char *)values[n];
+		v[n].bv_len = strlen(values[n]);
+		list[n] = &v[n];
+	}
+	list[n] = NULL;
+	return sync_cookie_held(bv(position), list);
+}
+
+START_TEST(held_by_context_csn)
+{
+	const char *both_new[] = { A2, B2, NULL }, *both_old[] = { A1, B1, NULL };
+	const char *a_behind[] = { A1, B2, NULL }, *b_only[] = { B2, NULL }, *none[] = { NULL };
+	/* Every provider the position names at least as new on the server. */
+	ck_assert(held("rid=000,sid=001,csn=" A2 ";" B2, both_new));
+	ck_assert(held("rid=000,csn=" A1 ";" B1, both_new));
+	ck_assert(held("rid=000,csn=" A1, both_old));
+	/* A provider the server lags behind on, or lacks: it may lack what the position counts. */
+	ck_assert(!held("rid=000,csn=" A2 ";" B2, a_behind));
+	ck_assert(!held("rid=000,csn=" A2 ";" B2, both_old));
+	ck_assert(!held("rid=000,csn=" A1 ";" B1, b_only));
+	ck_assert(!held("rid=000,csn=" A1, none));
+	/* The server has more providers than the position names: they count nothing of it. */
+	ck_assert(held("rid=000,csn=" B1, both_new));
+	/* Nothing to compare: not held. */
+	ck_assert(!held("rid=000", both_new));
+	ck_assert(!held("rid=000,csn=", both_new));
+	ck_assert(!held("opaque", both_new));
+	ck_assert(!held("rid=000,csn=garbage", both_new));
+	const char *bad[] = { A2, "garbage", NULL };
+	ck_assert(!held("rid=000,csn=" A1, bad));
+}
+END_TEST
+
 /* Positions a stream may resume from: slapd takes one without a CSN it can read for none at
  * all (tests/e2e/test_sync_damaged.sh). */
 START_TEST(usable)
@@ -96,6 +137,7 @@ int main(void)
 	TCase *tc = tcase_create("sync_cookie");
 	tcase_add_test(tc, merge);
 	tcase_add_test(tc, send_without_sid);
+	tcase_add_test(tc, held_by_context_csn);
 	tcase_add_test(tc, usable);
 	return run_case("sync_cookie", tc);
 }
