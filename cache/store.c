@@ -15,6 +15,7 @@
 #include "protocol.h"
 #include "record_json.h"
 #include "tdb_build.h"
+#include "tdb_open.h"
 
 #define MAX_KEY (DIR_MAX_NAME + 8)
 
@@ -161,7 +162,7 @@ static struct tdb_context *open_live(const char *dir, enum store_kind kind, int 
 	if (path_of(path, sizeof(path), dir, kind, "") < 0)
 		return NULL;
 	/* A cache: a crash may lose the last insert (it is fetched again), never the file. */
-	return tdb_open(path, 0, TDB_NOSYNC, flags | O_CLOEXEC, 0600);
+	return dir_tdb_open(path, 0, TDB_NOSYNC, flags | O_CLOEXEC, 0600);
 }
 
 static int insert(const char *dir, enum store_kind kind, const void *rec)
@@ -174,7 +175,7 @@ static int insert(const char *dir, enum store_kind kind, const void *rec)
 		rc = kind == STORE_USERS ? put_user(t, rec) : put_group(t, rec);
 		rc = rc == 0 ? tdb_transaction_commit(t) : (tdb_transaction_cancel(t), -1);
 	}
-	tdb_close(t);
+	dir_tdb_close(t);
 	return rc;
 }
 
@@ -203,7 +204,7 @@ int store_delete(const char *cache_dir, enum store_kind kind, const char *name, 
 			tdb_delete(t, datum(key, (size_t)n));
 		rc = tdb_transaction_commit(t);
 	}
-	tdb_close(t);
+	dir_tdb_close(t);
 	return rc;
 }
 
@@ -243,7 +244,7 @@ int store_each(const char *cache_dir, enum store_kind kind,
 		return errno == ENOENT ? 0 : -1;
 	struct each_ctx ctx = { fn, arg, 0 };
 	int n = tdb_traverse_read(t, each_record, &ctx);
-	tdb_close(t);
+	dir_tdb_close(t);
 	return n < 0 ? -1 : ctx.rc;
 }
 
@@ -253,7 +254,7 @@ char *store_fetch(const char *cache_dir, enum store_kind kind, const char *key)
 	if (!t)
 		return NULL;
 	TDB_DATA v = tdb_fetch(t, datum(key, strlen(key)));
-	tdb_close(t);
+	dir_tdb_close(t);
 	if (!v.dptr)
 		return NULL;
 	char *s = malloc(v.dsize + 1);
@@ -380,7 +381,7 @@ void store_txn_cancel(struct store_txn *x)
 		if (!x->t[k])
 			continue;
 		tdb_transaction_cancel(x->t[k]);
-		tdb_close(x->t[k]);
+		dir_tdb_close(x->t[k]);
 	}
 	free(x);
 }
@@ -400,10 +401,10 @@ struct store_txn *store_txn_begin_sized(const char *cache_dir, size_t keys)
 	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
 		char path[PATH_MAX];
 		x->t[k] = path_of(path, sizeof(path), cache_dir, k, "") < 0 ? NULL :
-			  tdb_open(path, hash_size, TDB_NOSYNC, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+			  dir_tdb_open(path, hash_size, TDB_NOSYNC, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (!x->t[k] || tdb_transaction_start(x->t[k]) != 0) {
 			if (x->t[k])
-				tdb_close(x->t[k]);
+				dir_tdb_close(x->t[k]);
 			x->t[k] = NULL;
 			store_txn_cancel(x);
 			return NULL;
@@ -474,7 +475,7 @@ int store_txn_commit(struct store_txn *x)
 	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
 		if (tdb_transaction_commit(x->t[k]) != 0)
 			rc = -1;
-		tdb_close(x->t[k]);
+		dir_tdb_close(x->t[k]);
 	}
 	free(x);
 	return rc;
@@ -487,7 +488,7 @@ void *store_agreed(const char *cache_dir, const char *key, size_t *len)
 		struct tdb_context *t = open_live(cache_dir, k, O_RDONLY);
 		if (t) {
 			v[k] = tdb_fetch(t, datum(key, strlen(key)));
-			tdb_close(t);
+			dir_tdb_close(t);
 		}
 	}
 	bool same = v[0].dptr && v[1].dptr && v[0].dsize == v[1].dsize &&
@@ -528,6 +529,6 @@ int store_each_key(const char *cache_dir, enum store_kind kind, const char *pref
 		return errno == ENOENT ? 0 : -1;
 	struct keys_ctx ctx = { prefix, strlen(prefix), fn, arg, 0 };
 	int n = tdb_traverse_read(t, each_prefixed, &ctx);
-	tdb_close(t);
+	dir_tdb_close(t);
 	return n < 0 ? -1 : ctx.rc;
 }

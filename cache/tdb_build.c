@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fileutil.h"
+#include "tdb_open.h"
 
 /* tdb's on-disk layout (lib/tdb/common/tdb_private.h): a header of 168 bytes, the free list's
  * head, one head per hash chain, then records.  A record: this, the key, the data, padding to
@@ -46,14 +47,14 @@ struct tdb_build *tdb_build_start(const char *path, uint32_t hash_size)
 	}
 	b->out.fd = -1;
 	buf_init(&b->out.chunk, UINT32_MAX);
-	struct tdb_context *t = tdb_open(path, (int)hash_size, TDB_NOLOCK | TDB_NOSYNC |
+	struct tdb_context *t = dir_tdb_open(path, (int)hash_size, TDB_NOLOCK | TDB_NOSYNC |
 					 TDB_INCOMPATIBLE_HASH, O_RDWR | O_CREAT | O_EXCL |
 					 O_CLOEXEC, 0600);
 	struct stat st;
 	if (t) {
 		b->created = true;
 		b->hash_size = (uint32_t)tdb_hash_size(t);
-		tdb_close(t);
+		dir_tdb_close(t);
 		b->out.fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	}
 	bool ok = b->out.fd >= 0 && fstat(b->out.fd, &st) == 0 &&

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_copy.h"
 #include "fetch.h"
 #include "fetch_all.h"
 #include "local_accounts.h"
@@ -13,6 +14,7 @@
 #include "protocol.h"
 #include "publish.h"
 #include "store.h"
+#include "sync_keys.h"
 
 /* The stream's keys in the tdb files (store.h), each entry's under its domain's name:
  *   SYNC_ID_<domain>/<id>      the name of the entry with that server id
@@ -106,7 +108,9 @@ struct apply {
 	struct dird *d;
 	const struct dir_domain *dom;
 	const struct local_accounts *local;
-	struct store_txn *t;
+	struct db *db;		/* the db the batch goes into: d's, or a copy (apply_whole) */
+	struct store_txn *t;	/* the files it goes into, or NULL: */
+	struct sync_keys *keys;	/* the stream keys it changes, without the files */
 	struct names seen_users, seen_groups;
 	struct names touched;	/* users whose gid list changed: written once, at the end */
 	bool sync_groups_changed;
@@ -131,7 +135,8 @@ static char *get_key(struct apply *a, enum store_kind kind, const char *prefix, 
 {
 	char *k = key_of(prefix, a->dom->name, s);
 	size_t n = 0;
-	char *v = k ? store_txn_get(a->t, kind, k, &n) : NULL, *z = NULL;
+	char *v = !k ? NULL : a->t ? store_txn_get(a->t, kind, k, &n) : sync_keys_get(a->keys, kind, k, &n),
+	     *z = NULL;
 	free(k);
 	if (v && (z = realloc(v, n + 1)))
 		z[n] = '\0';
@@ -142,11 +147,19 @@ static char *get_key(struct apply *a, enum store_kind kind, const char *prefix, 
 	return z;
 }
 
+/* key (whole, NULL: out of memory) set to val. */
+static int set_raw(struct apply *a, enum store_kind kind, const char *key, const void *val,
+		   size_t len)
+{
+	return !key ? -1 : a->t ? store_txn_set(a->t, kind, key, val, len) :
+				  sync_keys_set(a->keys, kind, key, val, len);
+}
+
 static int set_key(struct apply *a, enum store_kind kind, const char *prefix, const char *s,
 		   const void *val, size_t len)
 {
 	char *k = key_of(prefix, a->dom->name, s);
-	int rc = k ? store_txn_set(a->t, kind, k, val, len) : -1;
+	int rc = set_raw(a, kind, k, val, len);
 	free(k);
 	return rc;
 }
@@ -154,9 +167,26 @@ static int set_key(struct apply *a, enum store_kind kind, const char *prefix, co
 static int unset_key(struct apply *a, enum store_kind kind, const char *prefix, const char *s)
 {
 	char *k = key_of(prefix, a->dom->name, s);
-	int rc = k ? store_txn_unset(a->t, kind, k) : -1;
+	int rc = !k ? -1 : a->t ? store_txn_unset(a->t, kind, k) : (sync_keys_unset(a->keys, kind, k), 0);
 	free(k);
 	return rc;
+}
+
+/* The records in the files, when the batch goes into them (else the files are written whole from
+ * the db afterwards). */
+static int store_user(struct apply *a, const struct dir_user *u)
+{
+	return a->t ? store_txn_put_user(a->t, u) : 0;
+}
+
+static int store_group(struct apply *a, const struct dir_group *g)
+{
+	return a->t ? store_txn_put_group(a->t, g) : 0;
+}
+
+static int unstore(struct apply *a, enum store_kind kind, const char *name, uint32_t id)
+{
+	return a->t ? store_txn_delete(a->t, kind, name, id) : 0;
 }
 
 /* Forgets the id and DN an entry was put with (none: nothing to do). */
@@ -222,12 +252,14 @@ static bool is_sync_group(const struct apply *a, const char *name)
  * (its members' gid lists with it). */
 static void note_user(struct apply *a, const struct dir_user *u)
 {
-	publish_user_changed_locked(a->d, u);
+	if (a->t) /* else the index is written whole */
+		publish_user_changed_locked(a->d, u);
 }
 
 static void note_group(struct apply *a, const struct dir_group *g)
 {
-	publish_group_changed_locked(a->d, g);
+	if (a->t)
+		publish_group_changed_locked(a->d, g);
 }
 
 static int touch(struct apply *a, const char *user)
@@ -238,7 +270,7 @@ static int touch(struct apply *a, const char *user)
 /* The tdb side of removing a user: its records and its keys. */
 static int unstore_user(struct apply *a, const struct dir_user *u)
 {
-	if (store_txn_delete(a->t, STORE_USERS, u->name, u->uid) < 0)
+	if (unstore(a, STORE_USERS, u->name, u->uid) < 0)
 		return -1;
 	return forget_keys(a, STORE_USERS, u->name);
 }
@@ -248,7 +280,7 @@ static int remove_user(struct apply *a, struct dir_user *u)
 	if (unstore_user(a, u) < 0)
 		return -1;
 	note_user(a, u);
-	db_remove_user(&a->d->db, u->name, u->uid);
+	db_remove_user(a->db, u->name, u->uid);
 	return 0;
 }
 
@@ -256,7 +288,7 @@ static int remove_user(struct apply *a, struct dir_user *u)
 static int link_members(struct apply *a, const struct dir_group *g, bool add)
 {
 	for (uint32_t m = 0; m < g->n_members; m++) {
-		struct dir_user *u = db_user_by_name(&a->d->db, g->members[m]);
+		struct dir_user *u = db_user_by_name(a->db, g->members[m]);
 		if (!u)
 			continue;
 		if (add ? db_user_add_gid(u, g->gid) < 0 : (db_user_drop_gid(u, g->gid), 0))
@@ -272,11 +304,11 @@ static int remove_group(struct apply *a, struct dir_group *g)
 	if (is_sync_group(a, g->name))
 		a->sync_groups_changed = true;
 	if (link_members(a, g, false) < 0 ||
-	    store_txn_delete(a->t, STORE_GROUPS, g->name, g->gid) < 0 ||
+	    unstore(a, STORE_GROUPS, g->name, g->gid) < 0 ||
 	    forget_keys(a, STORE_GROUPS, g->name) < 0)
 		return -1;
 	note_group(a, g);
-	db_remove_group(&a->d->db, g->name, g->gid);
+	db_remove_group(a->db, g->name, g->gid);
 	return 0;
 }
 
@@ -304,8 +336,8 @@ static struct dir_group *group_read_otherwise(struct apply *a, struct dir_group 
 static int settle_user(struct apply *a, struct dir_user *u)
 {
 	struct dir_user *other;
-	while ((other = db_user_by_name(&a->d->db, u->name)) ||
-	       (other = db_user_by_uid(&a->d->db, u->uid))) {
+	while ((other = db_user_by_name(a->db, u->name)) ||
+	       (other = db_user_by_uid(a->db, u->uid))) {
 		if (!(of_domain(a, other->domain) && !has_keys(a, STORE_USERS, other->name))) {
 			bool wins = fetch_user_wins(u, other);
 			log_warning("%s: users %s (uid %" PRIu32 ") and %s (uid %" PRIu32 ") share a "
@@ -325,8 +357,8 @@ static int settle_user(struct apply *a, struct dir_user *u)
 static int settle_group(struct apply *a, struct dir_group *g)
 {
 	struct dir_group *other;
-	while ((other = db_group_by_name(&a->d->db, g->name)) ||
-	       (other = db_group_by_gid(&a->d->db, g->gid))) {
+	while ((other = db_group_by_name(a->db, g->name)) ||
+	       (other = db_group_by_gid(a->db, g->gid))) {
 		if (!(of_domain(a, other->domain) && !has_keys(a, STORE_GROUPS, other->name))) {
 			bool wins = fetch_group_wins(g, other);
 			log_warning("%s: groups %s (gid %" PRIu32 ") and %s (gid %" PRIu32 ") share a "
@@ -346,7 +378,7 @@ static int settle_group(struct apply *a, struct dir_group *g)
 /* A new user's gid list, from the groups db holds (a refresh's db_link_groups, for one). */
 static int link_user(struct apply *a, struct dir_user *u)
 {
-	const struct db *db = &a->d->db;
+	const struct db *db = a->db;
 	for (size_t i = 0; i < db->c.n_groups; i++) {
 		const struct dir_group *g = db->c.groups[i];
 		for (uint32_t m = 0; m < g->n_members; m++)
@@ -364,12 +396,12 @@ static int put_user(struct apply *a, struct change *c)
 	struct dir_user *u = c->user;
 	c->user = NULL;
 	char *old_name = name_of_id(a, STORE_USERS, c->id);
-	struct dir_user *old = old_name ? db_user_by_name(&a->d->db, old_name) : NULL;
+	struct dir_user *old = old_name ? db_user_by_name(a->db, old_name) : NULL;
 	int rc = old_name && !old ? forget_keys(a, STORE_USERS, old_name) : 0;
 	free(old_name);
 	if (rc < 0)
 		goto fail;
-	struct sync_set sync = { a->dom, &a->d->db };
+	struct sync_set sync = { a->dom, a->db };
 	if (!fetch_user_allowed(a->dom, a->local, u, &a->refused) ||
 	    (a->dom->n_sync_groups && !fetch_in_sync_groups(u, &sync))) {
 		dir_user_destroy(u);
@@ -379,7 +411,7 @@ static int put_user(struct apply *a, struct change *c)
 		goto fail;
 	a->put = true;
 	if (!old)
-		old = read_otherwise(a, db_user_by_name(&a->d->db, u->name));
+		old = read_otherwise(a, db_user_by_name(a->db, u->name));
 	if (old && strcmp(old->name, u->name) == 0 && old->uid == u->uid) {
 		/* The same name and uid: replaced where it stands, its gid list kept (the one the
 		 * record came with, an AD user's from tokenGroups, goes). */
@@ -388,7 +420,7 @@ static int put_user(struct apply *a, struct change *c)
 		u->n_groups = old->n_groups;
 		old->groups = NULL;
 		old->n_groups = 0;
-		if (store_txn_put_user(a->t, u) < 0 ||
+		if (store_user(a, u) < 0 ||
 		    remember_keys(a, STORE_USERS, u->name, c->id, c->dn) < 0)
 			goto fail;
 		dir_user_clear(old);
@@ -401,11 +433,11 @@ static int put_user(struct apply *a, struct change *c)
 		goto fail;
 	if ((rc = settle_user(a, u)) != 0)
 		return rc > 0 ? 0 : -1;
-	if (link_user(a, u) < 0 || store_txn_put_user(a->t, u) < 0 ||
+	if (link_user(a, u) < 0 || store_user(a, u) < 0 ||
 	    remember_keys(a, STORE_USERS, u->name, c->id, c->dn) < 0)
 		goto fail;
 	note_user(a, u);
-	return db_add_user(&a->d->db, u) < 0 ? -1 : 0;
+	return db_add_user(a->db, u) < 0 ? -1 : 0;
 fail:
 	dir_user_destroy(u);
 	return -1;
@@ -420,7 +452,7 @@ static int relink_difference(struct apply *a, const struct dir_group *from,
 	for (uint32_t m = 0; rc == 0 && m < without->n_members; m++)
 		rc = names_add(&other, without->members[m]);
 	for (uint32_t m = 0; rc == 0 && m < from->n_members; m++) {
-		struct dir_user *u = db_user_by_name(&a->d->db, from->members[m]);
+		struct dir_user *u = db_user_by_name(a->db, from->members[m]);
 		if (!u || names_has(&other, u->name))
 			continue;
 		if (add ? db_user_add_gid(u, from->gid) < 0 : (db_user_drop_gid(u, from->gid), 0))
@@ -437,7 +469,7 @@ static int put_group(struct apply *a, struct change *c)
 	struct dir_group *g = c->group;
 	c->group = NULL;
 	char *old_name = name_of_id(a, STORE_GROUPS, c->id);
-	struct dir_group *old = old_name ? db_group_by_name(&a->d->db, old_name) : NULL;
+	struct dir_group *old = old_name ? db_group_by_name(a->db, old_name) : NULL;
 	int rc = old_name && !old ? forget_keys(a, STORE_GROUPS, old_name) : 0;
 	free(old_name);
 	if (rc < 0)
@@ -452,11 +484,11 @@ static int put_group(struct apply *a, struct change *c)
 	if (is_sync_group(a, g->name))
 		a->sync_groups_changed = true;
 	if (!old)
-		old = group_read_otherwise(a, db_group_by_name(&a->d->db, g->name));
+		old = group_read_otherwise(a, db_group_by_name(a->db, g->name));
 	if (old && strcmp(old->name, g->name) == 0 && old->gid == g->gid) {
 		/* The same name and gid: only the members who came or went change. */
 		if (relink_difference(a, old, g, false) < 0 || relink_difference(a, g, old, true) < 0 ||
-		    store_txn_put_group(a->t, g) < 0 ||
+		    store_group(a, g) < 0 ||
 		    remember_keys(a, STORE_GROUPS, g->name, c->id, c->dn) < 0)
 			goto fail;
 		note_group(a, old); /* the members who left */
@@ -470,11 +502,11 @@ static int put_group(struct apply *a, struct change *c)
 		goto fail;
 	if ((rc = settle_group(a, g)) != 0)
 		return rc > 0 ? 0 : -1;
-	if (link_members(a, g, true) < 0 || store_txn_put_group(a->t, g) < 0 ||
+	if (link_members(a, g, true) < 0 || store_group(a, g) < 0 ||
 	    remember_keys(a, STORE_GROUPS, g->name, c->id, c->dn) < 0)
 		goto fail;
 	note_group(a, g);
-	return db_add_group(&a->d->db, g) < 0 ? -1 : 0;
+	return db_add_group(a->db, g) < 0 ? -1 : 0;
 fail:
 	dir_group_destroy(g);
 	return -1;
@@ -519,10 +551,10 @@ static int delete_entry(struct apply *a, const struct change *c)
 		return 0; /* not served: refused, or never seen */
 	int rc;
 	if (kind == STORE_USERS) {
-		struct dir_user *u = db_user_by_name(&a->d->db, name);
+		struct dir_user *u = db_user_by_name(a->db, name);
 		rc = u ? remove_user(a, u) : forget_keys(a, kind, name);
 	} else {
-		struct dir_group *g = db_group_by_name(&a->d->db, name);
+		struct dir_group *g = db_group_by_name(a->db, name);
 		rc = g ? remove_group(a, g) : forget_keys(a, kind, name);
 	}
 	free(name);
@@ -552,7 +584,7 @@ static bool user_doomed(const struct dir_user *u, const struct doomed *x)
 		return false;
 	if (x->unseen && !names_has(&x->a->seen_users, u->name))
 		return true;
-	struct sync_set sync = { x->a->dom, &x->a->d->db };
+	struct sync_set sync = { x->a->dom, x->a->db };
 	return x->out_of_sync_groups && !fetch_in_sync_groups(u, &sync);
 }
 
@@ -565,8 +597,8 @@ static int drop_users(struct apply *a, bool unseen, bool out_of_sync_groups)
 {
 	struct doomed x = { a, unseen, out_of_sync_groups };
 	size_t n = 0;
-	for (size_t i = 0; i < a->d->db.c.n_users; i++) {
-		const struct dir_user *u = a->d->db.c.users[i];
+	for (size_t i = 0; i < a->db->c.n_users; i++) {
+		const struct dir_user *u = a->db->c.users[i];
 		if (user_doomed(u, &x)) {
 			if (unstore_user(a, u) < 0)
 				return -1;
@@ -575,13 +607,13 @@ static int drop_users(struct apply *a, bool unseen, bool out_of_sync_groups)
 		}
 	}
 	if (n)
-		db_keep_users(&a->d->db, keep_user, &x);
+		db_keep_users(a->db, keep_user, &x);
 	return 0;
 }
 
 static int drop_unseen_groups(struct apply *a)
 {
-	struct db *db = &a->d->db;
+	struct db *db = a->db;
 	for (size_t i = db->c.n_groups; i-- > 0;) {
 		struct dir_group *g = db->c.groups[i];
 		if (i < db->c.n_groups && of_domain(a, g->domain) &&
@@ -595,11 +627,11 @@ static int drop_unseen_groups(struct apply *a)
 static bool sync_groups_lack_members(struct apply *a)
 {
 	for (size_t i = 0; i < a->dom->n_sync_groups; i++) {
-		const struct dir_group *g = db_group_by_name(&a->d->db, a->dom->sync_groups[i]);
+		const struct dir_group *g = db_group_by_name(a->db, a->dom->sync_groups[i]);
 		if (!g || !of_domain(a, g->domain))
 			continue;
 		for (uint32_t m = 0; m < g->n_members; m++)
-			if (!db_user_by_name(&a->d->db, g->members[m]) &&
+			if (!db_user_by_name(a->db, g->members[m]) &&
 			    !local_set_has_name(&a->local->users, g->members[m]))
 				return true;
 	}
@@ -612,10 +644,10 @@ static int write_touched(struct apply *a)
 	for (size_t i = 0; i < a->touched.n; i++) {
 		if (i && strcmp(a->touched.v[i], a->touched.v[i - 1]) == 0)
 			continue;
-		const struct dir_user *u = db_user_by_name(&a->d->db, a->touched.v[i]);
+		const struct dir_user *u = db_user_by_name(a->db, a->touched.v[i]);
 		if (!u)
 			continue;
-		if (store_txn_put_user(a->t, u) < 0)
+		if (store_user(a, u) < 0)
 			return -1;
 		note_user(a, u);
 	}
@@ -648,8 +680,8 @@ static int apply_all(struct apply *a, struct change_batch *b)
 		rc = write_touched(a);
 	if (rc == 0 && b->position) {
 		char *k = key_of(KEY_POS, NULL, b->stream);
-		rc = k && store_txn_set(a->t, STORE_USERS, k, b->position, b->position_len) == 0 &&
-				     store_txn_set(a->t, STORE_GROUPS, k, b->position, b->position_len) == 0 ?
+		rc = set_raw(a, STORE_USERS, k, b->position, b->position_len) == 0 &&
+				     set_raw(a, STORE_GROUPS, k, b->position, b->position_len) == 0 ?
 			     0 :
 			     -1;
 		free(k);
@@ -716,6 +748,151 @@ static bool position_expected(struct store_txn *t, const struct change_batch *b)
 	return same;
 }
 
+/* The batch into d's db and the files, in one transaction each, under the locks. */
+static enum changes_result apply_in_place(struct apply *a, struct change_batch *b, char *err,
+					  size_t errlen)
+{
+	struct dird *d = a->d;
+	enum changes_result result = CHANGES_APPLIED;
+	a->db = &d->db;
+	/* Files a flush or a first start left to this batch are created for a directory of
+	 * this size: each entry has two record keys and three of the stream's. */
+	a->t = store_txn_begin_sized(d->cfg.cache_dir,
+				     5 * (b->n + d->db.c.n_users + d->db.c.n_groups) + (1 << 17));
+	if (!a->t) {
+		snprintf(err, errlen, "cannot write the cache in %s", d->cfg.cache_dir);
+		result = CHANGES_FAILED;
+	} else if (!position_expected(a->t, b)) {
+		/* The files' position is true of the files' data (a refresh wrote the one
+		 * taken before it read, sync_keep.c): the stream goes on from it. */
+		snprintf(err, errlen, "the stored position is not the stream's (the cache was "
+			 "replaced since)");
+		store_txn_cancel(a->t);
+		result = CHANGES_RESYNC;
+	} else if ((apply_all(a, b) < 0 ? (store_txn_cancel(a->t), -1) : store_txn_commit(a->t)) < 0) {
+		snprintf(err, errlen, "cannot apply the changes (out of memory, or the cache in %s "
+			 "cannot be written)", d->cfg.cache_dir);
+		/* db may hold part of the batch: it is read back from the files, which do not. */
+		db_free(&d->db);
+		db_init(&d->db);
+		publish_load_cache(d);
+		mark_dirty_locked(d);
+		result = CHANGES_FAILED;
+	} else {
+		d->domains[b->domain].changes_applied++;
+		if (a->put)
+			negcache_clear(d->negative);
+		/* a complete batch is a whole read: the whole index; other changes were noted */
+		if (b->complete_users || b->complete_groups)
+			mark_dirty_locked(d);
+	}
+	return result;
+}
+
+/* A copy of d's db and the stream keys of the files, to apply a complete batch to, unless a
+ * refresh is writing the cache's temporary files.  While they are in use d->refreshing keeps
+ * refreshes and other whole writes away.  1 taken; 0 not now; -1 out of memory, or the files
+ * cannot be read (nothing held).  Locks held. */
+static int take_copy_locked(struct dird *d, struct db *next, struct sync_keys *keys,
+			    uint64_t *refreshes)
+{
+	if (d->refreshing)
+		return 0;
+	db_init(next);
+	if (db_copy(next, &d->db) < 0)
+		return -1;
+	if (sync_keys_read(keys, d->cfg.cache_dir) < 0) {
+		db_free(next);
+		return -1;
+	}
+	*refreshes = d->refresh_count;
+	d->refreshing = true;
+	return 1;
+}
+
+/* Swaps next in and installs the files written from it, unless a flush or a full read due
+ * replaced the cache meanwhile.  Locks held; *next is what is left to free. */
+static enum changes_result install_locked(struct apply *a, const struct change_batch *b,
+					  struct db *next, bool written, uint64_t refreshes,
+					  char *err, size_t errlen)
+{
+	struct dird *d = a->d;
+	bool replaced = d->refresh_count != refreshes;
+	d->refreshing = false;
+	if (!written || replaced) {
+		if (written)
+			publish_refresh_discard(d);
+		snprintf(err, errlen, replaced ? "the cache was replaced while the batch was written" :
+			 "cannot write the cache in %s", d->cfg.cache_dir);
+		return replaced ? CHANGES_RESYNC : CHANGES_FAILED;
+	}
+	struct db old = d->db;
+	d->db = *next;
+	if (publish_refresh_install_locked(d) < 0) {
+		d->db = old; /* the files still hold it */
+		snprintf(err, errlen, "cannot write the cache in %s", d->cfg.cache_dir);
+		return CHANGES_FAILED;
+	}
+	*next = old;
+	d->domains[b->domain].changes_applied++;
+	/* Other streams' positions in the new files are those taken with the copy: a stream that
+	 * applied changes since goes on from its position there, and is sent them again. */
+	d->refresh_count++;
+	if (a->put)
+		negcache_clear(d->negative);
+	return CHANGES_APPLIED;
+}
+
+/* A complete batch is a whole read of what the stream serves: as a refresh does, it goes into a
+ * copy of the db, which is written into new files with no lock held (lookups, PAM requests and
+ * dirctl are answered from the current cache meanwhile), and only the swap and the renames are
+ * done under the locks.  What others wrote to the cache meanwhile is replaced, as by a refresh:
+ * another stream is sent its changes again (install_locked), a lookup asks again.  false when
+ * it cannot be done so now (a refresh is writing): then it is applied in place. */
+static bool apply_whole(struct apply *a, struct change_batch *b, enum changes_result *result,
+			char *err, size_t errlen)
+{
+	struct dird *d = a->d;
+	struct db next;
+	struct sync_keys keys;
+	uint64_t refreshes = 0;
+	long long start = now_ms();
+	pthread_mutex_lock(&d->store_lock);
+	pthread_mutex_lock(&d->lock);
+	int taken = take_copy_locked(d, &next, &keys, &refreshes);
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->store_lock);
+	long long copied = now_ms();
+	if (taken <= 0) {
+		snprintf(err, errlen, "out of memory, or the cache in %s cannot be read",
+			 d->cfg.cache_dir);
+		*result = CHANGES_FAILED;
+		return taken < 0;
+	}
+	a->db = &next;
+	a->keys = &keys;
+	bool written = apply_all(a, b) == 0;
+	if (written) {
+		next.c.extra = sync_keys_extra(&keys, &next.c.n_extra);
+		written = next.c.extra && publish_refresh_write(d, &next) == 0;
+		next.c.extra = NULL; /* keys', freed with them */
+		next.c.n_extra = 0;
+	}
+	pthread_mutex_lock(&d->store_lock);
+	pthread_mutex_lock(&d->lock);
+	long long locked = now_ms();
+	*result = install_locked(a, b, &next, written, refreshes, err, errlen);
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->store_lock);
+	log_debug("%s: a complete batch of %zu: copying the cache took %lld ms (locked), applying and "
+		  "writing it %lld ms, installing it %lld ms (locked)", b->stream, b->n,
+		  copied - start, locked - copied, now_ms() - locked);
+	/* the db nobody serves, freed without the locks (a million users take a second) */
+	db_free(&next);
+	sync_keys_free(&keys);
+	return true;
+}
+
 enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *err, size_t errlen)
 {
 	const struct dir_domain *dom = b->domain < d->cfg.n_domains ? &d->cfg.domains[b->domain] : NULL;
@@ -730,42 +907,14 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 	if (local_accounts_load(&local, err, errlen) < 0)
 		return CHANGES_FAILED;
 	struct apply a = { .d = d, .dom = dom, .local = &local, .kinds = b->kinds };
-	enum changes_result result = CHANGES_APPLIED;
-	pthread_mutex_lock(&d->store_lock);
-	pthread_mutex_lock(&d->lock);
-	/* Files a flush or a first start left to this batch are created for a directory of
-	 * this size: each entry has two record keys and three of the stream's. */
-	a.t = store_txn_begin_sized(d->cfg.cache_dir,
-				    5 * (b->n + d->db.c.n_users + d->db.c.n_groups) + (1 << 17));
-	if (!a.t) {
-		snprintf(err, errlen, "cannot write the cache in %s", d->cfg.cache_dir);
-		result = CHANGES_FAILED;
-	} else if (!position_expected(a.t, b)) {
-		/* The files' position is true of the files' data (a refresh wrote the one
-		 * taken before it read, sync_keep.c): the stream goes on from it. */
-		snprintf(err, errlen, "the stored position is not the stream's (the cache was "
-			 "replaced since)");
-		store_txn_cancel(a.t);
-		result = CHANGES_RESYNC;
-	} else if ((apply_all(&a, b) < 0 ? (store_txn_cancel(a.t), -1) : store_txn_commit(a.t)) < 0) {
-		snprintf(err, errlen, "cannot apply the changes (out of memory, or the cache in %s "
-			 "cannot be written)", d->cfg.cache_dir);
-		/* db may hold part of the batch: it is read back from the files, which do not. */
-		db_free(&d->db);
-		db_init(&d->db);
-		publish_load_cache(d);
-		mark_dirty_locked(d);
-		result = CHANGES_FAILED;
-	} else {
-		d->domains[b->domain].changes_applied++;
-		if (a.put)
-			negcache_clear(d->negative);
-		/* a complete batch is a whole read: the whole index; other changes were noted */
-		if (b->complete_users || b->complete_groups)
-			mark_dirty_locked(d);
+	enum changes_result result;
+	if (!((b->complete_users || b->complete_groups) && apply_whole(&a, b, &result, err, errlen))) {
+		pthread_mutex_lock(&d->store_lock);
+		pthread_mutex_lock(&d->lock);
+		result = apply_in_place(&a, b, err, errlen);
+		pthread_mutex_unlock(&d->lock);
+		pthread_mutex_unlock(&d->store_lock);
 	}
-	pthread_mutex_unlock(&d->lock);
-	pthread_mutex_unlock(&d->store_lock);
 	if (a.refused)
 		log_info("%s: %u changed entries refused", dom->name, a.refused);
 	names_free(&a.seen_users);

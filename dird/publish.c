@@ -17,6 +17,7 @@
 #include "local_accounts.h"
 #include "log.h"
 #include "store.h"
+#include "sync_keep.h"
 
 /* Names and ids changed since nss.idx was written, user and group ones: past this many the
  * delta is folded into a full rewrite (a delta costs readers one more probe per lookup and
@@ -431,6 +432,19 @@ store_failed:
 	return -1;
 }
 
+/* The tdb pair written whole from d->db, with the change streams' keys of the files it
+ * replaces where they stay true (sync_keep.h): the streams go on from their positions. */
+static int write_store_tmp(struct dird *d)
+{
+	struct sync_keep keep;
+	d->db.c.extra = sync_keep_rewrite_locked(d, &keep, &d->db.c.n_extra);
+	int rc = store_write_tmp(d->cfg.cache_dir, &d->db.c);
+	d->db.c.extra = NULL; /* keep's, freed with it */
+	d->db.c.n_extra = 0;
+	sync_keep_free(&keep);
+	return rc;
+}
+
 int publish_locked(struct dird *d, bool with_store)
 {
 	char path[PATH_MAX];
@@ -451,7 +465,7 @@ int publish_locked(struct dird *d, bool with_store)
 	if (with_store && d->refreshing)
 		with_store = false;
 	if (with_store) {
-		if (store_write_tmp(dir, &d->db.c) < 0)
+		if (write_store_tmp(d) < 0)
 			goto store_failed;
 		whole_cache_step(with_store, "store-written");
 		if (store_install(dir, STORE_USERS) < 0)

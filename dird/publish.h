@@ -17,7 +17,8 @@ int publish_refresh_write(struct dird *d, struct db *db);
 int publish_refresh_install_locked(struct dird *d);
 void publish_refresh_discard(struct dird *d);
 /* Writes the index from the current db (a delta of what was noted, or whole) and with
- * `with_store` the tdb files too (not while a refresh runs: it installs its own).  Called with
+ * `with_store` the tdb files too (not while a refresh runs: it installs its own), keeping the
+ * change streams' keys where they stay true (sync_keep_rewrite_locked).  Called with
  * store_lock and lock held. */
 int publish_locked(struct dird *d, bool with_store);
 /* A change of one entry, to be published as a delta (the index does not change in place):

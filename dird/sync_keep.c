@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config_keys.h"
+#include "local_accounts.h"
 #include "log.h"
 
 #define SYNC_PREFIX "SYNC_"
@@ -74,36 +75,57 @@ static int take_one(const char *key, size_t key_len, const void *val, size_t len
 	return 0;
 }
 
-int sync_keep_take(struct dird *d, struct sync_keep *k)
+/* k emptied, with room for where a refresh read each domain. */
+static int keep_init(struct dird *d, struct sync_keep *k, bool **kept)
 {
 	memset(k, 0, sizeof(*k));
-	bool *kept = calloc(d->cfg.n_domains + 1, sizeof(*kept));
+	*kept = calloc(d->cfg.n_domains + 1, sizeof(**kept));
 	k->n_domains = d->cfg.n_domains;
 	k->read_from = calloc(d->cfg.n_domains + 1, sizeof(*k->read_from));
-	if (!kept || !k->read_from) {
-		free(kept);
-		sync_keep_free(k);
-		return -1;
-	}
-	pthread_mutex_lock(&d->lock);
+	if (*kept && k->read_from)
+		return 0;
+	free(*kept);
+	sync_keep_free(k);
+	return -1;
+}
+
+/* Which domains a stream or AD's poll keeps.  Lock held. */
+static void note_streamed_locked(struct dird *d, bool *kept)
+{
 	for (size_t i = 0; i < d->cfg.n_domains; i++)
 		kept[i] = d->domains[i].streaming;
-	pthread_mutex_unlock(&d->lock);
+}
+
+/* The kept domains' keys, read from the files; kept freed.  store_lock held. */
+static int read_keys(struct dird *d, struct sync_keep *k, bool *kept)
+{
 	int rc = 0;
-	pthread_mutex_lock(&d->store_lock);
 	for (int kind = STORE_USERS; rc == 0 && kind <= STORE_GROUPS; kind++) {
 		struct take_ctx c = { k, kind, d, kept };
 		rc = store_each_key(d->cfg.cache_dir, kind, SYNC_PREFIX, take_one, &c);
 	}
-	pthread_mutex_unlock(&d->store_lock);
 	free(kept);
 	if (rc != 0) {
 		log_warning("cannot read the change streams' positions: they read everything after "
-			    "the refresh");
+			    "the cache is written again");
 		sync_keep_free(k);
 		return -1;
 	}
 	return 0;
+}
+
+int sync_keep_take(struct dird *d, struct sync_keep *k)
+{
+	bool *kept;
+	if (keep_init(d, k, &kept) < 0)
+		return -1;
+	pthread_mutex_lock(&d->lock);
+	note_streamed_locked(d, kept);
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_lock(&d->store_lock);
+	int rc = read_keys(d, k, kept);
+	pthread_mutex_unlock(&d->store_lock);
+	return rc;
 }
 
 void sync_keep_read_from(struct sync_keep *k, size_t i, struct ldap_conn *c)
@@ -139,6 +161,25 @@ static bool holds_positions(struct dird *d, const struct sync_keep *k, size_t i)
 	return true;
 }
 
+/* k's keys of the domains keep[] marks 1, as store_extra (k->extra); n set. */
+static const struct store_extra *extra_of(struct sync_keep *k, const unsigned char *keep,
+					  size_t *n)
+{
+	*n = 0;
+	k->extra = calloc(k->n + 1, sizeof(*k->extra));
+	if (!k->extra) {
+		log_warning("cannot keep the change streams' positions: they read everything");
+		return NULL;
+	}
+	for (size_t i = 0; i < k->n; i++) {
+		const struct kept_key *e = k->v[i];
+		if (keep[e->domain] == 1)
+			k->extra[(*n)++] = (struct store_extra){ e->kind, e->data, e->key_len,
+								 e->data + e->key_len + 1, e->len };
+	}
+	return k->extra;
+}
+
 const struct store_extra *sync_keep_extra(struct dird *d, struct sync_keep *k, size_t *n)
 {
 	*n = 0;
@@ -146,24 +187,71 @@ const struct store_extra *sync_keep_extra(struct dird *d, struct sync_keep *k, s
 		return NULL;
 	/* Per domain with keys: 0 not asked yet, 1 kept, 2 not. */
 	unsigned char *keep = calloc(d->cfg.n_domains + 1, 1);
-	k->extra = calloc(k->n, sizeof(*k->extra));
-	if (!keep || !k->extra) {
-		free(keep);
-		free(k->extra);
-		k->extra = NULL;
+	if (!keep) {
 		log_warning("cannot keep the change streams' positions: they read everything");
 		return NULL;
 	}
 	for (size_t i = 0; i < k->n; i++) {
-		const struct kept_key *e = k->v[i];
-		if (!keep[e->domain])
-			keep[e->domain] = holds_positions(d, k, e->domain) ? 1 : 2;
-		if (keep[e->domain] == 1)
-			k->extra[(*n)++] = (struct store_extra){ e->kind, e->data, e->key_len,
-								 e->data + e->key_len + 1, e->len };
+		size_t domain = k->v[i]->domain;
+		if (!keep[domain])
+			keep[domain] = holds_positions(d, k, domain) ? 1 : 2;
+	}
+	const struct store_extra *extra = extra_of(k, keep, n);
+	free(keep);
+	return extra;
+}
+
+/* Whether the entry a stream key stands for (SYNC_NAME_<domain>/<name>: the stream put it) is
+ * still in db, or shadowed by a local account (as a refresh would leave it out); keys of
+ * another kind stand for no entry. */
+static bool entry_kept(const struct dird *d, const struct local_accounts *local,
+		       const struct kept_key *e)
+{
+	const char *prefix = SYNC_PREFIX "NAME_", *domain = d->cfg.domains[e->domain].name;
+	size_t skip = strlen(prefix) + strlen(domain) + 1;
+	if (e->key_len <= skip || strncmp(e->data, prefix, strlen(prefix)) != 0)
+		return true;
+	const char *name = e->data + skip;
+	if (e->kind == STORE_USERS)
+		return db_user_by_name(&d->db, name) || local_set_has_name(&local->users, name);
+	return db_group_by_name(&d->db, name) || local_set_has_name(&local->groups, name);
+}
+
+const struct store_extra *sync_keep_rewrite_locked(struct dird *d, struct sync_keep *k,
+						   size_t *n)
+{
+	bool *kept;
+	struct local_accounts local;
+	char err[512];
+	*n = 0;
+	if (keep_init(d, k, &kept) < 0)
+		return NULL;
+	note_streamed_locked(d, kept);
+	if (read_keys(d, k, kept) < 0 || !k->n)
+		return NULL;
+	if (local_accounts_load(&local, err, sizeof(err)) < 0) {
+		log_warning("%s: the change streams read everything", err);
+		return NULL;
+	}
+	/* Per domain: 1 kept, 2 an entry its stream put is no longer served. */
+	unsigned char *keep = calloc(d->cfg.n_domains + 1, 1);
+	const struct store_extra *extra = NULL;
+	if (keep) {
+		for (size_t i = 0; i < k->n; i++) {
+			const struct kept_key *e = k->v[i];
+			if (keep[e->domain] != 2 && !entry_kept(d, &local, e)) {
+				log_info("%s: an entry its change stream put is no longer cached: the "
+					 "stream reads everything", d->cfg.domains[e->domain].name);
+				keep[e->domain] = 2;
+			} else if (!keep[e->domain]) {
+				keep[e->domain] = 1;
+			}
+		}
+		extra = extra_of(k, keep, n);
 	}
 	free(keep);
-	return k->extra;
+	local_accounts_free(&local);
+	return extra;
 }
 
 void sync_keep_free(struct sync_keep *k)

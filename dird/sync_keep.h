@@ -36,6 +36,16 @@ void sync_keep_read_from(struct sync_keep *k, size_t i, struct ldap_conn *c);
 const struct store_extra *sync_keep_extra(struct dird *d, struct sync_keep *k, size_t *n);
 void sync_keep_free(struct sync_keep *k);
 
+/* A whole rewrite of the tdb pair from the db dird serves (dirctl cache expire, a change of the
+ * local accounts), outside a refresh: the keys of every domain a stream or AD's poll keeps, as
+ * the files hold them now, for the new files (store_contents' extra; n set): the data stays
+ * what they describe.  A domain one of whose streamed entries db no longer holds (expired out
+ * of it; not one a local account shadows) gets none back: its stream reads it whole, which
+ * serves that entry again.  NULL (n 0) when there are none, or they cannot be read.  Lock and
+ * store_lock held; sync_keep_free(k) once the files are written. */
+const struct store_extra *sync_keep_rewrite_locked(struct dird *d, struct sync_keep *k,
+						   size_t *n);
+
 /* A reload: the keys of each running domain that the new configuration drops or serves
  * differently (servers, bind identity, bases, filters, schema, attributes, mapping) are
  * removed, so its stream reads everything again; the others' stay.  store_lock held. */

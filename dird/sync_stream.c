@@ -132,6 +132,7 @@ static int stream_start(struct syncer *y, struct stream *s)
 	else
 		ldap_map_user_attrs(dom, attrs, NULL);
 	stream_reset(s);
+	set_in_sync(y, false); /* until its refresh phase ends */
 	load_position(y, s);
 	s->from_scratch = !s->stored;
 	s->batch.domain = y->i;
@@ -370,6 +371,9 @@ static int refresh_ended(struct syncer *y, struct stream *s)
 		log_info("%s: %s resumed through a present phase", y->dom->name, s->name);
 	if (rc == 0) {
 		s->persisting = true;
+		/* In sync from the refreshDone that ended the phase (RFC 4533 3.4), not from the
+		 * next quiet second: first, so that whoever sees "persisting" sees it in sync. */
+		set_in_sync(y, y->s[0].persisting && y->s[1].persisting);
 		set_state(y, "%s: persisting", s->groups ? "groups" : "users");
 	}
 	return rc < 0 ? -1 : 0;

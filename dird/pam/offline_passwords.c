@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "tdb_open.h"
 
 #define STORE_FILE "credentials.tdb"
 /* A record: "<unix time the password last worked online> <crypt hash>". */
@@ -24,7 +25,7 @@ static TDB_CONTEXT *open_store(const char *cache_dir, int flags)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/%s", cache_dir, STORE_FILE);
-	TDB_CONTEXT *t = tdb_open(path, 0, TDB_DEFAULT, flags | O_CLOEXEC | O_NOFOLLOW, 0600);
+	TDB_CONTEXT *t = dir_tdb_open(path, 0, TDB_DEFAULT, flags | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (!t && errno != ENOENT)
 		log_warning("%s: %s", path, strerror(errno));
 	return t;
@@ -54,7 +55,7 @@ void offline_password_remember(const char *cache_dir, const char *user, const ch
 	if (!t || tdb_store(t, key_of(user), value, TDB_REPLACE) != 0)
 		log_warning("cannot store %s's credentials for offline logins", user);
 	if (t)
-		tdb_close(t);
+		dir_tdb_close(t);
 	pthread_mutex_unlock(&store_lock);
 out:
 	explicit_bzero(record, sizeof(record));
@@ -70,7 +71,7 @@ void offline_password_forget(const char *cache_dir, const char *user)
 	TDB_CONTEXT *t = open_store(cache_dir, O_RDWR);
 	if (t) {
 		tdb_delete(t, key_of(user));
-		tdb_close(t);
+		dir_tdb_close(t);
 	}
 	pthread_mutex_unlock(&store_lock);
 }
@@ -99,7 +100,7 @@ enum offline_password offline_password_check(const char *cache_dir, const char *
 			len = v.dsize;
 		}
 		free(v.dptr);
-		tdb_close(t);
+		dir_tdb_close(t);
 	}
 	pthread_mutex_unlock(&store_lock);
 	record[len] = '\0';

@@ -35,6 +35,13 @@ status() {
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["domains"][0][sys.argv[1]])' "$1" 2>/dev/null
 }
 
+# The first domain's changes_state and in_sync, from one dirctl status: "STATE|True"
+state_and_sync() {
+	"${CTL[@]}" --json status 2>/dev/null | python3 -c 'import json,sys
+d = json.load(sys.stdin)["domains"][0]
+print(d["changes_state"], d["in_sync"], sep="|")' 2>/dev/null
+}
+
 wait_in_sync() { # SECONDS
 	for _ in $(seq $(($1 * 10))); do
 		[ "$(status in_sync)" = True ] && return 0
@@ -134,6 +141,14 @@ dird_stop
 printf 'dn: uid=alice,%s\nchangetype: modify\nreplace: loginShell\nloginShell: /bin/dash\n' "$P" | modify
 : >"$WORK/dird.log"
 dird_start || exit 1
+# The stream is in sync as its refresh phase ends (refreshDone, RFC 4533), not a quiet second
+# later: a status that says the users persist says in sync too.
+for _ in $(seq 200); do
+	seen=$(state_and_sync)
+	case $seen in "users: persisting|"*) break ;; esac
+	sleep 0.05
+done
+check_eq "in sync as soon as the resumed refresh phase ends" "users: persisting|True" "$seen"
 eventually 5 shell_is alice /bin/dash && ok "a change made while dird was down is seen within 5 s of its start" ||
 	not_ok "a change made while dird was down is seen within 5 s of its start"
 grep -q "resumes from its stored position: no full refresh" "$WORK/dird.log" &&
@@ -210,6 +225,17 @@ eventually 5 shell_is alice /bin/ksh && ok "after dirctl cache refresh a change 
 wait_in_sync 10 || not_ok "in sync after dirctl cache refresh" "$(status changes_state)"
 check_eq "dirctl cache refresh leaves the streams their positions: nothing read twice" 0 "$(whole_reads)"
 served 598 && ok "and every user stays" || not_ok "and every user stays"
+
+# dirctl cache expire writes the tdb pair again, whole, outside a refresh: the streams' positions
+# stay with the data they describe, and the next change comes as a change.
+: >"$WORK/dird.log"
+before=$(status full_syncs)
+"${CTL[@]}" cache expire alice >/dev/null || not_ok "dirctl cache expire alice"
+set_shell u00010 /bin/ksh
+eventually 5 shell_is u00010 /bin/ksh && ok "after dirctl cache expire a change is seen within 5 s" ||
+	not_ok "after dirctl cache expire a change is seen within 5 s" "$(status changes_state)"
+check_eq "dirctl cache expire leaves the streams their positions: nothing read whole" \
+	"0/$before" "$(whole_reads)/$(status full_syncs)"
 
 : >"$WORK/dird.log"
 kill -HUP "$DIRD_PID"

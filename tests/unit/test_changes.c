@@ -4,6 +4,7 @@
  * as a restarted dird reads them) and the position saved with them; a malformed batch or an
  * unexpected position applies nothing. */
 #include <check.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "changes.h"
+#include "index.h"
 #include "publish.h"
 #include "store.h"
 #include "run_case.h"
@@ -199,7 +201,11 @@ static void fill(void)
 	change_batch_add(&b, CHANGE_PUT, s("g-team"), s("cn=team,dc=ex"), NULL,
 			 group("team", 95000, "alice bob"));
 	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
-	ck_assert(dirty);
+	/* a complete batch is written as a refresh writes: the whole index with the files */
+	char idx[PATH_MAX];
+	snprintf(idx, sizeof(idx), "%s/%s", dir, DIR_INDEX_FILE);
+	ck_assert_int_eq(access(idx, F_OK), 0);
+	ck_assert(!d.refreshing);
 }
 
 START_TEST(first_batch_and_restart)
@@ -388,13 +394,58 @@ START_TEST(sync_groups_follow_membership)
 }
 END_TEST
 
+/* A complete batch writes new files: the other streams' positions and keys go into them. */
+START_TEST(complete_batch_keeps_other_streams)
+{
+	fill();
+	struct change_batch b = batch("u1", NULL);
+	b.stream = "ex/users";
+	b.complete_users = true;
+	change_batch_add(&b, CHANGE_PUT, s("u-bob"), s("uid=bob,dc=ex"),
+			 user("bob", 100002, "/bin/zsh"), NULL);
+	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
+	restart();
+	char *p = position();
+	ck_assert_str_eq(p, "c1");
+	free(p);
+	ck_assert_ptr_null(db_user_by_name(&d.db, "alice"));
+	ck_assert_str_eq(db_user_by_name(&d.db, "bob")->shell, "/bin/zsh");
+	/* the group, its keys with it: a delete by DN still finds it */
+	b = batch("c2", "c1");
+	change_batch_add(&b, CHANGE_DELETE, NULL, s("cn=team,dc=ex"), NULL, NULL);
+	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
+	ck_assert_ptr_null(db_group_by_name(&d.db, "team"));
+}
+END_TEST
+
+/* While a refresh writes the cache's temporary files, a complete batch goes into the live files
+ * under the locks. */
+START_TEST(complete_batch_beside_a_refresh)
+{
+	fill();
+	d.refreshing = true;
+	dirty = false;
+	struct change_batch b = batch("c2", "c1");
+	b.complete_users = true;
+	change_batch_add(&b, CHANGE_PRESENT, s("u-bob"), NULL, NULL, NULL);
+	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
+	ck_assert(dirty); /* in place: published afterwards */
+	ck_assert(d.refreshing);
+	ck_assert_ptr_null(db_user_by_name(&d.db, "alice"));
+	d.refreshing = false;
+	restart();
+	ck_assert_uint_eq(d.db.c.n_users, 1);
+}
+END_TEST
+
 int main(void)
 {
 	const TTest *const tests[] = {
 		first_batch_and_restart, modify_rename_delete, membership_reaches_gid_lists,
 		present_phase_drops_the_rest, refused_entries_go, malformed_applies_nothing,
 		unexpected_position_applies_nothing, entries_read_otherwise_are_replaced,
-		sync_groups_follow_membership, NULL
+		sync_groups_follow_membership, complete_batch_keeps_other_streams,
+		complete_batch_beside_a_refresh, NULL
 	};
 	return run_tests("changes", setup, teardown, tests);
 }
