@@ -7,9 +7,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 e2e_start slapd
-SLAPD_SYNCPROV=1 slapd_generated 20 5 3 || exit 1
-write_dird_conf "$DIR_CONF" "$SLAPD_URI"
-write_nsswitch "$WORK/nss" "files dir"
+SLAPD_SYNCPROV=1 serve_directory 20 5 3 || exit 1
 NSS=$WORK/nss
 P=ou=people,dc=example,dc=test
 modify() { ldapmodify -x -H "$SLAPD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null; }
@@ -20,7 +18,6 @@ in_sync() {
 absent() { ! in_ns "$NSS" getent passwd "$1"; }
 shell_is() { in_ns "$NSS" getent passwd "$1" | grep -q ":$2\$"; }
 
-dird_start || exit 1
 within 30 in_sync || not_ok "the stream is in sync" "$(tail -5 "$WORK/dird.log")"
 n=2
 for pos in "rid=000" "rid=000,sid=001" "rid=000,csn=" "rid=000,csn=garbage#a#b#c"; do
