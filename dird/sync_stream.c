@@ -118,6 +118,12 @@ static void load_position(struct syncer *y, struct stream *s)
 	struct berval bv = { len, p };
 	set_position(&s->stored, p ? &bv : NULL);
 	free(p);
+	if (s->stored && !sync_cookie_usable(s->stored)) {
+		log_warning("%s: %s: the stored position is not one the server can resume from",
+			    y->dom->name, s->name);
+		changes_forget_position(y->d, s->name);
+		set_position(&s->stored, NULL);
+	}
 }
 
 /* Starts s's sync search from the position the files hold (none: from scratch). */
@@ -489,6 +495,10 @@ static bool transient(int result)
 static int on_done(struct syncer *y, struct stream *s, const struct sync_msg *sm)
 {
 	s->msgid = 0;
+	if (sm->result == CONTENT_SYNC_REFRESH_REQUIRED && s->from_scratch) {
+		snprintf(y->err, sizeof(y->err), "the server asks for a full refresh of a full read");
+		return -1;
+	}
 	if (sm->result == CONTENT_SYNC_REFRESH_REQUIRED)
 		return stream_restart(y, s, "the server asks for a full refresh (e-syncRefreshRequired)");
 	if (sm->result == LDAP_SIZELIMIT_EXCEEDED && !s->persisting && !s->paged)
@@ -524,8 +534,13 @@ static int on_message(struct syncer *y, LDAPMessage *m)
 	if (!s)
 		return 0; /* an abandoned search's last words */
 	struct sync_msg sm;
-	if (content_sync_parse(y->c.ld, m, &sm, y->err, sizeof(y->err)) < 0)
-		return stream_restart(y, s, y->err);
+	if (content_sync_parse(y->c.ld, m, &sm, y->err, sizeof(y->err)) < 0) {
+		/* Read whole again after the reconnection's wait: a server that sends the same
+		 * again each time is not asked in a loop. */
+		log_warning("%s: %s: %s; reading everything again", y->dom->name, s->name, y->err);
+		changes_forget_position(y->d, s->name);
+		return -1;
+	}
 	if (sm.cookie) {
 		struct berval *merged = sync_cookie_merge(s->pending ? s->pending : s->stored, sm.cookie);
 		set_position(&s->pending, merged ? merged : sm.cookie);

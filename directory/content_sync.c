@@ -67,6 +67,13 @@ int content_sync_search(LDAP *ld, const char *base, int scope, const char *filte
 	return rc;
 }
 
+/* A control's or an intermediate's value, to decode: NULL when there is none (liblber reads
+ * through the NULL buffer of an empty one). */
+static BerElement *value_ber(const struct berval *v)
+{
+	return v && v->bv_val && v->bv_len ? ber_init((struct berval *)v) : NULL;
+}
+
 static bool format_uuid(const struct berval *raw, char *out)
 {
 	if (raw->bv_len != 16)
@@ -112,7 +119,7 @@ static int parse_entry(LDAP *ld, LDAPMessage *m, struct sync_msg *out)
 		return -1;
 	LDAPControl *c = ldap_control_find(SYNC_STATE_OID, ctrls, NULL);
 	int rc = -1;
-	BerElement *ber = c ? ber_init(&c->ldctl_value) : NULL;
+	BerElement *ber = c ? value_ber(&c->ldctl_value) : NULL;
 	ber_int_t state;
 	struct berval uuid;
 	if (ber && ber_scanf(ber, "{em", &state, &uuid) != LBER_ERROR && state >= SYNC_PRESENT &&
@@ -164,7 +171,7 @@ static int parse_info(LDAP *ld, LDAPMessage *m, struct sync_msg *out)
 		goto out;
 	}
 	rc = -1;
-	BerElement *ber = data ? ber_init(data) : NULL;
+	BerElement *ber = value_ber(data);
 	ber_len_t len;
 	struct berval bv;
 	ber_tag_t tag = ber ? ber_peek_tag(ber, &len) : LBER_ERROR;
@@ -208,7 +215,7 @@ static int parse_done(LDAP *ld, LDAPMessage *m, struct sync_msg *out)
 	LDAPControl *c = ldap_control_find(SYNC_DONE_OID, ctrls, NULL);
 	int rc = 0;
 	if (c && c->ldctl_value.bv_len) {
-		BerElement *ber = ber_init(&c->ldctl_value);
+		BerElement *ber = value_ber(&c->ldctl_value);
 		rc = ber && ber_scanf(ber, "{") != LBER_ERROR ?
 			     cookie_and_flag(ber, out, &out->refresh_deletes) :
 			     -1;

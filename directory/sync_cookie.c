@@ -176,3 +176,42 @@ bool sync_cookie_held(const struct berval *position, struct berval *const *held)
 	}
 	return true;
 }
+
+/* Whether s matches pattern: 'd' a decimal digit, 'x' a hex digit, anything else itself. */
+static bool shaped(const char *s, size_t len, const char *pattern)
+{
+	if (len != strlen(pattern))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i], want = pattern[i];
+		bool digit = c >= '0' && c <= '9', hex = digit || (c >= 'a' && c <= 'f');
+		if (want == 'd' ? !digit : want == 'x' ? !hex : c != want)
+			return false;
+	}
+	return true;
+}
+
+/* slapd's CSNs as slapd reads them: time#count#sid#mod, the fields of a fixed width. */
+static bool csns_well_formed(struct field list)
+{
+	const char *p = list.p, *end = list.p + list.len;
+	for (;;) {
+		const char *semi = memchr(p, ';', (size_t)(end - p)), *stop = semi ? semi : end;
+		if (!shaped(p, (size_t)(stop - p), "dddddddddddddd.ddddddZ#xxxxxx#xxx#xxxxxx"))
+			return false;
+		if (!semi)
+			return true;
+		p = semi + 1;
+	}
+}
+
+bool sync_cookie_usable(const struct berval *stored)
+{
+	struct field list;
+	if (!stored->bv_len)
+		return false;
+	if (stored->bv_len < 4 || memcmp(stored->bv_val, "rid=", 4) != 0)
+		return true; /* another server's form: opaque */
+	return stored->bv_len <= MAX_COOKIE && component(stored, "csn=", &list) &&
+	       csns_well_formed(list);
+}

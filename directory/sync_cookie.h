@@ -27,4 +27,10 @@ struct berval *sync_cookie_to_send(const struct berval *stored);
  * what it counts. */
 bool sync_cookie_held(const struct berval *position, struct berval *const *held);
 
+/* Whether a stored position may be sent.  False when it is empty, or in slapd's form without a
+ * CSN slapd can read ("rid=000", a damaged file): slapd takes such a cookie for none, reads out
+ * every entry as added and ends with a delete phase that lists nothing, so a stream resuming
+ * from it would keep serving what was deleted meanwhile. */
+bool sync_cookie_usable(const struct berval *stored);
+
 #endif

@@ -174,11 +174,7 @@ check_eq "slapd's return read nothing whole (full_syncs)" "$(status full_syncs)"
 
 # A position the server refuses: dird stopped, its stored positions made ones slapd never gave.
 dird_stop
-for f in "$WORK/cache"/directoryservice_cache_user.tdb "$WORK/cache"/directoryservice_cache_group.tdb; do
-	for s in example/users example/groups; do
-		tdbtool "$f" store "SYNC_POS_$s" "rid=000,csn=29991231000000.000000Z#000000#000#000000" >/dev/null
-	done
-done
+positions_store "rid=000,csn=29991231000000.000000Z#000000#000#000000"
 : >"$WORK/dird.log"
 dird_start || exit 1
 wait_in_sync 30 && ok "with a refused position the stream reads everything and is in sync again" ||

@@ -4,17 +4,13 @@
  * RFC 2307bis (members by name and by DN), AD with idmap = rid and with idmap = ad (objectSid as
  * raw bytes), SSH public keys, and the account state attributes.  Input: repeated [u8 name length][name][u8 value count]
  * ([u16 value length][value])... */
-#include <lber.h>
-#include <ldap.h>
-#include <openldap.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "account_policy.h"
+#include "fuzz_ldap.h"
 #include "ldap_map.h"
 #include "nesting.h"
 
@@ -114,36 +110,21 @@ static void map_entry(LDAP *ld, LDAPMessage *e)
 	account_check(&st, 1700000000, msg, sizeof(msg));
 }
 
+static void read_entries(LDAP *ld)
+{
+	int msgid;
+	LDAPMessage *res = NULL;
+	struct timeval tv = { 0, 200000 };
+	if (ldap_search_ext(ld, "dc=example,dc=test", LDAP_SCOPE_SUBTREE, "(objectClass=*)", NULL, 0,
+			    NULL, NULL, NULL, 0, &msgid) == LDAP_SUCCESS &&
+	    ldap_result(ld, LDAP_RES_ANY, LDAP_MSG_ALL, &tv, &res) > 0)
+		for (LDAPMessage *e = ldap_first_entry(ld, res); e; e = ldap_next_entry(ld, e))
+			map_entry(ld, e);
+	ldap_msgfree(res);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct berval *bv = encode(data, size);
-	int fds[2];
-	if (!bv || socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0) {
-		ber_bvfree(bv);
-		return 0;
-	}
-	/* Small enough for the socket buffer: the "server" writes all before libldap reads. */
-	if (bv->bv_len < 100000 && write(fds[1], bv->bv_val, bv->bv_len) == (ssize_t)bv->bv_len) {
-		LDAP *ld = NULL;
-		if (ldap_init_fd(fds[0], LDAP_PROTO_TCP, NULL, &ld) == LDAP_SUCCESS) {
-			int version = LDAP_VERSION3, msgid;
-			ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
-			LDAPMessage *res = NULL;
-			struct timeval tv = { 0, 200000 };
-			if (ldap_search_ext(ld, "dc=example,dc=test", LDAP_SCOPE_SUBTREE, "(objectClass=*)",
-					    NULL, 0, NULL, NULL, NULL, 0, &msgid) == LDAP_SUCCESS &&
-			    ldap_result(ld, LDAP_RES_ANY, LDAP_MSG_ALL, &tv, &res) > 0)
-				for (LDAPMessage *e = ldap_first_entry(ld, res); e; e = ldap_next_entry(ld, e))
-					map_entry(ld, e);
-			ldap_msgfree(res);
-			ldap_unbind_ext_s(ld, NULL, NULL); /* closes fds[0] */
-		} else {
-			close(fds[0]);
-		}
-	} else {
-		close(fds[0]);
-	}
-	close(fds[1]);
-	ber_bvfree(bv);
+	fuzz_ldap_serve(encode(data, size), read_entries);
 	return 0;
 }

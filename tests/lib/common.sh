@@ -179,6 +179,17 @@ CONF
 	chmod 644 "$file"
 }
 
+# positions_store POSITION: dird stopped, every stream position of domain example in both tdb
+# files of $WORK/cache made POSITION (a position the server never gave)
+positions_store() {
+	local f s
+	for f in "$WORK/cache"/directoryservice_cache_user.tdb "$WORK/cache"/directoryservice_cache_group.tdb; do
+		for s in example/users example/groups; do
+			tdbtool "$f" store "SYNC_POS_$s" "$1" >/dev/null
+		done
+	done
+}
+
 # pam_stacks DIR [session options]: the shipped PAM services in DIR, naming the module built
 # here (MOD), and "bare", pam_dir alone in every phase, for exact result codes.
 pam_stacks() {

@@ -113,11 +113,31 @@ START_TEST(held_by_context_csn)
 }
 END_TEST
 
+/* Positions a stream may resume from: slapd takes one without a CSN it can read for none at
+ * all (tests/e2e/test_sync_damaged.sh). */
+START_TEST(usable)
+{
+	ck_assert(sync_cookie_usable(bv("rid=000,csn=" A1)));
+	ck_assert(sync_cookie_usable(bv("rid=000,sid=001,csn=" A1 ";" B2)));
+	ck_assert(sync_cookie_usable(bv("opaque"))); /* another server's */
+	ck_assert(!sync_cookie_usable(bv("")));
+	ck_assert(!sync_cookie_usable(bv("rid=000")));
+	ck_assert(!sync_cookie_usable(bv("rid=000,sid=001")));
+	ck_assert(!sync_cookie_usable(bv("rid=000,csn=")));
+	ck_assert(!sync_cookie_usable(bv("rid=000,csn=garbage#a#b#c")));
+	ck_assert(!sync_cookie_usable(bv("rid=000,csn=" A1 ";")));
+	ck_assert(!sync_cookie_usable(bv("rid=000,csn=" A1 ";x#y")));
+	ck_assert(!sync_cookie_usable(bv("rid=000,csn=20261202051155.103981Z#000000#001#00000")));
+	ck_assert(!sync_cookie_usable(bv("rid=000,csn=2026120205115X.103981Z#000000#001#000000")));
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("sync_cookie");
 	tcase_add_test(tc, merge);
 	tcase_add_test(tc, send_without_sid);
 	tcase_add_test(tc, held_by_context_csn);
+	tcase_add_test(tc, usable);
 	return run_case("sync_cookie", tc);
 }
