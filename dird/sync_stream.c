@@ -12,6 +12,7 @@
  * is kept ahead. */
 #include "sync_stream.h"
 
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -195,6 +196,9 @@ static int keep_rereads(struct syncer *y, const struct dn_list *groups)
 	return 0;
 }
 
+/* A batch past this many entries is a whole read, or nearly. */
+#define BIG_BATCH 4096
+
 /* Applies s's batch (complete: it lists everything s serves); the position moves to the newest
  * the server sent.  0; 1 when s started over (its search is a new one); -1 (err set) when the
  * connection should be dropped and tried again. */
@@ -215,6 +219,14 @@ static int stream_apply(struct syncer *y, struct stream *s, bool complete)
 	if (r == CHANGES_APPLIED && b->reread_groups && keep_rereads(y, b->reread_groups) < 0)
 		r = CHANGES_FAILED; /* out of memory: the connection is tried again */
 	change_batch_clear(b);
+	if (n > BIG_BATCH) {
+		/* A whole read (a million entries) leaves its records' pages free in the heap: they
+		 * go back to the system, or dird holds the peak for as long as it is in sync. */
+		free(b->changes);
+		b->changes = NULL;
+		b->cap = 0;
+		malloc_trim(0);
+	}
 	if (r == CHANGES_FAILED)
 		return -1;
 	if (r == CHANGES_RESYNC) {
