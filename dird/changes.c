@@ -489,10 +489,11 @@ static int put_user(struct apply *a, struct change *c)
 		if (store_user(a, u) < 0 ||
 		    remember_keys(a, STORE_USERS, u->name, c->id, c->dn) < 0)
 			goto fail;
-		dir_user_clear(old);
-		*old = *u;
-		free(u);
-		note_user(a, old);
+		/* db's record is replaced, not copied over: u may be one block with its strings (a
+		 * record taken from another db, as AD's whole read takes them) */
+		if (!(u = db_replace_user(a->db, old, u)))
+			return -1;
+		note_user(a, u);
 		return 0;
 	}
 	if (old && remove_user(a, old) < 0)

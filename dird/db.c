@@ -181,6 +181,20 @@ int db_add_user(struct db *db, struct dir_user *u)
 	return 0;
 }
 
+struct dir_user *db_replace_user(struct db *db, struct dir_user *old, struct dir_user *u)
+{
+	long i = find(db, KEY_USER_NAME, old->name, 0);
+	if (i < 0 || db->c.users[i] != old || strcmp(u->name, old->name) != 0 || u->uid != old->uid) {
+		dir_user_destroy(u);
+		return NULL;
+	}
+	if (u->packed != (char *)(u + 1) && !(u = pack_user(u)))
+		return NULL;
+	dir_user_destroy(old);
+	db->c.users[i] = u; /* the same name and uid: the maps stay as they are */
+	return u;
+}
+
 int db_add_group(struct db *db, struct dir_group *g)
 {
 	if (find(db, KEY_GROUP_NAME, g->name, 0) >= 0 || find(db, KEY_GROUP_GID, NULL, g->gid) >= 0) {

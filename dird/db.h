@@ -29,6 +29,10 @@ void db_free(struct db *db);
  * result, and the caller finds the record db holds by its name or uid. */
 int db_add_user(struct db *db, struct dir_user *u);
 int db_add_group(struct db *db, struct dir_group *g);
+/* Puts u where old (a record db holds, of the same name and uid) stands and frees old; takes
+ * ownership of u.  The record db now holds, or NULL (u freed; old stays) when old is not db's
+ * or u is not its like, or without the memory. */
+struct dir_user *db_replace_user(struct db *db, struct dir_user *old, struct dir_user *u);
 
 struct dir_user *db_user_by_name(const struct db *db, const char *name);
 struct dir_user *db_user_by_uid(const struct db *db, uint32_t uid);

@@ -72,6 +72,34 @@ static struct dir_group *group(const char *name, uint32_t gid, uint32_t n)
 
 /* A group's members are one block in db; users find their gids through it, and a group that
  * replaces it frees it whole. */
+/* A record replaced where it stands by one of the same name and uid, also by a record another db
+ * packed (one block with its strings: AD's whole read hands those on): found by both keys, every
+ * field the new one's, and nothing freed twice (ASan in the sanitize run). */
+START_TEST(replaced_users_take_the_new_record)
+{
+	struct db from, db;
+	db_init(&from);
+	db_init(&db);
+	ck_assert_int_eq(db_add_user(&from, user("alice", 1001, NULL, "new@x")), 0);
+	struct dir_user *taken = db_user_by_name(&from, "alice");
+	from.c.users[0] = NULL; /* taken, as ad_poll.c's read_whole takes them */
+	from.c.n_users = 0;
+	ck_assert_int_eq(db_add_user(&db, user("alice", 1001, NULL, "old@x")), 0);
+	ck_assert_int_eq(db_add_user(&db, user("bob", 1002, NULL, NULL)), 0);
+	struct dir_user *now = db_replace_user(&db, db_user_by_name(&db, "alice"), taken);
+	ck_assert_ptr_nonnull(now);
+	ck_assert_ptr_eq(db_user_by_uid(&db, 1001), now);
+	ck_assert_str_eq(db_user_by_name(&db, "alice")->email, "new@x");
+	now = db_replace_user(&db, now, user("alice", 1001, NULL, "newer@x")); /* not packed */
+	ck_assert_str_eq(db_user_by_uid(&db, 1001)->email, "newer@x");
+	ck_assert_ptr_null(db_replace_user(&db, now, user("alice", 1003, NULL, NULL))); /* another uid */
+	ck_assert_str_eq(db_user_by_name(&db, "alice")->email, "newer@x");
+	ck_assert_str_eq(db_user_by_name(&db, "bob")->name, "bob");
+	db_free(&from);
+	db_free(&db);
+}
+END_TEST
+
 START_TEST(packed_groups_keep_their_members)
 {
 	struct db db;
@@ -120,6 +148,7 @@ END_TEST
 int main(void)
 {
 	const TTest *const tests[] = { packed_users_keep_every_field, many_users_found_after_growth,
-				       packed_groups_keep_their_members, NULL };
+				       packed_groups_keep_their_members,
+				       replaced_users_take_the_new_record, NULL };
 	return run_tests("db", NULL, NULL, tests);
 }
