@@ -102,8 +102,9 @@ static void print_domain_warnings(const struct domain_status *d)
 		       "are not served (dird's log names them)\n", d->duplicates);
 	if (d->refused)
 		printf("  warning: %" PRIu32 " entries are refused: an id below min_id "
-		       "(a user's primary gid too) or a local one, or a name unfit for "
-		       "home_template (dird's log names them)\n", d->refused);
+		       "(a user's primary gid too) or a local one, a name unfit for "
+		       "home_template, or a malformed server id (dird's log names them)\n",
+		       d->refused);
 	if (d->skipped_members)
 		printf("  note: %" PRIu32 " member DNs of groups are no user or group here "
 		       "(outside user_base and group_base, another kind of entry, or no "

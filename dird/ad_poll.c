@@ -249,7 +249,7 @@ static bool apply_poll(struct dird *d, const struct dir_domain *dom, struct chan
 	b->position_len = 0;
 	if (r != CHANGES_APPLIED)
 		log_error("%s: changes up to USN %" PRIu64 " not applied: %s%s", dom->name,
-			  now->usn, err, r == CHANGES_RESYNC ? "; reading everything again" : "");
+			  now->usn, err, r == CHANGES_RESYNC || r == CHANGES_REFUSED ? "; reading everything again" : "");
 	else if (whole)
 		log_info("%s: read whole: %zu users and groups, at USN %" PRIu64 " of %s",
 			 dom->name, n, now->usn, now->dc);

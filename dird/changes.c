@@ -1037,11 +1037,12 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 {
 	const struct dir_domain *dom = b->domain < d->cfg.n_domains ? &d->cfg.domains[b->domain] : NULL;
 	if (!dom || !batch_ok(b, dom, err, errlen)) {
-		if (!dom)
+		if (!dom) {
 			snprintf(err, errlen, "no such domain");
-		else
-			changes_forget_position(d, b->stream);
-		return CHANGES_RESYNC;
+			return CHANGES_RESYNC;
+		}
+		changes_forget_position(d, b->stream);
+		return CHANGES_REFUSED;
 	}
 	struct local_accounts local;
 	if (local_accounts_load(&local, err, errlen) < 0)

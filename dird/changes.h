@@ -12,8 +12,10 @@
  * A batch is applied whole or not at all: the records, those keys and the stream's new position
  * (an opaque cookie, under the stream's name) go into the two tdb files in one transaction
  * each (store_txn), the position into both, and the db is changed under the same locks.  A
- * malformed change or position gives CHANGES_RESYNC with nothing applied and the stored position
- * dropped: the stream starts over from no position (a full read of what it serves).  A position
+ * malformed change or position gives CHANGES_REFUSED with nothing applied and the stored
+ * position dropped: the stream starts over from no position (a full read of what it serves),
+ * after a wait.  Its builder leaves out an entry it cannot name (no id, or a malformed one) and
+ * drops a DN over CHANGES_MAX_DN (it is optional), so that one entry refuses no batch.  A position
  * that is not the one the stream last stored (a full refresh replaced the files since, putting
  * back the one it took before it read: sync_keep.h) gives CHANGES_RESYNC with the files' one
  * kept: the stream goes on from it. */
@@ -92,6 +94,9 @@ enum changes_result {
 	CHANGES_APPLIED,
 	CHANGES_RESYNC,	/* nothing applied: start over from the stored position (none: whole) */
 	CHANGES_FAILED,	/* nothing applied (the files cannot be written, out of memory): retry */
+	CHANGES_REFUSED,	/* nothing applied, a malformed change or position: the stored
+				 * position is dropped; read everything again, after a wait (the
+				 * server may send the same again) */
 };
 
 /* Adds one change; the batch takes id, dn and the record (freed on failure).  0 or -1 (out of

@@ -22,7 +22,8 @@ struct domain_state {
 	char server[DIR_MAX_URI];	/* the uri that answered last: tried first next time */
 	char last_error[512];
 	unsigned duplicates;	/* entries the last refresh dropped for a shared name or id */
-	unsigned refused;	/* entries the last refresh refused (fetch_all) */
+	unsigned refused;	/* entries the last refresh refused (fetch_all), and those a
+				 * change stream refused since (a malformed server id) */
 	unsigned skipped_members;	/* member DNs of no user or group: the last refresh's, and
 					 * those group lookups met since */
 	long long check_us;	/* how long a password check takes here (a moving average) */

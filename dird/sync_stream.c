@@ -2,8 +2,10 @@
  * refreshAndPersist searches, the groups' and then (once the groups are in) the users', each from
  * the position stored with the cache (changes.h), and applies what they send as batches: a
  * refresh phase whole when it ends, then each burst of changes as it arrives.  A position the
- * server refuses (e-syncRefreshRequired), a malformed message or a batch changes_apply refuses
- * starts that search again from nothing: a complete read of what it serves.  A bind identity with
+ * server refuses (e-syncRefreshRequired) starts that search again from nothing: a complete read
+ * of what it serves; a malformed message or a batch changes_apply refuses does so after the
+ * reconnection's wait.  An entry without a well-formed id is refused alone, and a DN too long to
+ * keep dropped from its entry (add), so that one such entry refuses no batch.  A bind identity with
  * a size limit cannot read everything through a sync search (slapd ends it at the limit, and
  * ends a paged one after its first page): it reads through a paged search instead, from a
  * position taken just before, then persists from there.  A lost connection is tried again,
@@ -229,6 +231,12 @@ static int stream_apply(struct syncer *y, struct stream *s, bool complete)
 	}
 	if (r == CHANGES_FAILED)
 		return -1;
+	if (r == CHANGES_REFUSED) {
+		/* Read whole again after the reconnection's wait, as a malformed message is: a
+		 * server that sends the same batch again each time is not asked in a loop. */
+		log_warning("%s: %s: %s; reading everything again", y->dom->name, s->name, y->err);
+		return -1;
+	}
 	if (r == CHANGES_RESYNC) {
 		log_warning("%s: %s: %s; starting again from the stored position, if any",
 			    y->dom->name, s->name, y->err);
@@ -256,18 +264,38 @@ static int stream_apply(struct syncer *y, struct stream *s, bool complete)
 	return 0;
 }
 
+/* An entry no change can name (its server id is missing or malformed): left out of the batch
+ * (changes_apply would refuse the whole batch for it), logged, and counted for dirctl status. */
+static void refuse_entry(struct syncer *y, const char *dn, const char *why)
+{
+	log_warning("%s: an entry is refused: %s (%.256s%s)", y->dom->name, why, dn ? dn : "no DN",
+		    dn && strlen(dn) > 256 ? "..." : "");
+	pthread_mutex_lock(&y->d->lock);
+	y->d->domains[y->i].refused++;
+	pthread_mutex_unlock(&y->d->lock);
+}
+
 /* DNs go into the batch normalized (dn_normalize): members by DN name entries by the DNs
- * they were put with (member_dns.h), in whatever case and spacing the group's values have. */
-static int add(struct stream *s, enum change_op op, const char *uuid, const char *dn,
-	       struct dir_user *u, struct dir_group *g, struct dn_list *member_dns, char *err,
-	       size_t errlen)
+ * they were put with (member_dns.h), in whatever case and spacing the group's values have.  A
+ * DN too long to keep (CHANGES_MAX_DN) is dropped and the entry kept by its id alone: it cannot
+ * be deleted by DN, nor named by a group's member DN. */
+static int add(struct syncer *y, struct stream *s, enum change_op op, const char *uuid,
+	       const char *dn, struct dir_user *u, struct dir_group *g, struct dn_list *member_dns)
 {
 	char *id = strdup(uuid), *dn_copy = dn ? dn_normalize(dn) : NULL;
+	if (dn_copy && strlen(dn_copy) > CHANGES_MAX_DN) {
+		log_warning("%s: an entry's DN of %zu bytes is too long to keep (%.256s...): it is "
+			    "kept by its entryUUID %s alone, and no group's member DN names it",
+			    y->dom->name, strlen(dn_copy), dn_copy, uuid);
+		free(dn_copy);
+		dn_copy = NULL;
+		dn = NULL;
+	}
 	if (!id || (dn && !dn_copy) || change_batch_add(&s->batch, op, id, dn_copy, u, g) < 0) {
 		if (member_dns)
 			dn_list_free(member_dns);
 		free(member_dns);
-		snprintf(err, errlen, "out of memory");
+		snprintf(y->err, sizeof(y->err), "out of memory");
 		return -1;
 	}
 	s->batch.changes[s->batch.n - 1].member_dns = member_dns;
@@ -310,7 +338,7 @@ static int add_entry(struct syncer *y, struct stream *s, LDAPMessage *e, const c
 		}
 		fetch_log_unmapped(y->dom, r, why, NULL);
 	}
-	return add(s, CHANGE_PUT, uuid, dn, u, g, dns, y->err, sizeof(y->err));
+	return add(y, s, CHANGE_PUT, uuid, dn, u, g, dns);
 }
 
 /* An entry of a plain search (not a sync search): its entryUUID read as an attribute. */
@@ -324,7 +352,7 @@ static int add_read_entry(struct syncer *y, struct stream *s, LDAP *ld, LDAPMess
 	char *dn = ldap_get_dn(ld, e);
 	int rc = *uuid && dn ? add_entry(y, s, e, uuid, dn) : 0;
 	if (!*uuid)
-		log_warning("%s: an entry without entryUUID is not streamed", y->dom->name);
+		refuse_entry(y, dn, "no entryUUID of 36 characters");
 	ldap_memfree(dn);
 	return rc;
 }
@@ -453,14 +481,16 @@ static int refresh_ended(struct syncer *y, struct stream *s)
 
 static int on_entry(struct syncer *y, struct stream *s, LDAPMessage *m, const struct sync_msg *sm)
 {
+	if (!*sm->uuid) {
+		refuse_entry(y, sm->dn, "its syncUUID is not a UUID of 16 bytes");
+		return 0;
+	}
 	switch (sm->state) {
 	case SYNC_PRESENT:
 		s->present = true;
-		return add(s, CHANGE_PRESENT, sm->uuid, NULL, NULL, NULL, NULL, y->err,
-			   sizeof(y->err));
+		return add(y, s, CHANGE_PRESENT, sm->uuid, NULL, NULL, NULL, NULL);
 	case SYNC_DELETE:
-		return add(s, CHANGE_DELETE, sm->uuid, sm->dn, NULL, NULL, NULL, y->err,
-			   sizeof(y->err));
+		return add(y, s, CHANGE_DELETE, sm->uuid, sm->dn, NULL, NULL, NULL);
 	default: return add_entry(y, s, m, sm->uuid, sm->dn);
 	}
 }
@@ -478,8 +508,8 @@ static int on_info(struct syncer *y, struct stream *s, const struct sync_msg *sm
 		if (!sm->refresh_deletes)
 			s->present = true;
 		for (size_t i = 0; i < sm->n_uuids; i++)
-			if (add(s, sm->refresh_deletes ? CHANGE_DELETE : CHANGE_PRESENT, sm->uuids[i],
-				NULL, NULL, NULL, NULL, y->err, sizeof(y->err)) < 0)
+			if (add(y, s, sm->refresh_deletes ? CHANGE_DELETE : CHANGE_PRESENT,
+				sm->uuids[i], NULL, NULL, NULL, NULL) < 0)
 				return -1;
 		return 0;
 	}

@@ -123,8 +123,11 @@ static int parse_entry(LDAP *ld, LDAPMessage *m, struct sync_msg *out)
 	ber_int_t state;
 	struct berval uuid;
 	if (ber && ber_scanf(ber, "{em", &state, &uuid) != LBER_ERROR && state >= SYNC_PRESENT &&
-	    state <= SYNC_DELETE && format_uuid(&uuid, out->uuid)) {
+	    state <= SYNC_DELETE) {
 		bool unused = false;
+		/* An id that is no UUID names no entry: the caller refuses this entry alone. */
+		if (!format_uuid(&uuid, out->uuid))
+			out->uuid[0] = '\0';
 		out->state = (enum sync_state)state;
 		rc = cookie_and_flag(ber, out, &unused);
 	}

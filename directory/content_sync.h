@@ -42,7 +42,7 @@ enum sync_info {
 struct sync_msg {
 	enum sync_msg_kind kind;
 	enum sync_state state;
-	char uuid[CONTENT_SYNC_UUID_LEN + 1];
+	char uuid[CONTENT_SYNC_UUID_LEN + 1];	/* ENTRY: "" when its syncUUID is no UUID */
 	char *dn;			/* ENTRY: malloc'd */
 	enum sync_info info;
 	bool refresh_done;		/* REFRESH_DELETE, REFRESH_PRESENT: the refresh is over */

@@ -49,7 +49,8 @@
  *         clock was read at the last refresh), u64 clock_offset (seconds the DC is ahead of
  *         us, two's complement; dirctl warns beyond DIR_CLOCK_WARN_SECONDS), u32 refused
  *         (entries the last refresh refused, each logged: an id below min_id, a user's primary
- *         gid included, or a local account's or group's id, or a name unfit for home_template),
+ *         gid included, or a local account's or group's id, or a name unfit for home_template;
+ *         and the entries a change stream refused since for a malformed server id),
  *         u32 skipped_members (member DNs that are no user or group of the domain: outside
  *         user_base and group_base, another kind of entry, or no entry; counted by the last
  *         refresh and by the group lookups since), str changes (how changes reach the cache:

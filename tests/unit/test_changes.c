@@ -419,7 +419,7 @@ START_TEST(malformed_applies_nothing)
 	struct change_batch b = batch("c2", "c1");
 	change_batch_add(&b, CHANGE_PUT, s("u-alice"), NULL, user("alice", 100001, "/bin/zsh"), NULL);
 	change_batch_add(&b, CHANGE_PUT, NULL, NULL, user("eve", 100005, "/bin/sh"), NULL); /* no id */
-	ck_assert_int_eq(apply(&b), CHANGES_RESYNC);
+	ck_assert_int_eq(apply(&b), CHANGES_REFUSED); /* read whole again, after a wait */
 	ck_assert_str_eq(db_user_by_name(&d.db, "alice")->shell, "/bin/sh");
 	ck_assert_ptr_null(db_user_by_name(&d.db, "eve"));
 	char *p = position();
@@ -431,7 +431,7 @@ START_TEST(malformed_applies_nothing)
 	big[sizeof(big) - 1] = '\0';
 	b = batch(big, "c1");
 	change_batch_add(&b, CHANGE_PUT, s("u-alice"), NULL, user("alice", 100001, "/bin/zsh"), NULL);
-	ck_assert_int_eq(apply(&b), CHANGES_RESYNC);
+	ck_assert_int_eq(apply(&b), CHANGES_REFUSED);
 	ck_assert_str_eq(db_user_by_name(&d.db, "alice")->shell, "/bin/sh");
 	restart();
 	ck_assert_str_eq(db_user_by_name(&d.db, "alice")->shell, "/bin/sh");
