@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """A stand-in LDAP server that offers RFC 4533 content sync and answers every sync search with
-a malformed message, for test_sync_hostile.sh.
+a malformed message, or entries a real server would not send, for test_sync_hostile.sh.
 
   hostile_sync_ldap.py PORTFILE MODE
 
@@ -11,6 +11,9 @@ MODE says, leaving it open after:
   short-uuid    an entry whose syncState names an entryUUID of 3 bytes
   empty-info    a syncInfo intermediate with an empty value
   refresh-required  the search's end with e-syncRefreshRequired, even to a search from nothing
+  big-entries   a refresh from nothing of four users (the groups' one: none), then persists:
+                alice and bob, longdn (a DN of over 4,096 bytes) and badid (a syncUUID of 40
+                bytes); slapd's back-mdb sends neither (an RDN of 250 characters is refused)
 Any other search gets the base entry and its end.  Prints "sync_searches=N" to stdout each time
 a connection closes.
 
@@ -34,8 +37,31 @@ def control(oid, value):
     return tlv(0xA0, tlv(0x30, octets(oid) + octets(value)))
 
 
-def hostile(msgid, mode):
+def user(msgid, name, uid, uuid, dn=None):
+    dn = dn or b"uid=" + name + b",ou=people,dc=example,dc=test"
+    attrs = [(b"objectClass", [b"posixAccount"]), (b"uid", [name]), (b"cn", [name]),
+             (b"uidNumber", [str(uid).encode()]), (b"gidNumber", [str(uid).encode()]),
+             (b"homeDirectory", [b"/home/" + name]), (b"loginShell", [b"/bin/sh"])]
+    state = tlv(0x30, integer(1, 0x0A) + octets(uuid))  # add
+    return message(msgid, entry(dn, attrs), control(SYNC_STATE, state))
+
+
+def big_entries(msgid, base):
+    # the refresh's end: refreshPresent, refreshDone TRUE by default
+    done = message(msgid, tlv(0x79, octets(SYNC_INFO, 0x80) + octets(tlv(0xA2, b""), 0x81)))
+    if not base.startswith(b"ou=people"):
+        return done
+    long_dn = b"uid=longdn,ou=" + b"x" * 4200 + b",ou=people,dc=example,dc=test"
+    return (user(msgid, b"alice", 5001, bytes([1] * 16)) +
+            user(msgid, b"longdn", 5002, bytes([2] * 16), long_dn) +
+            user(msgid, b"badid", 5003, bytes([3] * 40)) +
+            user(msgid, b"bob", 5004, bytes([4] * 16)) + done)
+
+
+def hostile(msgid, mode, base):
     dn = b"uid=hostile,ou=people,dc=example,dc=test"
+    if mode == "big-entries":
+        return big_entries(msgid, base)
     if mode == "empty-state":
         return message(msgid, entry(dn, []), control(SYNC_STATE, b""))
     if mode == "short-uuid":
@@ -53,7 +79,7 @@ def serve(conn, mode):
         nonlocal searches
         if SYNC in rest:
             searches += 1
-            return hostile(msgid, mode)
+            return hostile(msgid, mode, base)
         attrs = [(b"objectClass", [b"top"])]
         if base == b"":
             attrs.append((b"supportedControl", [SYNC]))
