@@ -1,7 +1,10 @@
 /* Local accounts added while entries are cached: when /etc/passwd or /etc/group changes, the
  * directory entries that a name or id of theirs now shadows leave the cache at once, not at the
  * next refresh.  Until then libnss_dir would answer for them: initgroups would give a new local
- * account its directory namesake's groups, and a directory group would list it as a member. */
+ * account its directory namesake's groups, and a directory group would list it as a member
+ * (with `dir` before `files`, it would even answer the name).  This runs while a refresh does
+ * too, on the db being served; the refresh's db, filtered by the files as they were when it
+ * began, is filtered again once it is in. */
 #include "local_watch.h"
 
 #include <stdio.h>
@@ -25,7 +28,14 @@ struct seen {
 };
 
 static struct seen seen_passwd, seen_group;
+/* While a refresh runs: what the db being served was filtered by meanwhile.  The refresh read
+ * the files when it began, so seen_* stay as they were: once it is over the files are looked at
+ * again and its db filtered by them. */
+static struct seen refresh_passwd, refresh_group;
 static long long checked_ms;
+/* The tdb pair was left to a refresh when db was filtered: it is written once the refresh is
+ * over. */
+static bool store_behind;
 
 static bool same(const struct seen *s, const struct stat *st)
 {
@@ -67,18 +77,13 @@ static bool filter(struct db *db, const struct local_accounts *local)
 	return changed;
 }
 
-void local_watch_tick_locked(struct dird *d)
+/* d->db filtered by the files as they are now and published, and the files remembered in
+ * *sp, *sg.  A full refresh (or a stream's whole read) may be writing its own files meanwhile:
+ * publish_locked then writes the index alone, so the local names leave the index at once, and
+ * the tdb pair follows once nobody else writes it (store_behind). */
+static void apply_locked(struct dird *d, const struct stat *p, const struct stat *g,
+			 struct seen *sp, struct seen *sg)
 {
-	long long now = now_ms();
-	/* A refresh read the files when it began and replaces db when it ends: after it, this
-	 * looks again (and sees the files as they are then). */
-	if (d->refreshing || now - checked_ms < CHECK_EVERY_MS)
-		return;
-	checked_ms = now;
-	struct stat p, g;
-	if (stat(LOCAL_PASSWD_FILE, &p) < 0 || stat(LOCAL_GROUP_FILE, &g) < 0 ||
-	    (same(&seen_passwd, &p) && same(&seen_group, &g)))
-		return;
 	struct local_accounts local;
 	char err[512];
 	if (local_accounts_load(&local, err, sizeof(err)) < 0) {
@@ -86,9 +91,13 @@ void local_watch_tick_locked(struct dird *d)
 		return;
 	}
 	size_t users = d->db.c.n_users, groups = d->db.c.n_groups;
-	if (filter(&d->db, &local)) {
+	bool changed = filter(&d->db, &local);
+	local_accounts_free(&local);
+	if (changed)
 		log_info("the local accounts changed: %zu directory users and %zu groups they shadow "
 			 "are no longer served", users - d->db.c.n_users, groups - d->db.c.n_groups);
+	if (changed || (store_behind && !d->refreshing)) {
+		store_behind = d->refreshing;
 		if (publish_locked(d, true) < 0)
 			mark_dirty_locked(d); /* the index, at least, is tried again */
 	} else if (seen_passwd.known) {
@@ -96,7 +105,30 @@ void local_watch_tick_locked(struct dird *d)
 		 * `files`): it is written again with the new ones. */
 		mark_dirty_locked(d);
 	}
-	local_accounts_free(&local);
-	remember(&seen_passwd, &p);
-	remember(&seen_group, &g);
+	remember(sp, p);
+	remember(sg, g);
+}
+
+void local_watch_tick_locked(struct dird *d)
+{
+	long long now = now_ms();
+	if (now - checked_ms < CHECK_EVERY_MS)
+		return;
+	checked_ms = now;
+	struct stat p, g;
+	if (stat(LOCAL_PASSWD_FILE, &p) < 0 || stat(LOCAL_GROUP_FILE, &g) < 0)
+		return;
+	if (!d->refreshing) {
+		refresh_passwd.known = refresh_group.known = false;
+		if (!same(&seen_passwd, &p) || !same(&seen_group, &g))
+			apply_locked(d, &p, &g, &seen_passwd, &seen_group);
+		return;
+	}
+	/* During a refresh: the db being served, as soon as the files differ from what it was
+	 * filtered by last (before the refresh, or during it). */
+	bool unchanged = refresh_passwd.known ?
+				 same(&refresh_passwd, &p) && same(&refresh_group, &g) :
+				 same(&seen_passwd, &p) && same(&seen_group, &g);
+	if (!unchanged)
+		apply_locked(d, &p, &g, &refresh_passwd, &refresh_group);
 }
