@@ -363,6 +363,21 @@ static int remove_group(struct apply *a, struct dir_group *g)
 	return 0;
 }
 
+/* The user (group) db holds under name when it is this domain's: another domain's user of that
+ * name won it from the one the stream put (settle_user), whose keys are still the stream's, and
+ * a change of the stream's entry is not one of that user's. */
+static struct dir_user *own_user(struct apply *a, const char *name)
+{
+	struct dir_user *u = name ? db_user_by_name(a->db, name) : NULL;
+	return u && of_domain(a, u->domain) ? u : NULL;
+}
+
+static struct dir_group *own_group(struct apply *a, const char *name)
+{
+	struct dir_group *g = name ? db_group_by_name(a->db, name) : NULL;
+	return g && of_domain(a, g->domain) ? g : NULL;
+}
+
 /* The name a stream put the entry with this server id under, malloc'd, or NULL. */
 static char *name_of_id(struct apply *a, enum store_kind kind, const char *id)
 {
@@ -462,7 +477,7 @@ static int put_user(struct apply *a, struct change *c)
 	struct dir_user *u = c->user;
 	c->user = NULL;
 	char *old_name = name_of_id(a, STORE_USERS, c->id);
-	struct dir_user *old = old_name ? db_user_by_name(a->db, old_name) : NULL;
+	struct dir_user *old = own_user(a, old_name);
 	int rc = old_name && !old ? forget_keys(a, STORE_USERS, old_name) : 0;
 	free(old_name);
 	if (rc < 0)
@@ -537,7 +552,7 @@ static int put_group(struct apply *a, struct change *c)
 	struct dir_group *g = c->group;
 	c->group = NULL;
 	char *old_name = name_of_id(a, STORE_GROUPS, c->id);
-	struct dir_group *old = old_name ? db_group_by_name(a->db, old_name) : NULL;
+	struct dir_group *old = own_group(a, old_name);
 	int rc = old_name && !old ? forget_keys(a, STORE_GROUPS, old_name) : 0;
 	free(old_name);
 	if (rc < 0)
@@ -682,10 +697,10 @@ static int delete_entry(struct apply *a, const struct change_batch *b, const str
 		return 0; /* not served: refused, or never seen */
 	int rc;
 	if (kind == STORE_USERS) {
-		struct dir_user *u = db_user_by_name(a->db, name);
+		struct dir_user *u = own_user(a, name);
 		rc = u ? remove_user(a, u) : forget_keys(a, kind, name);
 	} else {
-		struct dir_group *g = db_group_by_name(a->db, name);
+		struct dir_group *g = own_group(a, name);
 		rc = g ? remove_group(a, g) : forget_keys(a, kind, name);
 	}
 	free(name);
