@@ -561,13 +561,13 @@ static int put_group(struct apply *a, struct change *c)
 		dir_group_destroy(g);
 		return old ? remove_group(a, old) : 0;
 	}
+	/* a local account's groups are /etc/group's (a refresh drops them too) */
+	fetch_drop_local_members(a->local, g);
 	/* members by DN: g comes with its memberUid names and its member DNs, and is served with
 	 * its member users, as a refresh resolves them */
-	if (a->member_dns && c->dn) {
-		fetch_drop_local_members(a->local, g);
-		if (member_dns_resolve_put(a->member_dns, c->dn, g, c->member_dns) < 0)
-			goto fail;
-	}
+	if (a->member_dns && c->dn &&
+	    member_dns_resolve_put(a->member_dns, c->dn, g, c->member_dns) < 0)
+		goto fail;
 	if (names_add(&a->seen_groups, g->name) < 0)
 		goto fail;
 	a->put = true;
