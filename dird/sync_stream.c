@@ -29,6 +29,7 @@
 #include "domain.h"
 #include "fetch.h"
 #include "fetch_members.h"
+#include "gone_domains.h"
 #include "ldap_map.h"
 #include "log.h"
 #include "nesting.h"
@@ -814,6 +815,9 @@ static const char *not_streamed_because(const struct dird *d, size_t i)
 void sync_start_locked(struct dird *d)
 {
 	d->streams_stop = false;
+	/* The configuration now in force (a start, a reload): no stream drops another domain's
+	 * entries, nor does a refresh run when every domain streams. */
+	gone_domains_drop_locked(d);
 	for (size_t i = 0; i < d->cfg.n_domains; i++) {
 		struct domain_state *st = &d->domains[i];
 		if (!may_stream(d, i)) {
