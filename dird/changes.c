@@ -396,15 +396,36 @@ static struct dir_group *group_read_otherwise(struct apply *a, struct dir_group 
 	return g && of_domain(a, g->domain) && !has_keys(a, STORE_GROUPS, g->name) ? g : NULL;
 }
 
-/* A user of this domain the stream has not put (a full refresh or a single lookup read it) is
- * the same entry read another way: the new copy replaces it.  Any other clash is settled as a
+/* Whether the stream put the entry under name with this DN: the server holds one entry under a
+ * DN, so one that comes with it under another id is the same entry deleted and added again (a
+ * delete the stream missed, a restored or another server, whose ids differ), not a rival. */
+static bool put_under_dn(struct apply *a, enum store_kind kind, const char *name, const char *dn)
+{
+	size_t len = 0;
+	char *v = dn ? get_key(a, kind, KEY_NAME, name, &len) : NULL;
+	size_t id_len = v ? strlen(v) : 0;
+	bool same = v && id_len + 1 < len && strcmp(v + id_len + 1, dn) == 0;
+	free(v);
+	return same;
+}
+
+/* other is the entry u (under dn) is another copy of: of this domain, and read another way (a
+ * full refresh or a single lookup) or put by the stream under the same DN. */
+static bool same_entry(struct apply *a, enum store_kind kind, const char *domain,
+		       const char *name, const char *dn)
+{
+	return of_domain(a, domain) &&
+	       (!has_keys(a, kind, name) || put_under_dn(a, kind, name, dn));
+}
+
+/* The same entry (same_entry) is replaced by the new copy.  Any other clash is settled as a
  * refresh settles it.  0: u may go in; 1: u loses (and was freed); -1: failure. */
-static int settle_user(struct apply *a, struct dir_user *u)
+static int settle_user(struct apply *a, struct dir_user *u, const char *dn)
 {
 	struct dir_user *other;
 	while ((other = db_user_by_name(a->db, u->name)) ||
 	       (other = db_user_by_uid(a->db, u->uid))) {
-		if (!(of_domain(a, other->domain) && !has_keys(a, STORE_USERS, other->name))) {
+		if (!same_entry(a, STORE_USERS, other->domain, other->name, dn)) {
 			bool wins = fetch_user_wins(u, other);
 			log_warning("%s: users %s (uid %" PRIu32 ") and %s (uid %" PRIu32 ") share a "
 				    "name or uid; %s is served", a->dom->name, u->name, u->uid,
@@ -420,12 +441,12 @@ static int settle_user(struct apply *a, struct dir_user *u)
 	return 0;
 }
 
-static int settle_group(struct apply *a, struct dir_group *g)
+static int settle_group(struct apply *a, struct dir_group *g, const char *dn)
 {
 	struct dir_group *other;
 	while ((other = db_group_by_name(a->db, g->name)) ||
 	       (other = db_group_by_gid(a->db, g->gid))) {
-		if (!(of_domain(a, other->domain) && !has_keys(a, STORE_GROUPS, other->name))) {
+		if (!same_entry(a, STORE_GROUPS, other->domain, other->name, dn)) {
 			bool wins = fetch_group_wins(g, other);
 			log_warning("%s: groups %s (gid %" PRIu32 ") and %s (gid %" PRIu32 ") share a "
 				    "name or gid; %s is served", a->dom->name, g->name, g->gid,
@@ -513,7 +534,7 @@ static int put_user(struct apply *a, struct change *c)
 	}
 	if (old && remove_user(a, old) < 0)
 		goto fail;
-	if ((rc = settle_user(a, u)) != 0)
+	if ((rc = settle_user(a, u, c->dn)) != 0)
 		return rc > 0 ? 0 : -1;
 	if (link_user(a, u) < 0 || store_user(a, u) < 0 ||
 	    remember_keys(a, STORE_USERS, u->name, c->id, c->dn) < 0)
@@ -590,7 +611,7 @@ static int put_group(struct apply *a, struct change *c)
 	}
 	if (old && remove_group(a, old) < 0)
 		goto fail;
-	if ((rc = settle_group(a, g)) != 0)
+	if ((rc = settle_group(a, g, c->dn)) != 0)
 		return rc > 0 ? 0 : -1;
 	if (link_members(a, g, true) < 0 || store_group(a, g) < 0 ||
 	    remember_keys(a, STORE_GROUPS, g->name, c->id, c->dn) < 0)
