@@ -712,6 +712,12 @@ static int run(struct syncer *y)
 		for (int k = 0; k < 2; k++)
 			if (y->s[k].persisting && stream_apply(y, &y->s[k], false) < 0)
 				return -1;
+		/* A whole rewrite of the files outside a refresh (dirctl cache expire, the local
+		 * accounts) drops the positions of a domain it took an entry of: the stream reads
+		 * it again now, not at its next change, and is not in sync meanwhile (libnss_dir
+		 * would answer that entry's name NOTFOUND itself). */
+		if (resume_if_moved(y) < 0)
+			return -1;
 		if (y->reread.n && y->s[0].persisting && now >= y->reread_at && reread_groups(y) < 0)
 			return -1;
 		if (heartbeat(y, now) < 0) {
