@@ -130,6 +130,9 @@ struct apply {
 	bool members_indexed;	/* members is db's groups as they are now */
 	struct member_index members;
 	struct member_dns *member_dns;	/* members by DN: resolved as entries come and go */
+	bool complete_users, complete_groups;	/* the batch lists every entry of that kind */
+	char **ids;		/* a complete batch's ids (not copies), sorted */
+	size_t n_ids;
 };
 
 /* prefix + domain + "/" + s, malloc'd. */
@@ -396,26 +399,30 @@ static struct dir_group *group_read_otherwise(struct apply *a, struct dir_group 
 	return g && of_domain(a, g->domain) && !has_keys(a, STORE_GROUPS, g->name) ? g : NULL;
 }
 
-/* Whether the stream put the entry under name with this DN: the server holds one entry under a
- * DN, so one that comes with it under another id is the same entry deleted and added again (a
- * delete the stream missed, a restored or another server, whose ids differ), not a rival. */
-static bool put_under_dn(struct apply *a, enum store_kind kind, const char *name, const char *dn)
+/* Whether the copy the stream put under name (none: read another way) is one the entry coming
+ * under dn replaces.  The server holds one entry under a DN, so one under the same DN with
+ * another id is the same entry deleted and added again (a delete the stream missed, a restored
+ * or another server, whose ids differ); and a complete batch lists every entry the stream
+ * serves, so a copy whose id it does not list is what a delete the stream never saw left. */
+static bool replaced_by(struct apply *a, enum store_kind kind, const char *name, const char *dn)
 {
 	size_t len = 0;
-	char *v = dn ? get_key(a, kind, KEY_NAME, name, &len) : NULL;
-	size_t id_len = v ? strlen(v) : 0;
-	bool same = v && id_len + 1 < len && strcmp(v + id_len + 1, dn) == 0;
+	char *v = get_key(a, kind, KEY_NAME, name, &len);
+	if (!v)
+		return true;
+	size_t id_len = strlen(v);
+	bool same_dn = dn && id_len + 1 < len && strcmp(v + id_len + 1, dn) == 0;
+	bool complete = kind == STORE_USERS ? a->complete_users : a->complete_groups;
+	bool leftover = complete && !bsearch(&v, a->ids, a->n_ids, sizeof(*a->ids), cmp_str);
 	free(v);
-	return same;
+	return same_dn || leftover;
 }
 
-/* other is the entry u (under dn) is another copy of: of this domain, and read another way (a
- * full refresh or a single lookup) or put by the stream under the same DN. */
+/* other is the entry u (under dn) is another copy of: of this domain, and replaced_by u. */
 static bool same_entry(struct apply *a, enum store_kind kind, const char *domain,
 		       const char *name, const char *dn)
 {
-	return of_domain(a, domain) &&
-	       (!has_keys(a, kind, name) || put_under_dn(a, kind, name, dn));
+	return of_domain(a, domain) && replaced_by(a, kind, name, dn);
 }
 
 /* The same entry (same_entry) is replaced by the new copy.  Any other clash is settled as a
@@ -821,6 +828,20 @@ static int write_touched(struct apply *a)
 	return 0;
 }
 
+/* The ids a complete batch lists, for replaced_by. */
+static int list_ids(struct apply *a, const struct change_batch *b)
+{
+	a->complete_users = b->complete_users;
+	a->complete_groups = b->complete_groups;
+	if (!(a->ids = malloc((b->n + 1) * sizeof(*a->ids))))
+		return -1;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->changes[i].op != CHANGE_DELETE && b->changes[i].id)
+			a->ids[a->n_ids++] = b->changes[i].id;
+	qsort(a->ids, a->n_ids, sizeof(*a->ids), cmp_str);
+	return 0;
+}
+
 static int apply_all(struct apply *a, struct change_batch *b)
 {
 	/* members by DN: an LDAP domain's stream sends member DNs (AD's poll resolves its own) */
@@ -828,6 +849,8 @@ static int apply_all(struct apply *a, struct change_batch *b)
 					    a };
 	if (a->dom->type == DIR_DOMAIN_LDAP && domain_members_by_dn(a->dom) &&
 	    !(a->member_dns = member_dns_begin(a->dom, &ops)))
+		return -1;
+	if ((b->complete_users || b->complete_groups) && list_ids(a, b) < 0)
 		return -1;
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < b->n; i++) {
@@ -1099,6 +1122,7 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 	names_free(&a.touched);
 	member_index_free(&a.members);
 	member_dns_free(a.member_dns);
+	free(a.ids);
 	local_accounts_free(&local);
 	return result;
 }
