@@ -821,9 +821,6 @@ static const char *not_streamed_because(const struct dird *d, size_t i)
 void sync_start_locked(struct dird *d)
 {
 	d->streams_stop = false;
-	/* The configuration now in force (a start, a reload): no stream drops another domain's
-	 * entries, nor does a refresh run when every domain streams. */
-	gone_domains_drop_locked(d);
 	for (size_t i = 0; i < d->cfg.n_domains; i++) {
 		struct domain_state *st = &d->domains[i];
 		if (!may_stream(d, i)) {
@@ -853,6 +850,10 @@ void sync_start_locked(struct dird *d)
 			free(y);
 		}
 	}
+	/* The configuration now in force (a start, a reload): no stream drops another domain's
+	 * entries, nor does a refresh run when every domain streams.  Once the streams are
+	 * marked, so that the cache written without them keeps their positions. */
+	gone_domains_drop_locked(d);
 }
 
 bool sync_streams_all_locked(const struct dird *d)

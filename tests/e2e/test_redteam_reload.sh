@@ -57,6 +57,7 @@ s = open(p).read()
 open(p, "w").write(s[:s.index("[domain/b]")])
 PY
 cp "$DIR_CONF" "$WORK/dird.conf.a"
+LOG_AT=$(wc -l <"$WORK/dird.log")
 kill -HUP "$DIRD_PID"
 one_domain() {
 	"${CTL[@]}" --json status 2>/dev/null | python3 -c 'import json,sys
@@ -68,6 +69,10 @@ within 30 one_domain && ok "the reload leaves domain a alone, in sync" ||
 gone() { ! in_ns "$NSS" getent passwd bea; }
 within 20 gone && ok "b's bea is no longer served once b is out of dird.conf" ||
 	not_ok "b's bea is no longer served once b is out of dird.conf" "$(in_ns "$NSS" getent passwd bea)"
+tail -n +"$((LOG_AT + 1))" "$WORK/dird.log" | grep -q "a: change stream: .*reading everything" &&
+	not_ok "a's streams resume after the reload, without reading everything" \
+		"$(tail -n +"$((LOG_AT + 1))" "$WORK/dird.log" | grep "change stream")" ||
+	ok "a's streams resume after the reload, without reading everything"
 dird_stop
 dird_start || exit 1
 within 30 one_domain || not_ok "in sync after a restart" "$(tail -5 "$WORK/dird.log")"
