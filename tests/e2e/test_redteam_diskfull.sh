@@ -5,22 +5,13 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-e2e_start slapd
-SLAPD_SYNCPROV=1 slapd_generated 200 0 0 || exit 1
-mkdir -p "$WORK/cache"
+. "$HERE/../lib/streamed.sh"
+streamed_generated 200 || exit 1
 mount -t tmpfs -o size=4m,mode=0755 tmpfs "$WORK/cache" || { echo "1..0 # skip: cannot mount a tmpfs"; exit 0; }
 cleanup_first() { dird_stop; umount "$WORK/cache" 2>/dev/null; }
-write_dird_conf "$DIR_CONF" "$SLAPD_URI"
-write_nsswitch "$WORK/nss" "files dir"
 P=ou=people,dc=example,dc=test
-modify() { ldapmodify -x -H "$SLAPD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null; }
-in_sync() {
-	"${CTL[@]}" --json status 2>/dev/null |
-		python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["domains"][0]["in_sync"] else 1)'
-}
 state() { "${CTL[@]}" --json status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["domains"][0]["changes_state"])'; }
-shell_is() { in_ns "$WORK/nss" getent passwd "$1" | grep -q ":$2\$"; }
-count() { in_ns "$WORK/nss" getent passwd | grep -c '^u0'; }
+count() { in_ns "$NSS" getent passwd | grep -c '^u0'; }
 
 dird_start || exit 1
 within 30 in_sync || not_ok "the stream is in sync" "$(tail -5 "$WORK/dird.log")"
@@ -28,16 +19,16 @@ check_eq "200 users served" 200 "$(count)"
 dd if=/dev/zero of="$WORK/cache/filler" bs=64k 2>/dev/null # until the tmpfs is full
 for i in $(seq 1 200); do
 	printf 'dn: uid=u%05d,%s\nchangetype: modify\nreplace: loginShell\nloginShell: /bin/zsh\n\n' "$i" "$P"
-done | modify
+done | ldap ldapmodify
 sleep 5
 kill -0 "$DIRD_PID" && ok "dird lives with cache_dir full" || not_ok "dird lives with cache_dir full" "$(tail -5 "$WORK/dird.log")"
 n=$(count)
 check_eq "the 200 users are still served" 200 "$n"
 echo "    state while full: $(state)"
 rm -f "$WORK/cache/filler"
-all_zsh() { [ "$(in_ns "$WORK/nss" getent passwd | grep '^u0' | grep -c ':/bin/zsh$')" = 200 ]; }
+all_zsh() { [ "$(in_ns "$NSS" getent passwd | grep '^u0' | grep -c ':/bin/zsh$')" = 200 ]; }
 within 90 all_zsh && ok "room again: every change is applied within 90 s" ||
 	not_ok "room again: every change is applied within 90 s" \
-		"$(in_ns "$WORK/nss" getent passwd | grep '^u0' | grep -c ':/bin/zsh$') of 200; $(state)"
+		"$(in_ns "$NSS" getent passwd | grep '^u0' | grep -c ':/bin/zsh$') of 200; $(state)"
 check_eq "and the 200 users are served" 200 "$(count)"
 finish

@@ -5,15 +5,9 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-e2e_start slapd
-SLAPD_SYNCPROV=1 slapd_generated 20 0 0 || exit 1
-write_dird_conf "$DIR_CONF" "$SLAPD_URI" "entry_ttl = 0"
-write_nsswitch "$WORK/nss" "files dir"
-in_sync() {
-	"${CTL[@]}" --json status 2>/dev/null |
-		python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["domains"][0]["in_sync"] else 1)'
-}
-served() { in_ns "$WORK/nss" getent passwd "$1"; }
+. "$HERE/../lib/streamed.sh"
+streamed_generated 20 "entry_ttl = 0" || exit 1
+served() { in_ns "$NSS" getent passwd "$1"; }
 
 dird_start || exit 1
 within 30 in_sync || not_ok "the stream is in sync" "$(tail -5 "$WORK/dird.log")"
@@ -26,7 +20,7 @@ for i in 1 2 3; do
 	sleep 1
 done
 check "alice, expired but in the directory, is still found" served alice
-dir_has() { in_ns "$WORK/nss" getent -s dir passwd alice; }
+dir_has() { in_ns "$NSS" getent -s dir passwd alice; }
 within 30 in_sync && within 10 dir_has && ok "the stream is in sync again, and serves alice" ||
 	not_ok "the stream is in sync again, and serves alice" "$("${CTL[@]}" status | grep changes)"
 finish

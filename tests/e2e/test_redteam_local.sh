@@ -7,23 +7,17 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-e2e_start slapd
-SLAPD_SYNCPROV=1 slapd_generated 20 0 0 || exit 1
+. "$HERE/../lib/streamed.sh"
+streamed_generated 20 || exit 1
 cp /etc/passwd /etc/group "$WORK/"
 chmod 644 "$WORK/passwd" "$WORK/group"
 cp "$WORK/passwd" "$WORK/passwd.orig"
 ACCOUNTS=(--bind "$WORK/passwd" /etc/passwd --bind "$WORK/group" /etc/group)
-write_dird_conf "$DIR_CONF" "$SLAPD_URI"
-write_nsswitch "$WORK/nss" "files dir"
-in_sync() {
-	"${CTL[@]}" --json status 2>/dev/null |
-		python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["domains"][0]["in_sync"] else 1)'
-}
-uid_of() { in_ns "$WORK/nss" "${ACCOUNTS[@]}" getent passwd "$1" | cut -d: -f3; }
-uid_is() { [ "$(uid_of "$1")" = "$2" ]; }
-dir_has() { in_ns "$WORK/nss" "${ACCOUNTS[@]}" getent -s dir passwd "$1"; }
+uid_of() { in_ns "$NSS" "${ACCOUNTS[@]}" getent passwd "$1" | cut -d: -f3; }
+dir_has() { in_ns "$NSS" "${ACCOUNTS[@]}" getent -s dir passwd "$1"; }
 no_dir() { ! dir_has "$1"; }
 
+cleanup_first() { [ -z "${REDTEAM_LOG:-}" ] || cp "$WORK/dird.log" "$REDTEAM_LOG"; }
 dird_private || exit 1
 within 30 in_sync || not_ok "the stream is in sync" "$(tail -5 "$WORK/dird.log")"
 within 10 uid_is bob 20002 && ok "bob is the directory's" || not_ok "bob is the directory's" "$(uid_of bob)"
@@ -36,5 +30,5 @@ check_eq "bob is files'" 4501 "$(uid_of bob)"
 cat "$WORK/passwd.orig" >"$WORK/passwd" # in place: the bind mount keeps the inode
 within 20 uid_is bob 20002 && ok "the local bob removed, the directory's bob is served again within 20 s" ||
 	not_ok "the local bob removed, the directory's bob is served again within 20 s" \
-		"got [$(uid_of bob)]; dirctl lookup: $("${CTL[@]}" --json status >/dev/null; in_ns "$WORK/nss" "${ACCOUNTS[@]}" getent -s dir passwd bob)"
+		"got [$(uid_of bob)]; dirctl lookup: $("${CTL[@]}" --json status >/dev/null; in_ns "$NSS" "${ACCOUNTS[@]}" getent -s dir passwd bob)"
 finish

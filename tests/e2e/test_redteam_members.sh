@@ -6,23 +6,16 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-e2e_start slapd
-SLAPD_SYNCPROV=1 slapd_generated 20 0 0 || exit 1
-write_dird_conf "$DIR_CONF" "$SLAPD_URI"
-write_nsswitch "$WORK/nss" "files dir"
+. "$HERE/../lib/streamed.sh"
+streamed_generated 20 || exit 1
 G=ou=groups,dc=example,dc=test
-modify() { ldapmodify -x -H "$SLAPD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null; }
-in_sync() {
-	"${CTL[@]}" --json status 2>/dev/null |
-		python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["domains"][0]["in_sync"] else 1)'
-}
-members() { in_ns "$WORK/nss" getent group "$1" | cut -d: -f4; }
+members() { in_ns "$NSS" getent group "$1" | cut -d: -f4; }
 has_member() { members "$1" | tr , '\n' | grep -qx "$2"; }
 
 dird_start || exit 1
 within 30 in_sync || not_ok "the stream is in sync" "$(tail -5 "$WORK/dird.log")"
-printf 'dn: cn=devs,%s\nchangetype: modify\nadd: memberUid\nmemberUid: root\nmemberUid: bob\n' "$G" | modify
-printf 'dn: cn=wheel2,%s\nchangetype: add\nobjectClass: posixGroup\ncn: wheel2\ngidNumber: 20400\nmemberUid: root\nmemberUid: alice\n' "$G" | modify
+printf 'dn: cn=devs,%s\nchangetype: modify\nadd: memberUid\nmemberUid: root\nmemberUid: bob\n' "$G" | ldap ldapmodify
+printf 'dn: cn=wheel2,%s\nchangetype: add\nobjectClass: posixGroup\ncn: wheel2\ngidNumber: 20400\nmemberUid: root\nmemberUid: alice\n' "$G" | ldap ldapmodify
 within 10 has_member devs bob && within 10 has_member wheel2 alice &&
 	ok "the changed and the added group are served" ||
 	not_ok "the changed and the added group are served" "$(members devs) / $(members wheel2)"

@@ -10,7 +10,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-e2e_start slapd
+. "$HERE/../lib/streamed.sh"
 python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 20 || exit 1
 P=ou=people,dc=example,dc=test
 SLAPD_SESSIONLOG=0 SLAPD_SYNCPROV=1 slapd_start "$WORK/slapd-new" "$WORK/data/data.ldif" || exit 1
@@ -22,17 +22,10 @@ OLD_URI=$SLAPD_URI
 printf 'dn: uid=alice,%s\nchangetype: modify\nreplace: loginShell\nloginShell: /bin/zsh\n' "$P" |
 	ldapmodify -x -H "$OLD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null
 write_dird_conf "$DIR_CONF" "$OLD_URI"
-write_nsswitch "$WORK/nss" "files dir"
-in_sync() {
-	"${CTL[@]}" --json status 2>/dev/null |
-		python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["domains"][0]["in_sync"] else 1)'
-}
-shell_is() { in_ns "$WORK/nss" getent passwd "$1" | grep -q ":$2\$"; }
-absent() { ! in_ns "$WORK/nss" getent passwd "$1"; }
 
 dird_start || exit 1
 within 30 in_sync || not_ok "the stream is in sync on old" "$(tail -5 "$WORK/dird.log")"
-within 10 shell_is alice /bin/zsh && ! absent carol >/dev/null && ok "old's alice (zsh) and carol are served" ||
+within 10 shell_is alice /bin/zsh && ! absent carol && ok "old's alice (zsh) and carol are served" ||
 	not_ok "old's alice (zsh) and carol are served"
 dird_stop
 sed -i "s|^uri = .*|uri = $NEW_URI|" "$DIR_CONF"
@@ -41,7 +34,7 @@ within 30 in_sync || not_ok "the stream is in sync on new" "$(tail -5 "$WORK/dir
 within 20 absent carol && ok "on new, carol (deleted there) is not served" ||
 	not_ok "on new, carol (deleted there) is not served" "$(grep -i stream "$WORK/dird.log" | tail -4)"
 within 10 shell_is alice /bin/bash && ok "on new, alice has new's shell" ||
-	not_ok "on new, alice has new's shell" "$(in_ns "$WORK/nss" getent passwd alice)"
+	not_ok "on new, alice has new's shell" "$(in_ns "$NSS" getent passwd alice)"
 
 # The same server: bob deleted and added again (a new entryUUID, the same DN and uid) while dird
 # is stopped.  The resume is a present phase: the new entry, and the old one not present.
@@ -49,15 +42,16 @@ dird_stop
 bob_ldif() {
 	printf 'dn: uid=bob,%s\nobjectClass: account\nobjectClass: posixAccount\nuid: bob\ncn: bob\nuidNumber: %s\ngidNumber: 20000\nhomeDirectory: /home/bob\nloginShell: %s\n\n' "$P" "$1" "$2"
 }
-ldapdelete -x -H "$NEW_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" "uid=bob,$P"
-bob_ldif 20002 /bin/zsh | ldapadd -x -H "$NEW_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null
+SLAPD_URI=$NEW_URI
+ldap ldapdelete "uid=bob,$P"
+bob_ldif 20002 /bin/zsh | ldap ldapadd
 dird_start || exit 1
 within 30 in_sync || not_ok "in sync after the restart" "$(tail -5 "$WORK/dird.log")"
 within 10 shell_is bob /bin/zsh && ok "bob added again while dird was stopped is served as he is now" ||
-	not_ok "bob added again while dird was stopped is served as he is now" "[$(in_ns "$WORK/nss" getent passwd bob)]"
+	not_ok "bob added again while dird was stopped is served as he is now" "[$(in_ns "$NSS" getent passwd bob)]"
 # And while dird runs, with a lower uid (a name clash the new entry wins by the refresh's rule too).
-ldapdelete -x -H "$NEW_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" "uid=bob,$P"
-bob_ldif 20102 /bin/dash | ldapadd -x -H "$NEW_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null
+ldap ldapdelete "uid=bob,$P"
+bob_ldif 20102 /bin/dash | ldap ldapadd
 within 10 shell_is bob /bin/dash && ok "bob added again while dird runs is served as he is now" ||
-	not_ok "bob added again while dird runs is served as he is now" "[$(in_ns "$WORK/nss" getent passwd bob)]"
+	not_ok "bob added again while dird runs is served as he is now" "[$(in_ns "$NSS" getent passwd bob)]"
 finish
