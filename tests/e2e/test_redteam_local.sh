@@ -17,7 +17,6 @@ uid_of() { in_ns "$NSS" "${ACCOUNTS[@]}" getent passwd "$1" | cut -d: -f3; }
 dir_has() { in_ns "$NSS" "${ACCOUNTS[@]}" getent -s dir passwd "$1"; }
 no_dir() { ! dir_has "$1"; }
 
-cleanup_first() { [ -z "${REDTEAM_LOG:-}" ] || cp "$WORK/dird.log" "$REDTEAM_LOG"; }
 dird_private || exit 1
 within 30 in_sync || not_ok "the stream is in sync" "$(tail -5 "$WORK/dird.log")"
 within 10 uid_is bob 20002 && ok "bob is the directory's" || not_ok "bob is the directory's" "$(uid_of bob)"
