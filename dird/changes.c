@@ -218,7 +218,8 @@ static bool entry_of(struct apply *a, enum store_kind kind, const char *id, stru
 	size_t len;
 	e->v = get_value(a, kind, k, &len);
 	bool ok = e->v && stream_entry_parse(e->v, len, &e->name, &e->dn) &&
-		  (of_name = id_under(a, kind, STREAM_KEY_NAME, e->name)) && strcmp(of_name, id) == 0;
+		  (of_name = id_under(a, kind, STREAM_KEY_NAME, e->name)) &&
+		  strcmp(of_name, id) == 0;
 	if (e->v && !ok)
 		damaged(a, kind, k);
 	free(of_name);
@@ -342,12 +343,14 @@ static int remember_keys(struct apply *a, enum store_kind kind, const char *name
 		if (dn)
 			memcpy(v + name_len + 1, dn, dn_len + 1);
 	}
-	rc = !v || set_key(a, kind, STREAM_KEY_ENTRY, packed, v, name_len + (dn ? 1 + dn_len : 0)) < 0 ||
-			     set_key(a, kind, STREAM_KEY_NAME, name, packed, strlen(packed)) < 0 ||
-			     (dn && set_key(a, kind, STREAM_KEY_DN, dn, packed, strlen(packed)) < 0) ||
-			     (a->member_dns && member_dns_remembered(a->member_dns, kind, name, dn) < 0) ?
+	size_t len = name_len + (dn ? 1 + dn_len : 0), id_len = packed ? strlen(packed) : 0;
+	rc = !v || set_key(a, kind, STREAM_KEY_ENTRY, packed, v, len) < 0 ||
+			     set_key(a, kind, STREAM_KEY_NAME, name, packed, id_len) < 0 ||
+			     (dn && set_key(a, kind, STREAM_KEY_DN, dn, packed, id_len) < 0) ?
 		     -1 :
 		     0;
+	if (rc == 0 && a->member_dns)
+		rc = member_dns_remembered(a->member_dns, kind, name, dn);
 	free(v);
 	free(packed);
 	return rc;

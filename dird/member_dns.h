@@ -20,8 +20,9 @@
 #include "nesting.h"
 #include "store.h"
 
-#define MEMBER_DNS_KEY_MEMBERS "SYNC_MDN_"	/* a group's memberUid names ('n'), member DNs ('d') */
-#define MEMBER_DNS_KEY_MEMBER_OF "SYNC_MOF_"	/* the groups naming a DN */
+/* The keys above: a group's memberUid names ('n') and member DNs ('d'); the groups naming a DN. */
+#define MEMBER_DNS_KEY_MEMBERS "SYNC_MDN_"
+#define MEMBER_DNS_KEY_MEMBER_OF "SYNC_MOF_"
 
 /* What member_dns needs from the batch it serves (changes.c). */
 struct member_dns_ops {

@@ -140,7 +140,8 @@ static bool holds_positions(struct dird *d, const struct sync_keep *k, size_t i)
 	for (size_t j = 0; j < k->n; j++) {
 		const struct kept_key *e = &k->v[j];
 		char why[320];
-		if (e->domain != i || strncmp(e->data, STREAM_KEY_POSITION, strlen(STREAM_KEY_POSITION)) ||
+		if (e->domain != i ||
+		    strncmp(e->data, STREAM_KEY_POSITION, strlen(STREAM_KEY_POSITION)) ||
 		    e->key_len <= skip)
 			continue;
 		if (!server_holds_position(&k->read_from[i], e->data + skip, e->data + e->key_len + 1,
