@@ -780,7 +780,7 @@ START_TEST(damaged_keys_refuse_the_batch)
 		{ alice, "bob", 3 },				/* another entry's name */
 		{ alice, "alice\0", 6 },			/* an empty DN */
 		{ "SYNC_N_ex/alice", "t", 1 },			/* no id */
-		{ "SYNC_N_ex/alice", "tu-al\001ice", 11 },	/* a bad escape */
+		{ "SYNC_N_ex/alice", "tu-al\001ice", 9 },	/* a bad escape */
 		{ "SYNC_N_ex/alice", "u12345", 6 },		/* a uuid too short */
 	};
 	for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
