@@ -180,11 +180,14 @@ static int unset_key(struct apply *a, enum store_kind kind, const char *prefix, 
 	return rc;
 }
 
-/* A key that does not read back as written is dropped; what it stood for is taken for absent. */
+/* A key that does not read back as written is dropped; what it stood for is taken for absent.
+ * The first of a batch is logged (a file damaged whole would log every entry). */
 static void damaged(struct apply *a, enum store_kind kind, const char *key)
 {
-	log_warning("%s: a change stream's key in the cache is damaged (%.80s): dropped",
-		    a->dom->name, key);
+	if (!a->damaged) /* its kind alone: the rest may be binary (a packed id) */
+		log_warning("%s: a change stream's key in the cache is damaged (%.*s...): dropped, "
+			    "as any other this batch finds", a->dom->name,
+			    (int)strcspn(key, "/"), key);
 	unset_raw(a, kind, key);
 	a->damaged = true;
 }
