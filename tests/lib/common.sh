@@ -208,7 +208,7 @@ positions_store() {
 	local f s
 	for f in "$WORK/cache"/directoryservice_cache_user.tdb "$WORK/cache"/directoryservice_cache_group.tdb; do
 		for s in example/users example/groups; do
-			tdbtool "$f" store "SYNC_POS_$s" "$1" >/dev/null
+			tdbtool "$f" store "SYNC_POSITION_$s" "$1" >/dev/null
 		done
 	done
 }
