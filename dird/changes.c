@@ -56,6 +56,7 @@ void change_batch_clear(struct change_batch *b)
 	}
 	b->n = 0;
 	b->users_incomplete = false;
+	b->read_again = false;
 	if (b->reread_groups)
 		dn_list_free(b->reread_groups);
 	free(b->reread_groups);
@@ -132,6 +133,8 @@ struct apply {
 	char **ids;
 	size_t n_ids;
 	bool ids_listed;
+	/* Per kind: an entry lost a clash and was dropped; one was removed. */
+	bool lost[2], removed[2];
 };
 
 /* The value under key (whole), malloc'd, from the files or the keys the batch goes into. */
@@ -416,6 +419,7 @@ static int unstore_user(struct apply *a, const struct dir_user *u)
 
 static int remove_user(struct apply *a, struct dir_user *u)
 {
+	a->removed[STORE_USERS] = true;
 	if (unstore_user(a, u) < 0)
 		return -1;
 	note_user(a, u);
@@ -448,6 +452,7 @@ static void groups_changed(struct apply *a)
 
 static int remove_group(struct apply *a, struct dir_group *g)
 {
+	a->removed[STORE_GROUPS] = true;
 	if (is_sync_group(a, g->name))
 		a->sync_groups_changed = true;
 	if (link_members(a, g, false) < 0 ||
@@ -555,10 +560,18 @@ static int settle_user(struct apply *a, struct dir_user *u, const char *dn)
 			log_warning("%s: users %s (uid %" PRIu32 ") and %s (uid %" PRIu32 ") share a "
 				    "name or uid; %s is served", a->dom->name, u->name, u->uid,
 				    other->name, other->uid, wins ? u->name : other->name);
+			/* the loser, of this domain, is read again when the winner goes */
+			a->lost[STORE_USERS] |= of_domain(a, other->domain);
 			if (!wins) {
 				dir_user_destroy(u);
 				return 1;
 			}
+			/* other goes, but its name and id stay served: not a removal */
+			bool removed = a->removed[STORE_USERS];
+			if (remove_user(a, other) < 0)
+				return -1;
+			a->removed[STORE_USERS] = removed;
+			continue;
 		}
 		if (remove_user(a, other) < 0)
 			return -1;
@@ -576,10 +589,18 @@ static int settle_group(struct apply *a, struct dir_group *g, const char *dn)
 			log_warning("%s: groups %s (gid %" PRIu32 ") and %s (gid %" PRIu32 ") share a "
 				    "name or gid; %s is served", a->dom->name, g->name, g->gid,
 				    other->name, other->gid, wins ? g->name : other->name);
+			/* the loser, of this domain, is read again when the winner goes */
+			a->lost[STORE_GROUPS] |= of_domain(a, other->domain);
 			if (!wins) {
 				dir_group_destroy(g);
 				return 1;
 			}
+			/* other goes, but its name and id stay served: not a removal */
+			bool removed = a->removed[STORE_GROUPS];
+			if (remove_group(a, other) < 0)
+				return -1;
+			a->removed[STORE_GROUPS] = removed;
+			continue;
 		}
 		if (remove_group(a, other) < 0)
 			return -1;
@@ -1196,6 +1217,23 @@ static bool apply_whole(struct apply *a, struct change_batch *b, enum changes_re
 	return true;
 }
 
+/* A batch that removed an entry of a kind an entry lost a clash of (settle_user) since the last
+ * complete batch of that kind: the loser may hold the name or id alone now, and the stream
+ * reads its kind again to serve it, as a refresh would.  A complete batch settles every clash
+ * anew. */
+static void note_clashes(struct dird *d, struct change_batch *b, const struct apply *a)
+{
+	pthread_mutex_lock(&d->lock);
+	bool *lost = d->domains[b->domain].clash_lost;
+	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
+		bool complete = k == STORE_USERS ? b->complete_users : b->complete_groups;
+		if (!complete && (lost[k] || a->lost[k]) && a->removed[k])
+			b->read_again = true;
+		lost[k] = a->lost[k] || (!complete && lost[k]);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
 enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *err, size_t errlen)
 {
 	const struct dir_domain *dom = b->domain < d->cfg.n_domains ? &d->cfg.domains[b->domain] : NULL;
@@ -1221,6 +1259,8 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 		if (result == CHANGES_REFUSED)
 			changes_forget_position(d, b->stream);
 	}
+	if (result == CHANGES_APPLIED)
+		note_clashes(d, b, &a);
 	if (a.refused)
 		log_info("%s: %u changed entries refused", dom->name, a.refused);
 	names_free(&a.seen_users);

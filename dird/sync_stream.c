@@ -218,7 +218,7 @@ static int stream_apply(struct syncer *y, struct stream *s, bool complete)
 		return 0;
 	size_t n = b->n;
 	enum changes_result r = changes_apply(y->d, b, y->err, sizeof(y->err));
-	bool users_incomplete = b->users_incomplete;
+	bool users_incomplete = b->users_incomplete, read_again = b->read_again;
 	if (r == CHANGES_APPLIED && b->reread_groups && keep_rereads(y, b->reread_groups) < 0)
 		r = CHANGES_FAILED; /* out of memory: the connection is tried again */
 	change_batch_clear(b);
@@ -262,6 +262,9 @@ static int stream_apply(struct syncer *y, struct stream *s, bool complete)
 	if (users_incomplete && s->groups && y->s[1].msgid &&
 	    stream_restart(y, &y->s[1], "a group of sync_groups gained members") < 0)
 		return -1;
+	if (read_again) /* the entry that lost, still in the directory, is served */
+		return stream_restart(y, s, "an entry that won a clash of name or id went") < 0 ?
+			       -1 : 1;
 	return 0;
 }
 
