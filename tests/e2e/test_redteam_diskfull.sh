@@ -9,7 +9,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 streamed_generated 200 || exit 1
 mount -t tmpfs -o size=4m,mode=0755 tmpfs "$WORK/cache" || { echo "1..0 # skip: cannot mount a tmpfs"; exit 0; }
 cleanup_first() { dird_stop; umount "$WORK/cache" 2>/dev/null; }
-P=ou=people,dc=example,dc=test
 state() { "${CTL[@]}" --json status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["domains"][0]["changes_state"])'; }
 count() { in_ns "$NSS" getent passwd | grep -c '^u0'; }
 

@@ -11,7 +11,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 . "$HERE/../lib/streamed.sh"
 streamed_generated 20 || exit 1
-P=ou=people,dc=example,dc=test
 twin() { # UID OU-PREFIX
 	printf 'dn: uid=twin,%s%s\nobjectClass: account\nobjectClass: posixAccount\nuid: twin\ncn: twin\nuidNumber: %s\ngidNumber: 20000\nhomeDirectory: /home/twin\n\n' "$2" "$P" "$1"
 }

@@ -8,7 +8,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 . "$HERE/../lib/streamed.sh"
 streamed_generated 20 || exit 1
-G=ou=groups,dc=example,dc=test
 members() { in_ns "$NSS" getent group "$1" | cut -d: -f4; }
 has_member() { members "$1" | tr , '\n' | grep -qx "$2"; }
 

@@ -12,7 +12,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 . "$HERE/../lib/streamed.sh"
 python3 "$HERE/../lib/gen_ldif.py" "$WORK/data" --users 20 || exit 1
-P=ou=people,dc=example,dc=test
 SLAPD_SESSIONLOG=0 SLAPD_SYNCPROV=1 slapd_start "$WORK/slapd-new" "$WORK/data/data.ldif" || exit 1
 NEW_URI=$SLAPD_URI NEW_PID=$SLAPD_PID
 cleanup_first() { kill "$NEW_PID" 2>/dev/null; }

@@ -11,7 +11,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 . "$HERE/../lib/streamed.sh"
 SLAPD_SESSIONLOG=0 streamed_generated 20 || exit 1
-P=ou=people,dc=example,dc=test
 
 dird_start || exit 1
 within 30 in_sync || not_ok "the stream is in sync" "$(tail -5 "$WORK/dird.log")"

@@ -9,8 +9,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/streamed.sh"
 streamed_generated 20 || exit 1
 write_nsswitch "$NSS" "dir files"
-P=ou=people,dc=example,dc=test
-G=ou=groups,dc=example,dc=test
 dir_user() { in_ns "$NSS" getent -s dir passwd "$1"; }
 dir_group() { in_ns "$NSS" getent -s dir group "$1"; }
 no_dir_user() { ! dir_user "$1"; }

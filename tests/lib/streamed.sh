@@ -7,7 +7,10 @@
 #   ldap CMD      ldapadd, ldapmodify, ldapdelete... as the administrator (LDIF on stdin)
 #   in_sync       the first domain's stream is in sync; all_in_sync: every domain's
 #   uid_of NAME, uid_is NAME UID, shell_is NAME SHELL, absent NAME: through getent and NSS
+#   P, G          gen_ldif.py's people and groups
 e2e_start slapd
+P=ou=people,$SLAPD_BASE
+G=ou=groups,$SLAPD_BASE
 NSS=$WORK/nss
 write_nsswitch "$NSS" "files dir"
 
