@@ -26,6 +26,7 @@
 
 #include "changes.h"
 #include "content_sync.h"
+#include "db.h"
 #include "domain.h"
 #include "fetch.h"
 #include "fetch_members.h"
@@ -319,9 +320,16 @@ static int add_entry(struct syncer *y, struct stream *s, LDAPMessage *e, const c
 		r = g && (dns || !domain_members_by_dn(y->dom)) ?
 			    ldap_map_group(y->c.ld, e, y->dom, g, dns, why, sizeof(why)) :
 			    MAP_NOMEM;
+		if (r == MAP_OK) /* one block, as db keeps it (below: a user's likewise) */
+			dir_group_pack_members(g);
 	} else {
 		u = calloc(1, sizeof(*u));
 		r = u ? ldap_map_user(y->c.ld, e, y->dom, u, why, sizeof(why)) : MAP_NOMEM;
+		/* In the block db will keep (db_pack_user), allocated now, between the entries'
+		 * transient allocations freed as soon as made: a whole read's records then lie side
+		 * by side in the heap, not among a million holes once the batch is freed. */
+		if (r == MAP_OK && !(u = db_pack_user(u)))
+			r = MAP_NOMEM;
 	}
 	if (r != MAP_OK) {
 		free(u);
