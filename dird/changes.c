@@ -29,36 +29,71 @@
 #define KEY_DN "SYNC_DN_"
 #define KEY_POS "SYNC_POS_"
 
+/* A block of a batch's text: its ids and DNs one after another. */
+struct batch_text {
+	struct batch_text *next;
+	size_t used, size;
+	char bytes[];
+};
+
+#define BATCH_TEXT_BLOCK ((size_t)1 << 20)
+
+/* A copy of s in b's text (NULL stays NULL; freed with the batch); NULL out of memory. */
+static char *batch_text_copy(struct change_batch *b, const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s) + 1;
+	struct batch_text *t = b->text;
+	if (!t || t->size - t->used < n) {
+		size_t size = n > BATCH_TEXT_BLOCK ? n : BATCH_TEXT_BLOCK;
+		if (!(t = malloc(sizeof(*t) + size)))
+			return NULL;
+		*t = (struct batch_text){ b->text, 0, size };
+		b->text = t;
+	}
+	char *copy = memcpy(t->bytes + t->used, s, n);
+	t->used += n;
+	return copy;
+}
+
 int change_batch_add(struct change_batch *b, enum change_op op, char *id, char *dn,
 		     struct dir_user *user, struct dir_group *group)
 {
-	if (b->n == b->cap) {
+	char *id_copy = batch_text_copy(b, id), *dn_copy = batch_text_copy(b, dn);
+	bool copied = (!id || id_copy) && (!dn || dn_copy);
+	free(id);
+	free(dn);
+	if (copied && b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
 		struct change *p = realloc(b->changes, cap * sizeof(*p));
-		if (!p) {
-			free(id);
-			free(dn);
-			dir_user_destroy(user);
-			dir_group_destroy(group);
-			return -1;
+		if (p) {
+			b->changes = p;
+			b->cap = cap;
 		}
-		b->changes = p;
-		b->cap = cap;
 	}
-	b->changes[b->n++] = (struct change){ op, id, dn, user, group, NULL };
+	if (!copied || b->n == b->cap) {
+		dir_user_destroy(user);
+		dir_group_destroy(group);
+		return -1;
+	}
+	b->changes[b->n++] = (struct change){ op, id_copy, dn_copy, user, group, NULL };
 	return 0;
 }
 
 void change_batch_clear(struct change_batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
-		free(b->changes[i].id);
-		free(b->changes[i].dn);
 		dir_user_destroy(b->changes[i].user);
 		dir_group_destroy(b->changes[i].group);
 		if (b->changes[i].member_dns)
 			dn_list_free(b->changes[i].member_dns);
 		free(b->changes[i].member_dns);
+	}
+	while (b->text) {
+		struct batch_text *next = b->text->next;
+		free(b->text);
+		b->text = next;
 	}
 	b->n = 0;
 	b->users_incomplete = false;

@@ -27,6 +27,7 @@
 
 #include "dird.h"
 
+struct batch_text;
 struct dn_list;
 
 #define CHANGES_MAX_ID 128	   /* bytes of an entry's server id, as text */
@@ -73,6 +74,10 @@ struct change_batch {
 	struct change *changes;	/* the batch owns the strings and records; changes_apply takes
 				 * the records it keeps (the pointers become NULL) */
 	size_t n, cap;
+	/* The changes' ids and DNs, copied into blocks of a megabyte or so: a million of them
+	 * held as many small allocations between the records db keeps would leave, once freed, a
+	 * million holes no page of which goes back to the system (changes.c). */
+	struct batch_text *text;
 	/* The batch lists every user (group) of the domain the stream serves, put or present:
 	 * the others go.  A refresh phase from no position, or a present phase. */
 	bool complete_users, complete_groups;
@@ -99,8 +104,8 @@ enum changes_result {
 				 * server may send the same again) */
 };
 
-/* Adds one change; the batch takes id, dn and the record (freed on failure).  0 or -1 (out of
- * memory). */
+/* Adds one change; the batch takes id, dn and the record (freed on failure; id and dn are freed
+ * at once, the change holding copies of them).  0 or -1 (out of memory). */
 int change_batch_add(struct change_batch *b, enum change_op op, char *id, char *dn,
 		     struct dir_user *user, struct dir_group *group);
 /* Frees the changes (and records changes_apply did not take); the batch can be filled again. */
