@@ -77,7 +77,7 @@ int change_batch_add(struct change_batch *b, enum change_op op, char *id, char *
 		dir_group_destroy(group);
 		return -1;
 	}
-	b->changes[b->n++] = (struct change){ op, id_copy, dn_copy, user, group, NULL };
+	b->changes[b->n++] = (struct change){ op, id_copy, dn_copy, user, group, NULL, false };
 	return 0;
 }
 
@@ -492,6 +492,81 @@ static int link_user(struct apply *a, struct dir_user *u)
 	return 0;
 }
 
+/* The gids a user is given: its own, then those of the groups naming it, each once. */
+struct gid_list {
+	uint32_t *v;
+	uint32_t n, cap;
+	uint32_t primary;
+};
+
+static int gid_list_add(uint32_t gid, void *arg)
+{
+	struct gid_list *l = arg;
+	if (gid == l->primary)
+		return 0;
+	for (uint32_t i = 0; i < l->n; i++)
+		if (l->v[i] == gid)
+			return 0;
+	if (l->n == l->cap) {
+		uint32_t cap = l->cap ? l->cap * 2 : 64;
+		uint32_t *p = cap > l->cap ? realloc(l->v, (size_t)cap * sizeof(*p)) : NULL;
+		if (!p)
+			return -1;
+		l->v = p;
+		l->cap = cap;
+	}
+	l->v[l->n++] = gid;
+	return 0;
+}
+
+/* u's gid list, of the size it needs, from the member index. */
+static int link_exactly(struct apply *a, struct dir_user *u, struct gid_list *l)
+{
+	l->n = 0;
+	l->primary = u->gid;
+	for (uint32_t i = 0; i < u->n_groups; i++)
+		if (gid_list_add(u->groups[i], l) < 0)
+			return -1;
+	if (member_index_each_gid(&a->members, u->name, gid_list_add, l) < 0)
+		return -1;
+	uint32_t *groups = l->n ? malloc((size_t)l->n * sizeof(*groups)) : NULL;
+	if (l->n && !groups)
+		return -1;
+	if (l->n)
+		memcpy(groups, l->v, (size_t)l->n * sizeof(*groups));
+	free(u->groups);
+	u->groups = groups;
+	u->n_groups = l->n;
+	return 0;
+}
+
+/* A big batch of users alone (a stream's whole read: a million new users) gives its new users
+ * their gid lists before anything else of it is applied, so that the lists, which db keeps, lie
+ * side by side in the heap and not among the keys and names applying makes and frees (a million
+ * holes, no page of which would go back to the system).  No group changes in such a batch, so
+ * the lists stay true; a user db holds with the same name and uid keeps its own (put_user). */
+static int link_new_users(struct apply *a, struct change_batch *b)
+{
+	if (b->kinds != CHANGES_USERS_ONLY || b->n <= LINK_BY_SCAN)
+		return 0;
+	if (!a->members_indexed && member_index_build(&a->members, a->db) < 0)
+		return -1;
+	a->members_indexed = true;
+	struct gid_list l = { 0 };
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < b->n; i++) {
+		struct change *c = &b->changes[i];
+		const struct dir_user *old = c->op == CHANGE_PUT && c->user ?
+						     db_user_by_name(a->db, c->user->name) : NULL;
+		if (c->op != CHANGE_PUT || !c->user || (old && old->uid == c->user->uid))
+			continue;
+		rc = link_exactly(a, c->user, &l);
+		c->linked = rc == 0;
+	}
+	free(l.v);
+	return rc;
+}
+
 static int put_user(struct apply *a, struct change *c)
 {
 	struct dir_user *u = c->user;
@@ -535,7 +610,7 @@ static int put_user(struct apply *a, struct change *c)
 		goto fail;
 	if ((rc = settle_user(a, u)) != 0)
 		return rc > 0 ? 0 : -1;
-	if (link_user(a, u) < 0 || store_user(a, u) < 0 ||
+	if ((!c->linked && link_user(a, u) < 0) || store_user(a, u) < 0 ||
 	    remember_keys(a, STORE_USERS, u->name, c->id, c->dn) < 0)
 		goto fail;
 	note_user(a, u);
@@ -828,7 +903,7 @@ static int apply_all(struct apply *a, struct change_batch *b)
 	if (a->dom->type == DIR_DOMAIN_LDAP && domain_members_by_dn(a->dom) &&
 	    !(a->member_dns = member_dns_begin(a->dom, &ops)))
 		return -1;
-	int rc = 0;
+	int rc = link_new_users(a, b);
 	for (size_t i = 0; rc == 0 && i < b->n; i++) {
 		struct change *c = &b->changes[i];
 		switch (c->op) {

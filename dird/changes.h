@@ -52,6 +52,8 @@ struct change {
 	/* PUT of a group of an LDAP domain with members by DN: its member DNs (normalized, as is
 	 * dn), resolved into member names when applied (member_dns.h); the batch owns it. */
 	struct dn_list *member_dns;
+	/* PUT of a user: given its gid list before the batch was applied (changes.c) */
+	bool linked;
 };
 
 /* The kinds of entry a stream serves: its deletes, presents and refused puts name entries of
