@@ -2,6 +2,7 @@
 #include "changes.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,9 @@ int change_batch_add(struct change_batch *b, enum change_op op, char *id, char *
 	return 0;
 }
 
-void change_batch_clear(struct change_batch *b)
+/* The changes and their text freed; what changes_apply gives back (users_incomplete,
+ * reread_groups) stays. */
+static void free_changes(struct change_batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		dir_user_destroy(b->changes[i].user);
@@ -96,6 +99,11 @@ void change_batch_clear(struct change_batch *b)
 		b->text = next;
 	}
 	b->n = 0;
+}
+
+void change_batch_clear(struct change_batch *b)
+{
+	free_changes(b);
 	b->users_incomplete = false;
 	if (b->reread_groups)
 		dn_list_free(b->reread_groups);
@@ -1093,6 +1101,24 @@ static enum changes_result install_locked(struct apply *a, const struct change_b
 	return CHANGES_APPLIED;
 }
 
+/* Once a complete batch is in the copy, what only applying it needed goes (its changes, which
+ * the copy holds now, the names seen, the member index), and back to the system, before the
+ * files are written from the copy: a whole read of a million users then does not hold them too
+ * while the files and their index are built. */
+static void release_applied(struct apply *a, struct change_batch *b)
+{
+	free_changes(b);
+	free(b->changes);
+	b->changes = NULL;
+	b->cap = 0;
+	names_free(&a->seen_users);
+	names_free(&a->seen_groups);
+	names_free(&a->touched);
+	member_index_free(&a->members);
+	a->members_indexed = false;
+	malloc_trim(0);
+}
+
 /* A complete batch is a whole read of what the stream serves: as a refresh does, it goes into a
  * copy of the db, which is written into new files with no lock held (lookups, PAM requests and
  * dirctl are answered from the current cache meanwhile), and only the swap and the renames are
@@ -1121,8 +1147,10 @@ static bool apply_whole(struct apply *a, struct change_batch *b, enum changes_re
 	}
 	a->db = &next;
 	a->keys = &keys;
+	size_t n = b->n;
 	bool written = apply_all(a, b) == 0;
 	if (written) {
+		release_applied(a, b);
 		next.c.extra = sync_keys_extra(&keys, &next.c.n_extra);
 		written = next.c.extra && publish_refresh_write(d, &next) == 0;
 		next.c.extra = NULL; /* keys', freed with them */
@@ -1135,7 +1163,7 @@ static bool apply_whole(struct apply *a, struct change_batch *b, enum changes_re
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
 	log_debug("%s: a complete batch of %zu: copying the cache took %lld ms (locked), applying and "
-		  "writing it %lld ms, installing it %lld ms (locked)", b->stream, b->n,
+		  "writing it %lld ms, installing it %lld ms (locked)", b->stream, n,
 		  copied - start, locked - copied, now_ms() - locked);
 	/* the db nobody serves, freed without the locks (a million users take a second) */
 	db_free(&next);

@@ -74,7 +74,8 @@ struct change_batch {
 	 * has one id in both kinds. */
 	enum change_kinds kinds;
 	struct change *changes;	/* the batch owns the strings and records; changes_apply takes
-				 * the records it keeps (the pointers become NULL) */
+				 * the records it keeps (the pointers become NULL), and may
+				 * free the changes of a complete batch (n 0, changes NULL) */
 	size_t n, cap;
 	/* The changes' ids and DNs, copied into blocks of a megabyte or so: a million of them
 	 * held as many small allocations between the records db keeps would leave, once freed, a
@@ -113,7 +114,9 @@ int change_batch_add(struct change_batch *b, enum change_op op, char *id, char *
 /* Frees the changes (and records changes_apply did not take); the batch can be filled again. */
 void change_batch_clear(struct change_batch *b);
 
-/* Applies b, then mark_dirty_locked.  Takes store_lock and lock itself. */
+/* Applies b, then mark_dirty_locked.  Takes store_lock and lock itself.  A complete batch's
+ * changes may be freed once applied, before the files are written (b->n is then 0): the
+ * caller counts them before. */
 enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *err, size_t errlen);
 
 /* The position stored for stream, malloc'd (*len set), NULL when there is none or the two
