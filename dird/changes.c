@@ -30,38 +30,10 @@
 #define KEY_DN "SYNC_DN_"
 #define KEY_POS "SYNC_POS_"
 
-/* A block of a batch's text: its ids and DNs one after another. */
-struct batch_text {
-	struct batch_text *next;
-	size_t used, size;
-	char bytes[];
-};
-
-#define BATCH_TEXT_BLOCK ((size_t)1 << 20)
-
-/* A copy of s in b's text (NULL stays NULL; freed with the batch); NULL out of memory. */
-static char *batch_text_copy(struct change_batch *b, const char *s)
-{
-	if (!s)
-		return NULL;
-	size_t n = strlen(s) + 1;
-	struct batch_text *t = b->text;
-	if (!t || t->size - t->used < n) {
-		size_t size = n > BATCH_TEXT_BLOCK ? n : BATCH_TEXT_BLOCK;
-		if (!(t = malloc(sizeof(*t) + size)))
-			return NULL;
-		*t = (struct batch_text){ b->text, 0, size };
-		b->text = t;
-	}
-	char *copy = memcpy(t->bytes + t->used, s, n);
-	t->used += n;
-	return copy;
-}
-
 int change_batch_add(struct change_batch *b, enum change_op op, char *id, char *dn,
 		     struct dir_user *user, struct dir_group *group)
 {
-	char *id_copy = batch_text_copy(b, id), *dn_copy = batch_text_copy(b, dn);
+	char *id_copy = text_pool_copy(&b->text, id), *dn_copy = text_pool_copy(&b->text, dn);
 	bool copied = (!id || id_copy) && (!dn || dn_copy);
 	free(id);
 	free(dn);
@@ -93,11 +65,7 @@ static void free_changes(struct change_batch *b)
 			dn_list_free(b->changes[i].member_dns);
 		free(b->changes[i].member_dns);
 	}
-	while (b->text) {
-		struct batch_text *next = b->text->next;
-		free(b->text);
-		b->text = next;
-	}
+	text_pool_free(&b->text);
 	b->n = 0;
 }
 
@@ -116,6 +84,7 @@ struct names {
 	char **v;
 	size_t n, cap;
 	bool sorted;
+	struct text_pool text;
 };
 
 static int names_add(struct names *s, const char *name)
@@ -128,7 +97,7 @@ static int names_add(struct names *s, const char *name)
 		s->v = p;
 		s->cap = cap;
 	}
-	if (!(s->v[s->n] = strdup(name)))
+	if (!(s->v[s->n] = text_pool_copy(&s->text, name)))
 		return -1;
 	s->n++;
 	s->sorted = false;
@@ -151,8 +120,7 @@ static bool names_has(struct names *s, const char *name)
 
 static void names_free(struct names *s)
 {
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
+	text_pool_free(&s->text);
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }
@@ -903,6 +871,18 @@ static int write_touched(struct apply *a)
 	return 0;
 }
 
+/* Change i is applied: its id and DN are not needed again, nor those of the changes before
+ * (a whole read's go back to the system as it is applied). */
+static void consumed(struct change_batch *b, size_t i)
+{
+	struct change *c = &b->changes[i];
+	c->id = c->dn = NULL;
+	const struct change *next = i + 1 < b->n ? &b->changes[i + 1] : NULL;
+	const char *s = next ? next->id ? next->id : next->dn : NULL;
+	if (s)
+		text_pool_release_before(&b->text, s);
+}
+
 static int apply_all(struct apply *a, struct change_batch *b)
 {
 	/* members by DN: an LDAP domain's stream sends member DNs (AD's poll resolves its own) */
@@ -923,6 +903,7 @@ static int apply_all(struct apply *a, struct change_batch *b)
 		case CHANGE_DELETE: rc = delete_entry(a, b, c); break;
 		case CHANGE_PRESENT: rc = mark_present(a, b, c); break;
 		}
+		consumed(b, i);
 	}
 	/* Groups first: their members' gid lists go with them. */
 	if (rc == 0 && b->complete_groups)

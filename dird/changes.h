@@ -26,8 +26,8 @@
 #include <stddef.h>
 
 #include "dird.h"
+#include "text_pool.h"
 
-struct batch_text;
 struct dn_list;
 
 #define CHANGES_MAX_ID 128	   /* bytes of an entry's server id, as text */
@@ -77,10 +77,9 @@ struct change_batch {
 				 * the records it keeps (the pointers become NULL), and may
 				 * free the changes of a complete batch (n 0, changes NULL) */
 	size_t n, cap;
-	/* The changes' ids and DNs, copied into blocks of a megabyte or so: a million of them
-	 * held as many small allocations between the records db keeps would leave, once freed, a
-	 * million holes no page of which goes back to the system (changes.c). */
-	struct batch_text *text;
+	/* The changes' ids and DNs (a million of them, in a whole read), each given back once
+	 * its change is applied. */
+	struct text_pool text;
 	/* The batch lists every user (group) of the domain the stream serves, put or present:
 	 * the others go.  A refresh phase from no position, or a present phase. */
 	bool complete_users, complete_groups;
