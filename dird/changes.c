@@ -50,7 +50,8 @@ int change_batch_add(struct change_batch *b, enum change_op op, char *id, char *
 		dir_group_destroy(group);
 		return -1;
 	}
-	b->changes[b->n++] = (struct change){ op, id_copy, dn_copy, user, group, NULL, false };
+	b->changes[b->n++] = (struct change){ .op = op, .id = id_copy, .dn = dn_copy, .user = user,
+							.group = group };
 	return 0;
 }
 

@@ -43,6 +43,9 @@ enum change_op {
 
 struct change {
 	enum change_op op;
+	/* PUT of a user: given its gid list before the batch was applied (changes.c); beside op,
+	 * in what would be padding (a whole read holds a million changes) */
+	bool linked;
 	char *id;		/* entryUUID or objectGUID, as text: PUT and PRESENT need it */
 	char *dn;		/* may be NULL */
 	/* PUT: the entry mapped as a refresh maps it, one of the two; neither when the mapping
@@ -52,8 +55,6 @@ struct change {
 	/* PUT of a group of an LDAP domain with members by DN: its member DNs (normalized, as is
 	 * dn), resolved into member names when applied (member_dns.h); the batch owns it. */
 	struct dn_list *member_dns;
-	/* PUT of a user: given its gid list before the batch was applied (changes.c) */
-	bool linked;
 };
 
 /* The kinds of entry a stream serves: its deletes, presents and refused puts name entries of
