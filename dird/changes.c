@@ -517,14 +517,29 @@ static int link_exactly(struct apply *a, struct dir_user *u, struct gid_list *l)
 	return 0;
 }
 
-/* A big batch of users alone (a stream's whole read: a million new users) gives its new users
- * their gid lists before anything else of it is applied, so that the lists, which db keeps, lie
- * side by side in the heap and not among the keys and names applying makes and frees (a million
- * holes, no page of which would go back to the system).  No group changes in such a batch, so
- * the lists stay true; a user db holds with the same name and uid keeps its own (put_user). */
+/* A put of a user db does not hold under the same name and uid: put_user links it. */
+static bool puts_new_user(const struct apply *a, const struct change *c)
+{
+	if (c->op != CHANGE_PUT || !c->user)
+		return false;
+	const struct dir_user *old = db_user_by_name(a->db, c->user->name);
+	return !old || old->uid != c->user->uid;
+}
+
+/* A batch of users alone with more than a few new ones (a stream's whole read: a million) gives
+ * its new users their gid lists before anything else of it is applied, so that the lists, which
+ * db keeps, lie side by side in the heap and not among the keys and names applying makes and
+ * frees (a million holes, no page of which would go back to the system).  No group changes in
+ * such a batch, so the lists stay true; a user db holds with the same name and uid keeps its
+ * own (put_user). */
 static int link_new_users(struct apply *a, struct change_batch *b)
 {
-	if (b->kinds != CHANGES_USERS_ONLY || b->n <= LINK_BY_SCAN)
+	if (b->kinds != CHANGES_USERS_ONLY)
+		return 0;
+	size_t fresh = 0; /* past a few, the member index pays (link_user) */
+	for (size_t i = 0; fresh <= LINK_BY_SCAN && i < b->n; i++)
+		fresh += puts_new_user(a, &b->changes[i]);
+	if (fresh <= LINK_BY_SCAN)
 		return 0;
 	if (!a->members_indexed && member_index_build(&a->members, a->db) < 0)
 		return -1;
@@ -533,9 +548,7 @@ static int link_new_users(struct apply *a, struct change_batch *b)
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < b->n; i++) {
 		struct change *c = &b->changes[i];
-		const struct dir_user *old = c->op == CHANGE_PUT && c->user ?
-						     db_user_by_name(a->db, c->user->name) : NULL;
-		if (c->op != CHANGE_PUT || !c->user || (old && old->uid == c->user->uid))
+		if (!puts_new_user(a, c))
 			continue;
 		rc = link_exactly(a, c->user, &l);
 		c->linked = rc == 0;
