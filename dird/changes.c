@@ -18,17 +18,11 @@
 #include "protocol.h"
 #include "publish.h"
 #include "store.h"
+#include "stream_keys.h"
 #include "sync_keys.h"
 
-/* The stream's keys in the tdb files (store.h), each entry's under its domain's name:
- *   SYNC_ID_<domain>/<id>      the name of the entry with that server id
- *   SYNC_NAME_<domain>/<name>  its id, a NUL, its DN
- *   SYNC_DN_<domain>/<dn>      its id
- *   SYNC_POS_<stream>          the stream's position, in both files */
-#define KEY_ID "SYNC_ID_"
-#define KEY_NAME "SYNC_NAME_"
-#define KEY_DN "SYNC_DN_"
-#define KEY_POS "SYNC_POS_"
+/* The stream's keys in the tdb files, each entry's under its domain's name, and each stream's
+ * position: stream_keys.h. */
 
 int change_batch_add(struct change_batch *b, enum change_op op, char *id, char *dn,
 		     struct dir_user *user, struct dir_group *group)
@@ -142,17 +136,10 @@ struct apply {
 	bool members_indexed;	/* members is db's groups as they are now */
 	struct member_index members;
 	struct member_dns *member_dns;	/* members by DN: resolved as entries come and go */
+	/* A stream key read back damaged (dropped): a batch that is not a whole read is refused,
+	 * and its stream reads everything. */
+	bool damaged;
 };
-
-/* prefix + domain + "/" + s, malloc'd. */
-static char *key_of(const char *prefix, const char *domain, const char *s)
-{
-	size_t n = strlen(prefix) + (domain ? strlen(domain) + 1 : 0) + strlen(s) + 1;
-	char *k = malloc(n);
-	if (k)
-		snprintf(k, n, "%s%s%s%s", prefix, domain ? domain : "", domain ? "/" : "", s);
-	return k;
-}
 
 /* The value under key (whole), malloc'd, from the files or the keys the batch goes into. */
 static void *get_raw(struct apply *a, enum store_kind kind, const char *key, size_t *len)
@@ -160,20 +147,16 @@ static void *get_raw(struct apply *a, enum store_kind kind, const char *key, siz
 	return a->t ? store_txn_get(a->t, kind, key, len) : sync_keys_get(a->keys, kind, key, len);
 }
 
-/* The value under a stream key, NUL-terminated, malloc'd; NULL when absent (or no memory). */
-static char *get_key(struct apply *a, enum store_kind kind, const char *prefix, const char *s,
-		     size_t *len)
+/* The value under a stream key (whole), NUL-terminated, malloc'd (*len without the NUL);
+ * NULL when absent (or no memory). */
+static char *get_value(struct apply *a, enum store_kind kind, const char *key, size_t *len)
 {
-	char *k = key_of(prefix, a->dom->name, s);
-	size_t n = 0;
-	char *v = k ? get_raw(a, kind, k, &n) : NULL, *z = NULL;
-	free(k);
-	if (v && (z = realloc(v, n + 1)))
-		z[n] = '\0';
+	*len = 0;
+	char *v = key ? get_raw(a, kind, key, len) : NULL, *z = NULL;
+	if (v && (z = realloc(v, *len + 1)))
+		z[*len] = '\0';
 	else
 		free(v);
-	if (len)
-		*len = n;
 	return z;
 }
 
@@ -193,9 +176,9 @@ static int unset_raw(struct apply *a, enum store_kind kind, const char *key)
 }
 
 static int set_key(struct apply *a, enum store_kind kind, const char *prefix, const char *s,
-		   const void *val, size_t len)
+		   const char *val, size_t len)
 {
-	char *k = key_of(prefix, a->dom->name, s);
+	char *k = stream_key(prefix, a->dom->name, s);
 	int rc = set_raw(a, kind, k, val, len);
 	free(k);
 	return rc;
@@ -203,10 +186,84 @@ static int set_key(struct apply *a, enum store_kind kind, const char *prefix, co
 
 static int unset_key(struct apply *a, enum store_kind kind, const char *prefix, const char *s)
 {
-	char *k = key_of(prefix, a->dom->name, s);
+	char *k = stream_key(prefix, a->dom->name, s);
 	int rc = unset_raw(a, kind, k);
 	free(k);
 	return rc;
+}
+
+/* A key that does not read back as written is dropped; what it stood for is taken for absent.
+ * The first of a batch is logged (a file damaged whole would log every entry). */
+static void damaged(struct apply *a, enum store_kind kind, const char *key)
+{
+	if (!a->damaged) /* its kind alone: the rest may be binary (a packed id) */
+		log_warning("%s: a change stream's key in the cache is damaged (%.*s...): dropped, "
+			    "as any other this batch finds", a->dom->name,
+			    (int)strcspn(key, "/"), key);
+	unset_raw(a, kind, key);
+	a->damaged = true;
+}
+
+/* The packed id a stream key holds (SYNC_N_, SYNC_D_), malloc'd; NULL when none. */
+static char *id_under(struct apply *a, enum store_kind kind, const char *prefix, const char *s)
+{
+	char *k = stream_key(prefix, a->dom->name, s);
+	size_t len;
+	char *id = get_value(a, kind, k, &len);
+	if (id && !stream_id_ok(id, len)) {
+		damaged(a, kind, k);
+		free(id);
+		id = NULL;
+	}
+	free(k);
+	return id;
+}
+
+/* An entry the stream put, by its packed id: its name and DN point into v. */
+struct entry {
+	char *v;
+	const char *name, *dn;
+};
+
+/* The entry with packed id `id`, read back and checked: its name's key names it too.  false
+ * when none (or damaged). */
+static bool entry_of(struct apply *a, enum store_kind kind, const char *id, struct entry *e)
+{
+	char *k = stream_key(STREAM_KEY_ENTRY, a->dom->name, id), *of_name = NULL;
+	size_t len;
+	e->v = get_value(a, kind, k, &len);
+	bool ok = e->v && stream_entry_parse(e->v, len, &e->name, &e->dn) &&
+		  (of_name = id_under(a, kind, STREAM_KEY_NAME, e->name)) &&
+		  strcmp(of_name, id) == 0;
+	if (e->v && !ok)
+		damaged(a, kind, k);
+	free(of_name);
+	free(k);
+	if (!ok) {
+		free(e->v);
+		e->v = NULL;
+	}
+	return ok;
+}
+
+/* The name the stream put the entry with this packed id under, malloc'd, or NULL. */
+static char *name_of_packed(struct apply *a, enum store_kind kind, const char *id)
+{
+	struct entry e;
+	char *name = NULL;
+	if (id && entry_of(a, kind, id, &e)) {
+		name = strdup(e.name);
+		free(e.v);
+	}
+	return name;
+}
+
+/* The same by the server id as text. */
+static char *name_of_id(struct apply *a, enum store_kind kind, const char *id)
+{
+	char *packed = stream_id_pack(id), *name = name_of_packed(a, kind, packed);
+	free(packed);
+	return name;
 }
 
 /* member_dns's keys, in the groups file (member_dns_ops). */
@@ -237,55 +294,90 @@ static int unstore(struct apply *a, enum store_kind kind, const char *name, uint
 	return a->t ? store_txn_delete(a->t, kind, name, id) : 0;
 }
 
+/* The packed id of the entry the stream put under name, with *e that entry (e->v to free);
+ * NULL when none.  A name's key naming an entry of another name, or none, is damaged. */
+static char *id_of_name(struct apply *a, enum store_kind kind, const char *name, struct entry *e)
+{
+	char *id = id_under(a, kind, STREAM_KEY_NAME, name);
+	e->v = NULL;
+	if (id && (!entry_of(a, kind, id, e) || strcmp(e->name, name) != 0)) {
+		char *k = stream_key(STREAM_KEY_NAME, a->dom->name, name);
+		if (k)
+			damaged(a, kind, k);
+		free(k);
+		free(e->v);
+		e->v = NULL;
+		free(id);
+		id = NULL;
+	}
+	return id;
+}
+
 /* Forgets the id and DN an entry was put with (none: nothing to do). */
 static int forget_keys(struct apply *a, enum store_kind kind, const char *name)
 {
-	size_t len;
-	char *v = get_key(a, kind, KEY_NAME, name, &len);
-	if (!v)
+	struct entry e;
+	char *id = id_of_name(a, kind, name, &e), *of_dn = NULL;
+	if (!id)
 		return 0;
-	size_t id_len = strlen(v);
 	/* members by DN: the groups naming this DN are resolved again */
-	int rc = a->member_dns && id_len + 1 < len ?
-			 member_dns_forgotten(a->member_dns, kind, name, v + id_len + 1) :
-			 0;
+	int rc = a->member_dns && e.dn ? member_dns_forgotten(a->member_dns, kind, name, e.dn) : 0;
 	if (rc == 0)
-		rc = unset_key(a, kind, KEY_ID, v);
-	if (rc == 0 && id_len + 1 < len)
-		rc = unset_key(a, kind, KEY_DN, v + id_len + 1);
+		rc = unset_key(a, kind, STREAM_KEY_ENTRY, id);
+	/* the DN's key, unless another entry holds that DN now */
+	if (rc == 0 && e.dn && (of_dn = id_under(a, kind, STREAM_KEY_DN, e.dn)) &&
+	    strcmp(of_dn, id) == 0)
+		rc = unset_key(a, kind, STREAM_KEY_DN, e.dn);
 	if (rc == 0)
-		rc = unset_key(a, kind, KEY_NAME, name);
-	free(v);
+		rc = unset_key(a, kind, STREAM_KEY_NAME, name);
+	free(of_dn);
+	free(e.v);
+	free(id);
 	return rc;
 }
 
+/* The keys of the entry put under name with server id `id` and DN dn (may be NULL): its DN is
+ * kept only where members go by DN, the one use of it. */
 static int remember_keys(struct apply *a, enum store_kind kind, const char *name,
 			 const char *id, const char *dn)
 {
-	if (forget_keys(a, kind, name) < 0)
-		return -1;
-	size_t id_len = strlen(id), dn_len = dn ? strlen(dn) : 0;
-	char *v = malloc(id_len + 1 + dn_len + 1);
-	if (!v)
-		return -1;
-	memcpy(v, id, id_len + 1);
-	if (dn)
-		memcpy(v + id_len + 1, dn, dn_len + 1);
-	int rc = set_key(a, kind, KEY_NAME, name, v, id_len + 1 + dn_len) < 0 ||
-			 set_key(a, kind, KEY_ID, id, name, strlen(name)) < 0 ||
-			 (dn && set_key(a, kind, KEY_DN, dn, id, id_len) < 0) ||
-			 (a->member_dns && member_dns_remembered(a->member_dns, kind, name, dn) < 0) ?
-		 -1 :
-		 0;
+	char *packed = stream_id_pack(id);
+	struct entry e;
+	/* what either key named before: an entry under another name has it no longer */
+	int rc = !packed || forget_keys(a, kind, name) < 0 ? -1 : 0;
+	if (rc == 0 && entry_of(a, kind, packed, &e)) {
+		rc = forget_keys(a, kind, e.name);
+		free(e.v);
+	}
+	if (!a->member_dns)
+		dn = NULL;
+	size_t name_len = strlen(name), dn_len = dn ? strlen(dn) : 0;
+	char *v = rc == 0 ? malloc(name_len + 1 + dn_len + 1) : NULL;
+	if (v) {
+		memcpy(v, name, name_len + 1);
+		if (dn)
+			memcpy(v + name_len + 1, dn, dn_len + 1);
+	}
+	size_t len = name_len + (dn ? 1 + dn_len : 0), id_len = packed ? strlen(packed) : 0;
+	rc = !v || set_key(a, kind, STREAM_KEY_ENTRY, packed, v, len) < 0 ||
+			     set_key(a, kind, STREAM_KEY_NAME, name, packed, id_len) < 0 ||
+			     (dn && set_key(a, kind, STREAM_KEY_DN, dn, packed, id_len) < 0) ?
+		     -1 :
+		     0;
+	if (rc == 0 && a->member_dns)
+		rc = member_dns_remembered(a->member_dns, kind, name, dn);
 	free(v);
+	free(packed);
 	return rc;
 }
 
 static bool has_keys(struct apply *a, enum store_kind kind, const char *name)
 {
-	char *v = get_key(a, kind, KEY_NAME, name, NULL);
-	free(v);
-	return v != NULL;
+	struct entry e;
+	char *id = id_of_name(a, kind, name, &e);
+	free(e.v);
+	free(id);
+	return id != NULL;
 }
 
 static bool of_domain(const struct apply *a, const char *domain)
@@ -373,12 +465,6 @@ static int remove_group(struct apply *a, struct dir_group *g)
 	db_remove_group(a->db, g->name, g->gid);
 	groups_changed(a);
 	return 0;
-}
-
-/* The name a stream put the entry with this server id under, malloc'd, or NULL. */
-static char *name_of_id(struct apply *a, enum store_kind kind, const char *id)
-{
-	return get_key(a, kind, KEY_ID, id, NULL);
 }
 
 /* u (or g), when it is of this domain and no stream put it there (a full refresh or a single
@@ -691,8 +777,7 @@ fail:
 static char *name_of_dn(void *arg, enum store_kind kind, const char *dn)
 {
 	struct apply *a = arg;
-	char *id = get_key(a, kind, KEY_DN, dn, NULL);
-	char *name = id ? name_of_id(a, kind, id) : NULL;
+	char *id = id_under(a, kind, STREAM_KEY_DN, dn), *name = name_of_packed(a, kind, id);
 	free(id);
 	const struct dir_user *u = name && kind == STORE_USERS ? db_user_by_name(a->db, name) : NULL;
 	const struct dir_group *g = name && kind == STORE_GROUPS ? db_group_by_name(a->db, name) :
@@ -755,22 +840,16 @@ static char *find_entry(struct apply *a, const struct change_batch *b, const str
 {
 	int first = b->kinds == CHANGES_GROUPS_ONLY ? STORE_GROUPS : STORE_USERS;
 	int last = b->kinds == CHANGES_USERS_ONLY ? STORE_USERS : STORE_GROUPS;
-	char *id = c->id ? strdup(c->id) : NULL;
 	for (int k = first; k <= last; k++) {
-		if (!id && c->dn)
-			id = get_key(a, k, KEY_DN, c->dn, NULL);
-		char *name = id ? name_of_id(a, k, id) : NULL;
+		char *id = c->id ? stream_id_pack(c->id) :
+			   c->dn ? id_under(a, k, STREAM_KEY_DN, c->dn) : NULL;
+		char *name = name_of_packed(a, k, id);
+		free(id);
 		if (name) {
-			free(id);
 			*kind = k;
 			return name;
 		}
-		if (!c->id) {
-			free(id);
-			id = NULL;
-		}
 	}
-	free(id);
 	return NULL;
 }
 
@@ -905,8 +984,10 @@ static int apply_all(struct apply *a, struct change_batch *b)
 	if (a->dom->type == DIR_DOMAIN_LDAP && domain_members_by_dn(a->dom) &&
 	    !(a->member_dns = member_dns_begin(a->dom, &ops)))
 		return -1;
+	/* a damaged key, where the batch is not a whole read: what it named cannot be told */
+	bool whole = b->complete_users || b->complete_groups;
 	int rc = link_new_users(a, b);
-	for (size_t i = 0; rc == 0 && i < b->n; i++) {
+	for (size_t i = 0; rc == 0 && !(a->damaged && !whole) && i < b->n; i++) {
 		struct change *c = &b->changes[i];
 		switch (c->op) {
 		case CHANGE_PUT:
@@ -931,8 +1012,10 @@ static int apply_all(struct apply *a, struct change_batch *b)
 		b->reread_groups = member_dns_take_went(a->member_dns);
 	if (rc == 0)
 		rc = write_touched(a);
+	if (a->damaged && !whole)
+		rc = -1;
 	if (rc == 0 && b->position) {
-		char *k = key_of(KEY_POS, NULL, b->stream);
+		char *k = stream_key(STREAM_KEY_POSITION, NULL, b->stream);
 		rc = set_raw(a, STORE_USERS, k, b->position, b->position_len) == 0 &&
 				     set_raw(a, STORE_GROUPS, k, b->position, b->position_len) == 0 ?
 			     0 :
@@ -991,7 +1074,7 @@ static bool position_expected(struct store_txn *t, const struct change_batch *b)
 {
 	if (b->complete_users || b->complete_groups)
 		return true;
-	char *k = key_of(KEY_POS, NULL, b->stream);
+	char *k = stream_key(STREAM_KEY_POSITION, NULL, b->stream);
 	size_t len = 0;
 	void *v = k ? store_txn_get(t, STORE_USERS, k, &len) : NULL;
 	free(k);
@@ -1009,7 +1092,7 @@ static enum changes_result apply_in_place(struct apply *a, struct change_batch *
 	enum changes_result result = CHANGES_APPLIED;
 	a->db = &d->db;
 	/* Files a flush or a first start left to this batch are created for a directory of
-	 * this size: each entry has two record keys and three of the stream's. */
+	 * this size: each entry has two record keys and two or three of the stream's. */
 	a->t = store_txn_begin_sized(d->cfg.cache_dir,
 				     5 * (b->n + d->db.c.n_users + d->db.c.n_groups) + (1 << 17));
 	if (!a->t) {
@@ -1023,14 +1106,18 @@ static enum changes_result apply_in_place(struct apply *a, struct change_batch *
 		store_txn_cancel(a->t);
 		result = CHANGES_RESYNC;
 	} else if ((apply_all(a, b) < 0 ? (store_txn_cancel(a->t), -1) : store_txn_commit(a->t)) < 0) {
-		snprintf(err, errlen, "cannot apply the changes (out of memory, or the cache in %s "
-			 "cannot be written)", d->cfg.cache_dir);
+		if (a->damaged)
+			snprintf(err, errlen, "a change stream's key in the cache is damaged");
+		else
+			snprintf(err, errlen, "cannot apply the changes (out of memory, or the cache "
+				 "in %s cannot be written)", d->cfg.cache_dir);
 		/* db may hold part of the batch: it is read back from the files, which do not. */
 		db_free(&d->db);
 		db_init(&d->db);
 		publish_load_cache(d);
 		mark_dirty_locked(d);
-		result = CHANGES_FAILED;
+		/* damaged: as a malformed batch, the stream reads everything (changes_apply) */
+		result = a->damaged ? CHANGES_REFUSED : CHANGES_FAILED;
 	} else {
 		d->domains[b->domain].changes_applied++;
 		if (a->put)
@@ -1188,6 +1275,8 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 		result = apply_in_place(&a, b, err, errlen);
 		pthread_mutex_unlock(&d->lock);
 		pthread_mutex_unlock(&d->store_lock);
+		if (result == CHANGES_REFUSED)
+			changes_forget_position(d, b->stream);
 	}
 	if (a.refused)
 		log_info("%s: %u changed entries refused", dom->name, a.refused);
@@ -1202,7 +1291,7 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 
 void *changes_position(struct dird *d, const char *stream, size_t *len)
 {
-	char *k = key_of(KEY_POS, NULL, stream);
+	char *k = stream_key(STREAM_KEY_POSITION, NULL, stream);
 	if (!k)
 		return NULL;
 	pthread_mutex_lock(&d->store_lock);
@@ -1214,7 +1303,7 @@ void *changes_position(struct dird *d, const char *stream, size_t *len)
 
 void changes_forget_position(struct dird *d, const char *stream)
 {
-	char *k = text_ok(stream, CHANGES_MAX_STREAM) ? key_of(KEY_POS, NULL, stream) : NULL;
+	char *k = text_ok(stream, CHANGES_MAX_STREAM) ? stream_key(STREAM_KEY_POSITION, NULL, stream) : NULL;
 	if (!k)
 		return;
 	pthread_mutex_lock(&d->store_lock);
@@ -1233,12 +1322,17 @@ char *changes_name_of_id(struct dird *d, size_t domain, enum store_kind kind, co
 {
 	if (domain >= d->cfg.n_domains || !text_ok(id, CHANGES_MAX_ID))
 		return NULL;
-	char *k = key_of(KEY_ID, d->cfg.domains[domain].name, id), *name = NULL;
+	char *k = stream_key_entry(d->cfg.domains[domain].name, id), *name = NULL;
 	if (k) {
 		pthread_mutex_lock(&d->store_lock);
 		name = store_fetch(d->cfg.cache_dir, kind, k);
 		pthread_mutex_unlock(&d->store_lock);
 	}
 	free(k);
+	/* its name, before the NUL of a DN: not one (damaged), none */
+	if (name && !text_ok(name, DIR_MAX_NAME)) {
+		free(name);
+		name = NULL;
+	}
 	return name;
 }

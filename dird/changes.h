@@ -5,16 +5,17 @@
  * and the filters' own checks there); changes_apply applies what a refresh applies beside that:
  * local accounts win, clashes of names and ids settled as fetch_all settles them, sync_groups,
  * and each user's gid list kept true as groups change.  Entries are known by their server id
- * (entryUUID, objectGUID), and by DN: the tdb files keep, for each entry a stream put there, its
- * id and DN under keys of their own (store.h), so that a delete, a present phase and a rename
- * find it after a restart.
+ * (entryUUID, objectGUID, an AD poll's SIDs), and by DN where groups name members by DN: the tdb
+ * files keep, for each entry a stream put there, its id and name (and there its DN) under keys
+ * of their own (stream_keys.h), so that a delete, a present phase and a rename find it after a
+ * restart.
  *
  * A batch is applied whole or not at all: the records, those keys and the stream's new position
  * (an opaque cookie, under the stream's name) go into the two tdb files in one transaction
  * each (store_txn), the position into both, and the db is changed under the same locks.  A
- * malformed change or position gives CHANGES_REFUSED with nothing applied and the stored
- * position dropped: the stream starts over from no position (a full read of what it serves),
- * after a wait.  Its builder leaves out an entry it cannot name (no id, or a malformed one) and
+ * malformed change or position, or a stream key the files hold damaged (a batch that is not a
+ * whole read), gives CHANGES_REFUSED with nothing applied and the stored position dropped: the
+ * stream starts over from no position (a full read of what it serves), after a wait.  Its builder leaves out an entry it cannot name (no id, or a malformed one) and
  * drops a DN over CHANGES_MAX_DN (it is optional), so that one entry refuses no batch.  A position
  * that is not the one the stream last stored (a full refresh replaced the files since, putting
  * back the one it took before it read: sync_keep.h) gives CHANGES_RESYNC with the files' one
@@ -37,7 +38,8 @@ struct dn_list;
 
 enum change_op {
 	CHANGE_PUT,	/* an entry added or modified (or renamed): user or group, or neither */
-	CHANGE_DELETE,	/* an entry gone, or no longer in the filter: by id, else by DN */
+	CHANGE_DELETE,	/* an entry gone, or no longer in the filter: by id, else by DN (found
+			 * where DNs are kept: members by DN) */
 	CHANGE_PRESENT,	/* an entry unchanged (a present phase): by id */
 };
 
