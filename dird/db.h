@@ -32,8 +32,8 @@ int db_add_group(struct db *db, struct dir_group *g);
 /* A user as db holds it: the struct and its strings in one allocation (dir_user's `packed`
  * points just past the struct), so that a million users are a million allocations, not two to
  * eight million with a malloc header and rounding each.  u is freed (u itself when it is packed
- * so already); NULL without the memory (u freed too).  A change stream packs what it reads as
- * it reads it: db then keeps that allocation, and the batch holds no second copy. */
+ * so already); NULL without the memory (u freed too).  A change stream packs what it reads, a
+ * thousand at a time (sync_stream.c): db then keeps those blocks, the batch no second copy. */
 struct dir_user *db_pack_user(struct dir_user *u);
 /* A packed copy of u's struct and strings; its gid list and SSH keys are u's (the caller
  * copies or takes them).  NULL out of memory. */
