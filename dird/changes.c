@@ -2,6 +2,7 @@
 #include "changes.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,35 +27,46 @@
 int change_batch_add(struct change_batch *b, enum change_op op, char *id, char *dn,
 		     struct dir_user *user, struct dir_group *group)
 {
-	if (b->n == b->cap) {
+	char *id_copy = text_pool_copy(&b->text, id), *dn_copy = text_pool_copy(&b->text, dn);
+	bool copied = (!id || id_copy) && (!dn || dn_copy);
+	free(id);
+	free(dn);
+	if (copied && b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
 		struct change *p = realloc(b->changes, cap * sizeof(*p));
-		if (!p) {
-			free(id);
-			free(dn);
-			dir_user_destroy(user);
-			dir_group_destroy(group);
-			return -1;
+		if (p) {
+			b->changes = p;
+			b->cap = cap;
 		}
-		b->changes = p;
-		b->cap = cap;
 	}
-	b->changes[b->n++] = (struct change){ op, id, dn, user, group, NULL };
+	if (!copied || b->n == b->cap) {
+		dir_user_destroy(user);
+		dir_group_destroy(group);
+		return -1;
+	}
+	b->changes[b->n++] = (struct change){ .op = op, .id = id_copy, .dn = dn_copy, .user = user,
+							.group = group };
 	return 0;
 }
 
-void change_batch_clear(struct change_batch *b)
+/* The changes and their text freed; what changes_apply gives back (users_incomplete,
+ * reread_groups) stays. */
+static void free_changes(struct change_batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
-		free(b->changes[i].id);
-		free(b->changes[i].dn);
 		dir_user_destroy(b->changes[i].user);
 		dir_group_destroy(b->changes[i].group);
 		if (b->changes[i].member_dns)
 			dn_list_free(b->changes[i].member_dns);
 		free(b->changes[i].member_dns);
 	}
+	text_pool_free(&b->text);
 	b->n = 0;
+}
+
+void change_batch_clear(struct change_batch *b)
+{
+	free_changes(b);
 	b->users_incomplete = false;
 	b->read_again = false;
 	if (b->reread_groups)
@@ -68,6 +80,7 @@ struct names {
 	char **v;
 	size_t n, cap;
 	bool sorted;
+	struct text_pool text;
 };
 
 static int names_add(struct names *s, const char *name)
@@ -80,7 +93,7 @@ static int names_add(struct names *s, const char *name)
 		s->v = p;
 		s->cap = cap;
 	}
-	if (!(s->v[s->n] = strdup(name)))
+	if (!(s->v[s->n] = text_pool_copy(&s->text, name)))
 		return -1;
 	s->n++;
 	s->sorted = false;
@@ -103,8 +116,7 @@ static bool names_has(struct names *s, const char *name)
 
 static void names_free(struct names *s)
 {
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
+	text_pool_free(&s->text);
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }
@@ -129,10 +141,10 @@ struct apply {
 	 * and its stream reads everything. */
 	bool damaged;
 	const struct change_batch *batch;
-	/* A complete batch's ids, packed and sorted, once a clash asks (replaced_by). */
+	/* A complete batch's ids, packed and sorted (list_ids), for replaced_by. */
 	char **ids;
 	size_t n_ids;
-	bool ids_listed;
+	struct text_pool id_text;
 	/* Per kind: an entry lost a clash and was dropped; one was removed. */
 	bool lost[2], removed[2];
 };
@@ -492,33 +504,31 @@ static struct dir_group *group_read_otherwise(struct apply *a, struct dir_group 
 	return g && of_domain(a, g->domain) && !has_keys(a, STORE_GROUPS, g->name) ? g : NULL;
 }
 
-static void ids_free(struct apply *a)
+/* A complete batch's ids, packed as the keys hold them, sorted: taken before it is applied (an
+ * applied change's id is given back).  Into an empty cache (a first read) no entry can be left
+ * over: none is taken. */
+static int list_ids(struct apply *a, const struct change_batch *b)
 {
-	for (size_t i = 0; i < a->n_ids; i++)
-		free(a->ids[i]);
-	free(a->ids);
-	a->ids = NULL;
-	a->n_ids = 0;
+	if (!a->db->c.n_users && !a->db->c.n_groups)
+		return 0;
+	if (!(a->ids = malloc((b->n + 1) * sizeof(*a->ids))))
+		return -1;
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->changes[i].op == CHANGE_DELETE || !b->changes[i].id)
+			continue;
+		char *packed = stream_id_pack(b->changes[i].id);
+		a->ids[a->n_ids] = packed ? text_pool_copy(&a->id_text, packed) : NULL;
+		free(packed);
+		if (!a->ids[a->n_ids++])
+			return -1;
+	}
+	qsort(a->ids, a->n_ids, sizeof(*a->ids), cmp_str);
+	return 0;
 }
 
-/* Whether a complete batch lists the entry with this packed id.  The list is made at the first
- * clash that asks (most batches have none), packed as the keys hold ids; out of memory, every
- * id counts as listed (nothing is taken for a leftover). */
-static bool batch_lists(struct apply *a, char *id)
+/* Whether the complete batch lists the entry with this packed id. */
+static bool batch_lists(const struct apply *a, char *id)
 {
-	const struct change_batch *b = a->batch;
-	if (!a->ids_listed) {
-		a->ids_listed = true;
-		if (!(a->ids = malloc((b->n + 1) * sizeof(*a->ids))))
-			return true;
-		for (size_t i = 0; i < b->n; i++)
-			if (b->changes[i].op != CHANGE_DELETE && b->changes[i].id &&
-			    !(a->ids[a->n_ids++] = stream_id_pack(b->changes[i].id))) {
-				ids_free(a);
-				return true;
-			}
-		qsort(a->ids, a->n_ids, sizeof(*a->ids), cmp_str);
-	}
 	return !a->ids || bsearch(&id, a->ids, a->n_ids, sizeof(*a->ids), cmp_str);
 }
 
@@ -639,6 +649,94 @@ static int link_user(struct apply *a, struct dir_user *u)
 	return 0;
 }
 
+/* The gids a user is given: its own, then those of the groups naming it, each once. */
+struct gid_list {
+	uint32_t *v;
+	uint32_t n, cap;
+	uint32_t primary;
+};
+
+static int gid_list_add(uint32_t gid, void *arg)
+{
+	struct gid_list *l = arg;
+	if (gid == l->primary)
+		return 0;
+	for (uint32_t i = 0; i < l->n; i++)
+		if (l->v[i] == gid)
+			return 0;
+	if (l->n == l->cap) {
+		uint32_t cap = l->cap ? l->cap * 2 : 64;
+		uint32_t *p = cap > l->cap ? realloc(l->v, (size_t)cap * sizeof(*p)) : NULL;
+		if (!p)
+			return -1;
+		l->v = p;
+		l->cap = cap;
+	}
+	l->v[l->n++] = gid;
+	return 0;
+}
+
+/* u's gid list, of the size it needs, from the member index. */
+static int link_exactly(struct apply *a, struct dir_user *u, struct gid_list *l)
+{
+	l->n = 0;
+	l->primary = u->gid;
+	for (uint32_t i = 0; i < u->n_groups; i++)
+		if (gid_list_add(u->groups[i], l) < 0)
+			return -1;
+	if (member_index_each_gid(&a->members, u->name, gid_list_add, l) < 0)
+		return -1;
+	uint32_t *groups = l->n ? malloc((size_t)l->n * sizeof(*groups)) : NULL;
+	if (l->n && !groups)
+		return -1;
+	if (l->n)
+		memcpy(groups, l->v, (size_t)l->n * sizeof(*groups));
+	free(u->groups);
+	u->groups = groups;
+	u->n_groups = l->n;
+	return 0;
+}
+
+/* A put of a user db does not hold under the same name and uid: put_user links it. */
+static bool puts_new_user(const struct apply *a, const struct change *c)
+{
+	if (c->op != CHANGE_PUT || !c->user)
+		return false;
+	const struct dir_user *old = db_user_by_name(a->db, c->user->name);
+	return !old || old->uid != c->user->uid;
+}
+
+/* A batch of users alone with more than a few new ones (a stream's whole read: a million) gives
+ * its new users their gid lists before anything else of it is applied, so that the lists, which
+ * db keeps, lie side by side in the heap and not among the keys and names applying makes and
+ * frees (a million holes, no page of which would go back to the system).  No group changes in
+ * such a batch, so the lists stay true; a user db holds with the same name and uid keeps its
+ * own (put_user). */
+static int link_new_users(struct apply *a, struct change_batch *b)
+{
+	if (b->kinds != CHANGES_USERS_ONLY)
+		return 0;
+	size_t fresh = 0; /* past a few, the member index pays (link_user) */
+	for (size_t i = 0; fresh <= LINK_BY_SCAN && i < b->n; i++)
+		fresh += puts_new_user(a, &b->changes[i]);
+	if (fresh <= LINK_BY_SCAN)
+		return 0;
+	if (!a->members_indexed && member_index_build(&a->members, a->db) < 0)
+		return -1;
+	a->members_indexed = true;
+	struct gid_list l = { 0 };
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < b->n; i++) {
+		struct change *c = &b->changes[i];
+		if (!puts_new_user(a, c))
+			continue;
+		rc = link_exactly(a, c->user, &l);
+		c->linked = rc == 0;
+	}
+	free(l.v);
+	return rc;
+}
+
 static int put_user(struct apply *a, struct change *c)
 {
 	struct dir_user *u = c->user;
@@ -682,7 +780,7 @@ static int put_user(struct apply *a, struct change *c)
 		goto fail;
 	if ((rc = settle_user(a, u, c->dn)) != 0)
 		return rc > 0 ? 0 : -1;
-	if (link_user(a, u) < 0 || store_user(a, u) < 0 ||
+	if ((!c->linked && link_user(a, u) < 0) || store_user(a, u) < 0 ||
 	    remember_keys(a, STORE_USERS, u->name, c->id, c->dn) < 0)
 		goto fail;
 	note_user(a, u);
@@ -960,6 +1058,18 @@ static int write_touched(struct apply *a)
 	return 0;
 }
 
+/* Change i is applied: its id and DN are not needed again, nor those of the changes before
+ * (a whole read's go back to the system as it is applied). */
+static void consumed(struct change_batch *b, size_t i)
+{
+	struct change *c = &b->changes[i];
+	c->id = c->dn = NULL;
+	const struct change *next = i + 1 < b->n ? &b->changes[i + 1] : NULL;
+	const char *s = next ? next->id ? next->id : next->dn : NULL;
+	if (s)
+		text_pool_release_before(&b->text, s);
+}
+
 static int apply_all(struct apply *a, struct change_batch *b)
 {
 	/* members by DN: an LDAP domain's stream sends member DNs (AD's poll resolves its own) */
@@ -971,7 +1081,9 @@ static int apply_all(struct apply *a, struct change_batch *b)
 	/* a damaged key, where the batch is not a whole read: what it named cannot be told */
 	bool whole = b->complete_users || b->complete_groups;
 	a->batch = b;
-	int rc = 0;
+	int rc = whole ? list_ids(a, b) : 0;
+	if (rc == 0)
+		rc = link_new_users(a, b);
 	for (size_t i = 0; rc == 0 && !(a->damaged && !whole) && i < b->n; i++) {
 		struct change *c = &b->changes[i];
 		switch (c->op) {
@@ -983,6 +1095,7 @@ static int apply_all(struct apply *a, struct change_batch *b)
 		case CHANGE_DELETE: rc = delete_entry(a, b, c); break;
 		case CHANGE_PRESENT: rc = mark_present(a, b, c); break;
 		}
+		consumed(b, i);
 	}
 	/* Groups first: their members' gid lists go with them. */
 	if (rc == 0 && b->complete_groups)
@@ -1167,6 +1280,24 @@ static enum changes_result install_locked(struct apply *a, const struct change_b
 	return CHANGES_APPLIED;
 }
 
+/* Once a complete batch is in the copy, what only applying it needed goes (its changes, which
+ * the copy holds now, the names seen, the member index), and back to the system, before the
+ * files are written from the copy: a whole read of a million users then does not hold them too
+ * while the files and their index are built. */
+static void release_applied(struct apply *a, struct change_batch *b)
+{
+	free_changes(b);
+	free(b->changes);
+	b->changes = NULL;
+	b->cap = 0;
+	names_free(&a->seen_users);
+	names_free(&a->seen_groups);
+	names_free(&a->touched);
+	member_index_free(&a->members);
+	a->members_indexed = false;
+	malloc_trim(0);
+}
+
 /* A complete batch is a whole read of what the stream serves: as a refresh does, it goes into a
  * copy of the db, which is written into new files with no lock held (lookups, PAM requests and
  * dirctl are answered from the current cache meanwhile), and only the swap and the renames are
@@ -1195,8 +1326,10 @@ static bool apply_whole(struct apply *a, struct change_batch *b, enum changes_re
 	}
 	a->db = &next;
 	a->keys = &keys;
+	size_t n = b->n;
 	bool written = apply_all(a, b) == 0;
 	if (written) {
+		release_applied(a, b);
 		next.c.extra = sync_keys_extra(&keys, &next.c.n_extra);
 		written = next.c.extra && publish_refresh_write(d, &next) == 0;
 		next.c.extra = NULL; /* keys', freed with them */
@@ -1209,7 +1342,7 @@ static bool apply_whole(struct apply *a, struct change_batch *b, enum changes_re
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
 	log_debug("%s: a complete batch of %zu: copying the cache took %lld ms (locked), applying and "
-		  "writing it %lld ms, installing it %lld ms (locked)", b->stream, b->n,
+		  "writing it %lld ms, installing it %lld ms (locked)", b->stream, n,
 		  copied - start, locked - copied, now_ms() - locked);
 	/* the db nobody serves, freed without the locks (a million users take a second) */
 	db_free(&next);
@@ -1268,7 +1401,8 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 	names_free(&a.touched);
 	member_index_free(&a.members);
 	member_dns_free(a.member_dns);
-	ids_free(&a);
+	free(a.ids);
+	text_pool_free(&a.id_text);
 	local_accounts_free(&local);
 	return result;
 }

@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include "dird.h"
+#include "text_pool.h"
 
 struct dn_list;
 
@@ -44,6 +45,9 @@ enum change_op {
 
 struct change {
 	enum change_op op;
+	/* PUT of a user: given its gid list before the batch was applied (changes.c); beside op,
+	 * in what would be padding (a whole read holds a million changes) */
+	bool linked;
 	char *id;		/* entryUUID or objectGUID, as text: PUT and PRESENT need it */
 	char *dn;		/* may be NULL */
 	/* PUT: the entry mapped as a refresh maps it, one of the two; neither when the mapping
@@ -73,8 +77,12 @@ struct change_batch {
 	 * has one id in both kinds. */
 	enum change_kinds kinds;
 	struct change *changes;	/* the batch owns the strings and records; changes_apply takes
-				 * the records it keeps (the pointers become NULL) */
+				 * the records it keeps (the pointers become NULL), and may
+				 * free the changes of a complete batch (n 0, changes NULL) */
 	size_t n, cap;
+	/* The changes' ids and DNs (a million of them, in a whole read), each given back once
+	 * its change is applied. */
+	struct text_pool text;
 	/* The batch lists every user (group) of the domain the stream serves, put or present:
 	 * the others go.  A refresh phase from no position, or a present phase. */
 	bool complete_users, complete_groups;
@@ -104,14 +112,16 @@ enum changes_result {
 				 * server may send the same again) */
 };
 
-/* Adds one change; the batch takes id, dn and the record (freed on failure).  0 or -1 (out of
- * memory). */
+/* Adds one change; the batch takes id, dn and the record (freed on failure; id and dn are freed
+ * at once, the change holding copies of them).  0 or -1 (out of memory). */
 int change_batch_add(struct change_batch *b, enum change_op op, char *id, char *dn,
 		     struct dir_user *user, struct dir_group *group);
 /* Frees the changes (and records changes_apply did not take); the batch can be filled again. */
 void change_batch_clear(struct change_batch *b);
 
-/* Applies b, then mark_dirty_locked.  Takes store_lock and lock itself. */
+/* Applies b, then mark_dirty_locked.  Takes store_lock and lock itself.  A complete batch's
+ * changes may be freed once applied, before the files are written (b->n is then 0): the
+ * caller counts them before. */
 enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *err, size_t errlen);
 
 /* The position stored for stream, malloc'd (*len set), NULL when there is none or the two
