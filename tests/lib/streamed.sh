@@ -3,7 +3,8 @@
 #   streamed_generated USERS [dird.conf global lines]: gen_ldif.py's users on a slapd with
 #                 syncprov (SLAPD_SESSIONLOG as slapd.sh reads it), DIR_CONF naming it
 #   two_domains   domains a and b of one slapd (ou=a and ou=b, each with people and groups),
-#                 b holding alice 30001, dave 30002 and bea 30003; DIR_CONF naming both
+#                 b holding alice 30001, dave 30002 and bea 30003, a ann 20050; DIR_CONF
+#                 naming both
 #   ldap CMD      ldapadd, ldapmodify, ldapdelete... as the administrator (LDIF on stdin)
 #   in_sync       the first domain's stream is in sync; all_in_sync: every domain's
 #   uid_of NAME, uid_is NAME UID, shell_is NAME SHELL, absent NAME: through getent and NSS
@@ -56,6 +57,7 @@ two_domains() {
 		two_user_ldif alice 30001 b
 		two_user_ldif dave 30002 b
 		two_user_ldif bea 30003 b
+		two_user_ldif ann 20050 a
 	} >"$WORK/data.ldif"
 	SLAPD_SYNCPROV=1 slapd_start "$WORK/slapd" "$WORK/data.ldif" || return 1
 	mkdir -p "$WORK/cache" "$WORK/run"
