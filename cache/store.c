@@ -234,6 +234,29 @@ int store_remove(const char *cache_dir)
 	return rc;
 }
 
+/* fn with every record of t, until it sets *stop: under one read lock of the whole file (no
+ * transaction commits meanwhile), each record as it is in tdb's map when t has one.
+ * tdb_traverse_read, when that lock cannot be had, takes one a hash chain (two fcntl calls
+ * each of some two million chains at 1M users) and copies each record. */
+static int traverse_all(struct tdb_context *t, tdb_traverse_func fn, void *arg, const int *stop)
+{
+	if (tdb_lockall_read(t) != 0)
+		return tdb_traverse_read(t, fn, arg) < 0 ? -1 : 0;
+	int rc = 0;
+	for (int i = 0, n = tdb_hash_size(t); rc == 0 && !*stop && i < n; i++)
+		if (tdb_traverse_chain(t, (unsigned)i, fn, arg) < 0)
+			rc = -1;
+	tdb_unlockall_read(t);
+	return rc;
+}
+
+/* A file opened to be read whole: opened to write, as tdb takes a lock of the whole file only
+ * then (nothing is written), with tdb's map unless tdb_flags say TDB_NOMMAP. */
+static struct tdb_context *open_to_traverse(const char *dir, enum store_kind kind, int tdb_flags)
+{
+	return open_tdb(dir, kind, O_RDWR, tdb_flags);
+}
+
 struct each_ctx {
 	int (*fn)(const char *json, size_t len, void *arg);
 	void *arg;
@@ -254,11 +277,11 @@ static int each_record(struct tdb_context *t, TDB_DATA key, TDB_DATA val, void *
 int store_each(const char *cache_dir, enum store_kind kind,
 	       int (*fn)(const char *json, size_t len, void *arg), void *arg)
 {
-	struct tdb_context *t = open_live(cache_dir, kind, O_RDONLY);
+	struct tdb_context *t = open_to_traverse(cache_dir, kind, 0);
 	if (!t)
 		return errno == ENOENT ? 0 : -1;
 	struct each_ctx ctx = { fn, arg, 0 };
-	int n = tdb_traverse_read(t, each_record, &ctx);
+	int n = traverse_all(t, each_record, &ctx, &ctx.rc);
 	dir_tdb_close(t);
 	return n < 0 ? -1 : ctx.rc;
 }
@@ -542,11 +565,11 @@ int store_each_key(const char *cache_dir, enum store_kind kind, const char *pref
 {
 	/* Every record is read to find a few keys (a refresh looks for the streams' before it
 	 * reads the directory): through a map, all of the file would count in dird's peak. */
-	struct tdb_context *t = open_tdb(cache_dir, kind, O_RDONLY, TDB_NOMMAP);
+	struct tdb_context *t = open_to_traverse(cache_dir, kind, TDB_NOMMAP);
 	if (!t)
 		return errno == ENOENT ? 0 : -1;
 	struct keys_ctx ctx = { prefix, strlen(prefix), fn, arg, 0 };
-	int n = tdb_traverse_read(t, each_prefixed, &ctx);
+	int n = traverse_all(t, each_prefixed, &ctx, &ctx.rc);
 	dir_tdb_close(t);
 	return n < 0 ? -1 : ctx.rc;
 }
