@@ -76,28 +76,26 @@ static void string(struct scan *c, struct span *out)
 		return;
 	}
 	const char *s = ++c->p;
-	size_t out_len = 0;
-	for (; c->p < c->end && *c->p != '"'; out_len++) {
-		unsigned char ch = (unsigned char)*c->p;
-		if (ch < 0x20) {
-			c->fail = true;
-			return;
-		}
-		if (ch != '\\') {
+	size_t escapes = 0; /* bytes of escapes beyond the byte each stands for */
+	for (;;) {
+		while (c->p < c->end && (unsigned char)*c->p >= 0x20 && *c->p != '"' && *c->p != '\\')
 			c->p++;
-			continue;
-		}
+		if (c->p >= c->end || *c->p != '\\')
+			break;
 		if (escaped(c->p + 1, c->end) < 0) {
 			c->fail = true;
 			return;
 		}
-		c->p += c->p[1] == 'u' ? 6 : 2;
+		size_t n = c->p[1] == 'u' ? 6 : 2;
+		c->p += n;
+		escapes += n - 1;
 	}
-	if (c->p >= c->end) {
+	if (c->p >= c->end || *c->p != '"') { /* the end, or a control character (NUL too) */
 		c->fail = true;
 		return;
 	}
-	*out = (struct span){ s, (size_t)(c->p - s), out_len, true, false };
+	size_t len = (size_t)(c->p - s);
+	*out = (struct span){ s, len, len - escapes, true, false };
 	c->p++;
 }
 
@@ -356,7 +354,7 @@ static bool scanned(struct scan *c, const char *text, size_t len, void (*field)(
 		    const struct span *key, void *arg), void *arg)
 {
 	*c = (struct scan){ text, text + len, false };
-	if (len > RECORD_SCAN_MAX || memchr(text, '\0', len))
+	if (len > RECORD_SCAN_MAX) /* a NUL byte anywhere fails the scan: no token holds one */
 		return false;
 	object(c, field, arg);
 	return !c->fail && c->p == c->end;

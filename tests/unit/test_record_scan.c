@@ -205,7 +205,7 @@ END_TEST
  * cut at each length: both readers agree on every one. */
 static void mutations(const char *text)
 {
-	static const char subst[] = "\"\\{}[],:0-.e un\x01\xff/";
+	static const char subst[] = "\0\"\\{}[],:0-.e un\x01\xff/";
 	size_t len = strlen(text);
 	char *m = malloc(len + 1);
 	for (size_t i = 0; i < len; i++) {
