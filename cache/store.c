@@ -16,6 +16,7 @@
 #include "record_json.h"
 #include "tdb_build.h"
 #include "tdb_open.h"
+#include "tdb_walk.h"
 
 #define MAX_KEY (DIR_MAX_NAME + 8)
 
@@ -235,19 +236,24 @@ int store_remove(const char *cache_dir)
 }
 
 /* fn with every record of t, until it sets *stop: under one read lock of the whole file (no
- * transaction commits meanwhile), each record as it is in tdb's map when t has one.
- * tdb_traverse_read, when that lock cannot be had, takes one a hash chain (two fcntl calls
- * each of some two million chains at 1M users) and copies each record. */
-static int traverse_all(struct tdb_context *t, tdb_traverse_func fn, void *arg, const int *stop)
+ * transaction commits meanwhile), each record as it is in a map of the file (tdb_walk's when
+ * `walk`, else tdb's when t has one).  tdb_traverse_read, when that lock cannot be had, takes
+ * one a hash chain (two fcntl calls each of some two million chains at 1M users) and copies
+ * each record. */
+static int traverse_all(struct tdb_context *t, tdb_traverse_func fn, void *arg, const int *stop,
+			bool walk)
 {
 	if (tdb_lockall_read(t) != 0)
 		return tdb_traverse_read(t, fn, arg) < 0 ? -1 : 0;
-	int rc = 0;
-	for (int i = 0, n = tdb_hash_size(t); rc == 0 && !*stop && i < n; i++)
-		if (tdb_traverse_chain(t, (unsigned)i, fn, arg) < 0)
-			rc = -1;
+	int rc = walk ? tdb_walk(t, fn, arg) : TDB_WALK_OTHER;
+	if (rc == TDB_WALK_OTHER) {
+		rc = 0;
+		for (int i = 0, n = tdb_hash_size(t); rc == 0 && !*stop && i < n; i++)
+			if (tdb_traverse_chain(t, (unsigned)i, fn, arg) < 0)
+				rc = -1;
+	}
 	tdb_unlockall_read(t);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /* A file opened to be read whole: opened to write, as tdb takes a lock of the whole file only
@@ -281,7 +287,7 @@ int store_each(const char *cache_dir, enum store_kind kind,
 	if (!t)
 		return errno == ENOENT ? 0 : -1;
 	struct each_ctx ctx = { fn, arg, 0 };
-	int n = traverse_all(t, each_record, &ctx, &ctx.rc);
+	int n = traverse_all(t, each_record, &ctx, &ctx.rc, true);
 	dir_tdb_close(t);
 	return n < 0 ? -1 : ctx.rc;
 }
@@ -569,7 +575,7 @@ int store_each_key(const char *cache_dir, enum store_kind kind, const char *pref
 	if (!t)
 		return errno == ENOENT ? 0 : -1;
 	struct keys_ctx ctx = { prefix, strlen(prefix), fn, arg, 0 };
-	int n = traverse_all(t, each_prefixed, &ctx, &ctx.rc);
+	int n = traverse_all(t, each_prefixed, &ctx, &ctx.rc, false);
 	dir_tdb_close(t);
 	return n < 0 ? -1 : ctx.rc;
 }
