@@ -19,6 +19,8 @@
 #include "tdb_walk.h"
 
 #define MAX_KEY (DIR_MAX_NAME + 8)
+/* The key each record is read back through (it is under ID_<id> too). */
+#define RECORD_PREFIX "NAME_"
 
 static int path_of(char *out, size_t len, const char *dir, enum store_kind kind, const char *sfx)
 {
@@ -235,17 +237,17 @@ int store_remove(const char *cache_dir)
 	return rc;
 }
 
-/* fn with every record of t, until it sets *stop: under one read lock of the whole file (no
- * transaction commits meanwhile), each record as it is in a map of the file (tdb_walk's when
- * `walk`, else tdb's when t has one).  tdb_traverse_read, when that lock cannot be had, takes
+/* fn with every record of t (at least those whose key begins with walk_prefix), until it sets
+ * *stop: under one read lock of the whole file (no transaction commits meanwhile), each record
+ * as it is in a map of the file (tdb_walk's, with walk_prefix; else tdb's when t has one).  tdb_traverse_read, when that lock cannot be had, takes
  * one a hash chain (two fcntl calls each of some two million chains at 1M users) and copies
  * each record. */
 static int traverse_all(struct tdb_context *t, tdb_traverse_func fn, void *arg, const int *stop,
-			bool walk)
+			const char *walk_prefix)
 {
 	if (tdb_lockall_read(t) != 0)
 		return tdb_traverse_read(t, fn, arg) < 0 ? -1 : 0;
-	int rc = walk ? tdb_walk(t, fn, arg) : TDB_WALK_OTHER;
+	int rc = walk_prefix ? tdb_walk(t, walk_prefix, fn, arg) : TDB_WALK_OTHER;
 	if (rc == TDB_WALK_OTHER) {
 		rc = 0;
 		for (int i = 0, n = tdb_hash_size(t); rc == 0 && !*stop && i < n; i++)
@@ -274,7 +276,7 @@ static int each_record(struct tdb_context *t, TDB_DATA key, TDB_DATA val, void *
 	(void)t;
 	struct each_ctx *ctx = p;
 	/* Every record is under both keys: visit it once, through its NAME_ key. */
-	if (key.dsize < 5 || memcmp(key.dptr, "NAME_", 5) != 0)
+	if (key.dsize < strlen(RECORD_PREFIX) || memcmp(key.dptr, RECORD_PREFIX, strlen(RECORD_PREFIX)))
 		return 0;
 	ctx->rc = ctx->fn((const char *)val.dptr, val.dsize, ctx->arg);
 	return ctx->rc != 0;
@@ -287,7 +289,7 @@ int store_each(const char *cache_dir, enum store_kind kind,
 	if (!t)
 		return errno == ENOENT ? 0 : -1;
 	struct each_ctx ctx = { fn, arg, 0 };
-	int n = traverse_all(t, each_record, &ctx, &ctx.rc, true);
+	int n = traverse_all(t, each_record, &ctx, &ctx.rc, RECORD_PREFIX);
 	dir_tdb_close(t);
 	return n < 0 ? -1 : ctx.rc;
 }
@@ -575,7 +577,7 @@ int store_each_key(const char *cache_dir, enum store_kind kind, const char *pref
 	if (!t)
 		return errno == ENOENT ? 0 : -1;
 	struct keys_ctx ctx = { prefix, strlen(prefix), fn, arg, 0 };
-	int n = traverse_all(t, each_prefixed, &ctx, &ctx.rc, false);
+	int n = traverse_all(t, each_prefixed, &ctx, &ctx.rc, NULL);
 	dir_tdb_close(t);
 	return n < 0 ? -1 : ctx.rc;
 }

@@ -102,15 +102,23 @@ static int find_block(struct walk *w, uint32_t from, uint32_t n, struct found **
 	return 0;
 }
 
-/* The block's records handed to fn chain by chain, as tdb_traverse_chain would; dead ones
- * left out. */
-static int visit_block(struct tdb_context *t, const struct walk *w, const struct found *list,
-		       const struct lane *lanes, uint32_t n, tdb_traverse_func fn, void *arg)
+/* Whether the record at h is live and its key begins with prefix. */
+static bool wanted(const uint8_t *h, const char *prefix, size_t prefix_len)
 {
+	return u32_at(h + 20) == RECORD_MAGIC && u32_at(h + 8) >= prefix_len &&
+	       memcmp(h + RECORD_HEAD, prefix, prefix_len) == 0;
+}
+
+/* The block's wanted records handed to fn chain by chain, as tdb_traverse_chain would. */
+static int visit_block(struct tdb_context *t, const struct walk *w, const struct found *list,
+		       const struct lane *lanes, uint32_t n, const char *prefix,
+		       tdb_traverse_func fn, void *arg)
+{
+	size_t prefix_len = strlen(prefix);
 	for (uint32_t j = 0; j < n; j++)
 		for (int32_t i = lanes[j].first; i >= 0; i = list[i].next) {
 			const uint8_t *h = w->map + list[i].off;
-			if (u32_at(h + 20) == DEAD_MAGIC)
+			if (!wanted(h, prefix, prefix_len))
 				continue;
 			uint32_t key_len = u32_at(h + 8);
 			TDB_DATA key = { (unsigned char *)h + RECORD_HEAD, key_len };
@@ -146,7 +154,7 @@ static int map_file(struct tdb_context *t, struct walk *w)
 	return 0;
 }
 
-int tdb_walk(struct tdb_context *t, tdb_traverse_func fn, void *arg)
+int tdb_walk(struct tdb_context *t, const char *prefix, tdb_traverse_func fn, void *arg)
 {
 	struct walk w;
 	if (map_file(t, &w) < 0)
@@ -162,7 +170,7 @@ int tdb_walk(struct tdb_context *t, tdb_traverse_func fn, void *arg)
 			errno = EIO;
 			rc = -1;
 		} else {
-			rc = visit_block(t, &w, list, lanes, n, fn, arg);
+			rc = visit_block(t, &w, list, lanes, n, prefix, fn, arg);
 		}
 	}
 	free(list);

@@ -15,10 +15,11 @@
  * header it does not expect) or cannot be mapped: the caller walks it with tdb instead. */
 #define TDB_WALK_OTHER (-2)
 
-/* fn(t, key, data, arg) for each live record (not a dead one), the bytes in the map, until
- * it returns non-zero: 1 then, 0 when all were visited; -1 (errno EIO) when the file is
- * malformed (a record out of bounds, a bad magic, a loop), where tdb's traverse fails too;
- * TDB_WALK_OTHER. */
-int tdb_walk(struct tdb_context *t, tdb_traverse_func fn, void *arg);
+/* fn(t, key, data, arg) for each live record (not a dead one) whose key begins with prefix
+ * (the others are stepped over: their data is never read), the bytes in the map, until it
+ * returns non-zero: 1 then, 0 when all were visited; -1 (errno EIO) when the file is
+ * malformed (a record out of bounds, a bad magic, a loop: tdb's traversal fails there too) or
+ * out of memory; TDB_WALK_OTHER. */
+int tdb_walk(struct tdb_context *t, const char *prefix, tdb_traverse_func fn, void *arg);
 
 #endif
