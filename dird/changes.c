@@ -2,6 +2,7 @@
 #include "changes.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,50 +18,55 @@
 #include "protocol.h"
 #include "publish.h"
 #include "store.h"
+#include "stream_keys.h"
 #include "sync_keys.h"
 
-/* The stream's keys in the tdb files (store.h), each entry's under its domain's name:
- *   SYNC_ID_<domain>/<id>      the name of the entry with that server id
- *   SYNC_NAME_<domain>/<name>  its id, a NUL, its DN
- *   SYNC_DN_<domain>/<dn>      its id
- *   SYNC_POS_<stream>          the stream's position, in both files */
-#define KEY_ID "SYNC_ID_"
-#define KEY_NAME "SYNC_NAME_"
-#define KEY_DN "SYNC_DN_"
-#define KEY_POS "SYNC_POS_"
+/* The stream's keys in the tdb files, each entry's under its domain's name, and each stream's
+ * position: stream_keys.h. */
 
 int change_batch_add(struct change_batch *b, enum change_op op, char *id, char *dn,
 		     struct dir_user *user, struct dir_group *group)
 {
-	if (b->n == b->cap) {
+	char *id_copy = text_pool_copy(&b->text, id), *dn_copy = text_pool_copy(&b->text, dn);
+	bool copied = (!id || id_copy) && (!dn || dn_copy);
+	free(id);
+	free(dn);
+	if (copied && b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
 		struct change *p = realloc(b->changes, cap * sizeof(*p));
-		if (!p) {
-			free(id);
-			free(dn);
-			dir_user_destroy(user);
-			dir_group_destroy(group);
-			return -1;
+		if (p) {
+			b->changes = p;
+			b->cap = cap;
 		}
-		b->changes = p;
-		b->cap = cap;
 	}
-	b->changes[b->n++] = (struct change){ op, id, dn, user, group, NULL };
+	if (!copied || b->n == b->cap) {
+		dir_user_destroy(user);
+		dir_group_destroy(group);
+		return -1;
+	}
+	b->changes[b->n++] = (struct change){ .op = op, .id = id_copy, .dn = dn_copy, .user = user,
+							.group = group };
 	return 0;
 }
 
-void change_batch_clear(struct change_batch *b)
+/* The changes and their text freed; what changes_apply gives back (users_incomplete,
+ * reread_groups) stays. */
+static void free_changes(struct change_batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
-		free(b->changes[i].id);
-		free(b->changes[i].dn);
 		dir_user_destroy(b->changes[i].user);
 		dir_group_destroy(b->changes[i].group);
 		if (b->changes[i].member_dns)
 			dn_list_free(b->changes[i].member_dns);
 		free(b->changes[i].member_dns);
 	}
+	text_pool_free(&b->text);
 	b->n = 0;
+}
+
+void change_batch_clear(struct change_batch *b)
+{
+	free_changes(b);
 	b->users_incomplete = false;
 	if (b->reread_groups)
 		dn_list_free(b->reread_groups);
@@ -73,6 +79,7 @@ struct names {
 	char **v;
 	size_t n, cap;
 	bool sorted;
+	struct text_pool text;
 };
 
 static int names_add(struct names *s, const char *name)
@@ -85,7 +92,7 @@ static int names_add(struct names *s, const char *name)
 		s->v = p;
 		s->cap = cap;
 	}
-	if (!(s->v[s->n] = strdup(name)))
+	if (!(s->v[s->n] = text_pool_copy(&s->text, name)))
 		return -1;
 	s->n++;
 	s->sorted = false;
@@ -108,8 +115,7 @@ static bool names_has(struct names *s, const char *name)
 
 static void names_free(struct names *s)
 {
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
+	text_pool_free(&s->text);
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }
@@ -130,17 +136,10 @@ struct apply {
 	bool members_indexed;	/* members is db's groups as they are now */
 	struct member_index members;
 	struct member_dns *member_dns;	/* members by DN: resolved as entries come and go */
+	/* A stream key read back damaged (dropped): a batch that is not a whole read is refused,
+	 * and its stream reads everything. */
+	bool damaged;
 };
-
-/* prefix + domain + "/" + s, malloc'd. */
-static char *key_of(const char *prefix, const char *domain, const char *s)
-{
-	size_t n = strlen(prefix) + (domain ? strlen(domain) + 1 : 0) + strlen(s) + 1;
-	char *k = malloc(n);
-	if (k)
-		snprintf(k, n, "%s%s%s%s", prefix, domain ? domain : "", domain ? "/" : "", s);
-	return k;
-}
 
 /* The value under key (whole), malloc'd, from the files or the keys the batch goes into. */
 static void *get_raw(struct apply *a, enum store_kind kind, const char *key, size_t *len)
@@ -148,20 +147,16 @@ static void *get_raw(struct apply *a, enum store_kind kind, const char *key, siz
 	return a->t ? store_txn_get(a->t, kind, key, len) : sync_keys_get(a->keys, kind, key, len);
 }
 
-/* The value under a stream key, NUL-terminated, malloc'd; NULL when absent (or no memory). */
-static char *get_key(struct apply *a, enum store_kind kind, const char *prefix, const char *s,
-		     size_t *len)
+/* The value under a stream key (whole), NUL-terminated, malloc'd (*len without the NUL);
+ * NULL when absent (or no memory). */
+static char *get_value(struct apply *a, enum store_kind kind, const char *key, size_t *len)
 {
-	char *k = key_of(prefix, a->dom->name, s);
-	size_t n = 0;
-	char *v = k ? get_raw(a, kind, k, &n) : NULL, *z = NULL;
-	free(k);
-	if (v && (z = realloc(v, n + 1)))
-		z[n] = '\0';
+	*len = 0;
+	char *v = key ? get_raw(a, kind, key, len) : NULL, *z = NULL;
+	if (v && (z = realloc(v, *len + 1)))
+		z[*len] = '\0';
 	else
 		free(v);
-	if (len)
-		*len = n;
 	return z;
 }
 
@@ -181,9 +176,9 @@ static int unset_raw(struct apply *a, enum store_kind kind, const char *key)
 }
 
 static int set_key(struct apply *a, enum store_kind kind, const char *prefix, const char *s,
-		   const void *val, size_t len)
+		   const char *val, size_t len)
 {
-	char *k = key_of(prefix, a->dom->name, s);
+	char *k = stream_key(prefix, a->dom->name, s);
 	int rc = set_raw(a, kind, k, val, len);
 	free(k);
 	return rc;
@@ -191,10 +186,84 @@ static int set_key(struct apply *a, enum store_kind kind, const char *prefix, co
 
 static int unset_key(struct apply *a, enum store_kind kind, const char *prefix, const char *s)
 {
-	char *k = key_of(prefix, a->dom->name, s);
+	char *k = stream_key(prefix, a->dom->name, s);
 	int rc = unset_raw(a, kind, k);
 	free(k);
 	return rc;
+}
+
+/* A key that does not read back as written is dropped; what it stood for is taken for absent.
+ * The first of a batch is logged (a file damaged whole would log every entry). */
+static void damaged(struct apply *a, enum store_kind kind, const char *key)
+{
+	if (!a->damaged) /* its kind alone: the rest may be binary (a packed id) */
+		log_warning("%s: a change stream's key in the cache is damaged (%.*s...): dropped, "
+			    "as any other this batch finds", a->dom->name,
+			    (int)strcspn(key, "/"), key);
+	unset_raw(a, kind, key);
+	a->damaged = true;
+}
+
+/* The packed id a stream key holds (SYNC_N_, SYNC_D_), malloc'd; NULL when none. */
+static char *id_under(struct apply *a, enum store_kind kind, const char *prefix, const char *s)
+{
+	char *k = stream_key(prefix, a->dom->name, s);
+	size_t len;
+	char *id = get_value(a, kind, k, &len);
+	if (id && !stream_id_ok(id, len)) {
+		damaged(a, kind, k);
+		free(id);
+		id = NULL;
+	}
+	free(k);
+	return id;
+}
+
+/* An entry the stream put, by its packed id: its name and DN point into v. */
+struct entry {
+	char *v;
+	const char *name, *dn;
+};
+
+/* The entry with packed id `id`, read back and checked: its name's key names it too.  false
+ * when none (or damaged). */
+static bool entry_of(struct apply *a, enum store_kind kind, const char *id, struct entry *e)
+{
+	char *k = stream_key(STREAM_KEY_ENTRY, a->dom->name, id), *of_name = NULL;
+	size_t len;
+	e->v = get_value(a, kind, k, &len);
+	bool ok = e->v && stream_entry_parse(e->v, len, &e->name, &e->dn) &&
+		  (of_name = id_under(a, kind, STREAM_KEY_NAME, e->name)) &&
+		  strcmp(of_name, id) == 0;
+	if (e->v && !ok)
+		damaged(a, kind, k);
+	free(of_name);
+	free(k);
+	if (!ok) {
+		free(e->v);
+		e->v = NULL;
+	}
+	return ok;
+}
+
+/* The name the stream put the entry with this packed id under, malloc'd, or NULL. */
+static char *name_of_packed(struct apply *a, enum store_kind kind, const char *id)
+{
+	struct entry e;
+	char *name = NULL;
+	if (id && entry_of(a, kind, id, &e)) {
+		name = strdup(e.name);
+		free(e.v);
+	}
+	return name;
+}
+
+/* The same by the server id as text. */
+static char *name_of_id(struct apply *a, enum store_kind kind, const char *id)
+{
+	char *packed = stream_id_pack(id), *name = name_of_packed(a, kind, packed);
+	free(packed);
+	return name;
 }
 
 /* member_dns's keys, in the groups file (member_dns_ops). */
@@ -225,55 +294,90 @@ static int unstore(struct apply *a, enum store_kind kind, const char *name, uint
 	return a->t ? store_txn_delete(a->t, kind, name, id) : 0;
 }
 
+/* The packed id of the entry the stream put under name, with *e that entry (e->v to free);
+ * NULL when none.  A name's key naming an entry of another name, or none, is damaged. */
+static char *id_of_name(struct apply *a, enum store_kind kind, const char *name, struct entry *e)
+{
+	char *id = id_under(a, kind, STREAM_KEY_NAME, name);
+	e->v = NULL;
+	if (id && (!entry_of(a, kind, id, e) || strcmp(e->name, name) != 0)) {
+		char *k = stream_key(STREAM_KEY_NAME, a->dom->name, name);
+		if (k)
+			damaged(a, kind, k);
+		free(k);
+		free(e->v);
+		e->v = NULL;
+		free(id);
+		id = NULL;
+	}
+	return id;
+}
+
 /* Forgets the id and DN an entry was put with (none: nothing to do). */
 static int forget_keys(struct apply *a, enum store_kind kind, const char *name)
 {
-	size_t len;
-	char *v = get_key(a, kind, KEY_NAME, name, &len);
-	if (!v)
+	struct entry e;
+	char *id = id_of_name(a, kind, name, &e), *of_dn = NULL;
+	if (!id)
 		return 0;
-	size_t id_len = strlen(v);
 	/* members by DN: the groups naming this DN are resolved again */
-	int rc = a->member_dns && id_len + 1 < len ?
-			 member_dns_forgotten(a->member_dns, kind, name, v + id_len + 1) :
-			 0;
+	int rc = a->member_dns && e.dn ? member_dns_forgotten(a->member_dns, kind, name, e.dn) : 0;
 	if (rc == 0)
-		rc = unset_key(a, kind, KEY_ID, v);
-	if (rc == 0 && id_len + 1 < len)
-		rc = unset_key(a, kind, KEY_DN, v + id_len + 1);
+		rc = unset_key(a, kind, STREAM_KEY_ENTRY, id);
+	/* the DN's key, unless another entry holds that DN now */
+	if (rc == 0 && e.dn && (of_dn = id_under(a, kind, STREAM_KEY_DN, e.dn)) &&
+	    strcmp(of_dn, id) == 0)
+		rc = unset_key(a, kind, STREAM_KEY_DN, e.dn);
 	if (rc == 0)
-		rc = unset_key(a, kind, KEY_NAME, name);
-	free(v);
+		rc = unset_key(a, kind, STREAM_KEY_NAME, name);
+	free(of_dn);
+	free(e.v);
+	free(id);
 	return rc;
 }
 
+/* The keys of the entry put under name with server id `id` and DN dn (may be NULL): its DN is
+ * kept only where members go by DN, the one use of it. */
 static int remember_keys(struct apply *a, enum store_kind kind, const char *name,
 			 const char *id, const char *dn)
 {
-	if (forget_keys(a, kind, name) < 0)
-		return -1;
-	size_t id_len = strlen(id), dn_len = dn ? strlen(dn) : 0;
-	char *v = malloc(id_len + 1 + dn_len + 1);
-	if (!v)
-		return -1;
-	memcpy(v, id, id_len + 1);
-	if (dn)
-		memcpy(v + id_len + 1, dn, dn_len + 1);
-	int rc = set_key(a, kind, KEY_NAME, name, v, id_len + 1 + dn_len) < 0 ||
-			 set_key(a, kind, KEY_ID, id, name, strlen(name)) < 0 ||
-			 (dn && set_key(a, kind, KEY_DN, dn, id, id_len) < 0) ||
-			 (a->member_dns && member_dns_remembered(a->member_dns, kind, name, dn) < 0) ?
-		 -1 :
-		 0;
+	char *packed = stream_id_pack(id);
+	struct entry e;
+	/* what either key named before: an entry under another name has it no longer */
+	int rc = !packed || forget_keys(a, kind, name) < 0 ? -1 : 0;
+	if (rc == 0 && entry_of(a, kind, packed, &e)) {
+		rc = forget_keys(a, kind, e.name);
+		free(e.v);
+	}
+	if (!a->member_dns)
+		dn = NULL;
+	size_t name_len = strlen(name), dn_len = dn ? strlen(dn) : 0;
+	char *v = rc == 0 ? malloc(name_len + 1 + dn_len + 1) : NULL;
+	if (v) {
+		memcpy(v, name, name_len + 1);
+		if (dn)
+			memcpy(v + name_len + 1, dn, dn_len + 1);
+	}
+	size_t len = name_len + (dn ? 1 + dn_len : 0), id_len = packed ? strlen(packed) : 0;
+	rc = !v || set_key(a, kind, STREAM_KEY_ENTRY, packed, v, len) < 0 ||
+			     set_key(a, kind, STREAM_KEY_NAME, name, packed, id_len) < 0 ||
+			     (dn && set_key(a, kind, STREAM_KEY_DN, dn, packed, id_len) < 0) ?
+		     -1 :
+		     0;
+	if (rc == 0 && a->member_dns)
+		rc = member_dns_remembered(a->member_dns, kind, name, dn);
 	free(v);
+	free(packed);
 	return rc;
 }
 
 static bool has_keys(struct apply *a, enum store_kind kind, const char *name)
 {
-	char *v = get_key(a, kind, KEY_NAME, name, NULL);
-	free(v);
-	return v != NULL;
+	struct entry e;
+	char *id = id_of_name(a, kind, name, &e);
+	free(e.v);
+	free(id);
+	return id != NULL;
 }
 
 static bool of_domain(const struct apply *a, const char *domain)
@@ -361,12 +465,6 @@ static int remove_group(struct apply *a, struct dir_group *g)
 	db_remove_group(a->db, g->name, g->gid);
 	groups_changed(a);
 	return 0;
-}
-
-/* The name a stream put the entry with this server id under, malloc'd, or NULL. */
-static char *name_of_id(struct apply *a, enum store_kind kind, const char *id)
-{
-	return get_key(a, kind, KEY_ID, id, NULL);
 }
 
 /* u (or g), when it is of this domain and no stream put it there (a full refresh or a single
@@ -457,6 +555,94 @@ static int link_user(struct apply *a, struct dir_user *u)
 	return 0;
 }
 
+/* The gids a user is given: its own, then those of the groups naming it, each once. */
+struct gid_list {
+	uint32_t *v;
+	uint32_t n, cap;
+	uint32_t primary;
+};
+
+static int gid_list_add(uint32_t gid, void *arg)
+{
+	struct gid_list *l = arg;
+	if (gid == l->primary)
+		return 0;
+	for (uint32_t i = 0; i < l->n; i++)
+		if (l->v[i] == gid)
+			return 0;
+	if (l->n == l->cap) {
+		uint32_t cap = l->cap ? l->cap * 2 : 64;
+		uint32_t *p = cap > l->cap ? realloc(l->v, (size_t)cap * sizeof(*p)) : NULL;
+		if (!p)
+			return -1;
+		l->v = p;
+		l->cap = cap;
+	}
+	l->v[l->n++] = gid;
+	return 0;
+}
+
+/* u's gid list, of the size it needs, from the member index. */
+static int link_exactly(struct apply *a, struct dir_user *u, struct gid_list *l)
+{
+	l->n = 0;
+	l->primary = u->gid;
+	for (uint32_t i = 0; i < u->n_groups; i++)
+		if (gid_list_add(u->groups[i], l) < 0)
+			return -1;
+	if (member_index_each_gid(&a->members, u->name, gid_list_add, l) < 0)
+		return -1;
+	uint32_t *groups = l->n ? malloc((size_t)l->n * sizeof(*groups)) : NULL;
+	if (l->n && !groups)
+		return -1;
+	if (l->n)
+		memcpy(groups, l->v, (size_t)l->n * sizeof(*groups));
+	free(u->groups);
+	u->groups = groups;
+	u->n_groups = l->n;
+	return 0;
+}
+
+/* A put of a user db does not hold under the same name and uid: put_user links it. */
+static bool puts_new_user(const struct apply *a, const struct change *c)
+{
+	if (c->op != CHANGE_PUT || !c->user)
+		return false;
+	const struct dir_user *old = db_user_by_name(a->db, c->user->name);
+	return !old || old->uid != c->user->uid;
+}
+
+/* A batch of users alone with more than a few new ones (a stream's whole read: a million) gives
+ * its new users their gid lists before anything else of it is applied, so that the lists, which
+ * db keeps, lie side by side in the heap and not among the keys and names applying makes and
+ * frees (a million holes, no page of which would go back to the system).  No group changes in
+ * such a batch, so the lists stay true; a user db holds with the same name and uid keeps its
+ * own (put_user). */
+static int link_new_users(struct apply *a, struct change_batch *b)
+{
+	if (b->kinds != CHANGES_USERS_ONLY)
+		return 0;
+	size_t fresh = 0; /* past a few, the member index pays (link_user) */
+	for (size_t i = 0; fresh <= LINK_BY_SCAN && i < b->n; i++)
+		fresh += puts_new_user(a, &b->changes[i]);
+	if (fresh <= LINK_BY_SCAN)
+		return 0;
+	if (!a->members_indexed && member_index_build(&a->members, a->db) < 0)
+		return -1;
+	a->members_indexed = true;
+	struct gid_list l = { 0 };
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < b->n; i++) {
+		struct change *c = &b->changes[i];
+		if (!puts_new_user(a, c))
+			continue;
+		rc = link_exactly(a, c->user, &l);
+		c->linked = rc == 0;
+	}
+	free(l.v);
+	return rc;
+}
+
 static int put_user(struct apply *a, struct change *c)
 {
 	struct dir_user *u = c->user;
@@ -500,7 +686,7 @@ static int put_user(struct apply *a, struct change *c)
 		goto fail;
 	if ((rc = settle_user(a, u)) != 0)
 		return rc > 0 ? 0 : -1;
-	if (link_user(a, u) < 0 || store_user(a, u) < 0 ||
+	if ((!c->linked && link_user(a, u) < 0) || store_user(a, u) < 0 ||
 	    remember_keys(a, STORE_USERS, u->name, c->id, c->dn) < 0)
 		goto fail;
 	note_user(a, u);
@@ -591,8 +777,7 @@ fail:
 static char *name_of_dn(void *arg, enum store_kind kind, const char *dn)
 {
 	struct apply *a = arg;
-	char *id = get_key(a, kind, KEY_DN, dn, NULL);
-	char *name = id ? name_of_id(a, kind, id) : NULL;
+	char *id = id_under(a, kind, STREAM_KEY_DN, dn), *name = name_of_packed(a, kind, id);
 	free(id);
 	const struct dir_user *u = name && kind == STORE_USERS ? db_user_by_name(a->db, name) : NULL;
 	const struct dir_group *g = name && kind == STORE_GROUPS ? db_group_by_name(a->db, name) :
@@ -655,22 +840,16 @@ static char *find_entry(struct apply *a, const struct change_batch *b, const str
 {
 	int first = b->kinds == CHANGES_GROUPS_ONLY ? STORE_GROUPS : STORE_USERS;
 	int last = b->kinds == CHANGES_USERS_ONLY ? STORE_USERS : STORE_GROUPS;
-	char *id = c->id ? strdup(c->id) : NULL;
 	for (int k = first; k <= last; k++) {
-		if (!id && c->dn)
-			id = get_key(a, k, KEY_DN, c->dn, NULL);
-		char *name = id ? name_of_id(a, k, id) : NULL;
+		char *id = c->id ? stream_id_pack(c->id) :
+			   c->dn ? id_under(a, k, STREAM_KEY_DN, c->dn) : NULL;
+		char *name = name_of_packed(a, k, id);
+		free(id);
 		if (name) {
-			free(id);
 			*kind = k;
 			return name;
 		}
-		if (!c->id) {
-			free(id);
-			id = NULL;
-		}
 	}
-	free(id);
 	return NULL;
 }
 
@@ -785,6 +964,18 @@ static int write_touched(struct apply *a)
 	return 0;
 }
 
+/* Change i is applied: its id and DN are not needed again, nor those of the changes before
+ * (a whole read's go back to the system as it is applied). */
+static void consumed(struct change_batch *b, size_t i)
+{
+	struct change *c = &b->changes[i];
+	c->id = c->dn = NULL;
+	const struct change *next = i + 1 < b->n ? &b->changes[i + 1] : NULL;
+	const char *s = next ? next->id ? next->id : next->dn : NULL;
+	if (s)
+		text_pool_release_before(&b->text, s);
+}
+
 static int apply_all(struct apply *a, struct change_batch *b)
 {
 	/* members by DN: an LDAP domain's stream sends member DNs (AD's poll resolves its own) */
@@ -793,8 +984,10 @@ static int apply_all(struct apply *a, struct change_batch *b)
 	if (a->dom->type == DIR_DOMAIN_LDAP && domain_members_by_dn(a->dom) &&
 	    !(a->member_dns = member_dns_begin(a->dom, &ops)))
 		return -1;
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < b->n; i++) {
+	/* a damaged key, where the batch is not a whole read: what it named cannot be told */
+	bool whole = b->complete_users || b->complete_groups;
+	int rc = link_new_users(a, b);
+	for (size_t i = 0; rc == 0 && !(a->damaged && !whole) && i < b->n; i++) {
 		struct change *c = &b->changes[i];
 		switch (c->op) {
 		case CHANGE_PUT:
@@ -805,6 +998,7 @@ static int apply_all(struct apply *a, struct change_batch *b)
 		case CHANGE_DELETE: rc = delete_entry(a, b, c); break;
 		case CHANGE_PRESENT: rc = mark_present(a, b, c); break;
 		}
+		consumed(b, i);
 	}
 	/* Groups first: their members' gid lists go with them. */
 	if (rc == 0 && b->complete_groups)
@@ -818,8 +1012,10 @@ static int apply_all(struct apply *a, struct change_batch *b)
 		b->reread_groups = member_dns_take_went(a->member_dns);
 	if (rc == 0)
 		rc = write_touched(a);
+	if (a->damaged && !whole)
+		rc = -1;
 	if (rc == 0 && b->position) {
-		char *k = key_of(KEY_POS, NULL, b->stream);
+		char *k = stream_key(STREAM_KEY_POSITION, NULL, b->stream);
 		rc = set_raw(a, STORE_USERS, k, b->position, b->position_len) == 0 &&
 				     set_raw(a, STORE_GROUPS, k, b->position, b->position_len) == 0 ?
 			     0 :
@@ -878,7 +1074,7 @@ static bool position_expected(struct store_txn *t, const struct change_batch *b)
 {
 	if (b->complete_users || b->complete_groups)
 		return true;
-	char *k = key_of(KEY_POS, NULL, b->stream);
+	char *k = stream_key(STREAM_KEY_POSITION, NULL, b->stream);
 	size_t len = 0;
 	void *v = k ? store_txn_get(t, STORE_USERS, k, &len) : NULL;
 	free(k);
@@ -896,7 +1092,7 @@ static enum changes_result apply_in_place(struct apply *a, struct change_batch *
 	enum changes_result result = CHANGES_APPLIED;
 	a->db = &d->db;
 	/* Files a flush or a first start left to this batch are created for a directory of
-	 * this size: each entry has two record keys and three of the stream's. */
+	 * this size: each entry has two record keys and two or three of the stream's. */
 	a->t = store_txn_begin_sized(d->cfg.cache_dir,
 				     5 * (b->n + d->db.c.n_users + d->db.c.n_groups) + (1 << 17));
 	if (!a->t) {
@@ -910,14 +1106,18 @@ static enum changes_result apply_in_place(struct apply *a, struct change_batch *
 		store_txn_cancel(a->t);
 		result = CHANGES_RESYNC;
 	} else if ((apply_all(a, b) < 0 ? (store_txn_cancel(a->t), -1) : store_txn_commit(a->t)) < 0) {
-		snprintf(err, errlen, "cannot apply the changes (out of memory, or the cache in %s "
-			 "cannot be written)", d->cfg.cache_dir);
+		if (a->damaged)
+			snprintf(err, errlen, "a change stream's key in the cache is damaged");
+		else
+			snprintf(err, errlen, "cannot apply the changes (out of memory, or the cache "
+				 "in %s cannot be written)", d->cfg.cache_dir);
 		/* db may hold part of the batch: it is read back from the files, which do not. */
 		db_free(&d->db);
 		db_init(&d->db);
 		publish_load_cache(d);
 		mark_dirty_locked(d);
-		result = CHANGES_FAILED;
+		/* damaged: as a malformed batch, the stream reads everything (changes_apply) */
+		result = a->damaged ? CHANGES_REFUSED : CHANGES_FAILED;
 	} else {
 		d->domains[b->domain].changes_applied++;
 		if (a->put)
@@ -983,6 +1183,24 @@ static enum changes_result install_locked(struct apply *a, const struct change_b
 	return CHANGES_APPLIED;
 }
 
+/* Once a complete batch is in the copy, what only applying it needed goes (its changes, which
+ * the copy holds now, the names seen, the member index), and back to the system, before the
+ * files are written from the copy: a whole read of a million users then does not hold them too
+ * while the files and their index are built. */
+static void release_applied(struct apply *a, struct change_batch *b)
+{
+	free_changes(b);
+	free(b->changes);
+	b->changes = NULL;
+	b->cap = 0;
+	names_free(&a->seen_users);
+	names_free(&a->seen_groups);
+	names_free(&a->touched);
+	member_index_free(&a->members);
+	a->members_indexed = false;
+	malloc_trim(0);
+}
+
 /* A complete batch is a whole read of what the stream serves: as a refresh does, it goes into a
  * copy of the db, which is written into new files with no lock held (lookups, PAM requests and
  * dirctl are answered from the current cache meanwhile), and only the swap and the renames are
@@ -1011,8 +1229,10 @@ static bool apply_whole(struct apply *a, struct change_batch *b, enum changes_re
 	}
 	a->db = &next;
 	a->keys = &keys;
+	size_t n = b->n;
 	bool written = apply_all(a, b) == 0;
 	if (written) {
+		release_applied(a, b);
 		next.c.extra = sync_keys_extra(&keys, &next.c.n_extra);
 		written = next.c.extra && publish_refresh_write(d, &next) == 0;
 		next.c.extra = NULL; /* keys', freed with them */
@@ -1025,7 +1245,7 @@ static bool apply_whole(struct apply *a, struct change_batch *b, enum changes_re
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
 	log_debug("%s: a complete batch of %zu: copying the cache took %lld ms (locked), applying and "
-		  "writing it %lld ms, installing it %lld ms (locked)", b->stream, b->n,
+		  "writing it %lld ms, installing it %lld ms (locked)", b->stream, n,
 		  copied - start, locked - copied, now_ms() - locked);
 	/* the db nobody serves, freed without the locks (a million users take a second) */
 	db_free(&next);
@@ -1055,6 +1275,8 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 		result = apply_in_place(&a, b, err, errlen);
 		pthread_mutex_unlock(&d->lock);
 		pthread_mutex_unlock(&d->store_lock);
+		if (result == CHANGES_REFUSED)
+			changes_forget_position(d, b->stream);
 	}
 	if (a.refused)
 		log_info("%s: %u changed entries refused", dom->name, a.refused);
@@ -1069,7 +1291,7 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 
 void *changes_position(struct dird *d, const char *stream, size_t *len)
 {
-	char *k = key_of(KEY_POS, NULL, stream);
+	char *k = stream_key(STREAM_KEY_POSITION, NULL, stream);
 	if (!k)
 		return NULL;
 	pthread_mutex_lock(&d->store_lock);
@@ -1081,7 +1303,7 @@ void *changes_position(struct dird *d, const char *stream, size_t *len)
 
 void changes_forget_position(struct dird *d, const char *stream)
 {
-	char *k = text_ok(stream, CHANGES_MAX_STREAM) ? key_of(KEY_POS, NULL, stream) : NULL;
+	char *k = text_ok(stream, CHANGES_MAX_STREAM) ? stream_key(STREAM_KEY_POSITION, NULL, stream) : NULL;
 	if (!k)
 		return;
 	pthread_mutex_lock(&d->store_lock);
@@ -1100,12 +1322,17 @@ char *changes_name_of_id(struct dird *d, size_t domain, enum store_kind kind, co
 {
 	if (domain >= d->cfg.n_domains || !text_ok(id, CHANGES_MAX_ID))
 		return NULL;
-	char *k = key_of(KEY_ID, d->cfg.domains[domain].name, id), *name = NULL;
+	char *k = stream_key_entry(d->cfg.domains[domain].name, id), *name = NULL;
 	if (k) {
 		pthread_mutex_lock(&d->store_lock);
 		name = store_fetch(d->cfg.cache_dir, kind, k);
 		pthread_mutex_unlock(&d->store_lock);
 	}
 	free(k);
+	/* its name, before the NUL of a DN: not one (damaged), none */
+	if (name && !text_ok(name, DIR_MAX_NAME)) {
+		free(name);
+		name = NULL;
+	}
 	return name;
 }

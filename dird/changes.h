@@ -5,16 +5,17 @@
  * and the filters' own checks there); changes_apply applies what a refresh applies beside that:
  * local accounts win, clashes of names and ids settled as fetch_all settles them, sync_groups,
  * and each user's gid list kept true as groups change.  Entries are known by their server id
- * (entryUUID, objectGUID), and by DN: the tdb files keep, for each entry a stream put there, its
- * id and DN under keys of their own (store.h), so that a delete, a present phase and a rename
- * find it after a restart.
+ * (entryUUID, objectGUID, an AD poll's SIDs), and by DN where groups name members by DN: the tdb
+ * files keep, for each entry a stream put there, its id and name (and there its DN) under keys
+ * of their own (stream_keys.h), so that a delete, a present phase and a rename find it after a
+ * restart.
  *
  * A batch is applied whole or not at all: the records, those keys and the stream's new position
  * (an opaque cookie, under the stream's name) go into the two tdb files in one transaction
  * each (store_txn), the position into both, and the db is changed under the same locks.  A
- * malformed change or position gives CHANGES_REFUSED with nothing applied and the stored
- * position dropped: the stream starts over from no position (a full read of what it serves),
- * after a wait.  Its builder leaves out an entry it cannot name (no id, or a malformed one) and
+ * malformed change or position, or a stream key the files hold damaged (a batch that is not a
+ * whole read), gives CHANGES_REFUSED with nothing applied and the stored position dropped: the
+ * stream starts over from no position (a full read of what it serves), after a wait.  Its builder leaves out an entry it cannot name (no id, or a malformed one) and
  * drops a DN over CHANGES_MAX_DN (it is optional), so that one entry refuses no batch.  A position
  * that is not the one the stream last stored (a full refresh replaced the files since, putting
  * back the one it took before it read: sync_keep.h) gives CHANGES_RESYNC with the files' one
@@ -26,6 +27,7 @@
 #include <stddef.h>
 
 #include "dird.h"
+#include "text_pool.h"
 
 struct dn_list;
 
@@ -36,12 +38,16 @@ struct dn_list;
 
 enum change_op {
 	CHANGE_PUT,	/* an entry added or modified (or renamed): user or group, or neither */
-	CHANGE_DELETE,	/* an entry gone, or no longer in the filter: by id, else by DN */
+	CHANGE_DELETE,	/* an entry gone, or no longer in the filter: by id, else by DN (found
+			 * where DNs are kept: members by DN) */
 	CHANGE_PRESENT,	/* an entry unchanged (a present phase): by id */
 };
 
 struct change {
 	enum change_op op;
+	/* PUT of a user: given its gid list before the batch was applied (changes.c); beside op,
+	 * in what would be padding (a whole read holds a million changes) */
+	bool linked;
 	char *id;		/* entryUUID or objectGUID, as text: PUT and PRESENT need it */
 	char *dn;		/* may be NULL */
 	/* PUT: the entry mapped as a refresh maps it, one of the two; neither when the mapping
@@ -71,8 +77,12 @@ struct change_batch {
 	 * has one id in both kinds. */
 	enum change_kinds kinds;
 	struct change *changes;	/* the batch owns the strings and records; changes_apply takes
-				 * the records it keeps (the pointers become NULL) */
+				 * the records it keeps (the pointers become NULL), and may
+				 * free the changes of a complete batch (n 0, changes NULL) */
 	size_t n, cap;
+	/* The changes' ids and DNs (a million of them, in a whole read), each given back once
+	 * its change is applied. */
+	struct text_pool text;
 	/* The batch lists every user (group) of the domain the stream serves, put or present:
 	 * the others go.  A refresh phase from no position, or a present phase. */
 	bool complete_users, complete_groups;
@@ -99,14 +109,16 @@ enum changes_result {
 				 * server may send the same again) */
 };
 
-/* Adds one change; the batch takes id, dn and the record (freed on failure).  0 or -1 (out of
- * memory). */
+/* Adds one change; the batch takes id, dn and the record (freed on failure; id and dn are freed
+ * at once, the change holding copies of them).  0 or -1 (out of memory). */
 int change_batch_add(struct change_batch *b, enum change_op op, char *id, char *dn,
 		     struct dir_user *user, struct dir_group *group);
 /* Frees the changes (and records changes_apply did not take); the batch can be filled again. */
 void change_batch_clear(struct change_batch *b);
 
-/* Applies b, then mark_dirty_locked.  Takes store_lock and lock itself. */
+/* Applies b, then mark_dirty_locked.  Takes store_lock and lock itself.  A complete batch's
+ * changes may be freed once applied, before the files are written (b->n is then 0): the
+ * caller counts them before. */
 enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *err, size_t errlen);
 
 /* The position stored for stream, malloc'd (*len set), NULL when there is none or the two

@@ -122,22 +122,17 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-/* A user as db holds it: the struct and its strings in one allocation (dir_user's `packed`
- * points just past the struct), so that a million users are a million allocations, not two to
- * eight million with a malloc header and rounding each.  u is freed; NULL without the memory
- * (u then freed too). */
-static struct dir_user *pack_user(struct dir_user *u)
+struct dir_user *db_pack_copy(const struct dir_user *u)
 {
-	char **fields[] = { &u->name, &u->gecos, &u->home, &u->shell, &u->email, &u->sid, &u->domain };
+	char *const *fields[] = { &u->name, &u->gecos, &u->home, &u->shell, &u->email, &u->sid,
+				  &u->domain };
 	size_t len = 0;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if (*fields[i])
 			len += strlen(*fields[i]) + 1;
 	struct dir_user *packed = malloc(sizeof(*packed) + len);
-	if (!packed) {
-		dir_user_destroy(u);
+	if (!packed)
 		return NULL;
-	}
 	*packed = *u;
 	char *p = (char *)(packed + 1);
 	packed->packed = p;
@@ -151,11 +146,21 @@ static struct dir_user *pack_user(struct dir_user *u)
 		*to[i] = p;
 		p += n;
 	}
-	/* What u held besides its strings is packed's now. */
-	u->groups = NULL;
-	u->n_groups = 0;
-	u->ssh_keys = NULL;
-	u->n_ssh_keys = 0;
+	return packed;
+}
+
+struct dir_user *db_pack_user(struct dir_user *u)
+{
+	if (u->packed == (char *)(u + 1))
+		return u;
+	struct dir_user *packed = db_pack_copy(u);
+	if (packed) {
+		/* What u held besides its strings is packed's now. */
+		u->groups = NULL;
+		u->n_groups = 0;
+		u->ssh_keys = NULL;
+		u->n_ssh_keys = 0;
+	}
 	dir_user_destroy(u);
 	return packed;
 }
@@ -172,7 +177,7 @@ int db_add_user(struct db *db, struct dir_user *u)
 		dir_user_destroy(u);
 		return -1;
 	}
-	if (!(u = pack_user(u)))
+	if (!(u = db_pack_user(u)))
 		return -1;
 	db->c.users[n] = u;
 	db->c.n_users++;
@@ -188,7 +193,7 @@ struct dir_user *db_replace_user(struct db *db, struct dir_user *old, struct dir
 		dir_user_destroy(u);
 		return NULL;
 	}
-	if (u->packed != (char *)(u + 1) && !(u = pack_user(u)))
+	if (!(u = db_pack_user(u)))
 		return NULL;
 	dir_user_destroy(old);
 	db->c.users[i] = u; /* the same name and uid: the maps stay as they are */

@@ -24,11 +24,20 @@ void db_init(struct db *db);
 void db_free(struct db *db);
 
 /* Takes ownership of u (or g): 0 added; 1 when its name or id is already taken (the first one
- * stays, the new one is freed; the caller logs it); -1 out of memory (freed too).  A user is
- * packed into a new allocation (its struct and strings in one): u itself is freed whatever the
- * result, and the caller finds the record db holds by its name or uid. */
+ * stays, the new one is freed; the caller logs it); -1 out of memory (freed too).  A user not
+ * packed already (db_pack_user) is packed into a new allocation and u itself freed whatever
+ * the result: the caller finds the record db holds by its name or uid. */
 int db_add_user(struct db *db, struct dir_user *u);
 int db_add_group(struct db *db, struct dir_group *g);
+/* A user as db holds it: the struct and its strings in one allocation (dir_user's `packed`
+ * points just past the struct), so that a million users are a million allocations, not two to
+ * eight million with a malloc header and rounding each.  u is freed (u itself when it is packed
+ * so already); NULL without the memory (u freed too).  A change stream packs what it reads, a
+ * thousand at a time (sync_stream.c): db then keeps those blocks, the batch no second copy. */
+struct dir_user *db_pack_user(struct dir_user *u);
+/* A packed copy of u's struct and strings; its gid list and SSH keys are u's (the caller
+ * copies or takes them).  NULL out of memory. */
+struct dir_user *db_pack_copy(const struct dir_user *u);
 /* Puts u where old (a record db holds, of the same name and uid) stands and frees old; takes
  * ownership of u.  The record db now holds, or NULL (u freed; old stays) when old is not db's
  * or u is not its like, or without the memory. */

@@ -23,23 +23,56 @@ static bool copy_strings(char ***to, uint32_t *to_n, char *const *v, uint32_t n)
 	return true;
 }
 
-/* c (zeroed) made a copy of u; false out of memory (what was copied is c's to free). */
-static bool copy_user(struct dir_user *c, const struct dir_user *u)
+/* A copy of u as db holds it, packed (db_pack_copy) and with its own gid list and keys: one
+ * allocation for the struct and its strings, not eight made and then packed.  NULL out of
+ * memory. */
+static struct dir_user *copy_user(const struct dir_user *u)
 {
-	c->uid = u->uid;
-	c->gid = u->gid;
-	c->fetched = u->fetched;
+	struct dir_user *c = db_pack_copy(u);
+	if (!c)
+		return NULL;
+	c->groups = NULL;
+	c->n_groups = 0;
+	c->ssh_keys = NULL;
+	c->n_ssh_keys = 0;
 	if (u->n_groups) {
-		if (!(c->groups = malloc(u->n_groups * sizeof(*c->groups))))
-			return false;
+		if (!(c->groups = malloc(u->n_groups * sizeof(*c->groups)))) {
+			dir_user_destroy(c);
+			return NULL;
+		}
 		memcpy(c->groups, u->groups, u->n_groups * sizeof(*c->groups));
 		c->n_groups = u->n_groups;
 	}
-	return copy_str(&c->name, u->name) && copy_str(&c->gecos, u->gecos) &&
-	       copy_str(&c->home, u->home) && copy_str(&c->shell, u->shell) &&
-	       copy_str(&c->email, u->email) && copy_str(&c->sid, u->sid) &&
-	       copy_str(&c->domain, u->domain) &&
-	       copy_strings(&c->ssh_keys, &c->n_ssh_keys, u->ssh_keys, u->n_ssh_keys);
+	if (!copy_strings(&c->ssh_keys, &c->n_ssh_keys, u->ssh_keys, u->n_ssh_keys)) {
+		dir_user_destroy(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* A group's members in one block, as dir_group_pack_members makes it (the array, NULL-ended,
+ * then the names), copied at once.  false out of memory. */
+static bool copy_members(struct dir_group *c, const struct dir_group *g)
+{
+	if (!g->n_members)
+		return true;
+	size_t len = ((size_t)g->n_members + 1) * sizeof(char *);
+	for (uint32_t i = 0; i < g->n_members; i++)
+		len += strlen(g->members[i]) + 1;
+	char **block = malloc(len);
+	if (!block)
+		return false;
+	char *p = (char *)(block + g->n_members + 1);
+	for (uint32_t i = 0; i < g->n_members; i++) {
+		size_t n = strlen(g->members[i]) + 1;
+		block[i] = memcpy(p, g->members[i], n);
+		p += n;
+	}
+	block[g->n_members] = NULL;
+	c->members = block;
+	c->n_members = g->n_members;
+	c->members_packed = true;
+	return true;
 }
 
 /* The same for a group; its encoded reply is left out (the copy's is made when first asked
@@ -49,19 +82,14 @@ static bool copy_group(struct dir_group *c, const struct dir_group *g)
 	c->gid = g->gid;
 	c->fetched = g->fetched;
 	return copy_str(&c->name, g->name) && copy_str(&c->sid, g->sid) &&
-	       copy_str(&c->domain, g->domain) &&
-	       copy_strings(&c->members, &c->n_members, g->members, g->n_members);
+	       copy_str(&c->domain, g->domain) && copy_members(c, g);
 }
 
 int db_copy(struct db *to, const struct db *from)
 {
 	for (size_t i = 0; i < from->c.n_users; i++) {
-		struct dir_user *u = calloc(1, sizeof(*u));
-		if (!u || !copy_user(u, from->c.users[i])) {
-			dir_user_destroy(u);
-			goto fail;
-		}
-		if (db_add_user(to, u) < 0) /* it frees u */
+		struct dir_user *u = copy_user(from->c.users[i]);
+		if (!u || db_add_user(to, u) < 0) /* it frees u */
 			goto fail;
 	}
 	for (size_t i = 0; i < from->c.n_groups; i++) {

@@ -8,8 +8,6 @@
 
 #include "log.h"
 
-#define KEY_MEMBERS "SYNC_MDN_"	/* a group's memberUid names ('n') and member DNs ('d') */
-#define KEY_MEMBER_OF "SYNC_MOF_"	/* the groups naming a DN */
 
 /* Strings one after another, each ending with a NUL (a key's value). */
 struct blob {
@@ -101,7 +99,7 @@ static bool same(const struct blob *a, const struct blob *b)
 /* Adds group to (or, add false, takes it out of) the groups naming dn. */
 static int member_of(struct member_dns *m, const char *dn, const char *group, bool add)
 {
-	struct blob old = get(m, KEY_MEMBER_OF, dn), now = { NULL, 0 };
+	struct blob old = get(m, MEMBER_DNS_KEY_MEMBER_OF, dn), now = { NULL, 0 };
 	bool had = false;
 	int rc = 0;
 	for (const char *p = next(&old, NULL); p && rc == 0; p = next(&old, p)) {
@@ -113,7 +111,7 @@ static int member_of(struct member_dns *m, const char *dn, const char *group, bo
 	if (rc == 0 && add)
 		rc = append(&now, 0, group);
 	if (rc == 0 && (had || add))
-		rc = set(m, KEY_MEMBER_OF, dn, &now);
+		rc = set(m, MEMBER_DNS_KEY_MEMBER_OF, dn, &now);
 	free(old.v);
 	free(now.v);
 	return rc;
@@ -195,7 +193,7 @@ static int mark(struct member_dns *m, const char *group)
  * entry holds it now. */
 static int mark_parents(struct member_dns *m, const char *dn, bool went)
 {
-	struct blob of = get(m, KEY_MEMBER_OF, dn);
+	struct blob of = get(m, MEMBER_DNS_KEY_MEMBER_OF, dn);
 	int rc = 0;
 	for (const char *p = next(&of, NULL); p && rc == 0; p = next(&of, p)) {
 		rc = mark(m, p);
@@ -224,7 +222,7 @@ static int flush_gone(struct member_dns *m)
 	struct blob none = { NULL, 0 };
 	int rc = m->gone_kind == STORE_GROUPS ?
 			 relink(m, m->gone_dn, &m->gone_blob, &none) == 0 &&
-					 set(m, KEY_MEMBERS, m->gone_dn, &none) == 0 ?
+					 set(m, MEMBER_DNS_KEY_MEMBERS, m->gone_dn, &none) == 0 ?
 				 0 :
 				 -1 :
 			 0;
@@ -286,7 +284,7 @@ static int collect(struct walk *w, const char *dn, const struct blob *b, unsigne
 			w->cut = true;
 			continue;
 		}
-		struct blob child = get(w->m, KEY_MEMBERS, member);
+		struct blob child = get(w->m, MEMBER_DNS_KEY_MEMBERS, member);
 		rc = collect(w, member, &child, depth + 1);
 		free(child.v);
 	}
@@ -376,7 +374,7 @@ int member_dns_remembered(struct member_dns *m, enum store_kind kind, const char
 	if (rc == 0)
 		rc = relink(m, dn, was, now);
 	if (rc == 0)
-		rc = set(m, KEY_MEMBERS, dn, now);
+		rc = set(m, MEMBER_DNS_KEY_MEMBERS, dn, now);
 	if (rc == 0)
 		rc = mark_parents(m, dn, false);
 	clear_gone(m);
@@ -393,7 +391,7 @@ int member_dns_forgotten(struct member_dns *m, enum store_kind kind, const char 
 	m->gone_dn = strdup(dn);
 	m->gone_name = strdup(name);
 	if (kind == STORE_GROUPS)
-		m->gone_blob = get(m, KEY_MEMBERS, dn);
+		m->gone_blob = get(m, MEMBER_DNS_KEY_MEMBERS, dn);
 	return m->gone_dn && m->gone_name ? 0 : -1;
 }
 
@@ -407,7 +405,7 @@ int member_dns_finish(struct member_dns *m)
 		char *name = m->ops.name_of_dn(m->ops.arg, STORE_GROUPS, m->dirty[i]);
 		if (!name)
 			continue; /* not served */
-		struct blob b = get(m, KEY_MEMBERS, m->dirty[i]);
+		struct blob b = get(m, MEMBER_DNS_KEY_MEMBERS, m->dirty[i]);
 		struct name_list names = { NULL, 0, 0 };
 		rc = resolve(m, name, m->dirty[i], &b, &names);
 		if (rc == 0)

@@ -20,6 +20,10 @@
 #include "nesting.h"
 #include "store.h"
 
+/* The keys above: a group's memberUid names ('n') and member DNs ('d'); the groups naming a DN. */
+#define MEMBER_DNS_KEY_MEMBERS "SYNC_MDN_"
+#define MEMBER_DNS_KEY_MEMBER_OF "SYNC_MOF_"
+
 /* What member_dns needs from the batch it serves (changes.c). */
 struct member_dns_ops {
 	/* The name of the user (group) of the domain db holds under the normalized dn, malloc'd;

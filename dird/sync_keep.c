@@ -14,15 +14,15 @@
 #include "config_keys.h"
 #include "local_accounts.h"
 #include "log.h"
+#include "stream_keys.h"
 
 #define SYNC_PREFIX "SYNC_"
-#define POSITION_PREFIX "SYNC_POS_"
 
 struct kept_key {
-	size_t domain;
-	enum store_kind kind;
-	size_t key_len, len;
-	char data[];	/* the key, a NUL, the value */
+	char *data;	/* in k->bytes: the key, a NUL, the value, a NUL */
+	uint32_t key_len, len;
+	uint32_t domain;
+	unsigned char kind;
 };
 
 struct take_ctx {
@@ -50,28 +50,23 @@ static int take_one(const char *key, size_t key_len, const void *val, size_t len
 	while (domain < c->d->cfg.n_domains &&
 	       !(c->kept[domain] && of_domain(key, key_len, c->d->cfg.domains[domain].name)))
 		domain++;
-	if (domain == c->d->cfg.n_domains)
-		return 0;
+	if (domain == c->d->cfg.n_domains || key_len >= UINT32_MAX || len >= UINT32_MAX ||
+	    memchr(key, '\0', key_len) || !stream_key_kept(key, key_len, val, len))
+		return 0; /* the layout before's, or damaged: not carried on */
 	struct sync_keep *k = c->k;
 	if (k->n == k->cap) {
 		size_t cap = k->cap ? k->cap * 2 : 256;
-		struct kept_key **v = realloc(k->v, cap * sizeof(*v));
+		struct kept_key *v = realloc(k->v, cap * sizeof(*v));
 		if (!v)
 			return -1;
 		k->v = v;
 		k->cap = cap;
 	}
-	struct kept_key *e = malloc(sizeof(*e) + key_len + 1 + len);
-	if (!e)
+	char *data = sync_bytes_add(&k->bytes, key, key_len, val, len);
+	if (!data)
 		return -1;
-	e->domain = domain;
-	e->kind = c->kind;
-	e->key_len = key_len;
-	e->len = len;
-	memcpy(e->data, key, key_len);
-	e->data[key_len] = '\0';
-	memcpy(e->data + key_len + 1, val, len);
-	k->v[k->n++] = e;
+	k->v[k->n++] = (struct kept_key){ data, (uint32_t)key_len, (uint32_t)len, (uint32_t)domain,
+					  (unsigned char)c->kind };
 	return 0;
 }
 
@@ -131,7 +126,7 @@ int sync_keep_take(struct dird *d, struct sync_keep *k)
 void sync_keep_read_from(struct sync_keep *k, size_t i, struct ldap_conn *c)
 {
 	size_t e = 0;
-	while (e < k->n && k->v[e]->domain != i)
+	while (e < k->n && k->v[e].domain != i)
 		e++;
 	if (k->read_from && e < k->n) /* only where there are keys to keep */
 		server_holds_read(&k->read_from[i], c);
@@ -141,11 +136,12 @@ void sync_keep_read_from(struct sync_keep *k, size_t i, struct ldap_conn *c)
 static bool holds_positions(struct dird *d, const struct sync_keep *k, size_t i)
 {
 	const char *name = d->cfg.domains[i].name, *server = k->read_from[i].server;
-	size_t skip = strlen(POSITION_PREFIX) + strlen(name) + 1; /* SYNC_POS_<domain>/ */
+	size_t skip = strlen(STREAM_KEY_POSITION) + strlen(name) + 1; /* SYNC_POSITION_<domain>/ */
 	for (size_t j = 0; j < k->n; j++) {
-		const struct kept_key *e = k->v[j];
+		const struct kept_key *e = &k->v[j];
 		char why[320];
-		if (e->domain != i || strncmp(e->data, POSITION_PREFIX, strlen(POSITION_PREFIX)) ||
+		if (e->domain != i ||
+		    strncmp(e->data, STREAM_KEY_POSITION, strlen(STREAM_KEY_POSITION)) ||
 		    e->key_len <= skip)
 			continue;
 		if (!server_holds_position(&k->read_from[i], e->data + skip, e->data + e->key_len + 1,
@@ -172,7 +168,7 @@ static const struct store_extra *extra_of(struct sync_keep *k, const unsigned ch
 		return NULL;
 	}
 	for (size_t i = 0; i < k->n; i++) {
-		const struct kept_key *e = k->v[i];
+		const struct kept_key *e = &k->v[i];
 		if (keep[e->domain] == 1)
 			k->extra[(*n)++] = (struct store_extra){ e->kind, e->data, e->key_len,
 								 e->data + e->key_len + 1, e->len };
@@ -192,7 +188,7 @@ const struct store_extra *sync_keep_extra(struct dird *d, struct sync_keep *k, s
 		return NULL;
 	}
 	for (size_t i = 0; i < k->n; i++) {
-		size_t domain = k->v[i]->domain;
+		size_t domain = k->v[i].domain;
 		if (!keep[domain])
 			keep[domain] = holds_positions(d, k, domain) ? 1 : 2;
 	}
@@ -201,13 +197,13 @@ const struct store_extra *sync_keep_extra(struct dird *d, struct sync_keep *k, s
 	return extra;
 }
 
-/* Whether the entry a stream key stands for (SYNC_NAME_<domain>/<name>: the stream put it) is
+/* Whether the entry a stream key stands for (SYNC_N_<domain>/<name>: the stream put it) is
  * still in db, or shadowed by a local account (as a refresh would leave it out); keys of
  * another kind stand for no entry. */
 static bool entry_kept(const struct dird *d, const struct local_accounts *local,
 		       const struct kept_key *e)
 {
-	const char *prefix = SYNC_PREFIX "NAME_", *domain = d->cfg.domains[e->domain].name;
+	const char *prefix = STREAM_KEY_NAME, *domain = d->cfg.domains[e->domain].name;
 	size_t skip = strlen(prefix) + strlen(domain) + 1;
 	if (e->key_len <= skip || strncmp(e->data, prefix, strlen(prefix)) != 0)
 		return true;
@@ -238,7 +234,7 @@ const struct store_extra *sync_keep_rewrite_locked(struct dird *d, struct sync_k
 	const struct store_extra *extra = NULL;
 	if (keep) {
 		for (size_t i = 0; i < k->n; i++) {
-			const struct kept_key *e = k->v[i];
+			const struct kept_key *e = &k->v[i];
 			if (keep[e->domain] != 2 && !entry_kept(d, &local, e)) {
 				log_info("%s: an entry its change stream put is no longer cached: the "
 					 "stream reads everything", d->cfg.domains[e->domain].name);
@@ -256,9 +252,8 @@ const struct store_extra *sync_keep_rewrite_locked(struct dird *d, struct sync_k
 
 void sync_keep_free(struct sync_keep *k)
 {
-	for (size_t i = 0; i < k->n; i++)
-		free(k->v[i]);
 	free(k->v);
+	sync_bytes_free(&k->bytes);
 	for (size_t i = 0; k->read_from && i < k->n_domains; i++)
 		server_holds_free(&k->read_from[i]);
 	free(k->read_from);

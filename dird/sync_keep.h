@@ -1,5 +1,6 @@
-/* The change streams' own keys in the tdb files (changes.h: each entry's server id and DN, each
- * stream's position) kept where the data they describe is kept (sync_keep.c). */
+/* The change streams' own keys in the tdb files (stream_keys.h: each entry's server id, name and
+ * DN, each stream's position) kept where the data they describe is kept (sync_keep.c); those of
+ * the layout before, and damaged ones, are left out (stream_key_kept). */
 #ifndef DIRD_SYNC_KEEP_H
 #define DIRD_SYNC_KEEP_H
 
@@ -8,11 +9,13 @@
 #include "dird.h"
 #include "server_holds.h"
 #include "store.h"
+#include "sync_keys.h"
 
 struct kept_key;
 struct sync_keep {
-	struct kept_key **v;
+	struct kept_key *v;
 	size_t n, cap;
+	struct sync_bytes bytes;	/* the keys and values v points to */
 	/* Per domain: what the server the refresh read it from held (sync_keep_read_from). */
 	struct server_holds *read_from;
 	size_t n_domains;

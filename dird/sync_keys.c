@@ -1,14 +1,56 @@
 #include "sync_keys.h"
 
-#include <stdint.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "stream_keys.h"
+
+#define BLOCK_SIZE (1u << 20)
+
+char *sync_bytes_add(struct sync_bytes *b, const char *key, size_t key_len, const void *val,
+		     size_t len)
+{
+	size_t need = key_len + 1 + len + 1;
+	if (need > b->room - b->used) {
+		if (b->n_blocks == b->cap_blocks) {
+			size_t cap = b->cap_blocks ? 2 * b->cap_blocks : 64;
+			char **v = realloc(b->blocks, cap * sizeof(*v));
+			if (!v)
+				return NULL;
+			b->blocks = v;
+			b->cap_blocks = cap;
+		}
+		size_t room = need > BLOCK_SIZE ? need : BLOCK_SIZE;
+		if (!(b->blocks[b->n_blocks] = malloc(room)))
+			return NULL;
+		b->n_blocks++;
+		b->used = 0;
+		b->room = room;
+	}
+	char *p = b->blocks[b->n_blocks - 1] + b->used;
+	memcpy(p, key, key_len);
+	p[key_len] = '\0';
+	if (len)
+		memcpy(p + key_len + 1, val, len);
+	p[key_len + 1 + len] = '\0';
+	b->used += need;
+	return p;
+}
+
+void sync_bytes_free(struct sync_bytes *b)
+{
+	for (size_t i = 0; i < b->n_blocks; i++)
+		free(b->blocks[i]);
+	free(b->blocks);
+	memset(b, 0, sizeof(*b));
+}
+
 struct sync_key {
-	enum store_kind kind;
-	char *key;	/* owned; NUL-terminated */
-	void *val;	/* owned, len bytes; NULL once unset */
-	size_t len;
+	char *p;	/* in bytes: the key, a NUL, the value, a NUL */
+	uint32_t key_len, len;
+	unsigned char kind;
+	bool unset;
 };
 
 /* FNV-1a of the kind and the key. */
@@ -26,7 +68,7 @@ static size_t slot_of(const struct sync_keys *k, enum store_kind kind, const cha
 	size_t mask = k->n_slots - 1, i = hash_of(kind, key) & mask;
 	while (k->slots[i]) {
 		const struct sync_key *e = &k->v[k->slots[i] - 1];
-		if (e->kind == kind && strcmp(e->key, key) == 0)
+		if (e->kind == kind && strcmp(e->p, key) == 0)
 			return i;
 		i = (i + 1) & mask;
 	}
@@ -54,35 +96,30 @@ static int reserve(struct sync_keys *k)
 	k->slots = slots;
 	k->n_slots = n_slots;
 	for (size_t i = 0; i < k->n; i++)
-		k->slots[slot_of(k, k->v[i].kind, k->v[i].key)] = (uint32_t)i + 1;
+		k->slots[slot_of(k, k->v[i].kind, k->v[i].p)] = (uint32_t)i + 1;
 	return 0;
 }
 
 int sync_keys_set(struct sync_keys *k, enum store_kind kind, const char *key, const void *val,
 		  size_t len)
 {
-	if (reserve(k) < 0)
+	size_t key_len = strlen(key);
+	if (key_len >= UINT32_MAX || len >= UINT32_MAX || reserve(k) < 0)
 		return -1;
-	void *copy = malloc(len + 1);
-	if (!copy)
-		return -1;
-	memcpy(copy, val, len);
-	((char *)copy)[len] = '\0';
 	size_t s = slot_of(k, kind, key);
-	if (k->slots[s]) {
-		struct sync_key *e = &k->v[k->slots[s] - 1];
-		free(e->val);
-		e->val = copy;
-		e->len = len;
+	struct sync_key *e = k->slots[s] ? &k->v[k->slots[s] - 1] : &k->v[k->n];
+	if (k->slots[s] && e->len == len) {
+		/* the same length (a put of the same entry, mostly): over the old value */
+		memcpy(e->p + key_len + 1, val, len);
+		e->unset = false;
 		return 0;
 	}
-	char *name = strdup(key);
-	if (!name) {
-		free(copy);
+	char *p = sync_bytes_add(&k->bytes, key, key_len, val, len);
+	if (!p)
 		return -1;
-	}
-	k->v[k->n] = (struct sync_key){ kind, name, copy, len };
-	k->slots[s] = (uint32_t)++k->n;
+	*e = (struct sync_key){ p, (uint32_t)key_len, (uint32_t)len, (unsigned char)kind, false };
+	if (!k->slots[s])
+		k->slots[s] = (uint32_t)++k->n;
 	return 0;
 }
 
@@ -92,10 +129,10 @@ void *sync_keys_get(const struct sync_keys *k, enum store_kind kind, const char 
 		return NULL;
 	size_t s = slot_of(k, kind, key);
 	const struct sync_key *e = k->slots[s] ? &k->v[k->slots[s] - 1] : NULL;
-	char *copy = e && e->val ? malloc(e->len + 1) : NULL;
+	char *copy = e && !e->unset ? malloc(e->len + 1) : NULL;
 	if (!copy)
 		return NULL;
-	memcpy(copy, e->val, e->len + 1);
+	memcpy(copy, e->p + e->key_len + 1, e->len + 1);
 	*len = e->len;
 	return copy;
 }
@@ -105,11 +142,8 @@ void sync_keys_unset(struct sync_keys *k, enum store_kind kind, const char *key)
 	if (!k->n_slots)
 		return;
 	size_t s = slot_of(k, kind, key);
-	if (k->slots[s]) {
-		struct sync_key *e = &k->v[k->slots[s] - 1];
-		free(e->val);
-		e->val = NULL;
-	}
+	if (k->slots[s])
+		k->v[k->slots[s] - 1].unset = true;
 }
 
 struct read_ctx {
@@ -120,8 +154,10 @@ struct read_ctx {
 static int read_one(const char *key, size_t key_len, const void *val, size_t len, void *arg)
 {
 	struct read_ctx *c = arg;
+	if (memchr(key, '\0', key_len) || !stream_key_kept(key, key_len, val, len))
+		return 0; /* the layout before's, or damaged: not carried on */
 	char *name = strndup(key, key_len);
-	int rc = name && strlen(name) == key_len ? sync_keys_set(c->k, c->kind, name, val, len) : -1;
+	int rc = name ? sync_keys_set(c->k, c->kind, name, val, len) : -1;
 	free(name);
 	return rc;
 }
@@ -148,21 +184,24 @@ const struct store_extra *sync_keys_extra(struct sync_keys *k, size_t *n)
 		return NULL;
 	for (size_t i = 0; i < k->n; i++) {
 		const struct sync_key *e = &k->v[i];
-		if (e->val)
-			k->extra[(*n)++] = (struct store_extra){ e->kind, e->key, strlen(e->key),
-								 e->val, e->len };
+		if (!e->unset)
+			k->extra[(*n)++] = (struct store_extra){ e->kind, e->p, e->key_len,
+								 e->p + e->key_len + 1, e->len };
 	}
+	/* the extra points into the bytes alone: the table goes while the files are written */
+	free(k->v);
+	free(k->slots);
+	k->v = NULL;
+	k->slots = NULL;
+	k->n = k->cap = k->n_slots = 0;
 	return k->extra;
 }
 
 void sync_keys_free(struct sync_keys *k)
 {
-	for (size_t i = 0; i < k->n; i++) {
-		free(k->v[i].key);
-		free(k->v[i].val);
-	}
 	free(k->v);
 	free(k->slots);
+	sync_bytes_free(&k->bytes);
 	free(k->extra);
 	memset(k, 0, sizeof(*k));
 }

@@ -26,6 +26,7 @@
 
 #include "changes.h"
 #include "content_sync.h"
+#include "db.h"
 #include "domain.h"
 #include "fetch.h"
 #include "fetch_members.h"
@@ -50,6 +51,7 @@ struct stream {
 	struct berval *stored;		/* the position changes_apply stored last */
 	struct berval *pending;		/* the newest one the server sent */
 	struct change_batch batch;
+	size_t packed;			/* batch.changes below this are packed (pack_read) */
 };
 
 struct syncer {
@@ -108,6 +110,7 @@ static void set_position(struct berval **slot, const struct berval *v)
 static void stream_reset(struct stream *s)
 {
 	change_batch_clear(&s->batch);
+	s->packed = 0;
 	s->msgid = 0;
 	s->persisting = s->present = false;
 	set_position(&s->pending, NULL);
@@ -221,6 +224,7 @@ static int stream_apply(struct syncer *y, struct stream *s, bool complete)
 	if (r == CHANGES_APPLIED && b->reread_groups && keep_rereads(y, b->reread_groups) < 0)
 		r = CHANGES_FAILED; /* out of memory: the connection is tried again */
 	change_batch_clear(b);
+	s->packed = 0;
 	if (n > BIG_BATCH) {
 		/* A whole read (a million entries) leaves its records' pages free in the heap: they
 		 * go back to the system, or dird holds the peak for as long as it is in sync. */
@@ -302,6 +306,31 @@ static int add(struct syncer *y, struct stream *s, enum change_op op, const char
 	return 0;
 }
 
+#define PACK_EVERY 1024
+
+/* The records read since last time, packed as db keeps them (db_pack_user, a group's members in
+ * one block) once there are PACK_EVERY changes more: db then keeps these blocks, the batch
+ * holding no second copy of a whole read; and a thousand packed at once lie side by side in
+ * the heap, not each among its entry's transient allocations (the message, the record as
+ * mapped), which would be a million holes between them once freed.  (Those left when the batch
+ * is applied, db_add_user packs.)  0, or -1 out of memory. */
+static int pack_read(struct syncer *y, struct stream *s)
+{
+	struct change_batch *b = &s->batch;
+	if (b->n - s->packed < PACK_EVERY)
+		return 0;
+	for (; s->packed < b->n; s->packed++) {
+		struct change *c = &b->changes[s->packed];
+		if (c->group)
+			dir_group_pack_members(c->group);
+		if (c->user && !(c->user = db_pack_user(c->user))) {
+			snprintf(y->err, sizeof(y->err), "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* An added or modified entry, mapped as a refresh maps it; refused: a put of nothing (its old
  * copy goes). */
 static int add_entry(struct syncer *y, struct stream *s, LDAPMessage *e, const char *uuid,
@@ -338,7 +367,7 @@ static int add_entry(struct syncer *y, struct stream *s, LDAPMessage *e, const c
 		}
 		fetch_log_unmapped(y->dom, r, why, NULL);
 	}
-	return add(y, s, CHANGE_PUT, uuid, dn, u, g, dns);
+	return add(y, s, CHANGE_PUT, uuid, dn, u, g, dns) < 0 || pack_read(y, s) < 0 ? -1 : 0;
 }
 
 /* An entry of a plain search (not a sync search): its entryUUID read as an attribute. */

@@ -116,7 +116,7 @@ set_position() {
 	/usr/bin/python3 - "$WORK/cache" "$1" "$2" <<'PY'
 import os, sys, tdb
 cache, field, value = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-key = b"SYNC_POS_adtest/usn"
+key = b"SYNC_POSITION_adtest/usn"
 for f in ("directoryservice_cache_user.tdb", "directoryservice_cache_group.tdb"):
     t = tdb.Tdb(f"{cache}/{f}", 0, tdb.DEFAULT, os.O_RDWR)
     v = t.get(key).decode().split(" ")

@@ -45,7 +45,7 @@ position() {
 	/usr/bin/python3 - "$WORK/cache" <<'PY'
 import sys, tdb
 t = tdb.Tdb(f"{sys.argv[1]}/directoryservice_cache_user.tdb")
-print((t.get(b"SYNC_POS_adtest/usn") or b"").decode())
+print((t.get(b"SYNC_POSITION_adtest/usn") or b"").decode())
 PY
 }
 # set_invocation_id ID: the stored position (both files) with another invocationId
@@ -54,9 +54,9 @@ set_invocation_id() {
 import os, sys, tdb
 for f in ("directoryservice_cache_user.tdb", "directoryservice_cache_group.tdb"):
     t = tdb.Tdb(f"{sys.argv[1]}/{f}", 0, tdb.DEFAULT, os.O_RDWR)
-    v = t.get(b"SYNC_POS_adtest/usn").decode().split(" ")
+    v = t.get(b"SYNC_POSITION_adtest/usn").decode().split(" ")
     v[1] = sys.argv[2]
-    t.store(b"SYNC_POS_adtest/usn", " ".join(v).encode(), tdb.REPLACE)
+    t.store(b"SYNC_POSITION_adtest/usn", " ".join(v).encode(), tdb.REPLACE)
     t.close()
 PY
 }

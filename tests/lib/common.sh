@@ -27,6 +27,8 @@ check_fails() {
 }
 
 finish() {
+	dird_stop # its exit's leak check is a report too
+	sanitizer_reports
 	echo "e2e: $PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]
 }
@@ -59,6 +61,27 @@ fi
 make_workdir() {
 	WORK=$(mktemp -d /tmp/dir-e2e-XXXXXX)
 	chmod 755 "$WORK"
+	# Sanitizer reports go to files of their own, which finish() prints and counts: a test's
+	# own truncation of dird.log or a crash in a program whose output is not looked at cannot
+	# hide one.
+	if [ -n "${DIR_SANITIZE:-}" ]; then
+		mkdir -m 1777 "$WORK/sanitizer"
+		local to=log_path=$WORK/sanitizer/report
+		export ASAN_OPTIONS="${ASAN_OPTIONS:-}:$to" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:$to"
+		export LSAN_OPTIONS="print_suppressions=0:suppressions=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lsan.supp"
+		HOST_ASAN_OPTIONS="$HOST_ASAN_OPTIONS:$to"
+	fi
+}
+
+# sanitizer_reports: each report a sanitizer wrote in this test, printed as "# " lines (tests/run
+# shows them) and counted as a failure
+sanitizer_reports() {
+	local f
+	for f in "${WORK:-/nonexistent}"/sanitizer/report*; do
+		[ -f "$f" ] || continue
+		not_ok "no sanitizer report ($(basename "$f"))" "$(head -1 "$f")"
+		head -60 "$f" | sed 's/^/# /'
+	done
 }
 
 E2E_SERVERS=()
@@ -185,7 +208,7 @@ positions_store() {
 	local f s
 	for f in "$WORK/cache"/directoryservice_cache_user.tdb "$WORK/cache"/directoryservice_cache_group.tdb; do
 		for s in example/users example/groups; do
-			tdbtool "$f" store "SYNC_POS_$s" "$1" >/dev/null
+			tdbtool "$f" store "SYNC_POSITION_$s" "$1" >/dev/null
 		done
 	done
 }

@@ -3,7 +3,8 @@
  * accounts and min_id's kin refused, sync_groups, members by DN resolved as users come, change
  * and go (nested, after a restart too), a stream of one kind deleting no entry of the other;
  * what the tdb files hold afterwards (read back as a restarted dird reads them) and the
- * position saved with them; a malformed batch or an unexpected position applies nothing. */
+ * position saved with them; a malformed batch or an unexpected position applies nothing; the
+ * stream keys' layout before is not read, damaged keys refuse a batch and are not carried on. */
 #include <check.h>
 #include <limits.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "nesting.h"
 #include "publish.h"
 #include "store.h"
+#include "stream_keys.h"
 #include "run_case.h"
 
 #define MANY_USERS 300
@@ -197,18 +199,24 @@ static char *position(void)
 	return p;
 }
 
-/* A first batch from no position: two users, a group of both. */
-static void fill(void)
+/* A batch from no position: two users (alice with that shell), a group of both. */
+static void read_all(const char *position, const char *shell)
 {
-	struct change_batch b = batch("c1", NULL);
+	struct change_batch b = batch(position, NULL);
 	b.complete_users = b.complete_groups = true;
 	change_batch_add(&b, CHANGE_PUT, s("u-alice"), s("uid=alice,dc=ex"),
-			 user("alice", 100001, "/bin/sh"), NULL);
+			 user("alice", 100001, shell), NULL);
 	change_batch_add(&b, CHANGE_PUT, s("u-bob"), s("uid=bob,dc=ex"),
 			 user("bob", 100002, "/bin/sh"), NULL);
 	change_batch_add(&b, CHANGE_PUT, s("g-team"), s("cn=team,dc=ex"), NULL,
 			 group("team", 95000, "alice bob"));
 	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
+}
+
+/* The first: c1. */
+static void fill(void)
+{
+	read_all("c1", "/bin/sh");
 	/* a complete batch is written as a refresh writes: the whole index with the files */
 	char idx[PATH_MAX];
 	snprintf(idx, sizeof(idx), "%s/%s", dir, DIR_INDEX_FILE);
@@ -292,9 +300,10 @@ START_TEST(modify_rename_delete)
 	free(was);
 	ck_assert_uint_eq(d.domains[0].changes_applied, 2);
 
+	/* by id: DNs are kept only where members go by DN (a_stream_deletes_only_its_kind) */
 	b = batch("c3", "c2");
 	change_batch_add(&b, CHANGE_DELETE, s("u-alice"), NULL, NULL, NULL);
-	change_batch_add(&b, CHANGE_DELETE, NULL, s("uid=robert,dc=ex"), NULL, NULL);
+	change_batch_add(&b, CHANGE_DELETE, s("u-bob"), NULL, NULL, NULL);
 	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
 	restart();
 	ck_assert_uint_eq(d.db.c.n_users, 0);
@@ -495,6 +504,9 @@ END_TEST
  * (test_sync_bis.sh), and the groups stream deletes for users. */
 START_TEST(a_stream_deletes_only_its_kind)
 {
+	/* members by DN: the entries' DNs are kept, and a delete may name one alone */
+	stop();
+	start("schema = rfc2307bis\n");
 	fill();
 	restart();
 	struct change_batch b = batch("c2", "c1");
@@ -531,6 +543,8 @@ END_TEST
 /* A complete batch writes new files: the other streams' positions and keys go into them. */
 START_TEST(complete_batch_keeps_other_streams)
 {
+	stop();
+	start("schema = rfc2307bis\n"); /* the DNs' keys too */
 	fill();
 	struct change_batch b = batch("u1", NULL);
 	b.stream = "ex/users";
@@ -655,6 +669,181 @@ START_TEST(members_by_dn_follow_users)
 }
 END_TEST
 
+/* Stream keys of one file whose names begin with prefix ("SYNC_": all). */
+struct key_list {
+	char *v[64];
+	size_t n;
+	const char *prefix;
+};
+
+static int note_key(const char *key, size_t key_len, const void *val, size_t len, void *arg)
+{
+	(void)val;
+	(void)len;
+	struct key_list *l = arg;
+	if (strncmp(key, l->prefix, strlen(l->prefix)) == 0 && l->n < 64)
+		l->v[l->n++] = strndup(key, key_len);
+	return 0;
+}
+
+static size_t count_keys(enum store_kind kind, const char *prefix)
+{
+	struct key_list l = { .prefix = prefix };
+	ck_assert_int_eq(store_each_key(dir, kind, "SYNC_", note_key, &l), 0);
+	for (size_t i = 0; i < l.n; i++)
+		free(l.v[i]);
+	return l.n;
+}
+
+/* Sets (val non-NULL, len bytes) or removes key in the files of kind (both: -1). */
+static void put_raw(int kind, const char *key, const char *val, size_t len)
+{
+	struct store_txn *t = store_txn_begin(dir);
+	ck_assert_ptr_nonnull(t);
+	for (int k = STORE_USERS; k <= STORE_GROUPS; k++)
+		if (kind < 0 || kind == k)
+			ck_assert_int_eq(val ? store_txn_set(t, k, key, val, len) :
+					       store_txn_unset(t, k, key), 0);
+	ck_assert_int_eq(store_txn_commit(t), 0);
+}
+
+/* The files' stream keys all removed (each file holds fewer than 64). */
+static void drop_stream_keys(void)
+{
+	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
+		struct key_list l = { .prefix = "SYNC_" };
+		ck_assert_int_eq(store_each_key(dir, k, "SYNC_", note_key, &l), 0);
+		for (size_t i = 0; i < l.n; i++) {
+			put_raw(k, l.v[i], NULL, 0);
+			free(l.v[i]);
+		}
+	}
+}
+
+/* Then the keys work: a delete by id from c2 finds its entry. */
+static void deletes_find_entries(void)
+{
+	struct change_batch b = batch("c3", "c2");
+	change_batch_add(&b, CHANGE_DELETE, s("u-alice"), NULL, NULL, NULL);
+	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
+	ck_assert_ptr_null(db_user_by_name(&d.db, "alice"));
+	ck_assert_ptr_nonnull(db_user_by_name(&d.db, "bob"));
+	char *p = position();
+	ck_assert_str_eq(p, "c3");
+	free(p);
+}
+
+/* A cache the layout before wrote (three keys an entry, ids as text, SYNC_POS_): its position
+ * is not read, so the stream reads everything once, and the files written whole then hold
+ * none of its keys.  Its keys, read as this layout's, would name alice bob. */
+START_TEST(old_layout_reads_everything)
+{
+	fill();
+	drop_stream_keys();
+	put_raw(-1, "SYNC_POS_ex/all", "c1", 2);
+	put_raw(STORE_USERS, "SYNC_ID_ex/u-alice", "bob", 3);
+	put_raw(STORE_USERS, "SYNC_NAME_ex/bob", "u-alice\0uid=bob,dc=ex", 21);
+	put_raw(STORE_USERS, "SYNC_DN_ex/uid=bob,dc=ex", "u-alice", 7);
+	restart();
+	ck_assert_ptr_null(position());
+	/* a batch from the old position is not applied */
+	struct change_batch b = batch("c2", "c1");
+	change_batch_add(&b, CHANGE_DELETE, s("u-alice"), NULL, NULL, NULL);
+	ck_assert_int_eq(apply(&b), CHANGES_RESYNC);
+	ck_assert_ptr_nonnull(db_user_by_name(&d.db, "alice"));
+	read_all("c2", "/bin/zsh");
+	restart();
+	ck_assert_str_eq(db_user_by_name(&d.db, "alice")->shell, "/bin/zsh");
+	ck_assert_uint_eq(count_keys(STORE_USERS, "SYNC_POS_"), 0);
+	ck_assert_uint_eq(count_keys(STORE_USERS, "SYNC_ID_"), 0);
+	ck_assert_uint_eq(count_keys(STORE_USERS, "SYNC_NAME_"), 0);
+	ck_assert_uint_eq(count_keys(STORE_USERS, "SYNC_DN_"), 0);
+	ck_assert_uint_eq(count_keys(STORE_USERS, STREAM_KEY_ENTRY), 2);
+	ck_assert_uint_eq(count_keys(STORE_USERS, STREAM_KEY_NAME), 2);
+	deletes_find_entries();
+}
+END_TEST
+
+/* A stream key that does not read back as written: a batch from a position is refused with
+ * nothing applied and the position dropped (the stream reads everything), the key left out of
+ * the files written whole then. */
+START_TEST(damaged_keys_refuse_the_batch)
+{
+	char *alice = stream_key_entry("ex", "u-alice"), long_name[300];
+	memset(long_name, 'a', sizeof(long_name));
+	const struct {
+		const char *key, *val;
+		size_t len;
+	} damage[] = {
+		{ alice, "", 0 },				/* no name */
+		{ alice, long_name, sizeof(long_name) },	/* a name too long */
+		{ alice, "bob", 3 },				/* another entry's name */
+		{ alice, "alice\0", 6 },			/* an empty DN */
+		{ "SYNC_N_ex/alice", "t", 1 },			/* no id */
+		{ "SYNC_N_ex/alice", "tu-al\001ice", 9 },	/* a bad escape */
+		{ "SYNC_N_ex/alice", "u12345", 6 },		/* a uuid too short */
+	};
+	for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+		fill();
+		put_raw(STORE_USERS, damage[i].key, damage[i].val, damage[i].len);
+		restart();
+		struct change_batch b = batch("c2", "c1");
+		change_batch_add(&b, CHANGE_DELETE, s("u-bob"), NULL, NULL, NULL);
+		change_batch_add(&b, CHANGE_PUT, s("u-alice"), s("uid=alice,dc=ex"),
+				 user("alice", 100001, "/bin/zsh"), NULL);
+		ck_assert_msg(apply(&b) == CHANGES_REFUSED, "damage %zu", i);
+		ck_assert_ptr_null(position());
+		ck_assert_ptr_nonnull(db_user_by_name(&d.db, "bob"));
+		ck_assert_str_eq(db_user_by_name(&d.db, "alice")->shell, "/bin/sh");
+		restart();
+		ck_assert_ptr_nonnull(db_user_by_name(&d.db, "bob"));
+		read_all("c2", "/bin/zsh");
+		restart();
+		ck_assert_str_eq(db_user_by_name(&d.db, "alice")->shell, "/bin/zsh");
+		ck_assert_uint_eq(count_keys(STORE_USERS, STREAM_KEY_ENTRY), 2);
+		deletes_find_entries();
+		teardown();
+		setup();
+	}
+	free(alice);
+}
+END_TEST
+
+/* An entryUUID packs into its 16 bytes (escaped: no NUL), any other id into its text; what is
+ * read back is checked; the layout before's keys are not carried on. */
+START_TEST(ids_packed)
+{
+	char *a = stream_id_pack("0c1e5d9a-7b3f-4e2a-9c8d-112233445566");
+	char *zeros = stream_id_pack("00010203-0000-0101-0001-000000000000");
+	char *upper = stream_id_pack("0C1E5D9A-7B3F-4E2A-9C8D-112233445566");
+	char *sid = stream_id_pack("S-1-5-21-1-2-3-1104");
+	ck_assert_uint_eq(strlen(a), 17);
+	ck_assert_uint_eq(strlen(zeros), 1 + 16 + 14); /* 14 bytes of 0 or 1 */
+	ck_assert_str_ne(a, upper);
+	ck_assert_str_eq(sid, "tS-1-5-21-1-2-3-1104");
+	const char *all[] = { a, zeros, upper, sid };
+	for (size_t i = 0; i < 4; i++)
+		ck_assert(stream_id_ok(all[i], strlen(all[i])));
+	ck_assert(!stream_id_ok("", 0));
+	ck_assert(!stream_id_ok("t", 1));
+	ck_assert(!stream_id_ok("x123", 4));
+	ck_assert(!stream_id_ok(a, 16));	  /* 15 bytes */
+	ck_assert(!stream_id_ok("u\001\003aaaaaaaaaaaaaaa", 18)); /* no such escape */
+	ck_assert(!stream_id_ok("ta\0b", 4));
+	ck_assert(stream_key_kept("SYNC_POSITION_ex/all", 20, "c1", 2));
+	ck_assert(stream_key_kept("SYNC_MDN_ex/cn=x", 16, "", 0));
+	ck_assert(!stream_key_kept("SYNC_POS_ex/all", 15, "c1", 2));
+	ck_assert(!stream_key_kept("SYNC_ID_ex/u-alice", 18, "alice", 5));
+	ck_assert(!stream_key_kept("SYNC_NAME_ex/alice", 18, "tu-alice", 8));
+	ck_assert(stream_key_kept("SYNC_N_ex/alice", 15, "tu-alice", 8));
+	ck_assert(!stream_key_kept("SYNC_N_ex/alice", 15, "u-alice", 7));
+	free(a);
+	free(zeros);
+	free(upper);
+	free(sid);
+}
+END_TEST
+
 int main(void)
 {
 	const TTest *const tests[] = {
@@ -664,7 +853,8 @@ int main(void)
 		unexpected_position_applies_nothing, entries_read_otherwise_are_replaced,
 		sync_groups_follow_membership, a_stream_deletes_only_its_kind,
 		complete_batch_keeps_other_streams,
-		complete_batch_beside_a_refresh, members_by_dn_follow_users, NULL
+		complete_batch_beside_a_refresh, members_by_dn_follow_users,
+		old_layout_reads_everything, damaged_keys_refuse_the_batch, ids_packed, NULL
 	};
 	return run_tests("changes", setup, teardown, tests);
 }

@@ -1,6 +1,7 @@
 /* dird's in-memory db: records added, found by name and id, replaced and dropped keep every
  * field (db packs a user's strings into one block, a group's members into another), and all
- * of it is freed (ASan's leak check in the sanitize run). */
+ * of it is freed (ASan's leak check in the sanitize run); the text pool a batch's strings are
+ * kept in. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "db.h"
 #include "run_case.h"
+#include "text_pool.h"
 
 static struct dir_user *user(const char *name, uint32_t uid, const char *sid, const char *email)
 {
@@ -145,10 +147,59 @@ START_TEST(many_users_found_after_growth)
 }
 END_TEST
 
+/* A user a change stream packed as it read it is the record db keeps: no second copy. */
+START_TEST(a_packed_user_is_kept_as_it_is)
+{
+	struct db db;
+	db_init(&db);
+	struct dir_user *u = db_pack_user(user("carol", 1004, NULL, "c@x"));
+	ck_assert_ptr_nonnull(u);
+	ck_assert_ptr_eq(u->packed, (char *)(u + 1));
+	ck_assert_ptr_eq(db_pack_user(u), u);
+	ck_assert_int_eq(db_add_user(&db, u), 0);
+	ck_assert_ptr_eq(db_user_by_name(&db, "carol"), u);
+	ck_assert_str_eq(u->email, "c@x");
+	ck_assert_str_eq(u->home, "/home/x");
+	struct dir_user *copy = db_pack_copy(u);
+	ck_assert_ptr_nonnull(copy);
+	ck_assert_ptr_ne(copy->name, u->name);
+	ck_assert_str_eq(copy->name, "carol");
+	ck_assert_ptr_null(copy->sid);
+	free(copy); /* its gid list and keys were u's (none) */
+	db_free(&db);
+}
+END_TEST
+
+/* Strings copied into a text pool stay whole across its blocks; those released before a later
+ * one go (their blocks unmapped: ASan and the page tables would say if one were still read). */
+START_TEST(text_pool_keeps_its_strings_until_released)
+{
+	struct text_pool p = { 0 };
+	char *v[60000];
+	char want[32];
+	for (int i = 0; i < 60000; i++) {
+		snprintf(want, sizeof(want), "entry-%05d", i);
+		ck_assert_ptr_nonnull(v[i] = text_pool_copy(&p, want));
+	}
+	ck_assert_ptr_null(text_pool_copy(&p, NULL));
+	text_pool_release_before(&p, v[50000]);
+	text_pool_release_before(&p, "not the pool's");
+	for (int i = 50000; i < 60000; i++) {
+		snprintf(want, sizeof(want), "entry-%05d", i);
+		ck_assert_str_eq(v[i], want);
+	}
+	text_pool_free(&p);
+	ck_assert_ptr_null(p.first);
+	ck_assert_ptr_nonnull(text_pool_copy(&p, "again"));
+	text_pool_free(&p);
+}
+END_TEST
+
 int main(void)
 {
 	const TTest *const tests[] = { packed_users_keep_every_field, many_users_found_after_growth,
 				       packed_groups_keep_their_members,
-				       replaced_users_take_the_new_record, NULL };
+				       replaced_users_take_the_new_record, a_packed_user_is_kept_as_it_is,
+				       text_pool_keeps_its_strings_until_released, NULL };
 	return run_tests("db", NULL, NULL, tests);
 }
