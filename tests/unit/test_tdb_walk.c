@@ -42,7 +42,7 @@ static int note(struct tdb_context *t, TDB_DATA key, TDB_DATA data, void *arg)
 	(void)t;
 	struct seen *s = arg;
 	size_t pl = s->prefix ? strlen(s->prefix) : 0;
-	if (key.dsize < pl || memcmp(key.dptr, s->prefix, pl))
+	if (key.dsize < pl || (pl && memcmp(key.dptr, s->prefix, pl)))
 		return 0;
 	s->text = realloc(s->text, s->len + key.dsize + data.dsize + 3);
 	memcpy(s->text + s->len, key.dptr, key.dsize);
