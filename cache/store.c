@@ -282,14 +282,30 @@ static int each_record(struct tdb_context *t, TDB_DATA key, TDB_DATA val, void *
 	return ctx->rc != 0;
 }
 
-int store_each(const char *cache_dir, enum store_kind kind,
-	       int (*fn)(const char *json, size_t len, void *arg), void *arg)
+/* Every record to fn under one lock of the whole file: dird's own load, fast, while nothing
+ * writes. */
+static int each_whole_file(const char *cache_dir, enum store_kind kind,
+			   int (*fn)(const char *json, size_t len, void *arg), void *arg)
 {
 	struct tdb_context *t = open_to_traverse(cache_dir, kind, 0);
 	if (!t)
 		return errno == ENOENT ? 0 : -1;
 	struct each_ctx ctx = { fn, arg, 0 };
 	int n = traverse_all(t, each_record, &ctx, &ctx.rc, RECORD_PREFIX);
+	dir_tdb_close(t);
+	return n < 0 ? -1 : ctx.rc;
+}
+
+/* Another process's read (dirctl users): read-only, a hash chain locked at a time, so that a
+ * dird writing meanwhile waits for one chain, never for the whole of what fn does. */
+int store_each(const char *cache_dir, enum store_kind kind,
+	       int (*fn)(const char *json, size_t len, void *arg), void *arg)
+{
+	struct tdb_context *t = open_live(cache_dir, kind, O_RDONLY);
+	if (!t)
+		return errno == ENOENT ? 0 : -1;
+	struct each_ctx ctx = { fn, arg, 0 };
+	int n = tdb_traverse_read(t, each_record, &ctx);
 	dir_tdb_close(t);
 	return n < 0 ? -1 : ctx.rc;
 }
@@ -352,7 +368,7 @@ int store_load_each(const char *cache_dir, int (*user)(struct dir_user *u, void 
 {
 	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
 		struct load_ctx ctx = { k, user, group, arg };
-		if (store_each(cache_dir, k, load_one, &ctx) != 0) {
+		if (each_whole_file(cache_dir, k, load_one, &ctx) != 0) {
 			snprintf(err, errlen, "%s/%s: unreadable or holds a malformed record",
 				 cache_dir, k == STORE_USERS ? STORE_USER_FILE : STORE_GROUP_FILE);
 			return -1;
