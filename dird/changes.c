@@ -68,6 +68,7 @@ void change_batch_clear(struct change_batch *b)
 {
 	free_changes(b);
 	b->users_incomplete = false;
+	b->read_again = false;
 	if (b->reread_groups)
 		dn_list_free(b->reread_groups);
 	free(b->reread_groups);
@@ -139,6 +140,13 @@ struct apply {
 	/* A stream key read back damaged (dropped): a batch that is not a whole read is refused,
 	 * and its stream reads everything. */
 	bool damaged;
+	const struct change_batch *batch;
+	/* A complete batch's ids, packed and sorted (list_ids), for replaced_by. */
+	char **ids;
+	size_t n_ids;
+	struct text_pool id_text;
+	/* Per kind: an entry lost a clash and was dropped; one was removed. */
+	bool lost[2], removed[2];
 };
 
 /* The value under key (whole), malloc'd, from the files or the keys the batch goes into. */
@@ -423,6 +431,7 @@ static int unstore_user(struct apply *a, const struct dir_user *u)
 
 static int remove_user(struct apply *a, struct dir_user *u)
 {
+	a->removed[STORE_USERS] = true;
 	if (unstore_user(a, u) < 0)
 		return -1;
 	note_user(a, u);
@@ -455,6 +464,7 @@ static void groups_changed(struct apply *a)
 
 static int remove_group(struct apply *a, struct dir_group *g)
 {
+	a->removed[STORE_GROUPS] = true;
 	if (is_sync_group(a, g->name))
 		a->sync_groups_changed = true;
 	if (link_members(a, g, false) < 0 ||
@@ -465,6 +475,21 @@ static int remove_group(struct apply *a, struct dir_group *g)
 	db_remove_group(a->db, g->name, g->gid);
 	groups_changed(a);
 	return 0;
+}
+
+/* The user (group) db holds under name when it is this domain's: another domain's user of that
+ * name won it from the one the stream put (settle_user), whose keys are still the stream's, and
+ * a change of the stream's entry is not one of that user's. */
+static struct dir_user *own_user(struct apply *a, const char *name)
+{
+	struct dir_user *u = name ? db_user_by_name(a->db, name) : NULL;
+	return u && of_domain(a, u->domain) ? u : NULL;
+}
+
+static struct dir_group *own_group(struct apply *a, const char *name)
+{
+	struct dir_group *g = name ? db_group_by_name(a->db, name) : NULL;
+	return g && of_domain(a, g->domain) ? g : NULL;
 }
 
 /* u (or g), when it is of this domain and no stream put it there (a full refresh or a single
@@ -479,23 +504,84 @@ static struct dir_group *group_read_otherwise(struct apply *a, struct dir_group 
 	return g && of_domain(a, g->domain) && !has_keys(a, STORE_GROUPS, g->name) ? g : NULL;
 }
 
-/* A user of this domain the stream has not put (a full refresh or a single lookup read it) is
- * the same entry read another way: the new copy replaces it.  Any other clash is settled as a
+/* A complete batch's ids, packed as the keys hold them, sorted: taken before it is applied (an
+ * applied change's id is given back).  Into an empty cache (a first read) no entry can be left
+ * over: none is taken. */
+static int list_ids(struct apply *a, const struct change_batch *b)
+{
+	if (!a->db->c.n_users && !a->db->c.n_groups)
+		return 0;
+	if (!(a->ids = malloc((b->n + 1) * sizeof(*a->ids))))
+		return -1;
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->changes[i].op == CHANGE_DELETE || !b->changes[i].id)
+			continue;
+		char *packed = stream_id_pack(b->changes[i].id);
+		a->ids[a->n_ids] = packed ? text_pool_copy(&a->id_text, packed) : NULL;
+		free(packed);
+		if (!a->ids[a->n_ids++])
+			return -1;
+	}
+	qsort(a->ids, a->n_ids, sizeof(*a->ids), cmp_str);
+	return 0;
+}
+
+/* Whether the complete batch lists the entry with this packed id. */
+static bool batch_lists(const struct apply *a, char *id)
+{
+	return !a->ids || bsearch(&id, a->ids, a->n_ids, sizeof(*a->ids), cmp_str);
+}
+
+/* Whether the copy the stream put under name (none: read another way) is one the entry coming
+ * under dn replaces.  The server holds one entry under a DN, so one under the same DN with
+ * another id is the same entry deleted and added again (where DNs are kept: members by DN); and
+ * a complete batch lists every entry the stream serves, so a copy whose id it does not list is
+ * what a delete the stream never saw left (a restored or another server, whose ids differ). */
+static bool replaced_by(struct apply *a, enum store_kind kind, const char *name, const char *dn)
+{
+	struct entry e;
+	char *id = id_of_name(a, kind, name, &e);
+	if (!id)
+		return true;
+	bool same_dn = dn && e.dn && strcmp(e.dn, dn) == 0;
+	bool complete = kind == STORE_USERS ? a->batch->complete_users : a->batch->complete_groups;
+	bool leftover = !same_dn && complete && !batch_lists(a, id);
+	free(e.v);
+	free(id);
+	return same_dn || leftover;
+}
+
+/* other is the entry u (under dn) is another copy of: of this domain, and replaced_by u. */
+static bool same_entry(struct apply *a, enum store_kind kind, const char *domain,
+		       const char *name, const char *dn)
+{
+	return of_domain(a, domain) && replaced_by(a, kind, name, dn);
+}
+
+/* The same entry (same_entry) is replaced by the new copy.  Any other clash is settled as a
  * refresh settles it.  0: u may go in; 1: u loses (and was freed); -1: failure. */
-static int settle_user(struct apply *a, struct dir_user *u)
+static int settle_user(struct apply *a, struct dir_user *u, const char *dn)
 {
 	struct dir_user *other;
 	while ((other = db_user_by_name(a->db, u->name)) ||
 	       (other = db_user_by_uid(a->db, u->uid))) {
-		if (!(of_domain(a, other->domain) && !has_keys(a, STORE_USERS, other->name))) {
+		if (!same_entry(a, STORE_USERS, other->domain, other->name, dn)) {
 			bool wins = fetch_user_wins(u, other);
 			log_warning("%s: users %s (uid %" PRIu32 ") and %s (uid %" PRIu32 ") share a "
 				    "name or uid; %s is served", a->dom->name, u->name, u->uid,
 				    other->name, other->uid, wins ? u->name : other->name);
+			/* the loser, of this domain, is read again when the winner goes */
+			a->lost[STORE_USERS] |= of_domain(a, other->domain);
 			if (!wins) {
 				dir_user_destroy(u);
 				return 1;
 			}
+			/* other goes, but its name and id stay served: not a removal */
+			bool removed = a->removed[STORE_USERS];
+			if (remove_user(a, other) < 0)
+				return -1;
+			a->removed[STORE_USERS] = removed;
+			continue;
 		}
 		if (remove_user(a, other) < 0)
 			return -1;
@@ -503,20 +589,28 @@ static int settle_user(struct apply *a, struct dir_user *u)
 	return 0;
 }
 
-static int settle_group(struct apply *a, struct dir_group *g)
+static int settle_group(struct apply *a, struct dir_group *g, const char *dn)
 {
 	struct dir_group *other;
 	while ((other = db_group_by_name(a->db, g->name)) ||
 	       (other = db_group_by_gid(a->db, g->gid))) {
-		if (!(of_domain(a, other->domain) && !has_keys(a, STORE_GROUPS, other->name))) {
+		if (!same_entry(a, STORE_GROUPS, other->domain, other->name, dn)) {
 			bool wins = fetch_group_wins(g, other);
 			log_warning("%s: groups %s (gid %" PRIu32 ") and %s (gid %" PRIu32 ") share a "
 				    "name or gid; %s is served", a->dom->name, g->name, g->gid,
 				    other->name, other->gid, wins ? g->name : other->name);
+			/* the loser, of this domain, is read again when the winner goes */
+			a->lost[STORE_GROUPS] |= of_domain(a, other->domain);
 			if (!wins) {
 				dir_group_destroy(g);
 				return 1;
 			}
+			/* other goes, but its name and id stay served: not a removal */
+			bool removed = a->removed[STORE_GROUPS];
+			if (remove_group(a, other) < 0)
+				return -1;
+			a->removed[STORE_GROUPS] = removed;
+			continue;
 		}
 		if (remove_group(a, other) < 0)
 			return -1;
@@ -648,7 +742,7 @@ static int put_user(struct apply *a, struct change *c)
 	struct dir_user *u = c->user;
 	c->user = NULL;
 	char *old_name = name_of_id(a, STORE_USERS, c->id);
-	struct dir_user *old = old_name ? db_user_by_name(a->db, old_name) : NULL;
+	struct dir_user *old = own_user(a, old_name);
 	int rc = old_name && !old ? forget_keys(a, STORE_USERS, old_name) : 0;
 	free(old_name);
 	if (rc < 0)
@@ -684,7 +778,7 @@ static int put_user(struct apply *a, struct change *c)
 	}
 	if (old && remove_user(a, old) < 0)
 		goto fail;
-	if ((rc = settle_user(a, u)) != 0)
+	if ((rc = settle_user(a, u, c->dn)) != 0)
 		return rc > 0 ? 0 : -1;
 	if ((!c->linked && link_user(a, u) < 0) || store_user(a, u) < 0 ||
 	    remember_keys(a, STORE_USERS, u->name, c->id, c->dn) < 0)
@@ -723,7 +817,7 @@ static int put_group(struct apply *a, struct change *c)
 	struct dir_group *g = c->group;
 	c->group = NULL;
 	char *old_name = name_of_id(a, STORE_GROUPS, c->id);
-	struct dir_group *old = old_name ? db_group_by_name(a->db, old_name) : NULL;
+	struct dir_group *old = own_group(a, old_name);
 	int rc = old_name && !old ? forget_keys(a, STORE_GROUPS, old_name) : 0;
 	free(old_name);
 	if (rc < 0)
@@ -732,13 +826,13 @@ static int put_group(struct apply *a, struct change *c)
 		dir_group_destroy(g);
 		return old ? remove_group(a, old) : 0;
 	}
+	/* a local account's groups are /etc/group's (a refresh drops them too) */
+	fetch_drop_local_members(a->local, g);
 	/* members by DN: g comes with its memberUid names and its member DNs, and is served with
 	 * its member users, as a refresh resolves them */
-	if (a->member_dns && c->dn) {
-		fetch_drop_local_members(a->local, g);
-		if (member_dns_resolve_put(a->member_dns, c->dn, g, c->member_dns) < 0)
-			goto fail;
-	}
+	if (a->member_dns && c->dn &&
+	    member_dns_resolve_put(a->member_dns, c->dn, g, c->member_dns) < 0)
+		goto fail;
 	if (names_add(&a->seen_groups, g->name) < 0)
 		goto fail;
 	a->put = true;
@@ -761,7 +855,7 @@ static int put_group(struct apply *a, struct change *c)
 	}
 	if (old && remove_group(a, old) < 0)
 		goto fail;
-	if ((rc = settle_group(a, g)) != 0)
+	if ((rc = settle_group(a, g, c->dn)) != 0)
 		return rc > 0 ? 0 : -1;
 	if (link_members(a, g, true) < 0 || store_group(a, g) < 0 ||
 	    remember_keys(a, STORE_GROUPS, g->name, c->id, c->dn) < 0)
@@ -861,10 +955,10 @@ static int delete_entry(struct apply *a, const struct change_batch *b, const str
 		return 0; /* not served: refused, or never seen */
 	int rc;
 	if (kind == STORE_USERS) {
-		struct dir_user *u = db_user_by_name(a->db, name);
+		struct dir_user *u = own_user(a, name);
 		rc = u ? remove_user(a, u) : forget_keys(a, kind, name);
 	} else {
-		struct dir_group *g = db_group_by_name(a->db, name);
+		struct dir_group *g = own_group(a, name);
 		rc = g ? remove_group(a, g) : forget_keys(a, kind, name);
 	}
 	free(name);
@@ -986,7 +1080,10 @@ static int apply_all(struct apply *a, struct change_batch *b)
 		return -1;
 	/* a damaged key, where the batch is not a whole read: what it named cannot be told */
 	bool whole = b->complete_users || b->complete_groups;
-	int rc = link_new_users(a, b);
+	a->batch = b;
+	int rc = whole ? list_ids(a, b) : 0;
+	if (rc == 0)
+		rc = link_new_users(a, b);
 	for (size_t i = 0; rc == 0 && !(a->damaged && !whole) && i < b->n; i++) {
 		struct change *c = &b->changes[i];
 		switch (c->op) {
@@ -1253,6 +1350,23 @@ static bool apply_whole(struct apply *a, struct change_batch *b, enum changes_re
 	return true;
 }
 
+/* A batch that removed an entry of a kind an entry lost a clash of (settle_user) since the last
+ * complete batch of that kind: the loser may hold the name or id alone now, and the stream
+ * reads its kind again to serve it, as a refresh would.  A complete batch settles every clash
+ * anew. */
+static void note_clashes(struct dird *d, struct change_batch *b, const struct apply *a)
+{
+	pthread_mutex_lock(&d->lock);
+	bool *lost = d->domains[b->domain].clash_lost;
+	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
+		bool complete = k == STORE_USERS ? b->complete_users : b->complete_groups;
+		if (!complete && (lost[k] || a->lost[k]) && a->removed[k])
+			b->read_again = true;
+		lost[k] = a->lost[k] || (!complete && lost[k]);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
 enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *err, size_t errlen)
 {
 	const struct dir_domain *dom = b->domain < d->cfg.n_domains ? &d->cfg.domains[b->domain] : NULL;
@@ -1278,6 +1392,8 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 		if (result == CHANGES_REFUSED)
 			changes_forget_position(d, b->stream);
 	}
+	if (result == CHANGES_APPLIED)
+		note_clashes(d, b, &a);
 	if (a.refused)
 		log_info("%s: %u changed entries refused", dom->name, a.refused);
 	names_free(&a.seen_users);
@@ -1285,6 +1401,8 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 	names_free(&a.touched);
 	member_index_free(&a.members);
 	member_dns_free(a.member_dns);
+	free(a.ids);
+	text_pool_free(&a.id_text);
 	local_accounts_free(&local);
 	return result;
 }

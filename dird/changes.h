@@ -96,6 +96,9 @@ struct change_batch {
 	/* Out: a group of sync_groups gained members db does not hold: the stream must read the
 	 * users again (from no position) to serve them. */
 	bool users_incomplete;
+	/* Out: an entry went whose name or id another entry lost a clash over (settle_user): the
+	 * stream must read its kind again (from no position) to serve that one. */
+	bool read_again;
 	/* Out: members by DN, the groups to read again from the server (member_dns_take_went). */
 	struct dn_list *reread_groups;
 };

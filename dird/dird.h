@@ -49,6 +49,10 @@ struct domain_state {
 	/* Batches changes_apply applied to the domain: a lookup that read an entry before the
 	 * count moved may hold an older copy than db's, and does not replace it (lookup.c). */
 	uint64_t changes_applied;
+	/* Per kind (store.h): a batch dropped an entry of this domain that lost a clash of name
+	 * or id (changes.c), and no complete batch of that kind since: when the winner goes, the
+	 * loser is read again (change_batch's read_again). */
+	bool clash_lost[2];
 };
 
 /* A cache miss handed to the worker, for connection `conn` (clients.h). */

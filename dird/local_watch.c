@@ -15,6 +15,7 @@
 #include "local_accounts.h"
 #include "log.h"
 #include "publish.h"
+#include "refresh.h"
 
 #define CHECK_EVERY_MS 1000
 
@@ -36,6 +37,10 @@ static long long checked_ms;
 /* The tdb pair was left to a refresh when db was filtered: it is written once the refresh is
  * over. */
 static bool store_behind;
+/* The local accounts the cache was last filtered by, and whether one of them went since (a
+ * full refresh is due once none runs). */
+static struct local_accounts last;
+static bool have_last, refresh_behind;
 
 static bool same(const struct seen *s, const struct stat *st)
 {
@@ -77,6 +82,37 @@ static bool filter(struct db *db, const struct local_accounts *local)
 	return changed;
 }
 
+static bool set_lost(const struct local_set *was, const struct local_set *now)
+{
+	for (size_t i = 0; i < was->n_names; i++)
+		if (!local_set_has_name(now, was->names[i]))
+			return true;
+	for (size_t i = 0; i < was->n_ids; i++)
+		if (!local_set_has_id(now, was->ids[i]))
+			return true;
+	return false;
+}
+
+/* A local name or id that went may have shadowed a directory entry, which left the cache (or
+ * was never let in), and no change stream sends it again while it does not change: a full
+ * refresh reads it (and keeps the streams' positions where the server holds them). */
+static void note_lost_locked(struct dird *d, struct local_accounts *now)
+{
+	if (have_last && (set_lost(&last.users, &now->users) || set_lost(&last.groups, &now->groups))) {
+		log_info("a local account went: a full refresh reads the directory entries it "
+			 "shadowed");
+		refresh_behind = true;
+	}
+	if (have_last)
+		local_accounts_free(&last);
+	last = *now;
+	have_last = true;
+	if (refresh_behind && d->cfg.enumerate && !d->refreshing) {
+		refresh_behind = false;
+		refresh_start_locked(d);
+	}
+}
+
 /* d->db filtered by the files as they are now and published, and the files remembered in
  * *sp, *sg.  A full refresh (or a stream's whole read) may be writing its own files meanwhile:
  * publish_locked then writes the index alone, so the local names leave the index at once, and
@@ -92,7 +128,7 @@ static void apply_locked(struct dird *d, const struct stat *p, const struct stat
 	}
 	size_t users = d->db.c.n_users, groups = d->db.c.n_groups;
 	bool changed = filter(&d->db, &local);
-	local_accounts_free(&local);
+	note_lost_locked(d, &local); /* keeps local */
 	if (changed)
 		log_info("the local accounts changed: %zu directory users and %zu groups they shadow "
 			 "are no longer served", users - d->db.c.n_users, groups - d->db.c.n_groups);
@@ -120,6 +156,10 @@ void local_watch_tick_locked(struct dird *d)
 		return;
 	if (!d->refreshing) {
 		refresh_passwd.known = refresh_group.known = false;
+		if (refresh_behind && d->cfg.enumerate) {
+			refresh_behind = false;
+			refresh_start_locked(d);
+		}
 		if (!same(&seen_passwd, &p) || !same(&seen_group, &g))
 			apply_locked(d, &p, &g, &seen_passwd, &seen_group);
 		return;

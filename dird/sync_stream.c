@@ -30,6 +30,7 @@
 #include "domain.h"
 #include "fetch.h"
 #include "fetch_members.h"
+#include "gone_domains.h"
 #include "ldap_map.h"
 #include "log.h"
 #include "nesting.h"
@@ -220,7 +221,7 @@ static int stream_apply(struct syncer *y, struct stream *s, bool complete)
 		return 0;
 	size_t n = b->n;
 	enum changes_result r = changes_apply(y->d, b, y->err, sizeof(y->err));
-	bool users_incomplete = b->users_incomplete;
+	bool users_incomplete = b->users_incomplete, read_again = b->read_again;
 	if (r == CHANGES_APPLIED && b->reread_groups && keep_rereads(y, b->reread_groups) < 0)
 		r = CHANGES_FAILED; /* out of memory: the connection is tried again */
 	change_batch_clear(b);
@@ -265,6 +266,9 @@ static int stream_apply(struct syncer *y, struct stream *s, bool complete)
 	if (users_incomplete && s->groups && y->s[1].msgid &&
 	    stream_restart(y, &y->s[1], "a group of sync_groups gained members") < 0)
 		return -1;
+	if (read_again) /* the entry that lost, still in the directory, is served */
+		return stream_restart(y, s, "an entry that won a clash of name or id went") < 0 ?
+			       -1 : 1;
 	return 0;
 }
 
@@ -740,6 +744,12 @@ static int run(struct syncer *y)
 		for (int k = 0; k < 2; k++)
 			if (y->s[k].persisting && stream_apply(y, &y->s[k], false) < 0)
 				return -1;
+		/* A whole rewrite of the files outside a refresh (dirctl cache expire, the local
+		 * accounts) drops the positions of a domain it took an entry of: the stream reads
+		 * it again now, not at its next change, and is not in sync meanwhile (libnss_dir
+		 * would answer that entry's name NOTFOUND itself). */
+		if (resume_if_moved(y) < 0)
+			return -1;
 		if (y->reread.n && y->s[0].persisting && now >= y->reread_at && reread_groups(y) < 0)
 			return -1;
 		if (heartbeat(y, now) < 0) {
@@ -872,6 +882,10 @@ void sync_start_locked(struct dird *d)
 			free(y);
 		}
 	}
+	/* The configuration now in force (a start, a reload): no stream drops another domain's
+	 * entries, nor does a refresh run when every domain streams.  Once the streams are
+	 * marked, so that the cache written without them keeps their positions. */
+	gone_domains_drop_locked(d);
 }
 
 bool sync_streams_all_locked(const struct dird *d)

@@ -1,0 +1,49 @@
+/* A domain taken out of dird.conf (by a reload, or while dird was stopped): with every domain
+ * left streamed no full refresh runs (refresh_due_locked, or streams that all resume at start),
+ * and each stream drops only its own domain's entries, so the gone domain's users would be
+ * served for good.  They go here (sync_start_locked), as a refresh would leave them out. */
+#include "gone_domains.h"
+
+#include <string.h>
+
+#include "log.h"
+#include "publish.h"
+
+static bool configured(const struct dird *d, const char *domain)
+{
+	for (size_t i = 0; domain && i < d->cfg.n_domains; i++)
+		if (strcmp(d->cfg.domains[i].name, domain) == 0)
+			return true;
+	return false;
+}
+
+static bool user_configured(const struct dir_user *u, void *arg)
+{
+	return configured(arg, u->domain);
+}
+
+void gone_domains_drop_locked(struct dird *d)
+{
+	size_t users = db_keep_users(&d->db, user_configured, d), groups = 0;
+	for (size_t i = 0; i < d->db.c.n_groups;) {
+		struct dir_group *g = d->db.c.groups[i];
+		if (configured(d, g->domain)) {
+			i++;
+			continue;
+		}
+		for (uint32_t m = 0; m < g->n_members; m++) {
+			struct dir_user *u = db_user_by_name(&d->db, g->members[m]);
+			if (u)
+				db_user_drop_gid(u, g->gid);
+		}
+		db_remove_group(&d->db, g->name, g->gid); /* moves another group to i */
+		groups++;
+	}
+	if (!users && !groups)
+		return;
+	log_info("%zu users and %zu groups of domains dird.conf no longer names are no longer "
+		 "served", users, groups);
+	mark_dirty_locked(d);
+	if (publish_locked(d, true) < 0)
+		log_warning("cannot write the cache without them: it is written at the next change");
+}
