@@ -63,7 +63,7 @@ make_workdir() {
 	chmod 755 "$WORK"
 	# Sanitizer reports go to files of their own, which finish() prints and counts: a test's
 	# own truncation of dird.log or a crash in a program whose output is not looked at cannot
-	# hide one.
+	# hide one (ASan's and LeakSanitizer's; UBSan's stay on stderr, see sanitizer_reports).
 	if [ -n "${DIR_SANITIZE:-}" ]; then
 		mkdir -m 1777 "$WORK/sanitizer"
 		local to=log_path=$WORK/sanitizer/report
@@ -81,6 +81,13 @@ sanitizer_reports() {
 		[ -f "$f" ] || continue
 		not_ok "no sanitizer report ($(basename "$f"))" "$(head -1 "$f")"
 		head -60 "$f" | sed 's/^/# /'
+	done
+	# UBSan (gcc 12, beside ASan) writes to stderr whatever log_path says: dird.log and the
+	# like, unless the test emptied them since.
+	for f in "${WORK:-/nonexistent}"/*.log; do
+		[ -f "$f" ] && grep -q 'runtime error: ' "$f" || continue
+		not_ok "no undefined behaviour ($(basename "$f"))" "$(grep -m1 'runtime error: ' "$f")"
+		grep -m1 -A20 'runtime error: ' "$f" | sed 's/^/# /'
 	done
 }
 
