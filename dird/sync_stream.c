@@ -59,6 +59,7 @@ struct syncer {
 	struct ldap_conn c;
 	struct stream s[2];		/* groups, users */
 	uint64_t refresh_count;		/* a full refresh since replaces the files: start over */
+	uint64_t flush_count;		/* the flushes seen (refreshed_since) */
 	int heartbeat;			/* msgid of the root DSE read under way, 0: none */
 	time_t last_heard, heartbeat_sent;
 	/* members by DN: groups to read again at reread_at (member_dns_take_went) */
@@ -83,9 +84,12 @@ static void set_state(struct syncer *y, const char *fmt, ...)
 	pthread_mutex_unlock(&y->d->lock);
 }
 
+/* Not after a flush the stream has not seen yet: the cache it kept whole is gone, and until the
+ * stream reads it again misses are asked of dird. */
 static void set_in_sync(struct syncer *y, bool in_sync)
 {
 	pthread_mutex_lock(&y->d->lock);
+	in_sync = in_sync && y->flush_count == y->d->flush_count;
 	y->d->domains[y->i].in_sync_until =
 		in_sync ? y->last_heard + HEARTBEAT_SECONDS + (time_t)y->dom->timeout : 0;
 	pthread_mutex_unlock(&y->d->lock);
@@ -635,6 +639,7 @@ static bool refreshed_since(struct syncer *y)
 	pthread_mutex_lock(&y->d->lock);
 	bool replaced = y->d->refresh_count != y->refresh_count;
 	y->refresh_count = y->d->refresh_count;
+	y->flush_count = y->d->flush_count;
 	pthread_mutex_unlock(&y->d->lock);
 	return replaced;
 }
