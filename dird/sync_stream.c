@@ -658,12 +658,21 @@ static int resume_if_moved(struct syncer *y)
 						  memcmp(s->stored->bv_val, p, len) == 0 :
 					  !s->stored;
 		free(p);
-		if (!same) {
-			log_info("%s: %s: the cache was replaced: going on from its position%s",
-				 y->dom->name, s->name, held ? "" : " (none: reading everything)");
-			if (stream_resume(y, s) < 0)
-				return -1;
+		if (same)
+			continue;
+		log_info("%s: %s: the cache was replaced: going on from its position%s",
+			 y->dom->name, s->name, held ? "" : " (none: reading everything)");
+		if (k == 1 && !y->s[0].persisting) {
+			/* The users once the groups are in again, as at the start (run): a whole
+			 * read of them before would give every user no group (and with
+			 * sync_groups, drop them all). */
+			ldap_abandon_ext(y->c.ld, s->msgid, NULL, NULL);
+			s->paged = false;
+			stream_reset(s);
+			continue;
 		}
+		if (stream_resume(y, s) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -681,8 +690,12 @@ static int run(struct syncer *y)
 		set_state(y, "waiting for the full refresh to end");
 		usleep(100000);
 	}
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < 2; k++) {
 		y->s[k].msgid = 0;
+		/* a read from no position on this connection may go through pages again (a
+		 * flush while the server was away leaves none) */
+		y->s[k].paged = false;
+	}
 	y->heartbeat = 0;
 	y->last_heard = time(NULL);
 	refreshed_since(y);
