@@ -68,6 +68,7 @@ make_workdir() {
 		mkdir -m 1777 "$WORK/sanitizer"
 		local to=log_path=$WORK/sanitizer/report
 		export ASAN_OPTIONS="${ASAN_OPTIONS:-}:$to" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:$to"
+		export LSAN_OPTIONS="print_suppressions=0:suppressions=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lsan.supp"
 		HOST_ASAN_OPTIONS="$HOST_ASAN_OPTIONS:$to"
 	fi
 }
