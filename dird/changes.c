@@ -17,6 +17,7 @@
 #include "nesting.h"
 #include "protocol.h"
 #include "publish.h"
+#include "refresh.h"
 #include "store.h"
 #include "stream_keys.h"
 #include "sync_keys.h"
@@ -1339,6 +1340,10 @@ static bool apply_whole(struct apply *a, struct change_batch *b, enum changes_re
 	pthread_mutex_lock(&d->lock);
 	long long locked = now_ms();
 	*result = install_locked(a, b, &next, written, refreshes, err, errlen);
+	if (d->refresh_wanted) { /* asked for while the batch held d->refreshing */
+		d->refresh_wanted = false;
+		refresh_start_locked(d);
+	}
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
 	log_debug("%s: a complete batch of %zu: copying the cache took %lld ms (locked), applying and "

@@ -84,7 +84,11 @@ struct dird {
 	time_t next_refresh;		/* when the next full refresh is due */
 	unsigned retry_delay;		/* seconds; doubles after each failed refresh */
 	uint64_t refresh_count;
+	uint64_t flush_count;		/* dirctl cache flush: a stream counts in sync again only
+					 * once it has seen the flush (sync_stream.c) */
 	bool refreshing;
+	bool refresh_wanted;		/* asked while a stream's complete batch held refreshing:
+					 * started as the batch lets go (changes.c) */
 	atomic_uint refresh_progress;
 	/* A refresh that would drop most of the cache is kept out (refresh.c): when (0: none), and
 	 * what it found; accept_shrink lets the next refresh through all the same. */

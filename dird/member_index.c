@@ -27,7 +27,8 @@ int member_index_build(struct member_index *ix, const struct db *db)
 	for (size_t i = 0; i < db->c.n_groups; i++)
 		for (uint32_t m = 0; m < db->c.groups[i]->n_members; m++)
 			ix->refs[ix->n++] = (uint64_t)i << 32 | m;
-	qsort_r(ix->refs, ix->n, sizeof(*ix->refs), by_member, (void *)db);
+	if (ix->n) /* no memberships: no array, and qsort_r's may not be NULL */
+		qsort_r(ix->refs, ix->n, sizeof(*ix->refs), by_member, (void *)db);
 	return 0;
 }
 

@@ -203,6 +203,7 @@ static void *refresh_thread(void *arg)
 	malloc_trim(0);
 	pthread_mutex_lock(&d->lock);
 	d->refreshing = false;
+	d->refresh_wanted = false; /* asked while it ran: it was the one */
 	pthread_mutex_unlock(&d->lock);
 	return NULL;
 }
@@ -211,12 +212,17 @@ void refresh_done_locked(struct dird *d, bool done)
 {
 	refresh_schedule_locked(d, done);
 	d->refreshing = false;
+	d->refresh_wanted = false;
 }
 
 void refresh_start_locked(struct dird *d)
 {
-	if (d->refreshing)
+	if (d->refreshing) {
+		/* a refresh under way is the one asked for; a stream's complete batch starts it
+		 * as it ends (changes.c) */
+		d->refresh_wanted = true;
 		return;
+	}
 	/* Every domain's entries kept by AD's poll: its whole read is the refresh. */
 	if (ad_poll_serves_all(d)) {
 		ad_poll_resync_locked(d);

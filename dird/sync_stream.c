@@ -62,6 +62,7 @@ struct syncer {
 	struct ldap_conn c;
 	struct stream s[2];		/* groups, users */
 	uint64_t refresh_count;		/* a full refresh since replaces the files: start over */
+	uint64_t flush_count;		/* the flushes seen (refreshed_since) */
 	int heartbeat;			/* msgid of the root DSE read under way, 0: none */
 	time_t last_heard, heartbeat_sent;
 	/* members by DN: groups to read again at reread_at (member_dns_take_went) */
@@ -86,9 +87,12 @@ static void set_state(struct syncer *y, const char *fmt, ...)
 	pthread_mutex_unlock(&y->d->lock);
 }
 
+/* Not after a flush the stream has not seen yet: the cache it kept whole is gone, and until the
+ * stream reads it again misses are asked of dird. */
 static void set_in_sync(struct syncer *y, bool in_sync)
 {
 	pthread_mutex_lock(&y->d->lock);
+	in_sync = in_sync && y->flush_count == y->d->flush_count;
 	y->d->domains[y->i].in_sync_until =
 		in_sync ? y->last_heard + HEARTBEAT_SECONDS + (time_t)y->dom->timeout : 0;
 	pthread_mutex_unlock(&y->d->lock);
@@ -668,6 +672,7 @@ static bool refreshed_since(struct syncer *y)
 	pthread_mutex_lock(&y->d->lock);
 	bool replaced = y->d->refresh_count != y->refresh_count;
 	y->refresh_count = y->d->refresh_count;
+	y->flush_count = y->d->flush_count;
 	pthread_mutex_unlock(&y->d->lock);
 	return replaced;
 }
@@ -686,12 +691,21 @@ static int resume_if_moved(struct syncer *y)
 						  memcmp(s->stored->bv_val, p, len) == 0 :
 					  !s->stored;
 		free(p);
-		if (!same) {
-			log_info("%s: %s: the cache was replaced: going on from its position%s",
-				 y->dom->name, s->name, held ? "" : " (none: reading everything)");
-			if (stream_resume(y, s) < 0)
-				return -1;
+		if (same)
+			continue;
+		log_info("%s: %s: the cache was replaced: going on from its position%s",
+			 y->dom->name, s->name, held ? "" : " (none: reading everything)");
+		if (k == 1 && !y->s[0].persisting) {
+			/* The users once the groups are in again, as at the start (run): a whole
+			 * read of them before would give every user no group (and with
+			 * sync_groups, drop them all). */
+			ldap_abandon_ext(y->c.ld, s->msgid, NULL, NULL);
+			s->paged = false;
+			stream_reset(s);
+			continue;
 		}
+		if (stream_resume(y, s) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -709,8 +723,12 @@ static int run(struct syncer *y)
 		set_state(y, "waiting for the full refresh to end");
 		usleep(100000);
 	}
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < 2; k++) {
 		y->s[k].msgid = 0;
+		/* a read from no position on this connection may go through pages again (a
+		 * flush while the server was away leaves none) */
+		y->s[k].paged = false;
+	}
 	y->heartbeat = 0;
 	y->last_heard = time(NULL);
 	refreshed_since(y);

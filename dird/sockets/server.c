@@ -128,7 +128,10 @@ static uint32_t expire(struct dird *d, const struct buf *body)
 	return st;
 }
 
-/* Empties the cache; readers of the old index are told by publish_locked. */
+/* Empties the cache; readers of the old index are told by publish_locked.  The flush replaces
+ * the cache as a refresh does: a stream's complete batch being written meanwhile, from a copy
+ * of the db taken before, is not installed over it (install_locked), and no domain counts as
+ * in sync until its stream has read it again (misses are asked of dird meanwhile). */
 static void flush(struct dird *d)
 {
 	pthread_mutex_lock(&d->store_lock);
@@ -138,6 +141,12 @@ static void flush(struct dird *d)
 	negcache_clear(d->negative);
 	if (store_remove(d->cfg.cache_dir) < 0)
 		log_warning("cannot remove the tdb cache: %s", strerror(errno));
+	for (size_t i = 0; i < d->cfg.n_domains; i++)
+		d->domains[i].in_sync_until = 0;
+	d->refresh_count++;
+	d->flush_count++;
+	/* the index whole, empty: no delta of what changed since names what the flush took */
+	publish_whole_locked(d);
 	publish_locked(d, false); /* no tdb files: an empty cache */
 	d->last_refresh = 0;
 	log_info("cache flushed");

@@ -275,6 +275,12 @@ dird_wait_refresh() {
 	return 1
 }
 
+# stream_in_sync: dirctl status says the first domain's change stream keeps the cache whole
+stream_in_sync() {
+	"$BUILD/dirctl/dirctl" --json status 2>/dev/null |
+		python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["domains"][0]["in_sync"] else 1)'
+}
+
 dird_stop() {
 	[ -n "$DIRD_PID" ] || return 0
 	kill "$DIRD_PID" 2>/dev/null

@@ -127,6 +127,10 @@ slapd_add() {
 	ldapadd -x -H "$SLAPD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null
 }
 
+slapd_modify() {
+	ldapmodify -x -H "$SLAPD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null
+}
+
 ldif_user() {
 	cat <<LDIF
 dn: uid=$1,ou=${4:-people},$SLAPD_BASE

@@ -390,6 +390,25 @@ START_TEST(many_new_users_get_their_groups)
 }
 END_TEST
 
+/* The users' whole read into a db without a group (the users' stream read before the groups',
+ * as after a flush): past the scan's few the index is of no membership at all.  Under UBSan
+ * dird died of it (qsort_r given NULL) in test_sync's flush. */
+START_TEST(many_new_users_without_groups)
+{
+	struct change_batch b = batch("c1", NULL);
+	b.complete_users = true;
+	char id[32], n[16];
+	for (int i = 0; i < MANY_USERS; i++) {
+		snprintf(id, sizeof(id), "u-%d", i);
+		snprintf(n, sizeof(n), "m%03d", i);
+		change_batch_add(&b, CHANGE_PUT, s(id), NULL, user(n, 100000 + i, "/bin/sh"), NULL);
+	}
+	ck_assert_int_eq(apply(&b), CHANGES_APPLIED);
+	ck_assert_uint_eq(d.db.c.n_users, MANY_USERS);
+	ck_assert_uint_eq(db_user_by_name(&d.db, "m299")->n_groups, 0);
+}
+END_TEST
+
 START_TEST(present_phase_drops_the_rest)
 {
 	fill();
@@ -848,7 +867,7 @@ int main(void)
 {
 	const TTest *const tests[] = {
 		first_batch_and_restart, users_alone_get_their_gid_lists, modify_rename_delete,
-		membership_reaches_gid_lists, many_new_users_get_their_groups,
+		membership_reaches_gid_lists, many_new_users_get_their_groups, many_new_users_without_groups,
 		present_phase_drops_the_rest, refused_entries_go, malformed_applies_nothing,
 		unexpected_position_applies_nothing, entries_read_otherwise_are_replaced,
 		sync_groups_follow_membership, a_stream_deletes_only_its_kind,
