@@ -8,11 +8,13 @@
 
 #include "buf.h"
 #include "names.h"
+#include "record_scan.h"
 #include "sid.h"
 
 /* The writers build the text straight into a buffer, as json-c prints it (plain, '/' left
  * as it is): json-c's objects cost some twenty allocations a record, and a refresh writes a
- * million records.  The readers below parse with json-c. */
+ * million records.  The readers take what record_scan.c reads (the text as the writers print it,
+ * and more) without json-c, and the rest with it. */
 static void put_raw(struct buf *b, const char *s)
 {
 	buf_put_bytes(b, s, strlen(s));
@@ -230,13 +232,8 @@ static char *get_sid(json_object *o)
 	return s;
 }
 
-/* "sshpubkey": null, or keys one a line; a line that is empty or holds a control character is
- * dropped, and lines past DIR_MAX_SSH_KEYS. */
-static int get_ssh_keys(json_object *o, struct dir_user *u)
+int record_ssh_keys_from_text(char *text, struct dir_user *u)
 {
-	char *text = get_str(o, "sshpubkey");
-	if (!text)
-		return 0;
 	int rc = 0;
 	for (char *line = text, *next; line && rc == 0; line = next) {
 		next = strchr(line, '\n');
@@ -255,11 +252,21 @@ static int get_ssh_keys(json_object *o, struct dir_user *u)
 		else
 			u->n_ssh_keys++;
 	}
+	return rc;
+}
+
+/* "sshpubkey": null, or keys one a line. */
+static int get_ssh_keys(json_object *o, struct dir_user *u)
+{
+	char *text = get_str(o, "sshpubkey");
+	if (!text)
+		return 0;
+	int rc = record_ssh_keys_from_text(text, u);
 	free(text);
 	return rc;
 }
 
-int record_user_from_json(const char *text, size_t len, struct dir_user *u)
+int record_user_from_json_c(const char *text, size_t len, struct dir_user *u)
 {
 	memset(u, 0, sizeof(*u));
 	json_object *o = parse(text, len), *grp, *groups;
@@ -300,7 +307,7 @@ int record_user_from_json(const char *text, size_t len, struct dir_user *u)
 	return 0;
 }
 
-int record_group_from_json(const char *text, size_t len, struct dir_group *g)
+int record_group_from_json_c(const char *text, size_t len, struct dir_group *g)
 {
 	memset(g, 0, sizeof(*g));
 	json_object *o = parse(text, len), *users;
@@ -330,4 +337,18 @@ int record_group_from_json(const char *text, size_t len, struct dir_group *g)
 		return -1;
 	}
 	return 0;
+}
+
+int record_user_from_json(const char *text, size_t len, struct dir_user *u)
+{
+	if (record_scan_user(text, len, u) == RECORD_SCAN_OK)
+		return 0;
+	return record_user_from_json_c(text, len, u);
+}
+
+int record_group_from_json(const char *text, size_t len, struct dir_group *g)
+{
+	if (record_scan_group(text, len, g) == RECORD_SCAN_OK)
+		return 0;
+	return record_group_from_json_c(text, len, g);
 }

@@ -21,5 +21,9 @@ char *record_group_to_json(const struct dir_group *g);
 /* 0 on success; -1 when the text is not a valid record (the struct is left empty). */
 int record_user_from_json(const char *text, size_t len, struct dir_user *u);
 int record_group_from_json(const char *text, size_t len, struct dir_group *g);
+/* The same through json-c alone: what the readers above answer for any text (the tests and
+ * the fuzzer compare them). */
+int record_user_from_json_c(const char *text, size_t len, struct dir_user *u);
+int record_group_from_json_c(const char *text, size_t len, struct dir_group *g);
 
 #endif

@@ -16,8 +16,11 @@
 #include "record_json.h"
 #include "tdb_build.h"
 #include "tdb_open.h"
+#include "tdb_walk.h"
 
 #define MAX_KEY (DIR_MAX_NAME + 8)
+/* The key each record is read back through (it is under ID_<id> too). */
+#define RECORD_PREFIX "NAME_"
 
 static int path_of(char *out, size_t len, const char *dir, enum store_kind kind, const char *sfx)
 {
@@ -234,6 +237,34 @@ int store_remove(const char *cache_dir)
 	return rc;
 }
 
+/* fn with every record of t (at least those whose key begins with walk_prefix), until it sets
+ * *stop: under one read lock of the whole file (no transaction commits meanwhile), each record
+ * as it is in a map of the file (tdb_walk's, with walk_prefix; else tdb's when t has one).  tdb_traverse_read, when that lock cannot be had, takes
+ * one a hash chain (two fcntl calls each of some two million chains at 1M users) and copies
+ * each record. */
+static int traverse_all(struct tdb_context *t, tdb_traverse_func fn, void *arg, const int *stop,
+			const char *walk_prefix)
+{
+	if (tdb_lockall_read(t) != 0)
+		return tdb_traverse_read(t, fn, arg) < 0 ? -1 : 0;
+	int rc = walk_prefix ? tdb_walk(t, walk_prefix, fn, arg) : TDB_WALK_OTHER;
+	if (rc == TDB_WALK_OTHER) {
+		rc = 0;
+		for (int i = 0, n = tdb_hash_size(t); rc == 0 && !*stop && i < n; i++)
+			if (tdb_traverse_chain(t, (unsigned)i, fn, arg) < 0)
+				rc = -1;
+	}
+	tdb_unlockall_read(t);
+	return rc < 0 ? -1 : 0;
+}
+
+/* A file opened to be read whole: opened to write, as tdb takes a lock of the whole file only
+ * then (nothing is written), with tdb's map unless tdb_flags say TDB_NOMMAP. */
+static struct tdb_context *open_to_traverse(const char *dir, enum store_kind kind, int tdb_flags)
+{
+	return open_tdb(dir, kind, O_RDWR, tdb_flags);
+}
+
 struct each_ctx {
 	int (*fn)(const char *json, size_t len, void *arg);
 	void *arg;
@@ -245,12 +276,28 @@ static int each_record(struct tdb_context *t, TDB_DATA key, TDB_DATA val, void *
 	(void)t;
 	struct each_ctx *ctx = p;
 	/* Every record is under both keys: visit it once, through its NAME_ key. */
-	if (key.dsize < 5 || memcmp(key.dptr, "NAME_", 5) != 0)
+	if (key.dsize < strlen(RECORD_PREFIX) || memcmp(key.dptr, RECORD_PREFIX, strlen(RECORD_PREFIX)))
 		return 0;
 	ctx->rc = ctx->fn((const char *)val.dptr, val.dsize, ctx->arg);
 	return ctx->rc != 0;
 }
 
+/* Every record to fn under one lock of the whole file: dird's own load, fast, while nothing
+ * writes. */
+static int each_whole_file(const char *cache_dir, enum store_kind kind,
+			   int (*fn)(const char *json, size_t len, void *arg), void *arg)
+{
+	struct tdb_context *t = open_to_traverse(cache_dir, kind, 0);
+	if (!t)
+		return errno == ENOENT ? 0 : -1;
+	struct each_ctx ctx = { fn, arg, 0 };
+	int n = traverse_all(t, each_record, &ctx, &ctx.rc, RECORD_PREFIX);
+	dir_tdb_close(t);
+	return n < 0 ? -1 : ctx.rc;
+}
+
+/* Another process's read (dirctl users): read-only, a hash chain locked at a time, so that a
+ * dird writing meanwhile waits for one chain, never for the whole of what fn does. */
 int store_each(const char *cache_dir, enum store_kind kind,
 	       int (*fn)(const char *json, size_t len, void *arg), void *arg)
 {
@@ -321,7 +368,7 @@ int store_load_each(const char *cache_dir, int (*user)(struct dir_user *u, void 
 {
 	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
 		struct load_ctx ctx = { k, user, group, arg };
-		if (store_each(cache_dir, k, load_one, &ctx) != 0) {
+		if (each_whole_file(cache_dir, k, load_one, &ctx) != 0) {
 			snprintf(err, errlen, "%s/%s: unreadable or holds a malformed record",
 				 cache_dir, k == STORE_USERS ? STORE_USER_FILE : STORE_GROUP_FILE);
 			return -1;
@@ -542,11 +589,11 @@ int store_each_key(const char *cache_dir, enum store_kind kind, const char *pref
 {
 	/* Every record is read to find a few keys (a refresh looks for the streams' before it
 	 * reads the directory): through a map, all of the file would count in dird's peak. */
-	struct tdb_context *t = open_tdb(cache_dir, kind, O_RDONLY, TDB_NOMMAP);
+	struct tdb_context *t = open_to_traverse(cache_dir, kind, TDB_NOMMAP);
 	if (!t)
 		return errno == ENOENT ? 0 : -1;
 	struct keys_ctx ctx = { prefix, strlen(prefix), fn, arg, 0 };
-	int n = tdb_traverse_read(t, each_prefixed, &ctx);
+	int n = traverse_all(t, each_prefixed, &ctx, &ctx.rc, NULL);
 	dir_tdb_close(t);
 	return n < 0 ? -1 : ctx.rc;
 }

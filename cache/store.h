@@ -71,7 +71,8 @@ int store_load_each(const char *cache_dir, int (*user)(struct dir_user *u, void 
 
 /* The JSON stored under `key` (e.g. "NAME_alice"), malloc'd; NULL when absent. */
 char *store_fetch(const char *cache_dir, enum store_kind kind, const char *key);
-/* Calls fn with every record's JSON, in tdb order; stops early when fn returns non-zero. */
+/* Calls fn with every record's JSON, in tdb order; stops early when fn returns non-zero.  For
+ * processes other than dird (dirctl): it holds one hash chain's lock at a time. */
 int store_each(const char *cache_dir, enum store_kind kind,
 	       int (*fn)(const char *json, size_t len, void *arg), void *arg);
 /* The CACHE_EXPIRATION value, or 0. */

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "secret.h"
 #include "srv.h"
+#include "tls_ctx.h"
 #include "tls_diagnose.h"
 
 static void set_timeouts(LDAP *ld, unsigned seconds)
@@ -31,26 +32,11 @@ static void set_timeouts(LDAP *ld, unsigned seconds)
 #endif
 }
 
-/* The domain's TLS settings, on this handle alone (libldap's globals stay untouched). */
-static int set_tls(LDAP *ld, const struct dir_domain *d, char *err, size_t errlen)
+/* The domain's TLS settings and its shared context, on this handle alone (libldap's globals
+ * stay untouched); `lax` checks no certificate. */
+static int set_tls(LDAP *ld, const struct dir_domain *d, bool lax, char *err, size_t errlen)
 {
-	static const int reqcert[] = { [DIR_TLS_NEVER] = LDAP_OPT_X_TLS_NEVER,
-				       [DIR_TLS_ALLOW] = LDAP_OPT_X_TLS_ALLOW,
-				       [DIR_TLS_TRY] = LDAP_OPT_X_TLS_TRY,
-				       [DIR_TLS_DEMAND] = LDAP_OPT_X_TLS_DEMAND };
-	int off = 0;
-	int rc = ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &reqcert[d->tls_reqcert]);
-	if (rc == LDAP_SUCCESS && d->tls_ca_file)
-		rc = ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, d->tls_ca_file);
-	if (rc == LDAP_SUCCESS && d->tls_ca_dir)
-		rc = ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTDIR, d->tls_ca_dir);
-	if (rc == LDAP_SUCCESS && d->tls_cert_file)
-		rc = ldap_set_option(ld, LDAP_OPT_X_TLS_CERTFILE, d->tls_cert_file);
-	if (rc == LDAP_SUCCESS && d->tls_key_file)
-		rc = ldap_set_option(ld, LDAP_OPT_X_TLS_KEYFILE, d->tls_key_file);
-	/* A context of this handle's own, made from the settings above. */
-	if (rc == LDAP_SUCCESS)
-		rc = ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &off);
+	int rc = tls_ctx_use(ld, d, lax);
 	if (rc != LDAP_SUCCESS) {
 		snprintf(err, errlen, "TLS settings of [domain/%s] (tls_ca_file, tls_ca_dir, "
 			 "tls_cert_file, tls_key_file): %s", d->name, ldap_err2string(rc));
@@ -59,21 +45,21 @@ static int set_tls(LDAP *ld, const struct dir_domain *d, char *err, size_t errle
 	return 0;
 }
 
+static LDAP *connect_to(const struct dir_domain *d, const char *uri, bool lax, char *err,
+			size_t errlen);
 
 /* Why TLS failed: the certificate, fetched on a connection that does not check it, checked by
  * us.  Empty when that cannot be found out (say, the server is gone). */
 static void explain_tls(const struct dir_domain *d, const char *uri, char *out, size_t outlen)
 {
-	struct dir_domain lax = *d;
 	char ignored[256];
 	out[0] = '\0';
-	lax.tls_reqcert = DIR_TLS_NEVER;
 	LDAPURLDesc *url = NULL;
 	if (ldap_url_parse(uri, &url) != LDAP_URL_SUCCESS || !url->lud_host) {
 		ldap_free_urldesc(url);
 		return;
 	}
-	LDAP *ld = ldap_conn_connect(&lax, uri, ignored, sizeof(ignored));
+	LDAP *ld = connect_to(d, uri, true, ignored, sizeof(ignored));
 	struct berval cert = { 0, NULL };
 	if (ld && ldap_get_option(ld, LDAP_OPT_X_TLS_PEERCERT, &cert) == LDAP_OPT_SUCCESS && cert.bv_val)
 		tls_explain_certificate(d, &cert, url->lud_host, out, outlen);
@@ -89,12 +75,12 @@ static bool uses_tls(const struct dir_domain *d, const char *uri)
 }
 
 /* Why a connection failed, in words that name the fix when it is the certificate. */
-static void connect_error(LDAP *ld, const struct dir_domain *d, const char *uri, int rc,
-			  char *err, size_t errlen)
+static void connect_error(LDAP *ld, const struct dir_domain *d, const char *uri, bool lax,
+			  int rc, char *err, size_t errlen)
 {
 	char *diag = NULL, why[512] = "";
 	ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
-	if (uses_tls(d, uri) && d->tls_reqcert != DIR_TLS_NEVER)
+	if (!lax && uses_tls(d, uri) && d->tls_reqcert != DIR_TLS_NEVER)
 		explain_tls(d, uri, why, sizeof(why));
 	if (*why)
 		snprintf(err, errlen, "cannot connect to %s: %s (%s)", uri, why, ldap_err2string(rc));
@@ -108,7 +94,8 @@ static void connect_error(LDAP *ld, const struct dir_domain *d, const char *uri,
 	ldap_memfree(diag);
 }
 
-LDAP *ldap_conn_connect(const struct dir_domain *d, const char *uri, char *err, size_t errlen)
+static LDAP *connect_to(const struct dir_domain *d, const char *uri, bool lax, char *err,
+			size_t errlen)
 {
 	LDAP *ld = NULL;
 	int rc = ldap_initialize(&ld, uri);
@@ -117,7 +104,7 @@ LDAP *ldap_conn_connect(const struct dir_domain *d, const char *uri, char *err, 
 		return NULL;
 	}
 	set_timeouts(ld, d->timeout);
-	if (set_tls(ld, d, err, errlen) < 0) {
+	if (set_tls(ld, d, lax, err, errlen) < 0) {
 		ldap_unbind_ext_s(ld, NULL, NULL);
 		return NULL;
 	}
@@ -126,11 +113,16 @@ LDAP *ldap_conn_connect(const struct dir_domain *d, const char *uri, char *err, 
 	else
 		rc = ldap_connect(ld); /* now, so a dead server or a bad certificate shows here */
 	if (rc != LDAP_SUCCESS) {
-		connect_error(ld, d, uri, rc, err, errlen);
+		connect_error(ld, d, uri, lax, rc, err, errlen);
 		ldap_unbind_ext_s(ld, NULL, NULL);
 		return NULL;
 	}
 	return ld;
+}
+
+LDAP *ldap_conn_connect(const struct dir_domain *d, const char *uri, char *err, size_t errlen)
+{
+	return connect_to(d, uri, false, err, errlen);
 }
 
 /* GSSAPI asks nothing a default does not answer (the authorization id: none). */

@@ -470,8 +470,12 @@ static void free_section(enum conf_section s, void *base)
 void dir_config_free(struct dir_config *c)
 {
 	for (size_t i = 0; i < c->n_domains; i++) {
-		free(c->domains[i].name);
-		free_section(CONF_DOMAIN, &c->domains[i]);
+		struct dir_domain *d = &c->domains[i];
+		for (size_t j = 0; j < 2; j++)
+			if (d->tls_ctx[j])
+				d->tls_ctx_free(d->tls_ctx[j]);
+		free(d->name);
+		free_section(CONF_DOMAIN, d);
 	}
 	free(c->domains);
 	for (size_t i = 0; i < c->n_realms; i++) {

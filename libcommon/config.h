@@ -97,6 +97,11 @@ struct dir_domain {
 	unsigned machine_password_max_age;	/* days; dirctl ads rotate --auto; 0: never */
 	unsigned sync_interval;	/* seconds between polls of the DC for changes; 0: none */
 	unsigned conf_line;	/* of its section header, for messages */
+	/* Not from the file: dird's TLS contexts of the domain's connections (directory/tls_ctx.c),
+	 * [0] checking certificates as tls_reqcert says, [1] not at all; NULL until made, freed
+	 * with tls_ctx_free by dir_config_free. */
+	void *tls_ctx[2];
+	void (*tls_ctx_free)(void *ctx);
 };
 
 /* [realm/NAME]: a Kerberos realm of this host, for krb5.conf (dirctl krb5conf) and logins. */
