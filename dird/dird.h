@@ -97,6 +97,7 @@ struct dird {
 	bool accept_shrink;
 	bool dirty;			/* db holds entries the index does not */
 	long long dirty_since_ms;
+	long long publish_retry_ms;	/* after a failed publish, the wait before the next (doubling) */
 	int wake_fd;			/* an eventfd: other threads wake the main loop */
 	struct ldap_conn *conns;	/* the worker's, one per domain */
 	struct negcache *negative;	/* names and ids the directory does not have */

@@ -217,12 +217,27 @@ static void reload_when_idle_locked(struct dird *d)
 		pthread_cond_signal(&d->work_cond);
 }
 
+/* Publishes what db holds beyond the index.  When that fails (cache_dir full, say) the next try
+ * waits 1 s, then twice as long each time up to a minute, instead of the main loop trying again
+ * at once, thousands of times a second. */
+static void publish_or_wait_locked(struct dird *d)
+{
+	if (publish_locked(d, false) == 0) {
+		d->publish_retry_ms = 0;
+		return;
+	}
+	d->publish_retry_ms = d->publish_retry_ms ? d->publish_retry_ms * 2 : 1000;
+	if (d->publish_retry_ms > 60000)
+		d->publish_retry_ms = 60000;
+	d->dirty_since_ms = now_ms() + d->publish_retry_ms - PUBLISH_DELAY_MS;
+}
+
 static void on_tick(struct dird *d)
 {
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
 	if (d->dirty && now_ms() - d->dirty_since_ms >= PUBLISH_DELAY_MS)
-		publish_locked(d, false);
+		publish_or_wait_locked(d);
 	publish_tick_locked(d);
 	domain_tick_locked(d);
 	local_watch_tick_locked(d);

@@ -230,6 +230,10 @@ static int stream_apply(struct syncer *y, struct stream *s, bool complete)
 		r = CHANGES_FAILED; /* out of memory: the connection is tried again */
 	change_batch_clear(b);
 	s->packed = 0;
+	/* The changes are dropped: the position past them goes too, or a later batch would
+	 * store it without them. */
+	if (r != CHANGES_APPLIED)
+		set_position(&s->pending, NULL);
 	if (n > BIG_BATCH) {
 		/* A whole read (a million entries) leaves its records' pages free in the heap: they
 		 * go back to the system, or dird holds the peak for as long as it is in sync. */
@@ -723,10 +727,12 @@ static int run(struct syncer *y)
 		set_state(y, "waiting for the full refresh to end");
 		usleep(100000);
 	}
+	/* Each stream goes on from the position the files hold, the users' too until they start
+	 * again: what the last connection left in a stream (a batch, the newest position, its
+	 * persist phase) is not applied on this one.  A read from no position on this connection
+	 * may go through pages again (a flush while the server was away leaves none). */
 	for (int k = 0; k < 2; k++) {
-		y->s[k].msgid = 0;
-		/* a read from no position on this connection may go through pages again (a
-		 * flush while the server was away leaves none) */
+		stream_reset(&y->s[k]);
 		y->s[k].paged = false;
 	}
 	y->heartbeat = 0;
