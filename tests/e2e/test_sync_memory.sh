@@ -43,7 +43,10 @@ check "the restart ends in sync" wait_in_sync
 sleep 2
 restarted=$(rss_kb)
 served "after the restart"
-check "dird holds about as much after the first read ($((first / 1024)) MB) as after a restart ($((restarted / 1024)) MB)" \
-	test "$first" -le $((restarted * 5 / 4 + 4096))
+# Under the sanitizers freed memory waits in ASan's quarantine: what dird holds says nothing then.
+if [ -z "${DIR_SANITIZE:-}" ]; then
+	check "dird holds about as much after the first read ($((first / 1024)) MB) as after a restart ($((restarted / 1024)) MB)" \
+		test "$first" -le $((restarted * 5 / 4 + 4096))
+fi
 
 finish
