@@ -14,8 +14,31 @@ static void free_strings(char **list, uint32_t n)
 	free(list);
 }
 
+uint32_t *dir_user_inline_groups_at(const struct dir_user *u)
+{
+	if (u->packed != (char *)(u + 1))
+		return NULL;
+	/* db_pack_copy lays the strings out in this order: the last one there ends the block */
+	const char *const fields[] = { u->domain, u->sid, u->email, u->shell, u->home, u->gecos,
+				       u->name };
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i]) {
+			uintptr_t end = (uintptr_t)(fields[i] + strlen(fields[i]) + 1);
+			return (uint32_t *)((end + sizeof(uint32_t) - 1) & ~(uintptr_t)(sizeof(uint32_t) - 1));
+		}
+	return (uint32_t *)(u + 1);
+}
+
+bool dir_user_inline_groups(const struct dir_user *u)
+{
+	return u->groups && u->groups == dir_user_inline_groups_at(u);
+}
+
 void dir_user_clear(struct dir_user *u)
 {
+	if (!dir_user_inline_groups(u))
+		free(u->groups);
+	u->groups = NULL;
 	if (u->packed) {
 		if (u->packed != (char *)(u + 1)) /* else the struct's own allocation holds them */
 			free(u->packed);
@@ -28,7 +51,6 @@ void dir_user_clear(struct dir_user *u)
 		free(u->sid);
 		free(u->domain);
 	}
-	free(u->groups);
 	free_strings(u->ssh_keys, u->n_ssh_keys);
 	memset(u, 0, sizeof(*u));
 }

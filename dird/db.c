@@ -130,7 +130,9 @@ struct dir_user *db_pack_copy(const struct dir_user *u)
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if (*fields[i])
 			len += strlen(*fields[i]) + 1;
-	struct dir_user *packed = malloc(sizeof(*packed) + len);
+	/* the gid list after the strings, 4-aligned (dir_user_inline_groups_at) */
+	size_t gids = u->n_groups ? (len + 3) / 4 * 4 - len + u->n_groups * sizeof(uint32_t) : 0;
+	struct dir_user *packed = malloc(sizeof(*packed) + len + gids);
 	if (!packed)
 		return NULL;
 	*packed = *u;
@@ -146,6 +148,11 @@ struct dir_user *db_pack_copy(const struct dir_user *u)
 		*to[i] = p;
 		p += n;
 	}
+	packed->groups = NULL;
+	if (u->n_groups) {
+		packed->groups = dir_user_inline_groups_at(packed);
+		memcpy(packed->groups, u->groups, u->n_groups * sizeof(uint32_t));
+	}
 	return packed;
 }
 
@@ -155,9 +162,7 @@ struct dir_user *db_pack_user(struct dir_user *u)
 		return u;
 	struct dir_user *packed = db_pack_copy(u);
 	if (packed) {
-		/* What u held besides its strings is packed's now. */
-		u->groups = NULL;
-		u->n_groups = 0;
+		/* u's keys are packed's now (its gid list was copied) */
 		u->ssh_keys = NULL;
 		u->n_ssh_keys = 0;
 	}
@@ -251,11 +256,16 @@ static int add_gid(struct dir_user *u, uint32_t gid, uint32_t *cap)
 	for (uint32_t i = 0; i < u->n_groups; i++)
 		if (u->groups[i] == gid)
 			return 0;
-	if (u->n_groups == *cap) {
-		uint32_t c = *cap ? *cap * 2 : 8;
-		uint32_t *p = realloc(u->groups, (size_t)c * sizeof(uint32_t));
+	bool inline_list = dir_user_inline_groups(u);
+	if (u->n_groups == *cap || inline_list) {
+		uint32_t c = *cap > u->n_groups ? *cap : *cap ? *cap * 2 : 8;
+		/* a list packed with the record grows into one of its own */
+		uint32_t *p = inline_list ? malloc((size_t)c * sizeof(uint32_t))
+					  : realloc(u->groups, (size_t)c * sizeof(uint32_t));
 		if (!p)
 			return -1;
+		if (inline_list)
+			memcpy(p, u->groups, u->n_groups * sizeof(uint32_t));
 		u->groups = p;
 		*cap = c;
 	}
@@ -278,6 +288,28 @@ int db_user_add_gid(struct dir_user *u, uint32_t gid)
 {
 	uint32_t cap = u->n_groups;
 	return add_gid(u, gid, &cap);
+}
+
+void db_user_set_groups(struct dir_user *u, uint32_t *groups, uint32_t n)
+{
+	if (!dir_user_inline_groups(u))
+		free(u->groups);
+	u->groups = groups;
+	u->n_groups = n;
+}
+
+int db_user_take_groups(struct dir_user *to, struct dir_user *from)
+{
+	uint32_t *groups = from->groups;
+	if (dir_user_inline_groups(from)) {
+		if (!(groups = malloc(from->n_groups * sizeof(uint32_t))))
+			return -1;
+		memcpy(groups, from->groups, from->n_groups * sizeof(uint32_t));
+	}
+	db_user_set_groups(to, groups, from->n_groups);
+	from->groups = NULL; /* to's now, or the copy's original, freed with from */
+	from->n_groups = 0;
+	return 0;
 }
 
 void db_user_drop_gid(struct dir_user *u, uint32_t gid)
@@ -325,11 +357,8 @@ int db_link_groups(struct db *db)
 	uint32_t *caps = calloc(db->c.n_users + 1, sizeof(uint32_t));
 	if (!caps)
 		return -1;
-	for (size_t i = 0; i < db->c.n_users; i++) {
-		free(db->c.users[i]->groups);
-		db->c.users[i]->groups = NULL;
-		db->c.users[i]->n_groups = 0;
-	}
+	for (size_t i = 0; i < db->c.n_users; i++)
+		db_user_set_groups(db->c.users[i], NULL, 0);
 	/* Counted first, so that each list is one allocation of its size: a million lists grown
 	 * by doubling would hold a third more than they use. */
 	each_membership(db, count_membership, caps);

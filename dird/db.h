@@ -35,8 +35,9 @@ int db_add_group(struct db *db, struct dir_group *g);
  * so already); NULL without the memory (u freed too).  A change stream packs what it reads, a
  * thousand at a time (sync_stream.c): db then keeps those blocks, the batch no second copy. */
 struct dir_user *db_pack_user(struct dir_user *u);
-/* A packed copy of u's struct and strings; its gid list and SSH keys are u's (the caller
- * copies or takes them).  NULL out of memory. */
+/* A packed copy of u's struct, strings and gid list (the list in the same allocation: a
+ * million users' lists are not a million more allocations of 32 bytes); its SSH keys are u's
+ * (the caller copies or takes them).  NULL out of memory. */
 struct dir_user *db_pack_copy(const struct dir_user *u);
 /* Puts u where old (a record db holds, of the same name and uid) stands and frees old; takes
  * ownership of u.  The record db now holds, or NULL (u freed; old stays) when old is not db's
@@ -62,5 +63,11 @@ int db_link_group(struct db *db, const struct dir_group *g);
 /* One user's supplementary gid list: gid added (not twice, never the primary one), dropped. */
 int db_user_add_gid(struct dir_user *u, uint32_t gid);
 void db_user_drop_gid(struct dir_user *u, uint32_t gid);
+/* u's gid list replaced by groups (n of them, malloc'd: u's now); the old one freed unless it
+ * is packed with u. */
+void db_user_set_groups(struct dir_user *u, uint32_t *groups, uint32_t n);
+/* from's gid list moved to `to` (copied out when it is packed with from), from left with none;
+ * -1 out of memory (both as they were). */
+int db_user_take_groups(struct dir_user *to, struct dir_user *from);
 
 #endif
