@@ -18,14 +18,16 @@ uint32_t *dir_user_inline_groups_at(const struct dir_user *u)
 {
 	if (u->packed != (char *)(u + 1))
 		return NULL;
-	/* db_pack_copy lays the strings out in this order: the last one there ends the block */
-	const char *const fields[] = { u->domain, u->sid, u->email, u->shell, u->home, u->gecos,
-				       u->name };
+	/* db_pack_copy lays the strings out as domain (unless it is a copy shared by all its
+	 * users), name, gecos, home, shell, email, sid: the last one there ends the block */
+	const char *const fields[] = { u->sid, u->email, u->shell, u->home, u->gecos, u->name };
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if (fields[i]) {
 			uintptr_t end = (uintptr_t)(fields[i] + strlen(fields[i]) + 1);
 			return (uint32_t *)((end + sizeof(uint32_t) - 1) & ~(uintptr_t)(sizeof(uint32_t) - 1));
 		}
+	if (u->domain == u->packed) /* the only one in the block */
+		return (uint32_t *)((uintptr_t)(u->domain + strlen(u->domain) + 1 + 3) & ~(uintptr_t)3);
 	return (uint32_t *)(u + 1);
 }
 

@@ -1,5 +1,7 @@
 #include "db.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,13 +124,56 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
+/* The domains' names, which their users share (a million copies of one name are 8 to 16 MB
+ * more): each copied once, for dird's life.  Domains are few; past SHARED_DOMAINS names, or
+ * once the text is full, a user's domain is packed with it.  Read without the lock: an entry is
+ * written before the count that shows it. */
+#define SHARED_DOMAINS 64
+static char shared_text[4096];
+static size_t shared_used;
+static const char *shared[SHARED_DOMAINS];
+static _Atomic size_t n_shared;
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *find_shared(const char *name, size_t from, size_t n)
+{
+	for (size_t i = from; i < n; i++)
+		if (strcmp(shared[i], name) == 0)
+			return shared[i];
+	return NULL;
+}
+
+/* The shared copy of a domain's name, or NULL (it is packed with the user). */
+static const char *shared_domain(const char *name)
+{
+	size_t n = atomic_load_explicit(&n_shared, memory_order_acquire);
+	const char *found = find_shared(name, 0, n);
+	if (found || n == SHARED_DOMAINS)
+		return found;
+	size_t len = strlen(name) + 1;
+	pthread_mutex_lock(&shared_lock);
+	size_t now = atomic_load_explicit(&n_shared, memory_order_relaxed);
+	found = find_shared(name, n, now);
+	if (!found && now < SHARED_DOMAINS && len <= sizeof(shared_text) - shared_used) {
+		found = memcpy(shared_text + shared_used, name, len);
+		shared_used += len;
+		shared[now] = found;
+		atomic_store_explicit(&n_shared, now + 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&shared_lock);
+	return found;
+}
+
 struct dir_user *db_pack_copy(const struct dir_user *u)
 {
-	char *const *fields[] = { &u->name, &u->gecos, &u->home, &u->shell, &u->email, &u->sid,
-				  &u->domain };
+	const char *domain = u->domain ? shared_domain(u->domain) : NULL;
+	/* the domain first: the gid list starts after the last of the others
+	 * (dir_user_inline_groups_at) */
+	char *const *fields[] = { domain ? NULL : &u->domain, &u->name, &u->gecos, &u->home,
+				  &u->shell, &u->email, &u->sid };
 	size_t len = 0;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (*fields[i])
+		if (fields[i] && *fields[i])
 			len += strlen(*fields[i]) + 1;
 	/* the gid list after the strings, 4-aligned (dir_user_inline_groups_at) */
 	size_t gids = u->n_groups ? (len + 3) / 4 * 4 - len + u->n_groups * sizeof(uint32_t) : 0;
@@ -138,10 +183,11 @@ struct dir_user *db_pack_copy(const struct dir_user *u)
 	*packed = *u;
 	char *p = (char *)(packed + 1);
 	packed->packed = p;
-	char **to[] = { &packed->name, &packed->gecos, &packed->home, &packed->shell,
-			&packed->email, &packed->sid, &packed->domain };
+	packed->domain = (char *)domain;
+	char **to[] = { &packed->domain, &packed->name, &packed->gecos, &packed->home,
+			&packed->shell, &packed->email, &packed->sid };
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		if (!*fields[i])
+		if (!fields[i] || !*fields[i])
 			continue;
 		size_t n = strlen(*fields[i]) + 1;
 		memcpy(p, *fields[i], n);
@@ -156,17 +202,26 @@ struct dir_user *db_pack_copy(const struct dir_user *u)
 	return packed;
 }
 
-struct dir_user *db_pack_user(struct dir_user *u)
+/* u's packed copy, which takes u's keys; u freed.  NULL without the memory (u as it was). */
+static struct dir_user *pack_over(struct dir_user *u)
 {
-	if (u->packed == (char *)(u + 1))
-		return u;
 	struct dir_user *packed = db_pack_copy(u);
 	if (packed) {
-		/* u's keys are packed's now (its gid list was copied) */
-		u->ssh_keys = NULL;
+		u->ssh_keys = NULL; /* packed's now (its gid list was copied) */
 		u->n_ssh_keys = 0;
+		dir_user_destroy(u);
 	}
-	dir_user_destroy(u);
+	return packed;
+}
+
+struct dir_user *db_pack_user(struct dir_user *u)
+{
+	/* a list given since (a stream's new user, linked to its groups) is packed in again */
+	if (u->packed == (char *)(u + 1) && (!u->n_groups || dir_user_inline_groups(u)))
+		return u;
+	struct dir_user *packed = pack_over(u);
+	if (!packed)
+		dir_user_destroy(u);
 	return packed;
 }
 
@@ -368,6 +423,12 @@ int db_link_groups(struct db *db)
 			rc = -1;
 	rc = rc ? rc : each_membership(db, add_membership, caps);
 	free(caps);
+	/* each list then packed with its record (without the memory for it, left as it is) */
+	for (size_t i = 0; rc == 0 && i < db->c.n_users; i++) {
+		struct dir_user *packed = db->c.users[i]->n_groups ? pack_over(db->c.users[i]) : NULL;
+		if (packed)
+			db->c.users[i] = packed;
+	}
 	return rc;
 }
 

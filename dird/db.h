@@ -29,10 +29,11 @@ void db_free(struct db *db);
  * the result: the caller finds the record db holds by its name or uid. */
 int db_add_user(struct db *db, struct dir_user *u);
 int db_add_group(struct db *db, struct dir_group *g);
-/* A user as db holds it: the struct and its strings in one allocation (dir_user's `packed`
- * points just past the struct), so that a million users are a million allocations, not two to
- * eight million with a malloc header and rounding each.  u is freed (u itself when it is packed
- * so already); NULL without the memory (u freed too).  A change stream packs what it reads, a
+/* A user as db holds it: the struct, its strings and its gid list in one allocation
+ * (dir_user's `packed` points just past the struct; its domain's name may be one copy all its
+ * users share), so that a million users are a million allocations, not two to nine million
+ * with a malloc header and rounding each.  u is freed (u itself when it is packed so already,
+ * its gid list too); NULL without the memory (u freed too).  A change stream packs what it reads, a
  * thousand at a time (sync_stream.c): db then keeps those blocks, the batch no second copy. */
 struct dir_user *db_pack_user(struct dir_user *u);
 /* A packed copy of u's struct, strings and gid list (the list in the same allocation: a
@@ -56,7 +57,8 @@ void db_remove_group(struct db *db, const char *name, uint32_t gid);
 /* Drops every user `keep` says no to, in one pass; returns how many. */
 size_t db_keep_users(struct db *db, bool (*keep)(const struct dir_user *u, void *arg), void *arg);
 
-/* Builds every user's supplementary gid list from the groups' member lists. */
+/* Builds every user's supplementary gid list from the groups' member lists, each then packed
+ * with its record: a user given a list is a new record (db's pointers to it change). */
 int db_link_groups(struct db *db);
 /* Adds a newly found group's gid to the lists of its members already in db. */
 int db_link_group(struct db *db, const struct dir_group *g);

@@ -225,6 +225,48 @@ START_TEST(a_packed_users_gid_list_works_as_its_own)
 	ck_gids(u, (const uint32_t[]){ 501, 502, 503, 505 }, 4);
 	ck_assert_str_eq(u->name, "dave");
 	ck_assert_str_eq(u->shell, "/bin/sh");
+	/* packed as a stream reads it, given its gids, then added */
+	struct dir_user *e = db_pack_user(user("erin", 1006, NULL, "e@x"));
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(db_user_add_gid(e, 601), 0);
+	ck_assert_int_eq(db_user_add_gid(e, 602), 0);
+	ck_assert_int_eq(db_add_user(&db, e), 0);
+	e = db_user_by_uid(&db, 1006);
+	ck_gids(e, (const uint32_t[]){ 601, 602 }, 2);
+	ck_assert_str_eq(e->email, "e@x");
+	ck_assert_int_eq(db_user_add_gid(e, 603), 0);
+	ck_gids(e, (const uint32_t[]){ 601, 602, 603 }, 3);
+	db_free(&db);
+}
+END_TEST
+
+/* Users keep their domain's name, which those of one domain share; past the names db shares,
+ * each user's is its own. */
+START_TEST(packed_users_keep_their_domain)
+{
+	struct db db;
+	db_init(&db);
+	char name[32];
+	for (uint32_t i = 0; i < 100; i++) {
+		struct dir_user *u = user("x", 2000 + i, NULL, NULL);
+		snprintf(name, sizeof(name), "u%u", i);
+		free(u->name);
+		u->name = strdup(name);
+		free(u->domain);
+		snprintf(name, sizeof(name), "domain-%u", i % 80);
+		u->domain = strdup(name);
+		set_gids(u, (const uint32_t[]){ i }, 1);
+		ck_assert_int_eq(db_add_user(&db, u), 0);
+	}
+	for (uint32_t i = 0; i < 100; i++) {
+		const struct dir_user *u = db_user_by_uid(&db, 2000 + i);
+		snprintf(name, sizeof(name), "domain-%u", i % 80);
+		ck_assert_str_eq(u->domain, name);
+		snprintf(name, sizeof(name), "u%u", i);
+		ck_assert_str_eq(u->name, name);
+		ck_gids(u, (const uint32_t[]){ i }, 1);
+	}
+	ck_assert_ptr_eq(db_user_by_uid(&db, 2000)->domain, db_user_by_uid(&db, 2080)->domain);
 	db_free(&db);
 }
 END_TEST
@@ -260,6 +302,7 @@ int main(void)
 				       packed_groups_keep_their_members,
 				       replaced_users_take_the_new_record, a_packed_user_is_kept_as_it_is,
 				       a_packed_users_gid_list_works_as_its_own,
+				       packed_users_keep_their_domain,
 				       text_pool_keeps_its_strings_until_released, NULL };
 	return run_tests("db", NULL, NULL, tests);
 }
