@@ -308,4 +308,32 @@ kill -HUP "$DIRD_PID"
 check "a SIGHUP is applied (no refresh holds it off)" wait_reloads $((n + 1))
 kill "${E2E_PIDS[-1]}"
 
+# --- a refresh reading a slow server (0.3 s a page, 100 pages) stops for a reload ------------
+python3 "$HERE/../tools/endless_ldap.py" "$WORK/slow.port" 0.3 >"$WORK/slow.out" &
+E2E_PIDS+=($!)
+for _ in $(seq 50); do [ -s "$WORK/slow.port" ] && break; sleep 0.1; done
+cat >>"$DIR_CONF" <<CONF
+
+[domain/slow]
+uri = ldap://127.0.0.1:$(cat "$WORK/slow.port")
+base_dn = dc=slow,dc=test
+CONF
+n=$(reloads)
+kill -HUP "$DIRD_PID"
+wait_reloads $((n + 1)) # which starts a refresh: example's entries, then slow's pages
+within 30 grep -qx "page=3" "$WORK/slow.out"
+cp "$WORK/dird.conf.good" "$DIR_CONF"
+n=$(reloads) done_before=$(grep -c "refresh done" "$WORK/dird.log") s=$(now_ms)
+kill -HUP "$DIRD_PID"
+wait_reloads $((n + 1))
+check "a SIGHUP in the middle of a slow server's refresh is applied within 10 s ($(( $(now_ms) - s )) ms)" \
+	test $(( $(now_ms) - s )) -lt 10000
+check "...the refresh stopped between two pages, and says so" \
+	grep -q "refresh stopped for a configuration reload" "$WORK/dird.log"
+check_eq "...which is not the domain failing" 0 "$(grep -c "refresh of slow failed" "$WORK/dird.log")"
+refreshes_past() { [ "$(grep -c "refresh done" "$WORK/dird.log")" -gt "$1" ]; }
+check "...and a refresh runs again on the new configuration" within 30 refreshes_past "$done_before"
+check_eq "the cache is as it was" "$U1" "$(in_ns "$WORK/nss" getent passwd u00001)"
+kill "${E2E_PIDS[-1]}"
+
 finish
