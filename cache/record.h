@@ -34,10 +34,11 @@ struct dir_user {
 	uint32_t n_groups;
 	uint32_t n_ssh_keys;
 	/* NULL, or one block holding name, gecos, home, shell, email, sid and domain, which
-	 * then point into it (db's domain may be a copy all its users share instead).  dird's db packs what it holds: the block is the struct's own
-	 * allocation, just past it (packed == (char *)(u + 1)), one allocation a user, not eight;
-	 * its gid list then follows the strings in that allocation too (dir_user_inline_groups),
-	 * until a gid is added (the list then is a malloc'd one of its own) */
+	 * then point into it.  dird's db packs what it holds: the block is the struct's own
+	 * allocation, just past it (packed == (char *)(u + 1)), one allocation a user, not nine;
+	 * its gid list then follows the strings in that allocation (dir_user_inline_groups)
+	 * until a gid is added (the list then is a malloc'd one of its own), and its domain may
+	 * be a copy all the domain's users share instead */
 	char *packed;
 };
 

@@ -14,6 +14,12 @@ static void free_strings(char **list, uint32_t n)
 	free(list);
 }
 
+static uint32_t *aligned_after(const char *s)
+{
+	uintptr_t end = (uintptr_t)(s + strlen(s) + 1);
+	return (uint32_t *)((end + alignof(uint32_t) - 1) & ~(uintptr_t)(alignof(uint32_t) - 1));
+}
+
 uint32_t *dir_user_inline_groups_at(const struct dir_user *u)
 {
 	if (u->packed != (char *)(u + 1))
@@ -22,12 +28,10 @@ uint32_t *dir_user_inline_groups_at(const struct dir_user *u)
 	 * users), name, gecos, home, shell, email, sid: the last one there ends the block */
 	const char *const fields[] = { u->sid, u->email, u->shell, u->home, u->gecos, u->name };
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (fields[i]) {
-			uintptr_t end = (uintptr_t)(fields[i] + strlen(fields[i]) + 1);
-			return (uint32_t *)((end + sizeof(uint32_t) - 1) & ~(uintptr_t)(sizeof(uint32_t) - 1));
-		}
+		if (fields[i])
+			return aligned_after(fields[i]);
 	if (u->domain == u->packed) /* the only one in the block */
-		return (uint32_t *)((uintptr_t)(u->domain + strlen(u->domain) + 1 + 3) & ~(uintptr_t)3);
+		return aligned_after(u->domain);
 	return (uint32_t *)(u + 1);
 }
 

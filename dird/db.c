@@ -216,11 +216,14 @@ static struct dir_user *pack_over(struct dir_user *u)
 
 struct dir_user *db_pack_user(struct dir_user *u)
 {
-	/* a list given since (a stream's new user, linked to its groups) is packed in again */
-	if (u->packed == (char *)(u + 1) && (!u->n_groups || dir_user_inline_groups(u)))
+	struct dir_user *packed;
+	if (u->packed == (char *)(u + 1)) {
+		/* a list given since (a stream's new user, linked to its groups) is packed in */
+		if (u->n_groups && !dir_user_inline_groups(u) && (packed = pack_over(u)))
+			return packed;
 		return u;
-	struct dir_user *packed = pack_over(u);
-	if (!packed)
+	}
+	if (!(packed = pack_over(u)))
 		dir_user_destroy(u);
 	return packed;
 }

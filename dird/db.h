@@ -32,8 +32,9 @@ int db_add_group(struct db *db, struct dir_group *g);
 /* A user as db holds it: the struct, its strings and its gid list in one allocation
  * (dir_user's `packed` points just past the struct; its domain's name may be one copy all its
  * users share), so that a million users are a million allocations, not two to nine million
- * with a malloc header and rounding each.  u is freed (u itself when it is packed so already,
- * its gid list too); NULL without the memory (u freed too).  A change stream packs what it reads, a
+ * with a malloc header and rounding each.  u is freed (u itself when it is packed so already:
+ * one given a gid list since is packed again with it, or, without the memory for that, kept
+ * as it is); NULL without the memory (u freed too).  A change stream packs what it reads, a
  * thousand at a time (sync_stream.c): db then keeps those blocks, the batch no second copy. */
 struct dir_user *db_pack_user(struct dir_user *u);
 /* A packed copy of u's struct, strings and gid list (the list in the same allocation: a
