@@ -10,6 +10,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "protocol.h"
+#include "reclaim.h"
 #include "server.h"
 #include "threads.h"
 
@@ -22,8 +23,22 @@ static void *worker_thread(void *arg)
 	struct dird *d = arg;
 	for (;;) {
 		pthread_mutex_lock(&d->lock);
-		while (!d->queue_head || d->worker_hold)
+		while ((!d->queue_head && !d->reclaim_head) || d->worker_hold)
 			pthread_cond_wait(&d->work_cond, &d->lock);
+		if (!d->queue_head) { /* no caller waits: a name that went is read again */
+			struct reclaim *r = reclaim_take_locked(d);
+			d->worker_active = true;
+			pthread_mutex_unlock(&d->lock);
+			bool settled = lookup_reclaim(d, r);
+			pthread_mutex_lock(&d->lock);
+			d->worker_active = false;
+			if (settled)
+				reclaim_free(r);
+			else
+				reclaim_retry_locked(d, r);
+			pthread_mutex_unlock(&d->lock);
+			continue;
+		}
 		struct miss *m = d->queue_head;
 		d->queue_head = m->next;
 		if (!d->queue_head)
