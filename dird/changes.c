@@ -1433,9 +1433,9 @@ static void queue_reclaims(struct dird *d, const struct change_batch *b, const s
 					!db_group_by_name(&d->db, f->name);
 		bool id_free = user ? !db_user_by_uid(&d->db, f->id) : !db_group_by_gid(&d->db, f->id);
 		queued = (!name_free || reclaim_queue_locked(d, user ? DIR_OP_GETPWNAM : DIR_OP_GETGRNAM,
-							     f->name, 0, b->domain, false)) &&
+							     f->name, 0, b->domain, 0)) &&
 			 (!id_free || reclaim_queue_locked(d, user ? DIR_OP_GETPWUID : DIR_OP_GETGRGID,
-							   NULL, f->id, b->domain, false));
+							   NULL, f->id, b->domain, 0));
 	}
 	if (!queued) {
 		log_info("%s: too many entries removed to read again what other domains hold of their "

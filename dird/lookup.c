@@ -18,6 +18,7 @@
 #include "protocol.h"
 #include "publish.h"
 #include "reclaim.h"
+#include "refresh.h"
 #include "requests.h"
 #include "store.h"
 
@@ -472,7 +473,7 @@ static void *read_domains(struct dird *d, const struct reclaim *r,
 }
 
 /* found into db and the tdb cache, unless it loses to what db holds; the groups naming a user
- * queued too (r->with_groups).  false: a change batch was applied since `applied`, found freed. */
+ * queued too (RECLAIM_GROUPS).  false: a change batch was applied since `applied`, found freed. */
 static bool settle_found(struct dird *d, const struct reclaim *r, uint64_t applied, void *found)
 {
 	bool user = is_user_op(r->op), raced;
@@ -486,10 +487,13 @@ static bool settle_found(struct dird *d, const struct reclaim *r, uint64_t appli
 			dir_group_destroy(found);
 	} else if (user) {
 		struct dir_user *u = found;
-		log_info("%s: user %s (uid %" PRIu32 ") read again: no entry holds its name and uid "
-			 "any more", u->domain, u->name, u->uid);
-		for (uint32_t i = 0; r->with_groups && i < u->n_groups; i++)
-			reclaim_queue_locked(d, DIR_OP_GETGRGID, NULL, u->groups[i], SIZE_MAX, false);
+		log_info("%s: user %s (uid %" PRIu32 ") read again and served: a name or id that "
+			 "kept it out went", u->domain, u->name, u->uid);
+		/* its primary group's member list may name it too */
+		if (r->flags & RECLAIM_GROUPS)
+			reclaim_queue_locked(d, DIR_OP_GETGRGID, NULL, u->gid, SIZE_MAX, 0);
+		for (uint32_t i = 0; (r->flags & RECLAIM_GROUPS) && i < u->n_groups; i++)
+			reclaim_queue_locked(d, DIR_OP_GETGRGID, NULL, u->groups[i], SIZE_MAX, 0);
 		forget_user_locked(d, u->name, u->uid);
 		if (store_insert_user(d->cfg.cache_dir, u) < 0)
 			log_warning("cannot add user %s to the cache", u->name);
@@ -497,8 +501,8 @@ static bool settle_found(struct dird *d, const struct reclaim *r, uint64_t appli
 		db_add_user(&d->db, u);
 	} else {
 		struct dir_group *g = found;
-		log_info("%s: group %s (gid %" PRIu32 ") read again: no entry holds its name and gid "
-			 "any more", g->domain, g->name, g->gid);
+		log_info("%s: group %s (gid %" PRIu32 ") read again and served: a name or id that "
+			 "kept it out went", g->domain, g->name, g->gid);
 		forget_group_locked(d, g->name, g->gid);
 		if (store_insert_group(d->cfg.cache_dir, g) < 0)
 			log_warning("cannot add group %s to the cache", g->name);
@@ -510,6 +514,50 @@ static bool settle_found(struct dird *d, const struct reclaim *r, uint64_t appli
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
 	return !raced;
+}
+
+/* At most this many users of one primary gid are read one by one; past it, a full refresh. */
+#define PRIMARY_MAX 64
+
+static int queue_user(const char *name, void *arg)
+{
+	struct dird *d = arg;
+	pthread_mutex_lock(&d->lock);
+	bool ok = db_user_by_name(&d->db, name) ||
+		  reclaim_queue_locked(d, DIR_OP_GETPWNAM, name, 0, SIZE_MAX, RECLAIM_GROUPS);
+	pthread_mutex_unlock(&d->lock);
+	return ok ? 0 : -1;
+}
+
+/* RECLAIM_PRIMARY: each domain's users whose primary gid is r->id, queued by name.  false when
+ * that cannot be done (an AD domain, too many users, out of memory): a full refresh then. */
+static bool queue_primary_members(struct dird *d, const struct reclaim *r)
+{
+	struct target t = { .q = { .op = DIR_OP_GETPWUID, .id = r->id } };
+	char err[512] = "";
+	bool done = true;
+	for (size_t i = 0; done && i < d->cfg.n_domains; i++) {
+		if (i == r->skip_domain || !domain_may_have(d, i, &t))
+			continue;
+		struct ldap_conn *c = &d->conns[i];
+		pthread_mutex_lock(&d->lock);
+		bool usable = domain_usable_locked(d, i);
+		pthread_mutex_unlock(&d->lock);
+		if (!usable)
+			continue; /* not in sync: a miss asks it */
+		int rc = c->ld || domain_open(d, i, c, err, sizeof(err)) == 0 ?
+				 fetch_user_names_by_gid(c, r->id, PRIMARY_MAX, queue_user, d, err,
+							 sizeof(err)) :
+				 -1;
+		if (rc > 0)
+			snprintf(err, sizeof(err), "%s: more than %d users", d->cfg.domains[i].name,
+				 PRIMARY_MAX);
+		done = rc == 0;
+	}
+	if (!done)
+		log_info("the users whose primary gid is %" PRIu32 " (a local group's until now) cannot "
+			 "be read one by one (%s): a full refresh reads them", r->id, err);
+	return done;
 }
 
 bool lookup_reclaim(struct dird *d, const struct reclaim *r)
@@ -528,6 +576,14 @@ bool lookup_reclaim(struct dird *d, const struct reclaim *r)
 	local_accounts_free(&local);
 	if (best)
 		settled = settle_found(d, r, applied, best);
+	if (!local_one && (r->flags & RECLAIM_PRIMARY) && !queue_primary_members(d, r)) {
+		pthread_mutex_lock(&d->store_lock);
+		pthread_mutex_lock(&d->lock);
+		if (d->cfg.enumerate) /* else a miss asks the domains */
+			refresh_start_locked(d);
+		pthread_mutex_unlock(&d->lock);
+		pthread_mutex_unlock(&d->store_lock);
+	}
 	if (unanswered)
 		log_warning("%s: a domain could not be asked for an entry no other holds the name or "
 			    "id of any more: it is read at the next refresh", r->name ? r->name : "an id");

@@ -32,13 +32,13 @@ static void append_locked(struct dird *d, struct reclaim *r)
 }
 
 bool reclaim_queue_locked(struct dird *d, uint32_t op, const char *name, uint32_t id,
-			  size_t skip_domain, bool with_groups)
+			  size_t skip_domain, unsigned flags)
 {
 	for (struct reclaim *r = d->reclaim_head; r; r = r->next)
 		if (same(r, op, name, id)) {
 			if (r->skip_domain != skip_domain)
 				r->skip_domain = SIZE_MAX;
-			r->with_groups |= with_groups;
+			r->flags |= flags;
 			return true;
 		}
 	struct reclaim *r = d->reclaim_len < RECLAIM_MAX ? calloc(1, sizeof(*r)) : NULL;
@@ -49,7 +49,7 @@ bool reclaim_queue_locked(struct dird *d, uint32_t op, const char *name, uint32_
 	r->op = op;
 	r->id = id;
 	r->skip_domain = skip_domain;
-	r->with_groups = with_groups;
+	r->flags = flags;
 	append_locked(d, r);
 	return true;
 }

@@ -10,14 +10,17 @@
 
 /* A name or id to read from the domains: op is DIR_OP_GETPWNAM, GETPWUID, GETGRNAM or GETGRGID
  * (name set with the first and third).  skip_domain: a domain not asked (its own stream reads
- * its entries again: changes.c), or SIZE_MAX.  with_groups: a user found brings the groups
- * naming it again (their members lacked it while its name was local). */
+ * its entries again: changes.c), or SIZE_MAX.  flags: RECLAIM_*. */
+#define RECLAIM_GROUPS 1	/* a user found brings the groups naming it again (their member
+				 * lists lacked it while its name was local) */
+#define RECLAIM_PRIMARY 2	/* a gid: the users whose primary gid it is come too (they were
+				 * refused while it was a local group's) */
 struct reclaim {
 	uint32_t op;
 	char *name;
 	uint32_t id;
 	size_t skip_domain;
-	bool with_groups;
+	unsigned flags;
 	unsigned tries;		/* read again after a change batch raced it */
 	struct reclaim *next;
 };
@@ -28,7 +31,7 @@ struct reclaim {
 /* Queues one for the worker (a copy of name), unless the same waits already.  False when the
  * queue is full or out of memory.  Lock held. */
 bool reclaim_queue_locked(struct dird *d, uint32_t op, const char *name, uint32_t id,
-			  size_t skip_domain, bool with_groups);
+			  size_t skip_domain, unsigned flags);
 /* The next one for the worker, or NULL.  Lock held. */
 struct reclaim *reclaim_take_locked(struct dird *d);
 /* Queued again after a race (at most a few times), else freed.  Lock held. */
