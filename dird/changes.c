@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache_expire.h"
 #include "db_copy.h"
 #include "fetch.h"
 #include "fetch_all.h"
@@ -1291,6 +1292,7 @@ static int take_copy_locked(struct dird *d, struct db *next, struct sync_keys *k
 	}
 	*refreshes = d->refresh_count;
 	d->refreshing = true;
+	cache_expire_forget_locked(d);
 	return 1;
 }
 
@@ -1318,6 +1320,9 @@ static enum changes_result install_locked(struct apply *a, const struct change_b
 		return CHANGES_FAILED;
 	}
 	*next = old;
+	/* a dirctl cache expire meanwhile went into the db the copy replaced */
+	if (cache_expire_replay_locked(d) && publish_locked(d, true) < 0)
+		mark_dirty_locked(d);
 	d->domains[b->domain].changes_applied++;
 	/* Other streams' positions in the new files are those taken with the copy: a stream that
 	 * applied changes since goes on from its position there, and is sent them again. */
