@@ -257,6 +257,29 @@ static void forget_group_locked(struct dird *d, const char *name, uint32_t gid)
 	db_remove_group(&d->db, name, gid);
 }
 
+/* u (g) into db and the tdb cache, in place of whatever they hold under its name or id.  Locks
+ * held. */
+static void put_user_locked(struct dird *d, struct dir_user *u)
+{
+	forget_user_locked(d, u->name, u->uid);
+	if (store_insert_user(d->cfg.cache_dir, u) < 0)
+		log_warning("cannot add user %s to the cache", u->name);
+	publish_user_changed_locked(d, u);
+	db_add_user(&d->db, u);
+}
+
+static void put_group_locked(struct dird *d, struct dir_group *g)
+{
+	forget_group_locked(d, g->name, g->gid);
+	if (store_insert_group(d->cfg.cache_dir, g) < 0)
+		log_warning("cannot add group %s to the cache", g->name);
+	if (db_link_group(&d->db, g) < 0)
+		log_warning("out of memory linking group %s", g->name);
+	/* its members' gid lists changed with it */
+	publish_group_changed_locked(d, g);
+	db_add_group(&d->db, g);
+}
+
 /* How many change batches (changes.h) all domains have had applied: a lookup reads it before it
  * asks, and when it moved meanwhile, db may hold a newer copy of what the lookup read (a poll or
  * stream applied it after the lookup read its own): the lookup's copy is not stored.  Lock held. */
@@ -302,24 +325,11 @@ static void insert_found(struct dird *d, uint64_t applied, uint32_t op, void *fo
 	if (changes_applied_locked(d) != applied) {
 		answer_raced_locked(d, op, found, reply);
 	} else if (is_user_op(op)) {
-		struct dir_user *u = found;
-		encode_user(d, op, u, reply);
-		forget_user_locked(d, u->name, u->uid);
-		if (store_insert_user(d->cfg.cache_dir, u) < 0)
-			log_warning("cannot add user %s to the cache", u->name);
-		publish_user_changed_locked(d, u);
-		db_add_user(&d->db, u);
+		encode_user(d, op, found, reply);
+		put_user_locked(d, found);
 	} else {
-		struct dir_group *g = found;
-		encode_group(reply, g, d->cfg.entry_ttl);
-		forget_group_locked(d, g->name, g->gid);
-		if (store_insert_group(d->cfg.cache_dir, g) < 0)
-			log_warning("cannot add group %s to the cache", g->name);
-		if (db_link_group(&d->db, g) < 0)
-			log_warning("out of memory linking group %s", g->name);
-		/* its members' gid lists changed with it */
-		publish_group_changed_locked(d, g);
-		db_add_group(&d->db, g);
+		encode_group(reply, found, d->cfg.entry_ttl);
+		put_group_locked(d, found);
 	}
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
@@ -494,22 +504,12 @@ static bool settle_found(struct dird *d, const struct reclaim *r, uint64_t appli
 			reclaim_queue_locked(d, DIR_OP_GETGRGID, NULL, u->gid, SIZE_MAX, 0);
 		for (uint32_t i = 0; (r->flags & RECLAIM_GROUPS) && i < u->n_groups; i++)
 			reclaim_queue_locked(d, DIR_OP_GETGRGID, NULL, u->groups[i], SIZE_MAX, 0);
-		forget_user_locked(d, u->name, u->uid);
-		if (store_insert_user(d->cfg.cache_dir, u) < 0)
-			log_warning("cannot add user %s to the cache", u->name);
-		publish_user_changed_locked(d, u);
-		db_add_user(&d->db, u);
+		put_user_locked(d, u);
 	} else {
 		struct dir_group *g = found;
 		log_info("%s: group %s (gid %" PRIu32 ") read again and served: a name or id that "
 			 "kept it out went", g->domain, g->name, g->gid);
-		forget_group_locked(d, g->name, g->gid);
-		if (store_insert_group(d->cfg.cache_dir, g) < 0)
-			log_warning("cannot add group %s to the cache", g->name);
-		if (db_link_group(&d->db, g) < 0)
-			log_warning("out of memory linking group %s", g->name);
-		publish_group_changed_locked(d, g);
-		db_add_group(&d->db, g);
+		put_group_locked(d, g);
 	}
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
