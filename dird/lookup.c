@@ -483,13 +483,15 @@ static void *read_domains(struct dird *d, const struct reclaim *r,
 }
 
 /* found into db and the tdb cache, unless it loses to what db holds; the groups naming a user
- * queued too (RECLAIM_GROUPS).  false: a change batch was applied since `applied`, found freed. */
+ * queued too (RECLAIM_GROUPS).  false: a change batch was applied since `applied`, or a db that
+ * replaces d->db is being written; found freed. */
 static bool settle_found(struct dird *d, const struct reclaim *r, uint64_t applied, void *found)
 {
 	bool user = is_user_op(r->op), raced;
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
-	if ((raced = changes_applied_locked(d) != applied) ||
+	/* a refresh or a stream's complete batch writing a db that replaces d->db: later */
+	if ((raced = changes_applied_locked(d) != applied || d->refreshing) ||
 	    !(user ? user_may_take(&d->db, found) : group_may_take(&d->db, found))) {
 		if (user)
 			dir_user_destroy(found);

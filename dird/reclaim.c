@@ -69,7 +69,8 @@ struct reclaim *reclaim_take_locked(struct dird *d)
 
 void reclaim_retry_locked(struct dird *d, struct reclaim *r)
 {
-	if (++r->tries < RECLAIM_TRIES) {
+	/* a refresh began: read once it is over, not counted */
+	if (d->refreshing || ++r->tries < RECLAIM_TRIES) {
 		append_locked(d, r);
 		return;
 	}

@@ -49,4 +49,22 @@ within 5 uid_is carl 20777 && ok "the local group bob removed, carl is served" |
 	not_ok "the local group bob removed, carl is served" "[$(uid_of carl)]"
 sleep 1
 check_eq "no full refresh ran for it" "$before" "$(refreshes)"
+
+# The local bob removed while a refresh writes its cache (paused there 3 s): the refresh read
+# the files as they were, with bob local, and its db replaces the one served; the directory's
+# bob is read again once it is in, not before (it would be lost with the db it replaces).
+dird_stop
+dird_private env DIRD_TEST_PAUSE_AT=store-written DIRD_TEST_PAUSE_SECONDS=3 || exit 1
+within 30 in_sync && within 10 uid_is bob 20002 || not_ok "restarted: in sync, bob served" "$(uid_of bob)"
+printf 'bob:x:4501:4501:Local Bob:/home/bob:/bin/sh\n' >>"$WORK/passwd"
+within 20 no_dir bob || not_ok "a local bob again takes the directory's out" "$(dir_has bob)"
+pauses() { grep -c "test hook: pausing" "$WORK/dird.log"; }
+paused=$(pauses)
+timeout 120 "${CTL[@]}" cache refresh >/dev/null 2>&1 &
+refresh=$!
+within 20 eval '[ "$(pauses)" -gt "$paused" ]' || not_ok "the refresh pauses where it writes the cache"
+cat "$WORK/passwd.orig" >"$WORK/passwd"
+wait "$refresh"
+within 20 uid_is bob 20002 && ok "the local bob removed during a refresh: the directory's bob is served once it is in" ||
+	not_ok "the local bob removed during a refresh: the directory's bob is served once it is in" "[$(uid_of bob)]"
 finish
