@@ -587,7 +587,8 @@ bool lookup_reclaim(struct dird *d, const struct reclaim *r)
 		pthread_mutex_unlock(&d->store_lock);
 	}
 	if (unanswered)
-		log_warning("%s: a domain could not be asked for an entry no other holds the name or "
-			    "id of any more: it is read at the next refresh", r->name ? r->name : "an id");
+		log_warning("%s: a domain could not be asked for what no entry holds any more; a "
+			    "lookup or a refresh reads it once the domain answers",
+			    r->name ? r->name : "an id");
 	return settled;
 }
