@@ -69,6 +69,35 @@ static int escaped(const char *e, const char *end)
 	return v ? v : -1;
 }
 
+/* A mark in each byte of w that is zero (exact: no carry crosses from one byte to the next). */
+static uint64_t zero_bytes(uint64_t w)
+{
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
+	return ~(((w & low7) + low7) | w | low7);
+}
+
+/* The first byte from p on (up to end) that ends a string's plain text: '"', '\\' or a
+ * control character.  Eight bytes a step where it can: the records' strings are most of the
+ * text a start reads. */
+static const char *plain_text(const char *p, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL;
+	while (end - p >= 8) {
+		uint64_t w;
+		memcpy(&w, p, sizeof(w));
+		uint64_t stop = zero_bytes(w ^ ('"' * ones)) | zero_bytes(w ^ ('\\' * ones)) |
+				zero_bytes(w & (0xe0 * ones));
+		if (stop)
+			return p + __builtin_ctzll(stop) / 8;
+		p += 8;
+	}
+#endif
+	while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\')
+		p++;
+	return p;
+}
+
 static void string(struct scan *c, struct span *out)
 {
 	if (!at(c, '"')) {
@@ -78,8 +107,7 @@ static void string(struct scan *c, struct span *out)
 	const char *s = ++c->p;
 	size_t escapes = 0; /* bytes of escapes beyond the byte each stands for */
 	for (;;) {
-		while (c->p < c->end && (unsigned char)*c->p >= 0x20 && *c->p != '"' && *c->p != '\\')
-			c->p++;
+		c->p = plain_text(c->p, c->end);
 		if (c->p >= c->end || *c->p != '\\')
 			break;
 		if (escaped(c->p + 1, c->end) < 0) {
@@ -391,17 +419,23 @@ static void read_gids(const struct list *l, uint32_t *out)
 	}
 }
 
-/* The user's strings copied into one block (u->packed). */
-static bool user_strings(const struct user_text *t, struct dir_user *u)
+/* The length of the block user_strings fills. */
+static size_t strings_len(const struct user_text *t)
+{
+	const struct span *from[] = { &t->name, &t->gecos, &t->home, &t->shell, &t->email,
+				      &t->m.sid, &t->m.domain };
+	size_t len = 1;
+	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++)
+		len += present(from[i]) ? from[i]->out_len + 1 : 0;
+	return len;
+}
+
+/* The user's strings copied into u->packed, one block. */
+static void user_strings(const struct user_text *t, struct dir_user *u)
 {
 	const struct span *from[] = { &t->name, &t->gecos, &t->home, &t->shell, &t->email,
 				      &t->m.sid, &t->m.domain };
 	char **to[] = { &u->name, &u->gecos, &u->home, &u->shell, &u->email, &u->sid, &u->domain };
-	size_t len = 1;
-	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++)
-		len += present(from[i]) ? from[i]->out_len + 1 : 0;
-	if (!(u->packed = malloc(len)))
-		return false;
 	char *p = u->packed;
 	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++)
 		if (present(from[i])) {
@@ -410,19 +444,32 @@ static bool user_strings(const struct user_text *t, struct dir_user *u)
 		}
 	if (!good_sid(u->sid))
 		u->sid = NULL;
-	return true;
 }
 
-int record_scan_user(const char *text, size_t len, struct dir_user *u)
+/* The user into *into, its strings in a block of their own; or (into NULL) into a new
+ * allocation with the strings just past the struct.  The user, or NULL: outside the subset. */
+static struct dir_user *scan_user(const char *text, size_t len, struct dir_user *into)
 {
 	struct scan c;
 	struct user_text t = { .groups.strings = false };
-	memset(u, 0, sizeof(*u));
+	struct dir_user *u = into;
+	if (u)
+		memset(u, 0, sizeof(*u));
 	if (!scanned(&c, text, len, user_field, &t) || !present(&t.name) || !present(&t.gecos) ||
 	    !present(&t.home) || !present(&t.shell) || !present(&t.m.domain) || !id_ok(&t.uid) ||
 	    !id_ok(&t.gid) || !t.groups.set || t.groups.n >= UINT32_MAX / 4)
-		return RECORD_SCAN_OTHER;
-	if (!user_strings(&t, u) || !dir_valid_name(u->name))
+		return NULL;
+	size_t strings = strings_len(&t);
+	if (!u) {
+		if (!(u = malloc(sizeof(*u) + strings)))
+			return NULL;
+		memset(u, 0, sizeof(*u));
+		u->packed = (char *)(u + 1);
+	} else if (!(u->packed = malloc(strings))) {
+		return NULL;
+	}
+	user_strings(&t, u);
+	if (!dir_valid_name(u->name))
 		goto other;
 	u->uid = (uint32_t)t.uid.v;
 	u->gid = (uint32_t)t.gid.v;
@@ -441,10 +488,22 @@ int record_scan_user(const char *text, size_t len, struct dir_user *u)
 		if (rc < 0)
 			goto other;
 	}
-	return RECORD_SCAN_OK;
+	return u;
 other:
-	dir_user_clear(u);
-	return RECORD_SCAN_OTHER;
+	dir_user_clear(u); /* the block past the struct stays: it is u's own allocation */
+	if (!into)
+		free(u);
+	return NULL;
+}
+
+int record_scan_user(const char *text, size_t len, struct dir_user *u)
+{
+	return scan_user(text, len, u) ? RECORD_SCAN_OK : RECORD_SCAN_OTHER;
+}
+
+struct dir_user *record_scan_user_packed(const char *text, size_t len)
+{
+	return scan_user(text, len, NULL);
 }
 
 struct group_text {
