@@ -109,24 +109,50 @@ static bool wanted(const uint8_t *h, const char *prefix, size_t prefix_len)
 	       memcmp(h + RECORD_HEAD, prefix, prefix_len) == 0;
 }
 
-/* The block's wanted records handed to fn chain by chain, as tdb_traverse_chain would. */
+/* Records whose bytes are asked for ahead of the one fn reads: a user's record is some six
+ * cache lines, which fn (a JSON parser) would otherwise wait for one after the other. */
+#define AHEAD 4
+
+static void prefetch_record(const uint8_t *h)
+{
+	uint32_t len = RECORD_HEAD + u32_at(h + 8) + u32_at(h + 12);
+	for (uint32_t at = 64; at < len; at += 64)
+		__builtin_prefetch(h + at);
+}
+
+/* The block's wanted records handed to fn chain by chain, as tdb_traverse_chain would, the
+ * ones AHEAD of it prefetched (*order: room for their offsets, as many as the list). */
 static int visit_block(struct tdb_context *t, const struct walk *w, const struct found *list,
 		       const struct lane *lanes, uint32_t n, const char *prefix,
-		       tdb_traverse_func fn, void *arg)
+		       tdb_traverse_func fn, void *arg, uint32_t *order)
 {
-	size_t prefix_len = strlen(prefix);
+	size_t prefix_len = strlen(prefix), m = 0;
 	for (uint32_t j = 0; j < n; j++)
-		for (int32_t i = lanes[j].first; i >= 0; i = list[i].next) {
-			const uint8_t *h = w->map + list[i].off;
-			if (!wanted(h, prefix, prefix_len))
-				continue;
-			uint32_t key_len = u32_at(h + 8);
-			TDB_DATA key = { (unsigned char *)h + RECORD_HEAD, key_len };
-			TDB_DATA data = { key.dptr + key_len, u32_at(h + 12) };
-			if (fn(t, key, data, arg))
-				return 1;
-		}
+		for (int32_t i = lanes[j].first; i >= 0; i = list[i].next)
+			if (wanted(w->map + list[i].off, prefix, prefix_len))
+				order[m++] = list[i].off;
+	for (size_t i = 0; i < m && i < AHEAD; i++)
+		prefetch_record(w->map + order[i]);
+	for (size_t i = 0; i < m; i++) {
+		if (i + AHEAD < m)
+			prefetch_record(w->map + order[i + AHEAD]);
+		const uint8_t *h = w->map + order[i];
+		uint32_t key_len = u32_at(h + 8);
+		TDB_DATA key = { (unsigned char *)h + RECORD_HEAD, key_len };
+		TDB_DATA data = { key.dptr + key_len, u32_at(h + 12) };
+		if (fn(t, key, data, arg))
+			return 1;
+	}
 	return 0;
+}
+
+/* p grown to n offsets, or NULL (p freed). */
+static uint32_t *reallocf_u32(uint32_t *p, size_t n)
+{
+	uint32_t *grown = realloc(p, n * sizeof(*p));
+	if (!grown)
+		free(p);
+	return grown;
 }
 
 /* The map of t's file, when its header is the layout known here. */
@@ -162,18 +188,24 @@ int tdb_walk(struct tdb_context *t, const char *prefix, tdb_traverse_func fn, vo
 	uint32_t hash_size = (uint32_t)tdb_hash_size(t);
 	struct lane lanes[LANES];
 	struct found *list = NULL;
-	size_t len = 0, cap = 0;
+	uint32_t *order = NULL;
+	size_t len = 0, cap = 0, order_cap = 0;
 	int rc = 0;
 	for (uint32_t from = 0; rc == 0 && from < hash_size; from += LANES) {
 		uint32_t n = hash_size - from < LANES ? hash_size - from : LANES;
 		if (find_block(&w, from, n, &list, &len, &cap, lanes) < 0) {
 			errno = EIO;
 			rc = -1;
+		} else if (order_cap < cap && !(order = reallocf_u32(order, cap))) {
+			errno = ENOMEM;
+			rc = -1;
 		} else {
-			rc = visit_block(t, &w, list, lanes, n, prefix, fn, arg);
+			order_cap = cap;
+			rc = visit_block(t, &w, list, lanes, n, prefix, fn, arg, order);
 		}
 	}
 	free(list);
+	free(order);
 	munmap((void *)w.map, w.size);
 	return rc;
 }
