@@ -268,31 +268,68 @@ static size_t *count_of(struct db *db, enum key k)
 	return k <= KEY_USER_UID ? &db->c.n_users : &db->c.n_groups;
 }
 
-static uint32_t *probe_record(const struct db *db, enum key k, size_t i)
+static uint32_t *probe_record(const struct db *db, enum key k, size_t i, uint32_t h)
 {
 	bool user = k <= KEY_USER_UID, by_name = k == KEY_USER_NAME || k == KEY_GROUP_NAME;
 	const char *name = user ? db->c.users[i]->name : db->c.groups[i]->name;
 	uint32_t id = user ? db->c.users[i]->uid : db->c.groups[i]->gid;
-	return probe(db, k, hash_of(db, k, (uint32_t)i), by_name ? name : NULL, by_name ? 0 : id);
+	return probe(db, k, h, by_name ? name : NULL, by_name ? 0 : id);
+}
+
+/* index_kind asks for what a record's insertion reads this many records ahead of it: the
+ * record's struct (two of these ahead: its hashes read it), then its slots.  Each of a
+ * million would be a wait for memory otherwise. */
+#define INDEX_AHEAD 8
+
+static void prefetch_record(const struct db *db, enum key k, size_t i)
+{
+	const void *r = k <= KEY_USER_UID ? (const void *)db->c.users[i] : db->c.groups[i];
+	__builtin_prefetch(r);
+	__builtin_prefetch((const char *)r + 64); /* a packed user's name */
+}
+
+struct hashes {
+	uint32_t name, id;
+};
+
+static void hash_ahead(const struct db *db, enum key by_name, enum key by_id, size_t i,
+		       struct hashes *h)
+{
+	const struct db_map *mn = map_of((struct db *)db, by_name);
+	const struct db_map *mi = map_of((struct db *)db, by_id);
+	h->name = hash_of(db, by_name, (uint32_t)i);
+	h->id = hash_of(db, by_id, (uint32_t)i);
+	__builtin_prefetch(&mn->slots[h->name & (mn->n_slots - 1)]);
+	__builtin_prefetch(&mi->slots[h->id & (mi->n_slots - 1)]);
 }
 
 /* The two maps of one kind built over its records as they were appended, at their final size
  * (no map rebuilt as it grows), each record dropped whose name or id one before it has, as
  * db_add_user would drop it.  How many were dropped, or -1 without the memory (the maps then
- * find nothing). */
+ * find nothing).  Records ahead of i stay where they were appended until their turn. */
 static long index_kind(struct db *db, enum key by_name, enum key by_id)
 {
 	size_t *n = count_of(db, by_name), kept = 0;
+	struct hashes ahead[INDEX_AHEAD];
 	if (map_rebuild(db, by_name, 0, map_size(*n)) < 0 ||
 	    map_rebuild(db, by_id, 0, map_size(*n)) < 0)
 		return -1;
+	for (size_t i = 0; i < *n && i < 2 * INDEX_AHEAD; i++)
+		prefetch_record(db, by_name, i);
+	for (size_t i = 0; i < *n && i < INDEX_AHEAD; i++)
+		hash_ahead(db, by_name, by_id, i, &ahead[i]);
 	for (size_t i = 0; i < *n; i++) {
+		struct hashes h = ahead[i % INDEX_AHEAD];
+		if (i + INDEX_AHEAD < *n)
+			hash_ahead(db, by_name, by_id, i + INDEX_AHEAD, &ahead[i % INDEX_AHEAD]);
+		if (i + 2 * INDEX_AHEAD < *n)
+			prefetch_record(db, by_name, i + 2 * INDEX_AHEAD);
 		if (by_name == KEY_USER_NAME)
 			db->c.users[kept] = db->c.users[i];
 		else
 			db->c.groups[kept] = db->c.groups[i];
-		uint32_t *slot_name = probe_record(db, by_name, kept);
-		uint32_t *slot_id = *slot_name ? NULL : probe_record(db, by_id, kept);
+		uint32_t *slot_name = probe_record(db, by_name, kept, h.name);
+		uint32_t *slot_id = *slot_name ? NULL : probe_record(db, by_id, kept, h.id);
 		if (*slot_name || *slot_id) {
 			if (by_name == KEY_USER_NAME)
 				dir_user_destroy(db->c.users[kept]);
