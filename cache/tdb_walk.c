@@ -1,6 +1,7 @@
 #include "tdb_walk.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -180,20 +181,18 @@ static int map_file(struct tdb_context *t, struct walk *w)
 	return 0;
 }
 
-int tdb_walk(struct tdb_context *t, const char *prefix, tdb_traverse_func fn, void *arg)
+/* The chains [from, to) of w's file to fn.  w's budget is this walk's own. */
+static int walk_chains(struct tdb_context *t, struct walk *w, const char *prefix, uint32_t from,
+		       uint32_t to, tdb_traverse_func fn, void *arg)
 {
-	struct walk w;
-	if (map_file(t, &w) < 0)
-		return TDB_WALK_OTHER;
-	uint32_t hash_size = (uint32_t)tdb_hash_size(t);
 	struct lane lanes[LANES];
 	struct found *list = NULL;
 	uint32_t *order = NULL;
 	size_t len = 0, cap = 0, order_cap = 0;
 	int rc = 0;
-	for (uint32_t from = 0; rc == 0 && from < hash_size; from += LANES) {
-		uint32_t n = hash_size - from < LANES ? hash_size - from : LANES;
-		if (find_block(&w, from, n, &list, &len, &cap, lanes) < 0) {
+	for (; rc == 0 && from < to; from += LANES) {
+		uint32_t n = to - from < LANES ? to - from : LANES;
+		if (find_block(w, from, n, &list, &len, &cap, lanes) < 0) {
 			errno = EIO;
 			rc = -1;
 		} else if (order_cap < cap && !(order = reallocf_u32(order, cap))) {
@@ -201,11 +200,63 @@ int tdb_walk(struct tdb_context *t, const char *prefix, tdb_traverse_func fn, vo
 			rc = -1;
 		} else {
 			order_cap = cap;
-			rc = visit_block(t, &w, list, lanes, n, prefix, fn, arg, order);
+			rc = visit_block(t, w, list, lanes, n, prefix, fn, arg, order);
 		}
 	}
 	free(list);
 	free(order);
+	return rc;
+}
+
+int tdb_walk(struct tdb_context *t, const char *prefix, tdb_traverse_func fn, void *arg)
+{
+	struct walk w;
+	if (map_file(t, &w) < 0)
+		return TDB_WALK_OTHER;
+	int rc = walk_chains(t, &w, prefix, 0, (uint32_t)tdb_hash_size(t), fn, arg);
+	munmap((void *)w.map, w.size);
+	return rc;
+}
+
+/* The second half of a split walk, on a thread of its own. */
+struct half {
+	struct tdb_context *t;
+	struct walk w;
+	const char *prefix;
+	uint32_t from, to;
+	tdb_traverse_func fn;
+	void *arg;
+	int rc, err;
+};
+
+static void *walk_half(void *p)
+{
+	struct half *h = p;
+	h->rc = walk_chains(h->t, &h->w, h->prefix, h->from, h->to, h->fn, h->arg);
+	h->err = errno;
+	return NULL;
+}
+
+int tdb_walk_split(struct tdb_context *t, const char *prefix, tdb_traverse_func fn, void *arg,
+		   tdb_traverse_func second_fn, void *second_arg)
+{
+	struct walk w;
+	if (map_file(t, &w) < 0)
+		return TDB_WALK_OTHER;
+	uint32_t hash_size = (uint32_t)tdb_hash_size(t);
+	struct half second = { t, w, prefix, hash_size / 2, hash_size, second_fn, second_arg, 0, 0 };
+	pthread_t thread;
+	bool split = pthread_create(&thread, NULL, walk_half, &second) == 0;
+	int rc = walk_chains(t, &w, prefix, 0, split ? second.from : hash_size, fn, arg);
+	if (split) {
+		int err = errno;
+		pthread_join(thread, NULL);
+		errno = err;
+		if (rc == 0 && second.rc != 0) {
+			rc = second.rc;
+			errno = second.err;
+		}
+	}
 	munmap((void *)w.map, w.size);
 	return rc;
 }
