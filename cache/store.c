@@ -239,11 +239,11 @@ int store_remove(const char *cache_dir)
 }
 
 /* fn with every record of t (at least those whose key begins with walk_prefix), until it sets
- * *stop (with second_arg, tdb_walk_split's: those of the second half of the chains to fn with
- * second_arg, on a thread of their own, where the file's layout is tdb_walk's): under one read lock of the whole file (no transaction commits meanwhile), each record
+ * *stop: under one read lock of the whole file (no transaction commits meanwhile), each record
  * as it is in a map of the file (tdb_walk's, with walk_prefix; else tdb's when t has one).  tdb_traverse_read, when that lock cannot be had, takes
  * one a hash chain (two fcntl calls each of some two million chains at 1M users) and copies
- * each record. */
+ * each record.  With second_arg, where tdb_walk reads the file, the second half of the chains
+ * goes to fn with second_arg, on a thread of its own (tdb_walk_split). */
 static int traverse_all(struct tdb_context *t, tdb_traverse_func fn, void *arg, const int *stop,
 			const char *walk_prefix, void *second_arg)
 {
@@ -395,8 +395,9 @@ static int keep_group(struct dir_group *g, void *k)
 
 /* Every record of one file to ctx's user() or group(), in tdb_walk's order, under one lock of
  * the whole file (dird's own load, fast, while nothing writes): the chains' two halves read at
- * once (a million users' JSON is most of a restart), the second's handed over
- * after the first's.  0; -1 when the file is unreadable or malformed; else what user() or group() returned. */
+ * once (a million users' JSON is most of a restart), the second's handed over after the
+ * first's.  0; -1 when the file is unreadable or malformed; else what user() or group() or
+ * the second half's parse returned. */
 static int load_whole_file(const char *cache_dir, struct load_ctx *ctx)
 {
 	struct tdb_context *t = open_to_traverse(cache_dir, ctx->kind, 0);

@@ -262,12 +262,13 @@ int db_append_group(struct db *db, struct dir_group *g)
 	return 0;
 }
 
-/* The record at i (a user for the users' keys, else a group): its count, its name, its id. */
+/* How many records the maps of k cover: users for the users' keys, else groups. */
 static size_t *count_of(struct db *db, enum key k)
 {
 	return k <= KEY_USER_UID ? &db->c.n_users : &db->c.n_groups;
 }
 
+/* probe for the key of the record at i (h that key's hash). */
 static uint32_t *probe_record(const struct db *db, enum key k, size_t i, uint32_t h)
 {
 	bool user = k <= KEY_USER_UID, by_name = k == KEY_USER_NAME || k == KEY_GROUP_NAME;
