@@ -90,6 +90,8 @@ struct dird {
 	bool refresh_wanted;		/* asked while a stream's complete batch held refreshing:
 					 * started as the batch lets go (changes.c) */
 	atomic_uint refresh_progress;
+	atomic_bool refresh_stop;	/* a reload is pending: the refresh ends before its next
+					 * page and runs again on the new configuration */
 	/* A refresh that would drop most of the cache is kept out (refresh.c): when (0: none), and
 	 * what it found; accept_shrink lets the next refresh through all the same. */
 	time_t shrink_held_at;

@@ -203,6 +203,9 @@ static int next_timeout(struct dird *d)
 static void reload_when_idle_locked(struct dird *d)
 {
 	d->streams_stop = d->reload_pending;
+	/* A refresh reading a slow or endless server would hold the reload off for as long. */
+	if (d->reload_pending && d->refreshing)
+		atomic_store(&d->refresh_stop, true);
 	d->worker_hold = d->reload_pending && !d->refreshing && !d->probes_running &&
 			 !d->pam_running && !d->streams_running && !d->polling;
 	if (d->worker_hold && !d->worker_active) {
@@ -242,7 +245,9 @@ static void on_tick(struct dird *d)
 	domain_tick_locked(d);
 	local_watch_tick_locked(d);
 	reload_when_idle_locked(d);
-	if (d->cfg.enumerate && !d->refreshing && time(NULL) >= d->next_refresh) {
+	/* A pending reload starts the refresh itself, on the new configuration. */
+	if (d->cfg.enumerate && !d->refreshing && !d->reload_pending &&
+	    time(NULL) >= d->next_refresh) {
 		/* Change streams in sync keep the cache whole: no full refresh is needed. */
 		if (sync_all_in_sync_locked(d))
 			d->next_refresh = time(NULL) + (time_t)d->cfg.refresh_interval;
