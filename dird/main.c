@@ -25,6 +25,7 @@
 #include "notify.h"
 #include "protocol.h"
 #include "publish.h"
+#include "reclaim.h"
 #include "refresh.h"
 #include "sync_keep.h"
 #include "sync_stream.h"
@@ -173,6 +174,7 @@ static bool reload(struct dird *d)
 	cfg.userdb_socket = d->cfg.userdb_socket;
 	d->cfg.cache_dir = d->cfg.run_dir = d->cfg.userdb_socket = NULL;
 	close_conns(d);
+	reclaim_clear(d); /* their skip_domain is of the old domains */
 	free(d->domains);
 	free(d->conns);
 	negcache_clear(d->negative);
