@@ -429,23 +429,17 @@ static void read_gids(const struct list *l, uint32_t *out)
 	}
 }
 
-/* The length of the block user_strings fills. */
-static size_t strings_len(const struct user_text *t)
-{
-	const struct span *from[] = { &t->name, &t->gecos, &t->home, &t->shell, &t->email,
-				      &t->m.sid, &t->m.domain };
-	size_t len = 1;
-	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++)
-		len += present(from[i]) ? from[i]->out_len + 1 : 0;
-	return len;
-}
-
-/* The user's strings copied into u->packed, one block. */
-static void user_strings(const struct user_text *t, struct dir_user *u)
+/* The user's strings copied into one block (u->packed). */
+static bool user_strings(const struct user_text *t, struct dir_user *u)
 {
 	const struct span *from[] = { &t->name, &t->gecos, &t->home, &t->shell, &t->email,
 				      &t->m.sid, &t->m.domain };
 	char **to[] = { &u->name, &u->gecos, &u->home, &u->shell, &u->email, &u->sid, &u->domain };
+	size_t len = 1;
+	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++)
+		len += present(from[i]) ? from[i]->out_len + 1 : 0;
+	if (!(u->packed = malloc(len)))
+		return false;
 	char *p = u->packed;
 	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++)
 		if (present(from[i])) {
@@ -454,32 +448,19 @@ static void user_strings(const struct user_text *t, struct dir_user *u)
 		}
 	if (!good_sid(u->sid))
 		u->sid = NULL;
+	return true;
 }
 
-/* The user into *into, its strings in a block of their own; or (into NULL) into a new
- * allocation with the strings just past the struct.  The user, or NULL: outside the subset. */
-static struct dir_user *scan_user(const char *text, size_t len, struct dir_user *into)
+int record_scan_user(const char *text, size_t len, struct dir_user *u)
 {
 	struct scan c;
 	struct user_text t = { .groups.strings = false };
-	struct dir_user *u = into;
-	if (u)
-		memset(u, 0, sizeof(*u));
+	memset(u, 0, sizeof(*u));
 	if (!scanned(&c, text, len, user_field, &t) || !present(&t.name) || !present(&t.gecos) ||
 	    !present(&t.home) || !present(&t.shell) || !present(&t.m.domain) || !id_ok(&t.uid) ||
 	    !id_ok(&t.gid) || !t.groups.set || t.groups.n >= UINT32_MAX / 4)
-		return NULL;
-	size_t strings = strings_len(&t);
-	if (!u) {
-		if (!(u = malloc(sizeof(*u) + strings)))
-			return NULL;
-		memset(u, 0, sizeof(*u));
-		u->packed = (char *)(u + 1);
-	} else if (!(u->packed = malloc(strings))) {
-		return NULL;
-	}
-	user_strings(&t, u);
-	if (!dir_valid_name(u->name))
+		return RECORD_SCAN_OTHER;
+	if (!user_strings(&t, u) || !dir_valid_name(u->name))
 		goto other;
 	u->uid = (uint32_t)t.uid.v;
 	u->gid = (uint32_t)t.gid.v;
@@ -498,22 +479,10 @@ static struct dir_user *scan_user(const char *text, size_t len, struct dir_user 
 		if (rc < 0)
 			goto other;
 	}
-	return u;
+	return RECORD_SCAN_OK;
 other:
-	dir_user_clear(u); /* the block past the struct stays: it is u's own allocation */
-	if (!into)
-		free(u);
-	return NULL;
-}
-
-int record_scan_user(const char *text, size_t len, struct dir_user *u)
-{
-	return scan_user(text, len, u) ? RECORD_SCAN_OK : RECORD_SCAN_OTHER;
-}
-
-struct dir_user *record_scan_user_packed(const char *text, size_t len)
-{
-	return scan_user(text, len, NULL);
+	dir_user_clear(u);
+	return RECORD_SCAN_OTHER;
 }
 
 struct group_text {

@@ -21,10 +21,6 @@ enum { RECORD_SCAN_OK = 0, RECORD_SCAN_OTHER = 1 };
 /* RECORD_SCAN_OK with the record filled, or RECORD_SCAN_OTHER with it left empty. */
 int record_scan_user(const char *text, size_t len, struct dir_user *u);
 int record_scan_group(const char *text, size_t len, struct dir_group *g);
-/* The user as a new allocation whose strings lie just past the struct (packed == (char *)(u +
- * 1): dird's db keeps it as it is, with no copy); NULL when record_scan_user would say
- * RECORD_SCAN_OTHER, or without the memory.  dir_user_destroy frees it. */
-struct dir_user *record_scan_user_packed(const char *text, size_t len);
 
 /* "sshpubkey"'s text (one key a line, modified) into u's keys: a line that is empty, too long
  * or holds a control character is dropped, and lines past DIR_MAX_SSH_KEYS.  -1 when out of

@@ -14,7 +14,6 @@
 #include "fileutil.h"
 #include "protocol.h"
 #include "record_json.h"
-#include "record_scan.h"
 #include "tdb_build.h"
 #include "tdb_open.h"
 #include "tdb_walk.h"
@@ -337,15 +336,11 @@ static int load_one(const char *json, size_t len, void *p)
 {
 	struct load_ctx *ctx = p;
 	if (ctx->kind == STORE_USERS) {
-		/* Packed as it is read, as dird's db holds it (no second copy); json-c reads
-		 * what the scanner leaves. */
-		struct dir_user *u = record_scan_user_packed(json, len);
-		if (!u && (u = calloc(1, sizeof(*u))) && record_user_from_json_c(json, len, u) < 0) {
+		struct dir_user *u = calloc(1, sizeof(*u));
+		if (!u || record_user_from_json(json, len, u) < 0) {
 			free(u);
-			u = NULL;
-		}
-		if (!u)
 			return -1;
+		}
 		return ctx->user(u, ctx->arg);
 	}
 	struct dir_group *g = calloc(1, sizeof(*g));

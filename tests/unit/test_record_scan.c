@@ -57,15 +57,6 @@ static bool agree(const char *text, size_t len)
 		ck_assert_msg(rj == 0, "only the scan reads the user %.*s", (int)len, text);
 		ck_assert_msg(same_user(&u, &uc), "another user from %.*s", (int)len, text);
 	}
-	/* The packed reader: the same record, its strings in its own allocation. */
-	struct dir_user *pu = record_scan_user_packed(text, len);
-	ck_assert_msg((pu != NULL) == (rs == RECORD_SCAN_OK), "the packed scan differs on %.*s",
-		      (int)len, text);
-	if (pu) {
-		ck_assert_ptr_eq(pu->packed, (char *)(pu + 1));
-		ck_assert_msg(same_user(pu, &uc), "another packed user from %.*s", (int)len, text);
-		dir_user_destroy(pu);
-	}
 	int gs = record_scan_group(text, len, &g);
 	int gj = record_group_from_json_c(text, len, &gc);
 	if (gs == RECORD_SCAN_OK) {
