@@ -1,6 +1,6 @@
-/* Which groups of a db name a user as a member: the groups' member lists sorted by name, so
- * a batch that adds many users finds each one's groups by a binary search instead of reading
- * every membership of the directory once per user (member_index.c). */
+/* Which groups of a db name a user as a member: the groups' memberships sorted by a hash of the
+ * member's name, so a batch that adds many users finds each one's groups by a binary search
+ * instead of reading every membership of the directory once per user (member_index.c). */
 #ifndef DIRD_MEMBER_INDEX_H
 #define DIRD_MEMBER_INDEX_H
 
@@ -11,8 +11,12 @@
 
 struct member_index {
 	const struct db *db;
-	uint64_t *refs; /* group index << 32 | member index, sorted by the member's name */
+	/* the member's name hashed << 32 | the membership's ordinal (all groups' memberships
+	 * counted in order), sorted */
+	uint64_t *refs;
 	size_t n;
+	uint32_t *first;	/* the ordinal of each group's first membership */
+	uint32_t seed;		/* of the hash */
 };
 
 /* Indexes db's groups as they are now: any group added to or removed from db afterwards
