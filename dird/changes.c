@@ -162,6 +162,8 @@ static char *get_value(struct apply *a, enum store_kind kind, const char *key, s
 {
 	*len = 0;
 	char *v = key ? get_raw(a, kind, key, len) : NULL, *z = NULL;
+	if (v && !a->t) /* sync_keys_get's ends in a NUL */
+		return v;
 	if (v && (z = realloc(v, *len + 1)))
 		z[*len] = '\0';
 	else
