@@ -1345,7 +1345,9 @@ static bool apply_whole(struct apply *a, struct change_batch *b, enum changes_re
 	a->db = &next;
 	a->keys = &keys;
 	size_t n = b->n;
+	long long apply_cpu = thread_cpu_ms();
 	bool written = apply_all(a, b) == 0;
+	long long applied = now_ms(), applied_cpu = thread_cpu_ms();
 	if (written) {
 		release_applied(a, b);
 		next.c.extra = sync_keys_extra(&keys, &next.c.n_extra);
@@ -1353,6 +1355,9 @@ static bool apply_whole(struct apply *a, struct change_batch *b, enum changes_re
 		next.c.extra = NULL; /* keys', freed with them */
 		next.c.n_extra = 0;
 	}
+	log_debug("%s: applying a complete batch took %lld ms (%lld ms of CPU), writing the files "
+		  "%lld ms (%lld)", b->stream, applied - copied, applied_cpu - apply_cpu,
+		  now_ms() - applied, thread_cpu_ms() - applied_cpu);
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
 	long long locked = now_ms(), locked_cpu = thread_cpu_ms();
