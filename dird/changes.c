@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache_expire.h"
 #include "db_copy.h"
 #include "fetch.h"
 #include "fetch_all.h"
@@ -18,6 +19,7 @@
 #include "nesting.h"
 #include "protocol.h"
 #include "publish.h"
+#include "reclaim.h"
 #include "refresh.h"
 #include "store.h"
 #include "stream_keys.h"
@@ -149,7 +151,41 @@ struct apply {
 	struct text_pool id_text;
 	/* Per kind: an entry lost a clash and was dropped; one was removed. */
 	bool lost[2], removed[2];
+	/* Names and ids of the entries removed, where other domains may hold an entry that lost
+	 * them in a clash: read again from those once the batch is in (queue_reclaims). */
+	struct freed *freed;
+	size_t n_freed, cap_freed;
+	bool freed_overflow;	/* more than reclaim.c takes: a full refresh reads them */
+	struct text_pool freed_text;
 };
+
+struct freed {
+	enum store_kind kind;
+	const char *name;
+	uint32_t id;
+};
+
+static void note_freed(struct apply *a, enum store_kind kind, const char *name, uint32_t id)
+{
+	if (a->d->cfg.n_domains < 2 || a->freed_overflow)
+		return;
+	if (a->n_freed == a->cap_freed) {
+		size_t cap = a->cap_freed ? a->cap_freed * 2 : 16;
+		struct freed *p = cap <= RECLAIM_MAX ? realloc(a->freed, cap * sizeof(*p)) : NULL;
+		if (!p) {
+			a->freed_overflow = true;
+			return;
+		}
+		a->freed = p;
+		a->cap_freed = cap;
+	}
+	const char *copy = text_pool_copy(&a->freed_text, name);
+	if (!copy) {
+		a->freed_overflow = true;
+		return;
+	}
+	a->freed[a->n_freed++] = (struct freed){ kind, copy, id };
+}
 
 /* The value under key (whole), malloc'd, from the files or the keys the batch goes into. */
 static void *get_raw(struct apply *a, enum store_kind kind, const char *key, size_t *len)
@@ -436,6 +472,7 @@ static int unstore_user(struct apply *a, const struct dir_user *u)
 static int remove_user(struct apply *a, struct dir_user *u)
 {
 	a->removed[STORE_USERS] = true;
+	note_freed(a, STORE_USERS, u->name, u->uid);
 	if (unstore_user(a, u) < 0)
 		return -1;
 	note_user(a, u);
@@ -469,6 +506,7 @@ static void groups_changed(struct apply *a)
 static int remove_group(struct apply *a, struct dir_group *g)
 {
 	a->removed[STORE_GROUPS] = true;
+	note_freed(a, STORE_GROUPS, g->name, g->gid);
 	if (is_sync_group(a, g->name))
 		a->sync_groups_changed = true;
 	if (link_members(a, g, false) < 0 ||
@@ -564,8 +602,9 @@ static bool same_entry(struct apply *a, enum store_kind kind, const char *domain
 
 /* The same entry (same_entry) is replaced by the new copy.  Any other clash is settled as a
  * refresh settles it.  0: u may go in; 1: u loses (and was freed); -1: failure. */
-static int settle_user(struct apply *a, struct dir_user *u, const char *dn)
+static int settle_user(struct apply *a, struct dir_user *u, const struct change *c)
 {
+	const char *dn = c->dn;
 	struct dir_user *other;
 	while ((other = db_user_by_name(a->db, u->name)) ||
 	       (other = db_user_by_uid(a->db, u->uid))) {
@@ -576,9 +615,13 @@ static int settle_user(struct apply *a, struct dir_user *u, const char *dn)
 				    other->name, other->uid, wins ? u->name : other->name);
 			/* the loser, of this domain, is read again when the winner goes */
 			a->lost[STORE_USERS] |= of_domain(a, other->domain);
+			/* the stream's keys of an entry another domain's won: its change or
+			 * delete is seen (own_user), and it is read again when the winner goes */
+			int rc = !wins && !of_domain(a, other->domain) ?
+					 remember_keys(a, STORE_USERS, u->name, c->id, dn) : 0;
 			if (!wins) {
 				dir_user_destroy(u);
-				return 1;
+				return rc < 0 ? -1 : 1;
 			}
 			/* other goes, but its name and id stay served: not a removal */
 			bool removed = a->removed[STORE_USERS];
@@ -593,8 +636,9 @@ static int settle_user(struct apply *a, struct dir_user *u, const char *dn)
 	return 0;
 }
 
-static int settle_group(struct apply *a, struct dir_group *g, const char *dn)
+static int settle_group(struct apply *a, struct dir_group *g, const struct change *c)
 {
+	const char *dn = c->dn;
 	struct dir_group *other;
 	while ((other = db_group_by_name(a->db, g->name)) ||
 	       (other = db_group_by_gid(a->db, g->gid))) {
@@ -605,9 +649,11 @@ static int settle_group(struct apply *a, struct dir_group *g, const char *dn)
 				    other->name, other->gid, wins ? g->name : other->name);
 			/* the loser, of this domain, is read again when the winner goes */
 			a->lost[STORE_GROUPS] |= of_domain(a, other->domain);
+			int rc = !wins && !of_domain(a, other->domain) ?
+					 remember_keys(a, STORE_GROUPS, g->name, c->id, dn) : 0;
 			if (!wins) {
 				dir_group_destroy(g);
-				return 1;
+				return rc < 0 ? -1 : 1;
 			}
 			/* other goes, but its name and id stay served: not a removal */
 			bool removed = a->removed[STORE_GROUPS];
@@ -782,7 +828,7 @@ static int put_user(struct apply *a, struct change *c)
 	}
 	if (old && remove_user(a, old) < 0)
 		goto fail;
-	if ((rc = settle_user(a, u, c->dn)) != 0)
+	if ((rc = settle_user(a, u, c)) != 0)
 		return rc > 0 ? 0 : -1;
 	if ((!c->linked && link_user(a, u) < 0) || store_user(a, u) < 0 ||
 	    remember_keys(a, STORE_USERS, u->name, c->id, c->dn) < 0)
@@ -859,7 +905,7 @@ static int put_group(struct apply *a, struct change *c)
 	}
 	if (old && remove_group(a, old) < 0)
 		goto fail;
-	if ((rc = settle_group(a, g, c->dn)) != 0)
+	if ((rc = settle_group(a, g, c)) != 0)
 		return rc > 0 ? 0 : -1;
 	if (link_members(a, g, true) < 0 || store_group(a, g) < 0 ||
 	    remember_keys(a, STORE_GROUPS, g->name, c->id, c->dn) < 0)
@@ -1011,6 +1057,7 @@ static int drop_users(struct apply *a, bool unseen, bool out_of_sync_groups)
 			if (unstore_user(a, u) < 0)
 				return -1;
 			note_user(a, u);
+			note_freed(a, STORE_USERS, u->name, u->uid);
 			n++;
 		}
 	}
@@ -1262,6 +1309,7 @@ static int take_copy_locked(struct dird *d, struct db *next, struct sync_keys *k
 		  thread_cpu_ms() - copied_cpu);
 	*refreshes = d->refresh_count;
 	d->refreshing = true;
+	cache_expire_forget_locked(d);
 	return 1;
 }
 
@@ -1289,6 +1337,9 @@ static enum changes_result install_locked(struct apply *a, const struct change_b
 		return CHANGES_FAILED;
 	}
 	*next = old;
+	/* a dirctl cache expire meanwhile went into the db the copy replaced */
+	if (cache_expire_replay_locked(d) && publish_locked(d, true) < 0)
+		mark_dirty_locked(d);
 	d->domains[b->domain].changes_applied++;
 	/* Other streams' positions in the new files are those taken with the copy: a stream that
 	 * applied changes since goes on from its position there, and is sent them again. */
@@ -1395,6 +1446,34 @@ static void note_clashes(struct dird *d, struct change_batch *b, const struct ap
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* What the batch removed, where no entry holds its name or id now: another domain's entry that
+ * lost it in a clash is read again (reclaim.c), as a refresh would serve it.  More than that
+ * takes: a full refresh. */
+static void queue_reclaims(struct dird *d, const struct change_batch *b, const struct apply *a)
+{
+	pthread_mutex_lock(&d->store_lock);
+	pthread_mutex_lock(&d->lock);
+	bool queued = !a->freed_overflow;
+	for (size_t i = 0; queued && i < a->n_freed; i++) {
+		const struct freed *f = &a->freed[i];
+		bool user = f->kind == STORE_USERS;
+		bool name_free = user ? !db_user_by_name(&d->db, f->name) :
+					!db_group_by_name(&d->db, f->name);
+		bool id_free = user ? !db_user_by_uid(&d->db, f->id) : !db_group_by_gid(&d->db, f->id);
+		queued = (!name_free || reclaim_queue_locked(d, user ? DIR_OP_GETPWNAM : DIR_OP_GETGRNAM,
+							     f->name, 0, b->domain, 0)) &&
+			 (!id_free || reclaim_queue_locked(d, user ? DIR_OP_GETPWUID : DIR_OP_GETGRGID,
+							   NULL, f->id, b->domain, 0));
+	}
+	if (!queued) {
+		log_info("%s: too many entries removed to read again what other domains hold of their "
+			 "names and ids: a full refresh reads them", b->stream);
+		refresh_start_locked(d);
+	}
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->store_lock);
+}
+
 enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *err, size_t errlen)
 {
 	const struct dir_domain *dom = b->domain < d->cfg.n_domains ? &d->cfg.domains[b->domain] : NULL;
@@ -1422,6 +1501,8 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 	}
 	if (result == CHANGES_APPLIED)
 		note_clashes(d, b, &a);
+	if (result == CHANGES_APPLIED && (a.n_freed || a.freed_overflow))
+		queue_reclaims(d, b, &a);
 	if (a.refused)
 		log_info("%s: %u changed entries refused", dom->name, a.refused);
 	names_free(&a.seen_users);
@@ -1431,6 +1512,8 @@ enum changes_result changes_apply(struct dird *d, struct change_batch *b, char *
 	member_dns_free(a.member_dns);
 	free(a.ids);
 	text_pool_free(&a.id_text);
+	free(a.freed);
+	text_pool_free(&a.freed_text);
 	local_accounts_free(&local);
 	return result;
 }

@@ -90,6 +90,8 @@ struct dird {
 	bool refresh_wanted;		/* asked while a stream's complete batch held refreshing:
 					 * started as the batch lets go (changes.c) */
 	atomic_uint refresh_progress;
+	atomic_bool refresh_stop;	/* a reload is pending: the refresh ends before its next
+					 * page and runs again on the new configuration */
 	/* A refresh that would drop most of the cache is kept out (refresh.c): when (0: none), and
 	 * what it found; accept_shrink lets the next refresh through all the same. */
 	time_t shrink_held_at;
@@ -105,6 +107,13 @@ struct dird {
 	pthread_cond_t work_cond;
 	struct miss *queue_head, *queue_tail;
 	size_t queue_len;
+	/* cache_expire.c: dirctl cache expire while a stream's complete batch holds a copy of db */
+	struct cache_expired *expired;
+	size_t n_expired;
+	/* reclaim.c: names and ids no entry holds since a local account or a clash's winner
+	 * went, for the worker to read from the domains once no miss waits */
+	struct reclaim *reclaim_head, *reclaim_tail;
+	size_t reclaim_len;
 	bool worker_active;		/* from taking a miss until its reply is posted */
 	bool worker_hold;		/* take no new miss: a reload waits for the worker */
 	bool reload_pending;		/* SIGHUP: apply when no other thread reads cfg */

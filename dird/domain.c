@@ -145,8 +145,10 @@ void domain_tick_locked(struct dird *d)
 	time_t now = time(NULL);
 	for (size_t i = 0; i < d->cfg.n_domains; i++) {
 		struct domain_state *s = &d->domains[i];
-		/* The worker's own query will tell about the domain it is asking. */
+		/* The worker's own query will tell about the domain it is asking; no probe starts
+		 * while a reload waits for those running. */
 		if (!s->online && s->contacted && !s->probing && now >= s->next_probe &&
+		    !d->reload_pending &&
 		    !(busy && d->worker_domain == i))
 			start_probe(d, i);
 	}

@@ -14,7 +14,9 @@
 #include "fetch.h"
 #include "local_accounts.h"
 #include "log.h"
+#include "protocol.h"
 #include "publish.h"
+#include "reclaim.h"
 #include "refresh.h"
 
 #define CHECK_EVERY_MS 1000
@@ -37,8 +39,8 @@ static long long checked_ms;
 /* The tdb pair was left to a refresh when db was filtered: it is written once the refresh is
  * over. */
 static bool store_behind;
-/* The local accounts the cache was last filtered by, and whether one of them went since (a
- * full refresh is due once none runs). */
+/* The local accounts the cache was last filtered by, and whether a full refresh is due once
+ * none runs (too many of them went to read what they shadowed one by one). */
 static struct local_accounts last;
 static bool have_last, refresh_behind;
 
@@ -82,26 +84,48 @@ static bool filter(struct db *db, const struct local_accounts *local)
 	return changed;
 }
 
-static bool set_lost(const struct local_set *was, const struct local_set *now)
+/* What of `was` is not in `now`, each queued for the worker to read from the domains (op_name
+ * for its names, op_id for its ids).  false when the queue is full. */
+static bool queue_lost_locked(struct dird *d, const struct local_set *was,
+			      const struct local_set *now, uint32_t op_name, uint32_t op_id,
+			      unsigned flags_name, unsigned flags_id, size_t *n)
 {
-	for (size_t i = 0; i < was->n_names; i++)
-		if (!local_set_has_name(now, was->names[i]))
-			return true;
-	for (size_t i = 0; i < was->n_ids; i++)
-		if (!local_set_has_id(now, was->ids[i]))
-			return true;
-	return false;
+	for (size_t i = 0; i < was->n_names; i++) {
+		if (local_set_has_name(now, was->names[i]))
+			continue;
+		(*n)++;
+		if (!reclaim_queue_locked(d, op_name, was->names[i], 0, SIZE_MAX, flags_name))
+			return false;
+	}
+	for (size_t i = 0; i < was->n_ids; i++) {
+		if (local_set_has_id(now, was->ids[i]))
+			continue;
+		(*n)++;
+		if (!reclaim_queue_locked(d, op_id, NULL, was->ids[i], SIZE_MAX, flags_id))
+			return false;
+	}
+	return true;
 }
 
 /* A local name or id that went may have shadowed a directory entry, which left the cache (or
- * was never let in), and no change stream sends it again while it does not change: a full
- * refresh reads it (and keeps the streams' positions where the server holds them). */
+ * was never let in), and no change stream sends it again while it does not change: the worker
+ * reads each name and id that went from the domains, as a miss would (reclaim.c), a user with
+ * the groups naming it, a gid with the users whose primary gid it is.  A full refresh reads
+ * them only when that queue is full, or those users cannot be read one by one (lookup.c). */
 static void note_lost_locked(struct dird *d, struct local_accounts *now)
 {
-	if (have_last && (set_lost(&last.users, &now->users) || set_lost(&last.groups, &now->groups))) {
-		log_info("a local account went: a full refresh reads the directory entries it "
-			 "shadowed");
+	size_t n = 0;
+	if (have_last &&
+	    !(queue_lost_locked(d, &last.users, &now->users, DIR_OP_GETPWNAM, DIR_OP_GETPWUID,
+				RECLAIM_GROUPS, RECLAIM_GROUPS, &n) &&
+	      queue_lost_locked(d, &last.groups, &now->groups, DIR_OP_GETGRNAM, DIR_OP_GETGRGID, 0,
+				RECLAIM_PRIMARY, &n))) {
+		log_info("too many local accounts went to read what they shadowed one by one: a full "
+			 "refresh reads the directory entries they shadowed");
 		refresh_behind = true;
+	} else if (n) {
+		log_info("local accounts went: the directory's entries of their %zu names and ids are "
+			 "read again", n);
 	}
 	if (have_last)
 		local_accounts_free(&last);

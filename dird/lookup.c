@@ -17,6 +17,8 @@
 #include "log.h"
 #include "protocol.h"
 #include "publish.h"
+#include "reclaim.h"
+#include "refresh.h"
 #include "requests.h"
 #include "store.h"
 
@@ -88,19 +90,23 @@ struct target {
 	char name[DIR_MAX_NAME + 1];
 };
 
+/* t->q as the domains see it. */
+static void resolve_name(const struct dird *d, struct target *t)
+{
+	t->form = NAME_BARE;
+	if (t->q.name && ad_name_canonical(&d->cfg, t->q.name, &t->domain, t->name,
+					   sizeof(t->name)) == NAME_QUALIFIED) {
+		t->form = NAME_QUALIFIED;
+		t->q.name = t->name;
+	}
+}
+
 static bool resolve_target(const struct dird *d, uint32_t op, const struct buf *body,
 			   struct target *t)
 {
 	if (!request_parse_lookup(op, body, &t->q))
 		return false;
-	t->form = NAME_BARE;
-	if (!t->q.name)
-		return true;
-	if (ad_name_canonical(&d->cfg, t->q.name, &t->domain, t->name, sizeof(t->name)) ==
-	    NAME_QUALIFIED) {
-		t->form = NAME_QUALIFIED;
-		t->q.name = t->name;
-	}
+	resolve_name(d, t);
 	return true;
 }
 
@@ -200,6 +206,28 @@ static int ask_domain(struct dird *d, size_t i, const struct local_accounts *loc
 	return r;
 }
 
+/* ask_domain, when the domain is usable (ASK_OFFLINE when not), with the worker's state for
+ * dirctl status. */
+#define ASK_OFFLINE (-2)
+static int ask_if_usable(struct dird *d, size_t i, const struct local_accounts *local,
+			 const struct lookup_query *q, void **found, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&d->lock);
+	bool usable = domain_usable_locked(d, i);
+	if (usable) {
+		d->worker_domain = i;
+		d->worker_busy_since_ms = now_ms();
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (!usable)
+		return ASK_OFFLINE;
+	int r = ask_domain(d, i, local, q, found, err, errlen);
+	pthread_mutex_lock(&d->lock);
+	d->worker_busy_since_ms = 0;
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
 /* Drops whatever db and the tdb cache hold under this record's name or id.  Locks held. */
 static void forget_user_locked(struct dird *d, const char *name, uint32_t uid)
 {
@@ -227,6 +255,29 @@ static void forget_group_locked(struct dird *d, const char *name, uint32_t gid)
 		publish_group_changed_locked(d, old[i]);
 	}
 	db_remove_group(&d->db, name, gid);
+}
+
+/* u (g) into db and the tdb cache, in place of whatever they hold under its name or id.  Locks
+ * held. */
+static void put_user_locked(struct dird *d, struct dir_user *u)
+{
+	forget_user_locked(d, u->name, u->uid);
+	if (store_insert_user(d->cfg.cache_dir, u) < 0)
+		log_warning("cannot add user %s to the cache", u->name);
+	publish_user_changed_locked(d, u);
+	db_add_user(&d->db, u);
+}
+
+static void put_group_locked(struct dird *d, struct dir_group *g)
+{
+	forget_group_locked(d, g->name, g->gid);
+	if (store_insert_group(d->cfg.cache_dir, g) < 0)
+		log_warning("cannot add group %s to the cache", g->name);
+	if (db_link_group(&d->db, g) < 0)
+		log_warning("out of memory linking group %s", g->name);
+	/* its members' gid lists changed with it */
+	publish_group_changed_locked(d, g);
+	db_add_group(&d->db, g);
 }
 
 /* How many change batches (changes.h) all domains have had applied: a lookup reads it before it
@@ -274,24 +325,11 @@ static void insert_found(struct dird *d, uint64_t applied, uint32_t op, void *fo
 	if (changes_applied_locked(d) != applied) {
 		answer_raced_locked(d, op, found, reply);
 	} else if (is_user_op(op)) {
-		struct dir_user *u = found;
-		encode_user(d, op, u, reply);
-		forget_user_locked(d, u->name, u->uid);
-		if (store_insert_user(d->cfg.cache_dir, u) < 0)
-			log_warning("cannot add user %s to the cache", u->name);
-		publish_user_changed_locked(d, u);
-		db_add_user(&d->db, u);
+		encode_user(d, op, found, reply);
+		put_user_locked(d, found);
 	} else {
-		struct dir_group *g = found;
-		encode_group(reply, g, d->cfg.entry_ttl);
-		forget_group_locked(d, g->name, g->gid);
-		if (store_insert_group(d->cfg.cache_dir, g) < 0)
-			log_warning("cannot add group %s to the cache", g->name);
-		if (db_link_group(&d->db, g) < 0)
-			log_warning("out of memory linking group %s", g->name);
-		/* its members' gid lists changed with it */
-		publish_group_changed_locked(d, g);
-		db_add_group(&d->db, g);
+		encode_group(reply, found, d->cfg.entry_ttl);
+		put_group_locked(d, found);
 	}
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
@@ -352,23 +390,13 @@ uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, s
 		if (!domain_may_have(d, i, &t))
 			continue;
 		const char *domain = d->cfg.domains[i].name;
-		pthread_mutex_lock(&d->lock);
-		bool usable = domain_usable_locked(d, i);
-		if (usable) {
-			d->worker_domain = i;
-			d->worker_busy_since_ms = now_ms();
-		}
-		pthread_mutex_unlock(&d->lock);
-		if (!usable) {
+		void *found = NULL;
+		int r = ask_if_usable(d, i, &local, &q, &found, err, sizeof(err));
+		if (r == ASK_OFFLINE) {
 			say(answer, answerlen, "domain %s offline, not asked", domain);
 			unanswered = true;
 			continue;
 		}
-		void *found = NULL;
-		int r = ask_domain(d, i, &local, &q, &found, err, sizeof(err));
-		pthread_mutex_lock(&d->lock);
-		d->worker_busy_since_ms = 0;
-		pthread_mutex_unlock(&d->lock);
 		if (r > 0) {
 			insert_found(d, applied, op, found, reply);
 			found_it = true;
@@ -392,4 +420,175 @@ uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, s
 		say(answer, answerlen, "not found: no domain serves it");
 	record_absence(d, applied, &q);
 	return DIR_NOTFOUND;
+}
+
+/* Whether found may take what db holds under its name and id, as a refresh settles a clash
+ * (fetch_user_wins): db's entry of its own domain under either is left to that domain (its stream
+ * or refresh settles its own clashes), unless it is the same entry (name and id). */
+static bool user_may_take(const struct db *db, const struct dir_user *u)
+{
+	const struct dir_user *held[2] = { db_user_by_name(db, u->name), db_user_by_uid(db, u->uid) };
+	for (int i = 0; i < 2; i++) {
+		const struct dir_user *h = held[i];
+		bool same_domain = h && h->domain && u->domain && strcmp(h->domain, u->domain) == 0;
+		bool same_entry = same_domain && strcmp(h->name, u->name) == 0 && h->uid == u->uid;
+		if (h && !same_entry && (same_domain || !fetch_user_wins(u, h)))
+			return false;
+	}
+	return true;
+}
+
+static bool group_may_take(const struct db *db, const struct dir_group *g)
+{
+	const struct dir_group *held[2] = { db_group_by_name(db, g->name),
+					    db_group_by_gid(db, g->gid) };
+	for (int i = 0; i < 2; i++) {
+		const struct dir_group *h = held[i];
+		bool same_domain = h && h->domain && g->domain && strcmp(h->domain, g->domain) == 0;
+		bool same_entry = same_domain && strcmp(h->name, g->name) == 0 && h->gid == g->gid;
+		if (h && !same_entry && (same_domain || !fetch_group_wins(g, h)))
+			return false;
+	}
+	return true;
+}
+
+/* The best of what the domains (but r->skip_domain) hold under r's name or id, as a refresh
+ * would keep it; NULL when none.  *unanswered: a domain could not be asked. */
+static void *read_domains(struct dird *d, const struct reclaim *r,
+			  const struct local_accounts *local, bool *unanswered)
+{
+	struct target t = { .q = { .op = r->op, .name = r->name, .id = r->id } };
+	resolve_name(d, &t);
+	bool user = is_user_op(r->op);
+	void *best = NULL;
+	char err[512];
+	for (size_t i = 0; i < d->cfg.n_domains; i++) {
+		if (i == r->skip_domain || !domain_may_have(d, i, &t))
+			continue;
+		void *found = NULL;
+		int rc = ask_if_usable(d, i, local, &t.q, &found, err, sizeof(err));
+		*unanswered |= rc < 0;
+		if (rc <= 0)
+			continue;
+		bool wins = !best || (user ? fetch_user_wins(found, best) :
+					     fetch_group_wins(found, best));
+		void *loser = wins ? best : found;
+		best = wins ? found : best;
+		if (user)
+			dir_user_destroy(loser);
+		else
+			dir_group_destroy(loser);
+	}
+	return best;
+}
+
+/* found into db and the tdb cache, unless it loses to what db holds; the groups naming a user
+ * queued too (RECLAIM_GROUPS).  false: a change batch was applied since `applied`, or a db that
+ * replaces d->db is being written; found freed. */
+static bool settle_found(struct dird *d, const struct reclaim *r, uint64_t applied, void *found)
+{
+	bool user = is_user_op(r->op), raced;
+	pthread_mutex_lock(&d->store_lock);
+	pthread_mutex_lock(&d->lock);
+	/* a refresh or a stream's complete batch writing a db that replaces d->db: later */
+	if ((raced = changes_applied_locked(d) != applied || d->refreshing) ||
+	    !(user ? user_may_take(&d->db, found) : group_may_take(&d->db, found))) {
+		if (user)
+			dir_user_destroy(found);
+		else
+			dir_group_destroy(found);
+	} else if (user) {
+		struct dir_user *u = found;
+		log_info("%s: user %s (uid %" PRIu32 ") read again and served: a name or id that "
+			 "kept it out went", u->domain, u->name, u->uid);
+		/* its primary group's member list may name it too */
+		if (r->flags & RECLAIM_GROUPS)
+			reclaim_queue_locked(d, DIR_OP_GETGRGID, NULL, u->gid, SIZE_MAX, 0);
+		for (uint32_t i = 0; (r->flags & RECLAIM_GROUPS) && i < u->n_groups; i++)
+			reclaim_queue_locked(d, DIR_OP_GETGRGID, NULL, u->groups[i], SIZE_MAX, 0);
+		put_user_locked(d, u);
+	} else {
+		struct dir_group *g = found;
+		log_info("%s: group %s (gid %" PRIu32 ") read again and served: a name or id that "
+			 "kept it out went", g->domain, g->name, g->gid);
+		put_group_locked(d, g);
+	}
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->store_lock);
+	return !raced;
+}
+
+/* At most this many users of one primary gid are read one by one; past it, a full refresh. */
+#define PRIMARY_MAX 64
+
+static int queue_user(const char *name, void *arg)
+{
+	struct dird *d = arg;
+	pthread_mutex_lock(&d->lock);
+	bool ok = db_user_by_name(&d->db, name) ||
+		  reclaim_queue_locked(d, DIR_OP_GETPWNAM, name, 0, SIZE_MAX, RECLAIM_GROUPS);
+	pthread_mutex_unlock(&d->lock);
+	return ok ? 0 : -1;
+}
+
+/* RECLAIM_PRIMARY: each domain's users whose primary gid is r->id, queued by name.  false when
+ * that cannot be done (an AD domain, too many users, out of memory): a full refresh then. */
+static bool queue_primary_members(struct dird *d, const struct reclaim *r)
+{
+	struct target t = { .q = { .op = DIR_OP_GETPWUID, .id = r->id } };
+	char err[512] = "";
+	bool done = true;
+	for (size_t i = 0; done && i < d->cfg.n_domains; i++) {
+		if (i == r->skip_domain || !domain_may_have(d, i, &t))
+			continue;
+		struct ldap_conn *c = &d->conns[i];
+		pthread_mutex_lock(&d->lock);
+		bool usable = domain_usable_locked(d, i);
+		pthread_mutex_unlock(&d->lock);
+		if (!usable)
+			continue; /* not in sync: a miss asks it */
+		int rc = c->ld || domain_open(d, i, c, err, sizeof(err)) == 0 ?
+				 fetch_user_names_by_gid(c, r->id, PRIMARY_MAX, queue_user, d, err,
+							 sizeof(err)) :
+				 -1;
+		if (rc > 0)
+			snprintf(err, sizeof(err), "%s: more than %d users", d->cfg.domains[i].name,
+				 PRIMARY_MAX);
+		done = rc == 0;
+	}
+	if (!done)
+		log_info("the users whose primary gid is %" PRIu32 " (a local group's until now) cannot "
+			 "be read one by one (%s): a full refresh reads them", r->id, err);
+	return done;
+}
+
+bool lookup_reclaim(struct dird *d, const struct reclaim *r)
+{
+	struct local_accounts local;
+	char err[512];
+	if (local_accounts_load(&local, err, sizeof(err)) < 0) {
+		log_error("%s: names that went are read again at the next refresh", err);
+		return true;
+	}
+	const struct local_set *mine = is_user_op(r->op) ? &local.users : &local.groups;
+	bool local_one = r->name ? local_set_has_name(mine, r->name) : local_set_has_id(mine, r->id);
+	bool unanswered = false, settled = true;
+	uint64_t applied = changes_applied(d);
+	void *best = local_one ? NULL : read_domains(d, r, &local, &unanswered);
+	local_accounts_free(&local);
+	if (best)
+		settled = settle_found(d, r, applied, best);
+	if (!local_one && (r->flags & RECLAIM_PRIMARY) && !queue_primary_members(d, r)) {
+		pthread_mutex_lock(&d->store_lock);
+		pthread_mutex_lock(&d->lock);
+		if (d->cfg.enumerate) /* else a miss asks the domains */
+			refresh_start_locked(d);
+		pthread_mutex_unlock(&d->lock);
+		pthread_mutex_unlock(&d->store_lock);
+	}
+	if (unanswered)
+		log_warning("%s: a domain could not be asked for what no entry holds any more; a "
+			    "lookup or a refresh reads it once the domain answers",
+			    r->name ? r->name : "an id");
+	return settled;
 }

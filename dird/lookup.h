@@ -27,6 +27,11 @@ bool lookup_cached(struct dird *d, uint32_t op, const struct buf *body, struct b
  * done and why, for lookup_log. */
 uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply,
 			  char *answer, size_t answerlen);
+struct reclaim;
+/* Reads r's name or id from every domain (but r->skip_domain), as a miss does, on the worker
+ * thread, and serves what a refresh would keep of it, unless db holds an entry that wins it
+ * (reclaim.h).  false: a change batch was applied meanwhile, and it is to be read again. */
+bool lookup_reclaim(struct dird *d, const struct reclaim *r);
 /* The debug line of one lookup that reached dird: "lookup getpwnam alice by uid 1000: <answer>
  * (3 ms)", started_ms as now_ms() had it when the request came. */
 void lookup_log(uid_t uid, uint32_t op, const struct buf *body, const char *answer,

@@ -25,6 +25,7 @@
 #include "notify.h"
 #include "protocol.h"
 #include "publish.h"
+#include "reclaim.h"
 #include "refresh.h"
 #include "sync_keep.h"
 #include "sync_stream.h"
@@ -173,6 +174,7 @@ static bool reload(struct dird *d)
 	cfg.userdb_socket = d->cfg.userdb_socket;
 	d->cfg.cache_dir = d->cfg.run_dir = d->cfg.userdb_socket = NULL;
 	close_conns(d);
+	reclaim_clear(d); /* their skip_domain is of the old domains */
 	free(d->domains);
 	free(d->conns);
 	negcache_clear(d->negative);
@@ -203,6 +205,9 @@ static int next_timeout(struct dird *d)
 static void reload_when_idle_locked(struct dird *d)
 {
 	d->streams_stop = d->reload_pending;
+	/* A refresh reading a slow or endless server would hold the reload off for as long. */
+	if (d->reload_pending && d->refreshing)
+		atomic_store(&d->refresh_stop, true);
 	d->worker_hold = d->reload_pending && !d->refreshing && !d->probes_running &&
 			 !d->pam_running && !d->streams_running && !d->polling;
 	if (d->worker_hold && !d->worker_active) {
@@ -242,7 +247,9 @@ static void on_tick(struct dird *d)
 	domain_tick_locked(d);
 	local_watch_tick_locked(d);
 	reload_when_idle_locked(d);
-	if (d->cfg.enumerate && !d->refreshing && time(NULL) >= d->next_refresh) {
+	/* A pending reload starts the refresh itself, on the new configuration. */
+	if (d->cfg.enumerate && !d->refreshing && !d->reload_pending &&
+	    time(NULL) >= d->next_refresh) {
 		/* Change streams in sync keep the cache whole: no full refresh is needed. */
 		if (sync_all_in_sync_locked(d))
 			d->next_refresh = time(NULL) + (time_t)d->cfg.refresh_interval;

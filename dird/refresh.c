@@ -67,9 +67,14 @@ static int fill(struct dird *d, const struct local_accounts *local, struct db *d
 		char err[512];
 		struct fetch_counts counts = { 0, 0, 0 };
 		bool ok = domain_open(d, i, &c, err, sizeof(err)) == 0;
+		c.stop = &d->refresh_stop;
 		if (ok) /* what the server held before the read, not after: it may gain more meanwhile */
 			sync_keep_read_from(keep, i, &c);
 		ok = ok && fetch_all(&c, local, db, &d->refresh_progress, &counts, err, sizeof(err)) == 0;
+		if (!ok && atomic_load(&d->refresh_stop)) { /* not the domain's failure */
+			ldap_conn_close(&c);
+			return -1;
+		}
 		long long offset = 0;
 		bool clock_known = ok && dom->type == DIR_DOMAIN_AD && dc_clock_offset(&c, &offset);
 		if (!ok)
@@ -104,10 +109,15 @@ static void test_in_sync_locked(struct dird *d)
 }
 
 /* When the next refresh is due: at the interval, or after a failure soon, backing off: 1 s
- * doubling to 60 s. */
+ * doubling to 60 s; one a reload stopped, at once (the reload starts it itself unless the
+ * new file is refused). */
 static void refresh_schedule_locked(struct dird *d, bool done)
 {
-	if (done) {
+	bool stopped = atomic_exchange(&d->refresh_stop, false);
+	if (!done && stopped) {
+		log_info("refresh stopped for a configuration reload; it runs again on the new one");
+		d->next_refresh = time(NULL);
+	} else if (done) {
 		d->retry_delay = 0;
 		d->next_refresh = time(NULL) + (time_t)d->cfg.refresh_interval;
 	} else {
@@ -217,6 +227,13 @@ void refresh_done_locked(struct dird *d, bool done)
 
 void refresh_start_locked(struct dird *d)
 {
+	/* A reload waits for refreshes, and starts one itself on the new configuration; one
+	 * started meanwhile (a domain back online, say) could hold it off for good.  Refused,
+	 * the refresh is due at once. */
+	if (d->reload_pending) {
+		d->next_refresh = time(NULL);
+		return;
+	}
 	if (d->refreshing) {
 		/* a refresh under way is the one asked for; a stream's complete batch starts it
 		 * as it ends (changes.c) */
@@ -229,6 +246,7 @@ void refresh_start_locked(struct dird *d)
 		return;
 	}
 	d->refreshing = true;
+	atomic_store(&d->refresh_stop, false);
 	d->full_read_by_streams = false;
 	atomic_store(&d->refresh_progress, 0);
 	if (thread_start_detached(refresh_thread, d) < 0) {

@@ -5,11 +5,13 @@
 #include "worker.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 #include "dird.h"
 #include "log.h"
 #include "lookup.h"
 #include "protocol.h"
+#include "reclaim.h"
 #include "server.h"
 #include "threads.h"
 
@@ -17,13 +19,46 @@
  * and every one of those callers would give up before its turn. */
 #define MAX_QUEUE 256
 
+/* A name that went is read again when no refresh or stream's complete batch is writing a db
+ * that replaces d->db: what the worker put there would be lost. */
+static bool reclaim_due_locked(const struct dird *d)
+{
+	return d->reclaim_head && !d->refreshing;
+}
+
+static void wait_a_second_locked(struct dird *d)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec++;
+	pthread_cond_timedwait(&d->work_cond, &d->lock, &t);
+}
+
 static void *worker_thread(void *arg)
 {
 	struct dird *d = arg;
 	for (;;) {
 		pthread_mutex_lock(&d->lock);
-		while (!d->queue_head || d->worker_hold)
-			pthread_cond_wait(&d->work_cond, &d->lock);
+		while ((!d->queue_head && !reclaim_due_locked(d)) || d->worker_hold) {
+			if (d->reclaim_head) /* once the refresh is over */
+				wait_a_second_locked(d);
+			else
+				pthread_cond_wait(&d->work_cond, &d->lock);
+		}
+		if (!d->queue_head) { /* no caller waits: a name that went is read again */
+			struct reclaim *r = reclaim_take_locked(d);
+			d->worker_active = true;
+			pthread_mutex_unlock(&d->lock);
+			bool settled = lookup_reclaim(d, r);
+			pthread_mutex_lock(&d->lock);
+			d->worker_active = false;
+			if (settled)
+				reclaim_free(r);
+			else
+				reclaim_retry_locked(d, r);
+			pthread_mutex_unlock(&d->lock);
+			continue;
+		}
 		struct miss *m = d->queue_head;
 		d->queue_head = m->next;
 		if (!d->queue_head)

@@ -324,6 +324,66 @@ bool fetch_drop_local_gids(const struct local_accounts *local, struct dir_user *
 	return dropped;
 }
 
+struct names_ctx {
+	const struct dir_domain *domain;
+	uint32_t gid;
+	size_t max;
+	char **names;
+	size_t n;
+	bool over;
+};
+
+static int take_name(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct names_ctx *ctx = arg;
+	char why[256];
+	struct dir_user u;
+	if (ldap_map_user(ld, e, ctx->domain, &u, why, sizeof(why)) != MAP_OK)
+		return 0;
+	int rc = 0;
+	if (u.gid == ctx->gid) {
+		if (ctx->n == ctx->max)
+			ctx->over = true;
+		else if (!(ctx->names[ctx->n] = strdup(u.name)))
+			rc = -1;
+		else
+			ctx->n++;
+	}
+	dir_user_clear(&u);
+	return rc;
+}
+
+int fetch_user_names_by_gid(struct ldap_conn *c, uint32_t gid, size_t max,
+			    int (*each)(const char *name, void *arg), void *arg, char *err,
+			    size_t errlen)
+{
+	const struct dir_domain *d = c->domain;
+	if (d->type == DIR_DOMAIN_AD) {
+		snprintf(err, errlen, "%s: an AD domain's primary groups are not searched by gid",
+			 d->name);
+		return -1;
+	}
+	const char *attrs[MAP_MAX_ATTRS];
+	ldap_map_user_attrs(d, attrs, NULL);
+	struct names_ctx ctx = { d, gid, max, calloc(max ? max : 1, sizeof(char *)), 0, false };
+	char *filter = fetch_filter(d->user_filter, d->attrs.gid, NULL, gid);
+	int rc = !ctx.names || !filter ? (snprintf(err, errlen, "out of memory"), -1) :
+		 ldap_conn_search(c, d->user_base, d->user_scope, filter, attrs, take_name, &ctx,
+				  err, errlen);
+	free(filter);
+	if (rc == 0 && ctx.over)
+		rc = 1;
+	for (size_t i = 0; i < ctx.n; i++) {
+		if (rc == 0 && each(ctx.names[i], arg) < 0) {
+			snprintf(err, errlen, "out of memory");
+			rc = -1;
+		}
+		free(ctx.names[i]);
+	}
+	free(ctx.names);
+	return rc;
+}
+
 int fetch_user(struct ldap_conn *c, const struct local_accounts *local, const char *name,
 	       uint32_t uid, struct dir_user **out, char *err, size_t errlen)
 {

@@ -19,6 +19,14 @@ int fetch_group(struct ldap_conn *c, const struct local_accounts *local, const c
 		uint32_t gid, struct dir_group **out, unsigned *skipped_members, char *err,
 		size_t errlen);
 
+/* The names of the users whose primary gid is gid (an LDAP domain's users by their gidNumber),
+ * each given to each(name, arg), which returns 0 or -1 to stop.  0, 1 when there are more than
+ * max (none given), -1 error with err set; an AD domain (its primary groups are RIDs) gives
+ * -1 with err saying so. */
+int fetch_user_names_by_gid(struct ldap_conn *c, uint32_t gid, size_t max,
+			    int (*each)(const char *name, void *arg), void *arg, char *err,
+			    size_t errlen);
+
 /* A user's entry for PAM, found as fetch_user finds it (exact name, servable, not local): its DN
  * (caller frees) and account state.  1 found, 0 not in the directory, -1 error with err set. */
 int fetch_account(struct ldap_conn *c, const struct local_accounts *local, const char *name,

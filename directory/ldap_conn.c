@@ -402,6 +402,12 @@ int ldap_conn_search_ctrl(struct ldap_conn *c, const char *base, enum dir_scope 
 	int rc;
 	for (;;) {
 		long entries = 0;
+		if (c->stop && atomic_load(c->stop)) {
+			snprintf(err, errlen, "search of %s for %s on %s: stopped", base, filter,
+				 c->server);
+			rc = -1;
+			break;
+		}
 		rc = one_page(c, base, ldap_conn_scope(scope), filter, attrs, extra, &cookie, fn, arg,
 			      &entries, err, errlen);
 		if (rc < 0 || !cookie.bv_val || cookie.bv_len == 0)

@@ -3,6 +3,7 @@
 #define DIRD_LDAP_CONN_H
 
 #include <ldap.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "config.h"
@@ -18,6 +19,9 @@ struct ldap_conn {
 	char server[DIR_MAX_URI]; /* the uri that answered */
 	bool have_domain_sid;	  /* AD: domain_sid read from the base entry (fetch_ad.c) */
 	struct sid domain_sid;
+	/* When set (after ldap_conn_open, which clears it) and true, a paged search ends before
+	 * its next page with "stopped": a reload ends a refresh so (dird/refresh.c). */
+	const atomic_bool *stop;
 };
 
 /* Connects and binds to the first uri that answers: `prefer` (the one that answered last, may

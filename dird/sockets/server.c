@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ad_poll.h"
+#include "cache_expire.h"
 #include "dird.h"
 #include "domain.h"
 #include "log.h"
@@ -106,21 +107,9 @@ static uint32_t expire(struct dird *d, const struct buf *body)
 		name = cursor_str(&c, NULL);
 	if (c.failed || c.left || kind > 1)
 		return DIR_BADREQ;
-	uint32_t st = DIR_OK;
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
-	struct dir_user *u = kind ? NULL : name ? db_user_by_name(&d->db, name) : db_user_by_uid(&d->db, id);
-	struct dir_group *g = !kind ? NULL : name ? db_group_by_name(&d->db, name) : db_group_by_gid(&d->db, id);
-	if (!u && !g)
-		st = DIR_NOTFOUND;
-	else if (d->cfg.entry_ttl && u)
-		u->fetched = 1;
-	else if (d->cfg.entry_ttl)
-		g->fetched = 1;
-	else if (u)
-		db_remove_user(&d->db, u->name, u->uid);
-	else
-		db_remove_group(&d->db, g->name, g->gid);
+	uint32_t st = cache_expire_locked(d, kind, name, id);
 	if (st == DIR_OK && publish_locked(d, true) < 0)
 		st = DIR_UNAVAIL;
 	pthread_mutex_unlock(&d->lock);

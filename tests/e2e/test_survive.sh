@@ -282,18 +282,20 @@ for step in delta-written delta-installed; do
 done
 
 # --- a server whose paged results never end: the refresh stops, with a clear line ------------
-python3 "$HERE/../tools/endless_ldap.py" "$WORK/endless.port" >"$WORK/endless.out" &
-E2E_PIDS+=($!)
-for _ in $(seq 50); do [ -s "$WORK/endless.port" ] && break; sleep 0.1; done
-cat >>"$DIR_CONF" <<CONF
-
-[domain/endless]
-uri = ldap://127.0.0.1:$(cat "$WORK/endless.port")
-base_dn = dc=endless,dc=test
-CONF
-n=$(reloads)
-kill -HUP "$DIRD_PID"
-wait_reloads $((n + 1))
+# add_endless_domain NAME [SECONDS]: domain NAME served by endless_ldap.py (SECONDS a page),
+# output in $WORK/NAME.out, taken in by a reload
+add_endless_domain() {
+	python3 "$HERE/../tools/endless_ldap.py" "$WORK/$1.port" ${2:+"$2"} >"$WORK/$1.out" &
+	E2E_PIDS+=($!)
+	for _ in $(seq 50); do [ -s "$WORK/$1.port" ] && break; sleep 0.1; done
+	printf '\n[domain/%s]\nuri = ldap://127.0.0.1:%s\nbase_dn = dc=%s,dc=test\n' \
+		"$1" "$(cat "$WORK/$1.port")" "$1" >>"$DIR_CONF"
+	local n
+	n=$(reloads)
+	kill -HUP "$DIRD_PID"
+	wait_reloads $((n + 1))
+}
+add_endless_domain endless
 s=$(date +%s)
 timeout 60 "${CTL[@]}" cache refresh >/dev/null 2>&1
 check_eq "a refresh from a server that always says 'more' fails, it does not run for ever" "1" "$?"
@@ -306,6 +308,23 @@ cp "$WORK/dird.conf.good" "$DIR_CONF"
 n=$(reloads)
 kill -HUP "$DIRD_PID"
 check "a SIGHUP is applied (no refresh holds it off)" wait_reloads $((n + 1))
+kill "${E2E_PIDS[-1]}"
+
+# --- a refresh reading a slow server (0.3 s a page, 100 pages) stops for a reload ------------
+add_endless_domain slow 0.3 # which starts a refresh: example's entries, then slow's pages
+within 30 grep -qx "page=3" "$WORK/slow.out"
+cp "$WORK/dird.conf.good" "$DIR_CONF"
+n=$(reloads) done_before=$(grep -c "refresh done" "$WORK/dird.log") s=$(now_ms)
+kill -HUP "$DIRD_PID"
+wait_reloads $((n + 1))
+check "a SIGHUP in the middle of a slow server's refresh is applied within 10 s ($(( $(now_ms) - s )) ms)" \
+	test $(( $(now_ms) - s )) -lt 10000
+check "...the refresh stopped between two pages, and says so" \
+	grep -q "refresh stopped for a configuration reload" "$WORK/dird.log"
+check_eq "...which is not the domain failing" 0 "$(grep -c "refresh of slow failed" "$WORK/dird.log")"
+refreshes_past() { [ "$(grep -c "refresh done" "$WORK/dird.log")" -gt "$1" ]; }
+check "...and a refresh runs again on the new configuration" within 30 refreshes_past "$done_before"
+check_eq "the cache is as it was" "$U1" "$(in_ns "$WORK/nss" getent passwd u00001)"
 kill "${E2E_PIDS[-1]}"
 
 finish

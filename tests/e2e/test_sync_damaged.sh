@@ -8,17 +8,9 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
-e2e_start slapd
+. "$HERE/../lib/streamed.sh"
 SLAPD_SYNCPROV=1 serve_directory 20 5 3 || exit 1
-NSS=$WORK/nss
-P=ou=people,dc=example,dc=test
-modify() { ldapmodify -x -H "$SLAPD_URI" -D "$SLAPD_ADMIN" -w "$SLAPD_ADMIN_PW" >/dev/null; }
-in_sync() {
-	"${CTL[@]}" --json status 2>/dev/null |
-		python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["domains"][0]["in_sync"] else 1)'
-}
-absent() { ! in_ns "$NSS" getent passwd "$1"; }
-shell_is() { in_ns "$NSS" getent passwd "$1" | grep -q ":$2\$"; }
+modify() { ldap ldapmodify; }
 
 within 30 in_sync || not_ok "the stream is in sync" "$(tail -5 "$WORK/dird.log")"
 n=2

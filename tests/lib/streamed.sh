@@ -1,4 +1,5 @@
-# Shared by the tests of change streams against one slapd with syncprov (test_redteam_*.sh).
+# Shared by the tests of change streams against one slapd with syncprov (test_redteam_*.sh,
+# test_sync_old_keys.sh, test_sync_damaged.sh).
 # Sourced after common.sh, it runs e2e_start slapd.  NSS is $WORK/nss, naming "files dir".
 #   streamed_generated USERS [dird.conf global lines]: gen_ldif.py's users on a slapd with
 #                 syncprov (SLAPD_SESSIONLOG as slapd.sh reads it), DIR_CONF naming it

@@ -1,0 +1,44 @@
+/* Names and ids that no entry holds any more, read again from the domains (reclaim.c). */
+#ifndef DIRD_RECLAIM_H
+#define DIRD_RECLAIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dird.h"
+
+/* A name or id to read from the domains: op is DIR_OP_GETPWNAM, GETPWUID, GETGRNAM or GETGRGID
+ * (name set with the first and third).  skip_domain: a domain not asked (its own stream reads
+ * its entries again: changes.c), or SIZE_MAX.  flags: RECLAIM_*. */
+#define RECLAIM_GROUPS 1	/* a user found brings the groups naming it again (their member
+				 * lists lacked it while its name was local) */
+#define RECLAIM_PRIMARY 2	/* a gid: the users whose primary gid it is come too (they were
+				 * refused while it was a local group's) */
+struct reclaim {
+	uint32_t op;
+	char *name;
+	uint32_t id;
+	size_t skip_domain;
+	unsigned flags;
+	unsigned tries;		/* read again after a change batch raced it */
+	struct reclaim *next;
+};
+
+/* More names waiting than this: the caller falls back on a full refresh. */
+#define RECLAIM_MAX 4096
+
+/* Queues one for the worker (a copy of name), unless the same waits already.  False when the
+ * queue is full or out of memory.  Lock held. */
+bool reclaim_queue_locked(struct dird *d, uint32_t op, const char *name, uint32_t id,
+			  size_t skip_domain, unsigned flags);
+/* The next one for the worker, or NULL.  Lock held. */
+struct reclaim *reclaim_take_locked(struct dird *d);
+/* Queued again after a race (at most a few times, those with a refresh under way not
+ * counted), else freed.  Lock held. */
+void reclaim_retry_locked(struct dird *d, struct reclaim *r);
+void reclaim_free(struct reclaim *r);
+/* Every one still waiting, freed (dird's end). */
+void reclaim_clear(struct dird *d);
+
+#endif

@@ -1,0 +1,139 @@
+/* The worker's queue of names and ids to read again (reclaim.c): one of each waits, the
+ * domains to skip and the flags of two merge, a full queue refuses (its caller falls back on a
+ * full refresh), a raced one is queued again a few times only, not counted while a refresh
+ * runs; and dirctl cache expire while a complete batch holds a copy of db (cache_expire.c):
+ * applied again to the copy once it is db. */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache_expire.h"
+#include "db.h"
+#include "protocol.h"
+#include "reclaim.h"
+#include "run_case.h"
+
+static struct dird d;
+
+static void setup(void)
+{
+	memset(&d, 0, sizeof(d));
+	pthread_cond_init(&d.work_cond, NULL);
+	db_init(&d.db);
+}
+
+static void teardown(void)
+{
+	reclaim_clear(&d);
+	cache_expire_forget_locked(&d);
+	db_free(&d.db);
+	pthread_cond_destroy(&d.work_cond);
+}
+
+START_TEST(one_of_each_waits)
+{
+	ck_assert(reclaim_queue_locked(&d, DIR_OP_GETPWNAM, "alice", 0, 1, 0));
+	ck_assert(reclaim_queue_locked(&d, DIR_OP_GETPWNAM, "alice", 0, 2, RECLAIM_GROUPS));
+	ck_assert(reclaim_queue_locked(&d, DIR_OP_GETPWUID, NULL, 30001, 1, 0));
+	ck_assert(reclaim_queue_locked(&d, DIR_OP_GETGRNAM, "alice", 0, 1, 0));
+	ck_assert_uint_eq(d.reclaim_len, 3);
+	struct reclaim *r = reclaim_take_locked(&d);
+	ck_assert_str_eq(r->name, "alice");
+	ck_assert_uint_eq(r->op, DIR_OP_GETPWNAM);
+	ck_assert_uint_eq(r->skip_domain, SIZE_MAX); /* two domains' removals: ask both */
+	ck_assert_uint_eq(r->flags, RECLAIM_GROUPS);
+	reclaim_free(r);
+	r = reclaim_take_locked(&d);
+	ck_assert_ptr_null(r->name);
+	ck_assert_uint_eq(r->id, 30001);
+	ck_assert_uint_eq(r->skip_domain, 1);
+	reclaim_free(r);
+	ck_assert_uint_eq(d.reclaim_len, 1);
+}
+END_TEST
+
+START_TEST(a_full_queue_refuses)
+{
+	for (uint32_t i = 0; i < RECLAIM_MAX; i++)
+		ck_assert(reclaim_queue_locked(&d, DIR_OP_GETPWUID, NULL, 20000 + i, SIZE_MAX, 0));
+	ck_assert(!reclaim_queue_locked(&d, DIR_OP_GETPWUID, NULL, 1, SIZE_MAX, 0));
+	ck_assert(reclaim_queue_locked(&d, DIR_OP_GETPWUID, NULL, 20000, SIZE_MAX, 0)); /* waits */
+	ck_assert_uint_eq(d.reclaim_len, RECLAIM_MAX);
+}
+END_TEST
+
+START_TEST(raced_ones_are_tried_a_few_times)
+{
+	ck_assert(reclaim_queue_locked(&d, DIR_OP_GETPWNAM, "bob", 0, SIZE_MAX, 0));
+	d.refreshing = true; /* not counted */
+	for (int i = 0; i < 10; i++)
+		reclaim_retry_locked(&d, reclaim_take_locked(&d));
+	ck_assert_uint_eq(d.reclaim_len, 1);
+	d.refreshing = false;
+	reclaim_retry_locked(&d, reclaim_take_locked(&d));
+	reclaim_retry_locked(&d, reclaim_take_locked(&d));
+	ck_assert_uint_eq(d.reclaim_len, 1);
+	reclaim_retry_locked(&d, reclaim_take_locked(&d)); /* the third: given up */
+	ck_assert_uint_eq(d.reclaim_len, 0);
+	ck_assert_ptr_null(reclaim_take_locked(&d));
+}
+END_TEST
+
+static struct dir_user *user(const char *name, uint32_t uid)
+{
+	struct dir_user *u = calloc(1, sizeof(*u));
+	ck_assert_ptr_nonnull(u);
+	u->name = strdup(name);
+	u->uid = uid;
+	u->gid = 20000;
+	u->domain = strdup("b");
+	u->fetched = 1000;
+	return u;
+}
+
+START_TEST(an_expire_meanwhile_goes_into_the_copy)
+{
+	ck_assert_int_eq(db_add_user(&d.db, user("bea", 30003)), 0);
+	d.refreshing = true; /* a complete batch took its copy */
+	ck_assert_uint_eq(cache_expire_locked(&d, 0, "bea", 0), DIR_OK);
+	ck_assert_ptr_null(db_user_by_name(&d.db, "bea"));
+	ck_assert_uint_eq(cache_expire_locked(&d, 0, "nobody-here", 0), DIR_NOTFOUND);
+	db_free(&d.db); /* the batch's copy, taken before the expire, is db now */
+	db_init(&d.db);
+	ck_assert_int_eq(db_add_user(&d.db, user("bea", 30003)), 0);
+	ck_assert_int_eq(db_add_user(&d.db, user("dave", 30002)), 0);
+	d.refreshing = false;
+	ck_assert(cache_expire_replay_locked(&d));
+	ck_assert_ptr_null(db_user_by_name(&d.db, "bea"));
+	ck_assert_ptr_nonnull(db_user_by_name(&d.db, "dave"));
+	ck_assert(!cache_expire_replay_locked(&d)); /* forgotten once applied */
+}
+END_TEST
+
+START_TEST(with_entry_ttl_it_is_marked_and_kept_only_while_a_copy_is_held)
+{
+	d.cfg.entry_ttl = 600;
+	ck_assert_int_eq(db_add_user(&d.db, user("bea", 30003)), 0);
+	ck_assert_uint_eq(cache_expire_locked(&d, 0, NULL, 30003), DIR_OK);
+	ck_assert_uint_eq(db_user_by_uid(&d.db, 30003)->fetched, 1);
+	db_user_by_uid(&d.db, 30003)->fetched = 1000;
+	ck_assert(!cache_expire_replay_locked(&d)); /* no copy was held: nothing kept */
+	d.refreshing = true;
+	ck_assert_uint_eq(cache_expire_locked(&d, 0, NULL, 30003), DIR_OK);
+	db_user_by_uid(&d.db, 30003)->fetched = 1000; /* as the copy has it */
+	cache_expire_forget_locked(&d);	     /* another batch took its copy since */
+	ck_assert(!cache_expire_replay_locked(&d));
+	ck_assert_uint_eq(db_user_by_uid(&d.db, 30003)->fetched, 1000);
+}
+END_TEST
+
+int main(void)
+{
+	const TTest *const tests[] = { one_of_each_waits, a_full_queue_refuses,
+				       raced_ones_are_tried_a_few_times,
+				       an_expire_meanwhile_goes_into_the_copy,
+				       with_entry_ttl_it_is_marked_and_kept_only_while_a_copy_is_held,
+				       NULL };
+	return run_tests("reclaim", setup, teardown, tests);
+}
