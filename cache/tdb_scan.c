@@ -8,20 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tdb_layout.h"
 #include "tdb_walk.h"
-
-/* lib/tdb/common/tdb_private.h (tdb_walk.c's) */
-#define HEADER_LEN 168
-#define MAGIC_FOOD "TDB file\n"
-#define VERSION_OFF 32
-#define HASH_SIZE_OFF 36
-#define TDB_FILE_VERSION (0x26011967U + 6)
-#define RECORD_MAGIC 0x26011999U
-#define DEAD_MAGIC 0xFEE1DEADU
-#define FREE_MAGIC (~RECORD_MAGIC)
-#define RECOVERY_MAGIC 0xf53bc0e7U
-#define RECOVERY_INVALID_MAGIC 0x0U
-#define RECORD_HEAD 24	/* next, rec_len, key_len, data_len, full_hash, magic: u32 each */
 
 #define BLOCK ((size_t)1 << 20)
 
