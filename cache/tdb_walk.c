@@ -9,15 +9,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-/* lib/tdb/common/tdb_private.h, as cache/tdb_build.c writes it */
-#define HEADER_LEN 168
-#define MAGIC_FOOD "TDB file\n"
-#define VERSION_OFF 32
-#define HASH_SIZE_OFF 36
-#define TDB_FILE_VERSION (0x26011967U + 6)
-#define RECORD_MAGIC 0x26011999U
-#define DEAD_MAGIC 0xFEE1DEADU
-#define RECORD_HEAD 24	/* next, rec_len, key_len, data_len, full_hash, magic: u32 each */
+#include "tdb_layout.h"
 
 /* Chains followed at once: enough waits in flight to fill the memory's queues. */
 #define LANES 64

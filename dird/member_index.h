@@ -1,6 +1,7 @@
-/* Which groups of a db name a user as a member: the groups' member lists sorted by name, so
- * a batch that adds many users finds each one's groups by a binary search instead of reading
- * every membership of the directory once per user (member_index.c). */
+/* Which groups of a db name a user as a member: the groups' memberships sorted by a hash of the
+ * member's name, with a table of the hashes, so a batch that adds many users finds each one's
+ * groups at once instead of reading every membership of the directory once per user
+ * (member_index.c). */
 #ifndef DIRD_MEMBER_INDEX_H
 #define DIRD_MEMBER_INDEX_H
 
@@ -11,8 +12,14 @@
 
 struct member_index {
 	const struct db *db;
-	uint64_t *refs; /* group index << 32 | member index, sorted by the member's name */
+	/* each membership's ordinal (all groups' memberships counted in order), sorted by a hash
+	 * of the member's name */
+	uint32_t *refs;
 	size_t n;
+	uint32_t *first;	/* the ordinal of each group's first membership */
+	uint32_t *table;	/* 1 + the index of each hash's first ref, 0 empty */
+	unsigned shift;		/* 32 - log2 of the table's slots */
+	uint32_t seed;		/* of the hash */
 };
 
 /* Indexes db's groups as they are now: any group added to or removed from db afterwards

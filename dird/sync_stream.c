@@ -294,19 +294,24 @@ static void refuse_entry(struct syncer *y, const char *dn, const char *why)
 /* DNs go into the batch normalized (dn_normalize): members by DN name entries by the DNs
  * they were put with (member_dns.h), in whatever case and spacing the group's values have.  A
  * DN too long to keep (CHANGES_MAX_DN) is dropped and the entry kept by its id alone: it cannot
- * be deleted by DN, nor named by a group's member DN. */
+ * be deleted by DN, nor named by a group's member DN.  Elsewhere an entry put keeps no DN
+ * (changes.c keeps none): it is not normalized, a sixth of a first read's decoding. */
 static int add(struct syncer *y, struct stream *s, enum change_op op, const char *uuid,
 	       const char *dn, struct dir_user *u, struct dir_group *g, struct dn_list *member_dns)
 {
-	char *id = strdup(uuid), *dn_copy = dn ? dn_normalize(dn) : NULL;
-	if (dn_copy && strlen(dn_copy) > CHANGES_MAX_DN) {
+	bool kept = op != CHANGE_PUT || domain_members_by_dn(y->dom);
+	char *id = strdup(uuid), *dn_copy = dn && kept ? dn_normalize(dn) : NULL;
+	size_t dn_len = dn_copy ? strlen(dn_copy) : dn ? strlen(dn) : 0;
+	if (dn && dn_len > CHANGES_MAX_DN) {
 		log_warning("%s: an entry's DN of %zu bytes is too long to keep (%.256s...): it is "
 			    "kept by its entryUUID %s alone, and no group's member DN names it",
-			    y->dom->name, strlen(dn_copy), dn_copy, uuid);
+			    y->dom->name, dn_len, dn_copy ? dn_copy : dn, uuid);
 		free(dn_copy);
 		dn_copy = NULL;
 		dn = NULL;
 	}
+	if (!kept)
+		dn = NULL;
 	if (!id || (dn && !dn_copy) || change_batch_add(&s->batch, op, id, dn_copy, u, g) < 0) {
 		if (member_dns)
 			dn_list_free(member_dns);
@@ -657,6 +662,20 @@ static void keep_alive(struct syncer *y)
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
 }
 
+/* A connection in the clear has its reads buffered (liblber's read-ahead): without it each
+ * message is two or three reads of the socket, its header and then its body, three million
+ * system calls in a first read of a million entries.  libldap asks the buffer whether a
+ * message waits in it before it polls the socket (LBER_SB_OPT_DATA_READY).  TLS reads whole
+ * records of its own already. */
+static void read_ahead(struct syncer *y)
+{
+	Sockbuf *sb = NULL;
+	if (!ldap_tls_inplace(y->c.ld) &&
+	    ldap_get_option(y->c.ld, LDAP_OPT_SOCKBUF, &sb) == LDAP_OPT_SUCCESS && sb &&
+	    ber_sockbuf_add_io(sb, &ber_sockbuf_io_readahead, LBER_SBIOD_LEVEL_PROVIDER, NULL) < 0)
+		log_debug("%s: the stream's reads are not buffered", y->dom->name);
+}
+
 /* A quiet server is asked for its root DSE; one that does not answer within the domain's timeout
  * is gone (a frozen slapd still acknowledges TCP). */
 static int heartbeat(struct syncer *y, time_t now)
@@ -820,6 +839,7 @@ static void *sync_thread(void *arg)
 				break;
 			}
 			keep_alive(y);
+			read_ahead(y);
 			if (run(y) == 0 || stopping(y)) {
 				ldap_conn_close(&y->c);
 				break;

@@ -74,15 +74,21 @@ static BerElement *value_ber(const struct berval *v)
 	return v && v->bv_val && v->bv_len ? ber_init((struct berval *)v) : NULL;
 }
 
+/* As RFC 4122 writes it, lowercase: by hand, not snprintf, which took a second of a million
+ * entries' read. */
 static bool format_uuid(const struct berval *raw, char *out)
 {
+	static const char hex[] = "0123456789abcdef";
 	if (raw->bv_len != 16)
 		return false;
 	const unsigned char *b = (const unsigned char *)raw->bv_val;
-	snprintf(out, CONTENT_SYNC_UUID_LEN + 1,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-		 b[15]);
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*out++ = '-';
+		*out++ = hex[b[i] >> 4];
+		*out++ = hex[b[i] & 15];
+	}
+	*out = '\0';
 	return true;
 }
 

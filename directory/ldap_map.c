@@ -326,7 +326,10 @@ enum map_result ldap_map_user(LDAP *ld, LDAPMessage *e, const struct dir_domain 
 	u->email = first_value(&ea, a->email);
 	if (u->email)
 		sanitize_gecos(u->email);
-	if (a->ssh_key && ssh_keys_read(ld, e, a->ssh_key, u->name, &u->ssh_keys, &u->n_ssh_keys) < 0)
+	/* from the values decoded already: a second decoding of the entry was a twentieth of a
+	 * stream's first read */
+	if (a->ssh_key && ssh_keys_read(values_of(&ea, a->ssh_key), a->ssh_key, u->name,
+					&u->ssh_keys, &u->n_ssh_keys) < 0)
 		goto out;
 	if (!valid_path_field(u->home)) {
 		free(u->home);

@@ -138,14 +138,13 @@ static int take_line(const char *s, size_t len, const char *attr, const char *us
 	return 0;
 }
 
-int ssh_keys_read(LDAP *ld, LDAPMessage *e, const char *attr, const char *user, char ***keys,
+int ssh_keys_read(const struct berval *v, const char *attr, const char *user, char ***keys,
 		  uint32_t *n)
 {
-	struct berval **v = ldap_get_values_len(ld, e, attr);
 	int rc = 0;
 	struct left_out out = { 0, 0 };
-	for (size_t i = 0; v && v[i] && rc == 0; i++) {
-		const char *s = v[i]->bv_val, *end = s + v[i]->bv_len;
+	for (size_t i = 0; v && v[i].bv_val && rc == 0; i++) {
+		const char *s = v[i].bv_val, *end = s + v[i].bv_len;
 		while (s < end && rc == 0) {
 			const char *nl = memchr(s, '\n', (size_t)(end - s));
 			const char *stop = nl ? nl : end;
@@ -159,6 +158,5 @@ int ssh_keys_read(LDAP *ld, LDAPMessage *e, const char *attr, const char *user, 
 	if (out.past_max)
 		log_warning("user %s: more than %d keys in %s; %u left out", user, DIR_MAX_SSH_KEYS,
 			    attr, out.past_max);
-	ldap_value_free_len(v);
 	return rc;
 }

@@ -15,10 +15,10 @@
 /* NULL when line (len bytes, without a newline) is a well-formed key line, else why not. */
 const char *ssh_key_check(const char *line, size_t len);
 
-/* The key lines in attribute attr of entry e (user's, for the log): blank lines are ignored,
- * malformed ones skipped (the first few logged, the rest counted), at most DIR_MAX_SSH_KEYS
- * kept.  -1 when out of memory. */
-int ssh_keys_read(LDAP *ld, LDAPMessage *e, const char *attr, const char *user, char ***keys,
+/* The key lines in v, the values of attribute attr as the entry's decoding gave them (NULL:
+ * none; user's, for the log): blank lines are ignored, malformed ones skipped (the first few
+ * logged, the rest counted), at most DIR_MAX_SSH_KEYS kept.  -1 when out of memory. */
+int ssh_keys_read(const struct berval *v, const char *attr, const char *user, char ***keys,
 		  uint32_t *n);
 
 #endif

@@ -257,6 +257,75 @@ START_TEST(a_transaction_that_grows_a_file_leaves_no_map)
 }
 END_TEST
 
+/* store_each_key reads the file forward (cache/tdb_scan.c): what it hands over is what tdb holds,
+ * in a file that transactions have grown, shrunk and rewritten (free records, a recovery area,
+ * values moved). */
+struct keys_seen {
+	char *key[4000], *val[4000];
+	size_t len[4000];
+	int n;
+};
+
+static int key_seen(const char *key, size_t key_len, const void *val, size_t len, void *arg)
+{
+	struct keys_seen *s = arg;
+	ck_assert_int_lt(s->n, 4000);
+	s->key[s->n] = strndup(key, key_len);
+	s->val[s->n] = malloc(len + 1);
+	memcpy(s->val[s->n], val, len);
+	s->len[s->n++] = len;
+	return 0;
+}
+
+static int count_prefixed(struct tdb_context *t, TDB_DATA key, TDB_DATA val, void *arg)
+{
+	(void)t;
+	(void)val;
+	if (key.dsize >= 5 && memcmp(key.dptr, "SYNC_", 5) == 0)
+		++*(int *)arg;
+	return 0;
+}
+
+START_TEST(each_key_reads_what_tdb_holds_after_transactions)
+{
+	char key[64], val[256];
+	for (int round = 0; round < 3; round++) {
+		struct store_txn *t = store_txn_begin(dir);
+		ck_assert_ptr_nonnull(t);
+		for (int i = 0; i < 3000; i++) {
+			snprintf(key, sizeof(key), "SYNC_E_example/%d", i);
+			if (round == 1 && i % 3 == 0) {
+				ck_assert_int_eq(store_txn_unset(t, STORE_GROUPS, key), 0);
+				continue;
+			}
+			int n = snprintf(val, sizeof(val), "%*d", 1 + (round * 97 + i) % 200, i);
+			ck_assert_int_eq(store_txn_set(t, STORE_GROUPS, key, val, (size_t)n), 0);
+		}
+		ck_assert_int_eq(store_txn_commit(t), 0);
+	}
+	static struct keys_seen s;
+	ck_assert_int_eq(store_each_key(dir, STORE_GROUPS, "SYNC_", key_seen, &s), 0);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, "directoryservice_cache_group.tdb");
+	struct tdb_context *t = tdb_open(path, 0, 0, O_RDONLY, 0);
+	ck_assert_ptr_nonnull(t);
+	int in_tdb = 0;
+	ck_assert_int_ge(tdb_traverse_read(t, count_prefixed, &in_tdb), 0);
+	ck_assert_int_eq(s.n, in_tdb);
+	ck_assert_int_eq(s.n, 2000 + 1000); /* a third unset, then set again */
+	for (int i = 0; i < s.n; i++) {
+		TDB_DATA v = tdb_fetch(t, (TDB_DATA){ (unsigned char *)s.key[i], strlen(s.key[i]) });
+		ck_assert_ptr_nonnull(v.dptr);
+		ck_assert_uint_eq(v.dsize, s.len[i]);
+		ck_assert_int_eq(memcmp(v.dptr, s.val[i], v.dsize), 0);
+		free(v.dptr);
+		free(s.key[i]);
+		free(s.val[i]);
+	}
+	tdb_close(t);
+}
+END_TEST
+
 int main(void)
 {
 	/* one directory for both tests: each installs the pair it then reads */
@@ -267,6 +336,7 @@ int main(void)
 	tcase_add_test(tc, failed_write_leaves_the_old_pair);
 	tcase_add_test(tc, a_huge_group_is_read_back);
 	tcase_add_test(tc, a_transaction_that_grows_a_file_leaves_no_map);
+	tcase_add_test(tc, each_key_reads_what_tdb_holds_after_transactions);
 	int rc = run_case("store", tc);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
