@@ -43,6 +43,8 @@ struct domain_state {
 	unsigned full_syncs;
 	bool streaming;		/* a stream thread keeps it up to date: no full refresh when it
 				 * comes back online, the stream resumes */
+	bool reclaim_behind;	/* offline when the worker would have read from it what a name or
+				 * id that went left (lookup_reclaim): a full refresh once back */
 	/* AD's USN poll (ad_poll.c): when it last read the DC, and when it reads it next */
 	time_t last_poll;
 	time_t next_poll;

@@ -452,6 +452,19 @@ static bool group_may_take(const struct db *db, const struct dir_group *g)
 	return true;
 }
 
+/* Domain i could not be asked for what a name or id that went left: its stream, once back,
+ * sends nothing of an entry that did not change, and with every domain in sync libnss_dir
+ * answers a miss itself, so a full refresh reads it once the domain is back (domain.c). */
+static void note_unanswered(struct dird *d, size_t i)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->cfg.enumerate && domain_usable_locked(d, i)) /* back already */
+		refresh_start_locked(d);
+	else if (d->cfg.enumerate) /* else a miss asks the domains */
+		d->domains[i].reclaim_behind = true;
+	pthread_mutex_unlock(&d->lock);
+}
+
 /* The best of what the domains (but r->skip_domain) hold under r's name or id, as a refresh
  * would keep it; NULL when none.  *unanswered: a domain could not be asked. */
 static void *read_domains(struct dird *d, const struct reclaim *r,
@@ -467,6 +480,8 @@ static void *read_domains(struct dird *d, const struct reclaim *r,
 			continue;
 		void *found = NULL;
 		int rc = ask_if_usable(d, i, local, &t.q, &found, err, sizeof(err));
+		if (rc < 0)
+			note_unanswered(d, i);
 		*unanswered |= rc < 0;
 		if (rc <= 0)
 			continue;
@@ -545,8 +560,10 @@ static bool queue_primary_members(struct dird *d, const struct reclaim *r)
 		pthread_mutex_lock(&d->lock);
 		bool usable = domain_usable_locked(d, i);
 		pthread_mutex_unlock(&d->lock);
-		if (!usable)
-			continue; /* not in sync: a miss asks it */
+		if (!usable) {
+			note_unanswered(d, i);
+			continue;
+		}
 		int rc = c->ld || domain_open(d, i, c, err, sizeof(err)) == 0 ?
 				 fetch_user_names_by_gid(c, r->id, PRIMARY_MAX, queue_user, d, err,
 							 sizeof(err)) :
