@@ -94,6 +94,8 @@ struct dird {
 	atomic_uint refresh_progress;
 	atomic_bool refresh_stop;	/* a reload is pending: the refresh ends before its next
 					 * page and runs again on the new configuration */
+	bool refresh_after_reload;	/* a refresh stopped or asked for while a reload waited:
+					 * started once it is applied (or refused) */
 	/* A refresh that would drop most of the cache is kept out (refresh.c): when (0: none), and
 	 * what it found; accept_shrink lets the next refresh through all the same. */
 	time_t shrink_held_at;

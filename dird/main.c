@@ -217,6 +217,10 @@ static void reload_when_idle_locked(struct dird *d)
 		sync_start_locked(d);
 		if (reloaded)
 			refresh_due_locked(d);
+		/* one stopped or asked for meanwhile, unless the reload's is running */
+		if (d->refresh_after_reload && !d->refreshing)
+			refresh_start_locked(d);
+		d->refresh_after_reload = false;
 	}
 	if (!d->worker_hold)
 		pthread_cond_signal(&d->work_cond);
