@@ -516,11 +516,18 @@ static bool settle_found(struct dird *d, const struct reclaim *r, uint64_t appli
 		struct dir_user *u = found;
 		log_info("%s: user %s (uid %" PRIu32 ") read again and served: a name or id that "
 			 "kept it out went", u->domain, u->name, u->uid);
-		/* its primary group's member list may name it too */
-		if (r->flags & RECLAIM_GROUPS)
-			reclaim_queue_locked(d, DIR_OP_GETGRGID, NULL, u->gid, SIZE_MAX, 0);
-		for (uint32_t i = 0; (r->flags & RECLAIM_GROUPS) && i < u->n_groups; i++)
-			reclaim_queue_locked(d, DIR_OP_GETGRGID, NULL, u->groups[i], SIZE_MAX, 0);
+		/* its primary group's member list may name it too; past the queue's bound, the
+		 * groups left out would lack it for good: a full refresh reads them */
+		bool queued = !(r->flags & RECLAIM_GROUPS) ||
+			      reclaim_queue_locked(d, DIR_OP_GETGRGID, NULL, u->gid, SIZE_MAX, 0);
+		for (uint32_t i = 0; queued && (r->flags & RECLAIM_GROUPS) && i < u->n_groups; i++)
+			queued = reclaim_queue_locked(d, DIR_OP_GETGRGID, NULL, u->groups[i],
+						      SIZE_MAX, 0);
+		if (!queued && d->cfg.enumerate) {
+			log_info("%s: in more groups than are read again one by one: a full refresh "
+				 "reads them", u->name);
+			refresh_start_locked(d);
+		}
 		put_user_locked(d, u);
 	} else {
 		struct dir_group *g = found;
