@@ -114,6 +114,9 @@ struct dird {
 	/* cache_expire.c: dirctl cache expire while a stream's complete batch holds a copy of db */
 	struct cache_expired *expired;
 	size_t n_expired;
+	/* local_watch.c: how often the cache was filtered by new local files; a lookup that read
+	 * them before and stores what it found after is raced (lookup.c) */
+	uint64_t local_changes;
 	/* reclaim.c: names and ids no entry holds since a local account or a clash's winner
 	 * went, for the worker to read from the domains once no miss waits */
 	struct reclaim *reclaim_head, *reclaim_tail;

@@ -280,12 +280,13 @@ static void put_group_locked(struct dird *d, struct dir_group *g)
 	db_add_group(&d->db, g);
 }
 
-/* How many change batches (changes.h) all domains have had applied: a lookup reads it before it
- * asks, and when it moved meanwhile, db may hold a newer copy of what the lookup read (a poll or
- * stream applied it after the lookup read its own): the lookup's copy is not stored.  Lock held. */
+/* How many change batches (changes.h) all domains have had applied, and new local files the
+ * cache was filtered by: a lookup reads it before it asks, and when it moved meanwhile, db may
+ * hold a newer copy of what the lookup read (a poll or stream applied it after the lookup read
+ * its own), or the name may be local now: the lookup's copy is not stored.  Lock held. */
 static uint64_t changes_applied_locked(const struct dird *d)
 {
-	uint64_t n = 0;
+	uint64_t n = d->local_changes;
 	for (size_t i = 0; i < d->cfg.n_domains; i++)
 		n += d->domains[i].changes_applied;
 	return n;
@@ -590,6 +591,7 @@ bool lookup_reclaim(struct dird *d, const struct reclaim *r)
 {
 	struct local_accounts local;
 	char err[512];
+	uint64_t applied = changes_applied(d); /* before the files are read: a change since races */
 	if (local_accounts_load(&local, err, sizeof(err)) < 0) {
 		log_error("%s: names that went are read again at the next refresh", err);
 		return true;
@@ -597,7 +599,6 @@ bool lookup_reclaim(struct dird *d, const struct reclaim *r)
 	const struct local_set *mine = is_user_op(r->op) ? &local.users : &local.groups;
 	bool local_one = r->name ? local_set_has_name(mine, r->name) : local_set_has_id(mine, r->id);
 	bool unanswered = false, settled = true;
-	uint64_t applied = changes_applied(d);
 	void *best = local_one ? NULL : read_domains(d, r, &local, &unanswered);
 	local_accounts_free(&local);
 	if (best)
