@@ -128,6 +128,8 @@ struct dird {
 	size_t worker_domain;		/* the domain it is asking */
 	unsigned probes_running;
 	unsigned pam_running;		/* pam_request.c's threads */
+	struct pam_job *pam_parked;	/* come while a reload waits: started once it is over */
+	unsigned n_pam_parked;
 	struct ratelimit misses;	/* cache misses per local user */
 	pthread_mutex_t replies_lock;	/* replies, taken by the main loop (clients.c) */
 	struct posted_reply *replies;

@@ -23,6 +23,7 @@
 #include "local_watch.h"
 #include "log.h"
 #include "notify.h"
+#include "pam_request.h"
 #include "protocol.h"
 #include "publish.h"
 #include "reclaim.h"
@@ -221,6 +222,7 @@ static void reload_when_idle_locked(struct dird *d)
 		if (d->refresh_after_reload && !d->refreshing)
 			refresh_start_locked(d);
 		d->refresh_after_reload = false;
+		pam_start_parked_locked(d);
 	}
 	if (!d->worker_hold)
 		pthread_cond_signal(&d->work_cond);
