@@ -35,4 +35,17 @@ within 10 eval '[ "$(grep -c "configuration reloaded" "$WORK/dird.log")" -gt "$n
 wait "$L1" "$L2"
 check_eq "every login succeeded" 0 "$(cat "$WORK/login_failures" 2>/dev/null | wc -l)"
 check "the reload came" grep -q "configuration reloaded" "$WORK/dird.log"
+
+# dirctl cache refresh while a reload waits (for a login held 3 s): the refresh runs once the
+# reload is over, and dirctl waits for it (it said at once that the refresh failed).
+sleep 1
+login >/dev/null &
+L1=$!
+within 5 eval '[ "$(grep -c "test hook: pausing" "$WORK/dird.log")" -gt "$(grep -c "pam auth for alice" "$WORK/dird.log")" ]'
+kill -HUP "$DIRD_PID"
+out=$(timeout 60 "${CTL[@]}" cache refresh 2>&1)
+rc=$?
+check_eq "dirctl cache refresh while a reload waits: it succeeds" 0 "$rc"
+check "...and reports the refresh, once the reload is over" grep -q "^refreshed: " <<<"$out"
+wait "$L1"
 finish
