@@ -738,9 +738,7 @@ static int link_exactly(struct apply *a, struct dir_user *u, struct gid_list *l)
 		return -1;
 	if (l->n)
 		memcpy(groups, l->v, (size_t)l->n * sizeof(*groups));
-	free(u->groups);
-	u->groups = groups;
-	u->n_groups = l->n;
+	db_user_set_groups(u, groups, l->n);
 	return 0;
 }
 
@@ -808,12 +806,7 @@ static int put_user(struct apply *a, struct change *c)
 	if (old && strcmp(old->name, u->name) == 0 && old->uid == u->uid) {
 		/* The same name and uid: replaced where it stands, its gid list kept (the one the
 		 * record came with, an AD user's from tokenGroups, goes). */
-		free(u->groups);
-		u->groups = old->groups;
-		u->n_groups = old->n_groups;
-		old->groups = NULL;
-		old->n_groups = 0;
-		if (store_user(a, u) < 0 ||
+		if (db_user_take_groups(u, old) < 0 || store_user(a, u) < 0 ||
 		    remember_keys(a, STORE_USERS, u->name, c->id, c->dn) < 0)
 			goto fail;
 		/* db's record is replaced, not copied over: u may be one block with its strings (a

@@ -1,5 +1,7 @@
 #include "db.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,46 +124,107 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
+/* The domains' names, which their users share (a million copies of one name are 8 to 16 MB
+ * more): each copied once, for dird's life.  Domains are few; past SHARED_DOMAINS names, or
+ * once the text is full, a user's domain is packed with it.  Read without the lock: an entry is
+ * written before the count that shows it. */
+#define SHARED_DOMAINS 64
+static char shared_text[4096];
+static size_t shared_used;
+static const char *shared[SHARED_DOMAINS];
+static _Atomic size_t n_shared;
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *find_shared(const char *name, size_t from, size_t n)
+{
+	for (size_t i = from; i < n; i++)
+		if (strcmp(shared[i], name) == 0)
+			return shared[i];
+	return NULL;
+}
+
+/* The shared copy of a domain's name, or NULL (it is packed with the user). */
+static const char *shared_domain(const char *name)
+{
+	size_t n = atomic_load_explicit(&n_shared, memory_order_acquire);
+	const char *found = find_shared(name, 0, n);
+	if (found || n == SHARED_DOMAINS)
+		return found;
+	size_t len = strlen(name) + 1;
+	pthread_mutex_lock(&shared_lock);
+	size_t now = atomic_load_explicit(&n_shared, memory_order_relaxed);
+	found = find_shared(name, n, now);
+	if (!found && now < SHARED_DOMAINS && len <= sizeof(shared_text) - shared_used) {
+		found = memcpy(shared_text + shared_used, name, len);
+		shared_used += len;
+		shared[now] = found;
+		atomic_store_explicit(&n_shared, now + 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&shared_lock);
+	return found;
+}
+
 struct dir_user *db_pack_copy(const struct dir_user *u)
 {
-	char *const *fields[] = { &u->name, &u->gecos, &u->home, &u->shell, &u->email, &u->sid,
-				  &u->domain };
+	const char *domain = u->domain ? shared_domain(u->domain) : NULL;
+	/* the domain first: the gid list starts after the last of the others
+	 * (dir_user_inline_groups_at) */
+	char *const *fields[] = { domain ? NULL : &u->domain, &u->name, &u->gecos, &u->home,
+				  &u->shell, &u->email, &u->sid };
 	size_t len = 0;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (*fields[i])
+		if (fields[i] && *fields[i])
 			len += strlen(*fields[i]) + 1;
-	struct dir_user *packed = malloc(sizeof(*packed) + len);
+	/* the gid list after the strings, 4-aligned (dir_user_inline_groups_at) */
+	size_t gids = u->n_groups ? (len + 3) / 4 * 4 - len + u->n_groups * sizeof(uint32_t) : 0;
+	struct dir_user *packed = malloc(sizeof(*packed) + len + gids);
 	if (!packed)
 		return NULL;
 	*packed = *u;
 	char *p = (char *)(packed + 1);
 	packed->packed = p;
-	char **to[] = { &packed->name, &packed->gecos, &packed->home, &packed->shell,
-			&packed->email, &packed->sid, &packed->domain };
+	packed->domain = (char *)domain;
+	char **to[] = { &packed->domain, &packed->name, &packed->gecos, &packed->home,
+			&packed->shell, &packed->email, &packed->sid };
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		if (!*fields[i])
+		if (!fields[i] || !*fields[i])
 			continue;
 		size_t n = strlen(*fields[i]) + 1;
 		memcpy(p, *fields[i], n);
 		*to[i] = p;
 		p += n;
 	}
+	packed->groups = NULL;
+	if (u->n_groups) {
+		packed->groups = dir_user_inline_groups_at(packed);
+		memcpy(packed->groups, u->groups, u->n_groups * sizeof(uint32_t));
+	}
+	return packed;
+}
+
+/* u's packed copy, which takes u's keys; u freed.  NULL without the memory (u as it was). */
+static struct dir_user *pack_over(struct dir_user *u)
+{
+	struct dir_user *packed = db_pack_copy(u);
+	if (packed) {
+		u->ssh_keys = NULL; /* packed's now (its gid list was copied) */
+		u->n_ssh_keys = 0;
+		dir_user_destroy(u);
+	}
 	return packed;
 }
 
 struct dir_user *db_pack_user(struct dir_user *u)
 {
-	if (u->packed == (char *)(u + 1))
+	struct dir_user *packed;
+	if (u->packed == (char *)(u + 1)) {
+		/* a list given since (a stream's new user, linked to its groups) is packed in */
+		if (u->n_groups && !dir_user_inline_groups(u) && (packed = pack_over(u)))
+			return packed;
 		return u;
-	struct dir_user *packed = db_pack_copy(u);
-	if (packed) {
-		/* What u held besides its strings is packed's now. */
-		u->groups = NULL;
-		u->n_groups = 0;
-		u->ssh_keys = NULL;
-		u->n_ssh_keys = 0;
 	}
-	dir_user_destroy(u);
+	if (!(packed = pack_over(u)))
+		dir_user_destroy(u);
 	return packed;
 }
 
@@ -251,11 +314,16 @@ static int add_gid(struct dir_user *u, uint32_t gid, uint32_t *cap)
 	for (uint32_t i = 0; i < u->n_groups; i++)
 		if (u->groups[i] == gid)
 			return 0;
-	if (u->n_groups == *cap) {
-		uint32_t c = *cap ? *cap * 2 : 8;
-		uint32_t *p = realloc(u->groups, (size_t)c * sizeof(uint32_t));
+	bool inline_list = dir_user_inline_groups(u);
+	if (u->n_groups == *cap || inline_list) {
+		uint32_t c = *cap > u->n_groups ? *cap : *cap ? *cap * 2 : 8;
+		/* a list packed with the record grows into one of its own */
+		uint32_t *p = inline_list ? malloc((size_t)c * sizeof(uint32_t))
+					  : realloc(u->groups, (size_t)c * sizeof(uint32_t));
 		if (!p)
 			return -1;
+		if (inline_list)
+			memcpy(p, u->groups, u->n_groups * sizeof(uint32_t));
 		u->groups = p;
 		*cap = c;
 	}
@@ -278,6 +346,28 @@ int db_user_add_gid(struct dir_user *u, uint32_t gid)
 {
 	uint32_t cap = u->n_groups;
 	return add_gid(u, gid, &cap);
+}
+
+void db_user_set_groups(struct dir_user *u, uint32_t *groups, uint32_t n)
+{
+	if (!dir_user_inline_groups(u))
+		free(u->groups);
+	u->groups = groups;
+	u->n_groups = n;
+}
+
+int db_user_take_groups(struct dir_user *to, struct dir_user *from)
+{
+	uint32_t *groups = from->groups;
+	if (dir_user_inline_groups(from)) {
+		if (!(groups = malloc(from->n_groups * sizeof(uint32_t))))
+			return -1;
+		memcpy(groups, from->groups, from->n_groups * sizeof(uint32_t));
+	}
+	db_user_set_groups(to, groups, from->n_groups);
+	from->groups = NULL; /* to's now, or the copy's original, freed with from */
+	from->n_groups = 0;
+	return 0;
 }
 
 void db_user_drop_gid(struct dir_user *u, uint32_t gid)
@@ -325,11 +415,8 @@ int db_link_groups(struct db *db)
 	uint32_t *caps = calloc(db->c.n_users + 1, sizeof(uint32_t));
 	if (!caps)
 		return -1;
-	for (size_t i = 0; i < db->c.n_users; i++) {
-		free(db->c.users[i]->groups);
-		db->c.users[i]->groups = NULL;
-		db->c.users[i]->n_groups = 0;
-	}
+	for (size_t i = 0; i < db->c.n_users; i++)
+		db_user_set_groups(db->c.users[i], NULL, 0);
 	/* Counted first, so that each list is one allocation of its size: a million lists grown
 	 * by doubling would hold a third more than they use. */
 	each_membership(db, count_membership, caps);
@@ -339,6 +426,12 @@ int db_link_groups(struct db *db)
 			rc = -1;
 	rc = rc ? rc : each_membership(db, add_membership, caps);
 	free(caps);
+	/* each list then packed with its record (without the memory for it, left as it is) */
+	for (size_t i = 0; rc == 0 && i < db->c.n_users; i++) {
+		struct dir_user *packed = db->c.users[i]->n_groups ? pack_over(db->c.users[i]) : NULL;
+		if (packed)
+			db->c.users[i] = packed;
+	}
 	return rc;
 }
 

@@ -29,14 +29,17 @@ void db_free(struct db *db);
  * the result: the caller finds the record db holds by its name or uid. */
 int db_add_user(struct db *db, struct dir_user *u);
 int db_add_group(struct db *db, struct dir_group *g);
-/* A user as db holds it: the struct and its strings in one allocation (dir_user's `packed`
- * points just past the struct), so that a million users are a million allocations, not two to
- * eight million with a malloc header and rounding each.  u is freed (u itself when it is packed
- * so already); NULL without the memory (u freed too).  A change stream packs what it reads, a
+/* A user as db holds it: the struct, its strings and its gid list in one allocation
+ * (dir_user's `packed` points just past the struct; its domain's name may be one copy all its
+ * users share), so that a million users are a million allocations, not two to nine million
+ * with a malloc header and rounding each.  u is freed (u itself when it is packed so already:
+ * one given a gid list since is packed again with it, or, without the memory for that, kept
+ * as it is); NULL without the memory (u freed too).  A change stream packs what it reads, a
  * thousand at a time (sync_stream.c): db then keeps those blocks, the batch no second copy. */
 struct dir_user *db_pack_user(struct dir_user *u);
-/* A packed copy of u's struct and strings; its gid list and SSH keys are u's (the caller
- * copies or takes them).  NULL out of memory. */
+/* A packed copy of u's struct, strings and gid list (the list in the same allocation: a
+ * million users' lists are not a million more allocations of 32 bytes); its SSH keys are u's
+ * (the caller copies or takes them).  NULL out of memory. */
 struct dir_user *db_pack_copy(const struct dir_user *u);
 /* Puts u where old (a record db holds, of the same name and uid) stands and frees old; takes
  * ownership of u.  The record db now holds, or NULL (u freed; old stays) when old is not db's
@@ -55,12 +58,19 @@ void db_remove_group(struct db *db, const char *name, uint32_t gid);
 /* Drops every user `keep` says no to, in one pass; returns how many. */
 size_t db_keep_users(struct db *db, bool (*keep)(const struct dir_user *u, void *arg), void *arg);
 
-/* Builds every user's supplementary gid list from the groups' member lists. */
+/* Builds every user's supplementary gid list from the groups' member lists, each then packed
+ * with its record: a user given a list is a new record (db's pointers to it change). */
 int db_link_groups(struct db *db);
 /* Adds a newly found group's gid to the lists of its members already in db. */
 int db_link_group(struct db *db, const struct dir_group *g);
 /* One user's supplementary gid list: gid added (not twice, never the primary one), dropped. */
 int db_user_add_gid(struct dir_user *u, uint32_t gid);
 void db_user_drop_gid(struct dir_user *u, uint32_t gid);
+/* u's gid list replaced by groups (n of them, malloc'd: u's now); the old one freed unless it
+ * is packed with u. */
+void db_user_set_groups(struct dir_user *u, uint32_t *groups, uint32_t n);
+/* from's gid list moved to `to` (copied out when it is packed with from), from left with none;
+ * -1 out of memory (both as they were). */
+int db_user_take_groups(struct dir_user *to, struct dir_user *from);
 
 #endif

@@ -23,26 +23,16 @@ static bool copy_strings(char ***to, uint32_t *to_n, char *const *v, uint32_t n)
 	return true;
 }
 
-/* A copy of u as db holds it, packed (db_pack_copy) and with its own gid list and keys: one
- * allocation for the struct and its strings, not eight made and then packed.  NULL out of
+/* A copy of u as db holds it, packed (db_pack_copy) and with its own keys: one allocation for
+ * the struct, its strings and its gid list, not nine made and then packed.  NULL out of
  * memory. */
 static struct dir_user *copy_user(const struct dir_user *u)
 {
 	struct dir_user *c = db_pack_copy(u);
 	if (!c)
 		return NULL;
-	c->groups = NULL;
-	c->n_groups = 0;
 	c->ssh_keys = NULL;
 	c->n_ssh_keys = 0;
-	if (u->n_groups) {
-		if (!(c->groups = malloc(u->n_groups * sizeof(*c->groups)))) {
-			dir_user_destroy(c);
-			return NULL;
-		}
-		memcpy(c->groups, u->groups, u->n_groups * sizeof(*c->groups));
-		c->n_groups = u->n_groups;
-	}
 	if (!copy_strings(&c->ssh_keys, &c->n_ssh_keys, u->ssh_keys, u->n_ssh_keys)) {
 		dir_user_destroy(c);
 		return NULL;

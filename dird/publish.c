@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -548,4 +549,7 @@ void publish_load_cache(struct dird *d)
 	log_info("loaded %zu users and %zu groups from the cache%s", d->db.c.n_users,
 		 d->db.c.n_groups, l.dropped ? " (dropped duplicates)" : "");
 	publish_locked(d, false);
+	/* each record read was parsed into allocations of its own, then packed: their holes
+	 * between the packed ones (20 MB at a million users) go back to the system */
+	malloc_trim(0);
 }

@@ -165,7 +165,108 @@ START_TEST(a_packed_user_is_kept_as_it_is)
 	ck_assert_ptr_ne(copy->name, u->name);
 	ck_assert_str_eq(copy->name, "carol");
 	ck_assert_ptr_null(copy->sid);
-	free(copy); /* its gid list and keys were u's (none) */
+	free(copy); /* its keys were u's (none) */
+	db_free(&db);
+}
+END_TEST
+
+static void set_gids(struct dir_user *u, const uint32_t *gids, uint32_t n)
+{
+	u->groups = malloc(n * sizeof(*gids));
+	ck_assert_ptr_nonnull(u->groups);
+	memcpy(u->groups, gids, n * sizeof(*gids));
+	u->n_groups = n;
+}
+
+static void ck_gids(const struct dir_user *u, const uint32_t *want, uint32_t n)
+{
+	ck_assert_uint_eq(u->n_groups, n);
+	for (uint32_t i = 0; i < n; i++)
+		ck_assert_uint_eq(u->groups[i], want[i]);
+}
+
+/* A user db packs keeps its gid list, which then grows, shrinks, moves to a replacing record
+ * and is copied like one of its own (ASan says if one were freed apart from its record). */
+START_TEST(a_packed_users_gid_list_works_as_its_own)
+{
+	struct db db;
+	db_init(&db);
+	struct dir_user *u = user("dave", 1005, NULL, NULL);
+	set_gids(u, (const uint32_t[]){ 501, 502, 503 }, 3);
+	ck_assert_int_eq(db_add_user(&db, u), 0);
+	u = db_user_by_name(&db, "dave");
+	ck_gids(u, (const uint32_t[]){ 501, 502, 503 }, 3);
+	ck_assert_str_eq(u->domain, "example");
+	struct dir_user *copy = db_pack_copy(u);
+	ck_assert_ptr_nonnull(copy);
+	ck_assert_ptr_ne(copy->groups, u->groups);
+	ck_gids(copy, (const uint32_t[]){ 501, 502, 503 }, 3);
+	db_user_drop_gid(u, 501);
+	ck_gids(u, (const uint32_t[]){ 503, 502 }, 2);
+	ck_gids(copy, (const uint32_t[]){ 501, 502, 503 }, 3);
+	ck_assert_int_eq(db_user_add_gid(u, 504), 0);
+	ck_assert_int_eq(db_user_add_gid(u, 100), 0); /* the primary one: not added */
+	ck_gids(u, (const uint32_t[]){ 503, 502, 504 }, 3);
+	ck_assert_int_eq(db_user_add_gid(copy, 505), 0);
+	ck_gids(copy, (const uint32_t[]){ 501, 502, 503, 505 }, 4);
+	/* a new record of the same name and uid takes the old one's list */
+	struct dir_user *next = db_pack_user(user("dave", 1005, NULL, NULL));
+	ck_assert_ptr_nonnull(next);
+	set_gids(next, (const uint32_t[]){ 9 }, 1);
+	ck_assert_int_eq(db_user_take_groups(next, copy), 0);
+	ck_assert_uint_eq(copy->n_groups, 0);
+	ck_gids(next, (const uint32_t[]){ 501, 502, 503, 505 }, 4);
+	dir_user_destroy(copy);
+	struct dir_user *packed_next = db_pack_copy(next);
+	ck_assert_ptr_nonnull(packed_next);
+	dir_user_destroy(next);
+	ck_assert_int_eq(db_user_take_groups(u, packed_next), 0); /* copied out of its block */
+	dir_user_destroy(packed_next);
+	ck_gids(u, (const uint32_t[]){ 501, 502, 503, 505 }, 4);
+	ck_assert_str_eq(u->name, "dave");
+	ck_assert_str_eq(u->shell, "/bin/sh");
+	/* packed as a stream reads it, given its gids, then added */
+	struct dir_user *e = db_pack_user(user("erin", 1006, NULL, "e@x"));
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(db_user_add_gid(e, 601), 0);
+	ck_assert_int_eq(db_user_add_gid(e, 602), 0);
+	ck_assert_int_eq(db_add_user(&db, e), 0);
+	e = db_user_by_uid(&db, 1006);
+	ck_gids(e, (const uint32_t[]){ 601, 602 }, 2);
+	ck_assert_str_eq(e->email, "e@x");
+	ck_assert_int_eq(db_user_add_gid(e, 603), 0);
+	ck_gids(e, (const uint32_t[]){ 601, 602, 603 }, 3);
+	db_free(&db);
+}
+END_TEST
+
+/* Users keep their domain's name, which those of one domain share; past the names db shares,
+ * each user's is its own. */
+START_TEST(packed_users_keep_their_domain)
+{
+	struct db db;
+	db_init(&db);
+	char name[32];
+	for (uint32_t i = 0; i < 100; i++) {
+		struct dir_user *u = user("x", 2000 + i, NULL, NULL);
+		snprintf(name, sizeof(name), "u%u", i);
+		free(u->name);
+		u->name = strdup(name);
+		free(u->domain);
+		snprintf(name, sizeof(name), "domain-%u", i % 80);
+		u->domain = strdup(name);
+		set_gids(u, (const uint32_t[]){ i }, 1);
+		ck_assert_int_eq(db_add_user(&db, u), 0);
+	}
+	for (uint32_t i = 0; i < 100; i++) {
+		const struct dir_user *u = db_user_by_uid(&db, 2000 + i);
+		snprintf(name, sizeof(name), "domain-%u", i % 80);
+		ck_assert_str_eq(u->domain, name);
+		snprintf(name, sizeof(name), "u%u", i);
+		ck_assert_str_eq(u->name, name);
+		ck_gids(u, (const uint32_t[]){ i }, 1);
+	}
+	ck_assert_ptr_eq(db_user_by_uid(&db, 2000)->domain, db_user_by_uid(&db, 2080)->domain);
 	db_free(&db);
 }
 END_TEST
@@ -200,6 +301,8 @@ int main(void)
 	const TTest *const tests[] = { packed_users_keep_every_field, many_users_found_after_growth,
 				       packed_groups_keep_their_members,
 				       replaced_users_take_the_new_record, a_packed_user_is_kept_as_it_is,
+				       a_packed_users_gid_list_works_as_its_own,
+				       packed_users_keep_their_domain,
 				       text_pool_keeps_its_strings_until_released, NULL };
 	return run_tests("db", NULL, NULL, tests);
 }
