@@ -175,7 +175,8 @@ static bool reload(struct dird *d)
 	cfg.userdb_socket = d->cfg.userdb_socket;
 	d->cfg.cache_dir = d->cfg.run_dir = d->cfg.userdb_socket = NULL;
 	close_conns(d);
-	reclaim_clear(d); /* their skip_domain is of the old domains */
+	/* no stream sends them again, nor does a refresh run when every domain streams */
+	reclaim_ask_all_locked(d);
 	free(d->domains);
 	free(d->conns);
 	negcache_clear(d->negative);

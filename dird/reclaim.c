@@ -90,9 +90,8 @@ void reclaim_free(struct reclaim *r)
 	}
 }
 
-void reclaim_clear(struct dird *d)
+void reclaim_ask_all_locked(struct dird *d)
 {
-	struct reclaim *r;
-	while ((r = reclaim_take_locked(d)))
-		reclaim_free(r);
+	for (struct reclaim *r = d->reclaim_head; r; r = r->next)
+		r->skip_domain = SIZE_MAX;
 }

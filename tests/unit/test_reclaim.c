@@ -25,7 +25,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-	reclaim_clear(&d);
+	struct reclaim *r;
+	while ((r = reclaim_take_locked(&d)))
+		reclaim_free(r);
 	cache_expire_forget_locked(&d);
 	db_free(&d.db);
 	pthread_cond_destroy(&d.work_cond);
@@ -50,6 +52,11 @@ START_TEST(one_of_each_waits)
 	ck_assert_uint_eq(r->skip_domain, 1);
 	reclaim_free(r);
 	ck_assert_uint_eq(d.reclaim_len, 1);
+	reclaim_ask_all_locked(&d); /* a reload: the domains are new */
+	r = reclaim_take_locked(&d);
+	ck_assert_str_eq(r->name, "alice");
+	ck_assert_uint_eq(r->skip_domain, SIZE_MAX);
+	reclaim_free(r);
 }
 END_TEST
 
