@@ -177,6 +177,8 @@ static bool reload(struct dird *d)
 	close_conns(d);
 	/* no stream sends them again, nor does a refresh run when every domain streams */
 	reclaim_ask_all_locked(d);
+	for (size_t i = 0; i < d->cfg.n_domains; i++) /* the domain's state goes with them */
+		d->refresh_after_reload |= d->domains[i].reclaim_behind;
 	free(d->domains);
 	free(d->conns);
 	negcache_clear(d->negative);

@@ -42,4 +42,24 @@ proxy_start || exit 1
 within 60 all_in_sync && ok "b back: both streams in sync" || not_ok "b back: both streams in sync" "$("${CTL[@]}" status)"
 within 10 uid_is alice 30001 && ok "b's alice is served once b is back" ||
 	not_ok "b's alice is served once b is back" "[$(uid_of alice)] $(grep -i "alice\|could not be asked\|refresh" "$WORK/dird.log" | tail -5)"
+
+# The same with a SIGHUP while b is offline: the reload makes new domain states, and a refresh
+# reads what b was not asked for (a's ann, 20050, held the name over b's, 30050).
+two_user_ldif ann 30050 b | ldap ldapadd
+within 30 all_in_sync || not_ok "both streams are in sync again" "$("${CTL[@]}" status)"
+sleep 3
+check_eq "a's ann holds the name" 20050 "$(uid_of ann)"
+kill "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null
+within 30 offline || not_ok "the proxy gone again, b is offline" "$("${CTL[@]}" status)"
+ldap ldapdelete "uid=ann,ou=people,ou=a,$B"
+within 10 absent 20050 || not_ok "a's ann deleted" "$(uid_of ann)"
+sleep 2
+kill -HUP "$DIRD_PID"
+within 20 grep -q "configuration reloaded" "$WORK/dird.log" || not_ok "the reload comes"
+sleep 2
+proxy_start || exit 1
+within 60 all_in_sync || not_ok "b back after the reload: both streams in sync" "$("${CTL[@]}" status)"
+within 30 uid_is ann 30050 && ok "b's ann is served once b is back, after a reload meanwhile" ||
+	not_ok "b's ann is served once b is back, after a reload meanwhile" "[$(uid_of ann)]"
 finish
