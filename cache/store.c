@@ -241,13 +241,16 @@ int store_remove(const char *cache_dir)
  * *stop: under one read lock of the whole file (no transaction commits meanwhile), each record
  * as it is in a map of the file (tdb_walk's, with walk_prefix; else tdb's when t has one).  tdb_traverse_read, when that lock cannot be had, takes
  * one a hash chain (two fcntl calls each of some two million chains at 1M users) and copies
- * each record. */
+ * each record.  With second_arg, where tdb_walk reads the file, the second half of the chains
+ * goes to fn with second_arg, on a thread of its own (tdb_walk_split). */
 static int traverse_all(struct tdb_context *t, tdb_traverse_func fn, void *arg, const int *stop,
-			const char *walk_prefix)
+			const char *walk_prefix, void *second_arg)
 {
 	if (tdb_lockall_read(t) != 0)
 		return tdb_traverse_read(t, fn, arg) < 0 ? -1 : 0;
-	int rc = walk_prefix ? tdb_walk(t, walk_prefix, fn, arg) : TDB_WALK_OTHER;
+	int rc = !walk_prefix ? TDB_WALK_OTHER :
+		 second_arg   ? tdb_walk_split(t, walk_prefix, fn, arg, fn, second_arg) :
+				tdb_walk(t, walk_prefix, fn, arg);
 	if (rc == TDB_WALK_OTHER) {
 		rc = 0;
 		for (int i = 0, n = tdb_hash_size(t); rc == 0 && !*stop && i < n; i++)
@@ -280,20 +283,6 @@ static int each_record(struct tdb_context *t, TDB_DATA key, TDB_DATA val, void *
 		return 0;
 	ctx->rc = ctx->fn((const char *)val.dptr, val.dsize, ctx->arg);
 	return ctx->rc != 0;
-}
-
-/* Every record to fn under one lock of the whole file: dird's own load, fast, while nothing
- * writes. */
-static int each_whole_file(const char *cache_dir, enum store_kind kind,
-			   int (*fn)(const char *json, size_t len, void *arg), void *arg)
-{
-	struct tdb_context *t = open_to_traverse(cache_dir, kind, 0);
-	if (!t)
-		return errno == ENOENT ? 0 : -1;
-	struct each_ctx ctx = { fn, arg, 0 };
-	int n = traverse_all(t, each_record, &ctx, &ctx.rc, RECORD_PREFIX);
-	dir_tdb_close(t);
-	return n < 0 ? -1 : ctx.rc;
 }
 
 /* Another process's read (dirctl users): read-only, a hash chain locked at a time, so that a
@@ -362,13 +351,80 @@ static int load_one(const char *json, size_t len, void *p)
 	return ctx->group(g, ctx->arg);
 }
 
+/* What the second half of a file's chains gives a load: its records, parsed on a thread of
+ * their own while the first half's are, kept in their order until those are handed over. */
+struct kept {
+	void **recs;
+	size_t n, cap;
+};
+
+static int keep(void *r, struct kept *k)
+{
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 1024;
+		void **grown = realloc(k->recs, cap * sizeof(*grown));
+		if (!grown)
+			return -1;
+		k->recs = grown;
+		k->cap = cap;
+	}
+	k->recs[k->n++] = r;
+	return 0;
+}
+
+static int keep_user(struct dir_user *u, void *k)
+{
+	int rc = keep(u, k);
+	if (rc < 0)
+		dir_user_destroy(u);
+	return rc;
+}
+
+static int keep_group(struct dir_group *g, void *k)
+{
+	int rc = keep(g, k);
+	if (rc < 0)
+		dir_group_destroy(g);
+	return rc;
+}
+
+/* Every record of one file to ctx's user() or group(), in tdb_walk's order, under one lock of
+ * the whole file (dird's own load, fast, while nothing writes): the chains' two halves read at
+ * once (a million users' JSON is most of a restart), the second's handed over after the
+ * first's.  0; -1 when the file is unreadable or malformed; else what user() or group() or
+ * the second half's parse returned. */
+static int load_whole_file(const char *cache_dir, struct load_ctx *ctx)
+{
+	struct tdb_context *t = open_to_traverse(cache_dir, ctx->kind, 0);
+	if (!t)
+		return errno == ENOENT ? 0 : -1;
+	struct kept kept = { 0 };
+	struct load_ctx second = { ctx->kind, keep_user, keep_group, &kept };
+	struct each_ctx first_each = { load_one, ctx, 0 }, second_each = { load_one, &second, 0 };
+	int n = traverse_all(t, each_record, &first_each, &first_each.rc, RECORD_PREFIX,
+			     &second_each);
+	dir_tdb_close(t);
+	int rc = n < 0 ? -1 : first_each.rc ? first_each.rc : second_each.rc;
+	for (size_t i = 0; i < kept.n; i++) {
+		if (rc == 0)
+			rc = ctx->kind == STORE_USERS ? ctx->user(kept.recs[i], ctx->arg) :
+							ctx->group(kept.recs[i], ctx->arg);
+		else if (ctx->kind == STORE_USERS)
+			dir_user_destroy(kept.recs[i]);
+		else
+			dir_group_destroy(kept.recs[i]);
+	}
+	free(kept.recs);
+	return rc;
+}
+
 int store_load_each(const char *cache_dir, int (*user)(struct dir_user *u, void *arg),
 		    int (*group)(struct dir_group *g, void *arg), void *arg, char *err,
 		    size_t errlen)
 {
 	for (int k = STORE_USERS; k <= STORE_GROUPS; k++) {
 		struct load_ctx ctx = { k, user, group, arg };
-		if (each_whole_file(cache_dir, k, load_one, &ctx) != 0) {
+		if (load_whole_file(cache_dir, &ctx) != 0) {
 			snprintf(err, errlen, "%s/%s: unreadable or holds a malformed record",
 				 cache_dir, k == STORE_USERS ? STORE_USER_FILE : STORE_GROUP_FILE);
 			return -1;
@@ -593,7 +649,7 @@ int store_each_key(const char *cache_dir, enum store_kind kind, const char *pref
 	if (!t)
 		return errno == ENOENT ? 0 : -1;
 	struct keys_ctx ctx = { prefix, strlen(prefix), fn, arg, 0 };
-	int n = traverse_all(t, each_prefixed, &ctx, &ctx.rc, NULL);
+	int n = traverse_all(t, each_prefixed, &ctx, &ctx.rc, NULL, NULL);
 	dir_tdb_close(t);
 	return n < 0 ? -1 : ctx.rc;
 }

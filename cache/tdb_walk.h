@@ -21,5 +21,13 @@
  * malformed (a record out of bounds, a bad magic, a loop: tdb's traversal fails there too) or
  * out of memory; TDB_WALK_OTHER. */
 int tdb_walk(struct tdb_context *t, const char *prefix, tdb_traverse_func fn, void *arg);
+/* tdb_walk on two threads: the first half of the chains to fn on this one, the second half to
+ * second_fn on a thread of its own meanwhile (each record's order within its half as
+ * tdb_walk's), so that a caller that puts the second half's after the first's has tdb_walk's
+ * order.  fn and second_fn run at the same time: they share nothing, or lock.  Without a
+ * thread every chain goes to fn.  The result is tdb_walk's: the first half's when it is not 0
+ * (second_fn is not stopped by it), else the second's. */
+int tdb_walk_split(struct tdb_context *t, const char *prefix, tdb_traverse_func fn, void *arg,
+		   tdb_traverse_func second_fn, void *second_arg);
 
 #endif

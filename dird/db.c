@@ -51,20 +51,26 @@ static struct db_map *map_of(struct db *db, enum key k)
 	return maps[k];
 }
 
-static long find(const struct db *db, enum key k, const char *name, uint32_t id)
+/* The slot that holds the record of this key (h its hash), or the empty one where it would
+ * go: one walk of the probe sequence for both a lookup and the insertion that follows it.  The
+ * map has slots. */
+static uint32_t *probe(const struct db *db, enum key k, uint32_t h, const char *name, uint32_t id)
 {
 	const struct db_map *m = map_of((struct db *)db, k);
-	if (!m->n_slots)
-		return -1;
 	uint32_t mask = m->n_slots - 1;
-	uint32_t h = name ? index_hash_name(name) : index_hash_id(id);
 	for (uint32_t i = h & mask;; i = (i + 1) & mask) {
 		uint32_t v = m->slots[i];
-		if (!v)
-			return -1;
-		if (matches(db, k, v - 1, name, id))
-			return (long)(v - 1);
+		if (!v || matches(db, k, v - 1, name, id))
+			return &m->slots[i];
 	}
+}
+
+static long find(const struct db *db, enum key k, const char *name, uint32_t id)
+{
+	if (!map_of((struct db *)db, k)->n_slots)
+		return -1;
+	uint32_t v = *probe(db, k, name ? index_hash_name(name) : index_hash_id(id), name, id);
+	return v ? (long)(v - 1) : -1;
 }
 
 static void insert_slot(struct db_map *m, uint32_t h, uint32_t idx)
@@ -76,6 +82,15 @@ static void insert_slot(struct db_map *m, uint32_t h, uint32_t idx)
 }
 
 static int map_rebuild(struct db *db, enum key k, size_t count, uint32_t n);
+
+/* The slots a map of count records has: at least twice as many, a power of two. */
+static uint32_t map_size(size_t count)
+{
+	uint32_t n = 64;
+	while (n < 2 * (count + 1))
+		n <<= 1;
+	return n;
+}
 
 /* Keeps the map at most half full; rebuilds it from the records, twice the size, when it would
  * be fuller (a million users' two maps are 8 to 16 MB, not 16 to 32). */
@@ -91,10 +106,8 @@ static int map_reserve(struct db *db, enum key k, size_t count)
 static int map_rebuild(struct db *db, enum key k, size_t count, uint32_t n)
 {
 	struct db_map *m = map_of(db, k);
-	if (n < 64)
-		n = 64;
-	while (n < 2 * (count + 1))
-		n <<= 1;
+	if (n < map_size(count))
+		n = map_size(count);
 	uint32_t *slots = calloc(n, sizeof(uint32_t));
 	if (!slots) {
 		/* An empty map finds nothing, which is safe; a stale one is not. */
@@ -230,22 +243,24 @@ struct dir_user *db_pack_user(struct dir_user *u)
 
 int db_add_user(struct db *db, struct dir_user *u)
 {
-	if (find(db, KEY_USER_NAME, u->name, 0) >= 0 || find(db, KEY_USER_UID, NULL, u->uid) >= 0) {
-		dir_user_destroy(u);
-		return 1;
-	}
 	size_t n = db->c.n_users;
 	if (n >= UINT32_MAX - 1 || grow((void **)&db->c.users, &db->cap_users, n, sizeof(u)) < 0 ||
 	    map_reserve(db, KEY_USER_NAME, n) < 0 || map_reserve(db, KEY_USER_UID, n) < 0) {
 		dir_user_destroy(u);
 		return -1;
 	}
+	uint32_t *by_name = probe(db, KEY_USER_NAME, index_hash_name(u->name), u->name, 0);
+	uint32_t *by_uid =
+		*by_name ? NULL : probe(db, KEY_USER_UID, index_hash_id(u->uid), NULL, u->uid);
+	if (*by_name || *by_uid) {
+		dir_user_destroy(u);
+		return 1;
+	}
 	if (!(u = db_pack_user(u)))
 		return -1;
 	db->c.users[n] = u;
 	db->c.n_users++;
-	insert_slot(&db->user_name, hash_of(db, KEY_USER_NAME, (uint32_t)n), (uint32_t)n);
-	insert_slot(&db->user_uid, hash_of(db, KEY_USER_UID, (uint32_t)n), (uint32_t)n);
+	*by_name = *by_uid = (uint32_t)n + 1;
 	return 0;
 }
 
@@ -265,22 +280,139 @@ struct dir_user *db_replace_user(struct db *db, struct dir_user *old, struct dir
 
 int db_add_group(struct db *db, struct dir_group *g)
 {
-	if (find(db, KEY_GROUP_NAME, g->name, 0) >= 0 || find(db, KEY_GROUP_GID, NULL, g->gid) >= 0) {
-		dir_group_destroy(g);
-		return 1;
-	}
 	size_t n = db->c.n_groups;
 	if (n >= UINT32_MAX - 1 || grow((void **)&db->c.groups, &db->cap_groups, n, sizeof(g)) < 0 ||
 	    map_reserve(db, KEY_GROUP_NAME, n) < 0 || map_reserve(db, KEY_GROUP_GID, n) < 0) {
 		dir_group_destroy(g);
 		return -1;
 	}
+	uint32_t *by_name = probe(db, KEY_GROUP_NAME, index_hash_name(g->name), g->name, 0);
+	uint32_t *by_gid =
+		*by_name ? NULL : probe(db, KEY_GROUP_GID, index_hash_id(g->gid), NULL, g->gid);
+	if (*by_name || *by_gid) {
+		dir_group_destroy(g);
+		return 1;
+	}
 	dir_group_pack_members(g);
 	db->c.groups[n] = g;
 	db->c.n_groups++;
-	insert_slot(&db->group_name, hash_of(db, KEY_GROUP_NAME, (uint32_t)n), (uint32_t)n);
-	insert_slot(&db->group_gid, hash_of(db, KEY_GROUP_GID, (uint32_t)n), (uint32_t)n);
+	*by_name = *by_gid = (uint32_t)n + 1;
 	return 0;
+}
+
+int db_append_user(struct db *db, struct dir_user *u)
+{
+	size_t n = db->c.n_users;
+	if (n >= UINT32_MAX - 1 || grow((void **)&db->c.users, &db->cap_users, n, sizeof(u)) < 0) {
+		dir_user_destroy(u);
+		return -1;
+	}
+	if (!(u = db_pack_user(u)))
+		return -1;
+	db->c.users[db->c.n_users++] = u;
+	return 0;
+}
+
+int db_append_group(struct db *db, struct dir_group *g)
+{
+	size_t n = db->c.n_groups;
+	if (n >= UINT32_MAX - 1 || grow((void **)&db->c.groups, &db->cap_groups, n, sizeof(g)) < 0) {
+		dir_group_destroy(g);
+		return -1;
+	}
+	dir_group_pack_members(g);
+	db->c.groups[db->c.n_groups++] = g;
+	return 0;
+}
+
+/* How many records the maps of k cover: users for the users' keys, else groups. */
+static size_t *count_of(struct db *db, enum key k)
+{
+	return k <= KEY_USER_UID ? &db->c.n_users : &db->c.n_groups;
+}
+
+/* probe for the key of the record at i (h that key's hash). */
+static uint32_t *probe_record(const struct db *db, enum key k, size_t i, uint32_t h)
+{
+	bool user = k <= KEY_USER_UID, by_name = k == KEY_USER_NAME || k == KEY_GROUP_NAME;
+	const char *name = user ? db->c.users[i]->name : db->c.groups[i]->name;
+	uint32_t id = user ? db->c.users[i]->uid : db->c.groups[i]->gid;
+	return probe(db, k, h, by_name ? name : NULL, by_name ? 0 : id);
+}
+
+/* index_kind asks for what a record's insertion reads this many records ahead of it: the
+ * record's struct (two of these ahead: its hashes read it), then its slots.  Each of a
+ * million would be a wait for memory otherwise. */
+#define INDEX_AHEAD 8
+
+static void prefetch_record(const struct db *db, enum key k, size_t i)
+{
+	const void *r = k <= KEY_USER_UID ? (const void *)db->c.users[i] : db->c.groups[i];
+	__builtin_prefetch(r);
+	__builtin_prefetch((const char *)r + 64); /* a packed user's name */
+}
+
+struct hashes {
+	uint32_t name, id;
+};
+
+static void hash_ahead(const struct db *db, enum key by_name, enum key by_id, size_t i,
+		       struct hashes *h)
+{
+	const struct db_map *mn = map_of((struct db *)db, by_name);
+	const struct db_map *mi = map_of((struct db *)db, by_id);
+	h->name = hash_of(db, by_name, (uint32_t)i);
+	h->id = hash_of(db, by_id, (uint32_t)i);
+	__builtin_prefetch(&mn->slots[h->name & (mn->n_slots - 1)]);
+	__builtin_prefetch(&mi->slots[h->id & (mi->n_slots - 1)]);
+}
+
+/* The two maps of one kind built over its records as they were appended, at their final size
+ * (no map rebuilt as it grows), each record dropped whose name or id one before it has, as
+ * db_add_user would drop it.  How many were dropped, or -1 without the memory (the maps then
+ * find nothing).  Records ahead of i stay where they were appended until their turn. */
+static long index_kind(struct db *db, enum key by_name, enum key by_id)
+{
+	size_t *n = count_of(db, by_name), kept = 0;
+	struct hashes ahead[INDEX_AHEAD];
+	if (map_rebuild(db, by_name, 0, map_size(*n)) < 0 ||
+	    map_rebuild(db, by_id, 0, map_size(*n)) < 0)
+		return -1;
+	for (size_t i = 0; i < *n && i < 2 * INDEX_AHEAD; i++)
+		prefetch_record(db, by_name, i);
+	for (size_t i = 0; i < *n && i < INDEX_AHEAD; i++)
+		hash_ahead(db, by_name, by_id, i, &ahead[i]);
+	for (size_t i = 0; i < *n; i++) {
+		struct hashes h = ahead[i % INDEX_AHEAD];
+		if (i + INDEX_AHEAD < *n)
+			hash_ahead(db, by_name, by_id, i + INDEX_AHEAD, &ahead[i % INDEX_AHEAD]);
+		if (i + 2 * INDEX_AHEAD < *n)
+			prefetch_record(db, by_name, i + 2 * INDEX_AHEAD);
+		if (by_name == KEY_USER_NAME)
+			db->c.users[kept] = db->c.users[i];
+		else
+			db->c.groups[kept] = db->c.groups[i];
+		uint32_t *slot_name = probe_record(db, by_name, kept, h.name);
+		uint32_t *slot_id = *slot_name ? NULL : probe_record(db, by_id, kept, h.id);
+		if (*slot_name || *slot_id) {
+			if (by_name == KEY_USER_NAME)
+				dir_user_destroy(db->c.users[kept]);
+			else
+				dir_group_destroy(db->c.groups[kept]);
+			continue;
+		}
+		*slot_name = *slot_id = (uint32_t)++kept;
+	}
+	long dropped = (long)(*n - kept);
+	*n = kept;
+	return dropped;
+}
+
+long db_index_appended(struct db *db)
+{
+	long users = index_kind(db, KEY_USER_NAME, KEY_USER_UID);
+	long groups = users < 0 ? -1 : index_kind(db, KEY_GROUP_NAME, KEY_GROUP_GID);
+	return groups < 0 ? -1 : users + groups;
 }
 
 struct dir_user *db_user_by_name(const struct db *db, const char *name)

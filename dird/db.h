@@ -29,6 +29,14 @@ void db_free(struct db *db);
  * the result: the caller finds the record db holds by its name or uid. */
 int db_add_user(struct db *db, struct dir_user *u);
 int db_add_group(struct db *db, struct dir_group *g);
+/* A load of many records at once (the cache read back at the start): each appended, packed,
+ * with no look at the maps (0, or -1 out of memory: freed), then db_index_appended builds the
+ * maps once at their size, dropping a record whose name or id one appended before it has, as
+ * db_add_user and db_add_group would.  It returns how many it dropped, or -1 without the memory
+ * (db then finds nothing: the caller frees it).  Until it has run db finds nothing. */
+int db_append_user(struct db *db, struct dir_user *u);
+int db_append_group(struct db *db, struct dir_group *g);
+long db_index_appended(struct db *db);
 /* A user as db holds it: the struct, its strings and its gid list in one allocation
  * (dir_user's `packed` points just past the struct; its domain's name may be one copy all its
  * users share), so that a million users are a million allocations, not two to nine million

@@ -509,35 +509,27 @@ static void recover(struct dird *d)
 }
 
 /* The cache's records go into db as they are read: db packs each at once, and no list of a
- * million unpacked records is held first. */
-struct load {
-	struct db *db;
-	size_t dropped; /* duplicates */
-};
-
-static int load_user(struct dir_user *u, void *arg)
+ * million unpacked records is held first.  Its maps are built once all are in. */
+static int load_user(struct dir_user *u, void *db)
 {
-	struct load *l = arg;
-	int rc = db_add_user(l->db, u);
-	l->dropped += rc == 1;
-	return rc < 0 ? -1 : 0;
+	return db_append_user(db, u);
 }
 
-static int load_group(struct dir_group *g, void *arg)
+static int load_group(struct dir_group *g, void *db)
 {
-	struct load *l = arg;
-	int rc = db_add_group(l->db, g);
-	l->dropped += rc == 1;
-	return rc < 0 ? -1 : 0;
+	return db_append_group(db, g);
 }
 
 void publish_load_cache(struct dird *d)
 {
 	char err[512];
-	struct load l = { &d->db, 0 };
 	recover(d);
 	time_t expires = 0;
-	if (store_load_each(d->cfg.cache_dir, load_user, load_group, &l, err, sizeof(err)) < 0) {
+	long dropped = 0; /* duplicates */
+	if (store_load_each(d->cfg.cache_dir, load_user, load_group, &d->db, err, sizeof(err)) < 0 ||
+	    (dropped = db_index_appended(&d->db)) < 0) {
+		if (dropped < 0)
+			snprintf(err, sizeof(err), "out of memory loading the cache");
 		log_error("%s; discarding the cache and rebuilding it", err);
 		store_remove(d->cfg.cache_dir);
 		db_free(&d->db);
@@ -547,7 +539,7 @@ void publish_load_cache(struct dird *d)
 	}
 	d->last_refresh = expires ? expires - (time_t)d->cfg.refresh_interval : 0;
 	log_info("loaded %zu users and %zu groups from the cache%s", d->db.c.n_users,
-		 d->db.c.n_groups, l.dropped ? " (dropped duplicates)" : "");
+		 d->db.c.n_groups, dropped > 0 ? " (dropped duplicates)" : "");
 	publish_locked(d, false);
 	/* each record read was parsed into allocations of its own, then packed: their holes
 	 * between the packed ones (20 MB at a million users) go back to the system */

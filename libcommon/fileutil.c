@@ -55,6 +55,21 @@ uint64_t file_sink_pos(const struct file_sink *s)
 	return s->written + s->chunk.len;
 }
 
+/* Past this many bytes written since the last time, their writeback is started: the fsync that
+ * ends the file (file_finish_tmp) then waits for the last few of them, not for all of a 160 MB
+ * index, which the disk wrote meanwhile (0.25 s of a restart at 1M users). */
+#define FILE_SINK_WRITEBACK (8u << 20)
+
+static void start_writeback(struct file_sink *s)
+{
+	if (s->failed || s->written - s->writeback < FILE_SINK_WRITEBACK)
+		return;
+	/* advice only: the fsync at the end is what makes the file durable */
+	(void)sync_file_range(s->fd, (off_t)s->writeback, (off_t)(s->written - s->writeback),
+			      SYNC_FILE_RANGE_WRITE);
+	s->writeback = s->written;
+}
+
 void file_sink_flush(struct file_sink *s, size_t keep)
 {
 	if (s->chunk.len <= keep)
@@ -64,6 +79,7 @@ void file_sink_flush(struct file_sink *s, size_t keep)
 		s->failed = true;
 	s->written += s->chunk.len;
 	buf_reset(&s->chunk);
+	start_writeback(s);
 }
 
 void file_sink_put(struct file_sink *s, const void *p, size_t n)
@@ -77,6 +93,7 @@ void file_sink_put(struct file_sink *s, const void *p, size_t n)
 	if (!s->failed && file_write_all(s->fd, p, n) < 0)
 		s->failed = true;
 	s->written += n;
+	start_writeback(s);
 }
 
 int file_write_tmp(const char *path, const void *data, size_t len, mode_t mode, char *tmp,

@@ -21,13 +21,15 @@ int file_write_all(int fd, const void *data, size_t len);
 int file_finish_tmp(int fd, bool ok, mode_t mode, const char *tmp);
 /* A file written front to back as it is made, rather than built whole in memory first: what is
  * not written yet waits in chunk (the caller may patch bytes there, such as a length prefix,
- * before the next flush); past FILE_SINK_CHUNK bytes it goes to fd.  Once a write fails,
- * failed stays set and nothing more is written. */
+ * before the next flush); past FILE_SINK_CHUNK bytes it goes to fd, and every few MB written
+ * the disk is asked to start writing them back.  Once a write fails, failed stays set and
+ * nothing more is written. */
 #define FILE_SINK_CHUNK (1u << 20)
 struct file_sink {
 	int fd;
 	struct buf chunk;
 	uint64_t written; /* bytes of the file before chunk */
+	uint64_t writeback; /* of those, the ones whose writeback was started */
 	bool failed;
 };
 uint64_t file_sink_pos(const struct file_sink *s);

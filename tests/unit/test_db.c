@@ -147,6 +147,55 @@ START_TEST(many_users_found_after_growth)
 }
 END_TEST
 
+/* The cache read back at the start: appended, then indexed once; a record whose name or id one
+ * before it has is dropped as db_add_user drops it (the first one stays), and what is left is
+ * found by both keys, also after more records are added the usual way. */
+START_TEST(appended_records_indexed_once_first_one_stays)
+{
+	struct db db;
+	db_init(&db);
+	char name[32];
+	for (uint32_t i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "u%05u", i);
+		ck_assert_int_eq(db_append_user(&db, user(name, 10000 + i, NULL, NULL)), 0);
+	}
+	ck_assert_int_eq(db_append_user(&db, user("u00007", 99999, NULL, "second@x")), 0);
+	ck_assert_int_eq(db_append_user(&db, user("other", 10008, NULL, "second@x")), 0);
+	ck_assert_int_eq(db_append_user(&db, user("last", 20000, NULL, NULL)), 0);
+	ck_assert_int_eq(db_append_group(&db, group("staff", 500, 2)), 0);
+	ck_assert_int_eq(db_append_group(&db, group("staff", 501, 0)), 0);
+	ck_assert_int_eq(db_append_group(&db, group("admins", 500, 0)), 0);
+	ck_assert_int_eq(db_append_group(&db, group("empty", 502, 0)), 0);
+	ck_assert_ptr_null(db_user_by_name(&db, "u00001")); /* not indexed yet */
+	ck_assert_int_eq(db_index_appended(&db), 4);
+	ck_assert_uint_eq(db.c.n_users, 3001);
+	ck_assert_uint_eq(db.c.n_groups, 2);
+	for (uint32_t i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "u%05u", i);
+		const struct dir_user *u = db_user_by_name(&db, name);
+		ck_assert_ptr_nonnull(u);
+		ck_assert_uint_eq(u->uid, 10000 + i);
+		ck_assert_ptr_null(u->email);
+		ck_assert_ptr_eq(db_user_by_uid(&db, 10000 + i), u);
+	}
+	ck_assert_ptr_null(db_user_by_uid(&db, 99999));
+	ck_assert_ptr_null(db_user_by_name(&db, "other"));
+	ck_assert_uint_eq(db_user_by_name(&db, "last")->uid, 20000);
+	ck_assert_uint_eq(db_group_by_name(&db, "staff")->gid, 500);
+	ck_assert_uint_eq(db_group_by_name(&db, "staff")->n_members, 2);
+	ck_assert_ptr_null(db_group_by_gid(&db, 501));
+	ck_assert_ptr_null(db_group_by_name(&db, "admins"));
+	ck_assert_str_eq(db_group_by_gid(&db, 502)->name, "empty");
+	ck_assert_int_eq(db_add_user(&db, user("u00009", 30000, NULL, NULL)), 1);
+	ck_assert_int_eq(db_add_user(&db, user("new", 30000, NULL, NULL)), 0);
+	ck_assert_str_eq(db_user_by_uid(&db, 30000)->name, "new");
+	db_remove_user(&db, "u00005", 10005);
+	ck_assert_ptr_null(db_user_by_name(&db, "u00005"));
+	ck_assert_str_eq(db_user_by_uid(&db, 10006)->name, "u00006");
+	db_free(&db);
+}
+END_TEST
+
 /* A user a change stream packed as it read it is the record db keeps: no second copy. */
 START_TEST(a_packed_user_is_kept_as_it_is)
 {
@@ -301,6 +350,7 @@ int main(void)
 	const TTest *const tests[] = { packed_users_keep_every_field, many_users_found_after_growth,
 				       packed_groups_keep_their_members,
 				       replaced_users_take_the_new_record, a_packed_user_is_kept_as_it_is,
+				       appended_records_indexed_once_first_one_stays,
 				       a_packed_users_gid_list_works_as_its_own,
 				       packed_users_keep_their_domain,
 				       text_pool_keeps_its_strings_until_released, NULL };

@@ -2,6 +2,7 @@
  * front to back (tdb_build), one tdb changed since (stores, deletes, dead records, a file grown
  * in a transaction); a damaged file is refused, never read past. */
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,17 @@ static void same_as_tdb(const char *prefix)
 	ck_assert_int_gt(walked.n, 0);
 	ck_assert_int_eq(walked.n, chained.n);
 	ck_assert_str_eq(walked.text, chained.text);
+	/* Split in two: the first half's records, then the second's, are tdb's order too. */
+	struct seen first = { 0 }, second = { 0 };
+	ck_assert_int_eq(tdb_walk_split(t, prefix, note, &first, note, &second), 0);
+	ck_assert_int_gt(first.n, 0);
+	ck_assert_int_gt(second.n, 0);
+	ck_assert_int_eq(first.n + second.n, chained.n);
+	ck_assert_uint_eq(first.len + second.len, chained.len);
+	ck_assert_int_eq(memcmp(first.text, chained.text, first.len), 0);
+	ck_assert_str_eq(second.text, chained.text + first.len);
+	free(first.text);
+	free(second.text);
 	tdb_unlockall_read(t);
 	tdb_close(t);
 	free(walked.text);
@@ -171,12 +183,28 @@ START_TEST(damaged_files_are_refused)
 		else
 			poke(first + 4, 0x7ffffff0);
 		struct tdb_context *t = open_rw();
-		struct seen s = { 0 };
+		struct seen s = { 0 }, one = { 0 }, two = { 0 };
 		ck_assert_int_eq(tdb_walk(t, "", note, &s), -1);
+		ck_assert_int_eq(tdb_walk_split(t, "", note, &one, note, &two), -1);
+		ck_assert_int_eq(errno, EIO);
 		free(s.text);
+		free(one.text);
+		free(two.text);
 		tdb_close(t);
 		unlink(path);
 	}
+	/* the last chain's head past the end: the second half of a split walk fails it */
+	build(300);
+	poke(HEADS + 4 * 100, 0x7ffffff0);
+	struct tdb_context *t = open_rw();
+	struct seen first = { 0 }, second = { 0 };
+	ck_assert_int_eq(tdb_walk_split(t, "", note, &first, note, &second), -1);
+	ck_assert_int_eq(errno, EIO);
+	ck_assert_int_gt(first.n, 0);
+	free(first.text);
+	free(second.text);
+	tdb_close(t);
+	unlink(path);
 }
 END_TEST
 
