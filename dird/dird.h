@@ -43,6 +43,8 @@ struct domain_state {
 	unsigned full_syncs;
 	bool streaming;		/* a stream thread keeps it up to date: no full refresh when it
 				 * comes back online, the stream resumes */
+	bool reclaim_behind;	/* offline when the worker would have read from it what a name or
+				 * id that went left (lookup_reclaim): a full refresh once back */
 	/* AD's USN poll (ad_poll.c): when it last read the DC, and when it reads it next */
 	time_t last_poll;
 	time_t next_poll;
@@ -92,6 +94,8 @@ struct dird {
 	atomic_uint refresh_progress;
 	atomic_bool refresh_stop;	/* a reload is pending: the refresh ends before its next
 					 * page and runs again on the new configuration */
+	bool refresh_after_reload;	/* a refresh stopped or asked for while a reload waited:
+					 * started once it is applied (or refused) */
 	/* A refresh that would drop most of the cache is kept out (refresh.c): when (0: none), and
 	 * what it found; accept_shrink lets the next refresh through all the same. */
 	time_t shrink_held_at;
@@ -110,6 +114,9 @@ struct dird {
 	/* cache_expire.c: dirctl cache expire while a stream's complete batch holds a copy of db */
 	struct cache_expired *expired;
 	size_t n_expired;
+	/* local_watch.c: how often the cache was filtered by new local files; a lookup that read
+	 * them before and stores what it found after is raced (lookup.c) */
+	uint64_t local_changes;
 	/* reclaim.c: names and ids no entry holds since a local account or a clash's winner
 	 * went, for the worker to read from the domains once no miss waits */
 	struct reclaim *reclaim_head, *reclaim_tail;
@@ -121,6 +128,8 @@ struct dird {
 	size_t worker_domain;		/* the domain it is asking */
 	unsigned probes_running;
 	unsigned pam_running;		/* pam_request.c's threads */
+	struct pam_job *pam_parked;	/* come while a reload waits: started once it is over */
+	unsigned n_pam_parked;
 	struct ratelimit misses;	/* cache misses per local user */
 	pthread_mutex_t replies_lock;	/* replies, taken by the main loop (clients.c) */
 	struct posted_reply *replies;

@@ -29,8 +29,12 @@ void domain_online_locked(struct dird *d, size_t i, const char *server)
 		snprintf(s->server, sizeof(s->server), "%s", server);
 	if (was_offline) {
 		log_info("domain %s is online again (%s)", d->cfg.domains[i].name, s->server);
-		if (d->cfg.enumerate && !s->streaming) /* a stream resumes by itself */
+		/* a stream resumes by itself, but sends nothing of the entries it holds that a
+		 * name or id that went while it was offline left to it */
+		if (d->cfg.enumerate && (!s->streaming || s->reclaim_behind)) {
+			s->reclaim_behind = false;
 			refresh_start_locked(d);
+		}
 	}
 }
 

@@ -151,6 +151,7 @@ static void apply_locked(struct dird *d, const struct stat *p, const struct stat
 		return;
 	}
 	size_t users = d->db.c.n_users, groups = d->db.c.n_groups;
+	d->local_changes++;
 	bool changed = filter(&d->db, &local);
 	note_lost_locked(d, &local); /* keeps local */
 	if (changed)

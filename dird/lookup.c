@@ -280,12 +280,13 @@ static void put_group_locked(struct dird *d, struct dir_group *g)
 	db_add_group(&d->db, g);
 }
 
-/* How many change batches (changes.h) all domains have had applied: a lookup reads it before it
- * asks, and when it moved meanwhile, db may hold a newer copy of what the lookup read (a poll or
- * stream applied it after the lookup read its own): the lookup's copy is not stored.  Lock held. */
+/* How many change batches (changes.h) all domains have had applied, and new local files the
+ * cache was filtered by: a lookup reads it before it asks, and when it moved meanwhile, db may
+ * hold a newer copy of what the lookup read (a poll or stream applied it after the lookup read
+ * its own), or the name may be local now: the lookup's copy is not stored.  Lock held. */
 static uint64_t changes_applied_locked(const struct dird *d)
 {
-	uint64_t n = 0;
+	uint64_t n = d->local_changes;
 	for (size_t i = 0; i < d->cfg.n_domains; i++)
 		n += d->domains[i].changes_applied;
 	return n;
@@ -452,6 +453,19 @@ static bool group_may_take(const struct db *db, const struct dir_group *g)
 	return true;
 }
 
+/* Domain i could not be asked for what a name or id that went left: its stream, once back,
+ * sends nothing of an entry that did not change, and with every domain in sync libnss_dir
+ * answers a miss itself, so a full refresh reads it once the domain is back (domain.c). */
+static void note_unanswered(struct dird *d, size_t i)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->cfg.enumerate && domain_usable_locked(d, i)) /* back already */
+		refresh_start_locked(d);
+	else if (d->cfg.enumerate) /* else a miss asks the domains */
+		d->domains[i].reclaim_behind = true;
+	pthread_mutex_unlock(&d->lock);
+}
+
 /* The best of what the domains (but r->skip_domain) hold under r's name or id, as a refresh
  * would keep it; NULL when none.  *unanswered: a domain could not be asked. */
 static void *read_domains(struct dird *d, const struct reclaim *r,
@@ -467,6 +481,8 @@ static void *read_domains(struct dird *d, const struct reclaim *r,
 			continue;
 		void *found = NULL;
 		int rc = ask_if_usable(d, i, local, &t.q, &found, err, sizeof(err));
+		if (rc < 0)
+			note_unanswered(d, i);
 		*unanswered |= rc < 0;
 		if (rc <= 0)
 			continue;
@@ -501,11 +517,18 @@ static bool settle_found(struct dird *d, const struct reclaim *r, uint64_t appli
 		struct dir_user *u = found;
 		log_info("%s: user %s (uid %" PRIu32 ") read again and served: a name or id that "
 			 "kept it out went", u->domain, u->name, u->uid);
-		/* its primary group's member list may name it too */
-		if (r->flags & RECLAIM_GROUPS)
-			reclaim_queue_locked(d, DIR_OP_GETGRGID, NULL, u->gid, SIZE_MAX, 0);
-		for (uint32_t i = 0; (r->flags & RECLAIM_GROUPS) && i < u->n_groups; i++)
-			reclaim_queue_locked(d, DIR_OP_GETGRGID, NULL, u->groups[i], SIZE_MAX, 0);
+		/* its primary group's member list may name it too; past the queue's bound, the
+		 * groups left out would lack it for good: a full refresh reads them */
+		bool queued = !(r->flags & RECLAIM_GROUPS) ||
+			      reclaim_queue_locked(d, DIR_OP_GETGRGID, NULL, u->gid, SIZE_MAX, 0);
+		for (uint32_t i = 0; queued && (r->flags & RECLAIM_GROUPS) && i < u->n_groups; i++)
+			queued = reclaim_queue_locked(d, DIR_OP_GETGRGID, NULL, u->groups[i],
+						      SIZE_MAX, 0);
+		if (!queued && d->cfg.enumerate) {
+			log_info("%s: in more groups than are read again one by one: a full refresh "
+				 "reads them", u->name);
+			refresh_start_locked(d);
+		}
 		put_user_locked(d, u);
 	} else {
 		struct dir_group *g = found;
@@ -545,8 +568,10 @@ static bool queue_primary_members(struct dird *d, const struct reclaim *r)
 		pthread_mutex_lock(&d->lock);
 		bool usable = domain_usable_locked(d, i);
 		pthread_mutex_unlock(&d->lock);
-		if (!usable)
-			continue; /* not in sync: a miss asks it */
+		if (!usable) {
+			note_unanswered(d, i);
+			continue;
+		}
 		int rc = c->ld || domain_open(d, i, c, err, sizeof(err)) == 0 ?
 				 fetch_user_names_by_gid(c, r->id, PRIMARY_MAX, queue_user, d, err,
 							 sizeof(err)) :
@@ -566,6 +591,7 @@ bool lookup_reclaim(struct dird *d, const struct reclaim *r)
 {
 	struct local_accounts local;
 	char err[512];
+	uint64_t applied = changes_applied(d); /* before the files are read: a change since races */
 	if (local_accounts_load(&local, err, sizeof(err)) < 0) {
 		log_error("%s: names that went are read again at the next refresh", err);
 		return true;
@@ -573,7 +599,6 @@ bool lookup_reclaim(struct dird *d, const struct reclaim *r)
 	const struct local_set *mine = is_user_op(r->op) ? &local.users : &local.groups;
 	bool local_one = r->name ? local_set_has_name(mine, r->name) : local_set_has_id(mine, r->id);
 	bool unanswered = false, settled = true;
-	uint64_t applied = changes_applied(d);
 	void *best = local_one ? NULL : read_domains(d, r, &local, &unanswered);
 	local_accounts_free(&local);
 	if (best)

@@ -23,6 +23,7 @@
 #include "local_watch.h"
 #include "log.h"
 #include "notify.h"
+#include "pam_request.h"
 #include "protocol.h"
 #include "publish.h"
 #include "reclaim.h"
@@ -174,7 +175,10 @@ static bool reload(struct dird *d)
 	cfg.userdb_socket = d->cfg.userdb_socket;
 	d->cfg.cache_dir = d->cfg.run_dir = d->cfg.userdb_socket = NULL;
 	close_conns(d);
-	reclaim_clear(d); /* their skip_domain is of the old domains */
+	/* no stream sends them again, nor does a refresh run when every domain streams */
+	reclaim_ask_all_locked(d);
+	for (size_t i = 0; i < d->cfg.n_domains; i++) /* the domain's state goes with them */
+		d->refresh_after_reload |= d->domains[i].reclaim_behind;
 	free(d->domains);
 	free(d->conns);
 	negcache_clear(d->negative);
@@ -217,6 +221,11 @@ static void reload_when_idle_locked(struct dird *d)
 		sync_start_locked(d);
 		if (reloaded)
 			refresh_due_locked(d);
+		/* one stopped or asked for meanwhile, unless the reload's is running */
+		if (d->refresh_after_reload && !d->refreshing)
+			refresh_start_locked(d);
+		d->refresh_after_reload = false;
+		pam_start_parked_locked(d);
 	}
 	if (!d->worker_hold)
 		pthread_cond_signal(&d->work_cond);

@@ -67,18 +67,19 @@ struct reclaim *reclaim_take_locked(struct dird *d)
 	return r;
 }
 
-void reclaim_retry_locked(struct dird *d, struct reclaim *r)
+bool reclaim_retry_locked(struct dird *d, struct reclaim *r)
 {
 	/* a refresh began: read once it is over, not counted */
 	if (d->refreshing || ++r->tries < RECLAIM_TRIES) {
 		append_locked(d, r);
-		return;
+		return false;
 	}
 	char id[16];
 	snprintf(id, sizeof(id), "%" PRIu32, r->id);
-	log_warning("%s: read %u times, a change batch came meanwhile each time: left to the next "
-		    "change or refresh", r->name ? r->name : id, r->tries);
+	log_warning("%s: read %u times, a change batch came meanwhile each time: a full refresh "
+		    "reads it", r->name ? r->name : id, r->tries);
 	reclaim_free(r);
+	return true;
 }
 
 void reclaim_free(struct reclaim *r)
@@ -89,9 +90,8 @@ void reclaim_free(struct reclaim *r)
 	}
 }
 
-void reclaim_clear(struct dird *d)
+void reclaim_ask_all_locked(struct dird *d)
 {
-	struct reclaim *r;
-	while ((r = reclaim_take_locked(d)))
-		reclaim_free(r);
+	for (struct reclaim *r = d->reclaim_head; r; r = r->next)
+		r->skip_domain = SIZE_MAX;
 }

@@ -35,10 +35,11 @@ bool reclaim_queue_locked(struct dird *d, uint32_t op, const char *name, uint32_
 /* The next one for the worker, or NULL.  Lock held. */
 struct reclaim *reclaim_take_locked(struct dird *d);
 /* Queued again after a race (at most a few times, those with a refresh under way not
- * counted), else freed.  Lock held. */
-void reclaim_retry_locked(struct dird *d, struct reclaim *r);
+ * counted), else freed: true then, and only a full refresh reads it.  Lock held. */
+bool reclaim_retry_locked(struct dird *d, struct reclaim *r);
 void reclaim_free(struct reclaim *r);
-/* Every one still waiting, freed (dird's end). */
-void reclaim_clear(struct dird *d);
+/* Every one waiting asks every domain (a reload: the domain to skip was one of the old
+ * configuration's).  Lock held. */
+void reclaim_ask_all_locked(struct dird *d);
 
 #endif

@@ -109,14 +109,13 @@ static void test_in_sync_locked(struct dird *d)
 }
 
 /* When the next refresh is due: at the interval, or after a failure soon, backing off: 1 s
- * doubling to 60 s; one a reload stopped, at once (the reload starts it itself unless the
- * new file is refused). */
+ * doubling to 60 s; one a reload stopped, once the reload is over (main.c). */
 static void refresh_schedule_locked(struct dird *d, bool done)
 {
 	bool stopped = atomic_exchange(&d->refresh_stop, false);
 	if (!done && stopped) {
 		log_info("refresh stopped for a configuration reload; it runs again on the new one");
-		d->next_refresh = time(NULL);
+		d->refresh_after_reload = true;
 	} else if (done) {
 		d->retry_delay = 0;
 		d->next_refresh = time(NULL) + (time_t)d->cfg.refresh_interval;
@@ -227,11 +226,11 @@ void refresh_done_locked(struct dird *d, bool done)
 
 void refresh_start_locked(struct dird *d)
 {
-	/* A reload waits for refreshes, and starts one itself on the new configuration; one
-	 * started meanwhile (a domain back online, say) could hold it off for good.  Refused,
-	 * the refresh is due at once. */
+	/* A reload waits for refreshes; one started meanwhile (a domain back online, say) could
+	 * hold it off for good.  It starts once the reload is applied or refused: the reload's
+	 * own runs none when every domain streams. */
 	if (d->reload_pending) {
-		d->next_refresh = time(NULL);
+		d->refresh_after_reload = true;
 		return;
 	}
 	if (d->refreshing) {

@@ -12,6 +12,7 @@
 #include "lookup.h"
 #include "protocol.h"
 #include "reclaim.h"
+#include "refresh.h"
 #include "server.h"
 #include "threads.h"
 
@@ -52,10 +53,12 @@ static void *worker_thread(void *arg)
 			bool settled = lookup_reclaim(d, r);
 			pthread_mutex_lock(&d->lock);
 			d->worker_active = false;
+			/* given up: no stream sends it while it does not change, and with every
+			 * domain in sync libnss_dir answers a miss itself, so a refresh reads it */
 			if (settled)
 				reclaim_free(r);
-			else
-				reclaim_retry_locked(d, r);
+			else if (reclaim_retry_locked(d, r) && d->cfg.enumerate)
+				refresh_start_locked(d);
 			pthread_mutex_unlock(&d->lock);
 			continue;
 		}

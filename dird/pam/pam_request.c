@@ -27,6 +27,7 @@ struct pam_job {
 	uint64_t conn;
 	uint32_t op;
 	struct buf body;
+	struct pam_job *next;	/* d->pam_parked */
 };
 
 static bool parse(uint32_t op, const struct buf *body, struct pam_request *r)
@@ -191,6 +192,7 @@ static void *pam_thread(void *arg)
 		log_printable(r.rhost, rhost, sizeof(rhost));
 		snprintf(r.where, sizeof(r.where), "service %s%s%s", service, *rhost ? " from " : "",
 			 rhost);
+		test_hook("pam-asked");
 		enum dir_pam_result res = handle(d, &r);
 		log_outcome(&r, res, started);
 		if (res != DIR_PAM_OK)
@@ -212,19 +214,53 @@ static void *pam_thread(void *arg)
 	return NULL;
 }
 
+static bool start_locked(struct pam_job *job)
+{
+	if (thread_start_detached(pam_thread, job) < 0)
+		return false;
+	job->d->pam_running++;
+	return true;
+}
+
 bool pam_submit_locked(struct dird *d, uint64_t conn, uint32_t op, struct buf *body)
 {
-	struct pam_job *job = d->pam_running < MAX_PAM_THREADS ? calloc(1, sizeof(*job)) : NULL;
+	struct pam_job *job = d->pam_running + d->n_pam_parked < MAX_PAM_THREADS ?
+				      calloc(1, sizeof(*job)) : NULL;
 	if (job) {
-		*job = (struct pam_job){ d, conn, op, *body };
+		*job = (struct pam_job){ d, conn, op, *body, NULL };
 		buf_init(body, 0);
-		if (thread_start_detached(pam_thread, job) == 0) {
-			d->pam_running++;
+		/* A reload waits for the requests running (they read the configuration): one
+		 * started meanwhile would put it off, and logins that overlap (an ssh password
+		 * guesser) would hold it, and the change streams it stops, off for good. */
+		if (d->reload_pending) {
+			job->next = d->pam_parked;
+			d->pam_parked = job;
+			d->n_pam_parked++;
 			return true;
 		}
+		if (start_locked(job))
+			return true;
 		*body = job->body;
 		free(job);
 	}
 	log_warning("too many PAM requests at once; answering one 'unavailable'");
 	return false;
+}
+
+void pam_start_parked_locked(struct dird *d)
+{
+	struct pam_job *job;
+	while ((job = d->pam_parked)) {
+		d->pam_parked = job->next;
+		d->n_pam_parked--;
+		if (start_locked(job))
+			continue;
+		log_warning("cannot start a PAM thread; answering one 'unavailable'");
+		struct buf empty;
+		buf_init(&empty, 0);
+		server_post_reply(d, job->conn, DIR_UNAVAIL, &empty);
+		buf_free(&empty);
+		buf_free_wipe(&job->body);
+		free(job);
+	}
 }

@@ -12,5 +12,8 @@
  * posts its reply for connection conn; takes body.  False (body left) when too many run.
  * Called with lock held. */
 bool pam_submit_locked(struct dird *d, uint64_t conn, uint32_t op, struct buf *body);
+/* The requests that came while a reload waited, started (main.c, once it is over).  Lock
+ * held. */
+void pam_start_parked_locked(struct dird *d);
 
 #endif

@@ -59,7 +59,8 @@ static void encode_status(struct dird *d, struct buf *b)
 {
 	pthread_mutex_lock(&d->lock);
 	buf_put_u32(b, (uint32_t)getpid());
-	buf_put_u32(b, d->refreshing);
+	/* one a pending reload holds off counts as running: dirctl cache refresh waits for it */
+	buf_put_u32(b, d->refreshing || d->refresh_after_reload);
 	buf_put_u32(b, atomic_load(&d->refresh_progress));
 	buf_put_u64(b, (uint64_t)d->last_refresh);
 	buf_put_u64(b, d->refresh_count);

@@ -1,7 +1,7 @@
 /* The worker's queue of names and ids to read again (reclaim.c): one of each waits, the
  * domains to skip and the flags of two merge, a full queue refuses (its caller falls back on a
  * full refresh), a raced one is queued again a few times only, not counted while a refresh
- * runs; and dirctl cache expire while a complete batch holds a copy of db (cache_expire.c):
+ * runs, then left to a full refresh; and dirctl cache expire while a complete batch holds a copy of db (cache_expire.c):
  * applied again to the copy once it is db. */
 #include <check.h>
 #include <stdint.h>
@@ -25,7 +25,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-	reclaim_clear(&d);
+	struct reclaim *r;
+	while ((r = reclaim_take_locked(&d)))
+		reclaim_free(r);
 	cache_expire_forget_locked(&d);
 	db_free(&d.db);
 	pthread_cond_destroy(&d.work_cond);
@@ -50,6 +52,11 @@ START_TEST(one_of_each_waits)
 	ck_assert_uint_eq(r->skip_domain, 1);
 	reclaim_free(r);
 	ck_assert_uint_eq(d.reclaim_len, 1);
+	reclaim_ask_all_locked(&d); /* a reload: the domains are new */
+	r = reclaim_take_locked(&d);
+	ck_assert_str_eq(r->name, "alice");
+	ck_assert_uint_eq(r->skip_domain, SIZE_MAX);
+	reclaim_free(r);
 }
 END_TEST
 
@@ -68,13 +75,14 @@ START_TEST(raced_ones_are_tried_a_few_times)
 	ck_assert(reclaim_queue_locked(&d, DIR_OP_GETPWNAM, "bob", 0, SIZE_MAX, 0));
 	d.refreshing = true; /* not counted */
 	for (int i = 0; i < 10; i++)
-		reclaim_retry_locked(&d, reclaim_take_locked(&d));
+		ck_assert(!reclaim_retry_locked(&d, reclaim_take_locked(&d)));
 	ck_assert_uint_eq(d.reclaim_len, 1);
 	d.refreshing = false;
-	reclaim_retry_locked(&d, reclaim_take_locked(&d));
-	reclaim_retry_locked(&d, reclaim_take_locked(&d));
+	ck_assert(!reclaim_retry_locked(&d, reclaim_take_locked(&d)));
+	ck_assert(!reclaim_retry_locked(&d, reclaim_take_locked(&d)));
 	ck_assert_uint_eq(d.reclaim_len, 1);
-	reclaim_retry_locked(&d, reclaim_take_locked(&d)); /* the third: given up */
+	/* the third: given up, left to a full refresh (the worker starts it) */
+	ck_assert(reclaim_retry_locked(&d, reclaim_take_locked(&d)));
 	ck_assert_uint_eq(d.reclaim_len, 0);
 	ck_assert_ptr_null(reclaim_take_locked(&d));
 }

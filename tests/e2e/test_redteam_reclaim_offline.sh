@@ -1,0 +1,65 @@
+#!/bin/bash
+# Red team: the winner of a clash goes while the loser's domain is offline.  Domains a and b
+# stream; b is reached through a proxy.  a's alice (20001, the lower uid) holds the name over
+# b's alice (30001).  The proxy goes (b offline), a's alice is deleted: the worker cannot ask b
+# for what it holds of alice.  Once b is back and its stream in sync, b's alice must be served:
+# b's stream sends nothing of an entry that did not change, and with every domain in sync
+# libnss_dir answers a miss itself (b's alice stayed absent for good).
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/common.sh"
+. "$HERE/../lib/streamed.sh"
+two_domains || exit 1
+B=$SLAPD_BASE
+B_PORT=$(free_port)
+proxy_start() {
+	/usr/bin/python3 "$HERE/../lib/tcp_proxy.py" "$B_PORT" "${SLAPD_URI##*:}" &
+	PROXY_PID=$!
+	E2E_PIDS+=("$PROXY_PID")
+	within 5 ldapsearch -x -LLL -H "ldap://127.0.0.1:$B_PORT" -b "$B" -s base dn >/dev/null
+}
+proxy_start || exit 1
+python3 - "$DIR_CONF" "ldap://127.0.0.1:$B_PORT" <<'PY'
+import sys
+p, uri = sys.argv[1], sys.argv[2]
+s = open(p).read()
+i = s.index("[domain/b]")
+open(p, "w").write(s[:i] + s[i:].replace("uri = ", "uri = %s\n#" % uri, 1))
+PY
+two_user_ldif alice 20001 a | ldap ldapadd
+dird_start || exit 1
+within 30 all_in_sync || not_ok "both streams are in sync" "$(tail -5 "$WORK/dird.log")"
+within 10 uid_is alice 20001 && ok "a's alice (the lower uid) wins" ||
+	not_ok "a's alice (the lower uid) wins" "$(uid_of alice)"
+offline() { domains_in_sync 'd[1]["state"] == "offline"'; }
+kill "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null
+within 30 offline && ok "the proxy gone, b is offline" || not_ok "the proxy gone, b is offline" "$("${CTL[@]}" status)"
+ldap ldapdelete "uid=alice,ou=people,ou=a,$B"
+within 10 absent 20001 && ok "a's alice deleted" || not_ok "a's alice deleted" "$(uid_of alice)"
+sleep 2 # the worker found b offline
+proxy_start || exit 1
+within 60 all_in_sync && ok "b back: both streams in sync" || not_ok "b back: both streams in sync" "$("${CTL[@]}" status)"
+within 10 uid_is alice 30001 && ok "b's alice is served once b is back" ||
+	not_ok "b's alice is served once b is back" "[$(uid_of alice)] $(grep -i "alice\|could not be asked\|refresh" "$WORK/dird.log" | tail -5)"
+
+# The same with a SIGHUP while b is offline: the reload makes new domain states, and a refresh
+# reads what b was not asked for (a's ann, 20050, held the name over b's, 30050).
+two_user_ldif ann 30050 b | ldap ldapadd
+within 30 all_in_sync || not_ok "both streams are in sync again" "$("${CTL[@]}" status)"
+sleep 3
+check_eq "a's ann holds the name" 20050 "$(uid_of ann)"
+kill "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null
+within 30 offline || not_ok "the proxy gone again, b is offline" "$("${CTL[@]}" status)"
+ldap ldapdelete "uid=ann,ou=people,ou=a,$B"
+within 10 absent 20050 || not_ok "a's ann deleted" "$(uid_of ann)"
+sleep 2
+kill -HUP "$DIRD_PID"
+within 20 grep -q "configuration reloaded" "$WORK/dird.log" || not_ok "the reload comes"
+sleep 2
+proxy_start || exit 1
+within 60 all_in_sync || not_ok "b back after the reload: both streams in sync" "$("${CTL[@]}" status)"
+within 30 uid_is ann 30050 && ok "b's ann is served once b is back, after a reload meanwhile" ||
+	not_ok "b's ann is served once b is back, after a reload meanwhile" "[$(uid_of ann)]"
+finish
