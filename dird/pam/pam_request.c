@@ -233,8 +233,10 @@ bool pam_submit_locked(struct dird *d, uint64_t conn, uint32_t op, struct buf *b
 		 * started meanwhile would put it off, and logins that overlap (an ssh password
 		 * guesser) would hold it, and the change streams it stops, off for good. */
 		if (d->reload_pending) {
-			job->next = d->pam_parked;
-			d->pam_parked = job;
+			struct pam_job **end = &d->pam_parked; /* in the order they came */
+			while (*end)
+				end = &(*end)->next;
+			*end = job;
 			d->n_pam_parked++;
 			return true;
 		}
