@@ -59,11 +59,42 @@ static const uint8_t *bytes_at(struct reader *r, uint64_t off, size_t n)
 	return n <= got ? r->buf : NULL;
 }
 
-static bool header_known(struct reader *r, uint32_t hash_size)
+static bool header_known(struct reader *r, uint32_t hash_size, uint64_t *recovery_start)
 {
 	const uint8_t *h = bytes_at(r, 0, HEADER_LEN);
-	return h && memcmp(h, MAGIC_FOOD, sizeof(MAGIC_FOOD)) == 0 &&
-	       u32_at(h + VERSION_OFF) == TDB_FILE_VERSION && u32_at(h + HASH_SIZE_OFF) == hash_size;
+	if (!h || memcmp(h, MAGIC_FOOD, sizeof(MAGIC_FOOD)) != 0 ||
+	    u32_at(h + VERSION_OFF) != TDB_FILE_VERSION || u32_at(h + HASH_SIZE_OFF) != hash_size)
+		return false;
+	*recovery_start = u32_at(h + RECOVERY_START_OFF);
+	return true;
+}
+
+/* How many bytes of 0 or 0x42 run from off: where a record should start, what a crash after
+ * the file was grown leaves (tdb_check takes such a run for dead space, as here). */
+static uint64_t dead_space(struct reader *r, uint64_t off)
+{
+	uint64_t len = 0;
+	while (off + len < r->size) {
+		size_t n = r->size - (off + len) < BLOCK ? (size_t)(r->size - (off + len)) : BLOCK;
+		const uint8_t *p = bytes_at(r, off + len, n);
+		if (!p)
+			return 0;
+		for (size_t i = 0; i < n; i++)
+			if (p[i] != 0 && p[i] != 0x42)
+				return len + i;
+		len += n;
+	}
+	return len;
+}
+
+/* A live, dead or free record ends in a tailer, its whole length (tdb_check checks it): a
+ * length field damaged to another value inside the file would skip records unseen. */
+static bool tailer_ok(struct reader *r, uint64_t off, uint64_t rec_len)
+{
+	if (rec_len < 4 || rec_len % 4)
+		return false;
+	const uint8_t *t = bytes_at(r, off + RECORD_HEAD + rec_len - 4, 4);
+	return t && u32_at(t) == RECORD_HEAD + rec_len;
 }
 
 int tdb_scan(struct tdb_context *t, const char *prefix, tdb_traverse_func fn, void *arg)
@@ -75,7 +106,8 @@ int tdb_scan(struct tdb_context *t, const char *prefix, tdb_traverse_func fn, vo
 	if (r.fd < 0 || fstat(r.fd, &st) < 0 || (uint64_t)st.st_size < off)
 		return TDB_WALK_OTHER;
 	r.size = (uint64_t)st.st_size;
-	if (!header_known(&r, hash_size)) {
+	uint64_t recovery_start = 0;
+	if (!header_known(&r, hash_size, &recovery_start)) {
 		free(r.buf);
 		return TDB_WALK_OTHER;
 	}
@@ -87,12 +119,19 @@ int tdb_scan(struct tdb_context *t, const char *prefix, tdb_traverse_func fn, vo
 		uint32_t magic = h ? u32_at(h + 20) : 0;
 		uint64_t rec_len = h ? u32_at(h + 4) : 0, key_len = h ? u32_at(h + 8) : 0,
 			 data_len = h ? u32_at(h + 12) : 0;
-		bool known = h && (magic == RECORD_MAGIC || magic == DEAD_MAGIC ||
-				   magic == FREE_MAGIC || magic == RECOVERY_MAGIC ||
-				   magic == RECOVERY_INVALID_MAGIC);
+		bool chained = magic == RECORD_MAGIC || magic == DEAD_MAGIC || magic == FREE_MAGIC;
+		bool known = h && (chained || magic == RECOVERY_MAGIC ||
+				   magic == RECOVERY_INVALID_MAGIC || magic == FILL_MAGIC);
+		if (h && (magic == RECOVERY_INVALID_MAGIC || magic == FILL_MAGIC) &&
+		    off != recovery_start) {
+			uint64_t dead = dead_space(&r, off);
+			known = dead >= RECORD_HEAD;
+			rec_len = known ? dead - RECORD_HEAD : 0;
+		}
 		if (!known || off + RECORD_HEAD + rec_len > r.size ||
-		    (magic == RECORD_MAGIC && key_len + data_len > rec_len) ||
-		    (magic == RECOVERY_INVALID_MAGIC && !rec_len)) {
+		    (magic == RECORD_MAGIC && key_len + data_len + 4 > rec_len) ||
+		    (chained && !tailer_ok(&r, off, rec_len)) ||
+		    (magic == RECOVERY_INVALID_MAGIC && off == recovery_start && !rec_len)) {
 			rc = handed ? -1 : TDB_WALK_OTHER;
 			break;
 		}
