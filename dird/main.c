@@ -259,8 +259,10 @@ static void on_tick(struct dird *d)
 	/* A pending reload starts the refresh itself, on the new configuration. */
 	if (d->cfg.enumerate && !d->refreshing && !d->reload_pending &&
 	    time(NULL) >= d->next_refresh) {
-		/* Change streams in sync keep the cache whole: no full refresh is needed. */
-		if (sync_all_in_sync_locked(d))
+		/* Change streams in sync keep the cache whole: no full refresh is needed, unless
+		 * one failed (asked for what no stream sends: a reclaim left behind by a domain
+		 * offline, say): it is tried again until it is done. */
+		if (sync_all_in_sync_locked(d) && !d->retry_delay)
 			d->next_refresh = time(NULL) + (time_t)d->cfg.refresh_interval;
 		else
 			refresh_start_locked(d);
