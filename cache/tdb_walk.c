@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,7 +18,12 @@
 struct walk {
 	const uint8_t *map;
 	uint64_t size, data_start;
-	uint64_t budget;	/* records a file of this size can hold: more is a loop */
+	/* Steps a file of this size can take: chains that share records (a damaged file) would
+	 * otherwise be followed for as long as their product. */
+	uint64_t budget;
+	/* Set when either half of a split walk has ended other than by going through its
+	 * chains: the other stops at its next block. */
+	atomic_bool *ended;
 };
 
 static uint32_t u32_at(const uint8_t *p)
@@ -36,9 +42,14 @@ struct found {
 	bool wanted;
 };
 
+/* A chain being followed.  A chain damaged into a loop is seen by Brent's method: the record
+ * at the last power of two steps is kept (mark) and the loop found when it comes round again,
+ * within twice the loop's length past its start, so a lane never finds more records than
+ * about twice its chain's. */
 struct lane {
 	uint32_t off;		/* the record to read next; 0: the chain is done */
 	int32_t first, last;	/* its records found so far */
+	uint32_t mark, steps, power;
 };
 
 /* The record at off checked as tdb_rec_read checks it (and the lengths as its reader needs
@@ -64,17 +75,38 @@ static bool wanted(const uint8_t *h, const char *prefix, size_t prefix_len)
 	       memcmp(h + RECORD_HEAD, prefix, prefix_len) == 0;
 }
 
+/* The record at off asked for ahead, once it is known to lie in the map. */
+static void prefetch_at(const struct walk *w, uint32_t off)
+{
+	if (off >= w->data_start && off < w->size)
+		__builtin_prefetch(w->map + off);
+}
+
+/* One step of lane l to off: -1 when off is the record it marked (a loop). */
+static int step(struct lane *l, uint32_t off)
+{
+	if (off && off == l->mark)
+		return -1;
+	if (++l->steps == l->power) {
+		l->mark = off;
+		l->steps = 0;
+		l->power *= 2;
+	}
+	l->off = off;
+	return 0;
+}
+
 /* The records of chains [from, from + n), found lane by lane, one step of each lane a round,
- * each lane's next record prefetched. */
+ * each lane's next record prefetched.  -1 with errno: EIO (damaged), ENOMEM. */
 static int find_block(struct walk *w, uint32_t from, uint32_t n, const char *prefix,
 		      struct found **list, size_t *len, size_t *cap, struct lane *lanes)
 {
 	size_t prefix_len = strlen(prefix);
 	*len = 0;
 	for (uint32_t j = 0; j < n; j++) {
-		lanes[j] = (struct lane){ u32_at(w->map + HEADER_LEN + 4 * ((uint64_t)from + j + 1)),
-					  -1, -1 };
-		__builtin_prefetch(w->map + lanes[j].off);
+		uint32_t head = u32_at(w->map + HEADER_LEN + 4 * ((uint64_t)from + j + 1));
+		lanes[j] = (struct lane){ head, -1, -1, head, 0, 1 };
+		prefetch_at(w, head);
 	}
 	for (bool busy = true; busy;) {
 		busy = false;
@@ -82,13 +114,17 @@ static int find_block(struct walk *w, uint32_t from, uint32_t n, const char *pre
 			struct lane *l = &lanes[j];
 			if (!l->off)
 				continue;
-			if (record_ok(w, l->off) < 0 || !w->budget--)
+			if (record_ok(w, l->off) < 0 || !w->budget--) {
+				errno = EIO;
 				return -1;
+			}
 			if (*len == *cap) {
 				size_t c = *cap ? *cap * 2 : 1024;
 				struct found *grown = realloc(*list, c * sizeof(**list));
-				if (!grown)
+				if (!grown) {
+					errno = ENOMEM;
 					return -1;
+				}
 				*list = grown;
 				*cap = c;
 			}
@@ -100,8 +136,11 @@ static int find_block(struct walk *w, uint32_t from, uint32_t n, const char *pre
 			else
 				l->first = (int32_t)*len;
 			l->last = (int32_t)(*len)++;
-			l->off = u32_at(w->map + l->off);
-			__builtin_prefetch(w->map + l->off);
+			if (step(l, u32_at(h)) < 0) {
+				errno = EIO;
+				return -1;
+			}
+			prefetch_at(w, l->off);
 			busy = true;
 		}
 	}
@@ -170,6 +209,7 @@ static int map_file(struct tdb_context *t, struct walk *w)
 		return TDB_WALK_OTHER;
 	w->map = m;
 	w->budget = w->size / RECORD_HEAD;
+	w->ended = NULL;
 	if (memcmp(w->map, MAGIC_FOOD, sizeof(MAGIC_FOOD)) != 0 ||
 	    u32_at(w->map + VERSION_OFF) != TDB_FILE_VERSION ||
 	    u32_at(w->map + HASH_SIZE_OFF) != hash_size) {
@@ -178,6 +218,9 @@ static int map_file(struct tdb_context *t, struct walk *w)
 	}
 	return 0;
 }
+
+/* What walk_chains returns when the other half of a split walk ended first. */
+#define STOPPED 2
 
 /* The chains [from, to) of w's file to fn.  w's budget is this walk's own. */
 static int walk_chains(struct tdb_context *t, struct walk *w, const char *prefix, uint32_t from,
@@ -190,10 +233,11 @@ static int walk_chains(struct tdb_context *t, struct walk *w, const char *prefix
 	int rc = 0;
 	for (; rc == 0 && from < to; from += LANES) {
 		uint32_t n = to - from < LANES ? to - from : LANES;
-		if (find_block(w, from, n, prefix, &list, &len, &cap, lanes) < 0) {
-			errno = EIO;
+		if (w->ended && atomic_load(w->ended))
+			rc = STOPPED;
+		else if (find_block(w, from, n, prefix, &list, &len, &cap, lanes) < 0)
 			rc = -1;
-		} else if (order_cap < cap && !(order = reallocf_u32(order, cap))) {
+		else if (order_cap < cap && !(order = reallocf_u32(order, cap))) {
 			errno = ENOMEM;
 			rc = -1;
 		} else {
@@ -201,8 +245,12 @@ static int walk_chains(struct tdb_context *t, struct walk *w, const char *prefix
 			rc = visit_block(t, w, list, lanes, n, fn, arg, order);
 		}
 	}
+	int err = errno;
 	free(list);
 	free(order);
+	if (rc != 0 && rc != STOPPED && w->ended)
+		atomic_store(w->ended, true);
+	errno = err;
 	return rc;
 }
 
@@ -242,6 +290,8 @@ int tdb_walk_split(struct tdb_context *t, const char *prefix, tdb_traverse_func 
 	if (map_file(t, &w) < 0)
 		return TDB_WALK_OTHER;
 	uint32_t hash_size = (uint32_t)tdb_hash_size(t);
+	atomic_bool ended = false;
+	w.ended = &ended;
 	struct half second = { t, w, prefix, hash_size / 2, hash_size, second_fn, second_arg, 0, 0 };
 	pthread_t thread;
 	bool split = pthread_create(&thread, NULL, walk_half, &second) == 0;
@@ -250,7 +300,7 @@ int tdb_walk_split(struct tdb_context *t, const char *prefix, tdb_traverse_func 
 		int err = errno;
 		pthread_join(thread, NULL);
 		errno = err;
-		if (rc == 0 && second.rc != 0) {
+		if ((rc == 0 || rc == STOPPED) && second.rc != 0) {
 			rc = second.rc;
 			errno = second.err;
 		}

@@ -19,14 +19,16 @@
  * (the others are stepped over: their data is never read), the bytes in the map, until it
  * returns non-zero: 1 then, 0 when all were visited; -1 (errno EIO) when the file is
  * malformed (a record out of bounds, a bad magic, a loop: tdb's traversal fails there too) or
- * out of memory; TDB_WALK_OTHER. */
+ * out of memory (ENOMEM); TDB_WALK_OTHER.  A chain damaged into a loop is found within about
+ * twice the records it holds, without holding more than those. */
 int tdb_walk(struct tdb_context *t, const char *prefix, tdb_traverse_func fn, void *arg);
 /* tdb_walk on two threads: the first half of the chains to fn on this one, the second half to
  * second_fn on a thread of its own meanwhile (each record's order within its half as
  * tdb_walk's), so that a caller that puts the second half's after the first's has tdb_walk's
  * order.  fn and second_fn run at the same time: they share nothing, or lock.  Without a
- * thread every chain goes to fn.  The result is tdb_walk's: the first half's when it is not 0
- * (second_fn is not stopped by it), else the second's. */
+ * thread every chain goes to fn.  The result is tdb_walk's: the first half's when it is not 0,
+ * else the second's.  A half that ends other than by going through its chains (a damaged
+ * record, fn's non-zero) stops the other at its next 64 chains. */
 int tdb_walk_split(struct tdb_context *t, const char *prefix, tdb_traverse_func fn, void *arg,
 		   tdb_traverse_func second_fn, void *second_arg);
 

@@ -4,9 +4,14 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "run_case.h"
@@ -35,6 +40,7 @@ struct seen {
 	size_t len;
 	int stop_after; /* 0: never */
 	int n;
+	bool slow; /* 1 ms a record */
 	const char *prefix; /* of the keys noted (tdb_traverse_chain's: tdb_walk takes its own) */
 };
 
@@ -53,6 +59,8 @@ static int note(struct tdb_context *t, TDB_DATA key, TDB_DATA data, void *arg)
 	s->len += data.dsize;
 	s->text[s->len++] = '\n';
 	s->text[s->len] = '\0';
+	if (s->slow)
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	return ++s->n == s->stop_after;
 }
 
@@ -93,9 +101,9 @@ static void same_as_tdb(const char *prefix)
 	free(chained.text);
 }
 
-static void build(int n)
+static void build_hashed(int n, uint32_t hash_size)
 {
-	struct tdb_build *b = tdb_build_start(path, 101);
+	struct tdb_build *b = tdb_build_start(path, hash_size);
 	ck_assert_ptr_nonnull(b);
 	for (int i = 0; i < n; i++) {
 		char key[32], val[64];
@@ -104,6 +112,11 @@ static void build(int n)
 		ck_assert_int_eq(tdb_build_put(b, key, (size_t)kl, val, (size_t)vl), 0);
 	}
 	ck_assert_int_eq(tdb_build_finish(b), 0);
+}
+
+static void build(int n)
+{
+	build_hashed(n, 101);
 }
 
 START_TEST(built_and_changed_files_read_as_tdb_reads_them)
@@ -208,9 +221,69 @@ START_TEST(damaged_files_are_refused)
 }
 END_TEST
 
+static long max_rss_kb(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+/* A chain damaged into a loop in a large file is refused holding little more than the map of
+ * the file: it was followed until a budget of steps the file's size allows ran out, each step
+ * noted (20 bytes for each 24 of the file: 53 MB here). */
+START_TEST(a_loop_is_refused_without_memory_for_the_file)
+{
+	enum { SIZE = 64 << 20 };
+	build(300);
+	uint32_t first = 0;
+	for (int i = 0; !first; i++)
+		first = peek(HEADS + 4 * i);
+	poke(first, first);
+	ck_assert_int_eq(truncate(path, SIZE), 0); /* what follows the records: a grown file's room */
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct tdb_context *t = tdb_open(path, 0, 0, O_RDWR, 0600);
+		if (!t || tdb_lockall_read(t) != 0)
+			_exit(2);
+		struct seen s = { 0 }, one = { 0 }, two = { 0 };
+		long before = max_rss_kb();
+		int rc = tdb_walk(t, "", note, &s);
+		int rc_split = tdb_walk_split(t, "", note, &one, note, &two);
+		long grown_kb = max_rss_kb() - before;
+		fprintf(stderr, "walks %d %d (%s), grown by %ld kB\n", rc, rc_split, strerror(errno), grown_kb);
+		/* the map of the file may count (its pages, read), the notes of the loop must not */
+		_exit(rc == -1 && rc_split == -1 && errno == EIO && grown_kb < (SIZE + SIZE / 4) / 1024 ? 0 : 1);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
+/* The first half of a split walk fails at its first chain: the second stops at its next block
+ * of chains rather than going through its half (2,000 records at 1 ms each here). */
+START_TEST(a_split_walk_stops_when_one_half_fails)
+{
+	build_hashed(4000, 4099);
+	poke(HEADS, 0x7ffffff0);
+	struct tdb_context *t = open_rw();
+	struct seen first = { 0 }, second = { .slow = true };
+	ck_assert_int_eq(tdb_walk_split(t, "", note, &first, note, &second), -1);
+	ck_assert_int_eq(errno, EIO);
+	ck_assert_int_lt(second.n, 1000);
+	free(first.text);
+	free(second.text);
+	tdb_close(t);
+}
+END_TEST
+
 int main(void)
 {
 	const TTest *const tests[] = { built_and_changed_files_read_as_tdb_reads_them,
-				       damaged_files_are_refused, NULL };
+				       damaged_files_are_refused,
+				       a_loop_is_refused_without_memory_for_the_file,
+				       a_split_walk_stops_when_one_half_fails, NULL };
 	return run_tests("tdb_walk", setup, teardown, tests);
 }
