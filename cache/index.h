@@ -46,6 +46,7 @@
 /* header flags */
 #define INDEX_DELTA 1u		/* a delta file */
 #define INDEX_NAMES_LOWER 2u	/* every name served is lower case (authoritative misses) */
+#define INDEX_HASHED 4u		/* contents_hash and body_hash are set (index_matches) */
 
 struct index_area {
 	uint64_t off;
@@ -76,6 +77,10 @@ struct index_header {
 	uint64_t base_generation;	/* a delta: the nss.idx it applies to */
 	struct index_area gone_users, gone_groups;	/* keys (local ones, or tombstones) */
 	struct index_table gone_user_name, gone_user_uid, gone_group_name, gone_group_gid;
+	/* With INDEX_HASHED (readers of version 3 before it stop at the field above, and the
+	 * areas are found by their offsets): what index_matches compares. */
+	uint64_t contents_hash;	/* of the records and keys as encoded, whatever their order */
+	uint64_t body_hash;	/* of every byte after the header, in order */
 };
 
 enum index_kind { INDEX_USER, INDEX_GROUP };
@@ -155,6 +160,14 @@ struct index_contents {
 };
 int index_write_contents_tmp(const char *path, const struct index_contents *c, char *tmp,
 			     size_t tmplen);
+/* Whether the nss.idx at path holds exactly what index_write_contents_tmp would write of c now
+ * (but c's generation: *generation gets the file's): current (valid), written with its hashes,
+ * no delta in force nor one beside it, the same flags and counts, the records and keys of c
+ * as they would be encoded (in any order), and every byte after the header as it was written
+ * (a damaged file is not).  Then dird's start keeps it rather than writing it again.  Reads
+ * the whole file; false on any doubt (an error included). */
+bool index_matches(const char *path, const struct index_contents *c, uint64_t *generation,
+		   uint64_t *authoritative_until);
 /* Raises path's delta_seq (a delta renamed in) or sets its authoritative_until, in place. */
 int index_set_delta_seq(const char *path, uint32_t seq);
 int index_set_authoritative(const char *path, uint64_t until);

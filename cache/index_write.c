@@ -13,6 +13,100 @@
 
 #include "fileutil.h"
 
+/* A hash of a stream of bytes, the same whatever pieces they come in (the writer's records and
+ * tables, index_matches's blocks of the file): 8 bytes at a time, each folded in by a multiply.
+ * Not a defence against someone who writes the file (dird alone does): a check that what is
+ * there is what dird wrote. */
+struct hasher {
+	uint64_t h, len;
+	uint8_t tail[8];
+	unsigned n_tail;
+};
+
+#define HASH_K1 0x9e3779b97f4a7c15ULL
+#define HASH_K2 0xc2b2ae3d27d4eb4fULL
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	return x ^ (x >> 33);
+}
+
+static void hash_word(struct hasher *s, uint64_t w)
+{
+	uint64_t x = s->h ^ (w * HASH_K1);
+	s->h = ((x << 31) | (x >> 33)) * HASH_K2;
+}
+
+static void hash_bytes(struct hasher *s, const void *data, size_t n)
+{
+	const uint8_t *p = data;
+	uint64_t w;
+	s->len += n;
+	while (n && s->n_tail) {
+		s->tail[s->n_tail++] = *p++;
+		n--;
+		if (s->n_tail == 8) {
+			memcpy(&w, s->tail, 8);
+			hash_word(s, w);
+			s->n_tail = 0;
+		}
+	}
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		hash_word(s, w);
+	}
+	/* fewer than 8 left, and the tail is empty unless nothing is */
+	memcpy(s->tail + s->n_tail, p, n);
+	s->n_tail += (unsigned)n;
+}
+
+static uint64_t hash_end(const struct hasher *s)
+{
+	struct hasher e = *s;
+	uint64_t w = 0;
+	memcpy(&w, e.tail, e.n_tail);
+	hash_word(&e, w);
+	hash_word(&e, e.len);
+	return mix64(e.h);
+}
+
+/* contents_hash's part for one record or key (area tells users, groups and the two key areas
+ * apart): summed, so the order of the records does not count. */
+static uint64_t record_hash(unsigned area, const void *bytes, size_t len)
+{
+	struct hasher s = { .h = HASH_K2 * (area + 1) };
+	hash_bytes(&s, bytes, len);
+	return hash_end(&s);
+}
+
+/* What the writer sums its records' hashes onto: the counts and what else the file says of all
+ * of them. */
+static uint64_t contents_seed(const struct index_contents *c)
+{
+	const uint64_t words[] = { c->n_users, c->n_groups, c->n_gone_users, c->n_gone_groups,
+				   c->ttl, c->flags | INDEX_HASHED };
+	struct hasher s = { .h = HASH_K1 };
+	hash_bytes(&s, words, sizeof(words));
+	return hash_end(&s);
+}
+
+/* The file being written, and its hashes as it goes. */
+struct index_out {
+	struct file_sink sink;
+	struct hasher body;
+	uint64_t contents;
+};
+
+static void out_put(struct index_out *out, const void *p, size_t n)
+{
+	hash_bytes(&out->body, p, n);
+	file_sink_put(&out->sink, p, n);
+}
+
 static uint32_t table_size(size_t entries)
 {
 	uint32_t n = 8;
@@ -22,14 +116,14 @@ static uint32_t table_size(size_t entries)
 }
 
 /* Appends a table of n_slots slots, filled from the records at offsets[]. */
-static void put_table(struct file_sink *out, struct index_table *t, size_t n,
+static void put_table(struct index_out *out, struct index_table *t, size_t n,
 		      const uint32_t *offsets, const uint32_t *hashes)
 {
 	t->n_slots = table_size(n);
-	t->off = file_sink_pos(out);
+	t->off = file_sink_pos(&out->sink);
 	uint32_t *slots = calloc(t->n_slots, sizeof(uint32_t));
 	if (!slots) {
-		out->failed = true;
+		out->sink.failed = true;
 		return;
 	}
 	uint32_t mask = t->n_slots - 1;
@@ -39,21 +133,27 @@ static void put_table(struct file_sink *out, struct index_table *t, size_t n,
 			i = (i + 1) & mask;
 		slots[i] = offsets[k] + 1;
 	}
-	file_sink_put(out, slots, (size_t)t->n_slots * sizeof(uint32_t));
+	out_put(out, slots, (size_t)t->n_slots * sizeof(uint32_t));
 	free(slots);
 }
 
 /* Appends a record: its length, then what put() encodes; its offset in the area from start. */
-static uint32_t put_record(struct file_sink *out, uint64_t start,
+static uint32_t put_record(struct index_out *out, unsigned area, uint64_t start,
 			   void (*put)(struct buf *b, const void *rec, uint32_t ttl),
 			   const void *rec, uint32_t ttl)
 {
-	uint32_t off = (uint32_t)(file_sink_pos(out) - start);
-	size_t at = out->chunk.len;
-	buf_put_u32(&out->chunk, 0);
-	put(&out->chunk, rec, ttl);
-	buf_patch_u32(&out->chunk, at, (uint32_t)(out->chunk.len - at - sizeof(uint32_t)));
-	file_sink_flush(out, FILE_SINK_CHUNK);
+	struct buf *chunk = &out->sink.chunk;
+	uint32_t off = (uint32_t)(file_sink_pos(&out->sink) - start);
+	size_t at = chunk->len;
+	buf_put_u32(chunk, 0);
+	put(chunk, rec, ttl);
+	size_t len = chunk->len - at - sizeof(uint32_t);
+	buf_patch_u32(chunk, at, (uint32_t)len);
+	if (!chunk->failed) {
+		hash_bytes(&out->body, chunk->data + at, chunk->len - at);
+		out->contents += record_hash(area, chunk->data + at + sizeof(uint32_t), len);
+	}
+	file_sink_flush(&out->sink, FILE_SINK_CHUNK);
 	return off;
 }
 
@@ -76,26 +176,30 @@ static void encode_key(struct buf *b, const void *k, uint32_t ttl)
 }
 
 /* Appends an area of records, each with its length prefix; offs[i] its offset in the area. */
-static void put_area(struct file_sink *out, struct index_area *a,
+/* The areas, as record_hash tells them apart. */
+enum { AREA_USERS, AREA_GROUPS, AREA_GONE_USERS, AREA_GONE_GROUPS };
+
+static void put_area(struct index_out *out, unsigned area, struct index_area *a,
 		     void (*put)(struct buf *b, const void *rec, uint32_t ttl),
 		     const void *const *recs, const struct index_key *keys, size_t n, uint32_t ttl,
 		     uint32_t *offs)
 {
-	uint64_t start = file_sink_pos(out);
+	uint64_t start = file_sink_pos(&out->sink);
 	a->off = start;
 	for (size_t i = 0; i < n; i++)
-		offs[i] = put_record(out, start, put, recs ? recs[i] : (const void *)&keys[i], ttl);
-	a->len = file_sink_pos(out) - start;
+		offs[i] = put_record(out, area, start, put,
+				     recs ? recs[i] : (const void *)&keys[i], ttl);
+	a->len = file_sink_pos(&out->sink) - start;
 }
 
-static void align4(struct file_sink *out)
+static void align4(struct index_out *out)
 {
 	static const uint8_t zero[4];
-	file_sink_put(out, zero, (4 - file_sink_pos(out) % 4) % 4);
+	out_put(out, zero, (4 - file_sink_pos(&out->sink) % 4) % 4);
 }
 
 /* The keys' tables take only the keys that have a name (an id). */
-static void put_key_tables(struct file_sink *out, const struct index_key *keys, size_t n,
+static void put_key_tables(struct index_out *out, const struct index_key *keys, size_t n,
 			   const uint32_t *offs, uint32_t *sel_offs, uint32_t *hashes,
 			   struct index_table *by_name, struct index_table *by_id)
 {
@@ -118,7 +222,7 @@ static void put_key_tables(struct file_sink *out, const struct index_key *keys, 
 }
 
 /* The four tables of the users and groups by name and id. */
-static void put_record_tables(struct file_sink *out, struct index_header *h,
+static void put_record_tables(struct index_out *out, struct index_header *h,
 			      const struct index_contents *c, const uint32_t *offs_u,
 			      const uint32_t *offs_g, uint32_t *hashes)
 {
@@ -137,22 +241,23 @@ static void put_record_tables(struct file_sink *out, struct index_header *h,
 }
 
 /* Everything after the header, as the header then describes it. */
-static void put_body(struct file_sink *out, struct index_header *h,
+static void put_body(struct index_out *out, struct index_header *h,
 		     const struct index_contents *c, uint32_t *offs_u, uint32_t *offs_g,
 		     uint32_t *offs_k, uint32_t *sel, uint32_t *hashes)
 {
-	put_area(out, &h->users, encode_user, (const void *const *)c->users, NULL, c->n_users,
-		 c->ttl, offs_u);
-	put_area(out, &h->groups, encode_group, (const void *const *)c->groups, NULL,
+	put_area(out, AREA_USERS, &h->users, encode_user, (const void *const *)c->users, NULL,
+		 c->n_users, c->ttl, offs_u);
+	put_area(out, AREA_GROUPS, &h->groups, encode_group, (const void *const *)c->groups, NULL,
 		 c->n_groups, c->ttl, offs_g);
 	align4(out);
 	put_record_tables(out, h, c, offs_u, offs_g, hashes);
-	put_area(out, &h->gone_users, encode_key, NULL, c->gone_users, c->n_gone_users, 0, offs_k);
+	put_area(out, AREA_GONE_USERS, &h->gone_users, encode_key, NULL, c->gone_users,
+		 c->n_gone_users, 0, offs_k);
 	align4(out);
 	put_key_tables(out, c->gone_users, c->n_gone_users, offs_k, sel, hashes,
 		       &h->gone_user_name, &h->gone_user_uid);
-	put_area(out, &h->gone_groups, encode_key, NULL, c->gone_groups, c->n_gone_groups, 0,
-		 offs_k);
+	put_area(out, AREA_GONE_GROUPS, &h->gone_groups, encode_key, NULL, c->gone_groups,
+		 c->n_gone_groups, 0, offs_k);
 	align4(out);
 	put_key_tables(out, c->gone_groups, c->n_gone_groups, offs_k, sel, hashes,
 		       &h->gone_group_name, &h->gone_group_gid);
@@ -184,34 +289,123 @@ int index_write_contents_tmp(const char *path, const struct index_contents *c, c
 	uint32_t *offs_k = calloc(n_max + 1, sizeof(uint32_t));
 	uint32_t *sel = calloc(n_max + 1, sizeof(uint32_t));
 	uint32_t *hashes = calloc(n_max + 1, sizeof(uint32_t));
-	struct file_sink out = { .fd = -1 };
-	buf_init(&out.chunk, UINT32_MAX);
+	struct index_out out = { .sink = { .fd = -1 }, .contents = contents_seed(c) };
+	buf_init(&out.sink.chunk, UINT32_MAX);
 	int rc = -1;
 	if (!offs_u || !offs_g || !offs_k || !sel || !hashes) {
 		errno = ENOMEM;
 		goto out;
 	}
-	if ((out.fd = file_create_tmp(path, 0644, tmp, tmplen)) < 0)
+	if ((out.sink.fd = file_create_tmp(path, 0644, tmp, tmplen)) < 0)
 		goto out;
-	file_sink_put(&out, &h, sizeof(h)); /* written again once it is filled in */
+	file_sink_put(&out.sink, &h, sizeof(h)); /* written again once it is filled in */
 	/* written as it is made, not built whole in memory: a million users' index is 160 MB */
 	put_body(&out, &h, c, offs_u, offs_g, offs_k, sel, hashes);
-	file_sink_flush(&out, 0);
-	bool fits = file_sink_pos(&out) <= UINT32_MAX && h.users.len <= UINT32_MAX &&
+	file_sink_flush(&out.sink, 0);
+	h.flags |= INDEX_HASHED;
+	h.contents_hash = out.contents;
+	h.body_hash = hash_end(&out.body);
+	bool fits = file_sink_pos(&out.sink) <= UINT32_MAX && h.users.len <= UINT32_MAX &&
 		    h.groups.len <= UINT32_MAX && h.gone_users.len <= UINT32_MAX &&
 		    h.gone_groups.len <= UINT32_MAX;
 	if (!fits)
 		errno = EFBIG;
-	bool ok = !out.failed && fits && pwrite(out.fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h);
-	rc = file_finish_tmp(out.fd, ok, 0644, tmp);
+	bool ok = !out.sink.failed && fits &&
+		  pwrite(out.sink.fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h);
+	rc = file_finish_tmp(out.sink.fd, ok, 0644, tmp);
 out:
-	buf_free(&out.chunk);
+	buf_free(&out.sink.chunk);
 	free(offs_u);
 	free(offs_g);
 	free(offs_k);
 	free(sel);
 	free(hashes);
 	return rc;
+}
+
+/* The contents hash index_write_contents_tmp would write for c. */
+static bool contents_hash_of(const struct index_contents *c, uint64_t *sum)
+{
+	struct buf b;
+	buf_init(&b, UINT32_MAX);
+	*sum = contents_seed(c);
+	const struct {
+		unsigned area;
+		void (*put)(struct buf *b, const void *rec, uint32_t ttl);
+		const void *const *recs;
+		const struct index_key *keys;
+		size_t n;
+		uint32_t ttl;
+	} areas[] = {
+		{ AREA_USERS, encode_user, (const void *const *)c->users, NULL, c->n_users, c->ttl },
+		{ AREA_GROUPS, encode_group, (const void *const *)c->groups, NULL, c->n_groups, c->ttl },
+		{ AREA_GONE_USERS, encode_key, NULL, c->gone_users, c->n_gone_users, 0 },
+		{ AREA_GONE_GROUPS, encode_key, NULL, c->gone_groups, c->n_gone_groups, 0 },
+	};
+	for (size_t a = 0; a < sizeof(areas) / sizeof(areas[0]) && !b.failed; a++)
+		for (size_t i = 0; i < areas[a].n && !b.failed; i++) {
+			b.len = 0;
+			areas[a].put(&b, areas[a].recs ? areas[a].recs[i] :
+					 (const void *)&areas[a].keys[i], areas[a].ttl);
+			*sum += record_hash(areas[a].area, b.data, b.len);
+		}
+	bool ok = !b.failed;
+	buf_free(&b);
+	return ok;
+}
+
+#define READ_BLOCK ((size_t)1 << 20)
+
+/* The body hash of the file open at fd, size bytes long, read forward a block at a time. */
+static bool body_hash_of(int fd, uint64_t size, uint64_t *hash)
+{
+	uint8_t *block = malloc(READ_BLOCK);
+	struct hasher s = { 0 };
+	uint64_t at = sizeof(struct index_header);
+	while (block && at < size) {
+		size_t want = size - at < READ_BLOCK ? (size_t)(size - at) : READ_BLOCK;
+		ssize_t got = pread(fd, block, want, (off_t)at);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		hash_bytes(&s, block, (size_t)got);
+		at += (uint64_t)got;
+	}
+	free(block);
+	*hash = hash_end(&s);
+	return block && at == size;
+}
+
+bool index_matches(const char *path, const struct index_contents *c, uint64_t *generation,
+		   uint64_t *authoritative_until)
+{
+	char delta[PATH_MAX];
+	struct index_header h;
+	struct stat st;
+	/* a delta beside it, announced or not, is one more thing to be sure of: not kept */
+	if (index_delta_path(path, delta, sizeof(delta)) < 0 || access(delta, F_OK) == 0 ||
+	    errno != ENOENT)
+		return false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return false;
+	uint64_t sum = 0, body = 0;
+	bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (uint64_t)st.st_size >= sizeof(h) && st.st_size <= (off_t)UINT32_MAX &&
+		    pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+		    !memcmp(h.magic, DIR_INDEX_MAGIC, sizeof(h.magic)) &&
+		    h.version == DIR_INDEX_VERSION && h.valid == 1 && h.delta_seq == 0 &&
+		    h.flags == (c->flags | INDEX_HASHED) && h.n_users == c->n_users &&
+		    h.n_groups == c->n_groups && contents_hash_of(c, &sum) &&
+		    sum == h.contents_hash && body_hash_of(fd, (uint64_t)st.st_size, &body) &&
+		    body == h.body_hash;
+	close(fd);
+	if (same) {
+		*generation = h.generation;
+		*authoritative_until = h.authoritative_until;
+	}
+	return same;
 }
 
 /* One word of path's header, written in place: readers map it shared and see it at once. */

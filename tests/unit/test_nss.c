@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <nss.h>
 #include <pwd.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,6 +383,104 @@ END_TEST
 /* An index of many megabytes (it is written to its file as it is made, a megabyte at a time):
  * 30,000 users and a group of 300,000 members (one record larger than a megabyte), every one
  * found by name and id. */
+/* c written as nss.idx, installed. */
+static void install_contents(const struct index_contents *c)
+{
+	char tmp[256];
+	ck_assert_int_eq(index_write_contents_tmp(index_path, c, tmp, sizeof(tmp)), 0);
+	ck_assert_int_eq(index_install(index_path, tmp), 0);
+}
+
+static void poke_index(off_t at, const void *bytes, size_t n)
+{
+	int fd = open(index_path, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, bytes, n, at), (ssize_t)n);
+	close(fd);
+}
+
+/* index_matches (dird's start keeps nss.idx) says yes only to the file it would write now. */
+START_TEST(index_matches_only_what_would_be_written)
+{
+	struct dir_user alice = { .name = "alice", .uid = 20001, .gid = 20000, .gecos = "Alice",
+				  .home = "/home/alice", .shell = "/bin/bash", .domain = "t" };
+	struct dir_user bob = { .name = "bob", .uid = 20002, .gid = 20000, .gecos = "",
+				.home = "/home/bob", .shell = "/bin/sh", .domain = "t" };
+	char *members[] = { "alice" };
+	struct dir_group staff = { .name = "staff", .gid = 20000, .domain = "t", .members = members,
+				   .n_members = 1 };
+	struct dir_user *users[] = { &alice, &bob }, *reversed[] = { &bob, &alice };
+	struct dir_group *groups[] = { &staff };
+	const struct index_key locals[] = { { "root", INDEX_NO_ID }, { "", 0 } };
+	const struct index_key more_locals[] = { { "root", INDEX_NO_ID }, { "", 0 }, { "bob", INDEX_NO_ID } };
+	struct index_contents c = { .users = users, .n_users = 2, .groups = groups, .n_groups = 1,
+				    .gone_users = locals, .n_gone_users = 2, .ttl = 3600,
+				    .generation = 5, .flags = INDEX_NAMES_LOWER };
+	uint64_t generation = 0, until = 1;
+	install_contents(&c);
+	c.generation = 0; /* not compared: the file's is handed back */
+	ck_assert(index_matches(index_path, &c, &generation, &until));
+	ck_assert_uint_eq(generation, 5);
+	ck_assert_uint_eq(until, 0);
+	/* the same records in another order are the same index */
+	c.users = reversed;
+	ck_assert(index_matches(index_path, &c, &generation, &until));
+	c.users = users;
+	/* a record changed, a local account added, another entry_ttl or flags: not the same */
+	bob.shell = "/bin/zsh";
+	ck_assert(!index_matches(index_path, &c, &generation, &until));
+	bob.shell = "/bin/sh";
+	c.gone_users = more_locals;
+	c.n_gone_users = 3;
+	ck_assert(!index_matches(index_path, &c, &generation, &until));
+	c.gone_users = locals;
+	c.n_gone_users = 2;
+	c.ttl = 60;
+	ck_assert(!index_matches(index_path, &c, &generation, &until));
+	c.ttl = 3600;
+	c.flags = 0;
+	ck_assert(!index_matches(index_path, &c, &generation, &until));
+	c.flags = INDEX_NAMES_LOWER;
+	ck_assert(index_matches(index_path, &c, &generation, &until));
+	/* until when it was authoritative is handed back */
+	ck_assert_int_eq(index_set_authoritative(index_path, 1234), 0);
+	ck_assert(index_matches(index_path, &c, &generation, &until));
+	ck_assert_uint_eq(until, 1234);
+	/* a delta beside it */
+	char delta[256];
+	snprintf(delta, sizeof(delta), "%s%s", index_path, DIR_INDEX_DELTA_SUFFIX);
+	FILE *f = fopen(delta, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert(!index_matches(index_path, &c, &generation, &until));
+	unlink(delta);
+	ck_assert(index_matches(index_path, &c, &generation, &until));
+	/* a byte of its last table damaged */
+	struct stat st;
+	ck_assert_int_eq(stat(index_path, &st), 0);
+	uint8_t byte;
+	int fd = open(index_path, O_RDONLY);
+	ck_assert_int_eq(pread(fd, &byte, 1, st.st_size - 1), 1);
+	close(fd);
+	byte ^= 1;
+	poke_index(st.st_size - 1, &byte, 1);
+	ck_assert(!index_matches(index_path, &c, &generation, &until));
+	byte ^= 1;
+	poke_index(st.st_size - 1, &byte, 1);
+	ck_assert(index_matches(index_path, &c, &generation, &until));
+	/* a file without the hashes (as dird wrote them before) */
+	uint32_t flags = INDEX_NAMES_LOWER;
+	poke_index(offsetof(struct index_header, flags), &flags, sizeof(flags));
+	ck_assert(!index_matches(index_path, &c, &generation, &until));
+	/* a replaced file (valid 0: readers leave it) */
+	install_contents(&c);
+	ck_assert(index_matches(index_path, &c, &generation, &until));
+	uint32_t stale = 0;
+	poke_index(offsetof(struct index_header, valid), &stale, sizeof(stale));
+	ck_assert(!index_matches(index_path, &c, &generation, &until));
+}
+END_TEST
+
 START_TEST(big_index_written_in_pieces)
 {
 	enum { N_USERS = 30000, N_MEMBERS = 300000 };
@@ -551,7 +650,7 @@ int main(void)
 	const TTest *const tests[] = {
 		lookups, small_buffers_give_erange, initgroups_from_user_record, replaced_index_seen_on_next_call,
 		delta_seen_on_next_call, local_keys_and_authoritative_misses, big_index_written_in_pieces,
-		damaged_index,
+		damaged_index, index_matches_only_what_would_be_written,
 		open_enumerations_never_block_the_current_index, fork_mid_lookup_drops_other_threads_holds,
 		initgroups_out_of_memory_is_tryagain, NULL
 	};
