@@ -300,26 +300,46 @@ static void whole_cache_step(bool with_store, const char *step)
 		test_hook(step);
 }
 
+/* What a whole nss.idx holds: db's records and the local accounts (locals: they could be
+ * read). */
+struct whole {
+	struct index_contents ic;
+	struct local_accounts local;
+	struct index_key *gone_users, *gone_groups;
+	bool locals;
+};
+
+static void whole_begin(const struct dird *d, const struct db *db, uint64_t generation,
+			struct whole *w)
+{
+	w->ic = (struct index_contents){ .users = db->c.users, .n_users = db->c.n_users,
+					 .groups = db->c.groups, .n_groups = db->c.n_groups,
+					 .ttl = d->cfg.entry_ttl, .generation = generation };
+	w->locals = local_keys(&w->local, &w->gone_users, &w->ic.n_gone_users, &w->gone_groups,
+			       &w->ic.n_gone_groups);
+	w->ic.gone_users = w->gone_users;
+	w->ic.gone_groups = w->gone_groups;
+	w->ic.flags = names_flag(w->ic.users, w->ic.n_users, w->ic.groups, w->ic.n_groups);
+}
+
+static void whole_end(struct whole *w)
+{
+	free(w->gone_users);
+	free(w->gone_groups);
+	if (w->locals)
+		local_accounts_free(&w->local);
+}
+
 /* db's index written whole next to `stem` as tmp, with the local accounts (*locals: they
  * could be read). */
 static int write_whole_tmp(struct dird *d, const struct db *db, const char *stem,
 			   uint64_t generation, char *tmp, size_t tmplen, bool *locals)
 {
-	struct local_accounts local;
-	struct index_contents ic = { .users = db->c.users, .n_users = db->c.n_users,
-				     .groups = db->c.groups, .n_groups = db->c.n_groups,
-				     .ttl = d->cfg.entry_ttl, .generation = generation };
-	struct index_key *gone_users, *gone_groups;
-	*locals = local_keys(&local, &gone_users, &ic.n_gone_users, &gone_groups,
-			     &ic.n_gone_groups);
-	ic.gone_users = gone_users;
-	ic.gone_groups = gone_groups;
-	ic.flags = names_flag(ic.users, ic.n_users, ic.groups, ic.n_groups);
-	int rc = index_write_contents_tmp(stem, &ic, tmp, tmplen);
-	free(gone_users);
-	free(gone_groups);
-	if (*locals)
-		local_accounts_free(&local);
+	struct whole w;
+	whole_begin(d, db, generation, &w);
+	int rc = index_write_contents_tmp(stem, &w.ic, tmp, tmplen);
+	*locals = w.locals;
+	whole_end(&w);
 	return rc;
 }
 
@@ -508,6 +528,34 @@ static void recover(struct dird *d)
 	}
 }
 
+/* At the start: the nss.idx in place kept when it holds exactly what publish_whole would write
+ * of the cache just loaded and the local accounts as they are now (index_matches: also no
+ * delta, nothing damaged), as it is after a stop with everything published: readers that map
+ * it go on, and a restart does not write 160 MB at a million users.  Anything else that
+ * changed while dird was stopped (a local account, entry_ttl, a record) is a rewrite; its
+ * authoritative_until is cleared, as a new file's would be, until the domains are in sync. */
+static bool keep_index_locked(struct dird *d)
+{
+	char path[PATH_MAX];
+	struct whole w;
+	uint64_t generation = 0, until = 0;
+	struct publish_changes *c = changes_of(d);
+	snprintf(path, sizeof(path), "%s/%s", d->cfg.cache_dir, DIR_INDEX_FILE);
+	whole_begin(d, &d->db, 0, &w);
+	bool keep = c && index_matches(path, &w.ic, &generation, &until) &&
+		    (!until || index_set_authoritative(path, 0) == 0);
+	if (keep) {
+		d->generation = d->last_generation = generation;
+		keys_clear(&c->users);
+		keys_clear(&c->groups);
+		*c = (struct publish_changes){ .locals_known = w.locals };
+		d->dirty = false;
+		log_info("%s holds what the cache holds: kept", path);
+	}
+	whole_end(&w);
+	return keep;
+}
+
 /* The cache's records go into db as they are read: db packs each at once, and no list of a
  * million unpacked records is held first.  Its maps are built once all are in. */
 static int load_user(struct dir_user *u, void *db)
@@ -540,7 +588,8 @@ void publish_load_cache(struct dird *d)
 	d->last_refresh = expires ? expires - (time_t)d->cfg.refresh_interval : 0;
 	log_info("loaded %zu users and %zu groups from the cache%s", d->db.c.n_users,
 		 d->db.c.n_groups, dropped > 0 ? " (dropped duplicates)" : "");
-	publish_locked(d, false);
+	if (!keep_index_locked(d))
+		publish_locked(d, false);
 	/* each record read was parsed into allocations of its own, then packed: their holes
 	 * between the packed ones (20 MB at a million users) go back to the system */
 	malloc_trim(0);
