@@ -60,7 +60,8 @@ static void hash_bytes(struct hasher *s, const void *data, size_t n)
 		hash_word(s, w);
 	}
 	/* fewer than 8 left, and the tail is empty unless nothing is */
-	memcpy(s->tail + s->n_tail, p, n);
+	if (n)
+		memcpy(s->tail + s->n_tail, p, n);
 	s->n_tail += (unsigned)n;
 }
 
