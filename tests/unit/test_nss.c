@@ -503,6 +503,12 @@ START_TEST(big_index_written_in_pieces)
 				 .n_members = N_MEMBERS, .fetched = (uint64_t)time(NULL) };
 	struct dir_group *gp[] = { &big };
 	ck_assert_int_eq(index_write(index_path, up, N_USERS, gp, 1, 3600, 9), 0);
+	/* hashed as written, record by record, and as read back, a megabyte at a time, alike */
+	const struct index_contents c = { .users = up, .n_users = N_USERS, .groups = gp,
+					  .n_groups = 1, .ttl = 3600 };
+	uint64_t generation = 0, until = 0;
+	ck_assert(index_matches(index_path, &c, &generation, &until));
+	ck_assert_uint_eq(generation, 9);
 	struct passwd pw;
 	struct group gr;
 	size_t buflen = 8 << 20;
