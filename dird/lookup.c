@@ -332,9 +332,16 @@ static void *keep_winner(bool user, void *best, void *found)
 	return wins ? found : best;
 }
 
+static bool of_one_domain(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
 /* The entry db holds under found's other key (its id when asked by name, its name when asked by
- * id) when it wins over found as a refresh settles it: a refresh serves that one, not found,
- * so a miss does not put found in its place.  NULL when none.  Locks held. */
+ * id) when it is another domain's and wins over found as a refresh settles it: a refresh
+ * serves that one, not found, so a miss does not put found in its place.  One of found's own
+ * domain is an older copy (a renamed entry): found, just read, replaces it.  NULL when none.
+ * Locks held. */
 static const char *lost_to_locked(const struct dird *d, const struct lookup_query *q,
 				  const void *found)
 {
@@ -342,12 +349,14 @@ static const char *lost_to_locked(const struct dird *d, const struct lookup_quer
 		const struct dir_user *u = found, *h = q->name ? db_user_by_uid(&d->db, u->uid) :
 								 db_user_by_name(&d->db, u->name);
 		bool same = h && strcmp(h->name, u->name) == 0 && h->uid == u->uid;
-		return h && !same && fetch_user_wins(h, u) ? h->name : NULL;
+		return h && !same && !of_one_domain(h->domain, u->domain) && fetch_user_wins(h, u) ?
+			       h->name : NULL;
 	}
 	const struct dir_group *g = found, *h = q->name ? db_group_by_gid(&d->db, g->gid) :
 							  db_group_by_name(&d->db, g->name);
 	bool same = h && strcmp(h->name, g->name) == 0 && h->gid == g->gid;
-	return h && !same && fetch_group_wins(h, g) ? h->name : NULL;
+	return h && !same && !of_one_domain(h->domain, g->domain) && fetch_group_wins(h, g) ?
+		       h->name : NULL;
 }
 
 /* Puts what the directory returned in db and the tdb cache, replacing older copies, unless a
@@ -490,7 +499,7 @@ static bool user_may_take(const struct db *db, const struct dir_user *u)
 	const struct dir_user *held[2] = { db_user_by_name(db, u->name), db_user_by_uid(db, u->uid) };
 	for (int i = 0; i < 2; i++) {
 		const struct dir_user *h = held[i];
-		bool same_domain = h && h->domain && u->domain && strcmp(h->domain, u->domain) == 0;
+		bool same_domain = h && of_one_domain(h->domain, u->domain);
 		bool same_entry = same_domain && strcmp(h->name, u->name) == 0 && h->uid == u->uid;
 		if (h && !same_entry && (same_domain || !fetch_user_wins(u, h)))
 			return false;
@@ -504,7 +513,7 @@ static bool group_may_take(const struct db *db, const struct dir_group *g)
 					    db_group_by_gid(db, g->gid) };
 	for (int i = 0; i < 2; i++) {
 		const struct dir_group *h = held[i];
-		bool same_domain = h && h->domain && g->domain && strcmp(h->domain, g->domain) == 0;
+		bool same_domain = h && of_one_domain(h->domain, g->domain);
 		bool same_entry = same_domain && strcmp(h->name, g->name) == 0 && h->gid == g->gid;
 		if (h && !same_entry && (same_domain || !fetch_group_wins(g, h)))
 			return false;

@@ -28,6 +28,10 @@ check_eq "alice is still b's" 30001 "$(uid_of alice)"
 check_eq "a miss for crew serves b's (the smaller gid)" crew:30200 "$(group_of crew)"
 check_eq "a miss for gid 30201 (a's crew) finds nothing" "" "$(group_of 30201)"
 check_eq "crew is still b's" crew:30200 "$(group_of crew)"
+# b's own entry renamed: the new name, read by a miss, replaces the cached copy under its uid
+check_eq "dave is cached" 30002 "$(uid_of dave)"
+printf 'dn: uid=dave,ou=people,ou=b,%s\nchangetype: modrdn\nnewrdn: uid=zdave\ndeleteoldrdn: 1\n\n' "$B" | ldap ldapmodify
+check_eq "dave renamed zdave in b: a miss for zdave serves it" 30002 "$(uid_of zdave)"
 
 # The same answers from a refresh
 dird_stop
