@@ -315,8 +315,6 @@ static void answer_raced_locked(struct dird *d, uint32_t op, void *found, struct
 	}
 }
 
-/* The winner of two entries of one name or id as a refresh settles it (fetch_user_wins,
- * fetch_group_wins), whatever the order of the domains; the loser destroyed.  best may be NULL. */
 static void destroy_found(bool user, void *found)
 {
 	if (user)
@@ -325,6 +323,8 @@ static void destroy_found(bool user, void *found)
 		dir_group_destroy(found);
 }
 
+/* The winner of two entries of one name or id as a refresh settles it (fetch_user_wins,
+ * fetch_group_wins), whatever the order of the domains; the loser destroyed.  best may be NULL. */
 static void *keep_winner(bool user, void *best, void *found)
 {
 	bool wins = !best || (user ? fetch_user_wins(found, best) : fetch_group_wins(found, best));
