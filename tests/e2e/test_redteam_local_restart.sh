@@ -52,11 +52,14 @@ dird_private || exit 1
 within 30 in_sync || not_ok "the stream is in sync" "$(tail -5 "$WORK/dird.log")"
 shadowed "dird running"
 
+refreshes() { grep -c "refresh done" "$WORK/dird.log"; }
 dird_stop
 local_restore
+before=$(refreshes)
 dird_private || exit 1
 within 30 in_sync || not_ok "restarted: the stream is in sync" "$(tail -5 "$WORK/dird.log")"
 served "removed while dird was stopped"
+check_eq "no full refresh read them" "$before" "$(refreshes)"
 
 # Local again (local_watch takes them out), then removed while the worker is held on its first
 # read (DIRD_TEST_PAUSE_AT=lookup-asked), and dird stopped during that pause.
