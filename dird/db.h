@@ -43,8 +43,8 @@ long db_index_appended(struct db *db);
  * million allocations, not two to nine million with a malloc header and rounding each.  u is
  * freed (u itself when it is packed so already: one given a gid list since is packed again
  * with it, or, without the memory for that, kept as it is); NULL without the memory (u freed
- * too).  A change stream packs what it reads, a
- * thousand at a time (sync_stream.c): db then keeps those blocks, the batch no second copy. */
+ * too).  A change stream packs what it reads, a thousand at a time (sync_stream.c): db then
+ * keeps those blocks, the batch no second copy. */
 struct dir_user *db_pack_user(struct dir_user *u);
 /* A packed copy of u's struct, strings and gid list (the list in the same allocation: a
  * million users' lists are not a million more allocations of 32 bytes); its SSH keys are u's
