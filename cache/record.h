@@ -36,9 +36,10 @@ struct dir_user {
 	/* NULL, or one block holding name, gecos, home, shell, email, sid and domain, which
 	 * then point into it.  dird's db packs what it holds: the block is the struct's own
 	 * allocation, just past it (packed == (char *)(u + 1)), one allocation a user, not nine;
-	 * its gid list then follows the strings in that allocation (dir_user_inline_groups)
-	 * until a gid is added (the list then is a malloc'd one of its own), and its domain may
-	 * be a copy all the domain's users share instead */
+	 * its gid list then comes first in that block, before the strings
+	 * (dir_user_inline_groups), until a gid is added (the list then is a malloc'd one of its
+	 * own); its domain and shell may be copies many users share instead, and its name the
+	 * end of its home's bytes ("/home/alice") */
 	char *packed;
 };
 
@@ -66,8 +67,8 @@ void dir_group_clear(struct dir_group *g);
 void dir_members_free(char **members, uint32_t n, bool packed);
 /* Moves g's members into one block; without the memory for it g stays as it is. */
 void dir_group_pack_members(struct dir_group *g);
-/* Where a gid list packed into u's own allocation starts (a packed u, see `packed`: 4-aligned,
- * just past the strings), else NULL. */
+/* Where a gid list packed into u's own allocation starts (a packed u, see `packed`: just past
+ * the struct), else NULL. */
 uint32_t *dir_user_inline_groups_at(const struct dir_user *u);
 /* Whether u->groups is such a list: it is freed with u, never by itself. */
 bool dir_user_inline_groups(const struct dir_user *u);

@@ -14,25 +14,10 @@ static void free_strings(char **list, uint32_t n)
 	free(list);
 }
 
-static uint32_t *aligned_after(const char *s)
-{
-	uintptr_t end = (uintptr_t)(s + strlen(s) + 1);
-	return (uint32_t *)((end + alignof(uint32_t) - 1) & ~(uintptr_t)(alignof(uint32_t) - 1));
-}
-
 uint32_t *dir_user_inline_groups_at(const struct dir_user *u)
 {
-	if (u->packed != (char *)(u + 1))
-		return NULL;
-	/* db_pack_copy lays the strings out as domain (unless it is a copy shared by all its
-	 * users), name, gecos, home, shell, email, sid: the last one there ends the block */
-	const char *const fields[] = { u->sid, u->email, u->shell, u->home, u->gecos, u->name };
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (fields[i])
-			return aligned_after(fields[i]);
-	if (u->domain == u->packed) /* the only one in the block */
-		return aligned_after(u->domain);
-	return (uint32_t *)(u + 1);
+	/* db_pack_copy puts the list just past the struct, before the strings */
+	return u->packed == (char *)(u + 1) ? (uint32_t *)(u + 1) : NULL;
 }
 
 bool dir_user_inline_groups(const struct dir_user *u)

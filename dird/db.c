@@ -137,66 +137,88 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-/* The domains' names, which their users share (a million copies of one name are 8 to 16 MB
- * more): each copied once, for dird's life.  Domains are few; past SHARED_DOMAINS names, or
- * once the text is full, a user's domain is packed with it.  Read without the lock: an entry is
- * written before the count that shows it. */
-#define SHARED_DOMAINS 64
-static char shared_text[4096];
-static size_t shared_used;
-static const char *shared[SHARED_DOMAINS];
-static _Atomic size_t n_shared;
-static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Texts many users share, each copied once for dird's life: the domains' names (a million
+ * copies of one name are 8 to 16 MB more) and the login shells.  They are few; past a table's
+ * `max` names, or once its text is full, a user's is packed with it.  Read without the lock: an
+ * entry is written before the count that shows it. */
+#define SHARED_MAX 64
+struct shared_texts {
+	char text[4096];
+	size_t used, max;
+	const char *v[SHARED_MAX];
+	_Atomic size_t n;
+	pthread_mutex_t lock;
+};
+static struct shared_texts domains = { .max = SHARED_MAX, .lock = PTHREAD_MUTEX_INITIALIZER };
+/* a user's shell is looked for among these on each pack: directories have a handful */
+static struct shared_texts shells = { .max = 16, .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static const char *find_shared(const char *name, size_t from, size_t n)
+static const char *find_shared(const struct shared_texts *t, const char *s, size_t from, size_t n)
 {
 	for (size_t i = from; i < n; i++)
-		if (strcmp(shared[i], name) == 0)
-			return shared[i];
+		if (strcmp(t->v[i], s) == 0)
+			return t->v[i];
 	return NULL;
 }
 
-/* The shared copy of a domain's name, or NULL (it is packed with the user). */
-static const char *shared_domain(const char *name)
+/* The shared copy of s, or NULL (it is packed with the user). */
+static const char *shared_copy(struct shared_texts *t, const char *s)
 {
-	size_t n = atomic_load_explicit(&n_shared, memory_order_acquire);
-	const char *found = find_shared(name, 0, n);
-	if (found || n == SHARED_DOMAINS)
+	size_t n = atomic_load_explicit(&t->n, memory_order_acquire);
+	const char *found = find_shared(t, s, 0, n);
+	if (found || n == t->max)
 		return found;
-	size_t len = strlen(name) + 1;
-	pthread_mutex_lock(&shared_lock);
-	size_t now = atomic_load_explicit(&n_shared, memory_order_relaxed);
-	found = find_shared(name, n, now);
-	if (!found && now < SHARED_DOMAINS && len <= sizeof(shared_text) - shared_used) {
-		found = memcpy(shared_text + shared_used, name, len);
-		shared_used += len;
-		shared[now] = found;
-		atomic_store_explicit(&n_shared, now + 1, memory_order_release);
+	size_t len = strlen(s) + 1;
+	pthread_mutex_lock(&t->lock);
+	size_t now = atomic_load_explicit(&t->n, memory_order_relaxed);
+	found = find_shared(t, s, n, now);
+	if (!found && now < t->max && len <= sizeof(t->text) - t->used) {
+		found = memcpy(t->text + t->used, s, len);
+		t->used += len;
+		t->v[now] = found;
+		atomic_store_explicit(&t->n, now + 1, memory_order_release);
 	}
-	pthread_mutex_unlock(&shared_lock);
+	pthread_mutex_unlock(&t->lock);
 	return found;
+}
+
+/* Where name is the end of home ("/home/alice" and "alice", as most directories have it):
+ * its offset there, the name then read from home's bytes; else -1. */
+static long name_in_home(const char *name, const char *home)
+{
+	if (!home)
+		return -1;
+	size_t n = strlen(name), h = strlen(home);
+	return h >= n && strcmp(home + h - n, name) == 0 ? (long)(h - n) : -1;
 }
 
 struct dir_user *db_pack_copy(const struct dir_user *u)
 {
-	const char *domain = u->domain ? shared_domain(u->domain) : NULL;
-	/* the domain first: the gid list starts after the last of the others
-	 * (dir_user_inline_groups_at) */
-	char *const *fields[] = { domain ? NULL : &u->domain, &u->name, &u->gecos, &u->home,
-				  &u->shell, &u->email, &u->sid };
-	size_t len = 0;
+	const char *domain = u->domain ? shared_copy(&domains, u->domain) : NULL;
+	const char *shell = u->shell ? shared_copy(&shells, u->shell) : NULL;
+	long in_home = u->name ? name_in_home(u->name, u->home) : -1;
+	char *const *fields[] = { domain ? NULL : &u->domain, in_home >= 0 ? NULL : &u->name,
+				  &u->gecos, &u->home, shell ? NULL : &u->shell, &u->email,
+				  &u->sid };
+	/* the gid list first, just past the struct (dir_user_inline_groups_at), then the
+	 * strings */
+	size_t gids = u->n_groups * sizeof(uint32_t), len = gids;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if (fields[i] && *fields[i])
 			len += strlen(*fields[i]) + 1;
-	/* the gid list after the strings, 4-aligned (dir_user_inline_groups_at) */
-	size_t gids = u->n_groups ? (len + 3) / 4 * 4 - len + u->n_groups * sizeof(uint32_t) : 0;
-	struct dir_user *packed = malloc(sizeof(*packed) + len + gids);
+	struct dir_user *packed = malloc(sizeof(*packed) + len);
 	if (!packed)
 		return NULL;
 	*packed = *u;
-	char *p = (char *)(packed + 1);
-	packed->packed = p;
+	packed->packed = (char *)(packed + 1);
+	packed->groups = NULL;
+	if (u->n_groups) {
+		packed->groups = dir_user_inline_groups_at(packed);
+		memcpy(packed->groups, u->groups, gids);
+	}
+	char *p = packed->packed + gids;
 	packed->domain = (char *)domain;
+	packed->shell = (char *)shell;
 	char **to[] = { &packed->domain, &packed->name, &packed->gecos, &packed->home,
 			&packed->shell, &packed->email, &packed->sid };
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -207,11 +229,8 @@ struct dir_user *db_pack_copy(const struct dir_user *u)
 		*to[i] = p;
 		p += n;
 	}
-	packed->groups = NULL;
-	if (u->n_groups) {
-		packed->groups = dir_user_inline_groups_at(packed);
-		memcpy(packed->groups, u->groups, u->n_groups * sizeof(uint32_t));
-	}
+	if (in_home >= 0)
+		packed->name = packed->home + in_home;
 	return packed;
 }
 

@@ -37,13 +37,14 @@ int db_add_group(struct db *db, struct dir_group *g);
 int db_append_user(struct db *db, struct dir_user *u);
 int db_append_group(struct db *db, struct dir_group *g);
 long db_index_appended(struct db *db);
-/* A user as db holds it: the struct, its strings and its gid list in one allocation
- * (dir_user's `packed` points just past the struct; its domain's name may be one copy all its
- * users share), so that a million users are a million allocations, not two to nine million
- * with a malloc header and rounding each.  u is freed (u itself when it is packed so already:
- * one given a gid list since is packed again with it, or, without the memory for that, kept
- * as it is); NULL without the memory (u freed too).  A change stream packs what it reads, a
- * thousand at a time (sync_stream.c): db then keeps those blocks, the batch no second copy. */
+/* A user as db holds it: the struct, its gid list and its strings in one allocation
+ * (dir_user's `packed` points just past the struct; its domain's name and its shell may be one
+ * copy many users share, its name the end of its home's bytes), so that a million users are a
+ * million allocations, not two to nine million with a malloc header and rounding each.  u is
+ * freed (u itself when it is packed so already: one given a gid list since is packed again
+ * with it, or, without the memory for that, kept as it is); NULL without the memory (u freed
+ * too).  A change stream packs what it reads, a thousand at a time (sync_stream.c): db then
+ * keeps those blocks, the batch no second copy. */
 struct dir_user *db_pack_user(struct dir_user *u);
 /* A packed copy of u's struct, strings and gid list (the list in the same allocation: a
  * million users' lists are not a million more allocations of 32 bytes); its SSH keys are u's

@@ -320,6 +320,55 @@ START_TEST(packed_users_keep_their_domain)
 }
 END_TEST
 
+/* A user's name read from the end of its home's bytes, its shell shared with the other users
+ * of that shell: every field as it was, in db, in a copy of it and with its gid list; a name
+ * that is not its home's end, and a shell past those db shares, are the user's own. */
+START_TEST(packed_users_share_what_repeats)
+{
+	struct db db;
+	db_init(&db);
+	char name[32];
+	for (uint32_t i = 0; i < 40; i++) {
+		struct dir_user *u = user("x", 3000 + i, NULL, NULL);
+		snprintf(name, sizeof(name), "v%u", i);
+		free(u->name);
+		u->name = strdup(name);
+		free(u->home);
+		snprintf(name, sizeof(name), i % 2 ? "/home/v%u" : "/srv/other%u", i);
+		u->home = strdup(name);
+		free(u->shell);
+		snprintf(name, sizeof(name), "/bin/sh%u", i % 20);
+		u->shell = strdup(name);
+		set_gids(u, (const uint32_t[]){ 7, i }, 2);
+		ck_assert_int_eq(db_add_user(&db, u), 0);
+	}
+	for (uint32_t i = 0; i < 40; i++) {
+		const struct dir_user *u = db_user_by_uid(&db, 3000 + i);
+		struct dir_user *copy = db_pack_copy(u);
+		ck_assert_ptr_nonnull(copy);
+		for (int c = 0; c < 2; c++, u = copy) {
+			snprintf(name, sizeof(name), "v%u", i);
+			ck_assert_str_eq(u->name, name);
+			snprintf(name, sizeof(name), i % 2 ? "/home/v%u" : "/srv/other%u", i);
+			ck_assert_str_eq(u->home, name);
+			snprintf(name, sizeof(name), "/bin/sh%u", i % 20);
+			ck_assert_str_eq(u->shell, name);
+			ck_assert_str_eq(u->gecos, "Some One");
+			ck_assert_str_eq(u->domain, "example");
+			ck_gids(u, (const uint32_t[]){ 7, i }, 2);
+		}
+		ck_assert_ptr_eq(copy->groups, (uint32_t *)(copy + 1));
+		dir_user_destroy(copy);
+	}
+	const struct dir_user *odd = db_user_by_uid(&db, 3001), *even = db_user_by_uid(&db, 3000);
+	ck_assert_ptr_eq(odd->name, odd->home + strlen("/home/"));
+	ck_assert(even->name < even->home || even->name >= even->home + strlen(even->home));
+	ck_assert_ptr_eq(db_user_by_uid(&db, 3000)->shell, db_user_by_uid(&db, 3020)->shell);
+	ck_assert_ptr_ne(db_user_by_uid(&db, 3019)->shell, db_user_by_uid(&db, 3039)->shell);
+	db_free(&db);
+}
+END_TEST
+
 /* Strings copied into a text pool stay whole across its blocks; those released before a later
  * one go (their blocks unmapped: ASan and the page tables would say if one were still read). */
 START_TEST(text_pool_keeps_its_strings_until_released)
@@ -352,7 +401,7 @@ int main(void)
 				       replaced_users_take_the_new_record, a_packed_user_is_kept_as_it_is,
 				       appended_records_indexed_once_first_one_stays,
 				       a_packed_users_gid_list_works_as_its_own,
-				       packed_users_keep_their_domain,
+				       packed_users_keep_their_domain, packed_users_share_what_repeats,
 				       text_pool_keeps_its_strings_until_released, NULL };
 	return run_tests("db", NULL, NULL, tests);
 }
