@@ -12,9 +12,9 @@
 
 struct member_index {
 	const struct db *db;
-	/* each membership's ordinal (all groups' memberships counted in order), sorted by a hash
-	 * of the member's name */
-	uint32_t *refs;
+	/* each membership: a hash of the member's name (upper 32 bits) and its ordinal (all groups'
+	 * memberships counted in order), sorted by the hash */
+	uint64_t *refs;
 	size_t n;
 	uint32_t *first;	/* the ordinal of each group's first membership */
 	uint32_t *table;	/* 1 + the index of each hash's first ref, 0 empty */
