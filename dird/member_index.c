@@ -13,10 +13,13 @@
 #include <string.h>
 #include <time.h>
 
-/* A membership's ordinal counts the memberships of the groups before its own. */
-static uint32_t group_of(const struct member_index *ix, uint32_t ordinal)
+/* memberships a bucket: most groups are small, and a bucket's span only a few of them */
+#define BUCKET_SHIFT 8
+
+/* The group of the membership with this ordinal (the ordinal counts the memberships of the
+ * groups before its own) among groups [lo, hi): the last whose first is not above. */
+static uint32_t group_among(const struct member_index *ix, uint32_t ordinal, size_t lo, size_t hi)
 {
-	size_t lo = 0, hi = ix->db->c.n_groups; /* the last group whose first is not above */
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (ix->first[mid] <= ordinal)
@@ -25,6 +28,15 @@ static uint32_t group_of(const struct member_index *ix, uint32_t ordinal)
 			hi = mid;
 	}
 	return (uint32_t)lo;
+}
+
+/* Among the groups of its bucket's memberships: a search of the whole list of groups, a
+ * hundred thousand, read a dozen places far apart for each membership. */
+static uint32_t group_of(const struct member_index *ix, uint32_t ordinal)
+{
+	size_t b = ordinal >> BUCKET_SHIFT;
+	return group_among(ix, ordinal, ix->bucket[b],
+			   b + 1 < ix->n_buckets ? ix->bucket[b + 1] + 1 : ix->db->c.n_groups);
 }
 
 static const char *member_of(const struct member_index *ix, uint32_t ordinal, uint32_t *group)
@@ -107,6 +119,22 @@ static int build_table(struct member_index *ix)
 	return 0;
 }
 
+/* Each bucket's first group: that of its first membership. */
+static int build_buckets(struct member_index *ix)
+{
+	ix->n_buckets = ((ix->n - 1) >> BUCKET_SHIFT) + 1;
+	if (!(ix->bucket = malloc(ix->n_buckets * sizeof(*ix->bucket))))
+		return -1;
+	size_t g = 0;
+	for (size_t b = 0; b < ix->n_buckets; b++) {
+		size_t ordinal = b << BUCKET_SHIFT;
+		while (g + 1 < ix->db->c.n_groups && ix->first[g + 1] <= ordinal)
+			g++;
+		ix->bucket[b] = (uint32_t)g;
+	}
+	return 0;
+}
+
 int member_index_build(struct member_index *ix, const struct db *db)
 {
 	size_t n = 0;
@@ -137,6 +165,8 @@ int member_index_build(struct member_index *ix, const struct db *db)
 	free(tmp);
 	free(count);
 	if (rc == 0)
+		rc = build_buckets(ix);
+	if (rc == 0)
 		rc = build_table(ix);
 	if (rc < 0)
 		member_index_free(ix);
@@ -148,6 +178,7 @@ void member_index_free(struct member_index *ix)
 	free(ix->refs);
 	free(ix->first);
 	free(ix->table);
+	free(ix->bucket);
 	memset(ix, 0, sizeof(*ix));
 }
 

@@ -17,6 +17,8 @@ struct member_index {
 	uint64_t *refs;
 	size_t n;
 	uint32_t *first;	/* the ordinal of each group's first membership */
+	uint32_t *bucket;	/* the group of each 256th membership (member_index.c) */
+	size_t n_buckets;
 	uint32_t *table;	/* 1 + the index of each hash's first ref, 0 empty */
 	unsigned shift;		/* 32 - log2 of the table's slots */
 	uint32_t seed;		/* of the hash */
