@@ -121,6 +121,8 @@ struct dird {
 	 * went, for the worker to read from the domains once no miss waits */
 	struct reclaim *reclaim_head, *reclaim_tail;
 	size_t reclaim_len;
+	struct reclaim *reclaim_reading;	/* taken by the worker, not settled yet */
+	bool reclaim_unsaved;			/* the queue differs from RECLAIM_FILE */
 	bool worker_active;		/* from taking a miss until its reply is posted */
 	bool worker_hold;		/* take no new miss: a reload waits for the worker */
 	bool reload_pending;		/* SIGHUP: apply when no other thread reads cfg */

@@ -111,10 +111,17 @@ static bool queue_lost_locked(struct dird *d, const struct local_set *was,
  * was never let in), and no change stream sends it again while it does not change: the worker
  * reads each name and id that went from the domains, as a miss would (reclaim.c), a user with
  * the groups naming it, a gid with the users whose primary gid it is.  A full refresh reads
- * them only when that queue is full, or those users cannot be read one by one (lookup.c). */
+ * them only when that queue is full, or those users cannot be read one by one (lookup.c).  At
+ * dird's start, what went is what the last dird's RECLAIM_FILE lists and is not local now:
+ * the local accounts it filtered the cache by and what its queue held (reclaim.h). */
 static void note_lost_locked(struct dird *d, struct local_accounts *now)
 {
 	size_t n = 0;
+	/* dird's start: what the last dird left out for them (reclaim.h) is what went since */
+	if (!have_last && !reclaim_load_locked(d, now)) {
+		log_info("a full refresh reads what the last dird left out for local accounts");
+		refresh_behind = true;
+	}
 	if (have_last &&
 	    !(queue_lost_locked(d, &last.users, &now->users, DIR_OP_GETPWNAM, DIR_OP_GETPWUID,
 				RECLAIM_GROUPS, RECLAIM_GROUPS, &n) &&
@@ -131,6 +138,7 @@ static void note_lost_locked(struct dird *d, struct local_accounts *now)
 		local_accounts_free(&last);
 	last = *now;
 	have_last = true;
+	reclaim_save_locked(d, &last);
 	if (refresh_behind && d->cfg.enumerate && !d->refreshing) {
 		refresh_behind = false;
 		refresh_start_locked(d);
@@ -170,12 +178,9 @@ static void apply_locked(struct dird *d, const struct stat *p, const struct stat
 	remember(sg, g);
 }
 
-void local_watch_tick_locked(struct dird *d)
+/* The files looked at, and the cache filtered by them if they changed. */
+static void look_locked(struct dird *d)
 {
-	long long now = now_ms();
-	if (now - checked_ms < CHECK_EVERY_MS)
-		return;
-	checked_ms = now;
 	struct stat p, g;
 	if (stat(LOCAL_PASSWD_FILE, &p) < 0 || stat(LOCAL_GROUP_FILE, &g) < 0)
 		return;
@@ -196,4 +201,18 @@ void local_watch_tick_locked(struct dird *d)
 				 same(&seen_passwd, &p) && same(&seen_group, &g);
 	if (!unchanged)
 		apply_locked(d, &p, &g, &refresh_passwd, &refresh_group);
+}
+
+void local_watch_tick_locked(struct dird *d)
+{
+	long long now = now_ms();
+	if (now - checked_ms < CHECK_EVERY_MS)
+		return;
+	checked_ms = now;
+	look_locked(d);
+	/* the queue changed since (a name read back, a clash's winner gone): written again, once
+	 * the local accounts the cache was filtered by are known (until then the file is the last
+	 * dird's) */
+	if (have_last && d->reclaim_unsaved)
+		reclaim_save_locked(d, &last);
 }

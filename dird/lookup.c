@@ -315,16 +315,69 @@ static void answer_raced_locked(struct dird *d, uint32_t op, void *found, struct
 	}
 }
 
-/* Puts what the directory returned in db and the tdb cache, replacing older copies, unless a
- * change batch was applied since `applied` (changes_applied_locked). */
-static void insert_found(struct dird *d, uint64_t applied, uint32_t op, void *found,
-			 struct buf *reply)
+static void destroy_found(bool user, void *found)
 {
+	if (user)
+		dir_user_destroy(found);
+	else
+		dir_group_destroy(found);
+}
+
+/* The winner of two entries of one name or id as a refresh settles it (fetch_user_wins,
+ * fetch_group_wins), whatever the order of the domains; the loser destroyed.  best may be NULL. */
+static void *keep_winner(bool user, void *best, void *found)
+{
+	bool wins = !best || (user ? fetch_user_wins(found, best) : fetch_group_wins(found, best));
+	destroy_found(user, wins ? best : found);
+	return wins ? found : best;
+}
+
+static bool of_one_domain(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+/* The entry db holds under found's other key (its id when asked by name, its name when asked by
+ * id) when it is another domain's and wins over found as a refresh settles it: a refresh
+ * serves that one, not found, so a miss does not put found in its place.  One of found's own
+ * domain is an older copy (a renamed entry): found, just read, replaces it.  NULL when none.
+ * Locks held. */
+static const char *lost_to_locked(const struct dird *d, const struct lookup_query *q,
+				  const void *found)
+{
+	if (is_user_op(q->op)) {
+		const struct dir_user *u = found, *h = q->name ? db_user_by_uid(&d->db, u->uid) :
+								 db_user_by_name(&d->db, u->name);
+		bool same = h && strcmp(h->name, u->name) == 0 && h->uid == u->uid;
+		return h && !same && !of_one_domain(h->domain, u->domain) && fetch_user_wins(h, u) ?
+			       h->name : NULL;
+	}
+	const struct dir_group *g = found, *h = q->name ? db_group_by_gid(&d->db, g->gid) :
+							  db_group_by_name(&d->db, g->name);
+	bool same = h && strcmp(h->name, g->name) == 0 && h->gid == g->gid;
+	return h && !same && !of_one_domain(h->domain, g->domain) && fetch_group_wins(h, g) ?
+		       h->name : NULL;
+}
+
+/* Puts what the directory returned in db and the tdb cache, replacing older copies, unless a
+ * change batch was applied since `applied` (changes_applied_locked).  false (found freed,
+ * answer saying why) when db holds an entry that wins over it (lost_to_locked). */
+static bool insert_found(struct dird *d, uint64_t applied, const struct lookup_query *q,
+			 void *found, struct buf *reply, char *answer, size_t answerlen)
+{
+	uint32_t op = q->op;
+	bool served = true;
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
 	buf_reset(reply);
+	const char *winner = NULL;
 	if (changes_applied_locked(d) != applied) {
 		answer_raced_locked(d, op, found, reply);
+	} else if ((winner = lost_to_locked(d, q, found))) {
+		say(answer, answerlen, "not served: %s, cached, holds its %s and wins the clash",
+		    winner, q->name ? "id" : "name");
+		destroy_found(is_user_op(op), found);
+		served = false;
 	} else if (is_user_op(op)) {
 		encode_user(d, op, found, reply);
 		put_user_locked(d, found);
@@ -334,6 +387,7 @@ static void insert_found(struct dird *d, uint64_t applied, uint32_t op, void *fo
 	}
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
+	return served;
 }
 
 /* Every domain answered and none has it: forget any copy, remember the absence (unless a change
@@ -351,6 +405,41 @@ static void record_absence(struct dird *d, uint64_t applied, const struct lookup
 	}
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
+}
+
+/* What every domain that may have it holds under t's name or id, the winner kept as a refresh
+ * keeps it (not the first domain's: a miss and a refresh would serve two entries by turns);
+ * NULL when none.  *unanswered: a domain could not be asked. */
+static void *ask_domains(struct dird *d, const struct target *t, const struct local_accounts *local,
+			 bool *unanswered, char *answer, size_t answerlen)
+{
+	bool user = is_user_op(t->q.op);
+	void *best = NULL;
+	char err[512];
+	for (size_t i = 0; i < d->cfg.n_domains; i++) {
+		if (!domain_may_have(d, i, t))
+			continue;
+		const char *domain = d->cfg.domains[i].name;
+		void *found = NULL;
+		int r = ask_if_usable(d, i, local, &t->q, &found, err, sizeof(err));
+		if (r == ASK_OFFLINE) {
+			say(answer, answerlen, "domain %s offline, not asked", domain);
+			*unanswered = true;
+			continue;
+		}
+		if (r > 0) {
+			say(answer, answerlen, "asked domain %s: found%s", domain,
+			    best ? " (the clash settled as a refresh settles it)" : "");
+			best = keep_winner(user, best, found);
+		} else if (r == 0) {
+			say(answer, answerlen, "asked domain %s: not found%s%s", domain,
+			    *err ? ": refused " : "", err);
+		} else {
+			say(answer, answerlen, "asked domain %s: unavailable: %s", domain, err);
+		}
+		*unanswered |= r < 0;
+	}
+	return best;
 }
 
 uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, struct buf *reply,
@@ -385,34 +474,13 @@ uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, s
 		    q.name ? "name" : "id");
 		return DIR_NOTFOUND;
 	}
-	bool unanswered = false, found_it = false;
+	bool unanswered = false;
 	uint64_t applied = changes_applied(d);
-	for (size_t i = 0; i < d->cfg.n_domains && !found_it; i++) {
-		if (!domain_may_have(d, i, &t))
-			continue;
-		const char *domain = d->cfg.domains[i].name;
-		void *found = NULL;
-		int r = ask_if_usable(d, i, &local, &q, &found, err, sizeof(err));
-		if (r == ASK_OFFLINE) {
-			say(answer, answerlen, "domain %s offline, not asked", domain);
-			unanswered = true;
-			continue;
-		}
-		if (r > 0) {
-			insert_found(d, applied, op, found, reply);
-			found_it = true;
-			say(answer, answerlen, "asked domain %s: found", domain);
-		} else if (r == 0) {
-			say(answer, answerlen, "asked domain %s: not found%s%s", domain,
-			    *err ? ": refused " : "", err);
-		} else {
-			say(answer, answerlen, "asked domain %s: unavailable: %s", domain, err);
-		}
-		unanswered |= r < 0;
-	}
+	void *best = ask_domains(d, &t, &local, &unanswered, answer, answerlen);
 	local_accounts_free(&local);
-	if (found_it)
-		return DIR_OK;
+	if (best) /* not served when a cached entry that wins holds its other key */
+		return insert_found(d, applied, &q, best, reply, answer, answerlen) ? DIR_OK :
+										     DIR_NOTFOUND;
 	if (unanswered) { /* the stale copy, if any, is the best answer there is */
 		say(answer, answerlen, "%s", fallback);
 		return cached == CACHED_STALE ? DIR_OK : DIR_UNAVAIL;
@@ -431,7 +499,7 @@ static bool user_may_take(const struct db *db, const struct dir_user *u)
 	const struct dir_user *held[2] = { db_user_by_name(db, u->name), db_user_by_uid(db, u->uid) };
 	for (int i = 0; i < 2; i++) {
 		const struct dir_user *h = held[i];
-		bool same_domain = h && h->domain && u->domain && strcmp(h->domain, u->domain) == 0;
+		bool same_domain = h && of_one_domain(h->domain, u->domain);
 		bool same_entry = same_domain && strcmp(h->name, u->name) == 0 && h->uid == u->uid;
 		if (h && !same_entry && (same_domain || !fetch_user_wins(u, h)))
 			return false;
@@ -445,7 +513,7 @@ static bool group_may_take(const struct db *db, const struct dir_group *g)
 					    db_group_by_gid(db, g->gid) };
 	for (int i = 0; i < 2; i++) {
 		const struct dir_group *h = held[i];
-		bool same_domain = h && h->domain && g->domain && strcmp(h->domain, g->domain) == 0;
+		bool same_domain = h && of_one_domain(h->domain, g->domain);
 		bool same_entry = same_domain && strcmp(h->name, g->name) == 0 && h->gid == g->gid;
 		if (h && !same_entry && (same_domain || !fetch_group_wins(g, h)))
 			return false;
@@ -486,14 +554,7 @@ static void *read_domains(struct dird *d, const struct reclaim *r,
 		*unanswered |= rc < 0;
 		if (rc <= 0)
 			continue;
-		bool wins = !best || (user ? fetch_user_wins(found, best) :
-					     fetch_group_wins(found, best));
-		void *loser = wins ? best : found;
-		best = wins ? found : best;
-		if (user)
-			dir_user_destroy(loser);
-		else
-			dir_group_destroy(loser);
+		best = keep_winner(user, best, found);
 	}
 	return best;
 }

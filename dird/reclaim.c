@@ -5,12 +5,19 @@
  * refresh reading everything (lookup_reclaim). */
 #include "reclaim.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "fileutil.h"
+#include "local_accounts.h"
 #include "log.h"
+#include "names.h"
+#include "protocol.h"
 
 #define RECLAIM_TRIES 3
 
@@ -28,6 +35,7 @@ static void append_locked(struct dird *d, struct reclaim *r)
 		d->reclaim_head = r;
 	d->reclaim_tail = r;
 	d->reclaim_len++;
+	d->reclaim_unsaved = true;
 	pthread_cond_signal(&d->work_cond);
 }
 
@@ -64,11 +72,13 @@ struct reclaim *reclaim_take_locked(struct dird *d)
 		d->reclaim_tail = NULL;
 	d->reclaim_len--;
 	r->next = NULL;
+	d->reclaim_reading = r;
 	return r;
 }
 
 bool reclaim_retry_locked(struct dird *d, struct reclaim *r)
 {
+	d->reclaim_reading = NULL;
 	/* a refresh began: read once it is over, not counted */
 	if (d->refreshing || ++r->tries < RECLAIM_TRIES) {
 		append_locked(d, r);
@@ -78,7 +88,7 @@ bool reclaim_retry_locked(struct dird *d, struct reclaim *r)
 	snprintf(id, sizeof(id), "%" PRIu32, r->id);
 	log_warning("%s: read %u times, a change batch came meanwhile each time: a full refresh "
 		    "reads it", r->name ? r->name : id, r->tries);
-	reclaim_free(r);
+	reclaim_done_locked(d, r);
 	return true;
 }
 
@@ -90,8 +100,129 @@ void reclaim_free(struct reclaim *r)
 	}
 }
 
+void reclaim_done_locked(struct dird *d, struct reclaim *r)
+{
+	if (d->reclaim_reading == r)
+		d->reclaim_reading = NULL;
+	d->reclaim_unsaved = true;
+	reclaim_free(r);
+}
+
 void reclaim_ask_all_locked(struct dird *d)
 {
 	for (struct reclaim *r = d->reclaim_head; r; r = r->next)
 		r->skip_domain = SIZE_MAX;
+}
+
+/* --- RECLAIM_FILE: the magic, then each one as op, flags, id and name ("" for an id) ------- */
+
+#define FILE_MAGIC 0x31435244u /* "DRC1" */
+#define FILE_MAX (64u << 20)
+
+static bool has_name(uint32_t op)
+{
+	return op == DIR_OP_GETPWNAM || op == DIR_OP_GETGRNAM;
+}
+
+static void put_one(struct buf *b, uint32_t op, unsigned flags, const char *name, uint32_t id)
+{
+	buf_put_u32(b, op);
+	buf_put_u32(b, flags);
+	buf_put_u32(b, name ? 0 : id);
+	buf_put_str(b, name ? name : "");
+}
+
+/* A local set's names and ids, with the flags local_watch queues them with once they go. */
+static void put_set(struct buf *b, const struct local_set *s, uint32_t op_name, uint32_t op_id,
+		    unsigned flags_name, unsigned flags_id)
+{
+	for (size_t i = 0; i < s->n_names; i++)
+		put_one(b, op_name, flags_name, s->names[i], 0);
+	for (size_t i = 0; i < s->n_ids; i++)
+		put_one(b, op_id, flags_id, NULL, s->ids[i]);
+}
+
+static void file_path(const struct dird *d, char *path, size_t len)
+{
+	snprintf(path, len, "%s/%s", d->cfg.cache_dir, RECLAIM_FILE);
+}
+
+bool reclaim_save_locked(struct dird *d, const struct local_accounts *shadowing)
+{
+	static bool failed_before; /* logged once, until it works again */
+	char path[PATH_MAX];
+	file_path(d, path, sizeof(path));
+	struct buf b;
+	buf_init(&b, FILE_MAX);
+	buf_put_u32(&b, FILE_MAGIC);
+	put_set(&b, &shadowing->users, DIR_OP_GETPWNAM, DIR_OP_GETPWUID, RECLAIM_GROUPS,
+		RECLAIM_GROUPS);
+	put_set(&b, &shadowing->groups, DIR_OP_GETGRNAM, DIR_OP_GETGRGID, 0, RECLAIM_PRIMARY);
+	const struct reclaim *r = d->reclaim_reading;
+	if (r)
+		put_one(&b, r->op, r->flags, r->name, r->id);
+	for (r = d->reclaim_head; r; r = r->next)
+		put_one(&b, r->op, r->flags, r->name, r->id);
+	int rc = b.failed ? (errno = ENOMEM, -1) : file_replace(path, b.data, b.len, 0600);
+	buf_free(&b);
+	if (rc < 0 && !failed_before)
+		log_warning("cannot write %s: %s: a local account removed while dird is stopped "
+			    "may leave its directory namesake unserved until a refresh",
+			    path, strerror(errno));
+	failed_before = rc < 0;
+	d->reclaim_unsaved = rc < 0;
+	return rc == 0;
+}
+
+/* The next one of c, checked as a lookup's would be; false at the end or on a damaged one. */
+static bool take_one(struct cursor *c, uint32_t *op, unsigned *flags, const char **name,
+		     uint32_t *id)
+{
+	*op = cursor_u32(c);
+	*flags = cursor_u32(c);
+	*id = cursor_u32(c);
+	uint32_t len;
+	*name = cursor_str(c, &len);
+	if (c->failed || *op < DIR_OP_GETPWNAM || *op > DIR_OP_GETGRGID ||
+	    (*flags & ~(unsigned)(RECLAIM_GROUPS | RECLAIM_PRIMARY)))
+		return false;
+	if (!has_name(*op))
+		*name = NULL;
+	return !*name || dir_valid_name(*name);
+}
+
+bool reclaim_load_locked(struct dird *d, const struct local_accounts *local)
+{
+	char path[PATH_MAX], *data = NULL;
+	size_t len = 0, n = 0;
+	file_path(d, path, sizeof(path));
+	if (file_read(path, FILE_MAX, &data, &len, NULL) < 0) {
+		if (errno != ENOENT)
+			log_warning("cannot read %s: %s: what the last dird left out for local "
+				    "accounts is not read again", path, strerror(errno));
+		return true;
+	}
+	struct cursor c;
+	cursor_init(&c, data, len);
+	bool fits = true, whole = cursor_u32(&c) == FILE_MAGIC;
+	while (whole && fits && c.left) {
+		uint32_t op, id;
+		unsigned flags;
+		const char *name;
+		if (!(whole = take_one(&c, &op, &flags, &name, &id)))
+			break;
+		const struct local_set *s = op <= DIR_OP_GETPWUID ? &local->users : &local->groups;
+		if (name ? local_set_has_name(s, name) : local_set_has_id(s, id))
+			continue; /* local still: files answers it */
+		n++;
+		fits = reclaim_queue_locked(d, op, name, id, SIZE_MAX, flags);
+	}
+	free(data);
+	if (!whole)
+		log_warning("%s is damaged: a full refresh reads what the last dird left out for "
+			    "local accounts", path);
+	if (n)
+		log_info("%zu names and ids the last dird left out for local accounts, or had still "
+			 "to read, are not local now: read again", n);
+	return fits && whole;
 }

@@ -38,8 +38,26 @@ struct reclaim *reclaim_take_locked(struct dird *d);
  * counted), else freed: true then, and only a full refresh reads it.  Lock held. */
 bool reclaim_retry_locked(struct dird *d, struct reclaim *r);
 void reclaim_free(struct reclaim *r);
+/* The one the worker took is settled: freed.  Lock held. */
+void reclaim_done_locked(struct dird *d, struct reclaim *r);
 /* Every one waiting asks every domain (a reload: the domain to skip was one of the old
  * configuration's).  Lock held. */
 void reclaim_ask_all_locked(struct dird *d);
+
+/* The queue outlives dird in <cache_dir>/RECLAIM_FILE: a name or id left out of the cache while
+ * it was local, or still to be read, is read again by the next dird once it is not local.
+ * Streams resume from their positions and send nothing of an entry that did not change: a
+ * local account removed while dird is stopped, or before its worker read it back, would leave
+ * its directory namesake out for good. */
+#define RECLAIM_FILE "reclaim.list"
+
+struct local_accounts;
+/* Writes RECLAIM_FILE (atomically): each name and id of `shadowing` (the local accounts the
+ * cache was filtered by), each one queued, the one being read.  false (logged) when it cannot.
+ * Lock held. */
+bool reclaim_save_locked(struct dird *d, const struct local_accounts *shadowing);
+/* What the last dird's RECLAIM_FILE lists and `local` no longer has, queued.  false when the
+ * queue is full or the file damaged (the caller falls back on a full refresh).  Lock held. */
+bool reclaim_load_locked(struct dird *d, const struct local_accounts *local);
 
 #endif

@@ -56,7 +56,7 @@ static void *worker_thread(void *arg)
 			/* given up: no stream sends it while it does not change, and with every
 			 * domain in sync libnss_dir answers a miss itself, so a refresh reads it */
 			if (settled)
-				reclaim_free(r);
+				reclaim_done_locked(d, r);
 			else if (reclaim_retry_locked(d, r) && d->cfg.enumerate)
 				refresh_start_locked(d);
 			pthread_mutex_unlock(&d->lock);

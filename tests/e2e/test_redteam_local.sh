@@ -11,12 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
 . "$HERE/../lib/streamed.sh"
 streamed_generated 20 || exit 1
-cp /etc/passwd /etc/group "$WORK/"
-chmod 644 "$WORK/passwd" "$WORK/group"
-cp "$WORK/passwd" "$WORK/passwd.orig"
-cp "$WORK/group" "$WORK/group.orig"
-ACCOUNTS=(--bind "$WORK/passwd" /etc/passwd --bind "$WORK/group" /etc/group)
-uid_of() { in_ns "$NSS" "${ACCOUNTS[@]}" getent passwd "$1" | cut -d: -f3; }
+private_accounts || exit 1
 dir_has() { in_ns "$NSS" "${ACCOUNTS[@]}" getent -s dir passwd "$1"; }
 no_dir() { ! dir_has "$1"; }
 team() { in_ns "$NSS" "${ACCOUNTS[@]}" getent group team | cut -d: -f4; }
@@ -39,8 +34,7 @@ sleep 2 # the stream sends carl, refused: his primary gid is a local group's
 check "carl, of a local primary gid, is not served" absent carl
 
 before=$(refreshes)
-cat "$WORK/passwd.orig" >"$WORK/passwd" # in place: the bind mount keeps the inode
-cat "$WORK/group.orig" >"$WORK/group"
+local_restore
 within 20 uid_is bob 20002 && ok "the local bob removed, the directory's bob is served again within 20 s" ||
 	not_ok "the local bob removed, the directory's bob is served again within 20 s" \
 		"got [$(uid_of bob)]; dirctl lookup: $("${CTL[@]}" --json status >/dev/null; in_ns "$NSS" "${ACCOUNTS[@]}" getent -s dir passwd bob)"

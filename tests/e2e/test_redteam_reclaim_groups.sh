@@ -15,12 +15,8 @@ for i in $(seq "$N"); do
 	printf 'dn: cn=bg%s,%s\nobjectClass: posixGroup\ncn: bg%s\ngidNumber: %s\nmemberUid: bob\n\n' \
 		"$i" "$G" "$i" "$((40000 + i))"
 done | ldap ldapadd || exit 1
-cp /etc/passwd /etc/group "$WORK/"
-chmod 644 "$WORK/passwd" "$WORK/group"
-cp "$WORK/passwd" "$WORK/passwd.orig"
+private_accounts || exit 1
 printf 'bob:x:4501:4501:Local Bob:/home/bob:/bin/sh\n' >>"$WORK/passwd"
-ACCOUNTS=(--bind "$WORK/passwd" /etc/passwd --bind "$WORK/group" /etc/group)
-uid_of() { in_ns "$NSS" "${ACCOUNTS[@]}" getent passwd "$1" | cut -d: -f3; }
 listing_bob() { in_ns "$NSS" "${ACCOUNTS[@]}" getent -s dir group | grep -c '^bg[0-9]*:.*:bob$'; }
 
 dird_private || exit 1

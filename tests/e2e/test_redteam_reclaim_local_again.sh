@@ -13,12 +13,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 streamed_generated 20 || exit 1
 # the worker's 3 s pause under the limit (nss_timeout / 2) past which its domain counts as offline
 sed -i 's/^nss_timeout = .*/nss_timeout = 10/' "$DIR_CONF"
-cp /etc/passwd /etc/group "$WORK/"
-chmod 644 "$WORK/passwd" "$WORK/group"
-cp "$WORK/passwd" "$WORK/passwd.orig"
+private_accounts || exit 1
 printf 'bob:x:4501:4501:Local Bob:/home/bob:/bin/sh\n' >>"$WORK/passwd"
 cp "$WORK/passwd" "$WORK/passwd.bob"
-ACCOUNTS=(--bind "$WORK/passwd" /etc/passwd --bind "$WORK/group" /etc/group)
 dir_has() { in_ns "$NSS" "${ACCOUNTS[@]}" getent -s dir passwd "$1" >/dev/null; }
 pauses() { grep -c "test hook: pausing" "$WORK/dird.log"; }
 

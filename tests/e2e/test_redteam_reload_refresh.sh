@@ -21,12 +21,8 @@ for i in $(seq 70); do
 	printf 'dn: uid=gu%s,%s\nobjectClass: account\nobjectClass: posixAccount\nuid: gu%s\ncn: gu%s\nuidNumber: %s\ngidNumber: 4501\nhomeDirectory: /home/gu%s\n\n' \
 		"$i" "$P" "$i" "$i" "$((21000 + i))" "$i"
 done | ldap ldapadd || exit 1
-cp /etc/passwd /etc/group "$WORK/"
-chmod 644 "$WORK/passwd" "$WORK/group"
-cp "$WORK/group" "$WORK/group.orig"
+private_accounts || exit 1
 printf 'g:x:4501:\n' >>"$WORK/group"
-ACCOUNTS=(--bind "$WORK/passwd" /etc/passwd --bind "$WORK/group" /etc/group)
-uid_of() { in_ns "$NSS" "${ACCOUNTS[@]}" getent passwd "$1" | cut -d: -f3; }
 logged() { grep -c "$1" "$WORK/dird.log"; }
 
 dird_private || exit 1

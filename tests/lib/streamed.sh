@@ -8,7 +8,12 @@
 #                 naming both
 #   ldap CMD      ldapadd, ldapmodify, ldapdelete... as the administrator (LDIF on stdin)
 #   in_sync       the first domain's stream is in sync; all_in_sync: every domain's
+#   private_accounts  $WORK/passwd and $WORK/group, copies of the host's (and .orig copies of
+#                 them) for dird_private; ACCOUNTS binds them in in_ns for the helpers below
+#   local_restore  $WORK/passwd and $WORK/group as private_accounts made them, in place (the
+#                 bind mounts keep the inode)
 #   uid_of NAME, uid_is NAME UID, shell_is NAME SHELL, absent NAME: through getent and NSS
+#   gid_of NAME: through getent group
 #   P, G          gen_ldif.py's people and groups
 e2e_start slapd
 P=ou=people,$SLAPD_BASE
@@ -33,10 +38,23 @@ domains_in_sync() {
 in_sync() { domains_in_sync 'd[0]["in_sync"]'; }
 all_in_sync() { domains_in_sync 'all(x["in_sync"] for x in d)'; }
 
-uid_of() { in_ns "$NSS" getent passwd "$1" | cut -d: -f3; }
+ACCOUNTS=()
+private_accounts() {
+	cp /etc/passwd /etc/group "$WORK/" &&
+		chmod 644 "$WORK/passwd" "$WORK/group" &&
+		cp "$WORK/passwd" "$WORK/passwd.orig" &&
+		cp "$WORK/group" "$WORK/group.orig" || return 1
+	ACCOUNTS=(--bind "$WORK/passwd" /etc/passwd --bind "$WORK/group" /etc/group)
+}
+local_restore() {
+	cat "$WORK/passwd.orig" >"$WORK/passwd" && cat "$WORK/group.orig" >"$WORK/group"
+}
+
+uid_of() { in_ns "$NSS" "${ACCOUNTS[@]}" getent passwd "$1" | cut -d: -f3; }
 uid_is() { [ "$(uid_of "$1")" = "$2" ]; }
-shell_is() { in_ns "$NSS" getent passwd "$1" | grep -q ":$2\$"; }
-absent() { ! in_ns "$NSS" getent passwd "$1" >/dev/null; }
+gid_of() { in_ns "$NSS" "${ACCOUNTS[@]}" getent group "$1" | cut -d: -f3; }
+shell_is() { in_ns "$NSS" "${ACCOUNTS[@]}" getent passwd "$1" | grep -q ":$2\$"; }
+absent() { ! in_ns "$NSS" "${ACCOUNTS[@]}" getent passwd "$1" >/dev/null; }
 
 # two_user_ldif NAME UID OU: a user of domain OU (a or b)
 two_user_ldif() {

@@ -2,13 +2,20 @@
  * domains to skip and the flags of two merge, a full queue refuses (its caller falls back on a
  * full refresh), a raced one is queued again a few times only, not counted while a refresh
  * runs, then left to a full refresh; and dirctl cache expire while a complete batch holds a copy of db (cache_expire.c):
- * applied again to the copy once it is db. */
+ * applied again to the copy once it is db; RECLAIM_FILE: what a dird saves (the local accounts
+ * it filtered by, its queue, the one being read) is queued by the next where it is not local any
+ * more, with its flags; a damaged file queues what it holds whole and asks for a full refresh. */
 #include <check.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "fileutil.h"
 
 #include "cache_expire.h"
+#include "local_accounts.h"
 #include "db.h"
 #include "protocol.h"
 #include "reclaim.h"
@@ -136,12 +143,111 @@ START_TEST(with_entry_ttl_it_is_marked_and_kept_only_while_a_copy_is_held)
 }
 END_TEST
 
+static char dir_template[] = "/tmp/test_reclaim_XXXXXX";
+
+static void write_file(const char *name, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", d.cfg.cache_dir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void load_accounts(struct local_accounts *a, const char *passwd, const char *group)
+{
+	write_file("passwd", passwd);
+	write_file("group", group);
+	char p[256], g[256], err[256];
+	snprintf(p, sizeof(p), "%s/passwd", d.cfg.cache_dir);
+	snprintf(g, sizeof(g), "%s/group", d.cfg.cache_dir);
+	ck_assert_int_eq(local_accounts_load_files(a, p, g, err, sizeof(err)), 0);
+}
+
+static struct reclaim *next_one(void)
+{
+	struct reclaim *r = reclaim_take_locked(&d);
+	ck_assert_ptr_nonnull(r);
+	d.reclaim_reading = NULL;
+	return r;
+}
+
+static void expect(uint32_t op, const char *name, uint32_t id, unsigned flags)
+{
+	struct reclaim *r = next_one();
+	ck_assert_uint_eq(r->op, op);
+	if (name)
+		ck_assert_str_eq(r->name, name);
+	else
+		ck_assert_uint_eq(r->id, id);
+	ck_assert_uint_eq(r->flags, flags);
+	ck_assert_uint_eq(r->skip_domain, SIZE_MAX);
+	reclaim_free(r);
+}
+
+START_TEST(the_next_dird_reads_what_is_not_local_any_more)
+{
+	d.cfg.cache_dir = mkdtemp(dir_template);
+	ck_assert_ptr_nonnull(d.cfg.cache_dir);
+	struct local_accounts then, now;
+	load_accounts(&then, "carol:x:4601:4601::/:/bin/sh\nkeep:x:4700:4700::/:/bin/sh\n",
+		      "devs:x:4603:\n");
+	ck_assert(reclaim_queue_locked(&d, DIR_OP_GETPWNAM, "reading", 0, 1, RECLAIM_GROUPS));
+	ck_assert(reclaim_queue_locked(&d, DIR_OP_GETGRGID, NULL, 20000, 1, 0));
+	struct reclaim *reading = reclaim_take_locked(&d); /* the worker's, not settled */
+	ck_assert(reclaim_save_locked(&d, &then));
+	ck_assert(!d.reclaim_unsaved);
+	reclaim_done_locked(&d, reading);
+	ck_assert(d.reclaim_unsaved && !d.reclaim_reading);
+	struct reclaim *r;
+	while ((r = reclaim_take_locked(&d)))
+		reclaim_free(r);
+	d.reclaim_reading = NULL;
+
+	/* carol, uid 4601 and devs went; keep (4700) and gid 4603 stayed */
+	load_accounts(&now, "keep:x:4700:4700::/:/bin/sh\n", "other:x:4603:\n");
+	ck_assert(reclaim_load_locked(&d, &now));
+	expect(DIR_OP_GETPWNAM, "carol", 0, RECLAIM_GROUPS);
+	expect(DIR_OP_GETPWUID, NULL, 4601, RECLAIM_GROUPS);
+	expect(DIR_OP_GETGRNAM, "devs", 0, 0);
+	expect(DIR_OP_GETPWNAM, "reading", 0, RECLAIM_GROUPS);
+	expect(DIR_OP_GETGRGID, NULL, 20000, 0);
+	ck_assert_ptr_null(reclaim_take_locked(&d));
+
+	/* cut short: what it holds whole is queued, and a full refresh is asked for */
+	char path[256], *data;
+	size_t len;
+	snprintf(path, sizeof(path), "%s/%s", d.cfg.cache_dir, RECLAIM_FILE);
+	ck_assert_int_eq(file_read(path, 1 << 20, &data, &len, NULL), 0);
+	ck_assert_int_eq(truncate(path, (off_t)len - 3), 0);
+	ck_assert(!reclaim_load_locked(&d, &now));
+	ck_assert_uint_eq(d.reclaim_len, 4);
+	/* none at all: nothing to read */
+	ck_assert_int_eq(unlink(path), 0);
+	while ((r = reclaim_take_locked(&d)))
+		reclaim_free(r);
+	ck_assert(reclaim_load_locked(&d, &now));
+	ck_assert_uint_eq(d.reclaim_len, 0);
+	/* garbage: refused, nothing queued */
+	write_file(RECLAIM_FILE, "carol\n");
+	ck_assert(!reclaim_load_locked(&d, &now));
+	ck_assert_uint_eq(d.reclaim_len, 0);
+	free(data);
+	local_accounts_free(&then);
+	local_accounts_free(&now);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", d.cfg.cache_dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int main(void)
 {
 	const TTest *const tests[] = { one_of_each_waits, a_full_queue_refuses,
 				       raced_ones_are_tried_a_few_times,
 				       an_expire_meanwhile_goes_into_the_copy,
 				       with_entry_ttl_it_is_marked_and_kept_only_while_a_copy_is_held,
-				       NULL };
+				       the_next_dird_reads_what_is_not_local_any_more, NULL };
 	return run_tests("reclaim", setup, teardown, tests);
 }
