@@ -3,10 +3,11 @@
  * through the group and its member list each step) took 3.5 s of a first sync's 35 at 3,000,000
  * memberships; the hashes are sorted as numbers, by radix, and a name is compared only with
  * those of its hash.  A binary search of them, each lookup in another part of the array, was
- * as slow again: the table finds a name's run at once.  Each membership keeps its hash beside
- * its ordinal: taking the hashes again from the names (a search for the group, then its member
- * list, then the name: three reads far apart each) was 6 s of a first sync's 33 s of CPU at a
- * million users; only a membership of the name's own hash is read now. */
+ * as slow again: the table finds a name's run at once.  Lookups were still 6 s of a first
+ * sync's 33 s of CPU at a million users, all in reads far apart: each membership now keeps its
+ * hash beside its ordinal (the hashes were taken again from the names: a search for the group,
+ * its member list, the name), so only those of the name's own hash are read, and a table of
+ * buckets (group_of) narrows the search for their group. */
 #include "member_index.h"
 
 #include <stdlib.h>
