@@ -1,8 +1,6 @@
 #include "record_json.h"
 
-#include <inttypes.h>
 #include <json-c/json.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,22 +54,29 @@ static void put_str(struct buf *b, const char *s)
 	buf_put_bytes(b, "\"", 1);
 }
 
-/* ,"key": */
+/* ,"key": (the keys are ours: nothing in them to escape) */
 static void put_key(struct buf *b, const char *key)
 {
 	if (b->len > 1)
 		buf_put_bytes(b, ",", 1);
-	put_str(b, key);
-	buf_put_bytes(b, ":", 1);
+	buf_put_bytes(b, "\"", 1);
+	put_raw(b, key);
+	buf_put_bytes(b, "\":", 2);
 }
 
+/* In decimal, as printf writes it (printf was a second of the 7 s of CPU a first sync of a
+ * million users spends writing the files). */
 static void put_int(struct buf *b, const char *key, uint64_t v)
 {
-	char n[24];
+	char n[20];
+	size_t at = sizeof(n);
 	if (key)
 		put_key(b, key);
-	snprintf(n, sizeof(n), "%" PRIu64, v);
-	put_raw(b, n);
+	do {
+		n[--at] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	buf_put_bytes(b, n + at, sizeof(n) - at);
 }
 
 static void put_str_or_null(struct buf *b, const char *key, const char *v)
@@ -83,12 +88,17 @@ static void put_str_or_null(struct buf *b, const char *key, const char *v)
 		put_raw(b, "null");
 }
 
+#define RECORD_JSON_START 512
+
 /* A record's text begins (at most RECORD_JSON_MAX bytes, as the readers take) with the keys
  * users and groups share. */
 static void start(struct buf *b, uint32_t id, const char *domain, const char *sid,
 		  uint64_t fetched)
 {
 	buf_init(b, RECORD_JSON_MAX + 1);
+	/* room for most records at once: growing the buffer copies and wipes it each time */
+	buf_extend(b, RECORD_JSON_START);
+	buf_reset(b);
 	buf_put_bytes(b, "{", 1);
 	put_int(b, "fetched", fetched);
 	put_int(b, "id", DIR_SYNTHETIC_ID_BASE + id);

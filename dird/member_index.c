@@ -3,17 +3,24 @@
  * through the group and its member list each step) took 3.5 s of a first sync's 35 at 3,000,000
  * memberships; the hashes are sorted as numbers, by radix, and a name is compared only with
  * those of its hash.  A binary search of them, each lookup in another part of the array, was
- * as slow again: the table finds a name's run at once. */
+ * as slow again: the table finds a name's run at once.  Lookups were still 6 s of a first
+ * sync's 33 s of CPU at a million users, all in reads far apart: each membership now keeps its
+ * hash beside its ordinal (the hashes were taken again from the names: a search for the group,
+ * its member list, the name), so only those of the name's own hash are read, and a table of
+ * buckets (group_of) narrows the search for their group. */
 #include "member_index.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* A membership's ordinal counts the memberships of the groups before its own. */
-static uint32_t group_of(const struct member_index *ix, uint32_t ordinal)
+/* memberships a bucket: most groups are small, and a bucket's span only a few of them */
+#define BUCKET_SHIFT 8
+
+/* The group of the membership with this ordinal (the ordinal counts the memberships of the
+ * groups before its own) among groups [lo, hi): the last whose first is not above. */
+static uint32_t group_among(const struct member_index *ix, uint32_t ordinal, size_t lo, size_t hi)
 {
-	size_t lo = 0, hi = ix->db->c.n_groups; /* the last group whose first is not above */
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (ix->first[mid] <= ordinal)
@@ -22,6 +29,15 @@ static uint32_t group_of(const struct member_index *ix, uint32_t ordinal)
 			hi = mid;
 	}
 	return (uint32_t)lo;
+}
+
+/* Among the groups of its bucket's memberships: a search of the whole list of groups, a
+ * hundred thousand, read a dozen places far apart for each membership. */
+static uint32_t group_of(const struct member_index *ix, uint32_t ordinal)
+{
+	size_t b = ordinal >> BUCKET_SHIFT;
+	return group_among(ix, ordinal, ix->bucket[b],
+			   b + 1 < ix->n_buckets ? ix->bucket[b + 1] + 1 : ix->db->c.n_groups);
 }
 
 static const char *member_of(const struct member_index *ix, uint32_t ordinal, uint32_t *group)
@@ -67,34 +83,29 @@ static size_t slot_of(const struct member_index *ix, uint32_t h)
 	return (size_t)((h * 0x9E3779B1u) >> ix->shift);
 }
 
-/* The hash of the member of ref i. */
-static uint32_t hash_at(const struct member_index *ix, size_t i)
+/* The hash of ref i. */
+static uint32_t hash_at(const uint64_t *refs, size_t i)
 {
-	uint32_t group;
-	return hash_of(ix->seed, member_of(ix, ix->refs[i], &group));
+	return (uint32_t)(refs[i] >> 32);
 }
 
-/* The slot of hash h (keys: the sorted refs with their hashes, while the table is built; NULL
- * then the hashes are those of the refs' members): the index + 1 of its first ref, or 0 where
- * it would go. */
-static uint32_t *slot_for(const struct member_index *ix, const uint64_t *keys, uint32_t h)
+/* The slot of hash h: the index + 1 of its first ref, or 0 where it would go. */
+static uint32_t *slot_for(const struct member_index *ix, uint32_t h)
 {
 	size_t mask = ((size_t)1 << (32 - ix->shift)) - 1;
 	for (size_t i = slot_of(ix, h);; i = (i + 1) & mask) {
 		uint32_t *slot = &ix->table[i];
-		if (!*slot ||
-		    (keys ? (uint32_t)(keys[*slot - 1] >> 32) : hash_at(ix, *slot - 1)) == h)
+		if (!*slot || hash_at(ix->refs, *slot - 1) == h)
 			return slot;
 	}
 }
 
-/* The table, at most half full, of each hash's first ref; then the refs keep their ordinals
- * alone (the hashes are taken again as they are read): 4 bytes a membership. */
-static int build_table(struct member_index *ix, uint64_t *keys)
+/* The table, at most half full, of each hash's first ref. */
+static int build_table(struct member_index *ix)
 {
 	size_t distinct = 0;
 	for (size_t i = 0; i < ix->n; i++)
-		distinct += !i || keys[i] >> 32 != keys[i - 1] >> 32;
+		distinct += !i || hash_at(ix->refs, i) != hash_at(ix->refs, i - 1);
 	unsigned bits = 4;
 	while (((size_t)1 << bits) < 2 * distinct)
 		bits++;
@@ -102,15 +113,26 @@ static int build_table(struct member_index *ix, uint64_t *keys)
 		return -1;
 	ix->shift = 32 - bits;
 	for (size_t i = 0; i < ix->n; i++) {
-		uint32_t *slot = slot_for(ix, keys, (uint32_t)(keys[i] >> 32));
+		uint32_t *slot = slot_for(ix, hash_at(ix->refs, i));
 		if (!*slot)
 			*slot = (uint32_t)i + 1;
 	}
-	/* (the keys and tmp took more while they were sorted) */
-	if (!(ix->refs = malloc(ix->n * sizeof(*ix->refs))))
+	return 0;
+}
+
+/* Each bucket's first group: that of its first membership. */
+static int build_buckets(struct member_index *ix)
+{
+	ix->n_buckets = ((ix->n - 1) >> BUCKET_SHIFT) + 1;
+	if (!(ix->bucket = malloc(ix->n_buckets * sizeof(*ix->bucket))))
 		return -1;
-	for (size_t i = 0; i < ix->n; i++)
-		ix->refs[i] = (uint32_t)keys[i];
+	size_t g = 0;
+	for (size_t b = 0; b < ix->n_buckets; b++) {
+		size_t ordinal = b << BUCKET_SHIFT;
+		while (g + 1 < ix->db->c.n_groups && ix->first[g + 1] <= ordinal)
+			g++;
+		ix->bucket[b] = (uint32_t)g;
+	}
 	return 0;
 }
 
@@ -126,7 +148,7 @@ int member_index_build(struct member_index *ix, const struct db *db)
 	if (!n) /* no memberships: nothing to find */
 		return 0;
 	ix->first = malloc(db->c.n_groups * sizeof(*ix->first));
-	uint64_t *keys = malloc(n * sizeof(*keys)), *tmp = malloc(n * sizeof(*tmp));
+	uint64_t *keys = ix->refs = malloc(n * sizeof(*keys)), *tmp = malloc(n * sizeof(*tmp));
 	size_t *count = malloc(RADIX * sizeof(*count));
 	int rc = ix->first && keys && tmp && count ? 0 : -1;
 	if (rc == 0) {
@@ -144,8 +166,9 @@ int member_index_build(struct member_index *ix, const struct db *db)
 	free(tmp);
 	free(count);
 	if (rc == 0)
-		rc = build_table(ix, keys);
-	free(keys);
+		rc = build_buckets(ix);
+	if (rc == 0)
+		rc = build_table(ix);
 	if (rc < 0)
 		member_index_free(ix);
 	return rc;
@@ -156,6 +179,7 @@ void member_index_free(struct member_index *ix)
 	free(ix->refs);
 	free(ix->first);
 	free(ix->table);
+	free(ix->bucket);
 	memset(ix, 0, sizeof(*ix));
 }
 
@@ -164,16 +188,14 @@ int member_index_each_gid(const struct member_index *ix, const char *name,
 {
 	if (!ix->n)
 		return 0;
-	uint32_t h = hash_of(ix->seed, name), *slot = slot_for(ix, NULL, h);
-	for (size_t i = *slot ? *slot - 1 : ix->n; i < ix->n; i++) {
+	uint32_t h = hash_of(ix->seed, name), *slot = slot_for(ix, h);
+	/* h's run: names of another hash sharing its slot lie elsewhere (the table probes on) */
+	for (size_t i = *slot ? *slot - 1 : ix->n; i < ix->n && hash_at(ix->refs, i) == h; i++) {
 		uint32_t group;
-		const char *member = member_of(ix, ix->refs[i], &group);
-		if (strcmp(member, name) == 0) {
+		if (strcmp(member_of(ix, (uint32_t)ix->refs[i], &group), name) == 0) {
 			int rc = add(ix->db->c.groups[group]->gid, arg);
 			if (rc)
 				return rc;
-		} else if (hash_of(ix->seed, member) != h) {
-			break; /* the end of h's run (a name of the same hash may lie within it) */
 		}
 	}
 	return 0;

@@ -12,11 +12,13 @@
 
 struct member_index {
 	const struct db *db;
-	/* each membership's ordinal (all groups' memberships counted in order), sorted by a hash
-	 * of the member's name */
-	uint32_t *refs;
+	/* each membership: a hash of the member's name (upper 32 bits) and its ordinal (all groups'
+	 * memberships counted in order), sorted by the hash */
+	uint64_t *refs;
 	size_t n;
 	uint32_t *first;	/* the ordinal of each group's first membership */
+	uint32_t *bucket;	/* the group of each 256th membership (member_index.c) */
+	size_t n_buckets;
 	uint32_t *table;	/* 1 + the index of each hash's first ref, 0 empty */
 	unsigned shift;		/* 32 - log2 of the table's slots */
 	uint32_t seed;		/* of the hash */

@@ -49,6 +49,7 @@ void sync_bytes_free(struct sync_bytes *b)
 struct sync_key {
 	char *p;	/* in bytes: the key, a NUL, the value, a NUL */
 	uint32_t key_len, len;
+	uint32_t hash;	/* hash_of(kind, key): a probe of another key reads no bytes */
 	unsigned char kind;
 	bool unset;
 };
@@ -62,13 +63,13 @@ static uint32_t hash_of(enum store_kind kind, const char *key)
 	return h;
 }
 
-/* The slot that holds key, or the empty one where it would go. */
-static size_t slot_of(const struct sync_keys *k, enum store_kind kind, const char *key)
+/* The slot that holds key (of hash h), or the empty one where it would go. */
+static size_t slot_of(const struct sync_keys *k, enum store_kind kind, const char *key, uint32_t h)
 {
-	size_t mask = k->n_slots - 1, i = hash_of(kind, key) & mask;
+	size_t mask = k->n_slots - 1, i = h & mask;
 	while (k->slots[i]) {
 		const struct sync_key *e = &k->v[k->slots[i] - 1];
-		if (e->kind == kind && strcmp(e->p, key) == 0)
+		if (e->hash == h && e->kind == kind && strcmp(e->p, key) == 0)
 			return i;
 		i = (i + 1) & mask;
 	}
@@ -96,7 +97,7 @@ static int reserve(struct sync_keys *k)
 	k->slots = slots;
 	k->n_slots = n_slots;
 	for (size_t i = 0; i < k->n; i++)
-		k->slots[slot_of(k, k->v[i].kind, k->v[i].p)] = (uint32_t)i + 1;
+		k->slots[slot_of(k, k->v[i].kind, k->v[i].p, k->v[i].hash)] = (uint32_t)i + 1;
 	return 0;
 }
 
@@ -106,7 +107,8 @@ int sync_keys_set(struct sync_keys *k, enum store_kind kind, const char *key, co
 	size_t key_len = strlen(key);
 	if (key_len >= UINT32_MAX || len >= UINT32_MAX || reserve(k) < 0)
 		return -1;
-	size_t s = slot_of(k, kind, key);
+	uint32_t h = hash_of(kind, key);
+	size_t s = slot_of(k, kind, key, h);
 	struct sync_key *e = k->slots[s] ? &k->v[k->slots[s] - 1] : &k->v[k->n];
 	if (k->slots[s] && e->len == len) {
 		/* the same length (a put of the same entry, mostly): over the old value */
@@ -117,7 +119,7 @@ int sync_keys_set(struct sync_keys *k, enum store_kind kind, const char *key, co
 	char *p = sync_bytes_add(&k->bytes, key, key_len, val, len);
 	if (!p)
 		return -1;
-	*e = (struct sync_key){ p, (uint32_t)key_len, (uint32_t)len, (unsigned char)kind, false };
+	*e = (struct sync_key){ p, (uint32_t)key_len, (uint32_t)len, h, (unsigned char)kind, false };
 	if (!k->slots[s])
 		k->slots[s] = (uint32_t)++k->n;
 	return 0;
@@ -127,7 +129,7 @@ void *sync_keys_get(const struct sync_keys *k, enum store_kind kind, const char 
 {
 	if (!k->n_slots)
 		return NULL;
-	size_t s = slot_of(k, kind, key);
+	size_t s = slot_of(k, kind, key, hash_of(kind, key));
 	const struct sync_key *e = k->slots[s] ? &k->v[k->slots[s] - 1] : NULL;
 	char *copy = e && !e->unset ? malloc(e->len + 1) : NULL;
 	if (!copy)
@@ -141,7 +143,7 @@ void sync_keys_unset(struct sync_keys *k, enum store_kind kind, const char *key)
 {
 	if (!k->n_slots)
 		return;
-	size_t s = slot_of(k, kind, key);
+	size_t s = slot_of(k, kind, key, hash_of(kind, key));
 	if (k->slots[s])
 		k->v[k->slots[s] - 1].unset = true;
 }
