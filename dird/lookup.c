@@ -221,9 +221,11 @@ static int ask_if_usable(struct dird *d, size_t i, const struct local_accounts *
 	pthread_mutex_unlock(&d->lock);
 	if (!usable)
 		return ASK_OFFLINE;
+	long long started = now_ms();
 	int r = ask_domain(d, i, local, q, found, err, errlen);
 	pthread_mutex_lock(&d->lock);
 	d->worker_busy_since_ms = 0;
+	d->domains[i].ask_ms = now_ms() - started;
 	pthread_mutex_unlock(&d->lock);
 	return r;
 }
@@ -451,6 +453,20 @@ static void record_absence(struct dird *d, uint64_t applied, const struct lookup
 	pthread_mutex_unlock(&d->store_lock);
 }
 
+/* A domain whose last answer took longer than half of the caller's patience (nss_timeout): once
+ * another domain found the entry, asking it too would make the caller give up on an entry it
+ * could have had.  It counts as offline for that lookup (its cached copy that wins is kept:
+ * kept_for_unanswered_locked); its last time is measured again by the lookups no other domain
+ * answers (names of its own, absent ones). */
+#define ASK_SLOW (-3)
+static bool too_slow(struct dird *d, size_t i)
+{
+	pthread_mutex_lock(&d->lock);
+	bool slow = d->domains[i].ask_ms > d->cfg.nss_timeout_ms / 2;
+	pthread_mutex_unlock(&d->lock);
+	return slow;
+}
+
 /* What every domain that may have it holds under t's name or id, the winner kept as a refresh
  * keeps it (not the first domain's: a miss and a refresh would serve two entries by turns);
  * NULL when none.  *unanswered: a domain could not be asked; answered[i] false for each such. */
@@ -465,7 +481,14 @@ static void *ask_domains(struct dird *d, const struct target *t, const struct lo
 			continue;
 		const char *domain = d->cfg.domains[i].name;
 		void *found = NULL;
-		int r = ask_if_usable(d, i, local, &t->q, &found, err, sizeof(err));
+		int r = best && too_slow(d, i) ? ASK_SLOW :
+						 ask_if_usable(d, i, local, &t->q, &found, err, sizeof(err));
+		if (r == ASK_SLOW) {
+			say(answer, answerlen, "domain %s slow (%lld ms last time), not asked once "
+			    "another found it", domain, d->domains[i].ask_ms);
+			answered[i] = false;
+			continue;
+		}
 		if (r == ASK_OFFLINE) {
 			say(answer, answerlen, "domain %s offline, not asked", domain);
 			*unanswered = true;
