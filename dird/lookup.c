@@ -381,7 +381,7 @@ static void *kept_for_unanswered_locked(const struct dird *d, const struct looku
 	if (is_user_op(q->op)) {
 		const struct dir_user *u = found;
 		struct dir_user *h = q->name ? db_user_by_name(&d->db, q->name) :
-								 db_user_by_uid(&d->db, q->id);
+					       db_user_by_uid(&d->db, q->id);
 		return h && !of_one_domain(h->domain, u->domain) &&
 			       !answered_by(d, answered, h->domain) && fetch_user_wins(h, u) ?
 			       h : NULL;
@@ -458,13 +458,12 @@ static void record_absence(struct dird *d, uint64_t applied, const struct lookup
  * could have had.  It counts as offline for that lookup (its cached copy that wins is kept:
  * kept_for_unanswered_locked); its last time is measured again by the lookups no other domain
  * answers (names of its own, absent ones). */
-#define ASK_SLOW (-3)
-static bool too_slow(struct dird *d, size_t i)
+static long long too_slow_ms(struct dird *d, size_t i)
 {
 	pthread_mutex_lock(&d->lock);
-	bool slow = d->domains[i].ask_ms > d->cfg.nss_timeout_ms / 2;
+	long long ms = d->domains[i].ask_ms;
 	pthread_mutex_unlock(&d->lock);
-	return slow;
+	return ms > d->cfg.nss_timeout_ms / 2 ? ms : 0;
 }
 
 /* What every domain that may have it holds under t's name or id, the winner kept as a refresh
@@ -481,14 +480,14 @@ static void *ask_domains(struct dird *d, const struct target *t, const struct lo
 			continue;
 		const char *domain = d->cfg.domains[i].name;
 		void *found = NULL;
-		int r = best && too_slow(d, i) ? ASK_SLOW :
-						 ask_if_usable(d, i, local, &t->q, &found, err, sizeof(err));
-		if (r == ASK_SLOW) {
+		long long slow_ms = best ? too_slow_ms(d, i) : 0;
+		if (slow_ms) {
 			say(answer, answerlen, "domain %s slow (%lld ms last time), not asked once "
-			    "another found it", domain, d->domains[i].ask_ms);
+			    "another found it", domain, slow_ms);
 			answered[i] = false;
 			continue;
 		}
+		int r = ask_if_usable(d, i, local, &t->q, &found, err, sizeof(err));
 		if (r == ASK_OFFLINE) {
 			say(answer, answerlen, "domain %s offline, not asked", domain);
 			*unanswered = true;
