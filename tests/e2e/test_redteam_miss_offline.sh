@@ -12,20 +12,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 two_domains || exit 1
 B=$SLAPD_BASE
 B_PORT=$(free_port)
-proxy_start() {
-	/usr/bin/python3 "$HERE/../lib/tcp_proxy.py" "$B_PORT" "${SLAPD_URI##*:}" &
-	PROXY_PID=$!
-	E2E_PIDS+=("$PROXY_PID")
-	within 5 ldapsearch -x -LLL -H "ldap://127.0.0.1:$B_PORT" -b "$B" -s base dn >/dev/null
-}
-proxy_start || exit 1
-python3 - "$DIR_CONF" "ldap://127.0.0.1:$B_PORT" <<'PY'
-import sys
-p, uri = sys.argv[1], sys.argv[2]
-s = open(p).read()
-i = s.index("[domain/b]")
-open(p, "w").write(s[:i] + s[i:].replace("uri = ", "uri = %s\n#" % uri, 1))
-PY
+b_proxy_start || exit 1
+b_through_proxy
 two_user_ldif alice 30009 a | ldap ldapadd
 for d in a:30201 b:30200; do
 	printf 'dn: cn=crew,ou=groups,ou=%s,%s\nobjectClass: posixGroup\ncn: crew\ngidNumber: %s\nmemberUid: alice\n\n' \
@@ -45,7 +33,7 @@ check_eq "b offline, crew expired: b's copy is still served" crew:30200 "$(group
 check_eq "b offline: asked again, alice is still b's" 30001 "$(uid_of alice)"
 check_eq "b offline: uid 30009 (a's alice, which loses the name) finds nothing" "" \
 	"$(in_ns "$NSS" getent passwd 30009 | cut -d: -f1)"
-proxy_start || exit 1
+b_proxy_start || exit 1
 sleep 4
 within 20 uid_is alice 30001 && ok "b back: alice is b's" || not_ok "b back: alice is b's" "$(uid_of alice)"
 finish

@@ -11,16 +11,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/streamed.sh"
 two_domains || exit 1
 B_PORT=$(free_port)
-/usr/bin/python3 "$HERE/../lib/tcp_proxy.py" "$B_PORT" "${SLAPD_URI##*:}" --delay 2500 &
-E2E_PIDS+=("$!")
-within 5 sh -c "echo >/dev/tcp/127.0.0.1/$B_PORT" 2>/dev/null
-python3 - "$DIR_CONF" "ldap://127.0.0.1:$B_PORT" <<'PY'
-import sys
-p, uri = sys.argv[1], sys.argv[2]
-s = open(p).read()
-i = s.index("[domain/b]")
-open(p, "w").write(s[:i] + s[i:].replace("uri = ", "uri = %s\n#" % uri, 1))
-PY
+b_proxy_start --delay 2500 || exit 1
+b_through_proxy
 sed -i 's/^log_level = debug$/log_level = debug\nenumerate = no/' "$DIR_CONF"
 two_user_ldif ann2 20051 a | ldap ldapadd
 two_user_ldif ann3 20052 a | ldap ldapadd
