@@ -27,6 +27,7 @@ struct domain_state {
 	unsigned skipped_members;	/* member DNs of no user or group: the last refresh's, and
 					 * those group lookups met since */
 	long long check_us;	/* how long a password check takes here (a moving average) */
+	long long ask_ms;	/* how long the worker's last lookup in it took (lookup.c) */
 	bool clock_known;	/* AD: the DC's clock was read at the last refresh */
 	long long clock_offset;	/* seconds the DC's clock is ahead of ours */
 	bool probing;		/* a probe thread is running */

@@ -216,3 +216,9 @@ void local_watch_tick_locked(struct dird *d)
 	if (have_last && d->reclaim_unsaved)
 		reclaim_save_locked(d, &last);
 }
+
+void local_watch_stop_locked(struct dird *d)
+{
+	if (have_last && d->reclaim_unsaved)
+		reclaim_save_locked(d, &last);
+}

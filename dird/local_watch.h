@@ -8,5 +8,8 @@
  * name or id now shadows are taken out of the cache, which is published again.  Called from the
  * main loop with store_lock and lock held. */
 void local_watch_tick_locked(struct dird *d);
+/* dird stops: the reclaim queue, if it changed since the last tick, written to RECLAIM_FILE
+ * (reclaim.h), else what was queued in that last second would die with dird.  Lock held. */
+void local_watch_stop_locked(struct dird *d);
 
 #endif

@@ -221,9 +221,11 @@ static int ask_if_usable(struct dird *d, size_t i, const struct local_accounts *
 	pthread_mutex_unlock(&d->lock);
 	if (!usable)
 		return ASK_OFFLINE;
+	long long started = now_ms();
 	int r = ask_domain(d, i, local, q, found, err, errlen);
 	pthread_mutex_lock(&d->lock);
 	d->worker_busy_since_ms = 0;
+	d->domains[i].ask_ms = now_ms() - started;
 	pthread_mutex_unlock(&d->lock);
 	return r;
 }
@@ -359,25 +361,69 @@ static const char *lost_to_locked(const struct dird *d, const struct lookup_quer
 		       h->name : NULL;
 }
 
-/* Puts what the directory returned in db and the tdb cache, replacing older copies, unless a
- * change batch was applied since `applied` (changes_applied_locked).  false (found freed,
- * answer saying why) when db holds an entry that wins over it (lost_to_locked). */
-static bool insert_found(struct dird *d, uint64_t applied, const struct lookup_query *q,
-			 void *found, struct buf *reply, char *answer, size_t answerlen)
+/* Whether the domain named `domain` answered this miss (had it or not): answered[i] for each
+ * configured domain, false when it could not be asked. */
+static bool answered_by(const struct dird *d, const bool *answered, const char *domain)
 {
-	uint32_t op = q->op;
-	bool served = true;
+	for (size_t i = 0; domain && i < d->cfg.n_domains; i++)
+		if (strcmp(d->cfg.domains[i].name, domain) == 0)
+			return answered[i];
+	return true; /* a domain no longer configured keeps nothing */
+}
+
+/* The copy db holds under the asked key when its domain could not be asked and it wins over
+ * found: that domain may hold it still, and the stale copy is the best answer there is (a
+ * refresh, or the miss once that domain answers again, serves it).  found in its place would be
+ * served until it expired, then the winner again.  NULL when none.  Locks held. */
+static void *kept_for_unanswered_locked(const struct dird *d, const struct lookup_query *q,
+					const void *found, const bool *answered)
+{
+	if (is_user_op(q->op)) {
+		const struct dir_user *u = found;
+		struct dir_user *h = q->name ? db_user_by_name(&d->db, q->name) :
+					       db_user_by_uid(&d->db, q->id);
+		return h && !of_one_domain(h->domain, u->domain) &&
+			       !answered_by(d, answered, h->domain) && fetch_user_wins(h, u) ?
+			       h : NULL;
+	}
+	const struct dir_group *g = found;
+	struct dir_group *h = q->name ? db_group_by_name(&d->db, q->name) :
+					db_group_by_gid(&d->db, q->id);
+	return h && !of_one_domain(h->domain, g->domain) && !answered_by(d, answered, h->domain) &&
+		       fetch_group_wins(h, g) ?
+		       h : NULL;
+}
+
+/* Puts what the directory returned in db and the tdb cache, replacing older copies, unless a
+ * change batch was applied since `applied` (changes_applied_locked).  DIR_NOTFOUND (found
+ * freed, answer saying why) when db holds an entry that wins over it (lost_to_locked); DIR_OK
+ * with db's copy when that copy's domain could not be asked and it wins (answered: which
+ * domains answered). */
+static uint32_t insert_found(struct dird *d, uint64_t applied, const struct lookup_query *q,
+			     void *found, const bool *answered, struct buf *reply, char *answer,
+			     size_t answerlen)
+{
+	uint32_t op = q->op, status = DIR_OK;
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
 	buf_reset(reply);
 	const char *winner = NULL;
+	void *kept = NULL;
 	if (changes_applied_locked(d) != applied) {
 		answer_raced_locked(d, op, found, reply);
+	} else if ((kept = kept_for_unanswered_locked(d, q, found, answered))) {
+		say(answer, answerlen, "stale copy served: its domain, offline, holds it and it wins "
+		    "the clash");
+		if (is_user_op(op))
+			encode_user(d, op, kept, reply);
+		else
+			encode_group(reply, kept, d->cfg.entry_ttl);
+		destroy_found(is_user_op(op), found);
 	} else if ((winner = lost_to_locked(d, q, found))) {
 		say(answer, answerlen, "not served: %s, cached, holds its %s and wins the clash",
 		    winner, q->name ? "id" : "name");
 		destroy_found(is_user_op(op), found);
-		served = false;
+		status = DIR_NOTFOUND;
 	} else if (is_user_op(op)) {
 		encode_user(d, op, found, reply);
 		put_user_locked(d, found);
@@ -387,7 +433,7 @@ static bool insert_found(struct dird *d, uint64_t applied, const struct lookup_q
 	}
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_unlock(&d->store_lock);
-	return served;
+	return status;
 }
 
 /* Every domain answered and none has it: forget any copy, remember the absence (unless a change
@@ -407,11 +453,24 @@ static void record_absence(struct dird *d, uint64_t applied, const struct lookup
 	pthread_mutex_unlock(&d->store_lock);
 }
 
+/* A domain whose last answer took longer than half of the caller's patience (nss_timeout): once
+ * another domain found the entry, asking it too would make the caller give up on an entry it
+ * could have had.  It counts as offline for that lookup (its cached copy that wins is kept:
+ * kept_for_unanswered_locked); its last time is measured again by the lookups no other domain
+ * answers (names of its own, absent ones). */
+static long long too_slow_ms(struct dird *d, size_t i)
+{
+	pthread_mutex_lock(&d->lock);
+	long long ms = d->domains[i].ask_ms;
+	pthread_mutex_unlock(&d->lock);
+	return ms > d->cfg.nss_timeout_ms / 2 ? ms : 0;
+}
+
 /* What every domain that may have it holds under t's name or id, the winner kept as a refresh
  * keeps it (not the first domain's: a miss and a refresh would serve two entries by turns);
- * NULL when none.  *unanswered: a domain could not be asked. */
+ * NULL when none.  *unanswered: a domain could not be asked; answered[i] false for each such. */
 static void *ask_domains(struct dird *d, const struct target *t, const struct local_accounts *local,
-			 bool *unanswered, char *answer, size_t answerlen)
+			 bool *answered, bool *unanswered, char *answer, size_t answerlen)
 {
 	bool user = is_user_op(t->q.op);
 	void *best = NULL;
@@ -421,10 +480,18 @@ static void *ask_domains(struct dird *d, const struct target *t, const struct lo
 			continue;
 		const char *domain = d->cfg.domains[i].name;
 		void *found = NULL;
+		long long slow_ms = best ? too_slow_ms(d, i) : 0;
+		if (slow_ms) {
+			say(answer, answerlen, "domain %s slow (%lld ms last time), not asked once "
+			    "another found it", domain, slow_ms);
+			answered[i] = false;
+			continue;
+		}
 		int r = ask_if_usable(d, i, local, &t->q, &found, err, sizeof(err));
 		if (r == ASK_OFFLINE) {
 			say(answer, answerlen, "domain %s offline, not asked", domain);
 			*unanswered = true;
+			answered[i] = false;
 			continue;
 		}
 		if (r > 0) {
@@ -438,6 +505,7 @@ static void *ask_domains(struct dird *d, const struct target *t, const struct lo
 			say(answer, answerlen, "asked domain %s: unavailable: %s", domain, err);
 		}
 		*unanswered |= r < 0;
+		answered[i] = r >= 0;
 	}
 	return best;
 }
@@ -474,13 +542,23 @@ uint32_t lookup_directory(struct dird *d, uint32_t op, const struct buf *body, s
 		    q.name ? "name" : "id");
 		return DIR_NOTFOUND;
 	}
-	bool unanswered = false;
+	bool unanswered = false, *answered = malloc(d->cfg.n_domains + 1);
+	if (!answered) {
+		local_accounts_free(&local);
+		say(answer, answerlen, "out of memory: %s", fallback);
+		return cached == CACHED_STALE ? DIR_OK : DIR_UNAVAIL;
+	}
+	memset(answered, true, d->cfg.n_domains + 1);
 	uint64_t applied = changes_applied(d);
-	void *best = ask_domains(d, &t, &local, &unanswered, answer, answerlen);
+	void *best = ask_domains(d, &t, &local, answered, &unanswered, answer, answerlen);
 	local_accounts_free(&local);
-	if (best) /* not served when a cached entry that wins holds its other key */
-		return insert_found(d, applied, &q, best, reply, answer, answerlen) ? DIR_OK :
-										     DIR_NOTFOUND;
+	/* not served when a cached entry that wins holds its other key, nor in place of one an
+	 * offline domain holds that wins */
+	uint32_t status = best ? insert_found(d, applied, &q, best, answered, reply, answer,
+					      answerlen) : DIR_NOTFOUND;
+	free(answered);
+	if (best)
+		return status;
 	if (unanswered) { /* the stale copy, if any, is the best answer there is */
 		say(answer, answerlen, "%s", fallback);
 		return cached == CACHED_STALE ? DIR_OK : DIR_UNAVAIL;

@@ -473,6 +473,9 @@ int main(int argc, char **argv)
 	log_info("stopping");
 	/* Wait for a refresh that is writing files, so it ends with a whole cache. */
 	pthread_mutex_lock(&d.store_lock);
+	pthread_mutex_lock(&d.lock);
+	local_watch_stop_locked(&d);
+	pthread_mutex_unlock(&d.lock);
 	remove_sockets(&d, userdb_fd >= 0);
 	return 0;
 }

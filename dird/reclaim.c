@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "fileutil.h"
@@ -196,11 +197,19 @@ bool reclaim_load_locked(struct dird *d, const struct local_accounts *local)
 	char path[PATH_MAX], *data = NULL;
 	size_t len = 0, n = 0;
 	file_path(d, path, sizeof(path));
-	if (file_read(path, FILE_MAX, &data, &len, NULL) < 0) {
-		if (errno != ENOENT)
-			log_warning("cannot read %s: %s: what the last dird left out for local "
-				    "accounts is not read again", path, strerror(errno));
-		return true;
+	/* Only dird's own plain file: open would wait for a writer on a FIFO (dird's main loop
+	 * with it), and what a link names is nobody's list.  cache_dir is root's alone. */
+	struct stat st;
+	int rc = lstat(path, &st);
+	if (rc < 0 && errno == ENOENT)
+		return true; /* none: the first start, or the one after a version without it */
+	if (rc == 0 && !S_ISREG(st.st_mode))
+		errno = EINVAL, rc = -1;
+	if (rc < 0 || file_read(path, FILE_MAX, &data, &len, NULL) < 0) {
+		log_warning("cannot read %s: %s: a full refresh reads what the last dird left out "
+			    "for local accounts", path, errno == EINVAL ? "not a plain file" :
+			    strerror(errno));
+		return false;
 	}
 	struct cursor c;
 	cursor_init(&c, data, len);

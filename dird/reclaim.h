@@ -57,7 +57,8 @@ struct local_accounts;
  * Lock held. */
 bool reclaim_save_locked(struct dird *d, const struct local_accounts *shadowing);
 /* What the last dird's RECLAIM_FILE lists and `local` no longer has, queued.  false when the
- * queue is full or the file damaged (the caller falls back on a full refresh).  Lock held. */
+ * queue is full or the file damaged, or there but no plain file or unreadable (the caller
+ * falls back on a full refresh).  Lock held. */
 bool reclaim_load_locked(struct dird *d, const struct local_accounts *local);
 
 #endif

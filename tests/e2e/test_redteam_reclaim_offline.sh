@@ -12,12 +12,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 two_domains || exit 1
 B=$SLAPD_BASE
 B_PORT=$(free_port)
-proxy_start() {
-	/usr/bin/python3 "$HERE/../lib/tcp_proxy.py" "$B_PORT" "${SLAPD_URI##*:}" &
-	PROXY_PID=$!
-	E2E_PIDS+=("$PROXY_PID")
-	within 5 ldapsearch -x -LLL -H "ldap://127.0.0.1:$B_PORT" -b "$B" -s base dn >/dev/null
-}
 # logged_since LINE TEXT: how many lines of dird.log past its first LINE match TEXT (grep)
 logged_since() { tail -n +$(($1 + 1)) "$WORK/dird.log" | grep -c "$2"; }
 log_lines() { wc -l <"$WORK/dird.log"; }
@@ -28,14 +22,8 @@ left_behind_now() {
 		[ "$(logged_since "$1" "an id: a domain could not be asked")" -gt 0 ]
 }
 left_behind() { within 20 left_behind_now "$1" "$2"; }
-proxy_start || exit 1
-python3 - "$DIR_CONF" "ldap://127.0.0.1:$B_PORT" <<'PY'
-import sys
-p, uri = sys.argv[1], sys.argv[2]
-s = open(p).read()
-i = s.index("[domain/b]")
-open(p, "w").write(s[:i] + s[i:].replace("uri = ", "uri = %s\n#" % uri, 1))
-PY
+b_proxy_start || exit 1
+b_through_proxy
 two_user_ldif alice 20001 a | ldap ldapadd
 dird_start || exit 1
 within 30 all_in_sync || not_ok "both streams are in sync" "$(tail -5 "$WORK/dird.log")"
@@ -50,7 +38,7 @@ ldap ldapdelete "uid=alice,ou=people,ou=a,$B"
 within 10 absent 20001 && ok "a's alice deleted" || not_ok "a's alice deleted" "$(uid_of alice)"
 left_behind "$at" alice && ok "the worker found b offline for alice and her uid" ||
 	not_ok "the worker found b offline for alice and her uid" "$(tail -5 "$WORK/dird.log")"
-proxy_start || exit 1
+b_proxy_start || exit 1
 within 60 all_in_sync && ok "b back: both streams in sync" || not_ok "b back: both streams in sync" "$("${CTL[@]}" status)"
 within 10 uid_is alice 30001 && ok "b's alice is served once b is back" ||
 	not_ok "b's alice is served once b is back" "[$(uid_of alice)] $(grep -i "alice\|could not be asked\|refresh" "$WORK/dird.log" | tail -5)"
@@ -76,7 +64,7 @@ within 20 grep -q "configuration reloaded" "$WORK/dird.log" || not_ok "the reloa
 within 20 eval '[ "$(logged_since "$at" "refresh of b failed")" -gt 0 ]' &&
 	ok "the refresh the reload asks for finds b offline" ||
 	not_ok "the refresh the reload asks for finds b offline" "$(tail -5 "$WORK/dird.log")"
-proxy_start || exit 1
+b_proxy_start || exit 1
 within 60 all_in_sync || not_ok "b back after the reload: both streams in sync" "$("${CTL[@]}" status)"
 within 30 uid_is ann 30050 && ok "b's ann is served once b is back, after a reload meanwhile" ||
 	not_ok "b's ann is served once b is back, after a reload meanwhile" "[$(uid_of ann)]"

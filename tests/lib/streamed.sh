@@ -90,3 +90,21 @@ two_domains() {
 		done
 	} >"$DIR_CONF"
 }
+
+# b_proxy_start [ARGS]: a proxy (tests/lib/tcp_proxy.py ARGS) on B_PORT to slapd, PROXY_PID;
+# b_through_proxy: domain b of two_domains' dird.conf reached through it
+b_proxy_start() {
+	/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/tcp_proxy.py" "$B_PORT" "${SLAPD_URI##*:}" "$@" &
+	PROXY_PID=$!
+	E2E_PIDS+=("$PROXY_PID")
+	within 5 ldapsearch -x -LLL -H "ldap://127.0.0.1:$B_PORT" -b "$SLAPD_BASE" -s base dn >/dev/null
+}
+b_through_proxy() {
+	python3 - "$DIR_CONF" "ldap://127.0.0.1:$B_PORT" <<'PY'
+import sys
+p, uri = sys.argv[1], sys.argv[2]
+s = open(p).read()
+i = s.index("[domain/b]")
+open(p, "w").write(s[:i] + s[i:].replace("uri = ", "uri = %s\n#" % uri, 1))
+PY
+}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fileutil.h"
@@ -242,12 +243,51 @@ START_TEST(the_next_dird_reads_what_is_not_local_any_more)
 }
 END_TEST
 
+static char odd_template[] = "/tmp/test_reclaim_odd_XXXXXX";
+
+/* A reclaim.list that is there but cannot be read as a file (a FIFO, which open would wait on
+ * for a writer; a directory; a symlink) holds what the last dird left out all the same: a full
+ * refresh reads it, and dird does not hang. */
+START_TEST(a_file_that_cannot_be_read_asks_for_a_full_refresh)
+{
+	d.cfg.cache_dir = mkdtemp(odd_template);
+	ck_assert_ptr_nonnull(d.cfg.cache_dir);
+	struct local_accounts now;
+	load_accounts(&now, "keep:x:4700:4700::/:/bin/sh\n", "other:x:4603:\n");
+	char path[256], target[300];
+	snprintf(path, sizeof(path), "%s/%s", d.cfg.cache_dir, RECLAIM_FILE);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	alarm(3); /* a hang fails the test */
+	ck_assert(!reclaim_load_locked(&d, &now));
+	alarm(0);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	ck_assert(!reclaim_load_locked(&d, &now));
+	ck_assert_int_eq(rmdir(path), 0);
+	/* a symlink to a good file: not followed (cache_dir's files are dird's own) */
+	struct local_accounts then;
+	load_accounts(&then, "carol:x:4601:4601::/:/bin/sh\n", "other:x:4603:\n");
+	ck_assert(reclaim_save_locked(&d, &then));
+	snprintf(target, sizeof(target), "%s.real", path);
+	ck_assert_int_eq(rename(path, target), 0);
+	ck_assert_int_eq(symlink(target, path), 0);
+	ck_assert(!reclaim_load_locked(&d, &now));
+	ck_assert_uint_eq(d.reclaim_len, 0);
+	local_accounts_free(&then);
+	local_accounts_free(&now);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", d.cfg.cache_dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int main(void)
 {
 	const TTest *const tests[] = { one_of_each_waits, a_full_queue_refuses,
 				       raced_ones_are_tried_a_few_times,
 				       an_expire_meanwhile_goes_into_the_copy,
 				       with_entry_ttl_it_is_marked_and_kept_only_while_a_copy_is_held,
-				       the_next_dird_reads_what_is_not_local_any_more, NULL };
+				       the_next_dird_reads_what_is_not_local_any_more,
+				       a_file_that_cannot_be_read_asks_for_a_full_refresh, NULL };
 	return run_tests("reclaim", setup, teardown, tests);
 }
