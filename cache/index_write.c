@@ -111,6 +111,18 @@ static uint64_t contents_seed(const struct index_contents *c)
 	return hash_end(&s);
 }
 
+/* The header's words that say where readers find each area and table (and how many records):
+ * hashed after the body, so a header damaged there is not the file written either. */
+static void hash_layout(struct hasher *s, const struct index_header *h)
+{
+	const uint8_t *p = (const uint8_t *)h;
+	size_t records = offsetof(struct index_header, n_users);
+	size_t keys = offsetof(struct index_header, gone_users);
+	hash_bytes(s, p + records, offsetof(struct index_header, delta_seq) - records);
+	hash_bytes(s, &h->flags, sizeof(h->flags));
+	hash_bytes(s, p + keys, offsetof(struct index_header, contents_hash) - keys);
+}
+
 /* The file being written, and its hashes as it goes. */
 struct index_out {
 	struct file_sink sink;
@@ -322,6 +334,7 @@ int index_write_contents_tmp(const char *path, const struct index_contents *c, c
 	file_sink_flush(&out.sink, 0);
 	h.flags |= INDEX_HASHED;
 	h.contents_hash = out.contents;
+	hash_layout(&out.body, &h);
 	h.body_hash = hash_end(&out.body);
 	bool fits = file_sink_pos(&out.sink) <= UINT32_MAX && h.users.len <= UINT32_MAX &&
 		    h.groups.len <= UINT32_MAX && h.gone_users.len <= UINT32_MAX &&
@@ -374,8 +387,9 @@ static bool contents_hash_of(const struct index_contents *c, uint64_t *sum)
 
 #define READ_BLOCK ((size_t)1 << 20)
 
-/* The body hash of the file open at fd, size bytes long, read forward a block at a time. */
-static bool body_hash_of(int fd, uint64_t size, uint64_t *hash)
+/* The body hash of the file open at fd, size bytes long, read forward a block at a time, with
+ * its header h's layout. */
+static bool body_hash_of(int fd, uint64_t size, const struct index_header *h, uint64_t *hash)
 {
 	uint8_t *block = malloc(READ_BLOCK);
 	struct hasher s;
@@ -392,6 +406,7 @@ static bool body_hash_of(int fd, uint64_t size, uint64_t *hash)
 		at += (uint64_t)got;
 	}
 	free(block);
+	hash_layout(&s, h);
 	*hash = hash_end(&s);
 	return block && at == size;
 }
@@ -417,7 +432,7 @@ bool index_matches(const char *path, const struct index_contents *c, uint64_t *g
 		    h.version == DIR_INDEX_VERSION && h.valid == 1 && h.delta_seq == 0 &&
 		    h.flags == (c->flags | INDEX_HASHED) && h.n_users == c->n_users &&
 		    h.n_groups == c->n_groups && contents_hash_of(c, &sum) &&
-		    sum == h.contents_hash && body_hash_of(fd, (uint64_t)st.st_size, &body) &&
+		    sum == h.contents_hash && body_hash_of(fd, (uint64_t)st.st_size, &h, &body) &&
 		    body == h.body_hash;
 	close(fd);
 	if (same) {

@@ -481,6 +481,33 @@ START_TEST(index_matches_only_what_would_be_written)
 }
 END_TEST
 
+/* A header damaged where the body hash does not reach (where an area or table is): readers
+ * would find the body's bytes elsewhere (no table of the local names: the directory's bob
+ * served over the local one), so dird's start must not keep it. */
+START_TEST(index_matches_not_a_damaged_header)
+{
+	struct dir_user bob = { .name = "bob", .uid = 20002, .gid = 20000, .gecos = "",
+				.home = "/home/bob", .shell = "/bin/sh", .domain = "t" };
+	struct dir_user *users[] = { &bob };
+	const struct index_key locals[] = { { "bob", INDEX_NO_ID } };
+	struct index_contents c = { .users = users, .n_users = 1, .gone_users = locals,
+				    .n_gone_users = 1, .ttl = 3600 };
+	uint64_t generation = 0, until = 0;
+	install_contents(&c);
+	ck_assert(index_matches(index_path, &c, &generation, &until));
+	uint32_t no_slots = 0;
+	poke_index(offsetof(struct index_header, gone_user_name) +
+			   offsetof(struct index_table, n_slots),
+		   &no_slots, sizeof(no_slots));
+	ck_assert(!index_matches(index_path, &c, &generation, &until));
+	install_contents(&c);
+	uint64_t no_len = 0;
+	poke_index(offsetof(struct index_header, gone_users) + offsetof(struct index_area, len),
+		   &no_len, sizeof(no_len));
+	ck_assert(!index_matches(index_path, &c, &generation, &until));
+}
+END_TEST
+
 START_TEST(big_index_written_in_pieces)
 {
 	enum { N_USERS = 30000, N_MEMBERS = 300000 };
@@ -656,7 +683,7 @@ int main(void)
 	const TTest *const tests[] = {
 		lookups, small_buffers_give_erange, initgroups_from_user_record, replaced_index_seen_on_next_call,
 		delta_seen_on_next_call, local_keys_and_authoritative_misses, big_index_written_in_pieces,
-		damaged_index, index_matches_only_what_would_be_written,
+		damaged_index, index_matches_only_what_would_be_written, index_matches_not_a_damaged_header,
 		open_enumerations_never_block_the_current_index, fork_mid_lookup_drops_other_threads_holds,
 		initgroups_out_of_memory_is_tryagain, NULL
 	};
