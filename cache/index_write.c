@@ -425,7 +425,10 @@ bool index_matches(const char *path, const struct index_contents *c, uint64_t *g
 	if (fd < 0)
 		return false;
 	uint64_t sum = 0, body = 0;
-	bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	/* dird's own, written by no one else (a file others may write is theirs to change under
+	 * every reader: a start replaces it, as it always did) */
+	bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+		    !(st.st_mode & (S_IWGRP | S_IWOTH)) &&
 		    (uint64_t)st.st_size >= sizeof(h) && st.st_size <= (off_t)UINT32_MAX &&
 		    pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
 		    !memcmp(h.magic, DIR_INDEX_MAGIC, sizeof(h.magic)) &&

@@ -505,6 +505,16 @@ START_TEST(index_matches_not_a_damaged_header)
 	poke_index(offsetof(struct index_header, gone_users) + offsetof(struct index_area, len),
 		   &no_len, sizeof(no_len));
 	ck_assert(!index_matches(index_path, &c, &generation, &until));
+	/* a file others may write (a careless chmod while dird was stopped): what it holds now
+	 * may be theirs by the time a reader maps it; written again (0644, dird's) */
+	install_contents(&c);
+	ck_assert(index_matches(index_path, &c, &generation, &until));
+	ck_assert_int_eq(chmod(index_path, 0666), 0);
+	ck_assert(!index_matches(index_path, &c, &generation, &until));
+	ck_assert_int_eq(chmod(index_path, 0664), 0);
+	ck_assert(!index_matches(index_path, &c, &generation, &until));
+	ck_assert_int_eq(chmod(index_path, 0644), 0);
+	ck_assert(index_matches(index_path, &c, &generation, &until));
 }
 END_TEST
 
