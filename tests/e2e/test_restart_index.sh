@@ -2,7 +2,7 @@
 # dird restarted on its cache keeps nss.idx when it holds exactly what dird would write again
 # (index_matches: nothing changed while dird was stopped), and writes it again when anything
 # did: a local account added (bob, also a directory user: never served from the directory once
-# dird is up), entry_ttl changed.  The file is kept as it was, the same inode, still serving.
+# dird is up), entry_ttl changed, the file made writable by others.  The file is kept as it was, the same inode, still serving.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/common.sh"
@@ -49,5 +49,12 @@ sed -i 's/^\[global\]$/[global]\nentry_ttl = 120/' "$DIR_CONF"
 restart "entry_ttl changed"
 check_fails "entry_ttl changed while dird was stopped: nss.idx written again" [ "$before" = "$(inode)" ]
 check_eq "kept twice in all" 2 "$(kept)"
+before=$(inode)
+
+chmod 666 "$WORK/cache/nss.idx"
+restart "nss.idx made writable by others"
+check_fails "nss.idx writable by others while dird was stopped: written again" [ "$before" = "$(inode)" ]
+check_eq "dird's own again" 644 "$(stat -c %a "$WORK/cache/nss.idx")"
+check_eq "still kept twice in all" 2 "$(kept)"
 dird_stop
 finish
