@@ -1,7 +1,8 @@
 /* A domain taken out of dird.conf (by a reload, or while dird was stopped): with every domain
  * left streamed no full refresh runs (refresh_due_locked, or streams that all resume at start),
  * and each stream drops only its own domain's entries, so the gone domain's users would be
- * served for good.  They go here (sync_start_locked), as a refresh would leave them out. */
+ * served for good.  They go here (sync_start_locked), as a refresh would leave them out; so do
+ * the cached entries below a min_id raised meanwhile. */
 #include "gone_domains.h"
 
 #include <string.h>
@@ -9,17 +10,27 @@
 #include "log.h"
 #include "publish.h"
 
-static bool configured(const struct dird *d, const char *domain)
+/* The domain of that name in the configuration, or NULL. */
+static const struct dir_domain *configured(const struct dird *d, const char *domain)
 {
 	for (size_t i = 0; domain && i < d->cfg.n_domains; i++)
 		if (strcmp(d->cfg.domains[i].name, domain) == 0)
-			return true;
-	return false;
+			return &d->cfg.domains[i];
+	return NULL;
 }
 
+/* A cached user its domain still serves: also its min_id, which may have been raised while
+ * dird was stopped (the streams resume: nothing sends such a user again to be refused). */
 static bool user_configured(const struct dir_user *u, void *arg)
 {
-	return configured(arg, u->domain);
+	const struct dir_domain *dom = configured(arg, u->domain);
+	return dom && u->uid >= dom->min_id && u->gid >= dom->min_id;
+}
+
+static bool group_configured(const struct dird *d, const struct dir_group *g)
+{
+	const struct dir_domain *dom = configured(d, g->domain);
+	return dom && g->gid >= dom->min_id;
 }
 
 void gone_domains_drop_locked(struct dird *d)
@@ -27,7 +38,7 @@ void gone_domains_drop_locked(struct dird *d)
 	size_t users = db_keep_users(&d->db, user_configured, d), groups = 0;
 	for (size_t i = 0; i < d->db.c.n_groups;) {
 		struct dir_group *g = d->db.c.groups[i];
-		if (configured(d, g->domain)) {
+		if (group_configured(d, g)) {
 			i++;
 			continue;
 		}
@@ -41,8 +52,8 @@ void gone_domains_drop_locked(struct dird *d)
 	}
 	if (!users && !groups)
 		return;
-	log_info("%zu users and %zu groups of domains dird.conf no longer names are no longer "
-		 "served", users, groups);
+	log_info("%zu users and %zu groups of domains dird.conf no longer names, or below their "
+		 "min_id, are no longer served", users, groups);
 	mark_dirty_locked(d);
 	if (publish_locked(d, true) < 0)
 		log_warning("cannot write the cache without them: it is written at the next change");
