@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "publish.h"
+#include "refresh.h"
 
 /* The domain of that name in the configuration, or NULL. */
 static const struct dir_domain *configured(const struct dird *d, const char *domain)
@@ -19,26 +20,52 @@ static const struct dir_domain *configured(const struct dird *d, const char *dom
 	return NULL;
 }
 
-/* A cached user its domain still serves: also its min_id, which may have been raised while
- * dird was stopped (the streams resume: nothing sends such a user again to be refused). */
-static bool user_configured(const struct dir_user *u, void *arg)
+/* A cached user its domain still serves: with min_ids, also its min_id, which may have been
+ * raised while dird was stopped (the streams resume: nothing sends such a user again to be
+ * refused). */
+struct served {
+	const struct dird *d;
+	bool min_ids;
+};
+
+static bool user_served(const struct dir_user *u, void *arg)
 {
-	const struct dir_domain *dom = configured(arg, u->domain);
-	return dom && u->uid >= dom->min_id && u->gid >= dom->min_id;
+	const struct served *s = arg;
+	const struct dir_domain *dom = configured(s->d, u->domain);
+	return dom && (!s->min_ids || (u->uid >= dom->min_id && u->gid >= dom->min_id));
 }
 
-static bool group_configured(const struct dird *d, const struct dir_group *g)
+static bool group_served(const struct served *s, const struct dir_group *g)
 {
-	const struct dir_domain *dom = configured(d, g->domain);
-	return dom && g->gid >= dom->min_id;
+	const struct dir_domain *dom = configured(s->d, g->domain);
+	return dom && (!s->min_ids || g->gid >= dom->min_id);
+}
+
+/* Whether the min_ids drop most of the cache: then they are kept out as a refresh that would
+ * is (test_first_slice.sh), until dirctl cache refresh --accept-shrink. */
+static bool min_ids_drop_most(const struct dird *d)
+{
+	struct served s = { d, true };
+	size_t users = 0, groups = 0;
+	for (size_t i = 0; i < d->db.c.n_users; i++)
+		users += user_served(d->db.c.users[i], &s);
+	for (size_t i = 0; i < d->db.c.n_groups; i++)
+		groups += group_served(&s, d->db.c.groups[i]);
+	return !d->accept_shrink && d->cfg.enumerate &&
+	       (refresh_drops_most(d->db.c.n_users, users) ||
+		refresh_drops_most(d->db.c.n_groups, groups));
 }
 
 void gone_domains_drop_locked(struct dird *d)
 {
-	size_t users = db_keep_users(&d->db, user_configured, d), groups = 0;
+	struct served s = { d, !min_ids_drop_most(d) };
+	if (!s.min_ids)
+		log_warning("the min_id in force would take most of the cache out: kept out "
+			    "(dirctl cache refresh --accept-shrink takes it)");
+	size_t users = db_keep_users(&d->db, user_served, &s), groups = 0;
 	for (size_t i = 0; i < d->db.c.n_groups;) {
 		struct dir_group *g = d->db.c.groups[i];
-		if (group_configured(d, g)) {
+		if (group_served(&s, g)) {
 			i++;
 			continue;
 		}

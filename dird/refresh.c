@@ -28,7 +28,7 @@
  * rather than a directory emptied on purpose.  dirctl cache refresh --accept-shrink takes it. */
 #define SHRINK_MIN 20
 
-static bool drops_most(size_t cached, size_t found)
+bool refresh_drops_most(size_t cached, size_t found)
 {
 	return cached >= SHRINK_MIN && found < cached / 2;
 }
@@ -165,8 +165,8 @@ static void *refresh_thread(void *arg)
 	pthread_mutex_lock(&d->store_lock);
 	pthread_mutex_lock(&d->lock);
 	bool held = ok && !d->accept_shrink && d->cfg.enumerate &&
-		    (drops_most(d->db.c.n_users, db.c.n_users) ||
-		     drops_most(d->db.c.n_groups, db.c.n_groups));
+		    (refresh_drops_most(d->db.c.n_users, db.c.n_users) ||
+		     refresh_drops_most(d->db.c.n_groups, db.c.n_groups));
 	d->accept_shrink = false;
 	if (held) {
 		log_warning("refresh kept out: it found %zu users and %zu groups where the cache holds "

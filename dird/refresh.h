@@ -5,6 +5,9 @@
 #include "dird.h"
 
 /* Starts a full refresh in a thread unless one runs.  Called with lock held. */
+/* Whether a refresh that found `found` of the `cached` users (or groups) drops most of them:
+ * it is kept out (a changed base or filter...) unless dirctl cache refresh --accept-shrink. */
+bool refresh_drops_most(size_t cached, size_t found);
 void refresh_start_locked(struct dird *d);
 /* The end of a refresh (ok: it was published): when the next is due.  Lock held. */
 void refresh_done_locked(struct dird *d, bool ok);
